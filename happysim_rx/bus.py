@@ -1,0 +1,327 @@
+"""The observation bus: topics (one per (kind, source, name)) with swappable emitters.
+
+``Topic.emit(time_s, value, tags=None)`` is the hot path. Its implementation is
+rebuilt whenever listeners change:
+
+* nobody listens              -> a no-op (no allocation at all);
+* only stores                 -> the store's column append (no ``Observation``);
+* Rx subscribers (+ stores)   -> appends, then one ``Observation`` to every subscriber.
+
+>>> from happysim_rx.clock import ManualClock
+>>> bus = ObservationBus(ManualClock())
+>>> depth = bus.topic(ObservationKind.METRIC, "Server", "queue_depth", "gauge")
+>>> seen = []
+>>> sub = bus.metrics("queue_*", source="Serv*").subscribe(lambda o: seen.append(o.value))
+>>> depth.emit(1.0, 3); sub.dispose(); depth.emit(2.0, 4)
+>>> seen
+[3]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+from reactivex import abc
+from reactivex.disposable import Disposable
+
+from happysim_rx.clock import SimClock
+from happysim_rx.observation import SERIES_KINDS, Observation, ObservationKind
+from happysim_rx.scheduler import SimObservable, SimulatedTimeScheduler
+
+__all__ = ["ObservationBus", "Topic", "TopicInfo"]
+
+Appender = Callable[[float, Any, Any], None]
+
+
+def _noop(time_s: float, value: Any, tags: Any = None) -> None:
+    """Emit when nobody listens: nothing happens, nothing is allocated."""
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    kind: ObservationKind
+    source: str
+    name: str
+    series_kind: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "source": self.source,
+            "name": self.name,
+            "series_kind": self.series_kind,
+        }
+
+
+class Topic:
+    """One stream of observations; ``emit`` is swapped as listeners come and go."""
+
+    __slots__ = ("kind", "source", "name", "series_kind", "emit", "_appenders", "_sinks")
+
+    def __init__(
+        self, kind: ObservationKind, source: str, name: str, series_kind: str | None
+    ) -> None:
+        self.kind, self.source, self.name, self.series_kind = kind, source, name, series_kind
+        self._appenders: tuple[Appender, ...] = ()
+        self._sinks: tuple[Callable[[Observation], None], ...] = ()
+        self.emit: Callable[..., None] = _noop
+
+    @property
+    def info(self) -> TopicInfo:
+        return TopicInfo(self.kind, self.source, self.name, self.series_kind)
+
+    @property
+    def active(self) -> bool:
+        """True when someone listens (so callers may skip computing a value)."""
+        return self.emit is not _noop
+
+    def _rebuild(self) -> None:
+        apps, sinks = self._appenders, self._sinks
+        if not sinks:
+            if not apps:
+                self.emit = _noop
+            elif len(apps) == 1:
+                self.emit = apps[0]  # direct column append
+            else:
+
+                def emit_stores(time_s: float, value: Any, tags: Any = None) -> None:
+                    for a in apps:
+                        a(time_s, value, tags)
+
+                self.emit = emit_stores
+            return
+        kind, source, name = self.kind, self.source, self.name
+        if len(sinks) == 1 and not apps:
+            sink = sinks[0]
+
+            def emit_one(time_s: float, value: Any, tags: Any = None) -> None:
+                sink(Observation(time_s, kind, source, name, value, tags))
+
+            self.emit = emit_one
+            return
+
+        def emit_all(time_s: float, value: Any, tags: Any = None) -> None:
+            for a in apps:
+                a(time_s, value, tags)
+            obs = Observation(time_s, kind, source, name, value, tags)
+            for s in sinks:
+                s(obs)
+
+        self.emit = emit_all
+
+    def __repr__(self) -> str:
+        return (
+            f"<Topic {self.kind.value} {self.source}.{self.name} ({self.series_kind}) "
+            f"stores={len(self._appenders)} subscribers={len(self._sinks)}>"
+        )
+
+
+class _PatternSub:
+    """An Rx observer attached to every topic matching (kinds, name, source) globs."""
+
+    __slots__ = ("kinds", "name", "source", "observer", "sink", "topics")
+
+    def __init__(self, kinds: frozenset, name: str, source: str, observer: Any) -> None:
+        self.kinds, self.name, self.source, self.observer = kinds, name, source, observer
+        self.sink = observer.on_next  # one bound method, so removal can use identity
+        self.topics: list[Topic] = []
+
+    def matches(self, t: Topic) -> bool:
+        return (
+            t.kind in self.kinds
+            and (self.name == "*" or fnmatchcase(t.name, self.name))
+            and (self.source == "*" or fnmatchcase(t.source, self.source))
+        )
+
+
+class ObservationBus:
+    """Topics, pattern subscriptions and attached stores for one simulation.
+
+    ``bus.scheduler`` is the simulated-time Rx scheduler on ``clock``.
+    """
+
+    def __init__(self, clock: SimClock) -> None:
+        self.clock = clock
+        self.scheduler = SimulatedTimeScheduler(clock)
+        self._topics: dict[tuple[ObservationKind, str, str], Topic] = {}
+        self._subs: list[_PatternSub] = []
+        self._stores: list[Any] = []
+        self.is_stopped = False
+        self._error: Exception | None = None
+
+    # -- topics ----------------------------------------------------------------------
+    def topic(
+        self,
+        kind: ObservationKind | str,
+        source: str,
+        name: str,
+        series_kind: str | None = None,
+    ) -> Topic:
+        """Get or create the topic (idempotent). ``series_kind``: gauge|sample|counter."""
+        kind = ObservationKind(kind)
+        if series_kind is not None and series_kind not in SERIES_KINDS:
+            raise ValueError(
+                f"series_kind must be one of {SERIES_KINDS} or None, got {series_kind!r}"
+            )
+        key = (kind, source, name)
+        t = self._topics.get(key)
+        if t is not None:
+            if series_kind is not None and t.series_kind != series_kind:
+                if t.series_kind is not None:
+                    raise ValueError(
+                        f"{source}.{name} already declared as {t.series_kind!r}, not {series_kind!r}"
+                    )
+                t.series_kind = series_kind
+                for store in self._stores:  # let stores learn the weighting
+                    declare = getattr(store, "declare", None)
+                    if declare is not None:
+                        declare(t.info)
+            return t
+        t = Topic(kind, source, name, series_kind)
+        self._topics[key] = t
+        apps = []
+        for store in self._stores:
+            if kind in store.kinds:
+                a = store.appender(t.info)
+                if a is not None:
+                    apps.append(a)
+        t._appenders = tuple(apps)
+        sinks = []
+        for sub in self._subs:
+            if sub.matches(t):
+                sub.topics.append(t)
+                sinks.append(sub.sink)
+        t._sinks = tuple(sinks)
+        t._rebuild()
+        return t
+
+    def metric(self, source: str, name: str, series_kind: str | None = None) -> Topic:
+        """Shorthand for ``topic(METRIC, source, name, series_kind)``."""
+        return self.topic(ObservationKind.METRIC, source, name, series_kind)
+
+    def topics(self, kind: ObservationKind | None = None) -> list[Topic]:
+        return [t for t in self._topics.values() if kind is None or t.kind is kind]
+
+    def catalog(self) -> list[TopicInfo]:
+        """Every declared or emitted topic (what queries can ask for)."""
+        return [t.info for t in self._topics.values()]
+
+    def emit(
+        self,
+        kind: ObservationKind,
+        source: str,
+        name: str,
+        time_s: float,
+        value: Any,
+        tags: dict | None = None,
+    ) -> None:
+        """Convenience (slower) emit: looks the topic up each time."""
+        self.topic(kind, source, name).emit(time_s, value, tags)
+
+    # -- stores ----------------------------------------------------------------------
+    def attach_store(self, store: Any) -> Any:
+        """Attach a materialized view. It must have ``kinds`` (set of ObservationKind)
+        and ``appender(info) -> Callable[[t, v, tags], None] | None``."""
+        self._stores.append(store)
+        bind = getattr(store, "bind", None)
+        if bind is not None:
+            bind(self)
+        for t in self._topics.values():
+            if t.kind in store.kinds:
+                a = store.appender(t.info)
+                if a is not None:
+                    t._appenders = t._appenders + (a,)
+                    t._rebuild()
+        return store
+
+    @property
+    def stores(self) -> list[Any]:
+        return list(self._stores)
+
+    # -- Rx observables -----------------------------------------------------------------
+    def _observable(self, kinds: frozenset, name: str, source: str) -> SimObservable:
+        def subscribe(observer: abc.ObserverBase, scheduler: Any = None) -> abc.DisposableBase:
+            if self.is_stopped:
+                if self._error is not None:
+                    observer.on_error(self._error)
+                else:
+                    observer.on_completed()
+                return Disposable()
+            sub = _PatternSub(kinds, name, source, observer)
+            self._subs.append(sub)
+            for t in self._topics.values():
+                if sub.matches(t):
+                    sub.topics.append(t)
+                    t._sinks = t._sinks + (sub.sink,)
+                    t._rebuild()
+
+            def dispose() -> None:
+                if sub in self._subs:
+                    self._subs.remove(sub)
+                for t in sub.topics:
+                    t._sinks = tuple(s for s in t._sinks if s is not sub.sink)
+                    t._rebuild()
+                sub.topics.clear()
+
+            return Disposable(dispose)
+
+        return SimObservable(subscribe, self.scheduler)
+
+    def metrics(self, name: str = "*", source: str = "*") -> SimObservable:
+        """Metric observations whose name and source match the globs."""
+        return self._observable(frozenset({ObservationKind.METRIC}), name, source)
+
+    def spans(self, source: str = "*") -> SimObservable:
+        """Span observations (value is a ``Span``) from matching entities."""
+        return self._observable(frozenset({ObservationKind.SPAN}), "*", source)
+
+    def events(self, event_type: str = "*", source: str = "*") -> SimObservable:
+        """Processed-event observations (name = event type)."""
+        return self._observable(frozenset({ObservationKind.EVENT}), event_type, source)
+
+    def state(self, name: str = "*", source: str = "*") -> SimObservable:
+        """State-change observations."""
+        return self._observable(frozenset({ObservationKind.STATE}), name, source)
+
+    def lifecycle(self) -> SimObservable:
+        """No values; completes (or errors) when the bus does. Costs nothing per emit."""
+        return self._observable(frozenset(), "*", "*")
+
+    def all(self) -> SimObservable:
+        """Every observation of every kind."""
+        return self._observable(frozenset(ObservationKind), "*", "*")
+
+    # -- lifecycle --------------------------------------------------------------------
+    def complete(self) -> None:
+        """End of the run: flush stores' open state and complete every subscriber once."""
+        if self.is_stopped:
+            return
+        self.is_stopped = True
+        subs, self._subs = self._subs, []
+        for t in self._topics.values():
+            t._sinks = ()
+            t._rebuild()
+        for store in self._stores:
+            fin = getattr(store, "finish", None)
+            if fin is not None:
+                fin(self.clock.now())
+        for sub in subs:
+            sub.observer.on_completed()
+
+    def error(self, exc: Exception) -> None:
+        """Propagate a fatal error to every subscriber."""
+        if self.is_stopped:
+            return
+        self.is_stopped, self._error = True, exc
+        subs, self._subs = self._subs, []
+        for t in self._topics.values():
+            t._sinks = ()
+            t._rebuild()
+        for sub in subs:
+            sub.observer.on_error(exc)
+
+    def __repr__(self) -> str:
+        return f"<ObservationBus topics={len(self._topics)} subscribers={len(self._subs)}>"

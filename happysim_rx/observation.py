@@ -1,0 +1,74 @@
+"""The observation record that flows on the bus.
+
+>>> o = Observation(1.5, ObservationKind.METRIC, "Server", "queue_depth", 3)
+>>> o.kind.value, o.tags
+('metric', None)
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import msgspec
+
+__all__ = ["Observation", "ObservationKind", "Span", "SERIES_KINDS"]
+
+#: How a metric series aggregates: gauges are time-weighted, samples per sample,
+#: counters emit increments (rate = sum per second).
+SERIES_KINDS = ("gauge", "sample", "counter")
+
+
+class ObservationKind(enum.Enum):
+    METRIC = "metric"
+    SPAN = "span"
+    EVENT = "event"
+    STATE = "state"
+
+
+class Span(msgspec.Struct, frozen=True):
+    """One request's visit to one entity. ``start``/``end`` are simulated seconds.
+
+    >>> Span(trace_id=7, span_id=1, parent_id=None, entity="Server", start=1.0, end=1.25).duration
+    0.25
+    """
+
+    trace_id: Any
+    span_id: Any
+    parent_id: Any
+    entity: str
+    start: float
+    end: float
+    attributes: dict[str, Any] | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        d = msgspec.structs.asdict(self)
+        d["duration"] = self.duration
+        return d
+
+
+class Observation(msgspec.Struct):
+    """``time`` is simulated seconds; ``value`` is a number (metric/state), a ``Span``
+    (span) or anything (event payload)."""
+
+    time: float
+    kind: ObservationKind
+    source: str
+    name: str
+    value: Any
+    tags: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        v = self.value
+        return {
+            "time": self.time,
+            "kind": self.kind.value,
+            "source": self.source,
+            "name": self.name,
+            "value": v.to_dict() if isinstance(v, Span) else v,
+            "tags": self.tags,
+        }

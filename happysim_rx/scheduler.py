@@ -1,0 +1,244 @@
+"""Run reactivex time-based operators in *simulated* time.
+
+``SimulatedTimeScheduler(clock)`` is a reactivex scheduler whose timers are
+``clock.call_at`` entries (daemon timers on the simulation heap) and whose ``now`` is
+simulated time as a datetime based on epoch 0 (``UTC_ZERO + timedelta(seconds=t)``,
+reactivex's convention). So ``buffer_with_time``, ``window_with_time``, ``sample``,
+``debounce``, ``delay``, ``interval``, ``timer`` ... run in simulated time.
+
+Never falling back to a wall-clock thread:
+
+* ``SimObservable`` (what the bus returns) makes the simulated scheduler the default
+  scheduler of every subscription made through it *and* through anything built with
+  its ``.pipe(...)`` or fluent operator methods, so ``ops.buffer_with_time(1.0)`` picks
+  it up without being told.
+* ``forbid_wall_clock()`` is a context manager that makes reactivex's thread/timer
+  schedulers (Timeout, NewThread, ThreadPool, EventLoop) raise ``WallClockError``
+  instead of starting a thread; the run loop can hold it while it runs.
+
+>>> from happysim_rx.clock import ManualClock
+>>> import reactivex, reactivex.operators as ops
+>>> clock = ManualClock(); sched = SimulatedTimeScheduler(clock); out = []
+>>> _ = reactivex.interval(1.0).pipe(ops.take(3)).subscribe(out.append, scheduler=sched)
+>>> clock.advance_to(10.0); out
+[0, 1, 2]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from reactivex import Observable, abc, typing
+from reactivex.disposable import Disposable, MultipleAssignmentDisposable
+from reactivex.internal.constants import UTC_ZERO
+from reactivex.scheduler.periodicscheduler import PeriodicScheduler
+
+from happysim_rx.clock import SimClock
+
+__all__ = ["SimulatedTimeScheduler", "SimObservable", "WallClockError", "forbid_wall_clock"]
+
+_TState = TypeVar("_TState")
+
+
+class WallClockError(RuntimeError):
+    """A time-based operator tried to use a wall-clock (threaded) scheduler."""
+
+
+class _TimerDisposable(abc.DisposableBase):
+    """Cancels the clock timer, or disposes what the action returned once it ran."""
+
+    __slots__ = ("handle", "inner", "disposed")
+
+    def __init__(self) -> None:
+        self.handle: Any = None
+        self.inner: abc.DisposableBase | None = None
+        self.disposed = False
+
+    def dispose(self) -> None:
+        if self.disposed:
+            return
+        self.disposed = True
+        if self.handle is not None:
+            self.handle.cancel()
+        if self.inner is not None:
+            self.inner.dispose()
+
+
+class SimulatedTimeScheduler(PeriodicScheduler):
+    """reactivex scheduler on a ``SimClock``; see module docstring."""
+
+    def __init__(self, clock: SimClock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    @property
+    def now(self) -> datetime:
+        return UTC_ZERO + timedelta(seconds=self.clock.now())
+
+    def now_seconds(self) -> float:
+        return self.clock.now()
+
+    def _at(self, time_s: float, action: abc.ScheduledAction[_TState], state: Any) -> Any:
+        d = _TimerDisposable()
+
+        def fire() -> None:
+            if not d.disposed:
+                d.handle = None
+                d.inner = self.invoke_action(action, state)
+
+        d.handle = self.clock.call_at(time_s, fire)
+        return d
+
+    def schedule(
+        self, action: abc.ScheduledAction[_TState], state: _TState | None = None
+    ) -> abc.DisposableBase:
+        # "As soon as possible" in a DES means: at the current instant, as a timer.
+        return self._at(self.clock.now(), action, state)
+
+    def schedule_relative(
+        self,
+        duetime: typing.RelativeTime,
+        action: abc.ScheduledAction[_TState],
+        state: _TState | None = None,
+    ) -> abc.DisposableBase:
+        seconds = max(0.0, self.to_seconds(duetime))
+        return self._at(self.clock.now() + seconds, action, state)
+
+    def schedule_absolute(
+        self,
+        duetime: typing.AbsoluteTime,
+        action: abc.ScheduledAction[_TState],
+        state: _TState | None = None,
+    ) -> abc.DisposableBase:
+        return self._at(self.to_seconds(duetime), action, state)
+
+    def schedule_periodic(
+        self,
+        period: typing.RelativeTime,
+        action: typing.ScheduledPeriodicAction[_TState],
+        state: _TState | None = None,
+    ) -> abc.DisposableBase:
+        """Ticks at t0 + k*period (multiplied, not accumulated: no drift)."""
+        seconds = self.to_seconds(period)
+        if seconds <= 0:
+            raise ValueError(f"period must be positive, got {seconds!r}")
+        t0 = self.clock.now()
+        disp = MultipleAssignmentDisposable()
+        box = [state, 1]
+
+        def tick() -> None:
+            if disp.is_disposed:
+                return
+            box[0] = action(box[0])
+            box[1] += 1
+            disp.disposable = Disposable(self.clock.call_at(t0 + box[1] * seconds, tick).cancel)
+
+        disp.disposable = Disposable(self.clock.call_at(t0 + seconds, tick).cancel)
+        return disp
+
+
+class SimObservable(Observable[Any]):
+    """An Observable whose subscriptions default to a simulated-time scheduler.
+
+    ``pipe``/fluent operators return SimObservables too, so the default reaches every
+    operator of the chain (reactivex passes the subscription scheduler downward).
+    """
+
+    def __init__(
+        self,
+        subscribe: Callable[[abc.ObserverBase[Any], abc.SchedulerBase | None], Any]
+        | Observable[Any],
+        scheduler: SimulatedTimeScheduler,
+    ) -> None:
+        if isinstance(subscribe, Observable):
+            inner = subscribe
+
+            def subscribe(observer: Any, sch: Any = None) -> Any:
+                return inner.subscribe(observer, scheduler=sch)
+
+        super().__init__(subscribe)
+        self.sim_scheduler = scheduler
+
+    def _subscribe_core(
+        self, observer: abc.ObserverBase[Any], scheduler: abc.SchedulerBase | None = None
+    ) -> abc.DisposableBase:
+        return super()._subscribe_core(observer, scheduler or self.sim_scheduler)
+
+    def pipe(self, *operators: Callable[[Any], Any]) -> Any:
+        result = super().pipe(*operators)
+        if isinstance(result, Observable) and not isinstance(result, SimObservable):
+            return SimObservable(result, self.sim_scheduler)
+        return result
+
+
+# -- wall-clock guard --------------------------------------------------------------
+
+
+def _wall_clock_classes() -> list[type]:
+    from reactivex.scheduler import (
+        EventLoopScheduler,
+        NewThreadScheduler,
+        ThreadPoolScheduler,
+        TimeoutScheduler,
+    )
+
+    return [TimeoutScheduler, NewThreadScheduler, ThreadPoolScheduler, EventLoopScheduler]
+
+
+_guard_lock = threading.Lock()
+_guard_depth = 0
+_saved: list[tuple[type, str, Any]] = []
+
+
+@contextlib.contextmanager
+def forbid_wall_clock() -> Iterator[None]:
+    """Inside this block reactivex's threaded schedulers raise ``WallClockError``.
+
+    Re-entrant. Use it around a simulation run so a time-based operator that was
+    given (or defaulted to) a wall-clock scheduler fails loudly instead of silently
+    running on a background thread.
+    """
+    global _guard_depth
+
+    def refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise WallClockError(
+            f"{type(self).__name__} would run on a wall-clock thread inside a simulation; "
+            "subscribe with scheduler=bus.scheduler (a SimulatedTimeScheduler) or use "
+            "the bus's observables, whose pipes default to simulated time"
+        )
+
+    with _guard_lock:
+        if _guard_depth == 0:
+            for cls in _wall_clock_classes():
+                for meth in (
+                    "schedule",
+                    "schedule_relative",
+                    "schedule_absolute",
+                    "schedule_periodic",
+                ):
+                    if meth in cls.__dict__:
+                        _saved.append((cls, meth, cls.__dict__[meth]))
+                    setattr(cls, meth, refuse)
+        _guard_depth += 1
+    try:
+        yield
+    finally:
+        with _guard_lock:
+            _guard_depth -= 1
+            if _guard_depth == 0:
+                for cls in _wall_clock_classes():
+                    for meth in (
+                        "schedule",
+                        "schedule_relative",
+                        "schedule_absolute",
+                        "schedule_periodic",
+                    ):
+                        if meth in cls.__dict__:
+                            delattr(cls, meth)
+                for cls, meth, fn in _saved:
+                    setattr(cls, meth, fn)
+                _saved.clear()

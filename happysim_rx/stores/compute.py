@@ -1,0 +1,146 @@
+"""Exact aggregates over raw numpy slices (shared by the exact and streaming stores).
+
+Gauges: ``gauge_segments`` turns change points into (value, seconds held) segments over
+``[start, end)``, carrying in the value that was current at ``start``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from operators.aggregators import parse_quantile, weighted_quantile
+
+__all__ = ["gauge_segments", "exact_aggregates", "check_aggregate", "TIME_WEIGHTED"]
+
+#: Aggregates that are time-weighted for gauges; the rest are per sample.
+TIME_WEIGHTED = frozenset({"mean", "stddev", "variance"})
+_PLAIN = ("count", "sum", "mean", "min", "max", "stddev", "variance", "rate", "last", "first")
+
+
+def check_aggregate(spec: str) -> str:
+    """Normalize an aggregate name or raise ValueError naming the valid ones."""
+    from operators.aggregators import make_aggregator
+
+    make_aggregator(spec)  # raises ValueError with the valid names
+    return spec.strip().lower()
+
+
+def is_time_weighted(spec: str) -> bool:
+    return spec in TIME_WEIGHTED or parse_quantile(spec) is not None
+
+
+def gauge_segments(
+    t: np.ndarray, v: np.ndarray, start: float, end: float
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """(values, weights, i0, i1): segments of a gauge over [start, end).
+
+    ``t`` must be sorted. The value current at ``start`` (last change before it) is
+    carried in as the first segment. ``i0:i1`` is the index range of changes inside.
+    """
+    i0 = int(np.searchsorted(t, start, side="left"))
+    i1 = int(np.searchsorted(t, end, side="left"))
+    carry = i0 > 0
+    seg_t = t[i0:i1]
+    seg_v = v[i0:i1]
+    if carry:
+        seg_t = np.concatenate(([start], seg_t))
+        seg_v = np.concatenate(([v[i0 - 1]], seg_v))
+    if seg_t.size == 0:
+        return seg_v, seg_t, i0, i1
+    ends = np.empty_like(seg_t)
+    ends[:-1] = seg_t[1:]
+    ends[-1] = max(end, seg_t[-1])
+    return seg_v, ends - seg_t, i0, i1
+
+
+def exact_aggregates(
+    specs: list[str],
+    times: np.ndarray,
+    values: np.ndarray,
+    start: float,
+    end: float,
+    *,
+    weighting: str = "sample",
+    seg_values: np.ndarray | None = None,
+    seg_weights: np.ndarray | None = None,
+    counter: bool = False,
+) -> dict[str, float | None]:
+    """Aggregates of the samples ``values`` (at ``times``) in [start, end).
+
+    With ``weighting="time"``, mean/stddev/variance/quantiles use the gauge segments
+    ``seg_values``/``seg_weights`` and min/max/first/last include the carried-in value.
+    """
+    out: dict[str, float | None] = {}
+    n = int(values.size)
+    tw = weighting == "time" and seg_values is not None and seg_values.size > 0
+    held = seg_values if tw else values  # values present in the range
+    span = end - start
+    for spec in specs:
+        if spec == "count":
+            out[spec] = float(n)
+        elif spec == "sum":
+            out[spec] = float(values.sum()) if n else None
+        elif spec == "rate":
+            if not math.isfinite(span) or span <= 0:
+                out[spec] = None
+            else:
+                out[spec] = (float(values.sum()) if counter else float(n)) / span
+        elif held is None or held.size == 0:
+            out[spec] = None
+        elif spec == "min":
+            out[spec] = float(held.min())
+        elif spec == "max":
+            out[spec] = float(held.max())
+        elif spec == "first":
+            out[spec] = float(held[0])
+        elif spec == "last":
+            out[spec] = float(held[-1])
+        elif tw:
+            assert seg_weights is not None
+            w = seg_weights
+            wsum = float(w.sum())
+            if spec in ("mean", "stddev", "variance"):
+                if wsum <= 0:  # held for no time: the current value is the answer
+                    mean, var = float(held[-1]), 0.0
+                else:
+                    mean = float((held * w).sum() / wsum)
+                    var = float((w * (held - mean) ** 2).sum() / wsum)
+                out[spec] = (
+                    mean if spec == "mean" else var if spec == "variance" else math.sqrt(var)
+                )
+            else:
+                q = parse_quantile(spec)
+                assert q is not None
+                out[spec] = weighted_quantile(held, w, q) if wsum > 0 else float(held[-1])
+        elif spec == "mean":
+            out[spec] = float(values.mean())
+        elif spec == "variance":
+            out[spec] = float(values.var())
+        elif spec == "stddev":
+            out[spec] = float(values.std())
+        else:
+            q = parse_quantile(spec)
+            if q is None:
+                raise ValueError(f"unknown aggregate {spec!r}")
+            out[spec] = float(np.quantile(values, q))
+    return out
+
+
+def result_weighting(specs: list[str], weighting: str) -> str:
+    """The weighting a result actually used (time only if some aggregate is)."""
+    if weighting == "time" and any(is_time_weighted(s) for s in specs):
+        return "time"
+    return "sample"
+
+
+def plain_names() -> tuple[str, ...]:
+    return _PLAIN
+
+
+def to_jsonable(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x

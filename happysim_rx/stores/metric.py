@@ -1,0 +1,262 @@
+"""Exact metric store: one columnar series per (source, name).
+
+Appends go to ``array('d')`` tails (~30 ns each); a query moves the tail into a
+capacity-doubling numpy buffer (amortized O(new data)) and slices it with
+``searchsorted`` (O(log n)), so repeated queries during a paused run are cheap.
+
+>>> store = MetricStore()
+>>> s = store.series_for("Server", "queue_depth", "gauge")
+>>> s.append(0.0, 0); s.append(1.0, 4)
+>>> t, v = s.arrays(); v.tolist()
+[0.0, 4.0]
+"""
+
+from __future__ import annotations
+
+from array import array
+from fnmatch import fnmatchcase
+from typing import Any
+
+import numpy as np
+
+from happysim_rx.observation import ObservationKind
+from happysim_rx.stores.compute import exact_aggregates, gauge_segments
+
+__all__ = ["MetricSeries", "MetricStore", "RangeAnswer"]
+
+
+class RangeAnswer:
+    """What a store answers for one (group, range): values plus honesty fields."""
+
+    __slots__ = ("values", "exact", "error_bound", "time_resolution")
+
+    def __init__(
+        self,
+        values: dict[str, float | None],
+        exact: bool = True,
+        error_bound: float | None = None,
+        time_resolution: float | None = None,
+    ) -> None:
+        self.values = values
+        self.exact = exact
+        self.error_bound = error_bound
+        self.time_resolution = time_resolution
+
+
+class MetricSeries:
+    """Columns of one series. ``append(t, v, tags=None)`` is the bus's emit target."""
+
+    __slots__ = (
+        "source",
+        "name",
+        "series_kind",
+        "_tt",
+        "_tv",
+        "_bt",
+        "_bv",
+        "_n",
+        "_tags",
+        "_tail_tags",
+    )
+
+    def __init__(self, source: str, name: str, series_kind: str | None = None) -> None:
+        self.source, self.name, self.series_kind = source, name, series_kind
+        self._tt = array("d")
+        self._tv = array("d")
+        self._bt = np.empty(0)
+        self._bv = np.empty(0)
+        self._n = 0
+        self._tags: dict[int, dict] | None = None  # sparse: index -> tags
+
+    def append(self, t: float, v: float, tags: dict | None = None) -> None:
+        self._tt.append(t)
+        self._tv.append(v)
+        if tags is not None:
+            if self._tags is None:
+                self._tags = {}
+            self._tags[self._n + len(self._tt) - 1] = tags
+
+    def __len__(self) -> int:
+        return self._n + len(self._tt)
+
+    def _flush(self) -> None:
+        k = len(self._tt)
+        if k == 0:
+            return
+        n = self._n
+        if n + k > self._bt.size:
+            cap = max(1024, 2 * (n + k))
+            bt, bv = np.empty(cap), np.empty(cap)
+            bt[:n], bv[:n] = self._bt[:n], self._bv[:n]
+            self._bt, self._bv = bt, bv
+        self._bt[n : n + k] = np.frombuffer(self._tt, dtype=np.float64)
+        self._bv[n : n + k] = np.frombuffer(self._tv, dtype=np.float64)
+        self._tt, self._tv = array("d"), array("d")
+        self._n = n + k
+        # Times should arrive in order; if not (e.g. a late emitter), restore order.
+        lo = max(n - 1, 0)
+        seg = self._bt[lo : n + k]
+        if seg.size > 1 and bool((seg[1:] < seg[:-1]).any()):
+            order = np.argsort(self._bt[: self._n], kind="stable")
+            self._bt[: self._n] = self._bt[: self._n][order]
+            self._bv[: self._n] = self._bv[: self._n][order]
+            if self._tags:
+                inv = np.empty_like(order)
+                inv[order] = np.arange(order.size)
+                self._tags = {int(inv[i]): tg for i, tg in self._tags.items()}
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(times, values) as numpy views (valid until the next append+query)."""
+        self._flush()
+        return self._bt[: self._n], self._bv[: self._n]
+
+    def tags_at(self, i: int) -> dict | None:
+        return None if self._tags is None else self._tags.get(i)
+
+    def tag_mask(self, i0: int, i1: int, where: dict[str, Any]) -> np.ndarray:
+        """Boolean mask over [i0, i1): samples whose tags contain all of ``where``."""
+        mask = np.zeros(i1 - i0, dtype=bool)
+        if self._tags:
+            for i, tg in self._tags.items():
+                if i0 <= i < i1 and all(tg.get(k) == val for k, val in where.items()):
+                    mask[i - i0] = True
+        return mask
+
+    def tag_values(self, i0: int, i1: int, key: str) -> list[Any]:
+        tags = self._tags or {}
+        return [tags.get(i, {}).get(key) for i in range(i0, i1)]
+
+    def nbytes(self) -> int:
+        return 16 * len(self._tt) + self._bt.nbytes + self._bv.nbytes
+
+    def __repr__(self) -> str:
+        return f"<MetricSeries {self.source}.{self.name} ({self.series_kind}) n={len(self)}>"
+
+
+class MetricStore:
+    """Exact store of every metric sample (memory grows with the run).
+
+    Attach with ``bus.attach_store(MetricStore())``; each metric topic gets a series and
+    its ``emit`` becomes the series' ``append``.
+    """
+
+    kinds = frozenset({ObservationKind.METRIC})
+    exact = True
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str], MetricSeries] = {}
+
+    # -- bus seam ---------------------------------------------------------------------
+    def appender(self, info: Any) -> Any:
+        return self.series_for(info.source, info.name, info.series_kind).append
+
+    def declare(self, info: Any) -> None:
+        s = self._series.get((info.source, info.name))
+        if s is not None:
+            s.series_kind = info.series_kind
+
+    def series_for(self, source: str, name: str, series_kind: str | None = None) -> MetricSeries:
+        key = (source, name)
+        s = self._series.get(key)
+        if s is None:
+            s = self._series[key] = MetricSeries(source, name, series_kind)
+        elif series_kind is not None and s.series_kind is None:
+            s.series_kind = series_kind
+        return s
+
+    def add(
+        self, source: str, name: str, t: float, v: float, series_kind: str | None = None
+    ) -> None:
+        """Record without a bus (tests, imports)."""
+        self.series_for(source, name, series_kind).append(t, v)
+
+    # -- catalog ----------------------------------------------------------------------
+    def select(self, name: str = "*", source: str = "*") -> list[MetricSeries]:
+        return [
+            s
+            for (src, nm), s in self._series.items()
+            if fnmatchcase(nm, name) and fnmatchcase(src, source)
+        ]
+
+    def catalog(self) -> list[tuple[str, str, str | None]]:
+        return [(s.source, s.name, s.series_kind) for s in self._series.values()]
+
+    def time_bounds(self, series: list[MetricSeries]) -> tuple[float, float] | None:
+        lo, hi = np.inf, -np.inf
+        for s in series:
+            t, _ = s.arrays()
+            if t.size:
+                lo, hi = min(lo, float(t[0])), max(hi, float(t[-1]))
+        return None if lo > hi else (lo, hi)
+
+    def nbytes(self) -> int:
+        return sum(s.nbytes() for s in self._series.values())
+
+    # -- answers ----------------------------------------------------------------------
+    def raw(
+        self, series: list[MetricSeries], start: float, end: float, where: dict | None = None
+    ) -> list[tuple[float, str, str, float, dict | None]]:
+        """Raw samples (time, source, name, value, tags) in [start, end), time-ordered."""
+        rows = []
+        for s in series:
+            t, v = s.arrays()
+            i0, i1 = int(np.searchsorted(t, start)), int(np.searchsorted(t, end))
+            mask = s.tag_mask(i0, i1, where) if where else None
+            for j in range(i0, i1):
+                if mask is None or mask[j - i0]:
+                    rows.append((float(t[j]), s.source, s.name, float(v[j]), s.tags_at(j)))
+        rows.sort(key=lambda r: r[0])
+        return rows
+
+    def aggregate(
+        self,
+        series: list[MetricSeries],
+        specs: list[str],
+        start: float,
+        end: float,
+        *,
+        weighting: str,
+        where: dict | None = None,
+        counter: bool = False,
+    ) -> RangeAnswer:
+        """Exact aggregates over the pooled samples of ``series`` in [start, end)."""
+        ts, vs, segv, segw = [], [], [], []
+        for s in series:
+            t, v = s.arrays()
+            if weighting == "time":
+                sv, sw, i0, i1 = gauge_segments(t, v, start, end)
+                if where:
+                    # Tag filters select change points; carried-in value has no tags.
+                    m = s.tag_mask(i0, i1, where)
+                    carry = sv.size - (i1 - i0)
+                    keep = np.concatenate((np.zeros(carry, dtype=bool), m))
+                    sv, sw = sv[keep], sw[keep]
+                segv.append(sv)
+                segw.append(sw)
+            else:
+                i0, i1 = int(np.searchsorted(t, start)), int(np.searchsorted(t, end))
+            tt, vv = t[i0:i1], v[i0:i1]
+            if where:
+                m = s.tag_mask(i0, i1, where)
+                tt, vv = tt[m], vv[m]
+            ts.append(tt)
+            vs.append(vv)
+        times = np.concatenate(ts) if ts else np.empty(0)
+        values = np.concatenate(vs) if vs else np.empty(0)
+        if len(series) > 1 and weighting != "time":
+            order = np.argsort(times, kind="stable")  # first/last need global time order
+            times, values = times[order], values[order]
+        seg_values = np.concatenate(segv) if segv else None
+        seg_weights = np.concatenate(segw) if segw else None
+        vals = exact_aggregates(
+            specs,
+            times,
+            values,
+            start,
+            end,
+            weighting=weighting,
+            seg_values=seg_values,
+            seg_weights=seg_weights,
+            counter=counter,
+        )
+        return RangeAnswer(vals, exact=True)

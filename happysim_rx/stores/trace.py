@@ -1,0 +1,115 @@
+"""Span store: spans by trace id and by time; trace trees and critical paths.
+
+>>> from happysim_rx.observation import Span
+>>> ts = TraceStore()
+>>> ts.add(Span(1, 1, None, "Server", 0.0, 0.5)); ts.add(Span(1, 2, 1, "Sink", 0.5, 0.6))
+>>> [s.entity for s in ts.critical_path(1)]
+['Server', 'Sink']
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from fnmatch import fnmatchcase
+from typing import Any
+
+import numpy as np
+
+from happysim_rx.observation import ObservationKind, Span
+
+__all__ = ["TraceStore"]
+
+
+class TraceStore:
+    """All spans (or the spans of the newest ``max_traces`` traces when bounded)."""
+
+    kinds = frozenset({ObservationKind.SPAN})
+    exact = True
+
+    def __init__(self, max_traces: int | None = None) -> None:
+        self.max_traces = max_traces
+        self._traces: OrderedDict[Any, list[Span]] = OrderedDict()
+        self._spans: list[Span] = []  # append order (by end time in a simulation)
+        self._starts: np.ndarray | None = None  # cached sorted index by start
+        self._order: np.ndarray | None = None
+        self.evicted_traces = 0
+
+    def appender(self, info: Any) -> Any:
+        add = self.add
+
+        def append(t: float, span: Span, tags: Any = None) -> None:
+            add(span)
+
+        return append
+
+    def add(self, span: Span) -> None:
+        spans = self._traces.get(span.trace_id)
+        if spans is None:
+            spans = self._traces[span.trace_id] = []
+            if self.max_traces is not None and len(self._traces) > self.max_traces:
+                _, old = self._traces.popitem(last=False)
+                self.evicted_traces += 1
+                dead = {id(s) for s in old}
+                self._spans = [s for s in self._spans if id(s) not in dead]
+        spans.append(span)
+        self._spans.append(span)
+        self._starts = None
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+    def trace_ids(self) -> list[Any]:
+        return list(self._traces)
+
+    def trace(self, trace_id: Any) -> list[Span]:
+        """Spans of one trace ordered by start time."""
+        return sorted(self._traces.get(trace_id, ()), key=lambda s: (s.start, s.end))
+
+    def entities(self) -> list[str]:
+        return sorted({s.entity for s in self._spans})
+
+    def between(self, start: float, end: float, entity: str = "*") -> list[Span]:
+        """Spans whose *start* is in [start, end), by start time (O(log n) + k)."""
+        if self._starts is None:
+            starts = np.fromiter((s.start for s in self._spans), float, len(self._spans))
+            self._order = np.argsort(starts, kind="stable")
+            self._starts = starts[self._order]
+        assert self._order is not None
+        i0, i1 = np.searchsorted(self._starts, [start, end])
+        picked = (self._spans[j] for j in self._order[i0:i1])
+        if entity == "*":
+            return list(picked)
+        return [s for s in picked if fnmatchcase(s.entity, entity)]
+
+    def tree(self, trace_id: Any) -> list[dict[str, Any]]:
+        """Nested dicts ``{span..., "children": [...]}``, roots first."""
+        spans = self.trace(trace_id)
+        nodes = {s.span_id: {**s.to_dict(), "children": []} for s in spans}
+        roots = []
+        for s in spans:
+            parent = nodes.get(s.parent_id) if s.parent_id is not None else None
+            (parent["children"] if parent is not None else roots).append(nodes[s.span_id])
+        return roots
+
+    def critical_path(self, trace_id: Any) -> list[Span]:
+        """Root-to-leaf chain that follows, at each hop, the child that ends last."""
+        spans = self.trace(trace_id)
+        if not spans:
+            return []
+        children: dict[Any, list[Span]] = {}
+        ids = {s.span_id for s in spans}
+        roots = []
+        for s in spans:
+            if s.parent_id is None or s.parent_id not in ids:
+                roots.append(s)
+            else:
+                children.setdefault(s.parent_id, []).append(s)
+        node = max(roots, key=lambda s: s.end)
+        path = [node]
+        while children.get(node.span_id):
+            node = max(children[node.span_id], key=lambda s: s.end)
+            path.append(node)
+        return path
+
+    def finish(self, now: float) -> None:
+        pass

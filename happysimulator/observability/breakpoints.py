@@ -1,0 +1,162 @@
+"""Breakpoints: pause a running simulation when something becomes true.
+
+A breakpoint watches the observation stream (or the clock), not object attributes, and is
+edge-triggered: it fires when its condition *becomes* true and not again until the
+condition was false in between, so `resume()` never re-fires on the same episode::
+
+    Breakpoint(time=30.0)                                       # before any event after 30 s
+    Breakpoint(event_count=1000)                                # after the 1000th event
+    Breakpoint(event_type="Timeout")                            # after such an event
+    Breakpoint(metric_condition=MetricCondition("Server", "queue_depth", "gt", 50))
+    Breakpoint(metric_condition=MetricCondition("Server", "queue_depth", ">", 50, for_=5.0))
+    Breakpoint(condition=lambda state: state.events_processed > 10)
+    Breakpoint(when=sim.observations.metrics("latency").pipe(ops.filter(lambda o: o.value > 2)))
+    Breakpoint(anomaly=detector)
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import operator as _op
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "gt": _op.gt,
+    "ge": _op.ge,
+    "lt": _op.lt,
+    "le": _op.le,
+    "eq": _op.eq,
+    "ne": _op.ne,
+}
+_SYMBOLS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "==": "eq", "!=": "ne"}
+VALID_OPERATORS = tuple(_OPERATORS) + tuple(_SYMBOLS)
+
+_ids = itertools.count(1)  # breakpoint ids only label breakpoints; they affect no run
+
+
+def _seconds(value: Any, what: str) -> float:
+    seconds = value.to_seconds() if hasattr(value, "to_seconds") else value
+    try:
+        seconds = float(seconds)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} must be seconds (float), Instant or Duration, got {value!r}")
+    if math.isnan(seconds):
+        raise ValueError(f"{what} must not be NaN")
+    return seconds
+
+
+@dataclass(frozen=True, slots=True)
+class MetricCondition:
+    """`source`'s series `name` compared with `threshold`, optionally for `for_` seconds.
+
+    ``MetricCondition("Server", "queue_depth", "gt", 50, for_=5.0)`` is true once the
+    queue depth has stayed above 50 for 5 simulated seconds. `source` may be a glob.
+    """
+
+    source: str
+    name: str
+    operator: str
+    threshold: float
+    for_: float | None = None
+
+    def __post_init__(self) -> None:
+        op = _SYMBOLS.get(self.operator, self.operator)
+        if op not in _OPERATORS:
+            raise ValueError(
+                f"unknown operator {self.operator!r}; valid: {', '.join(VALID_OPERATORS)}"
+            )
+        object.__setattr__(self, "operator", op)
+        try:
+            threshold = float(self.threshold)
+        except (TypeError, ValueError):
+            raise TypeError(f"threshold must be a number, got {self.threshold!r}") from None
+        if math.isnan(threshold):
+            raise ValueError("threshold must not be NaN (a NaN comparison is never true)")
+        object.__setattr__(self, "threshold", threshold)
+        if self.for_ is not None:
+            for_ = _seconds(self.for_, "for_")
+            if for_ < 0:
+                raise ValueError(f"for_ must be >= 0 seconds, got {for_}")
+            object.__setattr__(self, "for_", for_)
+
+    def holds(self, value: float) -> bool:
+        return _OPERATORS[self.operator](value, self.threshold)
+
+    def describe(self) -> str:
+        text = f"{self.source}.{self.name} {self.operator} {self.threshold:g}"
+        return text + (f" for {self.for_:g}s" if self.for_ else "")
+
+
+_KINDS = ("time", "event_count", "event_type", "metric_condition", "condition", "when", "anomaly")
+
+
+@dataclass(eq=False)
+class Breakpoint:
+    """Pause the simulation when one condition becomes true (give exactly one).
+
+    Args:
+        time: pause before any event later than this simulated time.
+        event_count: pause after this many events have been processed.
+        event_type: pause after an event of this type.
+        metric_condition: pause after the event whose observation made it true.
+        condition: ``callable(SimulationState) -> bool`` checked after every event.
+        when: an Observable; pause after any emission.
+        anomaly: an `AnomalyDetector`; pause after it reports an anomaly.
+        one_shot: remove the breakpoint after it fires (default: True for `time` and
+            `event_count`, which cannot become true twice, False otherwise).
+        name: a label shown in `SimulationState.paused_by`.
+    """
+
+    time: Any = None
+    event_count: int | None = None
+    event_type: str | None = None
+    metric_condition: MetricCondition | None = None
+    condition: Callable[[Any], bool] | None = None
+    when: Any = None
+    anomaly: Any = None
+    one_shot: bool | None = None
+    name: str | None = None
+    id: int = field(default_factory=lambda: next(_ids), init=False)
+    hits: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        given = [k for k in _KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"a Breakpoint needs exactly one of {', '.join(_KINDS)}; got "
+                f"{', '.join(given) if given else 'none'}"
+            )
+        self.kind = given[0]
+        if self.time is not None:
+            self.time = _seconds(self.time, "time")
+        if self.event_count is not None:
+            if isinstance(self.event_count, bool) or not isinstance(self.event_count, int):
+                raise TypeError(f"event_count must be an int, got {self.event_count!r}")
+            if self.event_count <= 0:
+                raise ValueError(f"event_count must be positive, got {self.event_count}")
+        if self.condition is not None and not callable(self.condition):
+            raise TypeError("condition must be callable(SimulationState) -> bool")
+        if self.when is not None and not hasattr(self.when, "subscribe"):
+            raise TypeError("when must be an Observable (something with .subscribe)")
+        if self.one_shot is None:
+            self.one_shot = self.kind in ("time", "event_count")
+
+    def describe(self) -> str:
+        if self.name:
+            return self.name
+        if self.kind == "metric_condition":
+            return f"metric {self.metric_condition.describe()}"
+        if self.kind == "time":
+            return f"time {self.time:g}s"
+        if self.kind == "condition":
+            return f"condition {getattr(self.condition, '__name__', 'callable')}"
+        if self.kind == "anomaly":
+            return f"anomaly {getattr(self.anomaly, 'name', type(self.anomaly).__name__)}"
+        return f"{self.kind} {getattr(self, self.kind)!r}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "description": self.describe(),
+                "one_shot": self.one_shot, "hits": self.hits}

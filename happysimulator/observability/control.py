@@ -1,0 +1,465 @@
+"""Pause, step and resume a simulation by hand or with breakpoints.
+
+    summary = sim.run()                  # stops at the first breakpoint, or runs to the end
+    sim.control.get_state().paused_by    # 'metric Server.queue_depth gt 50'
+    events = sim.control.step(10)        # the next 10 events, returned
+    sim.control.run_until(120.0)         # pause before any event later than 120 s
+    sim.control.resume()                 # to the next pause or the end
+
+Determinism: pausing only stops the loop between events; the heap, RNG and timers are
+untouched, so a run paused and resumed any number of times produces exactly the
+observations of the uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import heapq
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+from happysim_rx import ObservationKind
+from happysimulator.core.temporal import Instant
+from happysimulator.observability.breakpoints import Breakpoint
+from happysimulator.observability.observer import SimulationObserver
+
+if TYPE_CHECKING:
+    from happysimulator.observability.integration import ObservabilityRuntime
+
+_NS = 1_000_000_000
+_DONE = ("complete", "end_time")
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationState:
+    """A snapshot of where the simulation is (``to_dict()`` for JSON)."""
+
+    current_time: Instant
+    events_processed: int
+    heap_size: int
+    primary_events_remaining: int
+    is_paused: bool
+    is_running: bool
+    is_complete: bool
+    paused_by: str | None
+    last_event: Any
+    wall_clock_elapsed: float
+    stop_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        ev = self.last_event
+        return {
+            "current_time": self.current_time.to_seconds(),
+            "events_processed": self.events_processed,
+            "heap_size": self.heap_size,
+            "primary_events_remaining": self.primary_events_remaining,
+            "is_paused": self.is_paused,
+            "is_running": self.is_running,
+            "is_complete": self.is_complete,
+            "paused_by": self.paused_by,
+            "stop_reason": self.stop_reason,
+            "last_event": None if ev is None else _event_dict(ev),
+            "wall_clock_elapsed_s": self.wall_clock_elapsed,
+        }
+
+
+def _event_dict(ev: Any) -> dict[str, Any]:
+    return {
+        "time": ev.time.to_seconds(),
+        "event_type": ev.event_type,
+        "target": getattr(ev.target, "name", type(ev.target).__name__),
+    }
+
+
+class _Armed:
+    """A breakpoint wired to its trigger (stream subscription, timer or per-event check)."""
+
+    def __init__(self, bp: Breakpoint, control: SimulationControl) -> None:
+        self.bp = bp
+        self.control = control
+        self.subscription: Any = None
+        self.last_truth = False
+        self.sources: dict[str, list[Any]] = {}  # metric_condition: [holding, timer, fired]
+
+    def disarm(self) -> None:
+        if self.subscription is not None:
+            self.subscription.dispose()
+            self.subscription = None
+        for st in self.sources.values():
+            if st[1] is not None:
+                st[1].cancel()
+        self.sources.clear()
+
+
+class SimulationControl:
+    """`sim.control`: run-state, stepping, breakpoints, observers and hooks."""
+
+    def __init__(self, runtime: ObservabilityRuntime) -> None:
+        self._rt = runtime
+        self._sim = runtime.sim
+        self._armed: dict[int, _Armed] = {}
+        self._observers: list[SimulationObserver] = []
+        self._observer_subs: dict[int, Any] = {}
+        self._event_hooks: list[Callable[[Any], Any]] = []
+        self._started = False
+        self._running = False
+        self._paused = False
+        self._complete = False
+        self._pause_before_start = False
+        self._paused_by: str | None = None
+        self._fired: str | None = None
+        self._stop_reason: str | None = None
+        self._last_event: Any = None
+        self._collect: list[Any] | None = None
+        self._time_bp_ns: int | None = None
+
+    # ---- state ------------------------------------------------------------------------
+    def get_state(self) -> SimulationState:
+        sim = self._sim
+        eh = sim._events
+        return SimulationState(
+            current_time=sim.now,
+            events_processed=sim.events_processed,
+            heap_size=len(eh.entries),
+            primary_events_remaining=len(eh.entries) - eh.ndaemon,
+            is_paused=self._paused,
+            is_running=self._running,
+            is_complete=self._complete,
+            paused_by=self._paused_by if self._paused else None,
+            last_event=self._last_event,
+            wall_clock_elapsed=sim._wall_s,
+            stop_reason=self._stop_reason,
+        )
+
+    @property
+    def is_paused(self) -> bool:
+        return self._paused
+
+    @property
+    def is_complete(self) -> bool:
+        return self._complete
+
+    def peek_next(self, n: int = 1) -> list[Any]:
+        """The next `n` model events in the order they will run (nothing is run)."""
+        n = _positive_int(n, "peek_next(n)")
+        live = (
+            e for e in self._sim._events.entries
+            if e[1] and not (e[3]._x is not None and e[3]._x.cancelled)
+        )
+        return [e[3] for e in heapq.nsmallest(n, live, key=lambda e: e[:3])]
+
+    # ---- driving ----------------------------------------------------------------------
+    def pause(self) -> None:
+        """Pause after the current event (from a callback during a run), or, before a run
+        starts, make the next `run()` return at once, paused."""
+        if self._complete:
+            raise RuntimeError("the simulation is complete; there is nothing to pause")
+        if self._running:
+            self._fired = self._fired or "pause()"
+            self._sim.request_pause("pause()")
+        else:
+            self._pause_before_start = True
+
+    def resume(self) -> Any:
+        """Continue a paused simulation to the next pause or the end; returns the summary."""
+        if not self._paused:
+            state = "complete" if self._complete else (
+                "running" if self._running else "not started")
+            raise RuntimeError(
+                f"resume() needs a paused simulation, but it is {state}; "
+                "use sim.run() to start it"
+            )
+        return self.run()
+
+    def step(self, n: int = 1) -> list[Any]:
+        """Process the next `n` model events and return them (fewer if the run ends or a
+        breakpoint fires first). The simulation is paused afterwards unless complete."""
+        n = _positive_int(n, "step(n)")
+        if self._complete:
+            return []
+        collected: list[Any] = []
+        self._collect = collected
+        try:
+            self._advance(max_events=n)
+        finally:
+            self._collect = None
+        return collected
+
+    def run_until(self, time: Any) -> Any:
+        """Run until simulated `time` (pausing before any later event); returns the summary."""
+        t = _seconds(time, "run_until(time)")
+        now = self._sim.clock.now()
+        if t < now:
+            raise ValueError(f"run_until({t:g}) is in the past: the simulation is at {now:g} s")
+        return self.run(until_ns=round(t * _NS))
+
+    def run(self, until_ns: int | None = None, max_events: int | None = None) -> Any:
+        """What `sim.run()` calls: advance and return a `SimulationSummary`."""
+        reason = self._advance(max_events=max_events, until_ns=until_ns)
+        summary = self._sim.summary(reason)
+        summary.paused_by = self._paused_by if self._paused else None
+        return summary
+
+    def _advance(self, max_events: int | None = None, until_ns: int | None = None) -> str:
+        if self._running:
+            raise RuntimeError("the simulation is already running (called from a callback?)")
+        if self._complete:
+            return self._stop_reason or "complete"
+        sim = self._sim
+        if self._pause_before_start:
+            self._pause_before_start = False
+            self._set_paused("pause()", "paused")
+            return "paused"
+        if not self._started:
+            self._started = True
+            self._notify("on_start")
+        elif self._paused:
+            self._notify("on_resume")
+        self._paused = False
+        self._paused_by = None
+        self._fired = None
+        self._arm_time()
+        self._running = True
+        sim._hook = self._rt.make_hook()
+        try:
+            reason = sim._run_loop(max_events=max_events, until_ns=until_ns)
+        except BaseException as exc:
+            self._running = False
+            self._paused = True
+            self._paused_by = f"error: {type(exc).__name__}: {exc}"
+            raise
+        finally:
+            self._running = False
+            sim._hook = None
+        if reason in _DONE:
+            self._complete = True
+            self._stop_reason = reason
+            self._rt.finish()
+            self._notify("on_end")
+            return reason
+        if reason == "paused":
+            by = self._fired
+            if self._time_bp_ns is not None and sim._pause_at_ns is None:
+                by = self._fire_time_breakpoints() or by
+            by = by or sim.paused_by or "pause()"
+        elif reason == "max_events":
+            by = self._fired or ("step()" if self._collect is not None else "max_events")
+        else:  # until
+            by = self._fired or f"run_until({sim.clock.now():g})"
+        self._set_paused(by, reason)
+        return reason
+
+    def _set_paused(self, by: str, reason: str) -> None:
+        self._paused = True
+        self._paused_by = by
+        self._stop_reason = reason
+        self._notify("on_pause")
+
+    # ---- breakpoints ------------------------------------------------------------------
+    def add_breakpoint(self, breakpoint: Breakpoint) -> Breakpoint:
+        """Arm `breakpoint`; returns it (its `id` can be given to `remove_breakpoint`)."""
+        if not isinstance(breakpoint, Breakpoint):
+            raise TypeError(f"expected a Breakpoint, got {type(breakpoint).__name__}")
+        if breakpoint.id in self._armed:
+            return breakpoint
+        armed = _Armed(breakpoint, self)
+        kind = breakpoint.kind
+        now = self._sim.clock.now()
+        if kind == "time" and breakpoint.time < now:
+            raise ValueError(
+                f"time breakpoint at {breakpoint.time:g} s is in the past (now {now:g} s)")
+        if kind == "event_count" and breakpoint.event_count <= self._sim.events_processed:
+            raise ValueError(
+                f"event_count breakpoint {breakpoint.event_count} is already passed "
+                f"({self._sim.events_processed} events processed)")
+        if kind == "metric_condition":
+            self._arm_metric(armed)
+        elif kind == "when":
+            armed.subscription = breakpoint.when.subscribe(
+                on_next=lambda value, a=armed: self._fire(a, _detail(value)))
+        elif kind == "anomaly":
+            stream = getattr(breakpoint.anomaly, "anomalies", breakpoint.anomaly)
+            if not hasattr(stream, "subscribe"):
+                raise TypeError("anomaly must be an AnomalyDetector (or an Observable)")
+            armed.subscription = stream.subscribe(
+                on_next=lambda value, a=armed: self._fire(a, _detail(value)))
+        self._armed[breakpoint.id] = armed
+        return breakpoint
+
+    def remove_breakpoint(self, breakpoint: Breakpoint | int) -> None:
+        """Disarm a breakpoint given itself or its id (KeyError if unknown)."""
+        bid = breakpoint.id if isinstance(breakpoint, Breakpoint) else breakpoint
+        armed = self._armed.pop(bid, None)
+        if armed is None:
+            raise KeyError(
+                f"no breakpoint with id {bid!r}; armed ids: {sorted(self._armed) or 'none'}")
+        armed.disarm()
+
+    def list_breakpoints(self) -> list[Breakpoint]:
+        return [a.bp for a in self._armed.values()]
+
+    def clear_breakpoints(self) -> None:
+        for armed in self._armed.values():
+            armed.disarm()
+        self._armed.clear()
+
+    def _fire(self, armed: _Armed, detail: str = "") -> None:
+        bp = armed.bp
+        if bp.id not in self._armed:
+            return
+        bp.hits += 1
+        t = self._sim.clock.now()
+        self._fired = f"{bp.describe()}{detail} at t={t:g}s"
+        if bp.one_shot:
+            self.remove_breakpoint(bp)
+        self._sim.request_pause(self._fired)
+
+    def _arm_time(self) -> None:
+        times = [round(a.bp.time * _NS) for a in self._armed.values() if a.bp.kind == "time"]
+        self._time_bp_ns = min(times) if times else None
+        self._sim._pause_at_ns = self._time_bp_ns
+
+    def _fire_time_breakpoints(self) -> str | None:
+        now_ns = self._sim._now_ns
+        fired = None
+        for armed in list(self._armed.values()):
+            if armed.bp.kind == "time" and round(armed.bp.time * _NS) <= now_ns:
+                self._fire(armed)
+                fired = self._fired
+        self._sim._pause_requested = False  # the loop already stopped for this pause
+        self._time_bp_ns = None
+        return fired
+
+    def _arm_metric(self, armed: _Armed) -> None:
+        cond = armed.bp.metric_condition
+        rt = self._rt
+        if not (rt.config.enabled and rt.config.metrics):
+            raise ValueError(
+                "metric breakpoints need recorded metrics, but this simulation's "
+                "ObservabilityConfig has metrics off; use ObservabilityConfig.default()")
+        known = [(t.source, t.name) for t in rt.bus.topics(ObservationKind.METRIC)]
+        if not any(fnmatchcase(s, cond.source) and fnmatchcase(n, cond.name) for s, n in known):
+            names = sorted({f"{s}.{n}" for s, n in known})
+            close = difflib.get_close_matches(f"{cond.source}.{cond.name}", names, n=3)
+            warnings.warn(
+                f"no series {cond.source}.{cond.name} is known yet; the breakpoint fires only "
+                f"if one appears. Did you mean: {', '.join(close) or 'n/a'}? "
+                f"Known: {', '.join(names[:20]) or 'none'}",
+                stacklevel=3,
+            )
+        for_ = cond.for_
+        clock = self._sim.clock
+
+        def on_next(obs: Any) -> None:
+            st = armed.sources.get(obs.source)
+            if st is None:
+                st = armed.sources[obs.source] = [False, None, False]
+            holds = cond.holds(obs.value)
+            if not holds:
+                st[0] = st[2] = False
+                if st[1] is not None:
+                    st[1].cancel()
+                    st[1] = None
+                return
+            if st[0]:
+                return  # still true: edge-triggered, already fired or timing
+            st[0] = True
+            if not for_:
+                st[2] = True
+                self._fire(armed, f" ({obs.source}={obs.value:g})")
+                return
+
+            def elapsed(st: list = st, value: Any = obs.value, source: str = obs.source) -> None:
+                st[1] = None
+                if st[0] and not st[2]:
+                    st[2] = True
+                    self._fire(armed, f" ({source}={value:g})")
+
+            st[1] = clock.call_at(obs.time + for_, elapsed)
+
+        armed.subscription = rt.bus.metrics(cond.name, source=cond.source).subscribe(on_next)
+
+    # per-event checks, run by the runtime's hook
+    def _needs_hook(self) -> bool:
+        return bool(self._event_hooks) or self._collect is not None or any(
+            a.bp.kind in ("event_count", "event_type", "condition") for a in self._armed.values())
+
+    def _check_event(self, ev: Any) -> None:
+        for armed in list(self._armed.values()):
+            bp = armed.bp
+            kind = bp.kind
+            if kind == "event_type":
+                if ev.event_type == bp.event_type:
+                    self._fire(armed)
+            elif kind == "event_count":
+                if self._sim._events_processed >= bp.event_count:
+                    self._fire(armed)
+            elif kind == "condition":
+                truth = bool(bp.condition(self.get_state()))
+                if truth and not armed.last_truth:
+                    self._fire(armed)
+                armed.last_truth = truth
+
+    # ---- observers and hooks ----------------------------------------------------------
+    def add_observer(self, observer: SimulationObserver) -> SimulationObserver:
+        """Register life-cycle callbacks (and every observation if it wants them)."""
+        self._observers.append(observer)
+        if getattr(observer, "wants_observations", False):
+            self._observer_subs[id(observer)] = self._rt.bus.all().subscribe(
+                observer.on_observation)
+        return observer
+
+    def remove_observer(self, observer: SimulationObserver) -> None:
+        self._observers.remove(observer)
+        sub = self._observer_subs.pop(id(observer), None)
+        if sub is not None:
+            sub.dispose()
+
+    def on_event(self, fn: Callable[[Any], Any]) -> Callable[[], None]:
+        """Call ``fn(event)`` after every model event; returns a function that unhooks it."""
+        self._event_hooks.append(fn)
+
+        def remove() -> None:
+            if fn in self._event_hooks:
+                self._event_hooks.remove(fn)
+
+        return remove
+
+    def at_time(self, time: Any, fn: Callable[[], Any]) -> Any:
+        """Call ``fn()`` at simulated `time` (a timer: before model events at that instant)."""
+        return self._sim.clock.call_at(_seconds(time, "at_time(time)"), fn)
+
+    def _notify(self, method: str) -> None:
+        if not self._observers:
+            return
+        state = self.get_state()
+        for obs in list(self._observers):
+            getattr(obs, method)(state)
+
+
+def _positive_int(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{what} needs an int >= 1, got {n!r}")
+    if n < 1:
+        raise ValueError(f"{what} needs an int >= 1, got {n}")
+    return n
+
+
+def _seconds(value: Any, what: str) -> float:
+    t = value.to_seconds() if hasattr(value, "to_seconds") else value
+    try:
+        t = float(t)
+    except (TypeError, ValueError):
+        raise TypeError(f"{what} needs seconds (float), Instant or Duration, got {value!r}") from None
+    if math.isnan(t):
+        raise ValueError(f"{what} must not be NaN")
+    return t
+
+
+def _detail(value: Any) -> str:
+    text = repr(value)
+    return f" ({text[:80]})"

@@ -1,0 +1,101 @@
+"""Observability for your own entities: one call per metric, gauge, event or state change.
+
+    class Cache(InstrumentedEntity):
+        def handle_event(self, event):
+            hit = event.context["metadata"].get("key") in self.keys
+            self.increment("hits" if hit else "misses")
+            self.set_gauge("size", len(self.keys))
+            self.observe("lookup_time", 0.002)          # a sample
+            self.set_state("mode", "warm")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from happysim_rx import ObservationKind
+from happysimulator.core.entity import Entity
+
+_METRIC = ObservationKind.METRIC
+
+
+class InstrumentedEntity(Entity):
+    """An `Entity` that publishes what it measures onto the simulation's bus.
+
+    Calls are cheap no-ops when the simulation records nothing (or the entity is not in
+    one yet), so instrumentation can stay in production models.
+    """
+
+    def _bus(self) -> Any:
+        sim = self._sim
+        runtime = getattr(sim, "observability_runtime", None) if sim is not None else None
+        if runtime is None or not runtime.config.enabled:
+            return None
+        return runtime.bus
+
+    def _topic(self, kind: ObservationKind, name: str, series_kind: str | None) -> Any:
+        cache = self.__dict__.setdefault("_topics", {})
+        topic = cache.get((kind, name))
+        if topic is None:
+            bus = self._bus()
+            if bus is None:
+                return None
+            topic = cache[(kind, name)] = bus.topic(kind, self.name, name, series_kind)
+        return topic
+
+    def _now_s(self) -> float:
+        return self._sim._now_ns / 1e9
+
+    def observe(self, name: str, value: float, **tags: Any) -> None:
+        """Record one sample (latency, size, ...): aggregated per sample."""
+        topic = self._topic(_METRIC, name, "sample")
+        if topic is not None:
+            topic.emit(self._now_s(), value, tags or None)
+
+    emit_metric = observe
+
+    def set_gauge(self, name: str, value: float) -> None:
+        """Set a gauge (holds until the next change; time-weighted in queries)."""
+        topic = self._topic(_METRIC, name, "gauge")
+        if topic is not None:
+            topic.emit(self._now_s(), value)
+
+    def increment(self, name: str, by: float = 1) -> None:
+        """Count something (a counter series: `rate` gives per-second throughput)."""
+        topic = self._topic(_METRIC, name, "counter")
+        if topic is not None:
+            topic.emit(self._now_s(), by)
+
+    def emit_event(self, name: str, payload: Any = None) -> None:
+        """Record a named occurrence (queryable with ``sim.query.events(name)``)."""
+        topic = self._topic(ObservationKind.EVENT, name, None)
+        if topic is not None:
+            topic.emit(self._now_s(), payload)
+
+    def set_state(self, name: str, value: Any) -> None:
+        """Record a state change (``bus.state(name)`` streams them)."""
+        topic = self._topic(ObservationKind.STATE, name, None)
+        if topic is not None:
+            topic.emit(self._now_s(), value)
+
+
+def instrument_queued_resource(resource: Any, sim: Any = None) -> Any:
+    """Give a `QueuedResource` (subclass) the standard queue series and spans.
+
+    Standard components in a simulation are instrumented automatically; call this for a
+    resource the simulation cannot reach from its entities. Returns the resource.
+    """
+    from happysimulator.components.queued_resource import QueuedResource
+    from happysimulator.observability.auto_instrument import QueueInstrumentation
+
+    if not isinstance(resource, QueuedResource):
+        raise TypeError(f"expected a QueuedResource, got {type(resource).__name__}")
+    sim = sim if sim is not None else resource._sim
+    runtime = getattr(sim, "observability_runtime", None)
+    if runtime is None:
+        raise ValueError(
+            "the resource is not in an observable simulation yet: pass sim=... or add it "
+            "to Simulation(entities=[...])")
+    if runtime.config.enabled and (runtime.config.metrics or runtime.config.traces):
+        runtime.instrument(resource, QueueInstrumentation(runtime, resource))
+    return resource

@@ -1,0 +1,165 @@
+"""Wiring the reactive runtime into a `Simulation`.
+
+`install(sim)` is what `Simulation.__init__` calls: it builds the bus on the simulation's
+clock, attaches the stores the config asks for, instruments the standard components and
+exposes ``sim.query``, ``sim.observations``, ``sim.scheduler`` and ``sim.control``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from happysim_rx import (
+    EventStore,
+    MetricStore,
+    ObservationBus,
+    ObservationKind,
+    QueryEngine,
+    StreamingMetricStore,
+    TraceStore,
+)
+from happysimulator.core.entity import Entity
+from happysimulator.observability.auto_instrument import Tracer, instrumentation_for
+from happysimulator.observability.config import ObservabilityConfig
+from happysimulator.observability.control import SimulationControl
+
+_EVENT = ObservationKind.EVENT
+
+
+class ObservabilityRuntime:
+    """Everything observability attaches to one simulation."""
+
+    def __init__(self, sim: Any, config: ObservabilityConfig) -> None:
+        self.sim = sim
+        self.config = config
+        self.bus = ObservationBus(sim.clock)
+        self.scheduler = self.bus.scheduler
+        on = config.enabled
+        if on and config.metrics:
+            if config.store == "exact":
+                self.bus.attach_store(MetricStore())
+            else:
+                self.bus.attach_store(StreamingMetricStore(
+                    raw_capacity=config.raw_samples,
+                    bucket_width=config.rollup_s,
+                    relative_accuracy=config.relative_accuracy,
+                ))
+        if on and config.traces:
+            self.bus.attach_store(TraceStore(max_traces=config.trace_capacity))
+        if on and (config.events or config.state):
+            self.bus.attach_store(EventStore(max_events=config.event_capacity))
+        self.tracer = Tracer(config.trace_sample_rate) if on and config.traces else None
+        self.query = QueryEngine(self.bus)
+        self.control = SimulationControl(self)
+        self._record_events = on and config.events
+        self._event_topics: dict[tuple[int, str], Any] = {}
+        self._instrumented: set[int] = set()
+        self._finished = False
+        if on and (config.metrics or config.traces):
+            for entity in _reachable(list(sim.sources) + list(sim.entities)):
+                self.instrument(entity)
+
+    def instrument(self, entity: Any, instrumentation: Any = None) -> bool:
+        """Attach the standard (or the given) instrumentation to `entity` once."""
+        if id(entity) in self._instrumented:
+            return True
+        instr = instrumentation or instrumentation_for(self, entity)
+        if instr is None:
+            return False
+        entity._instr = instr
+        self._instrumented.add(id(entity))
+        return True
+
+    def make_hook(self) -> Callable[[Any], bool] | None:
+        """The per-event hook for the next stretch of the run loop (None when unneeded)."""
+        control = self.control
+        record = self._record_events
+        if not (record or control._needs_hook()):
+            return None
+        sim = self.sim
+        collect = control._collect
+        hooks = tuple(control._event_hooks)
+        check = control._check_event if any(
+            a.bp.kind in ("event_count", "event_type", "condition")
+            for a in control._armed.values()) else None
+        topics = self._event_topics
+        topic_for = self._event_topic
+
+        def hook(ev: Any) -> bool:
+            control._last_event = ev
+            if record:
+                target = ev.target
+                key = (id(target), ev.event_type)
+                topic = topics.get(key)
+                if topic is None:
+                    topic = topic_for(key, target, ev.event_type)
+                topic.emit(sim._now_ns / 1e9, None)
+            if collect is not None:
+                collect.append(ev)
+            for fn in hooks:
+                fn(ev)
+            if check is not None:
+                check(ev)
+            if sim._pause_requested:
+                sim._pause_requested = False
+                return True
+            return False
+
+        return hook
+
+    def _event_topic(self, key: tuple[int, str], target: Any, event_type: str) -> Any:
+        source = getattr(target, "name", None) or type(target).__name__
+        topic = self._event_topics[key] = self.bus.topic(_EVENT, source, str(event_type))
+        return topic
+
+    def finish(self) -> None:
+        """The run completed: flush open windows and complete every subscriber once."""
+        if not self._finished:
+            self._finished = True
+            self.bus.complete()
+
+
+def _reachable(roots: list[Any]) -> list[Any]:
+    """Entities given to the simulation plus those reachable through their attributes
+    (a server's downstream sink, a source's target), in a stable order."""
+    seen: set[int] = set()
+    out: list[Any] = []
+    stack = list(reversed(roots))
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or not isinstance(obj, Entity):
+            continue
+        seen.add(id(obj))
+        out.append(obj)
+        children = []
+        for value in getattr(obj, "__dict__", {}).values():
+            if isinstance(value, Entity):
+                children.append(value)
+            elif isinstance(value, (list, tuple)):
+                children.extend(v for v in value if isinstance(v, Entity))
+        stack.extend(reversed(children))
+    return out
+
+
+def install(sim: Any) -> ObservabilityRuntime:
+    """Attach observability to `sim` (its ``observability`` attribute: a config or None)."""
+    config = sim.observability
+    if config is None:
+        config = ObservabilityConfig.default()
+    elif config is False:
+        config = ObservabilityConfig.disabled()
+    elif config is True:
+        config = ObservabilityConfig.default()
+    elif not isinstance(config, ObservabilityConfig):
+        raise TypeError(
+            "observability must be an ObservabilityConfig (full(), default(), streaming(), "
+            f"disabled()), True/False or None; got {type(config).__name__}")
+    sim.observability = config
+    runtime = ObservabilityRuntime(sim, config)
+    sim.observability_runtime = runtime
+    sim.control = runtime.control
+    sim.query = runtime.query
+    sim.observations = runtime.bus
+    sim.scheduler = runtime.scheduler
+    return runtime

@@ -1,0 +1,359 @@
+"""Mergeable relative-error quantile sketch (DDSketch-style logarithmic buckets).
+
+A value ``v > 0`` goes to bucket ``k = ceil(log(v) / log(gamma))`` with
+``gamma = (1 + a) / (1 - a)``; every value in bucket ``k`` lies in
+``(gamma**(k-1), gamma**k]`` and the bucket is represented by
+``2 * gamma**k / (gamma + 1)``, which is within relative error ``a`` of every value in
+it. Hence a quantile answer is within ``a`` (relative) of the *item of that rank*.
+Negative values use a mirrored store; values with ``|v| < min_value`` count as zero.
+
+Merging adds bucket counts, so it is exact: the merge of two sketches is the sketch of
+the concatenated streams. Memory is bounded by ``max_buckets`` per sign: when the key
+range grows past it the lowest buckets are collapsed into one (only quantiles that fall
+in that collapsed low tail lose the guarantee, as in DDSketch).
+
+Counts are float weights, so the same sketch serves time-weighted quantiles of gauges
+(weight = seconds the value was held).
+
+>>> s = QuantileSketch(relative_accuracy=0.01)
+>>> s.add_many([1.0, 2.0, 3.0, 4.0, 100.0])
+>>> abs(s.quantile(0.5) - 3.0) <= 0.01 * 3.0
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["QuantileSketch"]
+
+_FLUSH_AT = 2048  # scalar adds are buffered and binned in one vectorized pass
+
+
+class _Store:
+    """Dense float-weight bucket array covering keys ``offset .. offset+len-1``."""
+
+    __slots__ = ("counts", "offset", "max_buckets", "collapsed")
+
+    def __init__(self, max_buckets: int) -> None:
+        self.counts: np.ndarray | None = None
+        self.offset = 0
+        self.max_buckets = max_buckets
+        self.collapsed = False
+
+    def copy(self) -> _Store:
+        s = _Store(self.max_buckets)
+        s.counts = None if self.counts is None else self.counts.copy()
+        s.offset, s.collapsed = self.offset, self.collapsed
+        return s
+
+    @property
+    def total(self) -> float:
+        return 0.0 if self.counts is None else float(self.counts.sum())
+
+    def _ensure(self, kmin: int, kmax: int) -> None:
+        """Grow (or collapse) so that keys kmin..kmax map into the array."""
+        if self.counts is None:
+            lo = max(kmin, kmax - self.max_buckets + 1)
+            self.offset = lo
+            self.counts = np.zeros(kmax - lo + 1)
+            return
+        cur_lo, cur_hi = self.offset, self.offset + len(self.counts) - 1
+        lo, hi = min(kmin, cur_lo), max(kmax, cur_hi)
+        lo = max(lo, hi - self.max_buckets + 1)  # keep the top of the range
+        if lo == cur_lo and hi == cur_hi:
+            return
+        new = np.zeros(hi - lo + 1)
+        # Old buckets below the new low end collapse into the lowest bucket.
+        src_lo = max(cur_lo, lo)
+        if src_lo <= cur_hi:
+            new[src_lo - lo : cur_hi - lo + 1] = self.counts[src_lo - cur_lo :]
+        if cur_lo < lo:
+            new[0] += self.counts[: lo - cur_lo].sum()
+            self.collapsed = True
+        self.counts, self.offset = new, lo
+
+    def add_keys(self, keys: np.ndarray, weights: np.ndarray | None) -> None:
+        if keys.size == 0:
+            return
+        kmin, kmax = int(keys.min()), int(keys.max())
+        self._ensure(kmin, kmax)
+        idx = keys - self.offset
+        if kmin < self.offset:  # collapsed tail goes to the lowest bucket
+            np.maximum(idx, 0, out=idx)
+            self.collapsed = True
+        binned = np.bincount(idx, weights=weights, minlength=len(self.counts))
+        self.counts += binned[: len(self.counts)]
+
+    def merge(self, other: _Store) -> None:
+        if other.counts is None:
+            return
+        self.collapsed = self.collapsed or other.collapsed
+        hi = other.offset + len(other.counts) - 1
+        self._ensure(other.offset, hi)
+        assert self.counts is not None
+        if hi < self.offset:  # entirely inside the collapsed low tail
+            self.counts[0] += other.counts.sum()
+            self.collapsed = True
+            return
+        start = max(other.offset, self.offset)
+        below = start - other.offset
+        if below > 0:
+            self.counts[0] += other.counts[:below].sum()
+            self.collapsed = True
+        self.counts[start - self.offset : hi - self.offset + 1] += other.counts[below:]
+
+    def nbytes(self) -> int:
+        return 0 if self.counts is None else int(self.counts.nbytes)
+
+
+class QuantileSketch:
+    """Mergeable quantile sketch with relative error ``relative_accuracy``.
+
+    ``quantile(q)`` returns a value within ``relative_accuracy`` (relative) of the
+    stored item of rank ``q * (count - 1)`` (weighted: the first item whose cumulative
+    weight exceeds ``q * total``), as long as that item is not in a collapsed low tail.
+
+    >>> a, b = QuantileSketch(), QuantileSketch()
+    >>> a.add(1.0); b.add(10.0)
+    >>> a.merge(b); a.count
+    2.0
+    """
+
+    __slots__ = (
+        "relative_accuracy",
+        "gamma",
+        "_inv_log_gamma",
+        "_log_gamma",
+        "min_value",
+        "max_buckets",
+        "_pos",
+        "_neg",
+        "_zero",
+        "_pv",
+        "_pw",
+        "_min",
+        "_max",
+        "_sum",
+        "_n",
+    )
+
+    def __init__(
+        self, relative_accuracy: float = 0.005, *, max_buckets: int = 2048, min_value: float = 1e-9
+    ) -> None:
+        if not 0.0 < relative_accuracy < 1.0:
+            raise ValueError(f"relative_accuracy must be in (0, 1), got {relative_accuracy!r}")
+        if max_buckets < 8:
+            raise ValueError(f"max_buckets must be >= 8, got {max_buckets!r}")
+        self.relative_accuracy = float(relative_accuracy)
+        self.gamma = (1.0 + relative_accuracy) / (1.0 - relative_accuracy)
+        self._log_gamma = math.log(self.gamma)
+        self._inv_log_gamma = 1.0 / self._log_gamma
+        self.min_value = min_value
+        self.max_buckets = max_buckets
+        self._pos = _Store(max_buckets)
+        self._neg = _Store(max_buckets)
+        self._zero = 0.0
+        self._pv: list[float] = []  # pending scalar values (binned lazily)
+        self._pw: list[float] = []
+        self._min = math.inf
+        self._max = -math.inf
+        self._sum = 0.0
+        self._n = 0  # number of add()ed items (unweighted)
+
+    # -- ingestion -----------------------------------------------------------------
+    def add(self, v: float, weight: float = 1.0) -> None:
+        """Add one value (with an optional non-negative weight)."""
+        self._pv.append(v)
+        self._pw.append(weight)
+        if len(self._pv) >= _FLUSH_AT:
+            self._flush()
+
+    def add_many(self, values: Sequence[float] | np.ndarray, weights: Any = None) -> None:
+        """Vectorized add of an array of values (and optional weights)."""
+        v = np.asarray(values, dtype=np.float64).ravel()
+        if v.size == 0:
+            return
+        w = None if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+        if w is not None and w.shape != v.shape:
+            raise ValueError("weights must have the same length as values")
+        nan = np.isnan(v)
+        if nan.any():  # NaN has no rank: drop it rather than poison the sketch
+            v = v[~nan]
+            w = None if w is None else w[~nan]
+            if v.size == 0:
+                return
+        if w is not None:
+            keep = w > 0
+            if not keep.all():
+                v, w = v[keep], w[keep]
+                if v.size == 0:
+                    return
+        self._n += int(v.size)
+        self._min = min(self._min, float(v.min()))
+        self._max = max(self._max, float(v.max()))
+        self._sum += float(v.sum() if w is None else (v * w).sum())
+        pos = v > self.min_value
+        neg = v < -self.min_value
+        zero = ~(pos | neg)
+        if zero.any():
+            self._zero += float(zero.sum() if w is None else w[zero].sum())
+        for mask, store, sign in ((pos, self._pos, 1.0), (neg, self._neg, -1.0)):
+            if mask.any():
+                keys = np.ceil(np.log(sign * v[mask]) * self._inv_log_gamma).astype(np.int64)
+                store.add_keys(keys, None if w is None else w[mask])
+
+    def _flush(self) -> None:
+        if self._pv:
+            pv, pw = self._pv, self._pw
+            self._pv, self._pw = [], []
+            self.add_many(pv, pw)
+
+    def merge(self, other: QuantileSketch) -> None:
+        """Fold ``other`` into this sketch (exact: same as sketching both streams)."""
+        if other.gamma != self.gamma:
+            raise ValueError("cannot merge sketches with different relative_accuracy")
+        other._flush()
+        self._flush()
+        self._pos.merge(other._pos)
+        self._neg.merge(other._neg)
+        self._zero += other._zero
+        self._min = min(self._min, other._min)
+        self._max = max(self._max, other._max)
+        self._sum += other._sum
+        self._n += other._n
+
+    def copy(self) -> QuantileSketch:
+        self._flush()
+        c = QuantileSketch.__new__(QuantileSketch)
+        for name in QuantileSketch.__slots__:
+            setattr(c, name, getattr(self, name))
+        c._pos, c._neg = self._pos.copy(), self._neg.copy()
+        c._pv, c._pw = [], []
+        return c
+
+    # -- answers -------------------------------------------------------------------
+    @property
+    def count(self) -> float:
+        """Total weight (the number of values when unweighted)."""
+        self._flush()
+        return self._zero + self._pos.total + self._neg.total
+
+    @property
+    def n(self) -> int:
+        """Number of values added (ignores weights)."""
+        return self._n + len(self._pv)
+
+    @property
+    def min(self) -> float | None:
+        self._flush()
+        return None if self._n == 0 else self._min
+
+    @property
+    def max(self) -> float | None:
+        self._flush()
+        return None if self._n == 0 else self._max
+
+    @property
+    def sum(self) -> float:
+        """Weighted sum of values (exact up to float rounding)."""
+        self._flush()
+        return self._sum
+
+    @property
+    def collapsed(self) -> bool:
+        """True when some low buckets were merged to bound memory."""
+        return self._pos.collapsed or self._neg.collapsed
+
+    def quantile(self, q: float) -> float | None:
+        """Value at quantile ``q`` in [0, 1]; None when empty."""
+        return self.quantiles([q])[0]
+
+    def quantiles(self, qs: Iterable[float]) -> list[float | None]:
+        """Several quantiles with one pass over the cumulative counts."""
+        qs = list(qs)
+        for q in qs:
+            if not 0.0 <= q <= 1.0 or q != q:
+                raise ValueError(f"quantile must be in [0, 1], got {q!r}")
+        total = self.count  # flushes
+        if total <= 0:
+            return [None for _ in qs]
+        # Ordered buckets: negatives (largest |v| first), zero, positives.
+        parts_w: list[np.ndarray] = []
+        parts_v: list[np.ndarray] = []
+        if self._neg.counts is not None:
+            keys = np.arange(self._neg.offset, self._neg.offset + len(self._neg.counts))
+            parts_w.append(self._neg.counts[::-1])
+            parts_v.append(-self._value_of(keys)[::-1])
+        if self._zero > 0:
+            parts_w.append(np.array([self._zero]))
+            parts_v.append(np.array([0.0]))
+        if self._pos.counts is not None:
+            keys = np.arange(self._pos.offset, self._pos.offset + len(self._pos.counts))
+            parts_w.append(self._pos.counts)
+            parts_v.append(self._value_of(keys))
+        cum = np.cumsum(np.concatenate(parts_w))
+        vals = np.concatenate(parts_v)
+        unweighted = self._n == total
+        out: list[float | None] = []
+        for q in qs:
+            if q == 0.0 or q == 1.0:  # the extremes are tracked exactly
+                out.append(self._min if q == 0.0 else self._max)
+                continue
+            # Rank convention of numpy's linear quantile (q*(n-1)) when unweighted,
+            # inverted-CDF (q*W) when weighted.
+            rank = q * (total - 1) if unweighted else q * total
+            i = int(np.searchsorted(cum, rank, side="right"))
+            i = min(i, len(cum) - 1)
+            out.append(float(min(max(vals[i], self._min), self._max)))
+        return out
+
+    def _value_of(self, keys: np.ndarray) -> np.ndarray:
+        return 2.0 * np.exp(keys * self._log_gamma) / (self.gamma + 1.0)
+
+    def nbytes(self) -> int:
+        """Approximate memory held by the bucket arrays and the pending buffer."""
+        return self._pos.nbytes() + self._neg.nbytes() + 16 * len(self._pv) + 200
+
+    # -- serialization -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (JSON-able) that ``from_dict`` restores exactly."""
+        self._flush()
+
+        def store(s: _Store) -> dict[str, Any] | None:
+            if s.counts is None:
+                return None
+            return {"offset": s.offset, "counts": s.counts.tolist(), "collapsed": s.collapsed}
+
+        return {
+            "relative_accuracy": self.relative_accuracy,
+            "max_buckets": self.max_buckets,
+            "min_value": self.min_value,
+            "pos": store(self._pos),
+            "neg": store(self._neg),
+            "zero": self._zero,
+            "min": self._min if self._n else None,
+            "max": self._max if self._n else None,
+            "sum": self._sum,
+            "n": self._n,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> QuantileSketch:
+        s = cls(d["relative_accuracy"], max_buckets=d["max_buckets"], min_value=d["min_value"])
+        for key, st in (("pos", s._pos), ("neg", s._neg)):
+            if d[key] is not None:
+                st.offset = d[key]["offset"]
+                st.counts = np.asarray(d[key]["counts"], dtype=np.float64)
+                st.collapsed = d[key]["collapsed"]
+        s._zero, s._sum, s._n = d["zero"], d["sum"], d["n"]
+        s._min = math.inf if d["min"] is None else d["min"]
+        s._max = -math.inf if d["max"] is None else d["max"]
+        return s
+
+    def __repr__(self) -> str:
+        return f"QuantileSketch(relative_accuracy={self.relative_accuracy}, n={self.n})"

@@ -1,0 +1,19 @@
+"""The examples in the operator docstrings run and are right."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["operators", "operators.clock", "operators.windows", "operators.rates",
+           "operators.conditions", "operators.anomaly", "operators.sampling"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    mod = importlib.import_module(name)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+    assert result.attempted > 0

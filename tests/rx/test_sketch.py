@@ -1,0 +1,106 @@
+"""QuantileSketch: answers within the stated relative bound, exact merges."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from operators.sketch import QuantileSketch
+
+values = st.lists(
+    st.floats(min_value=1e-6, max_value=1e6, allow_nan=False), min_size=1, max_size=300
+)
+quantiles = st.floats(min_value=0.0, max_value=1.0)
+
+
+def rank_item(x: np.ndarray, q: float) -> float:
+    """The item the sketch promises to approximate (rank q*(n-1), rounded down)."""
+    xs = np.sort(x)
+    return float(xs[int(np.floor(q * (len(xs) - 1)))])
+
+
+@settings(max_examples=150, deadline=None)
+@given(values, quantiles)
+def test_quantile_within_relative_bound(vs, q):
+    x = np.asarray(vs)
+    s = QuantileSketch(0.01)
+    s.add_many(x)
+    got = s.quantile(q)
+    want = rank_item(x, q)
+    assert abs(got - want) <= 0.01 * abs(want) * (1 + 1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.floats(min_value=-1e4, max_value=1e4, allow_nan=False), min_size=1, max_size=200),
+    quantiles,
+)
+def test_signed_values_and_zero(vs, q):
+    x = np.asarray(vs)
+    s = QuantileSketch(0.01)
+    for v in x:
+        s.add(v)
+    got, want = s.quantile(q), rank_item(x, q)
+    assert abs(got - want) <= 0.01 * abs(want) + 1e-9 + 0.01 * 1e-9 or abs(want) < 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(values, values)
+def test_merge_equals_sketch_of_concatenation(a, b):
+    sa, sb, sab = QuantileSketch(), QuantileSketch(), QuantileSketch()
+    sa.add_many(a)
+    sb.add_many(b)
+    sab.add_many(a + b)
+    sa.merge(sb)
+    assert sa.count == sab.count
+    for q in (0.0, 0.1, 0.5, 0.9, 0.99, 1.0):
+        assert sa.quantile(q) == sab.quantile(q)
+
+
+def test_scalar_add_equals_add_many():
+    x = np.random.default_rng(0).lognormal(0, 1.5, 5000)
+    a, b = QuantileSketch(), QuantileSketch()
+    for v in x:
+        a.add(v)
+    b.add_many(x)
+    assert a.quantiles([0.5, 0.99, 0.999]) == b.quantiles([0.5, 0.99, 0.999])
+
+
+def test_lognormal_targets_within_one_percent():
+    x = np.random.default_rng(1).lognormal(0, 1.5, 200_000)
+    s = QuantileSketch()
+    s.add_many(x)
+    for q in (0.5, 0.99, 0.999):
+        exact = np.quantile(x, q)
+        assert abs(s.quantile(q) - exact) / exact < 0.01
+
+
+def test_weighted_quantile_inverted_cdf():
+    s = QuantileSketch(0.001)
+    s.add_many([1.0, 10.0], weights=[9.0, 1.0])  # value 1 held 90% of the time
+    assert s.quantile(0.5) == pytest.approx(1.0, rel=0.001)
+    assert s.quantile(0.95) == pytest.approx(10.0, rel=0.001)
+
+
+def test_bucket_count_bounded_by_collapsing():
+    s = QuantileSketch(0.01, max_buckets=64)
+    s.add_many(np.geomspace(1e-6, 1e6, 10_000))
+    assert s.nbytes() < 64 * 8 + 1000
+    assert s.collapsed
+    assert s.quantile(0.99) == pytest.approx(
+        np.quantile(np.geomspace(1e-6, 1e6, 10_000), 0.99), rel=0.02
+    )
+
+
+def test_round_trip_dict_and_errors():
+    s = QuantileSketch()
+    s.add_many([1.0, 2.0, 3.0])
+    t = QuantileSketch.from_dict(s.to_dict())
+    assert t.quantile(0.5) == s.quantile(0.5) and t.count == 3
+    assert QuantileSketch().quantile(0.5) is None
+    with pytest.raises(ValueError, match="quantile"):
+        s.quantile(1.5)
+    with pytest.raises(ValueError):
+        QuantileSketch(0.0)
+    with pytest.raises(ValueError, match="relative_accuracy"):
+        s.merge(QuantileSketch(0.02))
