@@ -9,7 +9,6 @@
 
 from happysim_rx import (
     EventStore,
-    Exporter,
     MetricStore,
     Observation,
     ObservationBus,
@@ -23,9 +22,11 @@ from happysim_rx import (
     StreamingMetricStore,
     TraceStore,
 )
+from happysimulator.observability.anomaly import AnomalyDetector, AnomalyReport
 from happysimulator.observability.breakpoints import Breakpoint, MetricCondition
 from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl, SimulationState
+from happysimulator.observability.export import Exporter
 from happysimulator.observability.instrumented import (
     InstrumentedEntity,
     instrument_queued_resource,
@@ -34,6 +35,8 @@ from happysimulator.observability.integration import ObservabilityRuntime
 from happysimulator.observability.observer import SimulationObserver
 
 __all__ = [
+    "AnomalyDetector",
+    "AnomalyReport",
     "Breakpoint",
     "EventStore",
     "Exporter",

@@ -42,7 +42,7 @@ def _seconds(value: Any, what: str) -> float:
     try:
         seconds = float(seconds)
     except (TypeError, ValueError):
-        raise TypeError(f"{what} must be seconds (float), Instant or Duration, got {value!r}")
+        raise TypeError(f"{what} must be seconds (float), Instant or Duration, got {value!r}") from None
     if math.isnan(seconds):
         raise ValueError(f"{what} must not be NaN")
     return seconds

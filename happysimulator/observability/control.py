@@ -282,6 +282,9 @@ class SimulationControl:
             armed.subscription = breakpoint.when.subscribe(
                 on_next=lambda value, a=armed: self._fire(a, _detail(value)))
         elif kind == "anomaly":
+            attach = getattr(breakpoint.anomaly, "attach", None)
+            if attach is not None:
+                attach(self._sim)
             stream = getattr(breakpoint.anomaly, "anomalies", breakpoint.anomaly)
             if not hasattr(stream, "subscribe"):
                 raise TypeError("anomaly must be an AnomalyDetector (or an Observable)")
@@ -319,7 +322,10 @@ class SimulationControl:
         self._sim.request_pause(self._fired)
 
     def _arm_time(self) -> None:
-        times = [round(a.bp.time * _NS) for a in self._armed.values() if a.bp.kind == "time"]
+        # a time can only be reached once: a kept (one_shot=False) time breakpoint that
+        # already fired must not pause every later resume at the same instant again
+        times = [round(a.bp.time * _NS) for a in self._armed.values()
+                 if a.bp.kind == "time" and not a.bp.hits]
         self._time_bp_ns = min(times) if times else None
         self._sim._pause_at_ns = self._time_bp_ns
 
@@ -327,7 +333,8 @@ class SimulationControl:
         now_ns = self._sim._now_ns
         fired = None
         for armed in list(self._armed.values()):
-            if armed.bp.kind == "time" and round(armed.bp.time * _NS) <= now_ns:
+            if (armed.bp.kind == "time" and not armed.bp.hits
+                    and round(armed.bp.time * _NS) <= now_ns):
                 self._fire(armed)
                 fired = self._fired
         self._sim._pause_requested = False  # the loop already stopped for this pause
@@ -396,7 +403,7 @@ class SimulationControl:
                 if ev.event_type == bp.event_type:
                     self._fire(armed)
             elif kind == "event_count":
-                if self._sim._events_processed >= bp.event_count:
+                if not bp.hits and self._sim._events_processed >= bp.event_count:
                     self._fire(armed)
             elif kind == "condition":
                 truth = bool(bp.condition(self.get_state()))
@@ -461,5 +468,7 @@ def _seconds(value: Any, what: str) -> float:
 
 
 def _detail(value: Any) -> str:
+    if hasattr(value, "onset") and hasattr(value, "metric"):  # an AnomalyReport
+        return f" ({value.source}.{value.metric}={value.value:.4g}, onset t={value.onset:g}s)"
     text = repr(value)
     return f" ({text[:80]})"

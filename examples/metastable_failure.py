@@ -1,0 +1,174 @@
+"""A metastable failure, caught while it happens.
+
+Clients call a server with a 2 s timeout and retry up to 3 times. Two short load bursts
+are absorbed; a longer one pushes the queue past the timeout, every timeout adds a retry,
+and the retries alone keep the server overloaded long after the burst has ended: the
+system is stuck in a bad but stable state (a *metastable failure*).
+
+An online anomaly detector (river's PageHinkley on the time-weighted queue depth, with
+confirmation) watches the stream and pauses the simulation. We then query history,
+step through the next events, resume, and write a compact JSON export for an AI model.
+
+    python examples/metastable_failure.py [--seed 7] [--export out/metastable.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+from happysimulator import Event, ExponentialLatency, Profile, Server, Simulation, Source
+from happysimulator.observability import (
+    AnomalyDetector,
+    Breakpoint,
+    Exporter,
+    InstrumentedEntity,
+    ObservabilityConfig,
+)
+
+BASE_RATE = 6.0  # calls per second; the server serves 10 per second
+BURSTS = [(20.0, 2.0, 14.0), (40.0, 2.0, 14.0)]  # (start, length, rate): absorbed
+BLOW_UP = (70.0, 10.0, 20.0)  # long enough to tip the system over
+
+
+class RetryingClient(InstrumentedEntity):
+    """Sends each call to `server`; a call not answered within `timeout` is re-sent, up to
+    `max_retries` times. Answers to abandoned attempts are wasted work."""
+
+    def __init__(self, name: str, server: Server, timeout: float = 2.0, max_retries: int = 3):
+        super().__init__(name)
+        self.server = server
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._ids = itertools.count(1)
+        self.open: dict[int, list[float]] = {}  # call id -> [start time, attempts]
+
+    def handle_event(self, event: Event):
+        kind = event.event_type
+        meta = event.context["metadata"]
+        if kind == "call":
+            call = next(self._ids)
+            self.open[call] = [self.now.to_seconds(), 0]
+            return self._send(call)
+        call = meta["call"]
+        state = self.open.get(call)
+        if kind == "work":  # a response from the server
+            if state is None or meta["attempt"] != state[1]:
+                self.increment("wasted")
+                if state is None:
+                    return None
+            del self.open[call]
+            self.increment("successes")
+            self.observe("call_latency", self.now.to_seconds() - state[0])
+            return None
+        # a timeout
+        if state is None or meta["attempt"] != state[1]:
+            return None
+        if state[1] > self.max_retries:
+            del self.open[call]
+            self.increment("failures")
+            return None
+        self.increment("retries")
+        return self._send(call)
+
+    def _send(self, call: int) -> list[Event]:
+        state = self.open[call]
+        state[1] += 1
+        request = Event(self.now, "work", self.server)
+        request.context["metadata"].update(call=call, attempt=state[1])
+        timer = Event(self.now + self.timeout, "timeout", self)
+        timer.context["metadata"].update(call=call, attempt=state[1])
+        return [request, timer]
+
+
+def load_profile() -> Profile:
+    points = [(0.0, BASE_RATE)]
+    for start, length, rate in [*BURSTS, BLOW_UP]:
+        points += [(start, rate), (start + length, BASE_RATE)]
+    return Profile.step(points)
+
+
+def build(seed: int = 7, end_time: float = 150.0, config: ObservabilityConfig | None = None):
+    """The model: (simulation, client, server, detector); the detector is not armed."""
+    server = Server("Server", concurrency=1, service_time=ExponentialLatency(0.1))
+    client = RetryingClient("Client", server)
+    server.downstream = client
+    source = Source.with_profile(load_profile(), target=client, event_type="call",
+                                 name="Users", stop_after=end_time)
+    sim = Simulation(sources=[source], entities=[client, server], seed=seed,
+                     end_time=end_time, observability=config or ObservabilityConfig.default())
+    detector = AnomalyDetector("Server", "queue_depth", window=1.0, confirm_after=8.0)
+    return sim, client, server, detector
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--end-time", type=float, default=150.0)
+    parser.add_argument("--export", type=Path, default=None,
+                        help="write the AI export here (default: print its size only)")
+    args = parser.parse_args(argv)
+
+    sim, client, server, detector = build(args.seed, args.end_time)
+    sim.control.add_breakpoint(Breakpoint(anomaly=detector))
+    print(f"Load: {BASE_RATE:g}/s with bursts {BURSTS} and a blow-up {BLOW_UP} "
+          "(start s, length s, rate/s); the server does 10/s.")
+
+    summary = sim.run()
+    state = sim.control.get_state()
+    now = state.current_time.to_seconds()
+    if not state.is_paused:
+        print("The detector never fired; the run completed.")
+        return 1
+    report = detector.reports[-1]
+    print(f"\nPaused at t={now:.1f}s by: {state.paused_by}")
+    print(f"  onset seen at t={report.onset:.1f}s; baseline depth {report.baseline:.2f}, "
+          f"now {report.value:.1f} (blow-up began at t={BLOW_UP[0]:g}s: "
+          f"detection delay {report.time - BLOW_UP[0]:.1f}s)")
+
+    q = sim.query
+    before = q.metrics("queue_depth").from_entity("Server").between(0, BLOW_UP[0]) \
+        .aggregate("mean", "max").execute()
+    recent = q.metrics("queue_depth").from_entity("Server").between(now - 5, now) \
+        .aggregate("mean", "max").execute()
+    print(f"  queue depth before the blow-up: mean {before.value('mean'):.2f}, "
+          f"max {before.value('max'):g}; last 5 s: mean {recent.value('mean'):.1f}")
+    retries = q.metrics("retries").from_entity("Client").window(10.0).between(0, now) \
+        .aggregate("count").execute()
+    print("  retries per 10 s window:", [int(r["count"] or 0) for r in retries.rows])
+
+    events = sim.control.step(5)
+    print(f"\nStepped 5 events: {[(round(e.time.to_seconds(), 3), e.event_type) for e in events]}")
+
+    summary = sim.control.resume()
+    print(f"\nResumed to the end: {summary.stop_reason} at t={summary.end_time_s:g}s")
+    tail = q.metrics("queue_depth").from_entity("Server") \
+        .between(args.end_time - 20, args.end_time).aggregate("mean").execute().scalar
+    good = q.metrics("successes").from_entity("Client") \
+        .between(args.end_time - 20, args.end_time).aggregate("rate").execute().scalar
+    wasted = q.metrics("wasted").from_entity("Client") \
+        .between(args.end_time - 20, args.end_time).aggregate("rate").execute().scalar
+    print(f"Last 20 s, long after the load went back to {BASE_RATE:g}/s: queue depth "
+          f"{tail:.0f}, goodput {good or 0:.1f}/s, wasted responses {wasted or 0:.1f}/s "
+          "-> metastable: the retries keep it overloaded.")
+    false_alarms = [r for r in detector.reports if r.onset < BLOW_UP[0]]
+    print(f"Detector: {detector.candidates} candidate(s), {len(detector.reports)} report(s), "
+          f"{len(false_alarms)} false alarm(s) during the absorbed bursts.")
+
+    export = Exporter(sim).summary(budget_bytes=8_000)
+    text = json.dumps(export)
+    if args.export:
+        args.export.parent.mkdir(parents=True, exist_ok=True)
+        args.export.write_text(text)
+        print(f"AI export: {len(text)} bytes written to {args.export}")
+    else:
+        print(f"AI export: {len(text)} bytes, {len(export['series'])} series, "
+              f"{len(export['anomalies'])} anomalies (use --export PATH to write it)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
