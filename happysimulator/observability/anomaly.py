@@ -201,15 +201,20 @@ class AnomalyDetector:
                     self.window, agg, clock=clock, emit_empty=series_kind == "counter"))
         if self.kind == "level_shift":
             state = self._states[source] = _LevelShiftState(self._drift_model())
-            handler = (lambda item, st=state, src=source, m=metric:
-                       self._on_level(st, src, m, item.time, item.value))
-        else:
-            model = self._outlier_model()
-            stream = stream.pipe(ops_lib.detect_anomalies(model, threshold=self.threshold,
-                                                          warmup=self.warmup))
-            handler = (lambda r, src=source, m=metric: r.is_anomaly and self._report(
-                r.time, src, m, "outlier", r.value, None, r.score, r.time))
-        self._subscriptions.append(stream.subscribe(on_next=handler))
+
+            def on_window(item: Any) -> None:
+                self._on_level(state, source, metric, item.time, item.value)
+
+            self._subscriptions.append(stream.subscribe(on_next=on_window))
+            return
+        stream = stream.pipe(ops_lib.detect_anomalies(
+            self._outlier_model(), threshold=self.threshold, warmup=self.warmup))
+
+        def on_result(r: Any) -> None:
+            if r.is_anomaly:
+                self._report(r.time, source, metric, "outlier", r.value, None, r.score, r.time)
+
+        self._subscriptions.append(stream.subscribe(on_next=on_result))
 
     def _drift_model(self) -> Any:
         if self.model is not None:

@@ -183,9 +183,6 @@ class Exporter(_BaseExporter):
             traces["samples"].pop()
             if "trace samples" not in truncated:
                 truncated.append("trace samples")
-        for entry in doc["series"]:
-            if _size(doc) <= budget:
-                break
         while _size(doc) > budget and any(len(e.get("trend", {}).get("values", [])) > 3
                                           for e in doc["series"]):
             for e in doc["series"]:
