@@ -1,0 +1,103 @@
+"""Terminal entities: ``Sink``, ``LatencyTracker``, ``Counter``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from happysimulator.core.entity import Entity, bind_simulation
+from happysimulator.core.event import Event
+from happysimulator.instrumentation.data import Data
+
+_NS = 1_000_000_000
+
+
+class Sink(Entity):
+    """Absorbs requests and records latency = arrival here minus ``context["created_at"]``.
+
+    ``data`` holds ``(arrival_time_s, latency_s)`` samples.
+    """
+
+    def __init__(self, name: str = "Sink") -> None:
+        super().__init__(name)
+        self.data = Data(name)
+        self.count = 0
+
+    def handle_event(self, event: Event) -> None:
+        sim = self._sim or bind_simulation(self)
+        now = sim._now_ns
+        c = event._ctx
+        if c is None:
+            created = event._time_ns
+        elif c.__class__ is Event and c._ctx is None:  # context linked to an untouched root
+            created = c._time_ns
+        else:
+            created = event._created_ns()
+        t = now / _NS
+        lat = (now - created) / _NS
+        d = self.data
+        d._times.append(t)
+        d._values.append(lat)
+        self.count += 1
+        i = self._instr
+        if i is not None:
+            i.received(self, event, t, lat)
+        return None
+
+    @property
+    def events_received(self) -> int:
+        return self.count
+
+    @property
+    def latencies(self) -> list[float]:
+        return self.data.values
+
+    def mean_latency(self) -> float | None:
+        return self.data.mean()
+
+    average_latency = mean_latency
+
+    def p50(self) -> float | None:
+        return self.data.percentile(0.50)
+
+    def p90(self) -> float | None:
+        return self.data.percentile(0.90)
+
+    def p99(self) -> float | None:
+        return self.data.percentile(0.99)
+
+    def percentile(self, p: float) -> float | None:
+        return self.data.percentile(p)
+
+    def stats(self) -> dict[str, Any]:
+        return {"count": self.count, "mean_latency": self.mean_latency()}
+
+
+class LatencyTracker(Sink):
+    """A ``Sink`` used for its latency statistics (``p50()``, ``p99()``, ``mean_latency()``)."""
+
+    def __init__(self, name: str = "LatencyTracker") -> None:
+        super().__init__(name)
+
+
+class Counter(Entity):
+    """Counts events by ``event_type``."""
+
+    def __init__(self, name: str = "Counter") -> None:
+        super().__init__(name)
+        self.counts: dict[str, int] = {}
+        self.total = 0
+
+    def handle_event(self, event: Event) -> None:
+        self.total += 1
+        et = event.event_type
+        self.counts[et] = self.counts.get(et, 0) + 1
+        return None
+
+    def count(self, event_type: str | None = None) -> int:
+        return self.total if event_type is None else self.counts.get(event_type, 0)
+
+    def stats(self) -> dict[str, Any]:
+        return {"total": self.total, **self.counts}
+
+
+__all__ = ["Sink", "LatencyTracker", "Counter"]

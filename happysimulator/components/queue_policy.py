@@ -1,0 +1,75 @@
+"""Queue disciplines: ``push(item)``, ``pop()``, ``peek()``, ``len()``."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+
+class QueuePolicy:
+    """Interface of a queue discipline (see ``FIFOQueue`` / ``LIFOQueue``)."""
+
+    def push(self, item: Any) -> None:
+        raise NotImplementedError
+
+    def pop(self) -> Any:
+        raise NotImplementedError
+
+    def peek(self) -> Any:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+
+class FIFOQueue(deque, QueuePolicy):
+    """First in, first out."""
+
+    push = deque.append
+    pop = deque.popleft
+
+    def peek(self) -> Any:
+        return self[0]
+
+
+class LIFOQueue(list, QueuePolicy):
+    """Last in, first out."""
+
+    push = list.append
+    pop = list.pop
+
+    def peek(self) -> Any:
+        return self[-1]
+
+
+FIFOQueuePolicy = FIFOQueue
+LIFOQueuePolicy = LIFOQueue
+
+
+def make_policy(policy: Any) -> Any:
+    """An instance from a policy instance, a policy class, ``"fifo"``/``"lifo"`` or None."""
+    if policy is None:
+        return FIFOQueue()
+    if isinstance(policy, str):
+        key = policy.lower()
+        if key == "fifo":
+            return FIFOQueue()
+        if key == "lifo":
+            return LIFOQueue()
+        raise ValueError(f"unknown queue policy {policy!r}; valid: 'fifo', 'lifo'")
+    if isinstance(policy, type):
+        policy = policy()
+    for m in ("push", "pop", "__len__"):
+        if not hasattr(policy, m):
+            raise TypeError(f"queue policy {policy!r} lacks {m}()")
+    return policy
+
+
+__all__ = [
+    "QueuePolicy",
+    "FIFOQueue",
+    "LIFOQueue",
+    "FIFOQueuePolicy",
+    "LIFOQueuePolicy",
+    "make_policy",
+]

@@ -1,0 +1,170 @@
+"""``QueuedResource``: an entity that queues requests and serves ``concurrency`` at a time."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from happysimulator.components.queue_policy import make_policy
+from happysimulator.core.entity import Entity, bind_simulation
+from happysimulator.core.event import Event
+from happysimulator.core.process import Process
+
+_NS = 1_000_000_000
+
+
+class QueuedResource(Entity):
+    """Queues arrivals; runs ``handle_queued_event(event)`` for up to ``concurrency`` at once.
+
+    ``handle_queued_event`` may return events or a generator; service ends when the
+    generator finishes. ``depth`` counts waiting requests, ``in_flight`` those in service.
+    With ``queue_capacity`` set, arrivals finding that many waiting are dropped.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        policy: Any = None,
+        concurrency: int = 1,
+        queue_capacity: int | None = None,
+    ) -> None:
+        super().__init__(name)
+        if not isinstance(concurrency, int) or concurrency < 1:
+            raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
+        if queue_capacity is not None and queue_capacity < 0:
+            raise ValueError(f"queue_capacity must be >= 0 or None, got {queue_capacity}")
+        self.concurrency = concurrency
+        self.queue_capacity = queue_capacity
+        self.policy = make_policy(policy)
+        self._queue = self.policy
+        self.in_flight = 0
+        self.arrivals = 0
+        self.completed = 0
+        self.dropped = 0
+        self.busy_ns = 0
+        self._hooks: dict[int, list] = {}
+        self._draining = False
+
+    # ---- gauges -------------------------------------------------------------------------
+    @property
+    def depth(self) -> int:
+        """Requests waiting (not in service)."""
+        return len(self._queue)
+
+    queue_depth = depth
+
+    def has_capacity(self) -> bool:
+        return self.in_flight < self.concurrency
+
+    # ---- to override --------------------------------------------------------------------
+    def handle_queued_event(self, event: Event) -> Any:
+        raise NotImplementedError(f"{type(self).__name__}.handle_queued_event is not implemented")
+
+    # ---- mechanics ----------------------------------------------------------------------
+    def _defer_hooks(self, event: Event) -> None:
+        """Run the request's completion hooks when its service ends, not on arrival."""
+        x = event._x
+        if x is not None and x.on_complete:
+            self._hooks[id(event)] = x.on_complete
+            x.on_complete = None
+
+    def _run_hooks(self, sim: Any, event: Event) -> None:
+        hooks = self._hooks.pop(id(event), None)
+        if hooks:
+            sim._run_completion_hooks(hooks)
+
+    def handle_event(self, event: Event) -> None:
+        sim = self._sim or bind_simulation(self)
+        now = sim._now_ns
+        self.arrivals += 1
+        if event._x is not None:
+            self._defer_hooks(event)
+        i = self._instr
+        if self.in_flight < self.concurrency and not self._queue:
+            self.in_flight += 1
+            if i is not None:
+                t = now / _NS
+                i.arrived(self, event, t)
+                i.started(self, event, t, 0.0)
+            self._begin(sim, event, now)
+            return None
+        cap = self.queue_capacity
+        if cap is not None and len(self._queue) >= cap:
+            self.dropped += 1
+            if i is not None:
+                t = now / _NS
+                i.arrived(self, event, t)
+                i.dropped(self, event, t)
+            self._run_hooks(sim, event)
+            return None
+        self._queue.push((event, now))
+        if i is not None:
+            i.arrived(self, event, now / _NS)
+        return None
+
+    def _begin(self, sim: Any, event: Event, start_ns: int) -> None:
+        res = self.handle_queued_event(event)
+        if res is not None and inspect.isgenerator(res):
+
+            def done(_result: Any, event: Event = event, start_ns: int = start_ns) -> None:
+                self._done(event, start_ns)
+
+            p = Process(sim, res, event, self, done)
+            p.run_hooks = False
+            p.start()
+            return
+        sim._schedule_result(res)
+        self._done(event, start_ns)
+
+    def _done(self, event: Event, start_ns: int) -> None:
+        sim = self._sim
+        now = sim._now_ns
+        svc = now - start_ns
+        self.in_flight -= 1
+        self.completed += 1
+        self.busy_ns += svc
+        i = self._instr
+        if i is not None:
+            i.completed(self, event, now / _NS, svc / _NS)
+        if self._hooks:
+            self._run_hooks(sim, event)
+        if not self._draining:
+            self._drain(sim)
+
+    def _drain(self, sim: Any) -> None:
+        self._draining = True
+        try:
+            q = self._queue
+            while q and self.in_flight < self.concurrency:
+                event, arr = q.pop()
+                now = sim._now_ns
+                self.in_flight += 1
+                i = self._instr
+                if i is not None:
+                    i.started(self, event, now / _NS, (now - arr) / _NS)
+                self._begin(sim, event, now)
+        finally:
+            self._draining = False
+
+    # ---- reporting ----------------------------------------------------------------------
+    @property
+    def utilization(self) -> float | None:
+        """Busy time / (elapsed time * concurrency) from the simulation start."""
+        sim = self._sim
+        if sim is None:
+            return None
+        elapsed = sim._now_ns - sim._start_ns
+        return self.busy_ns / (elapsed * self.concurrency) if elapsed > 0 else None
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "arrivals": self.arrivals,
+            "completed": self.completed,
+            "dropped": self.dropped,
+            "depth": self.depth,
+            "in_flight": self.in_flight,
+        }
+
+
+__all__ = ["QueuedResource"]

@@ -1,0 +1,201 @@
+"""``Server``: a queued resource with a service-time distribution and a downstream."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from heapq import heappush
+from math import log as _log
+from types import MethodType
+from typing import Any
+
+from happysimulator.components.queued_resource import QueuedResource
+from happysimulator.core.entity import Entity, bind_simulation
+from happysimulator.core.event import Event
+from happysimulator.distributions.latency_distribution import (
+    EXPO_INLINE,
+    ExponentialLatency,
+    LatencyDistribution,
+    as_distribution,
+)
+
+_NS = 1_000_000_000
+SERVICE_DONE = "service.done"
+
+
+class ServiceDone(Event):
+    """Internal completion event of a ``Server``; its target is the server's ``done_port``."""
+
+    __slots__ = ("request", "start_ns")
+    event_type = SERVICE_DONE  # class constant shadows the slot (never reassigned)
+
+
+class _DonePort:
+    """Target of a server's completion events: dispatches straight to ``Server._complete``.
+
+    ``name`` and ``entity`` identify the owning server.
+    """
+
+    __slots__ = ("handle_event", "entity", "name")
+
+    def __init__(self, server: Server) -> None:
+        self.handle_event = server._complete
+        self.entity = server
+        self.name = server.name
+
+
+_new = object.__new__
+
+
+class Server(QueuedResource):
+    """Serves ``concurrency`` requests at a time, each for a ``service_time`` sample.
+
+    Finished requests go to ``downstream`` (keeping their context) if set. Arrivals that find
+    ``queue_capacity`` requests waiting are dropped. Counters: ``arrivals``, ``completed``,
+    ``dropped``; gauges: ``depth`` (waiting), ``in_flight`` (in service).
+    Override ``handle_queued_event`` for custom service logic (then this is a plain
+    ``QueuedResource``).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        concurrency: int = 1,
+        service_time: LatencyDistribution | float | Any = 0.1,
+        queue_capacity: int | None = None,
+        downstream: Entity | None = None,
+        *,
+        policy: Any = None,
+    ) -> None:
+        super().__init__(
+            name, policy=policy, concurrency=concurrency, queue_capacity=queue_capacity
+        )
+        self.service_time = as_distribution(service_time)
+        self.downstream = downstream
+        self._fast = type(self).handle_queued_event is Server.handle_queued_event
+        st = self.service_time
+        self._exp_rate = st.rate if type(st) is ExponentialLatency else None
+        self._sample_ns = st.sample_ns
+        self._inline_exp = self._exp_rate is not None and EXPO_INLINE
+        self.done_port = _DonePort(self)
+        if not self._fast and type(self).handle_event is Server.handle_event:
+            # custom handle_queued_event: behave as a plain QueuedResource
+            self.handle_event = MethodType(QueuedResource.handle_event, self)
+
+    def handle_queued_event(self, event: Event) -> Generator[Any, Any, Any]:
+        """Default service: wait a service-time sample, then forward downstream."""
+        yield self.service_time.sample(self.rng)
+        if self.downstream is not None:
+            return self.forward(event, self.downstream)
+        return None
+
+    # ---- fast path (the M/M/c hot loop: keep it lean) -----------------------------------
+    def _serve(self, sim: Any, req: Event, arrived_ns: int, now: int) -> None:
+        r = self._exp_rate
+        if r is not None:
+            done = now + int(sim.rng.expovariate(r) * _NS + 0.5)
+        else:
+            done = now + self._sample_ns(sim.rng)
+        ce = _new(ServiceDone)
+        ce._time_ns = done
+        ce.target = self.done_port
+        c = req._ctx
+        ce._ctx = req if c is None else c
+        ce._x = None
+        ce.request = req
+        ce.start_ns = now
+        heappush(sim._heap, (done, 1, next(sim._counter), ce))
+
+    def handle_event(self, event: Event) -> None:
+        sim = self._sim or bind_simulation(self)
+        now = sim._now_ns
+        self.arrivals += 1
+        if event._x is not None:
+            self._defer_hooks(event)
+        i = self._instr
+        if self.in_flight < self.concurrency:
+            self.in_flight += 1
+            if i is not None:
+                t = now / _NS
+                i.arrived(self, event, t)
+                i.started(self, event, t, 0.0)
+            if self._inline_exp:
+                done = now + int(-_log(1.0 - sim._random()) / self._exp_rate * _NS + 0.5)
+                ce = _new(ServiceDone)
+                ce._time_ns = done
+                ce.target = self.done_port
+                c = event._ctx
+                ce._ctx = event if c is None else c
+                ce._x = None
+                ce.request = event
+                ce.start_ns = now
+                heappush(sim._heap, (done, 1, next(sim._counter), ce))
+            else:
+                self._serve(sim, event, now, now)
+            return None
+        q = self._queue
+        cap = self.queue_capacity
+        if cap is not None and len(q) >= cap:
+            self.dropped += 1
+            if i is not None:
+                t = now / _NS
+                i.arrived(self, event, t)
+                i.dropped(self, event, t)
+            if self._hooks:
+                self._run_hooks(sim, event)
+            return None
+        q.push((event, now))
+        if i is not None:
+            i.arrived(self, event, now / _NS)
+        return None
+
+    def _complete(self, ce: ServiceDone) -> Event | None:
+        sim = self._sim
+        now = sim._now_ns
+        req = ce.request
+        svc = now - ce.start_ns
+        self.completed += 1
+        self.busy_ns += svc
+        i = self._instr
+        q = self._queue
+        if i is None and q and self._inline_exp:
+            # hot path: the next waiting request starts now (in_flight is unchanged)
+            nreq, arr = q.pop()
+            done = now + int(-_log(1.0 - sim._random()) / self._exp_rate * _NS + 0.5)
+            if sim._hook is not None:
+                # someone may keep the processed event: use a fresh one
+                ce = _new(ServiceDone)
+                ce.target = self.done_port
+                ce._x = None
+            ce._time_ns = done
+            c = nreq._ctx
+            ce._ctx = nreq if c is None else c
+            ce.request = nreq
+            ce.start_ns = now
+            heappush(sim._heap, (done, 1, next(sim._counter), ce))
+        else:
+            self.in_flight -= 1
+            if i is not None:
+                i.completed(self, req, now / _NS, svc / _NS)
+            if q:
+                nreq, arr = q.pop()
+                self.in_flight += 1
+                if i is not None:
+                    i.started(self, nreq, now / _NS, (now - arr) / _NS)
+                self._serve(sim, nreq, arr, now)
+        if self._hooks:
+            self._run_hooks(sim, req)
+        ds = self.downstream
+        if ds is None:
+            return None
+        # returned (not pushed) so the loop can dispatch it immediately
+        e = _new(Event)
+        e._time_ns = now
+        e.event_type = req.event_type
+        e.target = ds
+        c = req._ctx
+        e._ctx = req if c is None else c
+        e._x = None
+        return e
+
+
+__all__ = ["Server", "ServiceDone", "SERVICE_DONE"]

@@ -1,0 +1,84 @@
+"""Entities: the things events happen to."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from happysimulator.core._active import ACTIVE
+from happysimulator.core.event import Event, new_event
+from happysimulator.core.temporal import Instant, _inst
+
+if TYPE_CHECKING:
+    import random
+
+    from happysimulator.core.component_instrumentation import ComponentInstrumentation
+    from happysimulator.core.simulation import Simulation
+
+HandlerResult = None | Event | list[Event] | Generator[Any, Any, Any]
+
+
+def bind_simulation(entity: Entity) -> Simulation:
+    """The simulation ``entity`` runs in (binds it to the running one if unregistered)."""
+    sim = entity._sim
+    if sim is None:
+        sim = ACTIVE.sim
+        if sim is None:
+            raise RuntimeError(
+                f"entity {entity.name!r} is not part of a simulation; pass it to "
+                "Simulation(entities=[...]) or use it while the simulation runs"
+            )
+        entity._sim = sim
+    return sim
+
+
+class Entity:
+    """Base class for simulated things.
+
+    Override ``handle_event(event)``; it may return ``None``, an ``Event``, a list of events,
+    or a generator that yields delays (float seconds or ``Duration``), ``(delay, events)``
+    tuples or ``SimFuture`` objects.
+    """
+
+    _sim: Simulation | None = None
+    #: component instrumentation seam (see ``ComponentInstrumentation``); None = off
+    _instr: ComponentInstrumentation | None = None
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._sim = None
+        self._instr = None
+
+    def handle_event(self, event: Event) -> HandlerResult:
+        raise NotImplementedError(f"{type(self).__name__}.handle_event is not implemented")
+
+    @property
+    def now(self) -> Instant:
+        """Current simulated time."""
+        sim = self._sim or bind_simulation(self)
+        return _inst(sim._now_ns)
+
+    @property
+    def rng(self) -> random.Random:
+        """The random generator of the simulation this entity runs in."""
+        return (self._sim or bind_simulation(self)).rng
+
+    def forward(self, event: Event, target: Entity, event_type: str | None = None) -> Event:
+        """A new event delivering ``event`` to ``target`` now, keeping its context."""
+        sim = self._sim or bind_simulation(self)
+        return new_event(
+            sim._now_ns, event_type if event_type is not None else event.event_type, target, event
+        )
+
+    def has_capacity(self) -> bool:
+        return True
+
+    def set_clock(self, sim: Simulation) -> None:
+        """Attach to a simulation (done by ``Simulation`` for registered entities)."""
+        self._sim = sim
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+__all__ = ["Entity", "HandlerResult", "bind_simulation"]

@@ -1,0 +1,196 @@
+"""Events: the unit of work on the simulation heap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from happysimulator.core._active import ACTIVE, detached_id
+from happysimulator.core.temporal import Instant, _inst, to_ns
+
+if TYPE_CHECKING:
+    from happysimulator.core.entity import Entity
+
+CompletionHook = Callable[[Instant], Any]
+
+
+class _Extra:
+    """Rare per-event flags, kept off the common path (``Event._x is None`` for plain events)."""
+
+    __slots__ = ("daemon", "on_complete", "cancelled")
+
+    def __init__(self) -> None:
+        self.daemon = False
+        self.on_complete: list[CompletionHook] | None = None
+        self.cancelled = False
+
+
+class Event:
+    """Something that happens to ``target`` at ``time``.
+
+    ``context`` is created lazily on first access as ``{"id", "created_at", "metadata"}``;
+    ``id`` comes from the owning simulation's counter and ``created_at`` is the event's time.
+    A forwarded event shares the context (same id) of the request it continues.
+    """
+
+    __slots__ = ("_time_ns", "event_type", "target", "_ctx", "_x")
+
+    def __init__(
+        self,
+        time: Instant | float,
+        event_type: str,
+        target: Entity | None = None,
+        *,
+        daemon: bool = False,
+        on_complete: CompletionHook | list[CompletionHook] | None = None,
+        context: dict | None = None,
+    ) -> None:
+        self._time_ns = time._ns if time.__class__ is Instant else to_ns(time)
+        self.event_type = event_type
+        self.target = target
+        self._ctx = None
+        self._x = None
+        if daemon or on_complete is not None:
+            x = self._x = _Extra()
+            x.daemon = bool(daemon)
+            if on_complete is not None:
+                x.on_complete = (
+                    list(on_complete) if isinstance(on_complete, list) else [on_complete]
+                )
+        if context is not None:
+            self.context = context
+
+    # ---- time ---------------------------------------------------------------------------
+    @property
+    def time(self) -> Instant:
+        return _inst(self._time_ns)
+
+    @time.setter
+    def time(self, value: Instant | float) -> None:
+        self._time_ns = to_ns(value)
+
+    # ---- flags --------------------------------------------------------------------------
+    @property
+    def daemon(self) -> bool:
+        x = self._x
+        return x is not None and x.daemon
+
+    @property
+    def on_complete(self) -> list[CompletionHook]:
+        x = self._x
+        if x is None:
+            x = self._x = _Extra()
+        if x.on_complete is None:
+            x.on_complete = []
+        return x.on_complete
+
+    def add_completion_hook(self, hook: CompletionHook) -> None:
+        """Call ``hook(finish_time)`` when this event's processing completes."""
+        self.on_complete.append(hook)
+
+    @property
+    def cancelled(self) -> bool:
+        x = self._x
+        return x is not None and x.cancelled
+
+    def cancel(self) -> None:
+        """Mark the event cancelled: it is skipped (not processed) when its time comes."""
+        x = self._x
+        if x is None:
+            x = self._x = _Extra()
+        x.cancelled = True
+
+    # ---- context ------------------------------------------------------------------------
+    @property
+    def context(self) -> dict:
+        c = self._ctx
+        if c.__class__ is dict:
+            return c
+        if c is None:
+            c = self._ctx = {
+                "id": self._new_id(),
+                "created_at": _inst(self._time_ns),
+                "metadata": {},
+            }
+            return c
+        c = self._ctx = c.context  # linked to the root event of the request
+        return c
+
+    @context.setter
+    def context(self, value: dict) -> None:
+        if not isinstance(value, dict):
+            raise TypeError("context must be a dict")
+        if "id" not in value:
+            value["id"] = self._new_id()
+        value.setdefault("created_at", _inst(self._time_ns))
+        value.setdefault("metadata", {})
+        self._ctx = value
+
+    def _new_id(self) -> int:
+        sim = ACTIVE.sim
+        if sim is None:
+            sim = getattr(self.target, "_sim", None)
+        if sim is None:
+            return detached_id()
+        return sim._next_context_id()
+
+    def _created_ns(self) -> int:
+        """Nanoseconds of ``context["created_at"]`` without materializing the context."""
+        c = self._ctx
+        if c is None:
+            return self._time_ns
+        if c.__class__ is dict:
+            ca = c.get("created_at")
+            if ca is None:
+                return self._time_ns
+            return to_ns(ca)
+        return c._created_ns()
+
+    def _link_context(self, origin: Event) -> None:
+        """Share ``origin``'s (possibly not yet created) context."""
+        c = origin._ctx
+        self._ctx = origin if c is None else c
+
+    # ---- helpers ------------------------------------------------------------------------
+    @classmethod
+    def once(
+        cls,
+        time: Instant | float,
+        event_type: str,
+        fn: Callable[[Event], Any],
+        *,
+        daemon: bool = False,
+        context: dict | None = None,
+    ) -> Event:
+        """An event that calls ``fn(event)`` at ``time`` (its return value is scheduled)."""
+        from happysimulator.core.callback_entity import CallbackEntity
+
+        target = CallbackEntity(getattr(fn, "__name__", "callback"), fn)
+        return cls(time, event_type, target, daemon=daemon, context=context)
+
+    def __lt__(self, other: Event) -> bool:
+        return self._time_ns < other._time_ns
+
+    def __repr__(self) -> str:
+        tname = getattr(self.target, "name", None) or type(self.target).__name__
+        return f"Event({self._time_ns / 1e9!r}s, {self.event_type!r}, target={tname!r})"
+
+
+def new_event(time_ns: int, event_type: str, target: Any, origin: Event | None = None) -> Event:
+    """Fast internal constructor (no validation); links context to ``origin`` if given."""
+    e = _new(Event)
+    e._time_ns = time_ns
+    e.event_type = event_type
+    e.target = target
+    if origin is None:
+        e._ctx = None
+    else:
+        c = origin._ctx
+        e._ctx = origin if c is None else c
+    e._x = None
+    return e
+
+
+_new = object.__new__
+
+__all__ = ["Event", "CompletionHook", "new_event"]

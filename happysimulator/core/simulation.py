@@ -1,0 +1,420 @@
+"""``Simulation``: owns the clock, the event heap, the RNG and the run loop."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import random
+import time as _wall
+from collections.abc import Iterable
+from heapq import heappop, heappush
+from typing import Any
+
+from happysimulator.core._active import ACTIVE
+from happysimulator.core.clock import SimulationClock
+from happysimulator.core.entity import Entity
+from happysimulator.core.event import Event
+from happysimulator.core.event_heap import EventHeap
+from happysimulator.core.process import Process
+from happysimulator.core.temporal import Instant, _inst, to_ns
+
+_NS = 1_000_000_000
+_FAR = float("inf")
+_NO_BOUND = (1 << 63) - 1  # int sentinel: int-int compares are cheaper than int-float
+
+COMPLETE = "complete"
+END_TIME = "end_time"
+MAX_EVENTS = "max_events"
+UNTIL = "until"
+PAUSED = "paused"
+
+
+class Simulation:
+    """A discrete-event simulation run.
+
+    ``end_time`` (or ``start_time + duration``) bounds the run: no event later than it is
+    processed. Without it the run is open-ended and ends when only daemon work (probes,
+    timers, daemon events) is left, e.g. once every source is past ``stop_after``.
+    ``seed`` seeds the simulation's own ``random.Random`` (``sim.rng``), which sources and
+    distributions draw from.
+    """
+
+    def __init__(
+        self,
+        start_time: Instant | float | None = None,
+        end_time: Instant | float | None = None,
+        sources: Iterable[Any] | None = None,
+        entities: Iterable[Entity] | None = None,
+        probes: Iterable[Any] | None = None,
+        trace_recorder: Any = None,
+        duration: float | Any | None = None,
+        seed: int | None = None,
+        observability: Any = None,
+    ) -> None:
+        self._start_ns = 0 if start_time is None else to_ns(start_time)
+        if end_time is not None and duration is not None:
+            raise ValueError("give end_time or duration, not both")
+        end_ns = None
+        if end_time is not None:
+            end_ns = to_ns(end_time)
+        elif duration is not None:
+            end_ns = self._start_ns + to_ns(duration)
+        if end_ns is not None and end_ns == _FAR:
+            end_ns = None
+        if end_ns is not None and end_ns < self._start_ns:
+            raise ValueError("end_time is before start_time")
+        self._end_ns: int | None = end_ns
+        self.seed = seed
+        self.rng = random.Random(seed)  # also binds self._random (hot-path draws)
+        self._events = EventHeap()
+        self._heap = self._events.entries
+        self._counter = self._events.counter  # seq source for inline pushes
+        self._now_ns: int = self._start_ns
+        self._events_processed = 0
+        self._ctx_ids = itertools.count(1)
+        self._wall_s = 0.0
+        self.last_stop_reason: str | None = None
+
+        # seams for the observability package (see docs/internals.md section 2)
+        self._hook: Any = None  # hook(event) -> True to pause after this event
+        self._pause_at_ns: int | None = None  # stop before any event later than this
+        self._pause_requested = False
+        self.paused_by: Any = None
+
+        self.trace_recorder = trace_recorder
+        # a NullTraceRecorder costs nothing: the loop only sees a recorder that records
+        self._trace = None if getattr(trace_recorder, "_is_null", False) else trace_recorder
+        self.clock = SimulationClock(self)
+        self.sources: list[Any] = list(sources or [])
+        self.entities: list[Entity] = list(entities or [])
+        self.probes: list[Any] = list(probes or [])
+        self.observability = observability
+        self.control: Any = None
+
+        for e in self.entities:
+            self._register(e)
+        for s in self.sources:
+            self._register(s)
+        for p in self.probes:
+            self._register(p)
+        self._install_observability()
+        if self._trace is not None:
+            self._trace.record(self._start_ns / _NS, "simulation.start")
+        for s in self.sources:
+            s._start(self)
+        for p in self.probes:
+            p._start(self)
+
+    # ---- registration -------------------------------------------------------------------
+    def _register(self, obj: Any) -> None:
+        """Attach ``obj`` and the entities reachable from its attributes to this simulation."""
+        stack = [obj]
+        while stack:
+            o = stack.pop()
+            if getattr(o, "_sim", None) is self:
+                continue
+            try:
+                o._sim = self
+            except AttributeError:
+                continue
+            for v in list(getattr(o, "__dict__", {}).values()):
+                if isinstance(v, Entity):
+                    stack.append(v)
+                elif isinstance(v, (list, tuple)):
+                    stack.extend(x for x in v if isinstance(x, Entity))
+
+    def add_entity(self, entity: Entity) -> None:
+        self.entities.append(entity)
+        self._register(entity)
+
+    def _install_observability(self) -> None:
+        """Hook the observability package in (filled in by the observability layer).
+
+        It may set ``self._hook``, ``self._pause_at_ns`` and entities' ``_instr``.
+        Does nothing when ``observability`` is None or the package is unavailable.
+        """
+        if self.observability is False:
+            self.control = None  # plain engine: no observability code at all
+            return
+        from happysimulator.observability.integration import install
+
+        install(self)  # sets control, query, observations, scheduler
+
+    @property
+    def rng(self) -> random.Random:
+        """This simulation's random generator (seeded by ``seed``)."""
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: random.Random) -> None:
+        self._rng = value
+        self._random = value.random
+
+    # ---- time & state -------------------------------------------------------------------
+    @property
+    def now(self) -> Instant:
+        return _inst(self._now_ns)
+
+    current_time = now
+
+    @property
+    def start_time(self) -> Instant:
+        return _inst(self._start_ns)
+
+    @property
+    def end_time(self) -> Instant | None:
+        return None if self._end_ns is None else _inst(self._end_ns)
+
+    @property
+    def events_processed(self) -> int:
+        return self._events_processed
+
+    @property
+    def heap_size(self) -> int:
+        return len(self._heap)
+
+    def has_pending_work(self) -> bool:
+        """True while non-daemon events remain in the heap."""
+        return self._events.has_live_events()
+
+    def peek_next(self) -> Event | None:
+        """The next model event to run, without running it."""
+        return self._events.peek_event()
+
+    def _next_context_id(self) -> int:
+        return next(self._ctx_ids)
+
+    # ---- scheduling ---------------------------------------------------------------------
+    def schedule(self, events: Event | Iterable[Event]) -> None:
+        """Add events to the heap (an event in the past is an error)."""
+        self._schedule_result(events)
+
+    def _schedule_result(self, res: Any) -> None:
+        if res is None:
+            return
+        if isinstance(res, Event):
+            self._push_checked(res)
+        elif isinstance(res, (list, tuple)):
+            for e in res:
+                if not isinstance(e, Event):
+                    raise TypeError(f"expected Event in list, got {type(e).__name__}")
+                self._push_checked(e)
+        else:
+            raise TypeError(
+                "a handler may return None, an Event, a list of events or a generator; "
+                f"got {type(res).__name__}"
+            )
+
+    def _push_checked(self, ev: Event) -> None:
+        if ev._time_ns < self._now_ns:
+            raise ValueError(f"cannot schedule {ev!r} in the past (now={self._now_ns / _NS}s)")
+        if ev.target is None:
+            raise ValueError(f"{ev!r} has no target")
+        self._events.push(ev)
+
+    def _run_completion_hooks(self, hooks: list) -> None:
+        now = _inst(self._now_ns)
+        for h in hooks:
+            self._schedule_result(h(now))
+
+    def _after_event(self, ev: Event, res: Any, x: Any) -> None:
+        """Slow path after a handler: schedule results, start generators, completion hooks."""
+        if res is not None:
+            if inspect.isgenerator(res):
+                Process(self, res, ev, ev.target).start()
+                return  # completion hooks run when the generator finishes
+            self._schedule_result(res)
+        if x is not None and x.on_complete:
+            self._run_completion_hooks(x.on_complete)
+
+    def request_pause(self, reason: Any = None) -> None:
+        """Ask the run loop to stop after the current event (reason ``"paused"``)."""
+        self._pause_requested = True
+        if reason is not None:
+            self.paused_by = reason
+        self.clock.call_at(self._now_ns / _NS, _noop)  # wakes the loop's timer branch
+
+    # ---- the run loop -------------------------------------------------------------------
+    def _bound(self, until_ns: int | None) -> tuple[int | float, str]:
+        bound: int | float = _NO_BOUND
+        reason = COMPLETE
+        p = self._pause_at_ns
+        if p is not None:
+            bound, reason = p, PAUSED
+        if until_ns is not None and until_ns <= bound:
+            bound, reason = until_ns, UNTIL
+        e = self._end_ns
+        if e is not None and e <= bound:
+            bound, reason = e, END_TIME
+        return bound, reason
+
+    def _run_loop(self, max_events: int | None = None, until_ns: int | None = None) -> str:
+        """Process events; return why it stopped. Resumable: call again to continue.
+
+        Stops when only daemon work is left (open-ended runs) or the heap is empty
+        (``"complete"``), before any event later than ``end_time`` (``"end_time"``), after
+        ``max_events`` model events (``"max_events"``), before any event later than
+        ``until_ns`` (``"until"``), or on a pause (``"paused"``: ``_hook`` returned True,
+        ``request_pause()``, or the next event is later than ``_pause_at_ns``).
+        """
+        if max_events is not None and max_events <= 0:
+            return MAX_EVENTS
+        heap = self._heap
+        eh = self._events
+        pop = heappop
+        hook = self._hook
+        trace = self._trace
+        limit = -1 if max_events is None else max_events
+        # one branch per event covers hook, trace and max_events
+        slow = hook is not None or trace is not None or limit > 0
+        open_ended = self._end_ns is None
+        bound, bound_reason = self._bound(until_ns)
+        count = 0
+        base = self._events_processed
+        reason = COMPLETE
+        prev_active = ACTIVE.sim
+        ACTIVE.sim = self
+        if self._pause_requested:
+            self._pause_requested = False
+            ACTIVE.sim = prev_active
+            self.last_stop_reason = PAUSED
+            return PAUSED
+        self.paused_by = None
+        if open_ended and len(heap) <= eh.ndaemon:
+            heap = ()  # only daemon work: nothing to do
+        w0 = _wall.perf_counter()
+        try:
+            while heap:
+                t, pri, seq, ev = pop(heap)
+                if t > bound:
+                    heappush(heap, (t, pri, seq, ev))
+                    reason = bound_reason
+                    if reason != COMPLETE and bound > self._now_ns:
+                        self._now_ns = bound
+                    if reason == PAUSED:
+                        self._pause_at_ns = None
+                    break
+                if pri:
+                    x = ev._x
+                    if x is None:
+                        self._now_ns = t
+                        res = ev.target.handle_event(ev)
+                        if res is not None:
+                            # Immediate dispatch: a plain event returned for *now*, with
+                            # nothing else in the heap at or before now, is exactly what the
+                            # next pop would return; run it without the heap round trip.
+                            while (
+                                not slow
+                                and res.__class__ is Event
+                                and res._time_ns == t
+                                and res._x is None
+                                and (not heap or heap[0][0] > t)
+                                and res.target is not None
+                            ):
+                                count += 1
+                                ev = res
+                                res = ev.target.handle_event(ev)
+                                if res is None:
+                                    break
+                            else:
+                                self._after_event(ev, res, None)
+                    else:
+                        if x.daemon:
+                            # a daemon entry comes first only if nothing live remains below it
+                            if open_ended and len(heap) < eh.ndaemon:
+                                heappush(heap, (t, pri, seq, ev))
+                                break
+                            eh.ndaemon -= 1
+                        if x.cancelled:
+                            continue
+                        self._now_ns = t
+                        res = ev.target.handle_event(ev)
+                        self._after_event(ev, res, x)
+                    count += 1
+                    if slow:
+                        self._events_processed = base + count
+                        if trace is not None:
+                            trace.record(
+                                t / _NS,
+                                "event",
+                                event_type=ev.event_type,
+                                target=getattr(ev.target, "name", None),
+                                event_id=ev.context["id"],
+                            )
+                        if hook is not None and hook(ev):
+                            reason = PAUSED
+                            break
+                        if count == limit:
+                            reason = MAX_EVENTS
+                            break
+                        bound, bound_reason = self._bound(until_ns)
+                else:
+                    if open_ended and len(heap) < eh.ndaemon:
+                        heappush(heap, (t, pri, seq, ev))
+                        break
+                    eh.ndaemon -= 1
+                    if not ev.cancelled:
+                        self._now_ns = t
+                        self._events_processed = base + count
+                        ev.fn()
+                        if self._pause_requested:
+                            self._pause_requested = False
+                            reason = PAUSED
+                            break
+                        bound, bound_reason = self._bound(until_ns)
+        finally:
+            self._events_processed = base + count
+            ACTIVE.sim = prev_active
+            self._wall_s += _wall.perf_counter() - w0
+        self.last_stop_reason = reason
+        return reason
+
+    def run(self, until: Instant | float | None = None, max_events: int | None = None) -> Any:
+        """Run (or continue) and return a ``SimulationSummary``."""
+        until_ns = None if until is None else to_ns(until)
+        control = self.control
+        if control is not None:  # observability: pause/resume bookkeeping, observers, flush
+            return control.run(until_ns=until_ns, max_events=max_events)
+        reason = self._run_loop(max_events=max_events, until_ns=until_ns)
+        if reason == COMPLETE and self._trace is not None:
+            self._trace.record(self._now_ns / _NS, "simulation.end")
+        return self.summary(reason)
+
+    def summary(self, reason: str | None = None) -> Any:
+        from happysimulator.instrumentation.summary import SimulationSummary
+
+        stats: dict[str, dict[str, Any]] = {}
+        for e in itertools.chain(self.sources, self.entities):
+            fn = getattr(e, "stats", None)
+            if callable(fn):
+                try:
+                    stats[e.name] = fn()
+                except Exception:  # a user entity's stats() must not break the summary
+                    pass
+        wall = self._wall_s
+        n = self._events_processed
+        return SimulationSummary(
+            start_time_s=self._start_ns / _NS,
+            end_time_s=self._now_ns / _NS,
+            total_events_processed=n,
+            wall_clock_s=wall,
+            wall_events_per_second=(n / wall) if wall > 0 else 0.0,
+            stop_reason=reason if reason is not None else self.last_stop_reason,
+            paused_by=self.paused_by if reason == PAUSED else None,
+            heap_size=len(self._heap),
+            seed=self.seed,
+            entities=stats,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<Simulation t={self._now_ns / _NS}s events={self._events_processed} "
+            f"heap={len(self._heap)}>"
+        )
+
+
+def _noop() -> None:
+    return None
+
+
+__all__ = ["Simulation"]

@@ -1,0 +1,174 @@
+"""Latency distributions. Randomness always comes from the running simulation's RNG."""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any
+
+from happysimulator.core._active import ACTIVE
+from happysimulator.core.temporal import Duration, Instant, _dur, to_seconds
+
+
+def _expovariate_is_inlinable() -> bool:
+    """True if ``-log(1 - rng.random()) / rate`` reproduces ``rng.expovariate(rate)``."""
+    a, b = random.Random(12345), random.Random(12345)
+    return all(a.expovariate(r) == -math.log(1.0 - b.random()) / r for r in (0.5, 8.0, 10.0) * 4)
+
+
+#: hot paths draw exponentials inline (same numbers as ``rng.expovariate``, no Python call)
+EXPO_INLINE = _expovariate_is_inlinable()
+
+
+def _rng(rng: random.Random | None, owner: Any) -> random.Random:
+    if rng is not None:
+        return rng
+    sim = ACTIVE.sim
+    if sim is not None:
+        return sim.rng
+    # outside any simulation: a private, deterministic generator per distribution
+    r = owner._fallback_rng
+    if r is None:
+        r = owner._fallback_rng = random.Random(0)
+    return r
+
+
+class LatencyDistribution:
+    """Base class: override ``sample(rng) -> float seconds``."""
+
+    _fallback_rng: random.Random | None = None
+
+    @property
+    def mean(self) -> float:
+        raise NotImplementedError
+
+    def sample(self, rng: random.Random | None = None) -> float:
+        raise NotImplementedError
+
+    def sample_ns(self, rng: random.Random) -> int:
+        return int(self.sample(rng) * 1e9 + 0.5)
+
+    def get_latency(
+        self, current_time: Instant | None = None, rng: random.Random | None = None
+    ) -> Duration:
+        """A sample as a ``Duration`` (happysim-compatible)."""
+        return Duration.from_seconds(self.sample(_rng(rng, self)))
+
+
+class ConstantLatency(LatencyDistribution):
+    """Always ``latency`` seconds."""
+
+    def __init__(self, latency: float | Duration) -> None:
+        s = to_seconds(latency)
+        if s < 0:
+            raise ValueError(f"latency must be >= 0, got {s}")
+        self.latency = s
+        self._ns = int(s * 1e9 + 0.5)
+
+    @property
+    def mean(self) -> float:
+        return self.latency
+
+    def sample(self, rng: random.Random | None = None) -> float:
+        return self.latency
+
+    def sample_ns(self, rng: random.Random) -> int:
+        return self._ns
+
+    def get_latency(
+        self, current_time: Instant | None = None, rng: random.Random | None = None
+    ) -> Duration:
+        return _dur(self._ns)
+
+    def __repr__(self) -> str:
+        return f"ConstantLatency({self.latency})"
+
+
+class ExponentialLatency(LatencyDistribution):
+    """Exponentially distributed with mean ``mean_latency`` seconds."""
+
+    def __init__(self, mean_latency: float | Duration) -> None:
+        s = to_seconds(mean_latency)
+        if not s > 0:
+            raise ValueError(f"mean latency must be > 0, got {s}")
+        self.mean_latency = s
+        self.rate = 1.0 / s
+
+    @property
+    def mean(self) -> float:
+        return self.mean_latency
+
+    def sample(self, rng: random.Random | None = None) -> float:
+        return _rng(rng, self).expovariate(self.rate)
+
+    def sample_ns(self, rng: random.Random) -> int:
+        return int(rng.expovariate(self.rate) * 1e9 + 0.5)
+
+    def __repr__(self) -> str:
+        return f"ExponentialLatency({self.mean_latency})"
+
+
+class UniformLatency(LatencyDistribution):
+    """Uniform on ``[low, high]`` seconds."""
+
+    def __init__(self, low: float | Duration, high: float | Duration) -> None:
+        lo, hi = to_seconds(low), to_seconds(high)
+        if lo < 0 or hi < lo:
+            raise ValueError(f"need 0 <= low <= high, got low={lo}, high={hi}")
+        self.low = lo
+        self.high = hi
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def sample(self, rng: random.Random | None = None) -> float:
+        return _rng(rng, self).uniform(self.low, self.high)
+
+    def sample_ns(self, rng: random.Random) -> int:
+        return int(rng.uniform(self.low, self.high) * 1e9 + 0.5)
+
+    def __repr__(self) -> str:
+        return f"UniformLatency({self.low}, {self.high})"
+
+
+class CallableLatency(LatencyDistribution):
+    """Wraps ``fn(rng) -> seconds``."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def sample(self, rng: random.Random | None = None) -> float:
+        return float(self.fn(_rng(rng, self)))
+
+
+def as_distribution(value: Any) -> LatencyDistribution:
+    """Normalize a distribution, float seconds, ``Duration`` or ``fn(rng)``."""
+    if isinstance(value, LatencyDistribution):
+        return value
+    if isinstance(value, (int, float, Duration)):
+        return ConstantLatency(value)
+    if hasattr(value, "get_latency"):
+        dist = value
+
+        class _Adapter(LatencyDistribution):
+            def sample(self, rng: random.Random | None = None) -> float:
+                return to_seconds(dist.get_latency(None))
+
+        return _Adapter()
+    if callable(value):
+        return CallableLatency(value)
+    raise TypeError(
+        "service time must be a LatencyDistribution, float seconds, Duration or fn(rng); "
+        f"got {type(value).__name__}"
+    )
+
+
+__all__ = [
+    "LatencyDistribution",
+    "ConstantLatency",
+    "ExponentialLatency",
+    "UniformLatency",
+    "CallableLatency",
+    "as_distribution",
+]

@@ -1,0 +1,216 @@
+"""``Source``: generates requests from an arrival process."""
+
+from __future__ import annotations
+
+from heapq import heappush
+from math import log as _log
+from typing import Any
+
+from happysimulator.core.entity import Entity
+from happysimulator.core.event import Event, new_event
+from happysimulator.core.temporal import Instant, _inst, to_ns
+from happysimulator.distributions.latency_distribution import EXPO_INLINE
+from happysimulator.load.event_provider import EventProvider, SimpleEventProvider
+from happysimulator.load.profile import Profile
+from happysimulator.load.providers.arrivals import (
+    ArrivalTimeProvider,
+    ConstantArrivalTimeProvider,
+    PoissonArrivalTimeProvider,
+)
+
+TICK = "source.tick"
+_new = object.__new__
+
+
+class SourceTick(Event):
+    """A source's internal "generate the next arrival" event."""
+
+    __slots__ = ()
+    event_type = TICK  # class constant shadows the slot (never reassigned)
+
+
+_NS = 1_000_000_000
+
+
+class Source(Entity):
+    """Emits requests at arrival times drawn from the simulation's RNG.
+
+    ``stop_after`` (absolute simulated time) is the last time an arrival may happen;
+    ``limit`` caps the number of arrivals. After either, the source schedules nothing, so
+    an open-ended simulation can end.
+    """
+
+    def __init__(
+        self,
+        name: str = "Source",
+        event_provider: EventProvider | None = None,
+        arrival_time_provider: ArrivalTimeProvider | None = None,
+        *,
+        target: Entity | None = None,
+        event_type: str = "request",
+        stop_after: Instant | float | None = None,
+        limit: int | None = None,
+    ) -> None:
+        super().__init__(name)
+        if event_provider is None:
+            if target is None:
+                raise ValueError("Source needs a target or an event_provider")
+            event_provider = SimpleEventProvider(target, event_type)
+        if arrival_time_provider is None:
+            raise ValueError("Source needs an arrival_time_provider (or use Source.poisson)")
+        self.event_provider = event_provider
+        self.arrival_time_provider = arrival_time_provider
+        self.stop_after = stop_after
+        self._stop_ns = None if stop_after is None else to_ns(stop_after)
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        self.limit = limit
+        self.generated = 0
+        simple = type(event_provider) is SimpleEventProvider
+        self._simple = simple
+        self.target = event_provider.target if simple else target
+        self.event_type = event_provider.event_type if simple else event_type
+        ap = arrival_time_provider
+        self._exp_rate = (
+            ap.rate
+            if type(ap) is PoissonArrivalTimeProvider and not isinstance(ap.rate, Profile)
+            else None
+        )
+        self._gap = ap.next_gap_ns
+        # Poisson at a constant rate: draw inline (same numbers as expovariate)
+        self._inline_rate = self._exp_rate if EXPO_INLINE else None
+        self.finished = False
+
+    # ---- constructors -------------------------------------------------------------------
+    @classmethod
+    def poisson(
+        cls,
+        rate: float | Profile,
+        target: Entity,
+        event_type: str = "request",
+        *,
+        name: str | None = None,
+        stop_after: Instant | float | None = None,
+        limit: int | None = None,
+    ) -> Source:
+        """Poisson arrivals at ``rate`` per second (or an inhomogeneous ``Profile``)."""
+        return cls(
+            name or "Source",
+            arrival_time_provider=PoissonArrivalTimeProvider(rate),
+            target=target,
+            event_type=event_type,
+            stop_after=stop_after,
+            limit=limit,
+        )
+
+    @classmethod
+    def constant(
+        cls,
+        rate: float | Profile,
+        target: Entity,
+        event_type: str = "request",
+        *,
+        name: str | None = None,
+        stop_after: Instant | float | None = None,
+        limit: int | None = None,
+    ) -> Source:
+        """Evenly spaced arrivals, ``rate`` per second."""
+        return cls(
+            name or "Source",
+            arrival_time_provider=ConstantArrivalTimeProvider(rate),
+            target=target,
+            event_type=event_type,
+            stop_after=stop_after,
+            limit=limit,
+        )
+
+    @classmethod
+    def with_profile(
+        cls,
+        profile: Profile | float,
+        target: Entity,
+        event_type: str = "request",
+        *,
+        name: str | None = None,
+        stop_after: Instant | float | None = None,
+        limit: int | None = None,
+        poisson: bool = True,
+    ) -> Source:
+        """Arrivals following a rate ``Profile`` (Poisson by default, else deterministic)."""
+        if not isinstance(profile, Profile):
+            profile = Profile.constant(float(profile))
+        factory = cls.poisson if poisson else cls.constant
+        return factory(profile, target, event_type, name=name, stop_after=stop_after, limit=limit)
+
+    # ---- running ------------------------------------------------------------------------
+    def _start(self, sim: Any) -> None:
+        self._sim = sim
+        self._schedule_next(sim, sim._now_ns)
+
+    def _schedule_next(self, sim: Any, now: int) -> None:
+        if self.limit is not None and self.generated >= self.limit:
+            self.finished = True
+            return
+        gap = self._gap(now, sim.rng)
+        if gap is None:
+            self.finished = True
+            return
+        nxt = now + gap
+        if self._stop_ns is not None and nxt > self._stop_ns:
+            self.finished = True
+            return
+        tick = new_event(nxt, TICK, self)
+        tick.__class__ = SourceTick
+        heappush(sim._heap, (nxt, 1, next(sim._counter), tick))
+
+    def handle_event(self, event: Event) -> Event | list[Event] | None:
+        sim = self._sim
+        now = sim._now_ns
+        if self._simple:
+            # returned (not pushed) so the loop can dispatch it immediately
+            req = out = _new(Event)
+            req._time_ns = now
+            req.event_type = self.event_type
+            req.target = self.target
+            req._ctx = None
+            req._x = None
+        else:
+            out = self.event_provider.get_events(_inst(now))
+            req = out[0] if out else None
+        self.generated += 1
+        i = self._instr
+        if i is not None:
+            i.generated(self, req, now / _NS)
+        limit = self.limit
+        if limit is not None and self.generated >= limit:
+            self.finished = True
+            return out
+        r = self._inline_rate
+        if r is not None:
+            nxt = now + int(-_log(1.0 - sim._random()) / r * _NS + 0.5)
+        else:
+            gap = self._gap(now, sim.rng)
+            if gap is None:
+                self.finished = True
+                return out
+            nxt = now + gap
+        stop = self._stop_ns
+        if stop is not None and nxt > stop:
+            self.finished = True
+            return out
+        if sim._hook is None and event.__class__ is SourceTick and event._ctx is None:
+            tick = event  # nobody else saw the processed tick: recycle it
+        else:
+            tick = _new(SourceTick)
+            tick.target = self
+            tick._ctx = None
+            tick._x = None
+        tick._time_ns = nxt
+        heappush(sim._heap, (nxt, 1, next(sim._counter), tick))
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        return {"generated": self.generated}
+
+
+__all__ = ["Source"]
