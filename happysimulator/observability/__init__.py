@@ -32,6 +32,7 @@ from happysimulator.observability.instrumented import (
     instrument_queued_resource,
 )
 from happysimulator.observability.integration import ObservabilityRuntime
+from happysimulator.observability.json_api import JsonSession
 from happysimulator.observability.observer import SimulationObserver
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "EventStore",
     "Exporter",
     "InstrumentedEntity",
+    "JsonSession",
     "MetricCondition",
     "MetricStore",
     "ObservabilityConfig",

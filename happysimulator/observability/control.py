@@ -36,7 +36,11 @@ _DONE = ("complete", "end_time")
 
 @dataclass(frozen=True, slots=True)
 class SimulationState:
-    """A snapshot of where the simulation is (``to_dict()`` for JSON)."""
+    """A snapshot of where the simulation is (``to_dict()`` for JSON).
+
+    ``last_event`` is the last model event processed, or None when the last stretch ran
+    without a per-event hook (no breakpoint/step/on_event/event store needed one).
+    """
 
     current_time: Instant
     events_processed: int
@@ -224,7 +228,8 @@ class SimulationControl:
         self._fired = None
         self._arm_time()
         self._running = True
-        sim._hook = self._rt.make_hook()
+        sim._hook = hook = self._rt.make_hook()
+        before = sim._events_processed
         try:
             reason = sim._run_loop(max_events=max_events, until_ns=until_ns)
         except BaseException as exc:
@@ -235,6 +240,10 @@ class SimulationControl:
         finally:
             self._running = False
             sim._hook = None
+            if hook is None and sim._events_processed != before:
+                # events ran without a per-event hook (none was needed): the last one is
+                # unknown, and an older one would be a lie
+                self._last_event = None
         if reason in _DONE:
             self._complete = True
             self._stop_reason = reason
