@@ -14,6 +14,7 @@ observations of the uninterrupted run.
 from __future__ import annotations
 
 import difflib
+import glob
 import heapq
 import math
 import warnings
@@ -173,10 +174,10 @@ class SimulationControl:
         if not self._paused:
             state = "complete" if self._complete else (
                 "running" if self._running else "not started")
-            raise RuntimeError(
-                f"resume() needs a paused simulation, but it is {state}; "
-                "use sim.run() to start it"
-            )
+            hint = {"not started": "; use sim.run() to start it",
+                    "running": " (resume() was called from a callback during the run)",
+                    "complete": "; there is nothing left to run"}[state]
+            raise RuntimeError(f"resume() needs a paused simulation, but it is {state}{hint}")
         return self.run()
 
     def step(self, n: int = 1) -> list[Any]:
@@ -259,6 +260,10 @@ class SimulationControl:
             by = self._fired or ("step()" if self._collect is not None else "max_events")
         else:  # until
             by = self._fired or f"run_until({sim.clock.now():g})"
+            if self._time_bp_ns is not None and self._time_bp_ns <= sim._now_ns:
+                # run_until(t) and a time breakpoint at t stop at the same point: fire the
+                # breakpoint now, or the next resume would pause again without progress
+                by = self._fire_time_breakpoints() or by
         self._set_paused(by, reason)
         return reason
 
@@ -388,16 +393,33 @@ class SimulationControl:
                 st[2] = True
                 self._fire(armed, f" ({obs.source}={obs.value:g})")
                 return
+            start_timer(st, obs.time, obs.value, obs.source)
 
-            def elapsed(st: list = st, value: Any = obs.value, source: str = obs.source) -> None:
+        def start_timer(st: list, t0: float, value: Any, source: str) -> None:
+            def elapsed() -> None:
                 st[1] = None
                 if st[0] and not st[2]:
                     st[2] = True
                     self._fire(armed, f" ({source}={value:g})")
 
-            st[1] = clock.call_at(obs.time + for_, elapsed)
+            st[1] = clock.call_at(t0 + for_, elapsed)
 
         armed.subscription = rt.bus.metrics(cond.name, source=cond.source).subscribe(on_next)
+        # A gauge that already satisfies the condition when the breakpoint is armed is in
+        # an episode that began before: edge-triggered, it does not fire at once, but a
+        # `for_` condition starts timing now (so "queue_depth > 50 for 5 s" armed while the
+        # queue is at 60 fires 5 s later if the queue stays above 50).
+        store = rt.query.metric_store
+        for series in store.select(cond.name, cond.source) if store is not None else ():
+            if series.series_kind != "gauge" or series.source in armed.sources:
+                continue
+            last = (rt.query.metrics(glob.escape(series.name))
+                    .from_entity(glob.escape(series.source)).aggregate("last").execute().scalar)
+            if last is None or not cond.holds(last):
+                continue
+            st = armed.sources[series.source] = [True, None, False]
+            if for_:
+                start_timer(st, clock.now(), last, series.source)
 
     # per-event checks, run by the runtime's hook
     def _needs_hook(self) -> bool:

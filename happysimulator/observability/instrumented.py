@@ -96,6 +96,8 @@ def instrument_queued_resource(resource: Any, sim: Any = None) -> Any:
         raise ValueError(
             "the resource is not in an observable simulation yet: pass sim=... or add it "
             "to Simulation(entities=[...])")
-    if runtime.config.enabled and (runtime.config.metrics or runtime.config.traces):
+    if (runtime.config.enabled and (runtime.config.metrics or runtime.config.traces)
+            and resource._instr is None):
+        # (constructing the instrumentation emits the gauges' current values: only once)
         runtime.instrument(resource, QueueInstrumentation(runtime, resource))
     return resource

@@ -1,0 +1,204 @@
+"""ObservabilityConfig presets and fields, and the query errors users meet first."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from obs_testkit import mm1
+
+from happysimulator import Entity, LatencyTracker, Server, Simulation, Source
+from happysimulator.observability import ObservabilityConfig, QueryError
+
+
+class HookSpy(LatencyTracker):
+    """A sink that records the simulation's per-event hook while the run is going."""
+
+    def __init__(self, name="Sink"):
+        super().__init__(name)
+        self.hooks = set()
+
+    def handle_event(self, event):
+        self.hooks.add(self._sim._hook)
+        return super().handle_event(event)
+
+
+def _spy_sim(config, seed=3):
+    server = Server("Server", concurrency=1, service_time=0.05)
+    sink = HookSpy()
+    server.downstream = sink
+    source = Source.poisson(rate=10.0, target=server, stop_after=30.0)
+    sim = Simulation(sources=[source], entities=[server, sink], seed=seed, observability=config)
+    return sim, source, server, sink
+
+
+def test_disabled_installs_no_instrumentation_and_no_hook():
+    sim, source, server, sink = _spy_sim(ObservabilityConfig.disabled())
+    assert all(e._instr is None for e in (source, server, sink))
+    sim.run()
+    assert sink.hooks == {None} and sink.count > 100
+    assert sim._hook is None
+    with pytest.raises(QueryError, match="unknown metric 'latency'|no metric store"):
+        sim.query.metrics("latency").aggregate("mean").execute()
+    # the same seed gives the same model behaviour with or without observability
+    sim2, _, _, sink2 = _spy_sim(ObservabilityConfig.full())
+    sim2.run()
+    assert sink2.data.values == sink.data.values
+    assert sim2.events_processed == sim.events_processed
+
+
+def test_default_and_plain_runs_need_no_hook_either():
+    for cfg in (ObservabilityConfig.default(), None, True):
+        sim, _, _, sink = _spy_sim(cfg)
+        sim.run()
+        assert sink.hooks == {None}, cfg
+    sim, _, _, sink = _spy_sim(ObservabilityConfig.full())  # full keeps every event: hook
+    sim.run()
+    assert None not in sink.hooks
+
+
+def test_default_records_metrics_and_traces_but_no_processed_events():
+    server = Server("Server", concurrency=1, service_time=0.05)
+    sink = LatencyTracker("Sink")
+    server.downstream = sink
+    source = Source.poisson(rate=10.0, target=server, stop_after=30.0)
+    sim = Simulation(sources=[source], entities=[server, sink], seed=2)
+    assert sim.observability == ObservabilityConfig.default()
+    sim.run()
+    assert sim.query.metrics("latency").aggregate("count").execute().scalar == sink.count
+    assert len(sim.query.trace_store) == 3 * sink.count
+    assert len(sim.query.event_store) == 0
+    assert sim.query.catalog()["events"] == []
+
+
+def test_streaming_answers_approximately_within_its_error_bound():
+    cfg = ObservabilityConfig.streaming().replace(raw_samples=256)
+    sim, source, server, sink = mm1(seed=12, lam=8.0, mu=10.0, stop_after=1000.0, config=cfg)
+    sim.run()
+    lat = np.sort(np.asarray(sink.data.values))
+    n = len(lat)
+    # rollups answer at bucket resolution: ask for a range made of whole buckets
+    end = math.ceil(sim.clock.now()) + 1.0
+    res = (
+        sim.query.metrics("latency")
+        .between(0.0, end)
+        .aggregate("count", "p50", "p99", "max", "mean")
+        .execute()
+    )
+    assert res.exact is False and res.error_bound == pytest.approx(cfg.relative_accuracy)
+    assert res.value("count") == n
+    assert res.value("max") == lat[-1]
+    assert res.value("mean") == pytest.approx(lat.mean(), rel=1e-9)
+    for q in (0.5, 0.99):
+        got = res.value(f"p{int(q * 100)}")
+        lo = lat[max(0, int(np.floor(q * (n - 1))) - 1)]
+        hi = lat[min(n - 1, int(np.ceil(q * (n - 1))) + 1)]
+        eb = res.error_bound
+        assert lo * (1 - eb) - 1e-12 <= got <= hi * (1 + eb) + 1e-12, (q, got, lo, hi)
+    # a time-weighted gauge mean agrees with the exact store of an identical run
+    exact, *_ = mm1(seed=12, lam=8.0, mu=10.0, stop_after=1000.0)
+    exact.run()
+    for name in ("queue_depth", "in_flight"):
+        a = sim.query.metrics(name).between(0.0, end).aggregate("mean").execute().scalar
+        b = exact.query.metrics(name).between(0.0, end).aggregate("mean").execute().scalar
+        assert a == pytest.approx(b, rel=1e-6)
+    # recent raw data is still exact
+    recent = sim.query.metrics("latency").between(990.0, end).aggregate("mean").execute()
+    times, vals = np.asarray(sink.data.times), np.asarray(sink.data.values)
+    assert recent.exact
+    assert recent.value("mean") == pytest.approx(vals[times >= 990.0].mean(), rel=1e-9)
+
+
+def test_streaming_memory_does_not_grow_with_run_length():
+    # traces=False: TraceStore eviction is O(stored spans) per evicted trace (reported)
+    cfg = ObservabilityConfig.streaming().replace(traces=False)
+    sizes = []
+    for T in (600.0, 2400.0):
+        sim, *_ = mm1(seed=1, stop_after=T, config=cfg)
+        sim.run()
+        sizes.append((sim.query.metric_store.nbytes(), len(sim.query.event_store)))
+    (m1, e1), (m2, e2) = sizes
+    assert e1 == e2 == cfg.event_capacity
+    assert m2 < 1.2 * m1, sizes
+
+
+def test_bounded_trace_store_keeps_the_newest_whole_traces():
+    cfg = ObservabilityConfig.full().replace(trace_capacity=50)
+    sim, source, *_ = mm1(seed=1, stop_after=40.0, config=cfg)
+    sim.run()
+    ts = sim.query.trace_store
+    ids = ts.trace_ids()
+    assert len(ids) == 50 and ts.evicted_traces == source.generated - 50
+    assert ids == sorted(ids)[-50:] == list(range(source.generated - 49, source.generated + 1))
+    assert len(ts) == 150
+
+
+def test_replace_and_validation():
+    full = ObservabilityConfig.full()
+    assert full.replace(events=False).events is False and full.events is True
+    with pytest.raises(TypeError, match="unknown config field.*'evnts'.*valid"):
+        full.replace(evnts=False)
+    with pytest.raises(ValueError, match="store must be one of"):
+        ObservabilityConfig(store="fast")
+    with pytest.raises(ValueError, match="trace_sample_rate"):
+        ObservabilityConfig(trace_sample_rate=1.5)
+    with pytest.raises(ValueError, match="trace_sample_rate"):
+        ObservabilityConfig(trace_sample_rate=float("nan"))
+    with pytest.raises(ValueError, match="rollup_s"):
+        ObservabilityConfig(rollup_s=0)
+    with pytest.raises(ValueError, match="event_capacity"):
+        ObservabilityConfig(event_capacity=0)
+    with pytest.raises(TypeError, match="observability must be"):
+        mm1(config="full")
+    assert not ObservabilityConfig.disabled().records_anything
+    assert ObservabilityConfig.streaming().store == "streaming"
+
+
+def test_unknown_metric_and_entity_errors_suggest_close_names():
+    sim, *_ = mm1(seed=2, stop_after=10.0)
+    sim.run()
+    with pytest.raises(QueryError, match="queue_depth"):
+        sim.query.metrics("queue_dept").aggregate("mean").execute()
+    with pytest.raises(QueryError, match="Server"):
+        sim.query.metrics("queue_depth").from_entity("Servr").aggregate("mean").execute()
+    with pytest.raises(QueryError, match="p99"):
+        sim.query.metrics("latency").aggregate("p999x").execute()
+    with pytest.raises(QueryError):
+        sim.query.metrics("latency").between(5.0, 1.0).aggregate("mean").execute()
+
+
+def test_declared_series_without_data_gives_none_not_zero():
+    sim, _, server, _ = mm1(seed=2, stop_after=10.0)
+    sim.run()
+    assert server.dropped == 0
+    res = sim.query.metrics("dropped").aggregate("sum", "mean", "max").execute()
+    assert res.scalar is None and res.value("mean") is None and res.value("max") is None
+    empty = sim.query.metrics("latency").between(0.0, 1e-6).aggregate("mean", "p99").execute()
+    assert empty.value("mean") is None and empty.value("p99") is None
+
+
+def test_metrics_off_keeps_traces_and_vice_versa():
+    sim, _, _, sink = mm1(
+        seed=2, stop_after=10.0, config=ObservabilityConfig.default().replace(metrics=False)
+    )
+    sim.run()
+    assert len(sim.query.trace_store) == 3 * sink.count
+    assert sim.query.metric_store is None
+    sim, _, _, sink = mm1(
+        seed=2, stop_after=10.0, config=ObservabilityConfig.default().replace(traces=False)
+    )
+    sim.run()
+    assert sim.query.trace_store is None
+    assert sim.query.metrics("latency").aggregate("count").execute().scalar == sink.count
+
+
+def test_plain_entity_is_not_instrumented():
+    class Echo(Entity):
+        def handle_event(self, event):
+            return None
+
+    e = Echo("Echo")
+    sim = Simulation(entities=[e], observability=ObservabilityConfig.full())
+    assert e._instr is None
+    assert sim.run().stop_reason == "complete"
