@@ -29,7 +29,10 @@ class TraceStore:
     def __init__(self, max_traces: int | None = None) -> None:
         self.max_traces = max_traces
         self._traces: OrderedDict[Any, list[Span]] = OrderedDict()
-        self._spans: list[Span] = []  # append order (by end time in a simulation)
+        self._n = 0
+        # flat views are rebuilt lazily on the first query after a change, so that adding
+        # (and evicting) spans stays O(1) on the simulation's hot path
+        self._flat: list[Span] | None = None
         self._starts: np.ndarray | None = None  # cached sorted index by start
         self._order: np.ndarray | None = None
         self.evicted_traces = 0
@@ -43,20 +46,28 @@ class TraceStore:
         return append
 
     def add(self, span: Span) -> None:
-        spans = self._traces.get(span.trace_id)
+        traces = self._traces
+        spans = traces.get(span.trace_id)
         if spans is None:
-            spans = self._traces[span.trace_id] = []
-            if self.max_traces is not None and len(self._traces) > self.max_traces:
-                _, old = self._traces.popitem(last=False)
+            spans = traces[span.trace_id] = []
+            if self.max_traces is not None and len(traces) > self.max_traces:
+                _, old = traces.popitem(last=False)
                 self.evicted_traces += 1
-                dead = {id(s) for s in old}
-                self._spans = [s for s in self._spans if id(s) not in dead]
+                self._n -= len(old)
         spans.append(span)
-        self._spans.append(span)
-        self._starts = None
+        self._n += 1
+        self._flat = None
+
+    @property
+    def _spans(self) -> list[Span]:
+        flat = self._flat
+        if flat is None:
+            flat = self._flat = [s for spans in self._traces.values() for s in spans]
+            self._starts = None
+        return flat
 
     def __len__(self) -> int:
-        return len(self._spans)
+        return self._n
 
     def trace_ids(self) -> list[Any]:
         return list(self._traces)
@@ -70,13 +81,14 @@ class TraceStore:
 
     def between(self, start: float, end: float, entity: str = "*") -> list[Span]:
         """Spans whose *start* is in [start, end), by start time (O(log n) + k)."""
+        spans = self._spans
         if self._starts is None:
-            starts = np.fromiter((s.start for s in self._spans), float, len(self._spans))
+            starts = np.fromiter((s.start for s in spans), float, len(spans))
             self._order = np.argsort(starts, kind="stable")
             self._starts = starts[self._order]
         assert self._order is not None
         i0, i1 = np.searchsorted(self._starts, [start, end])
-        picked = (self._spans[j] for j in self._order[i0:i1])
+        picked = (spans[j] for j in self._order[i0:i1])
         if entity == "*":
             return list(picked)
         return [s for s in picked if fnmatchcase(s.entity, entity)]
