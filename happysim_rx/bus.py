@@ -59,14 +59,19 @@ class TopicInfo:
 class Topic:
     """One stream of observations; ``emit`` is swapped as listeners come and go."""
 
-    __slots__ = ("kind", "source", "name", "series_kind", "emit", "_appenders", "_sinks")
+    __slots__ = (
+        "kind", "source", "name", "series_kind", "emit", "_appenders", "_extenders", "_sinks",
+        "_watchers",
+    )
 
     def __init__(
         self, kind: ObservationKind, source: str, name: str, series_kind: str | None
     ) -> None:
         self.kind, self.source, self.name, self.series_kind = kind, source, name, series_kind
         self._appenders: tuple[Appender, ...] = ()
+        self._extenders: tuple[Callable[[Any, Any], None] | None, ...] = ()
         self._sinks: tuple[Callable[[Observation], None], ...] = ()
+        self._watchers: tuple[Callable[[Topic], None], ...] = ()
         self.emit: Callable[..., None] = _noop
 
     @property
@@ -78,7 +83,37 @@ class Topic:
         """True when someone listens (so callers may skip computing a value)."""
         return self.emit is not _noop
 
+    @property
+    def has_subscribers(self) -> bool:
+        """True when Rx observers (not only stores) listen: they need each observation
+        as it happens, so batching emitters must switch to per-observation `emit`."""
+        return bool(self._sinks)
+
+    def watch(self, callback: Callable[[Topic], None]) -> None:
+        """Call ``callback(topic)`` whenever this topic's listeners change."""
+        self._watchers = self._watchers + (callback,)
+
+    def emit_many(self, times: Any, values: Any) -> None:
+        """Deliver many samples at once (numpy arrays in time order): stores take them
+        as a batch; Rx subscribers, if any, still get one Observation each."""
+        if not len(times):
+            return
+        for app, ext in zip(self._appenders, self._extenders, strict=True):
+            if ext is not None:
+                ext(times, values)
+            else:
+                for t, v in zip(times.tolist(), values.tolist(), strict=True):
+                    app(t, v)
+        if self._sinks:
+            kind, source, name = self.kind, self.source, self.name
+            for t, v in zip(times.tolist(), values.tolist(), strict=True):
+                obs = Observation(t, kind, source, name, v, None)
+                for sink in self._sinks:
+                    sink(obs)
+
     def _rebuild(self) -> None:
+        for watcher in self._watchers:
+            watcher(self)
         apps, sinks = self._appenders, self._sinks
         if not sinks:
             if not apps:
@@ -119,6 +154,11 @@ class Topic:
         )
 
 
+def _extender(store: Any, info: TopicInfo) -> Callable[[Any, Any], None] | None:
+    make = getattr(store, "extender", None)
+    return None if make is None else make(info)
+
+
 class _PatternSub:
     """An Rx observer attached to every topic matching (kinds, name, source) globs."""
 
@@ -149,6 +189,7 @@ class ObservationBus:
         self._topics: dict[tuple[ObservationKind, str, str], Topic] = {}
         self._subs: list[_PatternSub] = []
         self._stores: list[Any] = []
+        self._flushers: list[Callable[[], None]] = []
         self.is_stopped = False
         self._error: Exception | None = None
 
@@ -182,13 +223,15 @@ class ObservationBus:
             return t
         t = Topic(kind, source, name, series_kind)
         self._topics[key] = t
-        apps = []
+        apps, exts = [], []
         for store in self._stores:
             if kind in store.kinds:
                 a = store.appender(t.info)
                 if a is not None:
                     apps.append(a)
+                    exts.append(_extender(store, t.info))
         t._appenders = tuple(apps)
+        t._extenders = tuple(exts)
         sinks = []
         for sub in self._subs:
             if sub.matches(t):
@@ -234,8 +277,31 @@ class ObservationBus:
                 a = store.appender(t.info)
                 if a is not None:
                     t._appenders = t._appenders + (a,)
+                    t._extenders = t._extenders + (_extender(store, t.info),)
                     t._rebuild()
         return store
+
+    def store_rows(self, kind: ObservationKind, rows: list[tuple]) -> bool:
+        """Hand pre-built rows straight to the stores of `kind` (every one of them must
+        have ``add_rows``); False, with nothing delivered, when one cannot take rows. For
+        batching emitters whose topics have no Rx subscribers."""
+        stores = [s for s in self._stores if kind in s.kinds]
+        if not all(hasattr(s, "add_rows") for s in stores):
+            return False
+        for s in stores:
+            s.add_rows(rows)
+        return True
+
+    # -- batching emitters ------------------------------------------------------------
+    def add_flusher(self, flush: Callable[[], None]) -> None:
+        """Register a batching emitter's ``flush()``; `flush` runs them all before any
+        query reads the stores and when the run completes."""
+        self._flushers.append(flush)
+
+    def flush(self) -> None:
+        """Deliver everything batching emitters hold (cheap when nothing is pending)."""
+        for flush in self._flushers:
+            flush()
 
     @property
     def stores(self) -> list[Any]:
@@ -250,6 +316,8 @@ class ObservationBus:
                 else:
                     observer.on_completed()
                 return Disposable()
+            # pending batched observations predate this subscriber: deliver them first
+            self.flush()
             sub = _PatternSub(kinds, name, source, observer)
             self._subs.append(sub)
             for t in self._topics.values():
@@ -299,6 +367,7 @@ class ObservationBus:
         """End of the run: flush stores' open state and complete every subscriber once."""
         if self.is_stopped:
             return
+        self.flush()
         self.is_stopped = True
         subs, self._subs = self._subs, []
         for t in self._topics.values():

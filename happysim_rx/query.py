@@ -391,6 +391,8 @@ class QueryEngine:
 
     # stores are looked up lazily: they may be attached to the bus after the engine.
     def _store(self, kind: ObservationKind, given: Any) -> Any:
+        if self.bus is not None:
+            self.bus.flush()  # batching emitters deliver before anyone reads a store
         if given is not None:
             return given
         if self.bus is not None:

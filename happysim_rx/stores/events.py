@@ -29,25 +29,65 @@ class EventStore:
         self._rows: deque[tuple[float, str, str, str, Any, Any]] = deque(maxlen=max_events)
         self.n_total = 0
         self._names: set[tuple[str, str, str]] = set()
+        # Everything arrives in `_raw` first (a C-level list append), as a finished row or
+        # as a raw item for `_convert`; rows are built on the first read after a change.
+        self._raw: list[Any] = []
+        self._convert: Any = None
+        self._limit = None if max_events is None else 2 * max_events
 
     def appender(self, info: Any) -> Any:
         row = (info.kind.value, info.source, info.name)
         self._names.add(row)
-        rows = self._rows
+        raw = self._raw
         kind, source, name = row
+        limit = self._limit
+        materialize = self._materialize
 
         def append(t: float, value: Any, tags: Any = None) -> None:
-            rows.append((t, kind, source, name, value, tags))
+            raw.append((t, kind, source, name, value, tags))
+            if limit is not None and len(raw) >= limit:
+                materialize()
 
         return append
+
+    def raw_sink(self, convert: Any) -> Any:
+        """An ``append(item)`` for items that ``convert(item)`` turns into a row
+        ``(time, kind, source, name, value, tags)`` when the store is read (lets a
+        simulation hand over its processed events at the cost of one list append). With
+        ``max_events``, call `materialize_if_full` now and then to keep memory bounded."""
+        if self._convert is not None and self._convert is not convert:
+            raise ValueError("this EventStore already has a raw sink")
+        self._convert = convert
+        return self._raw.append
+
+    def materialize_if_full(self) -> None:
+        if self._limit is not None and len(self._raw) >= self._limit:
+            self._materialize()
+
+    def _materialize(self) -> None:
+        raw = self._raw
+        if not raw:
+            return
+        self.n_total += len(raw)
+        cap = self.max_events
+        items = raw if cap is None or len(raw) <= cap else raw[-cap:]
+        convert = self._convert
+        names = self._names
+        rows = [r if type(r) is tuple else convert(r) for r in items]
+        if convert is not None:
+            names.update({(r[1], r[2], r[3]) for r in rows})
+        self._rows.extend(rows)
+        raw.clear()
 
     def add(
         self, t: float, kind: str, source: str, name: str, value: Any, tags: Any = None
     ) -> None:
         self._names.add((kind, source, name))
-        self._rows.append((t, kind, source, name, value, tags))
+        self._raw.append((t, kind, source, name, value, tags))
+        self.materialize_if_full()
 
     def __len__(self) -> int:
+        self._materialize()
         return len(self._rows)
 
     @property
@@ -55,6 +95,7 @@ class EventStore:
         return 0
 
     def catalog(self) -> list[tuple[str, str, str]]:
+        self._materialize()
         return sorted(self._names)
 
     def between(
@@ -66,6 +107,7 @@ class EventStore:
         source: str = "*",
         kind: str | None = None,
     ) -> list[dict[str, Any]]:
+        self._materialize()
         rows = self._rows
         times = [r[0] for r in rows]  # deque has no slicing bisect; rows are time-ordered
         i0, i1 = bisect_left(times, start), bisect_left(times, end)

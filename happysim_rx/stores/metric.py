@@ -76,6 +76,11 @@ class MetricSeries:
                 self._tags = {}
             self._tags[self._n + len(self._tt) - 1] = tags
 
+    def extend(self, t: np.ndarray, v: np.ndarray) -> None:
+        """Append many samples at once (numpy arrays, times in order)."""
+        self._tt.frombytes(np.ascontiguousarray(t, dtype=np.float64).tobytes())
+        self._tv.frombytes(np.ascontiguousarray(v, dtype=np.float64).tobytes())
+
     def __len__(self) -> int:
         return self._n + len(self._tt)
 
@@ -149,6 +154,10 @@ class MetricStore:
     # -- bus seam ---------------------------------------------------------------------
     def appender(self, info: Any) -> Any:
         return self.series_for(info.source, info.name, info.series_kind).append
+
+    def extender(self, info: Any) -> Any:
+        """Batch form of `appender`: ``extend(times, values)`` with numpy arrays."""
+        return self.series_for(info.source, info.name, info.series_kind).extend
 
     def declare(self, info: Any) -> None:
         s = self._series.get((info.source, info.name))

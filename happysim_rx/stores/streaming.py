@@ -170,12 +170,31 @@ class StreamingSeries:
         return self.n_total + len(self._pt)
 
     # -- ingestion --------------------------------------------------------------------
+    def extend(self, t: np.ndarray, v: np.ndarray) -> None:
+        """Append many samples at once (times in order). Ingestion still happens in
+        chunks of exactly `_CHUNK` samples, so a batched and a sample-by-sample feed
+        leave bit-identical state (float sums depend on chunk boundaries)."""
+        pt, pv = self._pt, self._pv
+        ts, vs = np.asarray(t, dtype=np.float64).tolist(), np.asarray(v, dtype=np.float64).tolist()
+        i, n = 0, len(ts)
+        while i < n:
+            room = _CHUNK - len(pt)
+            pt.extend(ts[i:i + room])
+            pv.extend(vs[i:i + room])
+            i += room
+            if len(pt) >= _CHUNK:
+                self.flush()
+                pt, pv = self._pt, self._pv
+
     def flush(self) -> None:
         if not self._pt:
             return
         t = np.asarray(self._pt, dtype=np.float64)
         v = np.asarray(self._pv, dtype=np.float64)
         self._pt, self._pv = [], []
+        self._ingest(t, v)
+
+    def _ingest(self, t: np.ndarray, v: np.ndarray) -> None:
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):
             order = np.argsort(t, kind="stable")
             t, v = t[order], v[order]
@@ -347,6 +366,10 @@ class StreamingMetricStore:
 
     def appender(self, info: Any) -> Any:
         return self.series_for(info.source, info.name, info.series_kind).append
+
+    def extender(self, info: Any) -> Any:
+        """Batch form of `appender`: ``extend(times, values)`` with numpy arrays."""
+        return self.series_for(info.source, info.name, info.series_kind).extend
 
     def declare(self, info: Any) -> None:
         s = self._series.get((info.source, info.name))

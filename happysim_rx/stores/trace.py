@@ -19,6 +19,8 @@ from happysim_rx.observation import ObservationKind, Span
 
 __all__ = ["TraceStore"]
 
+_INDEX_EVERY = 4096
+
 
 class TraceStore:
     """All spans (or the spans of the newest ``max_traces`` traces when bounded)."""
@@ -30,36 +32,62 @@ class TraceStore:
         self.max_traces = max_traces
         self._traces: OrderedDict[Any, list[Span]] = OrderedDict()
         self._n = 0
-        # flat views are rebuilt lazily on the first query after a change, so that adding
-        # (and evicting) spans stays O(1) on the simulation's hot path
+        # Spans arrive as Span records or, from batching emitters, as rows of Span's
+        # fields. They are appended as they come (O(1), no per-span Python work on the
+        # simulation's hot path) and indexed by trace lazily, on the first query after a
+        # change, or every `_INDEX_EVERY` pending spans when bounded (to evict in time).
+        self._pending: list[Any] = []
         self._flat: list[Span] | None = None
         self._starts: np.ndarray | None = None  # cached sorted index by start
         self._order: np.ndarray | None = None
         self.evicted_traces = 0
 
     def appender(self, info: Any) -> Any:
-        add = self.add
+        pending = self._pending
+        bounded = self.max_traces is not None
+        index = self._index
 
         def append(t: float, span: Span, tags: Any = None) -> None:
-            add(span)
+            pending.append(span)
+            if bounded and len(pending) >= _INDEX_EVERY:
+                index()
 
         return append
 
     def add(self, span: Span) -> None:
+        self._pending.append(span)
+        if self.max_traces is not None and len(self._pending) >= _INDEX_EVERY:
+            self._index()
+
+    def add_rows(self, rows: list[tuple]) -> None:
+        """Many spans at once, each a tuple of `Span`'s fields in order."""
+        self._pending.extend(rows)
+        if self.max_traces is not None and len(self._pending) >= _INDEX_EVERY:
+            self._index()
+
+    def _index(self) -> None:
+        pending = self._pending
+        if not pending:
+            return
         traces = self._traces
-        spans = traces.get(span.trace_id)
-        if spans is None:
-            spans = traces[span.trace_id] = []
-            if self.max_traces is not None and len(traces) > self.max_traces:
-                _, old = traces.popitem(last=False)
-                self.evicted_traces += 1
-                self._n -= len(old)
-        spans.append(span)
-        self._n += 1
+        cap = self.max_traces
+        for item in pending:
+            span = Span(*item) if type(item) is tuple else item
+            spans = traces.get(span.trace_id)
+            if spans is None:
+                spans = traces[span.trace_id] = []
+                if cap is not None and len(traces) > cap:
+                    _, old = traces.popitem(last=False)
+                    self.evicted_traces += 1
+                    self._n -= len(old)
+            spans.append(span)
+        self._n += len(pending)
+        pending.clear()
         self._flat = None
 
     @property
     def _spans(self) -> list[Span]:
+        self._index()
         flat = self._flat
         if flat is None:
             flat = self._flat = [s for spans in self._traces.values() for s in spans]
@@ -67,13 +95,16 @@ class TraceStore:
         return flat
 
     def __len__(self) -> int:
+        self._index()
         return self._n
 
     def trace_ids(self) -> list[Any]:
+        self._index()
         return list(self._traces)
 
     def trace(self, trace_id: Any) -> list[Span]:
         """Spans of one trace ordered by start time."""
+        self._index()
         return sorted(self._traces.get(trace_id, ()), key=lambda s: (s.start, s.end))
 
     def entities(self) -> list[str]:

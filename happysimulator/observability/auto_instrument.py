@@ -12,11 +12,22 @@ Traces: one span per entity a request visits; ``trace_id`` is the request's cont
 and ``parent_id`` the span of the previous hop, carried in the request's context (so
 spans are linked causally, never guessed from timestamps). The source's span is the
 zero-length root; a sink's span is zero-length at arrival.
+
+Why batching: the hooks run several times per request on the simulation's hot path. While
+only stores listen, a hook appends one small tuple to a list (~40 ns) and the
+series are derived from the records in bulk (numpy) when someone reads a store: before a
+query, when a subscriber arrives, when the run completes, or when the log is full. As soon
+as an Rx subscriber listens to one of a component's series, that component switches to
+emitting each observation as it happens. Both paths produce identical observations.
 """
 
 from __future__ import annotations
 
+import itertools
+from itertools import chain
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from happysim_rx import ObservationKind, Span
 from happysimulator.core.component_instrumentation import ComponentInstrumentation
@@ -26,17 +37,66 @@ if TYPE_CHECKING:
 
 _SPAN_KEY = "_span"  # context key holding the id of the request's latest span
 _GOLDEN = 2654435761  # Knuth's multiplicative hash: spreads consecutive request ids
+_FLUSH_RECORDS = 8192  # a log holding this many records is flushed (bounded memory)
+_SPAN = ObservationKind.SPAN
+
+# queue records: (code, time, sample, depth, in_flight); `len(entity._queue)` is the
+# waiting count without the `depth` property's call (these hooks are the hot path)
+_ARRIVED, _DROPPED, _STARTED, _COMPLETED = 0.0, 1.0, 2.0, 3.0
+_QW = 5
+# span notes: plain, dropped, reached a sink (with its latency)
+_PLAIN, _DROPPED_SPAN, _AT_SINK = 0.0, 1.0, 2.0
+
+
+def _attributes(note: float, x: float) -> dict[str, Any] | None:
+    if note == _PLAIN:
+        return None
+    return {"status": "dropped"} if note == _DROPPED_SPAN else {"latency": x}
+
+
+def _matrix(rows: list[tuple], width: int) -> np.ndarray:
+    """Rows of floats as an (n, width) array (fromiter: ~3x faster than np.array(rows))."""
+    flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows) * width)
+    return flat.reshape(-1, width)
+
+
+def _changes(values: np.ndarray, last: float) -> np.ndarray:
+    """Mask of the values that differ from the one before (the first vs `last`)."""
+    prev = np.empty_like(values)
+    prev[0] = last
+    prev[1:] = values[:-1]
+    return values != prev
 
 
 class Tracer:
-    """Creates spans and links each to the previous hop of the same request."""
+    """Creates spans, links each to the previous hop of the same request, and batches
+    them like the metric hooks do."""
 
-    __slots__ = ("_ids", "_rate", "_threshold")
-
-    def __init__(self, sample_rate: float) -> None:
-        self._ids = 0
+    def __init__(self, runtime: ObservabilityRuntime, sample_rate: float) -> None:
+        self._counter = itertools.count(1)
         self._rate = sample_rate
         self._threshold = int(sample_rate * 2**32)
+        self._bus = runtime.bus
+        self._names: list[str] = []
+        self._topics: list[Any] = []
+        self._log: list[tuple] = []
+        self.eager = False
+        runtime.bus.add_flusher(self.flush)
+
+    def entity(self, name: str) -> int:
+        """Register an entity that emits spans; returns its index for `record`."""
+        topic = self._bus.topic(_SPAN, name, "span")
+        topic.watch(self._on_listeners)
+        self._names.append(name)
+        self._topics.append(topic)
+        self._on_listeners(topic)
+        return len(self._names) - 1
+
+    def _on_listeners(self, topic: Any) -> None:
+        eager = any(t.has_subscribers for t in self._topics)
+        if eager and not self.eager:
+            self.flush()
+        self.eager = eager
 
     def sampled(self, trace_id: int) -> bool:
         """Deterministic per request, so a trace is either complete or absent."""
@@ -44,32 +104,76 @@ class Tracer:
             return True
         return (trace_id * _GOLDEN) & 0xFFFFFFFF < self._threshold
 
-    def span(
-        self, event: Any, entity: str, start: float, end: float, attributes: dict | None = None
-    ) -> Span | None:
-        ctx = event.context
+    def record(self, event: Any, entity: int, start: float, end: float,
+               note: float = _PLAIN, x: float = 0.0) -> None:
+        ctx = event._ctx
+        if ctx.__class__ is not dict:
+            ctx = event.context
         trace_id = ctx["id"]
-        if not self.sampled(trace_id):
-            return None
-        self._ids += 1
-        span_id = self._ids
+        if self._rate < 1.0 and not self.sampled(trace_id):
+            return
+        span_id = next(self._counter)
         parent = ctx.get(_SPAN_KEY)
         ctx[_SPAN_KEY] = span_id
-        return Span(trace_id, span_id, parent, entity, start, end, attributes)
+        attrs = None if note == _PLAIN else _attributes(note, x)
+        if self.eager:
+            self._topics[entity].emit(end, Span(trace_id, span_id, parent, self._names[entity],
+                                                start, end, attrs))
+            return
+        log = self._log
+        log.append((trace_id, span_id, parent, self._names[entity], start, end, attrs))
+        if len(log) > _FLUSH_RECORDS:
+            self.flush()
+
+    def flush(self) -> None:
+        log = self._log
+        if not log:
+            return
+        self._log = []
+        if self._bus.store_rows(_SPAN, log):
+            return
+        topics = {t.source: t for t in self._topics}
+        for row in log:
+            topics[row[3]].emit(row[5], Span(*row))
 
 
-class QueueInstrumentation(ComponentInstrumentation):
+class _Batching(ComponentInstrumentation):
+    """Shared mode switching: batch while only stores listen, emit eagerly otherwise."""
+
+    __slots__ = ("_topics", "_eager", "_log")
+
+    def _setup(self, runtime: ObservabilityRuntime, topics: list[Any]) -> None:
+        self._topics = [t for t in topics if t is not None]
+        self._log: list = []
+        self._eager = False
+        for t in self._topics:
+            t.watch(self._on_listeners)
+        self._on_listeners(None)
+        runtime.bus.add_flusher(self.flush)
+
+    def _on_listeners(self, topic: Any) -> None:
+        eager = any(t.has_subscribers for t in self._topics)
+        if eager and not self._eager:
+            self.flush()
+        self._eager = eager
+
+    def flush(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class QueueInstrumentation(_Batching):
     """Gauges, samples, counters and spans for a `QueuedResource` or `Server`."""
 
     __slots__ = (
         "_depth", "_in_flight", "_wait", "_service", "_arrivals", "_completed",
-        "_dropped", "_spans", "_tracer", "_open", "_last_depth", "_last_in_flight", "_name",
+        "_dropped", "_tracer", "_open", "_last_depth", "_last_in_flight", "_span_entity",
+        "_metrics",
     )
 
     def __init__(self, runtime: ObservabilityRuntime, entity: Any) -> None:
-        name = self._name = entity.name
+        name = entity.name
         metric = runtime.bus.metric
-        on = runtime.config.metrics
+        on = self._metrics = runtime.config.metrics
         self._depth = metric(name, "queue_depth", "gauge") if on else None
         self._in_flight = metric(name, "in_flight", "gauge") if on else None
         self._wait = metric(name, "wait_time", "sample") if on else None
@@ -78,103 +182,166 @@ class QueueInstrumentation(ComponentInstrumentation):
         self._completed = metric(name, "completed", "counter") if on else None
         self._dropped = metric(name, "dropped", "counter") if on else None
         self._tracer = runtime.tracer
-        self._spans = runtime.bus.topic(ObservationKind.SPAN, name, "span") if runtime.tracer else None
+        self._span_entity = self._tracer.entity(name) if self._tracer is not None else 0
         self._open: dict[int, float] = {}
         self._last_depth = entity.depth
         self._last_in_flight = entity.in_flight
+        self._setup(runtime, [self._depth, self._in_flight, self._wait, self._service,
+                              self._arrivals, self._completed, self._dropped])
         if on:
             now = runtime.sim.clock.now()
             self._depth.emit(now, self._last_depth)
             self._in_flight.emit(now, self._last_in_flight)
 
+    # -- hooks (hot path) ---------------------------------------------------------------
     def arrived(self, entity: Any, event: Any, now_s: float) -> None:
-        if self._depth is not None:
-            self._arrivals.emit(now_s, 1)
-            d = entity.depth
-            if d != self._last_depth:
-                self._last_depth = d
-                self._depth.emit(now_s, d)
+        if self._metrics:
+            if self._eager:
+                self._emit(_ARRIVED, now_s, 0.0, len(entity._queue), entity.in_flight)
+            else:
+                self._log.append((_ARRIVED, now_s, 0.0, len(entity._queue), entity.in_flight))
         if self._tracer is not None:
             self._open[id(event)] = now_s
 
     def dropped(self, entity: Any, event: Any, now_s: float) -> None:
-        if self._depth is not None:
-            self._dropped.emit(now_s, 1)
+        if self._metrics:
+            if self._eager:
+                self._emit(_DROPPED, now_s, 0.0, len(entity._queue), entity.in_flight)
+            else:
+                self._log.append((_DROPPED, now_s, 0.0, len(entity._queue), entity.in_flight))
         if self._tracer is not None:
             start = self._open.pop(id(event), now_s)
-            span = self._tracer.span(event, self._name, start, now_s, {"status": "dropped"})
-            if span is not None:
-                self._spans.emit(now_s, span)
+            self._tracer.record(event, self._span_entity, start, now_s, _DROPPED_SPAN)
 
     def started(self, entity: Any, event: Any, now_s: float, wait_s: float) -> None:
-        if self._depth is not None:
-            self._wait.emit(now_s, wait_s)
-            d = entity.depth
-            if d != self._last_depth:
-                self._last_depth = d
-                self._depth.emit(now_s, d)
-            f = entity.in_flight
-            if f != self._last_in_flight:
-                self._last_in_flight = f
-                self._in_flight.emit(now_s, f)
+        if self._metrics:
+            if self._eager:
+                self._emit(_STARTED, now_s, wait_s, len(entity._queue), entity.in_flight)
+            else:
+                self._log.append((_STARTED, now_s, wait_s, len(entity._queue), entity.in_flight))
 
     def completed(self, entity: Any, event: Any, now_s: float, service_s: float) -> None:
-        if self._depth is not None:
-            self._service.emit(now_s, service_s)
-            self._completed.emit(now_s, 1)
-            f = entity.in_flight
-            if f != self._last_in_flight:
-                self._last_in_flight = f
-                self._in_flight.emit(now_s, f)
+        if self._metrics:
+            if self._eager:
+                self._emit(_COMPLETED, now_s, service_s, len(entity._queue), entity.in_flight)
+            else:
+                log = self._log
+                log.append((_COMPLETED, now_s, service_s, len(entity._queue), entity.in_flight))
+                if len(log) > _FLUSH_RECORDS:
+                    self.flush()
         if self._tracer is not None:
             start = self._open.pop(id(event), None)
             if start is None:  # arrived before instrumentation was attached
                 start = now_s - service_s
-            span = self._tracer.span(event, self._name, start, now_s)
-            if span is not None:
-                self._spans.emit(now_s, span)
+            self._tracer.record(event, self._span_entity, start, now_s)
+
+    # -- the two delivery paths ---------------------------------------------------------
+    def _emit(self, code: float, t: float, sample: float, depth: int, in_flight: int) -> None:
+        if code == _ARRIVED:
+            self._arrivals.emit(t, 1)
+        elif code == _STARTED:
+            self._wait.emit(t, sample)
+        elif code == _COMPLETED:
+            self._service.emit(t, sample)
+            self._completed.emit(t, 1)
+        else:
+            self._dropped.emit(t, 1)
+        if depth != self._last_depth:
+            self._last_depth = depth
+            self._depth.emit(t, depth)
+        if in_flight != self._last_in_flight:
+            self._last_in_flight = in_flight
+            self._in_flight.emit(t, in_flight)
+
+    def flush(self) -> None:
+        log = self._log
+        if not log:
+            return
+        self._log = []
+        rec = _matrix(log, _QW)
+        code, t = rec[:, 0], rec[:, 1]
+        for c, counter in ((_ARRIVED, self._arrivals), (_COMPLETED, self._completed),
+                           (_DROPPED, self._dropped)):
+            mask = code == c
+            if mask.any():
+                counter.emit_many(t[mask], np.ones(int(mask.sum())))
+        for c, series in ((_STARTED, self._wait), (_COMPLETED, self._service)):
+            mask = code == c
+            if mask.any():
+                series.emit_many(t[mask], rec[mask, 2])
+        depth, in_flight = rec[:, 3], rec[:, 4]
+        mask = _changes(depth, self._last_depth)
+        if mask.any():
+            self._depth.emit_many(t[mask], depth[mask])
+        mask = _changes(in_flight, self._last_in_flight)
+        if mask.any():
+            self._in_flight.emit_many(t[mask], in_flight[mask])
+        self._last_depth = int(depth[-1])
+        self._last_in_flight = int(in_flight[-1])
 
 
-class SinkInstrumentation(ComponentInstrumentation):
+class SinkInstrumentation(_Batching):
     """`latency` samples and a zero-length span per request reaching a sink."""
 
-    __slots__ = ("_latency", "_spans", "_tracer", "_name")
+    __slots__ = ("_latency", "_tracer", "_span_entity", "_metrics")
 
     def __init__(self, runtime: ObservabilityRuntime, entity: Any) -> None:
-        self._name = entity.name
-        on = runtime.config.metrics
+        on = self._metrics = runtime.config.metrics
         self._latency = runtime.bus.metric(entity.name, "latency", "sample") if on else None
         self._tracer = runtime.tracer
-        self._spans = runtime.bus.topic(ObservationKind.SPAN, entity.name, "span") if runtime.tracer else None
+        self._span_entity = self._tracer.entity(entity.name) if self._tracer is not None else 0
+        self._setup(runtime, [self._latency])
 
     def received(self, entity: Any, event: Any, now_s: float, latency_s: float) -> None:
-        if self._latency is not None:
-            self._latency.emit(now_s, latency_s)
+        if self._metrics:
+            if self._eager:
+                self._latency.emit(now_s, latency_s)
+            else:
+                log = self._log
+                log.append((now_s, latency_s))
+                if len(log) > _FLUSH_RECORDS:
+                    self.flush()
         if self._tracer is not None:
-            span = self._tracer.span(event, self._name, now_s, now_s, {"latency": latency_s})
-            if span is not None:
-                self._spans.emit(now_s, span)
+            self._tracer.record(event, self._span_entity, now_s, now_s, _AT_SINK, latency_s)
+
+    def flush(self) -> None:
+        log = self._log
+        if log:
+            self._log = []
+            rec = _matrix(log, 2)
+            self._latency.emit_many(rec[:, 0], rec[:, 1])
 
 
-class SourceInstrumentation(ComponentInstrumentation):
+class SourceInstrumentation(_Batching):
     """`generated` counter and the zero-length root span of every request."""
 
-    __slots__ = ("_generated", "_spans", "_tracer", "_name")
+    __slots__ = ("_generated", "_tracer", "_span_entity", "_metrics")
 
     def __init__(self, runtime: ObservabilityRuntime, entity: Any) -> None:
-        self._name = entity.name
-        on = runtime.config.metrics
+        on = self._metrics = runtime.config.metrics
         self._generated = runtime.bus.metric(entity.name, "generated", "counter") if on else None
         self._tracer = runtime.tracer
-        self._spans = runtime.bus.topic(ObservationKind.SPAN, entity.name, "span") if runtime.tracer else None
+        self._span_entity = self._tracer.entity(entity.name) if self._tracer is not None else 0
+        self._setup(runtime, [self._generated])
 
     def generated(self, entity: Any, event: Any, now_s: float) -> None:
-        if self._generated is not None:
-            self._generated.emit(now_s, 1)
+        if self._metrics:
+            if self._eager:
+                self._generated.emit(now_s, 1)
+            else:
+                log = self._log
+                log.append(now_s)
+                if len(log) > _FLUSH_RECORDS:
+                    self.flush()
         if self._tracer is not None and event is not None:
-            span = self._tracer.span(event, self._name, now_s, now_s)
-            if span is not None:
-                self._spans.emit(now_s, span)
+            self._tracer.record(event, self._span_entity, now_s, now_s)
+
+    def flush(self) -> None:
+        log = self._log
+        if log:
+            self._log = []
+            t = np.array(log, dtype=np.float64)
+            self._generated.emit_many(t, np.ones(t.size))
 
 
 def instrumentation_for(runtime: ObservabilityRuntime, entity: Any) -> ComponentInstrumentation | None:
@@ -185,7 +352,7 @@ def instrumentation_for(runtime: ObservabilityRuntime, entity: Any) -> Component
 
     if isinstance(entity, QueuedResource):
         return QueueInstrumentation(runtime, entity)
-    if isinstance(entity, Sink) or hasattr(entity, "_latency_instrumented"):
+    if isinstance(entity, Sink):
         return SinkInstrumentation(runtime, entity)
     if isinstance(entity, Source):
         return SourceInstrumentation(runtime, entity)

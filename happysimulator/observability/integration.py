@@ -49,7 +49,7 @@ class ObservabilityRuntime:
             self.bus.attach_store(TraceStore(max_traces=config.trace_capacity))
         if on and (config.events or config.state):
             self.bus.attach_store(EventStore(max_events=config.event_capacity))
-        self.tracer = Tracer(config.trace_sample_rate) if on and config.traces else None
+        self.tracer = Tracer(self, config.trace_sample_rate) if on and config.traces else None
         self.query = QueryEngine(self.bus)
         self.control = SimulationControl(self)
         self._record_events = on and config.events
@@ -83,18 +83,24 @@ class ObservabilityRuntime:
         check = control._check_event if any(
             a.bp.kind in ("event_count", "event_type", "condition")
             for a in control._armed.values()) else None
-        topics = self._event_topics
-        topic_for = self._event_topic
+        # processed events go straight into the event store as raw events (one list
+        # append); rows are built when the store is read, unless someone streams them live
+        live = record and any(ObservationKind.EVENT in sub.kinds for sub in self.bus._subs)
+        store = self.query.event_store if record and not live else None
+        raw_append = store.raw_sink(_event_row) if store is not None else None
+        bounded = store is not None and store.max_events is not None
+        keep_bounded = store.materialize_if_full if bounded else None
+        record_one = self._record_event
 
         def hook(ev: Any) -> bool:
             control._last_event = ev
             if record:
-                target = ev.target
-                key = (id(target), ev.event_type)
-                topic = topics.get(key)
-                if topic is None:
-                    topic = topic_for(key, target, ev.event_type)
-                topic.emit(sim._now_ns / 1e9, None)
+                if raw_append is not None:
+                    raw_append(ev)
+                    if bounded:
+                        keep_bounded()
+                else:
+                    record_one(ev)
             if collect is not None:
                 collect.append(ev)
             for fn in hooks:
@@ -108,16 +114,27 @@ class ObservabilityRuntime:
 
         return hook
 
-    def _event_topic(self, key: tuple[int, str], target: Any, event_type: str) -> Any:
-        source = getattr(target, "name", None) or type(target).__name__
-        topic = self._event_topics[key] = self.bus.topic(_EVENT, source, str(event_type))
-        return topic
+    def _record_event(self, ev: Any) -> None:
+        target = ev.target
+        key = (id(target), ev.event_type)
+        topic = self._event_topics.get(key)
+        if topic is None:
+            source = getattr(target, "name", None) or type(target).__name__
+            topic = self._event_topics[key] = self.bus.topic(_EVENT, source, str(ev.event_type))
+        topic.emit(ev._time_ns / 1e9, None)
 
     def finish(self) -> None:
         """The run completed: flush open windows and complete every subscriber once."""
         if not self._finished:
             self._finished = True
             self.bus.complete()
+
+
+def _event_row(ev: Any) -> tuple[float, str, str, str, Any, Any]:
+    """A processed event as an event-store row (built only when the store is read)."""
+    target = ev.target
+    source = getattr(target, "name", None) or type(target).__name__
+    return (ev._time_ns / 1e9, "event", source, str(ev.event_type), None, None)
 
 
 def _reachable(roots: list[Any]) -> list[Any]:

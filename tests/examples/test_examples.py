@@ -1,0 +1,156 @@
+"""Every example runs (its ``main(argv)``, at a small size) and says what it should.
+
+Each example is imported by path and run in-process; the assertions check the claims
+its output makes (theory vs measurement, pauses and their causes, flat memory, ...).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+TESTED = {"m_m_1_queue", "metastable_failure", "ai_observer", "custom_operator",
+          "long_running_bounded"}
+
+
+def load(name: str) -> ModuleType:
+    path = EXAMPLES / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses & co. look their module up
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.modules.pop(spec.name, None)
+    return module
+
+
+def run(name: str, argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    code = load(name).main(argv)
+    out = capsys.readouterr().out
+    assert code == 0, f"{name} {argv} exited {code}:\n{out}"
+    return out
+
+
+def number(pattern: str, text: str) -> float:
+    m = re.search(pattern, text, re.MULTILINE)
+    assert m, f"{pattern!r} not found in:\n{text}"
+    return float(m.group(1).replace(",", ""))
+
+
+def test_every_example_is_tested() -> None:
+    found = {p.stem for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")}
+    assert found == TESTED, f"untested: {found - TESTED}; gone: {TESTED - found}"
+
+
+def test_m_m_1_queue_matches_theory(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run("m_m_1_queue", ["--customers", "2000", "--json"], capsys)
+    assert "1. Paused at t=" in out and "metric Server.queue_depth gt 25" in out
+    assert "2. complete:" in out and "8000 events" in out
+    rows = {m.group(1).strip(): (float(m.group(2)), float(m.group(3)))
+            for m in re.finditer(r"^ {3}([a-z][A-Za-z0-9 ()]*?) {2,}(-?\d+\.\d+) +(-?\d+\.\d+) +[+-]",
+                                 out, re.MULTILINE)}
+    assert set(rows) == {"utilization", "mean queue depth (Lq)", "mean wait in queue (Wq)",
+                         "mean latency (W)", "p99 latency"}, rows
+    for name, (got, theory) in rows.items():
+        assert abs(got - theory) / theory < 0.6, f"{name}: {got} vs {theory}"
+    util, _ = rows["utilization"]
+    assert abs(util - 0.8) < 0.08
+    lq, wq, w = (rows[k][0] for k in ("mean queue depth (Lq)", "mean wait in queue (Wq)",
+                                       "mean latency (W)"))
+    # internal consistency of the stores: Little's law (Lq = lambda Wq, lambda = 8/s,
+    # Lq time-weighted) and W - Wq = mean service time 0.1 s
+    assert abs(lq / wq - 8.0) / 8.0 < 0.1, (lq, wq)
+    assert abs((w - wq) - 0.1) < 0.02, (w, wq)
+    assert re.search(r"4\. Request \d+'s trace: Source .* -> Server .* -> Sink", out)
+    brief = json.loads(out[out.index("{", out.index("5. AI summary")):])
+    assert brief["schema"] == "happysim-rx.summary/1"
+    assert brief["size_bytes"] <= 6_000 and brief["run"]["is_complete"]
+
+
+def test_metastable_failure_is_caught(capsys: pytest.CaptureFixture[str], tmp_path: Path
+                                      ) -> None:
+    export = tmp_path / "metastable.json"
+    out = run("metastable_failure", ["--export", str(export)], capsys)
+    paused_at = number(r"Paused at t=([\d.]+)s by: anomaly", out)
+    assert 70.0 < paused_at < 90.0  # after the blow-up at t=70 s, within 20 s
+    assert "0 false alarm(s)" in out
+    tail_depth = number(r"queue depth (\d+), goodput", out)
+    assert tail_depth > 50, "the retries should keep the queue long after the burst"
+    assert "Resumed to the end: end_time at t=150s" in out
+    doc = json.loads(export.read_text())
+    assert doc["anomalies"] and doc["anomalies"][0]["kind"] == "level_shift"
+    assert len(export.read_bytes()) <= 8_000 + 32
+
+
+def test_ai_observer_reaches_conclusions(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run("ai_observer", [], capsys)
+    findings = out[out.index("What the observer concluded:"):]
+    assert "paused at t=" in findings and "queue_depth gt 10 for 3s" in findings
+    assert "cause: arrivals rose" in findings
+    assert "a misspelt series is refused: unknown metric 'queue_dept'" in findings
+    assert "run finished: complete=True" in findings
+    assert number(r"summary: (\d+) bytes", findings) <= 4000
+    assert number(r"([\d,]+) bytes of JSON exchanged", out) > 1000
+
+
+def test_custom_operator_narrative(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run("custom_operator", [], capsys)
+    # both conditions paused the run through Breakpoint(when=...)
+    pauses = re.findall(r"^\d\. t=\s*([\d.]+)s\s+PAUSED by (fast burn|queue stuck)", out,
+                        re.MULTILINE)
+    assert {by for _, by in pauses} == {"fast burn", "queue stuck"}, out
+    assert all(75.0 < float(t) < 110.0 for t, _ in pauses), pauses  # during the ramp
+    assert re.search(r"^\d\. complete at t=", out, re.MULTILINE)
+    # the alert has hysteresis: raised once during the overload, cleared after it
+    raised = number(r"t=\s*([\d.]+)s\s+fast-burn alert RAISED", out)
+    cleared = number(r"t=\s*([\d.]+)s\s+fast-burn alert cleared", out)
+    assert raised < 100.0 < cleared
+    assert out.count("alert RAISED") == 1
+    # windows in simulated time, whichever way the clock was resolved
+    assert "clock from the scheduler == explicit clock=sim.clock: True" in out
+    windows = re.findall(r"^\s+\[\s*(\d+),\s*(\d+)\)\s+\d+ req\s+p99\s+([\d.]+)s", out,
+                         re.MULTILINE)
+    assert [int(a) for a, _, _ in windows[:3]] == [0, 10, 20]
+    assert all(int(b) - int(a) == 10 for a, b, _ in windows)
+    slow = [int(a) for a, _, p in windows if float(p) > 2.0]
+    assert slow and all(60 <= a < 120 for a in slow), slow  # only around the overload
+    assert number(r"worst 30 s burn ([\d.]+)x", out) > 10
+
+
+def test_custom_operator_rejects_bad_objective() -> None:
+    module = load("custom_operator")
+    with pytest.raises(ValueError, match="objective"):
+        module.slo_burn_rate(2.0, 1.5)
+
+
+def test_long_running_bounded_small(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run("long_running_bounded", ["--events", "50000", "--progress", "5"], capsys)
+    progress = re.findall(r"^\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d.]+)$", out, re.MULTILINE)
+    assert len(progress) == 5, out
+    events = [int(e.replace(",", "")) for _, e, _, _ in progress]
+    assert events == [10_000, 20_000, 30_000, 40_000, 50_000]
+    assert "Done: 50,000 events" in out
+    assert re.search(r"whole run \([\d,]+ requests\): exact=False, error_bound=0\.005", out)
+    assert re.search(r"last 200 s .* exact=True", out)
+    p50 = number(r"^\s+p50\s+([\d.]+)", out)
+    assert abs(p50 - 0.347) / 0.347 < 0.35
+    growth = number(r"growth over the last 90%: ([+-][\d.]+) MB", out)
+    assert growth < 50.0
+
+
+def test_long_running_bounded_defaults_to_ten_million() -> None:
+    module = load("long_running_bounded")
+    args = module.parse_args([])
+    assert args.events == 10_000_000 and not args.keep_sink_data
+    with pytest.raises(SystemExit):
+        module.parse_args(["--events", "0"])
