@@ -66,6 +66,25 @@ class _Bucket:
         if sketch_too:
             self.sketch.add_many(v)
 
+    def add_stats(self, n: int, s: float, s2: float, lo: float, hi: float, ft: float,
+                  fv: float, lt: float, lv: float, values: list[float] | None) -> None:
+        """`add_samples` from precomputed statistics (values: for the sketch)."""
+        self.n += n
+        self.s += s
+        self.s2 += s2
+        if lo < self.lo:
+            self.lo = lo
+        if hi > self.hi:
+            self.hi = hi
+        if ft < self.ft:
+            self.ft, self.fv = ft, fv
+        if lt >= self.lt:
+            self.lt, self.lv = lt, lv
+        if values is not None:
+            add = self.sketch.add
+            for x in values:
+                add(x)
+
     def add_segments(self, v: np.ndarray, w: np.ndarray) -> None:
         self.w += float(w.sum())
         self.ws += float((v * w).sum())
@@ -241,8 +260,23 @@ class StreamingSeries:
         cuts = np.flatnonzero(np.diff(keys)) + 1
         starts = np.concatenate(([0], cuts))
         ends = np.concatenate((cuts, [t.size]))
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            self.fine.get(int(keys[a])).add_samples(t[a:b], v[a:b], not self.is_gauge)
+        sketch_too = not self.is_gauge
+        if starts.size * 8 < t.size:  # few, full buckets: numpy per bucket pays off
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+                self.fine.get(int(keys[a])).add_samples(t[a:b], v[a:b], sketch_too)
+            return
+        # Many sparse buckets (a low-rate series): per-bucket numpy calls would cost more
+        # than the data, so reduce all buckets at once and update each with scalars.
+        sums = np.add.reduceat(v, starts).tolist()
+        sq = np.add.reduceat(v * v, starts).tolist()
+        lows = np.minimum.reduceat(v, starts).tolist()
+        highs = np.maximum.reduceat(v, starts).tolist()
+        tl, vl = t.tolist(), v.tolist()
+        get = self.fine.get
+        for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            get(keys[a].item()).add_stats(
+                b - a, sums[i], sq[i], lows[i], highs[i], tl[a], vl[a], tl[b - 1], vl[b - 1],
+                vl[a:b] if sketch_too else None)
 
     def _bucket_gauge(self, t: np.ndarray, v: np.ndarray) -> None:
         if self.open_t is not None:
@@ -276,8 +310,32 @@ class StreamingSeries:
         cuts = np.flatnonzero(np.diff(keys)) + 1
         starts = np.concatenate(([0], cuts))
         ends = np.concatenate((cuts, [seg_w.size]))
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            tier.get(int(keys[a])).add_segments(seg_v[a:b], seg_w[a:b])
+        if starts.size * 8 < seg_w.size:
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+                tier.get(int(keys[a])).add_segments(seg_v[a:b], seg_w[a:b])
+            return
+        # sparse buckets: one vectorized reduction, then scalar updates (see above)
+        vw = seg_v * seg_w
+        wsum = np.add.reduceat(seg_w, starts).tolist()
+        ws = np.add.reduceat(vw, starts).tolist()
+        ws2 = np.add.reduceat(vw * seg_v, starts).tolist()
+        lows = np.minimum.reduceat(seg_v, starts).tolist()
+        highs = np.maximum.reduceat(seg_v, starts).tolist()
+        vl, wl = seg_v.tolist(), seg_w.tolist()
+        get = tier.get
+        for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+            bucket = get(keys[a].item())
+            bucket.w += wsum[i]
+            bucket.ws += ws[i]
+            bucket.ws2 += ws2[i]
+            if lows[i] < bucket.lo:
+                bucket.lo = lows[i]
+            if highs[i] > bucket.hi:
+                bucket.hi = highs[i]
+            add = bucket.sketch.add
+            for x, wt in zip(vl[a:b], wl[a:b], strict=True):
+                if wt > 0:
+                    add(x, wt)
 
     def _evict(self) -> None:
         fine, coarse = self.fine, self.coarse

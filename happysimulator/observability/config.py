@@ -48,7 +48,7 @@ class ObservabilityConfig:
     state: bool = True
     store: StoreKind = "exact"
     raw_samples: int = 8192
-    rollup_s: float = 1.0
+    rollup_s: float = 10.0
     event_capacity: int | None = 100_000
     trace_capacity: int | None = None
     trace_sample_rate: float = 1.0

@@ -111,16 +111,18 @@ def test_streaming_answers_approximately_within_its_error_bound():
 
 
 def test_streaming_memory_does_not_grow_with_run_length():
-    # traces=False: TraceStore eviction is O(stored spans) per evicted trace (reported)
+    # traces=False keeps the test fast; the trace store's own bound is tested below
     cfg = ObservabilityConfig.streaming().replace(traces=False)
     sizes = []
-    for T in (600.0, 2400.0):
+    # both lengths are past the point where the rollup tiers fill up (fine: 64 x 10 s,
+    # coarse: 128 buckets that double in width): from there on memory must stay flat
+    for T in (3000.0, 12000.0):
         sim, *_ = mm1(seed=1, stop_after=T, config=cfg)
         sim.run()
         sizes.append((sim.query.metric_store.nbytes(), len(sim.query.event_store)))
     (m1, e1), (m2, e2) = sizes
     assert e1 == e2 == cfg.event_capacity
-    assert m2 < 1.2 * m1, sizes
+    assert m2 < 1.15 * m1, sizes
 
 
 def test_bounded_trace_store_keeps_the_newest_whole_traces():

@@ -151,7 +151,23 @@ def _diff(a: dict, b: dict) -> str:
 def test_interrupted_run_equals_uninterrupted_run(seed, cfg, schedule):
     got = drive(seed, cfg, schedule)
     ref = reference(seed, cfg)
-    assert got == ref, f"first difference in {_diff(got, ref)!r}"
+    if cfg != "streaming":
+        assert got == ref, f"first difference in {_diff(got, ref)!r}"
+        return
+    # Streaming stores fold samples into float sums chunk by chunk; a query in the middle
+    # of a run (a metric breakpoint reads the current value) moves a chunk boundary, which
+    # can change a sum in its last bit. Same observations, answers equal to 1e-12.
+    assert _close(got, ref), f"first difference in {_diff(got, ref)!r}"
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or abs(a - b) <= 1e-12 * max(abs(a), abs(b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
 
 
 def test_reference_runs_record_what_they_should():
