@@ -24,7 +24,7 @@ import os
 import sys
 import time
 
-from happysimulator import Data, ExponentialLatency, Server, Simulation, Sink, Source
+from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.observability import ObservabilityConfig
 
 LAMBDA, MU = 8.0, 10.0
@@ -78,6 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sim, sink = build(args.seed)
+    if args.keep_sink_data:
+        # streaming() bounds Sink's legacy latency list to recent samples; this keeps all
+        sink.max_samples = None
     cfg = sim.observability
     print(f"M/M/1 rho={LAMBDA / MU:g} (lambda={LAMBDA:g}/s, mu={MU:g}/s), {args.events:,} "
           f"events on ObservabilityConfig.streaming(): {cfg.raw_samples} raw samples per "
@@ -90,10 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     while sim.events_processed < args.events:
         sim.run(max_events=min(chunk, args.events - sim.events_processed))
-        if not args.keep_sink_data:
-            # Sink also keeps every latency in a legacy exact `Data` list (for sink.p99());
-            # the observability stores do not need it, and it grows with the run.
-            sink.data = Data(sink.name)
         done = sim.events_processed
         rss = rss_mb()
         if rss_at_10pct is None and done >= args.events // 10:

@@ -84,7 +84,9 @@ def exact_aggregates(
         elif spec == "sum":
             out[spec] = float(values.sum()) if n else None
         elif spec == "rate":
-            if not math.isfinite(span) or span <= 0:
+            # a range that is one instant wide (e.g. a single sample with no explicit
+            # range) has no meaningful rate: None, not a division by ~1e-15
+            if not math.isfinite(span) or span <= 1e-9 * max(1.0, abs(end)):
                 out[spec] = None
             else:
                 out[spec] = (float(values.sum()) if counter else float(n)) / span

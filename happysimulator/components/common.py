@@ -14,13 +14,19 @@ _NS = 1_000_000_000
 class Sink(Entity):
     """Absorbs requests and records latency = arrival here minus ``context["created_at"]``.
 
-    ``data`` holds ``(arrival_time_s, latency_s)`` samples.
+    ``data`` holds ``(arrival_time_s, latency_s)`` samples: all of them, or the most
+    recent ``max_samples`` (between ``max_samples`` and twice that) when it is set, for
+    long runs with flat memory (``ObservabilityConfig.streaming()`` sets it on sinks that
+    have none, since its stores answer the whole-run questions).
     """
 
-    def __init__(self, name: str = "Sink") -> None:
+    def __init__(self, name: str = "Sink", *, max_samples: int | None = None) -> None:
         super().__init__(name)
+        if max_samples is not None and max_samples < 1:
+            raise ValueError(f"max_samples must be >= 1 or None, got {max_samples!r}")
         self.data = Data(name)
         self.count = 0
+        self.max_samples = max_samples
 
     def handle_event(self, event: Event) -> None:
         sim = self._sim or bind_simulation(self)
@@ -38,6 +44,10 @@ class Sink(Entity):
         d._times.append(t)
         d._values.append(lat)
         self.count += 1
+        cap = self.max_samples
+        if cap is not None and len(d._times) > 2 * cap:
+            del d._times[:-cap]  # amortized O(1): one trim per `cap` samples
+            del d._values[:-cap]
         i = self._instr
         if i is not None:
             i.received(self, event, t, lat)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from happysim_rx import ObservationKind
+from happysim_rx import ObservationKind, forbid_wall_clock
 from happysimulator.core.temporal import Instant
 from happysimulator.observability.breakpoints import Breakpoint
 from happysimulator.observability.observer import SimulationObserver
@@ -232,7 +232,10 @@ class SimulationControl:
         sim._hook = hook = self._rt.make_hook()
         before = sim._events_processed
         try:
-            reason = sim._run_loop(max_events=max_events, until_ns=until_ns)
+            # a time-based Rx operator that would fall back to a wall-clock thread while
+            # the simulation runs raises WallClockError instead of silently doing so
+            with forbid_wall_clock():
+                reason = sim._run_loop(max_events=max_events, until_ns=until_ns)
         except BaseException as exc:
             self._running = False
             self._paused = True

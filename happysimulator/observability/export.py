@@ -76,10 +76,15 @@ class Exporter(_BaseExporter):
             "truncated": [],
             "budget_bytes": budget_bytes,
         }
+        # the size field counts itself: reserve room for it while fitting, then settle
+        # on the value that is true once written
+        doc["size_bytes"] = budget_bytes
         self._fit(doc, budget_bytes)
-        doc["size_bytes"] = _size(doc)
-        if doc["size_bytes"] > budget_bytes:  # the size field itself tipped it over
-            doc["size_bytes"] = _size(doc)
+        for _ in range(3):
+            size = _size(doc)
+            if doc["size_bytes"] == size:
+                break
+            doc["size_bytes"] = size
         return doc
 
     def summary_json(self, **kwargs: Any) -> str:
@@ -141,7 +146,8 @@ class Exporter(_BaseExporter):
                 "stats": {k: _round(row.get(k)) for k in stats},
             }
             start, end = row.get("start"), row.get("end")
-            if start is not None and end is not None and end > start and trend_points > 0:
+            span = 0.0 if start is None or end is None else end - start
+            if span > 1e-6 * max(1.0, abs(end)) and trend_points > 0:
                 width = (end - start) / trend_points
                 width = float(f"{width:.2g}") or width
                 trend = engine.metrics(name).from_entity(source).between(start, end) \

@@ -19,6 +19,7 @@ from happysim_rx import (
     StreamingMetricStore,
     TraceStore,
 )
+from happysimulator.components.common import Sink
 from happysimulator.core.entity import Entity
 from happysimulator.observability.auto_instrument import Tracer, instrumentation_for
 from happysimulator.observability.config import ObservabilityConfig
@@ -59,6 +60,12 @@ class ObservabilityRuntime:
         if on and (config.metrics or config.traces):
             for entity in _reachable(list(sim.sources) + list(sim.entities)):
                 self.instrument(entity)
+        if on and config.store == "streaming":
+            # flat memory: legacy per-sink sample lists keep only recent data; the
+            # streaming stores answer questions about the whole run
+            for entity in _reachable(list(sim.sources) + list(sim.entities)):
+                if isinstance(entity, Sink) and entity.max_samples is None:
+                    entity.max_samples = config.raw_samples
 
     def instrument(self, entity: Any, instrumentation: Any = None) -> bool:
         """Attach the standard (or the given) instrumentation to `entity` once."""
