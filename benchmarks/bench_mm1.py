@@ -1,5 +1,5 @@
-"""M/M/1 throughput bench: this engine side by side with SimPy, happysim 0.2.5 and a
-hand-written heapq floor, plus our observability variants and memory per item.
+"""M/M/1 throughput bench: this engine side by side with SimPy, salabim, happysim 0.2.5
+and a hand-written heapq floor, plus our observability variants and memory per item.
 
     .venv/bin/python benchmarks/bench_mm1.py                      # 100k customers, 3 repeats
     .venv/bin/python benchmarks/bench_mm1.py --customers 20000 --repeats 5 --json
@@ -146,7 +146,7 @@ def probe_ok(python: str, code: str, env: dict[str, str] | None = None) -> tuple
 @dataclass
 class Peer:
     contender: Contender
-    kind: str  # floor | simpy | ours | happysim
+    kind: str  # floor | simpy | salabim | ours | happysim
     python: str  # "3.11" ...
     variant: str = ""
 
@@ -173,6 +173,7 @@ def make_peers(args) -> tuple[list[Peer], list[str], dict[str, str]]:
         label = {
             "floor": "heapq floor",
             "simpy": "SimPy",
+            "salabim": "salabim",
             "ours": "ours",
             "happysim": "happysim 0.2.5",
         }[kind]
@@ -208,6 +209,16 @@ def make_peers(args) -> tuple[list[Peer], list[str], dict[str, str]]:
         add("simpy", main_py, main_ver, "simpy_mm1.py")
     else:
         notes.append(f"skipped SimPy [py{main_ver}]: simpy not installed (pip install simpy)")
+    if not args.no_salabim:
+        # benchmark-only peer, deliberately not a project dependency (pyproject.toml)
+        sal_ok, why = probe_ok(main_py, "import salabim")
+        if sal_ok:
+            add("salabim", main_py, main_ver, "salabim_mm1.py")
+        else:
+            notes.append(
+                f"skipped salabim [py{main_ver}]: not importable ({why}); it is a "
+                f"benchmark-only peer: {main_py} -m pip install salabim"
+            )
     for v in ours_variants(main_py, main_ver):
         add("ours", main_py, main_ver, "ours_mm1.py", ["--observability", v], ours_env, v)
 
@@ -411,6 +422,9 @@ def main(argv=None) -> int:
         help="happysim probe+tracker variant: Probe interval (simulated s)",
     )
     p.add_argument("--no-happysim", action="store_true", help="skip happysim 0.2.5")
+    p.add_argument(
+        "--no-salabim", action="store_true", help="skip salabim (slow: ~15-20 s per 100k run)"
+    )
     p.add_argument(
         "--no-py313", action="store_true", help="skip the Python 3.13 runs of floor/SimPy/ours"
     )

@@ -93,9 +93,18 @@ class Topic:
         """Call ``callback(topic)`` whenever this topic's listeners change."""
         self._watchers = self._watchers + (callback,)
 
-    def emit_many(self, times: Any, values: Any) -> None:
+    def publish(self, time_s: float, value: Any, tags: Any = None) -> None:
+        """Deliver one observation to the Rx subscribers only (not to the stores): for
+        batching emitters that feed the stores with `emit_many(..., subscribers=False)`."""
+        sinks = self._sinks
+        if sinks:
+            obs = Observation(time_s, self.kind, self.source, self.name, value, tags)
+            for sink in sinks:
+                sink(obs)
+
+    def emit_many(self, times: Any, values: Any, subscribers: bool = True) -> None:
         """Deliver many samples at once (numpy arrays in time order): stores take them
-        as a batch; Rx subscribers, if any, still get one Observation each."""
+        as a batch; Rx subscribers, if any (and `subscribers`), get one Observation each."""
         if not len(times):
             return
         for app, ext in zip(self._appenders, self._extenders, strict=True):
@@ -104,7 +113,7 @@ class Topic:
             else:
                 for t, v in zip(times.tolist(), values.tolist(), strict=True):
                     app(t, v)
-        if self._sinks:
+        if self._sinks and subscribers:
             kind, source, name = self.kind, self.source, self.name
             for t, v in zip(times.tolist(), values.tolist(), strict=True):
                 obs = Observation(t, kind, source, name, v, None)

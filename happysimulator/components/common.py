@@ -85,8 +85,8 @@ class Sink(Entity):
 class LatencyTracker(Sink):
     """A ``Sink`` used for its latency statistics (``p50()``, ``p99()``, ``mean_latency()``)."""
 
-    def __init__(self, name: str = "LatencyTracker") -> None:
-        super().__init__(name)
+    def __init__(self, name: str = "LatencyTracker", *, max_samples: int | None = None) -> None:
+        super().__init__(name, max_samples=max_samples)
 
 
 class Counter(Entity):

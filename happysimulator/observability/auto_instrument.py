@@ -13,12 +13,12 @@ and ``parent_id`` the span of the previous hop, carried in the request's context
 spans are linked causally, never guessed from timestamps). The source's span is the
 zero-length root; a sink's span is zero-length at arrival.
 
-Why batching: the hooks run several times per request on the simulation's hot path. While
-only stores listen, a hook appends one small tuple to a list (~40 ns) and the
-series are derived from the records in bulk (numpy) when someone reads a store: before a
-query, when a subscriber arrives, when the run completes, or when the log is full. As soon
-as an Rx subscriber listens to one of a component's series, that component switches to
-emitting each observation as it happens. Both paths produce identical observations.
+Why batching: the hooks run several times per request on the simulation's hot path. A
+hook appends one small tuple to a list (~40 ns) and the stores get the series derived
+from the records in bulk (numpy) when someone reads a store: before a query, when a
+subscriber arrives, when the run completes, or when the log is full. Rx subscribers of a
+series get each observation as it happens (`Topic.publish`); the stores keep being fed
+in bulk, so a subscriber (a breakpoint, a detector) costs only its own series' delivery.
 """
 
 from __future__ import annotations
@@ -138,24 +138,28 @@ class Tracer:
 
 
 class _Batching(ComponentInstrumentation):
-    """Shared mode switching: batch while only stores listen, emit eagerly otherwise."""
+    """Records always go to the log (the stores get them in bulk); while Rx subscribers
+    listen to some of a component's series, those series are also published live."""
 
-    __slots__ = ("_topics", "_eager", "_log")
+    __slots__ = ("_topics", "_live", "_log")
 
     def _setup(self, runtime: ObservabilityRuntime, topics: list[Any]) -> None:
         self._topics = [t for t in topics if t is not None]
         self._log: list = []
-        self._eager = False
+        self._live = False
         for t in self._topics:
             t.watch(self._on_listeners)
         self._on_listeners(None)
         runtime.bus.add_flusher(self.flush)
 
     def _on_listeners(self, topic: Any) -> None:
-        eager = any(t.has_subscribers for t in self._topics)
-        if eager and not self._eager:
-            self.flush()
-        self._eager = eager
+        live = any(t.has_subscribers for t in self._topics)
+        if live and not self._live:
+            self._start_live()
+        self._live = live
+
+    def _start_live(self) -> None:
+        """Live gauges start from the last value the stores hold."""
 
     def flush(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -167,7 +171,7 @@ class QueueInstrumentation(_Batching):
     __slots__ = (
         "_depth", "_in_flight", "_wait", "_service", "_arrivals", "_completed",
         "_dropped", "_tracer", "_open", "_last_depth", "_last_in_flight", "_span_entity",
-        "_metrics",
+        "_metrics", "_live_depth", "_live_in_flight",
     )
 
     def __init__(self, runtime: ObservabilityRuntime, entity: Any) -> None:
@@ -184,8 +188,8 @@ class QueueInstrumentation(_Batching):
         self._tracer = runtime.tracer
         self._span_entity = self._tracer.entity(name) if self._tracer is not None else 0
         self._open: dict[int, float] = {}
-        self._last_depth = entity.depth
-        self._last_in_flight = entity.in_flight
+        self._last_depth = self._live_depth = entity.depth
+        self._last_in_flight = self._live_in_flight = entity.in_flight
         self._setup(runtime, [self._depth, self._in_flight, self._wait, self._service,
                               self._arrivals, self._completed, self._dropped])
         if on:
@@ -196,62 +200,69 @@ class QueueInstrumentation(_Batching):
     # -- hooks (hot path) ---------------------------------------------------------------
     def arrived(self, entity: Any, event: Any, now_s: float) -> None:
         if self._metrics:
-            if self._eager:
-                self._emit(_ARRIVED, now_s, 0.0, len(entity._queue), entity.in_flight)
-            else:
-                self._log.append((_ARRIVED, now_s, 0.0, len(entity._queue), entity.in_flight))
+            rec = (_ARRIVED, now_s, 0.0, len(entity._queue), entity.in_flight)
+            self._log.append(rec)
+            if self._live:
+                self._publish(rec)
         if self._tracer is not None:
             self._open[id(event)] = now_s
 
     def dropped(self, entity: Any, event: Any, now_s: float) -> None:
         if self._metrics:
-            if self._eager:
-                self._emit(_DROPPED, now_s, 0.0, len(entity._queue), entity.in_flight)
-            else:
-                self._log.append((_DROPPED, now_s, 0.0, len(entity._queue), entity.in_flight))
+            rec = (_DROPPED, now_s, 0.0, len(entity._queue), entity.in_flight)
+            self._log.append(rec)
+            if self._live:
+                self._publish(rec)
         if self._tracer is not None:
             start = self._open.pop(id(event), now_s)
             self._tracer.record(event, self._span_entity, start, now_s, _DROPPED_SPAN)
 
     def started(self, entity: Any, event: Any, now_s: float, wait_s: float) -> None:
         if self._metrics:
-            if self._eager:
-                self._emit(_STARTED, now_s, wait_s, len(entity._queue), entity.in_flight)
-            else:
-                self._log.append((_STARTED, now_s, wait_s, len(entity._queue), entity.in_flight))
+            rec = (_STARTED, now_s, wait_s, len(entity._queue), entity.in_flight)
+            self._log.append(rec)
+            if self._live:
+                self._publish(rec)
 
     def completed(self, entity: Any, event: Any, now_s: float, service_s: float) -> None:
         if self._metrics:
-            if self._eager:
-                self._emit(_COMPLETED, now_s, service_s, len(entity._queue), entity.in_flight)
-            else:
-                log = self._log
-                log.append((_COMPLETED, now_s, service_s, len(entity._queue), entity.in_flight))
-                if len(log) > _FLUSH_RECORDS:
-                    self.flush()
+            rec = (_COMPLETED, now_s, service_s, len(entity._queue), entity.in_flight)
+            log = self._log
+            log.append(rec)
+            if self._live:
+                self._publish(rec)
+            if len(log) > _FLUSH_RECORDS:
+                self.flush()
         if self._tracer is not None:
             start = self._open.pop(id(event), None)
             if start is None:  # arrived before instrumentation was attached
                 start = now_s - service_s
             self._tracer.record(event, self._span_entity, start, now_s)
 
-    # -- the two delivery paths ---------------------------------------------------------
-    def _emit(self, code: float, t: float, sample: float, depth: int, in_flight: int) -> None:
+    # -- live delivery to Rx subscribers (the stores get the same data from flush) ------
+    def _start_live(self) -> None:
+        self._live_depth = self._last_depth
+        self._live_in_flight = self._last_in_flight
+        for rec in self._log:  # records not yet flushed moved the gauges already
+            self._live_depth, self._live_in_flight = rec[3], rec[4]
+
+    def _publish(self, rec: tuple) -> None:
+        code, t, sample, depth, in_flight = rec
         if code == _ARRIVED:
-            self._arrivals.emit(t, 1)
+            self._arrivals.publish(t, 1)
         elif code == _STARTED:
-            self._wait.emit(t, sample)
+            self._wait.publish(t, sample)
         elif code == _COMPLETED:
-            self._service.emit(t, sample)
-            self._completed.emit(t, 1)
+            self._service.publish(t, sample)
+            self._completed.publish(t, 1)
         else:
-            self._dropped.emit(t, 1)
-        if depth != self._last_depth:
-            self._last_depth = depth
-            self._depth.emit(t, depth)
-        if in_flight != self._last_in_flight:
-            self._last_in_flight = in_flight
-            self._in_flight.emit(t, in_flight)
+            self._dropped.publish(t, 1)
+        if depth != self._live_depth:
+            self._live_depth = depth
+            self._depth.publish(t, depth)
+        if in_flight != self._live_in_flight:
+            self._live_in_flight = in_flight
+            self._in_flight.publish(t, in_flight)
 
     def flush(self) -> None:
         log = self._log
@@ -264,18 +275,18 @@ class QueueInstrumentation(_Batching):
                            (_DROPPED, self._dropped)):
             mask = code == c
             if mask.any():
-                counter.emit_many(t[mask], np.ones(int(mask.sum())))
+                counter.emit_many(t[mask], np.ones(int(mask.sum())), subscribers=False)
         for c, series in ((_STARTED, self._wait), (_COMPLETED, self._service)):
             mask = code == c
             if mask.any():
-                series.emit_many(t[mask], rec[mask, 2])
+                series.emit_many(t[mask], rec[mask, 2], subscribers=False)
         depth, in_flight = rec[:, 3], rec[:, 4]
         mask = _changes(depth, self._last_depth)
         if mask.any():
-            self._depth.emit_many(t[mask], depth[mask])
+            self._depth.emit_many(t[mask], depth[mask], subscribers=False)
         mask = _changes(in_flight, self._last_in_flight)
         if mask.any():
-            self._in_flight.emit_many(t[mask], in_flight[mask])
+            self._in_flight.emit_many(t[mask], in_flight[mask], subscribers=False)
         self._last_depth = int(depth[-1])
         self._last_in_flight = int(in_flight[-1])
 
@@ -294,13 +305,12 @@ class SinkInstrumentation(_Batching):
 
     def received(self, entity: Any, event: Any, now_s: float, latency_s: float) -> None:
         if self._metrics:
-            if self._eager:
-                self._latency.emit(now_s, latency_s)
-            else:
-                log = self._log
-                log.append((now_s, latency_s))
-                if len(log) > _FLUSH_RECORDS:
-                    self.flush()
+            log = self._log
+            log.append((now_s, latency_s))
+            if self._live:
+                self._latency.publish(now_s, latency_s)
+            if len(log) > _FLUSH_RECORDS:
+                self.flush()
         if self._tracer is not None:
             self._tracer.record(event, self._span_entity, now_s, now_s, _AT_SINK, latency_s)
 
@@ -309,7 +319,7 @@ class SinkInstrumentation(_Batching):
         if log:
             self._log = []
             rec = _matrix(log, 2)
-            self._latency.emit_many(rec[:, 0], rec[:, 1])
+            self._latency.emit_many(rec[:, 0], rec[:, 1], subscribers=False)
 
 
 class SourceInstrumentation(_Batching):
@@ -326,13 +336,12 @@ class SourceInstrumentation(_Batching):
 
     def generated(self, entity: Any, event: Any, now_s: float) -> None:
         if self._metrics:
-            if self._eager:
-                self._generated.emit(now_s, 1)
-            else:
-                log = self._log
-                log.append(now_s)
-                if len(log) > _FLUSH_RECORDS:
-                    self.flush()
+            log = self._log
+            log.append(now_s)
+            if self._live:
+                self._generated.publish(now_s, 1)
+            if len(log) > _FLUSH_RECORDS:
+                self.flush()
         if self._tracer is not None and event is not None:
             self._tracer.record(event, self._span_entity, now_s, now_s)
 
@@ -341,7 +350,7 @@ class SourceInstrumentation(_Batching):
         if log:
             self._log = []
             t = np.array(log, dtype=np.float64)
-            self._generated.emit_many(t, np.ones(t.size))
+            self._generated.emit_many(t, np.ones(t.size), subscribers=False)
 
 
 def instrumentation_for(runtime: ObservabilityRuntime, entity: Any) -> ComponentInstrumentation | None:

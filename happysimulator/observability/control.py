@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from happysim_rx import ObservationKind, forbid_wall_clock
 from happysimulator.core.temporal import Instant
-from happysimulator.observability.breakpoints import Breakpoint
+from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint
 from happysimulator.observability.observer import SimulationObserver
 
 if TYPE_CHECKING:
@@ -378,17 +378,21 @@ class SimulationControl:
         for_ = cond.for_
         clock = self._sim.clock
 
-        def on_next(obs: Any) -> None:
-            st = armed.sources.get(obs.source)
-            if st is None:
-                st = armed.sources[obs.source] = [False, None, False]
-            holds = cond.holds(obs.value)
-            if not holds:
-                st[0] = st[2] = False
-                if st[1] is not None:
-                    st[1].cancel()
-                    st[1] = None
+        compare = _OPERATORS[cond.operator]
+        threshold = cond.threshold
+        sources = armed.sources
+
+        def on_next(obs: Any) -> None:  # runs for every observation of the series
+            st = sources.get(obs.source)
+            if not compare(obs.value, threshold):
+                if st is not None and (st[0] or st[1] is not None):
+                    st[0] = st[2] = False
+                    if st[1] is not None:
+                        st[1].cancel()
+                        st[1] = None
                 return
+            if st is None:
+                st = sources[obs.source] = [False, None, False]
             if st[0]:
                 return  # still true: edge-triggered, already fired or timing
             st[0] = True
