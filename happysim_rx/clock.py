@@ -13,22 +13,11 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+
+# one definition of the clock seam, in the lowest layer (docs/internals.md section 1)
+from operators.clock import SimClock, TimerHandle
 
 __all__ = ["SimClock", "TimerHandle", "ManualClock"]
-
-
-@runtime_checkable
-class TimerHandle(Protocol):
-    def cancel(self) -> None: ...
-
-
-@runtime_checkable
-class SimClock(Protocol):
-    """Current simulated time plus daemon timers ordered before model events."""
-
-    def now(self) -> float: ...
-    def call_at(self, time_s: float, fn: Callable[[], None]) -> TimerHandle: ...
 
 
 class _Timer:

@@ -18,26 +18,23 @@ from __future__ import annotations
 
 import itertools
 import math
-import operator as _op
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from operators.conditions import COMPARISONS, parse_comparison
+
+# the same spellings as the operators' conditions (`operators.threshold`, `compare`)
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "gt": _op.gt,
-    "ge": _op.ge,
-    "lt": _op.lt,
-    "le": _op.le,
-    "eq": _op.eq,
-    "ne": _op.ne,
+    name: parse_comparison(name)[1] for name in COMPARISONS if name.isalpha()
 }
-_SYMBOLS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "==": "eq", "!=": "ne"}
-VALID_OPERATORS = tuple(_OPERATORS) + tuple(_SYMBOLS)
+VALID_OPERATORS = COMPARISONS
 
 _ids = itertools.count(1)  # breakpoint ids only label breakpoints; they affect no run
 
 
-def _seconds(value: Any, what: str) -> float:
+def seconds_of(value: Any, what: str) -> float:
+    """Float seconds from seconds, an Instant or a Duration; NaN and junk are errors."""
     seconds = value.to_seconds() if hasattr(value, "to_seconds") else value
     try:
         seconds = float(seconds)
@@ -63,11 +60,12 @@ class MetricCondition:
     for_: float | None = None
 
     def __post_init__(self) -> None:
-        op = _SYMBOLS.get(self.operator, self.operator)
-        if op not in _OPERATORS:
+        try:
+            op, _ = parse_comparison(self.operator)
+        except ValueError:
             raise ValueError(
                 f"unknown operator {self.operator!r}; valid: {', '.join(VALID_OPERATORS)}"
-            )
+            ) from None
         object.__setattr__(self, "operator", op)
         try:
             threshold = float(self.threshold)
@@ -77,7 +75,7 @@ class MetricCondition:
             raise ValueError("threshold must not be NaN (a NaN comparison is never true)")
         object.__setattr__(self, "threshold", threshold)
         if self.for_ is not None:
-            for_ = _seconds(self.for_, "for_")
+            for_ = seconds_of(self.for_, "for_")
             if for_ < 0:
                 raise ValueError(f"for_ must be >= 0 seconds, got {for_}")
             object.__setattr__(self, "for_", for_)
@@ -131,7 +129,7 @@ class Breakpoint:
             )
         self.kind = given[0]
         if self.time is not None:
-            self.time = _seconds(self.time, "time")
+            self.time = seconds_of(self.time, "time")
         if self.event_count is not None:
             if isinstance(self.event_count, bool) or not isinstance(self.event_count, int):
                 raise TypeError(f"event_count must be an int, got {self.event_count!r}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import difflib
 import glob
 import heapq
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from happysim_rx import ObservationKind, forbid_wall_clock
 from happysimulator.core.temporal import Instant
-from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint
+from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint, seconds_of
 from happysimulator.observability.observer import SimulationObserver
 
 if TYPE_CHECKING:
@@ -196,7 +195,7 @@ class SimulationControl:
 
     def run_until(self, time: Any) -> Any:
         """Run until simulated `time` (pausing before any later event); returns the summary."""
-        t = _seconds(time, "run_until(time)")
+        t = seconds_of(time, "run_until(time)")
         now = self._sim.clock.now()
         if t < now:
             raise ValueError(f"run_until({t:g}) is in the past: the simulation is at {now:g} s")
@@ -476,7 +475,7 @@ class SimulationControl:
 
     def at_time(self, time: Any, fn: Callable[[], Any]) -> Any:
         """Call ``fn()`` at simulated `time` (a timer: before model events at that instant)."""
-        return self._sim.clock.call_at(_seconds(time, "at_time(time)"), fn)
+        return self._sim.clock.call_at(seconds_of(time, "at_time(time)"), fn)
 
     def _notify(self, method: str) -> None:
         if not self._observers:
@@ -492,17 +491,6 @@ def _positive_int(n: Any, what: str) -> int:
     if n < 1:
         raise ValueError(f"{what} needs an int >= 1, got {n}")
     return n
-
-
-def _seconds(value: Any, what: str) -> float:
-    t = value.to_seconds() if hasattr(value, "to_seconds") else value
-    try:
-        t = float(t)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what} needs seconds (float), Instant or Duration, got {value!r}") from None
-    if math.isnan(t):
-        raise ValueError(f"{what} must not be NaN")
-    return t
 
 
 def _detail(value: Any) -> str:
