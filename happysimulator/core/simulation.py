@@ -272,7 +272,9 @@ class Simulation:
         slow = hook is not None or trace is not None or limit > 0
         open_ended = self._end_ns is None
         bound, bound_reason = self._bound(until_ns)
+        pause_at = self._pause_at_ns
         count = 0
+        stop: str | None = None  # set when an immediate-dispatch chain must stop early
         base = self._events_processed
         reason = COMPLETE
         prev_active = ACTIVE.sim
@@ -315,13 +317,34 @@ class Simulation:
                             # nothing else in the heap at or before now, is exactly what the
                             # next pop would return; run it without the heap round trip.
                             while (
-                                not slow
-                                and res.__class__ is Event
+                                res.__class__ is Event
                                 and res._time_ns == t
                                 and res._x is None
                                 and (not heap or heap[0][0] > t)
                                 and res.target is not None
                             ):
+                                if slow:
+                                    # `ev` is done: its bookkeeping (hook, trace, limit)
+                                    # comes before the next event runs, as after a pop
+                                    self._events_processed = base + count + 1
+                                    if trace is not None:
+                                        trace.record(
+                                            t / _NS,
+                                            "event",
+                                            event_type=ev.event_type,
+                                            target=getattr(ev.target, "name", None),
+                                            event_id=ev.context["id"],
+                                        )
+                                    if hook is not None and hook(ev):
+                                        stop = PAUSED
+                                    elif count + 1 == limit:
+                                        stop = MAX_EVENTS
+                                    elif heap and heap[0][0] <= t:
+                                        stop = ""  # the hook scheduled something first
+                                    if stop is not None:
+                                        heappush(heap, (t, 1, next(counter), res))
+                                        count += 1
+                                        break
                                 count += 1
                                 ev = res
                                 res = ev.target.handle_event(ev)
@@ -350,6 +373,13 @@ class Simulation:
                         self._now_ns = t
                         res = ev.target.handle_event(ev)
                         self._after_event(ev, res, x)
+                    if stop is not None:
+                        if stop:  # paused or max_events, with `ev` already accounted
+                            reason = stop
+                            break
+                        stop = None  # `ev` accounted; go on popping
+                        bound, bound_reason = self._bound(until_ns)
+                        continue
                     count += 1
                     if slow:
                         self._events_processed = base + count
@@ -367,7 +397,9 @@ class Simulation:
                         if count == limit:
                             reason = MAX_EVENTS
                             break
-                        bound, bound_reason = self._bound(until_ns)
+                        if self._pause_at_ns != pause_at:  # a hook moved the time bound
+                            pause_at = self._pause_at_ns
+                            bound, bound_reason = self._bound(until_ns)
                 else:
                     if open_ended and len(heap) < eh.ndaemon:
                         heappush(heap, (t, pri, seq, ev))

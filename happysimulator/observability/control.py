@@ -432,21 +432,38 @@ class SimulationControl:
         return bool(self._event_hooks) or self._collect is not None or any(
             a.bp.kind in ("event_count", "event_type", "condition") for a in self._armed.values())
 
-    def _check_event(self, ev: Any) -> None:
-        for armed in list(self._armed.values()):
-            bp = armed.bp
-            kind = bp.kind
-            if kind == "event_type":
-                if ev.event_type == bp.event_type:
-                    self._fire(armed)
-            elif kind == "event_count":
-                if not bp.hits and self._sim._events_processed >= bp.event_count:
-                    self._fire(armed)
-            elif kind == "condition":
-                truth = bool(bp.condition(self.get_state()))
-                if truth and not armed.last_truth:
-                    self._fire(armed)
-                armed.last_truth = truth
+    def _event_checker(self) -> Callable[[Any], None] | None:
+        """The per-event breakpoint check for the next stretch of the run (None when no
+        breakpoint needs one): event types are looked up in a dict, not scanned."""
+        by_type: dict[Any, list[_Armed]] = {}
+        others: list[_Armed] = []
+        for armed in self._armed.values():
+            if armed.bp.kind == "event_type":
+                by_type.setdefault(armed.bp.event_type, []).append(armed)
+            elif armed.bp.kind in ("event_count", "condition"):
+                others.append(armed)
+        if not by_type and not others:
+            return None
+        fire = self._fire
+        sim = self._sim
+
+        def check(ev: Any) -> None:
+            hit = by_type.get(ev.event_type) if by_type else None
+            if hit:
+                for armed in hit:
+                    fire(armed)
+            for armed in others:
+                bp = armed.bp
+                if bp.kind == "event_count":
+                    if not bp.hits and sim._events_processed >= bp.event_count:
+                        fire(armed)
+                else:
+                    truth = bool(bp.condition(self.get_state()))
+                    if truth and not armed.last_truth:
+                        fire(armed)
+                    armed.last_truth = truth
+
+        return check
 
     # ---- observers and hooks ----------------------------------------------------------
     def add_observer(self, observer: SimulationObserver) -> SimulationObserver:

@@ -87,9 +87,7 @@ class ObservabilityRuntime:
         sim = self.sim
         collect = control._collect
         hooks = tuple(control._event_hooks)
-        check = control._check_event if any(
-            a.bp.kind in ("event_count", "event_type", "condition")
-            for a in control._armed.values()) else None
+        check = control._event_checker()
         # processed events go straight into the event store as raw events (one list
         # append); rows are built when the store is read, unless someone streams them live
         live = record and any(ObservationKind.EVENT in sub.kinds for sub in self.bus._subs)
@@ -98,6 +96,17 @@ class ObservabilityRuntime:
         bounded = store is not None and store.max_events is not None
         keep_bounded = store.materialize_if_full if bounded else None
         record_one = self._record_event
+
+        if not (record or collect is not None or hooks) and check is not None:
+            def check_only(ev: Any) -> bool:  # the common case: only breakpoints
+                control._last_event = ev
+                check(ev)
+                if sim._pause_requested:
+                    sim._pause_requested = False
+                    return True
+                return False
+
+            return check_only
 
         def hook(ev: Any) -> bool:
             control._last_event = ev
