@@ -61,7 +61,7 @@ class Topic:
 
     __slots__ = (
         "kind", "source", "name", "series_kind", "emit", "_appenders", "_extenders", "_sinks",
-        "_watchers",
+        "_watchers", "_raws",
     )
 
     def __init__(
@@ -71,6 +71,8 @@ class Topic:
         self._appenders: tuple[Appender, ...] = ()
         self._extenders: tuple[Callable[[Any, Any], None] | None, ...] = ()
         self._sinks: tuple[Callable[[Observation], None], ...] = ()
+        # raw listeners get (source, time, value): no Observation is built for them
+        self._raws: tuple[Callable[[str, float, Any], None], ...] = ()
         self._watchers: tuple[Callable[[Topic], None], ...] = ()
         self.emit: Callable[..., None] = _noop
 
@@ -87,7 +89,7 @@ class Topic:
     def has_subscribers(self) -> bool:
         """True when Rx observers (not only stores) listen: they need each observation
         as it happens, so batching emitters must switch to per-observation `emit`."""
-        return bool(self._sinks)
+        return bool(self._sinks or self._raws)
 
     def watch(self, callback: Callable[[Topic], None]) -> None:
         """Call ``callback(topic)`` whenever this topic's listeners change."""
@@ -96,6 +98,8 @@ class Topic:
     def publish(self, time_s: float, value: Any, tags: Any = None) -> None:
         """Deliver one observation to the Rx subscribers only (not to the stores): for
         batching emitters that feed the stores with `emit_many(..., subscribers=False)`."""
+        for raw in self._raws:
+            raw(self.source, time_s, value)
         sinks = self._sinks
         if sinks:
             obs = Observation(time_s, self.kind, self.source, self.name, value, tags)
@@ -113,6 +117,10 @@ class Topic:
             else:
                 for t, v in zip(times.tolist(), values.tolist(), strict=True):
                     app(t, v)
+        if self._raws and subscribers:
+            for t, v in zip(times.tolist(), values.tolist(), strict=True):
+                for raw in self._raws:
+                    raw(self.source, t, v)
         if self._sinks and subscribers:
             kind, source, name = self.kind, self.source, self.name
             for t, v in zip(times.tolist(), values.tolist(), strict=True):
@@ -123,7 +131,22 @@ class Topic:
     def _rebuild(self) -> None:
         for watcher in self._watchers:
             watcher(self)
-        apps, sinks = self._appenders, self._sinks
+        apps, sinks, raws = self._appenders, self._sinks, self._raws
+        if raws:
+            kind, source, name = self.kind, self.source, self.name
+
+            def emit_raw(time_s: float, value: Any, tags: Any = None) -> None:
+                for a in apps:
+                    a(time_s, value, tags)
+                for r in raws:
+                    r(source, time_s, value)
+                if sinks:
+                    obs = Observation(time_s, kind, source, name, value, tags)
+                    for s in sinks:
+                        s(obs)
+
+            self.emit = emit_raw
+            return
         if not sinks:
             if not apps:
                 self.emit = _noop
@@ -171,11 +194,14 @@ def _extender(store: Any, info: TopicInfo) -> Callable[[Any, Any], None] | None:
 class _PatternSub:
     """An Rx observer attached to every topic matching (kinds, name, source) globs."""
 
-    __slots__ = ("kinds", "name", "source", "observer", "sink", "topics")
+    __slots__ = ("kinds", "name", "source", "observer", "sink", "topics", "raw")
 
-    def __init__(self, kinds: frozenset, name: str, source: str, observer: Any) -> None:
+    def __init__(self, kinds: frozenset, name: str, source: str, observer: Any,
+                 raw: Any = None) -> None:
         self.kinds, self.name, self.source, self.observer = kinds, name, source, observer
-        self.sink = observer.on_next  # one bound method, so removal can use identity
+        self.raw = raw is not None
+        # one bound method (or the raw fn), so removal can use identity
+        self.sink = raw if raw is not None else observer.on_next
         self.topics: list[Topic] = []
 
     def matches(self, t: Topic) -> bool:
@@ -241,12 +267,13 @@ class ObservationBus:
                     exts.append(_extender(store, t.info))
         t._appenders = tuple(apps)
         t._extenders = tuple(exts)
-        sinks = []
+        sinks, raws = [], []
         for sub in self._subs:
             if sub.matches(t):
                 sub.topics.append(t)
-                sinks.append(sub.sink)
+                (raws if sub.raw else sinks).append(sub.sink)
         t._sinks = tuple(sinks)
+        t._raws = tuple(raws)
         t._rebuild()
         return t
 
@@ -316,6 +343,33 @@ class ObservationBus:
     def stores(self) -> list[Any]:
         return list(self._stores)
 
+    # -- raw listeners ------------------------------------------------------------------
+    def listen(
+        self, kind: ObservationKind, name: str, source: str,
+        fn: Callable[[str, float, Any], None],
+    ) -> Disposable:
+        """Call ``fn(source, time_s, value)`` for each observation of the matching topics
+        (globs; later topics too). The cheap way for internal watchers (breakpoints) to
+        follow a series: no `Observation` is allocated for them. Dispose to stop."""
+        self.flush()
+        sub = _PatternSub(frozenset({ObservationKind(kind)}), name, source, None, raw=fn)
+        self._subs.append(sub)
+        for t in self._topics.values():
+            if sub.matches(t):
+                sub.topics.append(t)
+                t._raws = t._raws + (fn,)
+                t._rebuild()
+
+        def dispose() -> None:
+            if sub in self._subs:
+                self._subs.remove(sub)
+            for t in sub.topics:
+                t._raws = tuple(r for r in t._raws if r is not fn)
+                t._rebuild()
+            sub.topics.clear()
+
+        return Disposable(dispose)
+
     # -- Rx observables -----------------------------------------------------------------
     def _observable(self, kinds: frozenset, name: str, source: str) -> SimObservable:
         def subscribe(observer: abc.ObserverBase, scheduler: Any = None) -> abc.DisposableBase:
@@ -381,13 +435,15 @@ class ObservationBus:
         subs, self._subs = self._subs, []
         for t in self._topics.values():
             t._sinks = ()
+            t._raws = ()
             t._rebuild()
         for store in self._stores:
             fin = getattr(store, "finish", None)
             if fin is not None:
                 fin(self.clock.now())
         for sub in subs:
-            sub.observer.on_completed()
+            if sub.observer is not None:
+                sub.observer.on_completed()
 
     def error(self, exc: Exception) -> None:
         """Propagate a fatal error to every subscriber."""
@@ -397,9 +453,11 @@ class ObservationBus:
         subs, self._subs = self._subs, []
         for t in self._topics.values():
             t._sinks = ()
+            t._raws = ()
             t._rebuild()
         for sub in subs:
-            sub.observer.on_error(exc)
+            if sub.observer is not None:
+                sub.observer.on_error(exc)
 
     def __repr__(self) -> str:
         return f"<ObservationBus topics={len(self._topics)} subscribers={len(self._subs)}>"

@@ -154,12 +154,13 @@ class _Batching(ComponentInstrumentation):
 
     def _on_listeners(self, topic: Any) -> None:
         live = any(t.has_subscribers for t in self._topics)
-        if live and not self._live:
+        if live:
             self._start_live()
         self._live = live
 
     def _start_live(self) -> None:
-        """Live gauges start from the last value the stores hold."""
+        """Listeners changed: live gauges restart from the last value the stores hold,
+        and only series with listeners are published."""
 
     def flush(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -171,7 +172,7 @@ class QueueInstrumentation(_Batching):
     __slots__ = (
         "_depth", "_in_flight", "_wait", "_service", "_arrivals", "_completed",
         "_dropped", "_tracer", "_open", "_last_depth", "_last_in_flight", "_span_entity",
-        "_metrics", "_live_depth", "_live_in_flight",
+        "_metrics", "_live_depth", "_live_in_flight", "_pub",
     )
 
     def __init__(self, runtime: ObservabilityRuntime, entity: Any) -> None:
@@ -190,6 +191,7 @@ class QueueInstrumentation(_Batching):
         self._open: dict[int, float] = {}
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_flight
+        self._pub = (False,) * 7
         self._setup(runtime, [self._depth, self._in_flight, self._wait, self._service,
                               self._arrivals, self._completed, self._dropped])
         if on:
@@ -245,22 +247,30 @@ class QueueInstrumentation(_Batching):
         self._live_in_flight = self._last_in_flight
         for rec in self._log:  # records not yet flushed moved the gauges already
             self._live_depth, self._live_in_flight = rec[3], rec[4]
+        self._pub = tuple(t is not None and t.has_subscribers for t in (
+            self._arrivals, self._wait, self._service, self._completed, self._dropped,
+            self._depth, self._in_flight))
 
     def _publish(self, rec: tuple) -> None:
         code, t, sample, depth, in_flight = rec
+        p_arr, p_wait, p_svc, p_done, p_drop, p_depth, p_flight = self._pub
         if code == _ARRIVED:
-            self._arrivals.publish(t, 1)
+            if p_arr:
+                self._arrivals.publish(t, 1)
         elif code == _STARTED:
-            self._wait.publish(t, sample)
+            if p_wait:
+                self._wait.publish(t, sample)
         elif code == _COMPLETED:
-            self._service.publish(t, sample)
-            self._completed.publish(t, 1)
-        else:
+            if p_svc:
+                self._service.publish(t, sample)
+            if p_done:
+                self._completed.publish(t, 1)
+        elif p_drop:
             self._dropped.publish(t, 1)
-        if depth != self._live_depth:
+        if p_depth and depth != self._live_depth:
             self._live_depth = depth
             self._depth.publish(t, depth)
-        if in_flight != self._live_in_flight:
+        if p_flight and in_flight != self._live_in_flight:
             self._live_in_flight = in_flight
             self._in_flight.publish(t, in_flight)
 

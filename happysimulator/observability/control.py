@@ -381,9 +381,9 @@ class SimulationControl:
         threshold = cond.threshold
         sources = armed.sources
 
-        def on_next(obs: Any) -> None:  # runs for every observation of the series
-            st = sources.get(obs.source)
-            if not compare(obs.value, threshold):
+        def on_value(source: str, time_s: float, value: Any) -> None:  # every observation
+            st = sources.get(source)
+            if not compare(value, threshold):
                 if st is not None and (st[0] or st[1] is not None):
                     st[0] = st[2] = False
                     if st[1] is not None:
@@ -391,15 +391,15 @@ class SimulationControl:
                         st[1] = None
                 return
             if st is None:
-                st = sources[obs.source] = [False, None, False]
+                st = sources[source] = [False, None, False]
             if st[0]:
                 return  # still true: edge-triggered, already fired or timing
             st[0] = True
             if not for_:
                 st[2] = True
-                self._fire(armed, f" ({obs.source}={obs.value:g})")
+                self._fire(armed, f" ({source}={value:g})")
                 return
-            start_timer(st, obs.time, obs.value, obs.source)
+            start_timer(st, time_s, value, source)
 
         def start_timer(st: list, t0: float, value: Any, source: str) -> None:
             def elapsed() -> None:
@@ -410,7 +410,8 @@ class SimulationControl:
 
             st[1] = clock.call_at(t0 + for_, elapsed)
 
-        armed.subscription = rt.bus.metrics(cond.name, source=cond.source).subscribe(on_next)
+        armed.subscription = rt.bus.listen(ObservationKind.METRIC, cond.name, cond.source,
+                                           on_value)
         # A gauge that already satisfies the condition when the breakpoint is armed is in
         # an episode that began before: edge-triggered, it does not fire at once, but a
         # `for_` condition starts timing now (so "queue_depth > 50 for 5 s" armed while the
