@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         "mean latency (W)": q.metrics("latency").aggregate("mean").execute().scalar,
         "p99 latency": q.metrics("latency").aggregate("p99").execute().scalar,
     }
-    print("\n3. Queries vs theory")
+    print("\n3. Queries vs theory (at rho = 0.8 busy periods are long, so means converge "
+          "slowly: try --customers 200000)")
     print(f"   {'quantity':<26}{'measured':>10}{'theory':>10}{'error':>9}")
     for name, expected in theory().items():
         got = measured[name]
