@@ -30,6 +30,7 @@ VARIANTS = {
         metric_condition=MetricCondition("Server", "queue_depth", "gt", 1e9)),
     "metric latency > 1e9 for 5s": lambda: Breakpoint(
         metric_condition=MetricCondition("Sink", "latency", "gt", 1e9, for_=5.0)),
+    "event_count (never reached)": lambda: Breakpoint(event_count=10**12),
     "event_type 'never'": lambda: Breakpoint(event_type="never"),
 }
 

@@ -230,11 +230,18 @@ class SimulationControl:
         self._running = True
         sim._hook = hook = self._rt.make_hook()
         before = sim._events_processed
+        # event_count breakpoints need no per-event hook: the loop stops by count
+        counts = [a.bp.event_count for a in self._armed.values()
+                  if a.bp.kind == "event_count" and not a.bp.hits and a.bp.event_count > before]
+        limit = max_events
+        if counts:
+            to_next = min(counts) - before
+            limit = to_next if limit is None else min(limit, to_next)
         try:
             # a time-based Rx operator that would fall back to a wall-clock thread while
             # the simulation runs raises WallClockError instead of silently doing so
             with forbid_wall_clock():
-                reason = sim._run_loop(max_events=max_events, until_ns=until_ns)
+                reason = sim._run_loop(max_events=limit, until_ns=until_ns)
         except BaseException as exc:
             self._running = False
             self._paused = True
@@ -260,6 +267,9 @@ class SimulationControl:
             by = by or sim.paused_by or "pause()"
         elif reason == "max_events":
             by = self._fired or ("step()" if self._collect is not None else "max_events")
+            if counts and sim._events_processed >= min(counts):
+                by = self._fire_count_breakpoints() or by
+                reason = "paused"
         else:  # until
             by = self._fired or f"run_until({sim.clock.now():g})"
             if self._time_bp_ns is not None and self._time_bp_ns <= sim._now_ns:
@@ -357,6 +367,17 @@ class SimulationControl:
         self._time_bp_ns = None
         return fired
 
+    def _fire_count_breakpoints(self) -> str | None:
+        done = self._sim._events_processed
+        fired = None
+        for armed in list(self._armed.values()):
+            bp = armed.bp
+            if bp.kind == "event_count" and not bp.hits and bp.event_count <= done:
+                self._fire(armed)
+                fired = self._fired
+        self._sim._pause_requested = False  # the loop already stopped for this pause
+        return fired
+
     def _arm_metric(self, armed: _Armed) -> None:
         cond = armed.bp.metric_condition
         rt = self._rt
@@ -431,7 +452,7 @@ class SimulationControl:
     # per-event checks, run by the runtime's hook
     def _needs_hook(self) -> bool:
         return bool(self._event_hooks) or self._collect is not None or any(
-            a.bp.kind in ("event_count", "event_type", "condition") for a in self._armed.values())
+            a.bp.kind in ("event_type", "condition") for a in self._armed.values())
 
     def _event_checker(self) -> Callable[[Any], None] | None:
         """The per-event breakpoint check for the next stretch of the run (None when no
@@ -441,12 +462,11 @@ class SimulationControl:
         for armed in self._armed.values():
             if armed.bp.kind == "event_type":
                 by_type.setdefault(armed.bp.event_type, []).append(armed)
-            elif armed.bp.kind in ("event_count", "condition"):
+            elif armed.bp.kind == "condition":
                 others.append(armed)
         if not by_type and not others:
             return None
         fire = self._fire
-        sim = self._sim
 
         def check(ev: Any) -> None:
             hit = by_type.get(ev.event_type) if by_type else None
@@ -454,15 +474,10 @@ class SimulationControl:
                 for armed in hit:
                     fire(armed)
             for armed in others:
-                bp = armed.bp
-                if bp.kind == "event_count":
-                    if not bp.hits and sim._events_processed >= bp.event_count:
-                        fire(armed)
-                else:
-                    truth = bool(bp.condition(self.get_state()))
-                    if truth and not armed.last_truth:
-                        fire(armed)
-                    armed.last_truth = truth
+                truth = bool(armed.bp.condition(self.get_state()))
+                if truth and not armed.last_truth:
+                    fire(armed)
+                armed.last_truth = truth
 
         return check
 
