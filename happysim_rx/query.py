@@ -508,18 +508,26 @@ class QueryEngine:
     def _windows(spec: _Spec, start: float, end: float) -> list[tuple[float, float]]:
         if spec.window is None:
             return [(start, end)]
-        w = spec.window
-        # Integer window indices; boundaries are k*w (multiplied, never accumulated).
-        k0 = math.floor(start / w + 1e-9)
-        k1 = math.ceil(end / w - 1e-9)
+        if not (math.isfinite(start) and math.isfinite(end)):
+            raise QueryError(
+                f"window() needs a finite range, got [{start}, {end}); give between(t1, t2)")
+        # Boundaries on integer nanosecond ticks, like the operators' windows and the
+        # engine's clock: k * w_ns / 1e9 is the correctly rounded float of the boundary,
+        # so a sample at 0.3 s lands in [0.3, 0.4), never in [0.2, 0.30000000000000004).
+        w_ns = round(spec.window * 1e9)
+        if w_ns <= 0:
+            raise QueryError(f"window size must be at least 1 ns, got {spec.window!r}")
+        k0 = round(start * 1e9) // w_ns
+        k1 = -(-round(end * 1e9) // w_ns)
         n = k1 - k0
         if spec.limit is not None:
             n = min(n, spec.limit)
         if n > 1_000_000:
-            raise QueryError(f"{n} windows of {w} s: choose a larger window or a shorter range")
+            raise QueryError(
+                f"{n} windows of {spec.window} s: choose a larger window or a shorter range")
         out = []
         for k in range(k0, k0 + n):
-            a, b = max(k * w, start), min((k + 1) * w, end)
+            a, b = max(k * w_ns / 1e9, start), min((k + 1) * w_ns / 1e9, end)
             if b > a or (a == b == start == end):
                 out.append((a, b))
         return out
@@ -585,8 +593,20 @@ class QueryEngine:
         groups = self._metric_groups(spec, series, start, end)
         rows: list[dict[str, Any]] = []
         exact, bound, res = True, None, None
+        # A gauge holds its last value only up to now: time after the clock (a paused run,
+        # or past the end of a finished one) has no value yet, so it is not made up.
+        now = self.now() if weighting == "time" else None
+        if now is not None and bounds is not None and now < bounds[1]:
+            now = None  # a clock that is not following this data (an offline feed)
         for gkey, gseries, gwhere in groups:
             for a, b in self._windows(spec, start, end):
+                row: dict[str, Any] = {"metric": spec.name, **gkey, "start": a, "end": b}
+                if now is not None and b > now:
+                    if a >= now:
+                        row.update({g: (0.0 if g == "count" else None) for g in aggs})
+                        rows.append(row)
+                        continue
+                    b = now
                 try:
                     ans = store.aggregate(
                         gseries,
@@ -604,7 +624,6 @@ class QueryEngine:
                     bound = max(bound or 0.0, ans.error_bound)
                 if ans.time_resolution is not None:
                     res = max(res or 0.0, ans.time_resolution)
-                row: dict[str, Any] = {"metric": spec.name, **gkey, "start": a, "end": b}
                 row.update(ans.values)
                 rows.append(row)
         if spec.limit is not None:

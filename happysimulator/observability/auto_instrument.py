@@ -60,6 +60,19 @@ def _matrix(rows: list[tuple], width: int) -> np.ndarray:
     return flat.reshape(-1, width)
 
 
+def _gauge_points(t: np.ndarray, values: np.ndarray, last: float) -> tuple[np.ndarray, np.ndarray]:
+    """The gauge's changes: the value in effect after *all* records at an instant (a
+    server handing over to the next request goes in_flight 1 -> 0 -> 1 within one instant:
+    that 0 never held for any time and is not a change), kept where it differs from the
+    value before."""
+    settled = np.empty(t.size, dtype=bool)
+    settled[:-1] = t[1:] != t[:-1]
+    settled[-1] = True
+    tt, vv = t[settled], values[settled]
+    mask = _changes(vv, last)
+    return tt[mask], vv[mask]
+
+
 def _changes(values: np.ndarray, last: float) -> np.ndarray:
     """Mask of the values that differ from the one before (the first vs `last`)."""
     prev = np.empty_like(values)
@@ -270,7 +283,10 @@ class QueueInstrumentation(_Batching):
         if p_depth and depth != self._live_depth:
             self._live_depth = depth
             self._depth.publish(t, depth)
-        if p_flight and in_flight != self._live_in_flight:
+        # a completion with requests waiting is followed, at the same instant, by the next
+        # start: its momentary in_flight dip is not a change (see _gauge_points)
+        if p_flight and in_flight != self._live_in_flight and not (
+                code == _COMPLETED and depth > 0):
             self._live_in_flight = in_flight
             self._in_flight.publish(t, in_flight)
 
@@ -291,12 +307,11 @@ class QueueInstrumentation(_Batching):
             if mask.any():
                 series.emit_many(t[mask], rec[mask, 2], subscribers=False)
         depth, in_flight = rec[:, 3], rec[:, 4]
-        mask = _changes(depth, self._last_depth)
-        if mask.any():
-            self._depth.emit_many(t[mask], depth[mask], subscribers=False)
-        mask = _changes(in_flight, self._last_in_flight)
-        if mask.any():
-            self._in_flight.emit_many(t[mask], in_flight[mask], subscribers=False)
+        for series, values, last in ((self._depth, depth, self._last_depth),
+                                     (self._in_flight, in_flight, self._last_in_flight)):
+            tt, vv = _gauge_points(t, values, last)
+            if tt.size:
+                series.emit_many(tt, vv, subscribers=False)
         self._last_depth = int(depth[-1])
         self._last_in_flight = int(in_flight[-1])
 

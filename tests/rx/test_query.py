@@ -33,7 +33,9 @@ class Instantish:
         return self.s
 
 
-def make(points, kind="sample", source="S", name="x", now=None):
+def make(points, kind="sample", source="S", name="x", now=100.0):
+    """A store fed with `points`, its clock at `now` (by default the end of the time
+    domain the strategies draw from: a gauge is known up to the clock, not beyond)."""
     clock = ManualClock()
     bus = ObservationBus(clock)
     bus.attach_store(MetricStore())
@@ -41,7 +43,7 @@ def make(points, kind="sample", source="S", name="x", now=None):
     for tt, v in points:
         t.emit(tt, v)
     if now is not None:
-        clock.advance_to(now)
+        clock.advance_to(max(now, max((tt for tt, _ in points), default=0.0)))
     return bus, QueryEngine(bus)
 
 
