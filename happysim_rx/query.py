@@ -278,7 +278,8 @@ class QueryResult:
 
     @property
     def scalar(self) -> float | None:
-        """The one value of an ungrouped, unwindowed aggregate (None: no data)."""
+        """The value of the first aggregate of an ungrouped, unwindowed result (None: no
+        data); `value(name)` picks another one."""
         if not self.aggregates:
             raise QueryError("scalar needs an aggregate: add .aggregate('mean') (or use .rows)")
         if self.query.get("window") is not None or self.group_by:
@@ -534,6 +535,11 @@ class QueryEngine:
 
     def _resolve_metric_series(self, spec: _Spec) -> list[Any]:
         store = self.metric_store
+        if store is None:
+            raise QueryError(
+                "no metric store is recording (observability disabled or metrics=False); "
+                "enable one, e.g. Simulation(observability=ObservabilityConfig.default())"
+            )
         cat = self._metric_catalog()
         names = {n for _, n, _ in cat}
         assert spec.name is not None
@@ -566,9 +572,14 @@ class QueryEngine:
         rng = self._range(spec, bounds)
         aggs = list(spec.aggregates)
         qd = query.to_dict()
-        if rng is None:  # declared, never recorded
+        if rng is None:  # declared, never recorded: the same row shape as an empty range
+            rows = []
+            if aggs and spec.window is None and not spec.group_by:
+                rows = [{"metric": spec.name, "start": spec.start, "end": spec.end,
+                         **{g: (0.0 if g == "count" else None) for g in aggs}}]
             return QueryResult(
-                qd, [], aggregates=aggs, weighting=result_weighting(aggs, weighting), exact=True
+                qd, rows, aggregates=aggs, weighting=result_weighting(aggs, weighting),
+                exact=True
             )
         start, end = rng
         if not aggs:
@@ -590,6 +601,14 @@ class QueryEngine:
                 start=start,
                 end=end,
             )
+        if spec.tags:
+            seen = {k for s in series for tg in (getattr(s, "_tags", None) or {}).values()
+                    for k in tg}
+            unknown = sorted(set(spec.tags) - seen)
+            if unknown:
+                raise QueryError(
+                    f"no sample of {spec.name!r} has tag(s) {unknown}; "
+                    f"tags seen: {sorted(seen) or 'none'}")
         groups = self._metric_groups(spec, series, start, end)
         rows: list[dict[str, Any]] = []
         exact, bound, res = True, None, None

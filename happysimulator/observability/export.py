@@ -136,7 +136,7 @@ class Exporter(_BaseExporter):
                 r = engine.metrics(name).from_entity(source).aggregate(*stats).execute()
             except ValueError:
                 continue
-            if not r.rows:
+            if not r.rows or r.rows[0].get("start") is None:  # declared, never recorded
                 continue
             row = r.rows[0]
             entry: dict[str, Any] = {
@@ -146,8 +146,8 @@ class Exporter(_BaseExporter):
                 "stats": {k: _round(row.get(k)) for k in stats},
             }
             start, end = row.get("start"), row.get("end")
-            span = 0.0 if start is None or end is None else end - start
-            if span > 1e-6 * max(1.0, abs(end)) and trend_points > 0:
+            known = start is not None and end is not None
+            if known and end - start > 1e-6 * max(1.0, abs(end)) and trend_points > 0:
                 width = (end - start) / trend_points
                 width = float(f"{width:.2g}") or width
                 trend = engine.metrics(name).from_entity(source).between(start, end) \
