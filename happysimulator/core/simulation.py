@@ -80,6 +80,8 @@ class Simulation:
         # seams for the observability package (see docs/internals.md section 2)
         self._hook: Any = None  # hook(event) -> True to pause after this event
         self._pause_at_ns: int | None = None  # stop before any event later than this
+        self._watch_types: frozenset | None = None  # event types with a waiting breakpoint
+        self._on_watched: Any = None  # _on_watched(event) -> True to pause after it
         self._pause_requested = False
         self.paused_by: Any = None
 
@@ -269,7 +271,11 @@ class Simulation:
         trace = self._trace
         limit = -1 if max_events is None else max_events
         # one branch per event covers hook, trace and max_events
-        slow = hook is not None or trace is not None or limit > 0
+        # event types someone waits for (breakpoints): a set lookup per event instead of
+        # a hook call; `_on_watched(ev)` returns True to pause
+        watch = self._watch_types
+        on_watched = self._on_watched
+        slow = hook is not None or trace is not None or limit > 0 or watch is not None
         open_ended = self._end_ns is None
         bound, bound_reason = self._bound(until_ns)
         pause_at = self._pause_at_ns
@@ -335,7 +341,11 @@ class Simulation:
                                             target=getattr(ev.target, "name", None),
                                             event_id=ev.context["id"],
                                         )
-                                    if hook is not None and hook(ev):
+                                    if (hook is not None and hook(ev)) or (
+                                        watch is not None
+                                        and ev.event_type in watch
+                                        and on_watched(ev)
+                                    ):
                                         stop = PAUSED
                                     elif count + 1 == limit:
                                         stop = MAX_EVENTS
@@ -392,6 +402,9 @@ class Simulation:
                                 event_id=ev.context["id"],
                             )
                         if hook is not None and hook(ev):
+                            reason = PAUSED
+                            break
+                        if watch is not None and ev.event_type in watch and on_watched(ev):
                             reason = PAUSED
                             break
                         if count == limit:

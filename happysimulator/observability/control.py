@@ -229,6 +229,9 @@ class SimulationControl:
         self._arm_time()
         self._running = True
         sim._hook = hook = self._rt.make_hook()
+        watched = self._watched_types()
+        sim._watch_types = frozenset(watched) if watched else None
+        sim._on_watched = self._on_watched_event if watched else None
         before = sim._events_processed
         # event_count breakpoints need no per-event hook: the loop stops by count
         counts = [a.bp.event_count for a in self._armed.values()
@@ -250,6 +253,7 @@ class SimulationControl:
         finally:
             self._running = False
             sim._hook = None
+            sim._watch_types = sim._on_watched = None
             if hook is None and sim._events_processed != before:
                 # events ran without a per-event hook (none was needed): the last one is
                 # unknown, and an older one would be a lie
@@ -452,27 +456,34 @@ class SimulationControl:
     # per-event checks, run by the runtime's hook
     def _needs_hook(self) -> bool:
         return bool(self._event_hooks) or self._collect is not None or any(
-            a.bp.kind in ("event_type", "condition") for a in self._armed.values())
+            a.bp.kind == "condition" for a in self._armed.values())
 
-    def _event_checker(self) -> Callable[[Any], None] | None:
-        """The per-event breakpoint check for the next stretch of the run (None when no
-        breakpoint needs one): event types are looked up in a dict, not scanned."""
-        by_type: dict[Any, list[_Armed]] = {}
-        others: list[_Armed] = []
+    def _watched_types(self) -> dict[Any, list[_Armed]]:
+        watched: dict[Any, list[_Armed]] = {}
         for armed in self._armed.values():
             if armed.bp.kind == "event_type":
-                by_type.setdefault(armed.bp.event_type, []).append(armed)
-            elif armed.bp.kind == "condition":
-                others.append(armed)
-        if not by_type and not others:
+                watched.setdefault(armed.bp.event_type, []).append(armed)
+        return watched
+
+    def _on_watched_event(self, ev: Any) -> bool:
+        """The engine saw an event of a watched type (no per-event hook needed)."""
+        self._last_event = ev
+        for armed in self._watched_types().get(ev.event_type, ()):
+            self._fire(armed)
+        if self._sim._pause_requested:
+            self._sim._pause_requested = False
+            return True
+        return False
+
+    def _event_checker(self) -> Callable[[Any], None] | None:
+        """The per-event check of condition breakpoints for the next stretch of the run
+        (None when there are none; event types are watched by the engine itself)."""
+        others = [a for a in self._armed.values() if a.bp.kind == "condition"]
+        if not others:
             return None
         fire = self._fire
 
         def check(ev: Any) -> None:
-            hit = by_type.get(ev.event_type) if by_type else None
-            if hit:
-                for armed in hit:
-                    fire(armed)
             for armed in others:
                 truth = bool(armed.bp.condition(self.get_state()))
                 if truth and not armed.last_truth:

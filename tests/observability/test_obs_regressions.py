@@ -65,3 +65,25 @@ def test_a_server_handing_over_to_the_next_request_is_never_idle():
     sim.control.resume()
     r = sim.query.metrics("in_flight").between(1, 3).aggregate("min", "mean").execute()
     assert (r.value("min"), r.value("mean")) == (1.0, 1.0)
+
+
+def test_event_type_and_count_breakpoints_need_no_per_event_hook():
+    seen_hooks = []
+
+    class Probe(InstrumentedEntity):
+        def handle_event(self, event):
+            seen_hooks.append(self._sim._hook)
+
+    p = Probe("P")
+    sim = Simulation(entities=[p], seed=1, observability=ObservabilityConfig.default())
+    sim.schedule([Event(Instant.from_seconds(t), kind, p)
+                  for t, kind in ((1.0, "a"), (2.0, "b"), (3.0, "a"), (4.0, "c"))])
+    bp = sim.control.add_breakpoint(Breakpoint(event_type="b"))
+    sim.control.add_breakpoint(Breakpoint(event_count=3))
+    sim.run()
+    assert sim.control.get_state().current_time.to_seconds() == 2.0 and bp.hits == 1
+    assert "event_type" in sim.control.get_state().paused_by
+    sim.control.resume()
+    assert sim.events_processed == 3 and "event_count" in sim.control.get_state().paused_by
+    sim.control.resume()
+    assert sim.control.is_complete and seen_hooks == [None] * 4
