@@ -14,12 +14,12 @@ capacity-doubling numpy buffer (amortized O(new data)) and slices it with
 from __future__ import annotations
 
 from array import array
-from fnmatch import fnmatchcase
 from typing import Any
 
 import numpy as np
 
 from happysim_rx.observation import ObservationKind
+from happysim_rx.stores._series_map import SeriesMap
 from happysim_rx.stores.compute import exact_aggregates, gauge_segments
 
 __all__ = ["MetricSeries", "MetricStore", "RangeAnswer"]
@@ -138,7 +138,7 @@ class MetricSeries:
         return f"<MetricSeries {self.source}.{self.name} ({self.series_kind}) n={len(self)}>"
 
 
-class MetricStore:
+class MetricStore(SeriesMap):
     """Exact store of every metric sample (memory grows with the run).
 
     Attach with ``bus.attach_store(MetricStore())``; each metric topic gets a series and
@@ -149,46 +149,11 @@ class MetricStore:
     exact = True
 
     def __init__(self) -> None:
-        self._series: dict[tuple[str, str], MetricSeries] = {}
+        super().__init__()
 
     # -- bus seam ---------------------------------------------------------------------
-    def appender(self, info: Any) -> Any:
-        return self.series_for(info.source, info.name, info.series_kind).append
-
-    def extender(self, info: Any) -> Any:
-        """Batch form of `appender`: ``extend(times, values)`` with numpy arrays."""
-        return self.series_for(info.source, info.name, info.series_kind).extend
-
-    def declare(self, info: Any) -> None:
-        s = self._series.get((info.source, info.name))
-        if s is not None:
-            s.series_kind = info.series_kind
-
-    def series_for(self, source: str, name: str, series_kind: str | None = None) -> MetricSeries:
-        key = (source, name)
-        s = self._series.get(key)
-        if s is None:
-            s = self._series[key] = MetricSeries(source, name, series_kind)
-        elif series_kind is not None and s.series_kind is None:
-            s.series_kind = series_kind
-        return s
-
-    def add(
-        self, source: str, name: str, t: float, v: float, series_kind: str | None = None
-    ) -> None:
-        """Record without a bus (tests, imports)."""
-        self.series_for(source, name, series_kind).append(t, v)
-
-    # -- catalog ----------------------------------------------------------------------
-    def select(self, name: str = "*", source: str = "*") -> list[MetricSeries]:
-        return [
-            s
-            for (src, nm), s in self._series.items()
-            if fnmatchcase(nm, name) and fnmatchcase(src, source)
-        ]
-
-    def catalog(self) -> list[tuple[str, str, str | None]]:
-        return [(s.source, s.name, s.series_kind) for s in self._series.values()]
+    def _new_series(self, source: str, name: str, series_kind: str | None) -> Any:
+        return MetricSeries(source, name, series_kind)
 
     def time_bounds(self, series: list[MetricSeries]) -> tuple[float, float] | None:
         lo, hi = np.inf, -np.inf

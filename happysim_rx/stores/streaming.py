@@ -25,12 +25,12 @@ Every answer says which: ``RangeAnswer.exact``, ``error_bound``, ``time_resoluti
 from __future__ import annotations
 
 import math
-from fnmatch import fnmatchcase
 from typing import Any
 
 import numpy as np
 
 from happysim_rx.observation import ObservationKind
+from happysim_rx.stores._series_map import SeriesMap
 from happysim_rx.stores.compute import exact_aggregates, gauge_segments
 from happysim_rx.stores.metric import RangeAnswer
 from operators.aggregators import parse_quantile
@@ -396,7 +396,7 @@ class StreamingSeries:
         return len(self.fine.buckets) + len(self.coarse.buckets)
 
 
-class StreamingMetricStore:
+class StreamingMetricStore(SeriesMap):
     """Bounded-memory metric store; see module docstring for the accuracy contract."""
 
     kinds = frozenset({ObservationKind.METRIC})
@@ -420,43 +420,10 @@ class StreamingMetricStore:
         self.fine_buckets = fine_buckets
         self.coarse_buckets = coarse_buckets
         self.relative_accuracy = relative_accuracy
-        self._series: dict[tuple[str, str], StreamingSeries] = {}
+        super().__init__()
 
-    def appender(self, info: Any) -> Any:
-        return self.series_for(info.source, info.name, info.series_kind).append
-
-    def extender(self, info: Any) -> Any:
-        """Batch form of `appender`: ``extend(times, values)`` with numpy arrays."""
-        return self.series_for(info.source, info.name, info.series_kind).extend
-
-    def declare(self, info: Any) -> None:
-        s = self._series.get((info.source, info.name))
-        if s is not None:
-            s.series_kind = info.series_kind
-
-    def series_for(self, source: str, name: str, series_kind: str | None = None) -> StreamingSeries:
-        key = (source, name)
-        s = self._series.get(key)
-        if s is None:
-            s = self._series[key] = StreamingSeries(self, source, name, series_kind)
-        elif series_kind is not None and s.series_kind is None:
-            s.series_kind = series_kind
-        return s
-
-    def add(
-        self, source: str, name: str, t: float, v: float, series_kind: str | None = None
-    ) -> None:
-        self.series_for(source, name, series_kind).append(t, v)
-
-    def select(self, name: str = "*", source: str = "*") -> list[StreamingSeries]:
-        return [
-            s
-            for (src, nm), s in self._series.items()
-            if fnmatchcase(nm, name) and fnmatchcase(src, source)
-        ]
-
-    def catalog(self) -> list[tuple[str, str, str | None]]:
-        return [(s.source, s.name, s.series_kind) for s in self._series.values()]
+    def _new_series(self, source: str, name: str, series_kind: str | None) -> Any:
+        return StreamingSeries(self, source, name, series_kind)
 
     def time_bounds(self, series: list[StreamingSeries]) -> tuple[float, float] | None:
         lo, hi = math.inf, -math.inf
