@@ -28,7 +28,7 @@ __all__ = ["Exporter", "dumps", "loads"]
 
 def dumps(obj: Any) -> str:
     """JSON text via msgspec (Spans, numpy scalars and enums handled)."""
-    from happysim_rx.query import _enc_hook
+    from happysim_rx.result import _enc_hook
 
     return msgspec.json.encode(obj, enc_hook=_enc_hook).decode()
 

@@ -14,6 +14,8 @@ MODULES = [
     "happysim_rx.export",
     "happysim_rx.observation",
     "happysim_rx.query",
+    "happysim_rx.engine",
+    "happysim_rx.result",
     "happysim_rx.scheduler",
     "happysim_rx.subject",
     "happysim_rx.stores.events",

@@ -1,0 +1,480 @@
+"""`QueryEngine`: answers `Query` specs from the stores attached to a bus."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from fnmatch import fnmatchcase
+from typing import Any
+
+import numpy as np
+
+from happysim_rx.observation import ObservationKind
+from happysim_rx.query import Query, QueryError, _Spec, _suggest
+from happysim_rx.result import QueryResult, _clean
+from happysim_rx.stores.compute import exact_aggregates, result_weighting
+from operators.aggregators import valid_names_text
+
+__all__ = ["QueryEngine"]
+
+
+class QueryEngine:
+    """Answers queries from the stores attached to a bus (or given directly).
+
+    ``QueryEngine(bus)`` or ``QueryEngine(metric_store=..., trace_store=...,
+    event_store=..., clock=...)``.
+    """
+
+    def __init__(
+        self,
+        bus: Any = None,
+        *,
+        metric_store: Any = None,
+        trace_store: Any = None,
+        event_store: Any = None,
+        clock: Any = None,
+    ) -> None:
+        self.bus = bus
+        self.clock = clock if clock is not None else getattr(bus, "clock", None)
+        self._metric_store = metric_store
+        self._trace_store = trace_store
+        self._event_store = event_store
+
+    # stores are looked up lazily: they may be attached to the bus after the engine.
+    def _store(self, kind: ObservationKind, given: Any) -> Any:
+        if self.bus is not None:
+            self.bus.flush()  # batching emitters deliver before anyone reads a store
+        if given is not None:
+            return given
+        if self.bus is not None:
+            for s in self.bus.stores:
+                if kind in s.kinds:
+                    return s
+        return None
+
+    @property
+    def metric_store(self) -> Any:
+        return self._store(ObservationKind.METRIC, self._metric_store)
+
+    @property
+    def trace_store(self) -> Any:
+        return self._store(ObservationKind.SPAN, self._trace_store)
+
+    @property
+    def event_store(self) -> Any:
+        return self._store(ObservationKind.EVENT, self._event_store)
+
+    # -- builders -----------------------------------------------------------------------
+    def query(self) -> Query:
+        return Query(self)
+
+    def metrics(self, name: str) -> Query:
+        return Query(self).metrics(name)
+
+    def spans(self) -> Query:
+        return Query(self).spans()
+
+    def events(self, event_type: str = "*") -> Query:
+        return Query(self).events(event_type)
+
+    def now(self) -> float | None:
+        return None if self.clock is None else float(self.clock.now())
+
+    # -- catalog ------------------------------------------------------------------------
+    def _metric_catalog(self) -> list[tuple[str, str, str | None]]:
+        seen: dict[tuple[str, str], str | None] = {}
+        if self.bus is not None:
+            for info in self.bus.catalog():
+                if info.kind is ObservationKind.METRIC:
+                    seen[(info.source, info.name)] = info.series_kind
+        store = self.metric_store
+        if store is not None:
+            for src, nm, sk in store.catalog():
+                if seen.get((src, nm)) is None:
+                    seen[(src, nm)] = sk
+        return [(s, n, k) for (s, n), k in seen.items()]
+
+    def catalog(self) -> dict[str, Any]:
+        """What can be asked: metric series (with kinds), span entities, event types."""
+        metrics = [
+            {"name": n, "source": s, "series_kind": k}
+            for s, n, k in sorted(self._metric_catalog(), key=lambda x: (x[1], x[0]))
+        ]
+        ts, es = self.trace_store, self.event_store
+        events = []
+        if es is not None:
+            events = [{"kind": k, "source": s, "name": n} for k, s, n in es.catalog()]
+        elif self.bus is not None:
+            events = [
+                i.to_dict()
+                for i in self.bus.catalog()
+                if i.kind in (ObservationKind.EVENT, ObservationKind.STATE)
+            ]
+        return {
+            "metrics": metrics,
+            "span_entities": ts.entities() if ts is not None else [],
+            "events": events,
+            "aggregates": valid_names_text(),
+            "stores": {
+                "metrics": None if self.metric_store is None else type(self.metric_store).__name__,
+                "spans": None if ts is None else type(ts).__name__,
+                "events": None if es is None else type(es).__name__,
+            },
+        }
+
+    # -- execution ----------------------------------------------------------------------
+    def execute(self, query: Query | dict[str, Any] | str) -> QueryResult:
+        """Run a Query, its ``to_dict()`` or its ``to_json()``."""
+        if isinstance(query, str | bytes):
+            query = Query.from_json(query)
+        elif isinstance(query, dict):
+            query = Query.from_dict(query)
+        spec = query.spec
+        if spec.kind == "metrics":
+            return self._metrics(query)
+        if spec.kind == "spans":
+            return self._spans(query)
+        if spec.kind == "events":
+            return self._events(query)
+        raise QueryError("say what to query first: .metrics(name), .spans() or .events()")
+
+    def _range(self, spec: _Spec, bounds: tuple[float, float] | None) -> tuple[float, float] | None:
+        """Resolve the open ends of the range from data bounds and the clock."""
+        start, end = spec.start, spec.end
+        if start is None:
+            if bounds is None:
+                return None
+            start = bounds[0]
+            if spec.window is not None:
+                start = math.floor(start / spec.window) * spec.window
+        if end is None:
+            hi = -math.inf if bounds is None else math.nextafter(bounds[1], math.inf)
+            now = self.now()
+            end = max(hi, now if now is not None else -math.inf)
+            if not math.isfinite(end):
+                end = start
+        return start, end
+
+    @staticmethod
+    def _windows(spec: _Spec, start: float, end: float) -> list[tuple[float, float]]:
+        if spec.window is None:
+            return [(start, end)]
+        if not (math.isfinite(start) and math.isfinite(end)):
+            raise QueryError(
+                f"window() needs a finite range, got [{start}, {end}); give between(t1, t2)")
+        # Boundaries on integer nanosecond ticks, like the operators' windows and the
+        # engine's clock: k * w_ns / 1e9 is the correctly rounded float of the boundary,
+        # so a sample at 0.3 s lands in [0.3, 0.4), never in [0.2, 0.30000000000000004).
+        w_ns = round(spec.window * 1e9)
+        if w_ns <= 0:
+            raise QueryError(f"window size must be at least 1 ns, got {spec.window!r}")
+        k0 = round(start * 1e9) // w_ns
+        k1 = -(-round(end * 1e9) // w_ns)
+        n = k1 - k0
+        if spec.limit is not None:
+            n = min(n, spec.limit)
+        if n > 1_000_000:
+            raise QueryError(
+                f"{n} windows of {spec.window} s: choose a larger window or a shorter range")
+        out = []
+        for k in range(k0, k0 + n):
+            a, b = max(k * w_ns / 1e9, start), min((k + 1) * w_ns / 1e9, end)
+            if b > a or (a == b == start == end):
+                out.append((a, b))
+        return out
+
+    def _resolve_metric_series(self, spec: _Spec) -> list[Any]:
+        store = self.metric_store
+        if store is None:
+            raise QueryError(
+                "no metric store is recording (observability disabled or metrics=False); "
+                "enable one, e.g. Simulation(observability=ObservabilityConfig.default())"
+            )
+        cat = self._metric_catalog()
+        names = {n for _, n, _ in cat}
+        assert spec.name is not None
+        matched_names = {n for n in names if fnmatchcase(n, spec.name)}
+        if not matched_names:
+            raise QueryError(_suggest(spec.name, names, "metric"))
+        sources = {s for s, n, _ in cat if n in matched_names}
+        if not any(fnmatchcase(s, spec.entity) for s in sources):
+            raise QueryError(
+                _suggest(spec.entity, sources, "entity").replace(
+                    "known entitys", f"entities with {spec.name!r}"
+                )
+            )
+        if store is None:
+            raise QueryError(
+                "no metric store is recording (observability disabled or metrics=False); "
+                "enable a metric store to query metrics"
+            )
+        series = [s for s in store.select(spec.name, spec.entity)]
+        return series
+
+    def _metrics(self, query: Query) -> QueryResult:
+        spec = query.spec
+        store = self.metric_store
+        series = self._resolve_metric_series(spec)
+        kinds = {s.series_kind for s in series}
+        weighting = spec.weighting or ("time" if kinds == {"gauge"} else "sample")
+        counter = kinds == {"counter"}
+        bounds = store.time_bounds(series) if series else None
+        rng = self._range(spec, bounds)
+        aggs = list(spec.aggregates)
+        qd = query.to_dict()
+        if rng is None:  # declared, never recorded: the same row shape as an empty range
+            rows = []
+            if aggs and spec.window is None and not spec.group_by:
+                rows = [{"metric": spec.name, "start": spec.start, "end": spec.end,
+                         **{g: (0.0 if g == "count" else None) for g in aggs}}]
+            return QueryResult(
+                qd, rows, aggregates=aggs, weighting=result_weighting(aggs, weighting),
+                exact=True
+            )
+        start, end = rng
+        if not aggs:
+            if spec.window is not None:
+                raise QueryError("window() needs an aggregate, e.g. .aggregate('mean')")
+            raw = store.raw(series, start, end, spec.tags or None)
+            if spec.limit is not None:
+                raw = raw[: spec.limit]
+            rows = [
+                {"time": t, "source": s, "name": nm, "value": v, **({"tags": tg} if tg else {})}
+                for t, s, nm, v, tg in raw
+            ]
+            return QueryResult(
+                qd,
+                rows,
+                aggregates=[],
+                weighting="sample",
+                exact=bool(getattr(store, "exact", True)),
+                start=start,
+                end=end,
+            )
+        if spec.tags:
+            seen = {k for s in series for tg in (getattr(s, "_tags", None) or {}).values()
+                    for k in tg}
+            unknown = sorted(set(spec.tags) - seen)
+            if unknown:
+                raise QueryError(
+                    f"no sample of {spec.name!r} has tag(s) {unknown}; "
+                    f"tags seen: {sorted(seen) or 'none'}")
+        groups = self._metric_groups(spec, series, start, end)
+        rows: list[dict[str, Any]] = []
+        exact, bound, res = True, None, None
+        # A gauge holds its last value only up to now: time after the clock (a paused run,
+        # or past the end of a finished one) has no value yet, so it is not made up.
+        now = self.now() if weighting == "time" else None
+        if now is not None and bounds is not None and now < bounds[1]:
+            now = None  # a clock that is not following this data (an offline feed)
+        for gkey, gseries, gwhere in groups:
+            for a, b in self._windows(spec, start, end):
+                row: dict[str, Any] = {"metric": spec.name, **gkey, "start": a, "end": b}
+                if now is not None and b > now:
+                    if a >= now:
+                        row.update({g: (0.0 if g == "count" else None) for g in aggs})
+                        rows.append(row)
+                        continue
+                    b = now
+                try:
+                    ans = store.aggregate(
+                        gseries,
+                        aggs,
+                        a,
+                        b,
+                        weighting=weighting,
+                        where=gwhere or None,
+                        counter=counter,
+                    )
+                except ValueError as e:
+                    raise QueryError(str(e)) from None
+                exact = exact and ans.exact
+                if ans.error_bound is not None:
+                    bound = max(bound or 0.0, ans.error_bound)
+                if ans.time_resolution is not None:
+                    res = max(res or 0.0, ans.time_resolution)
+                row.update(ans.values)
+                rows.append(row)
+        if spec.limit is not None:
+            rows = rows[: spec.limit]
+        return QueryResult(
+            qd,
+            rows,
+            aggregates=aggs,
+            weighting=result_weighting(aggs, weighting),
+            exact=exact,
+            error_bound=bound,
+            time_resolution=res,
+            start=start,
+            end=end,
+        )
+
+    def _metric_groups(
+        self, spec: _Spec, series: list[Any], start: float, end: float
+    ) -> list[tuple[dict[str, Any], list[Any], dict[str, Any]]]:
+        """[(group key dict, series, tag filter)] for the group_by keys."""
+        groups: list[tuple[dict[str, Any], list[Any], dict[str, Any]]] = [
+            ({}, series, dict(spec.tags))
+        ]
+        for key in spec.group_by:
+            nxt = []
+            for gk, gs, gw in groups:
+                if key in ("source", "name"):
+                    vals = sorted({getattr(s, key) for s in gs})
+                    for val in vals:
+                        nxt.append(
+                            ({**gk, key: val}, [s for s in gs if getattr(s, key) == val], gw)
+                        )
+                else:
+                    tag_vals: set[Any] = set()
+                    for s in gs:
+                        if not hasattr(s, "tag_values"):
+                            raise QueryError(
+                                f"group_by({key!r}) on tags needs an exact metric store"
+                            )
+                        t, _ = s.arrays()
+                        i0, i1 = np.searchsorted(t, [start, end])
+                        tag_vals.update(
+                            v for v in s.tag_values(int(i0), int(i1), key) if v is not None
+                        )
+                    if not tag_vals:
+                        raise QueryError(
+                            f"group_by({key!r}): no sample has tag {key!r}; "
+                            "group by 'entity', 'name' or a tag key that samples carry"
+                        )
+                    for val in sorted(tag_vals, key=repr):
+                        nxt.append(({**gk, key: val}, gs, {**gw, key: val}))
+            groups = nxt
+        return groups
+
+    # -- spans ----------------------------------------------------------------------------
+    def _spans(self, query: Query) -> QueryResult:
+        spec = query.spec
+        ts = self.trace_store
+        if ts is None:
+            raise QueryError("no trace store is recording spans (enable spans in the config)")
+        entities = ts.entities()
+        if spec.entity != "*" and not any(fnmatchcase(e, spec.entity) for e in entities):
+            raise QueryError(
+                _suggest(spec.entity, entities, "entity").replace(
+                    "known entitys", "entities with spans"
+                )
+            )
+        start = -math.inf if spec.start is None else spec.start
+        end = math.inf if spec.end is None else spec.end
+        spans = ts.between(start, end, spec.entity)
+        if spec.tags:
+            spans = [
+                s
+                for s in spans
+                if all((s.attributes or {}).get(k) == v for k, v in spec.tags.items())
+            ]
+        return self._record_result(
+            query, [s.to_dict() for s in spans], "start", "duration", "entity", start, end
+        )
+
+    def _events(self, query: Query) -> QueryResult:
+        spec = query.spec
+        es = self.event_store
+        if es is None:
+            raise QueryError("no event store is recording events (enable events in the config)")
+        cat = es.catalog()
+        names = {n for _, _, n in cat}
+        if spec.name not in (None, "*") and not any(fnmatchcase(n, spec.name) for n in names):
+            raise QueryError(_suggest(spec.name or "", names, "event type"))
+        sources = {s for _, s, _ in cat}
+        if spec.entity != "*" and not any(fnmatchcase(s, spec.entity) for s in sources):
+            raise QueryError(
+                _suggest(spec.entity, sources, "entity").replace(
+                    "known entitys", "entities with events"
+                )
+            )
+        start = -math.inf if spec.start is None else spec.start
+        end = math.inf if spec.end is None else spec.end
+        rows = es.between(start, end, name=spec.name or "*", source=spec.entity)
+        if spec.tags:
+            rows = [
+                r for r in rows if all((r["tags"] or {}).get(k) == v for k, v in spec.tags.items())
+            ]
+        return self._record_result(query, rows, "time", "value", "source", start, end)
+
+    def _record_result(
+        self,
+        query: Query,
+        rows: list[dict[str, Any]],
+        tkey: str,
+        vkey: str,
+        gkey: str,
+        start: float,
+        end: float,
+    ) -> QueryResult:
+        """Raw rows, or aggregates (of ``vkey`` at ``tkey``) per group and window."""
+        spec = query.spec
+        aggs = list(spec.aggregates)
+        qd = query.to_dict()
+        if not aggs:
+            if spec.window is not None:
+                raise QueryError("window() needs an aggregate, e.g. .aggregate('count')")
+            if spec.limit is not None:
+                rows = rows[: spec.limit]
+            return QueryResult(
+                qd,
+                rows,
+                aggregates=[],
+                weighting="sample",
+                exact=True,
+                start=_clean(start),
+                end=_clean(end),
+            )
+        if not math.isfinite(start) or not math.isfinite(end):
+            times = [r[tkey] for r in rows]
+            if not math.isfinite(start):
+                start = min(times) if times else 0.0
+                if spec.window is not None:
+                    start = math.floor(start / spec.window) * spec.window
+            if not math.isfinite(end):
+                now = self.now()
+                end = max(
+                    [math.nextafter(max(times), math.inf)] if times else [start], default=start
+                )
+                if now is not None:
+                    end = max(end, now)
+        keys = ["source" if k == "entity" else k for k in spec.group_by]
+        buckets: dict[tuple, list[dict[str, Any]]] = {}
+        for r in rows:
+            gk = tuple(
+                r.get(gkey)
+                if k in ("source", "entity")
+                else (r.get(k) if k in r else (r.get("attributes") or r.get("tags") or {}).get(k))
+                for k in keys
+            )
+            buckets.setdefault(gk, []).append(r)
+        if not keys:
+            buckets = {(): rows}
+        out = []
+        for gk, grows in sorted(buckets.items(), key=lambda kv: repr(kv[0])):
+            t = np.array([r[tkey] for r in grows], dtype=float)
+            v = np.array([_num(r.get(vkey)) for r in grows], dtype=float)
+            order = np.argsort(t, kind="stable")
+            t, v = t[order], v[order]
+            for a, b in self._windows(spec, start, end):
+                i0, i1 = np.searchsorted(t, [a, b])
+                vals = v[i0:i1]
+                ok = ~np.isnan(vals)
+                numeric = [s for s in aggs if s not in ("count", "rate")]
+                res = exact_aggregates(
+                    aggs, t[i0:i1][ok] if numeric else t[i0:i1], vals[ok] if numeric else vals, a, b
+                )
+                row = {**dict(zip(keys, gk, strict=True)), "start": a, "end": b, **res}
+                out.append(row)
+        if spec.limit is not None:
+            out = out[: spec.limit]
+        return QueryResult(
+            qd, out, aggregates=aggs, weighting="sample", exact=True, start=start, end=end
+        )
+
+
+def _num(x: Any) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return math.nan
+    return float(x)
