@@ -7,7 +7,6 @@ Gauges: ``gauge_segments`` turns change points into (value, seconds held) segmen
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
@@ -136,13 +135,3 @@ def result_weighting(specs: list[str], weighting: str) -> str:
     if weighting == "time" and any(is_time_weighted(s) for s in specs):
         return "time"
     return "sample"
-
-
-def plain_names() -> tuple[str, ...]:
-    return _PLAIN
-
-
-def to_jsonable(x: Any) -> Any:
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
