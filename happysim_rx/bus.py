@@ -328,6 +328,23 @@ class ObservationBus:
             s.add_rows(rows)
         return True
 
+    def store_lazy(self, kind: ObservationKind, records: list[Any],
+                   materialize: Callable[[list[Any]], list[tuple]]) -> bool:
+        """Hand `records` to the one store of `kind` to be turned into rows by
+        ``materialize(records)`` when it is read; False (nothing delivered) unless exactly
+        one store takes `kind` and it can do that (``add_lazy``)."""
+        stores = [s for s in self._stores if kind in s.kinds]
+        if len(stores) != 1 or not hasattr(stores[0], "add_lazy"):
+            return False
+        stores[0].add_lazy(records, materialize)
+        return True
+
+    def settle(self, kind: ObservationKind) -> None:
+        """Make the stores of `kind` materialize what was handed to them lazily."""
+        for s in self._stores:
+            if kind in s.kinds and hasattr(s, "settle"):
+                s.settle()
+
     # -- batching emitters ------------------------------------------------------------
     def add_flusher(self, flush: Callable[[], None]) -> None:
         """Register a batching emitter's ``flush()``; `flush` runs them all before any

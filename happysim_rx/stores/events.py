@@ -50,15 +50,15 @@ class EventStore:
 
         return append
 
-    def raw_sink(self, convert: Any) -> Any:
-        """An ``append(item)`` for items that ``convert(item)`` turns into a row
-        ``(time, kind, source, name, value, tags)`` when the store is read (lets a
-        simulation hand over its processed events at the cost of one list append). With
-        ``max_events``, call `materialize_if_full` now and then to keep memory bounded."""
+    def raw_sink(self, convert: Any) -> list:
+        """The list a producer appends raw items to: ``t_ns`` then ``item`` (two C-level
+        appends, e.g. from a simulation's run loop), turned into a row ``(time, kind,
+        source, name, value, tags)`` by ``convert(t_ns, item)`` when the store is read.
+        With ``max_events``, call `materialize_if_full` now and then to bound memory."""
         if self._convert is not None and self._convert is not convert:
             raise ValueError("this EventStore already has a raw sink")
         self._convert = convert
-        return self._raw.append
+        return self._raw
 
     def materialize_if_full(self) -> None:
         if self._limit is not None and len(self._raw) >= self._limit:
@@ -68,16 +68,19 @@ class EventStore:
         raw = self._raw
         if not raw:
             return
-        self.n_total += len(raw)
-        cap = self.max_events
-        items = raw if cap is None or len(raw) <= cap else raw[-cap:]
         convert = self._convert
-        names = self._names
-        rows = [r if type(r) is tuple else convert(r) for r in items]
-        if convert is not None:
-            names.update({(r[1], r[2], r[3]) for r in rows})
-        self._rows.extend(rows)
+        rows: list[tuple] = []
+        if convert is None:
+            rows = raw[:]
+        else:
+            items = iter(raw)
+            for item in items:
+                rows.append(item if type(item) is tuple else convert(item, next(items)))
+            self._names.update({(r[1], r[2], r[3]) for r in rows})
         raw.clear()
+        self.n_total += len(rows)
+        cap = self.max_events
+        self._rows.extend(rows if cap is None or len(rows) <= cap else rows[-cap:])
 
     def add(
         self, t: float, kind: str, source: str, name: str, value: Any, tags: Any = None

@@ -22,6 +22,14 @@ __all__ = ["TraceStore"]
 _INDEX_EVERY = 4096
 
 
+class _Lazy:
+    __slots__ = ("records", "materialize")
+
+    def __init__(self, records: list[Any], materialize: Any) -> None:
+        self.records = records
+        self.materialize = materialize
+
+
 class TraceStore:
     """All spans (or the spans of the newest ``max_traces`` traces when bounded)."""
 
@@ -37,6 +45,7 @@ class TraceStore:
         # simulation's hot path) and indexed by trace lazily, on the first query after a
         # change, or every `_INDEX_EVERY` pending spans when bounded (to evict in time).
         self._pending: list[Any] = []
+        self._pending_lazy = 0  # records in pending `_Lazy` chunks
         self._flat: list[Span] | None = None
         self._starts: np.ndarray | None = None  # cached sorted index by start
         self._order: np.ndarray | None = None
@@ -65,10 +74,35 @@ class TraceStore:
         if self.max_traces is not None and len(self._pending) >= _INDEX_EVERY:
             self._index()
 
+    def add_lazy(self, records: list[Any], materialize: Any) -> None:
+        """Spans to be made by ``materialize(records)`` (rows as for `add_rows`) when the
+        store is next read: chunks are materialized in the order they were added."""
+        self._pending.append(_Lazy(records, materialize))
+        self._pending_lazy += len(records)
+        if self.max_traces is not None and len(self._pending) + self._pending_lazy >= (
+                _INDEX_EVERY):
+            self._index()
+
+    def settle(self) -> None:
+        """Materialize and index everything pending."""
+        self._index()
+
     def _index(self) -> None:
         pending = self._pending
         if not pending:
             return
+        if self._pending_lazy:
+            self._pending_lazy = 0
+            items: list[Any] = []
+            for item in pending:
+                if type(item) is _Lazy:
+                    items.extend(item.materialize(item.records))
+                else:
+                    items.append(item)
+            pending.clear()
+            pending.extend(items)
+            if not pending:
+                return
         traces = self._traces
         cap = self.max_traces
         for item in pending:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from happysimulator.core.component_instrumentation import SINK
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
 from happysimulator.instrumentation.data import Data
@@ -50,7 +51,11 @@ class Sink(Entity):
             del d._values[:-cap]
         i = self._instr
         if i is not None:
-            i.received(self, event, t, lat)
+            i.hops((i.code + SINK, now, event, created))
+            if i.live is not None:
+                i.live(SINK, now, event)
+            if len(i.log) >= i.capacity:
+                i.flush()
         return None
 
     @property

@@ -6,6 +6,13 @@ import inspect
 from typing import Any
 
 from happysimulator.components.queue_policy import make_policy
+from happysimulator.core.component_instrumentation import (
+    ARRIVED,
+    DONE,
+    DROP,
+    STARTED,
+    Visit,
+)
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
 from happysimulator.core.process import Process
@@ -84,40 +91,51 @@ class QueuedResource(Entity):
         if self.in_flight < self.concurrency and not self._queue:
             self.in_flight += 1
             if i is not None:
-                t = now / _NS
-                i.arrived(self, event, t)
-                i.started(self, event, t, 0.0)
-            self._begin(sim, event, now)
+                i.arrived(now)
+                if i.live is not None:
+                    i.live(ARRIVED, now, event)
+            self._begin(sim, event, now, now)
             return None
         cap = self.queue_capacity
         if cap is not None and len(self._queue) >= cap:
             self.dropped += 1
             if i is not None:
-                t = now / _NS
-                i.arrived(self, event, t)
-                i.dropped(self, event, t)
+                i.hops((i.code + DROP, now, event))
+                if i.live is not None:
+                    i.live(DROP, now, event)
+                if len(i.log) >= i.capacity:
+                    i.flush()
             self._run_hooks(sim, event)
             return None
         self._queue.push((event, now))
         if i is not None:
-            i.arrived(self, event, now / _NS)
+            i.arrived(now)
+            if i.live is not None:
+                i.live(ARRIVED, now, event)
         return None
 
-    def _begin(self, sim: Any, event: Event, start_ns: int) -> None:
+    def _begin(self, sim: Any, event: Event, start_ns: int, arr_ns: int) -> None:
+        i = self._instr
+        visit = None
+        if i is not None:
+            visit = Visit(arr_ns, start_ns, event)
+            i.started(visit)
+            if i.live is not None:
+                i.live(STARTED, start_ns, visit)
         res = self.handle_queued_event(event)
         if res is not None and inspect.isgenerator(res):
 
             def done(_result: Any, event: Event = event, start_ns: int = start_ns) -> None:
-                self._done(event, start_ns)
+                self._done(event, start_ns, visit)
 
             p = Process(sim, res, event, self, done)
             p.run_hooks = False
             p.start()
             return
         sim._schedule_result(res)
-        self._done(event, start_ns)
+        self._done(event, start_ns, visit)
 
-    def _done(self, event: Event, start_ns: int) -> None:
+    def _done(self, event: Event, start_ns: int, visit: Visit | None) -> None:
         sim = self._sim
         now = sim._now_ns
         svc = now - start_ns
@@ -126,7 +144,13 @@ class QueuedResource(Entity):
         self.busy_ns += svc
         i = self._instr
         if i is not None:
-            i.completed(self, event, now / _NS, svc / _NS)
+            if visit is None:  # service began before the instrumentation was attached
+                visit = Visit(start_ns, start_ns, event)
+            i.hops((i.code + DONE, now, visit))
+            if i.live is not None:
+                i.live(DONE, now, visit)
+            if len(i.log) >= i.capacity:
+                i.flush()
         if self._hooks:
             self._run_hooks(sim, event)
         if not self._draining:
@@ -138,12 +162,8 @@ class QueuedResource(Entity):
             q = self._queue
             while q and self.in_flight < self.concurrency:
                 event, arr = q.pop()
-                now = sim._now_ns
                 self.in_flight += 1
-                i = self._instr
-                if i is not None:
-                    i.started(self, event, now / _NS, (now - arr) / _NS)
-                self._begin(sim, event, now)
+                self._begin(sim, event, sim._now_ns, arr)
         finally:
             self._draining = False
 

@@ -84,6 +84,10 @@ class Simulation:
         self._on_watched: Any = None  # _on_watched(event) -> True to pause after it
         self._pause_requested = False
         self.paused_by: Any = None
+        # processed-event log: the loop appends `t` then the event (two C-level appends
+        # instead of a hook call); components then never recycle a processed event
+        self._event_log: list | None = None
+        self._keeps_events = False
 
         self.trace_recorder = trace_recorder
         # a NullTraceRecorder costs nothing: the loop only sees a recorder that records
@@ -275,7 +279,10 @@ class Simulation:
         # a hook call; `_on_watched(ev)` returns True to pause
         watch = self._watch_types
         on_watched = self._on_watched
-        slow = hook is not None or trace is not None or limit > 0 or watch is not None
+        log = self._event_log
+        log_append = None if log is None else log.append
+        slow = (hook is not None or trace is not None or limit > 0 or watch is not None
+                or log_append is not None)
         open_ended = self._end_ns is None
         bound, bound_reason = self._bound(until_ns)
         pause_at = self._pause_at_ns
@@ -333,6 +340,9 @@ class Simulation:
                                     # `ev` is done: its bookkeeping (hook, trace, limit)
                                     # comes before the next event runs, as after a pop
                                     self._events_processed = base + count + 1
+                                    if log_append is not None:
+                                        log_append(t)
+                                        log_append(ev)
                                     if trace is not None:
                                         trace.record(
                                             t / _NS,
@@ -393,6 +403,9 @@ class Simulation:
                     count += 1
                     if slow:
                         self._events_processed = base + count
+                        if log_append is not None:
+                            log_append(t)
+                            log_append(ev)
                         if trace is not None:
                             trace.record(
                                 t / _NS,

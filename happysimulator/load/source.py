@@ -6,8 +6,9 @@ from heapq import heappush
 from math import log as _log
 from typing import Any
 
+from happysimulator.core.component_instrumentation import GEN
 from happysimulator.core.entity import Entity
-from happysimulator.core.event import Event, new_event
+from happysimulator.core.event import Event, new_event, partial_context
 from happysimulator.core.temporal import Instant, _inst, to_ns
 from happysimulator.distributions.latency_distribution import EXPO_INLINE
 from happysimulator.load.event_provider import EventProvider, SimpleEventProvider
@@ -180,7 +181,14 @@ class Source(Entity):
         self.generated += 1
         i = self._instr
         if i is not None:
-            i.generated(self, req, now / _NS)
+            if i.traced and req is not None and req._ctx is None:
+                # the request's id is fixed now (creation order), for its trace
+                req._ctx = partial_context(next(sim._ctx_ids), now)
+            i.hops((i.code + GEN, now, req))
+            if i.live is not None:
+                i.live(GEN, now, req)
+            if len(i.log) >= i.capacity:
+                i.flush()
         limit = self.limit
         if limit is not None and self.generated >= limit:
             self.finished = True
@@ -198,7 +206,12 @@ class Source(Entity):
         if stop is not None and nxt > stop:
             self.finished = True
             return out
-        if sim._hook is None and event.__class__ is SourceTick and event._ctx is None:
+        if (
+            sim._hook is None
+            and not sim._keeps_events
+            and event.__class__ is SourceTick
+            and event._ctx is None
+        ):
             tick = event  # nobody else saw the processed tick: recycle it
         else:
             tick = _new(SourceTick)

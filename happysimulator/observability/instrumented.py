@@ -99,5 +99,5 @@ def instrument_queued_resource(resource: Any, sim: Any = None) -> Any:
     if (runtime.config.enabled and (runtime.config.metrics or runtime.config.traces)
             and resource._instr is None):
         # (constructing the instrumentation emits the gauges' current values: only once)
-        runtime.instrument(resource, QueueInstrumentation(runtime, resource))
+        runtime.instrument(resource, QueueInstrumentation(runtime.recorder, resource))
     return resource

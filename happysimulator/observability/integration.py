@@ -21,7 +21,7 @@ from happysim_rx import (
 )
 from happysimulator.components.common import Sink
 from happysimulator.core.entity import Entity
-from happysimulator.observability.auto_instrument import Tracer, instrumentation_for
+from happysimulator.observability.auto_instrument import Recorder, instrumentation_for
 from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl
 
@@ -50,7 +50,7 @@ class ObservabilityRuntime:
             self.bus.attach_store(TraceStore(max_traces=config.trace_capacity))
         if on and (config.events or config.state):
             self.bus.attach_store(EventStore(max_events=config.event_capacity))
-        self.tracer = Tracer(self, config.trace_sample_rate) if on and config.traces else None
+        self.recorder = Recorder(self) if on and (config.metrics or config.traces) else None
         self.query = QueryEngine(self.bus)
         self.control = SimulationControl(self)
         self._record_events = on and config.events
@@ -71,52 +71,60 @@ class ObservabilityRuntime:
         """Attach the standard (or the given) instrumentation to `entity` once."""
         if id(entity) in self._instrumented:
             return True
+        if self.recorder is None:
+            return False
         instr = instrumentation or instrumentation_for(self, entity)
         if instr is None:
             return False
+        self.recorder.add(instr)
         entity._instr = instr
         self._instrumented.add(id(entity))
         return True
 
     def make_hook(self) -> Callable[[Any], bool] | None:
-        """The per-event hook for the next stretch of the run loop (None when unneeded)."""
+        """Set up the next stretch of the run loop: the processed-event log (the loop
+        appends to the event store's raw list itself when it can) and the per-event hook
+        (returned; None when unneeded)."""
         control = self.control
         record = self._record_events
-        if not (record or control._needs_hook()):
-            return None
         sim = self.sim
+        # processed events go into the event store as raw items (built into rows when
+        # the store is read), unless someone streams them live
+        live = record and any(ObservationKind.EVENT in sub.kinds for sub in self.bus._subs)
+        store = self.query.event_store if record and not live else None
+        raw = store.raw_sink(_event_row) if store is not None else None
+        bounded = store is not None and store.max_events is not None
+        sim._keeps_events = record
+        sim._event_log = raw if raw is not None and not bounded else None
+        if not ((record and sim._event_log is None) or control._needs_hook()):
+            return None
         collect = control._collect
         hooks = tuple(control._event_hooks)
         check = control._event_checker()
-        # processed events go straight into the event store as raw events (one list
-        # append); rows are built when the store is read, unless someone streams them live
-        live = record and any(ObservationKind.EVENT in sub.kinds for sub in self.bus._subs)
-        store = self.query.event_store if record and not live else None
-        raw_append = store.raw_sink(_event_row) if store is not None else None
-        bounded = store is not None and store.max_events is not None
         keep_bounded = store.materialize_if_full if bounded else None
-        record_one = self._record_event
+        raw_append = raw.append if bounded else None
+        record_one = self._record_event if live else None
 
-        if not (record or collect is not None or hooks) and check is not None:
-            def check_only(ev: Any) -> bool:  # the common case: only breakpoints
-                control._last_event = ev
-                check(ev)
-                if sim._pause_requested:
-                    sim._pause_requested = False
-                    return True
-                return False
+        if sim._event_log is not None or not record:
+            if not (collect is not None or hooks) and check is not None:
+                def check_only(ev: Any) -> bool:  # the common case: only breakpoints
+                    control._last_event = ev
+                    check(ev)
+                    if sim._pause_requested:
+                        sim._pause_requested = False
+                        return True
+                    return False
 
-            return check_only
+                return check_only
 
         def hook(ev: Any) -> bool:
             control._last_event = ev
-            if record:
-                if raw_append is not None:
-                    raw_append(ev)
-                    if bounded:
-                        keep_bounded()
-                else:
-                    record_one(ev)
+            if raw_append is not None:
+                raw_append(ev._time_ns)
+                raw_append(ev)
+                keep_bounded()
+            elif record_one is not None:
+                record_one(ev)
             if collect is not None:
                 collect.append(ev)
             for fn in hooks:
@@ -146,11 +154,11 @@ class ObservabilityRuntime:
             self.bus.complete()
 
 
-def _event_row(ev: Any) -> tuple[float, str, str, str, Any, Any]:
+def _event_row(t_ns: int, ev: Any) -> tuple[float, str, str, str, Any, Any]:
     """A processed event as an event-store row (built only when the store is read)."""
     target = ev.target
     source = getattr(target, "name", None) or type(target).__name__
-    return (ev._time_ns / 1e9, "event", source, str(ev.event_type), None, None)
+    return (t_ns / 1e9, "event", source, str(ev.event_type), None, None)
 
 
 def _reachable(roots: list[Any]) -> list[Any]:

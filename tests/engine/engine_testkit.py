@@ -8,6 +8,7 @@ import statistics
 from typing import Any
 
 from happysimulator import ComponentInstrumentation, Entity, Simulation
+from happysimulator.core.component_instrumentation import ARRIVED, DONE, DROP, GEN, SINK, STARTED
 
 # HS_ENGINE_TESTS_WITH_OBSERVABILITY=1 runs the engine suite with the default observability
 _OBS = None if os.environ.get("HS_ENGINE_TESTS_WITH_OBSERVABILITY") == "1" else False
@@ -33,34 +34,36 @@ class Recorder(Entity):
 
 
 class RecordingInstr(ComponentInstrumentation):
-    """Records every seam call with the gauges it can read at that moment."""
+    """Records every fact the seam reports (through ``live``), with the gauges the
+    entity shows at that moment."""
 
-    def __init__(self) -> None:
+    def __init__(self, entity) -> None:
+        super().__init__()
+        self.entity = entity
         self.calls: list[tuple] = []
         self.waits: list[float] = []
         self.services: list[float] = []
         self.latencies: list[float] = []
+        self.arrived = self.started = lambda fact: None
+        self.live = self.on_fact
 
-    def arrived(self, entity, event, now_s):
-        self.calls.append(("arrived", now_s, entity.depth, entity.in_flight))
-
-    def dropped(self, entity, event, now_s):
-        self.calls.append(("dropped", now_s, entity.depth, entity.in_flight))
-
-    def started(self, entity, event, now_s, wait_s):
-        self.waits.append(wait_s)
-        self.calls.append(("started", now_s, entity.depth, entity.in_flight))
-
-    def completed(self, entity, event, now_s, service_s):
-        self.services.append(service_s)
-        self.calls.append(("completed", now_s, entity.depth, entity.in_flight))
-
-    def received(self, entity, event, now_s, latency_s):
-        self.latencies.append(latency_s)
-        self.calls.append(("received", now_s))
-
-    def generated(self, entity, event, now_s):
-        self.calls.append(("generated", now_s))
+    def on_fact(self, kind, now_ns, obj):
+        e, now_s = self.entity, now_ns / 1e9
+        if kind in (ARRIVED, DROP):
+            self.calls.append(("arrived", now_s, e.depth, e.in_flight))
+        if kind == DROP:
+            self.calls.append(("dropped", now_s, e.depth, e.in_flight))
+        elif kind == STARTED:
+            self.waits.append((now_ns - obj.arr_ns) / 1e9)
+            self.calls.append(("started", now_s, e.depth, e.in_flight))
+        elif kind == DONE:
+            self.services.append((now_ns - obj.start_ns) / 1e9)
+            self.calls.append(("completed", now_s, e.depth, e.in_flight))
+        elif kind == SINK:
+            self.latencies.append((now_ns - obj._created_ns()) / 1e9)
+            self.calls.append(("received", now_s))
+        elif kind == GEN:
+            self.calls.append(("generated", now_s))
 
 
 def batch_means(xs: list[float], batches: int = 20) -> tuple[float, float]:

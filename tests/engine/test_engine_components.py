@@ -27,7 +27,7 @@ def test_server_counters_drops_and_gauges():
     s = Server(
         "S", concurrency=2, service_time=ConstantLatency(1.0), queue_capacity=3, downstream=sink
     )
-    instr = RecordingInstr()
+    instr = RecordingInstr(s)
     s._instr = instr
     sim = make_sim(observability=False, entities=[s, sink])
     sim.schedule(_burst(s, 8))
@@ -85,7 +85,7 @@ def test_queued_resource_default_concurrency_is_one():
 def test_queued_resource_concurrency_and_seam():
     sink = Sink()
     w = Work("W", sink, concurrency=2)
-    instr = RecordingInstr()
+    instr = RecordingInstr(w)
     w._instr = instr
     sim = make_sim(observability=False, entities=[w, sink])
     sim.schedule(_burst(w, 5))

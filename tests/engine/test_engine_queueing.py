@@ -12,7 +12,7 @@ def _run(lam, service, c, n, seed):
     server = Server("S", concurrency=c, service_time=service)
     sink = LatencyTracker("K")
     server.downstream = sink
-    instr = RecordingInstr()
+    instr = RecordingInstr(server)
     server._instr = instr
     src = Source.poisson(rate=lam, target=server, limit=n)
     make_sim(observability=False, sources=[src], entities=[server, sink], seed=seed).run()

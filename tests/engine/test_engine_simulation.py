@@ -94,7 +94,7 @@ def _mm1(seed, **kw):
     sink = LatencyTracker("K")
     server.downstream = sink
     src = Source.poisson(rate=8.0, target=server, limit=400)
-    instr = RecordingInstr()
+    instr = RecordingInstr(server)
     server._instr = instr
     sim = make_sim(observability=False, sources=[src], entities=[server, sink], seed=seed, **kw)
     return sim, sink, instr

@@ -48,14 +48,20 @@ def test_disabled_installs_no_instrumentation_and_no_hook():
     assert sim2.events_processed == sim.events_processed
 
 
-def test_default_and_plain_runs_need_no_hook_either():
-    for cfg in (ObservabilityConfig.default(), None, True):
+def test_default_and_full_runs_need_no_hook_either():
+    for cfg in (ObservabilityConfig.default(), None, True, ObservabilityConfig.full()):
         sim, _, _, sink = _spy_sim(cfg)
         sim.run()
         assert sink.hooks == {None}, cfg
-    sim, _, _, sink = _spy_sim(ObservabilityConfig.full())  # full keeps every event: hook
+    # full keeps every processed event through the loop's own log, not a hook
+    events = sim.query.event_store.between(-1.0, 1e9)
+    assert len(events) == sim.events_processed
+    assert sim.control.get_state().last_event is not None
+    # a bounded event store still needs the hook (it trims as it goes)
+    sim, _, _, sink = _spy_sim(ObservabilityConfig.full().replace(event_capacity=100))
     sim.run()
     assert None not in sink.hooks
+    assert len(sim.query.event_store) == 100
 
 
 def test_default_records_metrics_and_traces_but_no_processed_events():

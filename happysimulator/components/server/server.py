@@ -9,6 +9,7 @@ from types import MethodType
 from typing import Any
 
 from happysimulator.components.queued_resource import QueuedResource
+from happysimulator.core.component_instrumentation import ARRIVED, DONE, DROP, STARTED
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
 from happysimulator.distributions.latency_distribution import (
@@ -25,7 +26,7 @@ SERVICE_DONE = "service.done"
 class ServiceDone(Event):
     """Internal completion event of a ``Server``; its target is the server's ``done_port``."""
 
-    __slots__ = ("request", "start_ns")
+    __slots__ = ("request", "start_ns", "arr_ns")
     event_type = SERVICE_DONE  # class constant shadows the slot (never reassigned)
 
 
@@ -103,7 +104,13 @@ class Server(QueuedResource):
         ce._x = None
         ce.request = req
         ce.start_ns = now
+        ce.arr_ns = arrived_ns
         heappush(sim._heap, (done, 1, next(sim._counter), ce))
+        i = self._instr
+        if i is not None:
+            i.started(ce)
+            if i.live is not None:
+                i.live(STARTED, now, ce)
 
     def handle_event(self, event: Event) -> None:
         sim = self._sim or bind_simulation(self)
@@ -115,10 +122,11 @@ class Server(QueuedResource):
         if self.in_flight < self.concurrency:
             self.in_flight += 1
             if i is not None:
-                t = now / _NS
-                i.arrived(self, event, t)
-                i.started(self, event, t, 0.0)
-            if self._inline_exp:
+                i.arrived(now)
+                if i.live is not None:
+                    i.live(ARRIVED, now, event)
+                self._serve(sim, event, now, now)
+            elif self._inline_exp:
                 done = now + int(-_log(1.0 - sim._random()) / self._exp_rate * _NS + 0.5)
                 ce = _new(ServiceDone)
                 ce._time_ns = done
@@ -128,6 +136,7 @@ class Server(QueuedResource):
                 ce._x = None
                 ce.request = event
                 ce.start_ns = now
+                ce.arr_ns = now
                 heappush(sim._heap, (done, 1, next(sim._counter), ce))
             else:
                 self._serve(sim, event, now, now)
@@ -137,15 +146,19 @@ class Server(QueuedResource):
         if cap is not None and len(q) >= cap:
             self.dropped += 1
             if i is not None:
-                t = now / _NS
-                i.arrived(self, event, t)
-                i.dropped(self, event, t)
+                i.hops((i.code + DROP, now, event))
+                if i.live is not None:
+                    i.live(DROP, now, event)
+                if len(i.log) >= i.capacity:
+                    i.flush()
             if self._hooks:
                 self._run_hooks(sim, event)
             return None
         q.push((event, now))
         if i is not None:
-            i.arrived(self, event, now / _NS)
+            i.arrived(now)
+            if i.live is not None:
+                i.live(ARRIVED, now, event)
         return None
 
     def _complete(self, ce: ServiceDone) -> Event | None:
@@ -161,7 +174,7 @@ class Server(QueuedResource):
             # hot path: the next waiting request starts now (in_flight is unchanged)
             nreq, arr = q.pop()
             done = now + int(-_log(1.0 - sim._random()) / self._exp_rate * _NS + 0.5)
-            if sim._hook is not None:
+            if sim._hook is not None or sim._keeps_events:
                 # someone may keep the processed event: use a fresh one
                 ce = _new(ServiceDone)
                 ce.target = self.done_port
@@ -171,16 +184,19 @@ class Server(QueuedResource):
             ce._ctx = nreq if c is None else c
             ce.request = nreq
             ce.start_ns = now
+            ce.arr_ns = arr
             heappush(sim._heap, (done, 1, next(sim._counter), ce))
         else:
             self.in_flight -= 1
             if i is not None:
-                i.completed(self, req, now / _NS, svc / _NS)
+                i.hops((i.code + DONE, now, ce))
+                if i.live is not None:
+                    i.live(DONE, now, ce)
+                if len(i.log) >= i.capacity:
+                    i.flush()
             if q:
                 nreq, arr = q.pop()
                 self.in_flight += 1
-                if i is not None:
-                    i.started(self, nreq, now / _NS, (now - arr) / _NS)
                 self._serve(sim, nreq, arr, now)
         if self._hooks:
             self._run_hooks(sim, req)
