@@ -6,7 +6,7 @@ from typing import Any
 
 from happysimulator.core.component_instrumentation import SINK
 from happysimulator.core.entity import Entity, bind_simulation
-from happysimulator.core.event import Event
+from happysimulator.core.event import PARTIAL, Event
 from happysimulator.instrumentation.data import Data
 
 _NS = 1_000_000_000
@@ -37,6 +37,8 @@ class Sink(Entity):
             created = event._time_ns
         elif c.__class__ is Event and c._ctx is None:  # context linked to an untouched root
             created = c._time_ns
+        elif c.__class__ is dict and PARTIAL in c:  # a context an instrumented source made
+            created = c[PARTIAL]
         else:
             created = event._created_ns()
         t = now / _NS
@@ -51,11 +53,12 @@ class Sink(Entity):
             del d._values[:-cap]
         i = self._instr
         if i is not None:
-            i.hops((i.code + SINK, now, event, created))
+            i.received(t)
+            i.latency(lat)
+            if i.traced:
+                i.hops(event)
             if i.live is not None:
                 i.live(SINK, now, event)
-            if len(i.log) >= i.capacity:
-                i.flush()
         return None
 
     @property

@@ -100,11 +100,10 @@ class QueuedResource(Entity):
         if cap is not None and len(self._queue) >= cap:
             self.dropped += 1
             if i is not None:
-                i.hops((i.code + DROP, now, event))
+                i.dropped(now)
+                i.hops(event)
                 if i.live is not None:
                     i.live(DROP, now, event)
-                if len(i.log) >= i.capacity:
-                    i.flush()
             self._run_hooks(sim, event)
             return None
         self._queue.push((event, now))
@@ -118,8 +117,9 @@ class QueuedResource(Entity):
         i = self._instr
         visit = None
         if i is not None:
-            visit = Visit(arr_ns, start_ns, event)
-            i.started(visit)
+            visit = Visit(self, arr_ns, start_ns, event)
+            i.started(start_ns)
+            i.waited(start_ns - arr_ns)
             if i.live is not None:
                 i.live(STARTED, start_ns, visit)
         res = self.handle_queued_event(event)
@@ -145,12 +145,13 @@ class QueuedResource(Entity):
         i = self._instr
         if i is not None:
             if visit is None:  # service began before the instrumentation was attached
-                visit = Visit(start_ns, start_ns, event)
-            i.hops((i.code + DONE, now, visit))
+                visit = Visit(self, start_ns, start_ns, event)
+            visit.end_ns = now
+            i.done(now)
+            i.served(svc)
+            i.hops(visit)
             if i.live is not None:
                 i.live(DONE, now, visit)
-            if len(i.log) >= i.capacity:
-                i.flush()
         if self._hooks:
             self._run_hooks(sim, event)
         if not self._draining:

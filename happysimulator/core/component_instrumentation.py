@@ -1,80 +1,77 @@
 """The component-instrumentation seam: what standard components record, and how.
 
 Every ``Entity`` has ``_instr = None``. When the observability package instruments a
-standard component it sets ``_instr`` to a ``ComponentInstrumentation``; the component
-then *appends facts* at fixed points instead of calling per-change hooks, because these
-points are the simulation's hot path (a C-level ``list.append`` costs ~15 ns, a Python
-method call ~80 ns). Everything observable (counters, gauges, samples, spans) is derived
-from the facts in bulk later (see ``happysimulator.observability.auto_instrument``).
+standard component it sets ``_instr`` to a ``ComponentInstrumentation`` and the component
+*appends facts* at fixed points instead of calling per-change hooks: these points are the
+simulation's hot path, and a C-level ``list.append`` costs ~20 ns where a Python method
+call costs ~80. Everything observable (counters, gauges, samples, spans) is derived from
+the facts in bulk later (``happysimulator.observability.auto_instrument``).
 
-Facts (times are integer nanoseconds):
+Facts, per component (times are integer nanoseconds unless said otherwise):
 
-* ``hops`` (shared by all components of a simulation, in processing order: spans are
-  linked in this order) gets ``(code, now_ns, obj)`` or ``(code, now_ns, obj, x)``
-  tuples with ``code = base + kind``:
+=================  ==============================================================
+component          appends
+=================  ==============================================================
+Source             ``generated(now)``; traced: ``hops((code, now, context))``
+QueuedResource     ``arrived(now)`` (queued or started), ``dropped(now)`` and
+                   ``hops(request)`` (queue full), ``started(now)`` and
+                   ``waited(now - arrival)``, ``done(now)`` and
+                   ``served(now - start)`` and ``hops(visit)``
+Sink               ``received(now_s)`` and ``latency(latency_s)`` (float seconds),
+                   traced: ``hops(request)``
+=================  ==============================================================
 
-  ====================  =====  ==================================================
-  who                   kind   record
-  ====================  =====  ==================================================
-  Source                GEN    ``(base+GEN, now, context_or_request)``
-  QueuedResource        DONE   ``(base+DONE, now, visit)``  (service ended)
-  QueuedResource        DROP   ``(base+DROP, now, request)``  (queue full)
-  Sink                  SINK   ``(base+SINK, now, request, created_ns)``
-  ====================  =====  ==================================================
-
-* ``arrived(now_ns)``: a request was accepted (queued or started) by a queued resource;
-* ``started(visit)``: its service started.
-
-A *visit* is any object with ``arr_ns``, ``start_ns`` and ``_ctx`` (the request's
-context link): a ``Server`` uses its ``ServiceDone`` event, other queued resources a
-`Visit`. After recording, a component calls ``live(kind, now_ns, obj)`` when it is not
-None (someone subscribed to a series live; ``kind`` is also ``ARRIVED`` after ``arrived``
-and ``STARTED`` after ``started``) and ``flush()`` when ``len(log)`` reached
-``capacity`` (bounded memory between reads).
+``hops`` is shared by all the components of a simulation: spans are linked in its
+order. A *visit* is a ``Server``'s ``ServiceDone`` event or a `Visit` (``arr_ns``,
+``start_ns``, ``end_ns``, ``owner`` and the request's context link ``_ctx``). After the
+appends of a fact a component calls ``live(kind, now_ns, obj)`` if it is not None
+(someone subscribed to a series live).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-GEN, DONE, DROP, SINK = 0, 1, 2, 3
-KINDS = 4  # codes are `entity_index * KINDS + kind`
-# what `live(kind, now_ns, obj)` may also be told (facts not in `hops`)
-ARRIVED, STARTED = -1, -2
+# kinds told to `live(kind, now_ns, obj)`; obj is the request, its visit or context
+ARRIVED, STARTED, DONE, DROP, SINK, GEN = range(6)
 
 
 class Visit:
     """One request's stay at a queued resource (for resources without a `ServiceDone`)."""
 
-    __slots__ = ("arr_ns", "start_ns", "_ctx")
+    __slots__ = ("arr_ns", "start_ns", "end_ns", "owner", "_ctx")
 
-    def __init__(self, arr_ns: int, start_ns: int, event: Any) -> None:
+    def __init__(self, owner: Any, arr_ns: int, start_ns: int, event: Any) -> None:
+        self.owner = owner
         self.arr_ns = arr_ns
         self.start_ns = start_ns
+        self.end_ns = start_ns
         c = event._ctx
         self._ctx = event if c is None else c
+
+
+def discard(fact: Any) -> None:
+    return None
 
 
 class ComponentInstrumentation:
     """What a standard component sees in ``entity._instr`` (see the module docstring)."""
 
     __slots__ = (
-        "log", "hops", "code", "arrived", "started", "live", "capacity", "flush", "traced",
+        "hops", "code", "traced", "live",
+        "generated", "arrived", "dropped", "started", "waited", "done", "served",
+        "received", "latency",
     )
 
     def __init__(self) -> None:
-        self.log: list = []  # the shared list of hop records
-        self.hops: Any = self.log.append
-        self.code = 0  # base code: entity index * KINDS
-        self.arrived: Any = None
-        self.started: Any = None
+        self.hops: Any = discard
+        self.code = 0
+        self.traced = False  # a traced source gives new requests their id now
         self.live: Any = None
-        self.capacity = 1 << 62
-        self.flush: Any = None
-        self.traced = False  # a source gives new requests their id (a partial context)
+        self.generated = self.arrived = self.dropped = self.started = self.waited = discard
+        self.done = self.served = self.received = self.latency = discard
 
 
 __all__ = [
-    "ComponentInstrumentation", "Visit", "GEN", "DONE", "DROP", "SINK", "KINDS", "ARRIVED",
-    "STARTED",
+    "ComponentInstrumentation", "Visit", "discard", "ARRIVED", "STARTED", "DONE", "DROP", "SINK", "GEN",
 ]

@@ -105,7 +105,7 @@ class Event:
     def context(self) -> dict:
         c = self._ctx
         if c.__class__ is dict:
-            if _PARTIAL in c:
+            if PARTIAL in c:
                 _complete(c)
             return c
         if c is None:
@@ -144,7 +144,7 @@ class Event:
         if c.__class__ is dict:
             ca = c.get("created_at")
             if ca is None:
-                return c.get(_PARTIAL, self._time_ns)
+                return c.get(PARTIAL, self._time_ns)
             return to_ns(ca)
         return c._created_ns()
 
@@ -195,19 +195,19 @@ def new_event(time_ns: int, event_type: str, target: Any, origin: Event | None =
 
 _new = object.__new__
 
-# A *partial* context: ``{"id": n, _PARTIAL: created_ns}``, made by instrumented sources
+# A *partial* context: ``{"id": n, PARTIAL: created_ns}``, made by instrumented sources
 # (a request's id is fixed when it is created, for its trace) at a third of the cost of a
 # full one. `Event.context` completes it in place, so it is never seen partial.
-_PARTIAL = "_created_ns"
+PARTIAL = "_created_ns"  # (internal) key of a partial context's creation time
 
 
 def partial_context(context_id: int, created_ns: int) -> dict:
     """A context holding only ``id`` and the creation time (completed on first access)."""
-    return {"id": context_id, _PARTIAL: created_ns}
+    return {"id": context_id, PARTIAL: created_ns}
 
 
 def _complete(c: dict) -> None:
-    c.setdefault("created_at", _inst(c.pop(_PARTIAL)))
+    c.setdefault("created_at", _inst(c.pop(PARTIAL)))
     c.setdefault("metadata", {})
 
 

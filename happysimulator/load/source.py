@@ -8,7 +8,7 @@ from typing import Any
 
 from happysimulator.core.component_instrumentation import GEN
 from happysimulator.core.entity import Entity
-from happysimulator.core.event import Event, new_event, partial_context
+from happysimulator.core.event import PARTIAL, Event, new_event
 from happysimulator.core.temporal import Instant, _inst, to_ns
 from happysimulator.distributions.latency_distribution import EXPO_INLINE
 from happysimulator.load.event_provider import EventProvider, SimpleEventProvider
@@ -181,14 +181,15 @@ class Source(Entity):
         self.generated += 1
         i = self._instr
         if i is not None:
-            if i.traced and req is not None and req._ctx is None:
-                # the request's id is fixed now (creation order), for its trace
-                req._ctx = partial_context(next(sim._ctx_ids), now)
-            i.hops((i.code + GEN, now, req))
+            i.generated(now)
+            if i.traced and req is not None:
+                c = req._ctx
+                if c is None:
+                    # the request's id is fixed now (creation order), for its trace
+                    c = req._ctx = {"id": next(sim._ctx_ids), PARTIAL: now}  # partial_context
+                i.hops((i.code, now, req if c.__class__ is not dict else c))
             if i.live is not None:
                 i.live(GEN, now, req)
-            if len(i.log) >= i.capacity:
-                i.flush()
         limit = self.limit
         if limit is not None and self.generated >= limit:
             self.finished = True

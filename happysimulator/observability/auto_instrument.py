@@ -13,18 +13,19 @@ and ``parent_id`` the span of the previous hop, carried in the request's context
 spans are linked causally, never guessed from timestamps). The source's span is the
 zero-length root; a sink's span is zero-length at arrival.
 
-How (the hot path is the simulation's): components append *facts* — a tuple to the
-simulation's shared hop log, an int or an existing object to a per-resource list — see
-`happysimulator.core.component_instrumentation`. A `Recorder` turns them into series in
-bulk (numpy) when someone reads a store, when the run completes, or when the log holds
-`_FLUSH_RECORDS` facts; spans are materialized (ids, parent links) only when the trace
-store is read. Rx subscribers of a series get each observation as it happens through
-the component's ``live`` callback; the stores keep being fed in bulk.
+How (the hot path is the simulation's): components append *facts* — ints and floats to
+per-series lists, and for spans one object per hop to the simulation's shared hop log —
+see `happysimulator.core.component_instrumentation`. A `Recorder` turns the lists into
+series in bulk (numpy) when someone reads a store, when the run completes, and on a
+simulated-time schedule it adapts to the record rate (about `_FLUSH_RECORDS` facts per
+flush, so memory stays bounded without a capacity check on the hot path). Spans are
+materialized (ids, parent links) in hop order only when the trace store is read. Rx
+subscribers of a series get each observation as it happens through the component's
+``live`` callback; the stores keep being fed in bulk.
 """
 
 from __future__ import annotations
 
-from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,10 +36,11 @@ from happysimulator.core.component_instrumentation import (
     DONE,
     DROP,
     GEN,
-    KINDS,
     SINK,
     STARTED,
     ComponentInstrumentation,
+    Visit,
+    discard,
 )
 
 if TYPE_CHECKING:
@@ -46,16 +48,24 @@ if TYPE_CHECKING:
 
 _SPAN_KEY = "_span"  # context key holding the id of the request's latest span
 _GOLDEN = 2654435761  # Knuth's multiplicative hash: spreads consecutive request ids
-_FLUSH_RECORDS = 8192  # a hop log holding this many records is flushed (bounded memory)
+_FLUSH_RECORDS = 8192  # facts per scheduled flush (bounded memory between reads)
+_FIRST_FLUSH_S = 1.0  # simulated seconds to the first scheduled flush (then adapted)
 _NS = 1e9
 _SPAN = ObservationKind.SPAN
-_code, _time, _obj, _extra = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3)
-_start_ns, _arr_ns = attrgetter("start_ns"), attrgetter("arr_ns")
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
-def _ints(values: Any, n: int) -> np.ndarray:
-    return np.fromiter(values, dtype=np.int64, count=n)
+def _ints(values: list[int]) -> np.ndarray:
+    """A list of ints as an array, and the list emptied (it keeps being appended to)."""
+    out = np.fromiter(values, dtype=np.int64, count=len(values))
+    values.clear()
+    return out
+
+
+def _floats(values: list[float]) -> np.ndarray:
+    out = np.fromiter(values, dtype=np.float64, count=len(values))
+    values.clear()
+    return out
 
 
 def _gauge_points(t: np.ndarray, values: np.ndarray, last: float) -> tuple[np.ndarray, np.ndarray]:
@@ -75,95 +85,103 @@ def _gauge_points(t: np.ndarray, values: np.ndarray, last: float) -> tuple[np.nd
 
 
 def _level(ups: np.ndarray, downs: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
-    """A count that goes +1 at each of `ups` and -1 at each of `downs` (ns, sorted),
-    starting from `last`: its settled changes as (times in s, values)."""
+    """A count that goes +1 at each of `ups` and -1 at each of `downs` (ns, each sorted),
+    starting from `last`: its settled changes as (times in ns, values)."""
     if not ups.size and not downs.size:
         return _EMPTY, _EMPTY
     t = np.concatenate((ups, downs))
     step = np.concatenate((np.ones(ups.size, np.int64), np.full(downs.size, -1, np.int64)))
     order = np.argsort(t, kind="stable")
-    t = t[order]
-    tt, vv = _gauge_points(t, last + np.cumsum(step[order]), last)
-    return tt, vv
+    return _gauge_points(t[order], last + np.cumsum(step[order]), last)
 
 
 class Recorder:
-    """A simulation's shared hop log and the instrumentations that append to it."""
+    """A simulation's shared hop log, its instrumentations and their flushing."""
 
     def __init__(self, runtime: ObservabilityRuntime) -> None:
         self.runtime = runtime
         self.bus = runtime.bus
-        self.log: list[tuple] = []
+        self.hops: list[Any] = []
         self.instrumentations: list[_Instrumentation] = []
         self.metrics = runtime.config.metrics
         self.tracer = Tracer(self, runtime.config.trace_sample_rate) if (
             runtime.config.traces) else None
-        self._span_mark = 0  # records of `log` whose spans were already materialized live
+        self._span_mark = 0  # hops whose spans were already materialized (live spans)
+        self._clock = runtime.sim.clock
+        self._interval = _FIRST_FLUSH_S
+        self._timer: Any = None
         runtime.bus.add_flusher(self.flush)
 
     def add(self, instr: _Instrumentation) -> None:
-        instr.code = len(self.instrumentations) * KINDS
-        instr.log = self.log
-        instr.hops = self.log.append
-        instr.capacity = _FLUSH_RECORDS
-        instr.flush = self.flush
-        self.instrumentations.append(instr)
+        instr.code = len(self.instrumentations)
         if self.tracer is not None:
-            self.tracer.register(instr.entity.name)
+            instr.hops = self.hops.append
+            instr.traced = True
+            self.tracer.register(instr)
+        self.instrumentations.append(instr)
         instr.refresh_live()
+        if self._timer is None:
+            self._timer = self._clock.call_later(self._interval, self._scheduled_flush)
 
     def refresh_live(self) -> None:
         for instr in self.instrumentations:
             instr.refresh_live()
 
+    def _scheduled_flush(self) -> None:
+        """Flush, then schedule the next flush so that about `_FLUSH_RECORDS` facts
+        accumulate in between (at least 1/8, at most 8 times the last interval)."""
+        n = len(self.hops) + sum(i.size() for i in self.instrumentations)
+        self.flush()
+        self._interval *= min(8.0, max(0.125, _FLUSH_RECORDS / max(n, 1)))
+        self._timer = self._clock.call_later(self._interval, self._scheduled_flush)
+
     def flush(self) -> None:
         """Derive every series from the facts so far and hand the spans over."""
-        log = self.log
-        instrs = self.instrumentations
-        if not log and not any(i.pending() for i in instrs):
-            return
-        chunk = log[:]
-        log.clear()
-        mark, self._span_mark = self._span_mark, 0
-        n = len(chunk)
-        groups: dict[int, np.ndarray] = {}
-        times = _EMPTY
-        if n and self.metrics:
-            codes = _ints(map(_code, chunk), n)
-            times = _ints(map(_time, chunk), n)
-            order = np.argsort(codes, kind="stable")
-            ordered = codes[order]
-            cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
-            for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), n], strict=True):
-                groups[int(ordered[lo])] = order[lo:hi]
-        for instr in instrs:
-            instr.emit(chunk, times, groups)
-        if self.tracer is not None and mark < n:
-            self.tracer.hand_over(chunk[mark:] if mark else chunk)
+        if self.metrics:
+            for instr in self.instrumentations:
+                instr.emit()
+        hops = self.hops
+        if hops:
+            mark, self._span_mark = self._span_mark, 0
+            chunk = hops[mark:]
+            hops.clear()
+            if chunk:
+                self.tracer.hand_over(chunk)
 
     def spans_now(self) -> None:
-        """Materialize and publish the spans of the records so far (live span streams)."""
-        log = self.log
+        """Materialize and publish the spans of the hops so far (live span streams)."""
+        hops = self.hops
         mark = self._span_mark
-        if mark < len(log):
-            self._span_mark = len(log)
-            self.tracer.publish(log[mark:])
+        if mark < len(hops):
+            self._span_mark = len(hops)
+            self.tracer.publish(hops[mark:])
 
 
 class _Instrumentation(ComponentInstrumentation):
-    __slots__ = ("entity", "recorder", "topics", "metric_live")
+    __slots__ = ("entity", "recorder", "topics", "metric_live", "lists")
 
     def __init__(self, recorder: Recorder, entity: Any, series: list[tuple[str, str]]) -> None:
         super().__init__()
         self.entity = entity
         self.recorder = recorder
-        self.traced = recorder.tracer is not None
         self.metric_live = False
+        self.lists: list[list] = []
         metric = recorder.bus.metric
         self.topics = [metric(entity.name, name, kind) for name, kind in series] if (
             recorder.metrics) else []
         for t in self.topics:
             t.watch(self._on_listeners)
+
+    def _list(self) -> Any:
+        """A new fact list; returns its `append` (a no-op when metrics are off)."""
+        if not self.recorder.metrics:
+            return discard
+        values: list = []
+        self.lists.append(values)
+        return values.append
+
+    def size(self) -> int:
+        return sum(len(v) for v in self.lists)
 
     def _on_listeners(self, topic: Any) -> None:
         self.refresh_live()
@@ -179,36 +197,25 @@ class _Instrumentation(ComponentInstrumentation):
     def on_live(self, kind: int, now: int, obj: Any) -> None:
         if self.metric_live:
             self.publish(kind, now, obj)
-        if kind >= 0 and self.recorder.tracer is not None and self.recorder.tracer.live:
+        if kind >= DONE and self.recorder.tracer is not None and self.recorder.tracer.live:
             self.recorder.spans_now()
 
     # per component
-    def pending(self) -> bool:
-        return False
-
     def start_live(self) -> None:
         """Live publication starts: gauges continue from the entity's current state."""
 
     def publish(self, kind: int, now: int, obj: Any) -> None:
         """One fact, published to the series' Rx subscribers (not to the stores)."""
 
-    def emit(self, chunk: list[tuple], times: np.ndarray, groups: dict[int, np.ndarray]) -> None:
-        """Feed the stores the series derived from `chunk` (and the component's lists)."""
-
-
-def _pick(chunk: list[tuple], idx: np.ndarray | None) -> tuple:
-    if idx is None or not idx.size:
-        return ()
-    if idx.size == 1:
-        return (chunk[int(idx[0])],)
-    return itemgetter(*idx.tolist())(chunk)
+    def emit(self) -> None:
+        """Feed the stores the series derived from the facts so far."""
 
 
 class QueueInstrumentation(_Instrumentation):
     """Gauges, samples, counters and spans for a `QueuedResource` or `Server`."""
 
-    __slots__ = ("_arrivals", "_starts", "_last_depth", "_last_in_flight", "_live_depth",
-                 "_live_in_flight")
+    __slots__ = ("_arrived", "_dropped", "_started", "_waited", "_done", "_served",
+                 "_last_depth", "_last_in_flight", "_live_depth", "_live_in_flight")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -216,10 +223,15 @@ class QueueInstrumentation(_Instrumentation):
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, self.SERIES)
-        self._arrivals: list[int] = []
-        self._starts: list[Any] = []  # visits
-        self.arrived = self._arrivals.append
-        self.started = self._starts.append
+        self.arrived = self._list()
+        self.dropped = self._list()
+        self.started = self._list()
+        self.waited = self._list()
+        self.done = self._list()
+        self.served = self._list()
+        if self.lists:
+            (self._arrived, self._dropped, self._started, self._waited, self._done,
+             self._served) = self.lists
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_flight
         if self.topics:
@@ -227,27 +239,15 @@ class QueueInstrumentation(_Instrumentation):
             self.topics[0].emit(now, self._last_depth)
             self.topics[1].emit(now, self._last_in_flight)
 
-    def pending(self) -> bool:
-        return bool(self._arrivals or self._starts)
-
-    def emit(self, chunk: list[tuple], times: np.ndarray, groups: dict[int, np.ndarray]) -> None:
-        arr = np.array(self._arrivals, dtype=np.int64)
-        self._arrivals.clear()
-        visits = self._starts[:]
-        self._starts.clear()
-        if not self.topics:  # traces only
-            return
+    def emit(self) -> None:
+        if not self._arrived and not self._dropped and not self._done:
+            return  # (a start always follows an arrival in the same flush or an earlier one)
+        arrived, dropped = _ints(self._arrived), _ints(self._dropped)
+        started, waited = _ints(self._started), _ints(self._waited)
+        done, served = _ints(self._done), _ints(self._served)
         depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s = self.topics
-        n = len(visits)
-        started = _ints(map(_start_ns, visits), n)
-        waited = started - _ints(map(_arr_ns, visits), n)
-        idx = groups.get(self.code + DONE)
-        done = times[idx] if idx is not None else _EMPTY
-        served = done - _ints(map(_start_ns, map(_obj, _pick(chunk, idx))), done.size)
-        idx = groups.get(self.code + DROP)
-        dropped = times[idx] if idx is not None else _EMPTY
-
-        every = np.sort(np.concatenate((arr, dropped)), kind="stable")
+        every = np.sort(np.concatenate((arrived, dropped)), kind="stable") if (
+            dropped.size) else arrived
         for series, t, values in (
             (arrivals_s, every, None), (dropped_s, dropped, None), (wait_s, started, waited),
             (service_s, done, served), (completed_s, done, None),
@@ -257,7 +257,7 @@ class QueueInstrumentation(_Instrumentation):
                                  subscribers=False)
         entity = self.entity
         for series, ups, downs, last, actual in (
-            (depth_s, arr, started, self._last_depth, len(entity._queue)),
+            (depth_s, arrived, started, self._last_depth, len(entity._queue)),
             (flight_s, started, done, self._last_in_flight, entity.in_flight),
         ):
             t, v = _level(ups, downs, last)
@@ -312,18 +312,19 @@ class QueueInstrumentation(_Instrumentation):
 class SinkInstrumentation(_Instrumentation):
     """`latency` samples and a zero-length span per request reaching a sink."""
 
-    __slots__ = ()
+    __slots__ = ("_received", "_latency")
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, [("latency", "sample")])
+        self.received = self._list()
+        self.latency = self._list()
+        if self.lists:
+            self._received, self._latency = self.lists
 
-    def emit(self, chunk: list[tuple], times: np.ndarray, groups: dict[int, np.ndarray]) -> None:
-        idx = groups.get(self.code + SINK)
-        if idx is None:
-            return
-        t = times[idx]
-        created = _ints(map(_extra, _pick(chunk, idx)), t.size)
-        self.topics[0].emit_many(t / _NS, (t - created) / _NS, subscribers=False)
+    def emit(self) -> None:
+        if self._received:
+            self.topics[0].emit_many(_floats(self._received), _floats(self._latency),
+                                     subscribers=False)
 
     def publish(self, kind: int, now: int, obj: Any) -> None:
         if kind == SINK:
@@ -333,15 +334,18 @@ class SinkInstrumentation(_Instrumentation):
 class SourceInstrumentation(_Instrumentation):
     """`generated` counter and the zero-length root span of every request."""
 
-    __slots__ = ()
+    __slots__ = ("_generated",)
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, [("generated", "counter")])
+        self.generated = self._list()
+        if self.lists:
+            self._generated = self.lists[0]
 
-    def emit(self, chunk: list[tuple], times: np.ndarray, groups: dict[int, np.ndarray]) -> None:
-        idx = groups.get(self.code + GEN)
-        if idx is not None:
-            self.topics[0].emit_many(times[idx] / _NS, np.ones(idx.size), subscribers=False)
+    def emit(self) -> None:
+        if self._generated:
+            t = _ints(self._generated) / _NS
+            self.topics[0].emit_many(t, np.ones(t.size), subscribers=False)
 
     def publish(self, kind: int, now: int, obj: Any) -> None:
         if kind == GEN:
@@ -349,10 +353,13 @@ class SourceInstrumentation(_Instrumentation):
 
 
 class Tracer:
-    """Turns span-producing hop records into spans: ids, parent links, sampling.
+    """Turns hops into spans: ids, parent links, sampling.
 
-    Records are materialized in the order they were made (chunk after chunk), so span ids
-    and parents do not depend on when the trace store is read."""
+    Hops are materialized in the order they happened (chunk after chunk), so span ids
+    and parents do not depend on when the trace store is read. A hop is a source's
+    ``(code, t_ns, context_or_request)`` tuple, a visit (``ServiceDone`` or `Visit`,
+    whose end is its time), or a request dropped by a queued resource or received by a
+    sink (told apart by the request's target)."""
 
     def __init__(self, recorder: Recorder, sample_rate: float) -> None:
         self._recorder = recorder
@@ -360,14 +367,24 @@ class Tracer:
         self._next_span = 1
         self._rate = sample_rate
         self._threshold = int(sample_rate * 2**32)
-        self._names: list[str] = []
+        self._names: list[str] = []  # by instrumentation code
+        self._targets: dict[int, tuple[int, str]] = {}  # id(target) -> (kind, entity name)
         self._topics: list[Any] = []
         self.live = False
 
-    def register(self, name: str) -> None:
+    def register(self, instr: _Instrumentation) -> None:
+        entity = instr.entity
+        name = entity.name
+        self._names.append(name)
+        if isinstance(instr, SinkInstrumentation):
+            self._targets[id(entity)] = (SINK, name)
+        elif isinstance(instr, QueueInstrumentation):
+            self._targets[id(entity)] = (DROP, name)
+            port = getattr(entity, "done_port", None)
+            if port is not None:
+                self._targets[id(port)] = (DONE, name)
         topic = self._bus.topic(_SPAN, name, "span")
         topic.watch(self._on_listeners)
-        self._names.append(name)
         self._topics.append(topic)
         self._on_listeners(topic)
 
@@ -385,16 +402,32 @@ class Tracer:
             return True
         return (trace_id * _GOLDEN) & 0xFFFFFFFF < self._threshold
 
-    def materialize(self, records: list[tuple]) -> list[tuple]:
-        """Span rows (Span's fields in order) for hop records, in record order."""
+    def materialize(self, hops: list[Any]) -> list[tuple]:
+        """Span rows (Span's fields in order) for hops, in hop order."""
         rows = []
         names = self._names
+        targets = self._targets
         sid = self._next_span
         sampling = self._rate < 1.0
-        for rec in records:
-            obj = rec[2]
-            if obj is None:
-                continue
+        for hop in hops:
+            cls = hop.__class__
+            attrs = None
+            if cls is tuple:  # a source's request
+                code, end_ns, obj = hop
+                name = names[code]
+                start_ns = end_ns
+            elif cls is Visit:
+                obj, name = hop, hop.owner.name
+                start_ns, end_ns = hop.arr_ns, hop.end_ns
+            else:
+                obj, end_ns = hop, hop._time_ns
+                kind, name = targets[id(hop.target)]
+                if kind == DONE:
+                    start_ns = hop.arr_ns
+                else:
+                    start_ns = end_ns
+                    attrs = {"status": "dropped"} if kind == DROP else {
+                        "latency": (end_ns - hop._created_ns()) / _NS}
             c = obj if obj.__class__ is dict else obj._ctx
             if c.__class__ is not dict:
                 c = (obj if c is None else c).context
@@ -403,33 +436,20 @@ class Tracer:
                 continue
             parent = c.get(_SPAN_KEY)
             c[_SPAN_KEY] = sid
-            code = rec[0]
-            kind = code % KINDS
-            end = rec[1] / _NS
-            if kind == DONE:
-                rows.append((trace_id, sid, parent, names[code // KINDS], obj.arr_ns / _NS,
-                             end, None))
-            elif kind == SINK:
-                rows.append((trace_id, sid, parent, names[code // KINDS], end, end,
-                             {"latency": (rec[1] - rec[3]) / _NS}))
-            elif kind == DROP:
-                rows.append((trace_id, sid, parent, names[code // KINDS], end, end,
-                             {"status": "dropped"}))
-            else:
-                rows.append((trace_id, sid, parent, names[code // KINDS], end, end, None))
+            rows.append((trace_id, sid, parent, name, start_ns / _NS, end_ns / _NS, attrs))
             sid += 1
         self._next_span = sid
         return rows
 
-    def hand_over(self, records: list[tuple]) -> None:
-        """Give the trace store the records, materialized when it is read."""
-        if not self._bus.store_lazy(_SPAN, records, self.materialize):
-            self._emit(self.materialize(records))
+    def hand_over(self, hops: list[Any]) -> None:
+        """Give the trace store the hops, materialized when it is read."""
+        if not self._bus.store_lazy(_SPAN, hops, self.materialize):
+            self._emit(self.materialize(hops))
 
-    def publish(self, records: list[tuple]) -> None:
+    def publish(self, hops: list[Any]) -> None:
         """Materialize now: into the stores and to the Rx subscribers of span topics."""
         self._bus.settle(_SPAN)  # spans handed over earlier get their ids first
-        rows = self.materialize(records)
+        rows = self.materialize(hops)
         if not self._bus.store_rows(_SPAN, rows):
             self._emit(rows)
             return

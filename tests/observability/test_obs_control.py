@@ -35,7 +35,8 @@ def test_get_state_fields_before_during_and_after():
     st = c.get_state()
     assert isinstance(st, SimulationState)
     assert st.events_processed == 0 and st.current_time.to_seconds() == 0.0
-    assert st.heap_size == len(sim._heap) == 1 and st.primary_events_remaining == 1
+    # the heap holds the source's first tick and the recorder's (daemon) flush timer
+    assert st.heap_size == len(sim._heap) == 2 and st.primary_events_remaining == 1
     assert not (st.is_paused or st.is_running or st.is_complete)
     assert st.last_event is None and st.paused_by is None
 

@@ -90,9 +90,13 @@ class Server(QueuedResource):
         return None
 
     # ---- fast path (the M/M/c hot loop: keep it lean) -----------------------------------
+    # The exponential case is written out inline in three places (a method call would
+    # cost ~0.1 us per request, about 3 % of the whole M/M/1 step).
     def _serve(self, sim: Any, req: Event, arrived_ns: int, now: int) -> None:
         r = self._exp_rate
-        if r is not None:
+        if self._inline_exp:  # random.expovariate's formula, without its call
+            done = now + int(-_log(1.0 - sim._random()) / r * _NS + 0.5)
+        elif r is not None:
             done = now + int(sim.rng.expovariate(r) * _NS + 0.5)
         else:
             done = now + self._sample_ns(sim.rng)
@@ -108,7 +112,8 @@ class Server(QueuedResource):
         heappush(sim._heap, (done, 1, next(sim._counter), ce))
         i = self._instr
         if i is not None:
-            i.started(ce)
+            i.started(now)
+            i.waited(now - arrived_ns)
             if i.live is not None:
                 i.live(STARTED, now, ce)
 
@@ -125,8 +130,7 @@ class Server(QueuedResource):
                 i.arrived(now)
                 if i.live is not None:
                     i.live(ARRIVED, now, event)
-                self._serve(sim, event, now, now)
-            elif self._inline_exp:
+            if self._inline_exp:
                 done = now + int(-_log(1.0 - sim._random()) / self._exp_rate * _NS + 0.5)
                 ce = _new(ServiceDone)
                 ce._time_ns = done
@@ -138,6 +142,11 @@ class Server(QueuedResource):
                 ce.start_ns = now
                 ce.arr_ns = now
                 heappush(sim._heap, (done, 1, next(sim._counter), ce))
+                if i is not None:
+                    i.started(now)
+                    i.waited(0)
+                    if i.live is not None:
+                        i.live(STARTED, now, ce)
             else:
                 self._serve(sim, event, now, now)
             return None
@@ -146,11 +155,10 @@ class Server(QueuedResource):
         if cap is not None and len(q) >= cap:
             self.dropped += 1
             if i is not None:
-                i.hops((i.code + DROP, now, event))
+                i.dropped(now)
+                i.hops(event)
                 if i.live is not None:
                     i.live(DROP, now, event)
-                if len(i.log) >= i.capacity:
-                    i.flush()
             if self._hooks:
                 self._run_hooks(sim, event)
             return None
@@ -170,11 +178,17 @@ class Server(QueuedResource):
         self.busy_ns += svc
         i = self._instr
         q = self._queue
-        if i is None and q and self._inline_exp:
+        if q and self._inline_exp:
             # hot path: the next waiting request starts now (in_flight is unchanged)
+            if i is not None:
+                i.done(now)
+                i.served(svc)
+                i.hops(ce)
+                if i.live is not None:
+                    i.live(DONE, now, ce)
             nreq, arr = q.pop()
             done = now + int(-_log(1.0 - sim._random()) / self._exp_rate * _NS + 0.5)
-            if sim._hook is not None or sim._keeps_events:
+            if i is not None or sim._hook is not None or sim._keeps_events:
                 # someone may keep the processed event: use a fresh one
                 ce = _new(ServiceDone)
                 ce.target = self.done_port
@@ -186,14 +200,19 @@ class Server(QueuedResource):
             ce.start_ns = now
             ce.arr_ns = arr
             heappush(sim._heap, (done, 1, next(sim._counter), ce))
+            if i is not None:
+                i.started(now)
+                i.waited(now - arr)
+                if i.live is not None:
+                    i.live(STARTED, now, ce)
         else:
             self.in_flight -= 1
             if i is not None:
-                i.hops((i.code + DONE, now, ce))
+                i.done(now)
+                i.served(svc)
+                i.hops(ce)
                 if i.live is not None:
                     i.live(DONE, now, ce)
-                if len(i.log) >= i.capacity:
-                    i.flush()
             if q:
                 nreq, arr = q.pop()
                 self.in_flight += 1
