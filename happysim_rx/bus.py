@@ -328,22 +328,25 @@ class ObservationBus:
             s.add_rows(rows)
         return True
 
-    def store_lazy(self, kind: ObservationKind, records: list[Any],
-                   materialize: Callable[[list[Any]], list[tuple]]) -> bool:
-        """Hand `records` to the one store of `kind` to be turned into rows by
-        ``materialize(records)`` when it is read; False (nothing delivered) unless exactly
-        one store takes `kind` and it can do that (``add_lazy``)."""
+    def store_lazy(self, kind: ObservationKind, records: Any,
+                   materialize: Callable[[Any], list[tuple]], size: int) -> bool:
+        """Hand `records` (``size`` observations) to the one store of `kind` to be turned
+        into rows by ``materialize(records)`` when it is read; False (nothing delivered)
+        unless exactly one store takes `kind` and it can do that (``add_lazy``)."""
         stores = [s for s in self._stores if kind in s.kinds]
         if len(stores) != 1 or not hasattr(stores[0], "add_lazy"):
             return False
-        stores[0].add_lazy(records, materialize)
+        stores[0].add_lazy(records, materialize, size)
         return True
 
-    def settle(self, kind: ObservationKind) -> None:
-        """Make the stores of `kind` materialize what was handed to them lazily."""
+    def settle(self, kind: ObservationKind) -> list[Any]:
+        """Make the stores of `kind` materialize what was handed to them lazily; returns
+        what they materialized (without flushing batching emitters)."""
+        settled: list[Any] = []
         for s in self._stores:
             if kind in s.kinds and hasattr(s, "settle"):
-                s.settle()
+                settled.extend(s.settle())
+        return settled
 
     # -- batching emitters ------------------------------------------------------------
     def add_flusher(self, flush: Callable[[], None]) -> None:

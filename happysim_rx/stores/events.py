@@ -33,7 +33,7 @@ class EventStore:
         # as a raw item for `_convert`; rows are built on the first read after a change.
         self._raw: list[Any] = []
         self._convert: Any = None
-        self._limit = None if max_events is None else 2 * max_events
+        self._limit = None if max_events is None else 3 * max_events
 
     def appender(self, info: Any) -> Any:
         row = (info.kind.value, info.source, info.name)
@@ -51,10 +51,10 @@ class EventStore:
         return append
 
     def raw_sink(self, convert: Any) -> list:
-        """The list a producer appends raw items to: ``t_ns`` then ``item`` (two C-level
+        """The list a producer appends raw items to: ``t_ns, source, name`` (three C-level
         appends, e.g. from a simulation's run loop), turned into a row ``(time, kind,
-        source, name, value, tags)`` by ``convert(t_ns, item)`` when the store is read.
-        With ``max_events``, call `materialize_if_full` now and then to bound memory."""
+        source, name, value, tags)`` by ``convert(t_ns, source, name)`` when the store is
+        read. With ``max_events``, call `materialize_if_full` now and then to bound memory."""
         if self._convert is not None and self._convert is not convert:
             raise ValueError("this EventStore already has a raw sink")
         self._convert = convert
@@ -75,7 +75,8 @@ class EventStore:
         else:
             items = iter(raw)
             for item in items:
-                rows.append(item if type(item) is tuple else convert(item, next(items)))
+                rows.append(item if type(item) is tuple else convert(item, next(items),
+                                                                     next(items)))
             self._names.update({(r[1], r[2], r[3]) for r in rows})
         raw.clear()
         self.n_total += len(rows)

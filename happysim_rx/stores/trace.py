@@ -20,6 +20,11 @@ from happysim_rx.observation import ObservationKind, Span
 __all__ = ["TraceStore"]
 
 _INDEX_EVERY = 4096
+# Spans handed over without ids (rows whose span_id is None) get ``trace_id * HOPS + hop``,
+# ``hop`` counting the request's spans from 0, and the request's previous span as parent:
+# ids that do not depend on when the store is read (a request's 1000th and later spans get
+# negative ids).
+HOPS = 1000
 
 
 class _Lazy:
@@ -50,6 +55,7 @@ class TraceStore:
         self._starts: np.ndarray | None = None  # cached sorted index by start
         self._order: np.ndarray | None = None
         self.evicted_traces = 0
+        self._overflow = 0
 
     def appender(self, info: Any) -> Any:
         pending = self._pending
@@ -74,24 +80,24 @@ class TraceStore:
         if self.max_traces is not None and len(self._pending) >= _INDEX_EVERY:
             self._index()
 
-    def add_lazy(self, records: list[Any], materialize: Any) -> None:
-        """Spans to be made by ``materialize(records)`` (rows as for `add_rows`) when the
-        store is next read: chunks are materialized in the order they were added."""
+    def add_lazy(self, records: Any, materialize: Any, size: int) -> None:
+        """``size`` spans to be made by ``materialize(records)`` (rows as for `add_rows`)
+        when the store is next read; chunks are materialized in the order they came."""
         self._pending.append(_Lazy(records, materialize))
-        self._pending_lazy += len(records)
+        self._pending_lazy += size
         if self.max_traces is not None and len(self._pending) + self._pending_lazy >= (
                 _INDEX_EVERY):
             self._index()
 
-    def settle(self) -> None:
-        """Materialize and index everything pending."""
-        self._index()
+    def settle(self) -> list[Span]:
+        """Materialize and index everything pending; returns the spans that were."""
+        return self._index()
 
-    def _index(self) -> None:
+    def _index(self) -> list[Span]:
         pending = self._pending
         if not pending:
-            return
-        if self._pending_lazy:
+            return []
+        if any(type(item) is _Lazy for item in pending):
             self._pending_lazy = 0
             items: list[Any] = []
             for item in pending:
@@ -101,12 +107,26 @@ class TraceStore:
                     items.append(item)
             pending.clear()
             pending.extend(items)
-            if not pending:
-                return
         traces = self._traces
         cap = self.max_traces
+        added = []
         for item in pending:
-            span = Span(*item) if type(item) is tuple else item
+            if type(item) is tuple:
+                if item[1] is None:  # ids given here: the request's next hop
+                    trace_id = item[0]
+                    spans = traces.get(trace_id)
+                    hop = len(spans) if spans else 0
+                    if hop < HOPS:
+                        span_id = trace_id * HOPS + hop
+                    else:  # a request with more hops than HOPS: ids from a separate range
+                        self._overflow += 1
+                        span_id = -self._overflow
+                    span = Span(trace_id, span_id, spans[-1].span_id if spans else None,
+                                *item[3:])
+                else:
+                    span = Span(*item)
+            else:
+                span = item
             spans = traces.get(span.trace_id)
             if spans is None:
                 spans = traces[span.trace_id] = []
@@ -115,9 +135,11 @@ class TraceStore:
                     self.evicted_traces += 1
                     self._n -= len(old)
             spans.append(span)
+            added.append(span)
         self._n += len(pending)
         pending.clear()
         self._flat = None
+        return added
 
     @property
     def _spans(self) -> list[Span]:

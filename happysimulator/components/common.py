@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from happysimulator.core.component_instrumentation import SINK
+from happysimulator.core.component_instrumentation import SINK, trace_id
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import PARTIAL, Event
 from happysimulator.instrumentation.data import Data
@@ -56,7 +56,7 @@ class Sink(Entity):
             i.received(t)
             i.latency(lat)
             if i.traced:
-                i.hops(event)
+                i.traced_ids(c["id"] if c.__class__ is dict else trace_id(event))
             if i.live is not None:
                 i.live(SINK, now, event)
         return None

@@ -12,6 +12,7 @@ from happysimulator.core.component_instrumentation import (
     DROP,
     STARTED,
     Visit,
+    trace_id,
 )
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
@@ -101,7 +102,8 @@ class QueuedResource(Entity):
             self.dropped += 1
             if i is not None:
                 i.dropped(now)
-                i.hops(event)
+                if i.traced:
+                    i.dropped_ids(trace_id(event))
                 if i.live is not None:
                     i.live(DROP, now, event)
             self._run_hooks(sim, event)
@@ -117,7 +119,7 @@ class QueuedResource(Entity):
         i = self._instr
         visit = None
         if i is not None:
-            visit = Visit(self, arr_ns, start_ns, event)
+            visit = Visit(arr_ns, start_ns, event)
             i.started(start_ns)
             i.waited(start_ns - arr_ns)
             if i.live is not None:
@@ -145,11 +147,12 @@ class QueuedResource(Entity):
         i = self._instr
         if i is not None:
             if visit is None:  # service began before the instrumentation was attached
-                visit = Visit(self, start_ns, start_ns, event)
-            visit.end_ns = now
+                visit = Visit(start_ns, start_ns, event)
             i.done(now)
             i.served(svc)
-            i.hops(visit)
+            if i.traced:
+                i.traced_ids(trace_id(event))
+                i.traced_starts(visit.arr_ns)
             if i.live is not None:
                 i.live(DONE, now, visit)
         if self._hooks:

@@ -12,20 +12,23 @@ Facts, per component (times are integer nanoseconds unless said otherwise):
 =================  ==============================================================
 component          appends
 =================  ==============================================================
-Source             ``generated(now)``; traced: ``hops((code, now, context))``
-QueuedResource     ``arrived(now)`` (queued or started), ``dropped(now)`` and
-                   ``hops(request)`` (queue full), ``started(now)`` and
-                   ``waited(now - arrival)``, ``done(now)`` and
-                   ``served(now - start)`` and ``hops(visit)``
+Source             ``generated(now)``; traced: ``traced_ids(request id)``
+QueuedResource     ``arrived(now)`` (queued or started); ``started(now)`` and
+                   ``waited(now - arrival)``; ``done(now)`` and
+                   ``served(now - start)``, traced: ``traced_ids(id)`` and
+                   ``traced_starts(arrival)``; queue full: ``dropped(now)``,
+                   traced: ``dropped_ids(id)``
 Sink               ``received(now_s)`` and ``latency(latency_s)`` (float seconds),
-                   traced: ``hops(request)``
+                   traced: ``traced_ids(id)``
 =================  ==============================================================
 
-``hops`` is shared by all the components of a simulation: spans are linked in its
-order. A *visit* is a ``Server``'s ``ServiceDone`` event or a `Visit` (``arr_ns``,
-``start_ns``, ``end_ns``, ``owner`` and the request's context link ``_ctx``). After the
-appends of a fact a component calls ``live(kind, now_ns, obj)`` if it is not None
-(someone subscribed to a series live).
+A request's id (its context's ``"id"``, see `trace_id`) is its trace's id: spans are
+rebuilt from these facts (a span per fact with an id) when the trace store is read.
+A traced `Source` gives each new request a partial context holding its id and creation
+time. After the appends of a fact a component calls ``live(kind, now_ns, obj)`` if it is
+not None (someone subscribed to a series live); ``obj`` is the request (``ARRIVED``,
+``DROP``, ``SINK``, ``GEN``) or its visit (``STARTED``, ``DONE``): a ``Server``'s
+``ServiceDone`` event or a `Visit`, with ``arr_ns`` and ``start_ns``.
 """
 
 from __future__ import annotations
@@ -39,39 +42,42 @@ ARRIVED, STARTED, DONE, DROP, SINK, GEN = range(6)
 class Visit:
     """One request's stay at a queued resource (for resources without a `ServiceDone`)."""
 
-    __slots__ = ("arr_ns", "start_ns", "end_ns", "owner", "_ctx")
+    __slots__ = ("arr_ns", "start_ns", "request")
 
-    def __init__(self, owner: Any, arr_ns: int, start_ns: int, event: Any) -> None:
-        self.owner = owner
+    def __init__(self, arr_ns: int, start_ns: int, request: Any) -> None:
         self.arr_ns = arr_ns
         self.start_ns = start_ns
-        self.end_ns = start_ns
-        c = event._ctx
-        self._ctx = event if c is None else c
+        self.request = request
 
 
-def discard(fact: Any) -> None:
-    return None
+def trace_id(request: Any) -> int:
+    """The id of `request`'s context (its trace id), creating the context if needed."""
+    c = request._ctx
+    if c.__class__ is dict:
+        return c["id"]
+    return request.context["id"]
+
+
+# a C-level callable that ignores its one argument: cheaper than a Python no-op function
+discard = id
 
 
 class ComponentInstrumentation:
     """What a standard component sees in ``entity._instr`` (see the module docstring)."""
 
     __slots__ = (
-        "hops", "code", "traced", "live",
-        "generated", "arrived", "dropped", "started", "waited", "done", "served",
-        "received", "latency",
+        "traced", "live", "generated", "arrived", "dropped", "started", "waited", "done",
+        "served", "received", "latency", "traced_ids", "traced_starts", "dropped_ids",
     )
 
     def __init__(self) -> None:
-        self.hops: Any = discard
-        self.code = 0
-        self.traced = False  # a traced source gives new requests their id now
+        self.traced = False
         self.live: Any = None
         self.generated = self.arrived = self.dropped = self.started = self.waited = discard
         self.done = self.served = self.received = self.latency = discard
+        self.traced_ids = self.traced_starts = self.dropped_ids = discard
 
 
 __all__ = [
-    "ComponentInstrumentation", "Visit", "discard", "ARRIVED", "STARTED", "DONE", "DROP", "SINK", "GEN",
+    "ComponentInstrumentation", "Visit", "discard", "trace_id", "ARRIVED", "STARTED", "DONE", "DROP", "SINK", "GEN",
 ]

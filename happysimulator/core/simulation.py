@@ -84,10 +84,13 @@ class Simulation:
         self._on_watched: Any = None  # _on_watched(event) -> True to pause after it
         self._pause_requested = False
         self.paused_by: Any = None
-        # processed-event log: the loop appends `t` then the event (two C-level appends
-        # instead of a hook call); components then never recycle a processed event
+        # processed-event log: the loop appends `t`, the target and the event type (C-level
+        # appends instead of a hook call; the event itself is not kept)
         self._event_log: list | None = None
-        self._keeps_events = False
+        self.last_logged_event: Event | None = None  # the newest event put in the log
+        # True while nothing sees processed events (no hook, watch or log): components
+        # may then reuse a processed event object for their next event
+        self._recycle = True
 
         self.trace_recorder = trace_recorder
         # a NullTraceRecorder costs nothing: the loop only sees a recorder that records
@@ -281,12 +284,14 @@ class Simulation:
         on_watched = self._on_watched
         log = self._event_log
         log_append = None if log is None else log.append
-        slow = (hook is not None or trace is not None or limit > 0 or watch is not None
-                or log_append is not None)
+        checks = hook is not None or trace is not None or limit > 0 or watch is not None
+        slow = checks or log_append is not None
+        self._recycle = not slow
         open_ended = self._end_ns is None
         bound, bound_reason = self._bound(until_ns)
         pause_at = self._pause_at_ns
         count = 0
+        logged = None
         stop: str | None = None  # set when an immediate-dispatch chain must stop early
         base = self._events_processed
         reason = COMPLETE
@@ -336,13 +341,15 @@ class Simulation:
                                 and (not heap or heap[0][0] > t)
                                 and res.target is not None
                             ):
-                                if slow:
+                                if log_append is not None:
+                                    log_append(t)
+                                    log_append(ev.target)
+                                    log_append(ev.event_type)
+                                    logged = ev
+                                if checks:
                                     # `ev` is done: its bookkeeping (hook, trace, limit)
                                     # comes before the next event runs, as after a pop
                                     self._events_processed = base + count + 1
-                                    if log_append is not None:
-                                        log_append(t)
-                                        log_append(ev)
                                     if trace is not None:
                                         trace.record(
                                             t / _NS,
@@ -402,10 +409,14 @@ class Simulation:
                         continue
                     count += 1
                     if slow:
-                        self._events_processed = base + count
                         if log_append is not None:
                             log_append(t)
-                            log_append(ev)
+                            log_append(ev.target)
+                            log_append(ev.event_type)
+                            logged = ev
+                            if not checks:
+                                continue
+                        self._events_processed = base + count
                         if trace is not None:
                             trace.record(
                                 t / _NS,
@@ -441,6 +452,9 @@ class Simulation:
                             break
                         bound, bound_reason = self._bound(until_ns)
         finally:
+            self._recycle = True
+            if logged is not None:
+                self.last_logged_event = logged
             gc.set_threshold(*gc_thresholds)
             self._events_processed = base + count
             ACTIVE.sim = prev_active

@@ -6,7 +6,7 @@ from heapq import heappush
 from math import log as _log
 from typing import Any
 
-from happysimulator.core.component_instrumentation import GEN
+from happysimulator.core.component_instrumentation import GEN, trace_id
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import PARTIAL, Event, new_event
 from happysimulator.core.temporal import Instant, _inst, to_ns
@@ -182,12 +182,16 @@ class Source(Entity):
         i = self._instr
         if i is not None:
             i.generated(now)
-            if i.traced and req is not None:
-                c = req._ctx
-                if c is None:
-                    # the request's id is fixed now (creation order), for its trace
-                    c = req._ctx = {"id": next(sim._ctx_ids), PARTIAL: now}  # partial_context
-                i.hops((i.code, now, req if c.__class__ is not dict else c))
+            if i.traced:
+                if req is None:
+                    i.traced_ids(-1)  # (keeps ids aligned with `generated`)
+                elif req._ctx is None:
+                    # the request's id is fixed now (creation order): its trace id
+                    tid = next(sim._ctx_ids)
+                    req._ctx = {"id": tid, PARTIAL: now}  # a partial context
+                    i.traced_ids(tid)
+                else:
+                    i.traced_ids(trace_id(req))
             if i.live is not None:
                 i.live(GEN, now, req)
         limit = self.limit
@@ -207,12 +211,7 @@ class Source(Entity):
         if stop is not None and nxt > stop:
             self.finished = True
             return out
-        if (
-            sim._hook is None
-            and not sim._keeps_events
-            and event.__class__ is SourceTick
-            and event._ctx is None
-        ):
+        if sim._recycle and event.__class__ is SourceTick and event._ctx is None:
             tick = event  # nobody else saw the processed tick: recycle it
         else:
             tick = _new(SourceTick)

@@ -13,15 +13,16 @@ and ``parent_id`` the span of the previous hop, carried in the request's context
 spans are linked causally, never guessed from timestamps). The source's span is the
 zero-length root; a sink's span is zero-length at arrival.
 
-How (the hot path is the simulation's): components append *facts* — ints and floats to
-per-series lists, and for spans one object per hop to the simulation's shared hop log —
-see `happysimulator.core.component_instrumentation`. A `Recorder` turns the lists into
-series in bulk (numpy) when someone reads a store, when the run completes, and on a
-simulated-time schedule it adapts to the record rate (about `_FLUSH_RECORDS` facts per
-flush, so memory stays bounded without a capacity check on the hot path). Spans are
-materialized (ids, parent links) in hop order only when the trace store is read. Rx
-subscribers of a series get each observation as it happens through the component's
-``live`` callback; the stores keep being fed in bulk.
+How (the hot path is the simulation's): components append *facts* — ints and floats,
+including the request ids of traced hops — to per-series lists (see
+`happysimulator.core.component_instrumentation`); no Python object is created or kept
+per observation. A `Recorder` turns the lists into series in bulk (numpy) when someone
+reads a store, when the run completes, and on a simulated-time schedule it adapts to the
+record rate (about `_FLUSH_RECORDS` facts per flush: memory stays bounded without a
+capacity check on the hot path). Spans are built from the same facts as columns and
+materialized (ordered per request, ids and parent links given by the trace store) only
+when the trace store is read. Rx subscribers of a series get each observation as it
+happens through the component's ``live`` callback; the stores keep being fed in bulk.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from happysim_rx import ObservationKind, Span
+from happysim_rx import ObservationKind
 from happysimulator.core.component_instrumentation import (
     ARRIVED,
     DONE,
@@ -39,20 +40,22 @@ from happysimulator.core.component_instrumentation import (
     SINK,
     STARTED,
     ComponentInstrumentation,
-    Visit,
     discard,
+    trace_id,
 )
 
 if TYPE_CHECKING:
     from happysimulator.observability.integration import ObservabilityRuntime
 
-_SPAN_KEY = "_span"  # context key holding the id of the request's latest span
 _GOLDEN = 2654435761  # Knuth's multiplicative hash: spreads consecutive request ids
 _FLUSH_RECORDS = 8192  # facts per scheduled flush (bounded memory between reads)
 _FIRST_FLUSH_S = 1.0  # simulated seconds to the first scheduled flush (then adapted)
 _NS = 1e9
 _SPAN = ObservationKind.SPAN
 _EMPTY = np.empty(0, dtype=np.int64)
+_NO_FLOATS = np.empty(0, dtype=np.float64)
+# a request's spans in causal order: by end, then source < resource < sink, then start
+_ROOT, _VISIT, _LEAF = 0, 1, 2
 
 
 def _ints(values: list[int]) -> np.ndarray:
@@ -95,27 +98,35 @@ def _level(ups: np.ndarray, downs: np.ndarray, last: int) -> tuple[np.ndarray, n
     return _gauge_points(t[order], last + np.cumsum(step[order]), last)
 
 
+class _SpanColumns:
+    """Spans of one entity from one flush, as columns (ids not assigned yet)."""
+
+    __slots__ = ("name", "rank", "trace_ids", "starts", "ends", "latency", "dropped")
+
+    def __init__(self, name: str, rank: int, trace_ids: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray, latency: np.ndarray | None = None,
+                 dropped: bool = False) -> None:
+        self.name, self.rank, self.trace_ids = name, rank, trace_ids
+        self.starts, self.ends, self.latency, self.dropped = starts, ends, latency, dropped
+
+
 class Recorder:
-    """A simulation's shared hop log, its instrumentations and their flushing."""
+    """A simulation's instrumentations and the flushing of what they recorded."""
 
     def __init__(self, runtime: ObservabilityRuntime) -> None:
         self.runtime = runtime
         self.bus = runtime.bus
-        self.hops: list[Any] = []
         self.instrumentations: list[_Instrumentation] = []
         self.metrics = runtime.config.metrics
         self.tracer = Tracer(self, runtime.config.trace_sample_rate) if (
             runtime.config.traces) else None
-        self._span_mark = 0  # hops whose spans were already materialized (live spans)
         self._clock = runtime.sim.clock
         self._interval = _FIRST_FLUSH_S
         self._timer: Any = None
         runtime.bus.add_flusher(self.flush)
 
     def add(self, instr: _Instrumentation) -> None:
-        instr.code = len(self.instrumentations)
         if self.tracer is not None:
-            instr.hops = self.hops.append
             instr.traced = True
             self.tracer.register(instr)
         self.instrumentations.append(instr)
@@ -130,31 +141,18 @@ class Recorder:
     def _scheduled_flush(self) -> None:
         """Flush, then schedule the next flush so that about `_FLUSH_RECORDS` facts
         accumulate in between (at least 1/8, at most 8 times the last interval)."""
-        n = len(self.hops) + sum(i.size() for i in self.instrumentations)
+        n = sum(i.size() for i in self.instrumentations)
         self.flush()
         self._interval *= min(8.0, max(0.125, _FLUSH_RECORDS / max(n, 1)))
         self._timer = self._clock.call_later(self._interval, self._scheduled_flush)
 
     def flush(self) -> None:
         """Derive every series from the facts so far and hand the spans over."""
-        if self.metrics:
-            for instr in self.instrumentations:
-                instr.emit()
-        hops = self.hops
-        if hops:
-            mark, self._span_mark = self._span_mark, 0
-            chunk = hops[mark:]
-            hops.clear()
-            if chunk:
-                self.tracer.hand_over(chunk)
-
-    def spans_now(self) -> None:
-        """Materialize and publish the spans of the hops so far (live span streams)."""
-        hops = self.hops
-        mark = self._span_mark
-        if mark < len(hops):
-            self._span_mark = len(hops)
-            self.tracer.publish(hops[mark:])
+        spans: list[_SpanColumns] = []
+        for instr in self.instrumentations:
+            instr.flush(spans)
+        if spans and self.tracer is not None:
+            self.tracer.hand_over(spans)
 
 
 class _Instrumentation(ComponentInstrumentation):
@@ -172,13 +170,11 @@ class _Instrumentation(ComponentInstrumentation):
         for t in self.topics:
             t.watch(self._on_listeners)
 
-    def _list(self) -> Any:
-        """A new fact list; returns its `append` (a no-op when metrics are off)."""
-        if not self.recorder.metrics:
-            return discard
+    def _list(self, needed: bool = True) -> tuple[list, Any]:
+        """A new fact list and its `append` (which discards when the fact is not needed)."""
         values: list = []
         self.lists.append(values)
-        return values.append
+        return values, (values.append if needed else discard)
 
     def size(self) -> int:
         return sum(len(v) for v in self.lists)
@@ -191,14 +187,22 @@ class _Instrumentation(ComponentInstrumentation):
         if metric_live and not self.metric_live:
             self.start_live()
         self.metric_live = metric_live
-        span_live = self.recorder.tracer is not None and self.recorder.tracer.live
+        tracer = self.recorder.tracer
+        span_live = tracer is not None and tracer.live
+        if tracer is not None:
+            # live spans are made one by one (`Tracer.publish_fact`), not from the lists;
+            # the tracer flushed before switching, so the lists stay aligned
+            self.span_facts(not span_live)
         self.live = self.on_live if (metric_live or span_live) else None
 
     def on_live(self, kind: int, now: int, obj: Any) -> None:
         if self.metric_live:
             self.publish(kind, now, obj)
         if kind >= DONE and self.recorder.tracer is not None and self.recorder.tracer.live:
-            self.recorder.spans_now()
+            self.recorder.tracer.publish_fact(self.entity.name, kind, now, obj)
+
+    def span_facts(self, on: bool) -> None:
+        """Record (or not) the facts only spans need."""
 
     # per component
     def start_live(self) -> None:
@@ -207,15 +211,26 @@ class _Instrumentation(ComponentInstrumentation):
     def publish(self, kind: int, now: int, obj: Any) -> None:
         """One fact, published to the series' Rx subscribers (not to the stores)."""
 
-    def emit(self) -> None:
-        """Feed the stores the series derived from the facts so far."""
+    def flush(self, spans: list[_SpanColumns]) -> None:
+        """Feed the stores the series derived from the facts so far; add span columns."""
+
+
+def _counter(series: Any, t_ns: np.ndarray) -> None:
+    if t_ns.size:
+        series.emit_many(t_ns / _NS, np.ones(t_ns.size), subscribers=False)
+
+
+def _samples(series: Any, t_ns: np.ndarray, values_ns: np.ndarray) -> None:
+    if t_ns.size:
+        series.emit_many(t_ns / _NS, values_ns / _NS, subscribers=False)
 
 
 class QueueInstrumentation(_Instrumentation):
     """Gauges, samples, counters and spans for a `QueuedResource` or `Server`."""
 
-    __slots__ = ("_arrived", "_dropped", "_started", "_waited", "_done", "_served",
-                 "_last_depth", "_last_in_flight", "_live_depth", "_live_in_flight")
+    __slots__ = ("_arrived", "_dropped", "_started", "_waited", "_done", "_served", "_ids",
+                 "_starts", "_dropped_ids", "_last_depth", "_last_in_flight", "_live_depth",
+                 "_live_in_flight")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -223,15 +238,18 @@ class QueueInstrumentation(_Instrumentation):
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, self.SERIES)
-        self.arrived = self._list()
-        self.dropped = self._list()
-        self.started = self._list()
-        self.waited = self._list()
-        self.done = self._list()
-        self.served = self._list()
-        if self.lists:
-            (self._arrived, self._dropped, self._started, self._waited, self._done,
-             self._served) = self.lists
+        metrics, traced = recorder.metrics, recorder.tracer is not None
+        self._arrived, self.arrived = self._list(metrics)
+        self._started, self.started = self._list(metrics)
+        self._waited, self.waited = self._list(metrics)
+        self._served, self.served = self._list(metrics)
+        # completion and drop times also date the spans
+        self._done, self.done = self._list(metrics or traced)
+        self._dropped, self.dropped = self._list(metrics or traced)
+        self._ids, self.traced_ids = self._list(traced)
+        self._starts, self.traced_starts = self._list(traced)
+        self._dropped_ids, self.dropped_ids = self._list(traced)
+        self.span_facts(traced)
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_flight
         if self.topics:
@@ -239,22 +257,34 @@ class QueueInstrumentation(_Instrumentation):
             self.topics[0].emit(now, self._last_depth)
             self.topics[1].emit(now, self._last_in_flight)
 
-    def emit(self) -> None:
-        if not self._arrived and not self._dropped and not self._done:
-            return  # (a start always follows an arrival in the same flush or an earlier one)
+    def span_facts(self, on: bool) -> None:
+        for values, name in ((self._ids, "traced_ids"), (self._starts, "traced_starts"),
+                             (self._dropped_ids, "dropped_ids")):
+            setattr(self, name, values.append if on else discard)
+
+    def flush(self, spans: list[_SpanColumns]) -> None:
+        if not (self._arrived or self._done or self._dropped):
+            return  # (a start follows an arrival in the same flush or an earlier one)
         arrived, dropped = _ints(self._arrived), _ints(self._dropped)
         started, waited = _ints(self._started), _ints(self._waited)
         done, served = _ints(self._done), _ints(self._served)
+        if self._ids or self._dropped_ids:
+            name = self.entity.name
+            spans.append(_SpanColumns(name, _VISIT, _ints(self._ids),
+                                      _ints(self._starts) / _NS, done / _NS))
+            if dropped.size:
+                t = dropped / _NS
+                spans.append(_SpanColumns(name, _VISIT, _ints(self._dropped_ids), t, t,
+                                          dropped=True))
+        if not self.topics:
+            return
         depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s = self.topics
-        every = np.sort(np.concatenate((arrived, dropped)), kind="stable") if (
-            dropped.size) else arrived
-        for series, t, values in (
-            (arrivals_s, every, None), (dropped_s, dropped, None), (wait_s, started, waited),
-            (service_s, done, served), (completed_s, done, None),
-        ):
-            if t.size:
-                series.emit_many(t / _NS, np.ones(t.size) if values is None else values / _NS,
-                                 subscribers=False)
+        _counter(arrivals_s, np.sort(np.concatenate((arrived, dropped)), kind="stable")
+                 if dropped.size else arrived)
+        _counter(dropped_s, dropped)
+        _samples(wait_s, started, waited)
+        _samples(service_s, done, served)
+        _counter(completed_s, done)
         entity = self.entity
         for series, ups, downs, last, actual in (
             (depth_s, arrived, started, self._last_depth, len(entity._queue)),
@@ -312,19 +342,26 @@ class QueueInstrumentation(_Instrumentation):
 class SinkInstrumentation(_Instrumentation):
     """`latency` samples and a zero-length span per request reaching a sink."""
 
-    __slots__ = ("_received", "_latency")
+    __slots__ = ("_received", "_latency", "_ids")
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, [("latency", "sample")])
-        self.received = self._list()
-        self.latency = self._list()
-        if self.lists:
-            self._received, self._latency = self.lists
+        self._received, self.received = self._list()
+        self._latency, self.latency = self._list()
+        self._ids, self.traced_ids = self._list(recorder.tracer is not None)
 
-    def emit(self) -> None:
-        if self._received:
-            self.topics[0].emit_many(_floats(self._received), _floats(self._latency),
-                                     subscribers=False)
+    def span_facts(self, on: bool) -> None:
+        self.traced_ids = self._ids.append if on else discard
+
+    def flush(self, spans: list[_SpanColumns]) -> None:
+        if not self._received:
+            return
+        t, latency = _floats(self._received), _floats(self._latency)
+        if self._ids:
+            spans.append(_SpanColumns(self.entity.name, _LEAF, _ints(self._ids), t, t,
+                                      latency=latency))
+        if self.topics:
+            self.topics[0].emit_many(t, latency, subscribers=False)
 
     def publish(self, kind: int, now: int, obj: Any) -> None:
         if kind == SINK:
@@ -334,18 +371,27 @@ class SinkInstrumentation(_Instrumentation):
 class SourceInstrumentation(_Instrumentation):
     """`generated` counter and the zero-length root span of every request."""
 
-    __slots__ = ("_generated",)
+    __slots__ = ("_generated", "_ids")
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, [("generated", "counter")])
-        self.generated = self._list()
-        if self.lists:
-            self._generated = self.lists[0]
+        self._generated, self.generated = self._list()
+        self._ids, self.traced_ids = self._list(recorder.tracer is not None)
 
-    def emit(self) -> None:
-        if self._generated:
-            t = _ints(self._generated) / _NS
-            self.topics[0].emit_many(t, np.ones(t.size), subscribers=False)
+    def span_facts(self, on: bool) -> None:
+        self.traced_ids = self._ids.append if on else discard
+
+    def flush(self, spans: list[_SpanColumns]) -> None:
+        if not self._generated:
+            return
+        t = _ints(self._generated)
+        if self._ids:
+            ids = _ints(self._ids)
+            keep = ids >= 0  # (-1: the source's provider made no request)
+            ts = t[keep] / _NS
+            spans.append(_SpanColumns(self.entity.name, _ROOT, ids[keep], ts, ts))
+        if self.topics:
+            _counter(self.topics[0], t)
 
     def publish(self, kind: int, now: int, obj: Any) -> None:
         if kind == GEN:
@@ -353,46 +399,30 @@ class SourceInstrumentation(_Instrumentation):
 
 
 class Tracer:
-    """Turns hops into spans: ids, parent links, sampling.
+    """Turns span columns into span rows: causal order per request, sampling.
 
-    Hops are materialized in the order they happened (chunk after chunk), so span ids
-    and parents do not depend on when the trace store is read. A hop is a source's
-    ``(code, t_ns, context_or_request)`` tuple, a visit (``ServiceDone`` or `Visit`,
-    whose end is its time), or a request dropped by a queued resource or received by a
-    sink (told apart by the request's target)."""
+    The trace store gives each span its id and links it to the request's previous span
+    (see `TraceStore`), so ids and parents do not depend on when the store is read."""
 
     def __init__(self, recorder: Recorder, sample_rate: float) -> None:
         self._recorder = recorder
         self._bus = recorder.bus
-        self._next_span = 1
         self._rate = sample_rate
         self._threshold = int(sample_rate * 2**32)
-        self._names: list[str] = []  # by instrumentation code
-        self._targets: dict[int, tuple[int, str]] = {}  # id(target) -> (kind, entity name)
-        self._topics: list[Any] = []
+        self._topics: dict[str, Any] = {}
         self.live = False
 
     def register(self, instr: _Instrumentation) -> None:
-        entity = instr.entity
-        name = entity.name
-        self._names.append(name)
-        if isinstance(instr, SinkInstrumentation):
-            self._targets[id(entity)] = (SINK, name)
-        elif isinstance(instr, QueueInstrumentation):
-            self._targets[id(entity)] = (DROP, name)
-            port = getattr(entity, "done_port", None)
-            if port is not None:
-                self._targets[id(port)] = (DONE, name)
+        name = instr.entity.name
         topic = self._bus.topic(_SPAN, name, "span")
         topic.watch(self._on_listeners)
-        self._topics.append(topic)
+        self._topics[name] = topic
         self._on_listeners(topic)
 
     def _on_listeners(self, topic: Any) -> None:
-        live = any(t.has_subscribers for t in self._topics)
+        live = any(t.has_subscribers for t in self._topics.values())
         if live != self.live:
-            if live:
-                self._recorder.flush()  # earlier spans first, in order
+            self._recorder.flush()  # spans so far in the store first, in order
             self.live = live
             self._recorder.refresh_live()
 
@@ -402,65 +432,64 @@ class Tracer:
             return True
         return (trace_id * _GOLDEN) & 0xFFFFFFFF < self._threshold
 
-    def materialize(self, hops: list[Any]) -> list[tuple]:
-        """Span rows (Span's fields in order) for hops, in hop order."""
+    def materialize(self, batch: list[_SpanColumns]) -> list[tuple]:
+        """Span rows (Span's fields in order, ids left to the store) of one flush, each
+        request's spans in causal order."""
+        tids = np.concatenate([c.trace_ids for c in batch])
+        if not tids.size:
+            return []
+        starts = np.concatenate([c.starts for c in batch])
+        ends = np.concatenate([c.ends for c in batch])
+        which = np.repeat(np.arange(len(batch)), [c.trace_ids.size for c in batch])
+        rank = np.array([c.rank for c in batch])[which]
+        order = np.lexsort((which, starts, rank, ends))
+        if self._rate < 1.0:
+            hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(0xFFFFFFFF)
+            order = order[hashed[order] < self._threshold]
+        latency = [c.latency.tolist() if c.latency is not None else None for c in batch]
+        offsets = np.cumsum([0] + [c.trace_ids.size for c in batch]).tolist()
         rows = []
-        names = self._names
-        targets = self._targets
-        sid = self._next_span
-        sampling = self._rate < 1.0
-        for hop in hops:
-            cls = hop.__class__
-            attrs = None
-            if cls is tuple:  # a source's request
-                code, end_ns, obj = hop
-                name = names[code]
-                start_ns = end_ns
-            elif cls is Visit:
-                obj, name = hop, hop.owner.name
-                start_ns, end_ns = hop.arr_ns, hop.end_ns
+        for j, tid, start, end, w in zip(order.tolist(), tids[order].tolist(),
+                                         starts[order].tolist(), ends[order].tolist(),
+                                         which[order].tolist(), strict=True):
+            cols = batch[w]
+            if cols.latency is not None:
+                attrs = {"latency": latency[w][j - offsets[w]]}
+            elif cols.dropped:
+                attrs = {"status": "dropped"}
             else:
-                obj, end_ns = hop, hop._time_ns
-                kind, name = targets[id(hop.target)]
-                if kind == DONE:
-                    start_ns = hop.arr_ns
-                else:
-                    start_ns = end_ns
-                    attrs = {"status": "dropped"} if kind == DROP else {
-                        "latency": (end_ns - hop._created_ns()) / _NS}
-            c = obj if obj.__class__ is dict else obj._ctx
-            if c.__class__ is not dict:
-                c = (obj if c is None else c).context
-            trace_id = c["id"]
-            if sampling and not self.sampled(trace_id):
-                continue
-            parent = c.get(_SPAN_KEY)
-            c[_SPAN_KEY] = sid
-            rows.append((trace_id, sid, parent, name, start_ns / _NS, end_ns / _NS, attrs))
-            sid += 1
-        self._next_span = sid
+                attrs = None
+            rows.append((tid, None, None, cols.name, start, end, attrs))
         return rows
 
-    def hand_over(self, hops: list[Any]) -> None:
-        """Give the trace store the hops, materialized when it is read."""
-        if not self._bus.store_lazy(_SPAN, hops, self.materialize):
-            self._emit(self.materialize(hops))
+    def hand_over(self, batch: list[_SpanColumns]) -> None:
+        """Give the trace store the spans, materialized when it is read."""
+        size = sum(c.trace_ids.size for c in batch)
+        if not self._bus.store_lazy(_SPAN, batch, self.materialize, size):
+            raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
 
-    def publish(self, hops: list[Any]) -> None:
-        """Materialize now: into the stores and to the Rx subscribers of span topics."""
-        self._bus.settle(_SPAN)  # spans handed over earlier get their ids first
-        rows = self.materialize(hops)
-        if not self._bus.store_rows(_SPAN, rows):
-            self._emit(rows)
+    def publish_fact(self, name: str, kind: int, now: int, obj: Any) -> None:
+        """Live span streams: the span of one fact, into the store and to subscribers."""
+        attrs = None
+        start = now
+        if kind == DONE:
+            trace_id_ = trace_id(obj.request)
+            start = obj.arr_ns
+        elif obj is None:  # a source's provider made no request
             return
-        topics = {t.source: t for t in self._topics}
-        for row in rows:
-            topics[row[3]].publish(row[5], Span(*row))
-
-    def _emit(self, rows: list[tuple]) -> None:
-        topics = {t.source: t for t in self._topics}
-        for row in rows:
-            topics[row[3]].emit(row[5], Span(*row))
+        else:
+            trace_id_ = trace_id(obj)
+            if kind == DROP:
+                attrs = {"status": "dropped"}
+            elif kind == SINK:
+                attrs = {"latency": (now - obj._created_ns()) / _NS}
+        if not self.sampled(trace_id_):
+            return
+        row = (trace_id_, None, None, name, start / _NS, now / _NS, attrs)
+        if not self._bus.store_rows(_SPAN, [row]):
+            raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
+        for span in self._bus.settle(_SPAN):
+            self._topics[span.entity].publish(span.end, span)
 
 
 def instrumentation_for(runtime: ObservabilityRuntime, entity: Any) -> _Instrumentation | None:

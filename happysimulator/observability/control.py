@@ -254,11 +254,12 @@ class SimulationControl:
             self._running = False
             sim._hook = None
             sim._watch_types = sim._on_watched = None
-            log, sim._event_log, sim._keeps_events = sim._event_log, None, False
+            logged = sim._event_log is not None
+            sim._event_log = None
             if hook is None and sim._events_processed != before:
                 # events ran without a per-event hook: the last one is the event log's,
                 # or unknown (an older one would be a lie)
-                self._last_event = _last_logged(log)
+                self._last_event = sim.last_logged_event if logged else None
         if reason in _DONE:
             self._complete = True
             self._stop_reason = reason
@@ -528,14 +529,6 @@ class SimulationControl:
         state = self.get_state()
         for obs in list(self._observers):
             getattr(obs, method)(state)
-
-
-def _last_logged(log: list | None) -> Any:
-    """The newest event in a processed-event log (``t_ns, event`` pairs among rows)."""
-    for item in reversed(log or ()):
-        if type(item) is not tuple and type(item) is not int:
-            return item
-    return None
 
 
 def _positive_int(n: Any, what: str) -> int:

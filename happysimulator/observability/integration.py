@@ -94,7 +94,6 @@ class ObservabilityRuntime:
         store = self.query.event_store if record and not live else None
         raw = store.raw_sink(_event_row) if store is not None else None
         bounded = store is not None and store.max_events is not None
-        sim._keeps_events = record
         sim._event_log = raw if raw is not None and not bounded else None
         if not ((record and sim._event_log is None) or control._needs_hook()):
             return None
@@ -121,7 +120,8 @@ class ObservabilityRuntime:
             control._last_event = ev
             if raw_append is not None:
                 raw_append(ev._time_ns)
-                raw_append(ev)
+                raw_append(ev.target)
+                raw_append(ev.event_type)
                 keep_bounded()
             elif record_one is not None:
                 record_one(ev)
@@ -154,11 +154,10 @@ class ObservabilityRuntime:
             self.bus.complete()
 
 
-def _event_row(t_ns: int, ev: Any) -> tuple[float, str, str, str, Any, Any]:
+def _event_row(t_ns: int, target: Any, event_type: Any) -> tuple[float, str, str, str, Any, Any]:
     """A processed event as an event-store row (built only when the store is read)."""
-    target = ev.target
     source = getattr(target, "name", None) or type(target).__name__
-    return (t_ns / 1e9, "event", source, str(ev.event_type), None, None)
+    return (t_ns / 1e9, "event", source, str(event_type), None, None)
 
 
 def _reachable(roots: list[Any]) -> list[Any]:

@@ -202,3 +202,26 @@ def _run(seed: int) -> dict:
     sim, *_ = build(seed, "default")
     sim.run()
     return snapshot(sim)
+
+
+class _Everything(SimulationObserver):
+    wants_observations = True
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, int] = {}
+
+    def on_observation(self, observation: Any) -> None:
+        kind = observation.kind.value
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+
+def test_live_subscribers_do_not_change_what_is_recorded():
+    """Streaming every observation (metrics, spans, events) live must leave the stores
+    exactly as a run nobody watched: live delivery may not split instants in the stores."""
+    for cfg in ("full", "default"):
+        sim, *_ = build(0, cfg)
+        watcher = sim.control.add_observer(_Everything())
+        sim.run()
+        assert snapshot(sim) == reference(0, cfg), cfg
+        assert watcher.kinds["span"] == len(sim.query.trace_store) == 3 * N_CUSTOMERS
+        assert watcher.kinds["metric"] > 4 * N_CUSTOMERS

@@ -9,7 +9,13 @@ from types import MethodType
 from typing import Any
 
 from happysimulator.components.queued_resource import QueuedResource
-from happysimulator.core.component_instrumentation import ARRIVED, DONE, DROP, STARTED
+from happysimulator.core.component_instrumentation import (
+    ARRIVED,
+    DONE,
+    DROP,
+    STARTED,
+    trace_id,
+)
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
 from happysimulator.distributions.latency_distribution import (
@@ -156,7 +162,8 @@ class Server(QueuedResource):
             self.dropped += 1
             if i is not None:
                 i.dropped(now)
-                i.hops(event)
+                if i.traced:
+                    i.dropped_ids(trace_id(event))
                 if i.live is not None:
                     i.live(DROP, now, event)
             if self._hooks:
@@ -178,18 +185,21 @@ class Server(QueuedResource):
         self.busy_ns += svc
         i = self._instr
         q = self._queue
+        if i is not None:
+            i.done(now)
+            i.served(svc)
+            if i.traced:
+                c = ce._ctx
+                i.traced_ids(c["id"] if c.__class__ is dict else trace_id(req))
+                i.traced_starts(ce.arr_ns)
         if q and self._inline_exp:
             # hot path: the next waiting request starts now (in_flight is unchanged)
-            if i is not None:
-                i.done(now)
-                i.served(svc)
-                i.hops(ce)
-                if i.live is not None:
-                    i.live(DONE, now, ce)
+            if i is not None and i.live is not None:
+                i.live(DONE, now, ce)
             nreq, arr = q.pop()
             done = now + int(-_log(1.0 - sim._random()) / self._exp_rate * _NS + 0.5)
-            if i is not None or sim._hook is not None or sim._keeps_events:
-                # someone may keep the processed event: use a fresh one
+            if not sim._recycle:
+                # someone may see or keep the processed event: use a fresh one
                 ce = _new(ServiceDone)
                 ce.target = self.done_port
                 ce._x = None
@@ -207,12 +217,8 @@ class Server(QueuedResource):
                     i.live(STARTED, now, ce)
         else:
             self.in_flight -= 1
-            if i is not None:
-                i.done(now)
-                i.served(svc)
-                i.hops(ce)
-                if i.live is not None:
-                    i.live(DONE, now, ce)
+            if i is not None and i.live is not None:
+                i.live(DONE, now, ce)
             if q:
                 nreq, arr = q.pop()
                 self.in_flight += 1
