@@ -91,6 +91,22 @@ class Topic:
         as it happens, so batching emitters must switch to per-observation `emit`."""
         return bool(self._sinks or self._raws)
 
+    @property
+    def crossing_points(self) -> tuple[float, ...] | None:
+        """The thresholds that matter to this topic's listeners when each of them only
+        needs values whose relation (<, =, >) to its thresholds changed (a raw listener
+        with a ``thresholds`` attribute: a threshold breakpoint); None when some listener
+        needs every value. An emitter may skip values between the same two points."""
+        if self._sinks:
+            return None
+        points: set[float] = set()
+        for raw in self._raws:
+            thresholds = getattr(raw, "thresholds", None)
+            if thresholds is None:
+                return None
+            points.update(thresholds)
+        return tuple(sorted(points))
+
     def watch(self, callback: Callable[[Topic], None]) -> None:
         """Call ``callback(topic)`` whenever this topic's listeners change."""
         self._watchers = self._watchers + (callback,)
@@ -370,7 +386,9 @@ class ObservationBus:
     ) -> Disposable:
         """Call ``fn(source, time_s, value)`` for each observation of the matching topics
         (globs; later topics too). The cheap way for internal watchers (breakpoints) to
-        follow a series: no `Observation` is allocated for them. Dispose to stop."""
+        follow a series: no `Observation` is allocated for them. If ``fn`` has a
+        ``thresholds`` attribute, it may be given only the values whose relation to those
+        thresholds changed (see `Topic.crossing_points`). Dispose to stop."""
         self.flush()
         sub = _PatternSub(frozenset({ObservationKind(kind)}), name, source, None, raw=fn)
         self._subs.append(sub)

@@ -55,6 +55,9 @@ class Sink(Entity):
         if i is not None:
             i.received(t)
             i.latency(lat)
+            b = i.latency_band
+            if b is not None and not b[0] < lat < b[1]:
+                i.latency_moved(t, lat)
             if i.traced:
                 i.traced_ids(c["id"] if c.__class__ is dict else trace_id(event))
             if i.live is not None:

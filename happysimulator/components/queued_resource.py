@@ -108,9 +108,13 @@ class QueuedResource(Entity):
                     i.live(DROP, now, event)
             self._run_hooks(sim, event)
             return None
-        self._queue.push((event, now))
+        q = self._queue
+        q.push((event, now))
         if i is not None:
             i.arrived(now)
+            b = i.depth_band
+            if b is not None and not b[0] < len(q) < b[1]:
+                i.depth_moved(now)
             if i.live is not None:
                 i.live(ARRIVED, now, event)
         return None
@@ -167,6 +171,11 @@ class QueuedResource(Entity):
             while q and self.in_flight < self.concurrency:
                 event, arr = q.pop()
                 self.in_flight += 1
+                i = self._instr
+                if i is not None:
+                    b = i.depth_band
+                    if b is not None and not b[0] < len(q) < b[1]:
+                        i.depth_moved(sim._now_ns)
                 self._begin(sim, event, sim._now_ns, arr)
         finally:
             self._draining = False

@@ -68,6 +68,7 @@ class ComponentInstrumentation:
     __slots__ = (
         "traced", "live", "generated", "arrived", "dropped", "started", "waited", "done",
         "served", "received", "latency", "traced_ids", "traced_starts", "dropped_ids",
+        "depth_band", "depth_moved", "latency_band", "latency_moved",
     )
 
     def __init__(self) -> None:
@@ -76,6 +77,13 @@ class ComponentInstrumentation:
         self.generated = self.arrived = self.dropped = self.started = self.waited = discard
         self.done = self.served = self.received = self.latency = discard
         self.traced_ids = self.traced_starts = self.dropped_ids = discard
+        # someone follows the queue depth: call `depth_moved(now)` when, after the depth
+        # changed, it is outside the open interval ``(depth_band[0], depth_band[1])``
+        self.depth_band: list[float] | None = None
+        self.depth_moved: Any = None
+        # the same for a sink's latency samples: `latency_moved(now_s, latency_s)`
+        self.latency_band: list[float] | None = None
+        self.latency_moved: Any = None
 
 
 __all__ = [

@@ -24,6 +24,9 @@ _FAR = float("inf")
 _GC_GEN0 = 10_000
 _NO_BOUND = (1 << 63) - 1  # int sentinel: int-int compares are cheaper than int-float
 
+# event types whose processed events standard components may reuse (see `_recycle`)
+RECYCLED_EVENT_TYPES: set[str] = set()
+
 COMPLETE = "complete"
 END_TIME = "end_time"
 MAX_EVENTS = "max_events"
@@ -284,9 +287,14 @@ class Simulation:
         on_watched = self._on_watched
         log = self._event_log
         log_append = None if log is None else log.append
-        checks = hook is not None or trace is not None or limit > 0 or watch is not None
-        slow = checks or log_append is not None
-        self._recycle = not slow
+        # per-event work, cheapest first: log appends; a count limit; hooks or watches
+        hooked = hook is not None or trace is not None
+        checks = hooked or watch is not None
+        slow = checks or log_append is not None or limit > 0
+        watch_only = watch is not None and not hooked and log_append is None and limit <= 0
+        # components reuse a processed event object only if nobody gets to see it
+        self._recycle = (hook is None and trace is None and log_append is None
+                         and (watch is None or watch.isdisjoint(RECYCLED_EVENT_TYPES)))
         open_ended = self._end_ns is None
         bound, bound_reason = self._bound(until_ns)
         pause_at = self._pause_at_ns
@@ -347,31 +355,37 @@ class Simulation:
                                     log_append(ev.event_type)
                                     logged = ev
                                 if checks:
-                                    # `ev` is done: its bookkeeping (hook, trace, limit)
+                                    # `ev` is done: its bookkeeping (hook, trace, watch)
                                     # comes before the next event runs, as after a pop
-                                    self._events_processed = base + count + 1
-                                    if trace is not None:
-                                        trace.record(
-                                            t / _NS,
-                                            "event",
-                                            event_type=ev.event_type,
-                                            target=getattr(ev.target, "name", None),
-                                            event_id=ev.context["id"],
-                                        )
-                                    if (hook is not None and hook(ev)) or (
-                                        watch is not None
+                                    if hooked:
+                                        self._events_processed = base + count + 1
+                                        if trace is not None:
+                                            trace.record(
+                                                t / _NS,
+                                                "event",
+                                                event_type=ev.event_type,
+                                                target=getattr(ev.target, "name", None),
+                                                event_id=ev.context["id"],
+                                            )
+                                        if hook is not None and hook(ev):
+                                            stop = PAUSED
+                                    if (
+                                        stop is None
+                                        and watch is not None
                                         and ev.event_type in watch
-                                        and on_watched(ev)
                                     ):
-                                        stop = PAUSED
-                                    elif count + 1 == limit:
+                                        self._events_processed = base + count + 1
+                                        if on_watched(ev):
+                                            stop = PAUSED
+                                if stop is None:
+                                    if count + 1 == limit:
                                         stop = MAX_EVENTS
-                                    elif heap and heap[0][0] <= t:
+                                    elif checks and heap and heap[0][0] <= t:
                                         stop = ""  # the hook scheduled something first
-                                    if stop is not None:
-                                        heappush(heap, (t, 1, next(counter), res))
-                                        count += 1
-                                        break
+                                if stop is not None:
+                                    heappush(heap, (t, 1, next(counter), res))
+                                    count += 1
+                                    break
                                 count += 1
                                 ev = res
                                 res = ev.target.handle_event(ev)
@@ -409,34 +423,46 @@ class Simulation:
                         continue
                     count += 1
                     if slow:
+                        if watch_only:  # the common breakpoint case: a set lookup
+                            if ev.event_type in watch:
+                                self._events_processed = base + count
+                                if on_watched(ev):
+                                    reason = PAUSED
+                                    break
+                                if self._pause_at_ns != pause_at:
+                                    pause_at = self._pause_at_ns
+                                    bound, bound_reason = self._bound(until_ns)
+                            continue
                         if log_append is not None:
                             log_append(t)
                             log_append(ev.target)
                             log_append(ev.event_type)
                             logged = ev
-                            if not checks:
-                                continue
-                        self._events_processed = base + count
-                        if trace is not None:
-                            trace.record(
-                                t / _NS,
-                                "event",
-                                event_type=ev.event_type,
-                                target=getattr(ev.target, "name", None),
-                                event_id=ev.context["id"],
-                            )
-                        if hook is not None and hook(ev):
-                            reason = PAUSED
-                            break
-                        if watch is not None and ev.event_type in watch and on_watched(ev):
-                            reason = PAUSED
-                            break
+                        if checks:
+                            if hooked:
+                                self._events_processed = base + count
+                                if trace is not None:
+                                    trace.record(
+                                        t / _NS,
+                                        "event",
+                                        event_type=ev.event_type,
+                                        target=getattr(ev.target, "name", None),
+                                        event_id=ev.context["id"],
+                                    )
+                                if hook is not None and hook(ev):
+                                    reason = PAUSED
+                                    break
+                            if watch is not None and ev.event_type in watch:
+                                self._events_processed = base + count
+                                if on_watched(ev):
+                                    reason = PAUSED
+                                    break
+                            if self._pause_at_ns != pause_at:  # a hook moved the time bound
+                                pause_at = self._pause_at_ns
+                                bound, bound_reason = self._bound(until_ns)
                         if count == limit:
                             reason = MAX_EVENTS
                             break
-                        if self._pause_at_ns != pause_at:  # a hook moved the time bound
-                            pause_at = self._pause_at_ns
-                            bound, bound_reason = self._bound(until_ns)
                 else:
                     if open_ended and len(heap) < eh.ndaemon:
                         heappush(heap, (t, pri, seq, ev))

@@ -9,6 +9,7 @@ from typing import Any
 from happysimulator.core.component_instrumentation import GEN, trace_id
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import PARTIAL, Event, new_event
+from happysimulator.core.simulation import RECYCLED_EVENT_TYPES
 from happysimulator.core.temporal import Instant, _inst, to_ns
 from happysimulator.distributions.latency_distribution import EXPO_INLINE
 from happysimulator.load.event_provider import EventProvider, SimpleEventProvider
@@ -20,6 +21,7 @@ from happysimulator.load.providers.arrivals import (
 )
 
 TICK = "source.tick"
+RECYCLED_EVENT_TYPES.add(TICK)
 _new = object.__new__
 
 

@@ -27,6 +27,8 @@ happens through the component's ``live`` callback; the stores keep being fed in 
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from math import inf, nextafter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -36,7 +38,6 @@ from happysimulator.core.component_instrumentation import (
     ARRIVED,
     DONE,
     DROP,
-    GEN,
     SINK,
     STARTED,
     ComponentInstrumentation,
@@ -98,6 +99,15 @@ def _level(ups: np.ndarray, downs: np.ndarray, last: int) -> tuple[np.ndarray, n
     return _gauge_points(t[order], last + np.cumsum(step[order]), last)
 
 
+def _band(points: tuple[float, ...], value: float) -> list[float]:
+    """The open interval around `value` of the values with the same relation (<, =, >)
+    to every point: a value outside it may change a threshold listener's verdict."""
+    k = bisect_left(points, value)
+    if k < len(points) and points[k] == value or not points:
+        return [nextafter(value, -inf), nextafter(value, inf)]
+    return [points[k - 1] if k else -inf, points[k] if k < len(points) else inf]
+
+
 class _SpanColumns:
     """Spans of one entity from one flush, as columns (ids not assigned yet)."""
 
@@ -156,13 +166,14 @@ class Recorder:
 
 
 class _Instrumentation(ComponentInstrumentation):
-    __slots__ = ("entity", "recorder", "topics", "metric_live", "lists")
+    __slots__ = ("entity", "recorder", "topics", "metric_live", "lists", "publisher")
 
     def __init__(self, recorder: Recorder, entity: Any, series: list[tuple[str, str]]) -> None:
         super().__init__()
         self.entity = entity
         self.recorder = recorder
         self.metric_live = False
+        self.publisher: Any = None
         self.lists: list[list] = []
         metric = recorder.bus.metric
         self.topics = [metric(entity.name, name, kind) for name, kind in series] if (
@@ -183,7 +194,8 @@ class _Instrumentation(ComponentInstrumentation):
         self.refresh_live()
 
     def refresh_live(self) -> None:
-        metric_live = any(t.has_subscribers for t in self.topics)
+        listened = tuple(t.has_subscribers for t in self.topics)
+        metric_live = any(listened)
         if metric_live and not self.metric_live:
             self.start_live()
         self.metric_live = metric_live
@@ -193,13 +205,20 @@ class _Instrumentation(ComponentInstrumentation):
             # live spans are made one by one (`Tracer.publish_fact`), not from the lists;
             # the tracer flushed before switching, so the lists stay aligned
             self.span_facts(not span_live)
-        self.live = self.on_live if (metric_live or span_live) else None
+        self.publisher = self.wire(listened) if metric_live else self.wire(None)
+        self.live = self.on_live if span_live else self.publisher
 
     def on_live(self, kind: int, now: int, obj: Any) -> None:
-        if self.metric_live:
-            self.publish(kind, now, obj)
-        if kind >= DONE and self.recorder.tracer is not None and self.recorder.tracer.live:
+        if self.publisher is not None:
+            self.publisher(kind, now, obj)
+        if kind >= DONE:
             self.recorder.tracer.publish_fact(self.entity.name, kind, now, obj)
+
+    def wire(self, listened: tuple[bool, ...] | None) -> Any:
+        """Set the fact appenders for live publication of the `listened` series (None:
+        nobody listens): plain appends, or appends that also publish. Returns the
+        ``live`` callback the component should call for each fact, or None."""
+        return None
 
     def span_facts(self, on: bool) -> None:
         """Record (or not) the facts only spans need."""
@@ -207,9 +226,6 @@ class _Instrumentation(ComponentInstrumentation):
     # per component
     def start_live(self) -> None:
         """Live publication starts: gauges continue from the entity's current state."""
-
-    def publish(self, kind: int, now: int, obj: Any) -> None:
-        """One fact, published to the series' Rx subscribers (not to the stores)."""
 
     def flush(self, spans: list[_SpanColumns]) -> None:
         """Feed the stores the series derived from the facts so far; add span columns."""
@@ -230,7 +246,7 @@ class QueueInstrumentation(_Instrumentation):
 
     __slots__ = ("_arrived", "_dropped", "_started", "_waited", "_done", "_served", "_ids",
                  "_starts", "_dropped_ids", "_last_depth", "_last_in_flight", "_live_depth",
-                 "_live_in_flight")
+                 "_live_in_flight", "_points")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -305,6 +321,30 @@ class QueueInstrumentation(_Instrumentation):
         self._live_depth = len(self.entity._queue)
         self._live_in_flight = self.entity.in_flight
 
+    def wire(self, listened: tuple[bool, ...] | None) -> Any:
+        depth = self.topics[0] if self.topics else None
+        if depth is None or listened is None or not listened[0]:
+            self.depth_band = None
+        else:
+            # the queue depth is followed through its band: the component calls
+            # `depth_moved` only when the depth leaves it (see `_rebrand`)
+            self._points = depth.crossing_points
+            self.depth_moved = self._depth_moved
+            self._rebrand(len(self.entity._queue))
+        if listened is None or not any(listened[1:]):
+            return None
+        return self.publish
+
+    def _rebrand(self, depth: int) -> None:
+        points = self._points
+        self.depth_band = _band(() if points is None else points, depth)
+
+    def _depth_moved(self, now: int) -> None:
+        depth = len(self.entity._queue)
+        self._live_depth = depth
+        self._rebrand(depth)
+        self.topics[0].publish(now / _NS, depth)
+
     def publish(self, kind: int, now: int, obj: Any) -> None:
         depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s = self.topics
         t = now / _NS
@@ -325,11 +365,7 @@ class QueueInstrumentation(_Instrumentation):
             if dropped_s.has_subscribers:
                 dropped_s.publish(t, 1)
         entity = self.entity
-        depth = len(entity._queue)
-        if depth != self._live_depth:
-            self._live_depth = depth
-            if depth_s.has_subscribers:
-                depth_s.publish(t, depth)
+        depth = len(entity._queue)  # (published through the depth band)
         # a completion with requests waiting is followed, at the same instant, by the next
         # start: its momentary in_flight dip is not a change (see _gauge_points)
         in_flight = entity.in_flight
@@ -342,7 +378,7 @@ class QueueInstrumentation(_Instrumentation):
 class SinkInstrumentation(_Instrumentation):
     """`latency` samples and a zero-length span per request reaching a sink."""
 
-    __slots__ = ("_received", "_latency", "_ids")
+    __slots__ = ("_received", "_latency", "_ids", "_points")
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, [("latency", "sample")])
@@ -363,9 +399,22 @@ class SinkInstrumentation(_Instrumentation):
         if self.topics:
             self.topics[0].emit_many(t, latency, subscribers=False)
 
-    def publish(self, kind: int, now: int, obj: Any) -> None:
-        if kind == SINK:
-            self.topics[0].publish(now / _NS, (now - obj._created_ns()) / _NS)
+    def wire(self, listened: tuple[bool, ...] | None) -> Any:
+        if listened is None or not listened[0]:
+            self.latency_band = None
+            return None
+        # samples are published through a band: with only threshold listeners, a sample
+        # on the same side of every threshold as the last published one is skipped
+        self._points = self.topics[0].crossing_points
+        self.latency_moved = self._latency_moved
+        self.latency_band = [inf, -inf]  # (empty: the next sample is published)
+        return None
+
+    def _latency_moved(self, now_s: float, latency_s: float) -> None:
+        points = self._points
+        if points is not None:
+            self.latency_band = _band(points, latency_s)
+        self.topics[0].publish(now_s, latency_s)
 
 
 class SourceInstrumentation(_Instrumentation):
@@ -393,9 +442,19 @@ class SourceInstrumentation(_Instrumentation):
         if self.topics:
             _counter(self.topics[0], t)
 
-    def publish(self, kind: int, now: int, obj: Any) -> None:
-        if kind == GEN:
-            self.topics[0].publish(now / _NS, 1)
+    def wire(self, listened: tuple[bool, ...] | None) -> Any:
+        append = self._generated.append
+        if listened is None:
+            self.generated = append
+            return None
+        topic = self.topics[0]
+
+        def append_and_publish(now: int) -> None:
+            append(now)
+            topic.publish(now / _NS, 1)
+
+        self.generated = append_and_publish
+        return None
 
 
 class Tracer:

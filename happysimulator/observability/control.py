@@ -27,6 +27,8 @@ from happysimulator.core.temporal import Instant
 from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint, seconds_of
 from happysimulator.observability.observer import SimulationObserver
 
+_ORDERING = frozenset({"gt", "ge", "lt", "le"})  # truth changes only across the threshold
+
 if TYPE_CHECKING:
     from happysimulator.observability.integration import ObservabilityRuntime
 
@@ -437,6 +439,10 @@ class SimulationControl:
 
             st[1] = clock.call_at(t0 + for_, elapsed)
 
+        if cond.operator in _ORDERING:
+            # its truth changes only when the value crosses the threshold: emitters may
+            # skip the values in between (a queue-depth breakpoint then costs ~nothing)
+            on_value.thresholds = (threshold,)  # type: ignore[attr-defined]
         armed.subscription = rt.bus.listen(ObservationKind.METRIC, cond.name, cond.source,
                                            on_value)
         # A gauge that already satisfies the condition when the breakpoint is armed is in

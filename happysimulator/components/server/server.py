@@ -18,6 +18,7 @@ from happysimulator.core.component_instrumentation import (
 )
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
+from happysimulator.core.simulation import RECYCLED_EVENT_TYPES
 from happysimulator.distributions.latency_distribution import (
     EXPO_INLINE,
     ExponentialLatency,
@@ -27,6 +28,7 @@ from happysimulator.distributions.latency_distribution import (
 
 _NS = 1_000_000_000
 SERVICE_DONE = "service.done"
+RECYCLED_EVENT_TYPES.add(SERVICE_DONE)
 
 
 class ServiceDone(Event):
@@ -172,6 +174,9 @@ class Server(QueuedResource):
         q.push((event, now))
         if i is not None:
             i.arrived(now)
+            b = i.depth_band
+            if b is not None and not b[0] < len(q) < b[1]:
+                i.depth_moved(now)
             if i.live is not None:
                 i.live(ARRIVED, now, event)
         return None
@@ -213,6 +218,9 @@ class Server(QueuedResource):
             if i is not None:
                 i.started(now)
                 i.waited(now - arr)
+                b = i.depth_band
+                if b is not None and not b[0] < len(q) < b[1]:
+                    i.depth_moved(now)
                 if i.live is not None:
                     i.live(STARTED, now, ce)
         else:
@@ -222,6 +230,10 @@ class Server(QueuedResource):
             if q:
                 nreq, arr = q.pop()
                 self.in_flight += 1
+                if i is not None:
+                    b = i.depth_band
+                    if b is not None and not b[0] < len(q) < b[1]:
+                        i.depth_moved(now)
                 self._serve(sim, nreq, arr, now)
         if self._hooks:
             self._run_hooks(sim, req)
