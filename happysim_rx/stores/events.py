@@ -18,6 +18,12 @@ from happysim_rx.observation import ObservationKind
 __all__ = ["EventStore"]
 
 
+class _Row(tuple):
+    """A finished row among raw items (which are plain ints, entities and names)."""
+
+    __slots__ = ()
+
+
 class EventStore:
     """Records EVENT and STATE observations as compact tuples."""
 
@@ -33,6 +39,7 @@ class EventStore:
         # as a raw item for `_convert`; rows are built on the first read after a change.
         self._raw: list[Any] = []
         self._convert: Any = None
+        self._pending_rows = 0  # finished rows in `_raw`
         self._limit = None if max_events is None else 3 * max_events
 
     def appender(self, info: Any) -> Any:
@@ -44,7 +51,8 @@ class EventStore:
         materialize = self._materialize
 
         def append(t: float, value: Any, tags: Any = None) -> None:
-            raw.append((t, kind, source, name, value, tags))
+            raw.append(_Row((t, kind, source, name, value, tags)))
+            self._pending_rows += 1
             if limit is not None and len(raw) >= limit:
                 materialize()
 
@@ -69,25 +77,40 @@ class EventStore:
         if not raw:
             return
         convert = self._convert
+        cap = self.max_events
+        start, dropped = 0, 0
+        if cap is not None:
+            # only the newest `cap` items can be kept: find where they begin, from the end
+            # (a row is one item; a raw event is three: t_ns, source, name)
+            j, kept, kept_rows = len(raw), 0, 0
+            while j > 0 and kept < cap:
+                if type(raw[j - 1]) is _Row:
+                    j -= 1
+                    kept_rows += 1
+                else:
+                    j -= 3
+                kept += 1
+            start = j
+            prefix_rows = self._pending_rows - kept_rows
+            dropped = prefix_rows + (start - prefix_rows) // 3
         rows: list[tuple] = []
-        if convert is None:
-            rows = raw[:]
-        else:
-            items = iter(raw)
-            for item in items:
-                rows.append(item if type(item) is tuple else convert(item, next(items),
-                                                                     next(items)))
+        items = iter(raw[start:]) if start else iter(raw)
+        for item in items:
+            rows.append(item if type(item) is _Row else convert(item, next(items),
+                                                                 next(items)))
+        if convert is not None:
             self._names.update({(r[1], r[2], r[3]) for r in rows})
         raw.clear()
-        self.n_total += len(rows)
-        cap = self.max_events
-        self._rows.extend(rows if cap is None or len(rows) <= cap else rows[-cap:])
+        self._pending_rows = 0
+        self.n_total += dropped + len(rows)
+        self._rows.extend(rows)
 
     def add(
         self, t: float, kind: str, source: str, name: str, value: Any, tags: Any = None
     ) -> None:
         self._names.add((kind, source, name))
-        self._raw.append((t, kind, source, name, value, tags))
+        self._raw.append(_Row((t, kind, source, name, value, tags)))
+        self._pending_rows += 1
         self.materialize_if_full()
 
     def __len__(self) -> int:

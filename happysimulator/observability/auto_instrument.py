@@ -9,20 +9,24 @@
 | Source                  | generated                                | counter |
 
 Traces: one span per entity a request visits; ``trace_id`` is the request's context id
-and ``parent_id`` the span of the previous hop, carried in the request's context (so
-spans are linked causally, never guessed from timestamps). The source's span is the
-zero-length root; a sink's span is zero-length at arrival.
+and ``parent_id`` the request's previous span (spans are linked by request id, in causal
+order, never guessed from timestamps). The source's span is the zero-length root; a
+sink's span is zero-length at arrival.
 
 How (the hot path is the simulation's): components append *facts* — ints and floats,
 including the request ids of traced hops — to per-series lists (see
 `happysimulator.core.component_instrumentation`); no Python object is created or kept
 per observation. A `Recorder` turns the lists into series in bulk (numpy) when someone
-reads a store, when the run completes, and on a simulated-time schedule it adapts to the
-record rate (about `_FLUSH_RECORDS` facts per flush: memory stays bounded without a
-capacity check on the hot path). Spans are built from the same facts as columns and
-materialized (ordered per request, ids and parent links given by the trace store) only
-when the trace store is read. Rx subscribers of a series get each observation as it
-happens through the component's ``live`` callback; the stores keep being fed in bulk.
+reads a store, when the run completes, and on the runtime's flush schedule (about 8k
+facts per flush: memory stays bounded without a capacity check on the hot path). Spans
+are built from the same facts as columns and materialized (ordered per request, ids and
+parent links given by the trace store) only when the trace store is read.
+
+Live subscribers get each observation as it happens: gauges and samples through a
+*band* (a component calls out only when the value leaves the interval in which no
+listener's verdict can change: every change for Rx subscribers, a threshold crossing for
+threshold breakpoints), other series through the component's ``live`` callback; the
+stores keep being fed in bulk.
 """
 
 from __future__ import annotations
@@ -49,8 +53,6 @@ if TYPE_CHECKING:
     from happysimulator.observability.integration import ObservabilityRuntime
 
 _GOLDEN = 2654435761  # Knuth's multiplicative hash: spreads consecutive request ids
-_FLUSH_RECORDS = 8192  # facts per scheduled flush (bounded memory between reads)
-_FIRST_FLUSH_S = 1.0  # simulated seconds to the first scheduled flush (then adapted)
 _NS = 1e9
 _SPAN = ObservationKind.SPAN
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -130,9 +132,6 @@ class Recorder:
         self.metrics = runtime.config.metrics
         self.tracer = Tracer(self, runtime.config.trace_sample_rate) if (
             runtime.config.traces) else None
-        self._clock = runtime.sim.clock
-        self._interval = _FIRST_FLUSH_S
-        self._timer: Any = None
         runtime.bus.add_flusher(self.flush)
 
     def add(self, instr: _Instrumentation) -> None:
@@ -141,20 +140,14 @@ class Recorder:
             self.tracer.register(instr)
         self.instrumentations.append(instr)
         instr.refresh_live()
-        if self._timer is None:
-            self._timer = self._clock.call_later(self._interval, self._scheduled_flush)
 
     def refresh_live(self) -> None:
         for instr in self.instrumentations:
             instr.refresh_live()
 
-    def _scheduled_flush(self) -> None:
-        """Flush, then schedule the next flush so that about `_FLUSH_RECORDS` facts
-        accumulate in between (at least 1/8, at most 8 times the last interval)."""
-        n = sum(i.size() for i in self.instrumentations)
-        self.flush()
-        self._interval *= min(8.0, max(0.125, _FLUSH_RECORDS / max(n, 1)))
-        self._timer = self._clock.call_later(self._interval, self._scheduled_flush)
+    def size(self) -> int:
+        """Facts not flushed yet."""
+        return sum(i.size() for i in self.instrumentations)
 
     def flush(self) -> None:
         """Derive every series from the facts so far and hand the spans over."""

@@ -26,6 +26,9 @@ from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl
 
 _EVENT = ObservationKind.EVENT
+_FLUSH_FACTS = 8192  # facts per scheduled flush: bounded memory between reads
+_FIRST_FLUSH_S = 1.0  # simulated seconds to the first scheduled flush (then adapted)
+_MIN_FLUSH_S = 1e-6  # the schedule never flushes more often than this
 
 
 class ObservabilityRuntime:
@@ -57,6 +60,10 @@ class ObservabilityRuntime:
         self._event_topics: dict[tuple[int, str], Any] = {}
         self._instrumented: set[int] = set()
         self._finished = False
+        self._interval = _FIRST_FLUSH_S
+        self._log_mark = 0  # event-log length after the last scheduled flush
+        if on and (config.metrics or config.traces or config.events):
+            sim.clock.call_later(self._interval, self._scheduled_flush)
         if on and (config.metrics or config.traces):
             for entity in _reachable(list(sim.sources) + list(sim.entities)):
                 self.instrument(entity)
@@ -89,41 +96,32 @@ class ObservabilityRuntime:
         record = self._record_events
         sim = self.sim
         # processed events go into the event store as raw items (built into rows when
-        # the store is read), unless someone streams them live
+        # the store is read; a bounded store is trimmed on the flush schedule), unless
+        # someone streams them live
         live = record and any(ObservationKind.EVENT in sub.kinds for sub in self.bus._subs)
         store = self.query.event_store if record and not live else None
-        raw = store.raw_sink(_event_row) if store is not None else None
-        bounded = store is not None and store.max_events is not None
-        sim._event_log = raw if raw is not None and not bounded else None
-        if not ((record and sim._event_log is None) or control._needs_hook()):
+        sim._event_log = store.raw_sink(_event_row) if store is not None else None
+        if not ((record and live) or control._needs_hook()):
             return None
         collect = control._collect
         hooks = tuple(control._event_hooks)
         check = control._event_checker()
-        keep_bounded = store.materialize_if_full if bounded else None
-        raw_append = raw.append if bounded else None
         record_one = self._record_event if live else None
 
-        if sim._event_log is not None or not record:
-            if not (collect is not None or hooks) and check is not None:
-                def check_only(ev: Any) -> bool:  # the common case: only breakpoints
-                    control._last_event = ev
-                    check(ev)
-                    if sim._pause_requested:
-                        sim._pause_requested = False
-                        return True
-                    return False
+        if not (record_one is not None or collect is not None or hooks) and check is not None:
+            def check_only(ev: Any) -> bool:  # the common case: only breakpoints
+                control._last_event = ev
+                check(ev)
+                if sim._pause_requested:
+                    sim._pause_requested = False
+                    return True
+                return False
 
-                return check_only
+            return check_only
 
         def hook(ev: Any) -> bool:
             control._last_event = ev
-            if raw_append is not None:
-                raw_append(ev._time_ns)
-                raw_append(ev.target)
-                raw_append(ev.event_type)
-                keep_bounded()
-            elif record_one is not None:
+            if record_one is not None:
                 record_one(ev)
             if collect is not None:
                 collect.append(ev)
@@ -146,6 +144,23 @@ class ObservabilityRuntime:
             source = getattr(target, "name", None) or type(target).__name__
             topic = self._event_topics[key] = self.bus.topic(_EVENT, source, str(ev.event_type))
         topic.emit(ev._time_ns / 1e9, None)
+
+    def _scheduled_flush(self) -> None:
+        """Flush (and trim bounded stores), then schedule the next flush so that about
+        `_FLUSH_FACTS` facts accumulate in between (1/8 to 8 times the last interval)."""
+        recorder = self.recorder
+        n = recorder.size() if recorder is not None else 0
+        log = self.sim._event_log
+        if log is not None:
+            n += max(0, len(log) - self._log_mark) // 3
+        self.bus.flush()
+        store = self.query.event_store if self._record_events else None
+        if store is not None:
+            store.materialize_if_full()
+        self._log_mark = len(log) if log is not None else 0
+        self._interval = max(_MIN_FLUSH_S, self._interval * min(
+            8.0, max(0.125, _FLUSH_FACTS / max(n, 1))))
+        self.sim.clock.call_later(self._interval, self._scheduled_flush)
 
     def finish(self) -> None:
         """The run completed: flush open windows and complete every subscriber once."""

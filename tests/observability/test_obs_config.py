@@ -57,11 +57,30 @@ def test_default_and_full_runs_need_no_hook_either():
     events = sim.query.event_store.between(-1.0, 1e9)
     assert len(events) == sim.events_processed
     assert sim.control.get_state().last_event is not None
-    # a bounded event store still needs the hook (it trims as it goes)
+    # a bounded event store too: it is trimmed on the flush schedule
     sim, _, _, sink = _spy_sim(ObservabilityConfig.full().replace(event_capacity=100))
     sim.run()
-    assert None not in sink.hooks
-    assert len(sim.query.event_store) == 100
+    assert sink.hooks == {None}
+    store = sim.query.event_store
+    assert len(store) == 100 and store.n_total == sim.events_processed
+    newest = store.between(-1.0, 1e9)
+    assert newest[-1]["time"] == sim.clock.now() and newest[0]["time"] < newest[-1]["time"]
+
+
+def test_bounded_event_store_stays_bounded_during_a_long_run():
+    server = Server("Server", concurrency=1, service_time=0.005)
+    source = Source.poisson(rate=150.0, target=server, stop_after=400.0)
+    cfg = ObservabilityConfig.full().replace(event_capacity=1000)
+    sim = Simulation(sources=[source], entities=[server], seed=1, observability=cfg)
+    store = sim.query.event_store
+    sizes = []
+    for t in range(10, 401, 10):
+        sim.control.at_time(float(t), lambda: sizes.append(len(store._raw)))
+    sim.run()
+    assert sim.events_processed > 150_000
+    # the raw log holds 3 items per event; it is trimmed to ~the flush schedule's 8k facts
+    assert max(sizes) < 3 * 30_000
+    assert len(store) == 1000 and store.n_total == sim.events_processed
 
 
 def test_default_records_metrics_and_traces_but_no_processed_events():
