@@ -40,7 +40,9 @@ class EventStore:
         self._raw: list[Any] = []
         self._convert: Any = None
         self._pending_rows = 0  # finished rows in `_raw`
-        self._limit = None if max_events is None else 3 * max_events
+        # raw items (three per event) kept before trimming: ~8x the events kept, so that
+        # trimming is rare and rows are built for few of the events that get dropped
+        self._limit = None if max_events is None else 3 * 8 * max_events
 
     def appender(self, info: Any) -> Any:
         row = (info.kind.value, info.source, info.name)
@@ -48,13 +50,13 @@ class EventStore:
         raw = self._raw
         kind, source, name = row
         limit = self._limit
-        materialize = self._materialize
+        trim = self._trim
 
         def append(t: float, value: Any, tags: Any = None) -> None:
             raw.append(_Row((t, kind, source, name, value, tags)))
             self._pending_rows += 1
             if limit is not None and len(raw) >= limit:
-                materialize()
+                trim()
 
         return append
 
@@ -69,8 +71,34 @@ class EventStore:
         return self._raw
 
     def materialize_if_full(self) -> None:
+        """Bound memory: once the raw items hold many more than ``max_events`` events,
+        drop all but the newest ``max_events`` (rows are built only when read)."""
         if self._limit is not None and len(self._raw) >= self._limit:
-            self._materialize()
+            self._trim()
+
+    def _trim(self) -> None:
+        raw, cap = self._raw, self.max_events
+        start, kept_rows = self._newest(cap)
+        prefix_rows = self._pending_rows - kept_rows
+        self.n_total += prefix_rows + (start - prefix_rows) // 3
+        del raw[:start]
+        self._pending_rows = kept_rows
+        self._rows.clear()  # older than every kept raw item
+
+    def _newest(self, cap: int) -> tuple[int, int]:
+        """Where the newest `cap` items of `_raw` begin, and how many of them are rows."""
+        raw = self._raw
+        if not self._pending_rows:  # only raw events: three items each
+            return max(0, len(raw) - 3 * cap), 0
+        j, kept, kept_rows = len(raw), 0, 0
+        while j > 0 and kept < cap:
+            if type(raw[j - 1]) is _Row:
+                j -= 1
+                kept_rows += 1
+            else:
+                j -= 3
+            kept += 1
+        return j, kept_rows
 
     def _materialize(self) -> None:
         raw = self._raw
@@ -80,17 +108,8 @@ class EventStore:
         cap = self.max_events
         start, dropped = 0, 0
         if cap is not None:
-            # only the newest `cap` items can be kept: find where they begin, from the end
-            # (a row is one item; a raw event is three: t_ns, source, name)
-            j, kept, kept_rows = len(raw), 0, 0
-            while j > 0 and kept < cap:
-                if type(raw[j - 1]) is _Row:
-                    j -= 1
-                    kept_rows += 1
-                else:
-                    j -= 3
-                kept += 1
-            start = j
+            # only the newest `cap` items can be kept: rows are built for those only
+            start, kept_rows = self._newest(cap)
             prefix_rows = self._pending_rows - kept_rows
             dropped = prefix_rows + (start - prefix_rows) // 3
         rows: list[tuple] = []

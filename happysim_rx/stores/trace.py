@@ -109,8 +109,13 @@ class TraceStore:
             pending.extend(items)
         traces = self._traces
         cap = self.max_traces
+        doomed = self._doomed(pending) if cap is not None else ()
         added = []
+        n = 0
         for item in pending:
+            if doomed and (item[0] if type(item) is tuple else item.trace_id) in doomed:
+                continue  # a new trace that would be evicted by newer ones in this batch
+            n += 1
             if type(item) is tuple:
                 if item[1] is None:  # ids given here: the request's next hop
                     trace_id = item[0]
@@ -136,10 +141,25 @@ class TraceStore:
                     self._n -= len(old)
             spans.append(span)
             added.append(span)
-        self._n += len(pending)
+        self._n += n
+        self.evicted_traces += len(doomed)
         pending.clear()
         self._flat = None
         return added
+
+    def _doomed(self, pending: list[Any]) -> set[Any]:
+        """New traces in `pending` that newer traces in it would push out of a bounded
+        store anyway (their spans are not built)."""
+        traces = self._traces
+        new = dict.fromkeys(
+            tid for tid in (item[0] if type(item) is tuple else item.trace_id
+                            for item in pending)
+            if tid not in traces
+        )
+        excess = len(new) - self.max_traces
+        if excess <= 0:
+            return set()
+        return set(list(new)[:excess])
 
     @property
     def _spans(self) -> list[Span]:
