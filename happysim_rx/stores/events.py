@@ -13,6 +13,7 @@ from collections import deque
 from fnmatch import fnmatchcase
 from typing import Any
 
+from happysim_rx._gc import bulk_allocation
 from happysim_rx.observation import ObservationKind
 
 __all__ = ["EventStore"]
@@ -101,9 +102,12 @@ class EventStore:
         return j, kept_rows
 
     def _materialize(self) -> None:
+        if self._raw:
+            with bulk_allocation():
+                self._build_rows()
+
+    def _build_rows(self) -> None:
         raw = self._raw
-        if not raw:
-            return
         convert = self._convert
         cap = self.max_events
         start, dropped = 0, 0

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from happysim_rx._gc import bulk_allocation
 from happysim_rx.observation import ObservationKind, Span
 
 __all__ = ["TraceStore"]
@@ -94,9 +95,13 @@ class TraceStore:
         return self._index()
 
     def _index(self) -> list[Span]:
-        pending = self._pending
-        if not pending:
+        if not self._pending:
             return []
+        with bulk_allocation():
+            return self._index_pending()
+
+    def _index_pending(self) -> list[Span]:
+        pending = self._pending
         if any(type(item) is _Lazy for item in pending):
             self._pending_lazy = 0
             items: list[Any] = []
