@@ -409,3 +409,47 @@ def test_metric_breakpoint_armed_mid_episode(for_):
     else:  # timing starts when armed
         expected = [t_arm + for_] + [s + for_ for s, e in later if e >= s + for_]
     np.testing.assert_allclose(pauses, expected, rtol=0, atol=1e-9)
+
+
+# ---- threshold listeners and live subscribers together -------------------------------
+
+
+@pytest.mark.parametrize(("src", "name", "thr"), [("Server", "queue_depth", 3),
+                                                   ("Sink", "latency", 1.0)])
+def test_subscriber_gets_every_value_while_a_threshold_breakpoint_skips_the_rest(
+        src, name, thr):
+    """A threshold breakpoint lets components publish only threshold crossings; a plain
+    Rx subscriber on the same series must still see every value the store records, and
+    the breakpoint must still fire at each rising edge."""
+    ref = _uninterrupted()
+    t, v = metric_arrays(ref, src, name)
+    if name == "queue_depth":
+        t, v = t[1:], v[1:]  # the initial value is emitted before anyone subscribes
+    expected_pauses, _ = _rising_edges(t, v, lambda x: x > thr)
+    sim, *_ = mm1(seed=4)
+    seen = []
+    sim.observations.metrics(name, source=src).subscribe(
+        lambda o: seen.append((o.time, o.value)))
+    sim.control.add_breakpoint(Breakpoint(metric_condition=MetricCondition(src, name, "gt",
+                                                                           thr)))
+    pauses, summary = _pause_times(sim)
+    assert summary.stop_reason == "complete"
+    assert pauses == expected_pauses
+    np.testing.assert_array_equal([x for x, _ in seen], t)
+    np.testing.assert_array_equal([y for _, y in seen], v)
+
+
+def test_two_threshold_breakpoints_on_one_gauge_fire_independently():
+    ref = _uninterrupted()
+    t, v = metric_arrays(ref, "Server", "queue_depth")
+    t, v = t[1:], v[1:]
+    high, _ = _rising_edges(t, v, lambda x: x > 4)
+    low, _ = _rising_edges(t, v, lambda x: x < 1)
+    sim, *_ = mm1(seed=4)
+    a = sim.control.add_breakpoint(
+        Breakpoint(metric_condition=MetricCondition("Server", "queue_depth", "gt", 4)))
+    b = sim.control.add_breakpoint(
+        Breakpoint(metric_condition=MetricCondition("Server", "queue_depth", "lt", 1)))
+    pauses, _ = _pause_times(sim)
+    assert pauses == sorted(set(high) | set(low))
+    assert (a.hits, b.hits) == (len(high), len(low))

@@ -119,3 +119,37 @@ def test_trace_sampling_keeps_whole_traces_only():
     assert abs(frac - 0.3) < 0.05
     # metrics are not sampled
     assert sim.query.metrics("latency").aggregate("count").execute().scalar == sink.count
+
+
+def test_a_request_context_seen_by_user_code_is_complete_and_is_its_trace():
+    """Traced sources give each request a compact context (id and creation time); user
+    code always sees the full ``{"id", "created_at", "metadata"}`` and the trace that
+    carries that id is the request's."""
+    from happysimulator import Entity, Instant, LatencyTracker, Simulation, Source
+
+    seen = []
+
+    class Peek(Entity):
+        def handle_event(self, event):
+            ctx = event.context
+            seen.append((dict(ctx), event.time))
+            ctx["metadata"]["peeked"] = True
+            return self.forward(event, sink)
+
+    sink = LatencyTracker("Sink")
+    peek = Peek("Peek")
+    source = Source.poisson(rate=5.0, target=peek, stop_after=20.0)
+    sim = Simulation(sources=[source], entities=[peek, sink], seed=3,
+                     observability=ObservabilityConfig.full())
+    sim.run()
+    assert len(seen) == source.generated > 50
+    ts = sim.query.trace_store
+    for ctx, at in seen:
+        assert set(ctx) >= {"id", "created_at", "metadata"}
+        assert isinstance(ctx["created_at"], Instant) and ctx["created_at"] == at
+        spans = ts.trace(ctx["id"])
+        assert [s.entity for s in spans] == ["Source", "Sink"]
+        assert spans[0].start == at.to_seconds()
+        assert spans[1].attributes["latency"] == 0.0  # Peek forwards at once
+    ids = [ctx["id"] for ctx, _ in seen]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)  # creation order
