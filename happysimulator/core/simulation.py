@@ -14,7 +14,7 @@ from typing import Any
 from happysimulator.core._active import ACTIVE
 from happysimulator.core.clock import SimulationClock
 from happysimulator.core.entity import Entity
-from happysimulator.core.event import Event
+from happysimulator.core.event import Event, new_event
 from happysimulator.core.event_heap import EventHeap
 from happysimulator.core.process import Process
 from happysimulator.core.temporal import Instant, _inst, to_ns
@@ -293,13 +293,14 @@ class Simulation:
         slow = checks or log_append is not None or limit > 0
         watch_only = watch is not None and not hooked and log_append is None and limit <= 0
         # components reuse a processed event object only if nobody gets to see it
-        self._recycle = (hook is None and trace is None and log_append is None
+        # (the event log keeps no event objects: only `last_logged_event`, see below)
+        self._recycle = (hook is None and trace is None
                          and (watch is None or watch.isdisjoint(RECYCLED_EVENT_TYPES)))
         open_ended = self._end_ns is None
         bound, bound_reason = self._bound(until_ns)
         pause_at = self._pause_at_ns
         count = 0
-        logged = None
+        logged, logged_t = None, 0
         stop: str | None = None  # set when an immediate-dispatch chain must stop early
         base = self._events_processed
         reason = COMPLETE
@@ -353,7 +354,7 @@ class Simulation:
                                     log_append(t)
                                     log_append(ev.target)
                                     log_append(ev.event_type)
-                                    logged = ev
+                                    logged, logged_t = ev, t
                                 if checks:
                                     # `ev` is done: its bookkeeping (hook, trace, watch)
                                     # comes before the next event runs, as after a pop
@@ -437,7 +438,7 @@ class Simulation:
                             log_append(t)
                             log_append(ev.target)
                             log_append(ev.event_type)
-                            logged = ev
+                            logged, logged_t = ev, t
                         if checks:
                             if hooked:
                                 self._events_processed = base + count
@@ -480,6 +481,8 @@ class Simulation:
         finally:
             self._recycle = True
             if logged is not None:
+                if logged._time_ns != logged_t:  # reused by its component since: a copy
+                    logged = new_event(logged_t, logged.event_type, logged.target)
                 self.last_logged_event = logged
             gc.set_threshold(*gc_thresholds)
             self._events_processed = base + count

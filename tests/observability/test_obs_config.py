@@ -57,6 +57,21 @@ def test_default_and_full_runs_need_no_hook_either():
     events = sim.query.event_store.between(-1.0, 1e9)
     assert len(events) == sim.events_processed
     assert sim.control.get_state().last_event is not None
+
+
+def test_last_event_is_the_newest_logged_even_if_its_object_was_reused():
+    """With only the event log watching, components reuse processed event objects; the
+    state's last event still shows the newest logged event as it was."""
+    sim, _, _, _ = _spy_sim(ObservabilityConfig.full())
+    kinds = set()
+    for _ in range(80):  # one event at a time, without a per-event hook
+        sim.run(max_events=1)
+        last = sim.control.get_state().last_event
+        row = sim.query.event_store.between(-1.0, 1e9)[-1]
+        assert (last.time.to_seconds(), last.event_type) == (row["time"], row["name"])
+        assert last.time == sim.now
+        kinds.add(last.event_type)
+    assert {"source.tick", "service.done"} <= kinds  # the types whose objects are reused
     # a bounded event store too: it is trimmed on the flush schedule
     sim, _, _, sink = _spy_sim(ObservabilityConfig.full().replace(event_capacity=100))
     sim.run()
