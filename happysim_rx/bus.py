@@ -345,14 +345,16 @@ class ObservationBus:
         return True
 
     def store_lazy(self, kind: ObservationKind, records: Any,
-                   materialize: Callable[[Any], list[tuple]], size: int) -> bool:
+                   materialize: Callable[[Any, Any], list[tuple]], size: int,
+                   **hints: Any) -> bool:
         """Hand `records` (``size`` observations) to the one store of `kind` to be turned
-        into rows by ``materialize(records)`` when it is read; False (nothing delivered)
-        unless exactly one store takes `kind` and it can do that (``add_lazy``)."""
+        into rows by ``materialize(records, skip)`` when it is read (see the store's
+        ``add_lazy`` for ``skip`` and the hints); False (nothing delivered) unless exactly
+        one store takes `kind` and it can do that."""
         stores = [s for s in self._stores if kind in s.kinds]
         if len(stores) != 1 or not hasattr(stores[0], "add_lazy"):
             return False
-        stores[0].add_lazy(records, materialize, size)
+        stores[0].add_lazy(records, materialize, size, **hints)
         return True
 
     def settle(self, kind: ObservationKind) -> list[Any]:

@@ -29,11 +29,12 @@ HOPS = 1000
 
 
 class _Lazy:
-    __slots__ = ("records", "materialize")
+    __slots__ = ("records", "materialize", "trace_ids")
 
-    def __init__(self, records: list[Any], materialize: Any) -> None:
+    def __init__(self, records: Any, materialize: Any, trace_ids: Any) -> None:
         self.records = records
         self.materialize = materialize
+        self.trace_ids = trace_ids
 
 
 class TraceStore:
@@ -81,13 +82,19 @@ class TraceStore:
         if self.max_traces is not None and len(self._pending) >= _INDEX_EVERY:
             self._index()
 
-    def add_lazy(self, records: Any, materialize: Any, size: int) -> None:
-        """``size`` spans to be made by ``materialize(records)`` (rows as for `add_rows`)
-        when the store is next read; chunks are materialized in the order they came."""
-        self._pending.append(_Lazy(records, materialize))
+    def add_lazy(self, records: Any, materialize: Any, size: int,
+                 trace_ids: np.ndarray | None = None) -> None:
+        """``size`` spans to be made by ``materialize(records, skip)`` (rows as for
+        `add_rows`, leaving out the traces in the array ``skip``) when the store is next
+        read; chunks are materialized in the order they came. ``trace_ids``: the spans'
+        trace ids in row order, which lets a bounded store skip building traces it would
+        evict anyway (it then waits for more before indexing: compact columns are cheap
+        to hold, spans are not)."""
+        self._pending.append(_Lazy(records, materialize, trace_ids))
         self._pending_lazy += size
-        if self.max_traces is not None and len(self._pending) + self._pending_lazy >= (
-                _INDEX_EVERY):
+        cap = self.max_traces
+        if cap is not None and (len(self._pending) >= _INDEX_EVERY
+                                or self._pending_lazy >= max(_INDEX_EVERY, 16 * cap)):
             self._index()
 
     def settle(self) -> list[Span]:
@@ -102,19 +109,21 @@ class TraceStore:
 
     def _index_pending(self) -> list[Span]:
         pending = self._pending
+        cap = self.max_traces
+        doomed = self._doomed(pending) if cap is not None else set()
         if any(type(item) is _Lazy for item in pending):
             self._pending_lazy = 0
+            skip = np.fromiter(doomed, dtype=np.int64, count=len(doomed)) if all(
+                type(t) is int for t in doomed) else np.empty(0, dtype=np.int64)
             items: list[Any] = []
             for item in pending:
                 if type(item) is _Lazy:
-                    items.extend(item.materialize(item.records))
+                    items.extend(item.materialize(item.records, skip))
                 else:
                     items.append(item)
             pending.clear()
             pending.extend(items)
         traces = self._traces
-        cap = self.max_traces
-        doomed = self._doomed(pending) if cap is not None else ()
         added = []
         n = 0
         for item in pending:
@@ -156,15 +165,19 @@ class TraceStore:
         """New traces in `pending` that newer traces in it would push out of a bounded
         store anyway (their spans are not built)."""
         traces = self._traces
-        new = dict.fromkeys(
-            tid for tid in (item[0] if type(item) is tuple else item.trace_id
-                            for item in pending)
-            if tid not in traces
-        )
+        order: dict[Any, None] = {}
+        for item in pending:
+            if type(item) is _Lazy:
+                if item.trace_ids is None:
+                    return set()  # unknown until built: build everything
+                ids = item.trace_ids
+                _, first = np.unique(ids, return_index=True)
+                order.update(dict.fromkeys(ids[np.sort(first)].tolist()))
+            else:
+                order[item[0] if type(item) is tuple else item.trace_id] = None
+        new = [tid for tid in order if tid not in traces]
         excess = len(new) - self.max_traces
-        if excess <= 0:
-            return set()
-        return set(list(new)[:excess])
+        return set(new[:excess]) if excess > 0 else set()
 
     @property
     def _spans(self) -> list[Span]:

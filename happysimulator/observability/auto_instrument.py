@@ -122,6 +122,49 @@ class _SpanColumns:
         self.starts, self.ends, self.latency, self.dropped = starts, ends, latency, dropped
 
 
+class _SpanBatch:
+    """The spans of one flush in causal order per request (and sampled), as columns."""
+
+    __slots__ = ("batch", "trace_ids", "starts", "ends", "which", "j", "size")
+
+    def __init__(self, batch: list[_SpanColumns], rate: float, threshold: int) -> None:
+        self.batch = batch
+        tids = np.concatenate([c.trace_ids for c in batch])
+        sizes = [c.trace_ids.size for c in batch]
+        which = np.repeat(np.arange(len(batch)), sizes)
+        starts = np.concatenate([c.starts for c in batch])
+        ends = np.concatenate([c.ends for c in batch])
+        rank = np.array([c.rank for c in batch], dtype=np.int64)[which]
+        order = np.lexsort((which, starts, rank, ends))
+        if rate < 1.0:
+            hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(0xFFFFFFFF)
+            order = order[hashed[order] < threshold]
+        offsets = np.cumsum([0] + sizes)[:-1]
+        self.trace_ids, self.starts, self.ends = tids[order], starts[order], ends[order]
+        self.which = which[order]
+        self.j = order - offsets[self.which]  # row within its entity's columns
+        self.size = int(order.size)
+
+    def rows(self, skip: np.ndarray) -> list[tuple]:
+        keep = slice(None) if not skip.size else ~np.isin(self.trace_ids, skip)
+        batch = self.batch
+        latency = [c.latency.tolist() if c.latency is not None else None for c in batch]
+        rows = []
+        for tid, start, end, w, j in zip(
+                self.trace_ids[keep].tolist(), self.starts[keep].tolist(),
+                self.ends[keep].tolist(), self.which[keep].tolist(), self.j[keep].tolist(),
+                strict=True):
+            cols = batch[w]
+            if cols.latency is not None:
+                attrs = {"latency": latency[w][j]}
+            elif cols.dropped:
+                attrs = {"status": "dropped"}
+            else:
+                attrs = None
+            rows.append((tid, None, None, cols.name, start, end, attrs))
+        return rows
+
+
 class Recorder:
     """A simulation's instrumentations and the flushing of what they recorded."""
 
@@ -484,41 +527,20 @@ class Tracer:
             return True
         return (trace_id * _GOLDEN) & 0xFFFFFFFF < self._threshold
 
-    def materialize(self, batch: list[_SpanColumns]) -> list[tuple]:
-        """Span rows (Span's fields in order, ids left to the store) of one flush, each
-        request's spans in causal order."""
-        tids = np.concatenate([c.trace_ids for c in batch])
-        if not tids.size:
-            return []
-        starts = np.concatenate([c.starts for c in batch])
-        ends = np.concatenate([c.ends for c in batch])
-        which = np.repeat(np.arange(len(batch)), [c.trace_ids.size for c in batch])
-        rank = np.array([c.rank for c in batch])[which]
-        order = np.lexsort((which, starts, rank, ends))
-        if self._rate < 1.0:
-            hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(0xFFFFFFFF)
-            order = order[hashed[order] < self._threshold]
-        latency = [c.latency.tolist() if c.latency is not None else None for c in batch]
-        offsets = np.cumsum([0] + [c.trace_ids.size for c in batch]).tolist()
-        rows = []
-        for j, tid, start, end, w in zip(order.tolist(), tids[order].tolist(),
-                                         starts[order].tolist(), ends[order].tolist(),
-                                         which[order].tolist(), strict=True):
-            cols = batch[w]
-            if cols.latency is not None:
-                attrs = {"latency": latency[w][j - offsets[w]]}
-            elif cols.dropped:
-                attrs = {"status": "dropped"}
-            else:
-                attrs = None
-            rows.append((tid, None, None, cols.name, start, end, attrs))
-        return rows
-
     def hand_over(self, batch: list[_SpanColumns]) -> None:
-        """Give the trace store the spans, materialized when it is read."""
-        size = sum(c.trace_ids.size for c in batch)
-        if not self._bus.store_lazy(_SPAN, batch, self.materialize, size):
+        """Give the trace store the spans (as columns, each request's spans in causal
+        order), materialized when it is read."""
+        columns = _SpanBatch(batch, self._rate, self._threshold)
+        if columns.size and not self._bus.store_lazy(
+                _SPAN, columns, self.materialize, columns.size,
+                trace_ids=columns.trace_ids):
             raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
+
+    @staticmethod
+    def materialize(columns: _SpanBatch, skip: np.ndarray) -> list[tuple]:
+        """Span rows (Span's fields in order, ids left to the store), leaving out the
+        traces in `skip` (a bounded store would evict them)."""
+        return columns.rows(skip)
 
     def publish_fact(self, name: str, kind: int, now: int, obj: Any) -> None:
         """Live span streams: the span of one fact, into the store and to subscribers."""

@@ -178,6 +178,26 @@ def test_bounded_trace_store_keeps_the_newest_whole_traces():
     assert len(ts) == 150
 
 
+def test_bounded_trace_store_skipping_doomed_traces_matches_keeping_everything():
+    """A bounded trace store builds only traces that survive; read at arbitrary points it
+    keeps exactly the newest whole traces, with the spans an unbounded store has."""
+    bounded = ObservabilityConfig.full().replace(trace_capacity=100)
+    sim, source, *_ = mm1(seed=2, stop_after=900.0, config=bounded)
+    ref, *_ = mm1(seed=2, stop_after=900.0, config=ObservabilityConfig.full())
+    ref.run()
+    for t in (50.0, 51.0, 400.0):
+        sim.control.run_until(t)
+        assert len(sim.query.trace_store.trace_ids()) == 100
+    sim.run()
+    ts, full_ts = sim.query.trace_store, ref.query.trace_store
+    ids = ts.trace_ids()
+    assert source.generated > 6000
+    assert ids == list(range(source.generated - 99, source.generated + 1))
+    assert ts.evicted_traces == source.generated - 100
+    for tid in ids[::7]:
+        assert ts.trace(tid) == full_ts.trace(tid)
+
+
 def test_replace_and_validation():
     full = ObservabilityConfig.full()
     assert full.replace(events=False).events is False and full.events is True
