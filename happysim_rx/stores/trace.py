@@ -83,11 +83,12 @@ class TraceStore:
             self._index()
 
     def add_lazy(self, records: Any, materialize: Any, size: int,
-                 trace_ids: np.ndarray | None = None) -> None:
+                 trace_ids: Any = None) -> None:
         """``size`` spans to be made by ``materialize(records, skip)`` (rows as for
         `add_rows`, leaving out the traces in the array ``skip``) when the store is next
-        read; chunks are materialized in the order they came. ``trace_ids``: the spans'
-        trace ids in row order, which lets a bounded store skip building traces it would
+        read; chunks are materialized in the order they came. ``trace_ids()``: the rows'
+        trace ids in row order (asked for only by a bounded store), which lets the store
+        skip building traces it would
         evict anyway (it then waits for more before indexing: compact columns are cheap
         to hold, spans are not)."""
         self._pending.append(_Lazy(records, materialize, trace_ids))
@@ -170,7 +171,7 @@ class TraceStore:
             if type(item) is _Lazy:
                 if item.trace_ids is None:
                     return set()  # unknown until built: build everything
-                ids = item.trace_ids
+                ids = item.trace_ids()
                 _, first = np.unique(ids, return_index=True)
                 order.update(dict.fromkeys(ids[np.sort(first)].tolist()))
             else:

@@ -123,40 +123,55 @@ class _SpanColumns:
 
 
 class _SpanBatch:
-    """The spans of one flush in causal order per request (and sampled), as columns."""
+    """The spans of one flush as columns; put in causal order per request (and sampled)
+    only when a store asks for them or for their trace ids."""
 
-    __slots__ = ("batch", "trace_ids", "starts", "ends", "which", "j", "size")
+    __slots__ = ("batch", "rate", "threshold", "size", "_sorted")
 
     def __init__(self, batch: list[_SpanColumns], rate: float, threshold: int) -> None:
-        self.batch = batch
-        tids = np.concatenate([c.trace_ids for c in batch])
-        sizes = [c.trace_ids.size for c in batch]
-        which = np.repeat(np.arange(len(batch)), sizes)
-        starts = np.concatenate([c.starts for c in batch])
-        ends = np.concatenate([c.ends for c in batch])
-        rank = np.array([c.rank for c in batch], dtype=np.int64)[which]
-        order = np.lexsort((which, starts, rank, ends))
-        if rate < 1.0:
-            hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(0xFFFFFFFF)
-            order = order[hashed[order] < threshold]
-        offsets = np.cumsum([0] + sizes)[:-1]
-        self.trace_ids, self.starts, self.ends = tids[order], starts[order], ends[order]
-        self.which = which[order]
-        self.j = order - offsets[self.which]  # row within its entity's columns
-        self.size = int(order.size)
+        self.batch, self.rate, self.threshold = batch, rate, threshold
+        self.size = sum(c.trace_ids.size for c in batch)
+        self._sorted: tuple[np.ndarray, ...] | None = None
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """(trace ids, starts, ends, entity index, row within the entity's columns)."""
+        if self._sorted is None:
+            batch = self.batch
+            tids = np.concatenate([c.trace_ids for c in batch])
+            sizes = [c.trace_ids.size for c in batch]
+            which = np.repeat(np.arange(len(batch)), sizes)
+            starts = np.concatenate([c.starts for c in batch])
+            ends = np.concatenate([c.ends for c in batch])
+            rank = np.array([c.rank for c in batch], dtype=np.int64)[which]
+            order = np.lexsort((which, starts, rank, ends))
+            if self.rate < 1.0:
+                hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(
+                    0xFFFFFFFF)
+                order = order[hashed[order] < self.threshold]
+            offsets = np.cumsum([0] + sizes)[:-1]
+            which = which[order]
+            self._sorted = (tids[order], starts[order], ends[order], which,
+                            order - offsets[which])
+        return self._sorted
+
+    @property
+    def trace_ids(self) -> np.ndarray:
+        return self.columns()[0]
 
     def rows(self, skip: np.ndarray) -> list[tuple]:
-        keep = slice(None) if not skip.size else ~np.isin(self.trace_ids, skip)
+        tids, starts, ends, which, j = self.columns()
+        if skip.size:
+            keep = ~np.isin(tids, skip)
+            tids, starts, ends, which, j = tids[keep], starts[keep], ends[keep], which[keep], (
+                j[keep])
         batch = self.batch
         latency = [c.latency.tolist() if c.latency is not None else None for c in batch]
         rows = []
-        for tid, start, end, w, j in zip(
-                self.trace_ids[keep].tolist(), self.starts[keep].tolist(),
-                self.ends[keep].tolist(), self.which[keep].tolist(), self.j[keep].tolist(),
-                strict=True):
+        for tid, start, end, w, k in zip(tids.tolist(), starts.tolist(), ends.tolist(),
+                                         which.tolist(), j.tolist(), strict=True):
             cols = batch[w]
             if cols.latency is not None:
-                attrs = {"latency": latency[w][j]}
+                attrs = {"latency": latency[w][k]}
             elif cols.dropped:
                 attrs = {"status": "dropped"}
             else:
@@ -533,7 +548,7 @@ class Tracer:
         columns = _SpanBatch(batch, self._rate, self._threshold)
         if columns.size and not self._bus.store_lazy(
                 _SPAN, columns, self.materialize, columns.size,
-                trace_ids=columns.trace_ids):
+                trace_ids=lambda: columns.trace_ids):
             raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
 
     @staticmethod
