@@ -88,9 +88,8 @@ class TraceStore:
         `add_rows`, leaving out the traces in the array ``skip``) when the store is next
         read; chunks are materialized in the order they came. ``trace_ids()``: the rows'
         trace ids in row order (asked for only by a bounded store), which lets the store
-        skip building traces it would
-        evict anyway (it then waits for more before indexing: compact columns are cheap
-        to hold, spans are not)."""
+        skip building traces it would evict anyway (it then waits for more before
+        indexing: compact columns are cheap to hold, spans are not)."""
         self._pending.append(_Lazy(records, materialize, trace_ids))
         self._pending_lazy += size
         cap = self.max_traces
