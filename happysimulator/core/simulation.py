@@ -249,6 +249,21 @@ class Simulation:
         self.clock.call_at(self._now_ns / _NS, _noop)  # wakes the loop's timer branch
 
     # ---- the run loop -------------------------------------------------------------------
+    def _hooked(self, ev: Event, t: int, processed: int) -> bool:
+        """After `ev` ran with a trace recorder or a hook: record it; True to pause."""
+        self._events_processed = processed
+        trace = self._trace
+        if trace is not None:
+            trace.record(
+                t / _NS,
+                "event",
+                event_type=ev.event_type,
+                target=getattr(ev.target, "name", None),
+                event_id=ev.context["id"],
+            )
+        hook = self._hook
+        return hook is not None and hook(ev)
+
     def _bound(self, until_ns: int | None) -> tuple[int | float, str]:
         bound: int | float = _NO_BOUND
         reason = COMPLETE
@@ -358,18 +373,8 @@ class Simulation:
                                 if checks:
                                     # `ev` is done: its bookkeeping (hook, trace, watch)
                                     # comes before the next event runs, as after a pop
-                                    if hooked:
-                                        self._events_processed = base + count + 1
-                                        if trace is not None:
-                                            trace.record(
-                                                t / _NS,
-                                                "event",
-                                                event_type=ev.event_type,
-                                                target=getattr(ev.target, "name", None),
-                                                event_id=ev.context["id"],
-                                            )
-                                        if hook is not None and hook(ev):
-                                            stop = PAUSED
+                                    if hooked and self._hooked(ev, t, base + count + 1):
+                                        stop = PAUSED
                                     if (
                                         stop is None
                                         and watch is not None
@@ -440,19 +445,9 @@ class Simulation:
                             log_append(ev.event_type)
                             logged, logged_t = ev, t
                         if checks:
-                            if hooked:
-                                self._events_processed = base + count
-                                if trace is not None:
-                                    trace.record(
-                                        t / _NS,
-                                        "event",
-                                        event_type=ev.event_type,
-                                        target=getattr(ev.target, "name", None),
-                                        event_id=ev.context["id"],
-                                    )
-                                if hook is not None and hook(ev):
-                                    reason = PAUSED
-                                    break
+                            if hooked and self._hooked(ev, t, base + count):
+                                reason = PAUSED
+                                break
                             if watch is not None and ev.event_type in watch:
                                 self._events_processed = base + count
                                 if on_watched(ev):

@@ -266,9 +266,9 @@ class _Instrumentation(ComponentInstrumentation):
             self.recorder.tracer.publish_fact(self.entity.name, kind, now, obj)
 
     def wire(self, listened: tuple[bool, ...] | None) -> Any:
-        """Set the fact appenders for live publication of the `listened` series (None:
-        nobody listens): plain appends, or appends that also publish. Returns the
-        ``live`` callback the component should call for each fact, or None."""
+        """Set up live publication of the `listened` series (None: nobody listens):
+        bands for gauges and samples (see the module docstring). Returns the ``live``
+        callback the component should call after each fact, or None."""
         return None
 
     def span_facts(self, on: bool) -> None:
