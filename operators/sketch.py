@@ -213,6 +213,38 @@ class QuantileSketch:
             self._pv, self._pw = [], []
             self.add_many(pv, pw)
 
+    @staticmethod
+    def add_runs(sketches: Sequence[QuantileSketch], values: np.ndarray,
+                 starts: Sequence[int], ends: Sequence[int]) -> None:
+        """``sketches[i].add_many(values[starts[i]:ends[i]])`` for every i, with the
+        per-value work (NaN check, bucket keys) done once for all runs: many sketches
+        fed from one array (e.g. consecutive time buckets) cost one pass, not one
+        ``add_many`` each. The sketches must share their parameters."""
+        v = np.asarray(values, dtype=np.float64)
+        first = sketches[0] if len(sketches) else None
+        if first is None or v.size == 0:
+            return
+        same = all(sk.gamma == first.gamma and sk.min_value == first.min_value
+                   for sk in sketches)
+        if not same or np.isnan(v).any() or not (v > first.min_value).all():
+            for sk, a, b in zip(sketches, starts, ends, strict=True):
+                sk.add_many(v[a:b])
+            return
+        # all values positive and finite: keys for the positive store, computed once
+        keys = np.ceil(np.log(v) * first._inv_log_gamma).astype(np.int64)
+        idx = np.asarray(starts, dtype=np.intp)
+        lows = np.minimum.reduceat(v, idx).tolist()
+        highs = np.maximum.reduceat(v, idx).tolist()
+        sums = np.add.reduceat(v, idx).tolist()
+        for i, (sk, a, b) in enumerate(zip(sketches, starts, ends, strict=True)):
+            sk._n += b - a
+            if lows[i] < sk._min:
+                sk._min = lows[i]
+            if highs[i] > sk._max:
+                sk._max = highs[i]
+            sk._sum += sums[i]
+            sk._pos.add_keys(keys[a:b], None)
+
     def merge(self, other: QuantileSketch) -> None:
         """Fold ``other`` into this sketch (exact: same as sketching both streams)."""
         if other.gamma != self.gamma:

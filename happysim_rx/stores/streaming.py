@@ -54,21 +54,10 @@ class _Bucket:
         self.w = self.ws = self.ws2 = 0.0  # time-weighted: seconds, sum v*dt, sum v^2*dt
         self.sketch = QuantileSketch(ra)
 
-    def add_samples(self, t: np.ndarray, v: np.ndarray, sketch_too: bool) -> None:
-        self.n += int(v.size)
-        self.s += float(v.sum())
-        self.s2 += float((v * v).sum())
-        self.lo, self.hi = min(self.lo, float(v.min())), max(self.hi, float(v.max()))
-        if t[0] < self.ft:
-            self.ft, self.fv = float(t[0]), float(v[0])
-        if t[-1] >= self.lt:
-            self.lt, self.lv = float(t[-1]), float(v[-1])
-        if sketch_too:
-            self.sketch.add_many(v)
-
     def add_stats(self, n: int, s: float, s2: float, lo: float, hi: float, ft: float,
-                  fv: float, lt: float, lv: float, values: list[float] | None) -> None:
-        """`add_samples` from precomputed statistics (values: for the sketch)."""
+                  fv: float, lt: float, lv: float) -> None:
+        """Samples summarized: count, sum, sum of squares, min, max, first and last
+        (time, value); the sketch is fed separately (`QuantileSketch.add_runs`)."""
         self.n += n
         self.s += s
         self.s2 += s2
@@ -80,10 +69,6 @@ class _Bucket:
             self.ft, self.fv = ft, fv
         if lt >= self.lt:
             self.lt, self.lv = lt, lv
-        if values is not None:
-            add = self.sketch.add
-            for x in values:
-                add(x)
 
     def add_segments(self, v: np.ndarray, w: np.ndarray) -> None:
         self.w += float(w.sum())
@@ -255,28 +240,30 @@ class StreamingSeries:
         self._rcount -= k
 
     def _bucket_samples(self, t: np.ndarray, v: np.ndarray) -> None:
+        # All buckets at once: per-bucket statistics by one vectorized reduction, then
+        # scalar updates; sketch keys computed once for the whole chunk (see
+        # `QuantileSketch.add_runs`). Per-bucket numpy calls would cost more than the
+        # data: a 10 s bucket of an 8/s series holds ~80 samples.
         w = self.fine.width
         keys = np.floor(t / w).astype(np.int64)
         cuts = np.flatnonzero(np.diff(keys)) + 1
         starts = np.concatenate(([0], cuts))
         ends = np.concatenate((cuts, [t.size]))
-        sketch_too = not self.is_gauge
-        if starts.size * 8 < t.size:  # few, full buckets: numpy per bucket pays off
-            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-                self.fine.get(int(keys[a])).add_samples(t[a:b], v[a:b], sketch_too)
-            return
-        # Many sparse buckets (a low-rate series): per-bucket numpy calls would cost more
-        # than the data, so reduce all buckets at once and update each with scalars.
         sums = np.add.reduceat(v, starts).tolist()
         sq = np.add.reduceat(v * v, starts).tolist()
         lows = np.minimum.reduceat(v, starts).tolist()
         highs = np.maximum.reduceat(v, starts).tolist()
         tl, vl = t.tolist(), v.tolist()
         get = self.fine.get
-        for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-            get(keys[a].item()).add_stats(
-                b - a, sums[i], sq[i], lows[i], highs[i], tl[a], vl[a], tl[b - 1], vl[b - 1],
-                vl[a:b] if sketch_too else None)
+        a_list, b_list = starts.tolist(), ends.tolist()
+        buckets = []
+        for i, (a, b) in enumerate(zip(a_list, b_list, strict=True)):
+            bucket = get(keys[a].item())
+            bucket.add_stats(b - a, sums[i], sq[i], lows[i], highs[i], tl[a], vl[a],
+                             tl[b - 1], vl[b - 1])
+            buckets.append(bucket)
+        if not self.is_gauge:
+            QuantileSketch.add_runs([bk.sketch for bk in buckets], v, a_list, b_list)
 
     def _bucket_gauge(self, t: np.ndarray, v: np.ndarray) -> None:
         if self.open_t is not None:

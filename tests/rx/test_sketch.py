@@ -104,3 +104,29 @@ def test_round_trip_dict_and_errors():
         QuantileSketch(0.0)
     with pytest.raises(ValueError, match="relative_accuracy"):
         s.merge(QuantileSketch(0.02))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=400),
+    cuts=st.lists(st.integers(1, 399), max_size=12),
+    positive=st.booleans(),
+)
+def test_add_runs_equals_add_many_per_run(values, cuts, positive):
+    """Feeding consecutive runs of one array to many sketches in one pass leaves every
+    sketch as if each had got its run through add_many (the vectorized fast path for
+    all-positive values and the fallback alike)."""
+    v = np.abs(np.array(values)) + 1e-3 if positive else np.array(values)
+    bounds = sorted({c for c in cuts if c < v.size})
+    starts, ends = [0, *bounds], [*bounds, v.size]
+    fast = [QuantileSketch(0.01) for _ in starts]
+    slow = [QuantileSketch(0.01) for _ in starts]
+    QuantileSketch.add_runs(fast, v, starts, ends)
+    for sk, a, b in zip(slow, starts, ends, strict=True):
+        sk.add_many(v[a:b])
+    for f, s in zip(fast, slow, strict=True):
+        assert f.count == s.count
+        assert (f.min, f.max) == (s.min, s.max)
+        assert f.sum == pytest.approx(s.sum, rel=1e-12, abs=1e-9)
+        for q in (0.0, 0.1, 0.5, 0.9, 0.99, 1.0):
+            assert f.quantile(q) == s.quantile(q)
