@@ -178,17 +178,22 @@ class StreamingSeries:
         """Append many samples at once (times in order). Ingestion still happens in
         chunks of exactly `_CHUNK` samples, so a batched and a sample-by-sample feed
         leave bit-identical state (float sums depend on chunk boundaries)."""
-        pt, pv = self._pt, self._pv
-        ts, vs = np.asarray(t, dtype=np.float64).tolist(), np.asarray(v, dtype=np.float64).tolist()
-        i, n = 0, len(ts)
-        while i < n:
-            room = _CHUNK - len(pt)
-            pt.extend(ts[i:i + room])
-            pv.extend(vs[i:i + room])
-            i += room
-            if len(pt) >= _CHUNK:
+        t = np.asarray(t, dtype=np.float64)
+        v = np.asarray(v, dtype=np.float64)
+        i, n = 0, t.size
+        if self._pt:  # complete the pending chunk first
+            room = _CHUNK - len(self._pt)
+            self._pt.extend(t[:room].tolist())
+            self._pv.extend(v[:room].tolist())
+            i = min(room, n)
+            if len(self._pt) >= _CHUNK:
                 self.flush()
-                pt, pv = self._pt, self._pv
+        while n - i >= _CHUNK:  # whole chunks straight from the arrays
+            self._ingest(t[i:i + _CHUNK].copy(), v[i:i + _CHUNK].copy())
+            i += _CHUNK
+        if i < n:
+            self._pt.extend(t[i:].tolist())
+            self._pv.extend(v[i:].tolist())
 
     def flush(self) -> None:
         if not self._pt:
