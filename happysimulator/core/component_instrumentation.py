@@ -3,8 +3,9 @@
 Every ``Entity`` has ``_instr = None``. When the observability package instruments a
 standard component it sets ``_instr`` to a ``ComponentInstrumentation`` and the component
 *appends facts* at fixed points instead of calling per-change hooks: these points are the
-simulation's hot path, and a C-level ``list.append`` costs ~20 ns where a Python method
-call costs ~80. Everything observable (counters, gauges, samples, spans) is derived from
+simulation's hot path: a C-level ``list.append`` through a slot costs ~25 ns, a Python
+method that does the same append ~42 ns (Python 3.11, timeit), and the former hooks did
+several appends, divisions and a tuple each. Everything observable (counters, gauges, samples, spans) is derived from
 the facts in bulk later (``happysimulator.observability.auto_instrument``).
 
 Facts, per component (times are integer nanoseconds unless said otherwise):
