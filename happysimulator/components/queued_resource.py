@@ -38,8 +38,6 @@ class QueuedResource(Entity):
         queue_capacity: int | None = None,
     ) -> None:
         super().__init__(name)
-        if not isinstance(concurrency, int) or concurrency < 1:
-            raise ValueError(f"concurrency must be an int >= 1, got {concurrency!r}")
         if queue_capacity is not None and queue_capacity < 0:
             raise ValueError(f"queue_capacity must be >= 0 or None, got {queue_capacity}")
         self.concurrency = concurrency
@@ -54,6 +52,20 @@ class QueuedResource(Entity):
         self._hooks: dict[int, list] = {}
         self._draining = False
 
+    @property
+    def concurrency(self) -> int:
+        """How many requests are served at once (an int >= 1; may change mid-run)."""
+        return self._concurrency
+
+    @concurrency.setter
+    def concurrency(self, value: int) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"concurrency must be an int >= 1, got {value!r}")
+        i = self._instr
+        if i is not None and i.reconfigured is not None:
+            i.reconfigured()  # before the change: what was recorded so far used the old value
+        self._concurrency = value
+
     # ---- gauges -------------------------------------------------------------------------
     @property
     def depth(self) -> int:
@@ -63,7 +75,7 @@ class QueuedResource(Entity):
     queue_depth = depth
 
     def has_capacity(self) -> bool:
-        return self.in_flight < self.concurrency
+        return self.in_flight < self._concurrency
 
     # ---- to override --------------------------------------------------------------------
     def handle_queued_event(self, event: Event) -> Any:
@@ -89,7 +101,7 @@ class QueuedResource(Entity):
         if event._x is not None:
             self._defer_hooks(event)
         i = self._instr
-        if self.in_flight < self.concurrency and not self._queue:
+        if self.in_flight < self._concurrency and not self._queue:
             self.in_flight += 1
             if i is not None:
                 i.arrived(now)
@@ -168,7 +180,7 @@ class QueuedResource(Entity):
         self._draining = True
         try:
             q = self._queue
-            while q and self.in_flight < self.concurrency:
+            while q and self.in_flight < self._concurrency:
                 event, arr = q.pop()
                 self.in_flight += 1
                 i = self._instr

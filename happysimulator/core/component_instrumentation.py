@@ -18,7 +18,9 @@ QueuedResource     ``arrived(now)`` (queued or started); ``started(now)`` and
                    ``waited(now - arrival)``; ``done(now)`` and
                    ``served(now - start)``, traced: ``traced_ids(id)`` and
                    ``traced_starts(arrival)``; queue full: ``dropped(now)``,
-                   traced: ``dropped_ids(id)``
+                   traced: ``dropped_ids(id)``. A ``Server`` skips the start
+                   facts unless ``start_facts`` and the service facts unless
+                   ``visit_facts`` (they are derived then).
 Sink               ``received(now_s)`` and ``latency(latency_s)`` (float seconds),
                    traced: ``traced_ids(id)``
 =================  ==============================================================
@@ -69,7 +71,8 @@ class ComponentInstrumentation:
     __slots__ = (
         "traced", "live", "generated", "arrived", "dropped", "started", "waited", "done",
         "served", "received", "latency", "traced_ids", "traced_starts", "dropped_ids",
-        "depth_band", "depth_moved", "latency_band", "latency_moved",
+        "depth_band", "depth_moved", "latency_band", "latency_moved", "start_facts",
+        "visit_facts", "reconfigured",
     )
 
     def __init__(self) -> None:
@@ -78,6 +81,13 @@ class ComponentInstrumentation:
         self.generated = self.arrived = self.dropped = self.started = self.waited = discard
         self.done = self.served = self.received = self.latency = discard
         self.traced_ids = self.traced_starts = self.dropped_ids = discard
+        # False: a `Server` leaves out ``started``/``waited`` (``start_facts``) or
+        # ``served``/``traced_starts`` (``visit_facts``): the instrumentation derives them
+        # from arrivals and completions, which its FIFO queue and concurrency determine.
+        # (A skipped call is cheaper than a call to `discard`.)
+        self.start_facts = self.visit_facts = True
+        # called (if set) just before a component's configuration changes mid-run
+        self.reconfigured: Any = None
         # someone follows the queue depth: call `depth_moved(now)` when, after the depth
         # changed, it is outside the open interval ``(depth_band[0], depth_band[1])``
         self.depth_band: list[float] | None = None

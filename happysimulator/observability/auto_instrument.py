@@ -56,6 +56,7 @@ _GOLDEN = 2654435761  # Knuth's multiplicative hash: spreads consecutive request
 _NS = 1e9
 _SPAN = ObservationKind.SPAN
 _EMPTY = np.empty(0, dtype=np.int64)
+_NEVER = np.iinfo(np.int64).min  # a time before every other
 _NO_FLOATS = np.empty(0, dtype=np.float64)
 # a request's spans in causal order: by end, then source < resource < sink, then start
 _ROOT, _VISIT, _LEAF = 0, 1, 2
@@ -292,12 +293,25 @@ def _samples(series: Any, t_ns: np.ndarray, values_ns: np.ndarray) -> None:
         series.emit_many(t_ns / _NS, values_ns / _NS, subscribers=False)
 
 
+def _derivable_concurrency(entity: Any) -> int:
+    """The concurrency of an idle `Server` whose starts follow from its arrivals and
+    completions (fast path, FIFO queue), else 0."""
+    from happysimulator.components.queue_policy import FIFOQueue
+    from happysimulator.components.server.server import Server
+
+    if (isinstance(entity, Server) and entity._fast and type(entity._queue) is FIFOQueue
+            and not entity._queue and entity.in_flight == 0):
+        return entity.concurrency
+    return 0
+
+
 class QueueInstrumentation(_Instrumentation):
     """Gauges, samples, counters and spans for a `QueuedResource` or `Server`."""
 
     __slots__ = ("_arrived", "_dropped", "_started", "_waited", "_done", "_served", "_ids",
                  "_starts", "_dropped_ids", "_last_depth", "_last_in_flight", "_live_depth",
-                 "_live_in_flight", "_points")
+                 "_live_in_flight", "_points", "_fifo", "_waiting", "_releases",
+                 "_serving_start", "_serving_arr")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -306,7 +320,10 @@ class QueueInstrumentation(_Instrumentation):
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, self.SERIES)
         metrics, traced = recorder.metrics, recorder.tracer is not None
-        self._arrived, self.arrived = self._list(metrics)
+        self._fifo = _derivable_concurrency(entity)
+        if self._fifo:
+            self._derive_from_start()
+        self._arrived, self.arrived = self._list(metrics or bool(self._fifo) and traced)
         self._started, self.started = self._list(metrics)
         self._waited, self.waited = self._list(metrics)
         self._served, self.served = self._list(metrics)
@@ -333,12 +350,22 @@ class QueueInstrumentation(_Instrumentation):
         if not (self._arrived or self._done or self._dropped):
             return  # (a start follows an arrival in the same flush or an earlier one)
         arrived, dropped = _ints(self._arrived), _ints(self._dropped)
-        started, waited = _ints(self._started), _ints(self._waited)
-        done, served = _ints(self._done), _ints(self._served)
+        done = _ints(self._done)
+        visit_facts = self.visit_facts  # (before a derivation may stop deriving)
+        if self._fifo:
+            started, waited = self._derive(arrived, done)
+        else:
+            started, waited = _ints(self._started), _ints(self._waited)
+        if visit_facts:
+            served, visit_arr = _ints(self._served), self._starts
+        else:
+            served, visit_arr = self._derive_visits(started, waited, done)
         if self._ids or self._dropped_ids:
             name = self.entity.name
-            spans.append(_SpanColumns(name, _VISIT, _ints(self._ids),
-                                      _ints(self._starts) / _NS, done / _NS))
+            if visit_arr.__class__ is list:
+                visit_arr = _ints(visit_arr)
+            spans.append(_SpanColumns(name, _VISIT, _ints(self._ids), visit_arr / _NS,
+                                      done / _NS))
             if dropped.size:
                 t = dropped / _NS
                 spans.append(_SpanColumns(name, _VISIT, _ints(self._dropped_ids), t, t,
@@ -366,6 +393,63 @@ class QueueInstrumentation(_Instrumentation):
                                  np.array([float(actual)]), subscribers=False)
         self._last_depth = len(entity._queue)
         self._last_in_flight = entity.in_flight
+
+    # -- facts derived from the queue discipline ------------------------------------------
+    # A `Server` on its fast path with a FIFO queue starts the oldest waiting request as
+    # soon as one of its `concurrency` slots is free. So its k-th start (counting from an
+    # idle server) is at max(k-th arrival, the time the slot it takes was freed): the
+    # initial `concurrency` slots are free from the start, later ones at the completions
+    # in their order. With concurrency 1 the k-th completion also ends the k-th start.
+    # The server then records arrivals and completions only.
+    def _derive_from_start(self) -> None:
+        self.start_facts = False
+        self.reconfigured = self._reconfigured
+        self.visit_facts = self._fifo != 1
+        self._waiting = _EMPTY  # arrival times of requests still waiting, in order
+        self._releases = np.full(self._fifo, _NEVER, dtype=np.int64)  # free slots, since
+        self._serving_start = self._serving_arr = _EMPTY  # concurrency 1: in service
+
+    def _derive(self, arrived: np.ndarray, done: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start times, waits) of the requests that started since the last flush."""
+        waiting = np.concatenate((self._waiting, arrived)) if self._waiting.size else arrived
+        releases = np.concatenate((self._releases, done)) if done.size else self._releases
+        # how many started: the server's queue says (a flush may come between a completion
+        # and the start it allows, from a live subscriber)
+        n = waiting.size - len(self.entity._queue)
+        if not 0 <= n <= releases.size or self.entity.concurrency != self._fifo:
+            # someone changed the queue or the concurrency behind the server's back: keep
+            # what is consistent; from now on the server reports starts as facts
+            n = max(0, min(n, releases.size))
+            self._stop_deriving()
+        arr = waiting[:n]
+        started = np.maximum(arr, releases[:n])
+        self._waiting, self._releases = waiting[n:], releases[n:]
+        return started, started - arr
+
+    def _derive_visits(self, started: np.ndarray, waited: np.ndarray,
+                       done: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Concurrency 1: (service times, arrival times) of the completed requests."""
+        starts = np.concatenate((self._serving_start, started))
+        arrivals = np.concatenate((self._serving_arr, started - waited))
+        m = done.size
+        if m > starts.size:  # (the queue was changed behind the server's back)
+            starts = np.concatenate((starts, done[starts.size:]))
+            arrivals = np.concatenate((arrivals, done[arrivals.size:]))
+            self._stop_deriving()
+        self._serving_start, self._serving_arr = starts[m:], arrivals[m:]
+        return done - starts[:m], arrivals[:m]
+
+    def _reconfigured(self) -> None:
+        """The server's concurrency is about to change: derive up to now, then stop."""
+        self.recorder.bus.flush()
+        self._stop_deriving()
+
+    def _stop_deriving(self) -> None:
+        """From now on the server reports starts and service times as facts."""
+        self._fifo = 0
+        self.reconfigured = None
+        self.start_facts = self.visit_facts = True
+        self._serving_start = self._serving_arr = _EMPTY
 
     # -- live delivery to Rx subscribers -------------------------------------------------
     def start_live(self) -> None:

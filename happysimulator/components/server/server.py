@@ -121,8 +121,9 @@ class Server(QueuedResource):
         heappush(sim._heap, (done, 1, next(sim._counter), ce))
         i = self._instr
         if i is not None:
-            i.started(now)
-            i.waited(now - arrived_ns)
+            if i.start_facts:
+                i.started(now)
+                i.waited(now - arrived_ns)
             if i.live is not None:
                 i.live(STARTED, now, ce)
 
@@ -133,7 +134,7 @@ class Server(QueuedResource):
         if event._x is not None:
             self._defer_hooks(event)
         i = self._instr
-        if self.in_flight < self.concurrency:
+        if self.in_flight < self._concurrency:
             self.in_flight += 1
             if i is not None:
                 i.arrived(now)
@@ -152,8 +153,9 @@ class Server(QueuedResource):
                 ce.arr_ns = now
                 heappush(sim._heap, (done, 1, next(sim._counter), ce))
                 if i is not None:
-                    i.started(now)
-                    i.waited(0)
+                    if i.start_facts:
+                        i.started(now)
+                        i.waited(0)
                     if i.live is not None:
                         i.live(STARTED, now, ce)
             else:
@@ -193,11 +195,12 @@ class Server(QueuedResource):
         q = self._queue
         if i is not None:
             i.done(now)
-            i.served(svc)
+            if i.visit_facts:
+                i.served(svc)
+                i.traced_starts(ce.arr_ns)
             if i.traced:
                 c = ce._ctx
                 i.traced_ids(c["id"] if c.__class__ is dict else trace_id(req))
-                i.traced_starts(ce.arr_ns)
         if q and self._inline_exp:
             # hot path: the next waiting request starts now (in_flight is unchanged)
             if i is not None and i.live is not None:
@@ -217,8 +220,9 @@ class Server(QueuedResource):
             ce.arr_ns = arr
             heappush(sim._heap, (done, 1, next(sim._counter), ce))
             if i is not None:
-                i.started(now)
-                i.waited(now - arr)
+                if i.start_facts:
+                    i.started(now)
+                    i.waited(now - arr)
                 b = i.depth_band
                 if b is not None and not b[0] < len(q) < b[1]:
                     i.depth_moved(now)

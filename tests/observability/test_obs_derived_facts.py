@@ -1,0 +1,108 @@
+"""A FIFO `Server` records only arrivals and completions; its starts, waits, service times
+and span starts are derived (`QueueInstrumentation`). Everything recorded must equal what
+the server reporting every fact records, whatever the concurrency, capacity, reads in the
+middle of an instant, pauses, or a concurrency change mid-run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from obs_testkit import mm1, snapshot
+
+from happysimulator.observability import ObservabilityConfig, auto_instrument
+
+CONFIGS = {
+    "full": ObservabilityConfig.full,
+    "default": ObservabilityConfig.default,
+    "metrics only": lambda: ObservabilityConfig.default().replace(traces=False),
+    "traces only": lambda: ObservabilityConfig.default().replace(metrics=False),
+}
+
+
+def record(*, facts: bool, seed: int, concurrency: int, capacity: int | None, cfg: str,
+           lam: float, pauses: list[float], read_mid_instant: bool,
+           change_concurrency_at: float | None = None,
+           monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], Any]:
+    with monkeypatch.context() as m:
+        if facts:  # the reference: the server reports every fact
+            m.setattr(auto_instrument, "_derivable_concurrency", lambda entity: 0)
+        sim, _, server, _ = mm1(seed=seed, lam=lam, mu=10.0, stop_after=None, limit=150,
+                                config=CONFIGS[cfg](), queue_capacity=capacity,
+                                concurrency=concurrency)
+        if read_mid_instant:
+            # a completion's live observation comes before the start it allows (same
+            # instant): reading then flushes between the two
+            name = "completed" if CONFIGS[cfg]().metrics else None
+            if name is not None:
+                sim.observations.metrics(name, source="Server").subscribe(
+                    lambda _obs: len(sim.query.metric_store.select("*", "*")[0]))
+        for t in sorted(pauses):
+            if t > sim.clock.now():
+                sim.control.run_until(t)
+            sim.query.metric_store and sim.query.metrics("queue_depth").aggregate(
+                "mean").execute()
+            if change_concurrency_at is not None and t >= change_concurrency_at:
+                server.concurrency = concurrency + 1
+                change_concurrency_at = None
+        sim.run()
+        return snapshot(sim), server._instr
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 10_000),
+    concurrency=st.integers(1, 3),
+    capacity=st.one_of(st.none(), st.integers(0, 3)),
+    cfg=st.sampled_from(sorted(CONFIGS)),
+    lam=st.sampled_from([5.0, 9.5, 25.0]),
+    pauses=st.lists(st.floats(0.0, 20.0), max_size=3),
+    read_mid_instant=st.booleans(),
+)
+def test_derived_facts_equal_reported_facts(monkeypatch: pytest.MonkeyPatch, **kw: Any) -> None:
+    derived, instr = record(facts=False, monkeypatch=monkeypatch, **kw)
+    reported, ref_instr = record(facts=True, monkeypatch=monkeypatch, **kw)
+    assert ref_instr._fifo == 0 and ref_instr.start_facts
+    assert instr._fifo == kw["concurrency"]  # derivation was on all the way
+    assert derived == reported
+
+
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_concurrency_change_mid_run_stops_deriving(monkeypatch: pytest.MonkeyPatch,
+                                                   concurrency: int) -> None:
+    kw = dict(seed=3, concurrency=concurrency, capacity=None, cfg="full", lam=25.0,
+              pauses=[1.0, 2.0], read_mid_instant=False, change_concurrency_at=1.0)
+    derived, instr = record(facts=False, monkeypatch=monkeypatch, **kw)
+    reported, _ = record(facts=True, monkeypatch=monkeypatch, **kw)
+    assert instr._fifo == 0 and instr.start_facts and instr.visit_facts
+    assert derived == reported
+
+
+def test_only_idle_fifo_fast_servers_derive() -> None:
+    from happysimulator import Server, Simulation
+
+    class Custom(Server):
+        def handle_queued_event(self, event: Any) -> Any:
+            yield 0.1
+
+    servers = [Server("fifo"), Server("lifo", policy="lifo"), Custom("custom"),
+               Server("c3", concurrency=3)]
+    Simulation(entities=servers, observability=ObservabilityConfig.full())
+    assert [s._instr._fifo for s in servers] == [1, 0, 0, 3]
+    assert [s._instr.start_facts for s in servers] == [False, True, True, False]
+    # concurrency 1 also derives the service facts; concurrency 3 reports them
+    assert [s._instr.visit_facts for s in servers] == [False, True, True, True]
+
+
+def test_concurrency_is_validated() -> None:
+    from happysimulator import Server
+
+    s = Server("s")
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="concurrency must be an int >= 1"):
+            s.concurrency = bad
+    s.concurrency = 4
+    assert s.concurrency == 4 and s.has_capacity()
