@@ -52,6 +52,8 @@ class MetricSeries:
         "series_kind",
         "_tt",
         "_tv",
+        "_chunks",
+        "_pending",
         "_bt",
         "_bv",
         "_n",
@@ -63,6 +65,9 @@ class MetricSeries:
         self.source, self.name, self.series_kind = source, name, series_kind
         self._tt = array("d")
         self._tv = array("d")
+        # batches from `extend`, kept as they came until the next read (no copy per batch)
+        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending = 0  # samples in `_chunks`
         self._bt = np.empty(0)
         self._bv = np.empty(0)
         self._n = 0
@@ -74,28 +79,47 @@ class MetricSeries:
         if tags is not None:
             if self._tags is None:
                 self._tags = {}
-            self._tags[self._n + len(self._tt) - 1] = tags
+            self._tags[self._n + self._pending + len(self._tt) - 1] = tags
 
     def extend(self, t: np.ndarray, v: np.ndarray) -> None:
-        """Append many samples at once (numpy arrays, times in order)."""
-        self._tt.frombytes(np.ascontiguousarray(t, dtype=np.float64).tobytes())
-        self._tv.frombytes(np.ascontiguousarray(v, dtype=np.float64).tobytes())
+        """Append many samples at once (arrays, times in order)."""
+        if len(self._tt):
+            self._chunks.append(self._take_singles())
+        t, v = np.array(t, dtype=np.float64), np.array(v, dtype=np.float64)  # (own copies)
+        self._chunks.append((t, v))
+        self._pending += t.size
+
+    def _take_singles(self) -> tuple[np.ndarray, np.ndarray]:
+        t = np.frombuffer(self._tt, dtype=np.float64)
+        v = np.frombuffer(self._tv, dtype=np.float64)
+        self._tt, self._tv = array("d"), array("d")
+        self._pending += t.size
+        return t, v
 
     def __len__(self) -> int:
-        return self._n + len(self._tt)
+        return self._n + self._pending + len(self._tt)
 
     def _flush(self) -> None:
-        k = len(self._tt)
-        if k == 0:
+        if self._chunks:
+            if len(self._tt):
+                self._chunks.append(self._take_singles())
+            new_t = np.concatenate([c[0] for c in self._chunks])
+            new_v = np.concatenate([c[1] for c in self._chunks])
+            self._chunks, self._pending = [], 0
+        elif len(self._tt):
+            new_t = np.frombuffer(self._tt, dtype=np.float64)
+            new_v = np.frombuffer(self._tv, dtype=np.float64)
+        else:
             return
+        k = new_t.size
         n = self._n
         if n + k > self._bt.size:
             cap = max(1024, 2 * (n + k))
             bt, bv = np.empty(cap), np.empty(cap)
             bt[:n], bv[:n] = self._bt[:n], self._bv[:n]
             self._bt, self._bv = bt, bv
-        self._bt[n : n + k] = np.frombuffer(self._tt, dtype=np.float64)
-        self._bv[n : n + k] = np.frombuffer(self._tv, dtype=np.float64)
+        self._bt[n : n + k] = new_t
+        self._bv[n : n + k] = new_v
         self._tt, self._tv = array("d"), array("d")
         self._n = n + k
         # Times should arrive in order; if not (e.g. a late emitter), restore order.
@@ -132,7 +156,7 @@ class MetricSeries:
         return [tags.get(i, {}).get(key) for i in range(i0, i1)]
 
     def nbytes(self) -> int:
-        return 16 * len(self._tt) + self._bt.nbytes + self._bv.nbytes
+        return 16 * (len(self._tt) + self._pending) + self._bt.nbytes + self._bv.nbytes
 
     def __repr__(self) -> str:
         return f"<MetricSeries {self.source}.{self.name} ({self.series_kind}) n={len(self)}>"

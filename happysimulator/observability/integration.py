@@ -26,7 +26,8 @@ from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl
 
 _EVENT = ObservationKind.EVENT
-_FLUSH_FACTS = 8192  # facts per scheduled flush: bounded memory between reads
+_FLUSH_FACTS = 65536  # facts per scheduled flush: bounded memory between reads (~3 MB);
+# fewer, larger flushes measured 25 % less flush time than 8192 (bench_obs_split.py)
 _FIRST_FLUSH_S = 1.0  # simulated seconds to the first scheduled flush (then adapted)
 _MIN_FLUSH_S = 1e-6  # the schedule never flushes more often than this
 

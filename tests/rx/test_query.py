@@ -254,3 +254,36 @@ def test_live_view_emits_per_window_and_flushes_on_complete():
     clock.advance_to(2.45)
     bus.complete()
     assert out == [(0.0, 10.0), (1.0, 10.0), (2.0, 5.0)] and done == [True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(
+    st.tuples(st.just("one"), st.floats(0, 1e6), st.booleans()),
+    st.tuples(st.just("many"), st.lists(st.floats(0, 1e6), max_size=5), st.just(False)),
+    st.tuples(st.just("read"), st.just(0.0), st.just(False)),
+), max_size=30))
+def test_metric_series_interleaved_appends_extends_and_reads(ops):
+    """Single appends (some tagged), batches and reads in any order: the series holds every
+    sample in order (time-sorted, stable), and tags stay on their samples."""
+    from happysim_rx.stores.metric import MetricSeries
+
+    series = MetricSeries("src", "m")
+    expected = []  # (t, v, tags)
+    for kind, x, tagged in ops:
+        if kind == "one":
+            tags = {"i": len(expected)} if tagged else None
+            series.append(x, float(len(expected)), tags)
+            expected.append((x, float(len(expected)), tags))
+        elif kind == "many":
+            base = len(expected)
+            vals = [float(base + k) for k in range(len(x))]
+            series.extend(np.array(x), np.array(vals))
+            expected.extend((t, v, None) for t, v in zip(x, vals, strict=True))
+        else:
+            series.arrays()
+        assert len(series) == len(expected)
+    order = sorted(range(len(expected)), key=lambda k: expected[k][0])
+    t, v = series.arrays()
+    assert t.tolist() == [expected[k][0] for k in order]
+    assert v.tolist() == [expected[k][1] for k in order]
+    assert [series.tags_at(i) for i in range(len(order))] == [expected[k][2] for k in order]
