@@ -307,6 +307,7 @@ class Simulation:
         checks = hooked or watch is not None
         slow = checks or log_append is not None or limit > 0
         watch_only = watch is not None and not hooked and log_append is None and limit <= 0
+        log_only = log_append is not None and not checks and limit <= 0
         # components reuse a processed event object only if nobody gets to see it
         # (the event log keeps no event objects: only `last_logged_event`, see below)
         self._recycle = (hook is None and trace is None
@@ -444,6 +445,8 @@ class Simulation:
                             log_append(ev.target)
                             log_append(ev.event_type)
                             logged, logged_t = ev, t
+                            if log_only:  # (recording everything, no breakpoints)
+                                continue
                         if checks:
                             if hooked and self._hooked(ev, t, base + count):
                                 reason = PAUSED
