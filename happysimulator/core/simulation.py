@@ -371,6 +371,13 @@ class Simulation:
                                     log_append(ev.target)
                                     log_append(ev.event_type)
                                     logged, logged_t = ev, t
+                                    if log_only:
+                                        count += 1
+                                        ev = res
+                                        res = ev.target.handle_event(ev)
+                                        if res is None:
+                                            break
+                                        continue
                                 if checks:
                                     # `ev` is done: its bookkeeping (hook, trace, watch)
                                     # comes before the next event runs, as after a pop

@@ -17,8 +17,10 @@ How (the hot path is the simulation's): components append *facts* — ints and f
 including the request ids of traced hops — to per-series lists (see
 `happysimulator.core.component_instrumentation`); no Python object is created or kept
 per observation. A `Recorder` turns the lists into series in bulk (numpy) when someone
-reads a store, when the run completes, and on the runtime's flush schedule (about 8k
-facts per flush: memory stays bounded without a capacity check on the hot path). Spans
+reads a store, when the run completes, and on the runtime's flush schedule (about 64k
+facts per flush: memory stays bounded without a capacity check on the hot path). Facts
+that follow from the queue discipline are not recorded but derived: a FIFO `Server`
+reports arrivals and completions, not starts (see `QueueInstrumentation`). Spans
 are built from the same facts as columns and materialized (ordered per request, ids and
 parent links given by the trace store) only when the trace store is read.
 
