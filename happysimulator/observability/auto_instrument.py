@@ -324,7 +324,7 @@ class QueueInstrumentation(_Instrumentation):
         metrics, traced = recorder.metrics, recorder.tracer is not None
         self._fifo = _derivable_concurrency(entity)
         if self._fifo:
-            self._derive_from_start()
+            self._start_deriving()
         self._arrived, self.arrived = self._list(metrics or bool(self._fifo) and traced)
         self._started, self.started = self._list(metrics)
         self._waited, self.waited = self._list(metrics)
@@ -403,16 +403,18 @@ class QueueInstrumentation(_Instrumentation):
     # initial `concurrency` slots are free from the start, later ones at the completions
     # in their order. With concurrency 1 the k-th completion also ends the k-th start.
     # The server then records arrivals and completions only.
-    def _derive_from_start(self) -> None:
+    def _start_deriving(self) -> None:
         self.start_facts = False
         self.reconfigured = self._reconfigured
         self.visit_facts = self._fifo != 1
         self._waiting = _EMPTY  # arrival times of requests still waiting, in order
-        self._releases = np.full(self._fifo, _NEVER, dtype=np.int64)  # free slots, since
+        # one entry per free slot: the time it became free (not yet taken by a start)
+        self._releases = np.full(self._fifo, _NEVER, dtype=np.int64)
         self._serving_start = self._serving_arr = _EMPTY  # concurrency 1: in service
 
     def _derive(self, arrived: np.ndarray, done: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(start times, waits) of the requests that started since the last flush."""
+        """(start times, waits) of the requests that started since the last flush, from
+        the arrivals and completions since then."""
         waiting = np.concatenate((self._waiting, arrived)) if self._waiting.size else arrived
         releases = np.concatenate((self._releases, done)) if done.size else self._releases
         # how many started: the server's queue says (a flush may come between a completion
