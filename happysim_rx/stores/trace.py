@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from happysim_rx._gc import bulk_allocation
 from happysim_rx.observation import ObservationKind, Span
 
-__all__ = ["TraceStore"]
+__all__ = ["TraceStore", "SpanColumns"]
 
 _INDEX_EVERY = 4096
 # Spans handed over without ids (rows whose span_id is None) get ``trace_id * HOPS + hop``,
@@ -26,6 +26,17 @@ _INDEX_EVERY = 4096
 # ids that do not depend on when the store is read (a request's 1000th and later spans get
 # negative ids).
 HOPS = 1000
+
+
+class SpanColumns(NamedTuple):
+    """Spans without ids as equal-length lists, in causal order per trace: what an
+    `add_lazy` materializer may return instead of rows (cheaper to build and to index)."""
+
+    trace_ids: list[Any]
+    entities: list[str]
+    starts: list[float]
+    ends: list[float]
+    attributes: list[dict[str, Any] | None]
 
 
 class _Lazy:
@@ -118,7 +129,11 @@ class TraceStore:
             items: list[Any] = []
             for item in pending:
                 if type(item) is _Lazy:
-                    items.extend(item.materialize(item.records, skip))
+                    made = item.materialize(item.records, skip)
+                    if type(made) is SpanColumns:
+                        items.append(made)
+                    else:
+                        items.extend(made)
                 else:
                     items.append(item)
             pending.clear()
@@ -127,6 +142,9 @@ class TraceStore:
         added = []
         n = 0
         for item in pending:
+            if type(item) is SpanColumns:
+                n += self._add_columns(item, doomed, added)
+                continue
             if doomed and (item[0] if type(item) is tuple else item.trace_id) in doomed:
                 continue  # a new trace that would be evicted by newer ones in this batch
             n += 1
@@ -160,6 +178,35 @@ class TraceStore:
         pending.clear()
         self._flat = None
         return added
+
+    def _add_columns(self, cols: SpanColumns, doomed: set[Any], added: list[Span]) -> int:
+        """Index spans given as columns (ids and parents as for rows without ids)."""
+        traces, cap = self._traces, self.max_traces
+        get = traces.get
+        n = 0
+        for tid, entity, start, end, attrs in zip(*cols, strict=True):
+            if doomed and tid in doomed:
+                continue
+            spans = get(tid)
+            if spans is None:
+                spans = traces[tid] = []
+                if cap is not None and len(traces) > cap:
+                    _, old = traces.popitem(last=False)
+                    self.evicted_traces += 1
+                    self._n -= len(old)
+                span = Span(tid, tid * HOPS, None, entity, start, end, attrs)
+            else:
+                hop = len(spans)
+                if hop < HOPS:
+                    span_id = tid * HOPS + hop
+                else:
+                    self._overflow += 1
+                    span_id = -self._overflow
+                span = Span(tid, span_id, spans[-1].span_id, entity, start, end, attrs)
+            spans.append(span)
+            added.append(span)
+            n += 1
+        return n
 
     def _doomed(self, pending: list[Any]) -> set[Any]:
         """New traces in `pending` that newer traces in it would push out of a bounded

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from happysim_rx import ObservationKind
+from happysim_rx.stores.trace import SpanColumns
 from happysimulator.core.component_instrumentation import (
     ARRIVED,
     DONE,
@@ -161,26 +162,28 @@ class _SpanBatch:
     def trace_ids(self) -> np.ndarray:
         return self.columns()[0]
 
-    def rows(self, skip: np.ndarray) -> list[tuple]:
+    def rows(self, skip: np.ndarray) -> SpanColumns:
+        """The spans (ids left to the store), leaving out the traces in `skip`."""
         tids, starts, ends, which, j = self.columns()
         if skip.size:
             keep = ~np.isin(tids, skip)
             tids, starts, ends, which, j = tids[keep], starts[keep], ends[keep], which[keep], (
                 j[keep])
         batch = self.batch
-        latency = [c.latency.tolist() if c.latency is not None else None for c in batch]
-        rows = []
-        for tid, start, end, w, k in zip(tids.tolist(), starts.tolist(), ends.tolist(),
-                                         which.tolist(), j.tolist(), strict=True):
-            cols = batch[w]
+        names = np.array([c.name for c in batch], dtype=object)
+        attrs: list[dict[str, Any] | None] = [None] * tids.size
+        for w, cols in enumerate(batch):
+            if cols.latency is None and not cols.dropped:
+                continue
+            at = np.flatnonzero(which == w)
             if cols.latency is not None:
-                attrs = {"latency": latency[w][k]}
-            elif cols.dropped:
-                attrs = {"status": "dropped"}
+                for pos, lat in zip(at.tolist(), cols.latency[j[at]].tolist(), strict=True):
+                    attrs[pos] = {"latency": lat}
             else:
-                attrs = None
-            rows.append((tid, None, None, cols.name, start, end, attrs))
-        return rows
+                for pos in at.tolist():
+                    attrs[pos] = {"status": "dropped"}
+        return SpanColumns(tids.tolist(), names[which].tolist(), starts.tolist(),
+                           ends.tolist(), attrs)
 
 
 class Recorder:
@@ -640,9 +643,9 @@ class Tracer:
             raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
 
     @staticmethod
-    def materialize(columns: _SpanBatch, skip: np.ndarray) -> list[tuple]:
-        """Span rows (Span's fields in order, ids left to the store), leaving out the
-        traces in `skip` (a bounded store would evict them)."""
+    def materialize(columns: _SpanBatch, skip: np.ndarray) -> SpanColumns:
+        """The spans as columns (ids left to the store), leaving out the traces in
+        `skip` (a bounded store would evict them)."""
         return columns.rows(skip)
 
     def publish_fact(self, name: str, kind: int, now: int, obj: Any) -> None:
