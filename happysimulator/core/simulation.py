@@ -300,14 +300,14 @@ class Simulation:
         # a hook call; `_on_watched(ev)` returns True to pause
         watch = self._watch_types
         on_watched = self._on_watched
-        log = self._event_log
-        log_append = None if log is None else log.append
+        log = self._event_log  # (``log.append(x)`` is a specialized call, faster than
+        # calling a saved bound ``log.append``: 12 vs 24 ns in Python 3.11)
         # per-event work, cheapest first: log appends; a count limit; hooks or watches
         hooked = hook is not None or trace is not None
         checks = hooked or watch is not None
-        slow = checks or log_append is not None or limit > 0
-        watch_only = watch is not None and not hooked and log_append is None and limit <= 0
-        log_only = log_append is not None and not checks and limit <= 0
+        slow = checks or log is not None or limit > 0
+        watch_only = watch is not None and not hooked and log is None and limit <= 0
+        log_only = log is not None and not checks and limit <= 0
         # components reuse a processed event object only if nobody gets to see it
         # (the event log keeps no event objects: only `last_logged_event`, see below)
         self._recycle = (hook is None and trace is None
@@ -366,10 +366,10 @@ class Simulation:
                                 and (not heap or heap[0][0] > t)
                                 and res.target is not None
                             ):
-                                if log_append is not None:
-                                    log_append(t)
-                                    log_append(ev.target)
-                                    log_append(ev.event_type)
+                                if log is not None:
+                                    log.append(t)
+                                    log.append(ev.target)
+                                    log.append(ev.event_type)
                                     logged, logged_t = ev, t
                                     if log_only:
                                         count += 1
@@ -447,10 +447,10 @@ class Simulation:
                                     pause_at = self._pause_at_ns
                                     bound, bound_reason = self._bound(until_ns)
                             continue
-                        if log_append is not None:
-                            log_append(t)
-                            log_append(ev.target)
-                            log_append(ev.event_type)
+                        if log is not None:
+                            log.append(t)
+                            log.append(ev.target)
+                            log.append(ev.event_type)
                             logged, logged_t = ev, t
                             if log_only:  # (recording everything, no breakpoints)
                                 continue
