@@ -53,13 +53,13 @@ class Sink(Entity):
             del d._values[:-cap]
         i = self._instr
         if i is not None:
-            i.received(t)
-            i.latency(lat)
+            i.received.append(t)
+            i.latency.append(lat)
             b = i.latency_band
             if b is not None and not b[0] < lat < b[1]:
                 i.latency_moved(t, lat)
             if i.traced:
-                i.traced_ids(c["id"] if c.__class__ is dict else trace_id(event))
+                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(event))
             if i.live is not None:
                 i.live(SINK, now, event)
         return None

@@ -104,7 +104,7 @@ class QueuedResource(Entity):
         if self.in_flight < self._concurrency and not self._queue:
             self.in_flight += 1
             if i is not None:
-                i.arrived(now)
+                i.arrived.append(now)
                 if i.live is not None:
                     i.live(ARRIVED, now, event)
             self._begin(sim, event, now, now)
@@ -113,9 +113,9 @@ class QueuedResource(Entity):
         if cap is not None and len(self._queue) >= cap:
             self.dropped += 1
             if i is not None:
-                i.dropped(now)
+                i.dropped.append(now)
                 if i.traced:
-                    i.dropped_ids(trace_id(event))
+                    i.dropped_ids.append(trace_id(event))
                 if i.live is not None:
                     i.live(DROP, now, event)
             self._run_hooks(sim, event)
@@ -123,7 +123,7 @@ class QueuedResource(Entity):
         q = self._queue
         q.push((event, now))
         if i is not None:
-            i.arrived(now)
+            i.arrived.append(now)
             b = i.depth_band
             if b is not None and not b[0] < len(q) < b[1]:
                 i.depth_moved(now)
@@ -136,8 +136,8 @@ class QueuedResource(Entity):
         visit = None
         if i is not None:
             visit = Visit(arr_ns, start_ns, event)
-            i.started(start_ns)
-            i.waited(start_ns - arr_ns)
+            i.started.append(start_ns)
+            i.waited.append(start_ns - arr_ns)
             if i.live is not None:
                 i.live(STARTED, start_ns, visit)
         res = self.handle_queued_event(event)
@@ -164,11 +164,11 @@ class QueuedResource(Entity):
         if i is not None:
             if visit is None:  # service began before the instrumentation was attached
                 visit = Visit(start_ns, start_ns, event)
-            i.done(now)
-            i.served(svc)
+            i.done.append(now)
+            i.served.append(svc)
             if i.traced:
-                i.traced_ids(trace_id(event))
-                i.traced_starts(visit.arr_ns)
+                i.traced_ids.append(trace_id(event))
+                i.traced_starts.append(visit.arr_ns)
             if i.live is not None:
                 i.live(DONE, now, visit)
         if self._hooks:

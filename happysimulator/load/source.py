@@ -183,17 +183,17 @@ class Source(Entity):
         self.generated += 1
         i = self._instr
         if i is not None:
-            i.generated(now)
+            i.generated.append(now)
             if i.traced:
                 if req is None:
-                    i.traced_ids(-1)  # (keeps ids aligned with `generated`)
+                    i.traced_ids.append(-1)  # (keeps ids aligned with `generated`)
                 elif req._ctx is None:
                     # the request's id is fixed now (creation order): its trace id
                     tid = next(sim._ctx_ids)
                     req._ctx = {"id": tid, PARTIAL: now}  # a partial context
-                    i.traced_ids(tid)
+                    i.traced_ids.append(tid)
                 else:
-                    i.traced_ids(trace_id(req))
+                    i.traced_ids.append(trace_id(req))
             if i.live is not None:
                 i.live(GEN, now, req)
         limit = self.limit

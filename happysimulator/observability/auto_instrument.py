@@ -45,10 +45,10 @@ from happysimulator.core.component_instrumentation import (
     ARRIVED,
     DONE,
     DROP,
+    GEN,
     SINK,
     STARTED,
     ComponentInstrumentation,
-    discard,
     trace_id,
 )
 
@@ -217,13 +217,15 @@ class Recorder:
         """Derive every series from the facts so far and hand the spans over."""
         spans: list[_SpanColumns] = []
         for instr in self.instrumentations:
+            instr.drop_unneeded()
             instr.flush(spans)
         if spans and self.tracer is not None:
             self.tracer.hand_over(spans)
 
 
 class _Instrumentation(ComponentInstrumentation):
-    __slots__ = ("entity", "recorder", "topics", "metric_live", "lists", "publisher")
+    __slots__ = ("entity", "recorder", "topics", "metric_live", "lists", "publisher",
+                 "_unneeded", "_span_lists", "_spans_on")
 
     def __init__(self, recorder: Recorder, entity: Any, series: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -231,18 +233,34 @@ class _Instrumentation(ComponentInstrumentation):
         self.recorder = recorder
         self.metric_live = False
         self.publisher: Any = None
-        self.lists: list[list] = []
+        self.lists: list[list] = []  # every fact list
+        self._unneeded: list[list] = []  # recorded, but nothing derives from them
+        self._span_lists: list[list] = []  # facts only spans need
+        self._spans_on = True
         metric = recorder.bus.metric
         self.topics = [metric(entity.name, name, kind) for name, kind in series] if (
             recorder.metrics) else []
         for t in self.topics:
             t.watch(self._on_listeners)
 
-    def _list(self, needed: bool = True) -> tuple[list, Any]:
-        """A new fact list and its `append` (which discards when the fact is not needed)."""
-        values: list = []
+    def _fact(self, name: str, needed: bool = True, span: bool = False) -> list:
+        """The fact list `name`, registered. Facts are appended whether needed or not (an
+        append costs less than any test); the unneeded are dropped at each flush."""
+        values = getattr(self, name)
         self.lists.append(values)
-        return values, (values.append if needed else discard)
+        if not needed:
+            self._unneeded.append(values)
+        if span:
+            self._span_lists.append(values)
+        return values
+
+    def drop_unneeded(self) -> None:
+        """Empty the lists of facts nothing derives from now (called before `flush`)."""
+        for values in self._unneeded:
+            values.clear()
+        if not self._spans_on:
+            for values in self._span_lists:
+                values.clear()
 
     def size(self) -> int:
         return sum(len(v) for v in self.lists)
@@ -278,7 +296,8 @@ class _Instrumentation(ComponentInstrumentation):
         return None
 
     def span_facts(self, on: bool) -> None:
-        """Record (or not) the facts only spans need."""
+        """Derive spans from the facts (or not: live spans are made one by one)."""
+        self._spans_on = on
 
     # per component
     def start_live(self) -> None:
@@ -328,28 +347,22 @@ class QueueInstrumentation(_Instrumentation):
         self._fifo = _derivable_concurrency(entity)
         if self._fifo:
             self._start_deriving()
-        self._arrived, self.arrived = self._list(metrics or bool(self._fifo) and traced)
-        self._started, self.started = self._list(metrics)
-        self._waited, self.waited = self._list(metrics)
-        self._served, self.served = self._list(metrics)
+        self._arrived = self._fact("arrived", metrics or bool(self._fifo) and traced)
+        self._started = self._fact("started", metrics)
+        self._waited = self._fact("waited", metrics)
+        self._served = self._fact("served", metrics)
         # completion and drop times also date the spans
-        self._done, self.done = self._list(metrics or traced)
-        self._dropped, self.dropped = self._list(metrics or traced)
-        self._ids, self.traced_ids = self._list(traced)
-        self._starts, self.traced_starts = self._list(traced)
-        self._dropped_ids, self.dropped_ids = self._list(traced)
-        self.span_facts(traced)
+        self._done = self._fact("done", metrics or traced)
+        self._dropped = self._fact("dropped", metrics or traced)
+        self._ids = self._fact("traced_ids", traced, span=True)
+        self._starts = self._fact("traced_starts", traced, span=True)
+        self._dropped_ids = self._fact("dropped_ids", traced, span=True)
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_flight
         if self.topics:
             now = recorder.runtime.sim.clock.now()
             self.topics[0].emit(now, self._last_depth)
             self.topics[1].emit(now, self._last_in_flight)
-
-    def span_facts(self, on: bool) -> None:
-        for values, name in ((self._ids, "traced_ids"), (self._starts, "traced_starts"),
-                             (self._dropped_ids, "dropped_ids")):
-            setattr(self, name, values.append if on else discard)
 
     def flush(self, spans: list[_SpanColumns]) -> None:
         if not (self._arrived or self._done or self._dropped):
@@ -524,12 +537,9 @@ class SinkInstrumentation(_Instrumentation):
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, [("latency", "sample")])
-        self._received, self.received = self._list()
-        self._latency, self.latency = self._list()
-        self._ids, self.traced_ids = self._list(recorder.tracer is not None)
-
-    def span_facts(self, on: bool) -> None:
-        self.traced_ids = self._ids.append if on else discard
+        self._received = self._fact("received")
+        self._latency = self._fact("latency")
+        self._ids = self._fact("traced_ids", recorder.tracer is not None, span=True)
 
     def flush(self, spans: list[_SpanColumns]) -> None:
         if not self._received:
@@ -566,11 +576,8 @@ class SourceInstrumentation(_Instrumentation):
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, [("generated", "counter")])
-        self._generated, self.generated = self._list()
-        self._ids, self.traced_ids = self._list(recorder.tracer is not None)
-
-    def span_facts(self, on: bool) -> None:
-        self.traced_ids = self._ids.append if on else discard
+        self._generated = self._fact("generated")
+        self._ids = self._fact("traced_ids", recorder.tracer is not None, span=True)
 
     def flush(self, spans: list[_SpanColumns]) -> None:
         if not self._generated:
@@ -585,18 +592,11 @@ class SourceInstrumentation(_Instrumentation):
             _counter(self.topics[0], t)
 
     def wire(self, listened: tuple[bool, ...] | None) -> Any:
-        append = self._generated.append
-        if listened is None:
-            self.generated = append
-            return None
-        topic = self.topics[0]
+        return None if listened is None else self._publish_generated
 
-        def append_and_publish(now: int) -> None:
-            append(now)
-            topic.publish(now / _NS, 1)
-
-        self.generated = append_and_publish
-        return None
+    def _publish_generated(self, kind: int, now: int, obj: Any) -> None:
+        if kind == GEN:
+            self.topics[0].publish(now / _NS, 1)
 
 
 class Tracer:

@@ -44,7 +44,6 @@ class RecordingInstr(ComponentInstrumentation):
         self.waits: list[float] = []
         self.services: list[float] = []
         self.latencies: list[float] = []
-        self.arrived = self.started = lambda fact: None
         self.live = self.on_fact
 
     def on_fact(self, kind, now_ns, obj):

@@ -122,8 +122,8 @@ class Server(QueuedResource):
         i = self._instr
         if i is not None:
             if i.start_facts:
-                i.started(now)
-                i.waited(now - arrived_ns)
+                i.started.append(now)
+                i.waited.append(now - arrived_ns)
             if i.live is not None:
                 i.live(STARTED, now, ce)
 
@@ -137,7 +137,7 @@ class Server(QueuedResource):
         if self.in_flight < self._concurrency:
             self.in_flight += 1
             if i is not None:
-                i.arrived(now)
+                i.arrived.append(now)
                 if i.live is not None:
                     i.live(ARRIVED, now, event)
             if self._inline_exp:
@@ -154,8 +154,8 @@ class Server(QueuedResource):
                 heappush(sim._heap, (done, 1, next(sim._counter), ce))
                 if i is not None:
                     if i.start_facts:
-                        i.started(now)
-                        i.waited(0)
+                        i.started.append(now)
+                        i.waited.append(0)
                     if i.live is not None:
                         i.live(STARTED, now, ce)
             else:
@@ -166,9 +166,9 @@ class Server(QueuedResource):
         if cap is not None and len(q) >= cap:
             self.dropped += 1
             if i is not None:
-                i.dropped(now)
+                i.dropped.append(now)
                 if i.traced:
-                    i.dropped_ids(trace_id(event))
+                    i.dropped_ids.append(trace_id(event))
                 if i.live is not None:
                     i.live(DROP, now, event)
             if self._hooks:
@@ -176,7 +176,7 @@ class Server(QueuedResource):
             return None
         q.push((event, now))
         if i is not None:
-            i.arrived(now)
+            i.arrived.append(now)
             b = i.depth_band
             if b is not None and not b[0] < len(q) < b[1]:
                 i.depth_moved(now)
@@ -194,13 +194,13 @@ class Server(QueuedResource):
         i = self._instr
         q = self._queue
         if i is not None:
-            i.done(now)
+            i.done.append(now)
             if i.visit_facts:
-                i.served(svc)
-                i.traced_starts(ce.arr_ns)
+                i.served.append(svc)
+                i.traced_starts.append(ce.arr_ns)
             if i.traced:
                 c = ce._ctx
-                i.traced_ids(c["id"] if c.__class__ is dict else trace_id(req))
+                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(req))
         if q and self._inline_exp:
             # hot path: the next waiting request starts now (in_flight is unchanged)
             if i is not None and i.live is not None:
@@ -221,8 +221,8 @@ class Server(QueuedResource):
             heappush(sim._heap, (done, 1, next(sim._counter), ce))
             if i is not None:
                 if i.start_facts:
-                    i.started(now)
-                    i.waited(now - arr)
+                    i.started.append(now)
+                    i.waited.append(now - arr)
                 b = i.depth_band
                 if b is not None and not b[0] < len(q) < b[1]:
                     i.depth_moved(now)
