@@ -106,3 +106,26 @@ def test_concurrency_is_validated() -> None:
             s.concurrency = bad
     s.concurrency = 4
     assert s.concurrency == 4 and s.has_capacity()
+
+
+@pytest.mark.parametrize("cfg", sorted(CONFIGS))
+@pytest.mark.parametrize("live_spans", [False, True])
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_fact_lists_are_emptied_by_flushes(cfg: str, live_spans: bool,
+                                           concurrency: int) -> None:
+    """Components append every fact, needed or not; each flush empties every list (the
+    unneeded ones included), so nothing accumulates over a run."""
+    sim, source, server, sink = mm1(seed=5, lam=9.0, stop_after=None, limit=300,
+                                    config=CONFIGS[cfg](), concurrency=concurrency)
+    traced = CONFIGS[cfg]().traces
+    seen: list[Any] = []
+    if live_spans and traced:
+        sim.observations.spans().subscribe(seen.append)
+    sim.run()
+    for entity in (source, server, sink):
+        instr = entity._instr
+        assert instr.lists and all(not values for values in instr.lists), entity.name
+    assert server.completed == 300
+    if traced:  # a root, a server and a sink span per request, made once
+        assert len(sim.query.trace_store) == 900
+        assert len(seen) == (900 if live_spans else 0)
