@@ -24,6 +24,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.observability import ObservabilityConfig
 
@@ -89,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     chunk = max(1, args.events // args.progress)
     rss_at_10pct: float | None = None
+    rss_after_10pct: list[tuple[int, float]] = []  # (events, RSS MB)
     rss_start = rss_mb()
     t0 = time.perf_counter()
     while sim.events_processed < args.events:
@@ -97,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         rss = rss_mb()
         if rss_at_10pct is None and done >= args.events // 10:
             rss_at_10pct = rss
+        if rss_at_10pct is not None:
+            rss_after_10pct.append((done, rss))
         rate = done / max(time.perf_counter() - t0, 1e-9)
         print(f"{sim.now.to_seconds():>14,.0f} {done:>12,} {rate:>10,.0f} {rss:>8.1f}",
               flush=True)
@@ -140,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     growth = rss_end - base
     print(f"\nRSS: {rss_start:.1f} MB after setup, {base:.1f} MB at 10% of the run, "
           f"{rss_end:.1f} MB at 100% -> growth over the last 90%: {growth:+.1f} MB")
+    if len(rss_after_10pct) >= 3:
+        # single readings swing with flush batches; the trend is what would show a leak
+        ev = np.array([e for e, _ in rss_after_10pct], dtype=float)
+        mb = np.array([r for _, r in rss_after_10pct])
+        slope = np.polyfit(ev / 1e6, mb, 1)[0]
+        print(f"RSS over the last 90%: {mb.min():.1f} to {mb.max():.1f} MB, trend "
+              f"{slope:+.2f} MB per million events (least squares)")
     return 0
 
 

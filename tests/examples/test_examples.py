@@ -146,6 +146,8 @@ def test_long_running_bounded_small(capsys: pytest.CaptureFixture[str]) -> None:
     assert abs(p50 - 0.347) / 0.347 < 0.35
     growth = number(r"growth over the last 90%: ([+-][\d.]+) MB", out)
     assert growth < 50.0
+    trend = number(r"trend ([+-][\d.]+) MB per million events", out)
+    assert abs(trend) < 500.0  # (a smoke check: 50k events is too short to see a trend)
 
 
 def test_long_running_bounded_defaults_to_ten_million() -> None:
