@@ -61,6 +61,8 @@ class QueuedResource(Entity):
     def concurrency(self, value: int) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"concurrency must be an int >= 1, got {value!r}")
+        if value == getattr(self, "_concurrency", None):
+            return
         i = self._instr
         if i is not None and i.reconfigured is not None:
             i.reconfigured()  # before the change: what was recorded so far used the old value

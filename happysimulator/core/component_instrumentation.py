@@ -63,6 +63,17 @@ def trace_id(request: Any) -> int:
     return request.context["id"]
 
 
+class _Discarding(list):
+    """A fact list that keeps nothing: what a bare `ComponentInstrumentation` starts
+    with, so that one nobody drains records nothing."""
+
+    __slots__ = ()
+    append = id  # (a builtin: not bound as a method; ignores its one argument)
+
+
+_NOTHING: list = _Discarding()
+
+
 class ComponentInstrumentation:
     """What a standard component sees in ``entity._instr`` (see the module docstring)."""
 
@@ -76,19 +87,11 @@ class ComponentInstrumentation:
     def __init__(self) -> None:
         self.traced = False
         self.live: Any = None
-        # fact lists: whoever attached the instrumentation empties them
-        self.generated: list[int] = []
-        self.arrived: list[int] = []
-        self.dropped: list[int] = []
-        self.started: list[int] = []
-        self.waited: list[int] = []
-        self.done: list[int] = []
-        self.served: list[int] = []
-        self.received: list[float] = []
-        self.latency: list[float] = []
-        self.traced_ids: list[int] = []
-        self.traced_starts: list[int] = []
-        self.dropped_ids: list[int] = []
+        # fact lists; these keep nothing until whoever attaches the instrumentation
+        # puts real lists in the slots it wants (and empties them)
+        self.generated = self.arrived = self.dropped = self.started = _NOTHING
+        self.waited = self.done = self.served = self.received = self.latency = _NOTHING
+        self.traced_ids = self.traced_starts = self.dropped_ids = _NOTHING
         # someone follows the queue depth: call `depth_moved(now)` when, after the depth
         # changed, it is outside the open interval ``(depth_band[0], depth_band[1])``
         self.depth_band: list[float] | None = None

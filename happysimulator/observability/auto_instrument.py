@@ -246,7 +246,8 @@ class _Instrumentation(ComponentInstrumentation):
     def _fact(self, name: str, needed: bool = True, span: bool = False) -> list:
         """The fact list `name`, registered. Facts are appended whether needed or not (an
         append costs less than any test); the unneeded are dropped at each flush."""
-        values = getattr(self, name)
+        values: list = []
+        setattr(self, name, values)
         self.lists.append(values)
         if not needed:
             self._unneeded.append(values)
@@ -270,6 +271,7 @@ class _Instrumentation(ComponentInstrumentation):
 
     def refresh_live(self) -> None:
         listened = tuple(t.has_subscribers for t in self.topics)
+        self.listeners_changed(listened)
         metric_live = any(listened)
         if metric_live and not self.metric_live:
             self.start_live()
@@ -299,6 +301,9 @@ class _Instrumentation(ComponentInstrumentation):
         """Derive spans from the facts (or not: live spans are made one by one)."""
         self._spans_on = on
 
+    def listeners_changed(self, listened: tuple[bool, ...]) -> None:
+        """Someone started or stopped following this component's series live."""
+
     # per component
     def start_live(self) -> None:
         """Live publication starts: gauges continue from the entity's current state."""
@@ -319,12 +324,14 @@ def _samples(series: Any, t_ns: np.ndarray, values_ns: np.ndarray) -> None:
 
 def _derivable_concurrency(entity: Any) -> int:
     """The concurrency of an idle `Server` whose starts follow from its arrivals and
-    completions (fast path, FIFO queue), else 0."""
+    completions (its own fast path, unmodified, on a FIFO queue), else 0."""
     from happysimulator.components.queue_policy import FIFOQueue
     from happysimulator.components.server.server import Server
 
+    cls = type(entity)
     if (isinstance(entity, Server) and entity._fast and type(entity._queue) is FIFOQueue
-            and not entity._queue and entity.in_flight == 0):
+            and cls.handle_event is Server.handle_event and cls._complete is Server._complete
+            and cls._serve is Server._serve and not entity._queue and entity.in_flight == 0):
         return entity.concurrency
     return 0
 
@@ -398,19 +405,24 @@ class QueueInstrumentation(_Instrumentation):
         _samples(service_s, done, served)
         _counter(completed_s, done)
         entity = self.entity
+        lasts = []
         for series, ups, downs, last, actual in (
             (depth_s, arrived, started, self._last_depth, len(entity._queue)),
-            (flight_s, started, done, self._last_in_flight, entity.in_flight),
+            # (in_flight is not checked: between a completion and the start it allows,
+            # when a live subscriber may read, the server still counts the finished one)
+            (flight_s, started, done, self._last_in_flight, None),
         ):
             t, v = _level(ups, downs, last)
             if t.size:
                 series.emit_many(t / _NS, v.astype(np.float64), subscribers=False)
                 last = int(v[-1])
-            if last != actual:  # changed behind the instrumentation's back (a user's pop)
+            if actual is not None and last != actual:
+                # changed behind the instrumentation's back (someone popped the queue)
                 series.emit_many(np.array([entity._sim._now_ns / _NS]),
                                  np.array([float(actual)]), subscribers=False)
-        self._last_depth = len(entity._queue)
-        self._last_in_flight = entity.in_flight
+                last = actual
+            lasts.append(last)
+        self._last_depth, self._last_in_flight = lasts
 
     # -- facts derived from the queue discipline ------------------------------------------
     # A `Server` on its fast path with a FIFO queue starts the oldest waiting request as
@@ -435,10 +447,15 @@ class QueueInstrumentation(_Instrumentation):
         releases = np.concatenate((self._releases, done)) if done.size else self._releases
         # how many started: the server's queue says (a flush may come between a completion
         # and the start it allows, from a live subscriber)
-        n = waiting.size - len(self.entity._queue)
-        if not 0 <= n <= releases.size or self.entity.concurrency != self._fifo:
-            # someone changed the queue or the concurrency behind the server's back: keep
-            # what is consistent; from now on the server reports starts as facts
+        entity = self.entity
+        n = waiting.size - len(entity._queue)
+        # every slot is either free (a release not taken) or serving: a request taken off
+        # the queue by someone else than the server shows as a start without a slot
+        if not 0 <= n <= releases.size or entity.concurrency != self._fifo or (
+                releases.size - n != self._fifo - entity.in_flight):
+            # the queue or the concurrency was changed behind the server's back: the
+            # derived starts of this flush are a best guess; from now on the server
+            # reports starts as facts
             n = max(0, min(n, releases.size))
             self._stop_deriving()
         arr = waiting[:n]
@@ -469,7 +486,20 @@ class QueueInstrumentation(_Instrumentation):
         self._fifo = 0
         self.reconfigured = None
         self.start_facts = self.visit_facts = True
-        self._serving_start = self._serving_arr = _EMPTY
+
+    def listeners_changed(self, listened: tuple[bool, ...]) -> None:
+        if not self._fifo:
+            return
+        tracer = self.recorder.tracer
+        # An Rx subscriber's code runs in the middle of the server's handling (a
+        # completion is published before the start it allows): it could change the
+        # server (its concurrency) between a fact and the next. Threshold listeners
+        # (breakpoints) only ask for a pause. So derive only without the former.
+        if (tracer is not None and tracer.live) or any(
+                on and topic.crossing_points is None
+                for on, topic in zip(listened, self.topics, strict=True)):
+            self.recorder.bus.flush()
+            self._stop_deriving()
 
     # -- live delivery to Rx subscribers -------------------------------------------------
     def start_live(self) -> None:

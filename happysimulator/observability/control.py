@@ -223,8 +223,13 @@ class SimulationControl:
         if not self._started:
             self._started = True
             self._notify("on_start")
-        elif self._paused:
-            self._notify("on_resume")
+        else:
+            # what was recorded so far is settled before anything runs again: a model
+            # changed while stopped (a server's queue or concurrency) is then seen
+            # at once by the instrumentation, not mixed with what runs next
+            self._rt.bus.flush()
+            if self._paused:
+                self._notify("on_resume")
         self._paused = False
         self._paused_by = None
         self._fired = None

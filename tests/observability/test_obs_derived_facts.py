@@ -66,7 +66,10 @@ def test_derived_facts_equal_reported_facts(monkeypatch: pytest.MonkeyPatch, **k
     derived, instr = record(facts=False, monkeypatch=monkeypatch, **kw)
     reported, ref_instr = record(facts=True, monkeypatch=monkeypatch, **kw)
     assert ref_instr._fifo == 0 and ref_instr.start_facts
-    assert instr._fifo == kw["concurrency"]  # derivation was on all the way
+    # derivation was on all the way, unless an Rx subscriber follows the server (its code
+    # runs in the middle of the server's handling: the server reports every fact then)
+    watched = kw["read_mid_instant"] and CONFIGS[kw["cfg"]]().metrics
+    assert instr._fifo == (0 if watched else kw["concurrency"])
     assert derived == reported
 
 
@@ -129,3 +132,106 @@ def test_fact_lists_are_emptied_by_flushes(cfg: str, live_spans: bool,
     if traced:  # a root, a server and a sink span per request, made once
         assert len(sim.query.trace_store) == 900
         assert len(seen) == (900 if live_spans else 0)
+
+
+@pytest.mark.parametrize(("series", "lam"), [("arrivals", 3.0), ("completed", 9.0)])
+def test_concurrency_changed_from_a_live_subscriber(monkeypatch: pytest.MonkeyPatch,
+                                                    series: str, lam: float) -> None:
+    """A subscriber's code runs in the middle of the server's handling; changing the
+    concurrency there must not count a start twice or skew the gauges."""
+
+    def run(facts: bool) -> tuple[dict[str, Any], Any]:
+        with monkeypatch.context() as m:
+            if facts:
+                m.setattr(auto_instrument, "_derivable_concurrency", lambda entity: 0)
+            sim, _, server, _ = mm1(seed=1, lam=lam, mu=10.0, stop_after=None, limit=200)
+            changed: list[bool] = []
+
+            def widen(_obs: Any) -> None:
+                if not changed and sim.clock.now() >= 2.0:
+                    changed.append(True)
+                    server.concurrency = 2
+
+            sim.observations.metrics(series, source="Server").subscribe(widen)
+            sim.run()
+            return snapshot(sim), server
+
+    derived, server = run(facts=False)
+    reported, _ = run(facts=True)
+    assert derived == reported
+    _, depth = metric_arrays_of(derived, "queue_depth")
+    _, flight = metric_arrays_of(derived, "in_flight")
+    assert min(depth) >= 0 and max(flight) <= 2
+    assert len(metric_arrays_of(derived, "wait_time")[0]) == server.completed == 200
+
+
+def metric_arrays_of(snap: dict[str, Any], name: str) -> tuple[list[float], list[float]]:
+    t, v, _ = snap[f"metric:Server.{name}"]
+    return t, v
+
+
+def test_reading_the_store_from_a_completion_subscriber_keeps_in_flight_right() -> None:
+    """A completion is published before the start it allows: a read then sees the
+    server between the two (in_flight must not drift above the concurrency)."""
+    sim, _, server, _ = mm1(seed=2, lam=9.5, mu=10.0, stop_after=None, limit=400)
+    sim.observations.metrics("completed", source="Server").subscribe(
+        lambda _obs: sim.query.metrics("in_flight").aggregate("max").execute())
+    sim.run()
+    _, flight = metric_arrays_of(snapshot(sim), "in_flight")
+    assert max(flight) == 1 and min(flight) == 0
+
+
+@pytest.mark.parametrize("cfg", ["full", "default"])
+def test_popping_the_queue_while_paused_is_seen(monkeypatch: pytest.MonkeyPatch,
+                                                cfg: str) -> None:
+    """Someone takes a waiting request off a FIFO server's queue while the run is
+    paused: the instrumentation notices before anything runs, so everything recorded
+    equals what a server reporting every fact records."""
+
+    def run(facts: bool) -> tuple[dict[str, Any], Any]:
+        with monkeypatch.context() as m:
+            if facts:
+                m.setattr(auto_instrument, "_derivable_concurrency", lambda entity: 0)
+            sim, _, server, _ = mm1(seed=1, lam=12.0, mu=10.0, stop_after=None, limit=300,
+                                    config=CONFIGS[cfg]())
+            sim.control.run_until(12.0)
+            assert len(server.policy) >= 2
+            server.policy.pop()
+            server.policy.pop()
+            sim.run()
+            return snapshot(sim), server
+
+    derived, server = run(facts=False)
+    reported, _ = run(facts=True)
+    assert server._instr._fifo == 0  # noticed: the server reports every fact since
+    assert derived == reported
+
+
+def test_a_bare_instrumentation_keeps_nothing() -> None:
+    """Slots of a `ComponentInstrumentation` nobody drains discard what is appended."""
+    from happysimulator import ComponentInstrumentation, Server, Simulation
+
+    instr = ComponentInstrumentation()
+    server = Server("s", service_time=0.01)
+    server._instr = instr
+    sim = Simulation(entities=[server], observability=False)
+    from happysimulator.core.event import Event
+
+    for k in range(50):
+        sim.schedule(Event(k * 0.005, "request", server))
+    sim.run()
+    assert server.completed == 50
+    assert all(len(getattr(instr, name)) == 0 for name in (
+        "arrived", "started", "waited", "done", "served", "traced_starts"))
+
+
+def test_server_subclasses_with_their_own_handling_do_not_derive() -> None:
+    from happysimulator import Server, Simulation
+
+    class Routed(Server):
+        def handle_event(self, event: Any) -> Any:
+            return super().handle_event(event)
+
+    s = Routed("routed")
+    Simulation(entities=[s], observability=ObservabilityConfig.full())
+    assert s._instr._fifo == 0 and s._instr.start_facts
