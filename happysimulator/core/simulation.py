@@ -367,6 +367,14 @@ class Simulation:
                                 and (not heap or heap[0][0] > t)
                                 and res.target is not None
                             ):
+                                if watch_only and ev.event_type not in watch:
+                                    # (the common breakpoint case: nothing else to do)
+                                    count += 1
+                                    ev = res
+                                    res = ev.target.handle_event(ev)
+                                    if res is None:
+                                        break
+                                    continue
                                 if log is not None:
                                     log.append(t)
                                     log.append(ev.target)
