@@ -308,7 +308,8 @@ class Simulation:
         checks = hooked or watch is not None
         slow = checks or log is not None or limit > 0
         watch_only = watch is not None and not hooked and log is None and limit <= 0
-        log_only = log is not None and not checks and limit <= 0
+        unchecked = not checks and limit <= 0  # nothing to check after an event
+        log_only = log is not None and unchecked
         # components reuse a processed event object only if nobody gets to see it
         # (the event log keeps no event objects: only `last_logged_event`, see below)
         self._recycle = (hook is None and trace is None
@@ -367,48 +368,38 @@ class Simulation:
                                 and (not heap or heap[0][0] > t)
                                 and res.target is not None
                             ):
-                                if watch_only and ev.event_type not in watch:
-                                    # (the common breakpoint case: nothing else to do)
-                                    count += 1
-                                    ev = res
-                                    res = ev.target.handle_event(ev)
-                                    if res is None:
-                                        break
-                                    continue
                                 if log is not None:
                                     log.append(t)
                                     log.append(ev.target)
                                     log.append(ev.event_type)
                                     logged, logged_t = ev, t
-                                    if log_only:
-                                        count += 1
-                                        ev = res
-                                        res = ev.target.handle_event(ev)
-                                        if res is None:
-                                            break
-                                        continue
-                                if checks:
-                                    # `ev` is done: its bookkeeping (hook, trace, watch)
-                                    # comes before the next event runs, as after a pop
-                                    if hooked and self._hooked(ev, t, base + count + 1):
-                                        stop = PAUSED
-                                    if (
-                                        stop is None
-                                        and watch is not None
-                                        and ev.event_type in watch
-                                    ):
-                                        self._events_processed = base + count + 1
-                                        if on_watched(ev):
+                                # no bookkeeping without hooks, a count limit or a
+                                # watched type (the common breakpoint case: a miss)
+                                if not (unchecked or watch_only
+                                        and ev.event_type not in watch):
+                                    if checks:
+                                        # `ev` is done: its bookkeeping (hook, trace,
+                                        # watch) comes before the next event runs, as
+                                        # after a pop
+                                        if hooked and self._hooked(ev, t, base + count + 1):
                                             stop = PAUSED
-                                if stop is None:
-                                    if count + 1 == limit:
-                                        stop = MAX_EVENTS
-                                    elif checks and heap and heap[0][0] <= t:
-                                        stop = ""  # the hook scheduled something first
-                                if stop is not None:
-                                    heappush(heap, (t, 1, next(counter), res))
-                                    count += 1
-                                    break
+                                        if (
+                                            stop is None
+                                            and watch is not None
+                                            and ev.event_type in watch
+                                        ):
+                                            self._events_processed = base + count + 1
+                                            if on_watched(ev):
+                                                stop = PAUSED
+                                    if stop is None:
+                                        if count + 1 == limit:
+                                            stop = MAX_EVENTS
+                                        elif checks and heap and heap[0][0] <= t:
+                                            stop = ""  # the hook scheduled something first
+                                    if stop is not None:
+                                        heappush(heap, (t, 1, next(counter), res))
+                                        count += 1
+                                        break
                                 count += 1
                                 ev = res
                                 res = ev.target.handle_event(ev)
