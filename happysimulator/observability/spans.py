@@ -1,0 +1,170 @@
+"""Spans of the auto-instrumented components: built from request-id facts as columns,
+put in causal order per request and sampled only when a trace store reads them (see
+`happysimulator.observability.auto_instrument` for the facts)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from happysim_rx import ObservationKind
+from happysim_rx.stores.trace import SpanColumns
+from happysimulator.core.component_instrumentation import DONE, DROP, SINK, trace_id
+
+if TYPE_CHECKING:
+    from happysimulator.observability.auto_instrument import Recorder, _Instrumentation
+
+_GOLDEN = 2654435761  # Knuth's multiplicative hash: spreads consecutive request ids
+_NS = 1e9
+_SPAN = ObservationKind.SPAN
+# a request's spans in causal order: by end, then source < resource < sink, then start
+ROOT, VISIT, LEAF = 0, 1, 2
+
+
+class EntitySpans:
+    """Spans of one entity from one flush, as columns (ids not assigned yet)."""
+
+    __slots__ = ("name", "rank", "trace_ids", "starts", "ends", "latency", "dropped")
+
+    def __init__(self, name: str, rank: int, trace_ids: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray, latency: np.ndarray | None = None,
+                 dropped: bool = False) -> None:
+        self.name, self.rank, self.trace_ids = name, rank, trace_ids
+        self.starts, self.ends, self.latency, self.dropped = starts, ends, latency, dropped
+
+
+class SpanBatch:
+    """The spans of one flush as columns; put in causal order per request (and sampled)
+    only when a store asks for them or for their trace ids."""
+
+    __slots__ = ("batch", "rate", "threshold", "size", "_sorted")
+
+    def __init__(self, batch: list[EntitySpans], rate: float, threshold: int) -> None:
+        self.batch, self.rate, self.threshold = batch, rate, threshold
+        self.size = sum(c.trace_ids.size for c in batch)
+        self._sorted: tuple[np.ndarray, ...] | None = None
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """(trace ids, starts, ends, entity index, row within the entity's columns)."""
+        if self._sorted is None:
+            batch = self.batch
+            tids = np.concatenate([c.trace_ids for c in batch])
+            sizes = [c.trace_ids.size for c in batch]
+            which = np.repeat(np.arange(len(batch)), sizes)
+            starts = np.concatenate([c.starts for c in batch])
+            ends = np.concatenate([c.ends for c in batch])
+            rank = np.array([c.rank for c in batch], dtype=np.int64)[which]
+            order = np.lexsort((which, starts, rank, ends))
+            if self.rate < 1.0:
+                hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(
+                    0xFFFFFFFF)
+                order = order[hashed[order] < self.threshold]
+            offsets = np.cumsum([0] + sizes)[:-1]
+            which = which[order]
+            self._sorted = (tids[order], starts[order], ends[order], which,
+                            order - offsets[which])
+        return self._sorted
+
+    @property
+    def trace_ids(self) -> np.ndarray:
+        return self.columns()[0]
+
+    def rows(self, skip: np.ndarray) -> SpanColumns:
+        """The spans (ids left to the store), leaving out the traces in `skip`."""
+        tids, starts, ends, which, j = self.columns()
+        if skip.size:
+            keep = ~np.isin(tids, skip)
+            tids, starts, ends, which, j = tids[keep], starts[keep], ends[keep], which[keep], (
+                j[keep])
+        batch = self.batch
+        names = np.array([c.name for c in batch], dtype=object)
+        attrs: list[dict[str, Any] | None] = [None] * tids.size
+        for w, cols in enumerate(batch):
+            if cols.latency is None and not cols.dropped:
+                continue
+            at = np.flatnonzero(which == w)
+            if cols.latency is not None:
+                for pos, lat in zip(at.tolist(), cols.latency[j[at]].tolist(), strict=True):
+                    attrs[pos] = {"latency": lat}
+            else:
+                for pos in at.tolist():
+                    attrs[pos] = {"status": "dropped"}
+        return SpanColumns(tids.tolist(), names[which].tolist(), starts.tolist(),
+                           ends.tolist(), attrs)
+
+
+class Tracer:
+    """Turns span columns into span rows: causal order per request, sampling.
+
+    The trace store gives each span its id and links it to the request's previous span
+    (see `TraceStore`), so ids and parents do not depend on when the store is read."""
+
+    def __init__(self, recorder: Recorder, sample_rate: float) -> None:
+        self._recorder = recorder
+        self._bus = recorder.bus
+        self._rate = sample_rate
+        self._threshold = int(sample_rate * 2**32)
+        self._topics: dict[str, Any] = {}
+        self.live = False
+
+    def register(self, instr: _Instrumentation) -> None:
+        name = instr.entity.name
+        topic = self._bus.topic(_SPAN, name, "span")
+        topic.watch(self._on_listeners)
+        self._topics[name] = topic
+        self._on_listeners(topic)
+
+    def _on_listeners(self, topic: Any) -> None:
+        live = any(t.has_subscribers for t in self._topics.values())
+        if live != self.live:
+            self._recorder.flush()  # spans so far in the store first, in order
+            self.live = live
+            self._recorder.refresh_live()
+
+    def sampled(self, trace_id: int) -> bool:
+        """Deterministic per request, so a trace is either complete or absent."""
+        if self._rate >= 1.0:
+            return True
+        return (trace_id * _GOLDEN) & 0xFFFFFFFF < self._threshold
+
+    def hand_over(self, batch: list[EntitySpans]) -> None:
+        """Give the trace store the spans (as columns, each request's spans in causal
+        order), materialized when it is read."""
+        columns = SpanBatch(batch, self._rate, self._threshold)
+        if columns.size and not self._bus.store_lazy(
+                _SPAN, columns, self.materialize, columns.size,
+                trace_ids=lambda: columns.trace_ids):
+            raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
+
+    @staticmethod
+    def materialize(columns: SpanBatch, skip: np.ndarray) -> SpanColumns:
+        """The spans as columns (ids left to the store), leaving out the traces in
+        `skip` (a bounded store would evict them)."""
+        return columns.rows(skip)
+
+    def publish_fact(self, name: str, kind: int, now: int, obj: Any) -> None:
+        """Live span streams: the span of one fact, into the store and to subscribers."""
+        attrs = None
+        start = now
+        if kind == DONE:
+            trace_id_ = trace_id(obj.request)
+            start = obj.arr_ns
+        elif obj is None:  # a source's provider made no request
+            return
+        else:
+            trace_id_ = trace_id(obj)
+            if kind == DROP:
+                attrs = {"status": "dropped"}
+            elif kind == SINK:
+                attrs = {"latency": (now - obj._created_ns()) / _NS}
+        if not self.sampled(trace_id_):
+            return
+        row = (trace_id_, None, None, name, start / _NS, now / _NS, attrs)
+        if not self._bus.store_rows(_SPAN, [row]):
+            raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
+        for span in self._bus.settle(_SPAN):
+            self._topics[span.entity].publish(span.end, span)
+
+
+__all__ = ["EntitySpans", "SpanBatch", "Tracer", "ROOT", "VISIT", "LEAF"]
