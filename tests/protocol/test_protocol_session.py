@@ -43,7 +43,7 @@ def test_breakpoint_query_step_resume_metastable() -> None:
                                         "entity": "Server", "last_s": 10,
                                         "aggregates": ["max", "last"]}})
     row = q["result"]["rows"][0]
-    assert row["max"] >= 20 and row["last"] >= 20
+    assert row["max"] >= 21 and row["last"] >= 21  # the value that fired is in range
     stepped = ask(s, {"op": "step", "n": 4})
     assert len(stepped["events"]) == 4
     assert stepped["state"]["events_processed"] == state["events_processed"] + 4
