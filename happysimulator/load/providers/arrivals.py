@@ -17,9 +17,14 @@ def _as_rate(rate: float | Profile) -> float | Profile:
         rate = rate.rate
     if isinstance(rate, Profile):
         return rate
+    if isinstance(rate, bool) or not isinstance(rate, int | float):
+        raise TypeError(
+            f"rate must be a number of arrivals per second or a Profile, got {rate!r}")
     r = float(rate)
-    if not r > 0:
-        raise ValueError(f"rate must be > 0 (or a Profile), got {rate}")
+    if not (r > 0 and math.isfinite(r)):
+        raise ValueError(
+            f"rate must be a positive finite number of arrivals per second (or a Profile), "
+            f"got {rate}")
     return r
 
 
