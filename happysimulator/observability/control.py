@@ -26,6 +26,8 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from happysim_rx import ObservationKind, forbid_wall_clock
+from happysimulator.core.control.adapter import adapt as adapt_peer_breakpoint
+from happysimulator.core.control.adapter import is_peer_breakpoint
 from happysimulator.core.temporal import Instant
 from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint, seconds_of
 from happysimulator.observability.observer import SimulationObserver
@@ -472,7 +474,12 @@ class SimulationControl:
     # ---- breakpoints ------------------------------------------------------------------
     @_at_boundary
     def add_breakpoint(self, breakpoint: Breakpoint) -> Breakpoint:
-        """Arm `breakpoint`; returns it (its `id` can be given to `remove_breakpoint`)."""
+        """Arm `breakpoint`; returns it (its `id` can be given to `remove_breakpoint`).
+
+        happysim 0.2.5 breakpoint classes (``TimeBreakpoint``, ``MetricBreakpoint``, any
+        object with ``should_break(context)``) are accepted and returned converted."""
+        if not isinstance(breakpoint, Breakpoint) and is_peer_breakpoint(breakpoint):
+            breakpoint = adapt_peer_breakpoint(breakpoint, self._sim)
         if not isinstance(breakpoint, Breakpoint):
             raise TypeError(f"expected a Breakpoint, got {type(breakpoint).__name__}")
         if breakpoint.id in self._armed:
@@ -721,6 +728,36 @@ class SimulationControl:
                 self._changed()
 
         return remove
+
+    def on_time_advance(self, fn: Callable[[Instant], Any]) -> Callable[[], None]:
+        """Call ``fn(new_time)`` after each event that moved simulated time forward;
+        returns a function that unhooks it (``remove_hook`` accepts it too)."""
+        last: list[Any] = [None]
+
+        def hook(ev: Any) -> None:
+            t = self._sim.now
+            if last[0] is None or t > last[0]:
+                last[0] = t
+                fn(t)
+
+        return self.on_event(hook)
+
+    def remove_hook(self, handle: Callable[[], None]) -> None:
+        """Remove a hook given what ``on_event``/``on_time_advance`` returned."""
+        if not callable(handle):
+            raise KeyError(f"no hook {handle!r}; pass what on_event() returned")
+        handle()
+
+    @_at_boundary
+    def find_events(self, predicate: Callable[[Any], bool]) -> list[Any]:
+        """Pending model events (in run order) for which ``predicate(event)`` is true;
+        only while paused, when the heap is stable."""
+        if not self._paused:
+            raise RuntimeError("find_events() is only available when paused")
+        live = sorted((e for e in self._sim._events.entries
+                       if e[1] and not (e[3]._x is not None and e[3]._x.cancelled)),
+                      key=lambda e: e[:3])
+        return [e[3] for e in live if predicate(e[3])]
 
     @_at_boundary
     def at_time(self, time: Any, fn: Callable[[], Any]) -> Any:
