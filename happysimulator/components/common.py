@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from happysimulator.core.component_instrumentation import SINK, trace_id
-from happysimulator.core.entity import Entity, bind_simulation
+from happysimulator.core.entity import Entity
 from happysimulator.core.event import PARTIAL, Event
+from happysimulator.core.temporal import Instant
 from happysimulator.instrumentation.data import Data
 
 _NS = 1_000_000_000
@@ -30,8 +31,8 @@ class Sink(Entity):
         self.max_samples = max_samples
 
     def handle_event(self, event: Event) -> None:
-        sim = self._sim or bind_simulation(self)
-        now = sim._now_ns
+        # the event's own time (= now in a run; also right when called by hand)
+        now = event._time_ns
         c = event._ctx
         if c is None:
             created = event._time_ns
@@ -70,23 +71,48 @@ class Sink(Entity):
 
     @property
     def latencies(self) -> list[float]:
-        return self.data.values
+        return self.data.raw_values()
 
-    def mean_latency(self) -> float | None:
+    # happysim 0.2.5 names
+    @property
+    def latencies_s(self) -> list[float]:
+        """Latency of each request, in arrival order (seconds)."""
+        return self.data.raw_values()
+
+    @property
+    def completion_times(self) -> list[Instant]:
+        """When each request arrived here."""
+        return [Instant.from_seconds(t) for t in self.data.times()]
+
+    def latency_time_series_seconds(self) -> tuple[list[float], list[float]]:
+        """``(arrival times, latencies)`` in seconds."""
+        return self.data.times(), self.data.raw_values()
+
+    def latency_stats(self) -> dict[str, float]:
+        """``count``, ``avg``, ``min``, ``max``, ``p50``, ``p99`` (zeros without data)."""
+        d = self.data
+        return {"count": d.count(), "avg": d.mean(), "min": d.min(), "max": d.max(),
+                "p50": d.percentile(0.5), "p99": d.percentile(0.99)}
+
+    def summary(self, window_s: float = 1.0) -> Any:
+        """Latency per time window (``BucketedData``)."""
+        return self.data.bucket(window_s)
+
+    def mean_latency(self) -> float:
         return self.data.mean()
 
     average_latency = mean_latency
 
-    def p50(self) -> float | None:
+    def p50(self) -> float:
         return self.data.percentile(0.50)
 
-    def p90(self) -> float | None:
+    def p90(self) -> float:
         return self.data.percentile(0.90)
 
-    def p99(self) -> float | None:
+    def p99(self) -> float:
         return self.data.percentile(0.99)
 
-    def percentile(self, p: float) -> float | None:
+    def percentile(self, p: float) -> float:
         return self.data.percentile(p)
 
     def stats(self) -> dict[str, Any]:
@@ -107,6 +133,11 @@ class Counter(Entity):
         super().__init__(name)
         self.counts: dict[str, int] = {}
         self.total = 0
+
+    @property
+    def by_type(self) -> dict[str, int]:
+        """Counts per event type (happysim 0.2.5 name of ``counts``)."""
+        return self.counts
 
     def handle_event(self, event: Event) -> None:
         self.total += 1
