@@ -60,7 +60,8 @@ class Server(QueuedResource):
 
     Finished requests go to ``downstream`` (keeping their context) if set. Arrivals that find
     ``queue_capacity`` requests waiting are dropped. Counters: ``arrivals``, ``completed``,
-    ``dropped``; gauges: ``depth`` (waiting), ``in_flight`` (in service).
+    ``dropped``; gauges: ``queue_depth`` (waiting; also the ``depth`` attribute) and
+    ``in_flight`` (in service).
     Override ``handle_queued_event`` for custom service logic (then this is a plain
     ``QueuedResource``).
     """
@@ -78,7 +79,7 @@ class Server(QueuedResource):
         super().__init__(
             name, policy=policy, concurrency=concurrency, queue_capacity=queue_capacity
         )
-        self.service_time = as_distribution(service_time)
+        self.service_time = as_distribution(service_time, "service_time")
         self.downstream = downstream
         self._fast = type(self).handle_queued_event is Server.handle_queued_event
         st = self.service_time
