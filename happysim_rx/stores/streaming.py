@@ -19,7 +19,7 @@ Every answer says which: ``RangeAnswer.exact``, ``error_bound``, ``time_resoluti
 >>> for i in range(1000): ser.append(i * 0.01, 1.0)
 >>> a = s.aggregate([ser], ["count"], 0.0, 10.0, weighting="sample")
 >>> a.values["count"], a.exact
-(1000.0, False)
+(1000, False)
 """
 
 from __future__ import annotations
@@ -516,9 +516,10 @@ class StreamingMetricStore(SeriesMap):
         span = end - start
         for spec in specs:
             if spec == "count":
-                out[spec] = float(acc.n)
+                out[spec] = int(acc.n)
             elif spec == "sum":
-                out[spec] = acc.s if acc.n else None
+                whole = counter and float(acc.s).is_integer() and abs(acc.s) < 2**53
+                out[spec] = (int(acc.s) if whole else acc.s) if acc.n else None
             elif spec == "rate":
                 ok = math.isfinite(span) and span > 0
                 out[spec] = ((acc.s if counter else acc.n) / span) if ok else None
