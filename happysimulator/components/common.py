@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from happysimulator.core.component_instrumentation import SINK, trace_id
@@ -18,7 +19,10 @@ class Sink(Entity):
     ``data`` holds ``(arrival_time_s, latency_s)`` samples: all of them, or the most
     recent ``max_samples`` (between ``max_samples`` and twice that) when it is set, for
     long runs with flat memory (``ObservabilityConfig.streaming()`` sets it on sinks that
-    have none, since its stores answer the whole-run questions).
+    have none, since its stores answer the whole-run questions). ``count``,
+    ``mean_latency()`` and ``stats()`` always cover the whole run (exactly); once samples
+    were trimmed, ``p50()``/``p99()``/``percentile()`` come from a quantile sketch of the
+    trimmed samples plus the kept ones (within 0.5 % relative of the item of that rank).
     """
 
     def __init__(self, name: str = "Sink", *, max_samples: int | None = None) -> None:
@@ -28,6 +32,9 @@ class Sink(Entity):
         self.data = Data(name)
         self.count = 0
         self.max_samples = max_samples
+        self._trimmed_n = 0  # samples dropped from `data` (max_samples), summarized here
+        self._trimmed_sum = 0.0
+        self._trimmed_sketch: Any = None
 
     def handle_event(self, event: Event) -> None:
         sim = self._sim or bind_simulation(self)
@@ -49,8 +56,7 @@ class Sink(Entity):
         self.count += 1
         cap = self.max_samples
         if cap is not None and len(d._times) > 2 * cap:
-            del d._times[:-cap]  # amortized O(1): one trim per `cap` samples
-            del d._values[:-cap]
+            self._trim(cap)
         i = self._instr
         if i is not None:
             i.received.append(t)
@@ -64,6 +70,21 @@ class Sink(Entity):
                 i.live(SINK, now, event)
         return None
 
+    def _trim(self, cap: int) -> None:
+        """Keep the newest `cap` samples; summarize the others (amortized O(1): one trim
+        per `cap` samples)."""
+        from operators.sketch import QuantileSketch
+
+        d = self.data
+        old = d._values[:-cap]
+        self._trimmed_n += len(old)
+        self._trimmed_sum += math.fsum(old)
+        if self._trimmed_sketch is None:
+            self._trimmed_sketch = QuantileSketch(0.005)
+        self._trimmed_sketch.add_many(old)
+        del d._times[:-cap]
+        del d._values[:-cap]
+
     @property
     def events_received(self) -> int:
         return self.count
@@ -73,21 +94,31 @@ class Sink(Entity):
         return self.data.values
 
     def mean_latency(self) -> float | None:
-        return self.data.mean()
+        """Mean latency over the whole run."""
+        if not self._trimmed_n:
+            return self.data.mean()
+        kept = self.data.values
+        return (self._trimmed_sum + math.fsum(kept)) / (self._trimmed_n + len(kept))
 
     average_latency = mean_latency
 
     def p50(self) -> float | None:
-        return self.data.percentile(0.50)
+        return self.percentile(0.50)
 
     def p90(self) -> float | None:
-        return self.data.percentile(0.90)
+        return self.percentile(0.90)
 
     def p99(self) -> float | None:
-        return self.data.percentile(0.99)
+        return self.percentile(0.99)
 
     def percentile(self, p: float) -> float | None:
-        return self.data.percentile(p)
+        """``p`` in [0, 1]; over the whole run (see the class docstring)."""
+        if not self._trimmed_n:
+            return self.data.percentile(p)
+        self.data.percentile(p)  # validates p
+        sketch = self._trimmed_sketch.copy()
+        sketch.add_many(self.data.values)
+        return sketch.quantile(p)
 
     def stats(self) -> dict[str, Any]:
         return {"count": self.count, "mean_latency": self.mean_latency()}
