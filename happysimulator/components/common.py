@@ -6,8 +6,9 @@ import math
 from typing import Any
 
 from happysimulator.core.component_instrumentation import SINK, trace_id
-from happysimulator.core.entity import Entity, bind_simulation
+from happysimulator.core.entity import Entity
 from happysimulator.core.event import PARTIAL, Event
+from happysimulator.core.temporal import Instant
 from happysimulator.instrumentation.data import Data
 
 _NS = 1_000_000_000
@@ -37,8 +38,8 @@ class Sink(Entity):
         self._trimmed_sketch: Any = None
 
     def handle_event(self, event: Event) -> None:
-        sim = self._sim or bind_simulation(self)
-        now = sim._now_ns
+        # the event's own time (= now in a run; also right when called by hand)
+        now = event._time_ns
         c = event._ctx
         if c is None:
             created = event._time_ns
@@ -91,33 +92,58 @@ class Sink(Entity):
 
     @property
     def latencies(self) -> list[float]:
-        return self.data.values
+        return self.data.raw_values()
 
-    def mean_latency(self) -> float | None:
-        """Mean latency over the whole run."""
+    # happysim 0.2.5 names
+    @property
+    def latencies_s(self) -> list[float]:
+        """Latency of each (kept) request, in arrival order (seconds)."""
+        return self.data.raw_values()
+
+    @property
+    def completion_times(self) -> list[Instant]:
+        """When each (kept) request arrived here."""
+        return [Instant.from_seconds(t) for t in self.data.times()]
+
+    def latency_time_series_seconds(self) -> tuple[list[float], list[float]]:
+        """``(arrival times, latencies)`` in seconds."""
+        return self.data.times(), self.data.raw_values()
+
+    def latency_stats(self) -> dict[str, float]:
+        """``count``, ``avg``, ``min``, ``max``, ``p50``, ``p99`` (zeros without data)."""
+        d = self.data
+        return {"count": self.count, "avg": self.mean_latency(), "min": d.min(),
+                "max": d.max(), "p50": self.p50(), "p99": self.p99()}
+
+    def summary(self, window_s: float = 1.0) -> Any:
+        """Latency per time window (``BucketedData``)."""
+        return self.data.bucket(window_s)
+
+    def mean_latency(self) -> float:
+        """Mean latency over the whole run (0.0 without requests, as in happysim)."""
         if not self._trimmed_n:
             return self.data.mean()
-        kept = self.data.values
+        kept = self.data._values
         return (self._trimmed_sum + math.fsum(kept)) / (self._trimmed_n + len(kept))
 
     average_latency = mean_latency
 
-    def p50(self) -> float | None:
+    def p50(self) -> float:
         return self.percentile(0.50)
 
-    def p90(self) -> float | None:
+    def p90(self) -> float:
         return self.percentile(0.90)
 
-    def p99(self) -> float | None:
+    def p99(self) -> float:
         return self.percentile(0.99)
 
-    def percentile(self, p: float) -> float | None:
+    def percentile(self, p: float) -> float:
         """``p`` in [0, 1]; over the whole run (see the class docstring)."""
         if not self._trimmed_n:
             return self.data.percentile(p)
         self.data.percentile(p)  # validates p
         sketch = self._trimmed_sketch.copy()
-        sketch.add_many(self.data.values)
+        sketch.add_many(self.data._values)
         return sketch.quantile(p)
 
     def stats(self) -> dict[str, Any]:
@@ -138,6 +164,11 @@ class Counter(Entity):
         super().__init__(name)
         self.counts: dict[str, int] = {}
         self.total = 0
+
+    @property
+    def by_type(self) -> dict[str, int]:
+        """Counts per event type (happysim 0.2.5 name of ``counts``)."""
+        return self.counts
 
     def handle_event(self, event: Event) -> None:
         self.total += 1
