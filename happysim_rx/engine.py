@@ -263,19 +263,18 @@ class QueryEngine:
         rows: list[dict[str, Any]] = []
         exact, bound, res = True, None, None
         # A gauge holds its last value only up to now: time after the clock (a paused run,
-        # or past the end of a finished one) has no value yet, so it is not made up.
+        # or past the end of a finished one) has no value yet, so it is not made up. The
+        # values in effect *at* now (a change at the current instant) are in the range.
         now = self.now() if weighting == "time" else None
         if now is not None and bounds is not None and now < bounds[1]:
             now = None  # a clock that is not following this data (an offline feed)
         for gkey, gseries, gwhere in groups:
             for a, b in self._windows(spec, start, end):
                 row: dict[str, Any] = {"metric": spec.name, **gkey, "start": a, "end": b}
-                if now is not None and b > now:
-                    if a >= now:
-                        row.update({g: (0.0 if g == "count" else None) for g in aggs})
-                        rows.append(row)
-                        continue
-                    b = now
+                if now is not None and a > now:  # entirely in the future: nothing yet
+                    row.update({g: (0.0 if g == "count" else None) for g in aggs})
+                    rows.append(row)
+                    continue
                 try:
                     ans = store.aggregate(
                         gseries,
@@ -285,6 +284,7 @@ class QueryEngine:
                         weighting=weighting,
                         where=gwhere or None,
                         counter=counter,
+                        hold_until=now,
                     )
                 except ValueError as e:
                     raise QueryError(str(e)) from None

@@ -29,7 +29,7 @@ from typing import Any
 
 import msgspec
 
-from operators.aggregators import make_aggregator, valid_names_text
+from operators.aggregators import canonical_aggregate, valid_names_text
 
 __all__ = ["Query", "QueryEngine", "QueryResult", "QueryError", "to_seconds"]
 
@@ -58,6 +58,17 @@ def _suggest(name: str, known: Iterable[str], what: str) -> str:
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
     listing = ", ".join(known[:30]) + (" ..." if len(known) > 30 else "") if known else "none"
     return f"unknown {what} {name!r}{hint}; known {what}s: {listing}"
+
+
+def _str_list(d: dict[str, Any], key: str) -> list[Any]:
+    """A list field of a query dict; a bare string is refused, not split into letters."""
+    val = d.get(key)
+    if val is None:
+        return []
+    if not isinstance(val, list | tuple):
+        hint = f" (write [{val!r}])" if isinstance(val, str) else ""
+        raise QueryError(f"{key} must be a list of strings, got {val!r}{hint}")
+    return list(val)
 
 
 def _has_glob(s: str) -> bool:
@@ -107,6 +118,8 @@ class Query:
 
     def events(self, event_type: str = "*") -> Query:
         """Processed events / state changes, optionally of one type (glob)."""
+        if not isinstance(event_type, str) or not event_type:
+            raise QueryError(f"event type must be a non-empty string, got {event_type!r}")
         return self._with(kind="events", name=event_type)
 
     # -- filters ------------------------------------------------------------------------
@@ -139,24 +152,31 @@ class Query:
 
     def group_by(self, *keys: str) -> Query:
         """Split results by ``"entity"`` (alias ``"source"``), ``"name"`` or a tag key."""
+        for k in keys:
+            if not isinstance(k, str) or not k:
+                raise QueryError(
+                    f"group_by keys are non-empty strings ('entity', 'name' or a tag key), "
+                    f"got {k!r}")
         norm = tuple("source" if k == "entity" else k for k in keys)
         return self._with(group_by=self._spec.group_by + norm)
 
     def aggregate(self, *specs: str) -> Query:
-        """``aggregate("p99")`` or ``aggregate("mean", "p99")``; see AGGREGATE_NAMES."""
+        """``aggregate("p99")`` or ``aggregate("mean", "p99")``.
+
+        Names: count, sum, mean, min, max, stddev, variance, rate, first, last and any
+        percentile ``p0``..``p100`` with optional decimals (``p99.9``; ``p999`` and
+        ``p9999`` are p99.9 and p99.99). Aliases (``avg``, ``median``, ``std``, ...) are
+        stored and labelled under their canonical name; ``value()`` accepts either."""
         if not specs:
             raise QueryError(f"aggregate() needs at least one of: {valid_names_text()}")
-        norm = []
+        norm: list[str] = []
         for s in specs:
             try:
-                make_aggregator(s)
+                name = canonical_aggregate(s)
             except ValueError as e:
                 raise QueryError(str(e)) from None
-            norm.append(
-                {"avg": "mean", "median": "p50", "std": "stddev", "var": "variance"}.get(
-                    s.strip().lower(), s.strip().lower()
-                )
-            )
+            if name not in norm:
+                norm.append(name)
         return self._with(aggregates=tuple(norm))
 
     def weighting(self, how: str) -> Query:
@@ -166,8 +186,11 @@ class Query:
         return self._with(weighting=how)
 
     def limit(self, n: int) -> Query:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        """At most ``n`` rows (n >= 0)."""
+        if isinstance(n, bool) or not isinstance(n, int):
             raise QueryError(f"limit must be a non-negative int, got {n!r}")
+        if n < 0:
+            raise QueryError(f"limit must be a non-negative int, got {n}")
         return self._with(limit=n)
 
     # -- run ----------------------------------------------------------------------------
@@ -204,23 +227,56 @@ class Query:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], engine: QueryEngine | None = None) -> Query:
-        unknown = set(d) - set(_Spec.__dataclass_fields__)
+        """The inverse of ``to_dict()``. Every field goes through its builder method, so
+        a dict is checked exactly like the fluent form (wrong types and values raise
+        QueryError naming what is valid; nothing is coerced)."""
+        if not isinstance(d, dict):
+            raise QueryError(f"a query is a dict of fields, got {type(d).__name__}")
+        fields = sorted(_Spec.__dataclass_fields__)
+        unknown = set(d) - set(fields)
         if unknown:
-            raise QueryError(
-                f"unknown query fields {sorted(unknown)}; valid: {sorted(_Spec.__dataclass_fields__)}"
-            )
-        d = dict(d)
-        d["group_by"] = tuple(d.get("group_by") or ())
-        d["tags"] = dict(d.get("tags") or {})
-        aggs = tuple(d.pop("aggregates", None) or ())
-        q = Query(engine, _Spec(**d))
-        if d.get("kind") not in (None, *_KINDS):
-            raise QueryError(f"query kind must be one of {_KINDS}, got {d.get('kind')!r}")
-        if q._spec.start is not None and q._spec.end is not None:
-            q = q.between(q._spec.start, q._spec.end)
-        if q._spec.window is not None:
-            q = q.window(q._spec.window)
-        return q.aggregate(*aggs) if aggs else q
+            raise QueryError(f"unknown query fields {sorted(unknown)}; valid: {fields}")
+        kind, name = d.get("kind"), d.get("name")
+        q = Query(engine)
+        if kind == "metrics":
+            q = q.metrics(name)
+        elif kind == "spans":
+            if name is not None:
+                raise QueryError(f"a spans query has no name, got name={name!r}")
+            q = q.spans()
+        elif kind == "events":
+            q = q.events("*" if name is None else name)
+        elif kind is None:
+            if name is not None:
+                raise QueryError(f"name={name!r} needs a kind, one of {_KINDS}")
+        else:
+            raise QueryError(f"query kind must be one of {_KINDS}, got {kind!r}")
+        if d.get("entity") is not None:
+            q = q.from_entity(d["entity"])
+        tags = d.get("tags")
+        if tags:
+            if not isinstance(tags, dict) or not all(isinstance(k, str) for k in tags):
+                raise QueryError(f"tags must be an object of tag -> value, got {tags!r}")
+            q = q.where(**tags)
+        start, end = d.get("start"), d.get("end")
+        if start is not None and end is not None:
+            q = q.between(start, end)
+        elif start is not None:
+            q = q.since(start)
+        elif end is not None:
+            q = q._with(end=to_seconds(end, "end"))
+        if d.get("window") is not None:
+            q = q.window(d["window"])
+        group_by, aggs = _str_list(d, "group_by"), _str_list(d, "aggregates")
+        if group_by:
+            q = q.group_by(*group_by)
+        if aggs:
+            q = q.aggregate(*aggs)
+        if d.get("limit") is not None:
+            q = q.limit(d["limit"])
+        if d.get("weighting") is not None:
+            q = q.weighting(d["weighting"])
+        return q
 
     @classmethod
     def from_json(cls, s: str | bytes, engine: QueryEngine | None = None) -> Query:

@@ -10,6 +10,7 @@ import numpy as np
 
 from happysim_rx.observation import ObservationKind, Span
 from happysim_rx.query import QueryError
+from operators.aggregators import canonical_aggregate
 
 __all__ = ["QueryResult"]
 
@@ -62,20 +63,28 @@ class QueryResult:
         data); `value(name)` picks another one."""
         if not self.aggregates:
             raise QueryError("scalar needs an aggregate: add .aggregate('mean') (or use .rows)")
-        if self.query.get("window") is not None or self.group_by:
-            raise QueryError(
-                f"scalar is ambiguous for a windowed/grouped result ({len(self.rows)} rows); "
-                "use .series, .rows or .groups()"
-            )
+        self._one_row("scalar")
         if not self.rows:
             return None
         return self.rows[0].get(self.aggregates[0])
 
     def value(self, aggregate: str) -> float | None:
-        """Scalar of one of several aggregates."""
-        if aggregate not in self.aggregates:
+        """Scalar of one of several aggregates (aliases such as ``"avg"`` accepted)."""
+        try:
+            name = canonical_aggregate(aggregate)
+        except ValueError as e:
+            raise QueryError(str(e)) from None
+        if name not in self.aggregates:
             raise QueryError(f"{aggregate!r} was not computed; computed: {self.aggregates}")
-        return self.rows[0].get(aggregate) if self.rows else None
+        self._one_row("value()")
+        return self.rows[0].get(name) if self.rows else None
+
+    def _one_row(self, what: str) -> None:
+        if self.query.get("window") is not None or self.group_by:
+            raise QueryError(
+                f"{what} is ambiguous for a windowed/grouped result ({len(self.rows)} rows); "
+                "use .series, .rows or .groups()"
+            )
 
     @property
     def series(self) -> list[tuple[float, Any]]:

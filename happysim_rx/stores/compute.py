@@ -21,10 +21,9 @@ _PLAIN = ("count", "sum", "mean", "min", "max", "stddev", "variance", "rate", "l
 
 def check_aggregate(spec: str) -> str:
     """Normalize an aggregate name or raise ValueError naming the valid ones."""
-    from operators.aggregators import make_aggregator
+    from operators.aggregators import canonical_aggregate
 
-    make_aggregator(spec)  # raises ValueError with the valid names
-    return spec.strip().lower()
+    return canonical_aggregate(spec)
 
 
 def is_time_weighted(spec: str) -> bool:
@@ -32,16 +31,21 @@ def is_time_weighted(spec: str) -> bool:
 
 
 def gauge_segments(
-    t: np.ndarray, v: np.ndarray, start: float, end: float
+    t: np.ndarray, v: np.ndarray, start: float, end: float, hold_until: float | None = None
 ) -> tuple[np.ndarray, np.ndarray, int, int]:
     """(values, weights, i0, i1): segments of a gauge over [start, end).
 
     ``t`` must be sorted. The value current at ``start`` (last change before it) is
-    carried in as the first segment. ``i0:i1`` is the index range of changes inside.
+    carried in as the first segment, unless a change happens exactly at ``start`` (then
+    the older value is not in effect anywhere in the range). ``i0:i1`` is the index range
+    of the changes inside. Every change in ``[start, end)`` is a segment, even one
+    replaced at the same instant (weight 0): min/max/last see what the raw rows show.
+    ``hold_until`` (the clock) ends the last segment early: a value is held up to now,
+    not into the future, so a range reaching past now weighs time only up to now.
     """
     i0 = int(np.searchsorted(t, start, side="left"))
     i1 = int(np.searchsorted(t, end, side="left"))
-    carry = i0 > 0
+    carry = i0 > 0 and (i0 == t.size or t[i0] > start)
     seg_t = t[i0:i1]
     seg_v = v[i0:i1]
     if carry:
@@ -49,9 +53,10 @@ def gauge_segments(
         seg_v = np.concatenate(([v[i0 - 1]], seg_v))
     if seg_t.size == 0:
         return seg_v, seg_t, i0, i1
+    stop = end if hold_until is None else min(end, hold_until)
     ends = np.empty_like(seg_t)
     ends[:-1] = seg_t[1:]
-    ends[-1] = max(end, seg_t[-1])
+    ends[-1] = max(stop, seg_t[-1])
     return seg_v, ends - seg_t, i0, i1
 
 

@@ -216,13 +216,15 @@ class MetricStore(SeriesMap):
         weighting: str,
         where: dict | None = None,
         counter: bool = False,
+        hold_until: float | None = None,
     ) -> RangeAnswer:
-        """Exact aggregates over the pooled samples of ``series`` in [start, end)."""
+        """Exact aggregates over the pooled samples of ``series`` in [start, end);
+        ``hold_until`` (the clock) ends a gauge's last held value (see gauge_segments)."""
         ts, vs, segv, segw = [], [], [], []
         for s in series:
             t, v = s.arrays()
             if weighting == "time":
-                sv, sw, i0, i1 = gauge_segments(t, v, start, end)
+                sv, sw, i0, i1 = gauge_segments(t, v, start, end, hold_until)
                 if where:
                     # Tag filters select change points; carried-in value has no tags.
                     m = s.tag_mask(i0, i1, where)

@@ -459,19 +459,20 @@ class StreamingMetricStore(SeriesMap):
         weighting: str,
         where: dict | None = None,
         counter: bool = False,
+        hold_until: float | None = None,
     ) -> RangeAnswer:
         if where:
             raise ValueError("where(**tags) needs an exact store (ObservabilityConfig.full())")
         if all(s.covers(start) for s in series):
-            return self._exact(series, specs, start, end, weighting, counter)
-        return self._approx(series, specs, start, end, weighting, counter)
+            return self._exact(series, specs, start, end, weighting, counter, hold_until)
+        return self._approx(series, specs, start, end, weighting, counter, hold_until)
 
-    def _exact(self, series, specs, start, end, weighting, counter) -> RangeAnswer:
+    def _exact(self, series, specs, start, end, weighting, counter, hold_until) -> RangeAnswer:
         ts, vs, segv, segw = [], [], [], []
         for s in series:
             t, v = s.exact_arrays()
             if weighting == "time":
-                sv, sw, i0, i1 = gauge_segments(t, v, start, end)
+                sv, sw, i0, i1 = gauge_segments(t, v, start, end, hold_until)
                 segv.append(sv)
                 segw.append(sw)
             else:
@@ -495,7 +496,7 @@ class StreamingMetricStore(SeriesMap):
         )
         return RangeAnswer(vals, exact=True)
 
-    def _approx(self, series, specs, start, end, weighting, counter) -> RangeAnswer:
+    def _approx(self, series, specs, start, end, weighting, counter, hold_until) -> RangeAnswer:
         acc = _Bucket(self.relative_accuracy)
         res = 0.0
         lo_edge, hi_edge = math.inf, -math.inf
@@ -504,11 +505,12 @@ class StreamingMetricStore(SeriesMap):
                 acc.merge(b)
                 res = max(res, w)
                 lo_edge, hi_edge = min(lo_edge, b0), max(hi_edge, b0 + w)
-            if s.is_gauge and s.open_t is not None and end > s.open_t:
-                # The open last segment (value still held) up to the range end.
+            stop = end if hold_until is None else min(end, hold_until)
+            if s.is_gauge and s.open_t is not None and stop >= s.open_t:
+                # The open last segment (value still held) up to the range end or now.
                 seg0 = max(s.open_t, start)
-                if end > seg0:
-                    acc.add_segments(np.array([s.open_v]), np.array([end - seg0]))
+                if stop >= seg0:
+                    acc.add_segments(np.array([s.open_v]), np.array([stop - seg0]))
         tw = weighting == "time" and acc.w > 0
         out: dict[str, float | None] = {}
         span = end - start

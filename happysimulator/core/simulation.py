@@ -105,6 +105,12 @@ class Simulation:
         self.observability = observability
         self.control: Any = None
 
+        for s in self.sources:
+            if not callable(getattr(s, "_start", None)):
+                raise TypeError(
+                    f"sources= takes arrival sources (Source.poisson/constant/with_profile), "
+                    f"got {type(s).__name__} {getattr(s, 'name', s)!r}; pass other entities "
+                    "in entities=")
         for e in self.entities:
             self._register(e)
         for s in self.sources:

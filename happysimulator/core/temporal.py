@@ -6,6 +6,7 @@ import math
 
 _NS = 1_000_000_000
 _INF = math.inf
+_MAX_S = 1.7976931348623157e308 / _NS  # larger seconds overflow float nanoseconds
 
 
 def _seconds_to_ns(s: float) -> int | float:
@@ -16,7 +17,12 @@ def _seconds_to_ns(s: float) -> int | float:
         raise ValueError("time in seconds must not be NaN")
     if s == _INF or s == -_INF:
         return s
-    return round(s * _NS)
+    try:
+        return round(s * _NS)
+    except OverflowError:  # s * 1e9 overflowed to inf (|s| > ~1.8e299 s)
+        raise ValueError(
+            f"time {s!r} s is too large for integer nanoseconds (the limit is about "
+            f"{_MAX_S:.3g} s); use Instant.Infinity for 'never'") from None
 
 
 def to_ns(value: Instant | Duration | float | int) -> int | float:

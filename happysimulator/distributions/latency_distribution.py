@@ -60,8 +60,8 @@ class ConstantLatency(LatencyDistribution):
 
     def __init__(self, latency: float | Duration) -> None:
         s = to_seconds(latency)
-        if s < 0:
-            raise ValueError(f"latency must be >= 0, got {s}")
+        if not (s >= 0 and math.isfinite(s)):
+            raise ValueError(f"latency must be a finite number of seconds >= 0, got {s}")
         self.latency = s
         self._ns = int(s * 1e9 + 0.5)
 
@@ -89,8 +89,8 @@ class ExponentialLatency(LatencyDistribution):
 
     def __init__(self, mean_latency: float | Duration) -> None:
         s = to_seconds(mean_latency)
-        if not s > 0:
-            raise ValueError(f"mean latency must be > 0, got {s}")
+        if not (s > 0 and math.isfinite(s)):
+            raise ValueError(f"mean latency must be a finite number of seconds > 0, got {s}")
         self.mean_latency = s
         self.rate = 1.0 / s
 
@@ -113,8 +113,8 @@ class UniformLatency(LatencyDistribution):
 
     def __init__(self, low: float | Duration, high: float | Duration) -> None:
         lo, hi = to_seconds(low), to_seconds(high)
-        if lo < 0 or hi < lo:
-            raise ValueError(f"need 0 <= low <= high, got low={lo}, high={hi}")
+        if not (0 <= lo <= hi and math.isfinite(hi)):
+            raise ValueError(f"need finite 0 <= low <= high seconds, got low={lo}, high={hi}")
         self.low = lo
         self.high = hi
 
@@ -142,12 +142,16 @@ class CallableLatency(LatencyDistribution):
         return float(self.fn(_rng(rng, self)))
 
 
-def as_distribution(value: Any) -> LatencyDistribution:
-    """Normalize a distribution, float seconds, ``Duration`` or ``fn(rng)``."""
+def as_distribution(value: Any, what: str = "latency") -> LatencyDistribution:
+    """Normalize a distribution, float seconds, ``Duration`` or ``fn(rng)``; ``what``
+    names the argument in errors (e.g. ``"service_time"``)."""
     if isinstance(value, LatencyDistribution):
         return value
-    if isinstance(value, (int, float, Duration)):
-        return ConstantLatency(value)
+    if isinstance(value, (int, float, Duration)) and not isinstance(value, bool):
+        try:
+            return ConstantLatency(value)
+        except ValueError as e:
+            raise ValueError(f"{what}: {e}") from None
     if hasattr(value, "get_latency"):
         dist = value
 
@@ -159,7 +163,7 @@ def as_distribution(value: Any) -> LatencyDistribution:
     if callable(value):
         return CallableLatency(value)
     raise TypeError(
-        "service time must be a LatencyDistribution, float seconds, Duration or fn(rng); "
+        f"{what} must be a LatencyDistribution, float seconds, Duration or fn(rng); "
         f"got {type(value).__name__}"
     )
 

@@ -22,8 +22,10 @@ class Profile:
             raise ValueError(f"interpolation must be 'step' or 'linear', got {interpolation!r}")
         pts = sorted((float(t), float(r)) for t, r in points)
         for t, r in pts:
-            if r < 0 or r != r:
-                raise ValueError(f"rates must be >= 0, got {r} at t={t}")
+            if not (r >= 0 and math.isfinite(r) and math.isfinite(t)):
+                raise ValueError(
+                    f"profile points need a finite time and a finite rate >= 0, got rate "
+                    f"{r} at t={t}")
         self.times = [t for t, _ in pts]
         self.rates = [r for _, r in pts]
         self.interpolation = interpolation

@@ -549,12 +549,26 @@ class SourceInstrumentation(_Instrumentation):
             self.topics[0].publish(now / _NS, 1)
 
 
+def claim_name(runtime: ObservabilityRuntime, entity: Any) -> None:
+    """Series are keyed by entity name: two entities publishing under one name would
+    merge into one series, silently. Refuse that (ValueError naming both)."""
+    owners = runtime.__dict__.setdefault("_name_owners", {})
+    owner = owners.setdefault(entity.name, entity)
+    if owner is not entity:
+        raise ValueError(
+            f"two entities are named {entity.name!r} ({type(owner).__name__} and "
+            f"{type(entity).__name__}): their observations would merge into one series; "
+            "give each entity a unique name (e.g. Source.poisson(..., name='Source-2'))")
+
+
 def instrumentation_for(runtime: ObservabilityRuntime, entity: Any) -> _Instrumentation | None:
     """The standard instrumentation for `entity`, or None if it is not a standard component."""
     from happysimulator.components.common import Sink
     from happysimulator.components.queued_resource import QueuedResource
     from happysimulator.load.source import Source
 
+    if isinstance(entity, QueuedResource | Sink | Source):
+        claim_name(runtime, entity)
     recorder = runtime.recorder
     if isinstance(entity, QueuedResource):
         return QueueInstrumentation(recorder, entity)

@@ -11,12 +11,28 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from happysim_rx import ObservationKind
 from happysimulator.core.entity import Entity
+from happysimulator.observability.auto_instrument import claim_name
 
 _METRIC = ObservationKind.METRIC
+
+
+def _finite(name: str, value: Any) -> float:
+    """A metric value as float; NaN, infinities and non-numbers are refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            value = float(value)  # numpy scalars and the like
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"metric {name!r} takes a finite number, got {type(value).__name__} "
+                f"{value!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"metric {name!r} takes a finite number, got {value!r}")
+    return value
 
 
 class InstrumentedEntity(Entity):
@@ -34,23 +50,29 @@ class InstrumentedEntity(Entity):
         return runtime.bus
 
     def _topic(self, kind: ObservationKind, name: str, series_kind: str | None) -> Any:
+        # keyed by the series kind too: observe("x") then set_gauge("x") reaches the bus,
+        # which refuses to mix kinds in one series
         cache = self.__dict__.setdefault("_topics", {})
-        topic = cache.get((kind, name))
+        topic = cache.get((kind, name, series_kind))
         if topic is None:
             bus = self._bus()
             if bus is None:
                 return None
-            topic = cache[(kind, name)] = bus.topic(kind, self.name, name, series_kind)
+            claim_name(self._sim.observability_runtime, self)
+            topic = cache[(kind, name, series_kind)] = bus.topic(
+                kind, self.name, name, series_kind)
         return topic
 
     def _now_s(self) -> float:
         return self._sim._now_ns / 1e9
 
     def observe(self, name: str, value: float, **tags: Any) -> None:
-        """Record one sample (latency, size, ...): aggregated per sample."""
+        """Record one sample (latency, size, ...): aggregated per sample. The value must
+        be a finite number: NaN or infinity raise ValueError (one would turn every
+        aggregate of the series into NaN)."""
         topic = self._topic(_METRIC, name, "sample")
         if topic is not None:
-            topic.emit(self._now_s(), value, tags or None)
+            topic.emit(self._now_s(), _finite(name, value), tags or None)
 
     emit_metric = observe
 
@@ -58,13 +80,13 @@ class InstrumentedEntity(Entity):
         """Set a gauge (holds until the next change; time-weighted in queries)."""
         topic = self._topic(_METRIC, name, "gauge")
         if topic is not None:
-            topic.emit(self._now_s(), value)
+            topic.emit(self._now_s(), _finite(name, value))
 
     def increment(self, name: str, by: float = 1) -> None:
         """Count something (a counter series: `rate` gives per-second throughput)."""
         topic = self._topic(_METRIC, name, "counter")
         if topic is not None:
-            topic.emit(self._now_s(), by)
+            topic.emit(self._now_s(), _finite(name, by))
 
     def emit_event(self, name: str, payload: Any = None) -> None:
         """Record a named occurrence (queryable with ``sim.query.events(name)``)."""

@@ -78,7 +78,7 @@ class Server(QueuedResource):
         super().__init__(
             name, policy=policy, concurrency=concurrency, queue_capacity=queue_capacity
         )
-        self.service_time = as_distribution(service_time)
+        self.service_time = as_distribution(service_time, "service_time")
         self.downstream = downstream
         self._fast = type(self).handle_queued_event is Server.handle_queued_event
         st = self.service_time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from happysimulator.load.profile import Profile
@@ -12,9 +13,14 @@ _NS = 1_000_000_000
 def _as_rate(rate: float | Profile) -> float | Profile:
     if isinstance(rate, Profile):
         return rate
+    if isinstance(rate, bool) or not isinstance(rate, int | float):
+        raise TypeError(
+            f"rate must be a number of arrivals per second or a Profile, got {rate!r}")
     r = float(rate)
-    if not r > 0:
-        raise ValueError(f"rate must be > 0 (or a Profile), got {rate}")
+    if not (r > 0 and math.isfinite(r)):
+        raise ValueError(
+            f"rate must be a positive finite number of arrivals per second (or a Profile), "
+            f"got {rate}")
     return r
 
 
