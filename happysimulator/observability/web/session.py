@@ -43,10 +43,8 @@ def load_factory(spec: str) -> Callable[..., Any]:
 
 def open_session(model: Any, params: dict[str, Any] | None = None) -> Any:
     """A session protocol object (``handle(dict) -> dict``) over `model`."""
-    try:
-        from happysimulator.observability.protocol import SessionProtocol
-    except ImportError:
-        return _interim_session(model, params)
+    return _interim_session(model, params)  # until the session protocol module lands
+    from happysimulator.observability.protocol import SessionProtocol
     if isinstance(model, str):
         model = load_factory(model)
     if callable(model) and not hasattr(model, "control"):
