@@ -1,0 +1,290 @@
+"""Results of replications and sweeps: estimates, pooled quantiles, tidy DataFrames."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from happysimulator.experiments.estimate import (
+    Estimate,
+    PooledQuantile,
+    merge_sketches,
+)
+from happysimulator.experiments.summarize import ReplicationSummary
+from operators.aggregators import parse_quantile
+
+__all__ = ["Replications", "Sweep"]
+
+_COLUMNS = ("replication", "seed", "entity", "metric", "kind", "aggregate", "value")
+
+
+class Replications:
+    """``n`` independent runs of one model at one parameter point.
+
+    ``estimate(metric, entity=, aggregate=)`` gives the across-replication mean with a
+    t-based confidence interval; ``quantile(metric, q, entity=)`` pools the replications'
+    sketches; ``to_dataframe()`` has one row per replication x series x aggregate.
+    """
+
+    def __init__(self, runs: Sequence[ReplicationSummary], params: dict[str, Any] | None = None,
+                 *, level: float = 0.95) -> None:
+        self.runs = sorted(runs, key=lambda r: r.replication)
+        self.params = dict(params or {})
+        self.level = level
+        self._index: dict[tuple[str | None, str, str], list[float | None]] = {}
+        self._kinds: dict[tuple[str | None, str], str] = {}
+        for r in self.runs:
+            for entity, metric, kind, agg, value in r.scalars:
+                self._index.setdefault((entity, metric, agg), []).append(value)
+                self._kinds[(entity, metric)] = kind
+
+    # -- what is there ---------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return len(self.runs)
+
+    @property
+    def seeds(self) -> list[int]:
+        return [r.seed for r in self.runs]
+
+    def series(self) -> list[dict[str, Any]]:
+        """The series every replication reports: entity, metric, kind, aggregates."""
+        aggs: dict[tuple[str | None, str], list[str]] = {}
+        for entity, metric, agg in self._index:
+            aggs.setdefault((entity, metric), []).append(agg)
+        return [{"entity": e, "metric": m, "kind": self._kinds[(e, m)], "aggregates": a}
+                for (e, m), a in aggs.items()]
+
+    def _entity_for(self, metric: str, entity: str | None) -> str | None:
+        owners = sorted({e for (e, m) in self._kinds if m == metric}, key=str)
+        if not owners:
+            known = sorted({m for (_, m) in self._kinds})
+            import difflib
+
+            close = difflib.get_close_matches(metric, known, n=3)
+            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+            raise KeyError(f"no series {metric!r} in these replications{hint}; "
+                           f"known: {', '.join(known) or 'none'}")
+        if entity is None:
+            if len(owners) > 1:
+                raise ValueError(f"{metric!r} is recorded by {owners}: give entity=")
+            return owners[0]
+        if entity not in owners:
+            raise KeyError(f"entity {entity!r} has no series {metric!r}; "
+                           f"entities with it: {', '.join(map(str, owners))}")
+        return entity
+
+    # -- answers -----------------------------------------------------------------------------
+    def values(self, metric: str, *, entity: str | None = None,
+               aggregate: str | None = None) -> list[float | None]:
+        """Per-replication values of one aggregate (None where a replication had no data)."""
+        entity = self._entity_for(metric, entity)
+        if aggregate is None:
+            aggregate = "value" if self._kinds[(entity, metric)] == "measure" else "mean"
+        key = (entity, metric, aggregate)
+        if key not in self._index:
+            have = sorted(a for (e, m, a) in self._index if e == entity and m == metric)
+            raise KeyError(f"aggregate {aggregate!r} of {metric!r} was not computed; computed: "
+                           f"{', '.join(have)} (choose others with replicate(aggregates=...))")
+        return list(self._index[key])
+
+    def estimate(self, metric: str, *, entity: str | None = None,
+                 aggregate: str | None = None, level: float | None = None) -> Estimate:
+        """Mean over replications of one per-replication aggregate (default ``"mean"``;
+        ``"value"`` for `measure` results), with a t-based confidence interval."""
+        entity = self._entity_for(metric, entity)
+        vals = self.values(metric, entity=entity, aggregate=aggregate)
+        agg = aggregate or ("value" if self._kinds[(entity, metric)] == "measure" else "mean")
+        missing = [r.replication for r, v in zip(self.runs, vals, strict=True) if v is None]
+        if missing:
+            raise ValueError(f"{entity}.{metric} {agg} has no value in replication(s) "
+                             f"{missing} (no samples there); an average would hide that")
+        return Estimate(metric, entity, agg, tuple(float(v) for v in vals),  # type: ignore[arg-type]
+                        level=self.level if level is None else level)
+
+    def quantile(self, metric: str, q: float, *, entity: str | None = None) -> PooledQuantile:
+        """The `q`-quantile (0..1, or a name like ``"p99"``) of all replications' samples
+        pooled, by merging their sketches (not by averaging per-replication quantiles)."""
+        if isinstance(q, str):
+            parsed = parse_quantile(q.strip().lower())
+            if parsed is None:
+                raise ValueError(f"quantile must be in [0, 1] or a name like 'p99', got {q!r}")
+            q = parsed
+        if not 0.0 <= q <= 1.0 or q != q:
+            raise ValueError(f"quantile must be in [0, 1], got {q!r}")
+        ent = self._entity_for(metric, entity)
+        kind = self._kinds[(ent, metric)]
+        if kind in ("counter", "measure"):
+            raise ValueError(f"{ent}.{metric} is a {kind}: it has no distribution to take "
+                             "a quantile of")
+        sketches = [r.sketches.get((ent, metric)) for r in self.runs]  # type: ignore[arg-type]
+        present = [s for s in sketches if s is not None]
+        if not present:
+            raise ValueError(f"no replication recorded samples of {ent}.{metric}")
+        merged = merge_sketches(present)
+        per = tuple(s.quantile(q) for s in present)
+        return PooledQuantile(
+            metric=metric, entity=ent, q=q, value=merged.quantile(q),  # type: ignore[arg-type]
+            relative_accuracy=merged.relative_accuracy, count=merged.count,
+            weighting="time" if kind == "gauge" else "sample",
+            per_replication=Estimate(metric, ent, f"p{q * 100:g}", per, level=self.level))  # type: ignore[arg-type]
+
+    # -- export ------------------------------------------------------------------------------
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per replication x series x aggregate (parameters as extra keys)."""
+        out = []
+        for r in self.runs:
+            for entity, metric, kind, agg, value in r.scalars:
+                out.append({**r.params, "replication": r.replication, "seed": r.seed,
+                            "entity": entity, "metric": metric, "kind": kind,
+                            "aggregate": agg, "value": value})
+        return out
+
+    def to_dataframe(self) -> Any:
+        """Tidy pandas DataFrame: columns ``replication, seed, entity, metric, kind,
+        aggregate, value`` (and one per parameter, first)."""
+        pd = _pandas()
+        cols = [*self.params, *_COLUMNS]
+        return pd.DataFrame.from_records(self.records(), columns=cols)
+
+    def runs_dataframe(self) -> Any:
+        """One row per replication: seed, events processed, simulated and wall seconds."""
+        pd = _pandas()
+        return pd.DataFrame.from_records([
+            {**r.params, "replication": r.replication, "seed": r.seed,
+             "events_processed": r.events_processed, "sim_time_s": r.sim_time_s,
+             "wall_s": r.wall_s, "stop_reason": r.stop_reason} for r in self.runs])
+
+    def summary_table(self) -> list[dict[str, Any]]:
+        """Mean and half-width of every computed aggregate (the notebook view's rows)."""
+        rows = []
+        for (entity, metric, agg), vals in self._index.items():
+            ok = [v for v in vals if v is not None and math.isfinite(v)]
+            row: dict[str, Any] = {"entity": entity, "metric": metric, "aggregate": agg,
+                                   "n": len(ok), "mean": None, "half_width": None}
+            if ok:
+                est = Estimate(metric, entity, agg, tuple(ok), level=self.level)
+                row["mean"] = est.mean
+                row["half_width"] = est.half_width if est.n >= 2 else None
+            rows.append(row)
+        return rows
+
+    def __repr__(self) -> str:
+        p = f" {self.params}" if self.params else ""
+        return f"<Replications n={self.n}{p} series={len(self._kinds)}>"
+
+    def _repr_html_(self) -> str:
+        head = (f"<b>Replications</b> n={self.n}"
+                + (f", params {html.escape(str(self.params))}" if self.params else "")
+                + f", {self.level:.0%} t-intervals")
+        rows = "".join(
+            f"<tr><td>{html.escape(str(r['entity'] or ''))}</td>"
+            f"<td>{html.escape(r['metric'])}</td><td>{html.escape(r['aggregate'])}</td>"
+            f"<td>{_fmt(r['mean'])}</td><td>{_fmt(r['half_width'], '± ')}</td>"
+            f"<td>{r['n']}</td></tr>" for r in self.summary_table())
+        return (f"<div>{head}<table><thead><tr><th>entity</th><th>metric</th><th>aggregate"
+                f"</th><th>mean</th><th>half-width</th><th>n</th></tr></thead><tbody>{rows}"
+                "</tbody></table></div>")
+
+    def plot(self, metric: str, *, entity: str | None = None, aggregate: str | None = None,
+             ax: Any = None) -> Any:
+        """Per-replication values with the mean and its confidence band (matplotlib)."""
+        from happysimulator.experiments._plot import plot_replications
+
+        return plot_replications(self, metric, entity=entity, aggregate=aggregate, ax=ax)
+
+
+class Sweep:
+    """Replications at every point of a parameter grid."""
+
+    def __init__(self, points: Sequence[dict[str, Any]], runs: Sequence[ReplicationSummary],
+                 *, level: float = 0.95) -> None:
+        self.points = [dict(p) for p in points]
+        by_point: dict[int, list[ReplicationSummary]] = {i: [] for i in range(len(points))}
+        for r in runs:
+            by_point[r.point].append(r)
+        self.level = level
+        self._reps = [Replications(by_point[i], self.points[i], level=level)
+                      for i in range(len(points))]
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.points[0]) if self.points else []
+
+    def __len__(self) -> int:
+        return len(self._reps)
+
+    def __iter__(self) -> Any:
+        return iter(self._reps)
+
+    def __getitem__(self, i: int) -> Replications:
+        return self._reps[i]
+
+    def at(self, **params: Any) -> Replications:
+        """The replications of the point with these parameter values."""
+        for p, reps in zip(self.points, self._reps, strict=True):
+            if all(p.get(k) == v for k, v in params.items()):
+                return reps
+        raise KeyError(f"no point with {params}; points: {self.points}")
+
+    def estimates(self, metric: str, *, entity: str | None = None,
+                  aggregate: str | None = None) -> list[Estimate]:
+        """One estimate per point, in point order."""
+        return [r.estimate(metric, entity=entity, aggregate=aggregate) for r in self._reps]
+
+    def estimates_dataframe(self, metric: str, *, entity: str | None = None,
+                            aggregate: str | None = None) -> Any:
+        """Per point: parameters, n, mean, half_width, ci_low, ci_high."""
+        pd = _pandas()
+        rows = []
+        for p, est in zip(self.points, self.estimates(metric, entity=entity,
+                                                      aggregate=aggregate), strict=True):
+            rows.append({**p, **est.to_dict()})
+        return pd.DataFrame.from_records(rows)
+
+    def quantiles(self, metric: str, q: float, *, entity: str | None = None
+                  ) -> list[PooledQuantile]:
+        return [r.quantile(metric, q, entity=entity) for r in self._reps]
+
+    def to_dataframe(self) -> Any:
+        """Tidy: one row per point x replication x series x aggregate; a column per
+        parameter."""
+        pd = _pandas()
+        cols = [*self.parameters, *_COLUMNS]
+        recs = [rec for r in self._reps for rec in r.records()]
+        return pd.DataFrame.from_records(recs, columns=cols)
+
+    def __repr__(self) -> str:
+        n = sum(r.n for r in self._reps)
+        return f"<Sweep points={len(self.points)} parameters={self.parameters} runs={n}>"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(str(p))}</td><td>{r.n}</td></tr>"
+            for p, r in zip(self.points, self._reps, strict=True))
+        return (f"<div><b>Sweep</b> over {html.escape(', '.join(self.parameters))}"
+                f"<table><thead><tr><th>point</th><th>replications</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table></div>")
+
+    def plot(self, metric: str, *, x: str | None = None, entity: str | None = None,
+             aggregate: str | None = None, ax: Any = None) -> Any:
+        """The estimate against parameter `x`, with its confidence band (matplotlib)."""
+        from happysimulator.experiments._plot import plot_sweep
+
+        return plot_sweep(self, metric, x=x, entity=entity, aggregate=aggregate, ax=ax)
+
+
+def _fmt(v: Any, prefix: str = "") -> str:
+    if v is None:
+        return ""
+    return f"{prefix}{v:.6g}"
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError as e:  # pragma: no cover - optional dependency
+        raise ImportError("to_dataframe() needs pandas: pip install pandas") from e
+    return pd

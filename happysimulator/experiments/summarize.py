@@ -1,0 +1,203 @@
+"""One replication, run where it is sent: build, run, and reduce to what travels back.
+
+Only summaries leave the worker: per-series scalar aggregates (computed by the same
+query engine as ``sim.query``) and one mergeable `QuantileSketch` per sample or gauge
+series (gauges time-weighted). Raw samples never travel, so the payload does not grow
+with the run length (a few kB per series).
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from happysim_rx.stores.compute import gauge_segments
+from happysimulator.experiments.models import ModelSpec, load_factory
+from operators.sketch import QuantileSketch
+
+__all__ = ["DEFAULT_AGGREGATES", "Task", "ReplicationSummary", "run_task"]
+
+#: What is computed per series kind unless `aggregates=` says otherwise.
+DEFAULT_AGGREGATES: dict[str, tuple[str, ...]] = {
+    "sample": ("count", "mean", "stddev", "min", "max", "p50", "p90", "p99"),
+    "gauge": ("mean", "min", "max", "p50", "p99", "last"),
+    "counter": ("sum", "rate"),
+}
+SKETCH_ACCURACY = 0.005  # relative error of the shipped sketches (as the streaming stores)
+
+# The run loop keeps the running simulation in a process-wide slot: replications sent to
+# threads of one process (a Dask worker with several threads) take turns. Threads would
+# not run Python in parallel anyway.
+_RUN_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a worker needs for one replication (small and picklable)."""
+
+    model: ModelSpec
+    params: dict[str, Any]
+    seed: int
+    point: int
+    replication: int
+    metrics: tuple[str, ...] | None = None
+    aggregates: tuple[str, ...] | None = None
+    warmup: float = 0.0
+    until: float | None = None
+    measure: Callable[[Any], Mapping[str, float]] | None = None
+
+
+@dataclass
+class ReplicationSummary:
+    """What comes back from one replication."""
+
+    point: int
+    replication: int
+    seed: int
+    params: dict[str, Any]
+    #: [(entity, metric, series kind, aggregate, value)]
+    scalars: list[tuple[str | None, str, str, str, float | None]]
+    #: (entity, metric) -> sketch of the samples (gauges: time-weighted)
+    sketches: dict[tuple[str, str], QuantileSketch] = field(default_factory=dict)
+    events_processed: int = 0
+    sim_time_s: float = 0.0
+    wall_s: float = 0.0
+    stop_reason: str | None = None
+
+
+class ReplicationError(RuntimeError):
+    """A replication's model raised; the message names the replication and its seed."""
+
+
+def run_task(task: Task) -> ReplicationSummary:
+    """Build the model with ``seed=task.seed``, run it to the end, summarize it."""
+    with _RUN_LOCK:
+        t0 = time.perf_counter()
+        try:
+            factory = load_factory(task.model)
+            sim = factory(**task.params, seed=task.seed)
+            _check_sim(sim, task)
+            reason = _run(sim, task.until)
+            summary = summarize(sim, task, reason)
+        except ReplicationError:
+            raise
+        except Exception as exc:
+            raise ReplicationError(
+                f"replication {task.replication} (seed={task.seed}, params={task.params}) "
+                f"failed: {type(exc).__name__}: {exc}") from exc
+        summary.wall_s = time.perf_counter() - t0
+        return summary
+
+
+def _check_sim(sim: Any, task: Task) -> None:
+    query = getattr(sim, "query", None)
+    if query is None or not hasattr(sim, "control"):
+        raise TypeError(
+            f"the model factory must return an observable Simulation, got {type(sim).__name__}"
+            " (a factory returning a tuple? return the Simulation itself)")
+    if getattr(sim, "seed", None) != task.seed:
+        # a factory that ignores its seed would make every replication the same run
+        raise ValueError(
+            f"the factory was given seed={task.seed} but built Simulation(seed={sim.seed!r}):"
+            " pass the seed on, e.g. Simulation(..., seed=seed)")
+
+
+def _run(sim: Any, until: float | None) -> str | None:
+    """Run to the end; breakpoints the model arms pause the run, which then resumes."""
+    summary = sim.run() if until is None else sim.control.run_until(until)
+    while summary.stop_reason == "paused" and sim.control.is_paused:
+        summary = sim.control.resume()
+    return summary.stop_reason
+
+
+def _selected(name: str, patterns: tuple[str, ...] | None) -> bool:
+    if patterns is None:
+        return True
+    from fnmatch import fnmatchcase
+
+    return any(fnmatchcase(name, p) for p in patterns)
+
+
+def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
+    """Scalars and sketches of every selected metric series of a finished run."""
+    engine = sim.query
+    now = float(engine.now() or 0.0)
+    start = float(task.warmup)
+    if start >= now and start > 0:
+        raise ValueError(f"warmup={start:g} s is not before the end of the run ({now:g} s)")
+    end = math.nextafter(now, math.inf)  # the range includes values in effect at `now`
+    scalars: list[tuple[str | None, str, str, str, float | None]] = []
+    sketches: dict[tuple[str, str], QuantileSketch] = {}
+    store = engine.metric_store
+    for info in engine.catalog()["metrics"]:
+        name, source = info["name"], info["source"]
+        kind = info["series_kind"] or "sample"
+        if not _selected(name, task.metrics):
+            continue
+        aggs = task.aggregates or DEFAULT_AGGREGATES.get(kind, DEFAULT_AGGREGATES["sample"])
+        r = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
+             .between(start, end).aggregate(*aggs).execute())
+        row = r.rows[0] if r.rows else {}
+        for agg in aggs:
+            v = row.get(agg)
+            scalars.append((source, name, kind, agg, None if v is None else float(v)))
+        if kind != "counter" and store is not None:
+            sk = _sketch(store, name, source, kind, start, end)
+            if sk is not None:
+                sketches[(source, name)] = sk
+    if task.measure is not None:
+        extra = task.measure(sim)
+        if not isinstance(extra, Mapping):
+            raise TypeError(f"measure(sim) must return a dict of numbers, got {extra!r}")
+        for key, v in extra.items():
+            scalars.append((None, str(key), "measure", "value", None if v is None else float(v)))
+    return ReplicationSummary(
+        point=task.point, replication=task.replication, seed=task.seed, params=task.params,
+        scalars=scalars, sketches=sketches, events_processed=sim.events_processed,
+        sim_time_s=now, stop_reason=reason)
+
+
+def _sketch(store: Any, name: str, source: str, kind: str, start: float,
+            end: float) -> QuantileSketch | None:
+    """The series' distribution over [start, end) as a sketch (None: no such data)."""
+    series = [s for s in store.select(glob.escape(name), glob.escape(source))
+              if s.source == source and s.name == name]
+    if not series:
+        return None
+    s = series[0]
+    sk = QuantileSketch(SKETCH_ACCURACY)
+    if hasattr(s, "arrays"):  # exact store: every sample
+        t, v = s.arrays()
+    elif start <= 0 and hasattr(s, "buckets_in"):  # streaming store, whole run: rollups
+        return _streaming_sketch(s, kind, end, store.relative_accuracy)
+    else:
+        t, v = s.exact_arrays()
+    if kind == "gauge":
+        seg_v, seg_w, _, _ = gauge_segments(t, v, start, end)
+        if seg_v.size:
+            sk.add_many(seg_v, seg_w)
+    else:
+        i0, i1 = np.searchsorted(t, [start, end])
+        sk.add_many(v[int(i0):int(i1)])
+    return sk if sk.n else None
+
+
+def _streaming_sketch(s: Any, kind: str, end: float, accuracy: float) -> QuantileSketch | None:
+    # (the rollups' sketches merged: the whole run at the store's own accuracy)
+    sk = QuantileSketch(accuracy)
+    for _, _, bucket in s.buckets_in(-math.inf, math.inf):
+        sk.merge(bucket.sketch)
+    if kind == "gauge" and s.open_t is not None and end > s.open_t:
+        sk.add_many([s.open_v], [end - s.open_t])
+    return sk if sk.n else None
+
+
+def default_aggregates(kind: str) -> Sequence[str]:
+    return DEFAULT_AGGREGATES.get(kind, DEFAULT_AGGREGATES["sample"])
