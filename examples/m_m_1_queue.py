@@ -25,11 +25,14 @@ from happysimulator.observability import (
 LAMBDA, MU = 8.0, 10.0
 
 
-def build(customers: int, seed: int) -> Simulation:
-    server = Server("Server", concurrency=1, service_time=ExponentialLatency(1 / MU))
+def build(customers: int = 20_000, seed: int = 42, arrival_rate: float = LAMBDA,
+          service_rate: float = MU) -> Simulation:
+    """The model factory (also for ``happysim-rx run|mcp examples/m_m_1_queue.py:build``,
+    ``--param customers=5000``): Poisson arrivals into one exponential server."""
+    server = Server("Server", concurrency=1, service_time=ExponentialLatency(1 / service_rate))
     sink = LatencyTracker("Sink")
     server.downstream = sink
-    source = Source.poisson(rate=LAMBDA, target=server, limit=customers)
+    source = Source.poisson(rate=arrival_rate, target=server, limit=customers)
     return Simulation(sources=[source], entities=[server, sink], seed=seed,
                       observability=ObservabilityConfig.full())
 

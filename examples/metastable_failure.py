@@ -91,7 +91,8 @@ def load_profile() -> Profile:
     return Profile.step(points)
 
 
-def build(seed: int = 7, end_time: float = 150.0, config: ObservabilityConfig | None = None):
+def build_parts(seed: int = 7, end_time: float = 150.0,
+                config: ObservabilityConfig | None = None):
     """The model: (simulation, client, server, detector); the detector is not armed."""
     server = Server("Server", concurrency=1, service_time=ExponentialLatency(0.1))
     client = RetryingClient("Client", server)
@@ -104,6 +105,19 @@ def build(seed: int = 7, end_time: float = 150.0, config: ObservabilityConfig | 
     return sim, client, server, detector
 
 
+def build(seed: int = 7, end_time: float = 150.0, observability: str = "default") -> Simulation:
+    """The model factory for ``happysim-rx run|mcp examples/metastable_failure.py:build``
+    (``--param seed=3``): the simulation alone, nothing armed. `observability` names an
+    `ObservabilityConfig` preset: default, full, streaming or disabled."""
+    presets = {"default": ObservabilityConfig.default, "full": ObservabilityConfig.full,
+               "streaming": ObservabilityConfig.streaming,
+               "disabled": ObservabilityConfig.disabled}
+    if observability not in presets:
+        raise ValueError(f"unknown observability preset {observability!r}; valid: "
+                         f"{', '.join(presets)}")
+    return build_parts(seed, end_time, presets[observability]())[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=7)
@@ -112,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the AI export here (default: print its size only)")
     args = parser.parse_args(argv)
 
-    sim, client, server, detector = build(args.seed, args.end_time)
+    sim, client, server, detector = build_parts(args.seed, args.end_time)
     sim.control.add_breakpoint(Breakpoint(anomaly=detector))
     print(f"Load: {BASE_RATE:g}/s with bursts {BURSTS} and a blow-up {BLOW_UP} "
           "(start s, length s, rate/s); the server does 10/s.")

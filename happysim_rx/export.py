@@ -75,6 +75,41 @@ class Exporter:
                 f.write(text)
         return text
 
+    # -- standard formats (happysim_rx.exports; one module per format) -------------------
+    def to_otlp_json(self, path: str | os.PathLike[str], *, start: float | None = None,
+                     end: float | None = None, epoch_unix_nano: int = 0) -> int:
+        """Spans as OTLP JSON (Jaeger, OpenTelemetry Collector); returns the span count."""
+        from happysim_rx.exports.otlp import write_otlp_json
+
+        return write_otlp_json(self.engine, path, start=start, end=end,
+                               epoch_unix_nano=epoch_unix_nano)
+
+    def to_chrome_trace(self, path: str | os.PathLike[str], *, start: float | None = None,
+                        end: float | None = None, spans: bool = True, gauges: bool = True,
+                        flows: bool = True) -> int:
+        """A Chrome trace-event / Perfetto timeline: spans per entity, gauges as counter
+        tracks, request hops as flows; returns the number of trace events."""
+        from happysim_rx.exports.chrome import write_chrome_trace
+
+        return write_chrome_trace(self.engine, path, start=start, end=end, spans=spans,
+                                  gauges=gauges, flows=flows)
+
+    def to_arrow(self, *, start: float | None = None, end: float | None = None
+                 ) -> dict[str, Any]:
+        """{"metrics", "spans", "events"}: pyarrow Tables."""
+        from happysim_rx.exports import arrow
+
+        return {"metrics": arrow.metrics_table(self.engine, start=start, end=end),
+                "spans": arrow.spans_table(self.engine, start=start, end=end),
+                "events": arrow.events_table(self.engine, start=start, end=end)}
+
+    def to_parquet(self, directory: str | os.PathLike[str], *, start: float | None = None,
+                   end: float | None = None) -> dict[str, Any]:
+        """metrics.parquet, spans.parquet, events.parquet in `directory`; returns paths."""
+        from happysim_rx.exports.arrow import write_parquet
+
+        return write_parquet(self.engine, directory, start=start, end=end)
+
     def catalog_json(self) -> str:
         """The engine's catalog (what can be asked) as JSON."""
         return dumps(self.engine.catalog())

@@ -26,11 +26,31 @@ from happysimulator.core import (
     SimulationClock,
     TimerHandle,
 )
+from happysimulator.core.control import (
+    ConditionBreakpoint,
+    EventCountBreakpoint,
+    EventTypeBreakpoint,
+    MetricBreakpoint,
+    TimeBreakpoint,
+)
+from happysimulator.core.logical_clocks import (
+    HLCTimestamp,
+    HybridLogicalClock,
+    LamportClock,
+    VectorClock,
+)
+from happysimulator.core.node_clock import FixedSkew, LinearDrift, NodeClock
+from happysimulator.core.sim_future import all_of, any_of
 from happysimulator.distributions import (
     ConstantLatency,
+    DistributionType,
     ExponentialLatency,
     LatencyDistribution,
+    PercentileFittedLatency,
+    UniformDistribution,
     UniformLatency,
+    ValueDistribution,
+    ZipfDistribution,
 )
 from happysimulator.instrumentation import (
     BucketedData,
@@ -41,14 +61,76 @@ from happysimulator.instrumentation import (
     SimulationSummary,
 )
 from happysimulator.load import (
+    ArrivalTimeProvider,
     ConstantArrivalTimeProvider,
+    ConstantRateProfile,
+    DistributedFieldProvider,
     EventProvider,
+    LinearRampProfile,
     PoissonArrivalTimeProvider,
     Profile,
+    SimpleEventProvider,
     Source,
+    SpikeProfile,
+)
+from happysimulator.logging_config import (
+    configure_from_env,
+    disable_logging,
+    enable_console_logging,
+    enable_file_logging,
+    enable_json_file_logging,
+    enable_json_logging,
+    enable_timed_file_logging,
+    set_level,
+    set_module_level,
 )
 
+
+def __getattr__(name: str) -> object:
+    # the engine must not import the observability layer at import time (layering)
+    if name == "SimulationState":
+        from happysimulator.observability.control import SimulationState
+
+        return SimulationState
+    raise AttributeError(f"module 'happysimulator' has no attribute {name!r}")
+
+
 __all__ = [
+    "ArrivalTimeProvider",
+    "ConditionBreakpoint",
+    "ConstantRateProfile",
+    "DistributedFieldProvider",
+    "DistributionType",
+    "EventCountBreakpoint",
+    "EventTypeBreakpoint",
+    "FixedSkew",
+    "HLCTimestamp",
+    "HybridLogicalClock",
+    "LamportClock",
+    "LinearDrift",
+    "LinearRampProfile",
+    "MetricBreakpoint",
+    "NodeClock",
+    "PercentileFittedLatency",
+    "SimpleEventProvider",
+    "SimulationState",
+    "SpikeProfile",
+    "TimeBreakpoint",
+    "UniformDistribution",
+    "ValueDistribution",
+    "VectorClock",
+    "ZipfDistribution",
+    "all_of",
+    "any_of",
+    "configure_from_env",
+    "disable_logging",
+    "enable_console_logging",
+    "enable_file_logging",
+    "enable_json_file_logging",
+    "enable_json_logging",
+    "enable_timed_file_logging",
+    "set_level",
+    "set_module_level",
     "BucketedData",
     "CallbackEntity",
     "ComponentInstrumentation",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core.event_heap import TimerHandle
+from happysimulator.core.temporal import Instant
 
 if TYPE_CHECKING:
     from happysimulator.core.simulation import Simulation
@@ -47,4 +48,24 @@ class SimulationClock:
         return self.call_at(self._sim._now_ns / 1e9 + delay_s, fn)
 
 
-__all__ = ["SimulationClock", "TimerHandle"]
+class Clock:
+    """A standalone time holder (``now``, ``update``) for entities used outside a run.
+
+    ``entity.set_clock(Clock(t))`` lets unit tests drive an entity's ``now`` by hand.
+    """
+
+    __slots__ = ("_now",)
+
+    def __init__(self, start_time: Instant = Instant.Epoch) -> None:
+        self._now = start_time
+
+    @property
+    def now(self) -> Instant:
+        return self._now
+
+    def update(self, time: Instant) -> None:
+        """Set the current time."""
+        self._now = time
+
+
+__all__ = ["Clock", "SimulationClock", "TimerHandle"]

@@ -6,6 +6,7 @@ import gc
 import inspect
 import itertools
 import random
+import threading
 import time as _wall
 from collections.abc import Iterable
 from heapq import heappop, heappush
@@ -23,6 +24,9 @@ _NS = 1_000_000_000
 _FAR = float("inf")
 _GC_GEN0 = 10_000
 _NO_BOUND = (1 << 63) - 1  # int sentinel: int-int compares are cheaper than int-float
+# heap time of an interrupt entry (see `interrupt`): before every real entry; the loop
+# recognises it in its timer branch, so it costs model events nothing
+INTERRUPT_NS = -(1 << 62)
 
 # event types whose processed events standard components may reuse (see `_recycle`)
 RECYCLED_EVENT_TYPES: set[str] = set()
@@ -87,6 +91,12 @@ class Simulation:
         self._on_watched: Any = None  # _on_watched(event) -> True to pause after it
         self._pause_requested = False
         self.paused_by: Any = None
+        # concurrency (docs/internals.md, "Threads"): readers from other threads and
+        # signal handlers ask the run thread for an event boundary through `interrupt`;
+        # `_on_interrupt()` (set by the observability layer) serves them, True to pause.
+        # `_lock` serializes runs and boundary work done when no run is active.
+        self._lock = threading.RLock()
+        self._on_interrupt: Any = None
         # processed-event log: the loop appends `t`, the target and the event type (C-level
         # appends instead of a hook call; the event itself is not kept)
         self._event_log: list | None = None
@@ -253,6 +263,21 @@ class Simulation:
         if reason is not None:
             self.paused_by = reason
         self.clock.call_at(self._now_ns / _NS, _noop)  # wakes the loop's timer branch
+
+    def interrupt(self) -> None:
+        """Make the run loop call ``_on_interrupt()`` at the next event boundary.
+
+        Safe from another thread or a signal handler: one C-level ``heappush`` of an
+        entry that sorts before everything else, not counted among the daemon entries
+        (so nothing else of the heap's bookkeeping is touched from outside the run
+        thread). The loop drops leftovers when it stops (see `drop_interrupts`)."""
+        heappush(self._heap, (INTERRUPT_NS, 0, next(self._counter), None))
+
+    def drop_interrupts(self) -> None:
+        """Remove interrupt entries the loop did not reach (call when it stopped)."""
+        heap = self._heap
+        while heap and heap[0][0] == INTERRUPT_NS:
+            heappop(heap)
 
     # ---- the run loop -------------------------------------------------------------------
     def _hooked(self, ev: Event, t: int, processed: int) -> bool:
@@ -428,6 +453,11 @@ class Simulation:
                             if open_ended and len(heap) < eh.ndaemon:
                                 heappush(heap, (t, pri, seq, ev))
                                 break
+                            if heap[0][0] == INTERRUPT_NS:
+                                # (an interrupt, uncounted, may have inflated len(heap)
+                                # above: serve it first, then decide again)
+                                heappush(heap, (t, pri, seq, ev))
+                                continue
                             eh.ndaemon -= 1
                         if x.cancelled:
                             continue
@@ -476,9 +506,22 @@ class Simulation:
                             reason = MAX_EVENTS
                             break
                 else:
+                    if t == INTERRUPT_NS:
+                        # another thread or a signal handler wants an event boundary:
+                        # serve it (the clock stays at the last event's time)
+                        self._events_processed = base + count
+                        if self._on_interrupt is not None and self._on_interrupt():
+                            reason = PAUSED
+                            break
+                        pause_at = self._pause_at_ns
+                        bound, bound_reason = self._bound(until_ns)
+                        continue
                     if open_ended and len(heap) < eh.ndaemon:
                         heappush(heap, (t, pri, seq, ev))
                         break
+                    if heap and heap[0][0] == INTERRUPT_NS:
+                        heappush(heap, (t, pri, seq, ev))  # (as for daemon events above)
+                        continue
                     eh.ndaemon -= 1
                     if not ev.cancelled:
                         self._now_ns = t

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import random
 from typing import Any
 
 from happysimulator.core._active import ACTIVE
-from happysimulator.core.temporal import Duration, Instant, _dur, to_seconds
+from happysimulator.core.temporal import Duration, Instant, _dur, _inst, to_seconds
 
 
 def _expovariate_is_inlinable() -> bool:
@@ -34,16 +35,35 @@ def _rng(rng: random.Random | None, owner: Any) -> random.Random:
 
 
 class LatencyDistribution:
-    """Base class: override ``sample(rng) -> float seconds``."""
+    """Base class for delays.
+
+    Override ``sample(rng) -> float seconds`` (randomness from ``rng``, the simulation's
+    generator). happysim-style subclasses may instead call ``super().__init__(mean)`` and
+    override ``get_latency(current_time) -> Duration``; the engine then uses that.
+    ``dist + x`` / ``dist - x`` return a copy whose mean is shifted by ``x`` seconds.
+    """
 
     _fallback_rng: random.Random | None = None
+    _mean_latency: float | None = None
+
+    def __init__(self, mean_latency: float | Duration | None = None) -> None:
+        if mean_latency is not None:
+            self._mean_latency = to_seconds(mean_latency)
 
     @property
     def mean(self) -> float:
-        raise NotImplementedError
+        if self._mean_latency is None:
+            raise NotImplementedError(f"{type(self).__name__} has no mean")
+        return self._mean_latency
 
     def sample(self, rng: random.Random | None = None) -> float:
-        raise NotImplementedError
+        if type(self).get_latency is LatencyDistribution.get_latency:
+            raise NotImplementedError(
+                f"{type(self).__name__} must override sample(rng) or get_latency(current_time)"
+            )
+        sim = ACTIVE.sim
+        now = _inst(sim._now_ns) if sim is not None else Instant.Epoch
+        return to_seconds(self.get_latency(now))
 
     def sample_ns(self, rng: random.Random) -> int:
         return int(self.sample(rng) * 1e9 + 0.5)
@@ -53,6 +73,21 @@ class LatencyDistribution:
     ) -> Duration:
         """A sample as a ``Duration`` (happysim-compatible)."""
         return Duration.from_seconds(self.sample(_rng(rng, self)))
+
+    def _shift_mean(self, delta: float) -> None:
+        if self._mean_latency is None:
+            raise TypeError(f"{type(self).__name__} has no mean to shift")
+        self._mean_latency += delta
+
+    def __add__(self, seconds: float) -> LatencyDistribution:
+        out = copy.deepcopy(self)
+        out._shift_mean(float(seconds))
+        return out
+
+    def __sub__(self, seconds: float) -> LatencyDistribution:
+        out = copy.deepcopy(self)
+        out._shift_mean(-float(seconds))
+        return out
 
 
 class ConstantLatency(LatencyDistribution):
@@ -64,6 +99,13 @@ class ConstantLatency(LatencyDistribution):
             raise ValueError(f"latency must be a finite number of seconds >= 0, got {s}")
         self.latency = s
         self._ns = int(s * 1e9 + 0.5)
+
+    @property
+    def _mean_latency(self) -> float:  # type: ignore[override]
+        return self.latency
+
+    def _shift_mean(self, delta: float) -> None:
+        self.__init__(self.latency + delta)
 
     @property
     def mean(self) -> float:
@@ -95,6 +137,13 @@ class ExponentialLatency(LatencyDistribution):
         self.rate = 1.0 / s
 
     @property
+    def _mean_latency(self) -> float:  # type: ignore[override]
+        return self.mean_latency
+
+    def _shift_mean(self, delta: float) -> None:
+        self.__init__(self.mean_latency + delta)
+
+    @property
     def mean(self) -> float:
         return self.mean_latency
 
@@ -117,6 +166,13 @@ class UniformLatency(LatencyDistribution):
             raise ValueError(f"need finite 0 <= low <= high seconds, got low={lo}, high={hi}")
         self.low = lo
         self.high = hi
+
+    @property
+    def _mean_latency(self) -> float:  # type: ignore[override]
+        return (self.low + self.high) / 2
+
+    def _shift_mean(self, delta: float) -> None:
+        self.__init__(self.low + delta, self.high + delta)
 
     @property
     def mean(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from heapq import heappush
 from math import log as _log
 from typing import Any
@@ -50,15 +51,16 @@ class Source(Entity):
         arrival_time_provider: ArrivalTimeProvider | None = None,
         *,
         target: Entity | None = None,
-        event_type: str = "request",
+        event_type: str = "Request",
         stop_after: Instant | float | None = None,
         limit: int | None = None,
+        context_fn: Callable[[Instant, int], dict] | None = None,
     ) -> None:
         super().__init__(name)
         if event_provider is None:
             if target is None:
                 raise ValueError("Source needs a target or an event_provider")
-            event_provider = SimpleEventProvider(target, event_type)
+            event_provider = SimpleEventProvider(target, event_type, context_fn=context_fn)
         if arrival_time_provider is None:
             raise ValueError("Source needs an arrival_time_provider (or use Source.poisson)")
         self.event_provider = event_provider
@@ -69,10 +71,12 @@ class Source(Entity):
             raise ValueError(f"limit must be >= 0, got {limit}")
         self.limit = limit
         self.generated = 0
-        simple = type(event_provider) is SimpleEventProvider
+        simple = type(event_provider) is SimpleEventProvider and event_provider.is_plain
         self._simple = simple
-        self.target = event_provider.target if simple else target
-        self.event_type = event_provider.event_type if simple else event_type
+        if type(event_provider) is SimpleEventProvider:
+            target, event_type = event_provider.target, event_provider.event_type
+        self.target = target if target is not None else getattr(event_provider, "target", None)
+        self.event_type = event_type
         ap = arrival_time_provider
         self._exp_rate = (
             ap.rate
@@ -89,61 +93,102 @@ class Source(Entity):
     def poisson(
         cls,
         rate: float | Profile,
-        target: Entity,
-        event_type: str = "request",
+        target: Entity | None = None,
+        event_type: str = "Request",
         *,
         name: str | None = None,
         stop_after: Instant | float | None = None,
         limit: int | None = None,
+        event_provider: EventProvider | None = None,
+        context_fn: Callable[[Instant, int], dict] | None = None,
     ) -> Source:
-        """Poisson arrivals at ``rate`` per second (or an inhomogeneous ``Profile``)."""
+        """Poisson arrivals at ``rate`` per second (or an inhomogeneous ``Profile``).
+
+        ``event_provider`` replaces ``target``/``event_type``; ``context_fn(time, n)``
+        makes each request's context.
+        """
+        if event_provider is None and target is None:
+            raise ValueError("Source.poisson needs a target or an event_provider")
         return cls(
             name or "Source",
-            arrival_time_provider=PoissonArrivalTimeProvider(rate),
+            event_provider,
+            PoissonArrivalTimeProvider(rate),
             target=target,
             event_type=event_type,
             stop_after=stop_after,
             limit=limit,
+            context_fn=context_fn,
         )
 
     @classmethod
     def constant(
         cls,
         rate: float | Profile,
-        target: Entity,
-        event_type: str = "request",
+        target: Entity | None = None,
+        event_type: str = "Request",
         *,
         name: str | None = None,
         stop_after: Instant | float | None = None,
         limit: int | None = None,
+        event_provider: EventProvider | None = None,
+        context_fn: Callable[[Instant, int], dict] | None = None,
     ) -> Source:
-        """Evenly spaced arrivals, ``rate`` per second."""
+        """Evenly spaced arrivals, ``rate`` per second (or following a ``Profile``).
+
+        ``event_provider`` replaces ``target``/``event_type``; ``context_fn(time, n)``
+        makes each request's context.
+        """
+        if event_provider is None and target is None:
+            raise ValueError("Source.constant needs a target or an event_provider")
         return cls(
             name or "Source",
-            arrival_time_provider=ConstantArrivalTimeProvider(rate),
+            event_provider,
+            ConstantArrivalTimeProvider(rate),
             target=target,
             event_type=event_type,
             stop_after=stop_after,
             limit=limit,
+            context_fn=context_fn,
         )
 
     @classmethod
     def with_profile(
         cls,
         profile: Profile | float,
-        target: Entity,
-        event_type: str = "request",
+        target: Entity | None = None,
+        event_type: str = "Request",
         *,
         name: str | None = None,
         stop_after: Instant | float | None = None,
         limit: int | None = None,
         poisson: bool = True,
+        event_provider: EventProvider | None = None,
+        context_fn: Callable[[Instant, int], dict] | None = None,
     ) -> Source:
         """Arrivals following a rate ``Profile`` (Poisson by default, else deterministic)."""
         if not isinstance(profile, Profile):
             profile = Profile.constant(float(profile))
         factory = cls.poisson if poisson else cls.constant
-        return factory(profile, target, event_type, name=name, stop_after=stop_after, limit=limit)
+        return factory(profile, target, event_type, name=name, stop_after=stop_after,
+                       limit=limit, event_provider=event_provider, context_fn=context_fn)
+
+    # ---- happysim 0.2.5 names -----------------------------------------------------------
+    @property
+    def _time_provider(self) -> ArrivalTimeProvider:
+        return self.arrival_time_provider
+
+    @property
+    def _event_provider(self) -> EventProvider:
+        return self.event_provider
+
+    @property
+    def generated_count(self) -> int:
+        """Arrivals so far."""
+        return self.generated
+
+    def downstream_entities(self) -> list[Entity]:
+        t = self.target
+        return [t] if isinstance(t, Entity) else []
 
     # ---- running ------------------------------------------------------------------------
     def _start(self, sim: Any) -> None:

@@ -14,8 +14,11 @@ observations of the uninterrupted run.
 from __future__ import annotations
 
 import difflib
+import functools
 import glob
 import heapq
+import signal
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +26,8 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from happysim_rx import ObservationKind, forbid_wall_clock
+from happysimulator.core.control.adapter import adapt as adapt_peer_breakpoint
+from happysimulator.core.control.adapter import is_peer_breakpoint
 from happysimulator.core.temporal import Instant
 from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint, seconds_of
 from happysimulator.observability.observer import SimulationObserver
@@ -34,6 +39,10 @@ if TYPE_CHECKING:
 
 _NS = 1_000_000_000
 _DONE = ("complete", "end_time")
+_ELSEWHERE = (
+    "the simulation is already running in another thread; a second run()/resume()/"
+    "step() cannot run at the same time: call sim.control.pause() and wait for that "
+    "run to return, or use sim.control.call(fn) to act at an event boundary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,38 @@ def _event_dict(ev: Any) -> dict[str, Any]:
     }
 
 
+class _Call:
+    """A function handed to the run thread, and its outcome."""
+
+    __slots__ = ("fn", "args", "kwargs", "done", "result", "error")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.fn(*self.args, **self.kwargs)
+        except BaseException as exc:  # handed back to the calling thread
+            self.error = exc
+        finally:
+            self.done.set()
+
+
+def _at_boundary(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a `SimulationControl` method through `call` (safe from any thread)."""
+
+    @functools.wraps(method)
+    def wrapper(self: SimulationControl, *args: Any, **kwargs: Any) -> Any:
+        if self._run_thread == threading.get_ident():
+            return method(self, *args, **kwargs)
+        return self.call(method, self, *args, **kwargs)
+
+    return wrapper
+
+
 class _Armed:
     """A breakpoint wired to its trigger (stream subscription, timer or per-event check)."""
 
@@ -122,9 +163,78 @@ class SimulationControl:
         self._last_event: Any = None
         self._collect: list[Any] | None = None
         self._time_bp_ns: int | None = None
+        # threads (see `call`): the run thread's id while a run is active, the calls
+        # waiting for its next event boundary, and a pending Ctrl-C pause
+        self._lock: threading.RLock = self._sim._lock
+        self._run_thread: int | None = None
+        self._calls: list[_Call] = []
+        self._sigint = False
+        self._rearm = False
+        self._sim._on_interrupt = self._on_interrupt
+
+    # ---- threads ----------------------------------------------------------------------
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn(*args, **kwargs)`` at a consistent event boundary; return its result
+        (or raise its exception), from any thread.
+
+        On the run thread (a subscriber, a callback) it runs at once. From another thread
+        while a run is active, the run thread runs it between two events, the run then
+        goes on, and this call blocks until it is done. When no run is active it runs in
+        the calling thread under the simulation's lock, so it never interleaves with
+        another such call or with a run starting.
+        """
+        me = threading.get_ident()
+        if self._run_thread == me:
+            return fn(*args, **kwargs)
+        with self._lock:
+            if self._run_thread is None or self._run_thread == me:
+                return fn(*args, **kwargs)
+            job = _Call(fn, args, kwargs)
+            self._calls.append(job)
+            self._sim.interrupt()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _serve_calls(self) -> None:
+        """Run the calls other threads handed over (on the run thread, at a boundary)."""
+        while self._calls:
+            with self._lock:
+                jobs, self._calls = self._calls, []
+            for job in jobs:
+                job.run()
+
+    def _on_interrupt(self) -> bool:
+        """The run loop reached the boundary an interrupt asked for; True to pause."""
+        self._serve_calls()
+        sim = self._sim
+        if self._sigint:
+            self._sigint = False
+            self._fired = self._fired or "KeyboardInterrupt (Ctrl-C)"
+            sim._pause_requested = True
+        if self._rearm:  # breakpoints changed under the loop: set it up again
+            sim._pause_requested = True
+        if sim._pause_requested:
+            sim._pause_requested = False
+            return True
+        return False
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        """Ctrl-C while running: pause at the next event boundary; a second one, before
+        that boundary is reached, interrupts hard (KeyboardInterrupt)."""
+        if self._sigint:
+            raise KeyboardInterrupt
+        self._sigint = True
+        self._sim.interrupt()
 
     # ---- state ------------------------------------------------------------------------
+    @_at_boundary
     def get_state(self) -> SimulationState:
+        """Where the simulation is, as of the last event boundary (any thread)."""
+        return self._state()
+
+    def _state(self) -> SimulationState:
         sim = self._sim
         eh = sim._events
         return SimulationState(
@@ -149,6 +259,7 @@ class SimulationControl:
     def is_complete(self) -> bool:
         return self._complete
 
+    @_at_boundary
     def peek_next(self, n: int = 1) -> list[Any]:
         """The next `n` model events in the order they will run (nothing is run)."""
         n = _positive_int(n, "peek_next(n)")
@@ -159,6 +270,7 @@ class SimulationControl:
         return [e[3] for e in heapq.nsmallest(n, live, key=lambda e: e[:3])]
 
     # ---- driving ----------------------------------------------------------------------
+    @_at_boundary
     def pause(self) -> None:
         """Pause after the current event (from a callback during a run), or, before a run
         starts, make the next `run()` return at once, paused."""
@@ -172,6 +284,9 @@ class SimulationControl:
 
     def resume(self) -> Any:
         """Continue a paused simulation to the next pause or the end; returns the summary."""
+        owner = self._run_thread
+        if owner is not None and owner != threading.get_ident():
+            raise RuntimeError(_ELSEWHERE)
         if not self._paused:
             state = "complete" if self._complete else (
                 "running" if self._running else "not started")
@@ -211,6 +326,38 @@ class SimulationControl:
         return summary
 
     def _advance(self, max_events: int | None = None, until_ns: int | None = None) -> str:
+        """Own the run for this thread, run, then serve what other threads asked for."""
+        me = threading.get_ident()
+        sim = self._sim
+        with self._lock:
+            owner = self._run_thread
+            if owner is not None:
+                if owner == me:
+                    raise RuntimeError(
+                        "the simulation is already running (called from a callback?)")
+                raise RuntimeError(_ELSEWHERE)
+            self._run_thread = me
+        # Ctrl-C pauses at the next event boundary (only the main thread gets signals,
+        # and only a handler the user did not replace is taken over)
+        old_handler = None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            old_handler = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            return self._advance_owned(max_events, until_ns)
+        finally:
+            if old_handler is not None:
+                signal.signal(signal.SIGINT, old_handler)
+            self._sigint = False
+            with self._lock:
+                self._run_thread = None
+                sim.drop_interrupts()  # (no thread pushes one any more)
+                # calls that arrived after the loop's last boundary, served under the
+                # lock: the state is settled and no call in another thread runs now
+                self._serve_calls()
+
+    def _advance_owned(self, max_events: int | None = None,
+                       until_ns: int | None = None) -> str:
         if self._running:
             raise RuntimeError("the simulation is already running (called from a callback?)")
         if self._complete:
@@ -251,7 +398,32 @@ class SimulationControl:
             # a time-based Rx operator that would fall back to a wall-clock thread while
             # the simulation runs raises WallClockError instead of silently doing so
             with forbid_wall_clock():
-                reason = sim._run_loop(max_events=limit, until_ns=until_ns)
+                while True:
+                    reason = sim._run_loop(max_events=limit, until_ns=until_ns)
+                    if not (reason == "paused" and self._rearm and self._fired is None
+                            and not (self._time_bp_ns is not None
+                                     and sim._pause_at_ns is None)):
+                        break
+                    # breakpoints or hooks changed during the run (from another
+                    # thread or a callback): set the loop up again and go on
+                    self._rearm = False
+                    sim.paused_by = None
+                    done = sim._events_processed - before
+                    if max_events is not None and done >= max_events:
+                        reason = "max_events"
+                        break
+                    self._arm_time()
+                    sim._hook = hook = self._rt.make_hook()
+                    watched = self._watched_types()
+                    sim._watch_types = frozenset(watched) if watched else None
+                    sim._on_watched = self._on_watched_event if watched else None
+                    counts = [a.bp.event_count for a in self._armed.values()
+                              if a.bp.kind == "event_count" and not a.bp.hits
+                              and a.bp.event_count > sim._events_processed]
+                    limit = None if max_events is None else max_events - done
+                    if counts:
+                        to_next = min(counts) - sim._events_processed
+                        limit = to_next if limit is None else min(limit, to_next)
         except BaseException as exc:
             self._running = False
             self._paused = True
@@ -259,6 +431,7 @@ class SimulationControl:
             raise
         finally:
             self._running = False
+            self._rearm = False
             sim._hook = None
             sim._watch_types = sim._on_watched = None
             logged = sim._event_log is not None
@@ -299,8 +472,14 @@ class SimulationControl:
         self._notify("on_pause")
 
     # ---- breakpoints ------------------------------------------------------------------
+    @_at_boundary
     def add_breakpoint(self, breakpoint: Breakpoint) -> Breakpoint:
-        """Arm `breakpoint`; returns it (its `id` can be given to `remove_breakpoint`)."""
+        """Arm `breakpoint`; returns it (its `id` can be given to `remove_breakpoint`).
+
+        happysim 0.2.5 breakpoint classes (``TimeBreakpoint``, ``MetricBreakpoint``, any
+        object with ``should_break(context)``) are accepted and returned converted."""
+        if not isinstance(breakpoint, Breakpoint) and is_peer_breakpoint(breakpoint):
+            breakpoint = adapt_peer_breakpoint(breakpoint, self._sim)
         if not isinstance(breakpoint, Breakpoint):
             raise TypeError(f"expected a Breakpoint, got {type(breakpoint).__name__}")
         if breakpoint.id in self._armed:
@@ -330,8 +509,10 @@ class SimulationControl:
             armed.subscription = stream.subscribe(
                 on_next=lambda value, a=armed: self._fire(a, _detail(value)))
         self._armed[breakpoint.id] = armed
+        self._changed()
         return breakpoint
 
+    @_at_boundary
     def remove_breakpoint(self, breakpoint: Breakpoint | int) -> None:
         """Disarm a breakpoint given itself or its id (KeyError if unknown)."""
         bid = breakpoint.id if isinstance(breakpoint, Breakpoint) else breakpoint
@@ -340,14 +521,27 @@ class SimulationControl:
             raise KeyError(
                 f"no breakpoint with id {bid!r}; armed ids: {sorted(self._armed) or 'none'}")
         armed.disarm()
+        self._changed()
 
+    @_at_boundary
     def list_breakpoints(self) -> list[Breakpoint]:
         return [a.bp for a in self._armed.values()]
 
+    @_at_boundary
     def clear_breakpoints(self) -> None:
         for armed in self._armed.values():
             armed.disarm()
         self._armed.clear()
+        self._changed()
+
+    def _changed(self) -> None:
+        """Breakpoints or per-event hooks changed: a running loop must be set up again
+        (it keeps its per-event checks in locals) before the next event."""
+        if self._running and not self._rearm:
+            self._rearm = True
+            sim = self._sim
+            sim._pause_requested = True
+            sim.clock.call_at(sim.clock.now(), _noop)  # wakes the loop at this boundary
 
     def _fire(self, armed: _Armed, detail: str = "") -> None:
         bp = armed.bp
@@ -498,7 +692,7 @@ class SimulationControl:
 
         def check(ev: Any) -> None:
             for armed in others:
-                truth = bool(armed.bp.condition(self.get_state()))
+                truth = bool(armed.bp.condition(self._state()))
                 if truth and not armed.last_truth:
                     fire(armed)
                 armed.last_truth = truth
@@ -506,6 +700,7 @@ class SimulationControl:
         return check
 
     # ---- observers and hooks ----------------------------------------------------------
+    @_at_boundary
     def add_observer(self, observer: SimulationObserver) -> SimulationObserver:
         """Register life-cycle callbacks (and every observation if it wants them)."""
         self._observers.append(observer)
@@ -514,22 +709,57 @@ class SimulationControl:
                 observer.on_observation)
         return observer
 
+    @_at_boundary
     def remove_observer(self, observer: SimulationObserver) -> None:
         self._observers.remove(observer)
         sub = self._observer_subs.pop(id(observer), None)
         if sub is not None:
             sub.dispose()
 
+    @_at_boundary
     def on_event(self, fn: Callable[[Any], Any]) -> Callable[[], None]:
         """Call ``fn(event)`` after every model event; returns a function that unhooks it."""
         self._event_hooks.append(fn)
+        self._changed()
 
         def remove() -> None:
             if fn in self._event_hooks:
                 self._event_hooks.remove(fn)
+                self._changed()
 
         return remove
 
+    def on_time_advance(self, fn: Callable[[Instant], Any]) -> Callable[[], None]:
+        """Call ``fn(new_time)`` after each event that moved simulated time forward;
+        returns a function that unhooks it (``remove_hook`` accepts it too)."""
+        last: list[Any] = [None]
+
+        def hook(ev: Any) -> None:
+            t = self._sim.now
+            if last[0] is None or t > last[0]:
+                last[0] = t
+                fn(t)
+
+        return self.on_event(hook)
+
+    def remove_hook(self, handle: Callable[[], None]) -> None:
+        """Remove a hook given what ``on_event``/``on_time_advance`` returned."""
+        if not callable(handle):
+            raise KeyError(f"no hook {handle!r}; pass what on_event() returned")
+        handle()
+
+    @_at_boundary
+    def find_events(self, predicate: Callable[[Any], bool]) -> list[Any]:
+        """Pending model events (in run order) for which ``predicate(event)`` is true;
+        only while paused, when the heap is stable."""
+        if not self._paused:
+            raise RuntimeError("find_events() is only available when paused")
+        live = sorted((e for e in self._sim._events.entries
+                       if e[1] and not (e[3]._x is not None and e[3]._x.cancelled)),
+                      key=lambda e: e[:3])
+        return [e[3] for e in live if predicate(e[3])]
+
+    @_at_boundary
     def at_time(self, time: Any, fn: Callable[[], Any]) -> Any:
         """Call ``fn()`` at simulated `time` (a timer: before model events at that instant)."""
         return self._sim.clock.call_at(seconds_of(time, "at_time(time)"), fn)
@@ -537,9 +767,13 @@ class SimulationControl:
     def _notify(self, method: str) -> None:
         if not self._observers:
             return
-        state = self.get_state()
+        state = self._state()
         for obs in list(self._observers):
             getattr(obs, method)(state)
+
+
+def _noop() -> None:
+    return None
 
 
 def _positive_int(n: Any, what: str) -> int:

@@ -13,6 +13,7 @@ statistics, windowed trends, then sample traces; whatever had to be cut is liste
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -42,8 +43,26 @@ def _size(obj: Any) -> int:
     return len(msgspec.json.encode(obj))
 
 
+def _at_boundary(method: Any) -> Any:
+    """Run an export through the simulation's ``control.call``: safe from any thread,
+    and a whole export (many queries) sees one consistent state."""
+
+    @functools.wraps(method)
+    def wrapper(self: Exporter, *args: Any, **kwargs: Any) -> Any:
+        control = getattr(self.sim, "control", None)
+        if control is None:
+            return method(self, *args, **kwargs)
+        return control.call(method, self, *args, **kwargs)
+
+    return wrapper
+
+
 class Exporter(_BaseExporter):
-    """`happysim_rx.Exporter` plus `summary()`; accepts a `Simulation` or a `QueryEngine`."""
+    """`happysim_rx.Exporter` plus `summary()`; accepts a `Simulation` or a `QueryEngine`.
+
+    Every public method is safe from any thread: it runs at an event boundary through
+    ``sim.control.call``.
+    """
 
     def __init__(self, source: Any) -> None:
         if isinstance(source, QueryEngine):
@@ -220,3 +239,15 @@ class Exporter(_BaseExporter):
 def _mean2(vals: list[Any]) -> Any:
     nums = [v for v in vals if isinstance(v, int | float)]
     return sum(nums) / len(nums) if nums else None
+
+
+def _wrap_public(cls: type) -> None:
+    """Every public method of `cls` (its own and inherited) runs at an event boundary."""
+    for klass in reversed(cls.__mro__[:-1]):
+        for name, fn in vars(klass).items():
+            if not name.startswith("_") and callable(fn) and not isinstance(
+                    fn, (staticmethod, classmethod, type)):
+                setattr(cls, name, _at_boundary(fn))
+
+
+_wrap_public(Exporter)

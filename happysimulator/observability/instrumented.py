@@ -3,7 +3,7 @@
     class Cache(InstrumentedEntity):
         def handle_event(self, event):
             hit = event.context["metadata"].get("key") in self.keys
-            self.increment("hits" if hit else "misses")
+            self.increment("lookups", outcome="hit" if hit else "miss")
             self.set_gauge("size", len(self.keys))
             self.observe("lookup_time", 0.002)          # a sample
             self.set_state("mode", "warm")

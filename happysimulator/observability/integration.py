@@ -32,6 +32,25 @@ _FIRST_FLUSH_S = 1.0  # simulated seconds to the first scheduled flush (then ada
 _MIN_FLUSH_S = 1e-6  # the schedule never flushes more often than this
 
 
+class BoundaryQueryEngine(QueryEngine):
+    """The simulation's `QueryEngine`: every read runs through ``sim.control.call``, so
+    it is safe from any thread and answers from the state between two events."""
+
+    _call: Callable[..., Any] | None = None
+
+    def execute(self, query: Any) -> Any:
+        call = self._call
+        if call is None:
+            return super().execute(query)
+        return call(super().execute, query)
+
+    def catalog(self) -> dict[str, Any]:
+        call = self._call
+        if call is None:
+            return super().catalog()
+        return call(super().catalog)
+
+
 class ObservabilityRuntime:
     """Everything observability attaches to one simulation."""
 
@@ -55,8 +74,9 @@ class ObservabilityRuntime:
         if on and (config.events or config.state):
             self.bus.attach_store(EventStore(max_events=config.event_capacity))
         self.recorder = Recorder(self) if on and (config.metrics or config.traces) else None
-        self.query = QueryEngine(self.bus)
+        self.query = BoundaryQueryEngine(self.bus)
         self.control = SimulationControl(self)
+        self.query._call = self.control.call
         self._record_events = on and config.events
         self._event_topics: dict[tuple[int, str], Any] = {}
         self._instrumented: set[int] = set()

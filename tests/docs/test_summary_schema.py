@@ -54,7 +54,7 @@ def _metastable() -> Simulation:
     module = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     spec.loader.exec_module(module)
-    sim, _client, _server, detector = module.build(7, 150.0, ObservabilityConfig.full())
+    sim, _client, _server, detector = module.build_parts(7, 150.0, ObservabilityConfig.full())
     sim.control.add_breakpoint(Breakpoint(anomaly=detector))
     sim.control.add_breakpoint(Breakpoint(event_type="never-happens"))
     sim.run()

@@ -53,7 +53,7 @@ def _replay_fifo(events: list[dict]) -> tuple[list, list, list, list]:
         if r["source"] != "Server":
             continue
         t = r["time"]
-        if r["name"] == "request":
+        if r["name"] == "Request":
             arrivals.append(t)
             if busy:
                 depth += 1

@@ -38,6 +38,12 @@ def wait_for(cond, timeout: float = 20.0) -> None:
         time.sleep(0.01)
 
 
+def settle(dbg: Debugger) -> None:
+    """Until a page-started run stopped and the worker pushed what the stop changed."""
+    wait_for(lambda: not dbg.running)
+    ask(dbg, op="status")  # answered once the worker is done with the stop
+
+
 def ask(dbg: Debugger, **req) -> dict:
     return dbg.request(req).result(timeout=20)
 
@@ -51,7 +57,7 @@ def test_a_sliced_run_records_exactly_the_uninterrupted_run() -> None:
         assert chart["ok"], chart
         dbg._span = 0.5  # many slices: the first ones are short
         assert ask(dbg, op="run")["ok"]
-        wait_for(lambda: not dbg.running)
+        settle(dbg)
         assert dbg.slices >= 3
         assert ask(dbg, op="status")["status"]["mode"] == "complete"
         ref = mm1()
@@ -66,6 +72,11 @@ def test_a_sliced_run_records_exactly_the_uninterrupted_run() -> None:
                                   "start": 0, "end": 60.0, "window": 2.5,
                                   "aggregates": ["p99"]}).series
         assert pushed == [tuple(x) for x in want] and len(pushed) == 24
+        # the model as the spans show it: requests flow Source -> Server -> Sink
+        graph = ask(dbg, op="graph")
+        assert [n["id"] for n in graph["nodes"]] == ["Source", "Server", "Sink"]
+        assert {(e["from"], e["to"]) for e in graph["edges"]} == {("Source", "Server"),
+                                                                  ("Server", "Sink")}
     finally:
         dbg.close()
 
@@ -81,7 +92,7 @@ def test_memory_is_bounded_and_a_paced_run_follows_the_wall_clock() -> None:
             assert ask(dbg, op="add_breakpoint", time=t)["ok"]
         for _ in range(5):
             assert ask(dbg, op="run")["ok"]
-            wait_for(lambda: not dbg.running)
+            settle(dbg)
         assert len(dbg.markers) == 3 and dbg.markers[-1]["time"] == pytest.approx(25.0)
         chart = next(iter(dbg.charts.values()))
         assert len(chart.points) == 20 and chart.points[-1][0] == pytest.approx(24.5)
@@ -114,7 +125,7 @@ def test_bad_requests_get_typed_errors_and_lose_nothing() -> None:
         bp = ask(dbg, op="add_breakpoint", metric=["Server", "queue_depth", "ge", 4])
         assert bp["ok"], bp
         assert ask(dbg, op="run")["ok"]
-        wait_for(lambda: not dbg.running)
+        settle(dbg)
         status = ask(dbg, op="status")["status"]
         assert ask(dbg, op="run_until", time=status["sim_time"] - 1.0)["error"]["kind"] \
             == "bad_request"
@@ -124,7 +135,7 @@ def test_bad_requests_get_typed_errors_and_lose_nothing() -> None:
         # nothing recorded was lost by the bad requests: the run goes on to the end
         assert ask(dbg, op="clear_breakpoints")["ok"]
         assert ask(dbg, op="resume")["ok"]
-        wait_for(lambda: not dbg.running)
+        settle(dbg)
         assert ask(dbg, op="status")["status"]["mode"] == "complete"
     finally:
         dbg.close()
@@ -141,7 +152,7 @@ def test_http_routes_need_the_token_and_export_the_query() -> None:
             hdr = {"X-Token": token}
             assert client.post("/api/op", json={"op": "run", "until": 20.0},
                                headers=hdr).json()["ok"]
-            wait_for(lambda: not app.state.debugger.running)
+            settle(app.state.debugger)
             with client.websocket_connect(f"/ws?token={token}") as ws:
                 snap = ws.receive_json()
                 assert snap["type"] == "snapshot"

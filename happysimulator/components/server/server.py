@@ -60,7 +60,8 @@ class Server(QueuedResource):
 
     Finished requests go to ``downstream`` (keeping their context) if set. Arrivals that find
     ``queue_capacity`` requests waiting are dropped. Counters: ``arrivals``, ``completed``,
-    ``dropped``; gauges: ``depth`` (waiting), ``in_flight`` (in service).
+    ``dropped``; gauges: ``queue_depth`` (waiting; also the ``depth`` attribute) and
+    ``in_flight`` (in service).
     Override ``handle_queued_event`` for custom service logic (then this is a plain
     ``QueuedResource``).
     """

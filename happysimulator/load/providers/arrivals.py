@@ -5,12 +5,16 @@ from __future__ import annotations
 import math
 import random
 
-from happysimulator.load.profile import Profile
+from happysimulator.core._active import ACTIVE
+from happysimulator.core.temporal import Instant, to_ns
+from happysimulator.load.profile import ConstantRateProfile, Profile
 
 _NS = 1_000_000_000
 
 
 def _as_rate(rate: float | Profile) -> float | Profile:
+    if isinstance(rate, ConstantRateProfile):
+        rate = rate.rate
     if isinstance(rate, Profile):
         return rate
     if isinstance(rate, bool) or not isinstance(rate, int | float):
@@ -24,41 +28,91 @@ def _as_rate(rate: float | Profile) -> float | Profile:
     return r
 
 
+def _horizon_s() -> float:
+    """How far a ``get_rate`` profile is searched for the next arrival: the run's end."""
+    sim = ACTIVE.sim
+    end = getattr(sim, "_end_ns", None) if sim is not None else None
+    if end is None or end == math.inf:
+        return math.inf
+    return end / _NS
+
+
 class ArrivalTimeProvider:
-    """Base class: ``next_gap_ns(now_ns, rng)`` -> nanoseconds to the next arrival or None."""
+    """Base class: ``next_gap_ns(now_ns, rng)`` -> nanoseconds to the next arrival or None.
+
+    The happysim 0.2.5 interface is kept too: ``Provider(profile, start_time)`` and
+    ``next_arrival_time() -> Instant`` (advancing ``current_time``; ``RuntimeError`` when
+    the profile has no further arrival). Subclasses define ``_get_target_integral_value()``,
+    the integrated rate between two arrivals.
+    """
+
+    rate: float | Profile
+
+    def __init__(self, rate: float | Profile, start_time: Instant | float = 0.0) -> None:
+        self.rate = _as_rate(rate)
+        self.current_time = Instant(to_ns(start_time))
+        self._rng: random.Random | None = None
+
+    @property
+    def profile(self) -> Profile:
+        r = self.rate
+        return r if isinstance(r, Profile) else ConstantRateProfile(r)
+
+    def _get_target_integral_value(self, rng: random.Random | None = None) -> float:
+        raise NotImplementedError
 
     def next_gap_ns(self, now_ns: int, rng: random.Random) -> int | None:
-        raise NotImplementedError
+        mass = self._get_target_integral_value(rng)
+        rate = self.rate
+        if not isinstance(rate, Profile):
+            return round(mass / rate * _NS)
+        t = now_ns / _NS
+        t2 = rate.advance(t, mass, _horizon_s())
+        return None if t2 is None else max(0, round((t2 - t) * _NS))
+
+    def next_arrival_time(self) -> Instant:
+        """The next arrival after ``current_time`` (which moves there)."""
+        sim = ACTIVE.sim
+        if sim is not None:
+            rng = sim.rng
+        else:
+            if self._rng is None:
+                self._rng = random.Random(0)
+            rng = self._rng
+        now = self.current_time.nanoseconds
+        gap = self.next_gap_ns(now, rng)
+        if gap is None:
+            raise RuntimeError("the rate profile has no further arrival")
+        self.current_time = Instant(now + gap)
+        return self.current_time
 
 
 class PoissonArrivalTimeProvider(ArrivalTimeProvider):
     """Poisson arrivals; with a ``Profile`` rate, an inhomogeneous Poisson process
     (time rescaling: the next arrival is where the integrated rate grows by Exp(1))."""
 
-    def __init__(self, rate: float | Profile) -> None:
-        self.rate = _as_rate(rate)
+    def _get_target_integral_value(self, rng: random.Random | None = None) -> float:
+        return (rng or random.Random(0)).expovariate(1.0)
 
     def next_gap_ns(self, now_ns: int, rng: random.Random) -> int | None:
         rate = self.rate
         if not isinstance(rate, Profile):
             return int(rng.expovariate(rate) * _NS + 0.5)
-        t = now_ns / _NS
-        t2 = rate.advance(t, rng.expovariate(1.0))
-        return None if t2 is None else max(0, round((t2 - t) * _NS))
+        return super().next_gap_ns(now_ns, rng)
 
 
 class ConstantArrivalTimeProvider(ArrivalTimeProvider):
     """Deterministic arrivals: one each time the integrated rate grows by 1."""
 
-    def __init__(self, rate: float | Profile) -> None:
-        self.rate = _as_rate(rate)
+    def _get_target_integral_value(self, rng: random.Random | None = None) -> float:
+        return 1.0
 
     def next_gap_ns(self, now_ns: int, rng: random.Random) -> int | None:
         rate = self.rate
         if not isinstance(rate, Profile):
             return round(_NS / rate)
         t = now_ns / _NS
-        t2 = rate.advance(t, 1.0)
+        t2 = rate.advance(t, 1.0, _horizon_s())
         return None if t2 is None else max(1, round((t2 - t) * _NS))
 
 

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -116,25 +117,32 @@ def create_app(debugger_factory: Any, token: str | None = None) -> tuple[Starlet
         hub.loop = asyncio.get_running_loop()
         snapshot = await asyncio.wrap_future(debugger.request({"op": "status"}))
         hub.clients.add(q)
-        async def sender() -> None:
-            await websocket.send_json({"type": "snapshot", **snapshot})
-            while True:
-                msg = await q.get()
-                await websocket.send_json(msg)
-                hub.sent += 1
 
-        async def receiver() -> None:  # notices the page going away at once
-            while (await websocket.receive())["type"] != "websocket.disconnect":
+        async def sender(scope: anyio.CancelScope) -> None:
+            try:
+                await websocket.send_json({"type": "snapshot", **snapshot})
+                while True:
+                    msg = await q.get()
+                    await websocket.send_json(msg)
+                    hub.sent += 1
+            except Exception:  # the page went away mid-send
                 pass
+            scope.cancel()
 
-        tasks = [asyncio.ensure_future(sender()), asyncio.ensure_future(receiver())]
+        async def receiver(scope: anyio.CancelScope) -> None:  # notices a page leaving at once
+            try:
+                while (await websocket.receive())["type"] != "websocket.disconnect":
+                    pass
+            except Exception:
+                pass
+            scope.cancel()
+
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(sender, tg.cancel_scope)
+                tg.start_soon(receiver, tg.cancel_scope)
         finally:
             hub.clients.discard(q)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -274,7 +274,7 @@ class Debugger:
             nodes.setdefault(e, [])
         now = self.state.get("current_time", 0.0)
         spans = self._forward({"op": "query", "query": {
-            "kind": "spans", "name": "*", "start": max(0.0, now - 60.0), "end": now + _EPS,
+            "kind": "spans", "start": max(0.0, now - 60.0), "end": now + _EPS,
             "limit": 5000}})
         edges: dict[tuple[str, str], int] = {}
         if spans.get("ok"):
@@ -284,7 +284,11 @@ class Debugger:
                 parent = entity_of.get(r.get("parent_id"))
                 if parent is not None and parent != r["entity"]:
                     edges[(parent, r["entity"])] = edges.get((parent, r["entity"]), 0) + 1
-        return {"ok": True, "nodes": [{"id": n, "series": sorted(s)} for n, s in nodes.items()],
+        for a, b in edges:
+            nodes.setdefault(a, [])
+            nodes.setdefault(b, [])
+        order = _flow_order(list(nodes), list(edges))
+        return {"ok": True, "nodes": [{"id": n, "series": sorted(nodes[n])} for n in order],
                 "edges": [{"from": a, "to": b, "count": c} for (a, b), c in edges.items()]}
 
     # ---- running in slices -------------------------------------------------------------
@@ -455,6 +459,24 @@ class Debugger:
 
     def _push_status(self) -> None:
         self.push({"type": "status", "status": self.status()})
+
+
+def _flow_order(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    """Nodes upstream first (Kahn's order; cycles and loose nodes keep catalog order)."""
+    indeg = {n: 0 for n in nodes}
+    for _, b in edges:
+        indeg[b] += 1
+    order: list[str] = []
+    ready = [n for n in nodes if indeg[n] == 0]
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for a, b in edges:
+            if a == n:
+                indeg[b] -= 1
+                if indeg[b] == 0:
+                    ready.append(b)
+    return order + [n for n in nodes if n not in order]
 
 
 _LOCAL_OPS: dict[str, Callable[[Debugger, dict[str, Any]], dict[str, Any]]] = {

@@ -64,11 +64,17 @@
     if (!g.ok) return;
     dbg.graph = g;
     const box = $("graph"); box.replaceChildren();
-    for (const n of g.nodes) {
-      const node = el("div", { class: "node", "data-entity": n.id }, el("b", {}, n.id));
-      box.append(node);
-    }
-    for (const e of g.edges) box.append(el("div", { class: "arrow" }, `${e.from} → ${e.to}`, el("br"), `${e.count} req`));
+    // nodes upstream first; an arrow between neighbours that requests flow between
+    const shown = new Set();
+    g.nodes.forEach((n, i) => {
+      const prev = i > 0 ? g.nodes[i - 1].id : null;
+      const e = g.edges.find((x) => x.from === prev && x.to === n.id);
+      if (e) { box.append(el("div", { class: "arrow" }, "→", el("br"), `${e.count}`)); shown.add(e); }
+      box.append(el("div", { class: "node", "data-entity": n.id }, el("b", {}, n.id)));
+    });
+    const rest = g.edges.filter((e) => !shown.has(e));
+    if (rest.length) box.append(el("div", { class: "sub flows" }, "flows: " + rest.map((e) => `${e.from} → ${e.to} (${e.count})`).join(", ")));
+    if (!g.edges.length) box.append(el("div", { class: "sub flows" }, "no request flows between entities in the spans yet"));
     showGauges(dbg.gauges || []);
   }
   function showGauges(gauges) {
@@ -223,7 +229,7 @@
 
   // ---- requests and traces ------------------------------------------------------------------
   async function listRequests(a, b) {
-    const r = await op({ op: "query", query: { kind: "spans", name: "*", start: a, end: b, limit: 5000 } });
+    const r = await op({ op: "query", query: { kind: "spans", start: a, end: b, limit: 5000 } });
     if (!r.ok) return;
     const traces = new Map();
     for (const s of r.result.rows) {

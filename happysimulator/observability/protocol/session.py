@@ -1,0 +1,816 @@
+"""`SessionProtocol`: one live simulation, driven and questioned through typed requests.
+
+    session = SessionProtocol("examples/metastable_failure.py:build", params={"seed": 3})
+    session.handle({"op": "add_breakpoint", "metric": {"source": "Server",
+                    "name": "queue_depth", "operator": "gt", "threshold": 20}})
+    session.handle({"op": "run", "wait_s": 5})        # -> {"ok": true, "state": {...}}
+    session.handle({"op": "query", "query": {"kind": "metrics", "name": "queue_depth",
+                    "entity": "Server", "last_s": 10, "aggregates": ["mean", "max"]}})
+
+`handle` never raises: every answer is ``{"ok": true, "op": ..., ...}`` or
+``{"ok": false, "error": {"kind", "message", "valid"?}}``. The simulation runs on a
+worker thread; ``run``/``resume``/``run_until`` answer when it stops or after
+``wait_s`` wall-clock seconds (it goes on in the background), and every other request
+is served between two events, so ``pause`` and queries work while it runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import traceback
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from fnmatch import fnmatchcase
+from typing import Any
+
+import msgspec
+
+from happysim_rx import QueryError
+from happysimulator.observability.anomaly import AnomalyDetector
+from happysimulator.observability.breakpoints import VALID_OPERATORS, Breakpoint, MetricCondition
+from happysimulator.observability.export import Exporter
+from happysimulator.observability.protocol import messages as m
+from happysimulator.observability.protocol.models import (
+    ModelSpecError,
+    check_params,
+    factory_parameters,
+    load_factory,
+)
+from happysimulator.observability.protocol.runner import SimRunner
+from operators.aggregators import AGGREGATE_NAMES
+
+__all__ = ["SessionProtocol", "ProtocolError"]
+
+_WAITING_OPS = frozenset({"run", "resume", "run_until", "pause", "state"})
+_MAX_HANDLES = 32
+# units of the auto-instrumented series (the documented contract)
+_UNITS = {"queue_depth": "requests", "in_flight": "requests", "wait_time": "s",
+          "service_time": "s", "latency": "s", "arrivals": "requests",
+          "completed": "requests", "dropped": "requests", "generated": "requests"}
+_RESERVE = 400  # bytes kept free for the truncation note when cutting to a budget
+
+
+class ProtocolError(Exception):
+    """A request that cannot be served; becomes ``{"ok": false, "error": ...}``."""
+
+    def __init__(self, kind: str, message: str, valid: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.kind, self.message, self.valid = kind, message, valid
+
+
+class _ModelFault(Exception):
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+def _size(obj: Any) -> int:
+    return len(msgspec.json.encode(obj))
+
+
+def _event_info(ev: Any) -> m.EventInfo:
+    target = ev.target
+    return m.EventInfo(time=ev.time.to_seconds(), event_type=str(ev.event_type),
+                       target=getattr(target, "name", None) or type(target).__name__)
+
+
+class SessionProtocol:
+    """A live, stateful session over one simulation (see the module doc).
+
+    Args:
+        model: a `Simulation`, a factory ``(**params) -> Simulation``, a MODEL spec
+            (``path/file.py:factory`` or ``package.module:factory``), or None (then the
+            first request must be ``load`` with a ``model``, which needs ``allow_load``).
+        params: keyword parameters for the factory.
+        seed: passed to the factory as ``seed`` (when it takes one).
+        default_wait_s: how long ``run``/``resume``/``run_until``/``pause`` wait for the
+            run to stop when the request gives no ``wait_s`` (None: until it stops).
+        allow_load: let ``load`` open another MODEL spec (it imports and runs its code).
+    """
+
+    def __init__(self, model: Any = None, *, params: dict[str, Any] | None = None,
+                 seed: int | None = None, default_wait_s: float | None = 5.0,
+                 allow_load: bool = False) -> None:
+        self.default_wait_s = default_wait_s
+        self.allow_load = allow_load
+        self._lock = threading.RLock()
+        self._handles: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._handle_ids = itertools.count(1)
+        self._fault: m.FaultInfo | None = None
+        self._help: dict[str, Any] | None = None
+        self._sim: Any = None
+        self._runner: SimRunner | None = None
+        self._factory: Callable[..., Any] | None = None
+        self._spec: str | None = None
+        self._params: dict[str, Any] = dict(params or {})
+        self._seed = seed
+        if model is None:
+            if params or seed is not None:
+                raise ValueError("params/seed need a model (a factory or a MODEL spec)")
+            return
+        if isinstance(model, str):
+            self._spec = model
+            self._factory = load_factory(model)
+        elif getattr(model, "control", None) is not None and hasattr(model, "query"):
+            if params or seed is not None:
+                raise ValueError("params/seed need a factory; this is a built Simulation")
+            self._attach(model)
+            return
+        elif callable(model):
+            self._factory = model
+        else:
+            raise TypeError(
+                "SessionProtocol needs a Simulation with observability, a factory or a "
+                f"MODEL spec, got {type(model).__name__}")
+        check_params(self._factory, self._params)
+        self._attach(self._build(self._params, seed))
+
+    # ---- the public entry points ----------------------------------------------------------
+    @property
+    def sim(self) -> Any:
+        """The current simulation (None before a model is loaded)."""
+        return self._sim
+
+    def handle(self, request: dict[str, Any] | str | bytes) -> dict[str, Any]:
+        """Answer one request (a dict or JSON text). Never raises."""
+        op: str | None = None
+        try:
+            req, op = self._decode(request)
+            fn = getattr(self, f"_op_{op}")
+            if op in _WAITING_OPS:
+                resp = fn(req)  # takes the lock itself: a long wait must not block pause
+            else:
+                with self._lock:
+                    resp = fn(req)
+            return msgspec.to_builtins(resp)
+        except ProtocolError as exc:
+            return self._error(exc.kind, exc.message, exc.valid, op)
+        except _ModelFault as exc:
+            return self._error("model_fault", self._fault_text(exc.exc), None, op,
+                               with_state=True)
+        except msgspec.ValidationError as exc:
+            return self._error("bad_request", f"invalid {op or 'request'}: {exc}", None, op)
+        except Exception as exc:  # a bug of ours, never the caller's fault: say so
+            return self._error(
+                "internal", f"{type(exc).__name__}: {exc} (this is a bug in happysim-rx; "
+                f"{traceback.format_exc(limit=3).splitlines()[-1]})", None, op)
+
+    def handle_json(self, request: str | bytes) -> str:
+        """JSON text in, JSON text out."""
+        return msgspec.json.encode(self.handle(request)).decode()
+
+    def close(self) -> None:
+        """Pause a background run and unhook from the simulation."""
+        with self._lock:
+            if self._runner is not None:
+                self._runner.close()
+                self._runner = None
+
+    def resource(self, handle: str) -> tuple[str, Any]:
+        """The whole answer behind a truncation handle: ``(kind, items)``."""
+        try:
+            return self._handles[handle]
+        except KeyError:
+            raise ProtocolError("unknown_name", f"no answer with handle {handle!r} (handles "
+                                "expire after 32 newer cut answers)",
+                                list(self._handles)) from None
+
+    # ---- decoding and errors ----------------------------------------------------------------
+    def _decode(self, request: Any) -> tuple[Any, str]:
+        ops = list(m.OPS)
+        if isinstance(request, str | bytes | bytearray):
+            try:
+                request = msgspec.json.decode(request)
+            except msgspec.DecodeError as exc:
+                raise ProtocolError("bad_request", f"the request is not valid JSON: {exc}") from None
+        if not isinstance(request, dict):
+            raise ProtocolError("bad_request", "a request is a JSON object with an 'op' "
+                                f"field, got {type(request).__name__}", ops)
+        op = request.get("op")
+        if op not in m.OPS:
+            raise ProtocolError("unknown_name" if isinstance(op, str) else "bad_request",
+                                f"unknown op {op!r}" if "op" in request else
+                                "the request has no 'op'", ops)
+        try:
+            req = msgspec.convert(request, m.OPS[op][0], strict=True)
+        except msgspec.ValidationError as exc:
+            raise ProtocolError("bad_request", f"invalid {op} request: {exc}") from None
+        if op not in ("help", "load") and self._sim is None:
+            raise ProtocolError("state", "no model is loaded: send load with a 'model' first",
+                                ["load", "help"])
+        return req, op
+
+    def _error(self, kind: str, message: str, valid: list[str] | None, op: str | None,
+               with_state: bool = False) -> dict[str, Any]:
+        resp = m.ErrorResponse(error=m.ErrorInfo(kind=kind, message=message, valid=valid, op=op))
+        if with_state or kind == "model_fault":
+            try:
+                resp.state = self._call(self._state_info)
+            except Exception:
+                pass
+        return msgspec.to_builtins(resp)
+
+    def _fault_text(self, exc: BaseException) -> str:
+        notes = "; ".join(getattr(exc, "__notes__", ()) or ())
+        return f"{type(exc).__name__}: {exc}" + (f" ({notes})" if notes else "")
+
+    # ---- model life-cycle ---------------------------------------------------------------------
+    def _build(self, params: dict[str, Any], seed: int | None) -> Any:
+        assert self._factory is not None
+        kwargs = dict(params)
+        if seed is not None:
+            if "seed" not in factory_parameters(self._factory) and \
+                    "**" not in factory_parameters(self._factory):
+                raise ProtocolError("bad_request", "this model's factory takes no 'seed'",
+                                    sorted(factory_parameters(self._factory)))
+            kwargs["seed"] = seed
+        try:
+            sim = self._factory(**kwargs)
+        except TypeError as exc:
+            raise ProtocolError("bad_request", f"the factory refused its parameters: {exc}",
+                                sorted(factory_parameters(self._factory))) from None
+        except Exception as exc:
+            raise _ModelFault(exc) from exc
+        if getattr(sim, "control", None) is None or not hasattr(sim, "query"):
+            raise ProtocolError("bad_request", "the factory must return a Simulation with "
+                                f"observability, got {type(sim).__name__}")
+        return sim
+
+    def _attach(self, sim: Any) -> None:
+        if self._runner is not None:
+            self._runner.close()
+        self._sim = sim
+        self._runner = SimRunner(sim)
+        self._fault = None
+        self._handles.clear()
+
+    def _model_info(self) -> m.ModelInfo:
+        seed = getattr(self._sim, "seed", None) if self._sim is not None else None
+        return m.ModelInfo(spec=self._spec, params=_jsonable(self._params),
+                           seed=seed if isinstance(seed, int) else None,
+                           can_reset=self._factory is not None)
+
+    # ---- threading helpers ----------------------------------------------------------------------
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        assert self._runner is not None
+        return self._runner.call(fn)
+
+    def _running(self) -> bool:
+        return self._runner is not None and self._runner.running
+
+    def _state_info(self) -> m.StateInfo:
+        sim = self._sim
+        self._collect_fault()
+        st = sim.control.get_state()
+        if self._running():
+            status = "running"
+        elif st.is_complete:
+            status = "complete"
+        elif self._fault is not None:
+            status = "faulted"
+        elif st.is_paused:
+            status = "paused"
+        else:
+            status = "not_started"
+        end = sim.end_time
+        return m.StateInfo(
+            status=status,
+            current_time=st.current_time.to_seconds(),
+            events_processed=st.events_processed,
+            heap_size=st.heap_size,
+            primary_events_remaining=st.primary_events_remaining,
+            is_paused=st.is_paused and status != "running",
+            is_running=status == "running",
+            is_complete=st.is_complete,
+            paused_by=st.paused_by,
+            stop_reason=st.stop_reason,
+            last_event=None if st.last_event is None else _event_info(st.last_event),
+            wall_clock_elapsed_s=float(st.wall_clock_elapsed),
+            end_time=None if end is None else end.to_seconds(),
+            fault=self._fault,
+        )
+
+    def _start(self, fn: Callable[[], Any]) -> None:
+        assert self._runner is not None
+        self._fault = None
+        self._runner.start(fn)
+
+    def _collect_fault(self) -> BaseException | None:
+        """A fault the run thread left behind, now recorded in the session's state."""
+        runner = self._runner
+        if runner is None or runner.running or runner.fault is None:
+            return None
+        exc, runner.fault = runner.fault, None
+        self._fault = self._fault_info(exc)
+        return exc
+
+    def _settle(self, wait_s: float | None, raise_fault: bool = True) -> m.StateInfo:
+        """Wait for the run to stop (up to `wait_s`), then the state; a fault that stopped
+        it is a model_fault error (the state keeps it under ``fault``)."""
+        runner = self._runner
+        assert runner is not None
+        runner.wait(self.default_wait_s if wait_s is None else wait_s)
+        with self._lock:
+            exc = self._collect_fault()
+            if exc is not None and raise_fault:
+                raise _ModelFault(exc)
+            return self._call(self._state_info)
+
+    def _fault_info(self, exc: BaseException) -> m.FaultInfo:
+        sim = self._sim
+        ev = getattr(exc, "event", None)
+        if ev is None and self._runner is not None:
+            ev = self._runner.fault_event
+        entity = getattr(exc, "entity", None)
+        return m.FaultInfo(
+            exception=type(exc).__name__, message=self._fault_text(exc),
+            time=sim.now.to_seconds(),
+            event=_event_info(ev) if ev is not None and hasattr(ev, "time") else None,
+            entity=getattr(entity, "name", entity) if entity is not None else None)
+
+    def _require_idle(self, what: str) -> None:
+        if self._running():
+            raise ProtocolError("state", f"{what} needs a stopped simulation, but it is "
+                                "running: send pause first (or state with wait_s to wait)",
+                                ["pause", "state"])
+
+    # ---- operations: session ------------------------------------------------------------------
+    def _op_help(self, req: m.HelpRequest) -> m.HelpResponse:
+        from happysimulator.observability.protocol.schema import help_document
+
+        doc = self._help = self._help or help_document()
+        ops = doc["ops"]
+        if req.about is not None:
+            if req.about not in ops:
+                raise ProtocolError("unknown_name", f"unknown op {req.about!r}", list(ops))
+            ops = {req.about: ops[req.about]}
+        return m.HelpResponse(protocol=m.PROTOCOL_VERSION,
+                              ops={k: m.OpHelp(**v) for k, v in ops.items()},
+                              errors=doc["errors"], error_schema=doc["error_schema"],
+                              notes=doc["notes"])
+
+    def _op_load(self, req: m.LoadRequest) -> m.LoadResponse:
+        factory, spec = self._factory, self._spec
+        if req.model is not None and req.model != self._spec:
+            if not self.allow_load:
+                raise ProtocolError("state", "this session only runs its own model "
+                                    f"({self._spec or 'a Simulation object'}); loading "
+                                    "another needs allow_load (happysim-rx mcp --allow-load)")
+            try:
+                factory, spec = load_factory(req.model), req.model
+            except ModelSpecError as exc:
+                raise ProtocolError("bad_request", str(exc)) from None
+            except Exception as exc:
+                raise _ModelFault(exc) from exc
+        if factory is None:
+            raise ProtocolError("state", "this session was opened on a Simulation object: "
+                                "there is no factory to build it again")
+        try:
+            check_params(factory, req.params)
+        except ModelSpecError as exc:
+            raise ProtocolError("bad_request", str(exc),
+                                sorted(factory_parameters(factory))) from None
+        if self._running():
+            self._runner.close()
+        old = self._factory
+        self._factory = factory
+        try:
+            sim = self._build(req.params, req.seed)
+        except BaseException:
+            self._factory = old
+            raise
+        self._spec, self._params, self._seed = spec, dict(req.params), req.seed
+        self._attach(sim)
+        return m.LoadResponse(model=self._model_info(), state=self._state_info())
+
+    def _op_reset(self, req: m.ResetRequest) -> m.ResetResponse:
+        if self._factory is None:
+            raise ProtocolError("state", "this session was opened on a Simulation object: "
+                                "reset needs a model factory (open the session with a "
+                                "factory or a MODEL spec)")
+        seed = req.seed
+        if seed is None:
+            seed = self._seed if self._seed is not None else getattr(self._sim, "seed", None)
+            if "seed" not in factory_parameters(self._factory):
+                seed = None  # the factory fixes its own seed: the same model again
+        if self._running():
+            self._runner.close()
+        sim = self._build(self._params, seed)
+        self._seed = seed
+        self._attach(sim)
+        return m.ResetResponse(model=self._model_info(), state=self._state_info())
+
+    def _op_state(self, req: m.StateRequest) -> m.StateResponse:
+        state = self._settle(req.wait_s or 0.0, raise_fault=False) \
+            if self._running() else None
+        with self._lock:
+            if state is None:
+                state = self._call(self._state_info)
+            bps = self._call(self._breakpoint_infos)
+            return m.StateResponse(state=state, model=self._model_info(), breakpoints=bps)
+
+    def _op_catalog(self, req: m.CatalogRequest) -> m.CatalogResponse:
+        return m.CatalogResponse(catalog=self._call(self._catalog))
+
+    def _catalog(self) -> m.CatalogInfo:
+        engine = self._sim.query
+        cat = engine.catalog()
+        store = engine.metric_store
+        series = []
+        for info in cat["metrics"]:
+            name, source, kind = info["name"], info["source"], info["series_kind"]
+            tags: set[str] = set()
+            if store is not None:
+                for s in store.select(_glob_escape(name), _glob_escape(source)):
+                    # sparse per-sample tags: index -> dict (no public accessor yet)
+                    for t in (getattr(s, "_tags", None) or {}).values():
+                        tags.update(map(str, t))
+            unit = _UNITS.get(name)
+            if unit is None and (name.endswith(("_time", "latency", "_s"))):
+                unit = "s"
+            if unit is None and kind == "counter":
+                unit = "count"
+            series.append(m.SeriesInfo(source=source, name=name, kind=kind, unit=unit,
+                                       tags=sorted(tags)))
+        return m.CatalogInfo(
+            metrics=series, span_entities=list(cat["span_entities"]),
+            events=[_jsonable(e) for e in cat["events"]],
+            aggregates=[*AGGREGATE_NAMES, "pNN", "pNN.N"],
+            breakpoint_operators=list(VALID_OPERATORS),
+            stores={k: v for k, v in cat["stores"].items()})
+
+    # ---- operations: driving ----------------------------------------------------------------
+    def _op_run(self, req: m.RunRequest) -> m.RunResponse:
+        with self._lock:
+            self._require_idle("run")
+            sim = self._sim
+            control = sim.control
+            if control.is_complete:
+                raise ProtocolError("state", "the run is complete: reset to run it again",
+                                    ["reset", "query", "export"])
+            if req.until is not None:
+                self._check_until(req.until)
+                until = req.until
+                self._start(lambda: control.run_until(until))
+            elif control.is_paused:
+                self._start(control.resume)
+            else:
+                self._start(sim.run)
+        return m.RunResponse(state=self._settle(req.wait_s))
+
+    def _op_run_until(self, req: m.RunUntilRequest) -> m.RunUntilResponse:
+        with self._lock:
+            self._require_idle("run_until")
+            control = self._sim.control
+            if control.is_complete:
+                raise ProtocolError("state", "the run is complete: reset to run it again",
+                                    ["reset"])
+            self._check_until(req.time)
+            t = req.time
+            self._start(lambda: control.run_until(t))
+        return m.RunUntilResponse(state=self._settle(req.wait_s))
+
+    def _check_until(self, t: float) -> None:
+        now = self._sim.now.to_seconds()
+        if not math.isfinite(t):
+            raise ProtocolError("bad_request", f"until/time must be finite seconds, got {t}")
+        if t < now:
+            raise ProtocolError("bad_request",
+                                f"time {t:g} s is in the past: the simulation is at {now:g} s")
+
+    def _op_resume(self, req: m.ResumeRequest) -> m.ResumeResponse:
+        with self._lock:
+            self._require_idle("resume")
+            control = self._sim.control
+            if not control.is_paused:
+                st = self._state_info().status
+                raise ProtocolError("state", f"resume needs a paused simulation, but it is "
+                                    f"{st.replace('_', ' ')}",
+                                    ["run"] if st == "not_started" else ["reset"])
+            self._start(control.resume)
+        return m.ResumeResponse(state=self._settle(req.wait_s))
+
+    def _op_pause(self, req: m.PauseRequest) -> m.PauseResponse:
+        with self._lock:
+            control = self._sim.control
+            if self._running():
+                def pause() -> None:
+                    # on the run thread between two events; the run may have stopped by
+                    # itself meanwhile (then there is nothing to pause)
+                    if control.get_state().is_running:
+                        control.pause()
+                self._call(pause)
+            elif control.is_complete:
+                raise ProtocolError("state", "the run is complete: there is nothing to pause",
+                                    ["reset"])
+            elif not control.is_paused:
+                control.pause()  # before the start: the next run returns at once, paused
+                return m.PauseResponse(state=self._state_info())
+            else:
+                return m.PauseResponse(state=self._state_info())
+        return m.PauseResponse(state=self._settle(req.wait_s))
+
+    def _op_step(self, req: m.StepRequest) -> m.StepResponse:
+        self._require_idle("step")
+        control = self._sim.control
+        self._fault = None
+        try:
+            events = self._call(lambda: control.step(req.n))
+        except Exception as exc:
+            self._fault = self._fault_info(exc)
+            raise _ModelFault(exc) from exc
+        infos = msgspec.to_builtins([_event_info(e) for e in events])
+        state = self._state_info()
+        head = _size(msgspec.to_builtins(m.StepResponse(events=[], state=state)))
+        shown, cut = self._cut(infos, req.budget_bytes - head, "events")
+        return m.StepResponse(events=[m.EventInfo(**e) for e in shown], state=state,
+                              truncated=cut)
+
+    def _op_peek(self, req: m.PeekRequest) -> m.PeekResponse:
+        events = self._call(lambda: self._sim.control.peek_next(req.n))
+        return m.PeekResponse(events=[_event_info(e) for e in events])
+
+    # ---- operations: breakpoints --------------------------------------------------------------
+    def _breakpoint_infos(self) -> list[m.BreakpointInfo]:
+        return [m.BreakpointInfo(**bp.to_dict()) for bp in self._sim.control.list_breakpoints()]
+
+    def _op_add_breakpoint(self, req: m.AddBreakpointRequest) -> m.AddBreakpointResponse:
+        kinds = [k for k in ("time", "event_count", "event_type", "metric", "anomaly")
+                 if getattr(req, k) is not None]
+        if len(kinds) != 1:
+            raise ProtocolError("bad_request", "add_breakpoint needs exactly one of time, "
+                                f"event_count, event_type, metric, anomaly; got "
+                                f"{', '.join(kinds) or 'none'}",
+                                ["time", "event_count", "event_type", "metric", "anomaly"])
+        kind = kinds[0]
+        common = {"one_shot": req.one_shot, "name": req.name}
+
+        def arm() -> tuple[Breakpoint, str | None]:
+            if kind == "metric":
+                spec = req.metric
+                self._check_series(spec.source, spec.name, req.allow_unknown)
+                try:
+                    cond = MetricCondition(spec.source, spec.name, spec.operator,
+                                           spec.threshold, for_=spec.for_s)
+                except (TypeError, ValueError) as exc:
+                    raise ProtocolError("bad_request", str(exc), list(VALID_OPERATORS)) from None
+                bp = Breakpoint(metric_condition=cond, **common)
+            elif kind == "anomaly":
+                spec = req.anomaly
+                self._check_series(spec.source, spec.metric, req.allow_unknown)
+                try:
+                    det = AnomalyDetector(spec.source, spec.metric, kind=spec.kind,
+                                          window=spec.window, warmup=spec.warmup,
+                                          confirm_after=spec.confirm_after,
+                                          k_sigma=spec.k_sigma, min_increase=spec.min_increase,
+                                          threshold=spec.threshold,
+                                          peak_fraction=spec.peak_fraction)
+                except (TypeError, ValueError) as exc:
+                    raise ProtocolError("bad_request", str(exc)) from None
+                bp = Breakpoint(anomaly=det, **common)
+            else:
+                try:
+                    bp = Breakpoint(**{kind: getattr(req, kind)}, **common)
+                except (TypeError, ValueError) as exc:
+                    raise ProtocolError("bad_request", str(exc)) from None
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    self._sim.control.add_breakpoint(bp)
+                except (TypeError, ValueError) as exc:
+                    raise ProtocolError("bad_request", str(exc)) from None
+            warning = "; ".join(str(w.message) for w in caught) or None
+            return bp, warning
+
+        bp, warning = self._call(arm)
+        return m.AddBreakpointResponse(breakpoint=m.BreakpointInfo(**bp.to_dict()),
+                                       warning=warning)
+
+    def _check_series(self, source: str, name: str, allow_unknown: bool) -> None:
+        known = [(s["source"], s["name"]) for s in self._sim.query.catalog()["metrics"]]
+        if any(fnmatchcase(s, source) and fnmatchcase(n, name) for s, n in known):
+            return
+        if allow_unknown:
+            return
+        raise ProtocolError(
+            "unknown_name", f"no series {source}.{name} is known (yet); give "
+            "allow_unknown: true to arm it anyway (it fires only if the series appears)",
+            sorted(f"{s}.{n}" for s, n in known))
+
+    def _op_list_breakpoints(self, req: m.ListBreakpointsRequest) -> m.ListBreakpointsResponse:
+        return m.ListBreakpointsResponse(breakpoints=self._call(self._breakpoint_infos))
+
+    def _op_remove_breakpoint(self, req: m.RemoveBreakpointRequest) -> m.RemoveBreakpointResponse:
+        control = self._sim.control
+
+        def remove() -> None:
+            ids = [bp.id for bp in control.list_breakpoints()]
+            if req.id not in ids:
+                raise ProtocolError("unknown_name", f"no breakpoint with id {req.id}",
+                                    [str(i) for i in ids])
+            control.remove_breakpoint(req.id)
+
+        self._call(remove)
+        return m.RemoveBreakpointResponse(removed=req.id)
+
+    def _op_clear_breakpoints(self, req: m.ClearBreakpointsRequest) -> m.ClearBreakpointsResponse:
+        control = self._sim.control
+
+        def clear() -> list[int]:
+            ids = [bp.id for bp in control.list_breakpoints()]
+            control.clear_breakpoints()
+            return ids
+
+        return m.ClearBreakpointsResponse(removed=self._call(clear))
+
+    # ---- operations: questions ------------------------------------------------------------------
+    def _query_dict(self, spec: m.QuerySpec) -> dict[str, Any]:
+        d = msgspec.to_builtins(spec)
+        d.setdefault("entity", "*")
+        last = d.pop("last_s", None)
+        if last is not None:
+            if spec.start is not None or spec.end is not None:
+                raise ProtocolError("bad_request", "give either last_s or start/end, not both")
+            now = self._sim.now.to_seconds()
+            d["start"], d["end"] = now - last, now + 1e-9  # 1 ns past now: values at now count
+        if spec.kind == "metrics" and spec.name is None:
+            raise ProtocolError("bad_request", "a metrics query needs a 'name' (see catalog)")
+        if spec.kind == "spans" and spec.name is not None:
+            raise ProtocolError("bad_request", "a spans query takes no 'name' (use entity)")
+        for key in ("start", "end", "window"):
+            v = d.get(key)
+            if isinstance(v, float) and math.isnan(v):
+                raise ProtocolError("bad_request", f"{key} must not be NaN")
+        return d
+
+    def _execute(self, spec: m.QuerySpec) -> Any:
+        d = self._query_dict(spec)
+
+        def run() -> Any:
+            try:
+                return self._sim.query.execute(d)
+            except QueryError as exc:
+                raise self._query_error(exc) from None
+
+        return self._call(run)
+
+    def _query_error(self, exc: QueryError) -> ProtocolError:
+        text = str(exc)
+        if text.startswith("unknown metric"):
+            names = sorted({s["name"] for s in self._sim.query.catalog()["metrics"]})
+            return ProtocolError("unknown_name", text, names)
+        if text.startswith("unknown entity"):
+            return ProtocolError("unknown_name", text)
+        if text.startswith("unknown aggregate"):
+            return ProtocolError("unknown_name", text, [*AGGREGATE_NAMES, "pNN", "pNN.N"])
+        return ProtocolError("bad_request", text)
+
+    def _op_query(self, req: m.QueryRequest) -> m.QueryResponse:
+        result = self._execute(req.query).to_dict()
+        return self._rows_response(result, req.budget_bytes)
+
+    def _rows_response(self, result: dict[str, Any], budget: int) -> m.QueryResponse:
+        info = m.QueryResultInfo(**_jsonable(result))
+        rows = info.rows
+        info.rows = []
+        head = _size(msgspec.to_builtins(m.QueryResponse(result=info)))
+        shown, cut = self._cut(rows, budget - head, "rows")
+        info.rows = shown
+        return m.QueryResponse(result=info, truncated=cut)
+
+    def _op_trace(self, req: m.TraceRequest) -> m.TraceResponse:
+        def run() -> m.TraceResponse:
+            store = self._sim.query.trace_store
+            if store is None:
+                raise ProtocolError("state", "traces are not recorded (ObservabilityConfig "
+                                    "traces=False)")
+            tid: Any = req.trace_id
+            spans = store.trace(tid)
+            if not spans and isinstance(tid, str) and tid.lstrip("-").isdigit():
+                tid = int(tid)
+                spans = store.trace(tid)
+            if not spans:
+                ids = store.trace_ids()
+                raise ProtocolError("unknown_name", f"no trace with id {req.trace_id!r} "
+                                    f"({len(ids)} traces recorded; sample ids listed)",
+                                    [str(i) for i in ids[:20]])
+            path = store.critical_path(tid)
+            return m.TraceResponse(
+                trace_id=tid, spans=[_jsonable(s.to_dict()) for s in spans],
+                tree=_jsonable(store.tree(tid)), critical_path=[s.entity for s in path],
+                critical_path_spans=[_jsonable(s.to_dict()) for s in path],
+                duration_s=max(s.end for s in spans) - min(s.start for s in spans))
+
+        resp = self._call(run)
+        for part in ("spans", "tree"):
+            if _size(msgspec.to_builtins(resp)) <= req.budget_bytes:
+                break
+            setattr(resp, part, [])
+            resp.truncated.append(part)
+        return resp
+
+    def _op_export(self, req: m.ExportRequest) -> m.ExportResponse:
+        if req.what == "summary":
+            if req.format != "json":
+                raise ProtocolError("bad_request", "the summary is JSON only", ["json"])
+            if req.query is not None:
+                raise ProtocolError("bad_request", "the summary takes no query")
+            budget = req.budget_bytes - 200  # room for the envelope
+            doc = self._call(lambda: Exporter(self._sim).summary(budget_bytes=max(512, budget)))
+            return m.ExportResponse(what="summary", format="json", content=_jsonable(doc),
+                                    size_bytes=_size(doc))
+        if req.query is None:
+            raise ProtocolError("bad_request", "export of a query needs 'query' (or what: "
+                                "'summary')")
+        result = self._execute(req.query)
+        if req.format == "json":
+            resp = self._rows_response(result.to_dict(), req.budget_bytes - 200)
+            content = msgspec.to_builtins(resp.result)
+            return m.ExportResponse(what="query", format="json", content=content,
+                                    size_bytes=_size(content), truncated=resp.truncated)
+        text = Exporter(self._sim).to_csv(result)
+        shown, cut = self._cut_text(text, req.budget_bytes - 400)
+        return m.ExportResponse(what="query", format="csv", content=shown,
+                                size_bytes=len(shown.encode()), truncated=cut)
+
+    def _op_fetch(self, req: m.FetchRequest) -> m.FetchResponse:
+        kind, items = self.resource(req.handle)
+        if req.offset > len(items):
+            raise ProtocolError("bad_request", f"offset {req.offset} is past the end "
+                                f"({len(items)} items)")
+        if kind == "text":
+            shown, cut = self._cut_text(items, req.budget_bytes - 400, req.offset,
+                                        handle=req.handle)
+        else:
+            shown, cut = self._cut(items, req.budget_bytes - 400, kind, req.offset,
+                                   handle=req.handle)
+        return m.FetchResponse(handle=req.handle, kind=kind, items=shown, offset=req.offset,
+                               truncated=cut)
+
+    # ---- budgets ---------------------------------------------------------------------------------
+    def _keep(self, kind: str, items: Any, handle: str | None) -> str:
+        if handle is None:
+            handle = f"{kind[0]}{next(self._handle_ids)}"
+            self._handles[handle] = (kind, items)
+            while len(self._handles) > _MAX_HANDLES:
+                self._handles.popitem(last=False)
+        return handle
+
+    def _cut(self, items: list[Any], budget: int, kind: str, offset: int = 0,
+             handle: str | None = None) -> tuple[list[Any], m.Truncation | None]:
+        """The items from `offset` that fit `budget` bytes, and a note if some did not."""
+        room = budget - _RESERVE
+        used, end = 2, offset
+        while end < len(items):
+            used += _size(items[end]) + 1
+            if used > room:
+                break
+            end += 1
+        if end == len(items):
+            return items[offset:], None
+        handle = self._keep(kind, items, handle)
+        return items[offset:end], m.Truncation(
+            handle=handle, total=len(items), returned=end - offset, next_offset=end,
+            uri=f"happysim://answers/{handle}")
+
+    def _cut_text(self, text: str, budget: int, offset: int = 0,
+                  handle: str | None = None) -> tuple[str, m.Truncation | None]:
+        rest = text[offset:]
+        if len(rest.encode()) <= budget:
+            return rest, None
+        piece = rest.encode()[:max(budget, 1)].decode(errors="ignore")
+        nl = piece.rfind("\n")
+        if nl > 0:
+            piece = piece[:nl + 1]
+        handle = self._keep("text", text, handle)
+        end = offset + len(piece)
+        return piece, m.Truncation(handle=handle, total=len(text), returned=len(piece),
+                                   next_offset=end, uri=f"happysim://answers/{handle}")
+
+
+def _glob_escape(s: str) -> str:
+    import glob
+
+    return glob.escape(s)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON types (NaN/inf -> None; numpy scalars and odd objects made plain)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if obj is None or isinstance(obj, str | int | bool):
+        return obj
+    if hasattr(obj, "item"):
+        return _jsonable(obj.item())
+    if hasattr(obj, "to_dict"):
+        return _jsonable(obj.to_dict())
+    if isinstance(obj, msgspec.Struct):
+        return _jsonable(msgspec.to_builtins(obj))
+    return repr(obj)

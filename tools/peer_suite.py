@@ -1,0 +1,210 @@
+"""Run the public ``happysim`` 0.2.5 core test suite against this package.
+
+Usage::
+
+    python tools/peer_suite.py PEER_CHECKOUT [--reference-python PY] [--json OUT]
+
+``PEER_CHECKOUT`` is a checkout of the peer project (tag ``v0.2.5``) that you obtained
+yourself; this script fetches nothing.  It copies the peer's ``tests/`` tree to a temporary
+directory (so that pytest's rootdir insertion cannot put the peer's own ``happysimulator``
+on ``sys.path``), then runs the core test files with ``PYTHONPATH`` pointing at this
+repository, and prints passed / failed / error counts per file.
+
+``--reference-python`` (a Python >= 3.13 interpreter, which the peer needs) also runs the
+same files against the peer's own package, giving the denominator for files that fail at
+import here.  Tests this project deliberately answers differently (bugs of the peer it
+fixes, see ``docs/compatibility.md``) are listed in ``EXCLUDED`` and reported apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# The peer's tests that exercise the core engine: core, load, distributions,
+# instrumentation, control, tracing and the basic components.
+CORE_FILES: tuple[str, ...] = (
+    "test_event_cancellation.py",
+    "test_event_completion_hooks.py",
+    "test_simulation_time_travel_warning.py",
+    "regression/test_arrival_time_regression.py",
+    "unit/control/test_breakpoints.py",
+    "unit/control/test_control.py",
+    "unit/core/test_logical_clocks.py",
+    "unit/distributions/test_distributed_field_provider.py",
+    "unit/distributions/test_zipf.py",
+    "unit/test_callback_entity.py",
+    "unit/test_collectors.py",
+    "unit/test_common_entities.py",
+    "unit/test_data.py",
+    "unit/test_ergonomic_api.py",
+    "unit/test_event_context_stack.py",
+    "unit/test_logging_config.py",
+    "unit/test_node_clock.py",
+    "unit/test_percentile_fitted_distribution.py",
+    "unit/test_sim_future.py",
+    "unit/test_simulatable_decorator.py",
+    "unit/test_source_factories.py",
+    "unit/test_summary.py",
+    "unit/components/server/test_server.py",
+    "unit/components/server/test_concurrency.py",
+    "integration/core_simulation/test_increasing_concurrency.py",
+    "integration/core_simulation/test_measurements_basic.py",
+    "integration/core_simulation/test_sim_future_integration.py",
+    "integration/core_simulation/test_simulation_basic_counter.py",
+    "integration/core_simulation/test_simulation_basic_yield.py",
+    "integration/core_simulation/test_simulation_control.py",
+    "integration/queue_and_resources/test_compare_lifo_fifo.py",
+    "integration/queue_and_resources/test_queue.py",
+    "integration/queue_and_resources/test_queue_dropping.py",
+    "integration/queue_and_resources/test_queue_latency.py",
+    "integration/queue_and_resources/test_queued_resource.py",
+    "integration/tracing/test_system_tracing.py",
+    "integration/tracing/test_tracing_basic.py",
+)
+
+# Peer tests whose expectation is a defect this project fixes on purpose.  Keys are
+# pytest node ids relative to the peer's tests/ directory; values say which fix.  Keep
+# in step with the table in docs/compatibility.md.
+EXCLUDED: dict[str, str] = {}
+
+
+def _copy_tests(peer: Path, dest: Path) -> Path:
+    src = peer / "tests"
+    if not src.is_dir():
+        raise SystemExit(f"{peer} has no tests/ directory; pass the peer checkout root")
+    target = dest / "tests"
+    shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__", "perf"))
+    return target
+
+
+def _run(python: str, tests: Path, pythonpath: Path, junit: Path) -> None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(pythonpath)
+    env.setdefault("MPLBACKEND", "Agg")
+    files = [str(tests / f) for f in CORE_FILES if (tests / f).exists()]
+    cmd = [
+        python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+        "--continue-on-collection-errors", f"--junitxml={junit}", "-o",
+        "junit_family=xunit2", *files,
+    ]
+    subprocess.run(cmd, cwd=tests.parent, env=env, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+
+
+def _node_id(case: ET.Element) -> tuple[str, str]:
+    """(file relative to tests/, node id) of one junit test case."""
+    classname = case.get("classname", "")
+    name = case.get("name", "")
+    parts = classname.split(".")
+    # classname is "tests.unit.test_data.TestX" or "tests.unit.test_data"
+    if parts and parts[0] == "tests":
+        parts = parts[1:]
+    for cut in range(len(parts), 0, -1):
+        rel = "/".join(parts[:cut]) + ".py"
+        if rel in CORE_FILES:
+            node = "::".join([rel, *parts[cut:], name])
+            return rel, node
+    return "/".join(parts) + ".py", "::".join([*parts, name])
+
+
+def _outcomes(junit: Path) -> dict[str, dict[str, str]]:
+    """file -> {node id: outcome}; a file that failed at import has one '<import>' node."""
+    per_file: dict[str, dict[str, str]] = defaultdict(dict)
+    if not junit.exists():
+        return per_file
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        tags = {child.tag for child in case}
+        if not case.get("classname"):
+            # A collection failure: pytest names the module, not a test.
+            module = case.get("name", "").split(".")
+            rel = "/".join(module[1:] if module[:1] == ["tests"] else module) + ".py"
+            per_file[rel][rel + "::<import>"] = "import-error"
+            continue
+        rel, node = _node_id(case)
+        if "failure" in tags:
+            outcome = "failed"
+        elif "error" in tags:
+            outcome = "error"
+        elif "skipped" in tags:
+            outcome = "skipped"
+        else:
+            outcome = "passed"
+        per_file[rel][node] = outcome
+    return per_file
+
+
+def _summarise(here: dict, ref: dict | None) -> dict:
+    rows = []
+    totals: Counter = Counter()
+    for rel in CORE_FILES:
+        mine = here.get(rel, {})
+        counts = Counter(mine.values())
+        excluded = sum(1 for n in mine if n in EXCLUDED)
+        counted = {n: o for n, o in mine.items() if n not in EXCLUDED}
+        passed = sum(1 for o in counted.values() if o == "passed")
+        total = len([n for n in counted if not n.endswith("::<import>")])
+        if ref is not None:
+            ref_nodes = [n for n in ref.get(rel, {}) if n not in EXCLUDED
+                         and not n.endswith("::<import>")]
+            total = max(total, len(ref_nodes))
+        import_error = counts.get("import-error", 0) > 0
+        rows.append({"file": rel, "passed": passed, "total": total,
+                     "failed": counts.get("failed", 0) + counts.get("error", 0),
+                     "skipped": counts.get("skipped", 0), "excluded": excluded,
+                     "import_error": import_error})
+        totals["passed"] += passed
+        totals["total"] += total
+        totals["excluded"] += excluded
+        totals["import_errors"] += int(import_error)
+    return {"files": rows, "totals": dict(totals)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("peer", type=Path, help="root of a checkout of the peer project")
+    ap.add_argument("--python", default=sys.executable,
+                    help="interpreter that runs the suite against this package")
+    ap.add_argument("--reference-python", default=None,
+                    help="Python >= 3.13 to run the same files against the peer itself")
+    ap.add_argument("--json", type=Path, default=None, help="also write counts here")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="peer-suite-") as tmp:
+        tests = _copy_tests(args.peer.resolve(), Path(tmp))
+        junit = Path(tmp) / "here.xml"
+        _run(args.python, tests, REPO, junit)
+        here = _outcomes(junit)
+        ref = None
+        if args.reference_python:
+            ref_junit = Path(tmp) / "ref.xml"
+            _run(args.reference_python, tests, args.peer.resolve(), ref_junit)
+            ref = _outcomes(ref_junit)
+    report = _summarise(here, ref)
+    width = max(len(r["file"]) for r in report["files"])
+    print(f"{'file':<{width}}  passed/total  failed  skipped  excluded")
+    for r in report["files"]:
+        note = "  (import error)" if r["import_error"] else ""
+        print(f"{r['file']:<{width}}  {r['passed']:>6}/{r['total']:<5}  {r['failed']:>6}"
+              f"  {r['skipped']:>7}  {r['excluded']:>8}{note}")
+    t = report["totals"]
+    pct = 100.0 * t["passed"] / t["total"] if t["total"] else 0.0
+    print(f"TOTAL {t['passed']}/{t['total']} passed ({pct:.1f} %), "
+          f"{t['excluded']} excluded as deliberate differences, "
+          f"{t['import_errors']} of {len(CORE_FILES)} files fail at import")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
