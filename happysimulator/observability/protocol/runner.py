@@ -1,9 +1,11 @@
 """The session's run thread: the simulation runs in the background while requests are
 answered from other threads at event boundaries.
 
-`SimRunner.call(fn)` runs ``fn()`` where it is safe: directly (under the runner's lock)
-when the simulation is not running, or on the run thread between two events while it
-runs, so a query or a ``pause`` sees a consistent state and never races the loop.
+`SimRunner.call(fn)` runs ``fn()`` where it is safe: directly (under a lock) when the
+simulation is not running, or on the run thread between two events while it runs, so a
+query or a ``pause`` sees a consistent state and never races the loop. With the engine's
+own ``sim.control.call`` (an interrupt on the heap, no per-event cost) the runner uses
+it; otherwise it serves calls from a per-event hook.
 """
 
 from __future__ import annotations
@@ -45,7 +47,9 @@ class SimRunner:
         self._stopped.set()
         self.fault: BaseException | None = None
         self.fault_event: Any = None
-        self._unhook = sim.control.on_event(self._drain)
+        native = getattr(sim.control, "call", None)
+        self._native: Any = native if callable(native) else None
+        self._unhook = (lambda: None) if self._native else sim.control.on_event(self._drain)
 
     @property
     def running(self) -> bool:
@@ -62,6 +66,8 @@ class SimRunner:
     def call(self, fn: Callable[[], Any]) -> Any:
         """``fn()`` at a consistent point: now if the simulation is idle, else between two
         events on the run thread. Blocks until done; re-raises what ``fn`` raised."""
+        if self._native is not None:
+            return self._native(fn)
         if threading.get_ident() == self._run_thread_id:
             return fn()
         with self._lock:

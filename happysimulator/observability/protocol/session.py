@@ -128,6 +128,16 @@ class SessionProtocol:
         check_params(self._factory, self._params)
         self._attach(self._build(self._params, seed))
 
+    @classmethod
+    def from_factory(cls, factory: Callable[..., Any] | str,
+                     params: dict[str, Any] | None = None, **kwargs: Any) -> SessionProtocol:
+        """A session over ``factory(**params)`` (a callable or a MODEL spec); `reset` and
+        `load` can build it again."""
+        if not (callable(factory) or isinstance(factory, str)) or hasattr(factory, "control"):
+            raise TypeError(f"from_factory needs a factory or a MODEL spec, got "
+                            f"{type(factory).__name__}")
+        return cls(factory, params=params, **kwargs)
+
     # ---- the public entry points ----------------------------------------------------------
     @property
     def sim(self) -> Any:
