@@ -53,16 +53,6 @@ def example(name: str) -> ModuleType:
     return module
 
 
-def metastable_factory():
-    mod = example("metastable_failure")
-
-    def build(seed: int = SEED):
-        built = mod.build(seed=seed)
-        return built[0] if isinstance(built, tuple) else built
-
-    return build
-
-
 def test_debug_a_metastable_failure_in_the_browser(tmp_path: Path) -> None:
     executable = chromium_path()
     if IN_CI:
@@ -71,8 +61,9 @@ def test_debug_a_metastable_failure_in_the_browser(tmp_path: Path) -> None:
         sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     from happysimulator.observability import serve
 
-    build = metastable_factory()
-    server = serve(build, port=0, quiet=True)
+    model = f"{ROOT / 'examples' / 'metastable_failure.py'}:build"  # as `happysim-rx serve`
+    server = serve(model, port=0, params={"seed": SEED}, quiet=True)
+    build = example("metastable_failure").build
     errors: list[str] = []
     try:
         with sync_playwright() as pw:
@@ -155,7 +146,7 @@ def drive(page, tmp_path: Path, build) -> None:
     with page.expect_download() as dl:
         chart.locator(".btn-csv").click()
     rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text())))
-    sim = build(SEED)
+    sim = build(seed=SEED)
     sim.run()
     expected = sim.query.execute(spec).to_records()
     assert len(rows) == len(expected) >= 140  # windows over the whole 150 s run

@@ -64,7 +64,9 @@ def test_a_sliced_run_records_exactly_the_uninterrupted_run() -> None:
         ref.run()
         for name in ("queue_depth", "latency", "wait_time"):
             spec = {"kind": "metrics", "name": name}
-            got = ask(dbg, op="query", query=spec)["result"]["rows"]
+            resp = ask(dbg, op="query", query=spec, budget_bytes=4_000_000)
+            assert resp.get("truncated") is None
+            got = resp["result"]["rows"]
             assert got == json.loads(json.dumps(ref.query.execute(spec).to_records()))
         # the pushed windows are the windowed query of the whole run, last partial one too
         pushed = [tuple(p) for m in messages if m["type"] == "points" for p in m["points"]]
@@ -122,7 +124,8 @@ def test_bad_requests_get_typed_errors_and_lose_nothing() -> None:
         unknown = ask(dbg, op="chart_add", name="latencyy", entity="Sink")
         assert unknown["ok"] is False and "latency" in unknown["error"]["message"]
         assert ask(dbg, op="no_such_op")["ok"] is False
-        bp = ask(dbg, op="add_breakpoint", metric=["Server", "queue_depth", "ge", 4])
+        bp = ask(dbg, op="add_breakpoint", metric={"source": "Server", "name": "queue_depth",
+                                                  "operator": "ge", "threshold": 4})
         assert bp["ok"], bp
         assert ask(dbg, op="run")["ok"]
         settle(dbg)
@@ -190,3 +193,37 @@ def test_serve_listens_on_loopback_and_prints_the_url(capsys) -> None:
         server.stop()
     with pytest.raises(ValueError, match="port"):
         serve(mm1, port=-1)
+
+
+def test_the_command_line_serves_a_model_file_until_ctrl_c(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "happysimulator.observability.cli", "serve",
+         "examples/metastable_failure.py:build", "--seed", "3", "--port", "0"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("happysim-rx debugger: http://127.0.0.1:"), line
+        url = line.split(": ", 1)[1].strip()
+        token = url.split("token=", 1)[1]
+        base = url.split("/?", 1)[0]
+        assert httpx.get(url, timeout=10).status_code == 200
+        state = httpx.post(f"{base}/api/op", json={"op": "state"},
+                           headers={"X-Token": token}, timeout=10).json()
+        assert state["ok"] and state["model"]["seed"] == 3
+        assert state["model"]["spec"] == "examples/metastable_failure.py:build"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -90,7 +90,7 @@ def create_app(debugger_factory: Any, token: str | None = None) -> tuple[Starlet
         if fmt not in _EXPORTS:
             return Response(f"unknown format {fmt!r}; valid: {', '.join(_EXPORTS)}",
                             status_code=400)
-        req: dict[str, Any] = {"op": "export", "format": fmt}
+        req: dict[str, Any] = {"op": "download", "format": fmt}
         if fmt != "summary":
             try:
                 req["query"] = json.loads(request.query_params.get("query", ""))
@@ -99,9 +99,7 @@ def create_app(debugger_factory: Any, token: str | None = None) -> tuple[Starlet
         resp = await asyncio.wrap_future(debugger.request(req))
         if not resp.get("ok"):
             return JSONResponse(resp, status_code=400)
-        content = resp.get("content")
-        if content is None:
-            content = json.dumps(resp.get("data", resp))
+        content = resp["content"]
         media, ext = _EXPORTS[fmt]
         name = request.query_params.get("name", fmt)
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:80] or fmt

@@ -16,6 +16,7 @@ queries the newest ``max_points`` of them.
 
 from __future__ import annotations
 
+import json
 import math
 import queue
 import threading
@@ -29,6 +30,7 @@ _SLICE_WALL_S = 0.1  # wall time a max-speed slice aims at: the pause/answer lat
 _PACE_TICK_S = 0.05  # wall time between two paced slices
 _GAUGE_EVERY_S = 0.5  # how often the model's gauges and next events are refreshed
 _EPS = 1e-9
+_BIG = 4_000_000  # the protocol's largest answer budget
 _ADVANCING = frozenset({"run", "resume", "step", "run_until"})
 
 
@@ -87,6 +89,7 @@ class Debugger:
         self._span = 0.1  # sim seconds of the next max-speed slice (adapts)
         self._pace: tuple[float, float] | None = None  # (wall, sim) anchor of a paced run
         self.state: dict[str, Any] = {}
+        self._breakpoints: list[dict[str, Any]] = []
         self.paused_by: str | None = None
         self.next_events: list[dict[str, Any]] = []
         self.gauges: list[dict[str, Any]] = []
@@ -137,6 +140,10 @@ class Debugger:
                     self._slice()
                 except Exception as exc:
                     self._stop(f"error: {type(exc).__name__}: {exc}")
+
+    def _query(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """A query for the page's own views (whole answers: they are bounded by design)."""
+        return self._forward({"op": "query", "query": spec, "budget_bytes": _BIG})
 
     def _forward(self, req: dict[str, Any]) -> dict[str, Any]:
         resp = self.session.handle(req)
@@ -236,7 +243,7 @@ class Debugger:
                                        f"got {window!r}")
         self._chart_ids += 1
         chart = Chart(self._chart_ids, name, entity, aggregate, float(window), self.max_points)
-        probe = self._forward({"op": "query", "query": chart.spec(0.0, float(window))})
+        probe = self._query(chart.spec(0.0, float(window)))
         if not probe.get("ok"):
             return probe  # unknown series: the query engine's error suggests names
         self.charts[chart.id] = chart
@@ -257,9 +264,8 @@ class Debugger:
                         [str(i) for i in self.charts])
         start = req.get("start", 0.0)
         end = req.get("end", chart.closed_to)
-        return {**self._forward({"op": "query",
-                                 "query": chart.spec(start, end, req.get("window"))}),
-                "spec": chart.spec(start, end, req.get("window"))}
+        spec = chart.spec(start, end, req.get("window"))
+        return {**self._query(spec), "spec": spec}
 
     def _op_graph(self, req: dict[str, Any]) -> dict[str, Any]:
         """Entities (from the catalog and the spans) and the request flows between them."""
@@ -273,9 +279,8 @@ class Debugger:
         for e in catalog.get("span_entities", []):
             nodes.setdefault(e, [])
         now = self.state.get("current_time", 0.0)
-        spans = self._forward({"op": "query", "query": {
-            "kind": "spans", "start": max(0.0, now - 60.0), "end": now + _EPS,
-            "limit": 5000}})
+        spans = self._query({"kind": "spans", "start": max(0.0, now - 60.0),
+                             "end": now + _EPS, "limit": 5000})
         edges: dict[tuple[str, str], int] = {}
         if spans.get("ok"):
             rows = spans["result"]["rows"]
@@ -291,6 +296,44 @@ class Debugger:
         return {"ok": True, "nodes": [{"id": n, "series": sorted(nodes[n])} for n in order],
                 "edges": [{"from": a, "to": b, "count": c} for (a, b), c in edges.items()]}
 
+    def _op_download(self, req: dict[str, Any]) -> dict[str, Any]:
+        """A whole export as text: a query's CSV/JSON (its cut parts fetched and joined)
+        or the run's summary (JSON)."""
+        fmt = req.get("format")
+        if fmt == "summary":
+            resp = self._forward({"op": "export", "what": "summary", "format": "json",
+                                  "budget_bytes": int(req.get("budget_bytes", 16_000))})
+            if not resp.get("ok"):
+                return resp
+            return {"ok": True, "content": json.dumps(resp["content"], indent=1)}
+        if fmt not in ("csv", "json"):
+            return _err("bad_request", f"unknown export format {fmt!r}",
+                        ["csv", "json", "summary"])
+        resp = self._forward({"op": "export", "what": "query", "format": fmt,
+                              "query": req.get("query"), "budget_bytes": _BIG})
+        if not resp.get("ok"):
+            return resp
+        content, cut = resp["content"], resp.get("truncated")
+        if fmt == "csv":
+            parts = [content]
+            while cut:
+                more = self._forward({"op": "fetch", "handle": cut["handle"],
+                                      "offset": cut["next_offset"], "budget_bytes": _BIG})
+                if not more.get("ok"):
+                    return more
+                parts.append(more["items"])
+                cut = more.get("truncated")
+            return {"ok": True, "content": "".join(parts)}
+        rows = list(content.get("rows", []))
+        while cut:
+            more = self._forward({"op": "fetch", "handle": cut["handle"],
+                                  "offset": cut["next_offset"], "budget_bytes": _BIG})
+            if not more.get("ok"):
+                return more
+            rows.extend(more["items"])
+            cut = more.get("truncated")
+        return {"ok": True, "content": json.dumps({**content, "rows": rows})}
+
     # ---- running in slices -------------------------------------------------------------
     def _slice(self) -> None:
         now = self.state.get("current_time", 0.0)
@@ -305,7 +348,7 @@ class Debugger:
                 target = now + self.speed * _PACE_TICK_S
         if self._until is not None:
             target = min(target, self._until)
-        resp = self._forward({"op": "run_until", "time": target})
+        resp = self._forward({"op": "run_until", "time": target, "wait_s": 600.0})
         if not resp.get("ok"):
             self._stop(f"error: {resp.get('error', {}).get('message')}")
             return
@@ -355,6 +398,7 @@ class Debugger:
         resp = self._forward({"op": "state"})
         if resp.get("ok"):
             self.state = resp["state"]
+            self._breakpoints = resp.get("breakpoints", [])
         return self.state
 
     def _clear(self) -> None:
@@ -392,7 +436,7 @@ class Debugger:
         if closed <= chart.closed_to:
             return
         start = max(chart.closed_to, closed - w * self.max_points)
-        resp = self._forward({"op": "query", "query": chart.spec(start, closed)})
+        resp = self._query(chart.spec(start, closed))
         if not resp.get("ok"):
             return
         agg = chart.aggregate
@@ -411,14 +455,13 @@ class Debugger:
         gauges = []
         if cat.get("ok"):
             for m in cat["catalog"].get("metrics", [])[:40]:
-                kind = m.get("series_kind")
+                kind = m.get("kind")
                 if kind not in ("gauge", "counter"):
                     continue
                 agg = "last" if kind == "gauge" else "rate"
                 start = 0.0 if kind == "gauge" else max(0.0, now - 10.0)
-                r = self._forward({"op": "query", "query": {
-                    "kind": "metrics", "name": m["name"], "entity": m["source"],
-                    "start": start, "end": now + _EPS, "aggregates": [agg]}})
+                r = self._query({"kind": "metrics", "name": m["name"], "entity": m["source"],
+                                 "start": start, "end": now + _EPS, "aggregates": [agg]})
                 rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
                 gauges.append({"entity": m["source"], "name": m["name"], "kind": kind,
                                "aggregate": agg, "value": rows[0].get(agg) if rows else None})
@@ -437,25 +480,25 @@ class Debugger:
 
     def status(self) -> dict[str, Any]:
         st = self.state
+        proto = st.get("status")
         mode = ("running" if self.running else "complete" if st.get("is_complete")
+                else "faulted" if proto == "faulted"
                 else "paused" if self.paused_by or st.get("is_paused") else "ready")
         fired = None
-        if self.paused_by:
-            bps = self._breakpoints_cache()
-            for bp in bps:
-                if self.paused_by.startswith(bp.get("description", "\0")):
+        if self.paused_by and mode == "paused":
+            for bp in self._breakpoints:
+                if self.paused_by.startswith(bp.get("description") or "\0"):
                     fired = bp.get("id")
+        fault = st.get("fault")
         return {"mode": mode, "sim_time": st.get("current_time"),
                 "events_processed": st.get("events_processed"),
                 "events_per_s": self.events_per_s() if self.running else None,
                 "paused_by": self.paused_by if mode == "paused" else None,
                 "stop_reason": st.get("stop_reason"), "speed": self.speed,
                 "last_event": st.get("last_event"), "next_events": self.next_events,
-                "fired_breakpoint": fired, "heap_size": st.get("heap_size")}
-
-    def _breakpoints_cache(self) -> list[dict[str, Any]]:
-        resp = self._forward({"op": "list_breakpoints"})
-        return resp.get("breakpoints", []) if resp.get("ok") else []
+                "fired_breakpoint": fired, "heap_size": st.get("heap_size"),
+                "end_time": st.get("end_time"),
+                "fault": fault.get("message") if isinstance(fault, dict) else None}
 
     def _push_status(self) -> None:
         self.push({"type": "status", "status": self.status()})
@@ -490,4 +533,5 @@ _LOCAL_OPS: dict[str, Callable[[Debugger, dict[str, Any]], dict[str, Any]]] = {
     "chart_remove": Debugger._op_chart_remove,
     "chart_query": Debugger._op_chart_query,
     "graph": Debugger._op_graph,
+    "download": Debugger._op_download,
 }

@@ -94,7 +94,7 @@
     dbg.catalog = c.catalog;
     for (const sel of [$("chart-series"), $("bp-series")]) {
       const keep = sel.value; sel.replaceChildren();
-      for (const m of c.catalog.metrics) sel.append(el("option", { value: `${m.source}|${m.name}` }, `${m.source}.${m.name} (${m.series_kind})`));
+      for (const m of c.catalog.metrics) sel.append(el("option", { value: `${m.source}|${m.name}` }, `${m.source}.${m.name} (${m.kind || "?"}${m.unit ? ", " + m.unit : ""})`));
       if (keep) sel.value = keep;
     }
   }
@@ -121,8 +121,8 @@
     if (kind === "metric" || kind === "anomaly") {
       const [source, name] = ($("bp-series").value || "|").split("|");
       if (kind === "metric") {
-        req.metric = [source, name, $("bp-op").value, num("bp-threshold")];
-        if (num("bp-for")) req.for = num("bp-for");
+        req.metric = { source, name, operator: $("bp-op").value, threshold: num("bp-threshold") };
+        if (num("bp-for")) req.metric.for_s = num("bp-for");
       } else req.anomaly = { source, metric: name };
     } else if (kind === "time") req.time = num("bp-time");
     else req.event_type = $("bp-event-type").value;
@@ -229,7 +229,7 @@
 
   // ---- requests and traces ------------------------------------------------------------------
   async function listRequests(a, b) {
-    const r = await op({ op: "query", query: { kind: "spans", start: a, end: b, limit: 5000 } });
+    const r = await op({ op: "query", query: { kind: "spans", start: a, end: b, limit: 5000 }, budget_bytes: 4000000 });
     if (!r.ok) return;
     const traces = new Map();
     for (const s of r.result.rows) {
@@ -250,20 +250,20 @@
     const r = await op({ op: "trace", trace_id: id });
     const box = $("trace-view"); box.replaceChildren();
     if (!r.ok) return;
-    const spans = r.spans || (r.trace && r.trace.spans) || [];
-    const crit = new Set((r.critical_path || (r.trace && r.trace.critical_path) || []).map((c) => typeof c === "object" ? c.span_id : c));
+    const spans = r.spans || [];
+    const crit = new Set((r.critical_path_spans || []).map((c) => c.span_id));
     const t0 = Math.min(...spans.map((s) => s.start)), t1 = Math.max(...spans.map((s) => s.end ?? s.start));
     const span = Math.max(t1 - t0, 1e-9);
     const wf = el("div", { class: "wf", "data-trace": id });
     wf.append(el("div", { class: "sub" }, `trace ${id}: ${spans.length} span(s), ${fmt(t1 - t0)} s from t=${fmt(t0, 7)}; critical path in orange`));
     for (const s of spans) {
-      const isCrit = crit.has(s.span_id) || crit.has(s.entity);
+      const isCrit = crit.has(s.span_id);
       const bar = el("div", { class: "span-bar" + (isCrit ? " critical" : ""), title: `${s.entity} ${fmt(s.start, 7)} → ${fmt(s.end, 7)}` });
       bar.style.left = `${(100 * (s.start - t0)) / span}%`;
       bar.style.width = `${Math.max(0.5, (100 * ((s.end ?? s.start) - s.start)) / span)}%`;
       wf.append(el("div", { class: "row" }, el("span", {}, s.entity), el("div", { class: "track" }, bar), el("span", {}, `${fmt((s.end ?? s.start) - s.start)} s`)));
     }
-    const cp = el("div", { id: "critical-path", class: "sub" }, "critical path: " + [...(r.critical_path || [])].map((c) => typeof c === "object" ? c.entity : c).join(" → "));
+    const cp = el("div", { id: "critical-path", class: "sub" }, "critical path: " + (r.critical_path || []).join(" → ") + (r.truncated && r.truncated.length ? ` (cut: ${r.truncated.join(", ")})` : ""));
     box.append(wf, cp);
   }
 
@@ -272,12 +272,13 @@
     let spec;
     try { spec = JSON.parse($("query-input").value); } catch (e) { say("query is not JSON: " + e.message); return; }
     $("btn-query-csv").href = exportUrl("csv", spec, "query"); $("btn-query-json").href = exportUrl("json", spec, "query");
-    const r = await op({ op: "query", query: spec });
+    const r = await op({ op: "query", query: spec, budget_bytes: 1000000 });
     const table = $("query-table"); table.replaceChildren();
     if (!r.ok) { $("query-meta").textContent = ""; return; }
     say("");
     const res = r.result, rows = res.rows || [];
-    $("query-meta").textContent = `${rows.length} row(s); weighting ${res.weighting}; exact ${res.exact}` + (res.error_bound != null ? `; error bound ${res.error_bound}` : "");
+    $("query-meta").textContent = `${rows.length} row(s)` + (r.truncated ? ` of ${r.truncated.total} (use CSV/JSON for all)` : "") +
+      `; weighting ${res.weighting}; exact ${res.exact}` + (res.error_bound != null ? `; error bound ${res.error_bound}` : "");
     const cols = [...new Set(rows.flatMap((x) => Object.keys(x)))];
     table.append(el("tr", {}, ...cols.map((c) => el("th", {}, c))));
     for (const row of rows.slice(0, 1000)) table.append(el("tr", {}, ...cols.map((c) => el("td", {}, fmt(row[c], 6)))));
