@@ -36,6 +36,8 @@ from happysimulator.observability.observer import SimulationObserver
 _ORDERING = frozenset({"gt", "ge", "lt", "le"})  # truth changes only across the threshold
 
 if TYPE_CHECKING:
+    from happysimulator.core.event import Event
+    from happysimulator.instrumentation.summary import SimulationSummary
     from happysimulator.observability.integration import ObservabilityRuntime
 
 _NS = 1_000_000_000
@@ -292,7 +294,7 @@ class SimulationControl:
         return self._complete
 
     @_at_boundary
-    def peek_next(self, n: int = 1) -> list[Any]:
+    def peek_next(self, n: int = 1) -> list[Event]:
         """The next `n` model events in the order they will run (nothing is run)."""
         n = _positive_int(n, "peek_next(n)")
         live = (
@@ -314,7 +316,7 @@ class SimulationControl:
         else:
             self._pause_before_start = True
 
-    def resume(self, *, ignore_breakpoints: bool = False) -> Any:
+    def resume(self, *, ignore_breakpoints: bool = False) -> SimulationSummary:
         """Continue a paused simulation to the next pause or the end; returns the summary.
 
         ``ignore_breakpoints=True`` runs to the end with no breakpoint firing (they stay
@@ -332,14 +334,14 @@ class SimulationControl:
             raise RuntimeError(f"resume() needs a paused simulation, but it is {state}{hint}")
         return self.run(ignore_breakpoints=ignore_breakpoints)
 
-    def run_to_end(self) -> Any:
+    def run_to_end(self) -> SimulationSummary:
         """Run (or continue) to the end, ignoring breakpoints; returns the summary.
         Same as ``resume(ignore_breakpoints=True)``, and also starts a fresh run."""
         if self._complete:
             return self._sim.summary(self._stop_reason)
         return self.run(ignore_breakpoints=True)
 
-    def step(self, n: int = 1) -> list[Any]:
+    def step(self, n: int = 1) -> list[Event]:
         """Process the next `n` model events and return them (fewer if the run ends or a
         breakpoint fires first). The simulation is paused afterwards unless complete."""
         n = _positive_int(n, "step(n)")
@@ -353,7 +355,7 @@ class SimulationControl:
             self._collect = None
         return collected
 
-    def run_until(self, time: Any) -> Any:
+    def run_until(self, time: float | Instant | Any) -> SimulationSummary:
         """Run until simulated `time` (pausing before any later event); returns the summary."""
         t = seconds_of(time, "run_until(time)")
         now = self._sim.clock.now()
@@ -362,7 +364,7 @@ class SimulationControl:
         return self.run(until_ns=round(t * _NS))
 
     def run(self, until_ns: int | None = None, max_events: int | None = None,
-            ignore_breakpoints: bool = False) -> Any:
+            ignore_breakpoints: bool = False) -> SimulationSummary:
         """What `sim.run()` calls: advance and return a `SimulationSummary`."""
         self._ignore_next = bool(ignore_breakpoints)
         reason = self._advance(max_events=max_events, until_ns=until_ns)
