@@ -85,7 +85,7 @@ class Simulation:
     ) -> None:
         self._start_ns = 0 if start_time is None else to_ns(start_time)
         if end_time is not None and duration is not None:
-            raise ValueError("give end_time or duration, not both")
+            raise ValueError("Cannot specify both end_time and duration: give one of them")
         end_ns = None
         if end_time is not None:
             end_ns = to_ns(end_time)
@@ -175,6 +175,11 @@ class Simulation:
                 o._sim = self
             except AttributeError:
                 continue
+            # a @simulatable class, or an entity that overrides set_clock (happysim 0.2.5
+            # models wire their own clocks there): hand it this simulation as its clock
+            sc = getattr(type(o), "set_clock", None)
+            if sc is not None and sc is not Entity.set_clock:
+                o.set_clock(self)
             for v in list(getattr(o, "__dict__", {}).values()):
                 if isinstance(v, Entity):
                     stack.append(v)
@@ -615,6 +620,15 @@ class Simulation:
         if reason == COMPLETE and self._trace is not None:
             self._trace.record(self._now_ns / _NS, "simulation.end")
         return self.summary(reason)
+
+    # happysim 0.2.5 attribute names
+    @property
+    def _start_time(self) -> Instant:
+        return _inst(self._start_ns)
+
+    @property
+    def _end_time(self) -> Instant:
+        return Instant.Infinity if self._end_ns is None else _inst(self._end_ns)
 
     def summary(self, reason: str | None = None) -> SimulationSummary:
         from happysimulator.instrumentation.summary import SimulationSummary
