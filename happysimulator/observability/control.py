@@ -84,6 +84,11 @@ class SimulationState:
             "wall_clock_elapsed_s": self.wall_clock_elapsed,
         }
 
+    def _repr_html_(self) -> str:
+        from happysim_rx.html import fields_table
+
+        return fields_table("SimulationState", self.to_dict())
+
 
 def _event_dict(ev: Any) -> dict[str, Any]:
     return {
