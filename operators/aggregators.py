@@ -175,8 +175,8 @@ def linear_quantile(values: list[float], q: float) -> float:
     in plain Python: for the few values of a live window numpy's per-call overhead
     (~20 us) is most of the cost of closing it.
 
-    >>> linear_quantile([3.0, 1.0, 2.0, 4.0], 0.99), float(np.quantile([3.0, 1.0, 2.0, 4.0], 0.99))
-    (3.97, 3.97)
+    >>> linear_quantile([3.0, 1.0, 2.0, 4.0], 0.5) == float(np.quantile([3.0, 1.0, 2.0, 4.0], 0.5))
+    True
     """
     s = sorted(values)
     if s[0] != s[0] or s[-1] != s[-1] or any(v != v for v in s):
