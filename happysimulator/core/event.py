@@ -167,8 +167,31 @@ class Event:
         """An event that calls ``fn(event)`` at ``time`` (its return value is scheduled)."""
         from happysimulator.core.callback_entity import CallbackEntity
 
-        target = CallbackEntity(getattr(fn, "__name__", "callback"), fn)
+        target = CallbackEntity(f"once:{event_type}", fn)
         return cls(time, event_type, target, daemon=daemon, context=context)
+
+    def invoke(self) -> list[Event]:
+        """Run this event's handler now, outside the run loop, and return the events it
+        produced (a generator handler is run to its first yield only, as the loop would
+        start it; its continuation is not returned). For unit tests of handlers."""
+        res = self.target.handle_event(self)
+        if res is None:
+            return []
+        if isinstance(res, Event):
+            return [res]
+        if isinstance(res, list):
+            return list(res)
+        if hasattr(res, "send"):
+            try:
+                first = res.send(None)
+            except StopIteration as stop:
+                v = stop.value
+                return [] if v is None else ([v] if isinstance(v, Event) else list(v))
+            if isinstance(first, tuple) and len(first) == 2 and first[1] is not None:
+                evs = first[1]
+                return [evs] if isinstance(evs, Event) else list(evs)
+            return []
+        raise TypeError(f"handler returned {type(res).__name__}; expected events or None")
 
     def __lt__(self, other: Event) -> bool:
         return self._time_ns < other._time_ns
