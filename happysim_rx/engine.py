@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from happysim_rx.html import Catalog
 from happysim_rx.observation import ObservationKind
 from happysim_rx.query import Query, QueryError, _Spec, _suggest
 from happysim_rx.result import QueryResult, _clean
@@ -94,7 +95,7 @@ class QueryEngine:
                     seen[(src, nm)] = sk
         return [(s, n, k) for (s, n), k in seen.items()]
 
-    def catalog(self) -> dict[str, Any]:
+    def catalog(self) -> Catalog:
         """What can be asked: metric series (with kinds), span entities, event types."""
         metrics = [
             {"name": n, "source": s, "series_kind": k}
@@ -110,7 +111,7 @@ class QueryEngine:
                 for i in self.bus.catalog()
                 if i.kind in (ObservationKind.EVENT, ObservationKind.STATE)
             ]
-        return {
+        return Catalog({
             "metrics": metrics,
             "span_entities": ts.entities() if ts is not None else [],
             "events": events,
@@ -120,7 +121,7 @@ class QueryEngine:
                 "spans": None if ts is None else type(ts).__name__,
                 "events": None if es is None else type(es).__name__,
             },
-        }
+        })
 
     # -- execution ----------------------------------------------------------------------
     def execute(self, query: Query | dict[str, Any] | str) -> QueryResult:
@@ -131,7 +132,12 @@ class QueryEngine:
             query = Query.from_dict(query)
         spec = query.spec
         if spec.kind == "metrics":
-            return self._metrics(query)
+            result = self._metrics(query)
+            # what the plot draws (a gauge as steps): the kind of the series, when one
+            kinds = {k for src, n, k in self._metric_catalog()
+                     if fnmatchcase(n, spec.name or "*") and fnmatchcase(src, spec.entity)}
+            result.series_kind = kinds.pop() if len(kinds) == 1 else None
+            return result
         if spec.kind == "spans":
             return self._spans(query)
         if spec.kind == "events":
