@@ -47,7 +47,8 @@ def gauge_segments(
     """
     i0 = int(np.searchsorted(t, start, side="left"))
     i1 = int(np.searchsorted(t, end, side="left"))
-    carry = i0 > 0 and (i0 == t.size or t[i0] > start)
+    # (an empty range [x, x) answers the value held just before x, for no time)
+    carry = i0 > 0 and (i0 == t.size or t[i0] > start or end <= start)
     seg_t = t[i0:i1]
     seg_v = v[i0:i1]
     if carry:
