@@ -336,7 +336,8 @@ class SimulationControl:
             hint = {"not started": "; use sim.run() to start it",
                     "running": " (resume() was called from a callback during the run)",
                     "complete": "; there is nothing left to run"}[state]
-            raise RuntimeError(f"resume() needs a paused simulation, but it is {state}{hint}")
+            raise RuntimeError(f"resume() needs a paused simulation, but it is not paused "
+                               f"({state}){hint}")
         return self.run(ignore_breakpoints=ignore_breakpoints)
 
     def run_to_end(self) -> SimulationSummary:
