@@ -84,9 +84,10 @@ def test_a_sliced_run_records_exactly_the_uninterrupted_run() -> None:
 
 
 def test_memory_is_bounded_and_a_paced_run_follows_the_wall_clock() -> None:
+    messages: list[dict] = []
     dbg = Debugger(open_session(lambda: mm1(end_time=1e9,
                                             config=ObservabilityConfig.streaming())),
-                   max_points=20, max_markers=3)
+                   messages.append, max_points=20, max_markers=3)
     try:
         assert ask(dbg, op="chart_add", name="queue_depth", entity="Server",
                    aggregate="mean", window=0.5)["ok"]
@@ -98,6 +99,17 @@ def test_memory_is_bounded_and_a_paced_run_follows_the_wall_clock() -> None:
         assert len(dbg.markers) == 3 and dbg.markers[-1]["time"] == pytest.approx(25.0)
         chart = next(iter(dbg.charts.values()))
         assert len(chart.points) == 20 and chart.points[-1][0] == pytest.approx(24.5)
+        # a chart that more than max_points windows passed since its last update: only
+        # the newest 20 are asked for, and they replace what the page had
+        fine = ask(dbg, op="chart_add", name="queue_depth", entity="Server",
+                   aggregate="max", window=0.05)["chart"]
+        assert len(fine["points"]) == 20 and fine["points"][-1][0] == pytest.approx(24.95)
+        assert ask(dbg, op="run_until", time=27.0)["ok"]
+        settle(dbg)
+        last = [m for m in messages if m["type"] == "points" and m["chart"] == fine["id"]][-1]
+        assert last["replace"] is True
+        assert [p[0] for p in last["points"]] == pytest.approx([26.0 + 0.05 * i
+                                                                for i in range(20)])
         # paced: 40 simulated seconds per wall second
         assert ask(dbg, op="run", speed=40)["ok"]
         t0 = dbg.state["current_time"]

@@ -22,7 +22,7 @@ class DebugServer:
     """A running debugger: `url` to open, `stop()` to end it, `wait()` to block on it."""
 
     def __init__(self, model: Any, *, port: int = 8765, params: dict[str, Any] | None = None,
-                 max_points: int = 2000) -> None:
+                 max_points: int = 1000) -> None:
         try:
             import uvicorn
 

@@ -9,9 +9,13 @@ what changed. Pausing and resuming in slices is deterministic (the engine guaran
 paused-and-resumed run equals the uninterrupted one), so a run watched in the browser
 records exactly what a plain ``sim.run()`` records.
 
-Memory is bounded whatever the run length: each chart keeps at most ``max_points``
-windows, markers at most ``max_markers``; a slice that jumped over many windows only
-queries the newest ``max_points`` of them.
+Memory and work are bounded whatever the run length: each chart keeps at most
+``max_points`` windows, markers at most ``max_markers``; charts are brought up to date at
+most every 0.25 s of wall time and may use a quarter of the worker's time while the model
+runs: when more windows closed since than that allows (or than ``max_points``), only the
+newest are queried and they replace what the page shows (a moving view of the newest
+windows at full speed; a pause brings the last ``max_points`` windows, and any range of
+history is a zoom query away).
 """
 
 from __future__ import annotations
@@ -28,7 +32,11 @@ from typing import Any
 
 _SLICE_WALL_S = 0.1  # wall time a max-speed slice aims at: the pause/answer latency
 _PACE_TICK_S = 0.05  # wall time between two paced slices
-_GAUGE_EVERY_S = 0.5  # how often the model's gauges and next events are refreshed
+_CHARTS_EVERY_S = 0.25  # how often a run's newly closed windows are pushed (at most)
+_CHART_SHARE = 0.25  # of a running worker's wall time that chart queries may use
+_MIN_LIVE_POINTS = 60  # a live chart never shows fewer of the newest windows than this
+_GAUGE_EVERY_S = 0.5
+_CATALOG_EVERY_S = 5.0  # while running, the series list for the gauges is this fresh  # how often the model's gauges and next events are refreshed
 _EPS = 1e-9
 _BIG = 4_000_000  # the protocol's largest answer budget
 _ADVANCING = frozenset({"run", "resume", "step", "run_until"})
@@ -52,6 +60,7 @@ class Chart:
         self.name, self.entity, self.aggregate, self.window = name, entity, aggregate, window
         self.points: deque[tuple[float, float | None]] = deque(maxlen=max_points)
         self.closed_to = 0.0  # every window ending at or before this is in `points`
+        self.cost_per_window = 0.0  # wall seconds a window costs to query (measured)
 
     def spec(self, start: float, end: float, window: float | None = None) -> dict[str, Any]:
         """The query spec of this chart over [start, end) (what its CSV export runs)."""
@@ -62,7 +71,7 @@ class Chart:
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "entity": self.entity,
                 "aggregate": self.aggregate, "window": self.window,
-                "points": list(self.points)}
+                "max_points": self.points.maxlen, "points": list(self.points)}
 
 
 class Debugger:
@@ -74,7 +83,7 @@ class Debugger:
     """
 
     def __init__(self, session: Any, push: Callable[[dict[str, Any]], None] | None = None,
-                 *, max_points: int = 2000, max_markers: int = 200) -> None:
+                 *, max_points: int = 1000, max_markers: int = 200) -> None:
         self.session = session
         self.push = push or (lambda msg: None)
         self.max_points = max_points
@@ -95,8 +104,13 @@ class Debugger:
         self.gauges: list[dict[str, Any]] = []
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)  # (wall, events) samples
         self._last_refresh = 0.0
+        self._last_charts = 0.0
+        self._last_charts_run = 0.0
+        self._series: list[dict[str, Any]] | None = None
+        self._series_at = 0.0
         self.slices = 0
-        self.pushes = 0
+        self.pushes = 0  # chart messages pushed
+        self.points_pushed = 0
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="happysim-debugger",
                                         daemon=True)
@@ -419,42 +433,70 @@ class Debugger:
                 self.paused_by = self.paused_by or self.state.get("paused_by")
         now = self.state.get("current_time", 0.0)
         done = bool(self.state.get("is_complete"))
-        for chart in list(self.charts.values()):
-            self._update_chart(chart, now, flush=done)
         wall = time.perf_counter()
+        if real_pause or wall - self._last_charts >= _CHARTS_EVERY_S:
+            self._last_charts = wall
+            # while running, charts get a share of the worker's time (the rest runs the
+            # model); a real pause or the end brings every chart fully up to date
+            share = None if real_pause else \
+                _CHART_SHARE * max(wall - self._last_charts_run, _CHARTS_EVERY_S)
+            self._last_charts_run = wall
+            for chart in list(self.charts.values()):
+                self._update_chart(chart, now, flush=done,
+                                   budget_s=None if share is None else share / len(self.charts))
         if real_pause or wall - self._last_refresh >= _GAUGE_EVERY_S:
             self._last_refresh = wall
-            self._refresh_gauges(now)
+            self._refresh_gauges(now, fresh_catalog=real_pause)
         self._rate.append((wall, int(self.state.get("events_processed", 0))))
         self._push_status()
 
-    def _update_chart(self, chart: Chart, now: float, flush: bool = False) -> None:
+    def _update_chart(self, chart: Chart, now: float, flush: bool = False,
+                      budget_s: float | None = None) -> None:
         w = chart.window
         closed = math.floor(now / w + 1e-9) * w
         if flush:  # the run is over: its last, partial window is final too
             closed = max(closed, math.ceil(now / w - 1e-9) * w)
         if closed <= chart.closed_to:
             return
-        start = max(chart.closed_to, closed - w * self.max_points)
+        # more new windows than a chart keeps: only the newest max_points are asked for
+        # (bounded work per update) and they replace what the page shows
+        keep = self.max_points
+        if budget_s is not None and chart.cost_per_window > 0:
+            keep = max(_MIN_LIVE_POINTS, min(keep, int(budget_s / chart.cost_per_window)))
+        start = max(chart.closed_to, closed - w * keep)
+        replace = start > chart.closed_to
+        t0 = time.perf_counter()
         resp = self._query(chart.spec(start, closed))
         if not resp.get("ok"):
             return
+        n = max(1, round((closed - start) / w))
+        took = (time.perf_counter() - t0) / n
+        chart.cost_per_window = took if chart.cost_per_window == 0 else \
+            0.7 * chart.cost_per_window + 0.3 * took
         agg = chart.aggregate
         pts = [(r["start"], r.get(agg)) for r in resp["result"]["rows"]]
+        if replace:
+            chart.points.clear()
         chart.points.extend(pts)
         chart.closed_to = closed
-        if pts:
+        if pts or replace:
             self.pushes += 1
-            self.push({"type": "points", "chart": chart.id, "points": pts})
+            self.points_pushed += len(pts)
+            self.push({"type": "points", "chart": chart.id, "points": pts, "replace": replace})
 
-    def _refresh_gauges(self, now: float) -> None:
+    def _refresh_gauges(self, now: float, fresh_catalog: bool = True) -> None:
         peek = self._forward({"op": "peek", "n": 5}) if not self.state.get("is_complete") \
             else {"ok": True, "events": []}
         self.next_events = peek.get("events", []) if peek.get("ok") else []
-        cat = self._forward({"op": "catalog"})
+        wall = time.perf_counter()
+        if fresh_catalog or self._series is None or wall - self._series_at > _CATALOG_EVERY_S:
+            cat = self._forward({"op": "catalog"})  # new series appear while a model runs
+            if cat.get("ok"):
+                self._series = cat["catalog"].get("metrics", [])
+                self._series_at = wall
         gauges = []
-        if cat.get("ok"):
-            for m in cat["catalog"].get("metrics", [])[:40]:
+        if self._series is not None:
+            for m in self._series[:40]:
                 kind = m.get("kind")
                 if kind not in ("gauge", "counter"):
                     continue

@@ -2,7 +2,7 @@
 "use strict";
 (function () {
   const TOKEN = new URLSearchParams(location.search).get("token") || "";
-  const MAX_POINTS = 2000;   // per chart: the page's memory stays bounded on endless runs
+  const MAX_POINTS = 1000;   // per chart unless the server says (its charts' max_points)
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs, ...kids) => {
     const e = document.createElement(tag);
@@ -143,7 +143,7 @@
     box.append(el("div", { class: "head" }, el("span", { class: "title" }, title), tag, live, csv, json, rm));
     const plotDiv = el("div"); box.append(plotDiv);
     $("charts").append(box);
-    const view = { c, box, tag, csv, json, xs: [], ys: [], history: null };
+    const view = { c, box, tag, csv, json, xs: [], ys: [], history: null, max: c.max_points || MAX_POINTS };
     const opts = {
       width: Math.max(300, $("charts").clientWidth - 10), height: 200,
       // the x axis reaches the current simulated time, so a pause marker shows at the edge
@@ -184,11 +184,13 @@
     view.csv.href = exportUrl("csv", spec, name); view.json.href = exportUrl("json", spec, name);
     view.box.dataset.query = JSON.stringify(spec);
   }
-  function addPoints(id, pts) {
+  function addPoints(id, pts, replace) {
     const view = dbg.charts.get(id);
     if (!view) return;
+    if (replace) { view.xs = []; view.ys = []; }
     for (const [t, v] of pts) { view.xs.push(t); view.ys.push(v); }
-    if (view.xs.length > MAX_POINTS) { const k = view.xs.length - MAX_POINTS; view.xs.splice(0, k); view.ys.splice(0, k); }
+    // bounded: the page keeps what the server keeps, however long the run
+    if (view.xs.length > view.max) { const k = view.xs.length - view.max; view.xs.splice(0, k); view.ys.splice(0, k); }
     view.box.dataset.npoints = view.xs.length;
     view.box.dataset.last = view.xs.length ? view.xs[view.xs.length - 1] : "";
     if (!view.history) { redraw(view); updateLinks(view); }
@@ -316,7 +318,7 @@
         showStatus(msg.status);
         dbg.ready = true;
       } else if (msg.type === "status") showStatus(msg.status);
-      else if (msg.type === "points") addPoints(msg.chart, msg.points);
+      else if (msg.type === "points") addPoints(msg.chart, msg.points, msg.replace);
       else if (msg.type === "gauges") showGauges(msg.gauges);
       else if (msg.type === "marker") { dbg.markers.push(msg.marker); if (dbg.markers.length > 200) dbg.markers.shift(); for (const v of dbg.charts.values()) v.plot.redraw(false); }
       else if (msg.type === "reset") { dbg.markers = []; for (const v of dbg.charts.values()) { v.xs = []; v.ys = []; v.history = null; addPoints(v.c.id, []); } }
