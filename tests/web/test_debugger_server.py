@@ -239,3 +239,62 @@ def test_the_command_line_serves_a_model_file_until_ctrl_c(tmp_path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_anomaly_markers_and_a_reset_with_a_new_seed() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    messages: list[dict] = []
+    dbg = Debugger(open_session(f"{root / 'examples' / 'metastable_failure.py'}:build"),
+                   messages.append)
+    try:
+        bp = ask(dbg, op="add_breakpoint", anomaly={"source": "Server", "metric": "queue_depth",
+                                                    "confirm_after": 8.0})  # as the example
+        assert bp["ok"], bp
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        status = ask(dbg, op="status")
+        assert status["status"]["paused_by"].startswith("anomaly level_shift")
+        assert status["status"]["fired_breakpoint"] == bp["breakpoint"]["id"]
+        kinds = {m["kind"]: m for m in status["markers"]}
+        pause_t = status["status"]["sim_time"]
+        assert kinds["breakpoint"]["time"] == pytest.approx(pause_t)
+        # the anomaly is marked where the detector saw it begin, before the pause
+        assert 70.0 <= kinds["anomaly"]["time"] < pause_t
+        assert "onset" in kinds["anomaly"]["label"]
+
+        # reset with another seed: a fresh run of that seed, nothing of the old one shown
+        assert ask(dbg, op="chart_add", name="queue_depth", entity="Server",
+                   aggregate="max", window=10.0)["ok"]
+        reset = ask(dbg, op="reset", seed=11)
+        assert reset["ok"] and reset["model"]["seed"] == 11, reset
+        assert any(m["type"] == "reset" for m in messages)
+        after = ask(dbg, op="status")
+        assert after["markers"] == [] and after["status"]["sim_time"] == 0.0
+        assert after["charts"][0]["points"] == []
+        assert ask(dbg, op="list_breakpoints")["breakpoints"] == []  # not kept by reset
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        mod_build = _example_build(root)
+        ref = mod_build(seed=11)
+        ref.run()
+        want = ref.query.execute({"kind": "metrics", "name": "queue_depth",
+                                  "entity": "Server", "start": 0, "end": 150.0,
+                                  "window": 10.0, "aggregates": ["max"]}).series
+        got = ask(dbg, op="status")["charts"][0]["points"]
+        assert [tuple(p) for p in got] == [tuple(x) for x in want]
+    finally:
+        dbg.close()
+
+
+def _example_build(root):
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("example_metastable_web",
+                                                  root / "examples" / "metastable_failure.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.build

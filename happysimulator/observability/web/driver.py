@@ -107,6 +107,8 @@ class Debugger:
         self._last_charts = 0.0
         self._last_charts_run = 0.0
         self._series: list[dict[str, Any]] | None = None
+        self._has_anomalies = False
+        self._anomalies_to = 0.0  # anomaly reports before this time are markers already
         self._series_at = 0.0
         self.slices = 0
         self.pushes = 0  # chart messages pushed
@@ -420,6 +422,9 @@ class Debugger:
             chart.points.clear()
             chart.closed_to = 0.0
         self.markers.clear()
+        self._anomalies_to = 0.0
+        self._has_anomalies = False
+        self._series = None
         self._rate.clear()
         self.paused_by = None
         self._span = 0.1
@@ -434,6 +439,9 @@ class Debugger:
         now = self.state.get("current_time", 0.0)
         done = bool(self.state.get("is_complete"))
         wall = time.perf_counter()
+        if real_pause or wall - self._last_refresh >= _GAUGE_EVERY_S:
+            self._last_refresh = wall
+            self._refresh_gauges(now, fresh_catalog=real_pause)
         if real_pause or wall - self._last_charts >= _CHARTS_EVERY_S:
             self._last_charts = wall
             # while running, charts get a share of the worker's time (the rest runs the
@@ -444,9 +452,7 @@ class Debugger:
             for chart in list(self.charts.values()):
                 self._update_chart(chart, now, flush=done,
                                    budget_s=None if share is None else share / len(self.charts))
-        if real_pause or wall - self._last_refresh >= _GAUGE_EVERY_S:
-            self._last_refresh = wall
-            self._refresh_gauges(now, fresh_catalog=real_pause)
+            self._anomaly_markers(now)
         self._rate.append((wall, int(self.state.get("events_processed", 0))))
         self._push_status()
 
@@ -484,6 +490,26 @@ class Debugger:
             self.points_pushed += len(pts)
             self.push({"type": "points", "chart": chart.id, "points": pts, "replace": replace})
 
+    def _anomaly_markers(self, now: float) -> None:
+        """Anomaly reports (the detectors' ``anomaly`` events) become markers at their
+        onset, labelled with when they were reported and the level seen."""
+        if not self._has_anomalies or now <= self._anomalies_to:
+            return
+        resp = self._query({"kind": "events", "name": "anomaly",
+                            "start": self._anomalies_to, "end": now + _EPS})
+        if not resp.get("ok"):
+            return
+        self._anomalies_to = now + _EPS
+        for row in resp["result"]["rows"]:
+            rep = row.get("value") if isinstance(row.get("value"), dict) else {}
+            onset = rep.get("onset", row["time"])
+            value = rep.get("value")
+            label = (f"anomaly {rep.get('detector', row.get('source'))}: onset t={onset:g}s, "
+                     f"reported t={row['time']:g}s"
+                     + (f", level {value:.4g}" if isinstance(value, int | float) else ""))
+            self.markers.append({"time": onset, "label": label, "kind": "anomaly"})
+            self.push({"type": "marker", "marker": self.markers[-1]})
+
     def _refresh_gauges(self, now: float, fresh_catalog: bool = True) -> None:
         peek = self._forward({"op": "peek", "n": 5}) if not self.state.get("is_complete") \
             else {"ok": True, "events": []}
@@ -494,6 +520,8 @@ class Debugger:
             if cat.get("ok"):
                 self._series = cat["catalog"].get("metrics", [])
                 self._series_at = wall
+                self._has_anomalies = any(e.get("name") == "anomaly"
+                                          for e in cat["catalog"].get("events", []))
         gauges = []
         if self._series is not None:
             for m in self._series[:40]:
