@@ -298,3 +298,19 @@ def _example_build(root):
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module.build
+
+
+def test_every_static_file_of_the_page_is_package_data() -> None:
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["happysimulator.observability.web"]
+    web = root / "happysimulator" / "observability" / "web"
+    files = [p.relative_to(web).as_posix() for p in (web / "static").rglob("*") if p.is_file()]
+    assert "static/vendor/uPlot.iife.min.js" in files and "static/index.html" in files
+    for f in files:  # setuptools globs do not cross directories
+        assert any(fnmatch.fnmatch(f, pat) and f.count("/") == pat.count("/")
+                   for pat in patterns), f"{f} is not package data: {patterns}"
