@@ -110,7 +110,10 @@ def test_memory_is_bounded_and_a_paced_run_follows_the_wall_clock() -> None:
         assert last["replace"] is True
         assert [p[0] for p in last["points"]] == pytest.approx([26.0 + 0.05 * i
                                                                 for i in range(20)])
-        # paced: 40 simulated seconds per wall second
+        # paced: 40 simulated seconds per wall second (and a reset stops a run by itself)
+        assert ask(dbg, op="run", speed=40)["ok"]
+        assert ask(dbg, op="reset")["ok"] and not dbg.running
+        assert ask(dbg, op="status")["status"]["sim_time"] == 0.0
         assert ask(dbg, op="run", speed=40)["ok"]
         t0 = dbg.state["current_time"]
         time.sleep(0.8)
@@ -182,6 +185,24 @@ def test_http_routes_need_the_token_and_export_the_query() -> None:
             ref.run(until=20.0)
             want = ref.query.execute(spec).to_records()
             assert [float(x["p99"]) for x in rows] == [w["p99"] for w in want]
+            js = client.get("/api/export", params={"format": "json", "query": json.dumps(spec),
+                                                   "token": token}).json()
+            assert [r["p99"] for r in js["rows"]] == [w["p99"] for w in want]
+            assert js["weighting"] == "sample" and js["exact"] is True
+            summary = client.get("/api/export", params={"format": "summary", "token": token})
+            assert summary.status_code == 200 and "series" in summary.json()
+            # an export longer than one answer's budget is fetched in parts and joined
+            raw = {"kind": "metrics", "name": "latency", "entity": "Sink", "end": 20.0}
+            whole = client.get("/api/export", params={"format": "csv", "token": token,
+                                                      "query": json.dumps(raw)}).text
+            app.state.debugger.export_budget = 1024
+            for fmt in ("csv", "json"):
+                parts = client.get("/api/export", params={"format": fmt, "token": token,
+                                                          "query": json.dumps(raw)})
+                if fmt == "csv":
+                    assert parts.text == whole and whole.count("\n") > 100
+                else:
+                    assert len(parts.json()["rows"]) == whole.count("\n") - 1
             bad = client.get("/api/export", params={"format": "xls", "token": token})
             assert bad.status_code == 400 and "csv" in bad.text
     finally:

@@ -87,6 +87,7 @@ class Debugger:
         self.session = session
         self.push = push or (lambda msg: None)
         self.max_points = max_points
+        self.export_budget = _BIG  # bytes per export answer; longer ones are fetched in parts
         self._jobs: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]] | None] = \
             queue.Queue()
         self.charts: dict[int, Chart] = {}
@@ -174,6 +175,8 @@ class Debugger:
         local = _LOCAL_OPS.get(op) if isinstance(op, str) else None
         if local is not None:
             return local(self, req)
+        if self.running and op == "reset":
+            self._stop("reset")  # a reset needs no pause first: the old run is discarded
         if self.running and op in _ADVANCING | {"reset", "load"}:
             return _err("state", f"{op!r} needs a paused simulation, but it is running; "
                                  "pause it first")
@@ -326,7 +329,7 @@ class Debugger:
             return _err("bad_request", f"unknown export format {fmt!r}",
                         ["csv", "json", "summary"])
         resp = self._forward({"op": "export", "what": "query", "format": fmt,
-                              "query": req.get("query"), "budget_bytes": _BIG})
+                              "query": req.get("query"), "budget_bytes": self.export_budget})
         if not resp.get("ok"):
             return resp
         content, cut = resp["content"], resp.get("truncated")
@@ -334,7 +337,7 @@ class Debugger:
             parts = [content]
             while cut:
                 more = self._forward({"op": "fetch", "handle": cut["handle"],
-                                      "offset": cut["next_offset"], "budget_bytes": _BIG})
+                                      "offset": cut["next_offset"], "budget_bytes": self.export_budget})
                 if not more.get("ok"):
                     return more
                 parts.append(more["items"])
@@ -343,7 +346,7 @@ class Debugger:
         rows = list(content.get("rows", []))
         while cut:
             more = self._forward({"op": "fetch", "handle": cut["handle"],
-                                  "offset": cut["next_offset"], "budget_bytes": _BIG})
+                                  "offset": cut["next_offset"], "budget_bytes": self.export_budget})
             if not more.get("ok"):
                 return more
             rows.extend(more["items"])
