@@ -57,7 +57,10 @@ def gauge_segments(
     if seg_t.size == 0:
         return seg_v, seg_t, i0, i1
     stop = end if hold_until is None else min(end, hold_until)
-    return seg_v, np.diff(seg_t, append=max(stop, float(seg_t[-1]))), i0, i1
+    w = np.empty_like(seg_t)  # seconds held: to the next change, the end or now
+    np.subtract(seg_t[1:], seg_t[:-1], out=w[:-1])
+    w[-1] = max(stop, float(seg_t[-1])) - seg_t[-1]
+    return seg_v, w, i0, i1
 
 
 def exact_aggregates(
@@ -112,8 +115,11 @@ def exact_aggregates(
                 if wsum <= 0:  # held for no time: the current value is the answer
                     mean, var = float(held[-1]), 0.0
                 else:
-                    mean = float((held * w).sum() / wsum)
-                    var = float((w * (held - mean) ** 2).sum() / wsum)
+                    mean = float(np.dot(held, w) / wsum)
+                    var = 0.0
+                    if spec != "mean":  # (one pass less when only the mean is asked)
+                        dev = held - mean
+                        var = float(np.dot(w, dev * dev) / wsum)
                 out[spec] = (
                     mean if spec == "mean" else var if spec == "variance" else math.sqrt(var)
                 )
@@ -249,9 +255,16 @@ def window_sample_aggregates(
         if spec in cols:
             continue
         if spec == "count":
-            cols[spec] = cnt.astype(float).tolist()
+            cols[spec] = cnt.tolist()  # counts are ints
         elif spec == "sum":
-            cols[spec] = _fill(n_win, ne, sums)
+            col = _fill(n_win, ne, sums)
+            if counter and starts.size:  # whole increments sum to an int (counter_sum)
+                frac = np.add.reduceat((vals != np.floor(vals)).astype(np.int64), starts)
+                for i, k in zip(np.flatnonzero(ne).tolist(), frac.tolist(), strict=True):
+                    x = col[i]
+                    if k == 0 and x is not None and abs(x) < 2**53:
+                        col[i] = int(x)
+            cols[spec] = col
         elif spec == "rate":
             full = np.zeros(n_win)
             full[ne] = sums if counter else c
@@ -340,7 +353,7 @@ def window_gauge_aggregates(
         if spec in cols:
             continue
         if spec == "count":
-            cols[spec] = cnt.astype(float).tolist()
+            cols[spec] = cnt.tolist()  # counts are ints
         elif spec in ("sum", "rate"):
             vals = v[i0:i1]
             seg = np.searchsorted(edges, ct, "right") - 1
