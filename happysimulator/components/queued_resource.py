@@ -180,27 +180,29 @@ class QueuedResource(Entity):
 
     def _begin(self, sim: Any, event: Event, start_ns: int, arr_ns: int) -> None:
         i = self._instr
-        visit = None
         if i is not None:
-            visit = Visit(arr_ns, start_ns, event)
-            i.started.append(start_ns)
-            i.waited.append(start_ns - arr_ns)
+            if i.start_facts:  # (else the instrumentation derives them: FIFO, see auto_instrument)
+                i.started.append(start_ns)
+                i.waited.append(start_ns - arr_ns)
             if i.live is not None:
-                i.live(STARTED, start_ns, visit)
+                i.live(STARTED, start_ns, Visit(arr_ns, start_ns, event))
+        else:
+            arr_ns = start_ns  # (a span attached mid-service starts at the service start)
         res = self.handle_queued_event(event)
         if res is not None and inspect.isgenerator(res):
 
-            def done(_result: Any, event: Event = event, start_ns: int = start_ns) -> None:
-                self._done(event, start_ns, visit)
+            def done(_result: Any, event: Event = event, start_ns: int = start_ns,
+                     arr_ns: int = arr_ns) -> None:
+                self._done(event, start_ns, arr_ns)
 
             p = Process(sim, res, event, self, done)
             p.run_hooks = False
             p.start()
             return
         sim._schedule_result(res)
-        self._done(event, start_ns, visit)
+        self._done(event, start_ns, arr_ns)
 
-    def _done(self, event: Event, start_ns: int, visit: Visit | None) -> None:
+    def _done(self, event: Event, start_ns: int, arr_ns: int) -> None:
         sim = self._sim
         now = sim._now_ns
         svc = now - start_ns
@@ -212,15 +214,14 @@ class QueuedResource(Entity):
         self.busy_ns += svc
         i = self._instr
         if i is not None:
-            if visit is None:  # service began before the instrumentation was attached
-                visit = Visit(start_ns, start_ns, event)
             i.done.append(now)
-            i.served.append(svc)
+            if i.visit_facts:
+                i.served.append(svc)
+                i.traced_starts.append(arr_ns)
             if i.traced:
                 i.traced_ids.append(trace_id(event))
-                i.traced_starts.append(visit.arr_ns)
             if i.live is not None:
-                i.live(DONE, now, visit)
+                i.live(DONE, now, Visit(arr_ns, start_ns, event))
         if self._hooks:
             self._run_hooks(sim, event)
         if not self._draining:

@@ -243,15 +243,26 @@ def _samples(series: Any, t_ns: np.ndarray, values_ns: np.ndarray) -> None:
 
 
 def _derivable_concurrency(entity: Any) -> int:
-    """The concurrency of an idle `Server` whose starts follow from its arrivals and
-    completions (its own fast path, unmodified, on a FIFO queue), else 0."""
+    """The concurrency of an idle `Server` or `QueuedResource` whose starts follow from
+    its arrivals and completions (its own handling, unmodified, on a FIFO queue), else 0."""
     from happysimulator.components.queue_policy import FIFOQueue
+    from happysimulator.components.queued_resource import QueuedResource
     from happysimulator.components.server.server import Server
 
     cls = type(entity)
-    if (isinstance(entity, Server) and entity._fast and type(entity._queue) is FIFOQueue
-            and cls.handle_event is Server.handle_event and cls._complete is Server._complete
-            and cls._serve is Server._serve and not entity._queue and entity.in_flight == 0):
+    if type(entity._queue) is not FIFOQueue or entity._queue or entity.in_flight != 0:
+        return 0
+    if isinstance(entity, Server):
+        if (entity._fast and cls.handle_event is Server.handle_event
+                and cls._complete is Server._complete and cls._serve is Server._serve):
+            return entity.concurrency
+        return 0
+    # a user's QueuedResource overrides `handle_queued_event` only: what it does there
+    # (yield, wait on futures) decides when a request completes, never when one starts.
+    # A `has_capacity()` gate decides starts too: those report every fact.
+    if isinstance(entity, QueuedResource) and not entity._gated and all(
+            getattr(cls, m) is getattr(QueuedResource, m)
+            for m in ("handle_event", "_begin", "_done", "_drain", "_can_start", "_started")):
         return entity.concurrency
     return 0
 

@@ -6,8 +6,30 @@ from typing import Any
 
 import numpy as np
 
-from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
+from happysimulator import (
+    ExponentialLatency,
+    LatencyTracker,
+    QueuedResource,
+    Server,
+    Simulation,
+    Source,
+)
 from happysimulator.observability import ObservabilityConfig
+
+
+class Worker(QueuedResource):
+    """What a user writes instead of a `Server`: a generator handler that serves and
+    forwards."""
+
+    def __init__(self, name: str, *, service_time: Any, downstream: Any = None,
+                 **kw: Any) -> None:
+        super().__init__(name, **kw)
+        self.service_time = service_time
+        self.downstream = downstream
+
+    def handle_queued_event(self, event: Any) -> Any:
+        yield self.service_time.sample(self.rng)
+        return self.forward(event, self.downstream)
 
 
 def mm1(
@@ -21,9 +43,11 @@ def mm1(
     queue_capacity: int | None = None,
     concurrency: int = 1,
     end_time: float | None = None,
+    user_model: bool = False,
 ) -> tuple[Simulation, Source, Server, LatencyTracker]:
-    """Source -> Server -> Sink (LatencyTracker), Poisson arrivals, exponential service."""
-    server = Server(
+    """Source -> Server -> Sink (LatencyTracker), Poisson arrivals, exponential service.
+    With `user_model`, the server is a `Worker` (a user's `QueuedResource`)."""
+    server = (Worker if user_model else Server)(
         "Server",
         concurrency=concurrency,
         service_time=ExponentialLatency(1.0 / mu),

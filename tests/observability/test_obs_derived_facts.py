@@ -1,4 +1,4 @@
-"""A FIFO `Server` records only arrivals and completions; its starts, waits, service times
+"""A FIFO `Server` (or a user's `QueuedResource`) records only arrivals and completions; its starts, waits, service times
 and span starts are derived (`QueueInstrumentation`). Everything recorded must equal what
 the server reporting every fact records, whatever the concurrency, capacity, reads in the
 middle of an instant, pauses, or a concurrency change mid-run."""
@@ -24,14 +24,14 @@ CONFIGS = {
 
 def record(*, facts: bool, seed: int, concurrency: int, capacity: int | None, cfg: str,
            lam: float, pauses: list[float], read_mid_instant: bool,
-           change_concurrency_at: float | None = None,
+           change_concurrency_at: float | None = None, user_model: bool = False,
            monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], Any]:
     with monkeypatch.context() as m:
         if facts:  # the reference: the server reports every fact
             m.setattr(auto_instrument, "_derivable_concurrency", lambda entity: 0)
         sim, _, server, _ = mm1(seed=seed, lam=lam, mu=10.0, stop_after=None, limit=150,
                                 config=CONFIGS[cfg](), queue_capacity=capacity,
-                                concurrency=concurrency)
+                                concurrency=concurrency, user_model=user_model)
         if read_mid_instant:
             # a completion's live observation comes before the start it allows (same
             # instant): reading then flushes between the two
@@ -61,6 +61,7 @@ def record(*, facts: bool, seed: int, concurrency: int, capacity: int | None, cf
     lam=st.sampled_from([5.0, 9.5, 25.0]),
     pauses=st.lists(st.floats(0.0, 20.0), max_size=3),
     read_mid_instant=st.booleans(),
+    user_model=st.booleans(),
 )
 def test_derived_facts_equal_reported_facts(monkeypatch: pytest.MonkeyPatch, **kw: Any) -> None:
     derived, instr = record(facts=False, monkeypatch=monkeypatch, **kw)
@@ -73,11 +74,13 @@ def test_derived_facts_equal_reported_facts(monkeypatch: pytest.MonkeyPatch, **k
     assert derived == reported
 
 
+@pytest.mark.parametrize("user_model", [False, True])
 @pytest.mark.parametrize("concurrency", [1, 2])
 def test_concurrency_change_mid_run_stops_deriving(monkeypatch: pytest.MonkeyPatch,
-                                                   concurrency: int) -> None:
+                                                   concurrency: int, user_model: bool) -> None:
     kw = dict(seed=3, concurrency=concurrency, capacity=None, cfg="full", lam=25.0,
-              pauses=[1.0, 2.0], read_mid_instant=False, change_concurrency_at=1.0)
+              pauses=[1.0, 2.0], read_mid_instant=False, change_concurrency_at=1.0,
+              user_model=user_model)
     derived, instr = record(facts=False, monkeypatch=monkeypatch, **kw)
     reported, _ = record(facts=True, monkeypatch=monkeypatch, **kw)
     assert instr._fifo == 0 and instr.start_facts and instr.visit_facts
@@ -98,6 +101,30 @@ def test_only_idle_fifo_fast_servers_derive() -> None:
     assert [s._instr.start_facts for s in servers] == [False, True, True, False]
     # concurrency 1 also derives the service facts; concurrency 3 reports them
     assert [s._instr.visit_facts for s in servers] == [False, True, True, True]
+
+
+def test_only_plain_fifo_queued_resources_derive() -> None:
+    from obs_testkit import Worker
+
+    from happysimulator import ExponentialLatency, Simulation
+
+    class Gated(Worker):
+        def has_capacity(self) -> bool:
+            return True
+
+    class Routed(Worker):
+        def handle_event(self, event: Any) -> Any:
+            return super().handle_event(event)
+
+    svc = ExponentialLatency(0.1)
+    resources = [Worker("fifo", service_time=svc), Worker("c2", service_time=svc,
+                                                            concurrency=2),
+                 Worker("lifo", service_time=svc, policy="lifo"),
+                 Gated("gated", service_time=svc, concurrency=2),
+                 Routed("routed", service_time=svc)]
+    Simulation(entities=resources, observability=ObservabilityConfig.full())
+    assert [r._instr._fifo for r in resources] == [1, 2, 0, 0, 0]
+    assert [r._instr.visit_facts for r in resources] == [False, True, True, True, True]
 
 
 def test_concurrency_is_validated() -> None:
