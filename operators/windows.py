@@ -258,6 +258,9 @@ class _AlignedWindows:
             self.held = panes.popleft().last_v
 
     def _emit(self, end: int, flush_at: int | None = None) -> None:
+        if self.direct and flush_at is None and not self.time_weighted:
+            self._emit_tumbling(end)
+            return
         start = end - self.size
         self._evict_before(start)
         inside = [p for p in self.panes if p.start < end]
@@ -281,9 +284,32 @@ class _AlignedWindows:
         partial = flush_at is not None and end > flush_at
         eff_end = min(end, flush_at) if partial and flush_at is not None else end
         s, e = to_seconds(start), to_seconds(eff_end)
-        values = {n: a.result(s, e) for n, a in zip(self.names, aggs, strict=True)}
         self.emitted = True
-        self.observer.on_next(WindowResult(s, to_seconds(end), count, values, partial))
+        self.observer.on_next(
+            WindowResult(s, to_seconds(end), count, self._results(aggs, s, e), partial))
+
+    def _emit_tumbling(self, end: int) -> None:
+        """`_emit` of a complete tumbling window of samples (the common live case, once
+        per window): the window is its one pane, if any, with nothing to merge."""
+        start = end - self.size
+        self._evict_before(start)
+        panes = self.panes
+        if panes and panes[0].start == start:  # (panes are aligned to the windows)
+            pane = panes[0]
+            count, aggs = pane.count, pane.aggs
+        elif self.emit_empty:
+            count, aggs = 0, [f() for f in self.factories]
+        else:
+            return
+        s, e = to_seconds(start), to_seconds(end)
+        self.emitted = True
+        self.observer.on_next(WindowResult(s, e, count, self._results(aggs, s, e)))
+
+    def _results(self, aggs: list[Any], s: float, e: float) -> dict[str, Any]:
+        names = self.names
+        if len(names) == 1:
+            return {names[0]: aggs[0].result(s, e)}
+        return {n: a.result(s, e) for n, a in zip(names, aggs, strict=True)}
 
     def _close_through(self, limit: int) -> None:
         """Emit every window whose end is <= limit (ticks)."""
