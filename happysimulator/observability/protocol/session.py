@@ -507,12 +507,7 @@ class SessionProtocol:
         with self._lock:
             control = self._sim.control
             if self._running():
-                def pause() -> None:
-                    # on the run thread between two events; the run may have stopped by
-                    # itself meanwhile (then there is nothing to pause)
-                    if control.get_state().is_running:
-                        control.pause()
-                self._call(pause)
+                self._runner.pause()
             elif control.is_complete:
                 raise ProtocolError("state", "the run is complete: there is nothing to pause",
                                     ["reset"])
