@@ -208,16 +208,15 @@ class QueryEngine:
                 "no metric store is recording (observability disabled or metrics=False); "
                 "enable a metric store to query metrics"
             )
-        series = [s for s in store.select(spec.name, spec.entity)]
-        return series
+        # a stable order (source, name): pooled first/last break time ties by it
+        return sorted(store.select(spec.name, spec.entity), key=lambda s: (s.source, s.name))
 
     def _metrics(self, query: Query) -> QueryResult:
         spec = query.spec
         store = self.metric_store
         series = self._resolve_metric_series(spec)
-        kinds = {s.series_kind for s in series}
+        kinds = {s.series_kind or "sample" for s in series}
         weighting = spec.weighting or ("time" if kinds == {"gauge"} else "sample")
-        counter = kinds == {"counter"}
         bounds = store.time_bounds(series) if series else None
         rng = self._range(spec, bounds)
         aggs = list(spec.aggregates)
@@ -233,24 +232,7 @@ class QueryEngine:
             )
         start, end = rng
         if not aggs:
-            if spec.window is not None:
-                raise QueryError("window() needs an aggregate, e.g. .aggregate('mean')")
-            raw = store.raw(series, start, end, spec.tags or None)
-            if spec.limit is not None:
-                raw = raw[: spec.limit]
-            rows = [
-                {"time": t, "source": s, "name": nm, "value": v, **({"tags": tg} if tg else {})}
-                for t, s, nm, v, tg in raw
-            ]
-            return QueryResult(
-                qd,
-                rows,
-                aggregates=[],
-                weighting="sample",
-                exact=bool(getattr(store, "exact", True)),
-                start=start,
-                end=end,
-            )
+            return self._raw_metrics(query, store, series, start, end)
         if spec.tags:
             seen = {k for s in series for tg in (getattr(s, "_tags", None) or {}).values()
                     for k in tg}
@@ -268,8 +250,16 @@ class QueryEngine:
         now = self.now() if weighting == "time" else None
         if now is not None and bounds is not None and now < bounds[1]:
             now = None  # a clock that is not following this data (an offline feed)
+        snap = getattr(store, "snap_edges", None)
+        windows = self._windows(spec, start, end)
         for gkey, gseries, gwhere in groups:
-            for a, b in self._windows(spec, start, end):
+            gkinds = {s.series_kind or "sample" for s in gseries}
+            _check_pooled(spec, aggs, gkinds)
+            counter = gkinds == {"counter"}
+            gwin = windows
+            if snap is not None and gseries:
+                gwin = _snapped_windows(snap(gseries, _edges(windows)), windows)
+            for a, b in gwin:
                 row: dict[str, Any] = {"metric": spec.name, **gkey, "start": a, "end": b}
                 if now is not None and a > now:  # entirely in the future: nothing yet
                     row.update({g: (0.0 if g == "count" else None) for g in aggs})
@@ -288,6 +278,8 @@ class QueryEngine:
                     )
                 except ValueError as e:
                     raise QueryError(str(e)) from None
+                if ans.start is not None:  # the range really answered
+                    row["start"], row["end"] = ans.start, ans.end
                 exact = exact and ans.exact
                 if ans.error_bound is not None:
                     bound = max(bound or 0.0, ans.error_bound)
@@ -297,6 +289,8 @@ class QueryEngine:
                 rows.append(row)
         if spec.limit is not None:
             rows = rows[: spec.limit]
+        if rows and spec.window is None and not spec.group_by:
+            start, end = rows[0]["start"], rows[0]["end"]
         return QueryResult(
             qd,
             rows,
@@ -305,6 +299,40 @@ class QueryEngine:
             exact=exact,
             error_bound=bound,
             time_resolution=res,
+            start=start,
+            end=end,
+        )
+
+    def _raw_metrics(
+        self, query: Query, store: Any, series: list[Any], start: float, end: float
+    ) -> QueryResult:
+        """Raw samples; a store that keeps only recent ones states where they start."""
+        spec = query.spec
+        if spec.window is not None:
+            raise QueryError("window() needs an aggregate, e.g. .aggregate('mean')")
+        raw_from = getattr(store, "raw_from", None)
+        complete_from = raw_from(series) if raw_from is not None and series else -math.inf
+        if start < complete_from:
+            if end <= complete_from:
+                raise QueryError(
+                    f"raw samples before t={complete_from:.9g} s are not kept by the "
+                    f"{type(store).__name__} (only rollups are): ask for aggregates, e.g. "
+                    ".aggregate('count', 'mean', 'p99') (they cover the whole run), or "
+                    "record with ObservabilityConfig.full()")
+            start = complete_from  # rows state the range they are complete for
+        raw = store.raw(series, start, end, spec.tags or None)
+        if spec.limit is not None:
+            raw = raw[: spec.limit]
+        rows = [
+            {"time": t, "source": s, "name": nm, "value": v, **({"tags": tg} if tg else {})}
+            for t, s, nm, v, tg in raw
+        ]
+        return QueryResult(
+            query.to_dict(),
+            rows,
+            aggregates=[],
+            weighting="sample",
+            exact=True,
             start=start,
             end=end,
         )
@@ -472,6 +500,41 @@ class QueryEngine:
         return QueryResult(
             qd, out, aggregates=aggs, weighting="sample", exact=True, start=start, end=end
         )
+
+
+#: What a pool of series of different kinds (e.g. ``metrics("*")``) can answer: how many
+#: observations, and how often. A mean of latencies, queue depths and counter increments
+#: together means nothing.
+_MIXED_OK = frozenset({"count", "rate"})
+
+
+def _check_pooled(spec: _Spec, aggs: list[str], kinds: set[str]) -> None:
+    if len(kinds) > 1:
+        bad = [a for a in aggs if a not in _MIXED_OK]
+        if bad:
+            raise QueryError(
+                f"{spec.name!r} pools series of different kinds ({', '.join(sorted(kinds))})"
+                f": {', '.join(bad)} over them means nothing; split with group_by('name') "
+                "or group_by('entity'), narrow with from_entity(...) or a more specific "
+                "name, or ask only for count / rate")
+
+
+def _edges(windows: list[tuple[float, float]]) -> list[float]:
+    return [a for a, _ in windows] + ([windows[-1][1]] if windows else [])
+
+
+def _snapped_windows(
+    edges: list[float], asked: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """Windows between snapped edges; windows whose edges snapped together are merged
+    into the neighbour that now holds their data (rows partition the snapped range)."""
+    if len(asked) == 1 and asked[0][0] == asked[0][1]:
+        return [(edges[0], edges[-1])]
+    out = []
+    for a, b in zip(edges, edges[1:], strict=False):
+        if b > a:
+            out.append((a, b))
+    return out
 
 
 def _num(x: Any) -> float:

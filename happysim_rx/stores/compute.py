@@ -12,7 +12,9 @@ import numpy as np
 
 from operators.aggregators import parse_quantile, weighted_quantile
 
-__all__ = ["gauge_segments", "exact_aggregates", "check_aggregate", "TIME_WEIGHTED"]
+__all__ = [
+    "gauge_segments", "exact_aggregates", "pooled_aggregates", "check_aggregate", "TIME_WEIGHTED"
+]
 
 #: Aggregates that are time-weighted for gauges; the rest are per sample.
 TIME_WEIGHTED = frozenset({"mean", "stddev", "variance"})
@@ -132,6 +134,56 @@ def exact_aggregates(
             if q is None:
                 raise ValueError(f"unknown aggregate {spec!r}")
             out[spec] = float(np.quantile(values, q))
+    return out
+
+
+def pooled_aggregates(
+    specs: list[str],
+    ts: list[np.ndarray],
+    vs: list[np.ndarray],
+    start: float,
+    end: float,
+    *,
+    weighting: str = "sample",
+    seg_values: list[np.ndarray] | None = None,
+    seg_weights: list[np.ndarray] | None = None,
+    counter: bool = False,
+) -> dict[str, float | None]:
+    """Aggregates of several series pooled (``ts[k]``, ``vs[k]``: series k's samples in
+    [start, end); ``seg_*[k]``: its gauge segments from `gauge_segments`).
+
+    Pooled meaning: the samples of all series as one population (count, sum, rate,
+    quantiles, min/max); a pooled gauge (time weighting) is the mixture "a series picked
+    at random at a random instant": each held value weighs the seconds it was held, in
+    whichever series. ``first``/``last`` are by time across series (a gauge's carried-in
+    value is at ``start``), ties broken by the order of the series as given (callers
+    sort by source, name).
+    """
+    times = np.concatenate(ts) if ts else np.empty(0)
+    values = np.concatenate(vs) if vs else np.empty(0)
+    if len(ts) > 1:
+        order = np.argsort(times, kind="stable")  # first/last need global time order
+        times, values = times[order], values[order]
+    tw = weighting == "time" and seg_values is not None
+    held = np.concatenate(seg_values) if tw and seg_values else None
+    weights = np.concatenate(seg_weights) if tw and seg_weights else None
+    out = exact_aggregates(specs, times, values, start, end, weighting=weighting,
+                           seg_values=held, seg_weights=weights, counter=counter)
+    if tw and seg_values is not None and len(seg_values) > 1 and (
+            "first" in specs or "last" in specs):
+        first = last = None
+        for k, (sv, tk) in enumerate(zip(seg_values, ts, strict=True)):
+            if sv.size == 0:
+                continue
+            carried = sv.size > tk.size
+            f = (start if carried else float(tk[0]), k, float(sv[0]))
+            la = (float(tk[-1]) if tk.size else start, k, float(sv[-1]))
+            first = f if first is None or f[:2] < first[:2] else first
+            last = la if last is None or la[:2] >= last[:2] else last
+        if "first" in specs:
+            out["first"] = None if first is None else first[2]
+        if "last" in specs:
+            out["last"] = None if last is None else last[2]
     return out
 
 

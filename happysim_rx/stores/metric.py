@@ -20,7 +20,7 @@ import numpy as np
 
 from happysim_rx.observation import ObservationKind
 from happysim_rx.stores._series_map import SeriesMap
-from happysim_rx.stores.compute import exact_aggregates, gauge_segments
+from happysim_rx.stores.compute import gauge_segments, pooled_aggregates
 
 __all__ = ["MetricSeries", "MetricStore", "RangeAnswer"]
 
@@ -28,7 +28,7 @@ __all__ = ["MetricSeries", "MetricStore", "RangeAnswer"]
 class RangeAnswer:
     """What a store answers for one (group, range): values plus honesty fields."""
 
-    __slots__ = ("values", "exact", "error_bound", "time_resolution")
+    __slots__ = ("values", "exact", "error_bound", "time_resolution", "start", "end")
 
     def __init__(
         self,
@@ -36,11 +36,15 @@ class RangeAnswer:
         exact: bool = True,
         error_bound: float | None = None,
         time_resolution: float | None = None,
+        start: float | None = None,
+        end: float | None = None,
     ) -> None:
         self.values = values
-        self.exact = exact
-        self.error_bound = error_bound
-        self.time_resolution = time_resolution
+        self.exact = exact  # every value is exact over [start, end)
+        self.error_bound = error_bound  # relative, for approximate quantiles
+        self.time_resolution = time_resolution  # widest rollup bucket used (None: raw)
+        # the range really answered, when it differs from the one asked (snapped edges)
+        self.start, self.end = start, end
 
 
 class MetricSeries:
@@ -241,22 +245,6 @@ class MetricStore(SeriesMap):
                 tt, vv = tt[m], vv[m]
             ts.append(tt)
             vs.append(vv)
-        times = np.concatenate(ts) if ts else np.empty(0)
-        values = np.concatenate(vs) if vs else np.empty(0)
-        if len(series) > 1 and weighting != "time":
-            order = np.argsort(times, kind="stable")  # first/last need global time order
-            times, values = times[order], values[order]
-        seg_values = np.concatenate(segv) if segv else None
-        seg_weights = np.concatenate(segw) if segw else None
-        vals = exact_aggregates(
-            specs,
-            times,
-            values,
-            start,
-            end,
-            weighting=weighting,
-            seg_values=seg_values,
-            seg_weights=seg_weights,
-            counter=counter,
-        )
+        vals = pooled_aggregates(specs, ts, vs, start, end, weighting=weighting,
+                                 seg_values=segv, seg_weights=segw, counter=counter)
         return RangeAnswer(vals, exact=True)

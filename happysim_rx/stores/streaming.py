@@ -2,24 +2,36 @@
 
 Per series:
 
-* a ring of the most recent ``raw_capacity`` raw samples: queries whose range it fully
-  covers are answered **exactly** (same code as the exact store);
+* a ring of the most recent ``raw_capacity`` raw samples;
 * a *fine* tier of ``fine_buckets`` time buckets of ``bucket_width`` seconds, and a
   *coarse* tier of at most ``coarse_buckets`` buckets that doubles its width (merging
   pairs) when full, so the whole history stays summarized at decreasing resolution.
-  Each bucket holds count/sum/sum of squares/min/max/first/last and a mergeable
-  ``QuantileSketch`` (duration-weighted for gauges). Older answers are **approximate**:
-  quantiles within ``relative_accuracy`` (relative) of an item of that rank among the
-  buckets used; range edges are snapped to bucket edges (``time_resolution``).
+  Each bucket holds count/sum/sum of squares/min/max/first/last, time-weighted sums for
+  gauges, and a mergeable ``QuantileSketch``. Each bucket knows its extent: the extents
+  of a series' buckets are disjoint and lie on the grid of ``bucket_width``.
 
-Every answer says which: ``RangeAnswer.exact``, ``error_bound``, ``time_resolution``.
+How a range ``[start, end)`` is answered (never a made-up value):
+
+* every sample at or after the series' ``R`` (the end of the bucket holding the newest
+  evicted sample) is in the ring: edges after ``R`` are used as asked, and that part is
+  answered from the raw samples, exactly as the exact store would;
+* an edge before ``R`` that falls inside a bucket moves to the nearer bucket edge. The
+  answer states the range it really covers (``RangeAnswer.start/end``; the query rows'
+  ``start``/``end``), and windows whose edges snap together merge into one row, so rows
+  partition the run and counts over them add up;
+* over the stated range, count, sum, rate, mean, stddev, min, max, first and last are
+  exact; quantiles that used rollups are within ``relative_accuracy`` (relative) of the
+  item of that rank (``error_bound``); ``exact`` is False only then.
 
 >>> s = StreamingMetricStore(raw_capacity=100)
 >>> ser = s.series_for("Sink", "latency", "sample")
 >>> for i in range(1000): ser.append(i * 0.01, 1.0)
 >>> a = s.aggregate([ser], ["count"], 0.0, 10.0, weighting="sample")
->>> a.values["count"], a.exact
-(1000.0, False)
+>>> a.values["count"], a.exact, (a.start, a.end)
+(1000.0, True, (0.0, 10.0))
+>>> a = s.aggregate([ser], ["count", "p50"], 0.25, 9.5, weighting="sample")
+>>> a.values["count"], a.exact, a.error_bound, (a.start, a.end)
+(950.0, False, 0.005, (0.0, 9.5))
 """
 
 from __future__ import annotations
@@ -31,7 +43,7 @@ import numpy as np
 
 from happysim_rx.observation import ObservationKind
 from happysim_rx.stores._series_map import SeriesMap
-from happysim_rx.stores.compute import exact_aggregates, gauge_segments
+from happysim_rx.stores.compute import exact_aggregates, gauge_segments, pooled_aggregates
 from happysim_rx.stores.metric import RangeAnswer
 from operators.aggregators import parse_quantile
 from operators.sketch import QuantileSketch
@@ -44,12 +56,17 @@ _CHUNK = 1024  # appends are binned in vectorized chunks of this many samples
 class _Bucket:
     """Summary of one time bucket; mergeable."""
 
-    __slots__ = ("n", "s", "s2", "lo", "hi", "ft", "fv", "lt", "lv", "w", "ws", "ws2", "sketch")
+    __slots__ = ("n", "s", "s2", "lo", "hi", "slo", "shi", "ft", "fv", "lt", "lv", "w",
+                 "ws", "ws2", "sketch", "e0", "e1")
 
-    def __init__(self, ra: float) -> None:
+    def __init__(self, ra: float, e0: float = math.inf, e1: float = -math.inf) -> None:
+        # extent [e0, e1): every sample and held segment summarized here lies in it; the
+        # extents of a series' buckets never overlap and sit on the rollup grid
+        self.e0, self.e1 = e0, e1
         self.n = 0
         self.s = self.s2 = 0.0
-        self.lo, self.hi = math.inf, -math.inf
+        self.lo, self.hi = math.inf, -math.inf  # samples and held values (gauges)
+        self.slo, self.shi = math.inf, -math.inf  # samples only
         self.ft, self.fv, self.lt, self.lv = math.inf, 0.0, -math.inf, 0.0
         self.w = self.ws = self.ws2 = 0.0  # time-weighted: seconds, sum v*dt, sum v^2*dt
         self.sketch = QuantileSketch(ra)
@@ -65,6 +82,10 @@ class _Bucket:
             self.lo = lo
         if hi > self.hi:
             self.hi = hi
+        if lo < self.slo:
+            self.slo = lo
+        if hi > self.shi:
+            self.shi = hi
         if ft < self.ft:
             self.ft, self.fv = ft, fv
         if lt >= self.lt:
@@ -78,10 +99,12 @@ class _Bucket:
         self.sketch.add_many(v, w)
 
     def merge(self, o: _Bucket) -> None:
+        self.e0, self.e1 = min(self.e0, o.e0), max(self.e1, o.e1)
         self.n += o.n
         self.s += o.s
         self.s2 += o.s2
         self.lo, self.hi = min(self.lo, o.lo), max(self.hi, o.hi)
+        self.slo, self.shi = min(self.slo, o.slo), max(self.shi, o.shi)
         if o.ft < self.ft:
             self.ft, self.fv = o.ft, o.fv
         if o.lt >= self.lt:
@@ -92,20 +115,25 @@ class _Bucket:
         self.sketch.merge(o.sketch)
 
     def nbytes(self) -> int:
-        return 120 + self.sketch.nbytes()
+        return 152 + self.sketch.nbytes()
 
 
 class _Tier:
-    __slots__ = ("width", "capacity", "buckets", "ra")
+    """Buckets keyed by ``floor(t / width)``. The fine tier's buckets span their whole
+    key slot; a coarse bucket spans the union of what was merged into it (``e0, e1``)."""
 
-    def __init__(self, width: float, capacity: int, ra: float) -> None:
-        self.width, self.capacity, self.ra = width, capacity, ra
+    __slots__ = ("width", "capacity", "buckets", "ra", "fine")
+
+    def __init__(self, width: float, capacity: int, ra: float, fine: bool) -> None:
+        self.width, self.capacity, self.ra, self.fine = width, capacity, ra, fine
         self.buckets: dict[int, _Bucket] = {}
 
     def get(self, k: int) -> _Bucket:
         b = self.buckets.get(k)
         if b is None:
-            b = self.buckets[k] = _Bucket(self.ra)
+            w = self.width
+            b = self.buckets[k] = _Bucket(self.ra, k * w, (k + 1) * w) if self.fine \
+                else _Bucket(self.ra)
         return b
 
     def compact(self) -> None:
@@ -118,6 +146,16 @@ class _Tier:
                 self.buckets[nk].merge(old[k])
             else:
                 self.buckets[nk] = old[k]
+
+
+def _grid(x: float, w: float, *, up: bool) -> float:
+    """``x`` rounded down (or up) to a multiple ``k * w`` of the rollup width, computed
+    as the fine tier computes its edges (so equal edges compare equal)."""
+    r = x / w
+    k = round(r)
+    if abs(r - k) > 1e-9 * max(1.0, abs(r)):
+        k = math.ceil(r) if up else math.floor(r)
+    return k * w
 
 
 def _split_at_boundaries(
@@ -156,9 +194,10 @@ class StreamingSeries:
         self.evicted_v: float | None = None
         self.open_t: float | None = None  # gauge: last change (its segment is open)
         self.open_v = 0.0
+        self._view: _View | None = None
         ra = store.relative_accuracy
-        self.fine = _Tier(store.bucket_width, store.fine_buckets, ra)
-        self.coarse = _Tier(store.bucket_width, store.coarse_buckets, ra)
+        self.fine = _Tier(store.bucket_width, store.fine_buckets, ra, fine=True)
+        self.coarse = _Tier(store.bucket_width, store.coarse_buckets, ra, fine=False)
 
     @property
     def is_gauge(self) -> bool:
@@ -204,6 +243,7 @@ class StreamingSeries:
         self._ingest(t, v)
 
     def _ingest(self, t: np.ndarray, v: np.ndarray) -> None:
+        self._view = None
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):
             order = np.argsort(t, kind="stable")
             t, v = t[order], v[order]
@@ -279,19 +319,22 @@ class StreamingSeries:
             return
         w = self.fine.width
         # A long quiet gauge would create many fine buckets: the part older than the
-        # fine tier's reach goes straight to the coarse tier.
-        cutoff = t[-1] - self.fine.capacity * w
+        # fine tier's reach goes straight to the coarse tier (after the fine buckets
+        # older than it, so that bucket extents stay ordered and disjoint). The cut is
+        # on the rollup grid: extents stay on it.
+        cutoff = math.floor((t[-1] - self.fine.capacity * w) / w) * w
         if t[0] < cutoff:
+            self._evict(before=cutoff)
             j = int(np.searchsorted(t, cutoff, side="right"))
             ct, cv = np.append(t[:j], cutoff), np.append(v[:j], v[j - 1])
             while (ct[-1] - ct[0]) / self.coarse.width > self.coarse.capacity:
                 self.coarse.compact()
-            self._segments_into(self.coarse, ct, cv)
+            self._segments_into(self.coarse, ct, cv, w)
             t, v = np.concatenate(([cutoff], t[j:])), np.concatenate(([v[j - 1]], v[j:]))
-        self._segments_into(self.fine, t, v)
+        self._segments_into(self.fine, t, v, w)
 
     @staticmethod
-    def _segments_into(tier: _Tier, t: np.ndarray, v: np.ndarray) -> None:
+    def _segments_into(tier: _Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -> None:
         """Segments [t_i, t_i+1) holding v_i (the last point only ends the last one)."""
         if t.size < 2:
             return
@@ -302,6 +345,13 @@ class StreamingSeries:
         cuts = np.flatnonzero(np.diff(keys)) + 1
         starts = np.concatenate(([0], cuts))
         ends = np.concatenate((cuts, [seg_w.size]))
+        if not tier.fine:  # extents: the rollup grid cells the segments touch
+            fw = fine_width
+            seg_end = t[1:]
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+                bk = tier.get(int(keys[a]))
+                bk.e0 = min(bk.e0, _grid(float(t[a]), fw, up=False))
+                bk.e1 = max(bk.e1, _grid(float(seg_end[b - 1]), fw, up=True))
         if starts.size * 8 < seg_w.size:
             for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
                 tier.get(int(keys[a])).add_segments(seg_v[a:b], seg_w[a:b])
@@ -329,10 +379,16 @@ class StreamingSeries:
                 if wt > 0:
                     add(x, wt)
 
-    def _evict(self) -> None:
+    def _evict(self, before: float | None = None) -> None:
+        """Move the oldest fine buckets (beyond capacity, or all older than ``before``)
+        into the coarse tier; compact the coarse tier when it is over capacity."""
         fine, coarse = self.fine, self.coarse
-        if len(fine.buckets) > fine.capacity:
-            for k in sorted(fine.buckets)[: len(fine.buckets) - fine.capacity]:
+        if before is not None:
+            old = [k for k in sorted(fine.buckets) if k * fine.width < before]
+        else:
+            old = sorted(fine.buckets)[: max(len(fine.buckets) - fine.capacity, 0)]
+        if old:
+            for k in old:
                 b = fine.buckets.pop(k)
                 ck = math.floor(k * fine.width / coarse.width)
                 if ck in coarse.buckets:
@@ -354,31 +410,18 @@ class StreamingSeries:
             t, v = t[order], v[order]
         return t, v
 
-    def covers(self, start: float) -> bool:
-        """Can [start, ...) be answered exactly from the raw ring?"""
+    def raw_from(self) -> float:
+        """Every raw sample at or after this time is still in the ring."""
         self.flush()
-        return self.evicted_v is None or start > self.evicted_t
+        return -math.inf if self.evicted_v is None else math.nextafter(self.evicted_t, math.inf)
 
-    def exact_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Ring data, with the newest evicted change prepended for gauges (carry-in)."""
-        t, v = self.ring()
-        if self.is_gauge and self.evicted_v is not None:
-            t = np.concatenate(([self.evicted_t], t))
-            v = np.concatenate(([self.evicted_v], v))
-        return t, v
-
-    def buckets_in(self, start: float, end: float) -> list[tuple[float, float, _Bucket]]:
-        """(bucket start, width, bucket) for buckets at least half inside [start, end)."""
+    def view(self) -> _View:
+        """A read-only snapshot for answering queries (cached until the next ingest)."""
         self.flush()
-        out = []
-        for tier in (self.coarse, self.fine):
-            w = tier.width
-            for k, b in tier.buckets.items():
-                b0 = k * w
-                overlap = min(b0 + w, end) - max(b0, start)
-                if overlap >= 0.5 * w or (overlap > 0 and start <= b0 and b0 + w <= end):
-                    out.append((b0, w, b))
-        return out
+        v = self._view
+        if v is None:
+            v = self._view = _View(self)
+        return v
 
     def nbytes(self) -> int:
         tiers = sum(b.nbytes() for tr in (self.fine, self.coarse) for b in tr.buckets.values())
@@ -420,14 +463,12 @@ class StreamingMetricStore(SeriesMap):
     def time_bounds(self, series: list[StreamingSeries]) -> tuple[float, float] | None:
         lo, hi = math.inf, -math.inf
         for s in series:
-            s.flush()
-            t, _ = s.ring()
-            if t.size:
-                hi = max(hi, float(t[-1]))
-                lo = min(lo, float(t[0]))
-            for tier in (s.coarse, s.fine):
-                if tier.buckets:
-                    lo = min(lo, min(tier.buckets) * tier.width)
+            v = s.view()
+            if v.t.size:
+                hi = max(hi, float(v.t[-1]))
+                lo = min(lo, float(v.t[0]))
+            if v.buckets:
+                lo = min(lo, v.buckets[0].e0)
         return None if lo > hi else (lo, hi)
 
     def nbytes(self) -> int:
@@ -437,10 +478,15 @@ class StreamingMetricStore(SeriesMap):
         for s in self._series.values():
             s.flush()
 
+    def raw_from(self, series: list[StreamingSeries]) -> float:
+        """Raw rows are complete from this time on (older samples are only summarized)."""
+        return max((s.raw_from() for s in series), default=-math.inf)
+
     def raw(
         self, series: list[StreamingSeries], start: float, end: float, where: dict | None = None
     ) -> list[tuple[float, str, str, float, dict | None]]:
-        """Raw samples still in the rings (older ones are only summarized)."""
+        """Raw samples still in the rings (complete from `raw_from`; older ones are only
+        summarized)."""
         rows = []
         for s in series:
             t, v = s.ring()
@@ -448,6 +494,21 @@ class StreamingMetricStore(SeriesMap):
             rows.extend((float(t[j]), s.source, s.name, float(v[j]), None) for j in range(i0, i1))
         rows.sort(key=lambda r: r[0])
         return rows
+
+    # -- range answers --------------------------------------------------------------
+    def snap_edges(self, series: list[StreamingSeries], edges: list[float]) -> list[float]:
+        """Range/window edges moved to where this store can answer exactly: an edge
+        inside a rollup bucket (older than the raw ring) moves to the nearer bucket edge
+        (for every series pooled); edges in the raw ring's reach stay. The first and last
+        edges move outward if nearest-snapping would leave an empty range."""
+        views = [s.view() for s in series]
+        if not views or not edges:
+            return list(edges)
+        out = [_snap(views, x) for x in edges]
+        if len(out) >= 2 and out[0] >= out[-1] and edges[0] < edges[-1]:
+            out[0], out[-1] = _snap(views, edges[0], "down"), _snap(views, edges[-1], "up")
+        lo, hi = out[0], out[-1]
+        return [min(max(x, lo), hi) for x in out]
 
     def aggregate(
         self,
@@ -461,97 +522,270 @@ class StreamingMetricStore(SeriesMap):
         counter: bool = False,
         hold_until: float | None = None,
     ) -> RangeAnswer:
+        """Aggregates over the range this store can answer exactly nearest to
+        ``[start, end)``: ``RangeAnswer.start/end`` state it (edges snapped to rollup
+        buckets where the raw ring no longer reaches). Counts, sums, means, min/max,
+        first/last are exact over the stated range; quantiles from rollups are within
+        ``relative_accuracy`` of the item of that rank (``error_bound``)."""
         if where:
             raise ValueError("where(**tags) needs an exact store (ObservabilityConfig.full())")
-        if all(s.covers(start) for s in series):
-            return self._exact(series, specs, start, end, weighting, counter, hold_until)
-        return self._approx(series, specs, start, end, weighting, counter, hold_until)
+        views = [s.view() for s in series]
+        if not views:
+            return RangeAnswer(exact_aggregates(specs, np.empty(0), np.empty(0), start, end),
+                               start=start, end=end)
+        a, b = self.snap_edges(series, [start, end])
+        if all(a >= v.R for v in views):
+            vals = _exact_pooled(views, specs, a, b, weighting, counter, hold_until)
+            return RangeAnswer(vals, exact=True, start=a, end=b)
+        return _combined(views, specs, a, b, weighting, counter, hold_until,
+                         self.relative_accuracy)
 
-    def _exact(self, series, specs, start, end, weighting, counter, hold_until) -> RangeAnswer:
-        ts, vs, segv, segw = [], [], [], []
-        for s in series:
-            t, v = s.exact_arrays()
-            if weighting == "time":
-                sv, sw, i0, i1 = gauge_segments(t, v, start, end, hold_until)
-                segv.append(sv)
-                segw.append(sw)
-            else:
-                i0, i1 = int(np.searchsorted(t, start)), int(np.searchsorted(t, end))
-            ts.append(t[i0:i1])
-            vs.append(v[i0:i1])
-        times, values = np.concatenate(ts), np.concatenate(vs)
-        if len(series) > 1:
-            order = np.argsort(times, kind="stable")
-            times, values = times[order], values[order]
-        vals = exact_aggregates(
-            specs,
-            times,
-            values,
-            start,
-            end,
-            weighting=weighting,
-            seg_values=np.concatenate(segv) if segv else None,
-            seg_weights=np.concatenate(segw) if segw else None,
-            counter=counter,
-        )
-        return RangeAnswer(vals, exact=True)
 
-    def _approx(self, series, specs, start, end, weighting, counter, hold_until) -> RangeAnswer:
-        acc = _Bucket(self.relative_accuracy)
-        res = 0.0
-        lo_edge, hi_edge = math.inf, -math.inf
-        for s in series:
-            for b0, w, b in s.buckets_in(start, end):
-                acc.merge(b)
-                res = max(res, w)
-                lo_edge, hi_edge = min(lo_edge, b0), max(hi_edge, b0 + w)
-            stop = end if hold_until is None else min(end, hold_until)
-            if s.is_gauge and s.open_t is not None and stop >= s.open_t:
-                # The open last segment (value still held) up to the range end or now.
-                seg0 = max(s.open_t, start)
-                if stop >= seg0:
-                    acc.add_segments(np.array([s.open_v]), np.array([stop - seg0]))
-        tw = weighting == "time" and acc.w > 0
-        out: dict[str, float | None] = {}
-        span = end - start
-        for spec in specs:
-            if spec == "count":
-                out[spec] = float(acc.n)
-            elif spec == "sum":
-                out[spec] = acc.s if acc.n else None
-            elif spec == "rate":
-                ok = math.isfinite(span) and span > 0
-                out[spec] = ((acc.s if counter else acc.n) / span) if ok else None
-            elif acc.n == 0 and acc.w == 0:
-                out[spec] = None
-            elif spec == "min":
-                out[spec] = acc.lo
-            elif spec == "max":
-                out[spec] = acc.hi
-            elif spec == "first":
-                out[spec] = acc.fv if acc.n else None
-            elif spec == "last":
-                out[spec] = acc.lv if acc.n else None
-            elif spec in ("mean", "variance", "stddev"):
+class _View:
+    """What answers a query on one series: buckets in time order (disjoint extents),
+    the raw ring, and ``R``: every sample at or after ``R`` is in the ring (``R`` is the
+    end of the bucket holding the newest evicted sample; -inf when nothing was evicted).
+    """
+
+    __slots__ = ("series", "buckets", "e0", "e1", "t", "v", "R", "gauge", "open_t", "open_v")
+
+    def __init__(self, s: StreamingSeries) -> None:
+        self.series = s
+        bks = sorted([*s.coarse.buckets.values(), *s.fine.buckets.values()], key=lambda b: b.e0)
+        self.buckets = bks
+        self.e0 = np.array([b.e0 for b in bks])
+        self.e1 = np.array([b.e1 for b in bks])
+        t, v = s.ring()
+        self.gauge = s.is_gauge
+        if self.gauge and s.evicted_v is not None:  # carry-in for the ring's first segment
+            t = np.concatenate(([s.evicted_t], t))
+            v = np.concatenate(([s.evicted_v], v))
+        self.t, self.v = t, v
+        self.open_t, self.open_v = s.open_t, s.open_v
+        if s.evicted_v is None:
+            self.R = -math.inf
+        else:
+            i = int(np.searchsorted(self.e1, s.evicted_t, side="right"))
+            inside = i < len(bks) and self.e0[i] <= s.evicted_t
+            self.R = float(self.e1[i]) if inside else math.nextafter(s.evicted_t, math.inf)
+
+    def snap(self, x: float, down: bool) -> float:
+        """``x`` if no bucket older than the ring's reach straddles it, else that
+        bucket's start (``down``) or end."""
+        if x >= self.R:
+            return x
+        i = int(np.searchsorted(self.e1, x, side="right"))  # first bucket ending after x
+        if i < len(self.buckets) and self.e0[i] < x:
+            return float(self.e0[i] if down else self.e1[i])
+        return x
+
+    def bucket_range(self, a: float, b: float) -> list[_Bucket]:
+        """Buckets whose extent lies in [a, b) (a and b cut no bucket)."""
+        i0 = int(np.searchsorted(self.e0, a, side="left"))
+        i1 = int(np.searchsorted(self.e1, b, side="right"))
+        return self.buckets[i0:i1]
+
+    def carry_before(self, a: float) -> float | None:
+        """Gauge value in effect just before ``a`` from the buckets (last change < a)."""
+        i = int(np.searchsorted(self.e1, a, side="right"))
+        for b in reversed(self.buckets[:i]):
+            if b.n:
+                return b.lv
+        return None
+
+
+def _snap(views: list[_View], x: float, how: str = "nearest") -> float:
+    """The nearest time to ``x`` that cuts no bucket of any view (or the one below /
+    above it)."""
+    lo = x
+    while True:
+        nxt = min(v.snap(lo, True) for v in views)
+        if nxt == lo:
+            break
+        lo = nxt
+    hi = x
+    while True:
+        nxt = max(v.snap(hi, False) for v in views)
+        if nxt == hi:
+            break
+        hi = nxt
+    if how == "down":
+        return lo
+    if how == "up":
+        return hi
+    return lo if x - lo <= hi - x else hi
+
+
+def _exact_pooled(views, specs, a, b, weighting, counter, hold_until) -> dict[str, Any]:
+    """Every view answers [a, b) from its raw ring: the exact store's computation."""
+    ts, vs, segv, segw = [], [], [], []
+    for view in views:
+        t, v = view.t, view.v
+        if weighting == "time":
+            sv, sw, i0, i1 = gauge_segments(t, v, a, b, hold_until)
+            segv.append(sv)
+            segw.append(sw)
+        else:
+            i0, i1 = int(np.searchsorted(t, a)), int(np.searchsorted(t, b))
+        ts.append(t[i0:i1])
+        vs.append(v[i0:i1])
+    return pooled_aggregates(specs, ts, vs, a, b, weighting=weighting, seg_values=segv,
+                             seg_weights=segw, counter=counter)
+
+
+class _Acc:
+    """Pooled summary of bucket parts and raw parts of several series."""
+
+    def __init__(self, ra: float) -> None:
+        self.n = 0
+        self.s = self.s2 = 0.0
+        self.lo, self.hi = math.inf, -math.inf  # sample values
+        self.hlo, self.hhi = math.inf, -math.inf  # values held (gauges)
+        self.w = self.ws = self.ws2 = 0.0
+        self.first: tuple[float, int, float] | None = None  # (time, series order, value)
+        self.last: tuple[float, int, float] | None = None
+        self.sketch = QuantileSketch(ra)
+        self.res = 0.0
+
+    def see(self, t: float, k: int, v: float) -> None:
+        if self.first is None or (t, k) < self.first[:2]:
+            self.first = (t, k, v)
+        if self.last is None or (t, k) >= self.last[:2]:
+            self.last = (t, k, v)
+
+    def held(self, v: np.ndarray, w: np.ndarray) -> None:
+        if v.size:
+            self.hlo, self.hhi = min(self.hlo, float(v.min())), max(self.hhi, float(v.max()))
+            self.w += float(w.sum())
+            self.ws += float((v * w).sum())
+            self.ws2 += float((v * v * w).sum())
+            self.sketch.add_many(v, w)
+
+    def samples(self, v: np.ndarray, sketch: bool) -> None:
+        if v.size:
+            self.n += int(v.size)
+            self.s += float(v.sum())
+            self.s2 += float((v * v).sum())
+            self.lo, self.hi = min(self.lo, float(v.min())), max(self.hi, float(v.max()))
+            if sketch:
+                self.sketch.add_many(v)
+
+
+def _combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAnswer:
+    """[a, b) from rollup buckets (the part before each series' raw ring) plus the raw
+    rings: exact counts/sums/extremes, sketch quantiles."""
+    tw = weighting == "time"
+    acc = _Acc(ra)
+    for k, view in enumerate(views):
+        cut = min(b, view.R)
+        seen_at_a = False
+        if a < cut:  # the bucket part [a, cut)
+            for bk in view.bucket_range(a, cut):
+                acc.res = max(acc.res, bk.e1 - bk.e0)
+                if bk.n:
+                    acc.n += bk.n
+                    acc.s += bk.s
+                    acc.s2 += bk.s2
+                    acc.see(bk.ft, k, bk.fv)
+                    acc.see(bk.lt, k, bk.lv)
+                    seen_at_a = seen_at_a or bk.ft == a
+                    if bk.slo < acc.lo:
+                        acc.lo = bk.slo
+                    if bk.shi > acc.hi:
+                        acc.hi = bk.shi
                 if tw:
-                    mean, ex2 = acc.ws / acc.w, acc.ws2 / acc.w
-                elif acc.n:
-                    mean, ex2 = acc.s / acc.n, acc.s2 / acc.n
-                else:
-                    out[spec] = None
-                    continue
-                var = max(ex2 - mean * mean, 0.0)
-                out[spec] = (
-                    mean if spec == "mean" else var if spec == "variance" else math.sqrt(var)
-                )
+                    acc.w += bk.w
+                    acc.ws += bk.ws
+                    acc.ws2 += bk.ws2
+                    if bk.w > 0 or bk.n:
+                        acc.hlo, acc.hhi = min(acc.hlo, bk.lo), max(acc.hhi, bk.hi)
+                acc.sketch.merge(bk.sketch)
+            if view.gauge and tw:
+                carry = view.carry_before(a)
+                if carry is not None and not seen_at_a:
+                    acc.see(a, k, carry)
+                    acc.hlo, acc.hhi = min(acc.hlo, carry), max(acc.hhi, carry)
+                # the open segment (value held since the last change) is in no bucket
+                stop = cut if hold_until is None else min(cut, hold_until)
+                ot = view.open_t
+                if ot is not None and ot < cut:
+                    seg0 = max(ot, a)
+                    if seg0 <= stop:
+                        acc.held(np.array([view.open_v]), np.array([stop - seg0]))
+        if a == b < view.R and view.gauge and tw:  # an instant: the value in effect
+            i = int(np.searchsorted(view.e0, a, side="left"))
+            at_a = i < len(view.buckets) and view.buckets[i].n and view.buckets[i].ft == a
+            carry = None if at_a else view.carry_before(a)
+            if carry is not None:
+                acc.see(a, k, carry)
+                acc.held(np.array([carry]), np.array([0.0]))
+        if b > view.R:  # the raw part [max(a, R), b)
+            a2 = max(a, view.R)
+            t, v = view.t, view.v
+            i0, i1 = int(np.searchsorted(t, a2)), int(np.searchsorted(t, b))
+            vals = v[i0:i1]
+            acc.samples(vals, sketch=not tw)
+            if i1 > i0:
+                acc.see(float(t[i0]), k, float(vals[0]))
+                acc.see(float(t[i1 - 1]), k, float(vals[-1]))
+            if tw:
+                sv, sw, _, _ = gauge_segments(t, v, a2, b, hold_until)
+                if sv.size > i1 - i0:  # carried into the raw part at a2
+                    acc.see(a2, k, float(sv[0]))
+                acc.held(sv, sw)
+    out: dict[str, float | None] = {}
+    span = b - a
+    has_q = False
+    for spec in specs:
+        if spec == "count":
+            out[spec] = float(acc.n)
+        elif spec == "sum":
+            out[spec] = acc.s if acc.n else None
+        elif spec == "rate":
+            ok = math.isfinite(span) and span > 1e-9 * max(1.0, abs(b))
+            out[spec] = ((acc.s if counter else acc.n) / span) if ok else None
+        elif spec in ("first", "last"):
+            pick = acc.first if spec == "first" else acc.last
+            out[spec] = None if pick is None else pick[2]
+        elif spec in ("min", "max"):
+            lo, hi = (acc.hlo, acc.hhi) if tw else (acc.lo, acc.hi)
+            if lo > hi:
+                out[spec] = None
             else:
-                q = parse_quantile(spec)
-                assert q is not None
-                out[spec] = acc.sketch.quantile(q) if acc.sketch.count > 0 else None
-        has_q = any(parse_quantile(sp) is not None for sp in specs)
-        return RangeAnswer(
-            out,
-            exact=False,
-            error_bound=self.relative_accuracy if has_q else None,
-            time_resolution=res or self.bucket_width,
-        )
+                out[spec] = lo if spec == "min" else hi
+        elif spec in ("mean", "variance", "stddev"):
+            if tw and acc.hlo <= acc.hhi:
+                if acc.w > 0:
+                    mean, ex2 = acc.ws / acc.w, acc.ws2 / acc.w
+                else:  # held for no time: the value in effect is the answer
+                    mean = ex2 = None
+                    if acc.last is not None:
+                        mean = acc.last[2]
+                        ex2 = mean * mean
+            elif not tw and acc.n:
+                mean, ex2 = acc.s / acc.n, acc.s2 / acc.n
+            else:
+                mean = ex2 = None
+            if mean is None or ex2 is None:
+                out[spec] = None
+                continue
+            var = max(ex2 - mean * mean, 0.0)
+            out[spec] = mean if spec == "mean" else var if spec == "variance" else math.sqrt(var)
+        else:
+            q = parse_quantile(spec)
+            assert q is not None
+            has_q = True
+            if acc.sketch.count > 0:
+                out[spec] = acc.sketch.quantile(q)
+            elif tw and acc.last is not None and acc.hlo <= acc.hhi:
+                out[spec] = acc.last[2]  # held for no time
+            else:
+                out[spec] = None
+    return RangeAnswer(
+        out,
+        exact=not has_q,
+        error_bound=ra if has_q else None,
+        time_resolution=acc.res or None,
+        start=a,
+        end=b,
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from happysimulator.core.component_instrumentation import SINK, trace_id
-from happysimulator.core.entity import Entity, bind_simulation
+from happysimulator.core.entity import Entity
 from happysimulator.core.event import PARTIAL, Event
+from happysimulator.core.temporal import Instant
 from happysimulator.instrumentation.data import Data
 
 _NS = 1_000_000_000
@@ -18,7 +20,10 @@ class Sink(Entity):
     ``data`` holds ``(arrival_time_s, latency_s)`` samples: all of them, or the most
     recent ``max_samples`` (between ``max_samples`` and twice that) when it is set, for
     long runs with flat memory (``ObservabilityConfig.streaming()`` sets it on sinks that
-    have none, since its stores answer the whole-run questions).
+    have none, since its stores answer the whole-run questions). ``count``,
+    ``mean_latency()`` and ``stats()`` always cover the whole run (exactly); once samples
+    were trimmed, ``p50()``/``p99()``/``percentile()`` come from a quantile sketch of the
+    trimmed samples plus the kept ones (within 0.5 % relative of the item of that rank).
     """
 
     def __init__(self, name: str = "Sink", *, max_samples: int | None = None) -> None:
@@ -28,10 +33,13 @@ class Sink(Entity):
         self.data = Data(name)
         self.count = 0
         self.max_samples = max_samples
+        self._trimmed_n = 0  # samples dropped from `data` (max_samples), summarized here
+        self._trimmed_sum = 0.0
+        self._trimmed_sketch: Any = None
 
     def handle_event(self, event: Event) -> None:
-        sim = self._sim or bind_simulation(self)
-        now = sim._now_ns
+        # the event's own time (= now in a run; also right when called by hand)
+        now = event._time_ns
         c = event._ctx
         if c is None:
             created = event._time_ns
@@ -49,8 +57,7 @@ class Sink(Entity):
         self.count += 1
         cap = self.max_samples
         if cap is not None and len(d._times) > 2 * cap:
-            del d._times[:-cap]  # amortized O(1): one trim per `cap` samples
-            del d._values[:-cap]
+            self._trim(cap)
         i = self._instr
         if i is not None:
             i.received.append(t)
@@ -64,30 +71,80 @@ class Sink(Entity):
                 i.live(SINK, now, event)
         return None
 
+    def _trim(self, cap: int) -> None:
+        """Keep the newest `cap` samples; summarize the others (amortized O(1): one trim
+        per `cap` samples)."""
+        from operators.sketch import QuantileSketch
+
+        d = self.data
+        old = d._values[:-cap]
+        self._trimmed_n += len(old)
+        self._trimmed_sum += math.fsum(old)
+        if self._trimmed_sketch is None:
+            self._trimmed_sketch = QuantileSketch(0.005)
+        self._trimmed_sketch.add_many(old)
+        del d._times[:-cap]
+        del d._values[:-cap]
+
     @property
     def events_received(self) -> int:
         return self.count
 
     @property
     def latencies(self) -> list[float]:
-        return self.data.values
+        return self.data.raw_values()
 
-    def mean_latency(self) -> float | None:
-        return self.data.mean()
+    # happysim 0.2.5 names
+    @property
+    def latencies_s(self) -> list[float]:
+        """Latency of each (kept) request, in arrival order (seconds)."""
+        return self.data.raw_values()
+
+    @property
+    def completion_times(self) -> list[Instant]:
+        """When each (kept) request arrived here."""
+        return [Instant.from_seconds(t) for t in self.data.times()]
+
+    def latency_time_series_seconds(self) -> tuple[list[float], list[float]]:
+        """``(arrival times, latencies)`` in seconds."""
+        return self.data.times(), self.data.raw_values()
+
+    def latency_stats(self) -> dict[str, float]:
+        """``count``, ``avg``, ``min``, ``max``, ``p50``, ``p99`` (zeros without data)."""
+        d = self.data
+        return {"count": self.count, "avg": self.mean_latency(), "min": d.min(),
+                "max": d.max(), "p50": self.p50(), "p99": self.p99()}
+
+    def summary(self, window_s: float = 1.0) -> Any:
+        """Latency per time window (``BucketedData``)."""
+        return self.data.bucket(window_s)
+
+    def mean_latency(self) -> float:
+        """Mean latency over the whole run (0.0 without requests, as in happysim)."""
+        if not self._trimmed_n:
+            return self.data.mean()
+        kept = self.data._values
+        return (self._trimmed_sum + math.fsum(kept)) / (self._trimmed_n + len(kept))
 
     average_latency = mean_latency
 
-    def p50(self) -> float | None:
-        return self.data.percentile(0.50)
+    def p50(self) -> float:
+        return self.percentile(0.50)
 
-    def p90(self) -> float | None:
-        return self.data.percentile(0.90)
+    def p90(self) -> float:
+        return self.percentile(0.90)
 
-    def p99(self) -> float | None:
-        return self.data.percentile(0.99)
+    def p99(self) -> float:
+        return self.percentile(0.99)
 
-    def percentile(self, p: float) -> float | None:
-        return self.data.percentile(p)
+    def percentile(self, p: float) -> float:
+        """``p`` in [0, 1]; over the whole run (see the class docstring)."""
+        if not self._trimmed_n:
+            return self.data.percentile(p)
+        self.data.percentile(p)  # validates p
+        sketch = self._trimmed_sketch.copy()
+        sketch.add_many(self.data._values)
+        return sketch.quantile(p)
 
     def stats(self) -> dict[str, Any]:
         return {"count": self.count, "mean_latency": self.mean_latency()}
@@ -107,6 +164,11 @@ class Counter(Entity):
         super().__init__(name)
         self.counts: dict[str, int] = {}
         self.total = 0
+
+    @property
+    def by_type(self) -> dict[str, int]:
+        """Counts per event type (happysim 0.2.5 name of ``counts``)."""
+        return self.counts
 
     def handle_event(self, event: Event) -> None:
         self.total += 1

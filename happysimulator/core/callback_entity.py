@@ -16,8 +16,30 @@ class CallbackEntity(Entity):
         super().__init__(name)
         self.fn = fn
 
+    @property
+    def _fn(self) -> Callable[[Event], Any]:
+        return self.fn
+
     def handle_event(self, event: Event) -> Any:
         return self.fn(event)
 
 
-__all__ = ["CallbackEntity"]
+class NullEntity(Entity):
+    """Discards every event (a placeholder target). One shared instance."""
+
+    _instance: NullEntity | None = None
+
+    def __new__(cls) -> NullEntity:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+            Entity.__init__(cls._instance, "NullEntity")
+        return cls._instance
+
+    def __init__(self) -> None:  # (the shared instance is initialised once, in __new__)
+        pass
+
+    def handle_event(self, event: Event) -> None:
+        return None
+
+
+__all__ = ["CallbackEntity", "NullEntity"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from happysimulator.core._active import ACTIVE
+from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.event import Event, new_event
 from happysimulator.core.temporal import Instant, _inst
 
@@ -16,6 +16,35 @@ if TYPE_CHECKING:
     from happysimulator.core.simulation import Simulation
 
 HandlerResult = None | Event | list[Event] | Generator[Any, Any, Any]
+
+
+class ExternalClock:
+    """Stands in for a simulation when an entity is given a bare clock (``set_clock``)."""
+
+    def __init__(self, clock: Any) -> None:
+        if not hasattr(clock, "now"):
+            raise TypeError(f"set_clock needs a Simulation or a clock with .now, got {clock!r}")
+        self.clock = clock
+        self._rng: random.Random | None = None
+
+    @property
+    def _now_ns(self) -> int:
+        return self.clock.now.nanoseconds
+
+    @property
+    def now(self) -> Instant:
+        return self.clock.now
+
+    @property
+    def rng(self) -> random.Random:
+        if self._rng is None:
+            import random as _random
+
+            self._rng = _random.Random(0)
+        return self._rng
+
+    def _next_context_id(self) -> int:
+        return detached_id()
 
 
 def bind_simulation(entity: Entity) -> Simulation:
@@ -73,9 +102,12 @@ class Entity:
     def has_capacity(self) -> bool:
         return True
 
-    def set_clock(self, sim: Simulation) -> None:
-        """Attach to a simulation (done by ``Simulation`` for registered entities)."""
-        self._sim = sim
+    def set_clock(self, sim: Simulation | Any) -> None:
+        """Attach to a simulation (done by ``Simulation`` for registered entities).
+
+        Outside a run, anything with a ``now`` Instant (e.g. ``core.clock.Clock``) may be
+        given instead, to drive ``now`` by hand in a unit test."""
+        self._sim = sim if hasattr(sim, "_now_ns") else ExternalClock(sim)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

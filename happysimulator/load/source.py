@@ -13,7 +13,11 @@ from happysimulator.core.event import PARTIAL, Event, new_event
 from happysimulator.core.simulation import RECYCLED_EVENT_TYPES
 from happysimulator.core.temporal import Instant, _inst, to_ns
 from happysimulator.distributions.latency_distribution import EXPO_INLINE
-from happysimulator.load.event_provider import EventProvider, SimpleEventProvider
+from happysimulator.load.event_provider import (
+    EventProvider,
+    SimpleEventProvider,
+    _SimpleEventProvider,  # noqa: F401 (0.2.5 name)
+)
 from happysimulator.load.profile import Profile
 from happysimulator.load.providers.arrivals import (
     ArrivalTimeProvider,

@@ -49,7 +49,7 @@ def test_server_counters_drops_and_gauges():
     assert [c[0] for c in instr.calls].count("dropped") == 3
     assert instr.waits == [0.0, 0.0, 1.0, 1.0, 2.0]
     assert instr.services == [1.0] * 5
-    assert sorted(sink.data.values) == [1.0, 1.0, 2.0, 2.0, 3.0]
+    assert sorted(sink.data.raw_values()) == [1.0, 1.0, 2.0, 2.0, 3.0]
     assert s.depth == 0 and s.in_flight == 0
 
 
@@ -59,7 +59,7 @@ def test_server_concurrency_is_real():
     sim = make_sim(entities=[s, sink])
     sim.schedule(_burst(s, 7))
     sim.run()
-    assert sorted(sink.data.values) == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 3.0]
+    assert sorted(sink.data.raw_values()) == [1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 3.0]
 
 
 class Work(QueuedResource):
@@ -79,7 +79,7 @@ def test_queued_resource_default_concurrency_is_one():
     sim = make_sim(entities=[w, sink])
     sim.schedule(_burst(w, 4))
     sim.run()
-    assert sink.data.values == [1.0, 2.0, 3.0, 4.0]
+    assert sink.data.raw_values() == [1.0, 2.0, 3.0, 4.0]
 
 
 def test_queued_resource_concurrency_and_seam():
@@ -90,7 +90,7 @@ def test_queued_resource_concurrency_and_seam():
     sim = make_sim(observability=False, entities=[w, sink])
     sim.schedule(_burst(w, 5))
     sim.run()
-    assert sink.data.values == [1.0, 1.0, 2.0, 2.0, 3.0]
+    assert sink.data.raw_values() == [1.0, 1.0, 2.0, 2.0, 3.0]
     assert instr.waits == [0.0, 0.0, 1.0, 1.0, 2.0]
     assert instr.services == [1.0] * 5
     assert max(c[3] for c in instr.calls if len(c) > 3) == 2
@@ -131,7 +131,7 @@ def test_server_subclass_with_custom_service():
     sim = make_sim(entities=[s, sink])
     sim.schedule(_burst(s, 2))
     sim.run()
-    assert sink.data.values == [1.0, 2.0]
+    assert sink.data.raw_values() == [1.0, 2.0]
     assert s.completed == 2
 
 

@@ -32,8 +32,9 @@ def test_between_matches_brute_force(pairs, a, b):
     d = _data(pairs)
     got = d.between(t1, t2)
     expect = sorted(((t, v) for t, v in pairs if t1 <= t < t2), key=lambda p: p[0])
-    assert got.times == [t for t, _ in expect]
-    assert sorted(got.values) == sorted(v for _, v in expect)
+    assert got.times() == [t for t, _ in expect]
+    assert got.values == [(t, v) for t, v in got.samples()]
+    assert sorted(got.raw_values()) == sorted(v for _, v in expect)
     assert got.count() == len(expect)
 
 
@@ -66,7 +67,10 @@ def test_bucket_matches_brute_force(pairs, w):
 
 def test_empty_data_and_bad_arguments():
     d = Data()
-    assert d.mean() is None and d.percentile(0.5) is None and d.count() == 0
+    # the legacy class answers 0.0 for no samples, as happysim 0.2.5 did (the query API
+    # is where "no data" is None)
+    assert d.mean() == 0.0 and d.percentile(0.5) == 0.0 and d.count() == 0
+    assert d.std() == 0.0 and len(d.bucket(1.0)) == 0 and d.rate().count() == 0
     d.add_stat(1.0, Instant.from_seconds(1))
     with pytest.raises(ValueError, match="0.99"):
         d.percentile(99)
@@ -76,11 +80,21 @@ def test_empty_data_and_bad_arguments():
         d.bucket(0)
 
 
-def test_rate():
+def test_rate_and_bucket_match_brute_force():
     d = Data()
-    for k in range(11):
-        d.add_stat(1.0, k * 0.5)
-    assert d.rate(0.0, 5.0) == pytest.approx(10 / 5.0)
+    times = [0.1, 0.2, 0.9, 1.0, 1.5, 3.2, 3.3]
+    for t in times:
+        d.add_stat(2.0, t)
+    r = d.rate(0.5)
+    # only windows with samples, aligned to 0; value = count / window
+    expect = {}
+    for t in times:
+        k = int(t / 0.5 + 1e-12)
+        expect[k * 0.5] = expect.get(k * 0.5, 0) + 1
+    assert r.values == [(k, c / 0.5) for k, c in sorted(expect.items())]
+    b = d.bucket(1.0)
+    assert b.times() == [0.0, 1.0, 3.0] and b.counts == [3, 2, 2]
+    assert b.sums() == [6.0, 4.0, 4.0] and b.to_dict()["count"] == [3, 2, 2]
 
 
 def test_probe_unknown_metric_lists_available():
@@ -117,4 +131,4 @@ def test_probe_on_many():
     sim = make_sim(sources=[Source.constant(4.0, s, limit=20)], entities=[s, k], probes=probes)
     sim.run()
     assert set(data) == {"depth", "in_flight"}
-    assert max(data["in_flight"].values) == 1 and max(data["depth"].values) >= 1
+    assert max(data["in_flight"].raw_values()) == 1 and max(data["depth"].raw_values()) >= 1

@@ -31,7 +31,7 @@ def test_constant_source_counts():
     src = Source.constant(rate=10.0, target=sink, stop_after=10.0)
     make_sim(sources=[src], entities=[sink]).run()
     assert sink.count == 100
-    assert sink.data.times[0] == pytest.approx(0.1)
+    assert sink.data.times()[0] == pytest.approx(0.1)
 
 
 def test_profiled_poisson_follows_integral():

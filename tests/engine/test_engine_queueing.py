@@ -17,7 +17,7 @@ def _run(lam, service, c, n, seed):
     src = Source.poisson(rate=lam, target=server, limit=n)
     make_sim(observability=False, sources=[src], entities=[server, sink], seed=seed).run()
     assert sink.count == n
-    return instr.waits, sink.data.values, instr.services
+    return instr.waits, sink.data.raw_values(), instr.services
 
 
 def _close(xs, theory):

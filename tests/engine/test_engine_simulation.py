@@ -73,11 +73,11 @@ def test_open_ended_run_ends_after_stop_after_despite_probes_and_timers():
     assert summary.stop_reason == "complete"
     assert src.finished
     assert sink.count == src.generated == server.completed > 50
-    assert max(sink.data.times) <= 20.0 + 5  # last departures shortly after 20 s
-    assert sink.data.times[-1] == sim.now.to_seconds()  # stopped at the last model event
+    assert max(sink.data.times()) <= 20.0 + 5  # last departures shortly after 20 s
+    assert sink.data.times()[-1] == sim.now.to_seconds()  # stopped at the last model event
     # the probe sampled every 0.5 s while the model ran, and no longer
     assert len(depth) == int(sim.now.to_seconds() / 0.5) + 1
-    assert depth.times[:3] == [0.0, 0.5, 1.0]
+    assert depth.times()[:3] == [0.0, 0.5, 1.0]
 
 
 def test_source_limit_counts_requests():
@@ -86,7 +86,7 @@ def test_source_limit_counts_requests():
     sim = make_sim(sources=[src], entities=[sink])
     sim.run()
     assert sink.count == 7
-    assert sink.data.times == [0.5 * k for k in range(1, 8)]
+    assert sink.data.times() == [0.5 * k for k in range(1, 8)]
 
 
 def _mm1(seed, **kw):
@@ -302,7 +302,7 @@ def test_sink_latency_uses_created_at_from_context():
     e = Event(5.0, "req", sink, context={"created_at": Instant.from_seconds(2.0)})
     sim.schedule(e)
     sim.run()
-    assert sink.data.values == [3.0]
+    assert sink.data.raw_values() == [3.0]
 
 
 def test_scheduling_in_the_past_is_an_error():

@@ -270,7 +270,7 @@ def test_when_breakpoint_pauses_after_each_emission():
         )
     )
     sim2.run()
-    assert sink2.data.values[-1] > 1.2 and "when" in sim2.control.get_state().paused_by
+    assert sink2.data.raw_values()[-1] > 1.2 and "when" in sim2.control.get_state().paused_by
 
 
 # ---- bookkeeping ------------------------------------------------------------------------

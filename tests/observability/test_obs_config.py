@@ -44,7 +44,7 @@ def test_disabled_installs_no_instrumentation_and_no_hook():
     # the same seed gives the same model behaviour with or without observability
     sim2, _, _, sink2 = _spy_sim(ObservabilityConfig.full())
     sim2.run()
-    assert sink2.data.values == sink.data.values
+    assert sink2.data.raw_values() == sink.data.raw_values()
     assert sim2.events_processed == sim.events_processed
 
 
@@ -118,7 +118,7 @@ def test_streaming_answers_approximately_within_its_error_bound():
     assert sink.max_samples == cfg.raw_samples  # streaming bounds the legacy list too
     sink.max_samples = None  # ... but this test wants every latency as ground truth
     sim.run()
-    lat = np.sort(np.asarray(sink.data.values))
+    lat = np.sort(np.asarray(sink.data.raw_values()))
     n = len(lat)
     # rollups answer at bucket resolution: ask for a range made of whole buckets
     end = (math.floor(sim.clock.now() / cfg.rollup_s) + 1) * cfg.rollup_s
@@ -147,7 +147,7 @@ def test_streaming_answers_approximately_within_its_error_bound():
         assert a == pytest.approx(b, rel=1e-6)
     # recent raw data is still exact
     recent = sim.query.metrics("latency").between(990.0, end).aggregate("mean").execute()
-    times, vals = np.asarray(sink.data.times), np.asarray(sink.data.values)
+    times, vals = np.asarray(sink.data.times()), np.asarray(sink.data.raw_values())
     assert recent.exact
     assert recent.value("mean") == pytest.approx(vals[times >= 990.0].mean(), rel=1e-9)
 

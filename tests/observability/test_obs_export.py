@@ -47,8 +47,8 @@ def test_to_json_round_trips_and_contains_every_row(ran):
         assert again.to_json() == result.to_json(), label
     raw = json.loads(ex.to_json(_queries(sim)["raw_latency"]))["rows"]
     _, sink = ran[2], ran[3]
-    assert [r["value"] for r in raw] == sink.data.values
-    assert [r["time"] for r in raw] == sink.data.times
+    assert [r["value"] for r in raw] == sink.data.raw_values()
+    assert [r["time"] for r in raw] == sink.data.times()
 
 
 def test_span_and_event_rows_are_complete(ran):

@@ -215,5 +215,5 @@ def test_rx_time_operator_runs_in_simulated_time_without_threads():
     for t_emit, times in full:
         assert all(t_emit - 1.0 <= x < t_emit for x in times)
     all_times = [x for _, b in batches for x in b]
-    assert all_times == sink.data.times
+    assert all_times == sink.data.times()
     assert done == [sim.clock.now()]

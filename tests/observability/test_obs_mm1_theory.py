@@ -175,8 +175,8 @@ def test_mm1_counters_and_sample_counts_match_the_engine(long_run):
 
 def test_mm1_latency_queries_equal_numpy_over_sink_data(long_run):
     sim, source, server, sink, T = long_run
-    times = np.asarray(sink.data.times)
-    lats = np.asarray(sink.data.values)
+    times = np.asarray(sink.data.times())
+    lats = np.asarray(sink.data.raw_values())
     for a, b in [(0.0, T + 100), (1234.5, 5678.9), (100.0, 100.5), (7000.0, 7000.0 + 1e-3)]:
         m = (times >= a) & (times < b)
         res = (

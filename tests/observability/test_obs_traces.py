@@ -65,7 +65,7 @@ def test_server_spans_are_arrival_to_completion_and_equal_wait_plus_service(trac
     _, lat = metric_arrays(sim, "Sink", "latency")
     sink_spans = [s for s in ts._spans if s.entity == "Sink"]
     np.testing.assert_array_equal([s.attributes["latency"] for s in sink_spans], lat)
-    np.testing.assert_array_equal(sorted(lat), sorted(sink.data.values))
+    np.testing.assert_array_equal(sorted(lat), sorted(sink.data.raw_values()))
 
 
 def test_span_queries_by_entity_and_range(traced):
