@@ -207,17 +207,35 @@ def _extender(store: Any, info: TopicInfo) -> Callable[[Any, Any], None] | None:
     return None if make is None else make(info)
 
 
+def _deferrable(bus: ObservationBus | None, observer: Any) -> Callable[[Observation], None]:
+    """The sink of an Rx observer: ``observer.on_next`` at once, or, while the bus has a
+    `defer` function (a simulation is running), ``defer(observer, obs)``: the runtime then
+    delivers it at the next event boundary, when the emitting component is done."""
+    on_next = observer.on_next
+    if bus is None:
+        return on_next
+
+    def sink(obs: Observation) -> None:
+        defer = bus.defer
+        if defer is None:
+            on_next(obs)
+        else:
+            defer(observer, obs)
+
+    return sink
+
+
 class _PatternSub:
     """An Rx observer attached to every topic matching (kinds, name, source) globs."""
 
     __slots__ = ("kinds", "name", "source", "observer", "sink", "topics", "raw")
 
     def __init__(self, kinds: frozenset, name: str, source: str, observer: Any,
-                 raw: Any = None) -> None:
+                 raw: Any = None, bus: ObservationBus | None = None) -> None:
         self.kinds, self.name, self.source, self.observer = kinds, name, source, observer
         self.raw = raw is not None
-        # one bound method (or the raw fn), so removal can use identity
-        self.sink = raw if raw is not None else observer.on_next
+        # one function (or the raw fn), so removal can use identity
+        self.sink = raw if raw is not None else _deferrable(bus, observer)
         self.topics: list[Topic] = []
 
     def matches(self, t: Topic) -> bool:
@@ -243,6 +261,9 @@ class ObservationBus:
         self._flushers: list[Callable[[], None]] = []
         self.is_stopped = False
         self._error: Exception | None = None
+        # ``defer(observer, obs)`` or None: set by the runtime while the observer code
+        # must not run where an observation is emitted (see `_deferrable`)
+        self.defer: Callable[[Any, Observation], None] | None = None
 
     # -- topics ----------------------------------------------------------------------
     def topic(
@@ -421,7 +442,7 @@ class ObservationBus:
                 return Disposable()
             # pending batched observations predate this subscriber: deliver them first
             self.flush()
-            sub = _PatternSub(kinds, name, source, observer)
+            sub = _PatternSub(kinds, name, source, observer, bus=self)
             self._subs.append(sub)
             for t in self._topics.values():
                 if sub.matches(t):
@@ -466,8 +487,12 @@ class ObservationBus:
         return self._observable(frozenset(ObservationKind), "*", "*")
 
     # -- lifecycle --------------------------------------------------------------------
-    def complete(self) -> None:
-        """End of the run: flush stores' open state and complete every subscriber once."""
+    def complete(self, on_fault: Callable[[Any, Exception], None] | None = None) -> None:
+        """End of the run: flush stores' open state and complete every subscriber once.
+
+        ``on_fault(observer, exc)``: told when a subscriber's ``on_completed`` (or what
+        it flushes downstream) raises; the others are completed all the same. Without
+        it, the first such exception is raised after every subscriber was completed."""
         if self.is_stopped:
             return
         self.flush()
@@ -481,9 +506,18 @@ class ObservationBus:
             fin = getattr(store, "finish", None)
             if fin is not None:
                 fin(self.clock.now())
+        first: Exception | None = None
         for sub in subs:
             if sub.observer is not None:
-                sub.observer.on_completed()
+                try:
+                    sub.observer.on_completed()
+                except Exception as exc:
+                    if on_fault is not None:
+                        on_fault(sub.observer, exc)
+                    elif first is None:
+                        first = exc
+        if first is not None:
+            raise first
 
     def error(self, exc: Exception) -> None:
         """Propagate a fatal error to every subscriber."""

@@ -8,12 +8,11 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections import deque
 from fnmatch import fnmatchcase
 from typing import Any
 
-from happysim_rx._gc import bulk_allocation
+import numpy as np
+
 from happysim_rx.observation import ObservationKind
 
 __all__ = ["EventStore"]
@@ -26,14 +25,22 @@ class _Row(tuple):
 
 
 class EventStore:
-    """Records EVENT and STATE observations as compact tuples."""
+    """Records EVENT and STATE observations as columns: times, a code per
+    (kind, source, name), values and tags only where given. A read builds rows for
+    the events it returns only."""
 
     kinds = frozenset({ObservationKind.EVENT, ObservationKind.STATE})
     exact = True
 
     def __init__(self, max_events: int | None = None) -> None:
         self.max_events = max_events
-        self._rows: deque[tuple[float, str, str, str, Any, Any]] = deque(maxlen=max_events)
+        self._t = np.empty(0)  # times (s), in arrival (= time) order
+        self._code = np.empty(0, dtype=np.int32)  # index into _keys
+        self._keys: list[tuple[str, str, str]] = []  # (kind, source, name)
+        self._key_code: dict[tuple[str, str, str], int] = {}
+        self._first = 0  # number of the oldest kept event (the bound drops older ones)
+        self._values: dict[int, Any] = {}  # event number -> value, when not None
+        self._tags: dict[int, Any] = {}
         self.n_total = 0
         self._names: set[tuple[str, str, str]] = set()
         # Everything arrives in `_raw` first (a C-level list append), as a finished row or
@@ -65,7 +72,9 @@ class EventStore:
         """The list a producer appends raw items to: ``t_ns, source, name`` (three C-level
         appends, e.g. from a simulation's run loop), turned into a row ``(time, kind,
         source, name, value, tags)`` by ``convert(t_ns, source, name)`` when the store is
-        read. With ``max_events``, call `materialize_if_full` now and then to bound memory."""
+        read. The row's time must be ``t_ns / 1e9`` and the rest depend on ``source`` and
+        ``name`` only: `convert` is called once per distinct pair, not per event. With
+        ``max_events``, call `materialize_if_full` now and then to bound memory."""
         if self._convert is not None and self._convert is not convert:
             raise ValueError("this EventStore already has a raw sink")
         self._convert = convert
@@ -84,7 +93,10 @@ class EventStore:
         self.n_total += prefix_rows + (start - prefix_rows) // 3
         del raw[:start]
         self._pending_rows = kept_rows
-        self._rows.clear()  # older than every kept raw item
+        # the columns are older than every kept raw item
+        self._t, self._code = self._t[:0], self._code[:0]
+        self._values, self._tags = {}, {}
+        self._first = self.n_total
 
     def _newest(self, cap: int) -> tuple[int, int]:
         """Where the newest `cap` items of `_raw` begin, and how many of them are rows."""
@@ -103,30 +115,92 @@ class EventStore:
 
     def _materialize(self) -> None:
         if self._raw:
-            with bulk_allocation():
-                self._build_rows()
+            self._build_columns()
 
-    def _build_rows(self) -> None:
+    def _build_columns(self) -> None:
         raw = self._raw
-        convert = self._convert
         cap = self.max_events
         start, dropped = 0, 0
         if cap is not None:
-            # only the newest `cap` items can be kept: rows are built for those only
+            # only the newest `cap` items can be kept: columns are built for those only
             start, kept_rows = self._newest(cap)
             prefix_rows = self._pending_rows - kept_rows
             dropped = prefix_rows + (start - prefix_rows) // 3
-        rows: list[tuple] = []
-        items = iter(raw[start:]) if start else iter(raw)
-        for item in items:
-            rows.append(item if type(item) is _Row else convert(item, next(items),
-                                                                 next(items)))
-        if convert is not None:
-            self._names.update({(r[1], r[2], r[3]) for r in rows})
+        if dropped:  # newer raw items fill the bound: the columns go too
+            self.n_total += dropped
+            self._t, self._code = self._t[:0], self._code[:0]
+            self._values, self._tags = {}, {}
+            self._first = self.n_total
+        items = raw[start:] if start else raw
+        if self._pending_rows:
+            t, code = self._columns_of_rows(items)
+        else:
+            t, code = self._columns_of_raw(items)
         raw.clear()
         self._pending_rows = 0
-        self.n_total += dropped + len(rows)
-        self._rows.extend(rows)
+        self.n_total += t.size
+        self._t = np.concatenate((self._t, t))
+        self._code = np.concatenate((self._code, code))
+        if cap is not None and self._t.size > cap:
+            cut = self._t.size - cap
+            self._t, self._code = self._t[cut:], self._code[cut:]
+            self._first += cut
+            self._values = {k: v for k, v in self._values.items() if k >= self._first}
+            self._tags = {k: v for k, v in self._tags.items() if k >= self._first}
+
+    def _key(self, key: tuple[str, str, str]) -> int:
+        code = self._key_code.get(key)
+        if code is None:
+            code = self._key_code[key] = len(self._keys)
+            self._keys.append(key)
+            self._names.add(key)
+        return code
+
+    def _columns_of_raw(self, items: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Raw items ``t_ns, source, name`` (a simulation's processed events) as columns,
+        with one `convert` call per distinct (source, name), not per event."""
+        n = len(items) // 3
+        t = np.array(items[0::3], dtype=np.int64) / 1e9
+        sources, names = items[1::3], items[2::3]
+        try:
+            src = {s: i for i, s in enumerate(dict.fromkeys(sources))}
+            nm = {s: i for i, s in enumerate(dict.fromkeys(names))}
+        except TypeError:  # something unhashable: by identity (items are alive here)
+            sources, names = list(map(id, sources)), list(map(id, names))
+            src = {s: i for i, s in enumerate(dict.fromkeys(sources))}
+            nm = {s: i for i, s in enumerate(dict.fromkeys(names))}
+        pair = (np.fromiter(map(src.__getitem__, sources), np.int64, n) * len(nm)
+                + np.fromiter(map(nm.__getitem__, names), np.int64, n))
+        # an event of each (source, name) present (which one does not matter: the key
+        # depends on those two only) is converted to learn its key
+        size = len(src) * len(nm)
+        present = np.zeros(size, dtype=bool)
+        present[pair] = True
+        some = np.zeros(size, dtype=np.int64)
+        some[pair] = np.arange(n)
+        table = np.full(size, -1, dtype=np.int32)
+        for p in np.flatnonzero(present).tolist():
+            at = 3 * int(some[p])
+            row = self._convert(items[at], items[at + 1], items[at + 2])
+            table[p] = self._key((row[1], row[2], row[3]))
+        return t, table[pair]
+
+    def _columns_of_rows(self, items: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Finished rows mixed with raw items: one at a time."""
+        t, code = [], []
+        n = self._first + self._t.size  # number of the next event
+        values, tags = self._values, self._tags
+        it = iter(items)
+        for item in it:
+            row = item if type(item) is _Row else self._convert(item, next(it), next(it))
+            if row[4] is not None:
+                values[n] = row[4]
+            if row[5] is not None:
+                tags[n] = row[5]
+            t.append(row[0])
+            code.append(self._key((row[1], row[2], row[3])))
+            n += 1
+        return np.array(t, dtype=np.float64), np.array(code, dtype=np.int32)
 
     def add(
         self, t: float, kind: str, source: str, name: str, value: Any, tags: Any = None
@@ -138,7 +212,7 @@ class EventStore:
 
     def __len__(self) -> int:
         self._materialize()
-        return len(self._rows)
+        return int(self._t.size)
 
     @property
     def evicted(self) -> int:
@@ -158,20 +232,23 @@ class EventStore:
         kind: str | None = None,
     ) -> list[dict[str, Any]]:
         self._materialize()
-        rows = self._rows
-        times = [r[0] for r in rows]  # deque has no slicing bisect; rows are time-ordered
-        i0, i1 = bisect_left(times, start), bisect_left(times, end)
+        i0, i1 = np.searchsorted(self._t, [start, end])  # times are in order
+        codes = [c for c, (k, src, nm) in enumerate(self._keys)
+                 if (kind is None or k == kind) and (name == "*" or fnmatchcase(nm, name))
+                 and (source == "*" or fnmatchcase(src, source))]
+        if not codes:
+            return []
+        at = np.arange(i0, i1)
+        if len(codes) < len(self._keys):
+            at = at[np.isin(self._code[i0:i1], codes)]
+        keys, first = self._keys, self._first
+        values, tags = self._values, self._tags
         out = []
-        for j in range(i0, i1):
-            t, k, src, nm, value, tags = rows[j]
-            if kind is not None and k != kind:
-                continue
-            if (name == "*" or fnmatchcase(nm, name)) and (
-                source == "*" or fnmatchcase(src, source)
-            ):
-                out.append(
-                    {"time": t, "kind": k, "source": src, "name": nm, "value": value, "tags": tags}
-                )
+        for i, t, c in zip(at.tolist(), self._t[at].tolist(), self._code[at].tolist(),
+                           strict=True):
+            k, src, nm = keys[c]
+            out.append({"time": t, "kind": k, "source": src, "name": nm,
+                        "value": values.get(first + i), "tags": tags.get(first + i)})
         return out
 
     def finish(self, now: float) -> None:

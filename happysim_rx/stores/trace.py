@@ -1,5 +1,10 @@
 """Span store: spans by trace id and by time; trace trees and critical paths.
 
+Spans are kept as columns (ids, entity codes, start and end times; attributes sparse),
+never as one Python object per span: a `Span` is built only for what a read returns,
+so the first ``trace(id)`` after a long run costs a sort of the trace-id column, not a
+million objects.
+
 >>> from happysim_rx.observation import Span
 >>> ts = TraceStore()
 >>> ts.add(Span(1, 1, None, "Server", 0.0, 0.5)); ts.add(Span(1, 2, 1, "Sink", 0.5, 0.6))
@@ -9,16 +14,14 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from happysim_rx._gc import bulk_allocation
 from happysim_rx.observation import ObservationKind, Span
 
-__all__ = ["TraceStore", "SpanColumns"]
+__all__ = ["TraceStore", "SpanColumns", "SpanArrays"]
 
 _INDEX_EVERY = 4096
 # Spans handed over without ids (rows whose span_id is None) get ``trace_id * HOPS + hop``,
@@ -26,11 +29,12 @@ _INDEX_EVERY = 4096
 # ids that do not depend on when the store is read (a request's 1000th and later spans get
 # negative ids).
 HOPS = 1000
+_NONE = np.iinfo(np.int64).min  # "no id" in the id columns: a parent of None / id to assign
 
 
 class SpanColumns(NamedTuple):
     """Spans without ids as equal-length lists, in causal order per trace: what an
-    `add_lazy` materializer may return instead of rows (cheaper to build and to index)."""
+    `add_lazy` materializer may return instead of rows."""
 
     trace_ids: list[Any]
     entities: list[str]
@@ -39,37 +43,65 @@ class SpanColumns(NamedTuple):
     attributes: list[dict[str, Any] | None]
 
 
-class _Lazy:
-    __slots__ = ("records", "materialize", "trace_ids")
+class SpanArrays(NamedTuple):
+    """Spans without ids as numpy columns, in causal order per trace (the cheapest form
+    an `add_lazy` materializer can return). ``entities`` index into ``names``;
+    ``attributes`` are sparse columns ``(rows, key, values)``: span ``rows[i]`` has
+    attribute ``key`` = ``values[i]``."""
 
-    def __init__(self, records: Any, materialize: Any, trace_ids: Any) -> None:
-        self.records = records
-        self.materialize = materialize
-        self.trace_ids = trace_ids
+    trace_ids: np.ndarray
+    entities: np.ndarray
+    names: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    attributes: list[tuple[np.ndarray, str, np.ndarray]]
+
+
+class _Lazy:
+    __slots__ = ("records", "materialize", "size", "of_trace")
+
+    def __init__(self, records: Any, materialize: Any, size: int, of_trace: Any) -> None:
+        self.records, self.materialize, self.size = records, materialize, size
+        self.of_trace = of_trace
+
+
+def _is_id(x: Any) -> bool:
+    return type(x) is int and -(2**63) < x < 2**63
 
 
 class TraceStore:
-    """All spans (or the spans of the newest ``max_traces`` traces when bounded)."""
+    """All spans (or the spans of the newest ``max_traces`` traces when bounded).
+
+    Integer ids (what the simulation produces) live in the columns; spans with other
+    ids (anything hashable) are kept as `Span` objects beside them.
+    """
 
     kinds = frozenset({ObservationKind.SPAN})
     exact = True
 
     def __init__(self, max_traces: int | None = None) -> None:
         self.max_traces = max_traces
-        self._traces: OrderedDict[Any, list[Span]] = OrderedDict()
-        self._n = 0
-        # Spans arrive as Span records or, from batching emitters, as rows of Span's
-        # fields. They are appended as they come (O(1), no per-span Python work on the
-        # simulation's hot path) and indexed by trace lazily, on the first query after a
-        # change, or every `_INDEX_EVERY` pending spans when bounded (to evict in time).
+        # Spans arrive as Span records, rows of Span's fields or lazy column batches and
+        # are appended as they come (O(1) on the simulation's hot path); they are put in
+        # the columns on the first read after a change, or every `_INDEX_EVERY` pending
+        # items when bounded (to evict in time).
         self._pending: list[Any] = []
-        self._pending_lazy = 0  # records in pending `_Lazy` chunks
-        self._flat: list[Span] | None = None
-        self._starts: np.ndarray | None = None  # cached sorted index by start
-        self._order: np.ndarray | None = None
+        self._pending_lazy = 0  # spans in pending `_Lazy` batches
+        z = np.empty(0, dtype=np.int64)
+        self._tid, self._sid, self._pid = z, z, z
+        self._ent = np.empty(0, dtype=np.int32)
+        self._start, self._end = np.empty(0), np.empty(0)
+        self._names: list[str] = []  # entity code -> name
+        self._codes: dict[str, int] = {}
+        self._attrs: dict[int, dict[str, Any]] = {}  # row -> attributes (from rows/Spans)
+        self._attr_cols: list[tuple[np.ndarray, str, np.ndarray]] = []  # sorted rows
+        self._other: dict[Any, list[Span]] = {}  # traces with non-integer ids
+        self._by_tid: tuple[np.ndarray, np.ndarray] | None = None  # (order, sorted ids)
+        self._by_start: tuple[np.ndarray, np.ndarray] | None = None
         self.evicted_traces = 0
         self._overflow = 0
 
+    # -- writing ------------------------------------------------------------------------
     def appender(self, info: Any) -> Any:
         pending = self._pending
         bounded = self.max_traces is not None
@@ -94,14 +126,14 @@ class TraceStore:
             self._index()
 
     def add_lazy(self, records: Any, materialize: Any, size: int,
-                 trace_ids: Any = None) -> None:
-        """``size`` spans to be made by ``materialize(records, skip)`` (rows as for
-        `add_rows`, leaving out the traces in the array ``skip``) when the store is next
-        read; chunks are materialized in the order they came. ``trace_ids()``: the rows'
-        trace ids in row order (asked for only by a bounded store), which lets the store
-        skip building traces it would evict anyway (it then waits for more before
-        indexing: compact columns are cheap to hold, spans are not)."""
-        self._pending.append(_Lazy(records, materialize, trace_ids))
+                 trace_ids: Any = None, of_trace: Any = None) -> None:
+        """``size`` spans to be made by ``materialize(records, skip)`` (`SpanArrays`,
+        `SpanColumns` or rows as for `add_rows`; ``skip`` is an empty id array: columns
+        are cheap enough to build for traces a bounded store then evicts) when the store
+        is next read; batches are taken in the order they came. ``of_trace(trace_id)``,
+        if given, returns the `SpanArrays` of one trace, which lets ``trace(id)`` answer
+        without building the rest. ``trace_ids`` is accepted and not needed."""
+        self._pending.append(_Lazy(records, materialize, size, of_trace))
         self._pending_lazy += size
         cap = self.max_traces
         if cap is not None and (len(self._pending) >= _INDEX_EVERY
@@ -109,161 +141,347 @@ class TraceStore:
             self._index()
 
     def settle(self) -> list[Span]:
-        """Materialize and index everything pending; returns the spans that were."""
-        return self._index()
+        """Take in everything pending; returns the new spans as `Span` records."""
+        first = self._tid.size
+        added_other = self._index(evict=False)
+        new = self._spans_at(np.arange(first, self._tid.size))
+        if self.max_traces is not None:
+            self._evict()
+        return [*new, *added_other]
 
-    def _index(self) -> list[Span]:
+    # -- indexing -----------------------------------------------------------------------
+    def _index(self, evict: bool = True) -> list[Span]:
+        """Move pending spans into the columns (ids assigned, the bound enforced unless
+        ``evict`` is False); returns the spans with non-integer ids that were added."""
         if not self._pending:
             return []
-        with bulk_allocation():
-            return self._index_pending()
-
-    def _index_pending(self) -> list[Span]:
-        pending = self._pending
-        cap = self.max_traces
-        doomed = self._doomed(pending) if cap is not None else set()
-        if any(type(item) is _Lazy for item in pending):
-            self._pending_lazy = 0
-            skip = np.fromiter(doomed, dtype=np.int64, count=len(doomed)) if all(
-                type(t) is int for t in doomed) else np.empty(0, dtype=np.int64)
-            items: list[Any] = []
-            for item in pending:
-                if type(item) is _Lazy:
-                    made = item.materialize(item.records, skip)
-                    if type(made) is SpanColumns:
-                        items.append(made)
-                    else:
-                        items.extend(made)
-                else:
-                    items.append(item)
-            pending.clear()
-            pending.extend(items)
-        traces = self._traces
-        added = []
-        n = 0
+        pending, self._pending = self._pending, []
+        self._pending_lazy = 0
+        blocks: list[Any] = []
+        rows: list[Any] = []
+        others: list[Span] = []
         for item in pending:
-            if type(item) is SpanColumns:
-                n += self._add_columns(item, doomed, added)
+            if type(item) is not _Lazy:
+                rows.append(item)
                 continue
-            if doomed and (item[0] if type(item) is tuple else item.trace_id) in doomed:
-                continue  # a new trace that would be evicted by newer ones in this batch
-            n += 1
-            if type(item) is tuple:
-                if item[1] is None:  # ids given here: the request's next hop
-                    trace_id = item[0]
-                    spans = traces.get(trace_id)
-                    hop = len(spans) if spans else 0
-                    if hop < HOPS:
-                        span_id = trace_id * HOPS + hop
-                    else:  # a request with more hops than HOPS: ids from a separate range
-                        self._overflow += 1
-                        span_id = -self._overflow
-                    span = Span(trace_id, span_id, spans[-1].span_id if spans else None,
-                                *item[3:])
-                else:
-                    span = Span(*item)
+            if rows:
+                blocks.append(self._rows_block(rows, others))
+                rows = []
+            made = item.materialize(item.records, np.empty(0, dtype=np.int64))
+            if type(made) is SpanArrays:
+                blocks.append(made)
+            elif type(made) is SpanColumns:
+                blocks.append(self._rows_block(
+                    [(t, None, None, e, a, b, at) for t, e, a, b, at in zip(*made, strict=True)],
+                    others))
             else:
-                span = item
-            spans = traces.get(span.trace_id)
-            if spans is None:
-                spans = traces[span.trace_id] = []
-                if cap is not None and len(traces) > cap:
-                    _, old = traces.popitem(last=False)
-                    self.evicted_traces += 1
-                    self._n -= len(old)
-            spans.append(span)
+                blocks.append(self._rows_block(list(made), others))
+        if rows:
+            blocks.append(self._rows_block(rows, others))
+        self._append_blocks([b for b in blocks if b is not None])
+        added_other = self._add_others(others)
+        if evict and self.max_traces is not None:
+            self._evict()
+        return added_other
+
+    def _code(self, name: str) -> int:
+        code = self._codes.get(name)
+        if code is None:
+            code = self._codes[name] = len(self._names)
+            self._names.append(name)
+        return code
+
+    def _rows_block(self, rows: list[Any], others: list[Span]) -> tuple | None:
+        """Rows and `Span`s (few: live streams, hand-made spans) as a block of columns
+        ``(tid, sid, pid, entity codes, start, end, {offset: attributes})``; those with
+        non-integer ids go to `others`."""
+        tid, sid, pid, ent, start, end = [], [], [], [], [], []
+        attrs: dict[int, dict[str, Any]] = {}
+        for item in rows:
+            t, s, p, e, a, b, at = (item if type(item) is tuple
+                                    else (item.trace_id, item.span_id, item.parent_id,
+                                          item.entity, item.start, item.end,
+                                          item.attributes))
+            if not (_is_id(t) and (s is None or _is_id(s)) and (p is None or _is_id(p))):
+                others.append(item if type(item) is Span else Span(*item))
+                continue
+            if at is not None:
+                attrs[len(tid)] = at
+            tid.append(t)
+            sid.append(_NONE if s is None else s)
+            pid.append(_NONE if p is None else p)
+            ent.append(self._code(e))
+            start.append(a)
+            end.append(b)
+        if not tid:
+            return None
+        return (np.array(tid, dtype=np.int64), np.array(sid, dtype=np.int64),
+                np.array(pid, dtype=np.int64), np.array(ent, dtype=np.int32),
+                np.array(start, dtype=np.float64), np.array(end, dtype=np.float64), attrs)
+
+    def _append_blocks(self, blocks: list[Any]) -> None:
+        if not blocks:
+            return
+        base = self._tid.size
+        cols: list[list[np.ndarray]] = [[], [], [], [], [], []]
+        n = base
+        for b in blocks:
+            if type(b) is SpanArrays:
+                k = b.trace_ids.size
+                codes = np.array([self._code(nm) for nm in b.names], dtype=np.int32)
+                none = np.full(k, _NONE, dtype=np.int64)
+                parts = (b.trace_ids.astype(np.int64, copy=False), none, none,
+                         codes[b.entities] if k else np.empty(0, np.int32),
+                         np.asarray(b.starts, dtype=np.float64),
+                         np.asarray(b.ends, dtype=np.float64))
+                for rows_, key, values in b.attributes:
+                    self._attr_cols.append((rows_.astype(np.int64) + n, key, values))
+            else:
+                *parts, attrs = b
+                k = parts[0].size
+                for off, a in attrs.items():
+                    self._attrs[n + off] = a
+            for col, part in zip(cols, parts, strict=True):
+                col.append(part)
+            n += k
+        tid, sid, pid, ent, start, end = (np.concatenate(c) for c in cols)
+        self._assign_ids(tid, sid, pid)
+        self._tid = np.concatenate((self._tid, tid))
+        self._sid = np.concatenate((self._sid, sid))
+        self._pid = np.concatenate((self._pid, pid))
+        self._ent = np.concatenate((self._ent, ent))
+        self._start = np.concatenate((self._start, start))
+        self._end = np.concatenate((self._end, end))
+        self._by_tid = self._by_start = None
+
+    def _assign_ids(self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray) -> None:
+        """Give the new spans without ids (``sid == _NONE``) ``trace_id * HOPS + hop`` and
+        the previous span of their request as parent, in place (vectorized: a stable
+        sort of the new trace ids, and the stored ones' index)."""
+        todo = sid == _NONE
+        if not todo.any():
+            return
+        order = np.argsort(tid, kind="stable")
+        st = tid[order]
+        k = st.size
+        head = np.ones(k, dtype=bool)
+        head[1:] = st[1:] != st[:-1]
+        starts = np.flatnonzero(head)
+        group = np.cumsum(head) - 1
+        rank = np.arange(k) - starts[group]
+        # spans of the same requests stored before this batch
+        before = np.zeros(k, dtype=np.int64)
+        last_sid = np.full(k, _NONE, dtype=np.int64)
+        if self._tid.size:
+            s_order, s_sorted = self._tid_index()
+            lo = np.searchsorted(s_sorted, st, "left")
+            hi = np.searchsorted(s_sorted, st, "right")
+            before = hi - lo
+            has = before > 0
+            last_sid[has] = self._sid[s_order[hi[has] - 1]]
+        hop = before + rank
+        sorted_todo = todo[order]
+        new_sid = st * HOPS + hop
+        over = sorted_todo & (hop >= HOPS)
+        if over.any():  # ids from a separate range, in arrival order
+            rows_over = np.sort(order[over])
+            ids = -(self._overflow + 1 + np.arange(rows_over.size))
+            self._overflow += rows_over.size
+            tmp = np.empty(k, dtype=np.int64)
+            tmp[order] = new_sid
+            tmp[rows_over] = ids
+            new_sid = tmp[order]
+        sorted_sid = np.where(sorted_todo, new_sid, sid[order])
+        prev = np.empty(k, dtype=np.int64)
+        prev[1:] = sorted_sid[:-1]
+        prev[head] = last_sid[head]
+        sid[order] = sorted_sid
+        pid[order[sorted_todo]] = prev[sorted_todo]
+
+    def _add_others(self, spans: list[Span]) -> list[Span]:
+        """Spans with non-integer ids: kept per trace as records (ids as for rows)."""
+        added = []
+        for span in spans:
+            spans_ = self._other.setdefault(span.trace_id, [])
+            if span.span_id is None:  # ids from the overflow range (not multiples)
+                self._overflow += 1
+                span = Span(span.trace_id, -self._overflow,
+                            spans_[-1].span_id if spans_ else None, span.entity,
+                            span.start, span.end, span.attributes)
+            spans_.append(span)
             added.append(span)
-        self._n += n
-        self.evicted_traces += len(doomed)
-        pending.clear()
-        self._flat = None
         return added
 
-    def _add_columns(self, cols: SpanColumns, doomed: set[Any], added: list[Span]) -> int:
-        """Index spans given as columns (ids and parents as for rows without ids)."""
-        traces, cap = self._traces, self.max_traces
-        get = traces.get
-        n = 0
-        for tid, entity, start, end, attrs in zip(*cols, strict=True):
-            if doomed and tid in doomed:
-                continue
-            spans = get(tid)
-            if spans is None:
-                spans = traces[tid] = []
-                if cap is not None and len(traces) > cap:
-                    _, old = traces.popitem(last=False)
-                    self.evicted_traces += 1
-                    self._n -= len(old)
-                span = Span(tid, tid * HOPS, None, entity, start, end, attrs)
-            else:
-                hop = len(spans)
-                if hop < HOPS:
-                    span_id = tid * HOPS + hop
-                else:
-                    self._overflow += 1
-                    span_id = -self._overflow
-                span = Span(tid, span_id, spans[-1].span_id, entity, start, end, attrs)
-            spans.append(span)
-            added.append(span)
-            n += 1
-        return n
+    def _tid_index(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows in trace-id order, stable within a trace; the sorted trace ids)."""
+        if self._by_tid is None:
+            order = np.argsort(self._tid, kind="stable")
+            self._by_tid = (order, self._tid[order])
+        return self._by_tid
 
-    def _doomed(self, pending: list[Any]) -> set[Any]:
-        """New traces in `pending` that newer traces in it would push out of a bounded
-        store anyway (their spans are not built)."""
-        traces = self._traces
-        order: dict[Any, None] = {}
-        for item in pending:
-            if type(item) is _Lazy:
-                if item.trace_ids is None:
-                    return set()  # unknown until built: build everything
-                ids = item.trace_ids()
-                _, first = np.unique(ids, return_index=True)
-                order.update(dict.fromkeys(ids[np.sort(first)].tolist()))
-            else:
-                order[item[0] if type(item) is tuple else item.trace_id] = None
-        new = [tid for tid in order if tid not in traces]
-        excess = len(new) - self.max_traces
-        return set(new[:excess]) if excess > 0 else set()
+    def _first_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(trace ids in order of first appearance, the row where each first appears)."""
+        order, st = self._tid_index()
+        if not st.size:
+            return st, st
+        head = np.ones(st.size, dtype=bool)
+        head[1:] = st[1:] != st[:-1]
+        firsts = order[head]
+        by_first = np.argsort(firsts, kind="stable")
+        return st[head][by_first], firsts[by_first]
 
-    @property
-    def _spans(self) -> list[Span]:
+    def _evict(self) -> None:
+        """Keep the newest ``max_traces`` traces (by first appearance), whole."""
+        cap = self.max_traces
+        assert cap is not None
+        while len(self._other) > cap:  # non-integer ids: oldest first
+            self._other.pop(next(iter(self._other)))
+            self.evicted_traces += 1
+        room = cap - len(self._other)
+        ids, _ = self._first_rows()
+        excess = ids.size - room
+        if excess <= 0:
+            return
+        doomed = ids[:excess]
+        keep = ~np.isin(self._tid, doomed)
+        self.evicted_traces += excess
+        new_row = np.cumsum(keep) - 1
+        self._tid, self._sid, self._pid = self._tid[keep], self._sid[keep], self._pid[keep]
+        self._ent, self._start, self._end = self._ent[keep], self._start[keep], self._end[keep]
+        self._attrs = {int(new_row[r]): a for r, a in self._attrs.items() if keep[r]}
+        cols = []
+        for rows_, key, values in self._attr_cols:
+            m = keep[rows_]
+            if m.any():
+                cols.append((new_row[rows_[m]], key, values[m]))
+        self._attr_cols = cols
+        self._by_tid = self._by_start = None
+
+    # -- reading ------------------------------------------------------------------------
+    def _attributes(self, row: int) -> dict[str, Any] | None:
+        a = self._attrs.get(row)
+        for rows_, key, values in self._attr_cols:
+            i = int(np.searchsorted(rows_, row))
+            if i < rows_.size and rows_[i] == row:
+                v = values[i]
+                a = {**(a or {}), key: v.item() if isinstance(v, np.generic) else v}
+        return a
+
+    def _spans_at(self, rows: np.ndarray) -> list[Span]:
+        """`Span` records of the given rows, in that order."""
+        if not rows.size:
+            return []
+        names = self._names
+        tid, sid, pid = self._tid[rows].tolist(), self._sid[rows].tolist(), self._pid[
+            rows].tolist()
+        ent, start, end = self._ent[rows].tolist(), self._start[rows].tolist(), self._end[
+            rows].tolist()
+        has_attrs = bool(self._attrs) or bool(self._attr_cols)
+        out = []
+        for i, r in enumerate(rows.tolist()):
+            p = pid[i]
+            out.append(Span(tid[i], sid[i], None if p == _NONE else p, names[ent[i]],
+                            start[i], end[i], self._attributes(r) if has_attrs else None))
+        return out
+
+    def _flat_order(self) -> np.ndarray:
+        """Rows grouped by trace (traces in order of first appearance), arrival order
+        within a trace."""
+        order, st = self._tid_index()
+        if not st.size:
+            return order
+        head = np.ones(st.size, dtype=bool)
+        head[1:] = st[1:] != st[:-1]
+        first_of_group = order[head][np.cumsum(head) - 1]  # per sorted row
+        return order[np.argsort(first_of_group, kind="stable")]
+
+    def spans(self) -> list[Span]:
+        """Every span as a record (grouped by trace, traces in order of first
+        appearance): builds one object per span, so for small stores and tests."""
         self._index()
-        flat = self._flat
-        if flat is None:
-            flat = self._flat = [s for spans in self._traces.values() for s in spans]
-            self._starts = None
-        return flat
+        out = self._spans_at(self._flat_order())
+        for spans_ in self._other.values():
+            out.extend(spans_)
+        return out
+
+    _spans = property(spans)
 
     def __len__(self) -> int:
         self._index()
-        return self._n
+        return int(self._tid.size) + sum(len(v) for v in self._other.values())
 
     def trace_ids(self) -> list[Any]:
+        """Trace ids in order of first appearance."""
         self._index()
-        return list(self._traces)
+        return [*self._first_rows()[0].tolist(), *self._other]
 
     def trace(self, trace_id: Any) -> list[Span]:
         """Spans of one trace ordered by start time."""
+        if self._pending and _is_id(trace_id):
+            found = self._trace_pending(trace_id)
+            if found is not None:
+                return found
         self._index()
-        return sorted(self._traces.get(trace_id, ()), key=lambda s: (s.start, s.end))
+        spans: list[Span] = list(self._other.get(trace_id, ()))
+        if _is_id(trace_id) and self._tid.size:
+            spans = self._spans_at(self._rows_of(trace_id)) + spans
+        return sorted(spans, key=lambda s: (s.start, s.end))
+
+    def _rows_of(self, trace_id: int) -> np.ndarray:
+        """Rows of one trace in arrival order: from the trace-id index when it is built,
+        else by a scan of the id column (a few ms for 10^6 spans, no sort)."""
+        if self._by_tid is None:
+            return np.flatnonzero(self._tid == trace_id)
+        order, st = self._by_tid
+        i0, i1 = np.searchsorted(st, [trace_id, trace_id + 1])
+        return order[i0:i1]
+
+    def _trace_pending(self, trace_id: int) -> list[Span] | None:
+        """One trace while batches are pending, without taking them in: the stored
+        spans of the trace, then its spans from each batch, ids given as `_index`
+        would. None when that is not possible (rows pending, a bounded store, a batch
+        that cannot look up one trace, a request of more than HOPS spans)."""
+        if self.max_traces is not None or not all(
+                type(item) is _Lazy and item.of_trace is not None for item in self._pending):
+            return None
+        one = TraceStore()
+        rows = self._rows_of(trace_id)
+        if rows.size:
+            one._append_blocks([self._rows_block(self._spans_at(rows), [])])
+        one._append_blocks([item.of_trace(trace_id) for item in self._pending])
+        if one._tid.size > HOPS:
+            return None
+        return one.trace(trace_id)
 
     def entities(self) -> list[str]:
-        return sorted({s.entity for s in self._spans})
+        self._index()
+        present = {self._names[c] for c in np.unique(self._ent).tolist()}
+        present.update(s.entity for spans in self._other.values() for s in spans)
+        return sorted(present)
 
     def between(self, start: float, end: float, entity: str = "*") -> list[Span]:
         """Spans whose *start* is in [start, end), by start time (O(log n) + k)."""
-        spans = self._spans
-        if self._starts is None:
-            starts = np.fromiter((s.start for s in spans), float, len(spans))
-            self._order = np.argsort(starts, kind="stable")
-            self._starts = starts[self._order]
-        assert self._order is not None
-        i0, i1 = np.searchsorted(self._starts, [start, end])
-        picked = (spans[j] for j in self._order[i0:i1])
-        if entity == "*":
-            return list(picked)
-        return [s for s in picked if fnmatchcase(s.entity, entity)]
+        self._index()
+        if self._by_start is None:
+            flat = self._flat_order()
+            pos = np.empty(flat.size, dtype=np.int64)
+            pos[flat] = np.arange(flat.size)  # ties by start keep the flat order
+            order = np.lexsort((pos, self._start))
+            self._by_start = (order, self._start[order])
+        order, starts = self._by_start
+        i0, i1 = np.searchsorted(starts, [start, end])
+        rows = order[i0:i1]
+        if entity != "*":
+            codes = [c for c, nm in enumerate(self._names) if fnmatchcase(nm, entity)]
+            rows = rows[np.isin(self._ent[rows], codes)]
+        out = self._spans_at(rows)
+        if self._other:
+            extra = [s for spans in self._other.values() for s in spans
+                     if start <= s.start < end
+                     and (entity == "*" or fnmatchcase(s.entity, entity))]
+            if extra:
+                out = sorted(out + extra, key=lambda s: s.start)
+        return out
 
     def tree(self, trace_id: Any) -> list[dict[str, Any]]:
         """Nested dicts ``{span..., "children": [...]}``, roots first."""
@@ -294,6 +512,11 @@ class TraceStore:
             node = max(children[node.span_id], key=lambda s: s.end)
             path.append(node)
         return path
+
+    def nbytes(self) -> int:
+        """Bytes held by the span columns (attributes and non-integer traces aside)."""
+        return sum(a.nbytes for a in (self._tid, self._sid, self._pid, self._ent,
+                                      self._start, self._end))
 
     def finish(self, now: float) -> None:
         pass

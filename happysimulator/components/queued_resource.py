@@ -27,6 +27,13 @@ class QueuedResource(Entity):
     ``handle_queued_event`` may return events or a generator; service ends when the
     generator finishes. ``depth`` counts waiting requests, ``in_flight`` those in service.
     With ``queue_capacity`` set, arrivals finding that many waiting are dropped.
+
+    Concurrency: ``concurrency`` requests at once (default 1). A subclass that overrides
+    ``has_capacity()`` (the happysim 0.2.5 way to model capacity) is *gated* by it
+    instead: a waiting request starts whenever ``has_capacity()`` is true, and, unless
+    ``concurrency`` is also given, there is no other limit. Such a subclass may keep its
+    own ``in_flight`` counter: the resource then counts requests in service apart
+    (``in_service``), and that count is what observability reports.
     """
 
     def __init__(
@@ -34,16 +41,21 @@ class QueuedResource(Entity):
         name: str,
         *,
         policy: Any = None,
-        concurrency: int = 1,
+        concurrency: int | None = None,
         queue_capacity: int | None = None,
     ) -> None:
         super().__init__(name)
         if queue_capacity is not None and queue_capacity < 0:
             raise ValueError(f"queue_capacity must be >= 0 or None, got {queue_capacity}")
-        self.concurrency = concurrency
+        self._gated = type(self).has_capacity is not QueuedResource.has_capacity
+        if concurrency is None:
+            self._concurrency = _UNLIMITED if self._gated else 1
+        else:
+            self.concurrency = concurrency
         self.queue_capacity = queue_capacity
         self.policy = make_policy(policy)
         self._queue = self.policy
+        self._in_service = 0  # (gated subclasses: the resource's own count)
         self.in_flight = 0
         self.arrivals = 0
         self.completed = 0
@@ -79,6 +91,37 @@ class QueuedResource(Entity):
     def has_capacity(self) -> bool:
         return self.in_flight < self._concurrency
 
+    @property
+    def in_service(self) -> int:
+        """Requests in service, as the resource counts them."""
+        return self._in_service if self._gated else self.in_flight
+
+    def _can_start(self) -> bool:
+        if self._gated:
+            return self._in_service < self._concurrency and bool(self.has_capacity())
+        return self.in_flight < self._concurrency
+
+    def _started(self) -> None:
+        if self._gated:
+            self._in_service += 1
+        else:
+            self.in_flight += 1
+
+    # happysim 0.2.5 names
+    @property
+    def stats_accepted(self) -> int:
+        """Requests accepted (not dropped)."""
+        return self.arrivals - self.dropped
+
+    @property
+    def stats_dropped(self) -> int:
+        return self.dropped
+
+    @property
+    def queue(self) -> Any:
+        """The waiting line (its ``policy``, ``depth``, ``stats_accepted``...)."""
+        return _QueueView(self)
+
     # ---- to override --------------------------------------------------------------------
     def handle_queued_event(self, event: Event) -> Any:
         raise NotImplementedError(f"{type(self).__name__}.handle_queued_event is not implemented")
@@ -103,8 +146,8 @@ class QueuedResource(Entity):
         if event._x is not None:
             self._defer_hooks(event)
         i = self._instr
-        if self.in_flight < self._concurrency and not self._queue:
-            self.in_flight += 1
+        if not self._queue and self._can_start():
+            self._started()
             if i is not None:
                 i.arrived.append(now)
                 if i.live is not None:
@@ -159,7 +202,10 @@ class QueuedResource(Entity):
         sim = self._sim
         now = sim._now_ns
         svc = now - start_ns
-        self.in_flight -= 1
+        if self._gated:
+            self._in_service -= 1
+        else:
+            self.in_flight -= 1
         self.completed += 1
         self.busy_ns += svc
         i = self._instr
@@ -182,9 +228,9 @@ class QueuedResource(Entity):
         self._draining = True
         try:
             q = self._queue
-            while q and self.in_flight < self._concurrency:
+            while q and self._can_start():
                 event, arr = q.pop()
-                self.in_flight += 1
+                self._started()
                 i = self._instr
                 if i is not None:
                     b = i.depth_band
@@ -201,6 +247,8 @@ class QueuedResource(Entity):
         sim = self._sim
         if sim is None:
             return None
+        if self._concurrency == _UNLIMITED:
+            return None  # no fixed number of servers to be a fraction of
         elapsed = sim._now_ns - sim._start_ns
         return self.busy_ns / (elapsed * self.concurrency) if elapsed > 0 else None
 
@@ -210,8 +258,43 @@ class QueuedResource(Entity):
             "completed": self.completed,
             "dropped": self.dropped,
             "depth": self.depth,
-            "in_flight": self.in_flight,
+            "in_flight": self.in_service,
         }
+
+
+_UNLIMITED = 1 << 62  # gated by has_capacity() alone
+
+
+class _QueueView:
+    """``resource.queue`` in the happysim 0.2.5 shape."""
+
+    __slots__ = ("_r",)
+
+    def __init__(self, resource: QueuedResource) -> None:
+        self._r = resource
+
+    @property
+    def policy(self) -> Any:
+        return self._r.policy
+
+    @property
+    def depth(self) -> int:
+        return len(self._r._queue)
+
+    @property
+    def capacity(self) -> int | None:
+        return self._r.queue_capacity
+
+    @property
+    def stats_accepted(self) -> int:
+        return self._r.stats_accepted
+
+    @property
+    def stats_dropped(self) -> int:
+        return self._r.dropped
+
+    def __len__(self) -> int:
+        return len(self._r._queue)
 
 
 __all__ = ["QueuedResource"]

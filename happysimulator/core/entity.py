@@ -89,8 +89,16 @@ class Entity:
 
     @property
     def rng(self) -> random.Random:
-        """The random generator of the simulation this entity runs in."""
+        """The random generator of the simulation this entity runs in (unless the model
+        assigned its own, as happysim 0.2.5 models may: ``self.rng = Random(7)``)."""
+        own = self.__dict__.get("_own_rng")
+        if own is not None:
+            return own
         return (self._sim or bind_simulation(self)).rng
+
+    @rng.setter
+    def rng(self, value: random.Random) -> None:
+        self.__dict__["_own_rng"] = value
 
     def forward(self, event: Event, target: Entity, event_type: str | None = None) -> Event:
         """A new event delivering ``event`` to ``target`` now, keeping its context."""

@@ -83,6 +83,8 @@ class Simulation:
         self._ctx_ids = itertools.count(1)
         self._wall_s = 0.0
         self.last_stop_reason: str | None = None
+        self.failed_event: Event | None = None  # the event whose handler raised last
+        self.failure: str | None = None  # what raised, where (None: nothing raised)
 
         # seams for the observability package (see docs/internals.md section 2)
         self._hook: Any = None  # hook(event) -> True to pause after this event
@@ -97,6 +99,9 @@ class Simulation:
         # `_lock` serializes runs and boundary work done when no run is active.
         self._lock = threading.RLock()
         self._on_interrupt: Any = None
+        # `_on_timer_error(fn, exc)`: a clock timer raised (observer code: Rx operators,
+        # at_time); set by the observability layer, which pauses; None: it propagates
+        self._on_timer_error: Any = None
         # processed-event log: the loop appends `t`, the target and the event type (C-level
         # appends instead of a hook call; the event itself is not kept)
         self._event_log: list | None = None
@@ -350,6 +355,7 @@ class Simulation:
         pause_at = self._pause_at_ns
         count = 0
         logged, logged_t = None, 0
+        ev = None
         stop: str | None = None  # set when an immediate-dispatch chain must stop early
         base = self._events_processed
         reason = COMPLETE
@@ -526,12 +532,21 @@ class Simulation:
                     if not ev.cancelled:
                         self._now_ns = t
                         self._events_processed = base + count
-                        ev.fn()
+                        try:
+                            ev.fn()
+                        except Exception as exc:
+                            if self._on_timer_error is None:
+                                raise
+                            self._on_timer_error(ev.fn, exc)
                         if self._pause_requested:
                             self._pause_requested = False
                             reason = PAUSED
                             break
                         bound, bound_reason = self._bound(until_ns)
+        except Exception as exc:
+            # a model handler raised: say where (the event is consumed; see run())
+            self._failed(exc, ev, base + count)
+            raise
         finally:
             self._recycle = True
             if logged is not None:
@@ -544,6 +559,18 @@ class Simulation:
             self._wall_s += _wall.perf_counter() - w0
         self.last_stop_reason = reason
         return reason
+
+    def _failed(self, exc: Exception, ev: Any, processed: int) -> None:
+        """Attach the simulated time, the event and its entity to a handler's exception."""
+        self.failed_event = ev
+        if isinstance(ev, Event):
+            target = ev.target
+            where = (f"while {getattr(target, 'name', None) or type(target).__name__} "
+                     f"handled event {ev.event_type!r} at t={ev._time_ns / _NS:g}s")
+        else:
+            where = f"in timer {getattr(ev, 'fn', ev)!r} at t={self._now_ns / _NS:g}s"
+        self.failure = f"{type(exc).__name__}: {exc} ({where})"
+        exc.add_note(f"happysimulator: {where} (events processed before it: {processed})")
 
     def run(self, until: Instant | float | None = None, max_events: int | None = None) -> Any:
         """Run (or continue) and return a ``SimulationSummary``."""

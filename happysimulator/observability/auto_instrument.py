@@ -285,7 +285,7 @@ class QueueInstrumentation(_Instrumentation):
         self._starts = self._fact("traced_starts", traced, span=True)
         self._dropped_ids = self._fact("dropped_ids", traced, span=True)
         self._last_depth = self._live_depth = entity.depth
-        self._last_in_flight = self._live_in_flight = entity.in_flight
+        self._last_in_flight = self._live_in_flight = entity.in_service
         if self.topics:
             now = recorder.runtime.sim.clock.now()
             self.topics[0].emit(now, self._last_depth)
@@ -424,7 +424,7 @@ class QueueInstrumentation(_Instrumentation):
     # -- live delivery to Rx subscribers -------------------------------------------------
     def start_live(self) -> None:
         self._live_depth = len(self.entity._queue)
-        self._live_in_flight = self.entity.in_flight
+        self._live_in_flight = self.entity.in_service
 
     def wire(self, listened: tuple[bool, ...] | None) -> Any:
         depth = self.topics[0] if self.topics else None
@@ -473,7 +473,7 @@ class QueueInstrumentation(_Instrumentation):
         depth = len(entity._queue)  # (published through the depth band)
         # a completion with requests waiting is followed, at the same instant, by the next
         # start: its momentary in_flight dip is not a change (see _gauge_points)
-        in_flight = entity.in_flight
+        in_flight = entity._in_service if entity._gated else entity.in_flight
         if in_flight != self._live_in_flight and not (kind == DONE and depth > 0):
             self._live_in_flight = in_flight
             if flight_s.has_subscribers:

@@ -30,6 +30,7 @@ from happysimulator.core.control.adapter import adapt as adapt_peer_breakpoint
 from happysimulator.core.control.adapter import is_peer_breakpoint
 from happysimulator.core.temporal import Instant
 from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint, seconds_of
+from happysimulator.observability.delivery import Deliveries, observer_label
 from happysimulator.observability.observer import SimulationObserver
 
 _ORDERING = frozenset({"gt", "ge", "lt", "le"})  # truth changes only across the threshold
@@ -171,6 +172,35 @@ class SimulationControl:
         self._sigint = False
         self._rearm = False
         self._sim._on_interrupt = self._on_interrupt
+        # faults: observer code that raised (see `observer_errors`); observations for
+        # Rx subscribers wait for the next event boundary while a run is active
+        self._errors: list[tuple[str, BaseException]] = []
+        self._deliveries = Deliveries(self._sim.clock, self._observer_fault)
+        self._sim._on_timer_error = self._timer_fault
+
+    # ---- faults -----------------------------------------------------------------------
+    @property
+    def observer_errors(self) -> list[tuple[str, BaseException]]:
+        """(what, exception) for every observer fault so far, oldest first: subscribers,
+        operators, timers, breakpoint conditions, hooks and SimulationObservers whose
+        exception paused the run (or, at its very end, could not)."""
+        return list(self._errors)
+
+    def _observer_fault(self, what: str, exc: BaseException) -> None:
+        """Observer code raised: record it and pause after the current event."""
+        self._errors.append((what, exc))
+        text = f"observer error: {what} raised {type(exc).__name__}: {exc}"
+        if self._running:
+            self._fired = self._fired or text
+            self._sim.request_pause(text)
+        elif self._complete:
+            warnings.warn(f"{text} (after the run completed)", RuntimeWarning, stacklevel=2)
+        else:
+            self._fired = self._fired or text
+
+    def _timer_fault(self, fn: Any, exc: BaseException) -> None:
+        """A clock timer (an Rx operator's, `at_time`'s) raised (called by the loop)."""
+        self._observer_fault(f"timer {observer_label(fn)}", exc)
 
     # ---- threads ----------------------------------------------------------------------
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -346,15 +376,18 @@ class SimulationControl:
         try:
             return self._advance_owned(max_events, until_ns)
         finally:
-            if old_handler is not None:
-                signal.signal(signal.SIGINT, old_handler)
-            self._sigint = False
-            with self._lock:
-                self._run_thread = None
-                sim.drop_interrupts()  # (no thread pushes one any more)
-                # calls that arrived after the loop's last boundary, served under the
-                # lock: the state is settled and no call in another thread runs now
-                self._serve_calls()
+            try:
+                with self._lock:
+                    self._run_thread = None
+                    sim.drop_interrupts()  # (no thread pushes one any more)
+                    # calls that arrived after the loop's last boundary, served under
+                    # the lock: the state is settled and no other thread's call runs now
+                    self._serve_calls()
+            finally:
+                # last: a Ctrl-C from here on is the caller's ordinary KeyboardInterrupt
+                self._sigint = False
+                if old_handler is not None:
+                    signal.signal(signal.SIGINT, old_handler)
 
     def _advance_owned(self, max_events: int | None = None,
                        until_ns: int | None = None) -> str:
@@ -367,6 +400,8 @@ class SimulationControl:
             self._pause_before_start = False
             self._set_paused("pause()", "paused")
             return "paused"
+        self._fired = None
+        sim.failed_event = sim.failure = None
         if not self._started:
             self._started = True
             self._notify("on_start")
@@ -379,9 +414,12 @@ class SimulationControl:
                 self._notify("on_resume")
         self._paused = False
         self._paused_by = None
-        self._fired = None
         self._arm_time()
         self._running = True
+        bus = self._rt.bus
+        bus.defer = self._deliveries.defer
+        if self._fired is not None:  # an observer's on_start/on_resume raised
+            sim.request_pause(self._fired)
         sim._hook = hook = self._rt.make_hook()
         watched = self._watched_types()
         sim._watch_types = frozenset(watched) if watched else None
@@ -427,11 +465,20 @@ class SimulationControl:
         except BaseException as exc:
             self._running = False
             self._paused = True
-            self._paused_by = f"error: {type(exc).__name__}: {exc}"
+            failure = sim.failure if sim.failed_event is not None else None
+            self._paused_by = f"error: {failure or f'{type(exc).__name__}: {exc}'}"
+            self._stop_reason = "error"
             raise
         finally:
+            # observations still queued for subscribers: delivered now, at the boundary
+            # where the loop stopped (an observer fault here joins the pause reason)
+            try:
+                self._deliveries.drain()
+            finally:
+                bus.defer = None
             self._running = False
             self._rearm = False
+            sim._pause_requested = False  # (a fault's request, already honoured)
             sim._hook = None
             sim._watch_types = sim._on_watched = None
             logged = sim._event_log is not None
@@ -692,7 +739,11 @@ class SimulationControl:
 
         def check(ev: Any) -> None:
             for armed in others:
-                truth = bool(armed.bp.condition(self._state()))
+                try:
+                    truth = bool(armed.bp.condition(self._state()))
+                except Exception as exc:
+                    self._observer_fault(f"breakpoint condition {armed.bp.describe()!r}", exc)
+                    continue
                 if truth and not armed.last_truth:
                     fire(armed)
                 armed.last_truth = truth
@@ -769,7 +820,10 @@ class SimulationControl:
             return
         state = self._state()
         for obs in list(self._observers):
-            getattr(obs, method)(state)
+            try:
+                getattr(obs, method)(state)
+            except Exception as exc:
+                self._observer_fault(f"{type(obs).__name__}.{method}", exc)
 
 
 def _noop() -> None:

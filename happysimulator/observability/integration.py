@@ -24,6 +24,7 @@ from happysimulator.core.entity import Entity
 from happysimulator.observability.auto_instrument import Recorder, instrumentation_for
 from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl
+from happysimulator.observability.delivery import observer_label
 
 _EVENT = ObservationKind.EVENT
 _FLUSH_FACTS = 65536  # facts per scheduled flush: bounded memory between reads (~3 MB);
@@ -147,7 +148,10 @@ class ObservabilityRuntime:
             if collect is not None:
                 collect.append(ev)
             for fn in hooks:
-                fn(ev)
+                try:
+                    fn(ev)
+                except Exception as exc:
+                    control._observer_fault(f"on_event hook {observer_label(fn)}", exc)
             if check is not None:
                 check(ev)
             if sim._pause_requested:
@@ -187,7 +191,9 @@ class ObservabilityRuntime:
         """The run completed: flush open windows and complete every subscriber once."""
         if not self._finished:
             self._finished = True
-            self.bus.complete()
+            control = self.control
+            self.bus.complete(on_fault=lambda observer, exc: control._observer_fault(
+                f"observer {observer_label(observer)} (on completion)", exc))
 
 
 def _event_row(t_ns: int, target: Any, event_type: Any) -> tuple[float, str, str, str, Any, Any]:

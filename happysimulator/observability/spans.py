@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from happysim_rx import ObservationKind
-from happysim_rx.stores.trace import SpanColumns
+from happysim_rx.stores.trace import SpanArrays
 from happysimulator.core.component_instrumentation import DONE, DROP, SINK, trace_id
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ _NS = 1e9
 _SPAN = ObservationKind.SPAN
 # a request's spans in causal order: by end, then source < resource < sink, then start
 ROOT, VISIT, LEAF = 0, 1, 2
+_NO_IDS = np.empty(0, dtype=np.int64)
 
 
 class EntitySpans:
@@ -70,28 +71,35 @@ class SpanBatch:
     def trace_ids(self) -> np.ndarray:
         return self.columns()[0]
 
-    def rows(self, skip: np.ndarray) -> SpanColumns:
-        """The spans (ids left to the store), leaving out the traces in `skip`."""
+    def of_trace(self, trace_id: int) -> SpanArrays:
+        """The spans of one request, as `rows` gives them, found by a scan of the id
+        columns (nothing is sorted or built for the other requests)."""
+        part = []
+        for c in self.batch:
+            at = np.flatnonzero(c.trace_ids == trace_id)
+            part.append(EntitySpans(c.name, c.rank, c.trace_ids[at], c.starts[at], c.ends[at],
+                                    None if c.latency is None else c.latency[at], c.dropped))
+        return SpanBatch(part, self.rate, self.threshold).rows(_NO_IDS)
+
+    def rows(self, skip: np.ndarray) -> SpanArrays:
+        """The spans as columns (ids left to the store), leaving out the traces in
+        `skip`; attributes as sparse columns (a sink's latency, a drop's status)."""
         tids, starts, ends, which, j = self.columns()
         if skip.size:
             keep = ~np.isin(tids, skip)
             tids, starts, ends, which, j = tids[keep], starts[keep], ends[keep], which[keep], (
                 j[keep])
         batch = self.batch
-        names = np.array([c.name for c in batch], dtype=object)
-        attrs: list[dict[str, Any] | None] = [None] * tids.size
+        attrs = []
         for w, cols in enumerate(batch):
             if cols.latency is None and not cols.dropped:
                 continue
             at = np.flatnonzero(which == w)
             if cols.latency is not None:
-                for pos, lat in zip(at.tolist(), cols.latency[j[at]].tolist(), strict=True):
-                    attrs[pos] = {"latency": lat}
+                attrs.append((at, "latency", cols.latency[j[at]]))
             else:
-                for pos in at.tolist():
-                    attrs[pos] = {"status": "dropped"}
-        return SpanColumns(tids.tolist(), names[which].tolist(), starts.tolist(),
-                           ends.tolist(), attrs)
+                attrs.append((at, "status", np.full(at.size, "dropped", dtype=object)))
+        return SpanArrays(tids, which, [c.name for c in batch], starts, ends, attrs)
 
 
 class Tracer:
@@ -134,11 +142,11 @@ class Tracer:
         columns = SpanBatch(batch, self._rate, self._threshold)
         if columns.size and not self._bus.store_lazy(
                 _SPAN, columns, self.materialize, columns.size,
-                trace_ids=lambda: columns.trace_ids):
+                trace_ids=lambda: columns.trace_ids, of_trace=columns.of_trace):
             raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
 
     @staticmethod
-    def materialize(columns: SpanBatch, skip: np.ndarray) -> SpanColumns:
+    def materialize(columns: SpanBatch, skip: np.ndarray) -> SpanArrays:
         """The spans as columns (ids left to the store), leaving out the traces in
         `skip` (a bounded store would evict them)."""
         return columns.rows(skip)

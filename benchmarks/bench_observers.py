@@ -1,0 +1,491 @@
+"""Where an observer waits: every row of issue 14's table in one command.
+
+    /work/venv/bin/python benchmarks/bench_observers.py            # 100k / 10^6 customers, 7 rounds
+    /work/venv/bin/python benchmarks/bench_observers.py --quick    # 20k / 200k customers, 3 rounds
+    ... --rounds 9 --customers 100000 --big-customers 1000000 --json-out PATH
+
+Each configuration ("case") runs in a fresh process (this file with ``--worker CASE``)
+that prints one JSON line; the cases run interleaved (A B C ... A B C ...) for
+``--rounds`` rounds, and every figure is the median over the rounds of what each process
+measured with ``time.process_time()`` (CPU time) around the part that matters (the run,
+a read, an import), not interpreter start-up. Ratios are of medians taken in this one
+invocation. The table ends with each row's goal and the measured/goal ratio (<= 1 met).
+
+The model is M/M/1 (lambda = 8/s, mu = 10/s, seed 42) in two shapes: the standard
+components (``Source.poisson -> Server -> LatencyTracker``) and a user-written one (a
+`QueuedResource` subclass whose handler is a generator, and an `InstrumentedEntity` sink
+calling ``observe`` once per request). See README.md ("Observer costs") for each row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+LAMBDA, MU, SEED = 8.0, 10.0, 42
+LIVE_WINDOW = 1.0  # s: the live tumbling window (8 samples per window)
+
+
+# ---------------------------------------------------------------------------------------
+# worker side (one case per process; imports happen inside, after the clock starts where
+# the import itself is measured)
+# ---------------------------------------------------------------------------------------
+def _rss_mb() -> float:
+    """Current resident set size (MB), from /proc (Linux)."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _timed(fn):
+    """(result, CPU seconds) of ``fn()``."""
+    t0 = time.process_time()
+    out = fn()
+    return out, time.process_time() - t0
+
+
+def _config(name: str):
+    from happysimulator.observability import ObservabilityConfig
+
+    return getattr(ObservabilityConfig, name)()
+
+
+def build_server_model(customers: int, config):
+    from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
+
+    server = Server("Server", concurrency=1, service_time=ExponentialLatency(1 / MU))
+    sink = LatencyTracker("Sink")
+    server.downstream = sink
+    source = Source.poisson(rate=LAMBDA, target=server, stop_after=customers / LAMBDA)
+    sim = Simulation(sources=[source], entities=[server, sink], seed=SEED,
+                     observability=config)
+    return sim, sink
+
+
+def build_user_model(customers: int, config):
+    """What a user writes: a QueuedResource with a generator handler and an
+    InstrumentedEntity that observes each request's latency."""
+    from happysimulator import ExponentialLatency, QueuedResource, Simulation, Source
+    from happysimulator.observability import InstrumentedEntity
+
+    class Worker(QueuedResource):
+        def __init__(self, name, downstream):
+            super().__init__(name, concurrency=1)
+            self.downstream = downstream
+            self.service = ExponentialLatency(1 / MU)
+
+        def handle_queued_event(self, event):
+            yield self.service.sample(self.rng)
+            return self.forward(event, self.downstream)
+
+    class Recorder(InstrumentedEntity):
+        def handle_event(self, event):
+            self.observe("latency", (self.now - event.context["created_at"]).to_seconds())
+
+    sink = Recorder("Sink")
+    worker = Worker("Server", sink)
+    source = Source.poisson(rate=LAMBDA, target=worker, stop_after=customers / LAMBDA)
+    sim = Simulation(sources=[source], entities=[worker, sink], seed=SEED,
+                     observability=config)
+    return sim, sink
+
+
+def first_reads(sim, trace_id: int) -> dict[str, float]:
+    """CPU seconds of the first reads after a run: a metric query, a span query, one
+    trace, an event query (each over what the run recorded)."""
+    q = sim.query
+    end = q.now() or 0.0
+    mid = end / 2
+    out = {}
+    _, out["read_metric_s"] = _timed(
+        lambda: q.metrics("latency").aggregate("mean", "p99").execute())
+    _, out["read_spans_s"] = _timed(
+        lambda: q.spans().from_entity("Server").between(mid, mid + 10.0).execute())
+    ts = q.trace_store
+    _, out["read_trace_s"] = _timed(lambda: ts.trace(trace_id))
+    _, out["read_events_s"] = _timed(lambda: q.events().between(mid, mid + 10.0).execute())
+    return out
+
+
+def case_run(model: str, variant: str, customers: int, reads: bool) -> dict:
+    import gc
+
+    build = build_server_model if model == "server" else build_user_model
+    sim, _ = build(customers, _config(variant))
+    gc.collect()
+    summary, run_s = _timed(sim.run)
+    assert summary.stop_reason == "complete", summary.stop_reason
+    out = {"run_s": run_s}
+    if reads and variant != "disabled":
+        # trace ids are the requests' context ids (1, 2, ...): one from mid-run
+        out.update(first_reads(sim, customers // 2))
+        out["reads_s"] = sum(v for k, v in out.items() if k.startswith("read_"))
+        out["reads_no_trace_s"] = out["reads_s"] - out["read_trace_s"]
+    return out
+
+
+def case_simpy(customers: int) -> dict:
+    sys.path.insert(0, os.path.join(HERE, "peers"))
+    from simpy_mm1 import run
+
+    _, run_s = _timed(lambda: run(customers, SEED))
+    return {"run_s": run_s}
+
+
+def _first_simulation() -> None:
+    """Import, then build and run a tiny default() simulation: what the first model
+    pays for the modules that the import itself leaves for later."""
+    import happysimulator as hs
+
+    server, sink = hs.Server("Server"), hs.LatencyTracker("Sink")
+    server.downstream = sink
+    source = hs.Source.poisson(rate=LAMBDA, target=server, stop_after=1.0)
+    hs.Simulation(sources=[source], entities=[server, sink], seed=SEED).run()
+
+
+def case_import(what: str) -> dict:
+    rss0 = _rss_mb()
+    t0 = time.perf_counter()
+    _, cpu = _timed(_first_simulation if what == "first-sim" else lambda: __import__(what))
+    return {"import_s": cpu, "import_wall_s": time.perf_counter() - t0,
+            "import_rss_mb": _rss_mb() - rss0}
+
+
+def case_live(with_window: bool, customers: int) -> dict:
+    """A live subscriber on the Sink's latency stream: a plain one, or a tumbling
+    p99 window (closed on time by the simulation's clock)."""
+    import gc
+
+    import operators as ops
+
+    sim, _ = build_server_model(customers, _config("default"))
+    stream = sim.observations.metrics("latency", source="Sink")
+    got: list = []
+    if with_window:
+        stream.pipe(ops.tumbling_window(LIVE_WINDOW, "p99")).subscribe(got.append)
+    else:
+        stream.subscribe(got.append)
+    gc.collect()
+    summary, run_s = _timed(sim.run)
+    assert summary.stop_reason == "complete", summary.stop_reason
+    return {"run_s": run_s, "items": len(got)}
+
+
+def case_disabled_memory(customers: int, tracker_option: bool) -> dict:
+    """Bytes kept per customer by a `disabled()` run (tracemalloc, after the run)."""
+    import gc
+    import tracemalloc
+
+    from happysimulator import LatencyTracker
+
+    kw = {}
+    if tracker_option:
+        kw = _bounded_tracker_kwargs(LatencyTracker)
+        if kw is None:
+            return {"unsupported": 1}
+    tracemalloc.start()
+    sim = _build_with_tracker(customers, kw)
+    gc.collect()
+    base = tracemalloc.get_traced_memory()[0]
+    sim.run()
+    gc.collect()
+    kept = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return {"bytes_per_customer": kept / customers}
+
+
+def _bounded_tracker_kwargs(cls):
+    """The LatencyTracker option that keeps a bounded summary (None if there is none)."""
+    import inspect
+
+    params = inspect.signature(cls.__init__).parameters
+    if "keep" in params:
+        return {"keep": "summary"}
+    return None
+
+
+def _build_with_tracker(customers: int, kw: dict):
+    from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
+
+    server = Server("Server", concurrency=1, service_time=ExponentialLatency(1 / MU))
+    sink = LatencyTracker("Sink", **kw)
+    server.downstream = sink
+    source = Source.poisson(rate=LAMBDA, target=server, stop_after=customers / LAMBDA)
+    return Simulation(sources=[source], entities=[server, sink], seed=SEED,
+                      observability=_config("disabled"))
+
+
+def numpy_window_p99(t, v, size: float):
+    """Vectorized reference: per tumbling window [k*size, (k+1)*size), the p99 with
+    numpy's default (linear) interpolation, by one segmented sort."""
+    import numpy as np
+
+    k = np.floor(t / size).astype(np.int64)
+    order = np.lexsort((v, k))
+    ks, vs = k[order], v[order]
+    keys, first, counts = np.unique(ks, return_index=True, return_counts=True)
+    pos = first + 0.99 * (counts - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, first + counts - 1)
+    frac = pos - lo
+    return keys * size, vs[lo] + (vs[hi] - vs[lo]) * frac
+
+
+def numpy_time_weighted_mean(t, v, end: float) -> float:
+    import numpy as np
+
+    dt = np.diff(np.append(t, end))
+    return float(np.dot(v, dt) / (end - t[0]))
+
+
+def _series_arrays(sim, name: str, source: str):
+    (series,) = sim.query.metric_store.select(name, source)
+    return series.arrays()
+
+
+def case_big(customers: int) -> dict:
+    """A `full()` run of many customers, then: the first trace, the span and event
+    reads (memory kept per customer), the windowed p99 query and the gauge's
+    time-weighted mean, each against a vectorized numpy computation of the same."""
+    import gc
+
+    rss0 = _rss_mb()
+    sim, sink = build_server_model(customers, _config("full"))
+    gc.collect()
+    summary, run_s = _timed(sim.run)
+    assert summary.stop_reason == "complete", summary.stop_reason
+    n = sink.count
+    out: dict = {"run_s": run_s, "customers": n}
+    gc.collect()
+    rss_run = _rss_mb()
+    out["run_bytes_per_customer"] = (rss_run - rss0) * 2**20 / n
+    ts = sim.query.trace_store
+    # the first trace: a request from the middle of the run (trace ids are the
+    # requests' context ids 1, 2, ...), not from a listing that would build every trace
+    tid = n // 2
+    spans, out["trace_s"] = _timed(lambda: ts.trace(tid))
+    assert spans, f"trace {tid} is empty"
+    gc.collect()
+    out["trace_rss_mb"] = _rss_mb() - rss_run
+    end = sim.query.now()
+    mid = end / 2
+    _, out["span_query_s"] = _timed(
+        lambda: sim.query.spans().between(mid, mid + 10.0).execute())
+    _, out["event_query_s"] = _timed(lambda: sim.query.events().between(mid, mid + 10.0)
+                                     .execute())
+    gc.collect()
+    out["read_bytes_per_customer"] = (_rss_mb() - rss0) * 2**20 / n
+    # windowed p99 (cold: the query's first run) vs numpy on the same samples
+    t, v = _series_arrays(sim, "latency", "Sink")
+    t, v = t.copy(), v.copy()
+    res, out["window_p99_s"] = _timed(
+        lambda: sim.query.metrics("latency").from_entity("Sink").window(1.0)
+        .aggregate("p99").execute())
+    ref_times = []
+    for _ in range(3):
+        (starts, ref), s = _timed(lambda: numpy_window_p99(t, v, 1.0))
+        ref_times.append(s)
+    out["window_p99_numpy_s"] = statistics.median(ref_times)
+    got = {a: b for a, b in res.series if b is not None}
+    diffs = [abs(got[s] - r) / r for s, r in zip(starts.tolist(), ref.tolist(), strict=True)
+             if s in got and r]
+    out["window_p99_windows"] = len(got)
+    out["window_p99_max_rel_diff"] = max(diffs) if diffs else None
+    # gauge: time-weighted mean of the queue depth over the whole run (warm)
+    gq = sim.query.metrics("queue_depth").from_entity("Server").aggregate("mean")
+    first = gq.execute().scalar
+    warm = [_timed(gq.execute)[1] for _ in range(5)]
+    out["gauge_mean_s"] = statistics.median(warm)
+    gt, gv = _series_arrays(sim, "queue_depth", "Server")
+    gt, gv = gt.copy(), gv.copy()
+    ref_runs = [_timed(lambda: numpy_time_weighted_mean(gt, gv, end)) for _ in range(5)]
+    out["gauge_mean_numpy_s"] = statistics.median(s for _, s in ref_runs)
+    out["gauge_mean_rel_diff"] = abs(first - ref_runs[0][0]) / ref_runs[0][0]
+    out["peak_rss_mb"] = _peak_rss_mb()
+    return out
+
+
+def worker(case: str, customers: int, big_customers: int) -> dict:
+    kind, _, arg = case.partition(":")
+    if kind in ("server", "user"):
+        return case_run(kind, arg, customers, reads=True)
+    if kind == "simpy":
+        return case_simpy(customers)
+    if kind == "import":
+        return case_import(arg)
+    if kind == "live":
+        return case_live(arg == "window", customers)
+    if kind == "mem":
+        return case_disabled_memory(customers, arg == "bounded")
+    if kind == "big":
+        return case_big(big_customers)
+    raise SystemExit(f"unknown case {case!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# driver side
+# ---------------------------------------------------------------------------------------
+CASES = (
+    "import:happysimulator", "import:first-sim", "import:simpy",
+    "server:disabled", "server:full", "server:streaming",
+    "user:disabled", "user:full", "user:streaming",
+    "simpy:",
+    "live:plain", "live:window",
+    "mem:default", "mem:bounded",
+    "big:full",
+)
+
+
+def _med(c, key):
+    return c.median(f"report.{key}")
+
+
+def _div(a, b):
+    return a / b if a is not None and b else None
+
+
+def build_rows(by: dict, args) -> list[list]:
+    """(what, measured, unit, goal, measured/goal) per row of the issue's table."""
+    rows = []
+
+    def row(what, value, unit, goal):
+        rows.append([what, value, unit, goal, _div(value, goal)])
+
+    for model, label in (("server", "Server"), ("user", "user model")):
+        dis = _med(by[f"{model}:disabled"], "run_s")
+        full, stream = by[f"{model}:full"], by[f"{model}:streaming"]
+        row(f"{label}: full() run / disabled() run", _div(_med(full, "run_s"), dis), "x", 1.3)
+        row(f"{label}: streaming() run / disabled() run", _div(_med(stream, "run_s"), dis),
+            "x", 1.5)
+        r_full = _med(full, "run_s")
+        nt, wt = _med(full, "reads_no_trace_s"), _med(full, "reads_s")
+        row(f"{label}: full() run + first reads w/o trace / disabled()",
+            _div(r_full + nt, dis) if r_full and nt is not None else None, "x", 1.6)
+        row(f"{label}: full() run + first reads with trace / disabled()",
+            _div(r_full + wt, dis) if r_full and wt is not None else None, "x", 1.6)
+    row("Server: disabled() run / SimPy run",
+        _div(_med(by["server:disabled"], "run_s"), _med(by["simpy:"], "run_s")), "x", None)
+    big = by["big:full"]
+    n = big.last_report().get("customers") if big.last_report() else None
+    tag = f"{n:,}" if n else "?"
+    row(f"first trace_store.trace(id) after {tag}-customer full() run",
+        _med(big, "trace_s") * 1e3 if _med(big, "trace_s") is not None else None, "ms", 50.0)
+    row("  RSS added by that first trace", _med(big, "trace_rss_mb"), "MB", 150.0)
+    row("memory per customer after the run (full())", _med(big, "run_bytes_per_customer"),
+        "B", None)
+    row("memory per customer after spans+events read (full())",
+        _med(big, "read_bytes_per_customer"), "B", 700.0)
+    nw = big.last_report().get("window_p99_windows") if big.last_report() else None
+    row(f"window(1.0).aggregate('p99'), {tag} samples ({nw or '?'} windows) / numpy",
+        _div(_med(big, "window_p99_s"), _med(big, "window_p99_numpy_s")), "x", 2.0)
+    row("  that query's CPU time", _med(big, "window_p99_s"), "s", None)
+    row("gauge time-weighted mean, whole run, warm / numpy",
+        _div(_med(big, "gauge_mean_s"), _med(big, "gauge_mean_numpy_s")), "x", 2.0)
+    row("  that query's CPU time", (_med(big, "gauge_mean_s") or 0) * 1e3, "ms", None)
+    row("peak RSS of the big run's process (after all reads)", _med(big, "peak_rss_mb"),
+        "MB", None)
+    plain, win = by["live:plain"], by["live:window"]
+    windows = args.customers / LAMBDA / LIVE_WINDOW
+    extra = _div((_med(win, "run_s") or 0) - (_med(plain, "run_s") or 0), windows)
+    row(f"live tumbling_window({LIVE_WINDOW:g}, 'p99') per window closed "
+        "(CPU over a plain subscriber)", extra * 1e6 if extra is not None else None, "us",
+        5.0)
+    imp = by["import:happysimulator"]
+    row("import happysimulator (wall)", _med(imp, "import_wall_s"), "s", 0.15)
+    row("  its RSS", _med(imp, "import_rss_mb"), "MB", None)
+    first = by["import:first-sim"]
+    row("import + first default() Simulation built and run (wall)",
+        _med(first, "import_wall_s"), "s", 0.15)
+    row("  its RSS", _med(first, "import_rss_mb"), "MB", None)
+    row("  import simpy (context, wall)", _med(by["import:simpy"], "import_wall_s"), "s", None)
+    row("disabled() memory per customer (LatencyTracker default)",
+        _med(by["mem:default"], "bytes_per_customer"), "B", None)
+    bounded = _med(by["mem:bounded"], "bytes_per_customer")
+    row("disabled() memory per customer, LatencyTracker(keep='summary')", bounded, "B",
+        None if bounded is None else 1.0)
+    return rows
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--worker", metavar="CASE", help=argparse.SUPPRESS)
+    p.add_argument("--quick", action="store_true",
+                   help="20k / 200k customers, 3 rounds (about 2 minutes)")
+    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (7)")
+    p.add_argument("--customers", type=int, default=None, help="customers per run (100000)")
+    p.add_argument("--big-customers", type=int, default=None,
+                   help="customers of the big full() run (1000000)")
+    p.add_argument("--cases", default=None, help="comma list of cases (default: all)")
+    p.add_argument("--repo", default=REPO,
+                   help="the checkout whose code is measured (default: this one); e.g. a "
+                        "`git worktree` of an older commit for a before/after pair")
+    p.add_argument("--json-out", metavar="PATH", help="also write every run's JSON there")
+    args = p.parse_args(argv)
+    args.rounds = args.rounds or (3 if args.quick else 7)
+    args.customers = args.customers or (20_000 if args.quick else 100_000)
+    args.big_customers = args.big_customers or (200_000 if args.quick else 1_000_000)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.customers, args.big_customers)))
+        return 0
+
+    sys.path.insert(0, HERE)
+    from _harness import Contender, format_table, run_interleaved
+
+    cases = CASES if args.cases is None else tuple(args.cases.split(","))
+    unknown = sorted(set(cases) - set(CASES))
+    if unknown:
+        p.error(f"unknown case(s) {unknown}; valid: {', '.join(CASES)}")
+    env = {"PYTHONPATH": os.path.abspath(args.repo)}
+    contenders = [
+        Contender.command(case, [sys.executable, os.path.abspath(__file__), "--worker", case,
+                                 "--customers", str(args.customers),
+                                 "--big-customers", str(args.big_customers)],
+                          env=env, cwd=args.repo, timeout_s=1800)
+        for case in cases
+    ]
+    print(f"running {len(contenders)} cases x {args.rounds} rounds, interleaved ...",
+          file=sys.stderr, flush=True)
+    run_interleaved(contenders, args.rounds,
+                    progress=lambda s: print(s, file=sys.stderr, flush=True))
+    by = {c.name: c for c in contenders}
+    failed = [(c.name, e) for c in contenders for e in c.errors()]
+    head = subprocess.run(["git", "-C", args.repo, "log", "-1", "--format=%h %s"],
+                          capture_output=True, text=True).stdout.strip()
+    print(f"code measured: {os.path.abspath(args.repo)} at {head or '?'}")
+    print(f"M/M/1 lambda={LAMBDA:g} mu={MU:g}, {args.customers:,} customers per run "
+          f"({args.big_customers:,} in the big run), seed {SEED}; medians of {args.rounds} "
+          "interleaved rounds, each case in a fresh process, CPU time")
+    if set(cases) == set(CASES):
+        print(format_table(["what", "measured", "unit", "goal", "measured/goal"],
+                           build_rows(by, args)))
+    print("\nper case (medians):")
+    for c in contenders:
+        rep = c.last_report() or {}
+        keys = [k for k, v in rep.items() if isinstance(v, (int, float))]
+        vals = ", ".join(f"{k}={c.median('report.' + k):.4g}" for k in keys
+                         if c.median("report." + k) is not None)
+        print(f"  {c.name:<22} peak RSS {c.median('max_rss_mb') or 0:7.1f} MB  {vals}")
+    for name, e in failed:
+        print(f"  ! {name}: {e}")
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"args": vars(args), "cases": [c.to_dict(()) for c in contenders]}, f,
+                      indent=1)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

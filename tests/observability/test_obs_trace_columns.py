@@ -1,0 +1,144 @@
+"""The columnar TraceStore against a brute-force dict-of-lists reference, and the
+first ``trace(id)`` (answered from pending batches) against the fully indexed store."""
+
+from fnmatch import fnmatchcase
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from obs_testkit import mm1
+
+from happysim_rx.observation import Span
+from happysim_rx.stores.trace import HOPS, SpanArrays, TraceStore
+from happysimulator.observability import ObservabilityConfig
+
+
+def _reference(parts, cap=None):
+    """What the store must hold: per trace (in order of first appearance) its spans,
+    ids given to id-less spans as `trace_id * HOPS + hop`, parent = previous span; when
+    bounded, the oldest traces evicted at each read (the end of each part)."""
+    traces: dict = {}
+    evicted = 0
+    for items in parts:
+        for tid, sid, pid, ent, a, b, at in items:
+            spans = traces.setdefault(tid, [])
+            if sid is None:
+                sid, pid = tid * HOPS + len(spans), (spans[-1].span_id if spans else None)
+            spans.append(Span(tid, sid, pid, ent, a, b, at))
+        while cap is not None and len(traces) > cap:
+            traces.pop(next(iter(traces)))
+            evicted += 1
+    return traces, evicted
+
+
+_item = st.tuples(
+    st.integers(1, 12),                          # trace id
+    st.sampled_from(["Server", "Sink", "Source"]),
+    st.integers(0, 50),                          # start (tenths)
+    st.integers(0, 5),                           # duration (tenths)
+    st.booleans(),                               # with an attribute
+    st.integers(0, 3),                           # 0: row, 1: lazy arrays batch, 2+: row
+)
+
+
+def _feed(store, draws):
+    items, batch = [], []
+
+    def flush_batch():
+        if not batch:
+            return
+        cols = list(batch)
+        rows = [i for i, c in enumerate(cols) if c[6] is not None]
+        arrays = SpanArrays(
+            np.array([c[0] for c in cols], dtype=np.int64),
+            np.array([["Server", "Sink", "Source"].index(c[3]) for c in cols]),
+            ["Server", "Sink", "Source"],
+            np.array([c[4] for c in cols]), np.array([c[5] for c in cols]),
+            [(np.array(rows, dtype=np.int64), "latency",
+              np.array([cols[i][6]["latency"] for i in rows]))] if rows else [])
+        store.add_lazy(arrays, lambda r, skip: r, len(cols),
+                       of_trace=lambda tid, a=arrays: _one(a, tid))
+        batch.clear()
+
+    for tid, ent, a, d, with_attr, how in draws:
+        at = {"latency": a / 10 + d} if with_attr else None
+        item = (tid, None, None, ent, a / 10, (a + d) / 10, at)
+        items.append(item)
+        if how == 1:
+            batch.append(item)
+        else:
+            flush_batch()
+            store.add_rows([item])
+    flush_batch()
+    return items
+
+
+def _one(arrays, tid):
+    at = np.flatnonzero(arrays.trace_ids == tid)
+    pos = {int(r): i for i, r in enumerate(at.tolist())}
+    attrs = []
+    for rows, key, values in arrays.attributes:
+        keep = [(pos[int(r)], v) for r, v in zip(rows.tolist(), values.tolist(), strict=True)
+                if int(r) in pos]
+        if keep:
+            attrs.append((np.array([k for k, _ in keep], dtype=np.int64), key,
+                          np.array([v for _, v in keep])))
+    return SpanArrays(arrays.trace_ids[at], arrays.entities[at], arrays.names,
+                      arrays.starts[at], arrays.ends[at], attrs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_item, max_size=60), st.lists(_item, max_size=30),
+       st.one_of(st.none(), st.integers(1, 6)))
+def test_columns_match_a_dict_of_lists(first, second, cap):
+    store = TraceStore(max_traces=cap)
+    items = _feed(store, first)
+    len(store)  # a read between the two parts: ids continue across it
+    ref, evicted = _reference([items, _feed(store, second)], cap)
+    assert store.trace_ids() == list(ref)
+    assert len(store) == sum(len(v) for v in ref.values())
+    assert store.evicted_traces == evicted
+    for tid, spans in ref.items():
+        assert store.trace(tid) == sorted(spans, key=lambda s: (s.start, s.end))
+    flat = [s for spans in ref.values() for s in spans]
+    assert store.spans() == flat
+    got = store.between(1.0, 3.0, "S*r*")
+    assert got == sorted([s for s in flat if 1.0 <= s.start < 3.0
+                          and fnmatchcase(s.entity, "S*r*")], key=lambda s: s.start)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(_item, min_size=1, max_size=60), st.integers(1, 12))
+def test_first_trace_from_pending_batches_matches_the_indexed_store(draws, tid):
+    lazy, indexed = TraceStore(), TraceStore()
+    _feed(lazy, [d[:5] + (1,) for d in draws])  # batches only: answered while pending
+    _feed(indexed, [d[:5] + (1,) for d in draws])
+    len(indexed)
+    assert lazy.trace(tid) == indexed.trace(tid)
+    assert lazy._pending  # nothing was taken in for that
+
+
+def test_non_integer_trace_ids_are_kept_beside_the_columns():
+    store = TraceStore()
+    store.add(Span("a", "a1", None, "Server", 0.0, 1.0))
+    store.add(Span(3, 30, None, "Server", 0.5, 1.0))
+    store.add_rows([("a", None, None, "Sink", 1.0, 1.5, None)])
+    assert [s.entity for s in store.critical_path("a")] == ["Server", "Sink"]
+    assert store.trace_ids() == [3, "a"]
+    assert [s.trace_id for s in store.between(0.0, 2.0)] == ["a", 3, "a"]
+
+
+def test_first_trace_after_a_run_equals_the_trace_after_every_read():
+    cfg = ObservabilityConfig.full()
+    lazy_sim, *_ = mm1(seed=5, stop_after=300.0, config=cfg)
+    full_sim, *_ = mm1(seed=5, stop_after=300.0, config=cfg)
+    lazy_sim.run()
+    full_sim.run()
+    full = full_sim.query.trace_store
+    ids = full.trace_ids()
+    assert len(ids) > 1000
+    lazy = lazy_sim.query.trace_store
+    for tid in ids[:: len(ids) // 17]:
+        assert lazy.trace(tid) == full.trace(tid)
+        assert [s.entity for s in lazy.trace(tid)] == ["Source", "Server", "Sink"]
+    assert lazy._pending  # answered without taking the batches in
