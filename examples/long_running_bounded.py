@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Stores: metrics {type(store).__name__}, spans kept "
           f"{len(q.trace_store):,} (the last {cfg.trace_capacity:,} traces), "
           f"events kept {len(q.event_store):,} (capacity {cfg.event_capacity:,})")
+    # what the stores hold is deterministic (same seed, same bytes), unlike the RSS below
+    print(f"Metric store: {store.nbytes() / 1024:,.0f} kB in {len(store.select('*', '*'))} "
+          f"series (raw rings of {cfg.raw_samples} samples plus rollups)")
 
     base = rss_at_10pct if rss_at_10pct is not None else rss_start
     growth = rss_end - base

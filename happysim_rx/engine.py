@@ -225,7 +225,7 @@ class QueryEngine:
             rows = []
             if aggs and spec.window is None and not spec.group_by:
                 rows = [{"metric": spec.name, "start": spec.start, "end": spec.end,
-                         **{g: (0.0 if g == "count" else None) for g in aggs}}]
+                         **{g: (0 if g == "count" else None) for g in aggs}}]
             return QueryResult(
                 qd, rows, aggregates=aggs, weighting=result_weighting(aggs, weighting),
                 exact=True
@@ -262,7 +262,7 @@ class QueryEngine:
             for a, b in gwin:
                 row: dict[str, Any] = {"metric": spec.name, **gkey, "start": a, "end": b}
                 if now is not None and a > now:  # entirely in the future: nothing yet
-                    row.update({g: (0.0 if g == "count" else None) for g in aggs})
+                    row.update({g: (0 if g == "count" else None) for g in aggs})
                     rows.append(row)
                     continue
                 try:

@@ -86,9 +86,9 @@ def exact_aggregates(
     span = end - start
     for spec in specs:
         if spec == "count":
-            out[spec] = float(n)
+            out[spec] = n  # a count is an int
         elif spec == "sum":
-            out[spec] = float(values.sum()) if n else None
+            out[spec] = counter_sum(values, counter) if n else None
         elif spec == "rate":
             # a range that is one instant wide (e.g. a single sample with no explicit
             # range) has no meaningful rate: None, not a division by ~1e-15
@@ -185,6 +185,15 @@ def pooled_aggregates(
         if "last" in specs:
             out["last"] = None if last is None else last[2]
     return out
+
+
+def counter_sum(values: np.ndarray, counter: bool) -> float | int:
+    """Sum of the samples; a counter whose increments are all whole numbers sums to an
+    int (5 requests, not 5.0)."""
+    total = float(values.sum())
+    if counter and abs(total) < 2**53 and bool(np.all(values == np.floor(values))):
+        return int(total)
+    return total
 
 
 def result_weighting(specs: list[str], weighting: str) -> str:

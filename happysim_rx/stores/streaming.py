@@ -28,10 +28,10 @@ How a range ``[start, end)`` is answered (never a made-up value):
 >>> for i in range(1000): ser.append(i * 0.01, 1.0)
 >>> a = s.aggregate([ser], ["count"], 0.0, 10.0, weighting="sample")
 >>> a.values["count"], a.exact, (a.start, a.end)
-(1000.0, True, (0.0, 10.0))
+(1000, True, (0.0, 10.0))
 >>> a = s.aggregate([ser], ["count", "p50"], 0.25, 9.5, weighting="sample")
 >>> a.values["count"], a.exact, a.error_bound, (a.start, a.end)
-(950.0, False, 0.005, (0.0, 9.5))
+(950, False, 0.005, (0.0, 9.5))
 """
 
 from __future__ import annotations
@@ -738,9 +738,10 @@ def _combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAn
     has_q = False
     for spec in specs:
         if spec == "count":
-            out[spec] = float(acc.n)
+            out[spec] = int(acc.n)
         elif spec == "sum":
-            out[spec] = acc.s if acc.n else None
+            whole = counter and float(acc.s).is_integer() and abs(acc.s) < 2**53
+            out[spec] = (int(acc.s) if whole else acc.s) if acc.n else None
         elif spec == "rate":
             ok = math.isfinite(span) and span > 1e-9 * max(1.0, abs(b))
             out[spec] = ((acc.s if counter else acc.n) / span) if ok else None

@@ -10,7 +10,7 @@ import threading
 import time as _wall
 from collections.abc import Iterable
 from heapq import heappop, heappush
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from happysimulator.core._active import ACTIVE
 from happysimulator.core.clock import SimulationClock
@@ -19,6 +19,11 @@ from happysimulator.core.event import Event, new_event
 from happysimulator.core.event_heap import EventHeap
 from happysimulator.core.process import Process
 from happysimulator.core.temporal import Instant, _inst, to_ns
+
+if TYPE_CHECKING:
+    from happysim_rx import ObservationBus, QueryEngine, SimulatedTimeScheduler
+    from happysimulator.instrumentation.summary import SimulationSummary
+    from happysimulator.observability.control import SimulationControl
 
 _NS = 1_000_000_000
 _FAR = float("inf")
@@ -46,7 +51,25 @@ class Simulation:
     timers, daemon events) is left, e.g. once every source is past ``stop_after``.
     ``seed`` seeds the simulation's own ``random.Random`` (``sim.rng``), which sources and
     distributions draw from.
+
+    Observability (unless ``observability=False``; see docs/observability.md):
+
+    - ``sim.query`` (`QueryEngine`): ask about metrics, spans and events while the run is
+      going, paused or done: ``sim.query.metrics("latency").aggregate("p99").execute()``;
+    - ``sim.control`` (`SimulationControl`): ``pause / resume / step(n) / run_until(t) /
+      peek_next(n) / get_state()`` and breakpoints on time, events and stream conditions;
+    - ``sim.observations`` (`ObservationBus`): live ReactiveX streams of every
+      observation, with operators that run in simulated time;
+    - ``Exporter(sim)``: JSON, CSV, DataFrames, a compact summary, OTLP traces, a Perfetto
+      timeline, Parquet; ``happysimulator.experiments.replicate`` for confidence intervals.
     """
+
+    # set by the observability layer (`happysimulator.observability.integration.install`);
+    # ``control`` is None for ``Simulation(observability=False)``
+    query: QueryEngine
+    observations: ObservationBus
+    scheduler: SimulatedTimeScheduler
+    control: SimulationControl
 
     def __init__(
         self,
@@ -118,7 +141,7 @@ class Simulation:
         self.entities: list[Entity] = list(entities or [])
         self.probes: list[Any] = list(probes or [])
         self.observability = observability
-        self.control: Any = None
+        self.control = None  # type: ignore[assignment]  # (set by the observability layer)
 
         for s in self.sources:
             if not callable(getattr(s, "_start", None)):
@@ -169,7 +192,7 @@ class Simulation:
         Does nothing when ``observability`` is None or the package is unavailable.
         """
         if self.observability is False:
-            self.control = None  # plain engine: no observability code at all
+            self.control = None  # type: ignore[assignment]  # plain engine: no observability
             return
         from happysimulator.observability.integration import install
 
@@ -572,8 +595,18 @@ class Simulation:
         self.failure = f"{type(exc).__name__}: {exc} ({where})"
         exc.add_note(f"happysimulator: {where} (events processed before it: {processed})")
 
-    def run(self, until: Instant | float | None = None, max_events: int | None = None) -> Any:
-        """Run (or continue) and return a ``SimulationSummary``."""
+    def run(self, until: Instant | float | None = None, max_events: int | None = None, *,
+            progress: bool | None = False) -> SimulationSummary:
+        """Run (or continue) and return a ``SimulationSummary``.
+
+        ``progress=True`` shows a bar of simulated time with events/s (tqdm or rich,
+        ``pip install 'happysim-rx[progress]'``); ``None`` shows one on a terminal only.
+        """
+        if progress is not False:
+            from happysimulator.core.run_progress import RunProgress
+
+            with RunProgress(self, None if until is None else to_ns(until), progress):
+                return self.run(until, max_events)
         until_ns = None if until is None else to_ns(until)
         control = self.control
         if control is not None:  # observability: pause/resume bookkeeping, observers, flush
@@ -583,7 +616,7 @@ class Simulation:
             self._trace.record(self._now_ns / _NS, "simulation.end")
         return self.summary(reason)
 
-    def summary(self, reason: str | None = None) -> Any:
+    def summary(self, reason: str | None = None) -> SimulationSummary:
         from happysimulator.instrumentation.summary import SimulationSummary
 
         stats: dict[str, dict[str, Any]] = {}

@@ -36,6 +36,8 @@ from happysimulator.observability.observer import SimulationObserver
 _ORDERING = frozenset({"gt", "ge", "lt", "le"})  # truth changes only across the threshold
 
 if TYPE_CHECKING:
+    from happysimulator.core.event import Event
+    from happysimulator.instrumentation.summary import SimulationSummary
     from happysimulator.observability.integration import ObservabilityRuntime
 
 _NS = 1_000_000_000
@@ -290,7 +292,7 @@ class SimulationControl:
         return self._complete
 
     @_at_boundary
-    def peek_next(self, n: int = 1) -> list[Any]:
+    def peek_next(self, n: int = 1) -> list[Event]:
         """The next `n` model events in the order they will run (nothing is run)."""
         n = _positive_int(n, "peek_next(n)")
         live = (
@@ -312,7 +314,7 @@ class SimulationControl:
         else:
             self._pause_before_start = True
 
-    def resume(self) -> Any:
+    def resume(self) -> SimulationSummary:
         """Continue a paused simulation to the next pause or the end; returns the summary."""
         owner = self._run_thread
         if owner is not None and owner != threading.get_ident():
@@ -326,7 +328,7 @@ class SimulationControl:
             raise RuntimeError(f"resume() needs a paused simulation, but it is {state}{hint}")
         return self.run()
 
-    def step(self, n: int = 1) -> list[Any]:
+    def step(self, n: int = 1) -> list[Event]:
         """Process the next `n` model events and return them (fewer if the run ends or a
         breakpoint fires first). The simulation is paused afterwards unless complete."""
         n = _positive_int(n, "step(n)")
@@ -340,7 +342,7 @@ class SimulationControl:
             self._collect = None
         return collected
 
-    def run_until(self, time: Any) -> Any:
+    def run_until(self, time: float | Instant | Any) -> SimulationSummary:
         """Run until simulated `time` (pausing before any later event); returns the summary."""
         t = seconds_of(time, "run_until(time)")
         now = self._sim.clock.now()
@@ -348,7 +350,8 @@ class SimulationControl:
             raise ValueError(f"run_until({t:g}) is in the past: the simulation is at {now:g} s")
         return self.run(until_ns=round(t * _NS))
 
-    def run(self, until_ns: int | None = None, max_events: int | None = None) -> Any:
+    def run(self, until_ns: int | None = None, max_events: int | None = None
+            ) -> SimulationSummary:
         """What `sim.run()` calls: advance and return a `SimulationSummary`."""
         reason = self._advance(max_events=max_events, until_ns=until_ns)
         summary = self._sim.summary(reason)

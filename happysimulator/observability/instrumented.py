@@ -76,17 +76,19 @@ class InstrumentedEntity(Entity):
 
     emit_metric = observe
 
-    def set_gauge(self, name: str, value: float) -> None:
-        """Set a gauge (holds until the next change; time-weighted in queries)."""
+    def set_gauge(self, name: str, value: float, **tags: Any) -> None:
+        """Set a gauge (holds until the next change; time-weighted in queries). Tags
+        label the change (``where(tier="hot")`` selects the changes that carry them)."""
         topic = self._topic(_METRIC, name, "gauge")
         if topic is not None:
-            topic.emit(self._now_s(), _finite(name, value))
+            topic.emit(self._now_s(), _finite(name, value), tags or None)
 
-    def increment(self, name: str, by: float = 1) -> None:
-        """Count something (a counter series: `rate` gives per-second throughput)."""
+    def increment(self, name: str, by: float = 1, **tags: Any) -> None:
+        """Count something (a counter series: `rate` gives per-second throughput;
+        ``where(outcome="hit")`` counts only the increments with those tags)."""
         topic = self._topic(_METRIC, name, "counter")
         if topic is not None:
-            topic.emit(self._now_s(), _finite(name, by))
+            topic.emit(self._now_s(), _finite(name, by), tags or None)
 
     def emit_event(self, name: str, payload: Any = None) -> None:
         """Record a named occurrence (queryable with ``sim.query.events(name)``)."""

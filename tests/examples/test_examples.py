@@ -148,10 +148,13 @@ def test_long_running_bounded_small(capsys: pytest.CaptureFixture[str]) -> None:
     assert re.search(r"last 200 s .* exact=True", out)
     p50 = number(r"^\s+p50\s+([\d.]+)", out)
     assert abs(p50 - 0.347) / 0.347 < 0.35
-    growth = number(r"growth over the last 90%: ([+-][\d.]+) MB", out)
-    assert growth < 50.0
-    trend = number(r"trend ([+-][\d.]+) MB per million events", out)
-    assert abs(trend) < 500.0  # (a smoke check: 50k events is too short to see a trend)
+    # Memory, deterministically: the bounded stores' own size (the RSS lines are for a
+    # person running the example; in a short run inside the test process they are noise)
+    kb = number(r"^Metric store: ([\d,]+) kB in 9 series", out)
+    assert 9 * 8192 * 16 / 1024 < kb < 8192  # full rings of 8192 (t, v) pairs + rollups
+    # (3.9 MB at this seed and length; the same every run)
+    assert re.search(r"growth over the last 90%: [+-][\d.]+ MB", out)
+    assert re.search(r"trend [+-][\d.]+ MB per million events", out)
 
 
 def test_long_running_bounded_defaults_to_ten_million() -> None:
