@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from happysimulator.observability.protocol import OPS, SessionProtocol
@@ -136,8 +136,9 @@ def finish(session: SessionProtocol) -> dict[str, Any]:
     raise AssertionError("the run did not finish")
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.data_too_large])
+# no shrinking: shrinking 200-request lists takes minutes; the failing list is printed
+@settings(max_examples=5, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(requests)
 def test_session_survives_random_requests(reqs: list[Any]) -> None:
     session = SessionProtocol(mm1, params={"customers": 250}, default_wait_s=0.0)
@@ -145,9 +146,13 @@ def test_session_survives_random_requests(reqs: list[Any]) -> None:
         answer = session.handle(req)  # must not raise
         check_response(req, answer)
         if not answer["ok"]:
-            assert answer["error"]["kind"] != "internal", (req, answer)
+            assert answer["error"]["kind"] != "internal", (req, answer, session.last_internal)
     model = finish(session)
     ref = mm1(**model["params"], seed=model["seed"])
     ref.run()
-    assert raw_metrics(session.sim) == raw_metrics(ref)
+    got = raw_metrics(session.sim)
+    # anomaly breakpoints add their detector's own series ("anomalies"): not the model's
+    extra = {k for k in got if k not in raw_metrics(ref)}
+    assert all(name == "anomalies" for _, name in extra), extra
+    assert {k: got[k] for k in got if k not in extra} == raw_metrics(ref)
     session.close()
