@@ -9,9 +9,12 @@ nothing is disabled and the caller's thresholds are restored.
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 _GEN0 = 50_000
 
@@ -26,3 +29,23 @@ def bulk_allocation() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*thresholds)
+
+
+_TRIM: Any = None
+
+
+def return_free_memory() -> None:
+    """Give the C heap's free memory back to the operating system (glibc's
+    ``malloc_trim``; a no-op elsewhere). After a bulk build of columns, the freed
+    temporaries otherwise stay resident: ~300 B per customer of a 300k-customer run
+    after its first span and event reads (benchmarks/bench_observers.py)."""
+    global _TRIM
+    if _TRIM is None:
+        _TRIM = False
+        if sys.platform.startswith("linux"):
+            try:
+                _TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+            except (OSError, AttributeError):  # not glibc (e.g. musl)
+                pass
+    if _TRIM:
+        _TRIM(0)

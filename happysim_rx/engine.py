@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from happysim_rx.html import Catalog
 from happysim_rx.observation import ObservationKind
 from happysim_rx.query import Query, QueryError, _Spec, _suggest
 from happysim_rx.result import QueryResult, _clean
@@ -94,7 +95,7 @@ class QueryEngine:
                     seen[(src, nm)] = sk
         return [(s, n, k) for (s, n), k in seen.items()]
 
-    def catalog(self) -> dict[str, Any]:
+    def catalog(self) -> Catalog:
         """What can be asked: metric series (with kinds), span entities, event types."""
         metrics = [
             {"name": n, "source": s, "series_kind": k}
@@ -110,7 +111,7 @@ class QueryEngine:
                 for i in self.bus.catalog()
                 if i.kind in (ObservationKind.EVENT, ObservationKind.STATE)
             ]
-        return {
+        return Catalog({
             "metrics": metrics,
             "span_entities": ts.entities() if ts is not None else [],
             "events": events,
@@ -120,7 +121,7 @@ class QueryEngine:
                 "spans": None if ts is None else type(ts).__name__,
                 "events": None if es is None else type(es).__name__,
             },
-        }
+        })
 
     # -- execution ----------------------------------------------------------------------
     def execute(self, query: Query | dict[str, Any] | str) -> QueryResult:
@@ -131,7 +132,12 @@ class QueryEngine:
             query = Query.from_dict(query)
         spec = query.spec
         if spec.kind == "metrics":
-            return self._metrics(query)
+            result = self._metrics(query)
+            # what the plot draws (a gauge as steps): the kind of the series, when one
+            kinds = {k for src, n, k in self._metric_catalog()
+                     if fnmatchcase(n, spec.name or "*") and fnmatchcase(src, spec.entity)}
+            result.series_kind = kinds.pop() if len(kinds) == 1 else None
+            return result
         if spec.kind == "spans":
             return self._spans(query)
         if spec.kind == "events":
@@ -259,6 +265,19 @@ class QueryEngine:
             gwin = windows
             if snap is not None and gseries:
                 gwin = _snapped_windows(snap(gseries, _edges(windows)), windows)
+            batch = getattr(store, "aggregate_windows", None)
+            answers = None
+            if batch is not None and len(gwin) > 1 and not gwhere and gseries:
+                answers = batch(gseries, aggs, _edges(gwin), weighting=weighting,
+                                counter=counter, hold_until=now)
+            if answers is not None:
+                for (a, b), vals in zip(gwin, answers, strict=True):
+                    row = {"metric": spec.name, **gkey, "start": a, "end": b}
+                    if now is not None and a > now:  # entirely in the future: nothing yet
+                        vals = {g: (0.0 if g == "count" else None) for g in aggs}
+                    row.update(vals)
+                    rows.append(row)
+                continue
             for a, b in gwin:
                 row: dict[str, Any] = {"metric": spec.name, **gkey, "start": a, "end": b}
                 if now is not None and a > now:  # entirely in the future: nothing yet

@@ -52,6 +52,8 @@ class QueryResult:
         self.error_bound = error_bound
         self.time_resolution = time_resolution
         self.start, self.end = start, end
+        #: "gauge" / "sample" / "counter" for a metric result over one kind of series
+        self.series_kind: str | None = None
 
     @property
     def group_by(self) -> list[str]:
@@ -134,6 +136,18 @@ class QueryResult:
         except ImportError as e:  # pragma: no cover - optional dependency
             raise ImportError("to_pandas() needs pandas: pip install pandas") from e
         return pd.DataFrame.from_records(self.to_records())
+
+    def _repr_html_(self) -> str:
+        from happysim_rx.html import result_html
+
+        return result_html(self)
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Draw the result with matplotlib (``pip install 'happysim-rx[plot]'``): windowed
+        results as time series, gauges as step lines, one line per group; returns the Axes."""
+        from happysim_rx.plot import plot_result
+
+        return plot_result(self, ax=ax, **kwargs)
 
     def __repr__(self) -> str:
         head = (

@@ -124,10 +124,9 @@ def _resolve_aggs(
     seen: set[str] = set()
     for spec in specs:
         if isinstance(spec, str):
-            from operators.aggregators import make_aggregator
+            from operators.aggregators import aggregator_factory
 
-            def factory(spec: str = spec) -> Any:
-                return make_aggregator(spec, weighting=weighting, **opts)
+            factory = aggregator_factory(spec, weighting=weighting, **opts)
 
             name = spec
         elif callable(spec):

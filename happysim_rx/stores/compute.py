@@ -47,7 +47,8 @@ def gauge_segments(
     """
     i0 = int(np.searchsorted(t, start, side="left"))
     i1 = int(np.searchsorted(t, end, side="left"))
-    carry = i0 > 0 and (i0 == t.size or t[i0] > start)
+    # (an empty range [x, x) answers the value held just before x, for no time)
+    carry = i0 > 0 and (i0 == t.size or t[i0] > start or end <= start)
     seg_t = t[i0:i1]
     seg_v = v[i0:i1]
     if carry:
@@ -56,10 +57,7 @@ def gauge_segments(
     if seg_t.size == 0:
         return seg_v, seg_t, i0, i1
     stop = end if hold_until is None else min(end, hold_until)
-    ends = np.empty_like(seg_t)
-    ends[:-1] = seg_t[1:]
-    ends[-1] = max(stop, seg_t[-1])
-    return seg_v, ends - seg_t, i0, i1
+    return seg_v, np.diff(seg_t, append=max(stop, float(seg_t[-1]))), i0, i1
 
 
 def exact_aggregates(
@@ -159,14 +157,17 @@ def pooled_aggregates(
     value is at ``start``), ties broken by the order of the series as given (callers
     sort by source, name).
     """
-    times = np.concatenate(ts) if ts else np.empty(0)
-    values = np.concatenate(vs) if vs else np.empty(0)
+    one = len(ts) == 1  # (no copies for the common single-series case)
+    times = ts[0] if one else np.concatenate(ts) if ts else np.empty(0)
+    values = vs[0] if one else np.concatenate(vs) if vs else np.empty(0)
     if len(ts) > 1:
         order = np.argsort(times, kind="stable")  # first/last need global time order
         times, values = times[order], values[order]
     tw = weighting == "time" and seg_values is not None
-    held = np.concatenate(seg_values) if tw and seg_values else None
-    weights = np.concatenate(seg_weights) if tw and seg_weights else None
+    held = weights = None
+    if tw and seg_values and seg_weights:
+        held = seg_values[0] if one else np.concatenate(seg_values)
+        weights = seg_weights[0] if one else np.concatenate(seg_weights)
     out = exact_aggregates(specs, times, values, start, end, weighting=weighting,
                            seg_values=held, seg_weights=weights, counter=counter)
     if tw and seg_values is not None and len(seg_values) > 1 and (
@@ -201,3 +202,171 @@ def result_weighting(specs: list[str], weighting: str) -> str:
     if weighting == "time" and any(is_time_weighted(s) for s in specs):
         return "time"
     return "sample"
+
+
+def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """numpy's own linear interpolation for quantiles (bit-identical to np.quantile)."""
+    d = b - a
+    return np.where(t >= 0.5, b - d * (1 - t), a + d * t)
+
+
+def _rates(n: np.ndarray, edges: np.ndarray) -> list[float | None]:
+    span = edges[1:] - edges[:-1]
+    ok = np.isfinite(span) & (span > 1e-9 * np.maximum(1.0, np.abs(edges[1:])))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = n / span
+    return [float(x) if k else None for x, k in zip(r.tolist(), ok.tolist(), strict=True)]
+
+
+def _fill(n_win: int, ne: np.ndarray, vals: np.ndarray) -> list[float | None]:
+    """Per-window list: ``vals`` for the windows in ``ne`` (a mask), None elsewhere."""
+    out: list[float | None] = [None] * n_win
+    for i, x in zip(np.flatnonzero(ne).tolist(), vals.tolist(), strict=True):
+        out[i] = x
+    return out
+
+
+def window_sample_aggregates(
+    specs: list[str], times: np.ndarray, values: np.ndarray, edges: np.ndarray, *,
+    counter: bool = False,
+) -> list[dict[str, float | None]]:
+    """`exact_aggregates` of samples for every window ``[edges[i], edges[i+1])`` in one
+    vectorized pass: ``searchsorted`` bounds, ``reduceat`` sums and extremes, one
+    segmented sort (``lexsort``) for all quantiles. ``times`` must be sorted."""
+    n_win = edges.size - 1
+    idx = np.searchsorted(times, edges, side="left")
+    lo, hi = idx[:-1], idx[1:]
+    cnt = hi - lo
+    ne = cnt > 0
+    base = int(idx[0])
+    vals = values[base:int(idx[-1])]
+    starts = (lo[ne] - base).astype(np.intp)
+    c = cnt[ne]
+    cols: dict[str, list[float | None]] = {}
+    sums = np.add.reduceat(vals, starts) if starts.size else np.empty(0)
+    sorted_vals = None
+    for spec in specs:
+        if spec in cols:
+            continue
+        if spec == "count":
+            cols[spec] = cnt.astype(float).tolist()
+        elif spec == "sum":
+            cols[spec] = _fill(n_win, ne, sums)
+        elif spec == "rate":
+            full = np.zeros(n_win)
+            full[ne] = sums if counter else c
+            cols[spec] = _rates(full, edges)
+        elif spec == "mean":
+            cols[spec] = _fill(n_win, ne, sums / c)
+        elif spec in ("variance", "stddev"):
+            mean = sums / c
+            dev = vals - np.repeat(mean, c)
+            var = np.add.reduceat(dev * dev, starts) / c if starts.size else np.empty(0)
+            cols[spec] = _fill(n_win, ne, var if spec == "variance" else np.sqrt(var))
+        elif spec == "min":
+            cols[spec] = _fill(n_win, ne, np.minimum.reduceat(vals, starts)
+                               if starts.size else np.empty(0))
+        elif spec == "max":
+            cols[spec] = _fill(n_win, ne, np.maximum.reduceat(vals, starts)
+                               if starts.size else np.empty(0))
+        elif spec == "first":
+            cols[spec] = _fill(n_win, ne, vals[starts])
+        elif spec == "last":
+            cols[spec] = _fill(n_win, ne, vals[starts + c - 1])
+        else:
+            q = parse_quantile(spec)
+            if q is None:
+                raise ValueError(f"unknown aggregate {spec!r}")
+            if sorted_vals is None:
+                seg = np.repeat(np.arange(c.size), c)
+                sorted_vals = vals[np.lexsort((vals, seg))]
+            pos = q * (c - 1)
+            f = np.floor(pos).astype(np.intp)
+            g = np.minimum(f + 1, c - 1)
+            cols[spec] = _fill(n_win, ne, _lerp(sorted_vals[starts + f],
+                                                sorted_vals[starts + g], pos - f))
+    return [{s: cols[s][i] for s in specs} for i in range(n_win)]
+
+
+def window_gauge_aggregates(
+    specs: list[str], t: np.ndarray, v: np.ndarray, edges: np.ndarray,
+    hold_until: float | None = None,
+) -> list[dict[str, float | None]] | None:
+    """Time-weighted `exact_aggregates` of one gauge (changes ``t``, ``v``, sorted) for
+    every window in one pass; None for aggregates it does not vectorize (quantiles)."""
+    if any(parse_quantile(s) is not None for s in specs):
+        return None
+    n_win = edges.size - 1
+    idx = np.searchsorted(t, edges, side="left")
+    lo, hi = idx[:-1], idx[1:]
+    cnt = hi - lo
+    # the value carried into each window: the last change before its start, unless a
+    # change happens exactly at the start (or the window is empty: x in [x, x) holds it)
+    has_prev = lo > 0
+    at_start = np.zeros(n_win, dtype=bool)
+    inside = lo < t.size
+    at_start[inside] = t[lo[inside]] == edges[:-1][inside]
+    empty_range = edges[1:] <= edges[:-1]
+    carry = has_prev & (~at_start | empty_range)
+    carry_v = np.where(has_prev, v[np.maximum(lo - 1, 0)], np.nan) if t.size \
+        else np.full(n_win, np.nan)
+    # pieces: window starts and change times inside, each held to the next boundary
+    i0, i1 = int(idx[0]), int(idx[-1])
+    ct = t[i0:i1]
+    starts_t = edges[:-1][carry]
+    pt = np.concatenate((starts_t, ct))
+    pv = np.concatenate((carry_v[carry], v[i0:i1]))
+    pw_win = np.concatenate((np.flatnonzero(carry), np.searchsorted(edges, ct, "right") - 1))
+    order = np.lexsort((np.concatenate((np.zeros(starts_t.size), np.ones(ct.size))), pt))
+    pt, pv, pw_win = pt[order], pv[order], pw_win[order]
+    nxt = np.empty_like(pt)
+    nxt[:-1] = pt[1:]
+    stop = edges[1:][pw_win] if pt.size else np.empty(0)
+    if hold_until is not None:
+        stop = np.minimum(stop, hold_until)
+    if pt.size:
+        nxt[-1] = np.inf
+        nxt = np.minimum(nxt, edges[1:][pw_win])
+        # a piece ends at the next piece, the window end or now (never before it starts)
+        nxt = np.maximum(np.minimum(nxt, stop), pt)
+    w = nxt - pt
+    npieces = np.bincount(pw_win, minlength=n_win)
+    has = npieces > 0
+    wsum = np.bincount(pw_win, weights=w, minlength=n_win)
+    cols: dict[str, list[float | None]] = {}
+    pstart = np.concatenate(([0], np.cumsum(npieces)[:-1]))
+    last_v = np.where(has, pv[np.maximum(pstart + npieces - 1, 0)] if pt.size else 0.0, np.nan)
+    for spec in specs:
+        if spec in cols:
+            continue
+        if spec == "count":
+            cols[spec] = cnt.astype(float).tolist()
+        elif spec in ("sum", "rate"):
+            vals = v[i0:i1]
+            seg = np.searchsorted(edges, ct, "right") - 1
+            s = np.bincount(seg, weights=vals, minlength=n_win)
+            if spec == "sum":
+                cols[spec] = [float(x) if k else None
+                              for x, k in zip(s.tolist(), (cnt > 0).tolist(), strict=True)]
+            else:
+                cols[spec] = _rates(cnt.astype(float), edges)
+        elif spec in ("min", "max"):
+            red = np.minimum if spec == "min" else np.maximum
+            ext = red.reduceat(pv, pstart[has]) if pt.size else np.empty(0)
+            cols[spec] = _fill(n_win, has, ext)
+        elif spec == "first":
+            cols[spec] = _fill(n_win, has, pv[pstart[has]])
+        elif spec == "last":
+            cols[spec] = _fill(n_win, has, last_v[has])
+        elif spec in ("mean", "variance", "stddev"):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean = np.bincount(pw_win, weights=pv * w, minlength=n_win) / wsum
+                mean = np.where(wsum > 0, mean, last_v)
+                dev = pv - mean[pw_win]
+                var = np.bincount(pw_win, weights=w * dev * dev, minlength=n_win) / wsum
+                var = np.where(wsum > 0, var, 0.0)
+            res = mean if spec == "mean" else var if spec == "variance" else np.sqrt(var)
+            cols[spec] = _fill(n_win, has, res[has])
+        else:
+            raise ValueError(f"unknown aggregate {spec!r}")
+    return [{s: cols[s][i] for s in specs} for i in range(n_win)]

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from happysim_rx._gc import return_free_memory
 from happysim_rx.observation import ObservationKind
 
 __all__ = ["EventStore"]
@@ -116,6 +117,8 @@ class EventStore:
     def _materialize(self) -> None:
         if self._raw:
             self._build_columns()
+            if self.max_events is None:
+                return_free_memory()  # the raw items and the build's temporaries
 
     def _build_columns(self) -> None:
         raw = self._raw

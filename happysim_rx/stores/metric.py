@@ -20,7 +20,12 @@ import numpy as np
 
 from happysim_rx.observation import ObservationKind
 from happysim_rx.stores._series_map import SeriesMap
-from happysim_rx.stores.compute import gauge_segments, pooled_aggregates
+from happysim_rx.stores.compute import (
+    gauge_segments,
+    pooled_aggregates,
+    window_gauge_aggregates,
+    window_sample_aggregates,
+)
 
 __all__ = ["MetricSeries", "MetricStore", "RangeAnswer"]
 
@@ -209,6 +214,35 @@ class MetricStore(SeriesMap):
                     rows.append((float(t[j]), s.source, s.name, float(v[j]), s.tags_at(j)))
         rows.sort(key=lambda r: r[0])
         return rows
+
+    def aggregate_windows(
+        self,
+        series: list[MetricSeries],
+        specs: list[str],
+        edges: list[float],
+        *,
+        weighting: str,
+        counter: bool = False,
+        hold_until: float | None = None,
+    ) -> list[dict[str, float | None]] | None:
+        """`aggregate` for every window ``[edges[i], edges[i+1])`` in one vectorized
+        pass (same answers); None when this case is not vectorized (several gauges
+        pooled, time-weighted quantiles): ask `aggregate` per window then."""
+        e = np.asarray(edges, dtype=np.float64)
+        if weighting == "time":
+            if len(series) != 1:
+                return None
+            t, v = series[0].arrays()
+            return window_gauge_aggregates(specs, t, v, e, hold_until)
+        if len(series) == 1:
+            t, v = series[0].arrays()
+        else:
+            parts = [s.arrays() for s in series]
+            t = np.concatenate([p[0] for p in parts])
+            v = np.concatenate([p[1] for p in parts])
+            order = np.argsort(t, kind="stable")
+            t, v = t[order], v[order]
+        return window_sample_aggregates(specs, t, v, e, counter=counter)
 
     def aggregate(
         self,

@@ -712,10 +712,8 @@ def _combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAn
                     seg0 = max(ot, a)
                     if seg0 <= stop:
                         acc.held(np.array([view.open_v]), np.array([stop - seg0]))
-        if a == b < view.R and view.gauge and tw:  # an instant: the value in effect
-            i = int(np.searchsorted(view.e0, a, side="left"))
-            at_a = i < len(view.buckets) and view.buckets[i].n and view.buckets[i].ft == a
-            carry = None if at_a else view.carry_before(a)
+        if a == b < view.R and view.gauge and tw:  # empty: the value held just before
+            carry = view.carry_before(a)
             if carry is not None:
                 acc.see(a, k, carry)
                 acc.held(np.array([carry]), np.array([0.0]))

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from happysim_rx._gc import return_free_memory
 from happysim_rx.observation import ObservationKind, Span
 
 __all__ = ["TraceStore", "SpanColumns", "SpanArrays"]
@@ -155,7 +156,8 @@ class TraceStore:
         ``evict`` is False); returns the spans with non-integer ids that were added."""
         if not self._pending:
             return []
-        pending, self._pending = self._pending, []
+        pending = self._pending[:]
+        self._pending.clear()  # in place: `appender` closures hold this list
         self._pending_lazy = 0
         blocks: list[Any] = []
         rows: list[Any] = []
@@ -179,6 +181,8 @@ class TraceStore:
         if rows:
             blocks.append(self._rows_block(rows, others))
         self._append_blocks([b for b in blocks if b is not None])
+        if len(pending) > 1:
+            return_free_memory()  # the build's temporaries (not per live span)
         added_other = self._add_others(others)
         if evict and self.max_traces is not None:
             self._evict()
@@ -460,13 +464,13 @@ class TraceStore:
         return sorted(present)
 
     def between(self, start: float, end: float, entity: str = "*") -> list[Span]:
-        """Spans whose *start* is in [start, end), by start time (O(log n) + k)."""
+        """Spans whose *start* is in [start, end), by start time, spans starting at the
+        same time in the order they came (O(log n) + k)."""
         self._index()
-        if self._by_start is None:
-            flat = self._flat_order()
-            pos = np.empty(flat.size, dtype=np.int64)
-            pos[flat] = np.arange(flat.size)  # ties by start keep the flat order
-            order = np.lexsort((pos, self._start))
+        if self._by_start is None:  # ties by start keep the order spans came in
+            order = np.argsort(self._start, kind="stable")
+            if order.size < 2**31:
+                order = order.astype(np.int32)  # an index kept for every span: compact
             self._by_start = (order, self._start[order])
         order, starts = self._by_start
         i0, i1 = np.searchsorted(starts, [start, end])

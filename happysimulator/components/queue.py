@@ -15,13 +15,38 @@ class Queue(Entity):
     Arrivals beyond ``capacity`` are dropped. On each arrival the attached driver is poked.
     """
 
-    def __init__(self, name: str, *, policy: Any = None, capacity: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        egress: Any = None,
+        policy: Any = None,
+        *,
+        capacity: int | None = None,
+    ) -> None:
         super().__init__(name)
         self.policy = make_policy(policy)
+        if capacity is None:  # happysim 0.2.5: FIFOQueue(capacity=n)
+            capacity = getattr(self.policy, "capacity", None)
         self.capacity = capacity
-        self.driver: Any = None
+        self.driver: Any = egress  # (happysim 0.2.5 name: egress)
         self.accepted = 0
         self.dropped = 0
+
+    @property
+    def egress(self) -> Any:
+        return self.driver
+
+    @egress.setter
+    def egress(self, driver: Any) -> None:
+        self.driver = driver
+
+    @property
+    def stats_accepted(self) -> int:
+        return self.accepted
+
+    @property
+    def stats_dropped(self) -> int:
+        return self.dropped
 
     @property
     def depth(self) -> int:

@@ -22,8 +22,21 @@ class QueuePolicy:
         raise NotImplementedError
 
 
+def _capacity(capacity: float | None) -> int | None:
+    if capacity is None or capacity == float("inf"):
+        return None
+    if capacity != int(capacity) or capacity < 0:
+        raise ValueError(f"queue capacity must be an int >= 0 or None/inf, got {capacity!r}")
+    return int(capacity)
+
+
 class FIFOQueue(deque, QueuePolicy):
-    """First in, first out."""
+    """First in, first out. ``capacity`` (happysim 0.2.5 style) bounds the waiting line
+    of the resource or queue that uses the policy: arrivals beyond it are dropped."""
+
+    def __init__(self, capacity: float | None = None) -> None:
+        super().__init__()
+        self.capacity = _capacity(capacity)
 
     push = deque.append
     pop = deque.popleft
@@ -33,7 +46,11 @@ class FIFOQueue(deque, QueuePolicy):
 
 
 class LIFOQueue(list, QueuePolicy):
-    """Last in, first out."""
+    """Last in, first out (``capacity`` as for ``FIFOQueue``)."""
+
+    def __init__(self, capacity: float | None = None) -> None:
+        super().__init__()
+        self.capacity = _capacity(capacity)
 
     push = list.append
     pop = list.pop

@@ -52,8 +52,10 @@ class QueuedResource(Entity):
             self._concurrency = _UNLIMITED if self._gated else 1
         else:
             self.concurrency = concurrency
-        self.queue_capacity = queue_capacity
         self.policy = make_policy(policy)
+        if queue_capacity is None:  # a happysim 0.2.5 bounded policy: FIFOQueue(capacity=n)
+            queue_capacity = getattr(self.policy, "capacity", None)
+        self.queue_capacity = queue_capacity
         self._queue = self.policy
         self._in_service = 0  # (gated subclasses: the resource's own count)
         self.in_flight = 0

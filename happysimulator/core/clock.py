@@ -54,18 +54,18 @@ class Clock:
     ``entity.set_clock(Clock(t))`` lets unit tests drive an entity's ``now`` by hand.
     """
 
-    __slots__ = ("_now",)
+    __slots__ = ("_current_time",)
 
     def __init__(self, start_time: Instant = Instant.Epoch) -> None:
-        self._now = start_time
+        self._current_time = start_time
 
     @property
     def now(self) -> Instant:
-        return self._now
+        return self._current_time
 
     def update(self, time: Instant) -> None:
         """Set the current time."""
-        self._now = time
+        self._current_time = time
 
 
 __all__ = ["Clock", "SimulationClock", "TimerHandle"]

@@ -167,8 +167,24 @@ class Event:
         """An event that calls ``fn(event)`` at ``time`` (its return value is scheduled)."""
         from happysimulator.core.callback_entity import CallbackEntity
 
-        target = CallbackEntity(getattr(fn, "__name__", "callback"), fn)
+        target = CallbackEntity(f"once:{event_type}", fn)
         return cls(time, event_type, target, daemon=daemon, context=context)
+
+    def invoke(self) -> list[Event]:
+        """Run this event's handler now, outside the run loop, and return the events it
+        produced, then its completion hooks' (which are cleared). A generator handler is
+        run to its first yield only, as the loop would start it; its continuation is not
+        returned. For unit tests of handlers."""
+        res = self.target.handle_event(self)
+        out = _as_events(res) if not hasattr(res, "send") else _first_step(res)
+        if hasattr(res, "send"):
+            return out  # hooks run when a process finishes, which this does not drive
+        x = self._x
+        if x is not None and x.on_complete:
+            hooks, x.on_complete = x.on_complete, None
+            for h in hooks:
+                out.extend(_as_events(h(self.time)))
+        return out
 
     def __lt__(self, other: Event) -> bool:
         return self._time_ns < other._time_ns
@@ -176,6 +192,33 @@ class Event:
     def __repr__(self) -> str:
         tname = getattr(self.target, "name", None) or type(self.target).__name__
         return f"Event({self._time_ns / 1e9!r}s, {self.event_type!r}, target={tname!r})"
+
+
+def _as_events(res: object) -> list[Event]:
+    if res is None:
+        return []
+    if isinstance(res, Event):
+        return [res]
+    if isinstance(res, (list, tuple)):
+        return list(res)
+    raise TypeError(f"handler returned {type(res).__name__}; expected events or None")
+
+
+def _first_step(gen: object) -> list[Event]:
+    try:
+        first = gen.send(None)  # type: ignore[attr-defined]
+    except StopIteration as stop:
+        return _as_events(stop.value)
+    if isinstance(first, tuple) and len(first) == 2:
+        return _as_events(first[1])
+    return []
+
+
+class ProcessContinuation(Event):
+    """The event that resumes a generator handler after a ``yield`` (its target is the
+    running process; cancel it to abandon the rest of the process)."""
+
+    __slots__ = ()
 
 
 def new_event(time_ns: int, event_type: str, target: Any, origin: Event | None = None) -> Event:
@@ -211,4 +254,11 @@ def _complete(c: dict) -> None:
     c.setdefault("metadata", {})
 
 
-__all__ = ["Event", "CompletionHook", "new_event"]
+# re-exported here, where happysim 0.2.5 had them
+from happysimulator.core.event_tracing import (  # noqa: E402
+    disable_event_tracing,
+    enable_event_tracing,
+)
+
+__all__ = ["Event", "CompletionHook", "ProcessContinuation", "disable_event_tracing", "enable_event_tracing",
+           "new_event"]

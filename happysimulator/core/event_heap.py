@@ -45,7 +45,13 @@ class EventHeap:
 
     __slots__ = ("entries", "counter", "ndaemon")
 
-    def __init__(self) -> None:
+    def __new__(cls, trace_recorder: Any = None) -> EventHeap:
+        # a recorder gets the traced subclass: the plain heap's methods stay untouched
+        if trace_recorder is not None and cls is EventHeap:
+            cls = _TracedEventHeap
+        return object.__new__(cls)
+
+    def __init__(self, trace_recorder: Any = None) -> None:
         self.entries: list[tuple[int, int, int, Any]] = []
         self.counter = itertools.count()
         self.ndaemon = 0
@@ -78,6 +84,9 @@ class EventHeap:
                 best = entry
         return None if best is None else best[3]
 
+    def has_events(self) -> bool:
+        return bool(self.entries)
+
     def has_live_events(self) -> bool:
         return len(self.entries) > self.ndaemon
 
@@ -89,6 +98,33 @@ class EventHeap:
 
     def __iter__(self) -> Iterator[tuple[int, int, int, Any]]:
         return iter(sorted(self.entries, key=lambda e: e[:3]))
+
+
+class _TracedEventHeap(EventHeap):
+    """Records ``heap.push`` (and ``simulation.schedule``) / ``heap.pop`` spans."""
+
+    __slots__ = ("trace",)
+
+    def __init__(self, trace_recorder: Any = None) -> None:
+        super().__init__()
+        self.trace = trace_recorder
+
+    def push(self, event: Event) -> None:
+        super().push(event)
+        t = event._time_ns / 1e9
+        eid = event.context["id"]
+        self.trace.record(t, "heap.push", event_id=eid, event_type=event.event_type,
+                          heap_size=len(self.entries))
+        self.trace.record(t, "simulation.schedule", event_id=eid,
+                          event_type=event.event_type, scheduled_time=event.time)
+
+    def pop(self) -> tuple[int, int, int, Any]:
+        entry = super().pop()
+        item = entry[3]
+        if entry[1] == MODEL:
+            self.trace.record(entry[0] / 1e9, "heap.pop", event_id=item.context["id"],
+                              event_type=item.event_type, heap_size=len(self.entries))
+        return entry
 
 
 __all__ = ["EventHeap", "TimerHandle", "TIMER", "MODEL"]

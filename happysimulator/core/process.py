@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from happysimulator.core.event import Event, _Extra, new_event
+from happysimulator.core.event import Event, ProcessContinuation, _Extra, new_event
 from happysimulator.core.sim_future import SimFuture
 from happysimulator.core.temporal import Duration
 
@@ -51,6 +51,7 @@ class Process:
     def _continue_at(self, time_ns: int) -> None:
         origin = self.origin
         ev = new_event(time_ns, origin.event_type, self, origin)
+        ev.__class__ = ProcessContinuation
         ox = origin._x
         if ox is not None and ox.daemon:
             x = ev._x = _Extra()

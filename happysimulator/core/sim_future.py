@@ -89,7 +89,8 @@ class SimFuture:
 
     def __repr__(self) -> str:
         state = f"resolved={self._value!r}" if self._resolved else "pending"
-        return f"<SimFuture {self.name or ''} {state}>"
+        label = f"{self.name}, " if self.name else ""
+        return f"SimFuture({label}{state})"
 
 
 def _any_of(futures: list[SimFuture]) -> SimFuture:

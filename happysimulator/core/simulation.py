@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
+from happysimulator.core import event_tracing
 from happysimulator.core._active import ACTIVE
 from happysimulator.core.clock import SimulationClock
 from happysimulator.core.entity import Entity
@@ -85,7 +86,7 @@ class Simulation:
     ) -> None:
         self._start_ns = 0 if start_time is None else to_ns(start_time)
         if end_time is not None and duration is not None:
-            raise ValueError("give end_time or duration, not both")
+            raise ValueError("Cannot specify both end_time and duration: give one of them")
         end_ns = None
         if end_time is not None:
             end_ns = to_ns(end_time)
@@ -97,12 +98,17 @@ class Simulation:
             raise ValueError("end_time is before start_time")
         self._end_ns: int | None = end_ns
         self.seed = seed
-        self.rng = random.Random(seed)  # also binds self._random (hot-path draws)
-        self._events = EventHeap()
+        # No seed: one draw from the `random` module seeds this simulation's own generator,
+        # so `random.seed(n)` before building it (the happysim 0.2.5 idiom) reproduces runs
+        self.rng = random.Random(seed if seed is not None else random.getrandbits(64))
+        # a trace recorder also sees heap pushes (a traced heap; the plain one is untouched)
+        self._events = EventHeap(
+            trace_recorder=None if getattr(trace_recorder, "_is_null", False) else trace_recorder)
         self._heap = self._events.entries
         self._counter = self._events.counter  # seq source for inline pushes
         self._now_ns: int = self._start_ns
         self._events_processed = 0
+        self.events_cancelled = 0  # cancelled events skipped when their time came
         self._ctx_ids = itertools.count(1)
         self._wall_s = 0.0
         self.last_stop_reason: str | None = None
@@ -156,7 +162,10 @@ class Simulation:
         for p in self.probes:
             self._register(p)
         self._install_observability()
+        event_tracing.install(self)
         if self._trace is not None:
+            self._trace.record(self._start_ns / _NS, "simulation.init",
+                               num_sources=len(self.sources), num_entities=len(self.entities))
             self._trace.record(self._start_ns / _NS, "simulation.start")
         for s in self.sources:
             s._start(self)
@@ -175,6 +184,11 @@ class Simulation:
                 o._sim = self
             except AttributeError:
                 continue
+            # a @simulatable class, or an entity that overrides set_clock (happysim 0.2.5
+            # models wire their own clocks there): hand it this simulation as its clock
+            sc = getattr(type(o), "set_clock", None)
+            if sc is not None and sc is not Entity.set_clock:
+                o.set_clock(self)
             for v in list(getattr(o, "__dict__", {}).values()):
                 if isinstance(v, Entity):
                     stack.append(v)
@@ -315,7 +329,7 @@ class Simulation:
         if trace is not None:
             trace.record(
                 t / _NS,
-                "event",
+                "simulation.dequeue",
                 event_type=ev.event_type,
                 target=getattr(ev.target, "name", None),
                 event_id=ev.context["id"],
@@ -489,6 +503,7 @@ class Simulation:
                                 continue
                             eh.ndaemon -= 1
                         if x.cancelled:
+                            self.events_cancelled += 1
                             continue
                         self._now_ns = t
                         res = ev.target.handle_event(ev)
@@ -616,6 +631,15 @@ class Simulation:
             self._trace.record(self._now_ns / _NS, "simulation.end")
         return self.summary(reason)
 
+    # happysim 0.2.5 attribute names
+    @property
+    def _start_time(self) -> Instant:
+        return _inst(self._start_ns)
+
+    @property
+    def _end_time(self) -> Instant:
+        return Instant.Infinity if self._end_ns is None else _inst(self._end_ns)
+
     def summary(self, reason: str | None = None) -> SimulationSummary:
         from happysimulator.instrumentation.summary import SimulationSummary
 
@@ -633,6 +657,7 @@ class Simulation:
             start_time_s=self._start_ns / _NS,
             end_time_s=self._now_ns / _NS,
             total_events_processed=n,
+            events_cancelled=self.events_cancelled,
             wall_clock_s=wall,
             wall_events_per_second=(n / wall) if wall > 0 else 0.0,
             stop_reason=reason if reason is not None else self.last_stop_reason,

@@ -6,28 +6,37 @@ from typing import Any
 
 
 class TraceRecorder:
-    """Interface: ``record(time_s, kind, **data)``."""
+    """Interface: ``record(time, kind, event_id=None, event_type=None, **data)``."""
 
-    def record(self, time_s: float, kind: str, **data: Any) -> None:
+    def record(self, time: Any, kind: str, event_id: Any = None, event_type: str | None = None,
+               **data: Any) -> None:
         raise NotImplementedError
 
 
 class InMemoryTraceRecorder(TraceRecorder):
-    """Keeps every record as a dict in ``spans`` (``time``, ``kind`` and the data fields)."""
+    """Keeps every record in ``spans`` as ``{"time", "kind", "event_id", "event_type",
+    "data": {...}}`` (the happysim 0.2.5 shape; the engine's times are float seconds)."""
 
     def __init__(self) -> None:
         self.spans: list[dict[str, Any]] = []
 
-    def record(self, time_s: float, kind: str, **data: Any) -> None:
-        rec = {"time": time_s, "kind": kind}
-        rec.update(data)
-        self.spans.append(rec)
+    def record(self, time: Any, kind: str, event_id: Any = None, event_type: str | None = None,
+               **data: Any) -> None:
+        self.spans.append({"time": time, "kind": kind, "event_id": event_id,
+                           "event_type": event_type, "data": data})
 
     def filter(self, kind: str | None = None, **match: Any) -> list[dict[str, Any]]:
+        """Spans of ``kind`` whose fields (or data fields) equal ``match``."""
         out = self.spans if kind is None else [s for s in self.spans if s["kind"] == kind]
         for k, v in match.items():
-            out = [s for s in out if s.get(k) == v]
+            out = [s for s in out if (s[k] if k in s else s["data"].get(k)) == v]
         return out
+
+    def filter_by_kind(self, kind: str) -> list[dict[str, Any]]:
+        return [s for s in self.spans if s["kind"] == kind]
+
+    def filter_by_event(self, event_id: Any) -> list[dict[str, Any]]:
+        return [s for s in self.spans if s["event_id"] == event_id]
 
     def clear(self) -> None:
         self.spans.clear()
@@ -45,7 +54,8 @@ class NullTraceRecorder(TraceRecorder):
     def spans(self) -> list[dict[str, Any]]:
         return []
 
-    def record(self, time_s: float, kind: str, **data: Any) -> None:
+    def record(self, time: Any, kind: str, event_id: Any = None, event_type: str | None = None,
+               **data: Any) -> None:
         return None
 
 

@@ -166,5 +166,17 @@ class SimulationSummary:
             lines.append(f"  {name}: {parts}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from happysim_rx.html import fields_table, table
+
+        d = self.to_dict()
+        entities = d.pop("entities")
+        out = fields_table("SimulationSummary", d)
+        if entities:
+            rows = [{"entity": k, **(v if isinstance(v, dict) else {"stats": v})}
+                    for k, v in entities.items()]
+            out += table(rows, caption="entities")
+        return out
+
 
 __all__ = ["EntitySummary", "QueueStats", "SimulationSummary"]

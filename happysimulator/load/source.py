@@ -112,7 +112,8 @@ class Source(Entity):
         makes each request's context.
         """
         if event_provider is None and target is None:
-            raise ValueError("Source.poisson needs a target or an event_provider")
+            raise ValueError("Either 'target' or 'event_provider' must be provided "
+                             "to Source.poisson")
         return cls(
             name or "Source",
             event_provider,
@@ -143,7 +144,8 @@ class Source(Entity):
         makes each request's context.
         """
         if event_provider is None and target is None:
-            raise ValueError("Source.constant needs a target or an event_provider")
+            raise ValueError("Either 'target' or 'event_provider' must be provided "
+                             "to Source.constant")
         return cls(
             name or "Source",
             event_provider,

@@ -35,6 +35,15 @@ from happysimulator.observability.integration import ObservabilityRuntime
 from happysimulator.observability.json_api import JsonSession
 from happysimulator.observability.observer import SimulationObserver
 
+
+def serve(model, *, port: int = 8765, params=None, quiet: bool = False):  # noqa: ANN001, ANN201
+    """Start the browser debugger on 127.0.0.1 and print its URL (needs the ``web``
+    extra); see `happysimulator.observability.web.serve`."""
+    from happysimulator.observability.web import serve as _serve
+
+    return _serve(model, port=port, params=params, quiet=quiet)
+
+
 __all__ = [
     "AnomalyDetector",
     "AnomalyReport",
@@ -62,4 +71,5 @@ __all__ = [
     "StreamingMetricStore",
     "TraceStore",
     "instrument_queued_resource",
+    "serve",
 ]

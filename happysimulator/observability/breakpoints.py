@@ -51,6 +51,15 @@ class MetricCondition:
 
     ``MetricCondition("Server", "queue_depth", "gt", 50, for_=5.0)`` is true once the
     queue depth has stayed above 50 for 5 simulated seconds. `source` may be a glob.
+
+    For noisy series (edge-triggered, a gauge dancing around the threshold would fire on
+    every crossing):
+
+    * ``hysteresis=h``: once true, the episode ends only when the value goes past the
+      threshold by `h` the other way (``gt 20, hysteresis=5``: fires above 20, re-arms
+      below 15); only for ``gt ge lt le``.
+    * ``cooldown=c``: after firing, episodes that begin within `c` simulated seconds are
+      ignored (they do not fire later either).
     """
 
     source: str
@@ -58,6 +67,8 @@ class MetricCondition:
     operator: str
     threshold: float
     for_: float | None = None
+    hysteresis: float | None = None
+    cooldown: float | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -79,13 +90,48 @@ class MetricCondition:
             if for_ < 0:
                 raise ValueError(f"for_ must be >= 0 seconds, got {for_}")
             object.__setattr__(self, "for_", for_)
+        if self.hysteresis is not None:
+            try:
+                h = float(self.hysteresis)
+            except (TypeError, ValueError):
+                raise TypeError(f"hysteresis must be a number, got {self.hysteresis!r}") from None
+            if not h >= 0 or math.isinf(h):
+                raise ValueError(f"hysteresis must be a finite number >= 0, got {h}")
+            if op not in ("gt", "ge", "lt", "le"):
+                raise ValueError(
+                    f"hysteresis needs an ordering operator (gt, ge, lt, le), not {op!r}")
+            object.__setattr__(self, "hysteresis", h)
+        if self.cooldown is not None:
+            c = seconds_of(self.cooldown, "cooldown")
+            if c < 0:
+                raise ValueError(f"cooldown must be >= 0 seconds, got {c}")
+            object.__setattr__(self, "cooldown", c)
+
+    def rearms(self, value: float) -> bool:
+        """True when `value` ends an episode (with hysteresis: past the re-arm level)."""
+        h = self.hysteresis
+        if not h:
+            return not self.holds(value)
+        if self.operator in ("gt", "ge"):
+            return value < self.threshold - h
+        return value > self.threshold + h
+
+    @property
+    def rearm_level(self) -> float | None:
+        """The value an episode must go past to end (None without hysteresis)."""
+        h = self.hysteresis
+        if not h:
+            return None
+        return self.threshold - h if self.operator in ("gt", "ge") else self.threshold + h
 
     def holds(self, value: float) -> bool:
         return _OPERATORS[self.operator](value, self.threshold)
 
     def describe(self) -> str:
         text = f"{self.source}.{self.name} {self.operator} {self.threshold:g}"
-        return text + (f" for {self.for_:g}s" if self.for_ else "")
+        text += f" for {self.for_:g}s" if self.for_ else ""
+        text += f" hysteresis {self.hysteresis:g}" if self.hysteresis else ""
+        return text + (f" cooldown {self.cooldown:g}s" if self.cooldown else "")
 
 
 _KINDS = ("time", "event_count", "event_type", "metric_condition", "condition", "when", "anomaly")

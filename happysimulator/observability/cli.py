@@ -1,9 +1,11 @@
-"""``happysim-rx``: run a model, or serve it to an AI assistant over MCP.
+"""``happysim-rx``: run a model, serve it to an AI assistant over MCP, or debug it in a
+browser.
 
     happysim-rx run examples/m_m_1_queue.py:build --param customers=50000
     happysim-rx run examples/metastable_failure.py:build --seed 3 --summary-out run.json
     happysim-rx mcp examples/metastable_failure.py:build           # stdio MCP server
     happysim-rx mcp examples/metastable_failure.py:build --http    # streamable HTTP
+    happysim-rx serve examples/metastable_failure.py:build         # browser debugger
 
 ``MODEL`` is ``path/to/file.py:factory`` or ``package.module:factory``: a function that
 takes keyword parameters (``--param name=value``) and returns a `Simulation`, so one
@@ -35,6 +37,7 @@ _EPILOG = """examples:
       --query '{"kind": "metrics", "name": "queue_depth", "window": 10, "aggregates": ["mean", "max"]}' \\
       --format csv --out-dir out/
   happysim-rx mcp examples/metastable_failure.py:build
+  happysim-rx serve examples/metastable_failure.py:build --port 8765
 """
 
 
@@ -103,6 +106,21 @@ def _parser() -> argparse.ArgumentParser:
                      help="how long run/resume wait for a stop by default (default 5)")
     mcp.add_argument("--allow-load", action="store_true",
                      help="let the client load other MODEL specs (runs their code)")
+
+    web = sub.add_parser(
+        "serve", help="debug a model in the browser: a local web page (127.0.0.1)",
+        description="Open MODEL in the browser debugger: a web server on 127.0.0.1 whose "
+                    "page runs, pauses, steps and resets the model (speed: max or "
+                    "simulated seconds per second), shows live charts of windowed "
+                    "aggregates, breakpoints, the next events, request traces, a query "
+                    "console and exports. Prints the URL to open (it carries an access "
+                    "token); Ctrl-C stops the server. Needs the 'web' extra.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG)
+    model_args(web)
+    web.add_argument("--port", type=int, default=8765,
+                     help="port on 127.0.0.1 (default 8765; 0: any free port)")
+    web.add_argument("--open", action="store_true",
+                     help="also open the page in the default web browser")
     return top
 
 
@@ -131,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         factory = load_factory(args.model)
         if args.command == "run":
             return _run(args, factory, params)
+        if args.command == "serve":
+            return _serve(args, factory, params)
         return _mcp(args, factory, params)
     except ModelSpecError as exc:
         print(f"happysim-rx: {exc}", file=sys.stderr)
@@ -353,6 +373,32 @@ def _mcp(args: argparse.Namespace, factory: Any, params: dict[str, Any]) -> int:
         import anyio
 
         anyio.run(serve_stdio, server)
+    session.close()
+    return 0
+
+
+# ---- serve -----------------------------------------------------------------------------------
+def _serve(args: argparse.Namespace, factory: Any, params: dict[str, Any]) -> int:
+    try:
+        from happysimulator.observability.web import serve
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        print(f"happysim-rx serve needs the web extra: pip install 'happysim-rx[web]' ({exc})",
+              file=sys.stderr)
+        return 2
+    session = SessionProtocol(factory, params=params, default_wait_s=600.0)
+    session._spec = args.model
+    try:
+        server = serve(session, port=args.port)
+    except (OSError, ValueError, ImportError) as exc:
+        print(f"happysim-rx: {exc}", file=sys.stderr)
+        session.close()
+        return 2
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(server.url)
+    print("Ctrl-C stops the server.", file=sys.stderr)
+    server.wait()
     session.close()
     return 0
 

@@ -84,6 +84,11 @@ class SimulationState:
             "wall_clock_elapsed_s": self.wall_clock_elapsed,
         }
 
+    def _repr_html_(self) -> str:
+        from happysim_rx.html import fields_table
+
+        return fields_table("SimulationState", self.to_dict())
+
 
 def _event_dict(ev: Any) -> dict[str, Any]:
     return {
@@ -173,6 +178,8 @@ class SimulationControl:
         self._calls: list[_Call] = []
         self._sigint = False
         self._rearm = False
+        self._ignore_next = False  # the next advance ignores breakpoints
+        self._ignoring = False
         self._sim._on_interrupt = self._on_interrupt
         # faults: observer code that raised (see `observer_errors`); observations for
         # Rx subscribers wait for the next event boundary while a run is active
@@ -314,8 +321,12 @@ class SimulationControl:
         else:
             self._pause_before_start = True
 
-    def resume(self) -> SimulationSummary:
-        """Continue a paused simulation to the next pause or the end; returns the summary."""
+    def resume(self, *, ignore_breakpoints: bool = False) -> SimulationSummary:
+        """Continue a paused simulation to the next pause or the end; returns the summary.
+
+        ``ignore_breakpoints=True`` runs to the end with no breakpoint firing (they stay
+        armed for later runs; time and event-count breakpoints passed meanwhile are
+        removed). `pause()`, Ctrl-C and observer faults still pause."""
         owner = self._run_thread
         if owner is not None and owner != threading.get_ident():
             raise RuntimeError(_ELSEWHERE)
@@ -325,8 +336,16 @@ class SimulationControl:
             hint = {"not started": "; use sim.run() to start it",
                     "running": " (resume() was called from a callback during the run)",
                     "complete": "; there is nothing left to run"}[state]
-            raise RuntimeError(f"resume() needs a paused simulation, but it is {state}{hint}")
-        return self.run()
+            raise RuntimeError(f"resume() needs a paused simulation, but it is not paused "
+                               f"({state}){hint}")
+        return self.run(ignore_breakpoints=ignore_breakpoints)
+
+    def run_to_end(self) -> SimulationSummary:
+        """Run (or continue) to the end, ignoring breakpoints; returns the summary.
+        Same as ``resume(ignore_breakpoints=True)``, and also starts a fresh run."""
+        if self._complete:
+            return self._sim.summary(self._stop_reason)
+        return self.run(ignore_breakpoints=True)
 
     def step(self, n: int = 1) -> list[Event]:
         """Process the next `n` model events and return them (fewer if the run ends or a
@@ -350,9 +369,10 @@ class SimulationControl:
             raise ValueError(f"run_until({t:g}) is in the past: the simulation is at {now:g} s")
         return self.run(until_ns=round(t * _NS))
 
-    def run(self, until_ns: int | None = None, max_events: int | None = None
-            ) -> SimulationSummary:
+    def run(self, until_ns: int | None = None, max_events: int | None = None,
+            ignore_breakpoints: bool = False) -> SimulationSummary:
         """What `sim.run()` calls: advance and return a `SimulationSummary`."""
+        self._ignore_next = bool(ignore_breakpoints)
         reason = self._advance(max_events=max_events, until_ns=until_ns)
         summary = self._sim.summary(reason)
         summary.paused_by = self._paused_by if self._paused else None
@@ -417,24 +437,15 @@ class SimulationControl:
                 self._notify("on_resume")
         self._paused = False
         self._paused_by = None
+        self._ignoring, self._ignore_next = self._ignore_next, False
         self._arm_time()
         self._running = True
         bus = self._rt.bus
         bus.defer = self._deliveries.defer
         if self._fired is not None:  # an observer's on_start/on_resume raised
             sim.request_pause(self._fired)
-        sim._hook = hook = self._rt.make_hook()
-        watched = self._watched_types()
-        sim._watch_types = frozenset(watched) if watched else None
-        sim._on_watched = self._on_watched_event if watched else None
         before = sim._events_processed
-        # event_count breakpoints need no per-event hook: the loop stops by count
-        counts = [a.bp.event_count for a in self._armed.values()
-                  if a.bp.kind == "event_count" and not a.bp.hits and a.bp.event_count > before]
-        limit = max_events
-        if counts:
-            to_next = min(counts) - before
-            limit = to_next if limit is None else min(limit, to_next)
+        hook, counts, limit = self._set_up_loop(max_events)
         try:
             # a time-based Rx operator that would fall back to a wall-clock thread while
             # the simulation runs raises WallClockError instead of silently doing so
@@ -454,17 +465,8 @@ class SimulationControl:
                         reason = "max_events"
                         break
                     self._arm_time()
-                    sim._hook = hook = self._rt.make_hook()
-                    watched = self._watched_types()
-                    sim._watch_types = frozenset(watched) if watched else None
-                    sim._on_watched = self._on_watched_event if watched else None
-                    counts = [a.bp.event_count for a in self._armed.values()
-                              if a.bp.kind == "event_count" and not a.bp.hits
-                              and a.bp.event_count > sim._events_processed]
-                    limit = None if max_events is None else max_events - done
-                    if counts:
-                        to_next = min(counts) - sim._events_processed
-                        limit = to_next if limit is None else min(limit, to_next)
+                    hook, counts, limit = self._set_up_loop(
+                        None if max_events is None else max_events - done)
         except BaseException as exc:
             self._running = False
             self._paused = True
@@ -473,6 +475,9 @@ class SimulationControl:
             self._stop_reason = "error"
             raise
         finally:
+            if self._ignoring:
+                self._ignoring = False
+                self._drop_passed_breakpoints()
             # observations still queued for subscribers: delivered now, at the boundary
             # where the loop stopped (an observer fault here joins the pause reason)
             try:
@@ -514,6 +519,36 @@ class SimulationControl:
                 by = self._fire_time_breakpoints() or by
         self._set_paused(by, reason)
         return reason
+
+    def _set_up_loop(self, max_events: int | None) -> tuple[Any, list[int], int | None]:
+        """The loop's per-event work for the next stretch: (hook, event-count breakpoint
+        targets, event limit)."""
+        sim = self._sim
+        sim._hook = hook = self._rt.make_hook()
+        watched = self._watched_types()
+        sim._watch_types = frozenset(watched) if watched else None
+        sim._on_watched = self._on_watched_event if watched else None
+        done = sim._events_processed
+        # event_count breakpoints need no per-event hook: the loop stops by count
+        counts = [] if self._ignoring else [
+            a.bp.event_count for a in self._armed.values()
+            if a.bp.kind == "event_count" and not a.bp.hits and a.bp.event_count > done]
+        limit = max_events
+        if counts:
+            to_next = min(counts) - done
+            limit = to_next if limit is None else min(limit, to_next)
+        return hook, counts, limit
+
+    def _drop_passed_breakpoints(self) -> None:
+        """After a run that ignored breakpoints: time and event-count breakpoints it went
+        past can never become true again; remove them."""
+        sim = self._sim
+        for armed in list(self._armed.values()):
+            bp = armed.bp
+            if (bp.kind == "time" and round(bp.time * _NS) <= sim._now_ns
+                    or bp.kind == "event_count" and bp.event_count <= sim._events_processed):
+                self._armed.pop(bp.id, None)
+                armed.disarm()
 
     def _set_paused(self, by: str, reason: str) -> None:
         self._paused = True
@@ -595,7 +630,7 @@ class SimulationControl:
 
     def _fire(self, armed: _Armed, detail: str = "") -> None:
         bp = armed.bp
-        if bp.id not in self._armed:
+        if bp.id not in self._armed or self._ignoring:
             return
         bp.hits += 1
         t = self._sim.clock.now()
@@ -607,8 +642,9 @@ class SimulationControl:
     def _arm_time(self) -> None:
         # a time can only be reached once: a kept (one_shot=False) time breakpoint that
         # already fired must not pause every later resume at the same instant again
-        times = [round(a.bp.time * _NS) for a in self._armed.values()
-                 if a.bp.kind == "time" and not a.bp.hits]
+        times = [] if self._ignoring else [
+            round(a.bp.time * _NS) for a in self._armed.values()
+            if a.bp.kind == "time" and not a.bp.hits]
         self._time_bp_ns = min(times) if times else None
         self._sim._pause_at_ns = self._time_bp_ns
 
@@ -659,10 +695,25 @@ class SimulationControl:
         threshold = cond.threshold
         sources = armed.sources
 
+        hysteresis = cond.hysteresis
+        rearms = cond.rearms
+        cooldown = cond.cooldown
+        last_fired: list[float | None] = [None]
+
+        def fire(st: list, source: str, value: Any) -> None:
+            st[2] = True  # (this episode is done with, fired or not)
+            now = clock.now()
+            if cooldown and last_fired[0] is not None and now < last_fired[0] + cooldown:
+                return  # within the cooldown: the episode is ignored
+            last_fired[0] = now
+            self._fire(armed, f" ({source}={value:g})")
+
         def on_value(source: str, time_s: float, value: Any) -> None:  # every observation
             st = sources.get(source)
             if not compare(value, threshold):
                 if st is not None and (st[0] or st[1] is not None):
+                    if hysteresis and not rearms(value):
+                        return  # inside the hysteresis band: the episode goes on
                     st[0] = st[2] = False
                     if st[1] is not None:
                         st[1].cancel()
@@ -674,8 +725,7 @@ class SimulationControl:
                 return  # still true: edge-triggered, already fired or timing
             st[0] = True
             if not for_:
-                st[2] = True
-                self._fire(armed, f" ({source}={value:g})")
+                fire(st, source, value)
                 return
             start_timer(st, time_s, value, source)
 
@@ -683,15 +733,17 @@ class SimulationControl:
             def elapsed() -> None:
                 st[1] = None
                 if st[0] and not st[2]:
-                    st[2] = True
-                    self._fire(armed, f" ({source}={value:g})")
+                    fire(st, source, value)
 
             st[1] = clock.call_at(t0 + for_, elapsed)
 
         if cond.operator in _ORDERING:
             # its truth changes only when the value crosses the threshold: emitters may
             # skip the values in between (a queue-depth breakpoint then costs ~nothing)
-            on_value.thresholds = (threshold,)  # type: ignore[attr-defined]
+            # (with hysteresis, the re-arm level too)
+            level = cond.rearm_level
+            on_value.thresholds = (  # type: ignore[attr-defined]
+                (threshold,) if level is None else tuple(sorted({threshold, level})))
         armed.subscription = rt.bus.listen(ObservationKind.METRIC, cond.name, cond.source,
                                            on_value)
         # A gauge that already satisfies the condition when the breakpoint is armed is in
@@ -712,11 +764,13 @@ class SimulationControl:
 
     # per-event checks, run by the runtime's hook
     def _needs_hook(self) -> bool:
-        return bool(self._event_hooks) or self._collect is not None or any(
-            a.bp.kind == "condition" for a in self._armed.values())
+        return bool(self._event_hooks) or self._collect is not None or (
+            not self._ignoring and any(a.bp.kind == "condition" for a in self._armed.values()))
 
     def _watched_types(self) -> dict[Any, list[_Armed]]:
         watched: dict[Any, list[_Armed]] = {}
+        if self._ignoring:
+            return watched
         for armed in self._armed.values():
             if armed.bp.kind == "event_type":
                 watched.setdefault(armed.bp.event_type, []).append(armed)
@@ -736,7 +790,7 @@ class SimulationControl:
         """The per-event check of condition breakpoints for the next stretch of the run
         (None when there are none; event types are watched by the engine itself)."""
         others = [a for a in self._armed.values() if a.bp.kind == "condition"]
-        if not others:
+        if not others or self._ignoring:
             return None
         fire = self._fire
 

@@ -70,9 +70,18 @@ class InstrumentedEntity(Entity):
         """Record one sample (latency, size, ...): aggregated per sample. The value must
         be a finite number: NaN or infinity raise ValueError (one would turn every
         aggregate of the series into NaN)."""
-        topic = self._topic(_METRIC, name, "sample")
-        if topic is not None:
-            topic.emit(self._now_s(), _finite(name, value), tags or None)
+        # hot in user models (once per request): the sample topics are looked up by
+        # name alone, and a plain finite float skips the checks (x - x is 0.0 only then)
+        try:
+            topic = self.__dict__["_sample_topics"][name]
+        except KeyError:
+            topic = self._topic(_METRIC, name, "sample")
+            if topic is None:
+                return
+            self.__dict__.setdefault("_sample_topics", {})[name] = topic
+        if type(value) is not float or value - value != 0.0:
+            value = _finite(name, value)
+        topic.emit(self._sim._now_ns / 1e9, value, tags or None)
 
     emit_metric = observe
 

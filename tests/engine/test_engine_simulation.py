@@ -136,7 +136,7 @@ def test_trace_recorder_sees_same_events_as_fast_path():
     rec = InMemoryTraceRecorder()
     sim2, sink2, _ = _mm1(2, trace_recorder=rec)
     sim2.run()
-    events = rec.filter("event")
+    events = rec.filter("simulation.dequeue")
     assert len(events) == sim2.events_processed == sim1.events_processed
     assert sink1.data.samples() == sink2.data.samples()
     assert {e["event_type"] for e in events} == {"source.tick", "Request", "service.done"}

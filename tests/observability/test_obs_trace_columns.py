@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from obs_testkit import mm1
 
-from happysim_rx.observation import Span
+from happysim_rx.observation import ObservationKind, Span
 from happysim_rx.stores.trace import HOPS, SpanArrays, TraceStore
 from happysimulator.observability import ObservabilityConfig
 
@@ -16,8 +16,10 @@ from happysimulator.observability import ObservabilityConfig
 def _reference(parts, cap=None):
     """What the store must hold: per trace (in order of first appearance) its spans,
     ids given to id-less spans as `trace_id * HOPS + hop`, parent = previous span; when
-    bounded, the oldest traces evicted at each read (the end of each part)."""
+    bounded, the oldest traces evicted at each read (the end of each part). Also when
+    each span came (ties in `between` keep that order)."""
     traces: dict = {}
+    arrival: dict = {}  # (trace id, span id) -> when it came
     evicted = 0
     for items in parts:
         for tid, sid, pid, ent, a, b, at in items:
@@ -25,10 +27,11 @@ def _reference(parts, cap=None):
             if sid is None:
                 sid, pid = tid * HOPS + len(spans), (spans[-1].span_id if spans else None)
             spans.append(Span(tid, sid, pid, ent, a, b, at))
+            arrival[tid, sid] = len(arrival)
         while cap is not None and len(traces) > cap:
             traces.pop(next(iter(traces)))
             evicted += 1
-    return traces, evicted
+    return traces, evicted, arrival
 
 
 _item = st.tuples(
@@ -94,7 +97,7 @@ def test_columns_match_a_dict_of_lists(first, second, cap):
     store = TraceStore(max_traces=cap)
     items = _feed(store, first)
     len(store)  # a read between the two parts: ids continue across it
-    ref, evicted = _reference([items, _feed(store, second)], cap)
+    ref, evicted, arrival = _reference([items, _feed(store, second)], cap)
     assert store.trace_ids() == list(ref)
     assert len(store) == sum(len(v) for v in ref.values())
     assert store.evicted_traces == evicted
@@ -102,8 +105,9 @@ def test_columns_match_a_dict_of_lists(first, second, cap):
         assert store.trace(tid) == sorted(spans, key=lambda s: (s.start, s.end))
     flat = [s for spans in ref.values() for s in spans]
     assert store.spans() == flat
+    arrived = sorted(flat, key=lambda s: arrival[s.trace_id, s.span_id])
     got = store.between(1.0, 3.0, "S*r*")
-    assert got == sorted([s for s in flat if 1.0 <= s.start < 3.0
+    assert got == sorted([s for s in arrived if 1.0 <= s.start < 3.0
                           and fnmatchcase(s.entity, "S*r*")], key=lambda s: s.start)
 
 
@@ -142,3 +146,16 @@ def test_first_trace_after_a_run_equals_the_trace_after_every_read():
         assert lazy.trace(tid) == full.trace(tid)
         assert [s.entity for s in lazy.trace(tid)] == ["Source", "Server", "Sink"]
     assert lazy._pending  # answered without taking the batches in
+
+
+def test_spans_through_the_bus_after_a_read_are_kept():
+    from happysim_rx.bus import ObservationBus
+    from happysim_rx.clock import ManualClock
+
+    bus = ObservationBus(ManualClock())
+    store = bus.attach_store(TraceStore())
+    topic = bus.topic(ObservationKind.SPAN, "Server", "span")
+    topic.emit(0.5, Span(1, 10, None, "Server", 0.0, 0.5))
+    assert len(store) == 1
+    topic.emit(1.5, Span(2, 20, None, "Server", 1.0, 1.5))  # after the first read
+    assert len(store) == 2 and [s.span_id for s in store.trace(2)] == [20]

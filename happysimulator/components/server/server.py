@@ -55,6 +55,26 @@ class _DonePort:
 _new = object.__new__
 
 
+class ServerStats:
+    """A server's counters in the happysim 0.2.5 shape; ``stats()`` is the summary dict."""
+
+    __slots__ = ("requests_completed", "requests_rejected", "total_service_time", "_server")
+
+    def __init__(self, server: Server) -> None:
+        self.requests_completed = server.completed
+        self.requests_rejected = server.dropped
+        self.total_service_time = server.busy_ns / _NS
+        self._server = server
+
+    def __call__(self) -> dict[str, Any]:
+        return QueuedResource.stats(self._server)
+
+    def __repr__(self) -> str:
+        return (f"ServerStats(requests_completed={self.requests_completed}, "
+                f"requests_rejected={self.requests_rejected}, "
+                f"total_service_time={self.total_service_time:.6g})")
+
+
 class Server(QueuedResource):
     """Serves ``concurrency`` requests at a time, each for a ``service_time`` sample.
 
@@ -75,10 +95,22 @@ class Server(QueuedResource):
         downstream: Entity | None = None,
         *,
         policy: Any = None,
+        queue_policy: Any = None,
     ) -> None:
+        if queue_policy is not None:  # happysim 0.2.5 name
+            if policy is not None:
+                raise ValueError("give policy or queue_policy, not both")
+            policy = queue_policy
+        model = None
+        if hasattr(concurrency, "acquire") and hasattr(concurrency, "limit"):
+            # a concurrency model (components.server.concurrency): its limit, followed
+            model, concurrency = concurrency, concurrency.limit
         super().__init__(
             name, policy=policy, concurrency=concurrency, queue_capacity=queue_capacity
         )
+        self._concurrency_model = model
+        if model is not None and hasattr(model, "_on_limit_change"):
+            model._on_limit_change(self._follow_limit)
         self.service_time = as_distribution(service_time, "service_time")
         self.downstream = downstream
         self._fast = type(self).handle_queued_event is Server.handle_queued_event
@@ -90,6 +122,38 @@ class Server(QueuedResource):
         if not self._fast and type(self).handle_event is Server.handle_event:
             # custom handle_queued_event: behave as a plain QueuedResource
             self.handle_event = MethodType(QueuedResource.handle_event, self)
+
+    def _follow_limit(self, limit: int) -> None:
+        self.concurrency = limit
+
+    # ---- happysim 0.2.5 names -----------------------------------------------------------
+    @property
+    def concurrency_model(self) -> Any:
+        """The concurrency model given, else a ``FixedConcurrency`` of ``concurrency``."""
+        if self._concurrency_model is not None:
+            return self._concurrency_model
+        from happysimulator.components.server.concurrency import FixedConcurrency
+
+        return FixedConcurrency(self.concurrency)
+
+    @property
+    def active_requests(self) -> int:
+        """Requests in service."""
+        return self.in_flight
+
+    @property
+    def available_capacity(self) -> int:
+        return max(0, self.concurrency - self.in_flight)
+
+    @property
+    def average_service_time(self) -> float:
+        """Mean service time of the completed requests, seconds (0.0 before any)."""
+        return self.busy_ns / self.completed / _NS if self.completed else 0.0
+
+    @property
+    def stats(self) -> ServerStats:  # type: ignore[override]
+        """Counters (``.requests_completed``, ...); calling it gives the summary dict."""
+        return ServerStats(self)
 
     def handle_queued_event(self, event: Event) -> Generator[Any, Any, Any]:
         """Default service: wait a service-time sample, then forward downstream."""

@@ -1,0 +1,199 @@
+"""The browser debugger on a long streaming run: push rate, server memory, page memory.
+
+An M/M/1 model with ``ObservabilityConfig.streaming()`` runs for ~10^7 events at full
+speed while a headless Chromium shows the debugger page with two live charts (the
+server's time-weighted mean queue depth and the sink's p99 latency per simulated second).
+Every few seconds it samples:
+
+* the WebSocket push rate (messages/s and chart points/s sent to the page);
+* the server process's RSS (the simulation, its bounded stores and the web server all
+  live in this process);
+* the page's JS heap (Chrome DevTools ``Performance.getMetrics``: JSHeapUsedSize), after
+  a forced garbage collection so the figure is what the page really keeps;
+* the page's responsiveness: the round trip of one request from the page's own script
+  (``fetch /api/op {"op": "state"}``) while the simulation runs.
+
+    .venv/bin/python benchmarks/bench_debugger.py                    # 10^7 events
+    .venv/bin/python benchmarks/bench_debugger.py --events 2000000   # shorter
+
+Needs the web extra and Chromium at /usr/bin/chromium (``apt-get install chromium``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+from happysimulator import (  # noqa: E402
+    ExponentialLatency,
+    LatencyTracker,
+    Server,
+    Simulation,
+    Source,
+)
+from happysimulator.observability import ObservabilityConfig, serve  # noqa: E402
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--enable-precise-memory-info", "--js-flags=--expose-gc"]
+
+
+def build(customers: int = 1000, seed: int = 1) -> Simulation:
+    """M/M/1 at load 0.8, streaming (bounded) stores, `customers` arrivals."""
+    server = Server("Server", concurrency=1, service_time=ExponentialLatency(0.1))
+    sink = LatencyTracker("Sink", max_samples=10_000)  # the sink's own list stays bounded too
+    server.downstream = sink
+    source = Source.poisson(rate=8.0, target=server, limit=customers)
+    return Simulation(sources=[source], entities=[server, sink], seed=seed,
+                      observability=ObservabilityConfig.streaming())
+
+
+def events_per_customer() -> float:
+    sim = build(customers=5000)
+    sim.run()
+    return sim.events_processed / 5000
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--sample-s", type=float, default=3.0,
+                        help="wall seconds between two samples")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--no-plain", action="store_true",
+                        help="skip the plain sim.run() of the same model (the speed reference)")
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    per = events_per_customer()
+    customers = int(args.events / per)
+    plain_s = None
+    if not args.no_plain:  # the same run without the debugger, in this process, first
+        sim = build(customers=customers)
+        t = time.perf_counter()
+        sim.run()
+        plain_s = time.perf_counter() - t
+        plain_rss = rss_mb()
+        print(f"plain sim.run(): {sim.events_processed:,} events in {plain_s:.1f} s "
+              f"({sim.events_processed / plain_s:,.0f} events/s), RSS {plain_rss:.1f} MB",
+              flush=True)
+        del sim
+    server = serve(build, port=0, params={"customers": customers}, quiet=True)
+    dbg = server.debugger
+    rows: list[dict[str, float]] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        page.goto(server.url)
+        page.wait_for_function("window.dbg && window.dbg.ready")
+        for series, agg in (("Server|queue_depth", "mean"), ("Sink|latency", "p99")):
+            page.select_option("#chart-series", series)
+            page.select_option("#chart-agg", agg)
+            page.fill("#chart-window", "1")
+            page.click("#btn-chart-add")
+        page.wait_for_function("document.querySelectorAll('.chart').length === 2")
+
+        def heap_mb() -> float:
+            cdp.send("HeapProfiler.collectGarbage")
+            metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+            return metrics["JSHeapUsedSize"] / 2**20
+
+        def round_trip_ms() -> float:
+            return page.evaluate("""async () => {
+                const t = performance.now();
+                await fetch('api/op', {method: 'POST', body: '{"op": "state"}',
+                  headers: {'Content-Type': 'application/json',
+                            'X-Token': new URLSearchParams(location.search).get('token')}});
+                return performance.now() - t; }""")
+
+        t0 = time.perf_counter()
+        page.click("#btn-run")
+        last = (t0, 0, 0, 0)
+        while True:
+            time.sleep(args.sample_s)
+            now = time.perf_counter()
+            msgs, pts = server.hub.sent, dbg.points_pushed
+            st = dbg.state
+            rows.append({
+                "wall_s": now - t0, "events": st.get("events_processed", 0),
+                "sim_time": st.get("current_time", 0.0),
+                "msgs_per_s": (msgs - last[1]) / (now - last[0]),
+                "points_per_s": (pts - last[2]) / (now - last[0]),
+                "events_per_s": (st.get("events_processed", 0) - last[3]) / (now - last[0]),
+                "rss_mb": rss_mb(), "js_heap_mb": heap_mb(), "rtt_ms": round_trip_ms(),
+                "page_points": page.evaluate(
+                    "[...window.dbg.charts.values()].reduce((n, v) => n + v.xs.length, 0)"),
+            })
+            last = (now, msgs, pts, st.get("events_processed", 0))
+            r = rows[-1]
+            print(f"{r['wall_s']:6.1f} s  {r['events']:>10,} events  t={r['sim_time']:>9.0f}  "
+                  f"{r['events_per_s']:>8,.0f} ev/s  {r['msgs_per_s']:5.1f} msg/s  "
+                  f"{r['points_per_s']:7.0f} pts/s  RSS {r['rss_mb']:6.1f} MB  "
+                  f"JS heap {r['js_heap_mb']:5.1f} MB  page pts {r['page_points']:5d}  "
+                  f"rtt {r['rtt_ms']:5.1f} ms", flush=True)
+            if not dbg.running:
+                break
+        run_s = time.perf_counter() - t0
+        dbg.request({"op": "status"}).result()  # the end's final chart update is pushed
+        page.wait_for_function("window.dbg.status.mode === 'complete'")
+        time.sleep(0.5)
+        final_points = page.evaluate(
+            "[...window.dbg.charts.values()].map((v) => v.xs.length)")
+        final_heap = heap_mb()
+        status = page.evaluate("window.dbg.status")
+        browser.close()
+    server.stop()
+
+    steady = rows[len(rows) // 5:] or rows  # after the first fifth: stores and page warm
+    print("\nsummary")
+    events = status["events_processed"]
+    print(f"  events: {events:,} in {run_s:.0f} s wall ({status['sim_time']:,.0f} simulated "
+          f"s, {events / run_s:,.0f} events/s); page shows {status['mode']}")
+    if plain_s is not None:
+        print(f"  the same run without the debugger: {plain_s:.0f} s "
+              f"(watched in the browser: {run_s / plain_s:.2f}x the wall time)")
+    print(f"  push rate: median {statistics.median(r['msgs_per_s'] for r in steady):.1f} "
+          f"messages/s, {statistics.median(r['points_per_s'] for r in steady):.0f} chart "
+          "points/s")
+    rss = [r["rss_mb"] for r in steady]
+    slope = _slope([r["events"] / 1e6 for r in steady], rss)
+    print(f"  server RSS: {rss[0]:.1f} MB -> {rss[-1]:.1f} MB (min {min(rss):.1f}, "
+          f"max {max(rss):.1f}; trend {slope:+.2f} MB per million events) over the last "
+          f"{len(steady)} samples")
+    heap = [r["js_heap_mb"] for r in steady]
+    print(f"  page JS heap: {heap[0]:.1f} MB -> {heap[-1]:.1f} MB while running (max "
+          f"{max(heap):.1f}), {final_heap:.1f} MB at the end with {final_points} points "
+          "in its charts (cap 1000 each)")
+    rtt = sorted(r["rtt_ms"] for r in rows)
+    print(f"  page request round trip while running: median {statistics.median(rtt):.1f} "
+          f"ms, max {rtt[-1]:.1f} ms")
+    return 0
+
+
+def _slope(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of ys over xs (0 when xs do not vary)."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

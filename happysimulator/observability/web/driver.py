@@ -1,0 +1,579 @@
+"""The debugger's engine room: one worker thread owns the session and runs it in slices.
+
+Every protocol request is executed on that one thread, so the page never touches the
+simulation concurrently with its run loop. A run from the page is a sequence of short
+``run_until`` slices (about 0.1 s of wall time each, or paced to a sim-seconds-per-second
+speed); between two slices the worker answers queued requests (queries, breakpoints,
+traces, a pause), refreshes the live charts from the newest *closed* windows and pushes
+what changed. Pausing and resuming in slices is deterministic (the engine guarantees a
+paused-and-resumed run equals the uninterrupted one), so a run watched in the browser
+records exactly what a plain ``sim.run()`` records.
+
+Memory and work are bounded whatever the run length: each chart keeps at most
+``max_points`` windows, markers at most ``max_markers``; charts are brought up to date at
+most every 0.25 s of wall time and may use a quarter of the worker's time while the model
+runs: when more windows closed since than that allows (or than ``max_points``), only the
+newest are queried and they replace what the page shows (a moving view of the newest
+windows at full speed; a pause brings the last ``max_points`` windows, and any range of
+history is a zoom query away).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+_SLICE_WALL_S = 0.1  # wall time a max-speed slice aims at: the pause/answer latency
+_PACE_TICK_S = 0.05  # wall time between two paced slices
+_CHARTS_EVERY_S = 0.25  # how often a run's newly closed windows are pushed (at most)
+_CHART_SHARE = 0.25  # of a running worker's wall time that chart queries may use
+_MIN_LIVE_POINTS = 60  # a live chart never shows fewer of the newest windows than this
+_GAUGE_EVERY_S = 0.5
+_CATALOG_EVERY_S = 5.0  # while running, the series list for the gauges is this fresh  # how often the model's gauges and next events are refreshed
+_EPS = 1e-9
+_BIG = 4_000_000  # the protocol's largest answer budget
+_ADVANCING = frozenset({"run", "resume", "step", "run_until"})
+
+
+def _err(kind: str, message: str, valid: list[str] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"kind": kind, "message": message}
+    if valid is not None:
+        error["valid"] = valid
+    return {"ok": False, "error": error}
+
+
+class Chart:
+    """A live series: ``aggregate`` of ``name`` on ``entity`` over tumbling windows."""
+
+    AGGREGATES = ("mean", "p50", "p90", "p99", "max", "rate", "count", "last")
+
+    def __init__(self, cid: int, name: str, entity: str, aggregate: str, window: float,
+                 max_points: int) -> None:
+        self.id = cid
+        self.name, self.entity, self.aggregate, self.window = name, entity, aggregate, window
+        self.points: deque[tuple[float, float | None]] = deque(maxlen=max_points)
+        self.closed_to = 0.0  # every window ending at or before this is in `points`
+        self.cost_per_window = 0.0  # wall seconds a window costs to query (measured)
+
+    def spec(self, start: float, end: float, window: float | None = None) -> dict[str, Any]:
+        """The query spec of this chart over [start, end) (what its CSV export runs)."""
+        return {"kind": "metrics", "name": self.name, "entity": self.entity,
+                "start": start, "end": end, "window": window or self.window,
+                "aggregates": [self.aggregate]}
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "entity": self.entity,
+                "aggregate": self.aggregate, "window": self.window,
+                "max_points": self.points.maxlen, "points": list(self.points)}
+
+
+class Debugger:
+    """Runs a session (``handle(dict) -> dict``) on a worker thread for the web page.
+
+    `push` receives every message for the page (called on the worker thread; it must not
+    block). Use `request` (thread-safe) to send a page request and get a Future of the
+    response.
+    """
+
+    def __init__(self, session: Any, push: Callable[[dict[str, Any]], None] | None = None,
+                 *, max_points: int = 1000, max_markers: int = 200) -> None:
+        self.session = session
+        self.push = push or (lambda msg: None)
+        self.max_points = max_points
+        self._jobs: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]] | None] = \
+            queue.Queue()
+        self.charts: dict[int, Chart] = {}
+        self._chart_ids = 0
+        self.markers: deque[dict[str, Any]] = deque(maxlen=max_markers)
+        self.running = False
+        self.speed: float | None = None  # None: as fast as possible; else sim-s per wall-s
+        self._until: float | None = None
+        self._span = 0.1  # sim seconds of the next max-speed slice (adapts)
+        self._pace: tuple[float, float] | None = None  # (wall, sim) anchor of a paced run
+        self.state: dict[str, Any] = {}
+        self._breakpoints: list[dict[str, Any]] = []
+        self.paused_by: str | None = None
+        self.next_events: list[dict[str, Any]] = []
+        self.gauges: list[dict[str, Any]] = []
+        self._rate: deque[tuple[float, int]] = deque(maxlen=64)  # (wall, events) samples
+        self._last_refresh = 0.0
+        self._last_charts = 0.0
+        self._last_charts_run = 0.0
+        self._series: list[dict[str, Any]] | None = None
+        self._series_at = 0.0
+        self.slices = 0
+        self.pushes = 0  # chart messages pushed
+        self.points_pushed = 0
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="happysim-debugger",
+                                        daemon=True)
+        self._thread.start()
+        self.request({"op": "state"}).result()
+
+    # ---- the page's side (any thread) -------------------------------------------------
+    def request(self, req: dict[str, Any]) -> Future[dict[str, Any]]:
+        """Queue a request; its response arrives in the Future (never an exception)."""
+        fut: Future[dict[str, Any]] = Future()
+        if self._closed:
+            fut.set_result(_err("state", "the debugger is closed"))
+        else:
+            self._jobs.put((req, fut))
+        return fut
+
+    def close(self) -> None:
+        self._closed = True
+        self._jobs.put(None)
+        self._thread.join(timeout=5)
+
+    # ---- the worker -------------------------------------------------------------------
+    def _loop(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=None if not self.running else 0)
+            except queue.Empty:
+                job = ()
+            if job is None:
+                return
+            if job:
+                req, fut = job
+                try:
+                    resp = self._dispatch(req)
+                except Exception as exc:  # the page must always get an answer
+                    resp = _err("model_fault", f"{type(exc).__name__}: {exc}")
+                fut.set_result(resp)
+                continue  # answer everything queued before the next slice
+            if self.running:
+                try:
+                    self._slice()
+                except Exception as exc:
+                    self._stop(f"error: {type(exc).__name__}: {exc}")
+
+    def _query(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """A query for the page's own views (whole answers: they are bounded by design)."""
+        return self._forward({"op": "query", "query": spec, "budget_bytes": _BIG})
+
+    def _forward(self, req: dict[str, Any]) -> dict[str, Any]:
+        resp = self.session.handle(req)
+        if isinstance(resp, dict) and isinstance(resp.get("state"), dict):
+            self.state = resp["state"]
+        return resp
+
+    def _dispatch(self, req: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(req, dict):
+            return _err("bad_request", "a request is a JSON object with an 'op' field")
+        op = req.get("op")
+        local = _LOCAL_OPS.get(op) if isinstance(op, str) else None
+        if local is not None:
+            return local(self, req)
+        if self.running and op in _ADVANCING | {"reset", "load"}:
+            return _err("state", f"{op!r} needs a paused simulation, but it is running; "
+                                 "pause it first")
+        resp = self._forward(req)
+        if op in _ADVANCING | {"reset", "load"} and resp.get("ok"):
+            self.paused_by = None  # the state's own paused_by (e.g. step()) now applies
+            if op in ("reset", "load"):
+                self._clear()
+            self._after_advance(real_pause=True)
+        return resp
+
+    # ---- operations of the debugger itself --------------------------------------------
+    def _op_run(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Run (from the page: in slices) to the next pause, ``until`` or the end."""
+        if self.running:
+            return _err("state", "the simulation is already running")
+        if self._refresh_state().get("is_complete"):
+            return _err("state", "the simulation is complete; reset it to run again")
+        until = req.get("until")
+        if until is not None:
+            if isinstance(until, bool) or not isinstance(until, int | float) or \
+                    not math.isfinite(until):
+                return _err("bad_request", f"'until' must be a number of seconds, got {until!r}")
+            now = self.state.get("current_time", 0.0)
+            if until < now:
+                return _err("bad_request", f"until={until:g} is in the past (now {now:g} s)")
+        if "speed" in req:
+            bad = self._set_speed(req["speed"])
+            if bad:
+                return bad
+        self._until = None if until is None else float(until)
+        self.running = True
+        self.paused_by = None
+        self._pace = None
+        self._push_status()
+        return {"ok": True, "status": self.status()}
+
+    def _op_pause(self, req: dict[str, Any]) -> dict[str, Any]:
+        if self.running:
+            self._stop("pause() from the debugger")
+            return {"ok": True, "status": self.status()}
+        return self._forward(req)
+
+    def _op_resume(self, req: dict[str, Any]) -> dict[str, Any]:
+        if not self._refresh_state().get("is_paused"):
+            return self._forward(req)  # the session's own error names the state
+        return self._op_run(req)
+
+    def _op_run_until(self, req: dict[str, Any]) -> dict[str, Any]:
+        t = req.get("time", req.get("t", req.get("until")))
+        return self._op_run({**req, "until": t})
+
+    def _op_speed(self, req: dict[str, Any]) -> dict[str, Any]:
+        return self._set_speed(req.get("speed")) or {"ok": True, "speed": self.speed}
+
+    def _set_speed(self, speed: Any) -> dict[str, Any] | None:
+        if speed in (None, "max"):
+            self.speed = None
+        elif isinstance(speed, int | float) and not isinstance(speed, bool) and \
+                math.isfinite(speed) and speed > 0:
+            self.speed = float(speed)
+        else:
+            return _err("bad_request", f"speed must be 'max' or a positive number of "
+                                       f"simulated seconds per second, got {speed!r}")
+        self._pace = None
+        return None
+
+    def _op_status(self, req: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "status": self.status(), "markers": list(self.markers),
+                "charts": [c.describe() for c in self.charts.values()]}
+
+    def _op_chart_add(self, req: dict[str, Any]) -> dict[str, Any]:
+        name, entity = req.get("name"), req.get("entity", "*")
+        aggregate, window = req.get("aggregate", "mean"), req.get("window", 1.0)
+        if not isinstance(name, str) or not isinstance(entity, str):
+            return _err("bad_request", "chart_add needs 'name' (a series) and 'entity'")
+        if aggregate not in Chart.AGGREGATES:
+            return _err("bad_request", f"unknown chart aggregate {aggregate!r}",
+                        list(Chart.AGGREGATES))
+        if isinstance(window, bool) or not isinstance(window, int | float) or \
+                not math.isfinite(window) or window <= 0:
+            return _err("bad_request", f"window must be a positive number of seconds, "
+                                       f"got {window!r}")
+        self._chart_ids += 1
+        chart = Chart(self._chart_ids, name, entity, aggregate, float(window), self.max_points)
+        probe = self._query(chart.spec(0.0, float(window)))
+        if not probe.get("ok"):
+            return probe  # unknown series: the query engine's error suggests names
+        self.charts[chart.id] = chart
+        self._update_chart(chart, self.state.get("current_time", 0.0))
+        return {"ok": True, "chart": chart.describe()}
+
+    def _op_chart_remove(self, req: dict[str, Any]) -> dict[str, Any]:
+        if self.charts.pop(req.get("id"), None) is None:
+            return _err("unknown_name", f"no chart {req.get('id')!r}",
+                        [str(i) for i in self.charts])
+        return {"ok": True}
+
+    def _op_chart_query(self, req: dict[str, Any]) -> dict[str, Any]:
+        """A chart's query over [start, end) (history zoom; default: all closed windows)."""
+        chart = self.charts.get(req.get("id"))
+        if chart is None:
+            return _err("unknown_name", f"no chart {req.get('id')!r}",
+                        [str(i) for i in self.charts])
+        start = req.get("start", 0.0)
+        end = req.get("end", chart.closed_to)
+        spec = chart.spec(start, end, req.get("window"))
+        return {**self._query(spec), "spec": spec}
+
+    def _op_graph(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Entities (from the catalog and the spans) and the request flows between them."""
+        cat = self._forward({"op": "catalog"})
+        if not cat.get("ok"):
+            return cat
+        catalog = cat["catalog"]
+        nodes: dict[str, list[str]] = {}
+        for m in catalog.get("metrics", []):
+            nodes.setdefault(m["source"], []).append(m["name"])
+        for e in catalog.get("span_entities", []):
+            nodes.setdefault(e, [])
+        now = self.state.get("current_time", 0.0)
+        spans = self._query({"kind": "spans", "start": max(0.0, now - 60.0),
+                             "end": now + _EPS, "limit": 5000})
+        edges: dict[tuple[str, str], int] = {}
+        if spans.get("ok"):
+            rows = spans["result"]["rows"]
+            entity_of = {r["span_id"]: r["entity"] for r in rows}
+            for r in rows:
+                parent = entity_of.get(r.get("parent_id"))
+                if parent is not None and parent != r["entity"]:
+                    edges[(parent, r["entity"])] = edges.get((parent, r["entity"]), 0) + 1
+        for a, b in edges:
+            nodes.setdefault(a, [])
+            nodes.setdefault(b, [])
+        order = _flow_order(list(nodes), list(edges))
+        return {"ok": True, "nodes": [{"id": n, "series": sorted(nodes[n])} for n in order],
+                "edges": [{"from": a, "to": b, "count": c} for (a, b), c in edges.items()]}
+
+    def _op_download(self, req: dict[str, Any]) -> dict[str, Any]:
+        """A whole export as text: a query's CSV/JSON (its cut parts fetched and joined)
+        or the run's summary (JSON)."""
+        fmt = req.get("format")
+        if fmt == "summary":
+            resp = self._forward({"op": "export", "what": "summary", "format": "json",
+                                  "budget_bytes": int(req.get("budget_bytes", 16_000))})
+            if not resp.get("ok"):
+                return resp
+            return {"ok": True, "content": json.dumps(resp["content"], indent=1)}
+        if fmt not in ("csv", "json"):
+            return _err("bad_request", f"unknown export format {fmt!r}",
+                        ["csv", "json", "summary"])
+        resp = self._forward({"op": "export", "what": "query", "format": fmt,
+                              "query": req.get("query"), "budget_bytes": _BIG})
+        if not resp.get("ok"):
+            return resp
+        content, cut = resp["content"], resp.get("truncated")
+        if fmt == "csv":
+            parts = [content]
+            while cut:
+                more = self._forward({"op": "fetch", "handle": cut["handle"],
+                                      "offset": cut["next_offset"], "budget_bytes": _BIG})
+                if not more.get("ok"):
+                    return more
+                parts.append(more["items"])
+                cut = more.get("truncated")
+            return {"ok": True, "content": "".join(parts)}
+        rows = list(content.get("rows", []))
+        while cut:
+            more = self._forward({"op": "fetch", "handle": cut["handle"],
+                                  "offset": cut["next_offset"], "budget_bytes": _BIG})
+            if not more.get("ok"):
+                return more
+            rows.extend(more["items"])
+            cut = more.get("truncated")
+        return {"ok": True, "content": json.dumps({**content, "rows": rows})}
+
+    # ---- running in slices -------------------------------------------------------------
+    def _slice(self) -> None:
+        now = self.state.get("current_time", 0.0)
+        wall = time.perf_counter()
+        if self.speed is None:
+            target = now + self._span
+        else:
+            if self._pace is None:
+                self._pace = (wall, now)
+            target = self._pace[1] + self.speed * (wall + _PACE_TICK_S - self._pace[0])
+            if target <= now:
+                target = now + self.speed * _PACE_TICK_S
+        if self._until is not None:
+            target = min(target, self._until)
+        resp = self._forward({"op": "run_until", "time": target, "wait_s": 600.0})
+        if not resp.get("ok"):
+            self._stop(f"error: {resp.get('error', {}).get('message')}")
+            return
+        took = time.perf_counter() - wall
+        self.slices += 1
+        state = self.state
+        if self.speed is None:  # aim the next slice at _SLICE_WALL_S of wall time
+            grow = _SLICE_WALL_S / took if took > 0 else 8.0
+            self._span = max(1e-6, min(self._span * min(grow, 8.0), 1e9))
+        paused_by = state.get("paused_by") or ""
+        if state.get("is_complete"):
+            self._stop(None)
+        elif not paused_by.startswith("run_until("):
+            self._stop(paused_by, breakpoint=True)  # a breakpoint (or the model) paused it
+        elif self._until is not None and state.get("current_time", 0.0) >= self._until:
+            self._stop(paused_by)
+        else:
+            self._after_advance(real_pause=False)
+            if self.speed is not None:
+                # paced: wait for the wall clock (answering requests meanwhile)
+                lag = self._pace[0] + (state["current_time"] - self._pace[1]) / self.speed \
+                    - time.perf_counter() if self._pace else 0.0
+                if lag < -1.0:  # cannot keep up: re-anchor rather than burst to catch up
+                    self._pace = None
+                elif lag > 0:
+                    self._wait(min(lag, 0.5))
+
+    def _wait(self, seconds: float) -> None:
+        try:
+            job = self._jobs.get(timeout=seconds)
+        except queue.Empty:
+            return
+        self._jobs.put(job)  # handled by the loop before the next slice (order kept)
+
+    def _stop(self, paused_by: str | None, breakpoint: bool = False) -> None:
+        self.running = False
+        self._until = None
+        self._refresh_state()
+        self.paused_by = paused_by if not self.state.get("is_complete") else None
+        if breakpoint and paused_by:
+            self.markers.append({"time": self.state.get("current_time"), "label": paused_by,
+                                 "kind": "breakpoint"})
+            self.push({"type": "marker", "marker": self.markers[-1]})
+        self._after_advance(real_pause=True)
+
+    def _refresh_state(self) -> dict[str, Any]:
+        resp = self._forward({"op": "state"})
+        if resp.get("ok"):
+            self.state = resp["state"]
+            self._breakpoints = resp.get("breakpoints", [])
+        return self.state
+
+    def _clear(self) -> None:
+        for chart in self.charts.values():
+            chart.points.clear()
+            chart.closed_to = 0.0
+        self.markers.clear()
+        self._rate.clear()
+        self.paused_by = None
+        self._span = 0.1
+        self.push({"type": "reset"})
+
+    def _after_advance(self, real_pause: bool) -> None:
+        """Bring charts, gauges and the status to the page after the simulation moved."""
+        if real_pause:
+            self._refresh_state()
+            if not self.running and not self.state.get("is_complete"):
+                self.paused_by = self.paused_by or self.state.get("paused_by")
+        now = self.state.get("current_time", 0.0)
+        done = bool(self.state.get("is_complete"))
+        wall = time.perf_counter()
+        if real_pause or wall - self._last_charts >= _CHARTS_EVERY_S:
+            self._last_charts = wall
+            # while running, charts get a share of the worker's time (the rest runs the
+            # model); a real pause or the end brings every chart fully up to date
+            share = None if real_pause else \
+                _CHART_SHARE * max(wall - self._last_charts_run, _CHARTS_EVERY_S)
+            self._last_charts_run = wall
+            for chart in list(self.charts.values()):
+                self._update_chart(chart, now, flush=done,
+                                   budget_s=None if share is None else share / len(self.charts))
+        if real_pause or wall - self._last_refresh >= _GAUGE_EVERY_S:
+            self._last_refresh = wall
+            self._refresh_gauges(now, fresh_catalog=real_pause)
+        self._rate.append((wall, int(self.state.get("events_processed", 0))))
+        self._push_status()
+
+    def _update_chart(self, chart: Chart, now: float, flush: bool = False,
+                      budget_s: float | None = None) -> None:
+        w = chart.window
+        closed = math.floor(now / w + 1e-9) * w
+        if flush:  # the run is over: its last, partial window is final too
+            closed = max(closed, math.ceil(now / w - 1e-9) * w)
+        if closed <= chart.closed_to:
+            return
+        # more new windows than a chart keeps: only the newest max_points are asked for
+        # (bounded work per update) and they replace what the page shows
+        keep = self.max_points
+        if budget_s is not None and chart.cost_per_window > 0:
+            keep = max(_MIN_LIVE_POINTS, min(keep, int(budget_s / chart.cost_per_window)))
+        start = max(chart.closed_to, closed - w * keep)
+        replace = start > chart.closed_to
+        t0 = time.perf_counter()
+        resp = self._query(chart.spec(start, closed))
+        if not resp.get("ok"):
+            return
+        n = max(1, round((closed - start) / w))
+        took = (time.perf_counter() - t0) / n
+        chart.cost_per_window = took if chart.cost_per_window == 0 else \
+            0.7 * chart.cost_per_window + 0.3 * took
+        agg = chart.aggregate
+        pts = [(r["start"], r.get(agg)) for r in resp["result"]["rows"]]
+        if replace:
+            chart.points.clear()
+        chart.points.extend(pts)
+        chart.closed_to = closed
+        if pts or replace:
+            self.pushes += 1
+            self.points_pushed += len(pts)
+            self.push({"type": "points", "chart": chart.id, "points": pts, "replace": replace})
+
+    def _refresh_gauges(self, now: float, fresh_catalog: bool = True) -> None:
+        peek = self._forward({"op": "peek", "n": 5}) if not self.state.get("is_complete") \
+            else {"ok": True, "events": []}
+        self.next_events = peek.get("events", []) if peek.get("ok") else []
+        wall = time.perf_counter()
+        if fresh_catalog or self._series is None or wall - self._series_at > _CATALOG_EVERY_S:
+            cat = self._forward({"op": "catalog"})  # new series appear while a model runs
+            if cat.get("ok"):
+                self._series = cat["catalog"].get("metrics", [])
+                self._series_at = wall
+        gauges = []
+        if self._series is not None:
+            for m in self._series[:40]:
+                kind = m.get("kind")
+                if kind not in ("gauge", "counter"):
+                    continue
+                agg = "last" if kind == "gauge" else "rate"
+                start = 0.0 if kind == "gauge" else max(0.0, now - 10.0)
+                r = self._query({"kind": "metrics", "name": m["name"], "entity": m["source"],
+                                 "start": start, "end": now + _EPS, "aggregates": [agg]})
+                rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
+                gauges.append({"entity": m["source"], "name": m["name"], "kind": kind,
+                               "aggregate": agg, "value": rows[0].get(agg) if rows else None})
+        self.gauges = gauges
+        self.push({"type": "gauges", "gauges": gauges})
+
+    # ---- status -------------------------------------------------------------------------
+    def events_per_s(self) -> float | None:
+        if len(self._rate) < 2:
+            return None
+        (w0, e0), (w1, e1) = self._rate[0], self._rate[-1]
+        while len(self._rate) > 2 and w1 - self._rate[0][0] > 2.0:
+            self._rate.popleft()
+            w0, e0 = self._rate[0]
+        return (e1 - e0) / (w1 - w0) if w1 > w0 else None
+
+    def status(self) -> dict[str, Any]:
+        st = self.state
+        proto = st.get("status")
+        mode = ("running" if self.running else "complete" if st.get("is_complete")
+                else "faulted" if proto == "faulted"
+                else "paused" if self.paused_by or st.get("is_paused") else "ready")
+        fired = None
+        if self.paused_by and mode == "paused":
+            for bp in self._breakpoints:
+                if self.paused_by.startswith(bp.get("description") or "\0"):
+                    fired = bp.get("id")
+        fault = st.get("fault")
+        return {"mode": mode, "sim_time": st.get("current_time"),
+                "events_processed": st.get("events_processed"),
+                "events_per_s": self.events_per_s() if self.running else None,
+                "paused_by": self.paused_by if mode == "paused" else None,
+                "stop_reason": st.get("stop_reason"), "speed": self.speed,
+                "last_event": st.get("last_event"), "next_events": self.next_events,
+                "fired_breakpoint": fired, "heap_size": st.get("heap_size"),
+                "end_time": st.get("end_time"),
+                "fault": fault.get("message") if isinstance(fault, dict) else None}
+
+    def _push_status(self) -> None:
+        self.push({"type": "status", "status": self.status()})
+
+
+def _flow_order(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    """Nodes upstream first (Kahn's order; cycles and loose nodes keep catalog order)."""
+    indeg = {n: 0 for n in nodes}
+    for _, b in edges:
+        indeg[b] += 1
+    order: list[str] = []
+    ready = [n for n in nodes if indeg[n] == 0]
+    while ready:
+        n = ready.pop(0)
+        order.append(n)
+        for a, b in edges:
+            if a == n:
+                indeg[b] -= 1
+                if indeg[b] == 0:
+                    ready.append(b)
+    return order + [n for n in nodes if n not in order]
+
+
+_LOCAL_OPS: dict[str, Callable[[Debugger, dict[str, Any]], dict[str, Any]]] = {
+    "run": Debugger._op_run,
+    "resume": Debugger._op_resume,
+    "run_until": Debugger._op_run_until,
+    "pause": Debugger._op_pause,
+    "speed": Debugger._op_speed,
+    "status": Debugger._op_status,
+    "chart_add": Debugger._op_chart_add,
+    "chart_remove": Debugger._op_chart_remove,
+    "chart_query": Debugger._op_chart_query,
+    "graph": Debugger._op_graph,
+    "download": Debugger._op_download,
+}

@@ -1,0 +1,241 @@
+"""The debugger's server side without a browser: the worker that runs the session in
+slices, its live charts, its bounds, its errors, and the HTTP/WebSocket routes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+
+import pytest
+
+from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
+from happysimulator.observability import ObservabilityConfig
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient  # noqa: E402
+
+from happysimulator.observability.web.app import create_app  # noqa: E402
+from happysimulator.observability.web.driver import Debugger  # noqa: E402
+from happysimulator.observability.web.session import open_session  # noqa: E402
+
+
+def mm1(seed: int = 3, end_time: float = 60.0, config: ObservabilityConfig | None = None):
+    server = Server("Server", concurrency=1, service_time=ExponentialLatency(0.1))
+    sink = LatencyTracker("Sink")
+    server.downstream = sink
+    source = Source.poisson(rate=8.0, target=server, stop_after=end_time)
+    return Simulation(sources=[source], entities=[server, sink], seed=seed, end_time=end_time,
+                      observability=config or ObservabilityConfig.full())
+
+
+def wait_for(cond, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def settle(dbg: Debugger) -> None:
+    """Until a page-started run stopped and the worker pushed what the stop changed."""
+    wait_for(lambda: not dbg.running)
+    ask(dbg, op="status")  # answered once the worker is done with the stop
+
+
+def ask(dbg: Debugger, **req) -> dict:
+    return dbg.request(req).result(timeout=20)
+
+
+def test_a_sliced_run_records_exactly_the_uninterrupted_run() -> None:
+    messages: list[dict] = []
+    dbg = Debugger(open_session(mm1), messages.append, max_points=1000)
+    try:
+        chart = ask(dbg, op="chart_add", name="latency", entity="Sink", aggregate="p99",
+                    window=2.5)
+        assert chart["ok"], chart
+        dbg._span = 0.5  # many slices: the first ones are short
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        assert dbg.slices >= 3
+        assert ask(dbg, op="status")["status"]["mode"] == "complete"
+        ref = mm1()
+        ref.run()
+        for name in ("queue_depth", "latency", "wait_time"):
+            spec = {"kind": "metrics", "name": name}
+            resp = ask(dbg, op="query", query=spec, budget_bytes=4_000_000)
+            assert resp.get("truncated") is None
+            got = resp["result"]["rows"]
+            assert got == json.loads(json.dumps(ref.query.execute(spec).to_records()))
+        # the pushed windows are the windowed query of the whole run, last partial one too
+        pushed = [tuple(p) for m in messages if m["type"] == "points" for p in m["points"]]
+        want = ref.query.execute({"kind": "metrics", "name": "latency", "entity": "Sink",
+                                  "start": 0, "end": 60.0, "window": 2.5,
+                                  "aggregates": ["p99"]}).series
+        assert pushed == [tuple(x) for x in want] and len(pushed) == 24
+        # the model as the spans show it: requests flow Source -> Server -> Sink
+        graph = ask(dbg, op="graph")
+        assert [n["id"] for n in graph["nodes"]] == ["Source", "Server", "Sink"]
+        assert {(e["from"], e["to"]) for e in graph["edges"]} == {("Source", "Server"),
+                                                                  ("Server", "Sink")}
+    finally:
+        dbg.close()
+
+
+def test_memory_is_bounded_and_a_paced_run_follows_the_wall_clock() -> None:
+    messages: list[dict] = []
+    dbg = Debugger(open_session(lambda: mm1(end_time=1e9,
+                                            config=ObservabilityConfig.streaming())),
+                   messages.append, max_points=20, max_markers=3)
+    try:
+        assert ask(dbg, op="chart_add", name="queue_depth", entity="Server",
+                   aggregate="mean", window=0.5)["ok"]
+        for t in (5.0, 10.0, 15.0, 20.0, 25.0):
+            assert ask(dbg, op="add_breakpoint", time=t)["ok"]
+        for _ in range(5):
+            assert ask(dbg, op="run")["ok"]
+            settle(dbg)
+        assert len(dbg.markers) == 3 and dbg.markers[-1]["time"] == pytest.approx(25.0)
+        chart = next(iter(dbg.charts.values()))
+        assert len(chart.points) == 20 and chart.points[-1][0] == pytest.approx(24.5)
+        # a chart that more than max_points windows passed since its last update: only
+        # the newest 20 are asked for, and they replace what the page had
+        fine = ask(dbg, op="chart_add", name="queue_depth", entity="Server",
+                   aggregate="max", window=0.05)["chart"]
+        assert len(fine["points"]) == 20 and fine["points"][-1][0] == pytest.approx(24.95)
+        assert ask(dbg, op="run_until", time=27.0)["ok"]
+        settle(dbg)
+        last = [m for m in messages if m["type"] == "points" and m["chart"] == fine["id"]][-1]
+        assert last["replace"] is True
+        assert [p[0] for p in last["points"]] == pytest.approx([26.0 + 0.05 * i
+                                                                for i in range(20)])
+        # paced: 40 simulated seconds per wall second
+        assert ask(dbg, op="run", speed=40)["ok"]
+        t0 = dbg.state["current_time"]
+        time.sleep(0.8)
+        assert ask(dbg, op="pause")["ok"]
+        advanced = dbg.state["current_time"] - t0
+        assert 10.0 < advanced < 48.0, advanced
+        assert ask(dbg, op="status")["status"]["paused_by"] == "pause() from the debugger"
+    finally:
+        dbg.close()
+
+
+def test_bad_requests_get_typed_errors_and_lose_nothing() -> None:
+    dbg = Debugger(open_session(mm1))
+    try:
+        for req, kind in [({"op": "chart_add", "name": "latency", "aggregate": "p42x"},
+                           "bad_request"),
+                          ({"op": "chart_add", "name": "latency", "window": 0}, "bad_request"),
+                          ({"op": "speed", "speed": -1}, "bad_request"),
+                          ({"op": "chart_remove", "id": 99}, "unknown_name"),
+                          ({"op": "run", "until": "soon"}, "bad_request")]:
+            resp = ask(dbg, **req)
+            assert resp["ok"] is False and resp["error"]["kind"] == kind, (req, resp)
+        unknown = ask(dbg, op="chart_add", name="latencyy", entity="Sink")
+        assert unknown["ok"] is False and "latency" in unknown["error"]["message"]
+        assert ask(dbg, op="no_such_op")["ok"] is False
+        bp = ask(dbg, op="add_breakpoint", metric={"source": "Server", "name": "queue_depth",
+                                                  "operator": "ge", "threshold": 4})
+        assert bp["ok"], bp
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        status = ask(dbg, op="status")["status"]
+        assert ask(dbg, op="run_until", time=status["sim_time"] - 1.0)["error"]["kind"] \
+            == "bad_request"
+        assert status["mode"] == "paused" and status["paused_by"].startswith(
+            "metric Server.queue_depth ge 4")
+        assert status["fired_breakpoint"] == bp["breakpoint"]["id"]
+        # nothing recorded was lost by the bad requests: the run goes on to the end
+        assert ask(dbg, op="clear_breakpoints")["ok"]
+        assert ask(dbg, op="resume")["ok"]
+        settle(dbg)
+        assert ask(dbg, op="status")["status"]["mode"] == "complete"
+    finally:
+        dbg.close()
+
+
+def test_http_routes_need_the_token_and_export_the_query() -> None:
+    app, hub, token = create_app(lambda push: Debugger(open_session(mm1), push))
+    try:
+        with TestClient(app) as client:
+            assert client.get("/").status_code == 200
+            assert client.get("/static/vendor/uPlot.iife.min.js").status_code == 200
+            assert client.post("/api/op", json={"op": "state"}).status_code == 403
+            assert client.get("/api/export?format=summary").status_code == 403
+            hdr = {"X-Token": token}
+            assert client.post("/api/op", json={"op": "run", "until": 20.0},
+                               headers=hdr).json()["ok"]
+            settle(app.state.debugger)
+            with client.websocket_connect(f"/ws?token={token}") as ws:
+                snap = ws.receive_json()
+                assert snap["type"] == "snapshot"
+                assert snap["status"]["sim_time"] == pytest.approx(20.0)
+            spec = {"kind": "metrics", "name": "latency", "entity": "Sink", "start": 0,
+                    "end": 20, "window": 5, "aggregates": ["mean", "p99"]}
+            r = client.get("/api/export", params={"format": "csv", "query": json.dumps(spec),
+                                                  "token": token})
+            assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+            rows = list(csv.DictReader(io.StringIO(r.text)))
+            ref = mm1()
+            ref.run(until=20.0)
+            want = ref.query.execute(spec).to_records()
+            assert [float(x["p99"]) for x in rows] == [w["p99"] for w in want]
+            bad = client.get("/api/export", params={"format": "xls", "token": token})
+            assert bad.status_code == 400 and "csv" in bad.text
+    finally:
+        app.state.debugger.close()
+
+
+def test_serve_listens_on_loopback_and_prints_the_url(capsys) -> None:
+    from happysimulator.observability import serve
+
+    server = serve(mm1, port=0)
+    try:
+        assert server.url in capsys.readouterr().out
+        assert server.url.startswith(f"http://127.0.0.1:{server.port}/?token=")
+        import httpx
+
+        assert httpx.get(server.url, timeout=10).status_code == 200
+        assert threading.active_count() >= 3
+        with pytest.raises(OSError, match="port=0"):
+            serve(mm1, port=server.port, quiet=True)
+    finally:
+        server.stop()
+    with pytest.raises(ValueError, match="port"):
+        serve(mm1, port=-1)
+
+
+def test_the_command_line_serves_a_model_file_until_ctrl_c(tmp_path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "happysimulator.observability.cli", "serve",
+         "examples/metastable_failure.py:build", "--seed", "3", "--port", "0"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("happysim-rx debugger: http://127.0.0.1:"), line
+        url = line.split(": ", 1)[1].strip()
+        token = url.split("token=", 1)[1]
+        base = url.split("/?", 1)[0]
+        assert httpx.get(url, timeout=10).status_code == 200
+        state = httpx.post(f"{base}/api/op", json={"op": "state"},
+                           headers={"X-Token": token}, timeout=10).json()
+        assert state["ok"] and state["model"]["seed"] == 3
+        assert state["model"]["spec"] == "examples/metastable_failure.py:build"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
