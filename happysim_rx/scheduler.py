@@ -27,11 +27,16 @@ Never falling back to a wall-clock thread:
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import reactivex
 from reactivex import Observable, abc, typing
 from reactivex.disposable import Disposable, MultipleAssignmentDisposable
 from reactivex.internal.constants import UTC_ZERO
@@ -74,6 +79,7 @@ class SimulatedTimeScheduler(PeriodicScheduler):
     def __init__(self, clock: SimClock) -> None:
         super().__init__()
         self.clock = clock
+        _SIM_SCHEDULERS.add(self)
 
     @property
     def now(self) -> datetime:
@@ -90,6 +96,7 @@ class SimulatedTimeScheduler(PeriodicScheduler):
                 d.handle = None
                 d.inner = self.invoke_action(action, state)
 
+        fire.action = action  # type: ignore[attr-defined]  # (see `pending_actions`)
         d.handle = self.clock.call_at(time_s, fire)
         return d
 
@@ -175,7 +182,104 @@ class SimObservable(Observable[Any]):
         return result
 
 
+def scheduled_action(timer_fn: Any) -> Any:
+    """The reactivex action behind a clock timer this scheduler set (else None)."""
+    return getattr(timer_fn, "action", None)
+
+
 # -- wall-clock guard --------------------------------------------------------------
+
+# Simulated-time schedulers alive in this process: while there is none, the permanent
+# guard below costs nothing (no stack is inspected).
+_SIM_SCHEDULERS: weakref.WeakSet[SimulatedTimeScheduler] = weakref.WeakSet()
+_RX_DIR = os.path.dirname(reactivex.__file__) + os.sep
+_SCAN_FRAMES = 60  # caller frames searched for the observable being subscribed
+_SCAN_NODES = 4000  # objects visited looking for a simulation's stream
+
+
+def _reaches_sim_stream(obj: Any, seen: set[int], budget: list[int]) -> bool:
+    """True when `obj` is an Observable built from a `SimObservable` (found through the
+    closures and attributes that reactivex operators keep their sources in)."""
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        if id(o) in seen or budget[0] <= 0:
+            continue
+        seen.add(id(o))
+        budget[0] -= 1
+        if isinstance(o, SimObservable):
+            return True
+        if isinstance(o, Observable):
+            stack.append(getattr(o, "_subscribe", None))
+            stack.extend(vars(o).values())
+        elif isinstance(o, list | tuple):
+            stack.extend(o)
+        elif callable(o):
+            for cell in getattr(o, "__closure__", None) or ():
+                try:
+                    stack.append(cell.cell_contents)
+                except ValueError:  # (an empty cell)
+                    pass
+            for attr in ("__self__", "__func__"):
+                inner = getattr(o, attr, None)
+                if inner is not None and not isinstance(inner, type):
+                    stack.append(inner)
+    return False
+
+
+def _subscribing_a_sim_stream() -> bool:
+    """Is the current call (a wall-clock scheduler asked for a timer) part of subscribing
+    or running an observable built from a simulation's streams?"""
+    if not _SIM_SCHEDULERS:
+        return False
+    frame = sys._getframe(2)
+    seen: set[int] = set()
+    budget = [_SCAN_NODES]
+    for _ in range(_SCAN_FRAMES):
+        if frame is None:
+            break
+        # only reactivex's own frames (subscribe, operators): a user's function that
+        # merely holds a simulation's stream in a variable is not subscribing it
+        if frame.f_code.co_filename.startswith(_RX_DIR):
+            for value in frame.f_locals.values():
+                if isinstance(value, Observable) and _reaches_sim_stream(value, seen, budget):
+                    return True
+        frame = frame.f_back
+    return False
+
+
+_METHODS = ("schedule", "schedule_relative", "schedule_absolute", "schedule_periodic")
+
+
+def _sim_stream_refusal(name: str) -> WallClockError:
+    return WallClockError(
+        f"{name} would run a time-based operator of a simulation's stream on a "
+        "wall-clock thread (a composition such as reactivex.merge(a, b) loses the "
+        "simulated-time default): pass scheduler=sim.scheduler to subscribe(...) or "
+        "to the operator, e.g. .subscribe(fn, scheduler=sim.scheduler)")
+
+
+def _guard_permanently() -> None:
+    """Wrap the wall-clock schedulers once: a timer for a chain that reaches a
+    simulation's stream is refused (`WallClockError`) whenever it is subscribed, before
+    a run, while paused or running; other reactivex users are unaffected."""
+    for cls in _wall_clock_classes():
+        for meth in _METHODS:
+            original = getattr(cls, meth)
+            if getattr(original, "_sim_guarded", False):
+                continue
+
+            def make(original: Any = original, cls: type = cls) -> Any:
+                @functools.wraps(original)
+                def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+                    if _subscribing_a_sim_stream():
+                        raise _sim_stream_refusal(type(self).__name__)
+                    return original(self, *args, **kwargs)
+
+                guarded._sim_guarded = True  # type: ignore[attr-defined]
+                return guarded
+
+            setattr(cls, meth, make())
 
 
 def _wall_clock_classes() -> list[type]:
@@ -207,8 +311,8 @@ def forbid_wall_clock() -> Iterator[None]:
     def refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
         raise WallClockError(
             f"{type(self).__name__} would run on a wall-clock thread inside a simulation; "
-            "subscribe with scheduler=bus.scheduler (a SimulatedTimeScheduler) or use "
-            "the bus's observables, whose pipes default to simulated time"
+            "subscribe with scheduler=sim.scheduler (the bus's SimulatedTimeScheduler) or "
+            "use the bus's observables, whose pipes default to simulated time"
         )
 
     with _guard_lock:
@@ -242,3 +346,6 @@ def forbid_wall_clock() -> Iterator[None]:
                 for cls, meth, fn in _saved:
                     setattr(cls, meth, fn)
                 _saved.clear()
+
+
+_guard_permanently()

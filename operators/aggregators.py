@@ -178,9 +178,10 @@ def linear_quantile(values: list[float], q: float) -> float:
     >>> linear_quantile([3.0, 1.0, 2.0, 4.0], 0.5) == float(np.quantile([3.0, 1.0, 2.0, 4.0], 0.5))
     True
     """
+    total = sum(values)
+    if total != total:  # a NaN (or inf - inf): numpy's rules
+        return float(np.quantile(values, q))
     s = sorted(values)
-    if s[0] != s[0] or s[-1] != s[-1] or any(v != v for v in s):
-        return float(np.quantile(values, q))  # NaN: numpy's rules
     n = len(s)
     virtual = (n - 1) * q  # numpy's virtual index for "linear"
     if virtual >= n - 1:

@@ -112,8 +112,11 @@ class Sink(Entity):
     def latency_stats(self) -> dict[str, float]:
         """``count``, ``avg``, ``min``, ``max``, ``p50``, ``p99`` (zeros without data)."""
         d = self.data
-        return {"count": self.count, "avg": self.mean_latency(), "min": d.min(),
-                "max": d.max(), "p50": self.p50(), "p99": self.p99()}
+        lo, hi = d.min(), d.max()
+        if self._trimmed_n:  # whole run: the trimmed samples' extremes are kept exactly
+            lo, hi = min(lo, self._trimmed_sketch.min), max(hi, self._trimmed_sketch.max)
+        return {"count": self.count, "avg": self.mean_latency(), "min": lo,
+                "max": hi, "p50": self.p50(), "p99": self.p99()}
 
     def summary(self, window_s: float = 1.0) -> Any:
         """Latency per time window (``BucketedData``)."""

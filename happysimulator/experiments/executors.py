@@ -37,6 +37,15 @@ def _dumps(task: Task) -> bytes:
         import cloudpickle
     except ImportError:
         cloudpickle = None
+    if cloudpickle is None:
+        for fn in (task.model, task.measure):
+            if callable(fn) and getattr(fn, "__module__", None) == "__main__":
+                # by reference, a worker process could not find it (its __main__ differs)
+                raise TypeError(
+                    f"{getattr(fn, '__name__', fn)!r} is defined in __main__ (a script or "
+                    "notebook): worker processes cannot import it. Install cloudpickle "
+                    "(pip install 'happysim-rx[dask]'), move it to a module, give the "
+                    "model as 'path/file.py:factory', or use executor='serial'")
     try:
         return (cloudpickle or pickle).dumps(task)
     except Exception as exc:

@@ -175,10 +175,10 @@ def _sketch(store: Any, name: str, source: str, kind: str, start: float,
     sk = QuantileSketch(SKETCH_ACCURACY)
     if hasattr(s, "arrays"):  # exact store: every sample
         t, v = s.arrays()
-    elif start <= 0 and hasattr(s, "buckets_in"):  # streaming store, whole run: rollups
-        return _streaming_sketch(s, kind, end, store.relative_accuracy)
+    elif hasattr(s, "fine") and hasattr(s, "coarse"):  # streaming store: its rollups
+        return _streaming_sketch(s, kind, start, end, store.relative_accuracy)
     else:
-        t, v = s.exact_arrays()
+        return None
     if kind == "gauge":
         seg_v, seg_w, _, _ = gauge_segments(t, v, start, end)
         if seg_v.size:
@@ -189,13 +189,20 @@ def _sketch(store: Any, name: str, source: str, kind: str, start: float,
     return sk if sk.n else None
 
 
-def _streaming_sketch(s: Any, kind: str, end: float, accuracy: float) -> QuantileSketch | None:
-    # (the rollups' sketches merged: the whole run at the store's own accuracy)
+def _streaming_sketch(s: Any, kind: str, start: float, end: float,
+                      accuracy: float) -> QuantileSketch | None:
+    """The rollups' sketches merged (at the store's own accuracy): the whole run, or the
+    rollup buckets that start at or after a warm-up (rollup resolution)."""
+    s.flush()
     sk = QuantileSketch(accuracy)
-    for _, _, bucket in s.buckets_in(-math.inf, math.inf):
-        sk.merge(bucket.sketch)
-    if kind == "gauge" and s.open_t is not None and end > s.open_t:
-        sk.add_many([s.open_v], [end - s.open_t])
+    for tier in (s.coarse, s.fine):
+        for bucket in tier.buckets.values():
+            if bucket.e0 >= start:
+                sk.merge(bucket.sketch)
+    if kind == "gauge" and s.open_t is not None:
+        seg0 = max(s.open_t, start)
+        if end > seg0:  # the last value, held from its change to the end of the run
+            sk.add_many([s.open_v], [end - seg0])
     return sk if sk.n else None
 
 

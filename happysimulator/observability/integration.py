@@ -7,6 +7,7 @@ exposes ``sim.query``, ``sim.observations``, ``sim.scheduler`` and ``sim.control
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from happysim_rx import (
     StreamingMetricStore,
     TraceStore,
 )
+from happysim_rx.scheduler import scheduled_action
 from happysimulator.components.common import Sink
 from happysimulator.core.entity import Entity
 from happysimulator.observability.auto_instrument import Recorder, instrumentation_for
@@ -187,13 +189,40 @@ class ObservabilityRuntime:
             8.0, max(0.125, _FLUSH_FACTS / max(n, 1))))
         self.sim.clock.call_later(self._interval, self._scheduled_flush)
 
+    def _warn_undelivered_delays(self) -> None:
+        """An open-ended run ends at its last model event, not when timers are due: what
+        ``ops.delay`` still holds then is never delivered. Say so instead of dropping it
+        silently (docs/observability.md, "Time-based operators at the end of a run")."""
+        n = _pending_delays(self.sim)
+        if n:
+            warnings.warn(
+                f"{n} delay operator(s) on this simulation's streams still held values when "
+                f"the run completed at t={self.sim.clock.now():g}s; those values are not "
+                "delivered (the run ends at its last event, not when timers are due). "
+                "Give the Simulation an end_time past the delay, or stop with "
+                "sim.control.run_until(t) and read them before the end.",
+                RuntimeWarning, stacklevel=4)
+
     def finish(self) -> None:
         """The run completed: flush open windows and complete every subscriber once."""
         if not self._finished:
             self._finished = True
+            self._warn_undelivered_delays()
             control = self.control
             self.bus.complete(on_fault=lambda observer, exc: control._observer_fault(
                 f"observer {observer_label(observer)} (on completion)", exc))
+
+
+def _pending_delays(sim: Any) -> int:
+    """Rx ``delay`` operators still holding values (their simulated-time timer pending)."""
+    n = 0
+    for entry in sim._heap:
+        handle = entry[3]
+        if entry[1] == 0 and entry[0] >= 0 and not handle.cancelled:
+            action = scheduled_action(handle.fn)
+            if getattr(action, "__module__", "") == "reactivex.operators._delay":
+                n += 1
+    return n
 
 
 def _event_row(t_ns: int, target: Any, event_type: Any) -> tuple[float, str, str, str, Any, Any]:

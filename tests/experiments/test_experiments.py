@@ -130,6 +130,19 @@ def test_pooled_quantile_merges_sketches_and_matches_the_pooled_samples() -> Non
     assert gauge.weighting == "time"
 
 
+def test_streaming_stores_pool_their_rollup_sketches() -> None:
+    kw = dict(n=3, seed=8, executor="serial", params={"customers": 3000})
+    exact = replicate(MMC, **kw)
+    rolled = replicate(MMC, **{**kw, "params": {"customers": 3000, "streaming": True}})
+    assert exact.seeds == rolled.seeds
+    for metric, entity in (("latency", "Sink"), ("queue_depth", "Server")):
+        a = exact.quantile(metric, 0.9, entity=entity)
+        b = rolled.quantile(metric, 0.9, entity=entity)
+        # the same samples in sketches of the same accuracy: the same buckets
+        assert b.count == pytest.approx(a.count, rel=1e-9), metric
+        assert b.value == pytest.approx(a.value, rel=1e-9), metric
+
+
 # -- executors, payload, results ---------------------------------------------------------------
 def test_process_pool_and_dask_cluster_give_the_serial_answers() -> None:
     distributed = pytest.importorskip("distributed")

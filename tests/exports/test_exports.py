@@ -176,3 +176,25 @@ def test_exports_of_an_unrecorded_kind_and_bad_ranges(tmp_path: Path) -> None:
     part = ex.to_arrow(start=1.0, end=2.0)["metrics"].column("time").to_pylist()
     assert part and all(1.0 <= t < 2.0 for t in part)
     assert not math.isnan(sum(part))
+
+
+def test_a_streaming_store_exports_the_samples_it_still_holds(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    server = Server("Server", concurrency=1, service_time=ExponentialLatency(0.1))
+    sink = LatencyTracker("Sink")
+    server.downstream = sink
+    source = Source.poisson(rate=8.0, target=server, limit=2000)
+    s = Simulation(sources=[source], entities=[server, sink], seed=5,
+                   observability=ObservabilityConfig.streaming().replace(raw_samples=300))
+    s.run()
+    ex = Exporter(s)
+    metrics = ex.to_arrow()["metrics"]
+    store = s.query.metric_store
+    assert metrics.num_rows == sum(len(x.ring()[0]) for x in store.select("*", "*"))
+    latency = [v for v, n in zip(metrics.column("value").to_pylist(),
+                                 metrics.column("name").to_pylist(), strict=True)
+               if n == "latency"]
+    assert len(latency) == 300  # the ring's capacity: older samples live in rollups only
+    raw = s.query.metrics("latency").execute().rows
+    assert latency == [r["value"] for r in raw]
+    assert ex.to_chrome_trace(tmp_path / "c.json") > 0

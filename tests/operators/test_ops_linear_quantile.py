@@ -1,6 +1,7 @@
 """The pure-Python quantile used when a window closes equals numpy.quantile exactly."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,3 +29,11 @@ def test_the_quantile_aggregator_answers_as_numpy(values):
     for v in values:
         agg.add(0.0, v)
     assert agg.result() == float(np.quantile(values, 0.99))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's own inf - inf
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=20),
+       st.floats(0.0, 1.0))
+def test_infinities_and_nan_follow_numpy(values, q):
+    np.testing.assert_equal(linear_quantile(values, q), float(np.quantile(values, q)))

@@ -137,6 +137,10 @@ def test_mm3_streaming_history_is_not_fabricated():
     assert st_sink.mean_latency() == pytest.approx(ex_sink.mean_latency())
     assert st_sim.summary().entities["Sink"]["mean_latency"] == pytest.approx(
         ex_sink.mean_latency())
+    ls, le = st_sink.latency_stats(), ex_sink.latency_stats()
+    assert (ls["count"], ls["min"], ls["max"]) == (le["count"], le["min"], le["max"])
+    assert ls["avg"] == pytest.approx(le["avg"])
+    assert abs(ls["p99"] - le["p99"]) <= 0.01 * le["p99"]  # sketch of the trimmed samples
     # raw rows are not silently empty where data was recorded
     from happysim_rx import QueryError
     with pytest.raises(QueryError, match="not kept"):

@@ -59,3 +59,14 @@ def test_packages_ship_py_typed() -> None:
     for pkg in ("happysimulator", "happysim_rx", "operators"):
         assert (ROOT / pkg / "py.typed").is_file()
         assert "py.typed" in data.get(pkg, [])
+
+
+def test_help_names_the_observability_surface() -> None:
+    import pydoc
+
+    from happysimulator import Simulation
+
+    text = pydoc.render_doc(Simulation, renderer=pydoc.plaintext)
+    for name in ("sim.query", "sim.control", "sim.observations", "Exporter(sim)",
+                 "run_until", "progress=True", "replicate"):
+        assert name in text, name
