@@ -238,3 +238,37 @@ def test_noisy_breakpoints_hysteresis_cooldown_and_resume_to_the_end() -> None:
     done = ask(s, {"op": "resume", "ignore_breakpoints": True})["state"]
     assert done["status"] == "complete"
     assert len(ask(s, {"op": "list_breakpoints"})["breakpoints"]) == 1  # still armed
+
+
+def test_catalog_kinds_units_and_tags_before_and_after_the_run() -> None:
+    from happysimulator import Event, Simulation
+    from happysimulator.observability import InstrumentedEntity, ObservabilityConfig
+
+    class Cache(InstrumentedEntity):
+        def handle_event(self, event):
+            hit = self.now.to_seconds() % 2 < 1
+            self.increment("lookups", outcome="hit" if hit else "miss")
+            if self.now.to_seconds() < 10:
+                return Event(self.now + 0.5, "lookup", self)
+            return None
+
+    def build() -> Simulation:
+        cache = Cache("Cache")
+        sim = Simulation(entities=[cache], observability=ObservabilityConfig.full())
+        sim.schedule(Event(sim.now, "lookup", cache))
+        return sim
+
+    s = SessionProtocol(mm1)
+    before = {(m["source"], m["name"]): m for m in ask(s, {"op": "catalog"})["catalog"]["metrics"]}
+    assert before[("Server", "wait_time")]["kind"] == "sample"
+    assert before[("Server", "wait_time")]["unit"] == "s"
+    assert before[("Server", "in_flight")]["kind"] == "gauge"
+    s = SessionProtocol(build)
+    ask(s, {"op": "run"})
+    after = {(m["source"], m["name"]): m for m in ask(s, {"op": "catalog"})["catalog"]["metrics"]}
+    lookups = after[("Cache", "lookups")]
+    assert lookups["kind"] == "counter" and lookups["unit"] == "count"
+    assert lookups["tags"] == ["outcome"]
+    hits = ask(s, {"op": "query", "query": {"kind": "metrics", "name": "lookups",
+                                           "tags": {"outcome": "hit"}, "aggregates": ["sum"]}})
+    assert hits["result"]["rows"][0]["sum"] == 11
