@@ -274,7 +274,7 @@ class QueryEngine:
                 for (a, b), vals in zip(gwin, answers, strict=True):
                     row = {"metric": spec.name, **gkey, "start": a, "end": b}
                     if now is not None and a > now:  # entirely in the future: nothing yet
-                        vals = {g: (0.0 if g == "count" else None) for g in aggs}
+                        vals = {g: (0 if g == "count" else None) for g in aggs}
                     row.update(vals)
                     rows.append(row)
                 continue

@@ -1,6 +1,7 @@
 """Optional progress bars (tqdm, else rich) for long runs and replications.
 
-``enabled=None`` shows a bar only on a terminal when tqdm or rich is installed;
+``enabled=None`` shows a bar only on a terminal or in a notebook, when tqdm or rich is
+installed;
 ``True`` insists (ImportError naming the extra when neither is); ``False`` never shows one.
 """
 
@@ -64,7 +65,8 @@ def progress_bar(total: float | None, desc: str, enabled: bool | None, *,
     if enabled is not None and enabled is not True:
         raise TypeError(f"progress must be True, False or None, got {enabled!r}")
     out = file if file is not None else sys.stderr
-    if enabled is None and not (hasattr(out, "isatty") and out.isatty()):
+    interactive = (hasattr(out, "isatty") and out.isatty()) or "ipykernel" in sys.modules
+    if enabled is None and not interactive:  # (a notebook counts: tqdm.auto draws a widget)
         return ProgressBar()
     try:
         from tqdm.auto import tqdm

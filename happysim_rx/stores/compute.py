@@ -249,9 +249,16 @@ def window_sample_aggregates(
         if spec in cols:
             continue
         if spec == "count":
-            cols[spec] = cnt.astype(float).tolist()
+            cols[spec] = cnt.tolist()  # counts are ints
         elif spec == "sum":
-            cols[spec] = _fill(n_win, ne, sums)
+            col = _fill(n_win, ne, sums)
+            if counter and starts.size:  # whole increments sum to an int (counter_sum)
+                frac = np.add.reduceat((vals != np.floor(vals)).astype(np.int64), starts)
+                for i, k in zip(np.flatnonzero(ne).tolist(), frac.tolist(), strict=True):
+                    x = col[i]
+                    if k == 0 and x is not None and abs(x) < 2**53:
+                        col[i] = int(x)
+            cols[spec] = col
         elif spec == "rate":
             full = np.zeros(n_win)
             full[ne] = sums if counter else c
@@ -340,7 +347,7 @@ def window_gauge_aggregates(
         if spec in cols:
             continue
         if spec == "count":
-            cols[spec] = cnt.astype(float).tolist()
+            cols[spec] = cnt.tolist()  # counts are ints
         elif spec in ("sum", "rate"):
             vals = v[i0:i1]
             seg = np.searchsorted(edges, ct, "right") - 1

@@ -625,9 +625,12 @@ class Simulation:
         until_ns = None if until is None else to_ns(until)
         control = self.control
         if control is not None:  # observability: pause/resume bookkeeping, observers, flush
-            return control.run(until_ns=until_ns, max_events=max_events)
+            summary = control.run(until_ns=until_ns, max_events=max_events)
+            if summary.stop_reason in (COMPLETE, END_TIME) and self._trace is not None:
+                self._trace.record(self._now_ns / _NS, "simulation.end")
+            return summary
         reason = self._run_loop(max_events=max_events, until_ns=until_ns)
-        if reason == COMPLETE and self._trace is not None:
+        if reason in (COMPLETE, END_TIME) and self._trace is not None:
             self._trace.record(self._now_ns / _NS, "simulation.end")
         return self.summary(reason)
 

@@ -67,6 +67,7 @@ class SimulationState:
     last_event: Any
     wall_clock_elapsed: float
     stop_reason: str | None = None
+    failed_event: Any = None  # the event whose handler raised (stop_reason "error")
 
     def to_dict(self) -> dict[str, Any]:
         ev = self.last_event
@@ -81,6 +82,8 @@ class SimulationState:
             "paused_by": self.paused_by,
             "stop_reason": self.stop_reason,
             "last_event": None if ev is None else _event_dict(ev),
+            "failed_event": (None if self.failed_event is None
+                             else _event_dict(self.failed_event)),
             "wall_clock_elapsed_s": self.wall_clock_elapsed,
         }
 
@@ -184,7 +187,7 @@ class SimulationControl:
         # faults: observer code that raised (see `observer_errors`); observations for
         # Rx subscribers wait for the next event boundary while a run is active
         self._errors: list[tuple[str, BaseException]] = []
-        self._deliveries = Deliveries(self._sim.clock, self._observer_fault)
+        self._deliveries = Deliveries(self._sim, self._observer_fault)
         self._sim._on_timer_error = self._timer_fault
 
     # ---- faults -----------------------------------------------------------------------
@@ -288,6 +291,7 @@ class SimulationControl:
             last_event=self._last_event,
             wall_clock_elapsed=sim._wall_s,
             stop_reason=self._stop_reason,
+            failed_event=sim.failed_event if self._stop_reason == "error" else None,
         )
 
     @property

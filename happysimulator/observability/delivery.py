@@ -21,6 +21,8 @@ from typing import Any
 from reactivex import abc
 from reactivex.internal.basic import default_error
 
+from happysimulator.core.event_heap import TimerHandle
+
 
 def observer_label(observer: Any) -> str:
     """A readable name for an Rx observer or a callback."""
@@ -43,19 +45,26 @@ def has_own_on_error(observer: Any) -> bool:
 class Deliveries:
     """The queue of observations waiting for the next event boundary."""
 
-    __slots__ = ("clock", "on_fault", "pending", "timer")
+    __slots__ = ("sim", "on_fault", "pending", "timer", "_drain")
 
-    def __init__(self, clock: Any, on_fault: Callable[[str, BaseException], None]) -> None:
-        self.clock = clock
+    def __init__(self, sim: Any, on_fault: Callable[[str, BaseException], None]) -> None:
+        self.sim = sim
         self.on_fault = on_fault  # (description, exception) -> None
         self.pending: list[tuple[Any, Any]] = []
         self.timer: Any = None
+        self._drain = self.drain  # (one bound method, made once)
 
     def defer(self, observer: Any, obs: Any) -> None:
         """The bus's ``defer``: queue, and make sure a boundary timer will deliver."""
-        if not self.pending:
-            self.timer = self.clock.call_at(self.clock.now(), self.drain)
-        self.pending.append((observer, obs))
+        pending = self.pending
+        if not pending:
+            # a timer at the current instant (what clock.call_at(now) does, inlined:
+            # this runs once per event that has something to deliver)
+            sim = self.sim
+            now = sim._now_ns
+            self.timer = handle = TimerHandle(self._drain, now)
+            sim._events.push_timer(now, handle)
+        pending.append((observer, obs))
 
     def drain(self) -> None:
         """Deliver everything queued (observers may queue more: delivered too)."""
@@ -63,7 +72,7 @@ class Deliveries:
             batch, self.pending = self.pending, []
             timer, self.timer = self.timer, None
             if timer is not None:
-                timer.cancel()  # (when drained early: the run stopped)
+                timer.cancelled = True  # (when drained early: the run stopped)
             for observer, obs in batch:
                 try:
                     observer.on_next(obs)

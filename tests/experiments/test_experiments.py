@@ -226,3 +226,28 @@ def test_bad_models_parameters_and_questions_are_clear_errors() -> None:
     one = replicate(MMC, n=1, seed=1, executor="serial", params={"customers": 50})
     with pytest.raises(ValueError, match="at least 2 replications"):
         _ = one.estimate("wait_time").half_width
+
+
+def test_a_factory_defined_in_a_script_runs_on_the_process_pool(tmp_path: Path) -> None:
+    """As in a notebook: the factory lives in __main__ (sent by value with cloudpickle)."""
+    pytest.importorskip("cloudpickle")
+    import subprocess
+    import sys
+
+    script = tmp_path / "notebook_like.py"
+    script.write_text(
+        "from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source\n"
+        "from happysimulator.experiments import replicate\n"
+        "def build(*, seed, rate=5.0):\n"
+        "    server = Server('Server', concurrency=1, service_time=ExponentialLatency(0.1))\n"
+        "    server.downstream = Sink('Sink')\n"
+        "    src = Source.poisson(rate=rate, target=server, limit=200)\n"
+        "    return Simulation(sources=[src], entities=[server], seed=seed)\n"
+        "if __name__ == '__main__':\n"
+        "    reps = replicate(build, n=3, seed=1, workers=2, progress=False)\n"
+        "    print(reps.n, sorted(set(reps.seeds)) == sorted(reps.seeds))\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=120, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["3", "True"]

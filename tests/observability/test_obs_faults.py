@@ -242,8 +242,11 @@ def test_a_model_handler_exception_says_where_and_resume_goes_on_with_the_next_e
     assert state.is_paused and state.stop_reason == "error"
     assert "ValueError: model bug" in state.paused_by and "'bad'" in state.paused_by
     assert state.current_time.to_seconds() == 2.5 and state.events_processed == 1
-    assert sim.failed_event.event_type == "bad"
+    assert sim.failed_event.event_type == "bad" and state.failed_event is sim.failed_event
+    assert state.to_dict()["failed_event"] == {"time": 2.5, "event_type": "bad",
+                                               "target": "Fragile"}
     # documented: the failed event is not run again; resume goes on with the next one
     summary = sim.control.resume()
     assert summary.stop_reason == "complete" and fragile.handled == 3
+    assert sim.control.get_state().failed_event is None
     assert sim.events_processed == 2

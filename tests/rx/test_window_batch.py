@@ -20,23 +20,27 @@ def same(got, want):
         assert (g is None) == (w is None), k
         if w is not None:
             assert g == pytest.approx(w, rel=1e-9, abs=1e-9), k
+            assert isinstance(g, int) == isinstance(w, int), k  # ints stay ints
 
 
 @settings(max_examples=80, deadline=None)
 @given(pts, pts, st.integers(0, 30), st.integers(1, 70), st.sampled_from([0.5, 1.0, 3.0, 7.0]),
-       st.booleans())
-def test_sample_windows_match_per_window(p1, p2, a, length, w, pooled):
+       st.booleans(), st.sampled_from(["sample", "counter"]))
+def test_sample_windows_match_per_window(p1, p2, a, length, w, pooled, kind):
     store = MetricStore()
-    s1, s2 = store.series_for("A", "x", "sample"), store.series_for("B", "x", "sample")
+    s1, s2 = store.series_for("A", "x", kind), store.series_for("B", "x", kind)
     for t, v in p1:
         s1.append(t / 2, float(v))
     for t, v in p2:
-        s2.append(t / 2, float(v))
+        s2.append(t / 2, float(v) / (1 if v % 3 else 2))  # some non-whole values
     series = [s1, s2] if pooled else [s1]
     edges = list(np.arange(a, a + length + w / 2, w))
-    got = store.aggregate_windows(series, SAMPLE_AGGS, edges, weighting="sample")
+    counter = kind == "counter"
+    got = store.aggregate_windows(series, SAMPLE_AGGS, edges, weighting="sample",
+                                  counter=counter)
     for i, (lo, hi) in enumerate(zip(edges, edges[1:], strict=False)):
-        want = store.aggregate(series, SAMPLE_AGGS, lo, hi, weighting="sample").values
+        want = store.aggregate(series, SAMPLE_AGGS, lo, hi, weighting="sample",
+                               counter=counter).values
         same(got[i], want)
 
 

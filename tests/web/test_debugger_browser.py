@@ -107,6 +107,10 @@ def drive(page, tmp_path: Path, build) -> None:
     pause_t = status["sim_time"]
     assert 70.0 < pause_t < 150.0  # the blow-up starts at 70 s
     page.wait_for_selector("#bp-list li.fired")
+    assert "Server.queue_depth gt 20" in page.inner_text("#marker-list li")
+    # the model's entities with their live gauges (the queue depth that fired it, > 20)
+    depth = page.locator(".node[data-entity='Server'] .g", has_text="queue_depth")
+    assert float(depth.locator("span").nth(1).inner_text()) > THRESHOLD
 
     # the chart has a point for every closed window up to the pause, and none after it
     page.wait_for_function(

@@ -110,7 +110,10 @@ def test_memory_is_bounded_and_a_paced_run_follows_the_wall_clock() -> None:
         assert last["replace"] is True
         assert [p[0] for p in last["points"]] == pytest.approx([26.0 + 0.05 * i
                                                                 for i in range(20)])
-        # paced: 40 simulated seconds per wall second
+        # paced: 40 simulated seconds per wall second (and a reset stops a run by itself)
+        assert ask(dbg, op="run", speed=40)["ok"]
+        assert ask(dbg, op="reset")["ok"] and not dbg.running
+        assert ask(dbg, op="status")["status"]["sim_time"] == 0.0
         assert ask(dbg, op="run", speed=40)["ok"]
         t0 = dbg.state["current_time"]
         time.sleep(0.8)
@@ -182,6 +185,24 @@ def test_http_routes_need_the_token_and_export_the_query() -> None:
             ref.run(until=20.0)
             want = ref.query.execute(spec).to_records()
             assert [float(x["p99"]) for x in rows] == [w["p99"] for w in want]
+            js = client.get("/api/export", params={"format": "json", "query": json.dumps(spec),
+                                                   "token": token}).json()
+            assert [r["p99"] for r in js["rows"]] == [w["p99"] for w in want]
+            assert js["weighting"] == "sample" and js["exact"] is True
+            summary = client.get("/api/export", params={"format": "summary", "token": token})
+            assert summary.status_code == 200 and "series" in summary.json()
+            # an export longer than one answer's budget is fetched in parts and joined
+            raw = {"kind": "metrics", "name": "latency", "entity": "Sink", "end": 20.0}
+            whole = client.get("/api/export", params={"format": "csv", "token": token,
+                                                      "query": json.dumps(raw)}).text
+            app.state.debugger.export_budget = 1024
+            for fmt in ("csv", "json"):
+                parts = client.get("/api/export", params={"format": fmt, "token": token,
+                                                          "query": json.dumps(raw)})
+                if fmt == "csv":
+                    assert parts.text == whole and whole.count("\n") > 100
+                else:
+                    assert len(parts.json()["rows"]) == whole.count("\n") - 1
             bad = client.get("/api/export", params={"format": "xls", "token": token})
             assert bad.status_code == 400 and "csv" in bad.text
     finally:
@@ -239,3 +260,78 @@ def test_the_command_line_serves_a_model_file_until_ctrl_c(tmp_path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_anomaly_markers_and_a_reset_with_a_new_seed() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    messages: list[dict] = []
+    dbg = Debugger(open_session(f"{root / 'examples' / 'metastable_failure.py'}:build"),
+                   messages.append)
+    try:
+        bp = ask(dbg, op="add_breakpoint", anomaly={"source": "Server", "metric": "queue_depth",
+                                                    "confirm_after": 8.0})  # as the example
+        assert bp["ok"], bp
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        status = ask(dbg, op="status")
+        assert status["status"]["paused_by"].startswith("anomaly level_shift")
+        assert status["status"]["fired_breakpoint"] == bp["breakpoint"]["id"]
+        kinds = {m["kind"]: m for m in status["markers"]}
+        pause_t = status["status"]["sim_time"]
+        assert kinds["breakpoint"]["time"] == pytest.approx(pause_t)
+        # the anomaly is marked where the detector saw it begin, before the pause
+        assert 70.0 <= kinds["anomaly"]["time"] < pause_t
+        assert "onset" in kinds["anomaly"]["label"]
+
+        # reset with another seed: a fresh run of that seed, nothing of the old one shown
+        assert ask(dbg, op="chart_add", name="queue_depth", entity="Server",
+                   aggregate="max", window=10.0)["ok"]
+        reset = ask(dbg, op="reset", seed=11)
+        assert reset["ok"] and reset["model"]["seed"] == 11, reset
+        assert any(m["type"] == "reset" for m in messages)
+        after = ask(dbg, op="status")
+        assert after["markers"] == [] and after["status"]["sim_time"] == 0.0
+        assert after["charts"][0]["points"] == []
+        assert ask(dbg, op="list_breakpoints")["breakpoints"] == []  # not kept by reset
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        mod_build = _example_build(root)
+        ref = mod_build(seed=11)
+        ref.run()
+        want = ref.query.execute({"kind": "metrics", "name": "queue_depth",
+                                  "entity": "Server", "start": 0, "end": 150.0,
+                                  "window": 10.0, "aggregates": ["max"]}).series
+        got = ask(dbg, op="status")["charts"][0]["points"]
+        assert [tuple(p) for p in got] == [tuple(x) for x in want]
+    finally:
+        dbg.close()
+
+
+def _example_build(root):
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("example_metastable_web",
+                                                  root / "examples" / "metastable_failure.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.build
+
+
+def test_every_static_file_of_the_page_is_package_data() -> None:
+    import fnmatch
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["happysimulator.observability.web"]
+    web = root / "happysimulator" / "observability" / "web"
+    files = [p.relative_to(web).as_posix() for p in (web / "static").rglob("*") if p.is_file()]
+    assert "static/vendor/uPlot.iife.min.js" in files and "static/index.html" in files
+    for f in files:  # setuptools globs do not cross directories
+        assert any(fnmatch.fnmatch(f, pat) and f.count("/") == pat.count("/")
+                   for pat in patterns), f"{f} is not package data: {patterns}"

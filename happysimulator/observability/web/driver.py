@@ -87,6 +87,7 @@ class Debugger:
         self.session = session
         self.push = push or (lambda msg: None)
         self.max_points = max_points
+        self.export_budget = _BIG  # bytes per export answer; longer ones are fetched in parts
         self._jobs: queue.Queue[tuple[dict[str, Any], Future[dict[str, Any]]] | None] = \
             queue.Queue()
         self.charts: dict[int, Chart] = {}
@@ -107,6 +108,8 @@ class Debugger:
         self._last_charts = 0.0
         self._last_charts_run = 0.0
         self._series: list[dict[str, Any]] | None = None
+        self._has_anomalies = False
+        self._anomalies_to = 0.0  # anomaly reports before this time are markers already
         self._series_at = 0.0
         self.slices = 0
         self.pushes = 0  # chart messages pushed
@@ -172,6 +175,8 @@ class Debugger:
         local = _LOCAL_OPS.get(op) if isinstance(op, str) else None
         if local is not None:
             return local(self, req)
+        if self.running and op == "reset":
+            self._stop("reset")  # a reset needs no pause first: the old run is discarded
         if self.running and op in _ADVANCING | {"reset", "load"}:
             return _err("state", f"{op!r} needs a paused simulation, but it is running; "
                                  "pause it first")
@@ -324,7 +329,7 @@ class Debugger:
             return _err("bad_request", f"unknown export format {fmt!r}",
                         ["csv", "json", "summary"])
         resp = self._forward({"op": "export", "what": "query", "format": fmt,
-                              "query": req.get("query"), "budget_bytes": _BIG})
+                              "query": req.get("query"), "budget_bytes": self.export_budget})
         if not resp.get("ok"):
             return resp
         content, cut = resp["content"], resp.get("truncated")
@@ -332,7 +337,7 @@ class Debugger:
             parts = [content]
             while cut:
                 more = self._forward({"op": "fetch", "handle": cut["handle"],
-                                      "offset": cut["next_offset"], "budget_bytes": _BIG})
+                                      "offset": cut["next_offset"], "budget_bytes": self.export_budget})
                 if not more.get("ok"):
                     return more
                 parts.append(more["items"])
@@ -341,7 +346,7 @@ class Debugger:
         rows = list(content.get("rows", []))
         while cut:
             more = self._forward({"op": "fetch", "handle": cut["handle"],
-                                  "offset": cut["next_offset"], "budget_bytes": _BIG})
+                                  "offset": cut["next_offset"], "budget_bytes": self.export_budget})
             if not more.get("ok"):
                 return more
             rows.extend(more["items"])
@@ -420,6 +425,9 @@ class Debugger:
             chart.points.clear()
             chart.closed_to = 0.0
         self.markers.clear()
+        self._anomalies_to = 0.0
+        self._has_anomalies = False
+        self._series = None
         self._rate.clear()
         self.paused_by = None
         self._span = 0.1
@@ -434,6 +442,9 @@ class Debugger:
         now = self.state.get("current_time", 0.0)
         done = bool(self.state.get("is_complete"))
         wall = time.perf_counter()
+        if real_pause or wall - self._last_refresh >= _GAUGE_EVERY_S:
+            self._last_refresh = wall
+            self._refresh_gauges(now, fresh_catalog=real_pause)
         if real_pause or wall - self._last_charts >= _CHARTS_EVERY_S:
             self._last_charts = wall
             # while running, charts get a share of the worker's time (the rest runs the
@@ -444,9 +455,7 @@ class Debugger:
             for chart in list(self.charts.values()):
                 self._update_chart(chart, now, flush=done,
                                    budget_s=None if share is None else share / len(self.charts))
-        if real_pause or wall - self._last_refresh >= _GAUGE_EVERY_S:
-            self._last_refresh = wall
-            self._refresh_gauges(now, fresh_catalog=real_pause)
+            self._anomaly_markers(now)
         self._rate.append((wall, int(self.state.get("events_processed", 0))))
         self._push_status()
 
@@ -484,6 +493,26 @@ class Debugger:
             self.points_pushed += len(pts)
             self.push({"type": "points", "chart": chart.id, "points": pts, "replace": replace})
 
+    def _anomaly_markers(self, now: float) -> None:
+        """Anomaly reports (the detectors' ``anomaly`` events) become markers at their
+        onset, labelled with when they were reported and the level seen."""
+        if not self._has_anomalies or now <= self._anomalies_to:
+            return
+        resp = self._query({"kind": "events", "name": "anomaly",
+                            "start": self._anomalies_to, "end": now + _EPS})
+        if not resp.get("ok"):
+            return
+        self._anomalies_to = now + _EPS
+        for row in resp["result"]["rows"]:
+            rep = row.get("value") if isinstance(row.get("value"), dict) else {}
+            onset = rep.get("onset", row["time"])
+            value = rep.get("value")
+            label = (f"anomaly {rep.get('detector', row.get('source'))}: onset t={onset:g}s, "
+                     f"reported t={row['time']:g}s"
+                     + (f", level {value:.4g}" if isinstance(value, int | float) else ""))
+            self.markers.append({"time": onset, "label": label, "kind": "anomaly"})
+            self.push({"type": "marker", "marker": self.markers[-1]})
+
     def _refresh_gauges(self, now: float, fresh_catalog: bool = True) -> None:
         peek = self._forward({"op": "peek", "n": 5}) if not self.state.get("is_complete") \
             else {"ok": True, "events": []}
@@ -494,6 +523,8 @@ class Debugger:
             if cat.get("ok"):
                 self._series = cat["catalog"].get("metrics", [])
                 self._series_at = wall
+                self._has_anomalies = any(e.get("name") == "anomaly"
+                                          for e in cat["catalog"].get("events", []))
         gauges = []
         if self._series is not None:
             for m in self._series[:40]:

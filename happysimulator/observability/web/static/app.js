@@ -123,7 +123,10 @@
       if (kind === "metric") {
         req.metric = { source, name, operator: $("bp-op").value, threshold: num("bp-threshold") };
         if (num("bp-for")) req.metric.for_s = num("bp-for");
-      } else req.anomaly = { source, metric: name };
+      } else {
+        req.anomaly = { source, metric: name };  // a level-shift detector on the series
+        if (num("bp-confirm") != null) req.anomaly.confirm_after = num("bp-confirm");
+      }
     } else if (kind === "time") req.time = num("bp-time");
     else req.event_type = $("bp-event-type").value;
     const r = await op(req);
@@ -209,6 +212,12 @@
     view.history = { window, spec: r.spec, xs: r.result.rows.map((x) => x.start), ys: r.result.rows.map((x) => x[agg] ?? null) };
     view.tag.textContent = `history [${fmt(a)}, ${fmt(b)}) per ${fmt(window)} s`;
     redraw(view);
+  }
+  function showMarkers() {
+    const ul = $("marker-list"); ul.replaceChildren();
+    for (const m of dbg.markers.slice(-8).reverse())
+      ul.append(el("li", { class: "marker " + m.kind }, el("span", {}, `${fmt(m.time, 6)} s`), el("span", {}, m.label)));
+    for (const v of dbg.charts.values()) v.plot.redraw(false);
   }
   function drawMarkers(u, view) {
     const ctx = u.ctx, [x0, x1] = [u.scales.x.min, u.scales.x.max];
@@ -314,14 +323,15 @@
       dbg.wsMessages++;
       if (msg.type === "snapshot") {
         dbg.markers = msg.markers || [];
+        showMarkers();
         for (const c of msg.charts || []) { if (dbg.charts.has(c.id)) { const v = dbg.charts.get(c.id); v.xs = []; v.ys = []; addPoints(c.id, c.points); } else addChartView(c); }
         showStatus(msg.status);
         dbg.ready = true;
       } else if (msg.type === "status") showStatus(msg.status);
       else if (msg.type === "points") addPoints(msg.chart, msg.points, msg.replace);
       else if (msg.type === "gauges") showGauges(msg.gauges);
-      else if (msg.type === "marker") { dbg.markers.push(msg.marker); if (dbg.markers.length > 200) dbg.markers.shift(); for (const v of dbg.charts.values()) v.plot.redraw(false); }
-      else if (msg.type === "reset") { dbg.markers = []; for (const v of dbg.charts.values()) { v.xs = []; v.ys = []; v.history = null; addPoints(v.c.id, []); } }
+      else if (msg.type === "marker") { dbg.markers.push(msg.marker); if (dbg.markers.length > 200) dbg.markers.shift(); showMarkers(); }
+      else if (msg.type === "reset") { dbg.markers = []; showMarkers(); for (const v of dbg.charts.values()) { v.xs = []; v.ys = []; v.history = null; addPoints(v.c.id, []); } }
     };
     ws.onclose = () => { $("status-mode").textContent = "disconnected"; dbg.ready = false; setTimeout(connect, 1000); };
   }
