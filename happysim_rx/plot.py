@@ -5,7 +5,9 @@
 - windowed aggregates: a time series per aggregate at the window starts, drawn as steps
   over each window;
 - grouped results: one line per group (the legend names it);
-- one row of aggregates: a bar per aggregate; spans: duration against start time.
+- one row of aggregates: a bar per aggregate; spans: duration against start time;
+- replication results (`Replications.over_time`): the mean per window with its
+  confidence band.
 """
 
 from __future__ import annotations
@@ -77,8 +79,14 @@ def plot_result(result: Any, ax: Any = None, *, aggregate: str | None = None) ->
                 ys = ys + ys[-1:]
                 parts = [p for p in (None if key is None else _label(key),
                                      agg if len(aggs) > 1 or key is None else None) if p]
-                ax.step(xs, [float("nan") if y is None else y for y in ys], where="post",
-                        label=" ".join(parts) or None)
+                (line,) = ax.step(xs, [float("nan") if y is None else y for y in ys],
+                                  where="post", label=" ".join(parts) or None)
+                if rows and "ci_low" in rows[0]:  # across replications: the CI band
+                    nan = float("nan")
+                    lo = [nan if r["ci_low"] is None else r["ci_low"] for r in rows]
+                    hi = [nan if r["ci_high"] is None else r["ci_high"] for r in rows]
+                    ax.fill_between(xs, lo + lo[-1:], hi + hi[-1:], step="post", alpha=0.2,
+                                    color=line.get_color())
         ax.set_xlabel("simulated time (s)")
         ax.set_ylabel(f"{q.get('name')} ({', '.join(aggs)}, {result.weighting}-weighted)")
     else:  # one row per group: bars

@@ -131,6 +131,53 @@ class Replications:
             weighting="time" if kind == "gauge" else "sample",
             per_replication=Estimate(metric, ent, f"p{q * 100:g}", per, level=self.level))  # type: ignore[arg-type]
 
+    def over_time(self, metric: str, *, entity: str | None = None,
+                  aggregate: str | None = None, level: float | None = None) -> Any:
+        """Per window (``replicate(window=...)``): the mean over replications of one
+        windowed aggregate with its t-based confidence interval, as a `QueryResult`
+        (rows: start, end, n, mean, half_width, ci_low, ci_high; ``plot()`` draws the
+        band). Windows some replications did not reach count only the others (``n``)."""
+        from happysim_rx.result import QueryResult
+
+        width = self.runs[0].window if self.runs else None
+        if width is None:
+            raise ValueError("no windowed summaries: run replicate(..., window=seconds)")
+        ent = self._entity_for(metric, entity)
+        kind = self._kinds[(ent, metric)]
+        agg = aggregate or "mean"
+        lvl = self.level if level is None else level
+        per: dict[float, list[float]] = {}
+        computed = set()
+        for r in self.runs:
+            for e, m, _, a, start, v in r.windows:
+                if e == ent and m == metric:
+                    computed.add(a)
+                    if a == agg and v is not None:
+                        per.setdefault(start, []).append(v)
+        if agg not in computed:
+            raise KeyError(f"aggregate {agg!r} of {metric!r} was not computed per window; "
+                           f"computed: {', '.join(sorted(computed)) or 'none'}")
+        rows = []
+        for start in sorted(per):
+            est = Estimate(metric, ent, agg, tuple(per[start]), level=lvl)
+            row: dict[str, Any] = {"metric": metric, "source": ent, "start": start,
+                                   "end": start + width, "n": est.n, "mean": est.mean,
+                                   "half_width": None, "ci_low": None, "ci_high": None}
+            if est.n >= 2:
+                lo, hi = est.ci()
+                row.update(half_width=est.half_width, ci_low=lo, ci_high=hi)
+            rows.append(row)
+        time_weighted = kind == "gauge" and (agg in ("mean", "stddev", "variance")
+                                             or parse_quantile(agg) is not None)
+        result = QueryResult(
+            {"kind": "metrics", "name": metric, "entity": ent, "window": width,
+             "aggregates": [agg], "group_by": [], "replications": self.n, "level": lvl},
+            rows, aggregates=["mean"], weighting="time" if time_weighted else "sample",
+            exact=True, start=rows[0]["start"] if rows else None,
+            end=rows[-1]["end"] if rows else None)
+        result.series_kind = kind
+        return result
+
     # -- export ------------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
         """One dict per replication x series x aggregate (parameters as extra keys)."""

@@ -54,7 +54,7 @@ def _aggregates(aggregates: Iterable[str] | str | None) -> tuple[str, ...] | Non
 
 def _tasks(model: ModelSpec, points: list[dict[str, Any]], seeds: list[list[int]], *,
            metrics: Any, aggregates: Any, warmup: float, until: float | None,
-           measure: Measure | None) -> list[Task]:
+           measure: Measure | None, window: float | None = None) -> list[Task]:
     factory = load_factory(model)
     label = model if isinstance(model, str) else getattr(model, "__name__", repr(model))
     for p in points:
@@ -65,9 +65,14 @@ def _tasks(model: ModelSpec, points: list[dict[str, Any]], seeds: list[list[int]
         raise ValueError(f"warmup must be >= 0 simulated seconds, got {warmup!r}")
     if measure is not None and not callable(measure):
         raise TypeError(f"measure must be a callable sim -> dict, got {measure!r}")
+    if window is not None:
+        from happysim_rx import Query
+
+        window = Query().window(window).spec.window  # validated: positive, finite
     pats, aggs = _patterns(metrics), _aggregates(aggregates)
     return [Task(model=model, params=p, seed=s, point=i, replication=r, metrics=pats,
-                 aggregates=aggs, warmup=float(warmup), until=until, measure=measure)
+                 aggregates=aggs, warmup=float(warmup), until=until, measure=measure,
+                 window=window)
             for i, (p, ps) in enumerate(zip(points, seeds, strict=True))
             for r, s in enumerate(ps)]
 
@@ -77,7 +82,8 @@ def replicate(model: ModelSpec, n: int = 20, seed: int | np.random.SeedSequence 
               workers: int | None = None, metrics: Iterable[str] | str | None = None,
               aggregates: Iterable[str] | str | None = None, warmup: float = 0.0,
               until: float | None = None, measure: Measure | None = None,
-              progress: bool | None = None, level: float = 0.95) -> Replications:
+              window: float | None = None, progress: bool | None = None,
+              level: float = 0.95) -> Replications:
     """Run `n` independent replications of `model` and summarize each.
 
     Args:
@@ -95,13 +101,16 @@ def replicate(model: ModelSpec, n: int = 20, seed: int | np.random.SeedSequence 
         warmup: simulated seconds discarded at the start of each run (steady state).
         until: stop each run at this simulated time (default: run to the end).
         measure: ``measure(sim) -> {name: number}``: extra per-replication scalars.
+        window: also summarize every series per window of this many simulated seconds
+            (``Replications.over_time`` then gives a confidence band per window).
         progress: a progress bar of replications done (None: on a terminal only).
         level: default confidence level of the estimates.
     """
     n = _positive(n, "n")
     point = dict(params or {})
     tasks = _tasks(model, [point], [replication_seeds(seed, n)], metrics=metrics,
-                   aggregates=aggregates, warmup=warmup, until=until, measure=measure)
+                   aggregates=aggregates, warmup=warmup, until=until, measure=measure,
+                   window=window)
     runs = run_tasks(tasks, executor, workers=workers, progress=progress, desc="replications")
     return Replications(runs, point, level=level)
 
@@ -140,7 +149,8 @@ def sweep(model: ModelSpec, grid: Mapping[str, Sequence[Any]] | Sequence[Mapping
           metrics: Iterable[str] | str | None = None,
           aggregates: Iterable[str] | str | None = None, warmup: float = 0.0,
           until: float | None = None, measure: Measure | None = None,
-          progress: bool | None = None, level: float = 0.95) -> Sweep:
+          window: float | None = None, progress: bool | None = None,
+          level: float = 0.95) -> Sweep:
     """`replications` runs at every point of `grid` (see `replicate` for the rest).
 
     Each point gets its own independent seed streams; ``common_random_numbers=True``
@@ -156,7 +166,8 @@ def sweep(model: ModelSpec, grid: Mapping[str, Sequence[Any]] | Sequence[Mapping
     seeds = sweep_seeds(seed, len(points), replications,
                         common_random_numbers=common_random_numbers)
     tasks = _tasks(model, [{**fixed, **p} for p in points], seeds, metrics=metrics,
-                   aggregates=aggregates, warmup=warmup, until=until, measure=measure)
+                   aggregates=aggregates, warmup=warmup, until=until, measure=measure,
+                   window=window)
     runs = run_tasks(tasks, executor, workers=workers, progress=progress, desc="sweep")
     # the result's points show the swept parameters; fixed ones are in each run's params
     return Sweep(points, runs, level=level)

@@ -52,6 +52,7 @@ class Task:
     warmup: float = 0.0
     until: float | None = None
     measure: Callable[[Any], Mapping[str, float]] | None = None
+    window: float | None = None
 
 
 @dataclass
@@ -66,6 +67,9 @@ class ReplicationSummary:
     scalars: list[tuple[str | None, str, str, str, float | None]]
     #: (entity, metric) -> sketch of the samples (gauges: time-weighted)
     sketches: dict[tuple[str, str], QuantileSketch] = field(default_factory=dict)
+    #: with ``window=``: [(entity, metric, series kind, aggregate, window start, value)]
+    windows: list[tuple[str, str, str, str, float, float | None]] = field(default_factory=list)
+    window: float | None = None
     events_processed: int = 0
     sim_time_s: float = 0.0
     wall_s: float = 0.0
@@ -135,6 +139,7 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
     end = math.nextafter(now, math.inf)  # the range includes values in effect at `now`
     scalars: list[tuple[str | None, str, str, str, float | None]] = []
     sketches: dict[tuple[str, str], QuantileSketch] = {}
+    windows: list[tuple[str, str, str, str, float, float | None]] = []
     store = engine.metric_store
     for info in engine.catalog()["metrics"]:
         name, source = info["name"], info["source"]
@@ -148,6 +153,14 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
         for agg in aggs:
             v = row.get(agg)
             scalars.append((source, name, kind, agg, None if v is None else float(v)))
+        if task.window is not None:
+            w = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
+                 .between(start, end).window(task.window).aggregate(*aggs).execute())
+            for wrow in w.rows:
+                for agg in aggs:
+                    v = wrow.get(agg)
+                    windows.append((source, name, kind, agg, float(wrow["start"]),
+                                    None if v is None else float(v)))
         if kind != "counter" and store is not None:
             sk = _sketch(store, name, source, kind, start, end)
             if sk is not None:
@@ -160,7 +173,8 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
             scalars.append((None, str(key), "measure", "value", None if v is None else float(v)))
     return ReplicationSummary(
         point=task.point, replication=task.replication, seed=task.seed, params=task.params,
-        scalars=scalars, sketches=sketches, events_processed=sim.events_processed,
+        scalars=scalars, sketches=sketches, windows=windows, window=task.window,
+        events_processed=sim.events_processed,
         sim_time_s=now, stop_reason=reason)
 
 

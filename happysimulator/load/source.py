@@ -187,6 +187,11 @@ class Source(Entity):
     def _event_provider(self) -> EventProvider:
         return self.event_provider
 
+    @staticmethod
+    def _resolve_stop_after(stop_after: Instant | float | None) -> Instant | None:
+        """``stop_after`` as an ``Instant`` (happysim 0.2.5 helper)."""
+        return None if stop_after is None else Instant(to_ns(stop_after))
+
     @property
     def generated_count(self) -> int:
         """Arrivals so far."""

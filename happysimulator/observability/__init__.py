@@ -34,20 +34,13 @@ from happysimulator.observability.instrumented import (
 from happysimulator.observability.integration import ObservabilityRuntime
 from happysimulator.observability.json_api import JsonSession
 from happysimulator.observability.observer import SimulationObserver
-
-
-def serve(model, *, port: int = 8765, params=None, quiet: bool = False):  # noqa: ANN001, ANN201
-    """Start the browser debugger on 127.0.0.1 and print its URL (needs the ``web``
-    extra); see `happysimulator.observability.web.serve`."""
-    from happysimulator.observability.web import serve as _serve
-
-    return _serve(model, port=port, params=params, quiet=quiet)
-
+from happysimulator.observability.web import DebugServer, serve  # starting needs 'web'
 
 __all__ = [
     "AnomalyDetector",
     "AnomalyReport",
     "Breakpoint",
+    "DebugServer",
     "EventStore",
     "Exporter",
     "InstrumentedEntity",

@@ -834,10 +834,13 @@ class SimulationControl:
         self._event_hooks.append(fn)
         self._changed()
 
-        def remove() -> None:
+        def unhook() -> None:
             if fn in self._event_hooks:
                 self._event_hooks.remove(fn)
                 self._changed()
+
+        def remove() -> None:  # (safe from any thread, like every control call)
+            self.call(unhook)
 
         return remove
 

@@ -251,3 +251,34 @@ def test_a_factory_defined_in_a_script_runs_on_the_process_pool(tmp_path: Path) 
                          timeout=120, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["3", "True"]
+
+
+def test_windowed_replications_give_a_band_per_window() -> None:
+    reps = replicate(MMC, n=4, seed=9, executor="serial", window=50.0,
+                     params={"customers": 1200}, metrics=["queue_depth"])
+    band = reps.over_time("queue_depth", entity="Server")
+    assert band.query["window"] == 50.0 and band.series_kind == "gauge"
+    assert band.weighting == "time" and [r["start"] for r in band.rows][:3] == [0.0, 50.0, 100.0]
+    # brute force: every replication rebuilt with its seed, queried per window
+    from tests.experiments.models import mmc
+
+    per = []
+    for seed in reps.seeds:
+        sim = mmc(seed=seed, customers=1200)
+        sim.run()
+        end = math.nextafter(sim.clock.now(), math.inf)
+        w = sim.query.metrics("queue_depth").from_entity("Server").between(0, end) \
+            .window(50.0).aggregate("mean").execute()
+        per.append({r["start"]: r["mean"] for r in w.rows if r["mean"] is not None})
+    for row in band.rows:
+        vals = [p[row["start"]] for p in per if row["start"] in p]
+        assert row["n"] == len(vals)
+        assert row["mean"] == pytest.approx(np.mean(vals), rel=1e-12)
+        if row["n"] >= 2:
+            assert row["ci_high"] - row["mean"] == pytest.approx(row["half_width"])
+    assert band.series[0] == (0.0, band.rows[0]["mean"])
+    with pytest.raises(KeyError, match="computed: last, max, mean, min, p50, p99"):
+        reps.over_time("queue_depth", aggregate="p90")
+    plain = replicate(MMC, n=2, seed=9, executor="serial", params={"customers": 50})
+    with pytest.raises(ValueError, match="window=seconds"):
+        plain.over_time("queue_depth")

@@ -145,3 +145,25 @@ def test_sweep_plot_has_confidence_bands() -> None:
     with pytest.raises(ValueError, match="not a swept parameter"):
         sw.plot("wait_time", x="c")
     plt.close("all")
+
+
+def test_replication_results_plot_with_error_bands() -> None:
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from happysimulator.experiments import replicate
+
+    reps = replicate("tests/experiments/models.py:mmc", n=3, seed=1, executor="serial",
+                     window=40.0, params={"customers": 600}, metrics=["wait_time"])
+    band = reps.over_time("wait_time", entity="Server")
+    ax = band.plot()
+    (line,) = ax.get_lines()
+    assert np.allclose(line.get_ydata()[:-1], [r["mean"] for r in band.rows])
+    (poly,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    ys = poly.get_paths()[0].vertices[:, 1]
+    lows = [r["ci_low"] for r in band.rows if r["ci_low"] is not None]
+    assert np.nanmin(ys) == pytest.approx(min(lows))
+    assert "QueryResult" in band._repr_html_()
+    plt.close("all")

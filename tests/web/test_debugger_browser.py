@@ -153,6 +153,32 @@ def drive(page, tmp_path: Path, build) -> None:
     sim = build(seed=SEED)
     sim.run()
     expected = sim.query.execute(spec).to_records()
+
+    # drag across the chart: history at a finer window, through the query API
+    box = chart.locator(".u-over").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.4, y, steps=5)
+    page.mouse.up()
+    page.wait_for_function("document.querySelector('.chart .mode-tag').textContent"
+                           ".startsWith('history')")
+    zoomed = page.evaluate("[...window.dbg.charts.values()][0].history")
+    assert zoomed["window"] < 1.0 and len(zoomed["xs"]) > 20
+    z = zoomed["spec"]
+    want_zoom = sim.query.execute(z).series
+    assert list(zip(zoomed["xs"], zoomed["ys"], strict=True)) == [tuple(p) for p in want_zoom]
+    chart.locator(".btn-live").click()
+    assert chart.locator(".mode-tag").inner_text() == "live"
+
+    # the query console: a spec in, its rows out
+    console = {"kind": "metrics", "name": "wait_time", "entity": "Server", "window": 25,
+               "aggregates": ["p50", "p99"]}
+    page.fill("#query-input", json.dumps(console))
+    page.click("#btn-query")
+    page.wait_for_selector("#query-table tr:nth-child(2)")
+    want_console = sim.query.execute(console).to_records()
+    assert page.locator("#query-table tr").count() == 1 + len(want_console)
     assert len(rows) == len(expected) >= 140  # windows over the whole 150 s run
     for got, want in zip(rows, expected, strict=True):
         assert set(got) == set(want)

@@ -335,3 +335,34 @@ def test_every_static_file_of_the_page_is_package_data() -> None:
     for f in files:  # setuptools globs do not cross directories
         assert any(fnmatch.fnmatch(f, pat) and f.count("/") == pat.count("/")
                    for pat in patterns), f"{f} is not package data: {patterns}"
+
+
+def test_a_model_fault_stops_the_run_and_is_reported() -> None:
+    from happysimulator import Entity
+
+    class Flaky(Entity):
+        def handle_event(self, event):
+            if self.now.to_seconds() > 5.0:
+                raise ZeroDivisionError("the model divided by zero")
+            return None
+
+    def faulty():
+        flaky = Flaky("Flaky")
+        source = Source.poisson(rate=8.0, target=flaky, stop_after=60.0)
+        return Simulation(sources=[source], entities=[flaky], seed=1, end_time=60.0,
+                          observability=ObservabilityConfig.full())
+
+    dbg = Debugger(open_session(faulty))
+    try:
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        status = ask(dbg, op="status")["status"]
+        assert status["mode"] == "faulted", status
+        assert "ZeroDivisionError" in status["fault"]
+        assert 5.0 < status["sim_time"] < 6.0
+        # what was recorded is still there to question
+        done = ask(dbg, op="query", query={"kind": "metrics", "name": "generated",
+                                           "aggregates": ["count"]})
+        assert done["ok"] and done["result"]["rows"][0]["count"] > 0
+    finally:
+        dbg.close()

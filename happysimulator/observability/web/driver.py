@@ -11,7 +11,7 @@ records exactly what a plain ``sim.run()`` records.
 
 Memory and work are bounded whatever the run length: each chart keeps at most
 ``max_points`` windows, markers at most ``max_markers``; charts are brought up to date at
-most every 0.25 s of wall time and may use a quarter of the worker's time while the model
+most every 0.1 s of wall time and may use a quarter of the worker's time while the model
 runs: when more windows closed since than that allows (or than ``max_points``), only the
 newest are queried and they replace what the page shows (a moving view of the newest
 windows at full speed; a pause brings the last ``max_points`` windows, and any range of
@@ -32,7 +32,7 @@ from typing import Any
 
 _SLICE_WALL_S = 0.1  # wall time a max-speed slice aims at: the pause/answer latency
 _PACE_TICK_S = 0.05  # wall time between two paced slices
-_CHARTS_EVERY_S = 0.25  # how often a run's newly closed windows are pushed (at most)
+_CHARTS_EVERY_S = 0.1  # how often a run's newly closed windows are pushed (at most)
 _CHART_SHARE = 0.25  # of a running worker's wall time that chart queries may use
 _MIN_LIVE_POINTS = 60  # a live chart never shows fewer of the newest windows than this
 _GAUGE_EVERY_S = 0.5

@@ -42,7 +42,8 @@
     $("status-events").textContent = s.events_processed ?? 0;
     $("status-rate").textContent = s.events_per_s == null ? "–" : Math.round(s.events_per_s);
     $("status-paused-by").textContent = s.paused_by ? "paused by " + s.paused_by :
-      (s.mode === "complete" ? "complete (" + (s.stop_reason || "") + ")" : "");
+      s.mode === "complete" ? "complete (" + (s.stop_reason || "") + ")" :
+      s.fault ? "model fault: " + s.fault : "";
     const le = s.last_event;
     $("last-event").textContent = le ? `${fmt(le.time, 7)}  ${le.event_type} → ${le.target}` :
       (s.events_processed ? "not recorded (ran at full speed without a per-event hook; step to see it)" : "–");
