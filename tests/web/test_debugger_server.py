@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import threading
 import time
 
@@ -121,6 +122,10 @@ def test_memory_is_bounded_and_a_paced_run_follows_the_wall_clock() -> None:
         advanced = dbg.state["current_time"] - t0
         assert 10.0 < advanced < 48.0, advanced
         assert ask(dbg, op="status")["status"]["paused_by"] == "pause() from the debugger"
+        # stopped: every chart shows its last max_points closed windows, contiguous
+        closed = math.floor(dbg.state["current_time"] / 0.5) * 0.5
+        starts = [p[0] for p in chart.points]
+        assert starts == pytest.approx([closed - 0.5 * (20 - i) for i in range(20)])
     finally:
         dbg.close()
 
@@ -364,5 +369,34 @@ def test_a_model_fault_stops_the_run_and_is_reported() -> None:
         done = ask(dbg, op="query", query={"kind": "metrics", "name": "generated",
                                            "aggregates": ["count"]})
         assert done["ok"] and done["result"]["rows"][0]["count"] > 0
+    finally:
+        dbg.close()
+
+
+def test_a_fast_run_shows_the_newest_windows_and_a_stop_brings_back_the_rest(
+        monkeypatch) -> None:
+    from happysimulator.observability.web import driver
+
+    monkeypatch.setattr(driver, "_CHART_SHARE", 1e-9)  # live updates get ~no time...
+    monkeypatch.setattr(driver, "_MIN_LIVE_POINTS", 5)  # ...so they keep the newest 5
+    monkeypatch.setattr(driver, "_CHARTS_EVERY_S", 0.0)  # after every slice
+    messages: list[dict] = []
+    dbg = Debugger(open_session(lambda: mm1(end_time=1e9,
+                                            config=ObservabilityConfig.streaming())),
+                   messages.append, max_points=200)
+    try:
+        cid = ask(dbg, op="chart_add", name="queue_depth", entity="Server", aggregate="mean",
+                  window=0.5)["chart"]["id"]
+        dbg._span = 2.0
+        assert ask(dbg, op="run", until=400.0)["ok"]
+        settle(dbg)
+        live = [m for m in messages if m["type"] == "points" and m["chart"] == cid][:-1]
+        assert any(m["replace"] and len(m["points"]) == 5 for m in live)
+        chart = dbg.charts[cid]
+        assert [p[0] for p in chart.points] == pytest.approx([300.0 + 0.5 * i
+                                                              for i in range(200)])
+        assert messages[-1]["type"] == "status" and any(
+            m["type"] == "points" and m["replace"] and len(m["points"]) == 200
+            for m in messages[-4:])
     finally:
         dbg.close()

@@ -465,15 +465,21 @@ class Debugger:
         closed = math.floor(now / w + 1e-9) * w
         if flush:  # the run is over: its last, partial window is final too
             closed = max(closed, math.ceil(now / w - 1e-9) * w)
-        if closed <= chart.closed_to:
+        if closed <= 0.0 or (closed <= chart.closed_to and budget_s is not None):
             return
         # more new windows than a chart keeps: only the newest max_points are asked for
         # (bounded work per update) and they replace what the page shows
         keep = self.max_points
         if budget_s is not None and chart.cost_per_window > 0:
-            keep = max(_MIN_LIVE_POINTS, min(keep, int(budget_s / chart.cost_per_window)))
+            keep = min(keep, max(_MIN_LIVE_POINTS, int(budget_s / chart.cost_per_window)))
         start = max(chart.closed_to, closed - w * keep)
         replace = start > chart.closed_to
+        oldest = max(0.0, closed - w * self.max_points)
+        if budget_s is None and (not chart.points or chart.points[0][0] > oldest + w / 2):
+            # stopped: show the last max_points windows, also those a fast run skipped
+            start, replace = oldest, True
+        elif closed <= chart.closed_to:
+            return
         t0 = time.perf_counter()
         resp = self._query(chart.spec(start, closed))
         if not resp.get("ok"):
