@@ -13,6 +13,10 @@ Every few seconds it samples:
 * the page's responsiveness: the round trip of one request from the page's own script
   (``fetch /api/op {"op": "state"}``) while the simulation runs.
 
+Then it times, in interleaved rounds, a plain ``sim.run()`` of a shorter run against the
+same run watched in the browser (Run clicked to the page showing the end): the overhead
+as a ratio of medians.
+
     .venv/bin/python benchmarks/bench_debugger.py                    # 10^7 events
     .venv/bin/python benchmarks/bench_debugger.py --events 2000000   # shorter
 
@@ -75,25 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-s", type=float, default=3.0,
                         help="wall seconds between two samples")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("--no-plain", action="store_true",
-                        help="skip the plain sim.run() of the same model (the speed reference)")
+    parser.add_argument("--overhead-events", type=int, default=1_000_000,
+                        help="events per run of the overhead rounds (0: skip them)")
+    parser.add_argument("--overhead-rounds", type=int, default=3,
+                        help="interleaved rounds of a plain sim.run() and the same run "
+                             "watched in the browser, after the long run")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright
 
     per = events_per_customer()
     customers = int(args.events / per)
-    plain_s = None
-    if not args.no_plain:  # the same run without the debugger, in this process, first
-        sim = build(customers=customers)
-        t = time.perf_counter()
-        sim.run()
-        plain_s = time.perf_counter() - t
-        plain_rss = rss_mb()
-        print(f"plain sim.run(): {sim.events_processed:,} events in {plain_s:.1f} s "
-              f"({sim.events_processed / plain_s:,.0f} events/s), RSS {plain_rss:.1f} MB",
-              flush=True)
-        del sim
     server = serve(build, port=0, params={"customers": customers}, quiet=True)
     dbg = server.debugger
     rows: list[dict[str, float]] = []
@@ -104,12 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         cdp.send("Performance.enable")
         page.goto(server.url)
         page.wait_for_function("window.dbg && window.dbg.ready")
-        for series, agg in (("Server|queue_depth", "mean"), ("Sink|latency", "p99")):
-            page.select_option("#chart-series", series)
-            page.select_option("#chart-agg", agg)
-            page.fill("#chart-window", "1")
-            page.click("#btn-chart-add")
-        page.wait_for_function("document.querySelectorAll('.chart').length === 2")
+        add_charts(page)
 
         def heap_mb() -> float:
             cdp.send("HeapProfiler.collectGarbage")
@@ -159,17 +150,25 @@ def main(argv: list[str] | None = None) -> int:
             "[...window.dbg.charts.values()].map((v) => v.xs.length)")
         final_heap = heap_mb()
         status = page.evaluate("window.dbg.status")
+        server.stop()
+        plain, watched = [], []
+        for _ in range(args.overhead_rounds if args.overhead_events else 0):
+            plain.append(plain_run(int(args.overhead_events / per)))
+            watched.append(watched_run(browser, int(args.overhead_events / per)))
+            print(f"overhead round: plain {plain[-1]:.2f} s, watched {watched[-1]:.2f} s",
+                  flush=True)
         browser.close()
-    server.stop()
 
     steady = rows[len(rows) // 5:] or rows  # after the first fifth: stores and page warm
     print("\nsummary")
     events = status["events_processed"]
     print(f"  events: {events:,} in {run_s:.0f} s wall ({status['sim_time']:,.0f} simulated "
           f"s, {events / run_s:,.0f} events/s); page shows {status['mode']}")
-    if plain_s is not None:
-        print(f"  the same run without the debugger: {plain_s:.0f} s "
-              f"(watched in the browser: {run_s / plain_s:.2f}x the wall time)")
+    if plain:
+        p, w = statistics.median(plain), statistics.median(watched)
+        print(f"  overhead ({len(plain)} interleaved rounds of {args.overhead_events:,} "
+              f"events): plain sim.run() {p:.2f} s, watched in the browser {w:.2f} s "
+              f"(medians): {w / p:.2f}x")
     print(f"  push rate: median {statistics.median(r['msgs_per_s'] for r in steady):.1f} "
           f"messages/s, {statistics.median(r['points_per_s'] for r in steady):.0f} chart "
           "points/s")
@@ -186,6 +185,41 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  page request round trip while running: median {statistics.median(rtt):.1f} "
           f"ms, max {rtt[-1]:.1f} ms")
     return 0
+
+
+def add_charts(page) -> None:
+    """The server's mean queue depth and the sink's p99 latency per simulated second."""
+    for series, agg in (("Server|queue_depth", "mean"), ("Sink|latency", "p99")):
+        page.select_option("#chart-series", series)
+        page.select_option("#chart-agg", agg)
+        page.fill("#chart-window", "1")
+        page.click("#btn-chart-add")
+    page.wait_for_function("document.querySelectorAll('.chart').length === 2")
+
+
+def plain_run(customers: int) -> float:
+    sim = build(customers=customers)
+    t = time.perf_counter()
+    sim.run()
+    return time.perf_counter() - t
+
+
+def watched_run(browser, customers: int) -> float:
+    """Wall time of the same run from the page's Run click to the page showing the end."""
+    server = serve(build, port=0, params={"customers": customers}, quiet=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(server.url)
+        page.wait_for_function("window.dbg && window.dbg.ready")
+        add_charts(page)
+        t = time.perf_counter()
+        page.click("#btn-run")
+        page.wait_for_function("window.dbg.status.mode === 'complete'", timeout=0,
+                               polling=50)
+        return time.perf_counter() - t
+    finally:
+        page.close()
+        server.stop()
 
 
 def _slope(xs: list[float], ys: list[float]) -> float:

@@ -178,8 +178,7 @@ def linear_quantile(values: list[float], q: float) -> float:
     >>> linear_quantile([3.0, 1.0, 2.0, 4.0], 0.5) == float(np.quantile([3.0, 1.0, 2.0, 4.0], 0.5))
     True
     """
-    total = sum(values)
-    if total != total:  # a NaN (or inf - inf): numpy's rules
+    if not math.isfinite(sum(values)):  # NaN or infinities: numpy's own rules
         return float(np.quantile(values, q))
     s = sorted(values)
     n = len(s)

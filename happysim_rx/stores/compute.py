@@ -57,7 +57,10 @@ def gauge_segments(
     if seg_t.size == 0:
         return seg_v, seg_t, i0, i1
     stop = end if hold_until is None else min(end, hold_until)
-    return seg_v, np.diff(seg_t, append=max(stop, float(seg_t[-1]))), i0, i1
+    w = np.empty_like(seg_t)  # seconds held: to the next change, the end or now
+    np.subtract(seg_t[1:], seg_t[:-1], out=w[:-1])
+    w[-1] = max(stop, float(seg_t[-1])) - seg_t[-1]
+    return seg_v, w, i0, i1
 
 
 def exact_aggregates(
@@ -112,8 +115,11 @@ def exact_aggregates(
                 if wsum <= 0:  # held for no time: the current value is the answer
                     mean, var = float(held[-1]), 0.0
                 else:
-                    mean = float((held * w).sum() / wsum)
-                    var = float((w * (held - mean) ** 2).sum() / wsum)
+                    mean = float(np.dot(held, w) / wsum)
+                    var = 0.0
+                    if spec != "mean":  # (one pass less when only the mean is asked)
+                        dev = held - mean
+                        var = float(np.dot(w, dev * dev) / wsum)
                 out[spec] = (
                     mean if spec == "mean" else var if spec == "variance" else math.sqrt(var)
                 )

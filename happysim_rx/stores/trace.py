@@ -98,6 +98,7 @@ class TraceStore:
         self._attr_cols: list[tuple[np.ndarray, str, np.ndarray]] = []  # sorted rows
         self._other: dict[Any, list[Span]] = {}  # traces with non-integer ids
         self._by_tid: tuple[np.ndarray, np.ndarray] | None = None  # (order, sorted ids)
+        self._scanned = False  # a lookup scanned the ids since the index was dropped
         self._by_start: tuple[np.ndarray, np.ndarray] | None = None
         self.evicted_traces = 0
         self._overflow = 0
@@ -257,6 +258,7 @@ class TraceStore:
         self._start = np.concatenate((self._start, start))
         self._end = np.concatenate((self._end, end))
         self._by_tid = self._by_start = None
+        self._scanned = False
 
     def _assign_ids(self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray) -> None:
         """Give the new spans without ids (``sid == _NONE``) ``trace_id * HOPS + hop`` and
@@ -360,6 +362,7 @@ class TraceStore:
                 cols.append((new_row[rows_[m]], key, values[m]))
         self._attr_cols = cols
         self._by_tid = self._by_start = None
+        self._scanned = False
 
     # -- reading ------------------------------------------------------------------------
     def _attributes(self, row: int) -> dict[str, Any] | None:
@@ -421,7 +424,10 @@ class TraceStore:
 
     def trace(self, trace_id: Any) -> list[Span]:
         """Spans of one trace ordered by start time."""
-        if self._pending and _is_id(trace_id):
+        if self._pending and _is_id(trace_id) and not self._scanned:
+            # the first lookup scans the pending batches; a second one takes them in
+            # (so that looking up many traces does not scan them each time)
+            self._scanned = True
             found = self._trace_pending(trace_id)
             if found is not None:
                 return found
@@ -432,10 +438,14 @@ class TraceStore:
         return sorted(spans, key=lambda s: (s.start, s.end))
 
     def _rows_of(self, trace_id: int) -> np.ndarray:
-        """Rows of one trace in arrival order: from the trace-id index when it is built,
-        else by a scan of the id column (a few ms for 10^6 spans, no sort)."""
+        """Rows of one trace in arrival order: the first lookup after a change scans the
+        id column (a few ms for 10^6 spans, no sort); the next builds the trace-id index
+        (one sort), so that looking up every trace stays O(n log n)."""
         if self._by_tid is None:
-            return np.flatnonzero(self._tid == trace_id)
+            if not self._scanned:
+                self._scanned = True
+                return np.flatnonzero(self._tid == trace_id)
+            self._tid_index()
         order, st = self._by_tid
         i0, i1 = np.searchsorted(st, [trace_id, trace_id + 1])
         return order[i0:i1]
@@ -457,6 +467,23 @@ class TraceStore:
         if one._tid.size > HOPS:
             return None
         return one.trace(trace_id)
+
+    def durations(self) -> list[tuple[float, Any]]:
+        """``(last end - first start, trace id)`` of every trace, in one vectorized pass
+        (what a per-trace loop over `trace` would compute, without building spans)."""
+        self._index()
+        out: list[tuple[float, Any]] = []
+        if self._tid.size:
+            order, st = self._tid_index()
+            head = np.ones(st.size, dtype=bool)
+            head[1:] = st[1:] != st[:-1]
+            at = np.flatnonzero(head)
+            ends = np.maximum.reduceat(self._end[order], at)
+            starts = np.minimum.reduceat(self._start[order], at)
+            out = list(zip((ends - starts).tolist(), st[at].tolist(), strict=True))
+        for tid, spans in self._other.items():
+            out.append((max(x.end for x in spans) - min(x.start for x in spans), tid))
+        return out
 
     def entities(self) -> list[str]:
         self._index()

@@ -181,11 +181,7 @@ class Exporter(_BaseExporter):
         store = self.engine.trace_store
         if store is None or k <= 0:
             return {"count": 0, "samples": []}
-        ids = store.trace_ids()
-        durations = []
-        for tid in ids:
-            spans = store.trace(tid)
-            durations.append((max(s.end for s in spans) - min(s.start for s in spans), tid))
+        durations = store.durations()  # (duration, id) per trace, without building spans
         durations.sort(reverse=True)
         samples = []
         for dur, tid in durations[:k]:
@@ -197,7 +193,7 @@ class Exporter(_BaseExporter):
                            "duration_s": _round(s.end - s.start), "parent_id": s.parent_id,
                            "span_id": s.span_id} for s in spans],
             })
-        return {"count": len(ids), "selection": "slowest", "samples": samples}
+        return {"count": len(durations), "selection": "slowest", "samples": samples}
 
     @staticmethod
     def _fit(doc: dict[str, Any], budget: int) -> None:

@@ -105,6 +105,9 @@ def test_columns_match_a_dict_of_lists(first, second, cap):
         assert store.trace(tid) == sorted(spans, key=lambda s: (s.start, s.end))
     flat = [s for spans in ref.values() for s in spans]
     assert store.spans() == flat
+    assert sorted(store.durations()) == sorted(
+        (max(s.end for s in spans) - min(s.start for s in spans), tid)
+        for tid, spans in ref.items())
     arrived = sorted(flat, key=lambda s: arrival[s.trace_id, s.span_id])
     got = store.between(1.0, 3.0, "S*r*")
     assert got == sorted([s for s in arrived if 1.0 <= s.start < 3.0
@@ -142,10 +145,14 @@ def test_first_trace_after_a_run_equals_the_trace_after_every_read():
     ids = full.trace_ids()
     assert len(ids) > 1000
     lazy = lazy_sim.query.trace_store
+    first = ids[len(ids) // 2]
+    assert lazy.trace(first) == full.trace(first)
+    assert lazy._pending  # answered without taking the batches in
     for tid in ids[:: len(ids) // 17]:
         assert lazy.trace(tid) == full.trace(tid)
         assert [s.entity for s in lazy.trace(tid)] == ["Source", "Server", "Sink"]
-    assert lazy._pending  # answered without taking the batches in
+    assert not lazy._pending  # the second lookup took the batches in
+    assert lazy._by_tid is not None  # and further lookups use the index, not scans
 
 
 def test_spans_through_the_bus_after_a_read_are_kept():
