@@ -704,13 +704,17 @@ class SimulationControl:
         cooldown = cond.cooldown
         last_fired: list[float | None] = [None]
 
-        def fire(st: list, source: str, value: Any) -> None:
+        def fire(st: list, source: str, value: Any, onset: float | None = None) -> None:
             st[2] = True  # (this episode is done with, fired or not)
             now = clock.now()
             if cooldown and last_fired[0] is not None and now < last_fired[0] + cooldown:
                 return  # within the cooldown: the episode is ignored
             last_fired[0] = now
-            self._fire(armed, f" ({source}={value:g})")
+            # a sustained condition names the value that began the episode, and when: the
+            # value at the pause may differ (the condition only had to keep holding)
+            detail = (f" ({source}={value:g})" if onset is None
+                      else f" ({source}={value:g} since t={onset:g}s)")
+            self._fire(armed, detail)
 
         def on_value(source: str, time_s: float, value: Any) -> None:  # every observation
             st = sources.get(source)
@@ -737,7 +741,7 @@ class SimulationControl:
             def elapsed() -> None:
                 st[1] = None
                 if st[0] and not st[2]:
-                    fire(st, source, value)
+                    fire(st, source, value, t0)
 
             st[1] = clock.call_at(t0 + for_, elapsed)
 
