@@ -1,11 +1,16 @@
-"""An observer that works only through JSON, the way an AI model would.
+"""An AI observer on the Model Context Protocol: investigating a metastable failure.
 
-A scripted policy stands in for the model (no network): it reads the catalog, arms a
-breakpoint, runs, and then decides what to ask next from the answers it gets: is the
-queue growing? is it the arrival rate or the service time? which request was slowest,
-and where did it spend its time? Every request and response is a JSON text.
+The metastable-failure model (``examples/metastable_failure.py:build``) is served by the
+happysim-rx MCP server, and an MCP client session drives it the way an assistant would:
+tools in, JSON out, nothing else. A scripted policy stands in for the model (no network,
+no LLM): it reads the catalog, arms a breakpoint on queue growth, runs, and decides what
+to ask next from the answers: did the offered load rise, or is the server slower? does
+the overload outlive the burst? who is sending the extra work? It ends with what it
+concluded and why.
 
-    python examples/ai_observer.py [--seed 3] [--verbose]
+The same server runs out of process with ``happysim-rx mcp examples/metastable_failure.py:build``.
+
+    python examples/ai_observer.py [--seed 7] [--verbose]
 """
 
 from __future__ import annotations
@@ -13,119 +18,153 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
-from happysimulator import ExponentialLatency, LatencyTracker, Profile, Server, Simulation, Source
-from happysimulator.observability import JsonSession, ObservabilityConfig
+import anyio
+from mcp import Client
 
+from happysimulator.observability.mcp_server import build_server
+from happysimulator.observability.protocol import SessionProtocol
 
-def build(seed: int) -> Simulation:
-    server = Server("Server", concurrency=2, service_time=ExponentialLatency(0.2))
-    sink = LatencyTracker("Sink")
-    server.downstream = sink
-    # 6/s for a minute, then a ramp to 11/s: the two servers manage 10/s
-    load = Profile([(0.0, 6.0), (60.0, 6.0), (120.0, 11.0)], interpolation="linear")
-    source = Source.with_profile(load, target=server, stop_after=180.0)
-    return Simulation(sources=[source], entities=[server, sink], seed=seed,
-                      observability=ObservabilityConfig.full())
+MODEL = f"{Path(__file__).resolve().parent / 'metastable_failure.py'}:build"
 
 
 class ScriptedModel:
-    """Stands in for an LLM: JSON in, JSON out, decisions from the answers only."""
+    """Stands in for an LLM: calls tools, reads JSON, decides from the answers only."""
 
-    def __init__(self, session: JsonSession, verbose: bool) -> None:
-        self.session = session
+    def __init__(self, client: Client, verbose: bool) -> None:
+        self.client = client
         self.verbose = verbose
         self.bytes_exchanged = 0
+        self.calls = 0
 
-    def ask(self, request: dict) -> dict:
-        text = json.dumps(request)
-        answer_text = self.session.handle_json(text)
-        self.bytes_exchanged += len(text) + len(answer_text)
-        answer = json.loads(answer_text)
-        shown = answer_text if self.verbose else answer_text[:160] + (
-            "..." if len(answer_text) > 160 else "")
-        print(f"  > {text}\n  < {shown}")
-        return answer
+    async def tool(self, name: str, **args: Any) -> dict[str, Any]:
+        result = await self.client.call_tool(name, args)
+        text = result.content[0].text
+        self.calls += 1
+        self.bytes_exchanged += len(json.dumps(args)) + len(text)
+        shown = text if self.verbose else text[:150] + ("..." if len(text) > 150 else "")
+        print(f"  > {name} {json.dumps(args)}\n  < {shown}")
+        return result.structured_content
 
-    def scalar(self, query: dict) -> float | None:
-        rows = self.ask({"op": "query", "query": query})["result"]["rows"]
-        agg = query["aggregates"][0]
-        return rows[0][agg] if rows else None
+    async def scalar(self, name: str, entity: str, agg: str, start: float, end: float) -> float:
+        answer = await self.tool("query", query={"kind": "metrics", "name": name,
+                                                 "entity": entity, "start": start, "end": end,
+                                                 "aggregates": [agg]})
+        rows = answer["result"]["rows"]
+        return (rows[0][agg] if rows else None) or 0.0
 
-    def investigate(self) -> list[str]:
-        findings = []
-        catalog = self.ask({"op": "catalog"})["catalog"]
-        names = {m["name"] for m in catalog["metrics"]}
-        assert {"queue_depth", "latency", "arrivals"} <= names, names
-        self.ask({"op": "add_breakpoint", "metric": ["Server", "queue_depth", "gt", 10],
-                  "for": 3.0})
-        state = self.ask({"op": "run"})["state"]
-        if not state["is_paused"]:
-            return ["the queue never stayed above 10: nothing to investigate"]
+    async def investigate(self) -> list[str]:
+        findings: list[str] = []
+        catalog = (await self.tool("catalog"))["catalog"]
+        series = {(s["source"], s["name"]): s for s in catalog["metrics"]}
+        depth = series[("Server", "queue_depth")]
+        findings.append(f"the server's queue_depth is a {depth['kind']} in {depth['unit']}: "
+                        "its means are time-weighted")
+
+        await self.tool("add_breakpoint", metric={"source": "Server", "name": "queue_depth",
+                                                  "operator": "gt", "threshold": 20,
+                                                  "for_s": 3.0})
+        state = (await self.tool("run", wait_s=60))["state"]
+        if state["status"] != "paused":
+            return findings + ["the queue never stayed above 20: nothing to investigate"]
         now = state["current_time"]
-        findings.append(f"paused at t={now:.1f}s: {state['paused_by']}")
+        findings.append(f"paused at t={now:.1f}s by {state['paused_by']}")
 
-        def rate(lo: float, hi: float) -> float:
-            return self.scalar({"kind": "metrics", "name": "arrivals", "entity": "Server",
-                                "start": lo, "end": hi, "aggregates": ["rate"]}) or 0.0
-
-        def mean_service(lo: float, hi: float) -> float:
-            return self.scalar({"kind": "metrics", "name": "service_time", "start": lo,
-                                "end": hi, "aggregates": ["mean"]}) or 0.0
-
-        early, recent = rate(0.0, 30.0), rate(now - 20.0, now)
-        svc_early, svc_recent = mean_service(0.0, 30.0), mean_service(now - 20.0, now)
-        if recent > 1.3 * early:
-            findings.append(f"cause: arrivals rose from {early:.1f}/s to {recent:.1f}/s while "
-                            f"service time stayed {svc_early:.3f}s -> {svc_recent:.3f}s")
-        elif svc_recent > 1.3 * svc_early:
-            findings.append(f"cause: service time rose from {svc_early:.3f}s to {svc_recent:.3f}s")
+        # 1. is it the offered load or the server?
+        offered_before = await self.scalar("generated", "Users", "rate", 0.0, 60.0)
+        offered_now = await self.scalar("generated", "Users", "rate", now - 5.0, now)
+        svc_before = await self.scalar("service_time", "Server", "mean", 0.0, 60.0)
+        svc_now = await self.scalar("service_time", "Server", "mean", now - 5.0, now)
+        if offered_now > 1.3 * offered_before:
+            findings.append(f"trigger: offered load rose from {offered_before:.1f}/s to "
+                            f"{offered_now:.1f}/s while the mean service time stayed "
+                            f"{svc_before:.3f}s -> {svc_now:.3f}s")
+        elif svc_now > 1.3 * svc_before:
+            findings.append(f"trigger: the server slowed ({svc_before:.3f}s -> {svc_now:.3f}s)")
         else:
-            findings.append("cause unclear: neither arrivals nor service time moved by 30%")
+            findings.append("trigger unclear: neither offered load nor service time moved")
 
-        p99 = self.scalar({"kind": "metrics", "name": "latency", "start": now - 10.0,
-                           "end": now, "aggregates": ["p99"]})
-        findings.append(f"p99 latency over the last 10 s: {p99:.2f}s")
+        # 2. does the overload outlive the trigger? watch after the load is back to normal
+        resumed_at = now
+        await self.tool("clear_breakpoints")
+        later = (await self.tool("run_until", time=now + 30.0, wait_s=60))["state"]["current_time"]
+        offered_late = await self.scalar("generated", "Users", "rate", later - 10.0, later)
+        arrivals_late = await self.scalar("arrivals", "Server", "rate", later - 10.0, later)
+        depth_late = await self.scalar("queue_depth", "Server", "mean", later - 10.0, later)
+        retries_late = await self.scalar("retries", "Client", "rate", later - 10.0, later)
+        findings.append(f"at t={later:.0f}s the users offer {offered_late:.1f}/s again, yet the "
+                        f"server receives {arrivals_late:.1f}/s and its queue holds "
+                        f"{depth_late:.0f} on average")
+        if arrivals_late > 1.3 * offered_late and retries_late > 0:
+            findings.append(f"who sends the extra work: retries, {retries_late:.1f}/s "
+                            f"({retries_late / arrivals_late:.0%} of the server's arrivals)")
 
-        spans = self.ask({"op": "query", "query": {
-            "kind": "spans", "entity": "Server", "start": now - 10.0, "end": now}})
-        rows = spans["result"]["rows"]
+        # 3. one slow request, hop by hop: those that arrived around the pause are done now
+        spans = await self.tool("query", query={"kind": "spans", "entity": "Server",
+                                                "start": now - 2.0, "end": now + 2.0,
+                                                "limit": 40}, budget_bytes=8000)
+        rows = spans["result"]["rows"] if spans["ok"] else []
         if rows:
             slowest = max(rows, key=lambda s: s["duration"])
-            trace = self.ask({"op": "trace", "trace_id": slowest["trace_id"]})
-            path = " -> ".join(trace["critical_path"])
-            findings.append(f"slowest recent request {slowest['trace_id']}: "
-                            f"{slowest['duration']:.2f}s at the server; path {path}")
+            trace = await self.tool("trace", trace_id=slowest["trace_id"])
+            verdict = ("longer than the client's 2 s timeout: its caller had retried meanwhile"
+                       if slowest["duration"] > 2.0 else "within the client's 2 s timeout")
+            findings.append(f"a request that arrived around the pause spent "
+                            f"{slowest['duration']:.2f}s at the server (path "
+                            f"{' -> '.join(trace['critical_path'])}): {verdict}")
 
-        stepped = self.ask({"op": "step", "n": 5})
+        bad = await self.tool("query", query={"kind": "metrics", "name": "queue_dept"})
+        findings.append(f"a misspelt series is refused: {bad['error']['message'][:60]} "
+                        f"(valid names listed: {len(bad['error']['valid'])})")
+        stepped = await self.tool("step", n=5)
         findings.append(f"next 5 events: {[e['event_type'] for e in stepped['events']]}")
-        bp_id = self.ask({"op": "breakpoints"})["breakpoints"][0]["id"]
-        self.ask({"op": "remove_breakpoint", "id": bp_id})
-        bad = self.ask({"op": "query", "query": {"kind": "metrics", "name": "queue_dept",
-                                                 "aggregates": ["mean"]}})
-        findings.append(f"a misspelt series is refused: {bad['error']['message'][:90]}")
-        final = self.ask({"op": "run"})["state"]
-        findings.append(f"run finished: complete={final['is_complete']} at "
-                        f"t={final['current_time']:.1f}s")
-        summary = self.ask({"op": "summary", "budget_bytes": 4000})["summary"]
-        findings.append(f"summary: {summary['size_bytes']} bytes, "
-                        f"{len(summary['series'])} series, truncated={summary['truncated']}")
+
+        final = (await self.tool("resume", wait_s=60))["state"]
+        end = final["current_time"]
+        tail_depth = await self.scalar("queue_depth", "Server", "mean", end - 20.0, end)
+        goodput = await self.scalar("successes", "Client", "rate", end - 20.0, end)
+        wasted = await self.scalar("wasted", "Client", "rate", end - 20.0, end)
+        findings.append(f"run finished: complete={final['status'] == 'complete'} at "
+                        f"t={end:.0f}s; last 20 s: queue {tail_depth:.0f}, goodput "
+                        f"{goodput:.1f}/s, wasted responses {wasted:.1f}/s")
+        if tail_depth > 20 and resumed_at < end - 40:
+            findings.append("conclusion: a metastable failure. The blow-up only triggered it; "
+                            "timeouts turned into retries that keep the server overloaded "
+                            "long after the load returned to normal (fix: retry budgets or "
+                            "backoff, not capacity for the burst)")
+        else:
+            findings.append("conclusion: the overload drained once the load returned to normal")
+
+        text = (await self.client.read_resource("happysim://summary")).contents[0].text
+        summary = json.loads(text)
+        self.bytes_exchanged += len(text)
+        findings.append(f"summary resource: {len(text)} bytes, {len(summary['series'])} series, "
+                        f"truncated={summary['truncated']}")
         return findings
 
 
+async def _main(seed: int, verbose: bool) -> tuple[list[str], ScriptedModel]:
+    session = SessionProtocol(MODEL, params={"seed": seed}, default_wait_s=30.0)
+    async with Client(build_server(session)) as client:
+        model = ScriptedModel(client, verbose)
+        findings = await model.investigate()
+    session.close()
+    return findings, model
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="A JSON-only observer")
-    parser.add_argument("--seed", type=int, default=3)
+    parser = argparse.ArgumentParser(description="An AI observer over MCP (scripted)")
+    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--verbose", action="store_true", help="print whole responses")
     args = parser.parse_args(argv)
-    sim = build(args.seed)
-    model = ScriptedModel(JsonSession(sim), args.verbose)
-    print("Conversation (JSON only):")
-    findings = model.investigate()
-    print("\nWhat the observer concluded:")
+    print("Conversation (MCP tool calls):")
+    findings, model = anyio.run(_main, args.seed, args.verbose)
+    print("\nWhat the observer concluded, and why:")
     for f in findings:
         print(f"  - {f}")
-    print(f"\n{model.bytes_exchanged:,} bytes of JSON exchanged.")
+    print(f"\n{model.calls} tool calls, {model.bytes_exchanged:,} bytes of JSON exchanged.")
     return 0
 
 

@@ -53,11 +53,21 @@ __all__ = ["StreamingMetricStore", "StreamingSeries"]
 _CHUNK = 1024  # appends are binned in vectorized chunks of this many samples
 
 
+_FOLD_AT = 512  # pending sketch values a bucket holds before folding them in
+
+
 class _Bucket:
-    """Summary of one time bucket; mergeable."""
+    """Summary of one time bucket; mergeable.
+
+    The quantile sketch is filled lazily: values are kept as pending numpy arrays and
+    binned into the sketch in one ``add_many`` when a query reads it (`sketch`) or
+    when more than `_FOLD_AT` are pending (memory stays bounded). Most fine buckets
+    are merged into a coarse one before anyone reads them, so their handful of values
+    is binned once, together with their neighbours', instead of being binned into a
+    sketch of their own that is then merged (the larger part of ingest cost)."""
 
     __slots__ = ("n", "s", "s2", "lo", "hi", "slo", "shi", "ft", "fv", "lt", "lv", "w",
-                 "ws", "ws2", "sketch", "e0", "e1")
+                 "ws", "ws2", "ra", "_sk", "_pv", "_pw", "_pn", "e0", "e1")
 
     def __init__(self, ra: float, e0: float = math.inf, e1: float = -math.inf) -> None:
         # extent [e0, e1): every sample and held segment summarized here lies in it; the
@@ -69,12 +79,52 @@ class _Bucket:
         self.slo, self.shi = math.inf, -math.inf  # samples only
         self.ft, self.fv, self.lt, self.lv = math.inf, 0.0, -math.inf, 0.0
         self.w = self.ws = self.ws2 = 0.0  # time-weighted: seconds, sum v*dt, sum v^2*dt
-        self.sketch = QuantileSketch(ra)
+        self.ra = ra
+        self._sk: QuantileSketch | None = None  # created on first fold
+        # pending sketch input: value arrays and their weights (None: weight 1); a
+        # bucket is fed either samples or held segments, never both (see StreamingSeries)
+        self._pv: list[np.ndarray] = []
+        self._pw: list[np.ndarray | None] = []
+        self._pn = 0
+
+    @property
+    def sketch(self) -> QuantileSketch:
+        """The bucket's quantile sketch, with every pending value binned in."""
+        if self._sk is None:
+            self._sk = QuantileSketch(self.ra)
+        if self._pn:
+            self._fold()
+        return self._sk
+
+    def fold(self) -> None:
+        """Bin the pending values into the sketch now."""
+        if self._pn:
+            self._fold()
+
+    def _fold(self) -> None:
+        if self._sk is None:
+            self._sk = QuantileSketch(self.ra)
+        pv, pw = self._pv, self._pw
+        self._pv, self._pw, self._pn = [], [], 0
+        v = pv[0] if len(pv) == 1 else np.concatenate(pv)
+        if all(w is None for w in pw):
+            self._sk.add_many(v)
+        else:
+            w = [np.ones(x.size) if y is None else y for x, y in zip(pv, pw, strict=True)]
+            self._sk.add_many(v, w[0] if len(w) == 1 else np.concatenate(w))
+
+    def defer(self, v: np.ndarray, w: np.ndarray | None = None) -> None:
+        """Sketch ``v`` (weights ``w``) later: see the class docstring."""
+        self._pv.append(v)
+        self._pw.append(w)
+        self._pn += v.size
+        if self._pn > _FOLD_AT:
+            self._fold()
 
     def add_stats(self, n: int, s: float, s2: float, lo: float, hi: float, ft: float,
                   fv: float, lt: float, lv: float) -> None:
         """Samples summarized: count, sum, sum of squares, min, max, first and last
-        (time, value); the sketch is fed separately (`QuantileSketch.add_runs`)."""
+        (time, value); the sketch is fed separately (`defer`)."""
         self.n += n
         self.s += s
         self.s2 += s2
@@ -96,7 +146,7 @@ class _Bucket:
         self.ws += float((v * w).sum())
         self.ws2 += float((v * v * w).sum())
         self.lo, self.hi = min(self.lo, float(v.min())), max(self.hi, float(v.max()))
-        self.sketch.add_many(v, w)
+        self.defer(v, w)
 
     def merge(self, o: _Bucket) -> None:
         self.e0, self.e1 = min(self.e0, o.e0), max(self.e1, o.e1)
@@ -112,10 +162,21 @@ class _Bucket:
         self.w += o.w
         self.ws += o.ws
         self.ws2 += o.ws2
-        self.sketch.merge(o.sketch)
+        if o._sk is not None:
+            if self._sk is None:
+                self._sk = QuantileSketch(self.ra)
+            self._sk.merge(o._sk)
+        if o._pn:  # its pending values become ours (binned once, with ours)
+            self._pv.extend(o._pv)
+            self._pw.extend(o._pw)
+            self._pn += o._pn
+            if self._pn > _FOLD_AT:
+                self._fold()
 
     def nbytes(self) -> int:
-        return 152 + self.sketch.nbytes()
+        pending = sum(x.nbytes for x in self._pv) + sum(
+            0 if y is None else y.nbytes for y in self._pw)
+        return 152 + pending + (0 if self._sk is None else self._sk.nbytes())
 
 
 class _Tier:
@@ -307,8 +368,9 @@ class StreamingSeries:
             bucket.add_stats(b - a, sums[i], sq[i], lows[i], highs[i], tl[a], vl[a],
                              tl[b - 1], vl[b - 1])
             buckets.append(bucket)
-        if not self.is_gauge:
-            QuantileSketch.add_runs([bk.sketch for bk in buckets], v, a_list, b_list)
+        if not self.is_gauge:  # views of this chunk's copy: binned when folded
+            for bk, a, b in zip(buckets, a_list, b_list, strict=True):
+                bk.defer(v[a:b])
 
     def _bucket_gauge(self, t: np.ndarray, v: np.ndarray) -> None:
         if self.open_t is not None:
@@ -330,6 +392,8 @@ class StreamingSeries:
             while (ct[-1] - ct[0]) / self.coarse.width > self.coarse.capacity:
                 self.coarse.compact()
             self._segments_into(self.coarse, ct, cv, w)
+            for bk in self.coarse.buckets.values():  # nothing pending in coarse buckets
+                bk.fold()
             t, v = np.concatenate(([cutoff], t[j:])), np.concatenate(([v[j - 1]], v[j:]))
         self._segments_into(self.fine, t, v, w)
 
@@ -363,7 +427,6 @@ class StreamingSeries:
         ws2 = np.add.reduceat(vw * seg_v, starts).tolist()
         lows = np.minimum.reduceat(seg_v, starts).tolist()
         highs = np.maximum.reduceat(seg_v, starts).tolist()
-        vl, wl = seg_v.tolist(), seg_w.tolist()
         get = tier.get
         for i, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
             bucket = get(keys[a].item())
@@ -374,10 +437,7 @@ class StreamingSeries:
                 bucket.lo = lows[i]
             if highs[i] > bucket.hi:
                 bucket.hi = highs[i]
-            add = bucket.sketch.add
-            for x, wt in zip(vl[a:b], wl[a:b], strict=True):
-                if wt > 0:
-                    add(x, wt)
+            bucket.defer(seg_v[a:b], seg_w[a:b])
 
     def _evict(self, before: float | None = None) -> None:
         """Move the oldest fine buckets (beyond capacity, or all older than ``before``)
@@ -388,6 +448,7 @@ class StreamingSeries:
         else:
             old = sorted(fine.buckets)[: max(len(fine.buckets) - fine.capacity, 0)]
         if old:
+            touched = set()
             for k in old:
                 b = fine.buckets.pop(k)
                 ck = math.floor(k * fine.width / coarse.width)
@@ -395,6 +456,11 @@ class StreamingSeries:
                     coarse.buckets[ck].merge(b)
                 else:
                     coarse.buckets[ck] = b
+                touched.add(ck)
+            # Coarse buckets keep nothing pending (their memory must not grow with the
+            # run): the evicted fine buckets' values are binned here, once per bucket.
+            for ck in touched:
+                coarse.buckets[ck].fold()
         while len(coarse.buckets) > coarse.capacity:
             coarse.compact()
 

@@ -461,7 +461,8 @@ class TraceStore:
         one = TraceStore()
         rows = self._rows_of(trace_id)
         if rows.size:
-            one._append_blocks([self._rows_block(self._spans_at(rows), [])])
+            # encoded with `one`'s entity codes (ours would index its empty name list)
+            one._append_blocks([one._rows_block(self._spans_at(rows), [])])
         one._append_blocks([item.of_trace(trace_id) for item in self._pending])
         if one._tid.size > HOPS:
             return None

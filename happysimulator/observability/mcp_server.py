@@ -30,6 +30,10 @@ from happysimulator.observability.protocol.session import ProtocolError
 __all__ = ["build_server", "serve_stdio", "serve_http", "INSTRUCTIONS", "PROMPT"]
 
 SCHEME = "happysim"
+# ops that may block for long (a run waits up to wait_s; a rebuild pauses the old run)
+# go to a worker thread; the others answer on the event loop: a thread hop costs a GIL
+# switch interval (~5 ms median per call, benchmarks/bench_mcp_latency.py)
+_BLOCKING = frozenset({"run", "resume", "run_until", "pause", "load", "reset", "step"})
 # a summary read as a resource is not cut to a model's small budget
 SUMMARY_BUDGET = 64_000
 
@@ -98,8 +102,12 @@ def build_server(session: SessionProtocol, *, name: str = "happysim-rx") -> Serv
         if params.name not in OPS:
             answer = msgspec_error("unknown_name", f"unknown tool {params.name!r}", list(OPS))
         else:
-            # the session blocks (a run waits up to wait_s): keep the event loop free
-            answer = await anyio.to_thread.run_sync(session.handle, request)
+            blocking = params.name in _BLOCKING or (
+                params.name == "state" and request.get("wait_s"))
+            if blocking:
+                answer = await anyio.to_thread.run_sync(session.handle, request)
+            else:
+                answer = session.handle(request)
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=_text(answer))],
             structured_content=answer, is_error=not answer.get("ok", False))

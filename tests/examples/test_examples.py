@@ -93,13 +93,17 @@ def test_metastable_failure_is_caught(capsys: pytest.CaptureFixture[str], tmp_pa
 
 
 def test_ai_observer_reaches_conclusions(capsys: pytest.CaptureFixture[str]) -> None:
+    """The scripted observer, over an MCP client session, finds the metastable failure."""
     out = run("ai_observer", [], capsys)
-    findings = out[out.index("What the observer concluded:"):]
-    assert "paused at t=" in findings and "queue_depth gt 10 for 3s" in findings
-    assert "cause: arrivals rose" in findings
+    findings = out[out.index("What the observer concluded, and why:"):]
+    assert "paused at t=" in findings and "queue_depth gt 20 for 3s" in findings
+    assert "trigger: offered load rose" in findings
+    assert "who sends the extra work: retries" in findings
+    assert "longer than the client's 2 s timeout" in findings
     assert "a misspelt series is refused: unknown metric 'queue_dept'" in findings
-    assert "run finished: complete=True" in findings
-    assert number(r"summary: (\d+) bytes", findings) <= 4000
+    assert "run finished: complete=True at t=150s" in findings
+    assert "conclusion: a metastable failure" in findings
+    assert number(r"summary resource: (\d+) bytes", findings) <= 64_000
     assert number(r"([\d,]+) bytes of JSON exchanged", out) > 1000
 
 

@@ -105,3 +105,42 @@ def test_mcp_stdio_subprocess() -> None:
 
     seen = anyio.run(main)
     assert seen["summary"]["run"]["seed"] == 7
+
+
+def test_mcp_streamable_http_subprocess() -> None:
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ,
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "happysimulator.observability.cli", "mcp",
+         "examples/m_m_1_queue.py:build", "--param", "customers=500", "--http",
+         "--port", str(port)], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.1)
+
+        async def main() -> dict[str, Any]:
+            with anyio.fail_after(60):
+                async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                    await call(client, "run", {"wait_s": 30})
+                    return await call(client, "query", {"query": {
+                        "kind": "metrics", "name": "latency", "aggregates": ["count"]}})
+
+        answer = anyio.run(main)
+        assert answer["result"]["rows"][0]["count"] == 500
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -157,6 +157,9 @@ def test_model_fault_is_an_error_and_keeps_the_record() -> None:
     assert "ZeroDivisionError" in answer["error"]["message"]
     state = ask(s, {"op": "state"})["state"]
     assert state["status"] == "faulted" and state["fault"]["exception"] == "ZeroDivisionError"
+    fault = state["fault"]
+    assert fault["entity"] == "Faulty" and fault["event"]["event_type"] == "tick"
+    assert 5.0 < fault["event"]["time"] <= 6.0 and "handled event 'tick'" in fault["message"]
     assert state["events_processed"] >= 5
     ev = ask(s, {"op": "query", "query": {"kind": "events", "name": "tick"}})
     assert ev["ok"]  # what was recorded is still there
@@ -201,3 +204,71 @@ def test_no_model_loaded(op: str) -> None:
     s = SessionProtocol()
     answer = ask(s, {"op": op, **({"time": 1.0} if op == "run_until" else {})})
     assert answer["error"]["kind"] == "state" and "load" in answer["error"]["valid"]
+
+
+def _pauses(options: dict) -> int:
+    s = SessionProtocol(mm1, params={"customers": 3000})
+    metric = {"source": "Server", "name": "queue_depth", "operator": "gt", "threshold": 5,
+              **options}
+    answer = ask(s, {"op": "add_breakpoint", "metric": metric})
+    assert answer["ok"], answer
+    pauses = 0
+    while ask(s, {"op": "run" if pauses == 0 else "resume"})["state"]["status"] == "paused":
+        pauses += 1
+    return pauses
+
+
+def test_noisy_breakpoints_hysteresis_cooldown_and_resume_to_the_end() -> None:
+    from dataclasses import fields
+
+    from happysimulator.observability import MetricCondition
+
+    has_options = {"hysteresis", "cooldown"} <= {f.name for f in fields(MetricCondition)}
+    s = SessionProtocol(mm1, params={"customers": 3000})
+    calm = {"source": "Server", "name": "queue_depth", "operator": "gt", "threshold": 5,
+            "hysteresis": 4.0, "cooldown_s": 50.0}
+    answer = ask(s, {"op": "add_breakpoint", "metric": calm})
+    if not has_options:  # an engine without them says so instead of ignoring them
+        assert answer["error"]["kind"] == "bad_request" and "hysteresis" in answer["error"]["message"]
+        return
+    assert answer["ok"]
+    plain, quiet = _pauses({}), _pauses({"hysteresis": 4.0, "cooldown_s": 50.0})
+    assert 0 < quiet < plain, (quiet, plain)
+    assert ask(s, {"op": "run"})["state"]["status"] == "paused"
+    done = ask(s, {"op": "resume", "ignore_breakpoints": True})["state"]
+    assert done["status"] == "complete"
+    assert len(ask(s, {"op": "list_breakpoints"})["breakpoints"]) == 1  # still armed
+
+
+def test_catalog_kinds_units_and_tags_before_and_after_the_run() -> None:
+    from happysimulator import Event, Simulation
+    from happysimulator.observability import InstrumentedEntity, ObservabilityConfig
+
+    class Cache(InstrumentedEntity):
+        def handle_event(self, event):
+            hit = self.now.to_seconds() % 2 < 1
+            self.increment("lookups", outcome="hit" if hit else "miss")
+            if self.now.to_seconds() < 10:
+                return Event(self.now + 0.5, "lookup", self)
+            return None
+
+    def build() -> Simulation:
+        cache = Cache("Cache")
+        sim = Simulation(entities=[cache], observability=ObservabilityConfig.full())
+        sim.schedule(Event(sim.now, "lookup", cache))
+        return sim
+
+    s = SessionProtocol(mm1)
+    before = {(m["source"], m["name"]): m for m in ask(s, {"op": "catalog"})["catalog"]["metrics"]}
+    assert before[("Server", "wait_time")]["kind"] == "sample"
+    assert before[("Server", "wait_time")]["unit"] == "s"
+    assert before[("Server", "in_flight")]["kind"] == "gauge"
+    s = SessionProtocol(build)
+    ask(s, {"op": "run"})
+    after = {(m["source"], m["name"]): m for m in ask(s, {"op": "catalog"})["catalog"]["metrics"]}
+    lookups = after[("Cache", "lookups")]
+    assert lookups["kind"] == "counter" and lookups["unit"] == "count"
+    assert lookups["tags"] == ["outcome"]
+    hits = ask(s, {"op": "query", "query": {"kind": "metrics", "name": "lookups",
+                                           "tags": {"outcome": "hit"}, "aggregates": ["sum"]}})
+    assert hits["result"]["rows"][0]["sum"] == 11

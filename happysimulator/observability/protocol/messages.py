@@ -157,6 +157,12 @@ class MetricSpec(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults
         "gt, ge, lt, le, eq, ne or >, >=, <, <=, ==, !="))]
     threshold: float
     for_s: NonNegSeconds | None = None
+    hysteresis: Annotated[float, Meta(ge=0, description=(
+        "once true, the episode ends only when the value is past the threshold by this "
+        "much the other way (gt/ge/lt/le only)"))] | None = None
+    cooldown_s: Annotated[float, Meta(ge=0, description=(
+        "after firing, episodes that begin within this many simulated seconds are "
+        "ignored"))] | None = None
 
 
 class AnomalySpec(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
@@ -224,9 +230,11 @@ class PauseRequest(_Request, tag="pause"):
 
 
 class ResumeRequest(_Request, tag="resume"):
-    """Continue a paused simulation to the next pause or the end."""
+    """Continue a paused simulation to the next pause or the end (``ignore_breakpoints``:
+    to the end, no breakpoint firing; they stay armed)."""
 
     wait_s: WaitSeconds | None = None
+    ignore_breakpoints: bool = False
 
 
 class StepRequest(_Request, tag="step"):

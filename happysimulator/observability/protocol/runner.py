@@ -58,9 +58,20 @@ class SimRunner:
     def close(self) -> None:
         """Unhook from the simulation (a running stretch is paused first)."""
         if self._running:
-            self.call(self.sim.control.pause)
+            self.pause()
             self.wait(None)
         self._unhook()
+
+    def pause(self) -> None:
+        """Ask a running stretch to pause after the current event (nothing if it stopped
+        by itself meanwhile: a pause must not carry over to the next run)."""
+        control = self.sim.control
+
+        def pause() -> None:
+            if control.get_state().is_running:
+                control.pause()
+
+        self.call(pause)
 
     # ---- calls at event boundaries --------------------------------------------------------
     def call(self, fn: Callable[[], Any]) -> Any:

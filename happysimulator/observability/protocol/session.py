@@ -16,6 +16,8 @@ is served between two events, so ``pause`` and queries work while it runs.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import itertools
 import math
 import threading
@@ -51,6 +53,7 @@ _UNITS = {"queue_depth": "requests", "in_flight": "requests", "wait_time": "s",
           "service_time": "s", "latency": "s", "arrivals": "requests",
           "completed": "requests", "dropped": "requests", "generated": "requests"}
 _RESERVE = 400  # bytes kept free for the truncation note when cutting to a budget
+_METRIC_FIELDS = frozenset(f.name for f in dataclasses.fields(MetricCondition))
 
 
 class ProtocolError(Exception):
@@ -101,6 +104,7 @@ class SessionProtocol:
         self._handle_ids = itertools.count(1)
         self._fault: m.FaultInfo | None = None
         self._help: dict[str, Any] | None = None
+        self.last_internal: str | None = None  # the traceback of the last internal error
         self._sim: Any = None
         self._runner: SimRunner | None = None
         self._factory: Callable[..., Any] | None = None
@@ -164,6 +168,7 @@ class SessionProtocol:
         except msgspec.ValidationError as exc:
             return self._error("bad_request", f"invalid {op or 'request'}: {exc}", None, op)
         except Exception as exc:  # a bug of ours, never the caller's fault: say so
+            self.last_internal = traceback.format_exc()
             return self._error(
                 "internal", f"{type(exc).__name__}: {exc} (this is a bug in happysim-rx; "
                 f"{traceback.format_exc(limit=3).splitlines()[-1]})", None, op)
@@ -331,15 +336,18 @@ class SessionProtocol:
 
     def _fault_info(self, exc: BaseException) -> m.FaultInfo:
         sim = self._sim
-        ev = getattr(exc, "event", None)
+        # the engine names the event whose handler raised (`sim.failed_event`)
+        ev = getattr(sim, "failed_event", None)
         if ev is None and self._runner is not None:
             ev = self._runner.fault_event
-        entity = getattr(exc, "entity", None)
+        is_event = ev is not None and hasattr(ev, "time") and hasattr(ev, "event_type")
+        target = getattr(ev, "target", None) if is_event else None
         return m.FaultInfo(
             exception=type(exc).__name__, message=self._fault_text(exc),
             time=sim.now.to_seconds(),
-            event=_event_info(ev) if ev is not None and hasattr(ev, "time") else None,
-            entity=getattr(entity, "name", entity) if entity is not None else None)
+            event=_event_info(ev) if is_event else None,
+            entity=(getattr(target, "name", None) or type(target).__name__)
+            if target is not None else None)
 
     def _require_idle(self, what: str) -> None:
         if self._running():
@@ -500,19 +508,20 @@ class SessionProtocol:
                 raise ProtocolError("state", f"resume needs a paused simulation, but it is "
                                     f"{st.replace('_', ' ')}",
                                     ["run"] if st == "not_started" else ["reset"])
-            self._start(control.resume)
+            if req.ignore_breakpoints:
+                if "ignore_breakpoints" not in inspect.signature(control.resume).parameters:
+                    raise ProtocolError("bad_request", "this engine cannot resume ignoring "
+                                        "breakpoints; clear_breakpoints first")
+                self._start(lambda: control.resume(ignore_breakpoints=True))
+            else:
+                self._start(control.resume)
         return m.ResumeResponse(state=self._settle(req.wait_s))
 
     def _op_pause(self, req: m.PauseRequest) -> m.PauseResponse:
         with self._lock:
             control = self._sim.control
             if self._running():
-                def pause() -> None:
-                    # on the run thread between two events; the run may have stopped by
-                    # itself meanwhile (then there is nothing to pause)
-                    if control.get_state().is_running:
-                        control.pause()
-                self._call(pause)
+                self._runner.pause()
             elif control.is_complete:
                 raise ProtocolError("state", "the run is complete: there is nothing to pause",
                                     ["reset"])
@@ -562,9 +571,15 @@ class SessionProtocol:
             if kind == "metric":
                 spec = req.metric
                 self._check_series(spec.source, spec.name, req.allow_unknown)
+                extra = {k: v for k, v in (("hysteresis", spec.hysteresis),
+                                            ("cooldown", spec.cooldown_s)) if v is not None}
+                missing = [k for k in extra if k not in _METRIC_FIELDS]
+                if missing:
+                    raise ProtocolError("bad_request", f"this engine's MetricCondition has no "
+                                        f"{', '.join(missing)}", sorted(_METRIC_FIELDS))
                 try:
                     cond = MetricCondition(spec.source, spec.name, spec.operator,
-                                           spec.threshold, for_=spec.for_s)
+                                           spec.threshold, for_=spec.for_s, **extra)
                 except (TypeError, ValueError) as exc:
                     raise ProtocolError("bad_request", str(exc), list(VALID_OPERATORS)) from None
                 bp = Breakpoint(metric_condition=cond, **common)
