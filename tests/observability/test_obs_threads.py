@@ -12,6 +12,8 @@ import time
 import traceback
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from happysimulator.observability import Exporter, ObservabilityConfig
 from tests.observability.obs_testkit import mm1, snapshot
@@ -61,12 +63,28 @@ def _boundary_snapshot(sim, server, sink):
 
 @pytest.mark.parametrize("config", ["full", "streaming"])
 def test_readers_on_other_threads_see_event_boundaries_and_change_nothing(config):
+    _check_concurrent_readers(config, seed=7, n_readers=3)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config=st.sampled_from(["full", "streaming"]), seed=st.integers(0, 2**31 - 1),
+       n_readers=st.integers(1, 3))
+def test_property_concurrent_readers_equal_a_single_threaded_run(config, seed, n_readers):
+    _check_concurrent_readers(config, seed=seed, n_readers=n_readers)
+
+
+def _check_concurrent_readers(config: str, seed: int, n_readers: int) -> None:
+    """Readers hammer queries while the run thread runs: the final stores equal a
+    single-threaded run, and each sampled answer equals a single-threaded run stopped
+    after the same number of events."""
     make = getattr(ObservabilityConfig, config)
-    ref, _, _, _ = mm1(seed=7, stop_after=500.0, config=make())
+    # long enough (~0.1 s of run) that readers, woken every few ms, get in several times
+    horizon = 3000.0
+    ref, _, _, _ = mm1(seed=seed, stop_after=horizon, config=make())
     ref.run()
     expected = snapshot(ref)
 
-    sim, _, server, sink = mm1(seed=7, stop_after=500.0, config=make())
+    sim, _, server, sink = mm1(seed=seed, stop_after=horizon, config=make())
     answers: list[dict] = []
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -85,7 +103,7 @@ def test_readers_on_other_threads_see_event_boundaries_and_change_nothing(config
         except BaseException:
             errors.append(traceback.format_exc())
 
-    readers = [threading.Thread(target=reader, daemon=True) for _ in range(3)]
+    readers = [threading.Thread(target=reader, daemon=True) for _ in range(n_readers)]
     for th in readers:
         th.start()
     try:
@@ -96,7 +114,7 @@ def test_readers_on_other_threads_see_event_boundaries_and_change_nothing(config
             th.join(10)
     assert not errors, "\n".join(errors)
     assert summary.stop_reason == "complete"
-    during = [a for a in answers if 0 < a["now"] < 500.0]
+    during = [a for a in answers if 0 < a["now"] < horizon]
     assert len(during) >= 3, "the readers never got in while the run was going"
     got = snapshot(sim)
     assert got.keys() == expected.keys()
@@ -130,7 +148,7 @@ def test_readers_on_other_threads_see_event_boundaries_and_change_nothing(config
     # ... and it is exactly what a single-threaded run stopped after the same number of
     # events answers (a sample of the answers)
     for a in during[:: max(1, len(during) // 4)][:4]:
-        one, _, one_server, one_sink = mm1(seed=7, stop_after=500.0, config=make())
+        one, _, one_server, one_sink = mm1(seed=seed, stop_after=horizon, config=make())
         one.run(max_events=a["events"])
         b = _boundary_snapshot(one, one_server, one_sink)
         assert b["events"] == a["events"]
