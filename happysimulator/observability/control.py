@@ -21,7 +21,6 @@ import signal
 import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,8 @@ from happysimulator.core.temporal import Instant
 from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint, seconds_of
 from happysimulator.observability.delivery import Deliveries, observer_label
 from happysimulator.observability.observer import SimulationObserver
+from happysimulator.observability.pending_call import PendingCall
+from happysimulator.observability.state import SimulationState
 
 _ORDERING = frozenset({"gt", "ge", "lt", "le"})  # truth changes only across the threshold
 
@@ -46,79 +47,6 @@ _ELSEWHERE = (
     "the simulation is already running in another thread; a second run()/resume()/"
     "step() cannot run at the same time: call sim.control.pause() and wait for that "
     "run to return, or use sim.control.call(fn) to act at an event boundary")
-
-
-@dataclass(frozen=True, slots=True)
-class SimulationState:
-    """A snapshot of where the simulation is (``to_dict()`` for JSON).
-
-    ``last_event`` is the last model event processed, or None when the last stretch ran
-    without a per-event hook (no breakpoint/step/on_event/event store needed one).
-    """
-
-    current_time: Instant
-    events_processed: int
-    heap_size: int
-    primary_events_remaining: int
-    is_paused: bool
-    is_running: bool
-    is_complete: bool
-    paused_by: str | None
-    last_event: Any
-    wall_clock_elapsed: float
-    stop_reason: str | None = None
-    failed_event: Any = None  # the event whose handler raised (stop_reason "error")
-
-    def to_dict(self) -> dict[str, Any]:
-        ev = self.last_event
-        return {
-            "current_time": self.current_time.to_seconds(),
-            "events_processed": self.events_processed,
-            "heap_size": self.heap_size,
-            "primary_events_remaining": self.primary_events_remaining,
-            "is_paused": self.is_paused,
-            "is_running": self.is_running,
-            "is_complete": self.is_complete,
-            "paused_by": self.paused_by,
-            "stop_reason": self.stop_reason,
-            "last_event": None if ev is None else _event_dict(ev),
-            "failed_event": (None if self.failed_event is None
-                             else _event_dict(self.failed_event)),
-            "wall_clock_elapsed_s": self.wall_clock_elapsed,
-        }
-
-    def _repr_html_(self) -> str:
-        from happysim_rx.html import fields_table
-
-        return fields_table("SimulationState", self.to_dict())
-
-
-def _event_dict(ev: Any) -> dict[str, Any]:
-    return {
-        "time": ev.time.to_seconds(),
-        "event_type": ev.event_type,
-        "target": getattr(ev.target, "name", type(ev.target).__name__),
-    }
-
-
-class _Call:
-    """A function handed to the run thread, and its outcome."""
-
-    __slots__ = ("fn", "args", "kwargs", "done", "result", "error")
-
-    def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
-        self.fn, self.args, self.kwargs = fn, args, kwargs
-        self.done = threading.Event()
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.result = self.fn(*self.args, **self.kwargs)
-        except BaseException as exc:  # handed back to the calling thread
-            self.error = exc
-        finally:
-            self.done.set()
 
 
 def _at_boundary(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -178,7 +106,7 @@ class SimulationControl:
         # waiting for its next event boundary, and a pending Ctrl-C pause
         self._lock: threading.RLock = self._sim._lock
         self._run_thread: int | None = None
-        self._calls: list[_Call] = []
+        self._calls: list[PendingCall] = []
         self._sigint = False
         self._rearm = False
         self._ignore_next = False  # the next advance ignores breakpoints
@@ -231,7 +159,7 @@ class SimulationControl:
         with self._lock:
             if self._run_thread is None or self._run_thread == me:
                 return fn(*args, **kwargs)
-            job = _Call(fn, args, kwargs)
+            job = PendingCall(fn, args, kwargs)
             self._calls.append(job)
             self._sim.interrupt()
         job.done.wait()

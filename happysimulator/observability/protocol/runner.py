@@ -14,23 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-
-class _Call:
-    __slots__ = ("fn", "done", "result", "error")
-
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        self.fn = fn
-        self.done = threading.Event()
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.result = self.fn()
-        except BaseException as exc:  # handed back to the caller's thread
-            self.error = exc
-        finally:
-            self.done.set()
+from happysimulator.observability.pending_call import PendingCall
 
 
 class SimRunner:
@@ -39,7 +23,7 @@ class SimRunner:
     def __init__(self, sim: Any) -> None:
         self.sim = sim
         self._lock = threading.RLock()
-        self._inbox: list[_Call] = []
+        self._inbox: list[PendingCall] = []
         self._running = False
         self._thread: threading.Thread | None = None
         self._run_thread_id: int | None = None
@@ -84,7 +68,7 @@ class SimRunner:
         with self._lock:
             if not self._running:
                 return fn()
-            item = _Call(fn)
+            item = PendingCall(fn)
             self._inbox.append(item)
         item.done.wait()
         if item.error is not None:
