@@ -13,18 +13,20 @@ observations of the uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import glob
 import heapq
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from happysim_rx import ObservationKind, forbid_wall_clock
+from happysim_rx.observation import ObservationKind
 from happysimulator.core.control.adapter import adapt as adapt_peer_breakpoint
 from happysimulator.core.control.adapter import is_peer_breakpoint
 from happysimulator.core.temporal import Instant
@@ -381,7 +383,7 @@ class SimulationControl:
         try:
             # a time-based Rx operator that would fall back to a wall-clock thread while
             # the simulation runs raises WallClockError instead of silently doing so
-            with forbid_wall_clock():
+            with _forbid_wall_clock():
                 while True:
                     reason = sim._run_loop(max_events=limit, until_ns=until_ns)
                     if not (reason == "paused" and self._rearm and self._fired is None
@@ -820,6 +822,17 @@ class SimulationControl:
                 getattr(obs, method)(state)
             except Exception as exc:
                 self._observer_fault(f"{type(obs).__name__}.{method}", exc)
+
+
+def _forbid_wall_clock() -> Any:
+    """`happysim_rx.forbid_wall_clock()` once reactivex is loaded; before that no
+    wall-clock scheduler can exist and nothing needs refusing (a run that nobody
+    subscribes to does not import reactivex for it)."""
+    if "reactivex" not in sys.modules:
+        return contextlib.nullcontext()
+    from happysim_rx.scheduler import forbid_wall_clock
+
+    return forbid_wall_clock()
 
 
 def _noop() -> None:
