@@ -3,6 +3,7 @@
     /work/venv/bin/python benchmarks/bench_observers.py            # 100k / 10^6 customers, 7 rounds
     /work/venv/bin/python benchmarks/bench_observers.py --quick    # 20k / 200k customers, 3 rounds
     ... --rounds 9 --customers 100000 --big-customers 1000000 --json-out PATH
+    ... --cases import:happysimulator,import:first-sim --baseline ../main-at-start  # before/after
 
 Each configuration ("case") runs in a fresh process (this file with ``--worker CASE``)
 that prints one JSON line; the cases run interleaved (A B C ... A B C ...) for
@@ -157,11 +158,19 @@ def _first_simulation() -> None:
 
 
 def case_import(what: str) -> dict:
+    """CPU time of the import (all threads: what ``process_time`` counts), the main
+    thread's share (the rest is other threads, e.g. OpenBLAS workers that numpy's
+    import starts and that spin a while before sleeping), wall time and RSS."""
     rss0 = _rss_mb()
-    t0 = time.perf_counter()
+    t0, th0 = time.perf_counter(), time.thread_time()
     _, cpu = _timed(_first_simulation if what == "first-sim" else lambda: __import__(what))
-    return {"import_s": cpu, "import_wall_s": time.perf_counter() - t0,
-            "import_rss_mb": _rss_mb() - rss0}
+    main_thread = time.thread_time() - th0
+    return {"import_s": cpu, "import_main_thread_s": main_thread,
+            "import_other_threads_s": max(0.0, cpu - main_thread),
+            "import_wall_s": time.perf_counter() - t0,
+            "import_rss_mb": _rss_mb() - rss0,
+            "numpy_loaded": int("numpy" in sys.modules),
+            "reactivex_loaded": int("reactivex" in sys.modules)}
 
 
 def case_live(window: float | None, customers: int) -> dict:
@@ -423,6 +432,18 @@ def build_rows(by: dict, args) -> list[list]:
     return rows
 
 
+def _compile(repo: str) -> None:
+    """Write the measured packages' bytecode first: an installed package has it (pip
+    compiles on install), and with PYTHONDONTWRITEBYTECODE=1 the import cases would
+    otherwise measure the compiler (about 2x the import time of happysimulator)."""
+    import compileall
+
+    for pkg in ("happysimulator", "happysim_rx", "operators"):
+        path = os.path.join(repo, pkg)
+        if os.path.isdir(path):
+            compileall.compile_dir(path, quiet=1)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--worker", metavar="CASE", help=argparse.SUPPRESS)
@@ -436,6 +457,10 @@ def main(argv=None) -> int:
     p.add_argument("--repo", default=REPO,
                    help="the checkout whose code is measured (default: this one); e.g. a "
                         "`git worktree` of an older commit for a before/after pair")
+    p.add_argument("--baseline", metavar="REPO", default=None,
+                   help="another checkout (e.g. a `git worktree` of an older commit): each "
+                        "case also runs on it, interleaved, and a before/after table ends "
+                        "the output")
     p.add_argument("--json-out", metavar="PATH", help="also write every run's JSON there")
     args = p.parse_args(argv)
     args.rounds = args.rounds or (3 if args.quick else 7)
@@ -452,13 +477,16 @@ def main(argv=None) -> int:
     unknown = sorted(set(cases) - set(CASES))
     if unknown:
         p.error(f"unknown case(s) {unknown}; valid: {', '.join(CASES)}")
-    env = {"PYTHONPATH": os.path.abspath(args.repo)}
+    repos = [("", args.repo)] + ([("@base", args.baseline)] if args.baseline else [])
+    for _, repo in repos:
+        _compile(repo)
     contenders = [
-        Contender.command(case, [sys.executable, os.path.abspath(__file__), "--worker", case,
-                                 "--customers", str(args.customers),
-                                 "--big-customers", str(args.big_customers)],
-                          env=env, cwd=args.repo, timeout_s=1800)
-        for case in cases
+        Contender.command(case + tag, [sys.executable, os.path.abspath(__file__), "--worker",
+                                       case, "--customers", str(args.customers),
+                                       "--big-customers", str(args.big_customers)],
+                          env={"PYTHONPATH": os.path.abspath(repo)}, cwd=repo,
+                          timeout_s=1800)
+        for case in cases for tag, repo in repos
     ]
     print(f"running {len(contenders)} cases x {args.rounds} rounds, interleaved ...",
           file=sys.stderr, flush=True)
@@ -482,6 +510,20 @@ def main(argv=None) -> int:
         vals = ", ".join(f"{k}={c.median('report.' + k):.4g}" for k in keys
                          if c.median("report." + k) is not None)
         print(f"  {c.name:<22} peak RSS {c.median('max_rss_mb') or 0:7.1f} MB  {vals}")
+    if args.baseline:
+        base_head = subprocess.run(
+            ["git", "-C", args.baseline, "log", "-1", "--format=%h %s"],
+            capture_output=True, text=True).stdout.strip()
+        print(f"\nbefore/after (baseline: {os.path.abspath(args.baseline)}"
+              f"{' at ' + base_head if base_head else ''}), medians:")
+        rows = []
+        for case in cases:
+            after, before = by[case], by[case + "@base"]
+            rep = after.last_report() or {}
+            for k in (k for k, v in rep.items() if isinstance(v, (int, float))):
+                a, b = _med(after, k), _med(before, k)
+                rows.append([case, k, b, a, _div(a, b)])
+        print(format_table(["case", "figure", "before", "after", "after/before"], rows))
     for name, e in failed:
         print(f"  ! {name}: {e}")
     if args.json_out:

@@ -13,19 +13,41 @@ QueryResult, live views and exporters. Talks to a clock through ``SimClock``.
 (7.5, 'time')
 """
 
-from happysim_rx.bus import ObservationBus, Topic, TopicInfo
-from happysim_rx.clock import ManualClock, SimClock, TimerHandle
-from happysim_rx.export import Exporter
-from happysim_rx.observation import SERIES_KINDS, Observation, ObservationKind, Span
-from happysim_rx.query import Query, QueryEngine, QueryError, QueryResult
-from happysim_rx.scheduler import (
-    SimObservable,
-    SimulatedTimeScheduler,
-    WallClockError,
-    forbid_wall_clock,
-)
-from happysim_rx.stores import EventStore, MetricStore, StreamingMetricStore, TraceStore
-from happysim_rx.subject import LeanSubject
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names resolve on first use (PEP 562): `import happysim_rx` and a default simulation do
+# not pay for what they do not touch (reactivex, numpy, the query engine, exporters).
+_EXPORTS = {
+    "ObservationBus": "bus", "Topic": "bus", "TopicInfo": "bus",
+    "ManualClock": "clock", "SimClock": "clock", "TimerHandle": "clock",
+    "Exporter": "export",
+    "SERIES_KINDS": "observation", "Observation": "observation",
+    "ObservationKind": "observation", "Span": "observation",
+    "Query": "query", "QueryEngine": "query", "QueryError": "query", "QueryResult": "query",
+    "SimObservable": "scheduler", "SimulatedTimeScheduler": "scheduler",
+    "WallClockError": "scheduler", "forbid_wall_clock": "scheduler",
+    "EventStore": "stores", "MetricStore": "stores", "StreamingMetricStore": "stores",
+    "TraceStore": "stores",
+    "LeanSubject": "subject",
+}
+
+if TYPE_CHECKING:
+    from happysim_rx.bus import ObservationBus, Topic, TopicInfo
+    from happysim_rx.clock import ManualClock, SimClock, TimerHandle
+    from happysim_rx.export import Exporter
+    from happysim_rx.observation import SERIES_KINDS, Observation, ObservationKind, Span
+    from happysim_rx.query import Query, QueryEngine, QueryError, QueryResult
+    from happysim_rx.scheduler import (
+        SimObservable,
+        SimulatedTimeScheduler,
+        WallClockError,
+        forbid_wall_clock,
+    )
+    from happysim_rx.stores import EventStore, MetricStore, StreamingMetricStore, TraceStore
+    from happysim_rx.subject import LeanSubject
 
 __all__ = [
     "SERIES_KINDS",
@@ -53,3 +75,16 @@ __all__ = [
     "WallClockError",
     "forbid_wall_clock",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -22,14 +22,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reactivex import abc
-from reactivex.disposable import Disposable
-
-from happysim_rx.clock import SimClock
 from happysim_rx.observation import SERIES_KINDS, Observation, ObservationKind
-from happysim_rx.scheduler import SimObservable, SimulatedTimeScheduler
+
+if TYPE_CHECKING:  # reactivex is imported when someone subscribes or listens, not before
+    from reactivex import abc
+    from reactivex.disposable import Disposable
+
+    from happysim_rx.clock import SimClock
+    from happysim_rx.scheduler import SimObservable, SimulatedTimeScheduler
 
 __all__ = ["ObservationBus", "Topic", "TopicInfo"]
 
@@ -254,7 +256,7 @@ class ObservationBus:
 
     def __init__(self, clock: SimClock) -> None:
         self.clock = clock
-        self.scheduler = SimulatedTimeScheduler(clock)
+        self._scheduler: SimulatedTimeScheduler | None = None
         self._topics: dict[tuple[ObservationKind, str, str], Topic] = {}
         self._subs: list[_PatternSub] = []
         self._stores: list[Any] = []
@@ -264,6 +266,17 @@ class ObservationBus:
         # ``defer(observer, obs)`` or None: set by the runtime while the observer code
         # must not run where an observation is emitted (see `_deferrable`)
         self.defer: Callable[[Any, Observation], None] | None = None
+
+    @property
+    def scheduler(self) -> SimulatedTimeScheduler:
+        """The simulated-time Rx scheduler on ``clock`` (made on first use: a run that
+        nobody subscribes to never imports reactivex)."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            from happysim_rx.scheduler import SimulatedTimeScheduler
+
+            scheduler = self._scheduler = SimulatedTimeScheduler(self.clock)
+        return scheduler
 
     # -- topics ----------------------------------------------------------------------
     def topic(
@@ -412,6 +425,8 @@ class ObservationBus:
         follow a series: no `Observation` is allocated for them. If ``fn`` has a
         ``thresholds`` attribute, it may be given only the values whose relation to those
         thresholds changed (see `Topic.crossing_points`). Dispose to stop."""
+        from reactivex.disposable import Disposable
+
         self.flush()
         sub = _PatternSub(frozenset({ObservationKind(kind)}), name, source, None, raw=fn)
         self._subs.append(sub)
@@ -433,6 +448,10 @@ class ObservationBus:
 
     # -- Rx observables -----------------------------------------------------------------
     def _observable(self, kinds: frozenset, name: str, source: str) -> SimObservable:
+        from reactivex.disposable import Disposable
+
+        from happysim_rx.scheduler import SimObservable
+
         def subscribe(observer: abc.ObserverBase, scheduler: Any = None) -> abc.DisposableBase:
             if self.is_stopped:
                 if self._error is not None:

@@ -42,28 +42,55 @@ Aggregators and sketches (:mod:`operators.aggregators`, :mod:`operators.sketch`)
 
 from __future__ import annotations
 
-from operators._common import TICKS_PER_SECOND, TimedValue
-from operators.anomaly import (
-    AnomalyResult,
-    DriftEvent,
-    detect_anomalies,
-    detect_drift,
-    is_supervised,
-)
-from operators.clock import FakeClock, SchedulerClock, SimClock, TimerHandle, resolve_clock
-from operators.conditions import (
-    COMPARISONS,
-    SustainedEvent,
-    ThresholdEvent,
-    compare,
-    edge_triggered,
-    parse_comparison,
-    sustained,
-    threshold,
-)
-from operators.rates import delta, derivative, ewma, rate, time_weighted
-from operators.sampling import every_nth, per_interval, sample_probability
-from operators.windows import WindowResult, session_window, sliding_window, tumbling_window
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Names resolve on first use (PEP 562): a module that needs only the clock seam (the
+# simulation's runtime) does not import the windows, aggregators, numpy or river.
+_EXPORTS = {
+    "TICKS_PER_SECOND": "_common", "TimedValue": "_common",
+    "AnomalyResult": "anomaly", "DriftEvent": "anomaly", "detect_anomalies": "anomaly",
+    "detect_drift": "anomaly", "is_supervised": "anomaly",
+    "FakeClock": "clock", "SchedulerClock": "clock", "SimClock": "clock",
+    "TimerHandle": "clock", "resolve_clock": "clock",
+    "COMPARISONS": "conditions", "SustainedEvent": "conditions",
+    "ThresholdEvent": "conditions", "compare": "conditions", "edge_triggered": "conditions",
+    "parse_comparison": "conditions", "sustained": "conditions", "threshold": "conditions",
+    "delta": "rates", "derivative": "rates", "ewma": "rates", "rate": "rates",
+    "time_weighted": "rates",
+    "every_nth": "sampling", "per_interval": "sampling", "sample_probability": "sampling",
+    "WindowResult": "windows", "session_window": "windows", "sliding_window": "windows",
+    "tumbling_window": "windows",
+    "AGGREGATE_NAMES": "aggregators", "Aggregator": "aggregators",
+    "make_aggregator": "aggregators",
+    "QuantileSketch": "sketch",
+}
+
+if TYPE_CHECKING:
+    from operators._common import TICKS_PER_SECOND, TimedValue
+    from operators.aggregators import AGGREGATE_NAMES, Aggregator, make_aggregator
+    from operators.anomaly import (
+        AnomalyResult,
+        DriftEvent,
+        detect_anomalies,
+        detect_drift,
+        is_supervised,
+    )
+    from operators.clock import FakeClock, SchedulerClock, SimClock, TimerHandle, resolve_clock
+    from operators.conditions import (
+        COMPARISONS,
+        SustainedEvent,
+        ThresholdEvent,
+        compare,
+        edge_triggered,
+        parse_comparison,
+        sustained,
+        threshold,
+    )
+    from operators.rates import delta, derivative, ewma, rate, time_weighted
+    from operators.sampling import every_nth, per_interval, sample_probability
+    from operators.sketch import QuantileSketch
+    from operators.windows import WindowResult, session_window, sliding_window, tumbling_window
 
 __all__ = [
     "TICKS_PER_SECOND",
@@ -104,18 +131,22 @@ __all__ = [
     "every_nth",
     "sample_probability",
     "per_interval",
+    # aggregators and sketches
+    "Aggregator",
+    "make_aggregator",
+    "AGGREGATE_NAMES",
+    "QuantileSketch",
 ]
 
-# Aggregators / sketches are written alongside; re-export them when present.
-try:
-    from operators.aggregators import AGGREGATE_NAMES, Aggregator, make_aggregator
-except ImportError:  # pragma: no cover - during development only
-    pass
-else:
-    __all__ += ["Aggregator", "make_aggregator", "AGGREGATE_NAMES"]
-try:
-    from operators.sketch import QuantileSketch
-except ImportError:  # pragma: no cover
-    pass
-else:
-    __all__ += ["QuantileSketch"]
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -30,9 +30,10 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from reactivex.scheduler import VirtualTimeScheduler
+if TYPE_CHECKING:  # (imported where used: the clock seam alone needs no reactivex)
+    from reactivex.scheduler import VirtualTimeScheduler
 
 __all__ = ["SimClock", "TimerHandle", "FakeClock", "SchedulerClock", "resolve_clock"]
 
@@ -198,6 +199,8 @@ def _from_scheduler(obj: Any) -> Any:
     inner = getattr(obj, "clock", None)
     if inner is not None and _is_sim_clock(inner):
         return inner
+    from reactivex.scheduler import VirtualTimeScheduler
+
     if isinstance(obj, VirtualTimeScheduler):
         return SchedulerClock(obj)
     return None

@@ -18,12 +18,9 @@ from __future__ import annotations
 import math
 import operator as _op
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-import reactivex
-from reactivex import Observable, abc
-from reactivex.disposable import CompositeDisposable, Disposable
 
 from operators._common import (
     Emit,
@@ -36,6 +33,9 @@ from operators._common import (
     to_ticks,
 )
 from operators.clock import resolve_clock
+
+if TYPE_CHECKING:  # (reactivex is imported where an operator is built)
+    from reactivex import Observable, abc
 
 __all__ = [
     "COMPARISONS",
@@ -343,6 +343,9 @@ def sustained(
         resolve_clock(clock)
 
     def operator(source: Observable[Any]) -> Observable[SustainedEvent]:
+        import reactivex
+        from reactivex.disposable import CompositeDisposable, Disposable
+
         def subscribe(observer: abc.ObserverBase[SustainedEvent],
                       scheduler: abc.SchedulerBase | None = None) -> abc.DisposableBase:
             st = _Sustained(observer, resolve_clock(clock, scheduler), predicate, d, t_of, v_of)

@@ -69,7 +69,6 @@ class Simulation:
     # ``control`` is None for ``Simulation(observability=False)``
     query: QueryEngine
     observations: ObservationBus
-    scheduler: SimulatedTimeScheduler
     control: SimulationControl
 
     def __init__(
@@ -210,7 +209,16 @@ class Simulation:
             return
         from happysimulator.observability.integration import install
 
-        install(self)  # sets control, query, observations, scheduler
+        install(self)  # sets control, query, observations
+
+    @property
+    def scheduler(self) -> SimulatedTimeScheduler:
+        """The simulated-time Rx scheduler of ``sim.observations`` (made on first use, so a
+        run that nobody subscribes to never imports reactivex)."""
+        bus = self.__dict__.get("observations")
+        if bus is None:  # Simulation(observability=False): no streams, no scheduler
+            raise AttributeError("'Simulation' object has no attribute 'scheduler'")
+        return bus.scheduler
 
     @property
     def rng(self) -> random.Random:

@@ -18,9 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reactivex import abc
-from reactivex.internal.basic import default_error
-
 from happysimulator.core.event_heap import TimerHandle
 
 
@@ -36,6 +33,9 @@ def has_own_on_error(observer: Any) -> bool:
     AutoDetachObserver), not when it is a link of an operator chain: its ``_on_error``
     is then the next observer's (an error an operator raised has already gone down the
     chain, and what reaches here is what the end of the chain re-raised)."""
+    from reactivex import abc  # (loaded already: the observer is a reactivex one)
+    from reactivex.internal.basic import default_error
+
     handler = getattr(observer, "_on_error", None)
     if handler is None or handler is default_error:
         return False

@@ -7,26 +7,23 @@ exposes ``sim.query``, ``sim.observations``, ``sim.scheduler`` and ``sim.control
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from happysim_rx import (
-    EventStore,
-    MetricStore,
-    ObservationBus,
-    ObservationKind,
-    QueryEngine,
-    StreamingMetricStore,
-    TraceStore,
-)
-from happysim_rx.scheduler import scheduled_action
+from happysim_rx.bus import ObservationBus
+from happysim_rx.observation import ObservationKind
+from happysim_rx.query import QueryEngine
 from happysimulator.components.common import Sink
 from happysimulator.core.entity import Entity
 from happysimulator.observability.auto_instrument import Recorder, instrumentation_for
 from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl
 from happysimulator.observability.delivery import observer_label
+
+if TYPE_CHECKING:
+    from happysim_rx.scheduler import SimulatedTimeScheduler
 
 _EVENT = ObservationKind.EVENT
 _FLUSH_FACTS = 65536  # facts per scheduled flush: bounded memory between reads (~3 MB);
@@ -61,20 +58,29 @@ class ObservabilityRuntime:
         self.sim = sim
         self.config = config
         self.bus = ObservationBus(sim.clock)
-        self.scheduler = self.bus.scheduler
         on = config.enabled
+        # each store is imported when a config asks for it (the streaming store and its
+        # sketches are not a default run's import cost)
         if on and config.metrics:
             if config.store == "exact":
+                from happysim_rx.stores.metric import MetricStore
+
                 self.bus.attach_store(MetricStore())
             else:
+                from happysim_rx.stores.streaming import StreamingMetricStore
+
                 self.bus.attach_store(StreamingMetricStore(
                     raw_capacity=config.raw_samples,
                     bucket_width=config.rollup_s,
                     relative_accuracy=config.relative_accuracy,
                 ))
         if on and config.traces:
+            from happysim_rx.stores.trace import TraceStore
+
             self.bus.attach_store(TraceStore(max_traces=config.trace_capacity))
         if on and (config.events or config.state):
+            from happysim_rx.stores.events import EventStore
+
             self.bus.attach_store(EventStore(max_events=config.event_capacity))
         self.recorder = Recorder(self) if on and (config.metrics or config.traces) else None
         self.query = BoundaryQueryEngine(self.bus)
@@ -97,6 +103,11 @@ class ObservabilityRuntime:
             for entity in _reachable(list(sim.sources) + list(sim.entities)):
                 if isinstance(entity, Sink) and entity.max_samples is None:
                     entity.max_samples = config.raw_samples
+
+    @property
+    def scheduler(self) -> SimulatedTimeScheduler:
+        """The bus's simulated-time Rx scheduler (made on first use)."""
+        return self.bus.scheduler
 
     def instrument(self, entity: Any, instrumentation: Any = None) -> bool:
         """Attach the standard (or the given) instrumentation to `entity` once."""
@@ -215,6 +226,10 @@ class ObservabilityRuntime:
 
 def _pending_delays(sim: Any) -> int:
     """Rx ``delay`` operators still holding values (their simulated-time timer pending)."""
+    if "happysim_rx.scheduler" not in sys.modules:
+        return 0  # no simulated-time scheduler was ever made: no operator holds a timer
+    from happysim_rx.scheduler import scheduled_action
+
     n = 0
     for entry in sim._heap:
         handle = entry[3]
@@ -271,6 +286,5 @@ def install(sim: Any) -> ObservabilityRuntime:
     sim.observability_runtime = runtime
     sim.control = runtime.control
     sim.query = runtime.query
-    sim.observations = runtime.bus
-    sim.scheduler = runtime.scheduler
+    sim.observations = runtime.bus  # (sim.scheduler is the bus's, made on first use)
     return runtime

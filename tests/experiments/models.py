@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
+from happysimulator import Simulation
 from happysimulator.observability import ObservabilityConfig
+from tests.models import mm_server
 
 
 def mmc(*, seed: int, rate: float = 8.0, mu: float = 10.0, c: int = 1,
         customers: int = 2000, traces: bool = False, streaming: bool = False) -> Simulation:
     """Poisson arrivals at `rate` into `c` exponential servers of rate `mu` each."""
-    server = Server("Server", concurrency=c, service_time=ExponentialLatency(1 / mu))
-    sink = LatencyTracker("Sink")
-    server.downstream = sink
-    source = Source.poisson(rate=rate, target=server, limit=customers)
-    return Simulation(sources=[source], entities=[server, sink], seed=seed,
-                      observability=ObservabilityConfig.streaming() if streaming
-                      else ObservabilityConfig(traces=traces))
+    return mm_server(seed=seed, rate=rate, mean_service=1 / mu, concurrency=c, limit=customers,
+                     config=ObservabilityConfig.streaming() if streaming
+                     else ObservabilityConfig(traces=traces))
 
 
 def ignores_seed(*, seed: int) -> Simulation:

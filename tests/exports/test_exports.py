@@ -15,16 +15,12 @@ import pytest
 
 from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
 from happysimulator.observability import Exporter, ObservabilityConfig
+from tests.models import mm_server
 
 
 @pytest.fixture(scope="module")
 def sim() -> Simulation:
-    server = Server("Server", concurrency=2, service_time=ExponentialLatency(0.2))
-    sink = LatencyTracker("Sink")
-    server.downstream = sink
-    source = Source.poisson(rate=8.0, target=server, limit=600)
-    s = Simulation(sources=[source], entities=[server, sink], seed=3,
-                   observability=ObservabilityConfig.full())
+    s = mm_server(seed=3, rate=8.0, mean_service=0.2, concurrency=2, limit=600)
     s.run()
     return s
 

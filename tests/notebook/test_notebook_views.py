@@ -10,6 +10,7 @@ import pytest
 
 from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
 from happysimulator.observability import ObservabilityConfig
+from tests.models import mm_server
 
 
 class _Cells(HTMLParser):
@@ -47,12 +48,7 @@ def cells(html: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def sim() -> Simulation:
-    server = Server("Server<1>", concurrency=1, service_time=ExponentialLatency(0.1))
-    sink = LatencyTracker("Sink")
-    server.downstream = sink
-    source = Source.poisson(rate=6.0, target=server, limit=400)
-    s = Simulation(sources=[source], entities=[server, sink], seed=2,
-                   observability=ObservabilityConfig.full())
+    s = mm_server(seed=2, rate=6.0, mean_service=0.1, limit=400, server_name="Server<1>")
     s.run()
     return s
 

@@ -7,17 +7,12 @@ import re
 
 import pytest
 
-from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
-from happysimulator.observability import ObservabilityConfig
+from happysimulator import Simulation
+from tests.models import mm_server
 
 
 def build(end_time: float | None = 200.0) -> Simulation:
-    server = Server("Server", concurrency=1, service_time=ExponentialLatency(0.1))
-    sink = LatencyTracker("Sink")
-    server.downstream = sink
-    source = Source.poisson(rate=8.0, target=server, stop_after=150.0)
-    return Simulation(sources=[source], entities=[server, sink], seed=4, end_time=end_time,
-                      observability=ObservabilityConfig.full())
+    return mm_server(seed=4, rate=8.0, mean_service=0.1, stop_after=150.0, end_time=end_time)
 
 
 @pytest.mark.parametrize("end_time", [200.0, None])

@@ -8,7 +8,9 @@ import importlib
 import pytest
 
 MODULES = ["operators", "operators.clock", "operators.windows", "operators.rates",
-           "operators.conditions", "operators.anomaly", "operators.sampling"]
+           "operators.conditions", "operators.anomaly", "operators.sampling",
+           "operators.window_result", "operators.session_windows", "operators.aggregators",
+           "operators.aggregate_names", "operators.quantiles", "operators.sketch"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,185 @@
+"""The lean tumbling state (operators/tumbling.py) against the general pane-based one
+(operators/aligned_windows.py, ``fast=False``): same windows, emitted at the same
+simulated times, on random streams (late and out-of-order items, None values, gaps,
+completion mid-window, with and without a clock, every emit_empty setting)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ops_testkit import ClockedRun, Obs, run_list
+from reactivex.testing import ReactiveTest, TestScheduler
+
+import operators as ops
+from operators.aligned_windows import AlignedWindows
+from operators.tumbling import TumblingWindows
+from operators.windows import _aligned_operator
+
+on_next, on_completed, on_error = (ReactiveTest.on_next, ReactiveTest.on_completed,
+                                   ReactiveTest.on_error)
+
+SETTINGS = settings(max_examples=80, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+AGG_SETS = [
+    ["p99"],
+    ["count", "max", "p50"],
+    ["rate", "first", "last"],
+    ["mean", "stddev", "sum", "min"],
+]
+
+
+def _window(size: float, aggs: list[str], fast: bool, emit_empty: bool | None = None,
+            exact: bool = False):
+    return _aligned_operator(size, size, None, aggs, None, "sample", emit_empty, None, None,
+                             {"exact": True} if exact else None, fast=fast)
+
+
+def _same(a: list[Any], b: list[Any]) -> None:
+    """Equal lists of windows (NaN equal to NaN: a quantile of infinities is NaN)."""
+    assert len(a) == len(b), (a, b)
+    for x, y in zip(a, b, strict=True):
+        assert (x.start, x.end, x.count, x.partial) == (y.start, y.end, y.count, y.partial)
+        assert x.values.keys() == y.values.keys()
+        for k in x.values:
+            u, v = x.values[k], y.values[k]
+            assert u == v or (isinstance(u, float) and math.isnan(u) and math.isnan(v)), (k, u, v)
+
+
+# (kind, time in ms, value): "item" pushes an item at that time, "tick" only moves the
+# clock; times may go backwards for items (late / out of order) but not for the clock
+_steps = st.lists(
+    st.tuples(st.sampled_from(["item", "item", "item", "tick"]), st.integers(0, 5000),
+              st.one_of(st.none(), st.floats(-100, 100, allow_nan=False),
+                        st.sampled_from([math.inf, -math.inf]))),
+    max_size=60)
+
+
+def _clocked(steps, op_factory, start_ms: int, end_ms: int | None):
+    run = ClockedRun(op_factory(), start=start_ms / 1000)
+    now = start_ms
+    for kind, t_ms, v in steps:
+        if kind == "tick":
+            now = max(now, t_ms)
+            run.advance_to(now / 1000)
+        else:
+            if t_ms >= now:  # the clock moves to the item; an older item is just late
+                now = t_ms
+                run.advance_to(now / 1000)
+            run.subject.on_next(Obs(t_ms / 1000, v))
+    if end_ms is not None:
+        run.complete(max(now, end_ms) / 1000)
+    return run
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's own inf - inf
+@SETTINGS
+@given(_steps, st.sampled_from([0.25, 1.0, 0.7]), st.sampled_from(AGG_SETS),
+       st.sampled_from([None, True, False]), st.integers(0, 3000),
+       st.one_of(st.none(), st.integers(0, 6000)))
+def test_clocked_fast_equals_general(steps, size, aggs, emit_empty, start_ms, end_ms):
+    fast = _clocked(steps, lambda: _window(size, aggs, True, emit_empty), start_ms, end_ms)
+    ref = _clocked(steps, lambda: _window(size, aggs, False, emit_empty), start_ms, end_ms)
+    _same(fast.out, ref.out)
+    assert fast.at == ref.at  # emitted at the same simulated times
+    assert fast.completed_at == ref.completed_at
+    assert fast.clock.pending == ref.clock.pending  # no timer left behind, none missing
+    fast.disposable.dispose()
+    ref.disposable.dispose()
+    assert fast.clock.pending == ref.clock.pending == 0
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(-2000, 5000),
+                          st.one_of(st.none(), st.floats(-100, 100, allow_nan=False))),
+                max_size=60),
+       st.sampled_from([0.25, 1.0, 0.7]), st.sampled_from(AGG_SETS))
+def test_unclocked_fast_equals_general(items, size, aggs):
+    obs = [Obs(t / 1000, v) for t, v in items]
+    _same(run_list(obs, _window(size, aggs, True)), run_list(obs, _window(size, aggs, False)))
+
+
+@SETTINGS
+@given(st.lists(st.floats(0, 10, allow_nan=False), min_size=250, max_size=600),
+       st.booleans())
+def test_large_windows_spill_to_the_sketch_like_the_general_state(values, exact):
+    """Past the exact limit a p99 is the sketch's (or exact with exact=True) in both."""
+    obs = [Obs(i / len(values), v) for i, v in enumerate(values)]
+    fast = run_list(obs, _window(1.0, ["p99", "count"], True, exact=exact))
+    ref = run_list(obs, _window(1.0, ["p99", "count"], False, exact=exact))
+    _same(fast, ref)
+
+
+def test_tumbling_of_samples_uses_the_lean_state_and_gauges_the_general_one(
+        monkeypatch) -> None:
+    seen: list[type] = []
+    for cls in (TumblingWindows, AlignedWindows):
+        def spy(self, *a, _orig=cls.__init__, _cls=cls, **k):
+            seen.append(_cls)
+            _orig(self, *a, **k)
+
+        monkeypatch.setattr(cls, "__init__", spy)
+    run_list([Obs(0.5, 1.0)], ops.tumbling_window(1.0, "p99"))
+    run_list([Obs(0.5, 1.0)], ops.tumbling_window(1.0, "mean", weighting="time"))
+    run_list([Obs(0.5, 1.0)], ops.sliding_window(2.0, 1.0, "p99"))
+    assert seen == [TumblingWindows, AlignedWindows, AlignedWindows]
+
+
+def _marble(fast: bool, msgs: list[Any], emit_empty: bool | None):
+    scheduler = TestScheduler()
+    xs = scheduler.create_hot_observable(*msgs)
+    return scheduler.start(lambda: xs.pipe(_window(10.0, ["count", "p99"], fast, emit_empty)))
+
+
+@pytest.mark.parametrize("emit_empty", [None, False])
+def test_marble_fast_equals_general_with_error(emit_empty) -> None:
+    err = ValueError("boom")
+    msgs = [on_next(212, Obs(212.0, 1.0)), on_next(247, Obs(247.0, 4.0)),
+            on_next(248, Obs(241.0, 2.0)), on_error(255, err)]
+    fast, ref = _marble(True, msgs, emit_empty), _marble(False, msgs, emit_empty)
+    assert fast.messages == ref.messages
+    assert fast.messages[-1] == on_error(255, err)  # no flush before an error
+
+
+def test_a_subscriber_that_raises_leaves_the_same_state() -> None:
+    """An observer error out of a timer close: the next item closes the same window
+    again, in both states (nothing half-advanced in the lean one)."""
+    outs = []
+    for fast in (True, False):
+        run = ClockedRun(_window(1.0, ["count"], fast), start=0.0)
+        got: list[Any] = []
+        calls = {"n": 0}
+
+        def flaky(w, got=got, calls=calls):
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("subscriber bug")
+            got.append((w.start, w.count))
+
+        run.subject.pipe(_window(1.0, ["count"], fast)).subscribe(flaky, scheduler=run.clock)
+        run.emit(0.5, 1.0)
+        with pytest.raises(RuntimeError):
+            run.advance_to(1.0)
+        run.emit(1.5, 2.0)
+        run.complete(3.0)
+        outs.append(got)
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_without_empty_windows_no_timer_is_left_after_a_close(fast) -> None:
+    run = ClockedRun(_window(1.0, ["count"], fast, emit_empty=False))
+    run.emit(0.5, 1.0)
+    assert run.clock.pending == 1  # the window's end
+    run.advance_to(1.0)
+    assert [(w.start, w.count) for w in run.out] == [(0.0, 1)]
+    assert run.clock.pending == 0  # nothing to close until the next item
+    run.emit(3.2, 1.0)
+    run.advance_to(10.0)
+    assert [(w.start, w.count) for w in run.out] == [(0.0, 1), (3.0, 1)]
+    assert run.at == [1.0, 4.0]
