@@ -21,7 +21,7 @@ NOT_FOR_A_DEFAULT_RUN = (
     "logging.handlers",
     "operators.windows", "operators.anomaly", "operators.rates",
     "happysim_rx.scheduler", "happysim_rx.subject", "happysim_rx.export",
-    "happysim_rx.stores.streaming",
+    "happysim_rx.stores.streaming", "happysim_rx.html", "glob",
     "happysimulator.observability.json_api", "happysimulator.observability.protocol",
     "happysimulator.observability.web", "happysimulator.observability.export",
     "happysimulator.observability.anomaly", "happysimulator.observability.instrumented",
