@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import glob
 import warnings
 from collections.abc import Callable
 from fnmatch import fnmatchcase
@@ -163,6 +162,8 @@ class BreakpointControl:
         return fired
 
     def _arm_metric(self, armed: _Armed) -> None:
+        import glob  # (here, not at import: a default run arms no metric breakpoint)
+
         cond = armed.bp.metric_condition
         rt = self._rt
         if not (rt.config.enabled and rt.config.metrics):
