@@ -226,9 +226,17 @@ class StreamingSeries:
             return math.floor(self._tmax / w) - cap + 1
         parts = [_newest_distinct(keys, cap),
                  np.fromiter(self.fine.buckets, dtype=np.int64, count=len(self.fine.buckets))]
-        for r in rest:
+        found = 0
+        # Newest chunks first, until `cap` keys are in sight. Keys of skipped (older)
+        # chunks could only raise the answer: a lower one just keeps more fine buckets
+        # until the next batch evicts them (a query's flush has no rest: exact).
+        for r in reversed(rest):
+            if found >= cap:
+                break
             if r.size:
-                parts.append(_newest_distinct(np.floor(r / w).astype(np.int64), cap))
+                d = _newest_distinct(np.floor(r / w).astype(np.int64), cap)
+                parts.append(d)
+                found += d.size - 1  # (a key may straddle two chunks)
         top = _newest_distinct(np.concatenate(parts), cap)
         return int(top[0]) if top.size >= cap else None
 
