@@ -1,9 +1,11 @@
 """One series of the streaming metric store: a ring of recent raw samples, summarized
 into rollup buckets lazily.
 
-A sample is summarized when it is about to leave the ring (in batches of at least
-`_BATCH`), or when a query reads the series (`flush`); until then it is only a raw
-column entry, like in the exact store. Summarizing late changes no answer: a query
+Appended chunks go to the ring and stay pending (raw columns, as in the exact store)
+until they exceed the ring by ``max(raw_capacity, _BATCH)``: then all but the newest
+``raw_capacity`` are summarized in one batch, mostly older than the fine tier's reach.
+A query summarizes everything pending first (`flush`). Summarizing late changes no
+answer: a query
 first summarizes everything pending, and the buckets it then sees are those an eager
 store would hold (same extents, same contents; float sums may differ in the last bits
 because they are added in other groups):
@@ -18,8 +20,9 @@ because they are added in other groups):
   keys it holds fit in ``coarse_buckets`` buckets: it does not depend on when (or in
   which batches) keys arrive, since compaction only merges pairs of grid cells.
 
-Memory stays bounded: pending samples are ring entries, fine buckets hold at most
-`_FOLD_AT` unsketched values each, coarse buckets none.
+Memory stays bounded: at most ``raw_capacity + max(raw_capacity, _BATCH)`` pending
+samples, fine buckets hold at most `_FOLD_AT` unsketched values each, coarse buckets
+none.
 """
 
 from __future__ import annotations
