@@ -5,16 +5,18 @@ from __future__ import annotations
 import math
 import numbers
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from happysim_rx.html import Catalog
 from happysim_rx.observation import ObservationKind
 from happysim_rx.query import Query, QueryError, _Spec, _suggest
 from happysim_rx.result import QueryResult, _clean
 from happysim_rx.stores.compute import exact_aggregates, result_weighting
 from operators.aggregators import valid_names_text
+
+if TYPE_CHECKING:  # (imported by `catalog()`: the html module is a notebook nicety)
+    from happysim_rx.html import Catalog
 
 __all__ = ["QueryEngine"]
 
@@ -97,6 +99,8 @@ class QueryEngine:
 
     def catalog(self) -> Catalog:
         """What can be asked: metric series (with kinds), span entities, event types."""
+        from happysim_rx.html import Catalog
+
         metrics = [
             {"name": n, "source": s, "series_kind": k}
             for s, n, k in sorted(self._metric_catalog(), key=lambda x: (x[1], x[0]))

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import os
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # (both imported when a file handler is made, not by `import happysimulator`)
+    import logging.handlers
+    from pathlib import Path
 
 LOGGER_NAME = "happysimulator"
 DEFAULT_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
@@ -82,9 +84,17 @@ def _install(handler: logging.Handler, level: str | int,
 
 
 def _file(path: str | Path) -> Path:
+    from pathlib import Path
+
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     return p
+
+
+def _handlers() -> Any:
+    import logging.handlers
+
+    return logging.handlers
 
 
 def enable_console_logging(
@@ -107,7 +117,7 @@ def enable_file_logging(
     date_format: str = DEFAULT_DATE_FORMAT,
 ) -> logging.handlers.RotatingFileHandler:
     """Log to ``path``, rotated at ``max_bytes`` keeping ``backup_count`` old files."""
-    h = logging.handlers.RotatingFileHandler(
+    h = _handlers().RotatingFileHandler(
         _file(path), maxBytes=max_bytes, backupCount=backup_count)
     _install(h, level, logging.Formatter(format, date_format))
     return h
@@ -123,7 +133,7 @@ def enable_timed_file_logging(
     date_format: str = DEFAULT_DATE_FORMAT,
 ) -> logging.handlers.TimedRotatingFileHandler:
     """Log to ``path``, rotated by time (``when``/``interval`` as in the stdlib)."""
-    h = logging.handlers.TimedRotatingFileHandler(
+    h = _handlers().TimedRotatingFileHandler(
         _file(path), when=when, interval=interval, backupCount=backup_count)
     _install(h, level, logging.Formatter(format, date_format))
     return h
@@ -143,7 +153,7 @@ def enable_json_file_logging(
     backup_count: int = DEFAULT_BACKUP_COUNT,
 ) -> logging.handlers.RotatingFileHandler:
     """Log JSON lines to a rotating file."""
-    h = logging.handlers.RotatingFileHandler(
+    h = _handlers().RotatingFileHandler(
         _file(path), maxBytes=max_bytes, backupCount=backup_count)
     _install(h, level, JsonFormatter())
     return h

@@ -3,6 +3,7 @@
 from happysimulator.core.callback_entity import CallbackEntity
 from happysimulator.core.clock import SimulationClock
 from happysimulator.core.component_instrumentation import ComponentInstrumentation
+from happysimulator.core.engine import Engine
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.event_heap import EventHeap, TimerHandle
@@ -14,6 +15,7 @@ __all__ = [
     "CallbackEntity",
     "ComponentInstrumentation",
     "Duration",
+    "Engine",
     "Entity",
     "Event",
     "EventHeap",

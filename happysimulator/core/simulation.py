@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import gc
 import inspect
 import itertools
 import random
 import threading
-import time as _wall
 from collections.abc import Iterable
-from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core import event_tracing
-from happysimulator.core._active import ACTIVE
 from happysimulator.core.clock import SimulationClock
+from happysimulator.core.engine import Engine
 from happysimulator.core.entity import Entity
-from happysimulator.core.event import Event, new_event
+from happysimulator.core.event import Event
 from happysimulator.core.event_heap import EventHeap
 from happysimulator.core.process import Process
+from happysimulator.core.run_loop import (
+    COMPLETE,
+    END_TIME,
+    PAUSED,
+    RunLoop,
+)
 from happysimulator.core.temporal import Instant, _inst, to_ns
 
 if TYPE_CHECKING:
@@ -28,23 +31,9 @@ if TYPE_CHECKING:
 
 _NS = 1_000_000_000
 _FAR = float("inf")
-_GC_GEN0 = 10_000
-_NO_BOUND = (1 << 63) - 1  # int sentinel: int-int compares are cheaper than int-float
-# heap time of an interrupt entry (see `interrupt`): before every real entry; the loop
-# recognises it in its timer branch, so it costs model events nothing
-INTERRUPT_NS = -(1 << 62)
-
-# event types whose processed events standard components may reuse (see `_recycle`)
-RECYCLED_EVENT_TYPES: set[str] = set()
-
-COMPLETE = "complete"
-END_TIME = "end_time"
-MAX_EVENTS = "max_events"
-UNTIL = "until"
-PAUSED = "paused"
 
 
-class Simulation:
+class Simulation(RunLoop):
     """A discrete-event simulation run.
 
     ``end_time`` (or ``start_time + duration``) bounds the run: no event later than it is
@@ -105,6 +94,7 @@ class Simulation:
             trace_recorder=None if getattr(trace_recorder, "_is_null", False) else trace_recorder)
         self._heap = self._events.entries
         self._counter = self._events.counter  # seq source for inline pushes
+        self.engine = Engine(self._events)  # what components use of the loop
         self._now_ns: int = self._start_ns
         self._events_processed = 0
         self.events_cancelled = 0  # cancelled events skipped when their time came
@@ -134,9 +124,6 @@ class Simulation:
         # appends instead of a hook call; the event itself is not kept)
         self._event_log: list | None = None
         self.last_logged_event: Event | None = None  # the newest event put in the log
-        # True while nothing sees processed events (no hook, watch or log): components
-        # may then reuse a processed event object for their next event
-        self._recycle = True
 
         self.trace_recorder = trace_recorder
         # a NullTraceRecorder costs nothing: the loop only sees a recorder that records
@@ -307,317 +294,6 @@ class Simulation:
         if x is not None and x.on_complete:
             self._run_completion_hooks(x.on_complete)
 
-    def request_pause(self, reason: Any = None) -> None:
-        """Ask the run loop to stop after the current event (reason ``"paused"``)."""
-        self._pause_requested = True
-        if reason is not None:
-            self.paused_by = reason
-        self.clock.call_at(self._now_ns / _NS, _noop)  # wakes the loop's timer branch
-
-    def interrupt(self) -> None:
-        """Make the run loop call ``_on_interrupt()`` at the next event boundary.
-
-        Safe from another thread or a signal handler: one C-level ``heappush`` of an
-        entry that sorts before everything else, not counted among the daemon entries
-        (so nothing else of the heap's bookkeeping is touched from outside the run
-        thread). The loop drops leftovers when it stops (see `drop_interrupts`)."""
-        heappush(self._heap, (INTERRUPT_NS, 0, next(self._counter), None))
-
-    def drop_interrupts(self) -> None:
-        """Remove interrupt entries the loop did not reach (call when it stopped)."""
-        heap = self._heap
-        while heap and heap[0][0] == INTERRUPT_NS:
-            heappop(heap)
-
-    # ---- the run loop -------------------------------------------------------------------
-    def _hooked(self, ev: Event, t: int, processed: int) -> bool:
-        """After `ev` ran with a trace recorder or a hook: record it; True to pause."""
-        self._events_processed = processed
-        trace = self._trace
-        if trace is not None:
-            trace.record(
-                t / _NS,
-                "simulation.dequeue",
-                event_type=ev.event_type,
-                target=getattr(ev.target, "name", None),
-                event_id=ev.context["id"],
-            )
-        hook = self._hook
-        return hook is not None and hook(ev)
-
-    def _bound(self, until_ns: int | None) -> tuple[int | float, str]:
-        bound: int | float = _NO_BOUND
-        reason = COMPLETE
-        p = self._pause_at_ns
-        if p is not None:
-            bound, reason = p, PAUSED
-        if until_ns is not None and until_ns <= bound:
-            bound, reason = until_ns, UNTIL
-        e = self._end_ns
-        if e is not None and e <= bound:
-            bound, reason = e, END_TIME
-        return bound, reason
-
-    def _run_loop(self, max_events: int | None = None, until_ns: int | None = None) -> str:
-        """Process events; return why it stopped. Resumable: call again to continue.
-
-        Stops when only daemon work is left (open-ended runs) or the heap is empty
-        (``"complete"``), before any event later than ``end_time`` (``"end_time"``), after
-        ``max_events`` model events (``"max_events"``), before any event later than
-        ``until_ns`` (``"until"``), or on a pause (``"paused"``: ``_hook`` returned True,
-        ``request_pause()``, or the next event is later than ``_pause_at_ns``).
-        """
-        if max_events is not None and max_events <= 0:
-            return MAX_EVENTS
-        heap = self._heap
-        eh = self._events
-        counter = eh.counter
-        pop = heappop
-        hook = self._hook
-        trace = self._trace
-        limit = -1 if max_events is None else max_events
-        # one branch per event covers hook, trace and max_events
-        # event types someone waits for (breakpoints): a set lookup per event instead of
-        # a hook call; `_on_watched(ev)` returns True to pause
-        watch = self._watch_types
-        on_watched = self._on_watched
-        log = self._event_log  # (``log.append(x)`` is a specialized call, faster than
-        # calling a saved bound ``log.append``: 11 vs 23 ns in Python 3.11,
-        # benchmarks/micro_append.py)
-        # per-event work, cheapest first: log appends; a count limit; hooks or watches
-        hooked = hook is not None or trace is not None
-        checks = hooked or watch is not None
-        slow = checks or log is not None or limit > 0
-        watch_only = watch is not None and not hooked and log is None and limit <= 0
-        unchecked = not checks and limit <= 0  # nothing to check after an event
-        log_only = log is not None and unchecked
-        # components reuse a processed event object only if nobody gets to see it
-        # (the event log keeps no event objects: only `last_logged_event`, see below)
-        self._recycle = (hook is None and trace is None
-                         and (watch is None or watch.isdisjoint(RECYCLED_EVENT_TYPES)))
-        open_ended = self._end_ns is None
-        bound, bound_reason = self._bound(until_ns)
-        pause_at = self._pause_at_ns
-        count = 0
-        logged, logged_t = None, 0
-        ev = None
-        stop: str | None = None  # set when an immediate-dispatch chain must stop early
-        base = self._events_processed
-        reason = COMPLETE
-        prev_active = ACTIVE.sim
-        ACTIVE.sim = self
-        if self._pause_requested:
-            self._pause_requested = False
-            ACTIVE.sim = prev_active
-            self.last_stop_reason = PAUSED
-            return PAUSED
-        self.paused_by = None
-        if open_ended and len(heap) <= eh.ndaemon:
-            heap = ()  # only daemon work: nothing to do
-        w0 = _wall.perf_counter()
-        # The loop allocates many short-lived tuples; with CPython's default gen-0
-        # threshold (700) the cyclic GC then rescans the run's live objects (events,
-        # recorded observations) over and over. A larger gen-0 threshold while the loop
-        # runs measured 1.4x faster with full observability (benchmarks/README.md);
-        # nothing is disabled, and the caller's settings are restored afterwards.
-        gc_thresholds = gc.get_threshold()
-        if gc_thresholds[0] and gc_thresholds[0] < _GC_GEN0:
-            gc.set_threshold(_GC_GEN0, *gc_thresholds[1:])
-        try:
-            while heap:
-                t, pri, seq, ev = pop(heap)
-                if t > bound:
-                    heappush(heap, (t, pri, seq, ev))
-                    reason = bound_reason
-                    if reason != COMPLETE and bound > self._now_ns:
-                        self._now_ns = bound
-                    if reason == PAUSED:
-                        self._pause_at_ns = None
-                    break
-                if pri:
-                    x = ev._x
-                    if x is None:
-                        self._now_ns = t
-                        res = ev.target.handle_event(ev)
-                        if res is not None:
-                            # Immediate dispatch: a plain event returned for *now*, with
-                            # nothing else in the heap at or before now, is exactly what the
-                            # next pop would return; run it without the heap round trip.
-                            while (
-                                res.__class__ is Event
-                                and res._time_ns == t
-                                and res._x is None
-                                and (not heap or heap[0][0] > t)
-                                and res.target is not None
-                            ):
-                                if log is not None:
-                                    log.append(t)
-                                    log.append(ev.target)
-                                    log.append(ev.event_type)
-                                    logged, logged_t = ev, t
-                                # no bookkeeping without hooks, a count limit or a
-                                # watched type (the common breakpoint case: a miss)
-                                if not (unchecked or watch_only
-                                        and ev.event_type not in watch):
-                                    if checks:
-                                        # `ev` is done: its bookkeeping (hook, trace,
-                                        # watch) comes before the next event runs, as
-                                        # after a pop
-                                        if hooked and self._hooked(ev, t, base + count + 1):
-                                            stop = PAUSED
-                                        if (
-                                            stop is None
-                                            and watch is not None
-                                            and ev.event_type in watch
-                                        ):
-                                            self._events_processed = base + count + 1
-                                            if on_watched(ev):
-                                                stop = PAUSED
-                                    if stop is None:
-                                        if count + 1 == limit:
-                                            stop = MAX_EVENTS
-                                        elif checks and heap and heap[0][0] <= t:
-                                            stop = ""  # the hook scheduled something first
-                                    if stop is not None:
-                                        heappush(heap, (t, 1, next(counter), res))
-                                        count += 1
-                                        break
-                                count += 1
-                                ev = res
-                                res = ev.target.handle_event(ev)
-                                if res is None:
-                                    break
-                            else:
-                                if (
-                                    res.__class__ is Event
-                                    and res._x is None
-                                    and res._time_ns >= t
-                                    and res.target is not None
-                                ):
-                                    # the common case, without _after_event's dispatch
-                                    heappush(heap, (res._time_ns, 1, next(counter), res))
-                                else:
-                                    self._after_event(ev, res, None)
-                    else:
-                        if x.daemon:
-                            # a daemon entry comes first only if nothing live remains below it
-                            if open_ended and len(heap) < eh.ndaemon:
-                                heappush(heap, (t, pri, seq, ev))
-                                break
-                            if heap[0][0] == INTERRUPT_NS:
-                                # (an interrupt, uncounted, may have inflated len(heap)
-                                # above: serve it first, then decide again)
-                                heappush(heap, (t, pri, seq, ev))
-                                continue
-                            eh.ndaemon -= 1
-                        if x.cancelled:
-                            self.events_cancelled += 1
-                            continue
-                        self._now_ns = t
-                        res = ev.target.handle_event(ev)
-                        self._after_event(ev, res, x)
-                    if stop is not None:
-                        if stop:  # paused or max_events, with `ev` already accounted
-                            reason = stop
-                            break
-                        stop = None  # `ev` accounted; go on popping
-                        bound, bound_reason = self._bound(until_ns)
-                        continue
-                    count += 1
-                    if slow:
-                        if watch_only:  # the common breakpoint case: a set lookup
-                            if ev.event_type in watch:
-                                self._events_processed = base + count
-                                if on_watched(ev):
-                                    reason = PAUSED
-                                    break
-                                if self._pause_at_ns != pause_at:
-                                    pause_at = self._pause_at_ns
-                                    bound, bound_reason = self._bound(until_ns)
-                            continue
-                        if log is not None:
-                            log.append(t)
-                            log.append(ev.target)
-                            log.append(ev.event_type)
-                            logged, logged_t = ev, t
-                            if log_only:  # (recording everything, no breakpoints)
-                                continue
-                        if checks:
-                            if hooked and self._hooked(ev, t, base + count):
-                                reason = PAUSED
-                                break
-                            if watch is not None and ev.event_type in watch:
-                                self._events_processed = base + count
-                                if on_watched(ev):
-                                    reason = PAUSED
-                                    break
-                            if self._pause_at_ns != pause_at:  # a hook moved the time bound
-                                pause_at = self._pause_at_ns
-                                bound, bound_reason = self._bound(until_ns)
-                        if count == limit:
-                            reason = MAX_EVENTS
-                            break
-                else:
-                    if t == INTERRUPT_NS:
-                        # another thread or a signal handler wants an event boundary:
-                        # serve it (the clock stays at the last event's time)
-                        self._events_processed = base + count
-                        if self._on_interrupt is not None and self._on_interrupt():
-                            reason = PAUSED
-                            break
-                        pause_at = self._pause_at_ns
-                        bound, bound_reason = self._bound(until_ns)
-                        continue
-                    if open_ended and len(heap) < eh.ndaemon:
-                        heappush(heap, (t, pri, seq, ev))
-                        break
-                    if heap and heap[0][0] == INTERRUPT_NS:
-                        heappush(heap, (t, pri, seq, ev))  # (as for daemon events above)
-                        continue
-                    eh.ndaemon -= 1
-                    if not ev.cancelled:
-                        self._now_ns = t
-                        self._events_processed = base + count
-                        try:
-                            ev.fn()
-                        except Exception as exc:
-                            if self._on_timer_error is None:
-                                raise
-                            self._on_timer_error(ev.fn, exc)
-                        if self._pause_requested:
-                            self._pause_requested = False
-                            reason = PAUSED
-                            break
-                        bound, bound_reason = self._bound(until_ns)
-        except Exception as exc:
-            # a model handler raised: say where (the event is consumed; see run())
-            self._failed(exc, ev, base + count)
-            raise
-        finally:
-            self._recycle = True
-            if logged is not None:
-                if logged._time_ns != logged_t:  # reused by its component since: a copy
-                    logged = new_event(logged_t, logged.event_type, logged.target)
-                self.last_logged_event = logged
-            gc.set_threshold(*gc_thresholds)
-            self._events_processed = base + count
-            ACTIVE.sim = prev_active
-            self._wall_s += _wall.perf_counter() - w0
-        self.last_stop_reason = reason
-        return reason
-
-    def _failed(self, exc: Exception, ev: Any, processed: int) -> None:
-        """Attach the simulated time, the event and its entity to a handler's exception."""
-        self.failed_event = ev
-        if isinstance(ev, Event):
-            target = ev.target
-            where = (f"while {getattr(target, 'name', None) or type(target).__name__} "
-                     f"handled event {ev.event_type!r} at t={ev._time_ns / _NS:g}s")
-        else:
-            where = f"in timer {getattr(ev, 'fn', ev)!r} at t={self._now_ns / _NS:g}s"
-        self.failure = f"{type(exc).__name__}: {exc} ({where})"
-        exc.add_note(f"happysimulator: {where} (events processed before it: {processed})")
-
     def run(self, until: Instant | float | None = None, max_events: int | None = None, *,
             progress: bool | None = False) -> SimulationSummary:
         """Run (or continue) and return a ``SimulationSummary``.
@@ -683,10 +359,6 @@ class Simulation:
             f"<Simulation t={self._now_ns / _NS}s events={self._events_processed} "
             f"heap={len(self._heap)}>"
         )
-
-
-def _noop() -> None:
-    return None
 
 
 __all__ = ["Simulation"]

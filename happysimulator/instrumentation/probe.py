@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from heapq import heappush
 from typing import Any
 
 from happysimulator.core.entity import Entity
@@ -103,7 +102,7 @@ class Probe(Entity):
         self._t0 = sim._now_ns
         self._k = 0
         self._handle = TimerHandle(self._sample, self._t0)
-        sim._events.push_timer(self._t0, self._handle)
+        sim.engine.schedule_timer(self._t0, self._handle)
 
     def stop(self) -> None:
         if self._handle is not None:
@@ -119,9 +118,7 @@ class Probe(Entity):
         nxt = self._t0 + self._k * self.interval_ns
         h = self._handle
         h.time_ns = nxt
-        eh = sim._events
-        heappush(eh.entries, (nxt, 0, next(eh.counter), h))
-        eh.ndaemon += 1
+        sim.engine.schedule_timer(nxt, h)
 
 
 __all__ = ["Probe", "available_metrics"]

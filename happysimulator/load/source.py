@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
 from math import log as _log
 from typing import Any
 
 from happysimulator.core.component_instrumentation import GEN, trace_id
+from happysimulator.core.engine import declare_recyclable
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import PARTIAL, Event, new_event
-from happysimulator.core.simulation import RECYCLED_EVENT_TYPES
 from happysimulator.core.temporal import Instant, _inst, to_ns
 from happysimulator.distributions.latency_distribution import EXPO_INLINE
 from happysimulator.load.event_provider import (
@@ -26,7 +25,7 @@ from happysimulator.load.providers.arrivals import (
 )
 
 TICK = "source.tick"
-RECYCLED_EVENT_TYPES.add(TICK)
+declare_recyclable(TICK)  # (`handle_event` reuses its tick)
 _new = object.__new__
 
 
@@ -220,7 +219,7 @@ class Source(Entity):
             return
         tick = new_event(nxt, TICK, self)
         tick.__class__ = SourceTick
-        heappush(sim._heap, (nxt, 1, next(sim._counter), tick))
+        sim.engine.schedule_at(nxt, tick)
 
     def handle_event(self, event: Event) -> Event | list[Event] | None:
         sim = self._sim
@@ -269,7 +268,7 @@ class Source(Entity):
         if stop is not None and nxt > stop:
             self.finished = True
             return out
-        if sim._recycle and event.__class__ is SourceTick and event._ctx is None:
+        if sim.engine.may_recycle and event.__class__ is SourceTick and event._ctx is None:
             tick = event  # nobody else saw the processed tick: recycle it
         else:
             tick = _new(SourceTick)
@@ -277,7 +276,7 @@ class Source(Entity):
             tick._ctx = None
             tick._x = None
         tick._time_ns = nxt
-        heappush(sim._heap, (nxt, 1, next(sim._counter), tick))
+        sim.engine.schedule_at(nxt, tick)
         return out
 
     def stats(self) -> dict[str, Any]:

@@ -14,33 +14,28 @@ observations of the uninterrupted run.
 from __future__ import annotations
 
 import contextlib
-import difflib
-import functools
-import glob
 import heapq
 import signal
 import sys
 import threading
 import warnings
 from collections.abc import Callable
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from happysim_rx.observation import ObservationKind
-from happysimulator.core.control.adapter import adapt as adapt_peer_breakpoint
-from happysimulator.core.control.adapter import is_peer_breakpoint
 from happysimulator.core.temporal import Instant
-from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint, seconds_of
+from happysimulator.observability.boundary import _at_boundary
+from happysimulator.observability.breakpoints import seconds_of
+from happysimulator.observability.control_breakpoints import BreakpointControl
+from happysimulator.observability.control_hooks import ObserverControl
 from happysimulator.observability.delivery import Deliveries, observer_label
 from happysimulator.observability.observer import SimulationObserver
 from happysimulator.observability.pending_call import PendingCall
 from happysimulator.observability.state import SimulationState
 
-_ORDERING = frozenset({"gt", "ge", "lt", "le"})  # truth changes only across the threshold
-
 if TYPE_CHECKING:
     from happysimulator.core.event import Event
     from happysimulator.instrumentation.summary import SimulationSummary
+    from happysimulator.observability.control_breakpoints import _Armed
     from happysimulator.observability.integration import ObservabilityRuntime
 
 _NS = 1_000_000_000
@@ -51,39 +46,7 @@ _ELSEWHERE = (
     "run to return, or use sim.control.call(fn) to act at an event boundary")
 
 
-def _at_boundary(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a `SimulationControl` method through `call` (safe from any thread)."""
-
-    @functools.wraps(method)
-    def wrapper(self: SimulationControl, *args: Any, **kwargs: Any) -> Any:
-        if self._run_thread == threading.get_ident():
-            return method(self, *args, **kwargs)
-        return self.call(method, self, *args, **kwargs)
-
-    return wrapper
-
-
-class _Armed:
-    """A breakpoint wired to its trigger (stream subscription, timer or per-event check)."""
-
-    def __init__(self, bp: Breakpoint, control: SimulationControl) -> None:
-        self.bp = bp
-        self.control = control
-        self.subscription: Any = None
-        self.last_truth = False
-        self.sources: dict[str, list[Any]] = {}  # metric_condition: [holding, timer, fired]
-
-    def disarm(self) -> None:
-        if self.subscription is not None:
-            self.subscription.dispose()
-            self.subscription = None
-        for st in self.sources.values():
-            if st[1] is not None:
-                st[1].cancel()
-        self.sources.clear()
-
-
-class SimulationControl:
+class SimulationControl(BreakpointControl, ObserverControl):
     """`sim.control`: run-state, stepping, breakpoints, observers and hooks."""
 
     def __init__(self, runtime: ObservabilityRuntime) -> None:
@@ -490,340 +453,6 @@ class SimulationControl:
         self._stop_reason = reason
         self._notify("on_pause")
 
-    # ---- breakpoints ------------------------------------------------------------------
-    @_at_boundary
-    def add_breakpoint(self, breakpoint: Breakpoint) -> Breakpoint:
-        """Arm `breakpoint`; returns it (its `id` can be given to `remove_breakpoint`).
-
-        happysim 0.2.5 breakpoint classes (``TimeBreakpoint``, ``MetricBreakpoint``, any
-        object with ``should_break(context)``) are accepted and returned converted."""
-        if not isinstance(breakpoint, Breakpoint) and is_peer_breakpoint(breakpoint):
-            breakpoint = adapt_peer_breakpoint(breakpoint, self._sim)
-        if not isinstance(breakpoint, Breakpoint):
-            raise TypeError(f"expected a Breakpoint, got {type(breakpoint).__name__}")
-        if breakpoint.id in self._armed:
-            return breakpoint
-        armed = _Armed(breakpoint, self)
-        kind = breakpoint.kind
-        now = self._sim.clock.now()
-        if kind == "time" and breakpoint.time < now:
-            raise ValueError(
-                f"time breakpoint at {breakpoint.time:g} s is in the past (now {now:g} s)")
-        if kind == "event_count" and breakpoint.event_count <= self._sim.events_processed:
-            raise ValueError(
-                f"event_count breakpoint {breakpoint.event_count} is already passed "
-                f"({self._sim.events_processed} events processed)")
-        if kind == "metric_condition":
-            self._arm_metric(armed)
-        elif kind == "when":
-            armed.subscription = breakpoint.when.subscribe(
-                on_next=lambda value, a=armed: self._fire(a, _detail(value)))
-        elif kind == "anomaly":
-            attach = getattr(breakpoint.anomaly, "attach", None)
-            if attach is not None:
-                attach(self._sim)
-            stream = getattr(breakpoint.anomaly, "anomalies", breakpoint.anomaly)
-            if not hasattr(stream, "subscribe"):
-                raise TypeError("anomaly must be an AnomalyDetector (or an Observable)")
-            armed.subscription = stream.subscribe(
-                on_next=lambda value, a=armed: self._fire(a, _detail(value)))
-        self._armed[breakpoint.id] = armed
-        self._changed()
-        return breakpoint
-
-    @_at_boundary
-    def remove_breakpoint(self, breakpoint: Breakpoint | int) -> None:
-        """Disarm a breakpoint given itself or its id (KeyError if unknown)."""
-        bid = breakpoint.id if isinstance(breakpoint, Breakpoint) else breakpoint
-        armed = self._armed.pop(bid, None)
-        if armed is None:
-            raise KeyError(
-                f"no breakpoint with id {bid!r}; armed ids: {sorted(self._armed) or 'none'}")
-        armed.disarm()
-        self._changed()
-
-    @_at_boundary
-    def list_breakpoints(self) -> list[Breakpoint]:
-        return [a.bp for a in self._armed.values()]
-
-    @_at_boundary
-    def clear_breakpoints(self) -> None:
-        for armed in self._armed.values():
-            armed.disarm()
-        self._armed.clear()
-        self._changed()
-
-    def _changed(self) -> None:
-        """Breakpoints or per-event hooks changed: a running loop must be set up again
-        (it keeps its per-event checks in locals) before the next event."""
-        if self._running and not self._rearm:
-            self._rearm = True
-            sim = self._sim
-            sim._pause_requested = True
-            sim.clock.call_at(sim.clock.now(), _noop)  # wakes the loop at this boundary
-
-    def _fire(self, armed: _Armed, detail: str = "") -> None:
-        bp = armed.bp
-        if bp.id not in self._armed or self._ignoring:
-            return
-        bp.hits += 1
-        t = self._sim.clock.now()
-        self._fired = f"{bp.describe()}{detail} at t={t:g}s"
-        if bp.one_shot:
-            self.remove_breakpoint(bp)
-        self._sim.request_pause(self._fired)
-
-    def _arm_time(self) -> None:
-        # a time can only be reached once: a kept (one_shot=False) time breakpoint that
-        # already fired must not pause every later resume at the same instant again
-        times = [] if self._ignoring else [
-            round(a.bp.time * _NS) for a in self._armed.values()
-            if a.bp.kind == "time" and not a.bp.hits]
-        self._time_bp_ns = min(times) if times else None
-        self._sim._pause_at_ns = self._time_bp_ns
-
-    def _fire_time_breakpoints(self) -> str | None:
-        now_ns = self._sim._now_ns
-        fired = None
-        for armed in list(self._armed.values()):
-            if (armed.bp.kind == "time" and not armed.bp.hits
-                    and round(armed.bp.time * _NS) <= now_ns):
-                self._fire(armed)
-                fired = self._fired
-        self._sim._pause_requested = False  # the loop already stopped for this pause
-        self._time_bp_ns = None
-        return fired
-
-    def _fire_count_breakpoints(self) -> str | None:
-        done = self._sim._events_processed
-        fired = None
-        for armed in list(self._armed.values()):
-            bp = armed.bp
-            if bp.kind == "event_count" and not bp.hits and bp.event_count <= done:
-                self._fire(armed)
-                fired = self._fired
-        self._sim._pause_requested = False  # the loop already stopped for this pause
-        return fired
-
-    def _arm_metric(self, armed: _Armed) -> None:
-        cond = armed.bp.metric_condition
-        rt = self._rt
-        if not (rt.config.enabled and rt.config.metrics):
-            raise ValueError(
-                "metric breakpoints need recorded metrics, but this simulation's "
-                "ObservabilityConfig has metrics off; use ObservabilityConfig.default()")
-        known = [(t.source, t.name) for t in rt.bus.topics(ObservationKind.METRIC)]
-        if not any(fnmatchcase(s, cond.source) and fnmatchcase(n, cond.name) for s, n in known):
-            names = sorted({f"{s}.{n}" for s, n in known})
-            close = difflib.get_close_matches(f"{cond.source}.{cond.name}", names, n=3)
-            warnings.warn(
-                f"no series {cond.source}.{cond.name} is known yet; the breakpoint fires only "
-                f"if one appears. Did you mean: {', '.join(close) or 'n/a'}? "
-                f"Known: {', '.join(names[:20]) or 'none'}",
-                stacklevel=3,
-            )
-        for_ = cond.for_
-        clock = self._sim.clock
-
-        compare = _OPERATORS[cond.operator]
-        threshold = cond.threshold
-        sources = armed.sources
-
-        hysteresis = cond.hysteresis
-        rearms = cond.rearms
-        cooldown = cond.cooldown
-        last_fired: list[float | None] = [None]
-
-        def fire(st: list, source: str, value: Any, onset: float | None = None) -> None:
-            st[2] = True  # (this episode is done with, fired or not)
-            now = clock.now()
-            if cooldown and last_fired[0] is not None and now < last_fired[0] + cooldown:
-                return  # within the cooldown: the episode is ignored
-            last_fired[0] = now
-            # a sustained condition names the value that began the episode, and when: the
-            # value at the pause may differ (the condition only had to keep holding)
-            detail = (f" ({source}={value:g})" if onset is None
-                      else f" ({source}={value:g} since t={onset:g}s)")
-            self._fire(armed, detail)
-
-        def on_value(source: str, time_s: float, value: Any) -> None:  # every observation
-            st = sources.get(source)
-            if not compare(value, threshold):
-                if st is not None and (st[0] or st[1] is not None):
-                    if hysteresis and not rearms(value):
-                        return  # inside the hysteresis band: the episode goes on
-                    st[0] = st[2] = False
-                    if st[1] is not None:
-                        st[1].cancel()
-                        st[1] = None
-                return
-            if st is None:
-                st = sources[source] = [False, None, False]
-            if st[0]:
-                return  # still true: edge-triggered, already fired or timing
-            st[0] = True
-            if not for_:
-                fire(st, source, value)
-                return
-            start_timer(st, time_s, value, source)
-
-        def start_timer(st: list, t0: float, value: Any, source: str) -> None:
-            def elapsed() -> None:
-                st[1] = None
-                if st[0] and not st[2]:
-                    fire(st, source, value, t0)
-
-            st[1] = clock.call_at(t0 + for_, elapsed)
-
-        if cond.operator in _ORDERING:
-            # its truth changes only when the value crosses the threshold: emitters may
-            # skip the values in between (a queue-depth breakpoint then costs ~nothing)
-            # (with hysteresis, the re-arm level too)
-            level = cond.rearm_level
-            on_value.thresholds = (  # type: ignore[attr-defined]
-                (threshold,) if level is None else tuple(sorted({threshold, level})))
-        armed.subscription = rt.bus.listen(ObservationKind.METRIC, cond.name, cond.source,
-                                           on_value)
-        # A gauge that already satisfies the condition when the breakpoint is armed is in
-        # an episode that began before: edge-triggered, it does not fire at once, but a
-        # `for_` condition starts timing now (so "queue_depth > 50 for 5 s" armed while the
-        # queue is at 60 fires 5 s later if the queue stays above 50).
-        store = rt.query.metric_store
-        for series in store.select(cond.name, cond.source) if store is not None else ():
-            if series.series_kind != "gauge" or series.source in armed.sources:
-                continue
-            last = (rt.query.metrics(glob.escape(series.name))
-                    .from_entity(glob.escape(series.source)).aggregate("last").execute().scalar)
-            if last is None or not cond.holds(last):
-                continue
-            st = armed.sources[series.source] = [True, None, False]
-            if for_:
-                start_timer(st, clock.now(), last, series.source)
-
-    # per-event checks, run by the runtime's hook
-    def _needs_hook(self) -> bool:
-        return bool(self._event_hooks) or self._collect is not None or (
-            not self._ignoring and any(a.bp.kind == "condition" for a in self._armed.values()))
-
-    def _watched_types(self) -> dict[Any, list[_Armed]]:
-        watched: dict[Any, list[_Armed]] = {}
-        if self._ignoring:
-            return watched
-        for armed in self._armed.values():
-            if armed.bp.kind == "event_type":
-                watched.setdefault(armed.bp.event_type, []).append(armed)
-        return watched
-
-    def _on_watched_event(self, ev: Any) -> bool:
-        """The engine saw an event of a watched type (no per-event hook needed)."""
-        self._last_event = ev
-        for armed in self._watched_types().get(ev.event_type, ()):
-            self._fire(armed)
-        if self._sim._pause_requested:
-            self._sim._pause_requested = False
-            return True
-        return False
-
-    def _event_checker(self) -> Callable[[Any], None] | None:
-        """The per-event check of condition breakpoints for the next stretch of the run
-        (None when there are none; event types are watched by the engine itself)."""
-        others = [a for a in self._armed.values() if a.bp.kind == "condition"]
-        if not others or self._ignoring:
-            return None
-        fire = self._fire
-
-        def check(ev: Any) -> None:
-            for armed in others:
-                try:
-                    truth = bool(armed.bp.condition(self._state()))
-                except Exception as exc:
-                    self._observer_fault(f"breakpoint condition {armed.bp.describe()!r}", exc)
-                    continue
-                if truth and not armed.last_truth:
-                    fire(armed)
-                armed.last_truth = truth
-
-        return check
-
-    # ---- observers and hooks ----------------------------------------------------------
-    @_at_boundary
-    def add_observer(self, observer: SimulationObserver) -> SimulationObserver:
-        """Register life-cycle callbacks (and every observation if it wants them)."""
-        self._observers.append(observer)
-        if getattr(observer, "wants_observations", False):
-            self._observer_subs[id(observer)] = self._rt.bus.all().subscribe(
-                observer.on_observation)
-        return observer
-
-    @_at_boundary
-    def remove_observer(self, observer: SimulationObserver) -> None:
-        self._observers.remove(observer)
-        sub = self._observer_subs.pop(id(observer), None)
-        if sub is not None:
-            sub.dispose()
-
-    @_at_boundary
-    def on_event(self, fn: Callable[[Any], Any]) -> Callable[[], None]:
-        """Call ``fn(event)`` after every model event; returns a function that unhooks it."""
-        self._event_hooks.append(fn)
-        self._changed()
-
-        def unhook() -> None:
-            if fn in self._event_hooks:
-                self._event_hooks.remove(fn)
-                self._changed()
-
-        def remove() -> None:  # (safe from any thread, like every control call)
-            self.call(unhook)
-
-        return remove
-
-    def on_time_advance(self, fn: Callable[[Instant], Any]) -> Callable[[], None]:
-        """Call ``fn(new_time)`` after each event that moved simulated time forward;
-        returns a function that unhooks it (``remove_hook`` accepts it too)."""
-        last: list[Any] = [None]
-
-        def hook(ev: Any) -> None:
-            t = self._sim.now
-            if last[0] is None or t > last[0]:
-                last[0] = t
-                fn(t)
-
-        return self.on_event(hook)
-
-    def remove_hook(self, handle: Callable[[], None]) -> None:
-        """Remove a hook given what ``on_event``/``on_time_advance`` returned."""
-        if not callable(handle):
-            raise KeyError(f"no hook {handle!r}; pass what on_event() returned")
-        handle()
-
-    @_at_boundary
-    def find_events(self, predicate: Callable[[Any], bool]) -> list[Any]:
-        """Pending model events (in run order) for which ``predicate(event)`` is true;
-        only while paused, when the heap is stable."""
-        if not self._paused:
-            raise RuntimeError("find_events() is only available when paused")
-        live = sorted((e for e in self._sim._events.entries
-                       if e[1] and not (e[3]._x is not None and e[3]._x.cancelled)),
-                      key=lambda e: e[:3])
-        return [e[3] for e in live if predicate(e[3])]
-
-    @_at_boundary
-    def at_time(self, time: Any, fn: Callable[[], Any]) -> Any:
-        """Call ``fn()`` at simulated `time` (a timer: before model events at that instant)."""
-        return self._sim.clock.call_at(seconds_of(time, "at_time(time)"), fn)
-
-    def _notify(self, method: str) -> None:
-        if not self._observers:
-            return
-        state = self._state()
-        for obs in list(self._observers):
-            try:
-                getattr(obs, method)(state)
-            except Exception as exc:
-                self._observer_fault(f"{type(obs).__name__}.{method}", exc)
-
-
 def _forbid_wall_clock() -> Any:
     """`happysim_rx.forbid_wall_clock()` once reactivex is loaded; before that no
     wall-clock scheduler can exist and nothing needs refusing (a run that nobody
@@ -835,20 +464,9 @@ def _forbid_wall_clock() -> Any:
     return forbid_wall_clock()
 
 
-def _noop() -> None:
-    return None
-
-
 def _positive_int(n: Any, what: str) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"{what} needs an int >= 1, got {n!r}")
     if n < 1:
         raise ValueError(f"{what} needs an int >= 1, got {n}")
     return n
-
-
-def _detail(value: Any) -> str:
-    if hasattr(value, "onset") and hasattr(value, "metric"):  # an AnomalyReport
-        return f" ({value.source}.{value.metric}={value.value:.4g}, onset t={value.onset:g}s)"
-    text = repr(value)
-    return f" ({text[:80]})"

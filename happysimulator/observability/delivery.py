@@ -63,7 +63,7 @@ class Deliveries:
             sim = self.sim
             now = sim._now_ns
             self.timer = handle = TimerHandle(self._drain, now)
-            sim._events.push_timer(now, handle)
+            sim.engine.schedule_timer(now, handle)
         pending.append((observer, obs))
 
     def drain(self) -> None:

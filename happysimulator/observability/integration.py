@@ -231,12 +231,10 @@ def _pending_delays(sim: Any) -> int:
     from happysim_rx.scheduler import scheduled_action
 
     n = 0
-    for entry in sim._heap:
-        handle = entry[3]
-        if entry[1] == 0 and entry[0] >= 0 and not handle.cancelled:
-            action = scheduled_action(handle.fn)
-            if getattr(action, "__module__", "") == "reactivex.operators._delay":
-                n += 1
+    for handle in sim.engine.pending_timers():
+        action = scheduled_action(handle.fn)
+        if getattr(action, "__module__", "") == "reactivex.operators._delay":
+            n += 1
     return n
 
 

@@ -18,9 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 # never needed by `import happysimulator` nor by a default run that nobody subscribes to
 NOT_FOR_A_DEFAULT_RUN = (
     "reactivex", "asyncio", "river", "pyarrow", "pandas", "polars", "duckdb", "matplotlib",
+    "logging.handlers",
     "operators.windows", "operators.anomaly", "operators.rates",
     "happysim_rx.scheduler", "happysim_rx.subject", "happysim_rx.export",
-    "happysim_rx.stores.streaming",
+    "happysim_rx.stores.streaming", "happysim_rx.html", "glob",
     "happysimulator.observability.json_api", "happysimulator.observability.protocol",
     "happysimulator.observability.web", "happysimulator.observability.export",
     "happysimulator.observability.anomaly", "happysimulator.observability.instrumented",

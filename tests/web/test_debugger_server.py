@@ -375,10 +375,10 @@ def test_a_model_fault_stops_the_run_and_is_reported() -> None:
 
 def test_a_fast_run_shows_the_newest_windows_and_a_stop_brings_back_the_rest(
         monkeypatch) -> None:
-    from happysimulator.observability.web import driver
+    from happysimulator.observability.web import charts, driver
 
     monkeypatch.setattr(driver, "_CHART_SHARE", 1e-9)  # live updates get ~no time...
-    monkeypatch.setattr(driver, "_MIN_LIVE_POINTS", 5)  # ...so they keep the newest 5
+    monkeypatch.setattr(charts, "_MIN_LIVE_POINTS", 5)  # ...so they keep the newest 5
     monkeypatch.setattr(driver, "_CHARTS_EVERY_S", 0.0)  # after every slice
     messages: list[dict] = []
     dbg = Debugger(open_session(lambda: mm1(end_time=1e9,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from heapq import heappush
 from math import log as _log
 from types import MethodType
 from typing import Any
@@ -16,9 +15,9 @@ from happysimulator.core.component_instrumentation import (
     STARTED,
     trace_id,
 )
+from happysimulator.core.engine import declare_recyclable
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
-from happysimulator.core.simulation import RECYCLED_EVENT_TYPES
 from happysimulator.distributions.latency_distribution import (
     EXPO_INLINE,
     ExponentialLatency,
@@ -28,7 +27,7 @@ from happysimulator.distributions.latency_distribution import (
 
 _NS = 1_000_000_000
 SERVICE_DONE = "service.done"
-RECYCLED_EVENT_TYPES.add(SERVICE_DONE)
+declare_recyclable(SERVICE_DONE)  # (`_complete` reuses its ServiceDone)
 
 
 class ServiceDone(Event):
@@ -183,7 +182,7 @@ class Server(QueuedResource):
         ce.request = req
         ce.start_ns = now
         ce.arr_ns = arrived_ns
-        heappush(sim._heap, (done, 1, next(sim._counter), ce))
+        sim.engine.schedule_at(done, ce)
         i = self._instr
         if i is not None:
             if i.start_facts:
@@ -216,7 +215,7 @@ class Server(QueuedResource):
                 ce.request = event
                 ce.start_ns = now
                 ce.arr_ns = now
-                heappush(sim._heap, (done, 1, next(sim._counter), ce))
+                sim.engine.schedule_at(done, ce)
                 if i is not None:
                     if i.start_facts:
                         i.started.append(now)
@@ -272,7 +271,7 @@ class Server(QueuedResource):
                 i.live(DONE, now, ce)
             nreq, arr = q.pop()
             done = now + int(-_log(1.0 - sim._random()) / self._exp_rate * _NS + 0.5)
-            if not sim._recycle:
+            if not sim.engine.may_recycle:
                 # someone may see or keep the processed event: use a fresh one
                 ce = _new(ServiceDone)
                 ce.target = self.done_port
@@ -283,7 +282,7 @@ class Server(QueuedResource):
             ce.request = nreq
             ce.start_ns = now
             ce.arr_ns = arr
-            heappush(sim._heap, (done, 1, next(sim._counter), ce))
+            sim.engine.schedule_at(done, ce)
             if i is not None:
                 if i.start_facts:
                     i.started.append(now)

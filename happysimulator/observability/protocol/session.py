@@ -16,71 +16,46 @@ is served between two events, so ``pause`` and queries work while it runs.
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import itertools
-import math
 import threading
 import traceback
-import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from fnmatch import fnmatchcase
 from typing import Any
 
 import msgspec
 
-from happysim_rx import QueryError
-from happysimulator.observability.anomaly import AnomalyDetector
-from happysimulator.observability.breakpoints import VALID_OPERATORS, Breakpoint, MetricCondition
-from happysimulator.observability.export import Exporter
+from happysimulator.observability.breakpoints import VALID_OPERATORS
 from happysimulator.observability.protocol import messages as m
+from happysimulator.observability.protocol.answers import (
+    _event_info,
+    _glob_escape,
+    _jsonable,
+)
+from happysimulator.observability.protocol.budgets import AnswerBudgets
+from happysimulator.observability.protocol.errors import ProtocolError, _ModelFault
 from happysimulator.observability.protocol.models import (
     ModelSpecError,
     check_params,
     factory_parameters,
     load_factory,
 )
+from happysimulator.observability.protocol.ops_breakpoints import BreakpointOps
+from happysimulator.observability.protocol.ops_driving import DrivingOps
+from happysimulator.observability.protocol.ops_questions import QuestionOps
 from happysimulator.observability.protocol.runner import SimRunner
 from operators.aggregators import AGGREGATE_NAMES
 
 __all__ = ["SessionProtocol", "ProtocolError"]
 
 _WAITING_OPS = frozenset({"run", "resume", "run_until", "pause", "state"})
-_MAX_HANDLES = 32
 # units of the auto-instrumented series (the documented contract)
 _UNITS = {"queue_depth": "requests", "in_flight": "requests", "wait_time": "s",
           "service_time": "s", "latency": "s", "arrivals": "requests",
           "completed": "requests", "dropped": "requests", "generated": "requests"}
-_RESERVE = 400  # bytes kept free for the truncation note when cutting to a budget
-_METRIC_FIELDS = frozenset(f.name for f in dataclasses.fields(MetricCondition))
 
 
-class ProtocolError(Exception):
-    """A request that cannot be served; becomes ``{"ok": false, "error": ...}``."""
-
-    def __init__(self, kind: str, message: str, valid: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.kind, self.message, self.valid = kind, message, valid
-
-
-class _ModelFault(Exception):
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__(str(exc))
-        self.exc = exc
-
-
-def _size(obj: Any) -> int:
-    return len(msgspec.json.encode(obj))
-
-
-def _event_info(ev: Any) -> m.EventInfo:
-    target = ev.target
-    return m.EventInfo(time=ev.time.to_seconds(), event_type=str(ev.event_type),
-                       target=getattr(target, "name", None) or type(target).__name__)
-
-
-class SessionProtocol:
+class SessionProtocol(DrivingOps, BreakpointOps, QuestionOps, AnswerBudgets):
     """A live, stateful session over one simulation (see the module doc).
 
     Args:
@@ -183,15 +158,6 @@ class SessionProtocol:
             if self._runner is not None:
                 self._runner.close()
                 self._runner = None
-
-    def resource(self, handle: str) -> tuple[str, Any]:
-        """The whole answer behind a truncation handle: ``(kind, items)``."""
-        try:
-            return self._handles[handle]
-        except KeyError:
-            raise ProtocolError("unknown_name", f"no answer with handle {handle!r} (handles "
-                                "expire after 32 newer cut answers)",
-                                list(self._handles)) from None
 
     # ---- decoding and errors ----------------------------------------------------------------
     def _decode(self, request: Any) -> tuple[Any, str]:
@@ -459,383 +425,3 @@ class SessionProtocol:
             aggregates=[*AGGREGATE_NAMES, "pNN", "pNN.N"],
             breakpoint_operators=list(VALID_OPERATORS),
             stores={k: v for k, v in cat["stores"].items()})
-
-    # ---- operations: driving ----------------------------------------------------------------
-    def _op_run(self, req: m.RunRequest) -> m.RunResponse:
-        with self._lock:
-            self._require_idle("run")
-            sim = self._sim
-            control = sim.control
-            if control.is_complete:
-                raise ProtocolError("state", "the run is complete: reset to run it again",
-                                    ["reset", "query", "export"])
-            if req.until is not None:
-                self._check_until(req.until)
-                until = req.until
-                self._start(lambda: control.run_until(until))
-            elif control.is_paused:
-                self._start(control.resume)
-            else:
-                self._start(sim.run)
-        return m.RunResponse(state=self._settle(req.wait_s))
-
-    def _op_run_until(self, req: m.RunUntilRequest) -> m.RunUntilResponse:
-        with self._lock:
-            self._require_idle("run_until")
-            control = self._sim.control
-            if control.is_complete:
-                raise ProtocolError("state", "the run is complete: reset to run it again",
-                                    ["reset"])
-            self._check_until(req.time)
-            t = req.time
-            self._start(lambda: control.run_until(t))
-        return m.RunUntilResponse(state=self._settle(req.wait_s))
-
-    def _check_until(self, t: float) -> None:
-        now = self._sim.now.to_seconds()
-        if not math.isfinite(t):
-            raise ProtocolError("bad_request", f"until/time must be finite seconds, got {t}")
-        if t < now:
-            raise ProtocolError("bad_request",
-                                f"time {t:g} s is in the past: the simulation is at {now:g} s")
-
-    def _op_resume(self, req: m.ResumeRequest) -> m.ResumeResponse:
-        with self._lock:
-            self._require_idle("resume")
-            control = self._sim.control
-            if not control.is_paused:
-                st = self._state_info().status
-                raise ProtocolError("state", f"resume needs a paused simulation, but it is "
-                                    f"{st.replace('_', ' ')}",
-                                    ["run"] if st == "not_started" else ["reset"])
-            if req.ignore_breakpoints:
-                if "ignore_breakpoints" not in inspect.signature(control.resume).parameters:
-                    raise ProtocolError("bad_request", "this engine cannot resume ignoring "
-                                        "breakpoints; clear_breakpoints first")
-                self._start(lambda: control.resume(ignore_breakpoints=True))
-            else:
-                self._start(control.resume)
-        return m.ResumeResponse(state=self._settle(req.wait_s))
-
-    def _op_pause(self, req: m.PauseRequest) -> m.PauseResponse:
-        with self._lock:
-            control = self._sim.control
-            if self._running():
-                self._runner.pause()
-            elif control.is_complete:
-                raise ProtocolError("state", "the run is complete: there is nothing to pause",
-                                    ["reset"])
-            elif not control.is_paused:
-                control.pause()  # before the start: the next run returns at once, paused
-                return m.PauseResponse(state=self._state_info())
-            else:
-                return m.PauseResponse(state=self._state_info())
-        return m.PauseResponse(state=self._settle(req.wait_s))
-
-    def _op_step(self, req: m.StepRequest) -> m.StepResponse:
-        self._require_idle("step")
-        control = self._sim.control
-        self._fault = None
-        try:
-            events = self._call(lambda: control.step(req.n))
-        except Exception as exc:
-            self._fault = self._fault_info(exc)
-            raise _ModelFault(exc) from exc
-        infos = msgspec.to_builtins([_event_info(e) for e in events])
-        state = self._state_info()
-        head = _size(msgspec.to_builtins(m.StepResponse(events=[], state=state)))
-        shown, cut = self._cut(infos, req.budget_bytes - head, "events")
-        return m.StepResponse(events=[m.EventInfo(**e) for e in shown], state=state,
-                              truncated=cut)
-
-    def _op_peek(self, req: m.PeekRequest) -> m.PeekResponse:
-        events = self._call(lambda: self._sim.control.peek_next(req.n))
-        return m.PeekResponse(events=[_event_info(e) for e in events])
-
-    # ---- operations: breakpoints --------------------------------------------------------------
-    def _breakpoint_infos(self) -> list[m.BreakpointInfo]:
-        return [m.BreakpointInfo(**bp.to_dict()) for bp in self._sim.control.list_breakpoints()]
-
-    def _op_add_breakpoint(self, req: m.AddBreakpointRequest) -> m.AddBreakpointResponse:
-        kinds = [k for k in ("time", "event_count", "event_type", "metric", "anomaly")
-                 if getattr(req, k) is not None]
-        if len(kinds) != 1:
-            raise ProtocolError("bad_request", "add_breakpoint needs exactly one of time, "
-                                f"event_count, event_type, metric, anomaly; got "
-                                f"{', '.join(kinds) or 'none'}",
-                                ["time", "event_count", "event_type", "metric", "anomaly"])
-        kind = kinds[0]
-        common = {"one_shot": req.one_shot, "name": req.name}
-
-        def arm() -> tuple[Breakpoint, str | None]:
-            if kind == "metric":
-                spec = req.metric
-                self._check_series(spec.source, spec.name, req.allow_unknown)
-                extra = {k: v for k, v in (("hysteresis", spec.hysteresis),
-                                            ("cooldown", spec.cooldown_s)) if v is not None}
-                missing = [k for k in extra if k not in _METRIC_FIELDS]
-                if missing:
-                    raise ProtocolError("bad_request", f"this engine's MetricCondition has no "
-                                        f"{', '.join(missing)}", sorted(_METRIC_FIELDS))
-                try:
-                    cond = MetricCondition(spec.source, spec.name, spec.operator,
-                                           spec.threshold, for_=spec.for_s, **extra)
-                except (TypeError, ValueError) as exc:
-                    raise ProtocolError("bad_request", str(exc), list(VALID_OPERATORS)) from None
-                bp = Breakpoint(metric_condition=cond, **common)
-            elif kind == "anomaly":
-                spec = req.anomaly
-                self._check_series(spec.source, spec.metric, req.allow_unknown)
-                try:
-                    det = AnomalyDetector(spec.source, spec.metric, kind=spec.kind,
-                                          window=spec.window, warmup=spec.warmup,
-                                          confirm_after=spec.confirm_after,
-                                          k_sigma=spec.k_sigma, min_increase=spec.min_increase,
-                                          threshold=spec.threshold,
-                                          peak_fraction=spec.peak_fraction)
-                except (TypeError, ValueError) as exc:
-                    raise ProtocolError("bad_request", str(exc)) from None
-                bp = Breakpoint(anomaly=det, **common)
-            else:
-                try:
-                    bp = Breakpoint(**{kind: getattr(req, kind)}, **common)
-                except (TypeError, ValueError) as exc:
-                    raise ProtocolError("bad_request", str(exc)) from None
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    self._sim.control.add_breakpoint(bp)
-                except (TypeError, ValueError) as exc:
-                    raise ProtocolError("bad_request", str(exc)) from None
-            warning = "; ".join(str(w.message) for w in caught) or None
-            return bp, warning
-
-        bp, warning = self._call(arm)
-        return m.AddBreakpointResponse(breakpoint=m.BreakpointInfo(**bp.to_dict()),
-                                       warning=warning)
-
-    def _check_series(self, source: str, name: str, allow_unknown: bool) -> None:
-        known = [(s["source"], s["name"]) for s in self._sim.query.catalog()["metrics"]]
-        if any(fnmatchcase(s, source) and fnmatchcase(n, name) for s, n in known):
-            return
-        if allow_unknown:
-            return
-        raise ProtocolError(
-            "unknown_name", f"no series {source}.{name} is known (yet); give "
-            "allow_unknown: true to arm it anyway (it fires only if the series appears)",
-            sorted(f"{s}.{n}" for s, n in known))
-
-    def _op_list_breakpoints(self, req: m.ListBreakpointsRequest) -> m.ListBreakpointsResponse:
-        return m.ListBreakpointsResponse(breakpoints=self._call(self._breakpoint_infos))
-
-    def _op_remove_breakpoint(self, req: m.RemoveBreakpointRequest) -> m.RemoveBreakpointResponse:
-        control = self._sim.control
-
-        def remove() -> None:
-            ids = [bp.id for bp in control.list_breakpoints()]
-            if req.id not in ids:
-                raise ProtocolError("unknown_name", f"no breakpoint with id {req.id}",
-                                    [str(i) for i in ids])
-            control.remove_breakpoint(req.id)
-
-        self._call(remove)
-        return m.RemoveBreakpointResponse(removed=req.id)
-
-    def _op_clear_breakpoints(self, req: m.ClearBreakpointsRequest) -> m.ClearBreakpointsResponse:
-        control = self._sim.control
-
-        def clear() -> list[int]:
-            ids = [bp.id for bp in control.list_breakpoints()]
-            control.clear_breakpoints()
-            return ids
-
-        return m.ClearBreakpointsResponse(removed=self._call(clear))
-
-    # ---- operations: questions ------------------------------------------------------------------
-    def _query_dict(self, spec: m.QuerySpec) -> dict[str, Any]:
-        d = msgspec.to_builtins(spec)
-        d.setdefault("entity", "*")
-        last = d.pop("last_s", None)
-        if last is not None:
-            if spec.start is not None or spec.end is not None:
-                raise ProtocolError("bad_request", "give either last_s or start/end, not both")
-            now = self._sim.now.to_seconds()
-            d["start"], d["end"] = now - last, now + 1e-9  # 1 ns past now: values at now count
-        if spec.kind == "metrics" and spec.name is None:
-            raise ProtocolError("bad_request", "a metrics query needs a 'name' (see catalog)")
-        if spec.kind == "spans" and spec.name is not None:
-            raise ProtocolError("bad_request", "a spans query takes no 'name' (use entity)")
-        for key in ("start", "end", "window"):
-            v = d.get(key)
-            if isinstance(v, float) and math.isnan(v):
-                raise ProtocolError("bad_request", f"{key} must not be NaN")
-        return d
-
-    def _execute(self, spec: m.QuerySpec) -> Any:
-        d = self._query_dict(spec)
-
-        def run() -> Any:
-            try:
-                return self._sim.query.execute(d)
-            except QueryError as exc:
-                raise self._query_error(exc) from None
-
-        return self._call(run)
-
-    def _query_error(self, exc: QueryError) -> ProtocolError:
-        text = str(exc)
-        if text.startswith("unknown metric"):
-            names = sorted({s["name"] for s in self._sim.query.catalog()["metrics"]})
-            return ProtocolError("unknown_name", text, names)
-        if text.startswith("unknown entity"):
-            return ProtocolError("unknown_name", text)
-        if text.startswith("unknown aggregate"):
-            return ProtocolError("unknown_name", text, [*AGGREGATE_NAMES, "pNN", "pNN.N"])
-        return ProtocolError("bad_request", text)
-
-    def _op_query(self, req: m.QueryRequest) -> m.QueryResponse:
-        result = self._execute(req.query).to_dict()
-        return self._rows_response(result, req.budget_bytes)
-
-    def _rows_response(self, result: dict[str, Any], budget: int) -> m.QueryResponse:
-        info = m.QueryResultInfo(**_jsonable(result))
-        rows = info.rows
-        info.rows = []
-        head = _size(msgspec.to_builtins(m.QueryResponse(result=info)))
-        shown, cut = self._cut(rows, budget - head, "rows")
-        info.rows = shown
-        return m.QueryResponse(result=info, truncated=cut)
-
-    def _op_trace(self, req: m.TraceRequest) -> m.TraceResponse:
-        def run() -> m.TraceResponse:
-            store = self._sim.query.trace_store
-            if store is None:
-                raise ProtocolError("state", "traces are not recorded (ObservabilityConfig "
-                                    "traces=False)")
-            tid: Any = req.trace_id
-            spans = store.trace(tid)
-            if not spans and isinstance(tid, str) and tid.lstrip("-").isdigit():
-                tid = int(tid)
-                spans = store.trace(tid)
-            if not spans:
-                ids = store.trace_ids()
-                raise ProtocolError("unknown_name", f"no trace with id {req.trace_id!r} "
-                                    f"({len(ids)} traces recorded; sample ids listed)",
-                                    [str(i) for i in ids[:20]])
-            path = store.critical_path(tid)
-            return m.TraceResponse(
-                trace_id=tid, spans=[_jsonable(s.to_dict()) for s in spans],
-                tree=_jsonable(store.tree(tid)), critical_path=[s.entity for s in path],
-                critical_path_spans=[_jsonable(s.to_dict()) for s in path],
-                duration_s=max(s.end for s in spans) - min(s.start for s in spans))
-
-        resp = self._call(run)
-        for part in ("spans", "tree"):
-            if _size(msgspec.to_builtins(resp)) <= req.budget_bytes:
-                break
-            setattr(resp, part, [])
-            resp.truncated.append(part)
-        return resp
-
-    def _op_export(self, req: m.ExportRequest) -> m.ExportResponse:
-        if req.what == "summary":
-            if req.format != "json":
-                raise ProtocolError("bad_request", "the summary is JSON only", ["json"])
-            if req.query is not None:
-                raise ProtocolError("bad_request", "the summary takes no query")
-            budget = req.budget_bytes - 200  # room for the envelope
-            doc = self._call(lambda: Exporter(self._sim).summary(budget_bytes=max(512, budget)))
-            return m.ExportResponse(what="summary", format="json", content=_jsonable(doc),
-                                    size_bytes=_size(doc))
-        if req.query is None:
-            raise ProtocolError("bad_request", "export of a query needs 'query' (or what: "
-                                "'summary')")
-        result = self._execute(req.query)
-        if req.format == "json":
-            resp = self._rows_response(result.to_dict(), req.budget_bytes - 200)
-            content = msgspec.to_builtins(resp.result)
-            return m.ExportResponse(what="query", format="json", content=content,
-                                    size_bytes=_size(content), truncated=resp.truncated)
-        text = Exporter(self._sim).to_csv(result)
-        shown, cut = self._cut_text(text, req.budget_bytes - 400)
-        return m.ExportResponse(what="query", format="csv", content=shown,
-                                size_bytes=len(shown.encode()), truncated=cut)
-
-    def _op_fetch(self, req: m.FetchRequest) -> m.FetchResponse:
-        kind, items = self.resource(req.handle)
-        if req.offset > len(items):
-            raise ProtocolError("bad_request", f"offset {req.offset} is past the end "
-                                f"({len(items)} items)")
-        if kind == "text":
-            shown, cut = self._cut_text(items, req.budget_bytes - 400, req.offset,
-                                        handle=req.handle)
-        else:
-            shown, cut = self._cut(items, req.budget_bytes - 400, kind, req.offset,
-                                   handle=req.handle)
-        return m.FetchResponse(handle=req.handle, kind=kind, items=shown, offset=req.offset,
-                               truncated=cut)
-
-    # ---- budgets ---------------------------------------------------------------------------------
-    def _keep(self, kind: str, items: Any, handle: str | None) -> str:
-        if handle is None:
-            handle = f"{kind[0]}{next(self._handle_ids)}"
-            self._handles[handle] = (kind, items)
-            while len(self._handles) > _MAX_HANDLES:
-                self._handles.popitem(last=False)
-        return handle
-
-    def _cut(self, items: list[Any], budget: int, kind: str, offset: int = 0,
-             handle: str | None = None) -> tuple[list[Any], m.Truncation | None]:
-        """The items from `offset` that fit `budget` bytes, and a note if some did not."""
-        room = budget - _RESERVE
-        used, end = 2, offset
-        while end < len(items):
-            used += _size(items[end]) + 1
-            if used > room:
-                break
-            end += 1
-        if end == len(items):
-            return items[offset:], None
-        handle = self._keep(kind, items, handle)
-        return items[offset:end], m.Truncation(
-            handle=handle, total=len(items), returned=end - offset, next_offset=end,
-            uri=f"happysim://answers/{handle}")
-
-    def _cut_text(self, text: str, budget: int, offset: int = 0,
-                  handle: str | None = None) -> tuple[str, m.Truncation | None]:
-        rest = text[offset:]
-        if len(rest.encode()) <= budget:
-            return rest, None
-        piece = rest.encode()[:max(budget, 1)].decode(errors="ignore")
-        nl = piece.rfind("\n")
-        if nl > 0:
-            piece = piece[:nl + 1]
-        handle = self._keep("text", text, handle)
-        end = offset + len(piece)
-        return piece, m.Truncation(handle=handle, total=len(text), returned=len(piece),
-                                   next_offset=end, uri=f"happysim://answers/{handle}")
-
-
-def _glob_escape(s: str) -> str:
-    import glob
-
-    return glob.escape(s)
-
-
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON types (NaN/inf -> None; numpy scalars and odd objects made plain)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if obj is None or isinstance(obj, str | int | bool):
-        return obj
-    if hasattr(obj, "item"):
-        return _jsonable(obj.item())
-    if hasattr(obj, "to_dict"):
-        return _jsonable(obj.to_dict())
-    if isinstance(obj, msgspec.Struct):
-        return _jsonable(msgspec.to_builtins(obj))
-    return repr(obj)

@@ -20,7 +20,6 @@ history is a zoom query away).
 
 from __future__ import annotations
 
-import json
 import math
 import queue
 import threading
@@ -30,51 +29,22 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+from happysimulator.observability.web._shared import _EPS, _err
+from happysimulator.observability.web.charts import Chart, ChartOps
+from happysimulator.observability.web.download import DownloadOps
+from happysimulator.observability.web.graph import GraphOps
+
 _SLICE_WALL_S = 0.1  # wall time a max-speed slice aims at: the pause/answer latency
 _PACE_TICK_S = 0.05  # wall time between two paced slices
 _CHARTS_EVERY_S = 0.1  # how often a run's newly closed windows are pushed (at most)
 _CHART_SHARE = 0.25  # of a running worker's wall time that chart queries may use
-_MIN_LIVE_POINTS = 60  # a live chart never shows fewer of the newest windows than this
 _GAUGE_EVERY_S = 0.5
 _CATALOG_EVERY_S = 5.0  # while running, the series list for the gauges is this fresh  # how often the model's gauges and next events are refreshed
-_EPS = 1e-9
 _BIG = 4_000_000  # the protocol's largest answer budget
 _ADVANCING = frozenset({"run", "resume", "step", "run_until"})
 
 
-def _err(kind: str, message: str, valid: list[str] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"kind": kind, "message": message}
-    if valid is not None:
-        error["valid"] = valid
-    return {"ok": False, "error": error}
-
-
-class Chart:
-    """A live series: ``aggregate`` of ``name`` on ``entity`` over tumbling windows."""
-
-    AGGREGATES = ("mean", "p50", "p90", "p99", "max", "rate", "count", "last")
-
-    def __init__(self, cid: int, name: str, entity: str, aggregate: str, window: float,
-                 max_points: int) -> None:
-        self.id = cid
-        self.name, self.entity, self.aggregate, self.window = name, entity, aggregate, window
-        self.points: deque[tuple[float, float | None]] = deque(maxlen=max_points)
-        self.closed_to = 0.0  # every window ending at or before this is in `points`
-        self.cost_per_window = 0.0  # wall seconds a window costs to query (measured)
-
-    def spec(self, start: float, end: float, window: float | None = None) -> dict[str, Any]:
-        """The query spec of this chart over [start, end) (what its CSV export runs)."""
-        return {"kind": "metrics", "name": self.name, "entity": self.entity,
-                "start": start, "end": end, "window": window or self.window,
-                "aggregates": [self.aggregate]}
-
-    def describe(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "entity": self.entity,
-                "aggregate": self.aggregate, "window": self.window,
-                "max_points": self.points.maxlen, "points": list(self.points)}
-
-
-class Debugger:
+class Debugger(ChartOps, GraphOps, DownloadOps):
     """Runs a session (``handle(dict) -> dict``) on a worker thread for the web page.
 
     `push` receives every message for the page (called on the worker thread; it must not
@@ -248,111 +218,6 @@ class Debugger:
         return {"ok": True, "status": self.status(), "markers": list(self.markers),
                 "charts": [c.describe() for c in self.charts.values()]}
 
-    def _op_chart_add(self, req: dict[str, Any]) -> dict[str, Any]:
-        name, entity = req.get("name"), req.get("entity", "*")
-        aggregate, window = req.get("aggregate", "mean"), req.get("window", 1.0)
-        if not isinstance(name, str) or not isinstance(entity, str):
-            return _err("bad_request", "chart_add needs 'name' (a series) and 'entity'")
-        if aggregate not in Chart.AGGREGATES:
-            return _err("bad_request", f"unknown chart aggregate {aggregate!r}",
-                        list(Chart.AGGREGATES))
-        if isinstance(window, bool) or not isinstance(window, int | float) or \
-                not math.isfinite(window) or window <= 0:
-            return _err("bad_request", f"window must be a positive number of seconds, "
-                                       f"got {window!r}")
-        self._chart_ids += 1
-        chart = Chart(self._chart_ids, name, entity, aggregate, float(window), self.max_points)
-        probe = self._query(chart.spec(0.0, float(window)))
-        if not probe.get("ok"):
-            return probe  # unknown series: the query engine's error suggests names
-        self.charts[chart.id] = chart
-        self._update_chart(chart, self.state.get("current_time", 0.0))
-        return {"ok": True, "chart": chart.describe()}
-
-    def _op_chart_remove(self, req: dict[str, Any]) -> dict[str, Any]:
-        if self.charts.pop(req.get("id"), None) is None:
-            return _err("unknown_name", f"no chart {req.get('id')!r}",
-                        [str(i) for i in self.charts])
-        return {"ok": True}
-
-    def _op_chart_query(self, req: dict[str, Any]) -> dict[str, Any]:
-        """A chart's query over [start, end) (history zoom; default: all closed windows)."""
-        chart = self.charts.get(req.get("id"))
-        if chart is None:
-            return _err("unknown_name", f"no chart {req.get('id')!r}",
-                        [str(i) for i in self.charts])
-        start = req.get("start", 0.0)
-        end = req.get("end", chart.closed_to)
-        spec = chart.spec(start, end, req.get("window"))
-        return {**self._query(spec), "spec": spec}
-
-    def _op_graph(self, req: dict[str, Any]) -> dict[str, Any]:
-        """Entities (from the catalog and the spans) and the request flows between them."""
-        cat = self._forward({"op": "catalog"})
-        if not cat.get("ok"):
-            return cat
-        catalog = cat["catalog"]
-        nodes: dict[str, list[str]] = {}
-        for m in catalog.get("metrics", []):
-            nodes.setdefault(m["source"], []).append(m["name"])
-        for e in catalog.get("span_entities", []):
-            nodes.setdefault(e, [])
-        now = self.state.get("current_time", 0.0)
-        spans = self._query({"kind": "spans", "start": max(0.0, now - 60.0),
-                             "end": now + _EPS, "limit": 5000})
-        edges: dict[tuple[str, str], int] = {}
-        if spans.get("ok"):
-            rows = spans["result"]["rows"]
-            entity_of = {r["span_id"]: r["entity"] for r in rows}
-            for r in rows:
-                parent = entity_of.get(r.get("parent_id"))
-                if parent is not None and parent != r["entity"]:
-                    edges[(parent, r["entity"])] = edges.get((parent, r["entity"]), 0) + 1
-        for a, b in edges:
-            nodes.setdefault(a, [])
-            nodes.setdefault(b, [])
-        order = _flow_order(list(nodes), list(edges))
-        return {"ok": True, "nodes": [{"id": n, "series": sorted(nodes[n])} for n in order],
-                "edges": [{"from": a, "to": b, "count": c} for (a, b), c in edges.items()]}
-
-    def _op_download(self, req: dict[str, Any]) -> dict[str, Any]:
-        """A whole export as text: a query's CSV/JSON (its cut parts fetched and joined)
-        or the run's summary (JSON)."""
-        fmt = req.get("format")
-        if fmt == "summary":
-            resp = self._forward({"op": "export", "what": "summary", "format": "json",
-                                  "budget_bytes": int(req.get("budget_bytes", 16_000))})
-            if not resp.get("ok"):
-                return resp
-            return {"ok": True, "content": json.dumps(resp["content"], indent=1)}
-        if fmt not in ("csv", "json"):
-            return _err("bad_request", f"unknown export format {fmt!r}",
-                        ["csv", "json", "summary"])
-        resp = self._forward({"op": "export", "what": "query", "format": fmt,
-                              "query": req.get("query"), "budget_bytes": self.export_budget})
-        if not resp.get("ok"):
-            return resp
-        content, cut = resp["content"], resp.get("truncated")
-        if fmt == "csv":
-            parts = [content]
-            while cut:
-                more = self._forward({"op": "fetch", "handle": cut["handle"],
-                                      "offset": cut["next_offset"], "budget_bytes": self.export_budget})
-                if not more.get("ok"):
-                    return more
-                parts.append(more["items"])
-                cut = more.get("truncated")
-            return {"ok": True, "content": "".join(parts)}
-        rows = list(content.get("rows", []))
-        while cut:
-            more = self._forward({"op": "fetch", "handle": cut["handle"],
-                                  "offset": cut["next_offset"], "budget_bytes": self.export_budget})
-            if not more.get("ok"):
-                return more
-            rows.extend(more["items"])
-            cut = more.get("truncated")
-        return {"ok": True, "content": json.dumps({**content, "rows": rows})}
-
     # ---- running in slices -------------------------------------------------------------
     def _slice(self) -> None:
         now = self.state.get("current_time", 0.0)
@@ -459,46 +324,6 @@ class Debugger:
         self._rate.append((wall, int(self.state.get("events_processed", 0))))
         self._push_status()
 
-    def _update_chart(self, chart: Chart, now: float, flush: bool = False,
-                      budget_s: float | None = None) -> None:
-        w = chart.window
-        closed = math.floor(now / w + 1e-9) * w
-        if flush:  # the run is over: its last, partial window is final too
-            closed = max(closed, math.ceil(now / w - 1e-9) * w)
-        if closed <= 0.0 or (closed <= chart.closed_to and budget_s is not None):
-            return
-        # more new windows than a chart keeps: only the newest max_points are asked for
-        # (bounded work per update) and they replace what the page shows
-        keep = self.max_points
-        if budget_s is not None and chart.cost_per_window > 0:
-            keep = min(keep, max(_MIN_LIVE_POINTS, int(budget_s / chart.cost_per_window)))
-        start = max(chart.closed_to, closed - w * keep)
-        replace = start > chart.closed_to
-        oldest = max(0.0, closed - w * self.max_points)
-        if budget_s is None and (not chart.points or chart.points[0][0] > oldest + w / 2):
-            # stopped: show the last max_points windows, also those a fast run skipped
-            start, replace = oldest, True
-        elif closed <= chart.closed_to:
-            return
-        t0 = time.perf_counter()
-        resp = self._query(chart.spec(start, closed))
-        if not resp.get("ok"):
-            return
-        n = max(1, round((closed - start) / w))
-        took = (time.perf_counter() - t0) / n
-        chart.cost_per_window = took if chart.cost_per_window == 0 else \
-            0.7 * chart.cost_per_window + 0.3 * took
-        agg = chart.aggregate
-        pts = [(r["start"], r.get(agg)) for r in resp["result"]["rows"]]
-        if replace:
-            chart.points.clear()
-        chart.points.extend(pts)
-        chart.closed_to = closed
-        if pts or replace:
-            self.pushes += 1
-            self.points_pushed += len(pts)
-            self.push({"type": "points", "chart": chart.id, "points": pts, "replace": replace})
-
     def _anomaly_markers(self, now: float) -> None:
         """Anomaly reports (the detectors' ``anomaly`` events) become markers at their
         onset, labelled with when they were reported and the level seen."""
@@ -581,24 +406,6 @@ class Debugger:
 
     def _push_status(self) -> None:
         self.push({"type": "status", "status": self.status()})
-
-
-def _flow_order(nodes: list[str], edges: list[tuple[str, str]]) -> list[str]:
-    """Nodes upstream first (Kahn's order; cycles and loose nodes keep catalog order)."""
-    indeg = {n: 0 for n in nodes}
-    for _, b in edges:
-        indeg[b] += 1
-    order: list[str] = []
-    ready = [n for n in nodes if indeg[n] == 0]
-    while ready:
-        n = ready.pop(0)
-        order.append(n)
-        for a, b in edges:
-            if a == n:
-                indeg[b] -= 1
-                if indeg[b] == 0:
-                    ready.append(b)
-    return order + [n for n in nodes if n not in order]
 
 
 _LOCAL_OPS: dict[str, Callable[[Debugger, dict[str, Any]], dict[str, Any]]] = {

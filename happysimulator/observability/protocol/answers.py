@@ -1,0 +1,45 @@
+"""Answers as plain JSON: sizes in bytes, events as `EventInfo`, odd values made plain."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import msgspec
+
+from happysimulator.observability.protocol import messages as m
+
+
+def _size(obj: Any) -> int:
+    return len(msgspec.json.encode(obj))
+
+
+def _event_info(ev: Any) -> m.EventInfo:
+    target = ev.target
+    return m.EventInfo(time=ev.time.to_seconds(), event_type=str(ev.event_type),
+                       target=getattr(target, "name", None) or type(target).__name__)
+
+
+def _glob_escape(s: str) -> str:
+    import glob
+
+    return glob.escape(s)
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON types (NaN/inf -> None; numpy scalars and odd objects made plain)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if obj is None or isinstance(obj, str | int | bool):
+        return obj
+    if hasattr(obj, "item"):
+        return _jsonable(obj.item())
+    if hasattr(obj, "to_dict"):
+        return _jsonable(obj.to_dict())
+    if isinstance(obj, msgspec.Struct):
+        return _jsonable(msgspec.to_builtins(obj))
+    return repr(obj)
