@@ -64,7 +64,8 @@ class TumblingWindows:
         # every aggregate a sample quantile: a window keeps its raw values (what the
         # aggregator would keep) until there are too many for an exact answer
         qs = [quantile_of_factory(f) for f in self.factories]
-        self.qs = None if None in qs else tuple(qs)
+        self.qs: tuple[float, ...] | None = (
+            None if None in qs else tuple(q for q in qs if q is not None))
         # the window ending next_end: its aggregators, or (raw) its values
         self.aggs: list[Any] | None = None
         self.raw = False
@@ -267,6 +268,7 @@ class TumblingWindows:
     def on_completed(self) -> None:
         if self.done:
             return
+        flush_at: int | None
         if self.clock is not None:
             flush_at = round(self.clock.now() * TICKS_PER_SECOND)
             if self.last_tick is not None and self.last_tick > flush_at:
