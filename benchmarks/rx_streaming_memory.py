@@ -3,7 +3,8 @@ quantiles, each size measured in a fresh subprocess.
 
 A latency series (lognormal sigma=1.5, 1000 samples per simulated second) and a gauge
 (queue depth, one change per 10 samples) are emitted through the bus; we report the
-RSS growth over the baseline after the run, the store's own byte count, and p50 /
+RSS growth over the baseline and the store's own byte count after the run (before and
+after the first query, which summarizes what is still pending), and p50 /
 p99 / p99.9 of the whole run against exact numpy (the stream is regenerated from its
 seed after measuring, so the exact answer costs no memory during the run).
 
@@ -58,6 +59,8 @@ def child(n: int) -> dict:
         done += k
     ingest_s = time.perf_counter() - t0
     clock.advance_to(n / 1000.0)
+    bus.flush()
+    run_rss, run_bytes = rss_bytes(), store.nbytes()  # before any query summarizes
     engine = QueryEngine(bus)
     tq = time.perf_counter()
     r = engine.metrics("latency").aggregate("p50", "p99", "p999", "count").execute()
@@ -83,6 +86,8 @@ def child(n: int) -> dict:
         "n": n,
         "rss_growth_mb": (after - base) / 2**20,
         "store_mb": store_bytes / 2**20,
+        "run_rss_growth_mb": (run_rss - base) / 2**20,
+        "run_store_mb": run_bytes / 2**20,
         "ingest_us_per_obs": ingest_s / (n * 1.1) * 1e6,
         "query_ms": query_ms,
         "exact": r.exact,
@@ -113,7 +118,9 @@ def main() -> None:
         results.append(res)
         e = res["rel_err"]
         print(
-            f"n={n:>9}: RSS +{res['rss_growth_mb']:.1f} MB, store {res['store_mb']:.2f} MB, "
+            f"n={n:>9}: before the first query RSS +{res['run_rss_growth_mb']:.1f} MB, "
+            f"store {res['run_store_mb']:.2f} MB; after it "
+            f"RSS +{res['rss_growth_mb']:.1f} MB, store {res['store_mb']:.2f} MB, "
             f"ingest {res['ingest_us_per_obs']:.3f} us/obs, whole-run query {res['query_ms']:.1f} ms, "
             f"exact={res['exact']} bound={res['error_bound']}, "
             f"err p50 {e['p50']:.3%} p99 {e['p99']:.3%} p99.9 {e['p999']:.3%}"

@@ -215,35 +215,88 @@ class QuantileSketch:
 
     @staticmethod
     def add_runs(sketches: Sequence[QuantileSketch], values: np.ndarray,
-                 starts: Sequence[int], ends: Sequence[int]) -> None:
-        """``sketches[i].add_many(values[starts[i]:ends[i]])`` for every i, with the
-        per-value work (NaN check, bucket keys) done once for all runs: many sketches
-        fed from one array (e.g. consecutive time buckets) cost one pass, not one
-        ``add_many`` each. The sketches must share their parameters."""
-        v = np.asarray(values, dtype=np.float64)
+                 starts: Sequence[int], ends: Sequence[int], weights: Any = None) -> None:
+        """``sketches[i].add_many(values[a:b], weights[a:b])`` for every run
+        ``a, b = starts[i], ends[i]`` (consecutive, covering the array), with the
+        per-value work (NaN check, bucket keys, binning) done once for all runs: many
+        sketches fed from one array (e.g. consecutive time buckets) cost one pass, not
+        one ``add_many`` each. The sketches must share their parameters."""
+        v0 = np.asarray(values, dtype=np.float64)
+        w0 = None if weights is None else np.asarray(weights, dtype=np.float64)
         first = sketches[0] if len(sketches) else None
-        if first is None or v.size == 0:
+        if first is None or v0.size == 0:
             return
+        n = len(sketches)
+        runs = np.repeat(np.arange(n), np.asarray(ends) - np.asarray(starts))
+        v, w = v0, w0
+        if w is not None:
+            keep = w > 0  # add_many drops the others (NaN too)
+            if not keep.all():
+                v, w, runs = v[keep], w[keep], runs[keep]
         same = all(sk.gamma == first.gamma and sk.min_value == first.min_value
                    for sk in sketches)
-        if not same or np.isnan(v).any() or not (v > first.min_value).all():
+        if not same or np.isnan(v).any() or (v < -first.min_value).any():
             for sk, a, b in zip(sketches, starts, ends, strict=True):
-                sk.add_many(v[a:b])
+                sk.add_many(v0[a:b], None if w0 is None else w0[a:b])
             return
-        # all values positive and finite: keys for the positive store, computed once
+        if v.size == 0:
+            return
+        # no negative value, no NaN: one pass for the statistics, the zero bucket and
+        # the keys of the positive store
+        bounds = np.searchsorted(runs, np.arange(n + 1)).tolist()
+        live = [i for i in range(n) if bounds[i + 1] > bounds[i]]
+        cuts = np.asarray([bounds[i] for i in live], dtype=np.intp)
+        lows = np.minimum.reduceat(v, cuts).tolist()
+        highs = np.maximum.reduceat(v, cuts).tolist()
+        sums = np.add.reduceat(v if w is None else v * w, cuts).tolist()
+        for j, i in enumerate(live):
+            sk = sketches[i]
+            sk._n += bounds[i + 1] - bounds[i]
+            if lows[j] < sk._min:
+                sk._min = lows[j]
+            if highs[j] > sk._max:
+                sk._max = highs[j]
+            sk._sum += sums[j]
+        pos = v > first.min_value
+        if not pos.all():
+            zero = ~pos
+            if w is None:
+                zw = np.bincount(runs[zero], minlength=n).tolist()
+                for sk, z in zip(sketches, zw, strict=True):
+                    sk._zero += z
+            else:  # summed per run as add_many sums them (bit-identical counts)
+                for i in live:
+                    a, b = bounds[i], bounds[i + 1]
+                    sketches[i]._zero += float(w[a:b][zero[a:b]].sum())
+            v, runs = v[pos], runs[pos]
+            w = None if w is None else w[pos]
+            if v.size == 0:
+                return
+            bounds = np.searchsorted(runs, np.arange(n + 1)).tolist()
+            live = [i for i in range(n) if bounds[i + 1] > bounds[i]]
         keys = np.ceil(np.log(v) * first._inv_log_gamma).astype(np.int64)
-        idx = np.asarray(starts, dtype=np.intp)
-        lows = np.minimum.reduceat(v, idx).tolist()
-        highs = np.maximum.reduceat(v, idx).tolist()
-        sums = np.add.reduceat(v, idx).tolist()
-        for i, (sk, a, b) in enumerate(zip(sketches, starts, ends, strict=True)):
-            sk._n += b - a
-            if lows[i] < sk._min:
-                sk._min = lows[i]
-            if highs[i] > sk._max:
-                sk._max = highs[i]
-            sk._sum += sums[i]
-            sk._pos.add_keys(keys[a:b], None)
+        kmin = int(keys.min())
+        span = int(keys.max()) - kmin + 1
+        if n * span > 8 * v.size + 65536:  # the table would outweigh the data
+            for i in live:
+                a, b = bounds[i], bounds[i + 1]
+                sketches[i]._pos.add_keys(keys[a:b], None if w is None else w[a:b])
+            return
+        # one bincount for every run (a runs x keys table), then a slice added per sketch
+        table = np.bincount(runs * span + (keys - kmin), w, minlength=n * span)
+        table = table.reshape(n, span).astype(np.float64, copy=False)
+        cuts = np.asarray([bounds[i] for i in live], dtype=np.intp)
+        klo = (np.minimum.reduceat(keys, cuts) - kmin).tolist()
+        khi = (np.maximum.reduceat(keys, cuts) - kmin).tolist()
+        for i, lo, hi in zip(live, klo, khi, strict=True):
+            store = sketches[i]._pos
+            store._ensure(lo + kmin, hi + kmin)
+            off = lo + kmin - store.offset
+            if off < 0:  # the low tail collapses: the general path
+                a, b = bounds[i], bounds[i + 1]
+                store.add_keys(keys[a:b], None if w is None else w[a:b])
+                continue
+            store.counts[off:off + hi - lo + 1] += table[i, lo:hi + 1]
 
     def merge(self, other: QuantileSketch) -> None:
         """Fold ``other`` into this sketch (exact: same as sketching both streams)."""

@@ -110,22 +110,40 @@ def test_round_trip_dict_and_errors():
 @given(
     values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=400),
     cuts=st.lists(st.integers(1, 399), max_size=12),
-    positive=st.booleans(),
+    sign=st.sampled_from(["positive", "zeros", "any"]),
+    weighted=st.sampled_from([None, "positive", "some zero"]),
+    max_buckets=st.sampled_from([8, 2048]),
+    prefill=st.booleans(),
 )
-def test_add_runs_equals_add_many_per_run(values, cuts, positive):
+def test_add_runs_equals_add_many_per_run(values, cuts, sign, weighted, max_buckets,
+                                          prefill):
     """Feeding consecutive runs of one array to many sketches in one pass leaves every
     sketch as if each had got its run through add_many (the vectorized fast path for
-    all-positive values and the fallback alike)."""
-    v = np.abs(np.array(values)) + 1e-3 if positive else np.array(values)
+    non-negative values, weighted or not, with zeros, into sketches already holding
+    values or collapsing their low tail, and the fallback alike)."""
+    v = np.array(values)
+    if sign == "positive":
+        v = np.abs(v) + 1e-3
+    elif sign == "zeros":  # time-weighted queue depths: many exact zeros
+        v = np.where(np.arange(v.size) % 3 == 0, 0.0, np.abs(v))
+    w = None
+    if weighted is not None:
+        w = np.abs(np.cos(np.arange(v.size))) + 0.01
+        if weighted == "some zero":
+            w[::4] = 0.0
     bounds = sorted({c for c in cuts if c < v.size})
     starts, ends = [0, *bounds], [*bounds, v.size]
-    fast = [QuantileSketch(0.01) for _ in starts]
-    slow = [QuantileSketch(0.01) for _ in starts]
-    QuantileSketch.add_runs(fast, v, starts, ends)
+    fast = [QuantileSketch(0.01, max_buckets=max_buckets) for _ in starts]
+    slow = [QuantileSketch(0.01, max_buckets=max_buckets) for _ in starts]
+    if prefill:
+        for sk in (*fast, *slow):
+            sk.add_many([1e-4, 3.0, 1e5])
+    QuantileSketch.add_runs(fast, v, starts, ends, w)
     for sk, a, b in zip(slow, starts, ends, strict=True):
-        sk.add_many(v[a:b])
+        sk.add_many(v[a:b], None if w is None else w[a:b])
     for f, s in zip(fast, slow, strict=True):
         assert f.count == s.count
+        assert f.n == s.n and f.collapsed == s.collapsed
         assert (f.min, f.max) == (s.min, s.max)
         assert f.sum == pytest.approx(s.sum, rel=1e-12, abs=1e-9)
         for q in (0.0, 0.1, 0.5, 0.9, 0.99, 1.0):

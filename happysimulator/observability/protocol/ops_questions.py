@@ -81,7 +81,7 @@ class QuestionOps:
                                     "traces=False)")
             tid: Any = req.trace_id
             spans = store.trace(tid)
-            if not spans and isinstance(tid, str) and tid.lstrip("-").isdigit():
+            if not spans and isinstance(tid, str) and tid.lstrip("-").isdecimal():
                 tid = int(tid)
                 spans = store.trace(tid)
             if not spans:

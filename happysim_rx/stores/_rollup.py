@@ -1,0 +1,266 @@
+"""Rollup buckets of the streaming metric store: mergeable per-bucket summaries
+(`Bucket`), the two tiers that hold them (`Tier`), and filling a tier with a gauge's
+held segments (`segments_into`).
+
+A bucket holds count/sum/sum of squares/min/max/first/last of samples, time-weighted
+sums of held gauge values, and a mergeable ``QuantileSketch``; it knows its extent
+``[e0, e1)`` on the grid of the fine bucket width.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from operators.sketch import QuantileSketch
+
+__all__ = ["Bucket", "Tier", "fold_all", "grid", "segments_into", "split_at_boundaries"]
+
+_FOLD_AT = 512  # pending sketch values a bucket holds before folding them in
+
+
+class Bucket:
+    """Summary of one time bucket; mergeable.
+
+    A fine bucket's quantile sketch is filled lazily: values are kept as pending
+    numpy arrays and binned into the sketch in one ``add_many`` when a query reads it
+    (`sketch`) or when more than `_FOLD_AT` are pending (memory stays bounded). Most
+    fine buckets are merged into a coarse one before anyone reads them, so their
+    handful of values is binned once, together with their neighbours' (`fold_all`),
+    instead of into a sketch of their own that is then merged. Coarse buckets keep
+    nothing pending."""
+
+    __slots__ = ("n", "s", "s2", "lo", "hi", "slo", "shi", "ft", "fv", "lt", "lv", "w",
+                 "ws", "ws2", "ra", "_sk", "_pv", "_pw", "_pn", "e0", "e1")
+
+    def __init__(self, ra: float, e0: float = math.inf, e1: float = -math.inf) -> None:
+        # extent [e0, e1): every sample and held segment summarized here lies in it; the
+        # extents of a series' buckets never overlap and sit on the rollup grid
+        self.e0, self.e1 = e0, e1
+        self.n = 0
+        self.s = self.s2 = 0.0
+        self.lo, self.hi = math.inf, -math.inf  # samples and held values (gauges)
+        self.slo, self.shi = math.inf, -math.inf  # samples only
+        self.ft, self.fv, self.lt, self.lv = math.inf, 0.0, -math.inf, 0.0
+        self.w = self.ws = self.ws2 = 0.0  # time-weighted: seconds, sum v*dt, sum v^2*dt
+        self.ra = ra
+        self._sk: QuantileSketch | None = None  # created on first fold
+        # pending sketch input: value arrays and their weights (None: weight 1); a
+        # bucket is fed either samples or held segments, never both (see StreamingSeries)
+        self._pv: list[np.ndarray] = []
+        self._pw: list[np.ndarray | None] = []
+        self._pn = 0
+
+    @property
+    def sketch(self) -> QuantileSketch:
+        """The bucket's quantile sketch, with every pending value binned in."""
+        if self._sk is None:
+            self._sk = QuantileSketch(self.ra)
+        if self._pn:
+            self._fold()
+        return self._sk
+
+    def fold(self) -> None:
+        """Bin the pending values into the sketch now."""
+        if self._pn:
+            self._fold()
+
+    def _fold(self) -> None:
+        if self._sk is None:
+            self._sk = QuantileSketch(self.ra)
+        pv, pw = self._pv, self._pw
+        self._pv, self._pw, self._pn = [], [], 0
+        v = pv[0] if len(pv) == 1 else np.concatenate(pv)
+        if all(w is None for w in pw):
+            self._sk.add_many(v)
+        else:
+            w = [np.ones(x.size) if y is None else y for x, y in zip(pv, pw, strict=True)]
+            self._sk.add_many(v, w[0] if len(w) == 1 else np.concatenate(w))
+
+    def defer(self, v: np.ndarray, w: np.ndarray | None = None) -> None:
+        """Sketch ``v`` (weights ``w``) later: see the class docstring."""
+        self._pv.append(v)
+        self._pw.append(w)
+        self._pn += v.size
+        if self._pn > _FOLD_AT:
+            self._fold()
+
+    def add_stats(self, n: int, s: float, s2: float, lo: float, hi: float, ft: float,
+                  fv: float, lt: float, lv: float) -> None:
+        """Samples summarized: count, sum, sum of squares, min, max, first and last
+        (time, value); the sketch is fed separately (`defer`)."""
+        self.n += n
+        self.s += s
+        self.s2 += s2
+        if lo < self.lo:
+            self.lo = lo
+        if hi > self.hi:
+            self.hi = hi
+        if lo < self.slo:
+            self.slo = lo
+        if hi > self.shi:
+            self.shi = hi
+        if ft < self.ft:
+            self.ft, self.fv = ft, fv
+        if lt >= self.lt:
+            self.lt, self.lv = lt, lv
+
+    def merge(self, o: Bucket) -> None:
+        self.e0, self.e1 = min(self.e0, o.e0), max(self.e1, o.e1)
+        self.n += o.n
+        self.s += o.s
+        self.s2 += o.s2
+        self.lo, self.hi = min(self.lo, o.lo), max(self.hi, o.hi)
+        self.slo, self.shi = min(self.slo, o.slo), max(self.shi, o.shi)
+        if o.ft < self.ft:
+            self.ft, self.fv = o.ft, o.fv
+        if o.lt >= self.lt:
+            self.lt, self.lv = o.lt, o.lv
+        self.w += o.w
+        self.ws += o.ws
+        self.ws2 += o.ws2
+        if o._sk is not None:
+            if self._sk is None:
+                self._sk = QuantileSketch(self.ra)
+            self._sk.merge(o._sk)
+        if o._pn:  # its pending values become ours (binned once, with ours)
+            self._pv.extend(o._pv)
+            self._pw.extend(o._pw)
+            self._pn += o._pn
+            if self._pn > _FOLD_AT:
+                self._fold()
+
+    def nbytes(self) -> int:
+        pending = sum(x.nbytes for x in self._pv) + sum(
+            0 if y is None else y.nbytes for y in self._pw)
+        return 152 + pending + (0 if self._sk is None else self._sk.nbytes())
+
+
+class Tier:
+    """Buckets keyed by ``floor(t / width)``. The fine tier's buckets span their whole
+    key slot; a coarse bucket spans the union of what was merged into it (``e0, e1``)."""
+
+    __slots__ = ("width", "capacity", "buckets", "ra", "fine")
+
+    def __init__(self, width: float, capacity: int, ra: float, fine: bool) -> None:
+        self.width, self.capacity, self.ra, self.fine = width, capacity, ra, fine
+        self.buckets: dict[int, Bucket] = {}
+
+    def get(self, k: int) -> Bucket:
+        b = self.buckets.get(k)
+        if b is None:
+            w = self.width
+            b = self.buckets[k] = Bucket(self.ra, k * w, (k + 1) * w) if self.fine \
+                else Bucket(self.ra)
+        return b
+
+    def compact(self) -> None:
+        """Double the width, merging bucket pairs (k and k+1 -> k // 2)."""
+        old, self.buckets = self.buckets, {}
+        self.width *= 2
+        for k in sorted(old):
+            nk = k // 2
+            if nk in self.buckets:
+                self.buckets[nk].merge(old[k])
+            else:
+                self.buckets[nk] = old[k]
+
+
+def fold_all(buckets: list[Bucket]) -> None:
+    """``b.fold()`` for every bucket, binned in one pass (`QuantileSketch.add_runs`)."""
+    todo = [b for b in buckets if b._pn]
+    if len(todo) < 2:
+        for b in todo:
+            b._fold()
+        return
+    vs: list[np.ndarray] = []
+    ws: list[np.ndarray] = []
+    starts, ends = [], []
+    weighted = any(w is not None for b in todo for w in b._pw)
+    n = 0
+    for b in todo:
+        starts.append(n)
+        for v, w in zip(b._pv, b._pw, strict=True):
+            vs.append(v)
+            if weighted:
+                ws.append(np.ones(v.size) if w is None else w)
+            n += v.size
+        ends.append(n)
+        b._pv, b._pw, b._pn = [], [], 0
+        if b._sk is None:
+            b._sk = QuantileSketch(b.ra)
+    QuantileSketch.add_runs([b._sk for b in todo], np.concatenate(vs), starts, ends,
+                            np.concatenate(ws) if weighted else None)
+
+
+def grid(x: float, w: float, *, up: bool) -> float:
+    """``x`` rounded down (or up) to a multiple ``k * w`` of the rollup width, computed
+    as the fine tier computes its edges (so equal edges compare equal)."""
+    r = x / w
+    k = round(r)
+    if abs(r - k) > 1e-9 * max(1.0, abs(r)):
+        k = math.ceil(r) if up else math.floor(r)
+    return k * w
+
+
+def split_at_boundaries(
+    pt: np.ndarray, pv: np.ndarray, width: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Insert points at every multiple of ``width`` inside (pt[0], pt[-1]) carrying the
+    previous value, so that every segment lies in one bucket."""
+    k0, k1 = math.floor(pt[0] / width) + 1, math.ceil(pt[-1] / width)
+    if k1 < k0:
+        return pt, pv
+    b = np.arange(k0, k1) * width
+    b = b[(b > pt[0]) & (b < pt[-1])]
+    if b.size == 0:
+        return pt, pv
+    idx = np.searchsorted(pt, b, side="right")
+    return np.insert(pt, idx, b), np.insert(pv, idx, pv[idx - 1])
+
+
+def segments_into(tier: Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -> None:
+    """Segments [t_i, t_i+1) holding v_i (the last point only ends the last one)."""
+    if t.size < 2:
+        return
+    t, v = split_at_boundaries(t, v, tier.width)
+    seg_w = np.diff(t)
+    seg_v = v[:-1]
+    keys = np.floor(t[:-1] / tier.width).astype(np.int64)
+    cuts = np.flatnonzero(np.diff(keys)) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [seg_w.size]))
+    if not tier.fine:  # extents: the rollup grid cells the segments touch
+        fw = fine_width
+        seg_end = t[1:]
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            bk = tier.get(int(keys[a]))
+            bk.e0 = min(bk.e0, grid(float(t[a]), fw, up=False))
+            bk.e1 = max(bk.e1, grid(float(seg_end[b - 1]), fw, up=True))
+    # one vectorized reduction for all buckets, then scalar updates
+    vw = seg_v * seg_w
+    wsum = np.add.reduceat(seg_w, starts).tolist()
+    ws = np.add.reduceat(vw, starts).tolist()
+    ws2 = np.add.reduceat(vw * seg_v, starts).tolist()
+    lows = np.minimum.reduceat(seg_v, starts).tolist()
+    highs = np.maximum.reduceat(seg_v, starts).tolist()
+    get = tier.get
+    a_list, b_list = starts.tolist(), ends.tolist()
+    buckets = []
+    for i, k in enumerate(keys[starts].tolist()):
+        bucket = get(k)
+        bucket.w += wsum[i]
+        bucket.ws += ws[i]
+        bucket.ws2 += ws2[i]
+        if lows[i] < bucket.lo:
+            bucket.lo = lows[i]
+        if highs[i] > bucket.hi:
+            bucket.hi = highs[i]
+        if tier.fine:
+            bucket.defer(seg_v[a_list[i]:b_list[i]], seg_w[a_list[i]:b_list[i]])
+        else:
+            buckets.append(bucket)
+    if buckets:  # coarse buckets keep nothing pending: sketch now, in one pass
+        QuantileSketch.add_runs([b.sketch for b in buckets], seg_v, a_list, b_list, seg_w)
+

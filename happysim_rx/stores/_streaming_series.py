@@ -1,0 +1,394 @@
+"""One series of the streaming metric store: a ring of recent raw samples, summarized
+into rollup buckets lazily.
+
+A sample is summarized when it is about to leave the ring (in batches of at least
+`_BATCH`), or when a query reads the series (`flush`); until then it is only a raw
+column entry, like in the exact store. Summarizing late changes no answer: a query
+first summarizes everything pending, and the buckets it then sees are those an eager
+store would hold (same extents, same contents; float sums may differ in the last bits
+because they are added in other groups):
+
+* the fine tier holds the newest ``fine_buckets`` keys (``floor(t / bucket_width)``) of
+  all samples (a gauge: of all cells its held segments touch, i.e. every cell from its
+  first to its newest sample), the coarse tier everything older. A batch being
+  summarized knows the newest keys of what is still pending, so its older part goes
+  straight to the coarse tier instead of through fine buckets that would be merged
+  away (the bulk of the eager store's ingest cost);
+* the coarse tier's width is the smallest doubling of ``bucket_width`` at which the
+  keys it holds fit in ``coarse_buckets`` buckets: it does not depend on when (or in
+  which batches) keys arrive, since compaction only merges pairs of grid cells.
+
+Memory stays bounded: pending samples are ring entries, fine buckets hold at most
+`_FOLD_AT` unsketched values each, coarse buckets none.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from happysim_rx.stores._rollup import Tier, fold_all, segments_into
+from happysim_rx.stores._streaming_answer import View
+from operators.sketch import QuantileSketch
+
+if TYPE_CHECKING:
+    from happysim_rx.stores.streaming import StreamingMetricStore
+
+__all__ = ["StreamingSeries"]
+
+_CHUNK = 1024  # appends reach the ring in chunks of this many samples
+_BATCH = 2048  # samples summarized at a time, at least
+
+
+def _newest_distinct(keys: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` largest distinct values of an int array, ascending."""
+    if keys.size > 1 and bool((keys[1:] < keys[:-1]).any()):
+        keys = np.sort(keys)
+    if keys.size > 1:
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    return keys[-n:]
+
+
+class StreamingSeries:
+    """One bounded series; ``append`` is the bus's emit target."""
+
+    def __init__(
+        self, store: StreamingMetricStore, source: str, name: str, series_kind: str | None
+    ):
+        self.source, self.name, self.series_kind = source, name, series_kind
+        self._store = store
+        self._pt: list[float] = []
+        self._pv: list[float] = []
+        cap = store.raw_capacity
+        self._rt = np.empty(cap)
+        self._rv = np.empty(cap)
+        self._rhead = 0  # next write position
+        self._rcount = 0
+        self._pend: deque[tuple[np.ndarray, np.ndarray]] = deque()  # not summarized yet
+        self._npend = 0  # samples in `_pend`
+        self._tmax = -math.inf  # newest sample time (a gauge's newest cell)
+        self.n_total = 0
+        self.evicted_t = -math.inf  # time and value of the newest evicted raw sample
+        self.evicted_v: float | None = None
+        self.open_t: float | None = None  # gauge: last summarized change (segment open)
+        self.open_v = 0.0
+        self._view: View | None = None
+        ra = store.relative_accuracy
+        self.fine = Tier(store.bucket_width, store.fine_buckets, ra, fine=True)
+        self.coarse = Tier(store.bucket_width, store.coarse_buckets, ra, fine=False)
+
+    @property
+    def is_gauge(self) -> bool:
+        return self.series_kind == "gauge"
+
+    def append(self, t: float, v: float, tags: dict | None = None) -> None:
+        self._pt.append(t)
+        self._pv.append(v)
+        if len(self._pt) >= _CHUNK:
+            self._push()
+
+    def __len__(self) -> int:
+        return self.n_total + len(self._pt)
+
+    # -- ingestion --------------------------------------------------------------------
+    def extend(self, t: np.ndarray, v: np.ndarray) -> None:
+        """Append many samples at once (times in order). They reach the ring in chunks
+        of exactly `_CHUNK` samples, so a batched and a sample-by-sample feed leave
+        bit-identical state (float sums depend on batch boundaries)."""
+        t = np.asarray(t, dtype=np.float64)
+        v = np.asarray(v, dtype=np.float64)
+        i, n = 0, t.size
+        if self._pt:  # complete the pending chunk first
+            room = _CHUNK - len(self._pt)
+            self._pt.extend(t[:room].tolist())
+            self._pv.extend(v[:room].tolist())
+            i = min(room, n)
+            if len(self._pt) >= _CHUNK:
+                self._push()
+        while n - i >= _CHUNK:  # whole chunks straight from the arrays (own copies)
+            self._ingest(t[i:i + _CHUNK].copy(), v[i:i + _CHUNK].copy())
+            i += _CHUNK
+        if i < n:
+            self._pt.extend(t[i:].tolist())
+            self._pv.extend(v[i:].tolist())
+
+    def flush(self) -> None:
+        """Everything appended so far is in the ring and summarized in the rollups
+        (what a query needs)."""
+        self._push()
+        if self._npend:
+            self._view = None
+            self._summarize_oldest(self._npend)
+
+    def _push(self) -> None:
+        """Appended samples into the ring (summarized later)."""
+        if not self._pt:
+            return
+        t = np.asarray(self._pt, dtype=np.float64)
+        v = np.asarray(self._pv, dtype=np.float64)
+        self._pt, self._pv = [], []
+        self._ingest(t, v)
+
+    def _ingest(self, t: np.ndarray, v: np.ndarray) -> None:
+        """A chunk (own arrays) into the ring and the pending chunks."""
+        self._view = None
+        if t.size > 1 and bool((t[1:] < t[:-1]).any()):
+            order = np.argsort(t, kind="stable")
+            t, v = t[order], v[order]
+        n = int(t.size)
+        self.n_total += n
+        if t[-1] > self._tmax:
+            self._tmax = float(t[-1])
+        self._ring_write(t, v)
+        self._pend.append((t, v))
+        self._npend += n
+        cap = self._rt.size
+        if self._npend >= cap + max(cap, _BATCH):
+            # the oldest, beyond the newest `cap` (which usually hold the fine tier's
+            # reach, so that these go straight to the coarse tier)
+            self._summarize_oldest(self._npend - cap)
+
+    def _summarize_oldest(self, m: int) -> None:
+        """Summarize the oldest ``m`` pending samples."""
+        ts, vs, got = [], [], 0
+        pend = self._pend
+        while got < m:
+            t, v = pend.popleft()
+            take = min(t.size, m - got)
+            if take < t.size:
+                pend.appendleft((t[take:], v[take:]))
+                t, v = t[:take], v[:take]
+            ts.append(t)
+            vs.append(v)
+            got += take
+        self._npend -= m
+        bt = ts[0] if len(ts) == 1 else np.concatenate(ts)
+        bv = vs[0] if len(vs) == 1 else np.concatenate(vs)
+        self._summarize(bt, bv, tuple(t for t, _ in pend))
+
+    def _ring_part(self, p: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the ring entries ``p .. p+m-1`` counted from the oldest."""
+        cap = self._rt.size
+        i = (self._rhead - self._rcount + p) % cap
+        j = i + m
+        if j <= cap:
+            return self._rt[i:j].copy(), self._rv[i:j].copy()
+        j -= cap
+        return (np.concatenate((self._rt[i:], self._rt[:j])),
+                np.concatenate((self._rv[i:], self._rv[:j])))
+
+    def _ring_write(self, t: np.ndarray, v: np.ndarray) -> None:
+        cap = self._rt.size
+        n = t.size
+        if n >= cap:
+            if self._rcount or n > cap:
+                # Everything older than the last ``cap`` samples is evicted.
+                if n > cap:
+                    self.evicted_t, self.evicted_v = float(t[-cap - 1]), float(v[-cap - 1])
+                else:
+                    self._note_evicted(self._rcount)
+            self._rt[:], self._rv[:] = t[-cap:], v[-cap:]
+            self._rhead, self._rcount = 0, cap
+            return
+        overflow = self._rcount + n - cap
+        if overflow > 0:
+            self._note_evicted(overflow)
+        i = self._rhead
+        j = i + n
+        if j <= cap:
+            self._rt[i:j], self._rv[i:j] = t, v
+        else:
+            k = cap - i
+            self._rt[i:], self._rv[i:] = t[:k], v[:k]
+            self._rt[:n - k], self._rv[:n - k] = t[k:], v[k:]
+        self._rhead = j % cap
+        self._rcount = min(cap, self._rcount + n)
+
+    def _note_evicted(self, k: int) -> None:
+        """The oldest ``k`` ring entries are about to be overwritten."""
+        cap = self._rt.size
+        oldest = (self._rhead - self._rcount) % cap
+        newest_evicted = (oldest + k - 1) % cap
+        self.evicted_t = float(self._rt[newest_evicted])
+        self.evicted_v = float(self._rv[newest_evicted])
+        self._rcount -= k
+
+    # -- summarizing ------------------------------------------------------------------
+    def _fine_from(self, keys: np.ndarray, rest: tuple[np.ndarray, ...]) -> int | None:
+        """The oldest key the fine tier keeps (None: all): that of the newest
+        ``fine_buckets`` keys of every sample so far (summarized in `keys` or the fine
+        tier, or still pending in `rest`)."""
+        cap, w = self.fine.capacity, self.fine.width
+        if self.is_gauge:  # its cells are contiguous up to the newest sample's
+            return math.floor(self._tmax / w) - cap + 1
+        parts = [_newest_distinct(keys, cap),
+                 np.fromiter(self.fine.buckets, dtype=np.int64, count=len(self.fine.buckets))]
+        for r in rest:
+            if r.size:
+                parts.append(_newest_distinct(np.floor(r / w).astype(np.int64), cap))
+        top = _newest_distinct(np.concatenate(parts), cap)
+        return int(top[0]) if top.size >= cap else None
+
+    def _summarize(self, t: np.ndarray, v: np.ndarray, rest: tuple[np.ndarray, ...]) -> None:
+        """Summarize the samples ``t, v`` (own copies) into the rollups; `rest` holds
+        the times of the samples still pending after them."""
+        if t.size == 0:
+            return
+        if t.size > 1 and bool((t[1:] < t[:-1]).any()):
+            order = np.argsort(t, kind="stable")
+            t, v = t[order], v[order]
+        keys = np.floor(t / self.fine.width).astype(np.int64)
+        k0 = self._fine_from(keys, rest)
+        j = 0
+        if k0 is not None:
+            self._evict_below(k0)
+            j = int(np.searchsorted(keys, k0))
+        if j:
+            self._coarse_samples(t[:j], v[:j], keys[:j])
+        if j < t.size:
+            self._fine_samples(t[j:], v[j:], keys[j:])
+        if self.is_gauge:
+            self._gauge(t, v, k0)
+        coarse = self.coarse
+        while len(coarse.buckets) > coarse.capacity:
+            coarse.compact()
+
+    def _fine_samples(self, t: np.ndarray, v: np.ndarray, keys: np.ndarray) -> None:
+        # All buckets at once: per-bucket statistics by one vectorized reduction, then
+        # scalar updates. Per-bucket numpy calls would cost more than the data: a 10 s
+        # bucket of an 8/s series holds ~80 samples.
+        cuts = np.flatnonzero(np.diff(keys)) + 1
+        starts = np.concatenate(([0], cuts))
+        ends = np.concatenate((cuts, [t.size]))
+        last = ends - 1
+        sums = np.add.reduceat(v, starts).tolist()
+        sq = np.add.reduceat(v * v, starts).tolist()
+        lows = np.minimum.reduceat(v, starts).tolist()
+        highs = np.maximum.reduceat(v, starts).tolist()
+        fst = zip(keys[starts].tolist(), t[starts].tolist(), v[starts].tolist(),
+                  t[last].tolist(), v[last].tolist(), strict=True)
+        get = self.fine.get
+        sketched = not self.is_gauge  # a gauge's sketches hold its segments
+        a_list, b_list = starts.tolist(), ends.tolist()
+        for i, (k, ta, va, tb, vb) in enumerate(fst):
+            a, b = a_list[i], b_list[i]
+            bucket = get(k)
+            bucket.add_stats(b - a, sums[i], sq[i], lows[i], highs[i], ta, va, tb, vb)
+            if sketched:  # (a view of this batch's copy: binned when folded)
+                bucket.defer(v[a:b])
+
+    def _coarse_samples(self, t: np.ndarray, v: np.ndarray, keys: np.ndarray) -> None:
+        """Samples older than the fine tier's reach, straight into coarse buckets: what
+        merging their fine buckets into the coarse tier would leave (extents: the union
+        of those fine buckets' extents)."""
+        coarse, fw = self.coarse, self.fine.width
+        ck = np.floor(keys * fw / coarse.width).astype(np.int64)
+        while True:  # compact first if these buckets would not fit (same result)
+            dk = _newest_distinct(ck, ck.size).tolist()
+            new = sum(1 for k in dk if k not in coarse.buckets)
+            if len(coarse.buckets) + new <= coarse.capacity:
+                break
+            coarse.compact()
+            ck = ck // 2
+        cuts = np.flatnonzero(np.diff(ck)) + 1
+        starts = np.concatenate(([0], cuts))
+        ends = np.concatenate((cuts, [t.size]))
+        last = ends - 1
+        sums = np.add.reduceat(v, starts).tolist()
+        sq = np.add.reduceat(v * v, starts).tolist()
+        lows = np.minimum.reduceat(v, starts).tolist()
+        highs = np.maximum.reduceat(v, starts).tolist()
+        a_list, b_list = starts.tolist(), ends.tolist()
+        fst = zip(ck[starts].tolist(), keys[starts].tolist(), keys[last].tolist(),
+                  t[starts].tolist(), v[starts].tolist(), t[last].tolist(), v[last].tolist(),
+                  strict=True)
+        get = coarse.get
+        buckets = []
+        for i, (c, k_a, k_b, ta, va, tb, vb) in enumerate(fst):
+            bucket = get(c)
+            e0, e1 = k_a * fw, (k_b + 1) * fw
+            if e0 < bucket.e0:
+                bucket.e0 = e0
+            if e1 > bucket.e1:
+                bucket.e1 = e1
+            bucket.add_stats(b_list[i] - a_list[i], sums[i], sq[i], lows[i], highs[i],
+                             ta, va, tb, vb)
+            buckets.append(bucket)
+        if not self.is_gauge:  # coarse buckets keep nothing pending: sketch now
+            QuantileSketch.add_runs([bk.sketch for bk in buckets], v, a_list, b_list)
+
+    def _gauge(self, t: np.ndarray, v: np.ndarray, k0: int | None) -> None:
+        """Held segments into the tiers: before cell `k0` into the coarse tier (a long
+        quiet gauge must not create a fine bucket per cell), the rest into the fine."""
+        if self.open_t is not None:
+            t = np.concatenate(([self.open_t], t))
+            v = np.concatenate(([self.open_v], v))
+        w = self.fine.width
+        cutoff = -math.inf if k0 is None else k0 * w
+        if t.size >= 2 and t[0] < cutoff:
+            coarse = self.coarse
+            j = int(np.searchsorted(t, cutoff, side="right"))
+            if j < t.size:  # the segment open at the cutoff continues in the fine tier
+                ct, cv = np.append(t[:j], cutoff), np.append(v[:j], v[j - 1])
+                t, v = np.concatenate(([cutoff], t[j:])), np.concatenate(([v[j - 1]], v[j:]))
+            else:  # all before the cutoff: the last segment ends at a pending sample
+                ct, cv = t, v
+                t, v = t[-1:], v[-1:]
+            while (ct[-1] - ct[0]) / coarse.width > coarse.capacity:
+                coarse.compact()
+            segments_into(coarse, ct, cv, w)  # (sketched there: nothing left pending)
+        self.open_t, self.open_v = float(t[-1]), float(v[-1])
+        segments_into(self.fine, t, v, w)
+
+    def _evict_below(self, k0: int) -> None:
+        """Move the fine buckets older than key `k0` into the coarse tier."""
+        fine, coarse = self.fine, self.coarse
+        old = sorted(k for k in fine.buckets if k < k0)
+        if not old:
+            return
+        touched = set()
+        for k in old:
+            b = fine.buckets.pop(k)
+            ck = math.floor(k * fine.width / coarse.width)
+            if ck in coarse.buckets:
+                coarse.buckets[ck].merge(b)
+            else:
+                coarse.buckets[ck] = b
+            touched.add(ck)
+        # Coarse buckets keep nothing pending (their memory must not grow with the
+        # run): the evicted fine buckets' values are binned here, once per bucket.
+        fold_all([coarse.buckets[ck] for ck in sorted(touched)])
+
+    # -- answers ----------------------------------------------------------------------
+    def ring(self) -> tuple[np.ndarray, np.ndarray]:
+        """Raw retained samples, time-ordered."""
+        self._push()
+        t, v = self._ring_part(0, self._rcount)
+        if t.size > 1 and bool((t[1:] < t[:-1]).any()):
+            order = np.argsort(t, kind="stable")
+            t, v = t[order], v[order]
+        return t, v
+
+    def raw_from(self) -> float:
+        """Every raw sample at or after this time is still in the ring."""
+        self._push()
+        return -math.inf if self.evicted_v is None else math.nextafter(self.evicted_t, math.inf)
+
+    def view(self) -> View:
+        """A read-only snapshot for answering queries (cached until the next ingest)."""
+        self.flush()
+        v = self._view
+        if v is None:
+            v = self._view = View(self)
+        return v
+
+    def nbytes(self) -> int:
+        tiers = sum(b.nbytes() for tr in (self.fine, self.coarse) for b in tr.buckets.values())
+        return (tiers + self._rt.nbytes + self._rv.nbytes
+                + 16 * (len(self._pt) + self._npend))
+
+    def n_buckets(self) -> int:
+        return len(self.fine.buckets) + len(self.coarse.buckets)
