@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from operators.aggregators import aggregator_factory
 from operators.aligned_windows import AlignedWindows
 from operators.sample_aggregators import Quantile, quantile_of_factory
 from operators.tumbling import TumblingWindows
+from operators.window_result import WindowResult
 from operators.windows import _aligned_operator
 
 on_next, on_completed, on_error = (ReactiveTest.on_next, ReactiveTest.on_completed,
@@ -215,3 +217,24 @@ def test_without_empty_windows_no_timer_is_left_after_a_close(fast) -> None:
     run.advance_to(10.0)
     assert [(w.start, w.count) for w in run.out] == [(0.0, 1), (3.0, 1)]
     assert run.at == [1.0, 4.0]
+
+
+def test_marble_quantiles_from_raw_values_are_numpys() -> None:
+    """Quantile-only windows (raw values): closed on time, the empty one has None, the
+    open one is flushed partial at completion; each value is numpy.quantile's."""
+    scheduler = TestScheduler()
+    xs = scheduler.create_hot_observable(
+        on_next(201, Obs(201.0, 3.0)), on_next(203, Obs(203.0, 1.0)),
+        on_next(205, Obs(205.0, 7.0)), on_next(207, Obs(207.0, 2.0)),
+        on_next(231, Obs(231.0, 5.0)), on_completed(234))
+    res = scheduler.start(lambda: xs.pipe(ops.tumbling_window(10.0, aggregates=["p50", "p99"])))
+    q = lambda vs, p: float(np.quantile(vs, p))  # noqa: E731
+    W = WindowResult
+    assert res.messages == [
+        on_next(210, W(200.0, 210.0, 4, {"p50": q([3, 1, 7, 2], 0.5),
+                                         "p99": q([3, 1, 7, 2], 0.99)})),
+        on_next(220, W(210.0, 220.0, 0, {"p50": None, "p99": None})),
+        on_next(230, W(220.0, 230.0, 0, {"p50": None, "p99": None})),
+        on_next(234, W(230.0, 240.0, 1, {"p50": 5.0, "p99": 5.0}, partial=True)),
+        on_completed(234),
+    ]
