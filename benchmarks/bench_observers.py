@@ -173,6 +173,44 @@ def case_import(what: str) -> dict:
             "reactivex_loaded": int("reactivex" in sys.modules)}
 
 
+def case_first_sim_parts() -> dict:
+    """Where the first default simulation's CPU goes, phase by phase (main thread), in the
+    order a first model meets them: ``import happysimulator``, then what building the
+    simulation imports (numpy, msgspec, then the observability modules themselves), then
+    building and running it; ``other_threads_s`` is the rest of the process CPU."""
+    t0, p0 = time.thread_time(), time.process_time()
+    marks = []
+
+    def mark(name: str) -> None:
+        marks.append((name, time.thread_time()))
+
+    import happysimulator as hs
+
+    mark("import_happysimulator_s")
+    import numpy  # noqa: F401  (what the flush of the recorded facts needs)
+
+    mark("numpy_s")
+    import msgspec  # noqa: F401  (Observation, Span)
+
+    mark("msgspec_s")
+    import happysimulator.observability.integration  # noqa: F401
+
+    mark("observability_modules_s")
+    server, sink = hs.Server("Server"), hs.LatencyTracker("Sink")
+    server.downstream = sink
+    source = hs.Source.poisson(rate=LAMBDA, target=server, stop_after=1.0)
+    sim = hs.Simulation(sources=[source], entities=[server, sink], seed=SEED)
+    mark("build_s")
+    sim.run()
+    mark("run_s")
+    out, last = {}, t0
+    for name, t in marks:
+        out[name], last = t - last, t
+    out["main_thread_s"] = last - t0
+    out["other_threads_s"] = max(0.0, time.process_time() - p0 - out["main_thread_s"])
+    return out
+
+
 def case_live(window: float | None, customers: int) -> dict:
     """A live subscriber on the Sink's latency stream: a plain one, or a tumbling
     p99 window of `window` s (closed on time by the simulation's clock)."""
@@ -334,7 +372,7 @@ def worker(case: str, customers: int, big_customers: int) -> dict:
     if kind == "simpy":
         return case_simpy(customers)
     if kind == "import":
-        return case_import(arg)
+        return case_first_sim_parts() if arg == "first-sim-parts" else case_import(arg)
     if kind == "live":
         return case_live(None if arg == "plain" else float(arg.removeprefix("window-")),
                          customers)
@@ -349,7 +387,7 @@ def worker(case: str, customers: int, big_customers: int) -> dict:
 # driver side
 # ---------------------------------------------------------------------------------------
 CASES = (
-    "import:happysimulator", "import:first-sim", "import:simpy",
+    "import:happysimulator", "import:first-sim", "import:first-sim-parts", "import:simpy",
     "server:disabled", "server:full", "server:streaming",
     "user:disabled", "user:full", "user:streaming",
     "simpy:",
