@@ -241,11 +241,16 @@ class QueryEngine:
                 exact=True
             )
         start, end = rng
+        tag_keys = set(spec.tags) | (set(spec.group_by) - {"source", "name"})
+        if tag_keys and not store.keeps_tags:
+            raise QueryError(
+                f"the {type(store).__name__} keeps no per-sample tags, so it cannot filter "
+                f"or group by {sorted(tag_keys)}: record with ObservabilityConfig.full() "
+                "or default(), or group by 'source' or 'name'")
         if not aggs:
             return self._raw_metrics(query, store, series, start, end)
         if spec.tags:
-            seen = {k for s in series for tg in (getattr(s, "_tags", None) or {}).values()
-                    for k in tg}
+            seen = {k for s in series for k in s.tag_keys()}
             unknown = sorted(set(spec.tags) - seen)
             if unknown:
                 raise QueryError(
@@ -379,10 +384,6 @@ class QueryEngine:
                 else:
                     tag_vals: set[Any] = set()
                     for s in gs:
-                        if not hasattr(s, "tag_values"):
-                            raise QueryError(
-                                f"group_by({key!r}) on tags needs an exact metric store"
-                            )
                         t, _ = s.arrays()
                         i0, i1 = np.searchsorted(t, [start, end])
                         tag_vals.update(

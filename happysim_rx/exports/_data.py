@@ -45,8 +45,8 @@ def metric_series(engine: Any, start: float | None = None, end: float | None = N
         t, v = s.arrays() if hasattr(s, "arrays") else s.ring()
         i0, i1 = int(np.searchsorted(t, lo)), int(np.searchsorted(t, hi))
         # tags are sparse (most samples have none): {index in the slice: tags}
-        tags = {i - i0: tg for i, tg in (getattr(s, "_tags", None) or {}).items()
-                if i0 <= i < i1}
+        tags = ({i - i0: tg for i, tg in s.tagged(i0, i1).items()} if store.keeps_tags
+                else {})
         yield s.source, s.name, s.series_kind or "sample", t[i0:i1], v[i0:i1], tags
 
 

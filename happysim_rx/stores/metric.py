@@ -151,6 +151,17 @@ class MetricSeries:
     def tags_at(self, i: int) -> dict | None:
         return None if self._tags is None else self._tags.get(i)
 
+    def tagged(self, i0: int = 0, i1: int | None = None) -> dict[int, dict]:
+        """The samples in ``[i0, i1)`` that carry tags: {index: tags} (sparse)."""
+        self._flush()  # (a flush may reorder samples, and with them the indexes)
+        tags = self._tags or {}
+        hi = self._n if i1 is None else i1
+        return {i: tg for i, tg in tags.items() if i0 <= i < hi}
+
+    def tag_keys(self) -> set[str]:
+        """Every tag key any sample of this series carries."""
+        return {k for tg in (self._tags or {}).values() for k in tg}
+
     def tag_mask(self, i0: int, i1: int, where: dict[str, Any]) -> np.ndarray:
         """Boolean mask over [i0, i1): samples whose tags contain all of ``where``."""
         mask = np.zeros(i1 - i0, dtype=bool)
@@ -180,6 +191,7 @@ class MetricStore(SeriesMap):
 
     kinds = frozenset({ObservationKind.METRIC})
     exact = True
+    keeps_tags = True  # per-sample tags (`where`, `group_by` a tag key)
 
     def __init__(self) -> None:
         super().__init__()

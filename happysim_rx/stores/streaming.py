@@ -57,6 +57,7 @@ class StreamingMetricStore(SeriesMap):
 
     kinds = frozenset({ObservationKind.METRIC})
     exact = False
+    keeps_tags = False  # samples are summarized without their tags
 
     def __init__(
         self,

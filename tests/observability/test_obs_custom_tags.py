@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from happysim_rx import QueryError
 from happysimulator import Event, Simulation
 from happysimulator.observability import InstrumentedEntity, ObservabilityConfig
 
@@ -45,3 +48,37 @@ def test_counter_and_gauge_tags_and_int_counts(config: ObservabilityConfig) -> N
     hot = q.metrics("size").where(tier="hot").execute().rows
     assert [r["value"] for r in hot] == [3.0, 3.0, 4.0, 4.0]  # sizes 1 2 2 3 3 4 4
     assert all(r["tags"] == {"tier": "hot"} for r in hot)
+
+
+def _cache_run(config: ObservabilityConfig, keys: list[int]) -> Simulation:
+    cache = Cache()
+    sim = Simulation(entities=[cache], seed=1, observability=config)
+    sim.schedule([Event(float(i), "get", cache, context={"metadata": {"key": k}})
+                  for i, k in enumerate(keys)])
+    sim.run()
+    return sim
+
+
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=40))
+@settings(max_examples=25)
+def test_tag_accessors_agree_with_the_raw_rows(keys: list[int]) -> None:
+    sim = _cache_run(ObservabilityConfig.full(), keys)
+    (series,) = sim.query.metric_store.select("size", "Cache")
+    rows = sim.query.metrics("size").execute().rows
+    assert series.tagged() == {i: r["tags"] for i, r in enumerate(rows) if r.get("tags")}
+    assert series.tag_keys() == {"tier"}
+    mid = len(rows) // 2
+    assert series.tagged(mid) == {i: tg for i, tg in series.tagged().items() if i >= mid}
+
+
+@pytest.mark.parametrize("query", [
+    lambda q: q.metrics("lookups").where(outcome="hit"),  # raw rows: were silently unfiltered
+    lambda q: q.metrics("lookups").where(outcome="hit").aggregate("sum"),
+    lambda q: q.metrics("lookups").group_by("outcome").aggregate("sum"),
+])
+def test_a_streaming_store_refuses_tag_filters_it_cannot_answer(query) -> None:
+    sim = _cache_run(ObservabilityConfig.streaming(), [1, 2, 1, 3])
+    with pytest.raises(QueryError, match=r"keeps no per-sample tags.*ObservabilityConfig.full"):
+        query(sim.query).execute()
+    by = sim.query.metrics("lookups").group_by("entity").aggregate("sum").execute()
+    assert by.groups()["Cache"][0]["sum"] == 4  # grouping by entity still works

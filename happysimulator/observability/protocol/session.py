@@ -407,11 +407,9 @@ class SessionProtocol(DrivingOps, BreakpointOps, QuestionOps, AnswerBudgets):
         for info in cat["metrics"]:
             name, source, kind = info["name"], info["source"], info["series_kind"]
             tags: set[str] = set()
-            if store is not None:
+            if store is not None and store.keeps_tags:
                 for s in store.select(_glob_escape(name), _glob_escape(source)):
-                    # sparse per-sample tags: index -> dict (no public accessor yet)
-                    for t in (getattr(s, "_tags", None) or {}).values():
-                        tags.update(map(str, t))
+                    tags.update(map(str, s.tag_keys()))
             unit = _UNITS.get(name)
             if unit is None and (name.endswith(("_time", "latency", "_s"))):
                 unit = "s"
