@@ -29,6 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 PEERS = os.path.join(HERE, "peers")
 OBS_VARIANTS = ("none", "disabled", "default", "full", "streaming")
+BASELINE = "@baseline"  # variant suffix of the --baseline-repo runs
 
 HAPPYSIM_VENV = os.environ.get("HAPPYSIM_VENV", "/tmp/venv-happysim313")
 BENCH313_VENV = os.environ.get("BENCH313_VENV", "/tmp/venv-bench313")
@@ -221,6 +222,9 @@ def make_peers(args) -> tuple[list[Peer], list[str], dict[str, str]]:
             )
     for v in ours_variants(main_py, main_ver):
         add("ours", main_py, main_ver, "ours_mm1.py", ["--observability", v], ours_env, v)
+        if args.baseline_repo:  # the same run from an older checkout, interleaved
+            add("ours", main_py, main_ver, "ours_mm1.py", ["--observability", v],
+                {"PYTHONPATH": args.baseline_repo}, v + BASELINE)
 
     base313 = None if (args.no_happysim and args.no_py313) else find_python313()
     if not args.no_py313 and main_ver != "3.13":
@@ -323,16 +327,23 @@ def build_results(peers: list[Peer]) -> dict:
         )
     # observability overhead: run wall-time ratios against ours-disabled (same python)
     overhead = {}
+    before_after = {}
     for (kind, ver, variant), p in by.items():
         if kind != "ours":
             continue
-        base = by.get(("ours", ver, "disabled")) or by.get(("ours", ver, "none"))
-        if base is None or base is p:
-            continue
-        a, b = _median_report(p, "wall_s"), _median_report(base, "wall_s")
-        if a and b:
-            overhead[f"{variant}/{base.variant} [py{ver}]"] = a / b
-    return {"rows": rows, "observability_wall_ratio": overhead}
+        tag = BASELINE if variant.endswith(BASELINE) else ""
+        base = by.get(("ours", ver, "disabled" + tag)) or by.get(("ours", ver, "none" + tag))
+        if base is not None and base is not p:
+            a, b = _median_report(p, "wall_s"), _median_report(base, "wall_s")
+            if a and b:
+                overhead[f"{variant}/{base.variant} [py{ver}]"] = a / b
+        old = None if tag else by.get(("ours", ver, variant + BASELINE))
+        if old is not None:
+            a, b = _median_report(p, "wall_s"), _median_report(old, "wall_s")
+            if a and b:
+                before_after[f"{variant} [py{ver}]"] = a / b
+    return {"rows": rows, "observability_wall_ratio": overhead,
+            "this_over_baseline": before_after}
 
 
 def print_report(
@@ -381,6 +392,10 @@ def print_report(
         print("\nObservability cost (ours, median run wall time / disabled):")
         for k, v in results["observability_wall_ratio"].items():
             print(f"  {k:<32} {v:6.2f}x")
+    if results["this_over_baseline"]:
+        print(f"\nThis checkout / --baseline-repo {args.baseline_repo} (median run wall time):")
+        for k, v in results["this_over_baseline"].items():
+            print(f"  {k:<32} {v:6.3f}x")
     if mem:
         print(f"\nMemory (tracemalloc, n={args.mem_n:,}):")
         mrows = []
@@ -429,12 +444,19 @@ def main(argv=None) -> int:
         "--no-py313", action="store_true", help="skip the Python 3.13 runs of floor/SimPy/ours"
     )
     p.add_argument("--no-memory", action="store_true", help="skip the tracemalloc probes")
+    p.add_argument("--baseline-repo", metavar="PATH", default=None,
+                   help="also run our variants from this older checkout, interleaved, and "
+                        "report this/baseline (e.g. a `git worktree` of the commit before)")
     p.add_argument("--mem-n", type=int, default=100_000)
     p.add_argument("--timeout", type=float, default=900.0, help="per-run timeout (s)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--json-out", metavar="PATH", help="also write the JSON document to PATH")
     args = p.parse_args(argv)
     args.variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if args.baseline_repo:
+        args.baseline_repo = os.path.abspath(args.baseline_repo)
+        if not os.path.isdir(os.path.join(args.baseline_repo, "happysimulator")):
+            p.error(f"--baseline-repo {args.baseline_repo}: no happysimulator package there")
     bad = sorted(set(args.variants) - set(OBS_VARIANTS))
     if bad:
         p.error(f"unknown variant(s) {bad}; valid: {', '.join(OBS_VARIANTS)}")

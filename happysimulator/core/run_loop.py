@@ -8,7 +8,8 @@ daemon or cancelled event, one with completion hooks) goes through `_run_special
 Immediate dispatch: when a handler returns a plain event for *now* and nothing else in
 the heap is due by now, that event is exactly what the next pop would return, so it runs
 at once, without the heap round trip (the source -> server -> sink hand-offs of a
-queueing model: 1.21x faster M/M/1 runs, benchmarks/results/2026-12-02-run-loop.txt).
+queueing model: without it a plain M/M/1 run takes 1.36x as long,
+benchmarks/results/2026-12-02-run-loop.txt).
 
 `_run_loop` reads the seams once into a `LoopPlan` and runs one of two variants:
 `_run_checked` when something may stop the run after an event (an event limit, watched
@@ -195,7 +196,8 @@ class RunLoop:
                     return self._stop_at_bound(bound, bound_reason)
                 if pri and ev._x is None:  # a plain model event
                     self._now_ns = t
-                    res = ev.target.handle_event(ev)
+                    target = ev.target
+                    res = target.handle_event(ev)
                 else:
                     done = self._run_special(t, pri, seq, ev, base + count)
                     if done is not RAN:
@@ -203,12 +205,12 @@ class RunLoop:
                             return done
                         bound, bound_reason = self._bound(until_ns)
                         continue
-                    res = None  # (its result is scheduled)
+                    res, target = None, ev.target  # (its result is scheduled)
                 while True:  # `ev` ran and returned `res`
                     count += 1
                     if log is not None:
                         log.append(t)
-                        log.append(ev.target)
+                        log.append(target)
                         log.append(ev.event_type)
                         logged, logged_t = ev, t
                     if res is None:
@@ -221,7 +223,8 @@ class RunLoop:
                         push(heap, (res._time_ns, 1, next(counter), res))
                         break
                     ev = res  # immediate dispatch (module docstring)
-                    res = ev.target.handle_event(ev)
+                    target = ev.target
+                    res = target.handle_event(ev)
             return COMPLETE
         except Exception as exc:
             self._failed(exc, ev, base + count)
@@ -250,7 +253,8 @@ class RunLoop:
                     return self._stop_at_bound(bound, bound_reason)
                 if pri and ev._x is None:
                     self._now_ns = t
-                    res = ev.target.handle_event(ev)
+                    target = ev.target
+                    res = target.handle_event(ev)
                 else:
                     done = self._run_special(t, pri, seq, ev, base + count)
                     if done is not RAN:
@@ -259,7 +263,7 @@ class RunLoop:
                         pause_at = self._pause_at_ns
                         bound, bound_reason = self._bound(until_ns)
                         continue
-                    res = None
+                    res, target = None, ev.target
                 while True:  # `ev` ran and returned `res`
                     now_res = None  # `res` if it may run at once (immediate dispatch)
                     if res is not None:
@@ -273,7 +277,7 @@ class RunLoop:
                     count += 1
                     if log is not None:
                         log.append(t)
-                        log.append(ev.target)
+                        log.append(target)
                         log.append(ev.event_type)
                         logged, logged_t = ev, t
                     stop = (PAUSED if hooked and self._hooked(ev, t, base + count)
@@ -287,7 +291,8 @@ class RunLoop:
                         push(heap, (t, 1, next(counter), now_res))
                         break
                     ev = now_res
-                    res = ev.target.handle_event(ev)
+                    target = ev.target
+                    res = target.handle_event(ev)
                 if stop is not None:
                     return stop
                 if self._pause_at_ns != pause_at:  # a hook or watcher moved the time bound
