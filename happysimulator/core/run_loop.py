@@ -121,6 +121,9 @@ class RunLoop:
         if self.control is not None:
             ran = self.control.step(1)
             return ran[0] if ran else None
+        if ACTIVE.sim is self:
+            raise RuntimeError("the simulation is already running (step() called from a "
+                               "handler or a timer?)")
         got: list[Event] = []
         outer = self._hook
 

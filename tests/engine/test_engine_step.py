@@ -94,6 +94,27 @@ def test_step_stops_at_end_time_and_runs_due_timers_first():
     assert sim.last_stop_reason == "end_time" and sim.now.to_seconds() == 2.5
 
 
+def test_step_from_inside_a_run_is_refused():
+    errors: list[Exception] = []
+
+    class Nested(Entity):
+        def handle_event(self, event):
+            try:
+                self._sim.step()
+            except RuntimeError as exc:
+                errors.append(exc)
+
+    for observability in (False, None):
+        n = Nested("n")
+        sim = Simulation(entities=[n], observability=observability)
+        sim.schedule(Event(1.0, "x", n))
+        sim.schedule(Event(2.0, "x", n))
+        sim.run()
+        assert sim.events_processed == 2 and len(errors) == 2
+        assert "already running" in str(errors[-1])
+        errors.clear()
+
+
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 50),
        ops=st.lists(st.tuples(st.sampled_from(["step", "max", "until"]),
