@@ -249,6 +249,7 @@ class AlignedWindows:
     def on_completed(self) -> None:
         if self.done:
             return
+        flush_at: int | None
         if self.clock is not None:
             flush_at = to_ticks(self.clock.now())
             if self.last_tick is not None and self.last_tick > flush_at:

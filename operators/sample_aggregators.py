@@ -6,6 +6,7 @@ See :mod:`operators.aggregators` for the contract; build them with ``make_aggreg
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from operators.quantiles import EXACT_LIMIT, linear_quantile
 from operators.sketch import QuantileSketch
 
 __all__ = ["Count", "Sum", "Mean", "Min", "Max", "Variance", "Stddev", "Quantile", "Rate",
-           "First", "Last"]
+           "First", "Last", "quantile_of_factory"]
 
 
 class _Agg:
@@ -296,3 +297,15 @@ class Quantile(_Agg):
                 return linear_quantile(vals, self.q)
             return float(np.quantile(vals, self.q))
         return self.sketch.quantile(self.q)  # type: ignore[union-attr]
+
+
+def quantile_of_factory(factory: Any) -> float | None:
+    """``q`` when ``factory`` makes sample :class:`Quantile` aggregators (as
+    ``aggregator_factory("p99")`` does), else None. Such an aggregator's result on up to
+    ``EXACT_LIMIT`` values is ``linear_quantile(values, q)`` whatever its options, so a
+    caller may keep the raw values and build the aggregator only past that limit.
+    """
+    if isinstance(factory, partial) and factory.func is Quantile and factory.args:
+        q = factory.args[0]
+        return q if isinstance(q, float) else None
+    return None

@@ -5,8 +5,10 @@ Same semantics as the general pane-based state (:mod:`operators.aligned_windows`
 most one window holds data (the one ending at ``next_end``: an item is only added
 after every window ending at or before it was closed), so there is no pane list, no
 merge, no gauge carry, and closing a window is: its results, one ``WindowResult``, one
-timer for the next end. tests/operators/test_ops_tumbling_fast.py checks it against the
-general state on random streams.
+timer for the next end. When every aggregate is a sample quantile the open window keeps
+its raw values (no aggregator objects) up to the exact limit, where the aggregators take
+over from the same values in the same order. tests/operators/test_ops_tumbling_fast.py
+checks it against the general state on random streams.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from typing import Any
 
 from reactivex import abc
 
-from operators._common import TICKS_PER_SECOND, TimeOf, ValueOf
+from operators._common import (
+    TICKS_PER_SECOND,
+    TimeOf,
+    ValueOf,
+    default_time_of,
+    default_value_of,
+)
+from operators.quantiles import EXACT_LIMIT, linear_quantile
+from operators.sample_aggregators import quantile_of_factory
 from operators.window_result import WindowResult
 
 __all__ = ["TumblingWindows"]
@@ -27,8 +37,8 @@ class TumblingWindows:
 
     __slots__ = (
         "observer", "clock", "size", "names", "factories", "single", "emit_empty",
-        "time_of", "value_of", "aggs", "count", "next_end", "emitted", "last_tick",
-        "timer", "timer_at", "done",
+        "time_of", "value_of", "plain_items", "qs", "aggs", "raw", "count", "next_end",
+        "emitted", "last_tick", "timer", "timer_at", "done",
     )
 
     def __init__(
@@ -50,7 +60,15 @@ class TumblingWindows:
         self.emit_empty = emit_empty
         self.time_of = time_of
         self.value_of = value_of
-        self.aggs: list[Any] | None = None  # the aggregators of the window ending next_end
+        self.plain_items = time_of is default_time_of and value_of is default_value_of
+        # every aggregate a sample quantile: a window keeps its raw values (what the
+        # aggregator would keep) until there are too many for an exact answer
+        qs = [quantile_of_factory(f) for f in self.factories]
+        self.qs: tuple[float, ...] | None = (
+            None if None in qs else tuple(q for q in qs if q is not None))
+        # the window ending next_end: its aggregators, or (raw) its values
+        self.aggs: list[Any] | None = None
+        self.raw = False
         self.count = 0
         self.next_end: int | None = None  # ticks
         self.emitted = False
@@ -98,10 +116,12 @@ class TumblingWindows:
                 # the common case, inlined: the one window with data ends now
                 s, e = (end - size) / TICKS_PER_SECOND, end / TICKS_PER_SECOND
                 single = self.single
-                if single is not None:
-                    values = {single: aggs[0].result(s, e)}
+                if single is None:
+                    values = self._results(aggs, s, e, self.raw)
+                elif self.raw:
+                    values = {single: linear_quantile(aggs, self.qs[0])}  # type: ignore[index]
                 else:
-                    values = self._results(aggs, s, e)
+                    values = {single: aggs[0].result(s, e)}
                 self.emitted = True
                 self.observer.on_next(WindowResult(s, e, self.count, values))
                 self.aggs = None
@@ -121,11 +141,28 @@ class TumblingWindows:
             self.timer_at = None
 
     # windows --------------------------------------------------------------------------
-    def _results(self, aggs: list[Any], s: float, e: float) -> dict[str, Any]:
+    def _results(self, aggs: list[Any], s: float, e: float, raw: bool) -> dict[str, Any]:
+        """{name: result} of aggregators, or of raw values (``raw``: every aggregate a
+        quantile, at most EXACT_LIMIT values)."""
+        if raw:
+            return {n: linear_quantile(aggs, q)
+                    for n, q in zip(self.names, self.qs, strict=True)}  # type: ignore[arg-type]
         single = self.single
         if single is not None:
             return {single: aggs[0].result(s, e)}
         return {n: a.result(s, e) for n, a in zip(self.names, aggs, strict=True)}
+
+    def _unbuffer(self, t: float) -> None:
+        """Past the exact limit: the aggregators, fed the values in order (the state
+        they would have reached item by item, e.g. a sketch from the 257th value)."""
+        values = self.aggs
+        assert values is not None
+        aggs = [f() for f in self.factories]
+        for a in aggs:
+            for v in values:
+                a.add(t, v)
+        self.aggs = aggs
+        self.raw = False
 
     def _close_through(self, limit: int) -> None:
         """Emit every window whose end is <= limit (ticks)."""
@@ -138,13 +175,14 @@ class TumblingWindows:
             if aggs is not None:
                 s, e = (end - size) / TICKS_PER_SECOND, end / TICKS_PER_SECOND
                 self.emitted = True
-                self.observer.on_next(WindowResult(s, e, self.count, self._results(aggs, s, e)))
+                self.observer.on_next(
+                    WindowResult(s, e, self.count, self._results(aggs, s, e, self.raw)))
                 self.aggs = None
             elif self.emit_empty:
                 s, e = (end - size) / TICKS_PER_SECOND, end / TICKS_PER_SECOND
                 self.emitted = True
                 empty = [f() for f in self.factories]
-                self.observer.on_next(WindowResult(s, e, 0, self._results(empty, s, e)))
+                self.observer.on_next(WindowResult(s, e, 0, self._results(empty, s, e, False)))
             end += size
             self.next_end = end
             if not self.emit_empty:
@@ -157,12 +195,9 @@ class TumblingWindows:
                 return
 
     # observer callbacks ---------------------------------------------------------------
-    def on_next(self, item: Any) -> None:
-        if self.done:
-            return
-        t = self.time_of(item)
-        tick = round(t * TICKS_PER_SECOND)
-        v = self.value_of(item)
+    def _move_to(self, tick: int) -> bool:
+        """An item at ``tick`` outside the open window: close the windows before it, or
+        re-anchor; False when the item is late (dropped)."""
         end = self.next_end
         if end is None:
             self.next_end = (tick // self.size + 1) * self.size
@@ -170,8 +205,30 @@ class TumblingWindows:
             self._close_through(tick)
         elif tick < end - self.size:
             if self.emitted or self.aggs is not None:
-                return  # late: its window was already emitted (or is out of order)
+                return False  # late: its window was already emitted (or is out of order)
             self.next_end = (tick // self.size + 1) * self.size  # re-anchor before any emission
+        return True
+
+    def on_next(self, item: Any) -> None:
+        if self.done:
+            return
+        if self.plain_items:  # the default accessors, inlined
+            try:
+                t = item.time
+            except AttributeError:
+                t = item[0]
+            tick = round(t * TICKS_PER_SECOND)
+            try:
+                v = item.value
+            except AttributeError:
+                v = item[1]
+        else:
+            t = self.time_of(item)
+            tick = round(t * TICKS_PER_SECOND)
+            v = self.value_of(item)
+        end = self.next_end
+        if (end is None or tick >= end or tick < end - self.size) and not self._move_to(tick):
+            return
         if v is None:
             self._arm()
             return
@@ -179,7 +236,22 @@ class TumblingWindows:
         if last is None or tick >= last:
             self.last_tick = tick
         aggs = self.aggs
+        if self.raw and aggs is not None:  # (raw only while the window has values)
+            aggs.append(v)
+            self.count += 1
+            if len(aggs) > EXACT_LIMIT:
+                self._unbuffer(t)
+            if self.timer_at != self.next_end:
+                self._arm()
+            return
         if aggs is None:
+            if self.qs is not None:
+                self.aggs = [v]
+                self.raw = True
+                self.count = 1
+                if self.timer_at != self.next_end:
+                    self._arm()
+                return
             factories = self.factories
             self.aggs = aggs = [factories[0]()] if self.single is not None else [
                 f() for f in factories]
@@ -196,6 +268,7 @@ class TumblingWindows:
     def on_completed(self) -> None:
         if self.done:
             return
+        flush_at: int | None
         if self.clock is not None:
             flush_at = round(self.clock.now() * TICKS_PER_SECOND)
             if self.last_tick is not None and self.last_tick > flush_at:
@@ -212,7 +285,7 @@ class TumblingWindows:
                 s, e = start / TICKS_PER_SECOND, flush_at / TICKS_PER_SECOND
                 self.emitted = True
                 self.observer.on_next(WindowResult(
-                    s, end / TICKS_PER_SECOND, self.count, self._results(aggs, s, e), True))
+                    s, end / TICKS_PER_SECOND, self.count, self._results(aggs, s, e, self.raw), True))
                 self.aggs = None
                 self.next_end = end + self.size
         self.done = True

@@ -34,16 +34,19 @@ def resolve_aggregates(
     out: list[tuple[str, Callable[[], Any]]] = []
     seen: set[str] = set()
     for spec in specs:
+        name: Any  # (a custom aggregator names itself)
         if isinstance(spec, str):
             from operators.aggregators import aggregator_factory
 
-            factory = aggregator_factory(spec, weighting=weighting, **opts)
-
+            factory = aggregator_factory(
+                spec, weighting="time" if weighting == "time" else "sample", **opts)
             name = spec
         elif callable(spec):
             factory = spec
-            name = getattr(spec, "name", None)
-            if not isinstance(name, str):
+            attr = getattr(spec, "name", None)
+            if isinstance(attr, str):
+                name = attr
+            else:
                 name = getattr(factory(), "name", None) or getattr(spec, "__name__", repr(spec))
         else:
             raise ValueError(
