@@ -75,15 +75,17 @@ def _gauge_points(t: np.ndarray, values: np.ndarray, last: float) -> tuple[np.nd
     server handing over to the next request goes in_flight 1 -> 0 -> 1 within one instant:
     that 0 never held for any time and is not a change), kept where it differs from the
     value before."""
+    # (positions, not boolean masks: two fancy-indexings of the settled records cost
+    # more than one `flatnonzero`; this runs at every flush of a full() run)
     settled = np.empty(t.size, dtype=bool)
-    settled[:-1] = t[1:] != t[:-1]
+    np.not_equal(t[1:], t[:-1], out=settled[:-1])
     settled[-1] = True
-    tt, vv = t[settled], values[settled]
-    prev = np.empty_like(vv)
-    prev[0] = last
-    prev[1:] = vv[:-1]
-    mask = vv != prev
-    return tt[mask], vv[mask]
+    at = np.flatnonzero(settled)
+    vv = values[at]
+    changed = np.empty(vv.size, dtype=bool)
+    changed[0] = vv[0] != last
+    np.not_equal(vv[1:], vv[:-1], out=changed[1:])
+    return t[at[changed]], vv[changed]
 
 
 def _level(ups: np.ndarray, downs: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -92,9 +94,13 @@ def _level(ups: np.ndarray, downs: np.ndarray, last: int) -> tuple[np.ndarray, n
     if not ups.size and not downs.size:
         return _EMPTY, _EMPTY
     t = np.concatenate((ups, downs))
-    step = np.concatenate((np.ones(ups.size, np.int64), np.full(downs.size, -1, np.int64)))
     order = np.argsort(t, kind="stable")
-    return _gauge_points(t[order], last + np.cumsum(step[order]), last)
+    # after the k-th record (k = 1, 2, ...): last + ups - downs = last + 2 * ups - k,
+    # ups counted by the sorted positions that came from `ups` (no +1/-1 step array)
+    level = np.cumsum(order < ups.size, dtype=np.int64)
+    level *= 2
+    level -= np.arange(1 - last, t.size + 1 - last, dtype=np.int64)
+    return _gauge_points(t[order], level, last)
 
 
 def _band(points: tuple[float, ...], value: float) -> list[float]:
