@@ -298,14 +298,15 @@ class StreamingSeries:
         coarse, fw = self.coarse, self.fine.width
         ck = np.floor(keys * fw / coarse.width).astype(np.int64)
         while True:  # compact first if these buckets would not fit (same result)
-            dk = _newest_distinct(ck, ck.size).tolist()
-            new = sum(1 for k in dk if k not in coarse.buckets)
-            if len(coarse.buckets) + new <= coarse.capacity:
+            # (`ck` is ascending: `t` is sorted; its runs are the coarse buckets)
+            cuts = np.flatnonzero(np.diff(ck)) + 1
+            starts = np.concatenate(([0], cuts))
+            held = coarse.buckets
+            new = sum(1 for k in ck[starts].tolist() if k not in held)
+            if len(held) + new <= coarse.capacity:
                 break
             coarse.compact()
             ck = ck // 2
-        cuts = np.flatnonzero(np.diff(ck)) + 1
-        starts = np.concatenate(([0], cuts))
         ends = np.concatenate((cuts, [t.size]))
         last = ends - 1
         sums = np.add.reduceat(v, starts).tolist()
@@ -329,7 +330,8 @@ class StreamingSeries:
                              ta, va, tb, vb)
             buckets.append(bucket)
         if not self.is_gauge:  # coarse buckets keep nothing pending: sketch now
-            QuantileSketch.add_runs([bk.sketch for bk in buckets], v, a_list, b_list)
+            QuantileSketch.add_runs([bk.sketch for bk in buckets], v, a_list, b_list,
+                                    stats=(lows, highs, sums))
 
     def _gauge(self, t: np.ndarray, v: np.ndarray, k0: int | None) -> None:
         """Held segments into the tiers: before cell `k0` into the coarse tier (a long
