@@ -227,14 +227,35 @@ class QuantileSketch:
         if first is None or v0.size == 0:
             return
         n = len(sketches)
-        runs = np.repeat(np.arange(n), np.asarray(ends) - np.asarray(starts))
+        same = all(sk.gamma == first.gamma and sk.min_value == first.min_value
+                   for sk in sketches)
+        sizes = np.asarray(ends) - np.asarray(starts)
+        if same and bool((sizes > 0).all()):
+            # the common case first: every value positive (so no NaN) and every weight
+            # too; one reduction per statistic, nothing filtered
+            idx = np.asarray(starts, dtype=np.intp)
+            lows = np.minimum.reduceat(v0, idx).tolist()
+            mv = first.min_value
+            if all(lo > mv for lo in lows) and (w0 is None or bool((w0 > 0).all())):
+                highs = np.maximum.reduceat(v0, idx).tolist()
+                sums = np.add.reduceat(v0 if w0 is None else v0 * w0, idx).tolist()
+                for sk, size, lo, hi, sm in zip(sketches, sizes.tolist(), lows, highs, sums,
+                                                strict=True):
+                    sk._n += size
+                    if lo < sk._min:
+                        sk._min = lo
+                    if hi > sk._max:
+                        sk._max = hi
+                    sk._sum += sm
+                QuantileSketch._bin_runs(sketches, v0, w0, np.repeat(np.arange(n), sizes),
+                                         [*starts, v0.size], range(n))
+                return
+        runs = np.repeat(np.arange(n), sizes)
         v, w = v0, w0
         if w is not None:
             keep = w > 0  # add_many drops the others (NaN too)
             if not keep.all():
                 v, w, runs = v[keep], w[keep], runs[keep]
-        same = all(sk.gamma == first.gamma and sk.min_value == first.min_value
-                   for sk in sketches)
         if not same or np.isnan(v).any() or (v < -first.min_value).any():
             for sk, a, b in zip(sketches, starts, ends, strict=True):
                 sk.add_many(v0[a:b], None if w0 is None else w0[a:b])
@@ -274,7 +295,15 @@ class QuantileSketch:
                 return
             bounds = np.searchsorted(runs, np.arange(n + 1)).tolist()
             live = [i for i in range(n) if bounds[i + 1] > bounds[i]]
-        keys = np.ceil(np.log(v) * first._inv_log_gamma).astype(np.int64)
+        QuantileSketch._bin_runs(sketches, v, w, runs, bounds, live)
+
+    @staticmethod
+    def _bin_runs(sketches: Sequence[QuantileSketch], v: np.ndarray, w: np.ndarray | None,
+                  runs: np.ndarray, bounds: Sequence[int], live: Iterable[int]) -> None:
+        """Bin positive values ``v[bounds[i]:bounds[i+1]]`` (run ``runs``) into the
+        positive store of ``sketches[i]`` for every i in `live` (the non-empty runs)."""
+        n = len(sketches)
+        keys = np.ceil(np.log(v) * sketches[0]._inv_log_gamma).astype(np.int64)
         kmin = int(keys.min())
         span = int(keys.max()) - kmin + 1
         if n * span > 8 * v.size + 65536:  # the table would outweigh the data
@@ -283,13 +312,18 @@ class QuantileSketch:
                 sketches[i]._pos.add_keys(keys[a:b], None if w is None else w[a:b])
             return
         # one bincount for every run (a runs x keys table), then a slice added per sketch
+        # (counts stay ints when unweighted: adding them to the float store is exact)
         table = np.bincount(runs * span + (keys - kmin), w, minlength=n * span)
-        table = table.reshape(n, span).astype(np.float64, copy=False)
+        table = table.reshape(n, span)
         cuts = np.asarray([bounds[i] for i in live], dtype=np.intp)
         klo = (np.minimum.reduceat(keys, cuts) - kmin).tolist()
         khi = (np.maximum.reduceat(keys, cuts) - kmin).tolist()
         for i, lo, hi in zip(live, klo, khi, strict=True):
             store = sketches[i]._pos
+            if store.counts is None and hi - lo < store.max_buckets:  # a fresh store
+                store.counts = table[i, lo:hi + 1].astype(np.float64)
+                store.offset = lo + kmin
+                continue
             store._ensure(lo + kmin, hi + kmin)
             off = lo + kmin - store.offset
             if off < 0:  # the low tail collapses: the general path
@@ -311,6 +345,18 @@ class QuantileSketch:
         self._max = max(self._max, other._max)
         self._sum += other._sum
         self._n += other._n
+
+    def empty_like(self) -> QuantileSketch:
+        """A new empty sketch with this one's parameters (validated already: cheap, for
+        the many sketches of a rollup store)."""
+        c = QuantileSketch.__new__(QuantileSketch)
+        c.relative_accuracy, c.gamma = self.relative_accuracy, self.gamma
+        c._log_gamma, c._inv_log_gamma = self._log_gamma, self._inv_log_gamma
+        c.min_value, c.max_buckets = self.min_value, self.max_buckets
+        c._pos, c._neg = _Store(self.max_buckets), _Store(self.max_buckets)
+        c._zero, c._pv, c._pw = 0.0, [], []
+        c._min, c._max, c._sum, c._n = math.inf, -math.inf, 0.0, 0
+        return c
 
     def copy(self) -> QuantileSketch:
         self._flush()

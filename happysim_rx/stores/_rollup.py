@@ -18,6 +18,14 @@ from operators.sketch import QuantileSketch
 __all__ = ["Bucket", "Tier", "fold_all", "grid", "segments_into", "split_at_boundaries"]
 
 _FOLD_AT = 512  # pending sketch values a bucket holds before folding them in
+_EMPTY: dict[float, QuantileSketch] = {}  # relative accuracy -> an empty sketch to copy
+
+
+def _new_sketch(ra: float) -> QuantileSketch:
+    proto = _EMPTY.get(ra)
+    if proto is None:
+        proto = _EMPTY[ra] = QuantileSketch(ra)
+    return proto.empty_like()
 
 
 class Bucket:
@@ -56,7 +64,7 @@ class Bucket:
     def sketch(self) -> QuantileSketch:
         """The bucket's quantile sketch, with every pending value binned in."""
         if self._sk is None:
-            self._sk = QuantileSketch(self.ra)
+            self._sk = _new_sketch(self.ra)
         if self._pn:
             self._fold()
         return self._sk
@@ -68,7 +76,7 @@ class Bucket:
 
     def _fold(self) -> None:
         if self._sk is None:
-            self._sk = QuantileSketch(self.ra)
+            self._sk = _new_sketch(self.ra)
         pv, pw = self._pv, self._pw
         self._pv, self._pw, self._pn = [], [], 0
         v = pv[0] if len(pv) == 1 else np.concatenate(pv)
@@ -122,7 +130,7 @@ class Bucket:
         self.ws2 += o.ws2
         if o._sk is not None:
             if self._sk is None:
-                self._sk = QuantileSketch(self.ra)
+                self._sk = _new_sketch(self.ra)
             self._sk.merge(o._sk)
         if o._pn:  # its pending values become ours (binned once, with ours)
             self._pv.extend(o._pv)
@@ -189,7 +197,7 @@ def fold_all(buckets: list[Bucket]) -> None:
         ends.append(n)
         b._pv, b._pw, b._pn = [], [], 0
         if b._sk is None:
-            b._sk = QuantileSketch(b.ra)
+            b._sk = _new_sketch(b.ra)
     QuantileSketch.add_runs([b._sk for b in todo], np.concatenate(vs), starts, ends,
                             np.concatenate(ws) if weighted else None)
 

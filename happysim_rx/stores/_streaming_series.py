@@ -1,9 +1,11 @@
 """One series of the streaming metric store: a ring of recent raw samples, summarized
 into rollup buckets lazily.
 
-A sample is summarized when it is about to leave the ring (in batches of at least
-`_BATCH`), or when a query reads the series (`flush`); until then it is only a raw
-column entry, like in the exact store. Summarizing late changes no answer: a query
+Appended chunks go to the ring and stay pending (raw columns, as in the exact store)
+until they exceed the ring by ``max(raw_capacity, _BATCH)``: then all but the newest
+``raw_capacity`` are summarized in one batch, mostly older than the fine tier's reach.
+A query summarizes everything pending first (`flush`). Summarizing late changes no
+answer: a query
 first summarizes everything pending, and the buckets it then sees are those an eager
 store would hold (same extents, same contents; float sums may differ in the last bits
 because they are added in other groups):
@@ -18,8 +20,9 @@ because they are added in other groups):
   keys it holds fit in ``coarse_buckets`` buckets: it does not depend on when (or in
   which batches) keys arrive, since compaction only merges pairs of grid cells.
 
-Memory stays bounded: pending samples are ring entries, fine buckets hold at most
-`_FOLD_AT` unsketched values each, coarse buckets none.
+Memory stays bounded: at most ``raw_capacity + max(raw_capacity, _BATCH)`` pending
+samples, fine buckets hold at most `_FOLD_AT` unsketched values each, coarse buckets
+none.
 """
 
 from __future__ import annotations
@@ -226,9 +229,17 @@ class StreamingSeries:
             return math.floor(self._tmax / w) - cap + 1
         parts = [_newest_distinct(keys, cap),
                  np.fromiter(self.fine.buckets, dtype=np.int64, count=len(self.fine.buckets))]
-        for r in rest:
+        found = 0
+        # Newest chunks first, until `cap` keys are in sight. Keys of skipped (older)
+        # chunks could only raise the answer: a lower one just keeps more fine buckets
+        # until the next batch evicts them (a query's flush has no rest: exact).
+        for r in reversed(rest):
+            if found >= cap:
+                break
             if r.size:
-                parts.append(_newest_distinct(np.floor(r / w).astype(np.int64), cap))
+                d = _newest_distinct(np.floor(r / w).astype(np.int64), cap)
+                parts.append(d)
+                found += d.size - 1  # (a key may straddle two chunks)
         top = _newest_distinct(np.concatenate(parts), cap)
         return int(top[0]) if top.size >= cap else None
 

@@ -209,13 +209,15 @@ class RunLoop:
                         bound, bound_reason = self._bound(until_ns)
                         continue
                     res, target = None, ev.target  # (its result is scheduled)
-                while True:  # `ev` ran and returned `res`
-                    count += 1
-                    if log is not None:
-                        log.append(t)
-                        log.append(target)
-                        log.append(ev.event_type)
-                        logged, logged_t = ev, t
+                count += 1
+                if log is not None:
+                    log.append(t)
+                    log.append(target)
+                    log.append(ev.event_type)
+                    logged, logged_t = ev, t
+                # `ev` ran and returned `res`. (`while True` + `break`, not `while res is
+                # not None`: the latter measured 1.17x slower runs on CPython 3.11.)
+                while True:
                     if res is None:
                         break
                     if (res.__class__ is not Event or res._x is not None
@@ -228,6 +230,12 @@ class RunLoop:
                     ev = res  # immediate dispatch (module docstring)
                     target = ev.target
                     res = target.handle_event(ev)
+                    count += 1  # (a second log site: it sees plain Events only, so CPython
+                    if log is not None:  # specializes it; one shared site: full() 3 % slower)
+                        log.append(t)
+                        log.append(target)
+                        log.append(ev.event_type)
+                        logged, logged_t = ev, t
             return COMPLETE
         except Exception as exc:
             self._failed(exc, ev, base + count)

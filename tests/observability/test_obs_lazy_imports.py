@@ -116,3 +116,22 @@ def test_lazy_namespaces_give_every_public_name(package):
     ns: dict = {}
     exec(f"from {package} import *", ns)  # noqa: S102 - the star import users may write
     assert set(mod.__all__) <= set(ns)
+
+
+def test_submodules_are_attributes_of_their_package_as_before():
+    """A package that imported its modules eagerly had them as attributes; the lazy
+    ones give them on access (in a fresh process: nothing imported them yet)."""
+    code = """
+import operators, happysim_rx, happysimulator.observability as obs
+assert operators.windows.tumbling_window is operators.tumbling_window
+assert happysim_rx.stores.MetricStore is happysim_rx.MetricStore
+assert happysim_rx.scheduler.SimulatedTimeScheduler is happysim_rx.SimulatedTimeScheduler
+assert obs.web.DebugServer is obs.DebugServer
+assert obs.protocol.SessionProtocol.__name__ == "SessionProtocol"
+assert not hasattr(operators, "no_such_module") and not hasattr(obs, "no_such_module")
+print("ok")
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

@@ -148,3 +148,17 @@ def test_add_runs_equals_add_many_per_run(values, cuts, sign, weighted, max_buck
         assert f.sum == pytest.approx(s.sum, rel=1e-12, abs=1e-9)
         for q in (0.0, 0.1, 0.5, 0.9, 0.99, 1.0):
             assert f.quantile(q) == s.quantile(q)
+
+
+@settings(max_examples=20, deadline=None)
+@given(accuracy=st.sampled_from([0.001, 0.005, 0.05]),
+       values=st.lists(st.floats(-1e6, 1e6, allow_nan=False), max_size=50))
+def test_empty_like_is_a_fresh_sketch_with_the_same_parameters(accuracy, values):
+    used = QuantileSketch(accuracy, max_buckets=64, min_value=1e-6)
+    used.add_many([1.0, 2.0, -3.0])
+    like, fresh = used.empty_like(), QuantileSketch(accuracy, max_buckets=64, min_value=1e-6)
+    assert like.to_dict() == fresh.to_dict()
+    for sk in (like, fresh):
+        sk.add_many(values)
+    assert like.to_dict() == fresh.to_dict()
+    assert used.count == 3.0  # untouched
