@@ -215,12 +215,16 @@ class QuantileSketch:
 
     @staticmethod
     def add_runs(sketches: Sequence[QuantileSketch], values: np.ndarray,
-                 starts: Sequence[int], ends: Sequence[int], weights: Any = None) -> None:
+                 starts: Sequence[int], ends: Sequence[int], weights: Any = None,
+                 stats: tuple[list[float], list[float], list[float]] | None = None) -> None:
         """``sketches[i].add_many(values[a:b], weights[a:b])`` for every run
         ``a, b = starts[i], ends[i]`` (consecutive, covering the array), with the
         per-value work (NaN check, bucket keys, binning) done once for all runs: many
         sketches fed from one array (e.g. consecutive time buckets) cost one pass, not
-        one ``add_many`` each. The sketches must share their parameters."""
+        one ``add_many`` each. The sketches must share their parameters. ``stats``, if
+        given, is what the caller already computed: per run, unweighted only, the
+        ``(min, max, sum)`` of its values as ``np.ufunc.reduceat`` over ``starts`` gives
+        them (as lists)."""
         v0 = np.asarray(values, dtype=np.float64)
         w0 = None if weights is None else np.asarray(weights, dtype=np.float64)
         first = sketches[0] if len(sketches) else None
@@ -233,12 +237,16 @@ class QuantileSketch:
         if same and bool((sizes > 0).all()):
             # the common case first: every value positive (so no NaN) and every weight
             # too; one reduction per statistic, nothing filtered
+            given = stats is not None and w0 is None
             idx = np.asarray(starts, dtype=np.intp)
-            lows = np.minimum.reduceat(v0, idx).tolist()
+            lows = stats[0] if given else np.minimum.reduceat(v0, idx).tolist()
             mv = first.min_value
             if all(lo > mv for lo in lows) and (w0 is None or bool((w0 > 0).all())):
-                highs = np.maximum.reduceat(v0, idx).tolist()
-                sums = np.add.reduceat(v0 if w0 is None else v0 * w0, idx).tolist()
+                if given:
+                    highs, sums = stats[1], stats[2]
+                else:
+                    highs = np.maximum.reduceat(v0, idx).tolist()
+                    sums = np.add.reduceat(v0 if w0 is None else v0 * w0, idx).tolist()
                 for sk, size, lo, hi, sm in zip(sketches, sizes.tolist(), lows, highs, sums,
                                                 strict=True):
                     sk._n += size

@@ -63,6 +63,12 @@ class StreamingSeries:
     ):
         self.source, self.name, self.series_kind = source, name, series_kind
         self._store = store
+        # the partial chunk not yet in the ring: arrays from `extend` (`_ft`, `_fv`;
+        # `_fn` samples), then single samples from `append` (`_pt`, `_pv`)
+        self._ft: list[np.ndarray] = []
+        self._fv: list[np.ndarray] = []
+        self._fn = 0
+        self._room = _CHUNK  # `append` pushes when `_pt` holds this many
         self._pt: list[float] = []
         self._pv: list[float] = []
         cap = store.raw_capacity
@@ -90,11 +96,11 @@ class StreamingSeries:
     def append(self, t: float, v: float, tags: dict | None = None) -> None:
         self._pt.append(t)
         self._pv.append(v)
-        if len(self._pt) >= _CHUNK:
+        if len(self._pt) >= self._room:
             self._push()
 
     def __len__(self) -> int:
-        return self.n_total + len(self._pt)
+        return self.n_total + self._fn + len(self._pt)
 
     # -- ingestion --------------------------------------------------------------------
     def extend(self, t: np.ndarray, v: np.ndarray) -> None:
@@ -104,19 +110,30 @@ class StreamingSeries:
         t = np.asarray(t, dtype=np.float64)
         v = np.asarray(v, dtype=np.float64)
         i, n = 0, t.size
-        if self._pt:  # complete the pending chunk first
-            room = _CHUNK - len(self._pt)
-            self._pt.extend(t[:room].tolist())
-            self._pv.extend(v[:room].tolist())
-            i = min(room, n)
-            if len(self._pt) >= _CHUNK:
+        held = self._fn + len(self._pt)
+        if held and n:  # complete the pending chunk first
+            i = min(_CHUNK - held, n)
+            self._hold(t[:i], v[:i])
+            if held + i >= _CHUNK:
                 self._push()
         while n - i >= _CHUNK:  # whole chunks straight from the arrays (own copies)
             self._ingest(t[i:i + _CHUNK].copy(), v[i:i + _CHUNK].copy())
             i += _CHUNK
         if i < n:
-            self._pt.extend(t[i:].tolist())
-            self._pv.extend(v[i:].tolist())
+            self._hold(t[i:], v[i:])
+
+    def _hold(self, t: np.ndarray, v: np.ndarray) -> None:
+        """Keep copies of ``t, v`` in the partial chunk (after what it holds); arrays,
+        not Python floats: a list round trip costs more than the samples."""
+        if self._pt:  # single samples appended before these come first
+            self._ft.append(np.asarray(self._pt, dtype=np.float64))
+            self._fv.append(np.asarray(self._pv, dtype=np.float64))
+            self._fn += len(self._pt)
+            self._pt, self._pv = [], []
+        self._ft.append(t.copy())
+        self._fv.append(v.copy())
+        self._fn += t.size
+        self._room = _CHUNK - self._fn
 
     def flush(self) -> None:
         """Everything appended so far is in the ring and summarized in the rollups
@@ -128,10 +145,19 @@ class StreamingSeries:
 
     def _push(self) -> None:
         """Appended samples into the ring (summarized later)."""
-        if not self._pt:
-            return
-        t = np.asarray(self._pt, dtype=np.float64)
-        v = np.asarray(self._pv, dtype=np.float64)
+        if not self._fn:
+            if not self._pt:
+                return
+            t = np.asarray(self._pt, dtype=np.float64)
+            v = np.asarray(self._pv, dtype=np.float64)
+        else:
+            ft, fv = self._ft, self._fv
+            if self._pt:
+                ft.append(np.asarray(self._pt, dtype=np.float64))
+                fv.append(np.asarray(self._pv, dtype=np.float64))
+            t = ft[0] if len(ft) == 1 else np.concatenate(ft)
+            v = fv[0] if len(fv) == 1 else np.concatenate(fv)
+            self._ft, self._fv, self._fn, self._room = [], [], 0, _CHUNK
         self._pt, self._pv = [], []
         self._ingest(t, v)
 
@@ -298,14 +324,15 @@ class StreamingSeries:
         coarse, fw = self.coarse, self.fine.width
         ck = np.floor(keys * fw / coarse.width).astype(np.int64)
         while True:  # compact first if these buckets would not fit (same result)
-            dk = _newest_distinct(ck, ck.size).tolist()
-            new = sum(1 for k in dk if k not in coarse.buckets)
-            if len(coarse.buckets) + new <= coarse.capacity:
+            # (`ck` is ascending: `t` is sorted; its runs are the coarse buckets)
+            cuts = np.flatnonzero(np.diff(ck)) + 1
+            starts = np.concatenate(([0], cuts))
+            held = coarse.buckets
+            new = sum(1 for k in ck[starts].tolist() if k not in held)
+            if len(held) + new <= coarse.capacity:
                 break
             coarse.compact()
             ck = ck // 2
-        cuts = np.flatnonzero(np.diff(ck)) + 1
-        starts = np.concatenate(([0], cuts))
         ends = np.concatenate((cuts, [t.size]))
         last = ends - 1
         sums = np.add.reduceat(v, starts).tolist()
@@ -329,7 +356,8 @@ class StreamingSeries:
                              ta, va, tb, vb)
             buckets.append(bucket)
         if not self.is_gauge:  # coarse buckets keep nothing pending: sketch now
-            QuantileSketch.add_runs([bk.sketch for bk in buckets], v, a_list, b_list)
+            QuantileSketch.add_runs([bk.sketch for bk in buckets], v, a_list, b_list,
+                                    stats=(lows, highs, sums))
 
     def _gauge(self, t: np.ndarray, v: np.ndarray, k0: int | None) -> None:
         """Held segments into the tiers: before cell `k0` into the coarse tier (a long
@@ -399,7 +427,7 @@ class StreamingSeries:
     def nbytes(self) -> int:
         tiers = sum(b.nbytes() for tr in (self.fine, self.coarse) for b in tr.buckets.values())
         return (tiers + self._rt.nbytes + self._rv.nbytes
-                + 16 * (len(self._pt) + self._npend))
+                + 16 * (self._fn + len(self._pt) + self._npend))
 
     def n_buckets(self) -> int:
         return len(self.fine.buckets) + len(self.coarse.buckets)

@@ -250,23 +250,29 @@ class TraceStore:
                 col.append(part)
             n += k
         tid, sid, pid, ent, start, end = (np.concatenate(c) for c in cols)
-        self._assign_ids(tid, sid, pid)
+        by_tid = self._assign_ids(tid, sid, pid)
         self._tid = np.concatenate((self._tid, tid))
         self._sid = np.concatenate((self._sid, sid))
         self._pid = np.concatenate((self._pid, pid))
         self._ent = np.concatenate((self._ent, ent))
         self._start = np.concatenate((self._start, start))
         self._end = np.concatenate((self._end, end))
-        self._by_tid = self._by_start = None
+        # the new block's trace-id order is the whole store's when it was empty (saves
+        # the bounded store's eviction a sort)
+        self._by_tid = by_tid if base == 0 else None
+        self._by_start = None
         self._scanned = False
 
-    def _assign_ids(self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray) -> None:
+    def _assign_ids(
+        self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """Give the new spans without ids (``sid == _NONE``) ``trace_id * HOPS + hop`` and
         the previous span of their request as parent, in place (vectorized: a stable
-        sort of the new trace ids, and the stored ones' index)."""
+        sort of the new trace ids, and the stored ones' index). Returns that sort
+        (`_tid_index` of the new spans) when it made one."""
         todo = sid == _NONE
         if not todo.any():
-            return
+            return None
         order = np.argsort(tid, kind="stable")
         st = tid[order]
         k = st.size
@@ -303,6 +309,7 @@ class TraceStore:
         prev[head] = last_sid[head]
         sid[order] = sorted_sid
         pid[order[sorted_todo]] = prev[sorted_todo]
+        return order, st
 
     def _add_others(self, spans: list[Span]) -> list[Span]:
         """Spans with non-integer ids: kept per trace as records (ids as for rows)."""
@@ -344,12 +351,22 @@ class TraceStore:
             self._other.pop(next(iter(self._other)))
             self.evicted_traces += 1
         room = cap - len(self._other)
-        ids, _ = self._first_rows()
-        excess = ids.size - room
+        order, st = self._tid_index()
+        if not st.size:
+            return
+        # traces (groups of equal ids in `st`) ranked by first appearance: no sort of
+        # the rows beyond the index, and no membership test (np.isin sorts again)
+        head = np.ones(st.size, dtype=bool)
+        head[1:] = st[1:] != st[:-1]
+        excess = int(np.count_nonzero(head)) - room
         if excess <= 0:
             return
-        doomed = ids[:excess]
-        keep = ~np.isin(self._tid, doomed)
+        firsts = order[head]
+        rank = np.empty(firsts.size, dtype=np.int64)
+        rank[np.argsort(firsts, kind="stable")] = np.arange(firsts.size)
+        keep_sorted = (rank >= excess)[np.cumsum(head) - 1]
+        keep = np.empty(st.size, dtype=bool)
+        keep[order] = keep_sorted
         self.evicted_traces += excess
         new_row = np.cumsum(keep) - 1
         self._tid, self._sid, self._pid = self._tid[keep], self._sid[keep], self._pid[keep]
@@ -361,7 +378,9 @@ class TraceStore:
             if m.any():
                 cols.append((new_row[rows_[m]], key, values[m]))
         self._attr_cols = cols
-        self._by_tid = self._by_start = None
+        # the kept rows' index, renumbered (still stable within each trace)
+        self._by_tid = (new_row[order[keep_sorted]], st[keep_sorted])
+        self._by_start = None
         self._scanned = False
 
     # -- reading ------------------------------------------------------------------------

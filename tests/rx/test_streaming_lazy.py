@@ -99,3 +99,33 @@ def test_structure_bounded_at_every_step(seed, kind, raw):
         for b in s.coarse.buckets.values():
             assert not b._pn  # coarse buckets hold no unsketched values
     assert len(s) == t.size
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), kind=st.sampled_from(["sample", "gauge"]),
+       pieces=st.lists(st.tuples(st.integers(1, 2500), st.booleans()), min_size=1,
+                       max_size=12))
+def test_mixed_extend_and_append_equal_one_sample_at_a_time(seed, kind, pieces):
+    """Chunks reach the ring at the same sample counts however the samples come (runs
+    of `extend` arrays and single `append`s mixed), so the state is bit-identical."""
+    t, v = _feed(seed, kind, 6000)
+    mixed = StreamingMetricStore(**SMALL).series_for("S", "x", kind)
+    single = StreamingMetricStore(**SMALL).series_for("S", "x", kind)
+    i = 0
+    for size, by_array in pieces:
+        j = min(t.size, i + size)
+        _put(mixed, t[i:j], v[i:j], "extend" if by_array else "append")
+        i = j
+    _put(mixed, t[i:], v[i:], "extend")
+    _put(single, t, v, "append")
+    assert len(mixed) == len(single) == t.size
+    for a, b in zip(mixed.ring(), single.ring(), strict=True):
+        assert np.array_equal(a, b)
+
+    def state(s):
+        s.flush()
+        return [(k, b.e0, b.e1, b.n, b.s, b.s2, b.lo, b.hi, b.ft, b.fv, b.lt, b.lv, b.w,
+                 b.ws, b.sketch.count) for tier in (s.fine, s.coarse)
+                for k, b in sorted(tier.buckets.items())]
+
+    assert state(mixed) == state(single)
