@@ -181,13 +181,73 @@ class TraceStore:
                 blocks.append(self._rows_block(list(made), others))
         if rows:
             blocks.append(self._rows_block(rows, others))
-        self._append_blocks([b for b in blocks if b is not None])
+        blocks = [b for b in blocks if b is not None]
+        if evict and self.max_traces is not None and not others and blocks and all(
+                type(b) is SpanArrays for b in blocks):
+            blocks, skipped = self._drop_doomed(blocks)
+            self.evicted_traces += skipped
+        self._append_blocks(blocks)
         if len(pending) > 1:
             return_free_memory()  # the build's temporaries (not per live span)
         added_other = self._add_others(others)
         if evict and self.max_traces is not None:
             self._evict()
         return added_other
+
+    def _drop_doomed(self, blocks: list[SpanArrays]) -> tuple[list[SpanArrays], int]:
+        """The new spans without the traces the bound evicts right after they are added
+        (the oldest by first appearance over stored and new spans), and how many traces
+        only these blocks held: what `_evict` would leave, without building the ids and
+        columns of spans it drops (a bounded store takes in ~16x its bound at a time).
+        The traces of stored spans are left to `_evict`. Nothing is dropped when a
+        doomed trace has ``HOPS`` spans or more (their ids would advance the overflow
+        counter)."""
+        cap = self.max_traces
+        assert cap is not None
+        room = cap - min(len(self._other), cap)
+        base = self._tid.size
+        new = np.concatenate([b.trace_ids.astype(np.int64, copy=False) for b in blocks])
+        tids = np.concatenate((self._tid, new)) if base else new
+        order = np.argsort(tids, kind="stable")
+        st = tids[order]
+        if not st.size:
+            return blocks, 0
+        head = np.ones(st.size, dtype=bool)
+        head[1:] = st[1:] != st[:-1]
+        heads = np.flatnonzero(head)
+        excess = heads.size - room
+        if excess <= 0:
+            return blocks, 0
+        firsts = order[heads]  # each trace's first row (stable sort)
+        rank = np.empty(heads.size, dtype=np.int64)
+        rank[np.argsort(firsts, kind="stable")] = np.arange(heads.size)
+        doomed = rank < excess
+        counts = np.diff(np.append(heads, st.size))
+        if bool((counts[doomed] >= HOPS).any()):
+            return blocks, 0
+        drop = np.empty(st.size, dtype=bool)
+        drop[order] = doomed[np.cumsum(head) - 1]
+        drop_new = drop[base:]
+        if not drop_new.any():
+            return blocks, 0
+        out, off = [], 0
+        for b in blocks:
+            k = b.trace_ids.size
+            keep = ~drop_new[off:off + k]
+            off += k
+            if keep.all():
+                out.append(b)
+                continue
+            new_row = np.cumsum(keep) - 1
+            attrs = []
+            for rows_, key, values in b.attributes:
+                m = keep[rows_]
+                if m.any():
+                    attrs.append((new_row[rows_[m]], key, values[m]))
+            # (a block left empty still registers its entity names, as it would have)
+            out.append(SpanArrays(b.trace_ids[keep], b.entities[keep], b.names,
+                                  b.starts[keep], b.ends[keep], attrs))
+        return out, int(np.count_nonzero(doomed & (firsts >= base)))
 
     def _code(self, name: str) -> int:
         code = self._codes.get(name)
