@@ -299,6 +299,22 @@ def summary_table(
     )
 
 
+def git_head(repo: str) -> str:
+    """``<short hash> <subject>`` of the checkout's HEAD ('' when it is not a git checkout)."""
+    return subprocess.run(["git", "-C", repo, "log", "-1", "--format=%h %s"],
+                          capture_output=True, text=True).stdout.strip()
+
+
+def compile_packages(repo: str, packages: Sequence[str]) -> None:
+    """Write the bytecode of ``repo``'s ``packages`` (what a pip install leaves behind)."""
+    import compileall
+
+    for pkg in packages:
+        path = os.path.join(repo, pkg)
+        if os.path.isdir(path):
+            compileall.compile_dir(path, quiet=1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Run commands interleaved; report medians.")
     p.add_argument(

@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
@@ -497,18 +496,6 @@ def build_rows(by: dict, args) -> list[list]:
     return rows
 
 
-def _compile(repo: str) -> None:
-    """Write the measured packages' bytecode first: an installed package has it (pip
-    compiles on install), and with PYTHONDONTWRITEBYTECODE=1 the import cases would
-    otherwise measure the compiler (about 2x the import time of happysimulator)."""
-    import compileall
-
-    for pkg in ("happysimulator", "happysim_rx", "operators"):
-        path = os.path.join(repo, pkg)
-        if os.path.isdir(path):
-            compileall.compile_dir(path, quiet=1)
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--worker", metavar="CASE", help=argparse.SUPPRESS)
@@ -536,7 +523,7 @@ def main(argv=None) -> int:
         return 0
 
     sys.path.insert(0, HERE)
-    from _harness import Contender, format_table, run_interleaved
+    from _harness import Contender, compile_packages, format_table, git_head, run_interleaved
 
     cases = CASES if args.cases is None else tuple(args.cases.split(","))
     unknown = sorted(set(cases) - set(CASES))
@@ -544,7 +531,9 @@ def main(argv=None) -> int:
         p.error(f"unknown case(s) {unknown}; valid: {', '.join(CASES)}")
     repos = [("", args.repo)] + ([("@base", args.baseline)] if args.baseline else [])
     for _, repo in repos:
-        _compile(repo)
+        # an installed package has its bytecode (pip compiles it): with
+        # PYTHONDONTWRITEBYTECODE=1 the import cases would otherwise time the compiler
+        compile_packages(repo, ("happysimulator", "happysim_rx", "operators"))
     contenders = [
         Contender.command(case + tag, [sys.executable, os.path.abspath(__file__), "--worker",
                                        case, "--customers", str(args.customers),
@@ -559,8 +548,7 @@ def main(argv=None) -> int:
                     progress=lambda s: print(s, file=sys.stderr, flush=True))
     by = {c.name: c for c in contenders}
     failed = [(c.name, e) for c in contenders for e in c.errors()]
-    head = subprocess.run(["git", "-C", args.repo, "log", "-1", "--format=%h %s"],
-                          capture_output=True, text=True).stdout.strip()
+    head = git_head(args.repo)
     print(f"code measured: {os.path.abspath(args.repo)} at {head or '?'}")
     print(f"M/M/1 lambda={LAMBDA:g} mu={MU:g}, {args.customers:,} customers per run "
           f"({args.big_customers:,} in the big run), seed {SEED}; medians of {args.rounds} "
@@ -578,9 +566,7 @@ def main(argv=None) -> int:
                          if c.median("report." + k) is not None)
         print(f"  {c.name:<22} peak RSS {c.median('max_rss_mb') or 0:7.1f} MB  {vals}")
     if args.baseline:
-        base_head = subprocess.run(
-            ["git", "-C", args.baseline, "log", "-1", "--format=%h %s"],
-            capture_output=True, text=True).stdout.strip()
+        base_head = git_head(args.baseline)
         print(f"\nbefore/after (baseline: {os.path.abspath(args.baseline)}"
               f"{' at ' + base_head if base_head else ''}), medians:")
         rows = []

@@ -21,6 +21,7 @@ import numpy as np
 
 from happysim_rx._gc import return_free_memory
 from happysim_rx.observation import ObservationKind, Span
+from happysim_rx.stores._trace_bound import TraceBound
 
 __all__ = ["TraceStore", "SpanColumns", "SpanArrays"]
 
@@ -70,7 +71,7 @@ def _is_id(x: Any) -> bool:
     return type(x) is int and -(2**63) < x < 2**63
 
 
-class TraceStore:
+class TraceStore(TraceBound):
     """All spans (or the spans of the newest ``max_traces`` traces when bounded).
 
     Integer ids (what the simulation produces) live in the columns; spans with other
@@ -193,61 +194,6 @@ class TraceStore:
         if evict and self.max_traces is not None:
             self._evict()
         return added_other
-
-    def _drop_doomed(self, blocks: list[SpanArrays]) -> tuple[list[SpanArrays], int]:
-        """The new spans without the traces the bound evicts right after they are added
-        (the oldest by first appearance over stored and new spans), and how many traces
-        only these blocks held: what `_evict` would leave, without building the ids and
-        columns of spans it drops (a bounded store takes in ~16x its bound at a time).
-        The traces of stored spans are left to `_evict`. Nothing is dropped when a
-        doomed trace has ``HOPS`` spans or more (their ids would advance the overflow
-        counter)."""
-        cap = self.max_traces
-        assert cap is not None
-        room = cap - min(len(self._other), cap)
-        base = self._tid.size
-        new = np.concatenate([b.trace_ids.astype(np.int64, copy=False) for b in blocks])
-        tids = np.concatenate((self._tid, new)) if base else new
-        order = np.argsort(tids, kind="stable")
-        st = tids[order]
-        if not st.size:
-            return blocks, 0
-        head = np.ones(st.size, dtype=bool)
-        head[1:] = st[1:] != st[:-1]
-        heads = np.flatnonzero(head)
-        excess = heads.size - room
-        if excess <= 0:
-            return blocks, 0
-        firsts = order[heads]  # each trace's first row (stable sort)
-        rank = np.empty(heads.size, dtype=np.int64)
-        rank[np.argsort(firsts, kind="stable")] = np.arange(heads.size)
-        doomed = rank < excess
-        counts = np.diff(np.append(heads, st.size))
-        if bool((counts[doomed] >= HOPS).any()):
-            return blocks, 0
-        drop = np.empty(st.size, dtype=bool)
-        drop[order] = doomed[np.cumsum(head) - 1]
-        drop_new = drop[base:]
-        if not drop_new.any():
-            return blocks, 0
-        out, off = [], 0
-        for b in blocks:
-            k = b.trace_ids.size
-            keep = ~drop_new[off:off + k]
-            off += k
-            if keep.all():
-                out.append(b)
-                continue
-            new_row = np.cumsum(keep) - 1
-            attrs = []
-            for rows_, key, values in b.attributes:
-                m = keep[rows_]
-                if m.any():
-                    attrs.append((new_row[rows_[m]], key, values[m]))
-            # (a block left empty still registers its entity names, as it would have)
-            out.append(SpanArrays(b.trace_ids[keep], b.entities[keep], b.names,
-                                  b.starts[keep], b.ends[keep], attrs))
-        return out, int(np.count_nonzero(doomed & (firsts >= base)))
 
     def _code(self, name: str) -> int:
         code = self._codes.get(name)
@@ -402,46 +348,6 @@ class TraceStore:
         firsts = order[head]
         by_first = np.argsort(firsts, kind="stable")
         return st[head][by_first], firsts[by_first]
-
-    def _evict(self) -> None:
-        """Keep the newest ``max_traces`` traces (by first appearance), whole."""
-        cap = self.max_traces
-        assert cap is not None
-        while len(self._other) > cap:  # non-integer ids: oldest first
-            self._other.pop(next(iter(self._other)))
-            self.evicted_traces += 1
-        room = cap - len(self._other)
-        order, st = self._tid_index()
-        if not st.size:
-            return
-        # traces (groups of equal ids in `st`) ranked by first appearance: no sort of
-        # the rows beyond the index, and no membership test (np.isin sorts again)
-        head = np.ones(st.size, dtype=bool)
-        head[1:] = st[1:] != st[:-1]
-        excess = int(np.count_nonzero(head)) - room
-        if excess <= 0:
-            return
-        firsts = order[head]
-        rank = np.empty(firsts.size, dtype=np.int64)
-        rank[np.argsort(firsts, kind="stable")] = np.arange(firsts.size)
-        keep_sorted = (rank >= excess)[np.cumsum(head) - 1]
-        keep = np.empty(st.size, dtype=bool)
-        keep[order] = keep_sorted
-        self.evicted_traces += excess
-        new_row = np.cumsum(keep) - 1
-        self._tid, self._sid, self._pid = self._tid[keep], self._sid[keep], self._pid[keep]
-        self._ent, self._start, self._end = self._ent[keep], self._start[keep], self._end[keep]
-        self._attrs = {int(new_row[r]): a for r, a in self._attrs.items() if keep[r]}
-        cols = []
-        for rows_, key, values in self._attr_cols:
-            m = keep[rows_]
-            if m.any():
-                cols.append((new_row[rows_[m]], key, values[m]))
-        self._attr_cols = cols
-        # the kept rows' index, renumbered (still stable within each trace)
-        self._by_tid = (new_row[order[keep_sorted]], st[keep_sorted])
-        self._by_start = None
-        self._scanned = False
 
     # -- reading ------------------------------------------------------------------------
     def _attributes(self, row: int) -> dict[str, Any] | None:
