@@ -15,8 +15,9 @@ QueryResult, live views and exporters. Talks to a clock through ``SimClock``.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from operators._lazy import lazy_exports
 
 # Names resolve on first use (PEP 562): `import happysim_rx` and a default simulation do
 # not pay for what they do not touch (reactivex, numpy, the query engine, exporters).
@@ -77,25 +78,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        return _submodule(name)
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later lookups are plain attribute reads
-    return value
-
-
-def _submodule(name: str) -> Any:
-    """``package.submodule`` without importing it first, as when the package imported
-    all its modules eagerly."""
-    try:
-        return importlib.import_module(f"{__name__}.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
-            raise  # the submodule exists but needs something missing: say what
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
