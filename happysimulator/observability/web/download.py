@@ -29,22 +29,17 @@ class DownloadOps:
         if not resp.get("ok"):
             return resp
         content, cut = resp["content"], resp.get("truncated")
-        if fmt == "csv":
-            parts = [content]
-            while cut:
-                more = self._forward({"op": "fetch", "handle": cut["handle"],
-                                      "offset": cut["next_offset"], "budget_bytes": self.export_budget})
-                if not more.get("ok"):
-                    return more
-                parts.append(more["items"])
-                cut = more.get("truncated")
-            return {"ok": True, "content": "".join(parts)}
-        rows = list(content.get("rows", []))
-        while cut:
+        parts: list[Any] = []
+        while cut:  # the rest of a cut answer: CSV text pieces, or JSON rows
             more = self._forward({"op": "fetch", "handle": cut["handle"],
                                   "offset": cut["next_offset"], "budget_bytes": self.export_budget})
             if not more.get("ok"):
                 return more
-            rows.extend(more["items"])
+            parts.append(more["items"])
             cut = more.get("truncated")
+        if fmt == "csv":
+            return {"ok": True, "content": content + "".join(parts)}
+        rows = list(content.get("rows", []))
+        for items in parts:
+            rows.extend(items)
         return {"ok": True, "content": json.dumps({**content, "rows": rows})}
