@@ -92,6 +92,15 @@ def __getattr__(name: str) -> object:
         from happysimulator.observability.control import SimulationState
 
         return SimulationState
+    from happysimulator._toolkit_names import LAZY_NAMES
+
+    module = LAZY_NAMES.get(name)
+    if module is not None:
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
     raise AttributeError(f"module 'happysimulator' has no attribute {name!r}")
 
 

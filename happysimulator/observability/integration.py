@@ -17,7 +17,12 @@ from happysim_rx.observation import ObservationKind
 from happysim_rx.query import QueryEngine
 from happysimulator.components.common import Sink
 from happysimulator.core.entity import Entity
-from happysimulator.observability.auto_instrument import Recorder, instrumentation_for
+from happysimulator.core.observed import ObservedEntity, Series, declared_series
+from happysimulator.observability.auto_instrument import (
+    Recorder,
+    claim_name,
+    instrumentation_for,
+)
 from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl
 from happysimulator.observability.delivery import observer_label
@@ -44,11 +49,21 @@ class BoundaryQueryEngine(QueryEngine):
             return super().execute(query)
         return call(super().execute, query)
 
+    _declared: dict[tuple[str, str], Series] | None = None
+
     def catalog(self) -> dict[str, Any]:
         call = self._call
-        if call is None:
-            return super().catalog()
-        return call(super().catalog)
+        cat = super().catalog() if call is None else call(super().catalog)
+        declared = self._declared
+        if declared:
+            for entry in cat["metrics"]:
+                spec = declared.get((entry["source"], entry["name"]))
+                if spec is not None:
+                    if spec.unit:
+                        entry["unit"] = spec.unit
+                    if spec.description:
+                        entry["description"] = spec.description
+        return cat
 
 
 class ObservabilityRuntime:
@@ -58,6 +73,8 @@ class ObservabilityRuntime:
         self.sim = sim
         self.config = config
         self.bus = ObservationBus(sim.clock)
+        #: (entity name, series name) -> the `Series` its class declares (units, meaning)
+        self.declared: dict[tuple[str, str], Series] = {}
         on = config.enabled
         # each store is imported when a config asks for it (the streaming store and its
         # sketches are not a default run's import cost)
@@ -86,6 +103,7 @@ class ObservabilityRuntime:
         self.query = BoundaryQueryEngine(self.bus)
         self.control = SimulationControl(self)
         self.query._call = self.control.call
+        self.query._declared = self.declared
         self._record_events = on and config.events
         self._event_topics: dict[tuple[int, str], Any] = {}
         self._instrumented: set[int] = set()
@@ -97,6 +115,8 @@ class ObservabilityRuntime:
         if on and (config.metrics or config.traces):
             for entity in _reachable(list(sim.sources) + list(sim.entities)):
                 self.instrument(entity)
+                if isinstance(entity, ObservedEntity):
+                    self.declare(entity)
         if on and config.store == "streaming":
             # flat memory: legacy per-sink sample lists keep only recent data; the
             # streaming stores answer questions about the whole run
@@ -108,6 +128,22 @@ class ObservabilityRuntime:
     def scheduler(self) -> SimulatedTimeScheduler:
         """The bus's simulated-time Rx scheduler (made on first use)."""
         return self.bus.scheduler
+
+    def claim(self, entity: Any) -> None:
+        """Reserve `entity`'s name for its series (two entities under one name refused)."""
+        claim_name(self, entity)
+
+    def declare(self, entity: ObservedEntity) -> None:
+        """List the series `entity`'s class declares before anything is recorded (the
+        catalog shows them from the start, with their kinds and units)."""
+        specs = declared_series(type(entity))
+        if not specs:
+            return
+        self.claim(entity)
+        for spec in specs.values():
+            self.declared[(entity.name, spec.name)] = spec
+            if self.config.metrics:
+                self.bus.metric(entity.name, spec.name, spec.kind)
 
     def instrument(self, entity: Any, instrumentation: Any = None) -> bool:
         """Attach the standard (or the given) instrumentation to `entity` once."""

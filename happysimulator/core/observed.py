@@ -1,0 +1,210 @@
+"""The one seam through which a component is observed: declared series, cheap recording
+calls, named downstream entities.
+
+A component declares what it records once, as a class-level table, records through
+``increment`` / ``set_gauge`` / ``observe`` / ``emit_event`` / ``record_span`` (no-ops when
+the simulation records nothing), and names the attributes that hold its downstream
+entities, so the catalog lists every series before the run starts and the topology is read,
+not hand-listed. Nothing in ``happysimulator.observability`` knows a component by name::
+
+    class Cache(ObservedEntity):
+        observed_series = (
+            counter("hits", "requests", "lookups answered from the cache"),
+            counter("misses", "requests"),
+            gauge("size", "entries"),
+        )
+        downstream_attributes = ("backing_store",)
+
+        def handle_event(self, event):
+            if event.context["metadata"].get("key") in self.keys:
+                self.increment("hits")
+            ...
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from happysim_rx import ObservationKind
+from happysim_rx.observation import Span
+from happysimulator.core.component_instrumentation import trace_id
+from happysimulator.core.entity import Entity
+
+_METRIC = ObservationKind.METRIC
+SERIES_KINDS = ("counter", "gauge", "sample")
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One declared series: ``kind`` is ``counter`` (``rate`` = per second), ``gauge``
+    (holds its value; time-weighted) or ``sample`` (aggregated per sample); ``unit`` is
+    what one value measures (``"s"``, ``"requests"``); ``tags`` the tag keys it carries."""
+
+    name: str
+    kind: str
+    unit: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kind not in SERIES_KINDS:
+            raise ValueError(
+                f"series {self.name!r}: kind must be one of {SERIES_KINDS}, got {self.kind!r}")
+
+
+def counter(name: str, unit: str = "", description: str = "",
+            tags: tuple[str, ...] = ()) -> Series:
+    """A counter series (each ``increment`` adds; ``rate`` is per simulated second)."""
+    return Series(name, "counter", unit, description, tags)
+
+
+def gauge(name: str, unit: str = "", description: str = "",
+          tags: tuple[str, ...] = ()) -> Series:
+    """A gauge series (holds its value until the next ``set_gauge``)."""
+    return Series(name, "gauge", unit, description, tags)
+
+
+def sample(name: str, unit: str = "", description: str = "",
+           tags: tuple[str, ...] = ()) -> Series:
+    """A sample series (latencies, sizes: aggregated per sample)."""
+    return Series(name, "sample", unit, description, tags)
+
+
+def _finite(name: str, value: Any) -> float:
+    """A metric value as float; NaN, infinities, strings and booleans are refused."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, str | bytes | bool) or not hasattr(value, "__float__"):
+            raise TypeError(
+                f"metric {name!r} takes a finite number, got {type(value).__name__} "
+                f"{value!r}")
+        value = float(value)  # numpy scalars and the like
+    if not math.isfinite(value):
+        raise ValueError(f"metric {name!r} takes a finite number, got {value!r}")
+    return value
+
+
+def declared_series(cls: type) -> dict[str, Series]:
+    """Every series `cls` declares, its bases' included (a subclass may redeclare)."""
+    out: dict[str, Series] = {}
+    for klass in reversed(cls.__mro__):
+        for spec in klass.__dict__.get("observed_series", ()):
+            out[spec.name] = spec
+    return out
+
+
+def downstream_of(entity: Any) -> list[Entity]:
+    """The entities named by ``entity.downstream_attributes`` (an entity, or a list,
+    tuple or dict of them), in declaration order, without repeats."""
+    out: list[Entity] = []
+    seen: set[int] = set()
+    for attr in getattr(type(entity), "downstream_attributes", ()):
+        value = getattr(entity, attr, None)
+        if isinstance(value, dict):
+            value = list(value.values())
+        items = value if isinstance(value, list | tuple) else [value]
+        for item in items:
+            if isinstance(item, Entity) and id(item) not in seen:
+                seen.add(id(item))
+                out.append(item)
+    return out
+
+
+class ObservedEntity(Entity):
+    """An `Entity` that records what it measures. Calls are cheap no-ops when the
+    simulation records nothing (or the entity is not in one yet)."""
+
+    #: the series this class records (see `counter`, `gauge`, `sample`)
+    observed_series: ClassVar[tuple[Series, ...]] = ()
+    #: attribute names that hold the entities this one sends requests to
+    downstream_attributes: ClassVar[tuple[str, ...]] = ()
+
+    def _runtime(self) -> Any:
+        sim = self._sim
+        runtime = getattr(sim, "observability_runtime", None) if sim is not None else None
+        if runtime is None or not runtime.config.enabled:
+            return None
+        return runtime
+
+    def _topic(self, kind: ObservationKind, name: str, series_kind: str | None) -> Any:
+        # keyed by the series kind too: observe("x") then set_gauge("x") reaches the bus,
+        # which refuses to mix kinds in one series
+        cache = self.__dict__.setdefault("_topics", {})
+        topic = cache.get((kind, name, series_kind))
+        if topic is None:
+            runtime = self._runtime()
+            if runtime is None:
+                return None
+            runtime.claim(self)
+            topic = cache[(kind, name, series_kind)] = runtime.bus.topic(
+                kind, self.name, name, series_kind)
+        return topic
+
+    def _now_s(self) -> float:
+        return self._sim._now_ns / 1e9
+
+    def observe(self, name: str, value: float, **tags: Any) -> None:
+        """Record one sample (latency, size, ...): aggregated per sample. The value must
+        be a finite number: NaN, infinity, strings and booleans are refused."""
+        # hot in user models (once per request): the sample topics are looked up by
+        # name alone, and a plain finite float skips the checks (x - x is 0.0 only then)
+        try:
+            topic = self.__dict__["_sample_topics"][name]
+        except KeyError:
+            topic = self._topic(_METRIC, name, "sample")
+            if topic is None:
+                return
+            self.__dict__.setdefault("_sample_topics", {})[name] = topic
+        if type(value) is not float or value - value != 0.0:
+            value = _finite(name, value)
+        topic.emit(self._sim._now_ns / 1e9, value, tags or None)
+
+    emit_metric = observe
+
+    def set_gauge(self, name: str, value: float, **tags: Any) -> None:
+        """Set a gauge (holds until the next change; time-weighted in queries). Tags
+        label the change (``where(tier="hot")`` selects the changes that carry them)."""
+        topic = self._topic(_METRIC, name, "gauge")
+        if topic is not None:
+            topic.emit(self._now_s(), _finite(name, value), tags or None)
+
+    def increment(self, name: str, by: float = 1, **tags: Any) -> None:
+        """Count something (a counter series: `rate` gives per-second throughput;
+        ``where(outcome="hit")`` counts only the increments with those tags)."""
+        topic = self._topic(_METRIC, name, "counter")
+        if topic is not None:
+            topic.emit(self._now_s(), _finite(name, by), tags or None)
+
+    def emit_event(self, name: str, payload: Any = None) -> None:
+        """Record a named occurrence (queryable with ``sim.query.events(name)``)."""
+        topic = self._topic(ObservationKind.EVENT, name, None)
+        if topic is not None:
+            topic.emit(self._now_s(), payload)
+
+    def set_state(self, name: str, value: Any) -> None:
+        """Record a state change (``bus.state(name)`` streams them)."""
+        topic = self._topic(ObservationKind.STATE, name, None)
+        if topic is not None:
+            topic.emit(self._now_s(), value)
+
+    def record_span(self, request: Any, start: float, end: float | None = None,
+                    **attributes: Any) -> None:
+        """Record this entity's span of `request` (an `Event`): ``start``/``end`` in
+        simulated seconds (``end`` defaults to now). The span joins the request's trace
+        (its context id); the trace store links it to the request's previous span."""
+        runtime = self._runtime()
+        if runtime is None or not runtime.config.traces:
+            return
+        topic = self.__dict__.get("_span_topic")
+        if topic is None:
+            runtime.claim(self)
+            topic = self.__dict__["_span_topic"] = runtime.bus.topic(
+                ObservationKind.SPAN, self.name, "span")
+        now = self._now_s()
+        topic.emit(now, Span(trace_id(request), None, None, self.name, float(start),
+                             now if end is None else float(end), attributes or None))
+
+
+__all__ = ["ObservedEntity", "Series", "counter", "declared_series", "downstream_of",
+           "gauge", "sample"]
