@@ -13,11 +13,12 @@ A model is a factory ``build(*, seed, **params) -> Simulation`` (or its
 
 from happysimulator.experiments.estimate import Estimate, PooledQuantile
 from happysimulator.experiments.models import ModelSpec, load_factory
-from happysimulator.experiments.results import Replications, Sweep
+from happysimulator.experiments.results import Failure, Replications, Sweep
 from happysimulator.experiments.run import grid_points, replicate, sweep
 from happysimulator.experiments.seeds import replication_seeds, sweep_seeds
 from happysimulator.experiments.summarize import (
     DEFAULT_AGGREGATES,
+    ExperimentInterrupted,
     ReplicationError,
     ReplicationSummary,
 )
@@ -25,6 +26,8 @@ from happysimulator.experiments.summarize import (
 __all__ = [
     "DEFAULT_AGGREGATES",
     "Estimate",
+    "ExperimentInterrupted",
+    "Failure",
     "ModelSpec",
     "PooledQuantile",
     "ReplicationError",

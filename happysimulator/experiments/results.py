@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from happysimulator.experiments.estimate import (
     Estimate,
@@ -15,9 +15,18 @@ from happysimulator.experiments.estimate import (
 from happysimulator.experiments.summarize import ReplicationSummary
 from operators.aggregators import parse_quantile
 
-__all__ = ["Replications", "Sweep"]
+__all__ = ["Failure", "Replications", "Sweep"]
 
 _COLUMNS = ("replication", "seed", "entity", "metric", "kind", "aggregate", "value")
+
+
+class Failure(NamedTuple):
+    """A replication that raised: its parameter point, its index and the error (a
+    `ReplicationError` whose message names the seed and the model's exception)."""
+
+    point: dict[str, Any]
+    replication: int
+    error: BaseException
 
 
 class Replications:
@@ -29,10 +38,15 @@ class Replications:
     """
 
     def __init__(self, runs: Sequence[ReplicationSummary], params: dict[str, Any] | None = None,
-                 *, level: float = 0.95) -> None:
+                 *, level: float = 0.95, failures: Sequence[Failure] = ()) -> None:
         self.runs = sorted(runs, key=lambda r: r.replication)
         self.params = dict(params or {})
         self.level = level
+        #: replications that raised (``errors="collect"``, or what a partial result lacks)
+        self.failures: list[Failure] = list(failures)
+        #: with ``replicate(precision=...)``: the target, the replications run, the
+        #: relative half-width achieved and whether it ``met`` the target
+        self.precision: dict[str, Any] | None = None
         self._index: dict[tuple[str | None, str, str], list[float | None]] = {}
         self._kinds: dict[tuple[str | None, str], str] = {}
         for r in self.runs:
@@ -58,6 +72,10 @@ class Replications:
                 for (e, m), a in aggs.items()]
 
     def _entity_for(self, metric: str, entity: str | None) -> str | None:
+        if not self.runs:
+            failed = f" ({len(self.failures)} failed: see .failures)" if self.failures else ""
+            raise ValueError(f"no completed replications at {self.params or 'this point'}"
+                             f"{failed}")
         owners = sorted({e for (e, m) in self._kinds if m == metric}, key=str)
         if not owners:
             known = sorted({m for (_, m) in self._kinds})
@@ -220,7 +238,8 @@ class Replications:
 
     def __repr__(self) -> str:
         p = f" {self.params}" if self.params else ""
-        return f"<Replications n={self.n}{p} series={len(self._kinds)}>"
+        f = f" failed={len(self.failures)}" if self.failures else ""
+        return f"<Replications n={self.n}{p} series={len(self._kinds)}{f}>"
 
     def _repr_html_(self) -> str:
         head = (f"<b>Replications</b> n={self.n}"
@@ -247,14 +266,19 @@ class Sweep:
     """Replications at every point of a parameter grid."""
 
     def __init__(self, points: Sequence[dict[str, Any]], runs: Sequence[ReplicationSummary],
-                 *, level: float = 0.95) -> None:
+                 *, level: float = 0.95, failures: Sequence[Failure] = (),
+                 common_random_numbers: bool = False) -> None:
         self.points = [dict(p) for p in points]
         by_point: dict[int, list[ReplicationSummary]] = {i: [] for i in range(len(points))}
         for r in runs:
             by_point[r.point].append(r)
         self.level = level
-        self._reps = [Replications(by_point[i], self.points[i], level=level)
-                      for i in range(len(points))]
+        self.common_random_numbers = common_random_numbers
+        #: every failed replication: (point, replication, error), in point order
+        self.failures: list[Failure] = list(failures)
+        self._reps = [Replications(by_point[i], self.points[i], level=level,
+                                   failures=[f for f in self.failures if f.point == p])
+                      for i, p in enumerate(self.points)]
 
     @property
     def parameters(self) -> list[str]:
@@ -283,12 +307,18 @@ class Sweep:
 
     def estimates_dataframe(self, metric: str, *, entity: str | None = None,
                             aggregate: str | None = None) -> Any:
-        """Per point: parameters, n, mean, half_width, ci_low, ci_high."""
+        """Per point: parameters, n, mean, half_width, ci_low, ci_high, and ``failed`` (the
+        point's failed replications: its estimate is over the others only)."""
         pd = _pandas()
         rows = []
-        for p, est in zip(self.points, self.estimates(metric, entity=entity,
-                                                      aggregate=aggregate), strict=True):
-            rows.append({**p, **est.to_dict()})
+        for p, reps in zip(self.points, self._reps, strict=True):
+            row: dict[str, Any] = {**p}
+            if reps.n:  # a point whose replications all failed: n=0, no estimate
+                row.update(reps.estimate(metric, entity=entity, aggregate=aggregate).to_dict())
+            else:
+                row.update(n=0, mean=None)
+            row["failed"] = len(reps.failures)
+            rows.append(row)
         return pd.DataFrame.from_records(rows)
 
     def quantiles(self, metric: str, q: float, *, entity: str | None = None
@@ -305,7 +335,8 @@ class Sweep:
 
     def __repr__(self) -> str:
         n = sum(r.n for r in self._reps)
-        return f"<Sweep points={len(self.points)} parameters={self.parameters} runs={n}>"
+        f = f" failed={len(self.failures)}" if self.failures else ""
+        return f"<Sweep points={len(self.points)} parameters={self.parameters} runs={n}{f}>"
 
     def _repr_html_(self) -> str:
         rows = "".join(

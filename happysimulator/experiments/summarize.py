@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from happysim_rx.stores.compute import gauge_segments
+from happysimulator.experiments.blas import one_blas_thread
 from happysimulator.experiments.models import ModelSpec, load_factory
 from operators.sketch import QuantileSketch
 
-__all__ = ["DEFAULT_AGGREGATES", "Task", "ReplicationSummary", "run_task"]
+__all__ = ["DEFAULT_AGGREGATES", "ExperimentInterrupted", "ReplicationError", "Task",
+           "ReplicationSummary", "run_task"]
 
 #: What is computed per series kind unless `aggregates=` says otherwise.
 DEFAULT_AGGREGATES: dict[str, tuple[str, ...]] = {
@@ -77,12 +79,31 @@ class ReplicationSummary:
 
 
 class ReplicationError(RuntimeError):
-    """A replication's model raised; the message names the replication and its seed."""
+    """A replication's model raised; the message names the replication and its seed.
+
+    Raised by `replicate`/`sweep` (``errors="raise"``, the default), it carries
+    ``partial``: the `Replications`/`Sweep` of the replications that completed, and
+    ``failures``: every failed ``(point, replication, error)``.
+    """
+
+    partial: Any = None
+    failures: Any = ()
+
+
+class ExperimentInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped `replicate`/`sweep`; ``partial`` holds what completed (a
+    `Replications` or a `Sweep`) and ``failures`` what failed before."""
+
+    def __init__(self, message: str, partial: Any = None,
+                 failures: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
+        self.failures = list(failures or [])
 
 
 def run_task(task: Task) -> ReplicationSummary:
     """Build the model with ``seed=task.seed``, run it to the end, summarize it."""
-    with _RUN_LOCK:
+    with _RUN_LOCK, one_blas_thread():
         t0 = time.perf_counter()
         try:
             factory = load_factory(task.model)
@@ -117,6 +138,8 @@ def _run(sim: Any, until: float | None) -> str | None:
     """Run to the end; breakpoints the model arms pause the run, which then resumes."""
     summary = sim.run() if until is None else sim.control.run_until(until)
     while summary.stop_reason == "paused" and sim.control.is_paused:
+        if "KeyboardInterrupt" in str(summary.paused_by or ""):
+            raise KeyboardInterrupt  # Ctrl-C stops the experiment, it is not a breakpoint
         summary = sim.control.resume()
     return summary.stop_reason
 
