@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from happysimulator.experiments.estimate import (
     Estimate,
@@ -154,7 +158,15 @@ class Replications:
         """Per window (``replicate(window=...)``): the mean over replications of one
         windowed aggregate with its t-based confidence interval, as a `QueryResult`
         (rows: start, end, n, mean, half_width, ci_low, ci_high; ``plot()`` draws the
-        band). Windows some replications did not reach count only the others (``n``)."""
+        band).
+
+        Windows never overlap: they sit on multiples of the width (the first one starts
+        at the warm-up when that is not a multiple). A window a replication covered only
+        in part (its run ended inside it) is left out of that window's row rather than
+        mixed with the full ones: ``n`` counts the replications that covered the window
+        whole, and ``partial_windows_dropped`` (also in ``query``) how many partial ones
+        were left out. A partial window every replication covers exactly alike (the one cut by the
+        warm-up, or the last one when all runs end at the same time) is kept."""
         from happysim_rx.result import QueryResult
 
         width = self.runs[0].window if self.runs else None
@@ -164,22 +176,12 @@ class Replications:
         kind = self._kinds[(ent, metric)]
         agg = aggregate or "mean"
         lvl = self.level if level is None else level
-        per: dict[float, list[float]] = {}
-        computed = set()
-        for r in self.runs:
-            for e, m, _, a, start, v in r.windows:
-                if e == ent and m == metric:
-                    computed.add(a)
-                    if a == agg and v is not None:
-                        per.setdefault(start, []).append(v)
-        if agg not in computed:
-            raise KeyError(f"aggregate {agg!r} of {metric!r} was not computed per window; "
-                           f"computed: {', '.join(sorted(computed)) or 'none'}")
+        per, dropped = self._window_values(ent, metric, agg, width)
         rows = []
-        for start in sorted(per):
-            est = Estimate(metric, ent, agg, tuple(per[start]), level=lvl)
+        for (start, stop), vals in sorted(per.items()):
+            est = Estimate(metric, ent, agg, tuple(vals), level=lvl)
             row: dict[str, Any] = {"metric": metric, "source": ent, "start": start,
-                                   "end": start + width, "n": est.n, "mean": est.mean,
+                                   "end": stop, "n": est.n, "mean": est.mean,
                                    "half_width": None, "ci_low": None, "ci_high": None}
             if est.n >= 2:
                 lo, hi = est.ci()
@@ -189,12 +191,65 @@ class Replications:
                                              or parse_quantile(agg) is not None)
         result = QueryResult(
             {"kind": "metrics", "name": metric, "entity": ent, "window": width,
-             "aggregates": [agg], "group_by": [], "replications": self.n, "level": lvl},
+             "aggregates": [agg], "group_by": [], "replications": self.n, "level": lvl,
+             "partial_windows_dropped": dropped},
             rows, aggregates=["mean"], weighting="time" if time_weighted else "sample",
             exact=True, start=rows[0]["start"] if rows else None,
             end=rows[-1]["end"] if rows else None)
         result.series_kind = kind
+        result.partial_windows_dropped = dropped
         return result
+
+    def warmup(self, metric: str, *, entity: str | None = None,
+               aggregate: str = "mean") -> float:
+        """Where the warm-up ends, in simulated seconds: the MSER-5 truncation point of
+        `metric`'s window means averaged over the replications (needs
+        ``replicate(..., window=seconds)``, windows about 1/100 of a run). Pass it on as
+        ``replicate(..., warmup=reps.warmup(...))``. Warns when no steady state shows in
+        the first half of the runs."""
+        from happysimulator.experiments.steady_state import warmup_from_windows
+
+        width = self.runs[0].window if self.runs else None
+        if width is None:
+            raise ValueError("reps.warmup needs per-window summaries: replicate(..., "
+                             "window=seconds), windows about 1/100 of a run")
+        ent = self._entity_for(metric, entity)
+        per, _ = self._window_values(ent, metric, aggregate, width)
+        rows = []
+        for (start, stop), vals in sorted(per.items()):
+            if len(vals) < self.n:  # from here on not every replication: stop
+                break
+            rows.append((start, stop, float(np.mean(vals))))
+        label = f"{ent + '.' if ent else ''}{metric} {aggregate}"
+        return warmup_from_windows(rows, label=label)
+
+    def _window_values(self, ent: str | None, metric: str, agg: str, width: float
+                       ) -> tuple[dict[tuple[float, float], list[float]], int]:
+        """{(start, end): per-replication values} of whole windows (and of partial ones
+        every replication has alike), and how many partial ones were dropped."""
+        spans: dict[tuple[float, float], list[float]] = {}
+        owners: dict[tuple[float, float], int] = {}
+        computed = set()
+        for r in self.runs:
+            for e, m, _, a, start, stop, v in r.windows:
+                if e == ent and m == metric:
+                    computed.add(a)
+                    if a == agg:
+                        owners[(start, stop)] = owners.get((start, stop), 0) + 1
+                        if v is not None:
+                            spans.setdefault((start, stop), []).append(v)
+        if agg not in computed:
+            raise KeyError(f"aggregate {agg!r} of {metric!r} was not computed per window; "
+                           f"computed: {', '.join(sorted(computed)) or 'none'}")
+        tol = 1e-9 * max(1.0, width)
+        keep, dropped = {}, 0
+        for span, vals in spans.items():
+            whole = span[1] - span[0] >= width - tol
+            if whole or owners[span] == self.n:
+                keep[span] = vals
+            else:
+                dropped += owners[span]
+        return keep, dropped
 
     # -- export ------------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
@@ -253,6 +308,13 @@ class Replications:
         return (f"<div>{head}<table><thead><tr><th>entity</th><th>metric</th><th>aggregate"
                 f"</th><th>mean</th><th>half-width</th><th>n</th></tr></thead><tbody>{rows}"
                 "</tbody></table></div>")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write these replications to the directory ``path`` (Parquet + JSON, sketches
+        included); ``happysimulator.experiments.load(path)`` reads them back."""
+        from happysimulator.experiments.persist import save
+
+        return save(self, path)
 
     def plot(self, metric: str, *, entity: str | None = None, aggregate: str | None = None,
              ax: Any = None) -> Any:
@@ -345,6 +407,12 @@ class Sweep:
         return (f"<div><b>Sweep</b> over {html.escape(', '.join(self.parameters))}"
                 f"<table><thead><tr><th>point</th><th>replications</th></tr></thead>"
                 f"<tbody>{rows}</tbody></table></div>")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the sweep to the directory ``path`` (see `Replications.save`)."""
+        from happysimulator.experiments.persist import save
+
+        return save(self, path)
 
     def plot(self, metric: str, *, x: str | None = None, entity: str | None = None,
              aggregate: str | None = None, ax: Any = None) -> Any:

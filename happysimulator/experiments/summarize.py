@@ -69,8 +69,11 @@ class ReplicationSummary:
     scalars: list[tuple[str | None, str, str, str, float | None]]
     #: (entity, metric) -> sketch of the samples (gauges: time-weighted)
     sketches: dict[tuple[str, str], QuantileSketch] = field(default_factory=dict)
-    #: with ``window=``: [(entity, metric, series kind, aggregate, window start, value)]
-    windows: list[tuple[str, str, str, str, float, float | None]] = field(default_factory=list)
+    #: with ``window=``: [(entity, metric, series kind, aggregate, window start, window
+    #: end, value)]; windows sit on multiples of the width (the first may start at the
+    #: warm-up, the last end at the end of the run: ``end - start`` says)
+    windows: list[tuple[str, str, str, str, float, float, float | None]] = field(
+        default_factory=list)
     window: float | None = None
     events_processed: int = 0
     sim_time_s: float = 0.0
@@ -162,7 +165,7 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
     end = math.nextafter(now, math.inf)  # the range includes values in effect at `now`
     scalars: list[tuple[str | None, str, str, str, float | None]] = []
     sketches: dict[tuple[str, str], QuantileSketch] = {}
-    windows: list[tuple[str, str, str, str, float, float | None]] = []
+    windows: list[tuple[str, str, str, str, float, float, float | None]] = []
     store = engine.metric_store
     for info in engine.catalog()["metrics"]:
         name, source = info["name"], info["source"]
@@ -183,6 +186,7 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
                 for agg in aggs:
                     v = wrow.get(agg)
                     windows.append((source, name, kind, agg, float(wrow["start"]),
+                                    min(float(wrow["end"]), now),
                                     None if v is None else float(v)))
         if kind != "counter" and store is not None:
             sk = _sketch(store, name, source, kind, start, end)
