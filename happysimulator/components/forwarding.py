@@ -70,12 +70,13 @@ def run_hooks(entity: Entity, hooks: list | None) -> list[Event]:
 
 def forward(entity: Entity, event: Event, target: Entity,
             on_answer: Callable[[], Any] | None = None,
-            event_type: str | None = None) -> Event:
-    """A new event delivering ``event`` to ``target`` now (same context, so the same
-    trace); ``on_answer()`` runs when ``target`` has finished it (its return value, events
-    or None, is scheduled)."""
-    sim = entity._sim or bind_simulation(entity)
-    out = new_event(sim._now_ns, event.event_type if event_type is None else event_type,
+            event_type: str | None = None, at_ns: int | None = None) -> Event:
+    """A new event delivering ``event`` to ``target`` now (or at ``at_ns``; same context,
+    so the same trace); ``on_answer()`` runs when ``target`` has finished it (its return
+    value, events or None, is scheduled)."""
+    if at_ns is None:
+        at_ns = (entity._sim or bind_simulation(entity))._now_ns
+    out = new_event(at_ns, event.event_type if event_type is None else event_type,
                     target, event)
     if on_answer is not None:
         out.add_completion_hook(lambda _t: on_answer())
