@@ -208,3 +208,20 @@ def test_event_scheduled_directly_at_the_client_is_a_request():
     sim.schedule(Event(Instant.Epoch, "Request", client))
     sim.run()
     assert client.stats.responses_received == 1
+
+
+def test_event_context_helpers_share_the_requests_metadata():
+    e = Event(Instant.Epoch, "r", None)
+    assert e.get_context("user") is None and e.get_context("user", 7) == 7
+    e.add_context("user", 42)
+    assert e.context["metadata"]["user"] == 42
+    server = Slow("S", [0.1])
+    seen = []
+    server.handle_event = lambda ev: seen.append(ev.get_context("user"))
+    client = Client("C", server)
+    sim = _sim(server, client)
+    req = client.send_request()
+    req.add_context("user", 9)
+    sim.schedule(req)
+    sim.run()
+    assert seen == [9]  # the caller's metadata travels with the attempt

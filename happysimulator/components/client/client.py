@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
-from happysimulator.components.forwarding import RejectedError, rejection
+from happysimulator.components.forwarding import REJECTED, RejectedError, rejection
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
@@ -32,6 +32,8 @@ from happysimulator.core.temporal import Instant
 
 _NS = 1_000_000_000
 TIMEOUT = "_client_timeout"
+#: metadata keys of one attempt that must not follow the request into the next
+_PRIVATE = frozenset({"_first_ns", REJECTED, "client_name"})
 
 
 @dataclass(frozen=True)
@@ -209,8 +211,9 @@ class RetryingClient(ObservedEntity):
         if a.attempt > 1:
             self._retries += 1
         origin_ctx = a.origin.context
-        meta = {"request_id": a.request_id, "payload": origin_ctx["metadata"].get("payload"),
-                "client": self, "attempt": a.attempt, **extra_meta}
+        # the caller's metadata travels with each attempt (a hashing key, a user id)
+        meta = {k: v for k, v in origin_ctx["metadata"].items() if k not in _PRIVATE}
+        meta.update(request_id=a.request_id, client=self, attempt=a.attempt, **extra_meta)
         etype = a.origin.event_type
         sent = Event(Instant(now), f"{self.name}_request" if etype == "request" else etype,
                      target, context={"id": origin_ctx["id"], "metadata": meta})
@@ -297,12 +300,12 @@ class RetryingClient(ObservedEntity):
         origin_ctx = a.origin.context
         sim = self._sim
         when = sim._now_ns + max(0, round(delay * _NS))
+        meta = {k: v for k, v in origin_ctx["metadata"].items() if k not in _PRIVATE}
+        meta.update(request_id=a.request_id, attempt=a.attempt + 1, client_name=self.name,
+                    _first_ns=a.first_ns)
         return Event(Instant(when), a.origin.event_type, self, context={
             "id": origin_ctx["id"],
-            "metadata": {"request_id": a.request_id,
-                         "payload": origin_ctx["metadata"].get("payload"),
-                         "attempt": a.attempt + 1, "client_name": self.name,
-                         "_first_ns": a.first_ns},
+            "metadata": meta,
             "_on_success": a.on_success, "_on_failure": a.on_failure,
         })
 
