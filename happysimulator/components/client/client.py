@@ -11,10 +11,13 @@ Each attempt is a new event to the target that keeps the request's trace id; its
 response is the end of the target's processing of it (its completion hooks). An attempt
 that has not answered after ``timeout`` seconds counts as a timeout and, if the policy
 says so, is retried after the policy's delay; a late answer to a timed-out attempt is
-ignored. Observed (no extra code): ``requests`` (attempts sent), ``retries``,
-``timeouts``, ``failures`` (tag ``reason``), ``successes`` counters, ``latency`` (first
-send to success) and ``attempt_latency`` samples, ``in_flight`` gauge; one span per
-attempt (attribute ``attempt``, ``outcome``).
+ignored (and counted as ``wasted``). An attempt refused on its way (an open circuit
+breaker, a rate limiter, no healthy backend: see ``components.forwarding``) fails at
+once and is retried like a timeout. Observed (no extra code): ``requests`` (attempts
+sent), ``retries``, ``timeouts``, ``rejected`` and ``failures`` (tag ``reason``),
+``successes``, ``wasted`` counters, ``latency`` (first send to success) and
+``attempt_latency`` samples, ``in_flight`` gauge; one span per attempt (attributes
+``attempt``, ``outcome``).
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ class RetryingClient(ObservedEntity):
                 "a rate limiter, a full bulkhead)", tags=("reason",)),
         counter("failures", "requests", "requests given up on", tags=("reason",)),
         counter("successes", "requests", "requests answered"),
+        counter("wasted", "requests", "answers that came after their attempt timed out "
+                "(work the target did for nobody)"),
         sample("latency", "s", "a request's first send to its answer (retries included)"),
         sample("attempt_latency", "s", "an answered attempt's send to its answer"),
         gauge("in_flight", "requests", "attempts sent and not yet answered or timed out"),
@@ -235,9 +240,9 @@ class RetryingClient(ObservedEntity):
     def _on_answer(self, a: _Attempt) -> Any:
         """The target finished attempt `a` (called at that instant)."""
         if self._in_flight.pop((a.request_id, a.attempt), None) is None:
-            return None  # answered after it timed out: the client stopped waiting
-        if a.timer is not None:
-            a.timer.cancel()
+            # answered after it timed out: the client stopped waiting, the work was wasted
+            self.increment("wasted")
+            return None
         refused = rejection(a.sent)
         if refused is not None:
             return self._refused(a, refused)

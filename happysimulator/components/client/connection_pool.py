@@ -186,8 +186,7 @@ class ConnectionPool(ObservedEntity):
             Instant(start_ns) + Duration.from_seconds(self._connection_timeout),
             f"{self.name}.acquire_timeout", lambda _e: waiter.resolve(None), daemon=True)
         sim.schedule(timer)
-        conn = yield waiter
-        timer.cancel()
+        conn = yield waiter  # (the timer, if it fires later, finds the waiter settled)
         if conn is None:
             if waiter in self._waiters:
                 self._waiters.remove(waiter)

@@ -4,7 +4,8 @@ A policy answers ``should_retry(attempt, error)`` (``attempt`` counts from 1, th
 try) and ``get_delay(attempt)`` (the wait before attempt ``attempt + 1``)::
 
     policy = ExponentialBackoff(max_attempts=4, initial_delay=0.1, max_delay=2.0, jitter=0.05)
-    policy.get_delay(2)   # 0.1 (+ up to 0.05 jitter) before the second retry ... etc.
+    policy.get_delay(2)   # 0.1 (+ up to 0.05 jitter) before attempt 2, the first retry
+    policy.get_delay(3)   # 0.2 (+ jitter) before the second retry
 
 Randomized policies draw from ``rng``: a `Client` gives them its own random stream (the
 simulation's, so seeded runs reproduce) unless one was set; used alone they fall back

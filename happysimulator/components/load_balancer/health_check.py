@@ -189,8 +189,6 @@ class HealthChecker(ObservedEntity):
         if pending is None or pending[0] != cid:
             return None  # a late answer or timer of a settled probe
         del self._pending[name]
-        if not timed_out:
-            pending[1].cancel()
         state = self._backend_states.get(name)
         if state is None:
             return None

@@ -135,8 +135,6 @@ class Fallback(ObservedEntity):
         p = self._in_flight.get(rid)
         if p is None or p.state != "primary":
             return None
-        if p.timer is not None:
-            p.timer.cancel()
         refused = rejection(p.event)
         if refused is not None:
             return self._primary_failed(rid, p, refused[1])

@@ -105,7 +105,6 @@ class TimeoutWrapper(ObservedEntity):
         p = self._in_flight.pop(rid, None)
         if p is None:
             return None  # too late: already answered by the timeout
-        p.timer.cancel()
         self._successful_requests += 1
         if self._runtime() is not None:
             self.increment("successes")
