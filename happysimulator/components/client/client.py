@@ -30,7 +30,7 @@ from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rn
 from happysimulator.components.forwarding import REJECTED, RejectedError, rejection
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
-from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
+from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter, gauge, sample
 from happysimulator.core.temporal import Instant
 
 _NS = 1_000_000_000
@@ -54,7 +54,7 @@ class _Attempt:
     """One attempt of one request in flight."""
 
     __slots__ = ("request_id", "attempt", "origin", "start_ns", "first_ns", "on_success",
-                 "on_failure", "timer", "sent", "extra")
+                 "on_failure", "timer", "sent", "extra", "span")
 
     def __init__(self, request_id: Any, attempt: int, origin: Event, start_ns: int,
                  first_ns: int, on_success: Any, on_failure: Any) -> None:
@@ -68,6 +68,7 @@ class _Attempt:
         self.timer: Event | None = None
         self.sent: Event | None = None
         self.extra: Any = None
+        self.span: Any = None
 
 
 def percentile_of(values: list[float], p: float) -> float:
@@ -221,7 +222,8 @@ class RetryingClient(ObservedEntity):
         meta.update(request_id=a.request_id, client=self, attempt=a.attempt, **extra_meta)
         etype = a.origin.event_type
         sent = Event(Instant(now), f"{self.name}_request" if etype == "request" else etype,
-                     target, context={"id": origin_ctx["id"], "metadata": meta})
+                     target, context={"id": origin_ctx["id"], "metadata": meta,
+                                      _OPEN_SPAN: origin_ctx.get(_OPEN_SPAN)})
         sent.add_completion_hook(lambda _t, a=a: self._on_answer(a))
         a.sent = sent
         out = [sent]
@@ -231,6 +233,7 @@ class RetryingClient(ObservedEntity):
                                                           "attempt": a.attempt}})
             out.append(timer)
         if self._runtime() is not None:
+            a.span = self.open_span(sent)
             self.increment("requests")
             if a.attempt > 1:
                 self.increment("retries")
@@ -256,7 +259,8 @@ class RetryingClient(ObservedEntity):
             self.observe("attempt_latency", rt)
             self.observe("latency", (now - a.first_ns) / _NS)
             self.set_gauge("in_flight", len(self._in_flight))
-            self.record_span(a.sent, a.start_ns / _NS, attempt=a.attempt, outcome="ok")
+            self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
+                             outcome="ok")
         if a.on_success is not None:
             response = Event(Instant(now), "_client_response", self,
                              context={"metadata": {"request_id": a.request_id,
@@ -279,7 +283,8 @@ class RetryingClient(ObservedEntity):
         if observed:
             self.increment("timeouts")
             self.set_gauge("in_flight", len(self._in_flight))
-            self.record_span(a.sent, a.start_ns / _NS, attempt=a.attempt, outcome="timeout")
+            self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
+                             outcome="timeout")
         return self._retry_or_fail(a, TimeoutError("request timed out"), "timeout", out)
 
     def _refused(self, a: _Attempt, refused: tuple[str, str]) -> list[Event]:
@@ -288,8 +293,8 @@ class RetryingClient(ObservedEntity):
         if self._runtime() is not None:
             self.increment("rejected", reason=reason)
             self.set_gauge("in_flight", len(self._in_flight))
-            self.record_span(a.sent, a.start_ns / _NS, attempt=a.attempt, outcome="rejected",
-                             rejected_by=by)
+            self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
+                             outcome="rejected", rejected_by=by)
         return self._retry_or_fail(a, RejectedError(by, reason), reason, out)
 
     def _retry_or_fail(self, a: _Attempt, error: Exception, reason: str,

@@ -230,13 +230,17 @@ class LoadBalancer(ObservedEntity):
             info.outstanding += 1
         self._requests_forwarded += 1
         start_ns = self._sim._now_ns
+        span = None
         if self._runtime() is not None:
             self.increment("routed", backend=backend.name)
+            span = self.open_span(event)
         return [forward(self, event, backend,
-                        lambda: self._answered(event, hooks, backend, info, start_ns, since))]
+                        lambda: self._answered(event, hooks, backend, info, start_ns, since,
+                                               span))]
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
-                  info: BackendInfo | None, start_ns: int, since: float) -> list[Event]:
+                  info: BackendInfo | None, start_ns: int, since: float,
+                  span: Any = None) -> list[Event]:
         rt = (self._sim._now_ns - start_ns) / 1e9
         if info is not None:
             info.outstanding -= 1
@@ -246,7 +250,7 @@ class LoadBalancer(ObservedEntity):
             self._strategy.record_response_time(backend, rt)
         if self._runtime() is not None:
             self.observe("response_time", rt, backend=backend.name)
-            self.record_span(event, since, backend=backend.name)
+            self.record_span(event, since, span=span, backend=backend.name)
         return run_hooks(self, hooks)
 
     def _release_held(self) -> None:

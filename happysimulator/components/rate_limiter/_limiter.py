@@ -134,7 +134,8 @@ class QueueingLimiter(ObservedEntity):
         if self._runtime() is not None:
             self.increment("admitted")
             self.observe("wait_time", (now.nanoseconds - arrived) / 1e9)
-            self.record_span(event, arrived / 1e9, end=now.nanoseconds / 1e9)
+            self.record_span(event, arrived / 1e9, now.nanoseconds / 1e9,
+                             span=self.open_span(event))
         out = forward(self, event, self._downstream,
                       None if hooks is None else (lambda: run_hooks(self, hooks)),
                       event_type=f"forward::{event.event_type}", at_ns=now.nanoseconds)

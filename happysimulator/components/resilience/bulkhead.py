@@ -148,7 +148,9 @@ class Bulkhead(ObservedEntity):
             self.set_gauge("active", self._active_count)
             self.observe("wait_time", (self.now - since).to_seconds())
         start = since.to_seconds()
-        return forward(self, event, self._target, lambda: self._done(event, hooks, start))
+        span = self.open_span(event)
+        return forward(self, event, self._target,
+                       lambda: self._done(event, hooks, start, span))
 
     def _enqueue(self, event: Event, hooks: list | None) -> list[Event]:
         self._next_request_id += 1
@@ -161,10 +163,11 @@ class Bulkhead(ObservedEntity):
         return [Event(self.now + Duration.from_seconds(self._max_wait_time), WAIT_TIMEOUT, self,
                       context={"metadata": {"request_id": self._next_request_id}})]
 
-    def _done(self, event: Event, hooks: list | None, start: float) -> list[Event]:
+    def _done(self, event: Event, hooks: list | None, start: float,
+              span: Any = None) -> list[Event]:
         self._active_count = max(0, self._active_count - 1)
         self.set_gauge("active", self._active_count)
-        self.record_span(event, start)
+        self.record_span(event, start, span=span)
         out = run_hooks(self, hooks)
         if self._wait_queue and self._active_count < self._max_concurrent:
             w = self._wait_queue.popleft()

@@ -175,18 +175,19 @@ class CircuitBreaker(ObservedEntity):
             self._half_open_in_flight += 1
         hooks = take_hooks(event)
         start = self._sim._now_ns / 1e9
+        span = self.open_span(event)
         return forward(self, event, self._target,
-                       lambda: self._answered(event, hooks, state, start))
+                       lambda: self._answered(event, hooks, state, start, span))
 
     def _answered(self, event: Event, hooks: list | None, sent_in: CircuitState,
-                  start: float) -> list[Event]:
+                  start: float, span: Any = None) -> list[Event]:
         failed = rejection(event) is not None
         if not failed and self._failure_predicate is not None:
             failed = bool(self._failure_predicate(event))
         if sent_in is CircuitState.HALF_OPEN:
             self._half_open_in_flight = max(0, self._half_open_in_flight - 1)
         out = self._on_failure(sent_in) if failed else self._on_success(sent_in)
-        self.record_span(event, start, outcome="failure" if failed else "success")
+        self.record_span(event, start, span=span, outcome="failure" if failed else "success")
         return out + run_hooks(self, hooks)
 
     def _on_success(self, sent_in: CircuitState) -> list[Event]:

@@ -23,7 +23,7 @@ from happysimulator.components.forwarding import (
 )
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
-from happysimulator.core.observed import ObservedEntity, counter
+from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter
 from happysimulator.core.temporal import Duration
 
 TIMEOUT = "_fb_timeout"
@@ -42,10 +42,11 @@ class FallbackStats:
 
 
 class _Pending:
-    __slots__ = ("event", "hooks", "start", "state", "timer")
+    __slots__ = ("event", "hooks", "start", "state", "timer", "span")
 
     def __init__(self, event: Event, hooks: list | None, start: float) -> None:
         self.event, self.hooks, self.start = event, hooks, start
+        self.span: Any = None
         self.state = "primary"
         self.timer: Event | None = None
 
@@ -124,6 +125,7 @@ class Fallback(ObservedEntity):
         self._next_request_id += 1
         rid = self._next_request_id
         p = self._in_flight[rid] = _Pending(event, take_hooks(event), self.now.to_seconds())
+        p.span = self.open_span(event)
         out = [forward(self, event, self._primary, lambda: self._primary_answered(rid))]
         if self._timeout is not None:
             p.timer = Event(self.now + Duration.from_seconds(self._timeout), TIMEOUT, self,
@@ -143,7 +145,7 @@ class Fallback(ObservedEntity):
         del self._in_flight[rid]
         self._primary_successes += 1
         self.increment("primary_successes")
-        self.record_span(p.event, p.start, served_by="primary")
+        self.record_span(p.event, p.start, span=p.span, served_by="primary")
         return run_hooks(self, p.hooks)
 
     def _primary_failed(self, rid: int, p: _Pending, reason: str) -> list[Event]:
@@ -154,12 +156,14 @@ class Fallback(ObservedEntity):
         p.state = "fallback"
         # the fallback's answer is the caller's answer: forget the primary's refusal
         p.event.context["metadata"].pop(REJECTED, None)
+        if p.span is not None:  # the fallback's hop is ours too, not the primary's
+            p.event.context[_OPEN_SPAN] = p.span[0]
         fb = self._fallback
         if not isinstance(fb, Entity):
             del self._in_flight[rid]
             res = fb(p.event)
             self._fallback_successes += 1
-            self.record_span(p.event, p.start, served_by="fallback")
+            self.record_span(p.event, p.start, span=p.span, served_by="fallback")
             out = run_hooks(self, p.hooks)
             if isinstance(res, Event):
                 out.append(res)
@@ -176,7 +180,7 @@ class Fallback(ObservedEntity):
             self._fallback_successes += 1
         else:
             self._fallback_failures += 1
-        self.record_span(p.event, p.start, served_by="fallback")
+        self.record_span(p.event, p.start, span=p.span, served_by="fallback")
         return run_hooks(self, p.hooks)
 
 

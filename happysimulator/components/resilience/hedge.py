@@ -33,10 +33,11 @@ class HedgeStats:
 
 
 class _Pending:
-    __slots__ = ("event", "hooks", "start", "completed", "hedges_sent", "answers")
+    __slots__ = ("event", "hooks", "start", "completed", "hedges_sent", "answers", "span")
 
     def __init__(self, event: Event, hooks: list | None, start: float) -> None:
         self.event, self.hooks, self.start = event, hooks, start
+        self.span: Any = None
         self.completed = False
         self.hedges_sent = 0
         self.answers = 0
@@ -106,7 +107,8 @@ class Hedge(ObservedEntity):
         self.increment("requests")
         self._next_request_id += 1
         rid = self._next_request_id
-        self._in_flight[rid] = _Pending(event, take_hooks(event), self.now.to_seconds())
+        p = self._in_flight[rid] = _Pending(event, take_hooks(event), self.now.to_seconds())
+        p.span = self.open_span(event)
         return [forward(self, event, self._target, lambda: self._answered(rid, False)),
                 self._hedge_timer(rid, 1)]
 
@@ -144,7 +146,7 @@ class Hedge(ObservedEntity):
             else:
                 self._primary_wins += 1
             self.increment("wins", winner="hedge" if is_hedge else "primary")
-            self.record_span(p.event, p.start, winner="hedge" if is_hedge else "primary",
+            self.record_span(p.event, p.start, span=p.span, winner="hedge" if is_hedge else "primary",
                              hedges=p.hedges_sent)
             out = run_hooks(self, p.hooks)
         if p.answers >= 1 + p.hedges_sent:

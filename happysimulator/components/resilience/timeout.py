@@ -32,10 +32,11 @@ class TimeoutStats:
 
 
 class _Pending:
-    __slots__ = ("event", "hooks", "start", "timer")
+    __slots__ = ("event", "hooks", "start", "timer", "span")
 
     def __init__(self, event: Event, hooks: list | None, start: float) -> None:
         self.event, self.hooks, self.start = event, hooks, start
+        self.span: Any = None
         self.timer: Event | None = None
 
 
@@ -97,6 +98,7 @@ class TimeoutWrapper(ObservedEntity):
         self._next_request_id += 1
         rid = self._next_request_id
         p = self._in_flight[rid] = _Pending(event, take_hooks(event), self.now.to_seconds())
+        p.span = self.open_span(event)
         p.timer = Event(self.now + Duration.from_seconds(self._timeout), TIMEOUT, self,
                         context={"metadata": {"request_id": rid}})
         return [forward(self, event, self._target, lambda: self._answered(rid)), p.timer]
@@ -109,7 +111,7 @@ class TimeoutWrapper(ObservedEntity):
         if self._runtime() is not None:
             self.increment("successes")
             self.observe("latency", self.now.to_seconds() - p.start)
-            self.record_span(p.event, p.start, outcome="ok")
+            self.record_span(p.event, p.start, span=p.span, outcome="ok")
         return run_hooks(self, p.hooks)
 
     def _expired(self, rid: int) -> list[Event] | None:
@@ -119,7 +121,7 @@ class TimeoutWrapper(ObservedEntity):
         self._timed_out_requests += 1
         if self._runtime() is not None:
             self.increment("timeouts")
-            self.record_span(p.event, p.start, outcome="timeout")
+            self.record_span(p.event, p.start, span=p.span, outcome="timeout")
         out = answer_rejected(self, p.event, p.hooks, "timeout")
         if self._on_timeout is not None:
             res = self._on_timeout(p.event)
