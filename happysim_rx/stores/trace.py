@@ -64,7 +64,10 @@ class SpanArrays(NamedTuple):
 
 
 def _in_order(spans: list[Span]) -> list[Span]:
-    """Spans by start time; spans starting together parents first (then by end)."""
+    """Spans by start time, then end; in a trace with component spans, spans starting
+    together are put parents first (then by end)."""
+    if not any(type(s.span_id) is int and s.span_id >= COMPONENT_SPAN_BASE for s in spans):
+        return sorted(spans, key=lambda s: (s.start, s.end))
     parent = {s.span_id: s.parent_id for s in spans}
 
     def depth(s: Span) -> int:
