@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     # the client's own series say where the extra work comes from
     def total(name: str, **where: str) -> int:
         qq = q.metrics(name).from_entity("Client").between(0, now)
+        if where and not qq.aggregate("count").execute().scalar:
+            return 0  # none yet: no tags to filter on (the query would say so)
         return int((qq.where(**where) if where else qq).aggregate("sum").execute().scalar or 0)
 
     calls = q.metrics("generated").from_entity("Users").between(0, now) \

@@ -1,4 +1,5 @@
-"""Latency distributions (seeded from the simulation's RNG) and value distributions."""
+"""Latency distributions (drawing from the caller's stream, e.g. a component's
+``self.rng``) and value distributions."""
 
 from happysimulator.distributions.distribution_type import DistributionType
 from happysimulator.distributions.latency_distribution import (

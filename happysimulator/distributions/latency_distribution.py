@@ -1,4 +1,6 @@
-"""Latency distributions. Randomness always comes from the running simulation's RNG."""
+"""Latency distributions. Randomness comes from the generator the caller passes
+(components pass their own stream, ``self.rng``), else the running simulation's
+``sim.rng``, else (outside any run) a private generator seeded with 0."""
 
 from __future__ import annotations
 
