@@ -15,7 +15,7 @@ from happysimulator.experiments import compare, replicate, sweep
 
 MODELS = Path(__file__).with_name("models.py")
 MMC = f"{MODELS}:mmc"
-KW = dict(replications=20, seed=1, executor="serial", params={"customers": 1500},
+KW = dict(replications=20, seed=1, executor="serial", params={"customers": 1000},
           metrics=["wait_time"], aggregates=["mean"])
 
 

@@ -75,7 +75,7 @@ def test_collect_in_a_process_pool_and_replicate_failures() -> None:
 # -- Ctrl-C ----------------------------------------------------------------------------------
 SWEEP = """
 try:
-    sw = sweep("tests/experiments/models.py:announced", {"customers": [3000, 3001]},
+    sw = sweep("tests/experiments/models.py:announced", {"customers": [1500, 1501]},
                replications=30, seed=1, executor=executor, workers=2,
                metrics=["wait_time"], aggregates=["mean"])
     print("finished", flush=True)
@@ -147,9 +147,9 @@ def test_relative_model_path_is_resolved_in_the_client(tmp_path, monkeypatch) ->
             distributed.Client(cluster) as client:
         client.run(os.chdir, str(elsewhere))  # the worker resolves paths from elsewhere
         assert client.run(os.getcwd) != {}  # (reached the worker)
-        reps = replicate(spec, n=2, seed=1, executor=client, params={"customers": 200},
+        reps = replicate(spec, n=1, seed=1, executor=client, params={"customers": 200},
                          metrics=["wait_time"], aggregates=["mean"])
-    assert reps.n == 2 and all(r.params == {"customers": 200} for r in reps.runs)
+    assert reps.n == 1 and reps.runs[0].params == {"customers": 200}
 
 
 # -- BLAS threads --------------------------------------------------------------------------
