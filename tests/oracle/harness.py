@@ -326,9 +326,10 @@ class Checker:
         extra.setdefault("start_time", model.start_time)
         extra.setdefault("schedule", [a[0] for a in self.case.schedule])
         q = kw.get("query") or {}
-        extra["user_gauge"] = bool(
-            model.router and q.get("kind") == "metrics"
-            and _match("load", q.get("name") or "") and _match("Router", q.get("entity") or "*"))
+        extra["user_gauge"] = q.get("kind") == "metrics" and any(
+            on and _match(name, q.get("name") or "") and _match(src, q.get("entity") or "*")
+            for on, src, name in ((model.router, "Router", "load"),
+                                  (model.probe, "Prober", "level")))
         kw["extra"] = extra
         if "group" in extra:
             detail = f"[group {extra['group']}] {detail}"

@@ -46,6 +46,7 @@ class ModelSpec:
     worker_service: float = 0.0  # 0: zero-length services
     cancels: tuple[float, ...] = field(default_factory=tuple)  # times (s after start)
     raise_at: int | None = None  # the sink-side handler raises at this request
+    probe: bool = False  # a user gauge changing on whole seconds (a probe)
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +70,8 @@ def DECLARED(spec: ModelSpec) -> dict[tuple[str, str], str]:
                     ("Router", "hops"): "sample"})
     if spec.worker:
         out.update({("Worker", n): k for n, k in _STANDARD.items()})
+    if spec.probe:
+        out[("Prober", "level")] = "gauge"
     return out
 
 
@@ -82,6 +85,8 @@ def ENTITIES(spec: ModelSpec) -> tuple[str, ...]:
         names.append("Canceller")
     if spec.raise_at is not None:
         names.append("Faulty")
+    if spec.probe:
+        names.append("Prober")
     return tuple(names)
 
 
@@ -107,6 +112,24 @@ class Router(InstrumentedEntity):
         self.increment("routed", backend=lane)
         self.observe("hops", float(self.n % 5), lane=lane)
         return self.forward(event, self.target)
+
+
+class Prober(InstrumentedEntity):
+    """Sets gauge ``level`` on every whole second (a probe): held seconds then equal the
+    number of held segments, the case a rank rule must not confuse with a sample count."""
+
+    observed_series = (gauge("level", ""),)
+
+    def __init__(self, name: str, ticks: int) -> None:
+        super().__init__(name)
+        self.ticks = ticks
+
+    def handle_event(self, event: Event) -> Any:
+        self.set_gauge("level", float(self.rng.choice([0, 0, 1, 1, 1, 5])))
+        self.ticks -= 1
+        if self.ticks > 0:
+            return Event(self.now + 1.0, "Tick", self)
+        return None
 
 
 class Worker(QueuedResource):
@@ -181,8 +204,13 @@ def build(spec: ModelSpec, config: Any) -> Simulation:
     source = make(rate=spec.rate, target=front, name="Source", limit=spec.limit)
     if spec.cancels:
         entities.append(Canceller("Canceller", server))
+    prober = Prober("Prober", ticks=max(4, spec.limit // 2))
+    if spec.probe:
+        entities.append(prober)
     sim = Simulation(start_time=spec.start_time or None, sources=[source], entities=entities,
                      seed=spec.seed, observability=config)
+    if spec.probe:
+        sim.schedule(Event(_at(spec.start_time), "Tick", prober))
     if spec.cancels:
         canceller = next(e for e in entities if isinstance(e, Canceller))
         for t in spec.cancels:

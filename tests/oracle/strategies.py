@@ -19,7 +19,8 @@ from tests.oracle.models import ModelSpec
 __all__ = ["models", "queries", "schedules", "cases"]
 
 _GAUGES = [("Server", "queue_depth"), ("Server", "in_flight"), ("Router", "load"),
-           ("Worker", "queue_depth"), ("Worker", "in_flight")]
+           ("Worker", "queue_depth"), ("Worker", "in_flight"), ("Prober", "level"),
+           ("Prober", "level")]
 _SAMPLES = [("Server", "wait_time"), ("Server", "service_time"), ("Sink", "latency"),
             ("Router", "hops"), ("Worker", "wait_time")]
 _COUNTERS = [("Server", "arrivals"), ("Server", "completed"), ("Server", "dropped"),
@@ -54,6 +55,7 @@ def models(draw: Any) -> ModelSpec:
         worker_service=draw(st.sampled_from([0.0, 0.0, 0.25])),
         cancels=cancels,
         raise_at=draw(st.sampled_from([None] * 6 + [3])),
+        probe=draw(st.booleans()),
     )
 
 
