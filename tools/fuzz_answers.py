@@ -4,8 +4,9 @@
 
 Prints the cases generated, the mismatches by class (issue-19 items and the findings of
 tests/oracle/FINDINGS.md by their number; anything else by its raw class) and, for each
-class, a minimal repro: the smallest failing case hypothesis could shrink to within
-``--shrink-s`` seconds. The library under test is whatever ``happysimulator`` resolves
+class, a minimal repro: the smallest failing case found, shrunk (queries, schedule
+actions, model features dropped while the class still shows) within ``--shrink-s``
+seconds. The library under test is whatever ``happysimulator`` resolves
 to: to hold another checkout against this oracle, put it first on PYTHONPATH (this
 repository's tests/oracle is found after it).
 """
@@ -18,7 +19,6 @@ import os
 import sys
 import time
 import traceback
-from typing import Any
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
@@ -76,32 +76,54 @@ def explore(minutes: float, seed_value: int) -> tuple[int, collections.Counter, 
     return n, counts, smallest
 
 
-def shrink(cls: str, budget_s: float, seed_value: int) -> tuple[Case, Mismatch] | None:
-    """The smallest case showing `cls` that hypothesis finds and shrinks within budget."""
+def minimize(case: Case, cls: str, budget_s: float) -> Case:
+    """Greedy, domain-aware shrinking: drop queries, schedule actions and hostile calls,
+    switch model features off and make it smaller, while `cls` still shows."""
+    from dataclasses import replace
+
     deadline = time.monotonic() + budget_s
-    best: list[Any] = []
 
-    @seed(seed_value)
-    @settings(max_examples=2000, deadline=None, database=None,
-              phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
-    @given(cases())
-    def body(case: Case) -> None:
-        if time.monotonic() > deadline:
-            raise _Stop
-        for m in _run(case):
-            if cls in _classes(m):
-                size = len(case.describe())
-                if not best or size < best[0]:
-                    best[:] = [size, case, m]
-                raise AssertionError(cls)
+    def fails(c: Case) -> bool:
+        return any(cls in _classes(m) for m in _run(c))
 
-    try:
-        body()
-    except (_Stop, AssertionError):
-        pass
-    except Exception:  # noqa: BLE001 - hypothesis' own complaints end the search
-        pass
-    return (best[1], best[2]) if best else None
+    def candidates(c: Case) -> list[Case]:
+        out: list[Case] = []
+        for i in range(len(c.queries)):
+            out.append(replace(c, queries=(c.queries[i],)))
+        for i in range(len(c.queries)):
+            out.append(replace(c, queries=c.queries[:i] + c.queries[i + 1:]))
+        for i in range(len(c.schedule)):
+            out.append(replace(c, schedule=c.schedule[:i] + c.schedule[i + 1:]))
+        for i in range(len(c.hostile)):
+            out.append(replace(c, hostile=c.hostile[:i] + c.hostile[i + 1:]))
+        if c.live is not None:
+            out.append(replace(c, live=None))
+        if c.interface != "python":
+            out.append(replace(c, interface="python"))
+        if c.budget != 16_000:
+            out.append(replace(c, budget=16_000))
+        m = c.model
+        for field, plain in (("router", False), ("worker", False), ("probe", False),
+                             ("cancels", ()), ("raise_at", None), ("start_time", 0.0),
+                             ("queue_capacity", None), ("concurrency", 1), ("seed", 0),
+                             ("arrivals", "constant"), ("service", "const")):
+            if getattr(m, field) != plain:
+                out.append(replace(c, model=replace(m, **{field: plain})))
+        if m.limit > 1:
+            out.append(replace(c, model=replace(m, limit=max(1, m.limit // 2))))
+            out.append(replace(c, model=replace(m, limit=m.limit - 1)))
+        return out
+
+    changed = True
+    while changed and time.monotonic() < deadline:
+        changed = False
+        for cand in candidates(case):
+            if time.monotonic() > deadline:
+                break
+            if fails(cand):
+                case, changed = cand, True
+                break
+    return case
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -129,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     per = args.shrink_s if args.shrink_s is not None else max(5.0, left / len(counts))
     print("\nminimal repro per class:")
     for cls in sorted(counts):
-        found = shrink(cls, per, args.seed)
-        case, m = (found if found is not None else smallest[cls][1:])
+        case = minimize(smallest[cls][1], cls, per)
+        ms = [m for m in _run(case) if cls in _classes(m)]
+        m = ms[0] if ms else smallest[cls][2]
         print(f"\n[{cls}] {m.detail[:300]}")
         print(f"  query: {m.query}")
         print(f"  {case.describe()}")

@@ -65,6 +65,8 @@ def window_edges(start: float, end: float, w: float) -> list[tuple[float, float]
     w_ns = round(w * 1e9)
     k0 = round(start * 1e9) // w_ns
     k1 = -(-round(end * 1e9) // w_ns)
+    while k1 * w_ns / 1e9 < end:  # an end a float ulp past a boundary (just after now)
+        k1 += 1
     if k1 - k0 > 1_000_000:
         raise RefRefusal(f"more than a million windows of {w} s")
     out = []

@@ -149,7 +149,7 @@ def schedules(draw: Any) -> tuple[tuple[Any, ...], ...]:
     for _ in range(draw(st.integers(0, 4))):
         op = draw(st.sampled_from([
             "step", "step", "run_until", "bp_time", "bp_count", "bp_type", "bp_metric",
-            "bp_condition", "raise_observer", "raise_hook", "reader_thread"]))
+            "bp_condition", "raise_observer", "raise_hook", "reader_thread", "wall_timer"]))
         if op == "step":
             actions.append(("step", draw(st.integers(1, 7))))
         elif op == "run_until":
@@ -168,7 +168,7 @@ def schedules(draw: Any) -> tuple[tuple[Any, ...], ...]:
         elif op in ("raise_observer", "raise_hook"):
             actions.append((op, draw(st.integers(1, 20))))
         else:
-            actions.append(("reader_thread",))
+            actions.append((op,))
     return tuple(actions)
 
 
