@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import os
 import sys
 import time
@@ -29,6 +30,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from tests.oracle.harness import Case, Mismatch, run_case  # noqa: E402
 from tests.oracle.known_defects import issue_item  # noqa: E402
 from tests.oracle.strategies import cases  # noqa: E402
+
+print = functools.partial(print, flush=True)  # (progress shows in a redirected log)
 
 
 class _Stop(BaseException):

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
 from tests.oracle.harness import run_case
 from tests.oracle.known_defects import known_defect
+from tests.oracle.repros import REPROS
 from tests.oracle.strategies import cases
 
 #: examples per CI run: ~20 s here, within the 40 s budget on a loaded 2-core machine
@@ -21,10 +23,7 @@ EXAMPLES = int(os.environ.get("ORACLE_EXAMPLES", "80"))
 _tolerated: dict[str, int] = {}
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-@given(cases())
-def test_every_answer_holds_against_the_oracle(case):
+def _check(case) -> None:
     new = []
     for m in run_case(case):
         known = known_defect(m)
@@ -37,3 +36,15 @@ def test_every_answer_holds_against_the_oracle(case):
         + [f"  [{m.cls}] {m.detail}" for m in new[:5]]
         + [f"case: {case.describe()}"])
 
+
+@pytest.mark.parametrize("cls", sorted(REPROS))
+def test_minimal_repro(cls):
+    """Each class's minimal case: strict once its known-defect entry is removed."""
+    _check(REPROS[cls])
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+@given(cases())
+def test_every_answer_holds_against_the_oracle(case):
+    _check(case)
