@@ -5,6 +5,13 @@ records what its users ask about (hits, misses, evictions, size, ...)."""
 
 from happysimulator.components.datastore.cache_warming import CacheWarmer, CacheWarmerStats
 from happysimulator.components.datastore.cached_store import CachedStore, CachedStoreStats
+from happysimulator.components.datastore.database import (
+    Connection,
+    Database,
+    DatabaseStats,
+    Transaction,
+    TransactionState,
+)
 from happysimulator.components.datastore.eviction_policies import (
     CacheEvictionPolicy,
     ClockEviction,
@@ -52,7 +59,12 @@ __all__ = [
     "CacheEntry",
     "CacheWarmer",
     "CacheWarmerStats",
+    "Connection",
     "ConsistencyLevel",
+    "Database",
+    "DatabaseStats",
+    "Transaction",
+    "TransactionState",
     "ConsistentHashSharding",
     "HashSharding",
     "MultiTierCache",
