@@ -27,7 +27,8 @@ class Queue(Entity):
         self.policy = make_policy(policy)
         if hasattr(self.policy, "attach"):
             # an active policy (components.queue_policies) bounds itself and may refuse
-            self.policy.attach(self, pairs=False)
+            # (its line is kept here so the catalog finds its series before the run)
+            self._policy_line = self.policy.attach(self, pairs=False)
         elif capacity is None:  # happysim 0.2.5: FIFOQueue(capacity=n)
             capacity = getattr(self.policy, "capacity", None)
         self.capacity = capacity

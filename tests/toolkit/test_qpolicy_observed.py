@@ -156,3 +156,23 @@ def test_one_policy_instance_per_owner():
     Server("a", queue_policy=policy)
     with pytest.raises(ValueError, match="already belongs to 'a'"):
         Server("b", queue_policy=policy)
+
+
+def test_policy_in_a_queue_and_driver_is_observed():
+    from happysimulator import Queue, QueueDriver, Sink
+
+    policy = REDQueue(min_threshold=2, max_threshold=6, max_probability=0.5, weight=0.2)
+    sink = Sink("sink")
+    server = Server("worker", service_time=0.2, downstream=sink)
+    queue = Queue("line", policy=policy)
+    driver = QueueDriver("driver", queue, server)
+    source = Source.constant(rate=20.0, target=queue, stop_after=5.0)
+    sim = Simulation(sources=[source], entities=[queue, driver, server, sink], seed=4,
+                     observability=ObservabilityConfig.full())
+    listed = {(m["source"], m["name"]) for m in sim.query.catalog()["metrics"]}
+    assert {("line/queue", "dropped"), ("line/queue", "avg_queue")} <= listed
+    sim.run()
+    s = policy.stats
+    refused = s.dropped_probabilistic + s.dropped_forced + s.capacity_rejected
+    assert refused > 0 and queue.dropped == refused
+    assert _total(sim, "dropped", "line/queue") == refused
