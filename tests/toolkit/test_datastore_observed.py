@@ -120,3 +120,30 @@ def test_quorum_read_waits_for_the_kth_fastest_replica():
     assert got == [("v", pytest.approx(0.05))]  # quorum 2 of 3: the second fastest
     lat = sim.query.metrics("read_latency").from_entity("rs").aggregate("max").execute()
     assert lat.scalar == pytest.approx(0.05)
+
+
+def test_scatter_gather_takes_the_slowest_shard():
+    from happysimulator.components.datastore import ShardedStore
+
+    shards = [KVStore(f"s{i}", read_latency=lat) for i, lat in enumerate((0.01, 0.03))]
+    store = ShardedStore("sharded", shards)
+    keys = [f"k{i}" for i in range(20)]
+    for k in keys:
+        shards[store.get_shard_for_key(k)].put_sync(k, k)
+    took = []
+
+    class Client(Entity):
+        def handle_event(self, event):
+            start = self.now.to_seconds()
+            found = yield from store.scatter_gather(keys)
+            took.append((len(found), self.now.to_seconds() - start))
+
+    client = Client("client")
+    sim = Simulation(sources=[Source.constant(rate=1.0, target=client, limit=1)],
+                     entities=[client, store, *shards],
+                     observability=ObservabilityConfig.full())
+    sim.run()
+    per_shard = [sum(1 for k in keys if store.get_shard_for_key(k) == i) for i in (0, 1)]
+    assert took == [(20, pytest.approx(max(per_shard[0] * 0.01, per_shard[1] * 0.03)))]
+    by_shard = sim.query.metrics("reads").from_entity("sharded")
+    assert by_shard.where(shard=1).aggregate("sum").execute().scalar == per_shard[1]

@@ -170,19 +170,27 @@ class ShardedStore(ObservedEntity):
         return [key for s in self.shards if hasattr(s, "keys") for key in s.keys()]
 
     def scatter_gather(self, keys: list[str]) -> Generator[Any, Any, dict[str, Any]]:
-        """Read `keys` (grouped by shard, one shard after another): found ones by key."""
+        """Read `keys` from their shards in parallel (each shard reads its keys one after
+        another): takes as long as the slowest shard; returns the found values by key."""
+        from happysimulator.components.datastore.replicated_store import _run
+
         by_shard: dict[int, list[str]] = {}
         for key in keys:
             by_shard.setdefault(self.get_shard_for_key(key), []).append(key)
         out: dict[str, Any] = {}
+        slowest = 0.0
         for k, group in by_shard.items():
+            spent = 0.0
             for key in group:
                 self._reads += 1
                 self._shard_reads[k] += 1
                 self.increment("reads", shard=k)
-                value = yield from self.shards[k].get(key)
+                delay, value = _run(self.shards[k].get(key))
+                spent += delay
                 if value is not None:
                     out[key] = value
+            slowest = max(slowest, spent)
+        yield slowest
         return out
 
     def handle_event(self, event: Event) -> None:
