@@ -33,6 +33,14 @@ EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("examples/industrial/elevator_system.py", ()),
 )
 
+# ---- toolkit-b: examples using only queue_policies / network / faults / sync / datastore
+EXAMPLES += (
+    ("examples/distributed/degraded_network.py", ("--no-viz",)),
+    ("examples/performance/zipf_cache_cohorts.py", ("--no-viz",)),
+    ("examples/performance/cold_start.py", ("--no-viz",)),
+)
+# ---- end of toolkit-b examples
+
 
 def _run(python: str, script: Path, args: tuple[str, ...], pythonpath: Path | None,
          cwd: Path) -> tuple[int, str]:

@@ -149,6 +149,18 @@ class Entity:
         self._sim = sim if hasattr(sim, "_now_ns") else ExternalClock(sim)
         self._forget_stream()
 
+    @property
+    def _clock(self) -> Any:
+        """happysim 0.2.5's attribute: the clock the entity runs on (None before it is
+        part of a simulation); models test ``self._clock is not None``."""
+        sim = self._sim
+        return None if sim is None else getattr(sim, "clock", sim)
+
+    @_clock.setter
+    def _clock(self, clock: Any) -> None:
+        if clock is not None:
+            Entity.set_clock(self, clock)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 

@@ -112,7 +112,9 @@ class Server(QueuedResource):
             model._on_limit_change(self._follow_limit)
         self.service_time = as_distribution(service_time, "service_time")
         self.downstream = downstream
-        self._fast = type(self).handle_queued_event is Server.handle_queued_event
+        # (an active queue policy takes the general path: it may refuse or discard)
+        self._fast = (type(self).handle_queued_event is Server.handle_queued_event
+                      and self._queue is self.policy)
         st = self.service_time
         self._exp_rate = st.rate if type(st) is ExponentialLatency else None
         self._sample_ns = st.sample_ns
