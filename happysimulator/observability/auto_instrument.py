@@ -44,6 +44,7 @@ from happysimulator.core.component_instrumentation import (
     DONE,
     DROP,
     GEN,
+    REMOVED,
     STARTED,
     ComponentInstrumentation,
 )
@@ -279,7 +280,8 @@ class QueueInstrumentation(_Instrumentation):
     __slots__ = ("_arrived", "_dropped", "_started", "_waited", "_done", "_served", "_ids",
                  "_starts", "_dropped_ids", "_last_depth", "_last_in_flight", "_live_depth",
                  "_live_in_flight", "_points", "_fifo", "_waiting", "_releases",
-                 "_serving_start", "_serving_arr")
+                 "_serving_start", "_serving_arr", "_removed", "_removed_ids",
+                 "_removed_starts")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -301,6 +303,10 @@ class QueueInstrumentation(_Instrumentation):
         self._ids = self._fact("traced_ids", traced, span=True)
         self._starts = self._fact("traced_starts", traced, span=True)
         self._dropped_ids = self._fact("dropped_ids", traced, span=True)
+        # waiting requests an active queue policy discarded (never started)
+        self._removed = self._fact("removed", metrics or traced)
+        self._removed_ids = self._fact("removed_ids", traced, span=True)
+        self._removed_starts = self._fact("removed_starts", traced, span=True)
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_service
         if self.topics:
@@ -309,9 +315,10 @@ class QueueInstrumentation(_Instrumentation):
             self.topics[1].emit(now, self._last_in_flight)
 
     def flush(self, spans: list[EntitySpans]) -> None:
-        if not (self._arrived or self._done or self._dropped):
+        if not (self._arrived or self._done or self._dropped or self._removed):
             return  # (a start follows an arrival in the same flush or an earlier one)
         arrived, dropped = _ints(self._arrived), _ints(self._dropped)
+        removed = _ints(self._removed)
         done = _ints(self._done)
         visit_facts = self.visit_facts  # (before a derivation may stop deriving)
         if self._fifo:
@@ -332,19 +339,25 @@ class QueueInstrumentation(_Instrumentation):
                 t = dropped / _NS
                 spans.append(EntitySpans(name, VISIT, _ints(self._dropped_ids), t, t,
                                           dropped=True))
+            if removed.size and self._removed_ids:
+                spans.append(EntitySpans(name, VISIT, _ints(self._removed_ids),
+                                          _ints(self._removed_starts) / _NS, removed / _NS,
+                                          dropped=True))
         if not self.topics:
             return
         depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s = self.topics
         _counter(arrivals_s, np.sort(np.concatenate((arrived, dropped)), kind="stable")
                  if dropped.size else arrived)
-        _counter(dropped_s, dropped)
+        _counter(dropped_s, np.sort(np.concatenate((dropped, removed)), kind="stable")
+                 if removed.size else dropped)
         _samples(wait_s, started, waited)
         _samples(service_s, done, served)
         _counter(completed_s, done)
         entity = self.entity
         lasts = []
         for series, ups, downs, last, actual in (
-            (depth_s, arrived, started, self._last_depth, len(entity._queue)),
+            (depth_s, arrived, np.sort(np.concatenate((started, removed)), kind="stable")
+             if removed.size else started, self._last_depth, len(entity._queue)),
             # (in_flight is not checked: between a completion and the start it allows,
             # when a live subscriber may read, the server still counts the finished one)
             (flight_s, started, done, self._last_in_flight, None),
@@ -484,6 +497,9 @@ class QueueInstrumentation(_Instrumentation):
         elif kind == DROP:
             if arrivals_s.has_subscribers:
                 arrivals_s.publish(t, 1)
+            if dropped_s.has_subscribers:
+                dropped_s.publish(t, 1)
+        elif kind == REMOVED:
             if dropped_s.has_subscribers:
                 dropped_s.publish(t, 1)
         entity = self.entity
