@@ -274,3 +274,24 @@ def test_same_seed_same_run() -> None:
         return sim.query.metrics("queue_depth").from_entity("Agent").execute().rows
 
     assert run() == run()
+
+
+def test_a_counter_anomaly_baseline_counts_quiet_windows_as_zero() -> None:
+    """A level-shift detector on a counter (hang-ups per window) learns its baseline from
+    every window, the quiet ones as 0 events: not only from the windows that had some."""
+    from happysimulator.observability import AnomalyDetector, Breakpoint
+
+    sim = models.mm1m(seed=3, lam=0.2, mu=1.0, theta=2.0, horizon=600.0)
+    det = AnomalyDetector("Agent", "reneged", window=10.0, warmup=5)
+    sim.control.add_breakpoint(Breakpoint(anomaly=det))
+    sim.run()
+    while sim.control.get_state().is_paused:
+        sim.control.resume()
+    windows = sim.query.metrics("reneged").from_entity("Agent").window(10.0) \
+        .between(0.0, 600.0).aggregate("count").execute().rows
+    counts = [r["count"] or 0 for r in windows]
+    base = det._states["Agent"].baseline
+    busy = sum(1 for c in counts if c)
+    assert 0 < busy < len(counts) // 2
+    assert base.n > busy  # (before: only the busy windows reached the baseline)
+    assert base.mean < sum(counts) / busy

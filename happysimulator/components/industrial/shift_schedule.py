@@ -4,8 +4,10 @@ A `ShiftSchedule` gives the capacity (workers) at each time: the shift covering
 ``[start_s, end_s)``, else ``default_capacity``. A `ShiftedServer` serves
 ``current_capacity`` requests at once, changing at each shift boundary; when capacity
 rises, waiting requests start at once; when it falls, requests in service finish.
+Waiting customers may renege (see `RenegingQueuedResource`).
 
-Observed: the `QueuedResource` series plus ``capacity`` (gauge: workers on duty).
+Observed: the `QueuedResource` series plus ``capacity`` (gauge: workers on duty) and
+``reneged`` / ``patience``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from happysimulator.components.industrial._common import at_start, draw
-from happysimulator.components.queued_resource import QueuedResource
+from happysimulator.components.industrial.reneging import RenegingQueuedResource
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
-from happysimulator.core.observed import ObservedEntity, gauge
+from happysimulator.core.observed import gauge
 from happysimulator.core.temporal import Instant
 
 _SHIFT_CHANGE = "_ShiftChange"
@@ -71,17 +73,24 @@ class ShiftSchedule:
         return None
 
 
-class ShiftedServer(QueuedResource, ObservedEntity):
-    """A `QueuedResource` with ``schedule.capacity_at(now)`` servers; each request takes
+class ShiftedServer(RenegingQueuedResource):
+    """A queued resource with ``schedule.capacity_at(now)`` servers; each request takes
     ``service_time`` seconds (a number or a latency distribution) and then goes to
-    ``downstream``."""
+    ``downstream``.
+
+    Waiting customers may renege as in `RenegingQueuedResource` (``reneged_target``,
+    ``default_patience_s``, ``context["patience_s"]``; by default nobody does). While a
+    `BreakdownScheduler` has it down (``_broken``), nobody starts service."""
 
     observed_series = (gauge("capacity", "workers", "servers on duty (from the shifts)"),)
-    downstream_attributes = ("downstream",)
+    downstream_attributes = ("downstream", "reneged_target")
 
     def __init__(self, name: str, schedule: ShiftSchedule, service_time: Any = 0.1,
-                 downstream: Entity | None = None, policy: Any = None) -> None:
-        super().__init__(name, policy=policy)
+                 downstream: Entity | None = None, policy: Any = None, *,
+                 reneged_target: Entity | None = None,
+                 default_patience_s: float = float("inf")) -> None:
+        super().__init__(name, reneged_target=reneged_target,
+                         default_patience_s=default_patience_s, policy=policy)
         self.schedule = schedule
         self.service_time = service_time
         self.downstream = downstream
@@ -89,7 +98,7 @@ class ShiftedServer(QueuedResource, ObservedEntity):
         self._processed = 0
 
     def downstream_entities(self) -> list[Entity]:
-        return [self.downstream] if self.downstream is not None else []
+        return [e for e in (self.downstream, self.reneged_target) if e is not None]
 
     @property
     def current_capacity(self) -> int:
@@ -101,7 +110,8 @@ class ShiftedServer(QueuedResource, ObservedEntity):
         return self._processed
 
     def has_capacity(self) -> bool:
-        return self._in_service < self._current_capacity
+        return self._in_service < self._current_capacity and not getattr(
+            self, "_broken", False)
 
     def set_clock(self, sim: Any) -> None:
         super().set_clock(sim)
@@ -132,7 +142,7 @@ class ShiftedServer(QueuedResource, ObservedEntity):
             return []
         return [Event(Instant.from_seconds(nxt), _SHIFT_CHANGE, self, daemon=True)]
 
-    def handle_queued_event(self, event: Event) -> Any:
+    def _handle_served_event(self, event: Event) -> Any:
         yield draw(self.service_time)
         self._processed += 1
         if self.downstream is not None:
