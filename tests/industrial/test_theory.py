@@ -22,7 +22,7 @@ def test_balking_at_a_full_line_blocks_as_mmck(c: int, k: int) -> None:
                      params={"c": c, "k": k, "horizon": 1500.0}, metrics=["balked"],
                      measure=_blocking)
     est = reps.estimate("blocking")
-    theory = models.mmck_blocking(2.0, 1.0, c, k)  # 0.4 (Erlang B), 2/15 (K = 4)
+    theory = models.mmck_blocking(2.0, 1.0, c, k)  # 0.4 (Erlang B), 2/9 (K = 4)
     lo, hi = est.ci(0.95)
     assert lo <= theory <= hi, (est, theory)
     assert est.half_width < 0.1 * theory  # the interval is tight enough to mean something
