@@ -295,3 +295,21 @@ def test_a_counter_anomaly_baseline_counts_quiet_windows_as_zero() -> None:
     assert 0 < busy < len(counts) // 2
     assert base.n > busy  # (before: only the busy windows reached the baseline)
     assert base.mean < sum(counts) / busy
+
+
+def test_top_level_names_are_the_peers_and_load_lazily() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, happysimulator as h\n"
+        "assert 'happysimulator.components.industrial' not in sys.modules\n"
+        "assert 'happysimulator.components.resource' not in sys.modules\n"
+        "from happysimulator._toolkit_names import INDUSTRIAL\n"
+        "import happysimulator.components.industrial as ind\n"
+        "for n in INDUSTRIAL:\n"
+        "    assert getattr(h, n) is getattr(ind, n, None) or n.startswith('Resource'), n\n"
+        "from happysimulator.components.resource import Resource\n"
+        "assert h.Resource is Resource\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
