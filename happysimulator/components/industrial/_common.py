@@ -22,17 +22,26 @@ def at_start(sim: Any, fn: Any) -> None:
 
 def draw(value: Any) -> float:
     """A duration in seconds: a number, or a latency distribution's next draw."""
+    if value.__class__ is float or value.__class__ is int:
+        return value
     get = getattr(value, "get_latency", None)
     if get is None:
         return float(value)
-    d = get(None) if _takes_arg(get) else get()
+    cls = value.__class__
+    takes = _TAKES_TIME.get(cls)
+    if takes is None:
+        takes = _TAKES_TIME[cls] = _takes_arg(get)
+    d = get(None) if takes else get()
     return d.to_seconds() if hasattr(d, "to_seconds") else float(d)
 
 
-def _takes_arg(fn: Any) -> bool:
-    try:
-        import inspect
+_TAKES_TIME: dict[type, bool] = {}  # distribution class -> get_latency takes a time
 
+
+def _takes_arg(fn: Any) -> bool:
+    import inspect
+
+    try:
         return len(inspect.signature(fn).parameters) >= 1
     except (TypeError, ValueError):
         return False
