@@ -156,6 +156,31 @@ EXCLUDED.update({
 })
 # ---- end of toolkit-b exclusions ----------------------------------------------------------
 
+# ---- set "industrial": components.industrial and Resource (issue 21) -------------------
+SETS["industrial"] = (
+    "unit/components/test_resource.py",
+    "unit/components/industrial/test_appointment.py",
+    "unit/components/industrial/test_balking.py",
+    "unit/components/industrial/test_batch_processor.py",
+    "unit/components/industrial/test_breakdown.py",
+    "unit/components/industrial/test_conditional_router.py",
+    "unit/components/industrial/test_conveyor.py",
+    "unit/components/industrial/test_gate_controller.py",
+    "unit/components/industrial/test_inspection.py",
+    "unit/components/industrial/test_inventory.py",
+    "unit/components/industrial/test_perishable_inventory.py",
+    "unit/components/industrial/test_pooled_cycle.py",
+    "unit/components/industrial/test_preemptible_resource.py",
+    "unit/components/industrial/test_reneging.py",
+    "unit/components/industrial/test_shift_schedule.py",
+    "unit/components/industrial/test_split_merge.py",
+    "integration/industrial/test_inventory_supply_chain.py",
+    "integration/industrial/test_manufacturing_pipeline.py",
+    "integration/industrial/test_resource_management.py",
+    "integration/industrial/test_scheduling_routing.py",
+    "integration/industrial/test_service_operations.py",
+)
+# ---- end of set "industrial" ------------------------------------------------------------
 
 def _copy_tests(peer: Path, dest: Path) -> Path:
     src = peer / "tests"

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 TESTED = {"m_m_1_queue", "metastable_failure", "ai_observer", "custom_operator",
           "long_running_bounded"}
+TESTED |= {"call_center"}  # (tests/examples/test_call_center.py)
 
 
 def load(name: str) -> ModuleType:

@@ -1,0 +1,42 @@
+"""examples/call_center.py: shifts, impatient callers and a phone system that breaks;
+the abandonment detector pauses the day, and the printed queries say why."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.examples.test_examples import load, run
+
+
+def test_call_center_pauses_on_abandonment_during_a_phone_outage(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = run("call_center", ["--seed", "1"], capsys)
+    paused = re.search(r"Paused at t=(\d+) s .* by: anomaly level_shift\(Agents\.reneged\)", out)
+    assert paused, out
+    t = float(paused.group(1))
+    outage = re.search(r"outages began at \[([\d, ]+)\] s, repairs at \[([\d, ]*)\] s", out)
+    assert outage, out
+    began = [float(x) for x in outage.group(1).split(",")]
+    repaired = [float(x) for x in outage.group(2).split(",") if x.strip()]
+    # the pause comes during the outage that started last, within half an hour of it
+    assert began[-1] < t < began[-1] + 1800.0 and len(repaired) < len(began)
+    since = re.search(r"PhoneSystem\.up .*?(\S+)\s+(\S+)\n", out)
+    assert since and float(since.group(2)) == 0.0  # down since the onset
+    assert "The whole day:" in out  # resumed to the end
+
+
+def test_call_center_model_agrees_with_its_own_records() -> None:
+    cc = load("call_center")
+    sim, agents, phones, _ = cc.build_parts(seed=2, hours=3.0)
+    sim.run()
+    q = sim.query
+    end = 3 * 3600.0 + 1e-9
+    reneged = q.metrics("reneged").from_entity("Agents").between(0, end).aggregate("count")
+    assert (reneged.execute().scalar or 0) == agents.reneged
+    cap = q.metrics("capacity").from_entity("Agents").between(0, end).execute().rows
+    assert [(r["time"], r["value"]) for r in cap] == [(0.0, 7.0), (7200.0, 9.0)]
+    avail = q.metrics("up").from_entity("PhoneSystem").between(0, end).aggregate("mean") \
+        .execute().scalar
+    assert 0.0 < avail <= 1.0
