@@ -87,6 +87,16 @@ def test_a_long_streaming_run_in_the_browser(browser) -> None:
         assert status["events_processed"] >= EVENTS
         print(f"{status['events_processed']:,} events through the page in {took:.1f} s")
 
+        # a chart added now asks for its last 1000 windows (10 000 s): the older ones are
+        # answered from the streaming store's coarser rollups (the first two charts were
+        # filled while it ran, from raw data)
+        a.select_option("#chart-series", "Back|queue_depth")
+        a.select_option("#chart-agg", "mean")
+        a.fill("#chart-window", "10")
+        a.click("#btn-chart-add")
+        wait_js(a, "document.querySelectorAll('.chart').length === 3 && "
+                   "+document.querySelectorAll('.chart')[2].dataset.npoints > 0")
+
         # honest charts: in time order, no line across a gap, coarser stretches shaded
         for i, view in enumerate(a.evaluate("[...window.dbg.charts.values()].map(v => "
                                             "({rows: v.rows, plotted: v.plotted, "
@@ -101,11 +111,21 @@ def test_a_long_streaming_run_in_the_browser(browser) -> None:
                                           list(zip(xs, ys, strict=True))[1:], strict=False):
                 if y0 is not None and y1 is not None:  # a drawn segment: adjacent windows
                     assert abs(ends[x0] - x1) <= 1e-9 * max(1.0, x1), (x0, x1)
+            w = view["window"]
             widths = {round(r[1] - r[0], 6) for r in rows[:-1]}
             coarse = [b for b in view["bands"] if b["kind"] == "coarse"]
-            assert 1.0 in widths and max(widths) > 1.0, widths  # rollups and raw windows
-            assert coarse and all(b["width"] > 1.0 for b in coarse)
-            assert a.locator(".chart").nth(i).get_attribute("data-coarse") != "0"
+            assert w in widths
+            # every row wider than the window is in a shaded band labelled with its width,
+            # and is not on the line (drawn flat across its range instead)
+            for r in rows:
+                if r[1] - r[0] > w * 1.001:
+                    assert any(b["start"] <= r[0] and r[1] <= b["end"]
+                               and abs(b["width"] - (r[1] - r[0])) < 1e-6 for b in coarse)
+            assert all(y is None for x, y in zip(xs, ys, strict=True)
+                       if ends.get(x, x) - x > w * 1.001)
+            if i == 2:  # rollups and raw windows
+                assert max(widths) > w and coarse, widths
+                assert a.locator(".chart").nth(i).get_attribute("data-coarse") != "0"
 
             # the chart's CSV: every row with its window's width
             with a.expect_download() as dl:
@@ -114,9 +134,11 @@ def test_a_long_streaming_run_in_the_browser(browser) -> None:
             assert got and all(g["window_s"] != "" for g in got)
             assert all(abs(float(g["window_s"]) - (float(g["end"]) - float(g["start"])))
                        < 1e-9 for g in got)
-            assert {float(g["window_s"]) for g in got} > {1.0}
+            assert w in {float(g["window_s"]) for g in got}
+            if i == 2:
+                assert max(float(g["window_s"]) for g in got) > w
             spec = json.loads(a.locator(".chart").nth(i).get_attribute("data-query"))
-            assert spec["window"] == 1.0
+            assert spec["window"] == w
 
         # two tabs, one state: breakpoints and speed, after a reload too
         a.select_option("#speed", "100")

@@ -134,15 +134,19 @@ class QueueOps:
         objects = self._entity_objects()
         sim = getattr(self.session, "sim", None)
         sources = {getattr(s, "name", None) for s in getattr(sim, "sources", [])}
+        # detectors: sources of anomaly reports, and the detectors anomaly breakpoints
+        # armed (named in their descriptions), that are not entities of the model
         reporters = {e["source"] for e in catalog.get("events", [])
                      if e.get("name") == "anomaly"}
+        armed = " ".join(b.get("description") or "" for b in self.breakpoints
+                         if b.get("kind") == "anomaly")
         names: list[str] = []
         for n in [*objects, *(m["source"] for m in catalog.get("metrics", [])),
                   *catalog.get("span_entities", [])]:
             if n not in names:
                 names.append(n)
         detectors = [{"name": n, "role": "detector", "type": "detector"}
-                     for n in names if n in reporters and n not in objects]
+                     for n in names if n not in objects and (n in reporters or n in armed)]
         model = [n for n in names if not any(d["name"] == n for d in detectors)]
         wired = {n: _wired(objects.get(n)) for n in model}
         edges = [(a, b) for a in model for b in wired[a] if b in wired] + \

@@ -24,7 +24,7 @@
   const pct = (v) => v == null ? "–" : (100 * v).toFixed(1) + " %";
   const EPS = (x) => 1e-9 * Math.max(1, Math.abs(x));
 
-  const dbg = window.dbg = { status: {}, charts: new Map(), markers: [], catalog: null, plotData: (rows) => plotData(rows),
+  const dbg = window.dbg = { status: {}, charts: new Map(), markers: [], catalog: null, plotData: (rows, window) => plotData(rows, window),
     shared: { breakpoints: [], charts: [], speed: null, selection: {} }, queues: null,
     gauges: [], zoom: null, wsMessages: 0, locked: false };
 
@@ -259,7 +259,7 @@
     const view = { c, box, tag, csv, json, rows: [], history: null, max: c.max_points || MAX_POINTS };
     const opts = {
       width: Math.max(300, $("charts").clientWidth - 10), height: 190,
-      scales: { x: { time: false, range: () => xRange() } },
+      scales: { x: { time: false, range: () => xRange() }, y: { range: () => yRange(view) } },
       series: [{ label: "t (s)" }, { label: c.aggregate, stroke: "#2c6bed", width: 1.5, spanGaps: false }],
       axes: [{ label: "simulated time (s)" }, { label: labels.y, size: 60 }],
       legend: { show: false },
@@ -304,15 +304,27 @@
     return [lo, hi - lo >= least ? hi : lo + Math.max(least, 1)];
   }
   // The plotted line: a point per window at its start; where windows are missing, a null
-  // at the last window's end, so no line is drawn across the gap.
-  function plotData(rows) {
+  // at the last window's end, so no line is drawn across the gap. Rows wider than the
+  // chart's window (a streaming store's coarser rollups) are not on the line: each is
+  // drawn flat across its whole range in a shaded band (drawOverlay).
+  const isCoarse = (r, window) => window != null && r[1] - r[0] > window * 1.001 + 1e-9;
+  function plotData(rows, window) {
     const xs = [], ys = [];
     let prevEnd = null;
-    for (const [s, e, v] of rows) {
+    for (const r of rows) {
+      const [s, e, v] = r;
       if (prevEnd != null && s > prevEnd + EPS(s)) { xs.push(prevEnd); ys.push(null); }
-      xs.push(s); ys.push(v); prevEnd = e;
+      xs.push(s); ys.push(isCoarse(r, window) ? null : v); prevEnd = e;
     }
     return [xs, ys];
+  }
+  function yRange(view) {  // every value shown, the coarse ones too
+    let lo = Infinity, hi = -Infinity;
+    for (const r of rowsOf(view)) if (typeof r[2] === "number") { lo = Math.min(lo, r[2]); hi = Math.max(hi, r[2]); }
+    if (!isFinite(lo)) return [0, 1];
+    if (lo === hi) return [lo - Math.max(1, Math.abs(lo)) * 0.1, hi + Math.max(1, Math.abs(hi)) * 0.1];
+    const pad = (hi - lo) * 0.05;
+    return [lo >= 0 && lo - pad < 0 ? 0 : lo - pad, hi + pad];
   }
   function mergeRows(view, pts, replace) {
     if (replace) view.rows = [];
@@ -342,7 +354,7 @@
     requestAnimationFrame(() => { redrawPending = false; for (const v of dbg.charts.values()) redraw(v); });
   }
   function redraw(view) {
-    const data = plotData(rowsOf(view));
+    const data = plotData(rowsOf(view), view.history ? view.history.window : view.c.window);
     view.plotted = data;
     view.plot.setData(data);
   }
@@ -393,7 +405,16 @@
     const w = view.history ? view.history.window : view.c.window, rows = rowsOf(view);
     ctx.save();
     ctx.font = `${Math.round(10 * devicePixelRatio)}px system-ui, sans-serif`;
+    ctx.textAlign = "left"; ctx.textBaseline = "alphabetic";  // (uPlot's axes leave theirs)
     view.bands = [];  // what is shaded (read by the tests)
+    const labelEnds = [-Infinity, -Infinity, -Infinity];  // label rows: where each is free
+    const label = (text, x, color) => {
+      const w = ctx.measureText(text).width;
+      const row = labelEnds.findIndex((end) => x >= end + 4);
+      if (row < 0) return;  // no room: the shading still shows it
+      labelEnds[row] = x + w;
+      ctx.fillStyle = color; ctx.fillText(text, x, top + (11 + 11 * row) * devicePixelRatio);
+    };
     let i = 0;
     while (i < rows.length) {
       const width = rows[i][1] - rows[i][0];
@@ -404,7 +425,13 @@
       view.bands.push({ kind: "coarse", start: rows[i][0], end: rows[j][1], width });
       if (b > a) {
         ctx.fillStyle = "rgba(120, 120, 140, 0.14)"; ctx.fillRect(a, top, b - a, height);
-        ctx.fillStyle = "#555c6e"; ctx.fillText(`coarser: per ${fmt(width)} s`, a + 3, top + 12 * devicePixelRatio);
+        ctx.strokeStyle = "#2c6bed"; ctx.lineWidth = 1.5 * devicePixelRatio; ctx.setLineDash([]);
+        for (let k = i; k <= j; k++) {  // each coarse value, flat across its whole range
+          if (typeof rows[k][2] !== "number") continue;
+          const y = u.valToPos(rows[k][2], "y", true);
+          ctx.beginPath(); ctx.moveTo(px(Math.max(rows[k][0], x0)), y); ctx.lineTo(px(Math.min(rows[k][1], x1)), y); ctx.stroke();
+        }
+        label(`coarser: per ${fmt(width)} s`, a + 3, "#555c6e");
       }
       i = j + 1;
     }
@@ -412,7 +439,7 @@
       if (rows[k][0] > rows[k - 1][1] + EPS(rows[k][0])) {
         view.bands.push({ kind: "gap", start: rows[k - 1][1], end: rows[k][0] });
         const a = px(Math.max(rows[k - 1][1], x0)), b = px(Math.min(rows[k][0], x1));
-        if (b > a) { ctx.fillStyle = "rgba(217, 72, 15, 0.07)"; ctx.fillRect(a, top, b - a, height); ctx.fillStyle = "#b5471b"; ctx.fillText("no data", a + 3, top + height - 4); }
+        if (b > a) { ctx.fillStyle = "rgba(217, 72, 15, 0.07)"; ctx.fillRect(a, top, b - a, height); label("no data", a + 3, "#b5471b"); }
       }
     }
     ctx.lineWidth = 1.5;
@@ -487,7 +514,7 @@
     const anySplit = rows.some((x) => x.service != null);
     wf.append(el("div", { class: "sub" }, `request #${id}: ${spans.length} span(s)` + (waitingAt.length ? `, waiting now at ${waitingAt.map((w) => w.entity).join(", ")}` : "") +
       `; ${fmt(t1 - t0)} s from t=${fmt(t0, 9)}. ` + (anySplit ? "Light: waiting in the queue; dark: in service. " : "The model's spans do not split wait and service. ") + "Critical path in orange."));
-    const axis = el("div", { class: "row axis" }, el("span", {}, "t − t0"));
+    const axis = el("div", { class: "row axis" }, el("span", {}, "since t0"));
     const ticks = el("div", { class: "track ticks" });
     const step = niceStep(span);
     for (let k = 0, t = 0; k < 30 && t <= span * (1 + 1e-9); k++, t = k * step) {
@@ -495,7 +522,7 @@
       tick.style.left = `${(100 * t) / span}%`;
       ticks.append(tick);
     }
-    axis.append(ticks, el("span", {}, "wait · service"));
+    axis.append(ticks, el("span", {}, anySplit ? "wait · service" : "duration"));
     wf.append(axis);
     for (const s of rows) {
       const track = el("div", { class: "track" });
@@ -509,7 +536,7 @@
       let label;
       if (s.waiting) {
         bar("span-bar wait open", s.start, s.end, `${s.entity}: waiting since ${fmt(s.start, 9)} (still waiting)`);
-        label = `${fmt(s.end - s.start)} s · –`;
+        label = `${fmt(s.end - s.start)} s waiting`;
       } else if (s.service != null) {
         bar("span-bar wait" + (isCrit ? " critical" : ""), s.start, s.service, `${s.entity}: waited ${fmt(s.service - s.start)} s`);
         bar("span-bar service" + (isCrit ? " critical" : ""), s.service, s.end, `${s.entity}: served ${fmt(s.end - s.service)} s`);
@@ -545,10 +572,10 @@
   // ---- controls ----------------------------------------------------------------------------------
   const speedValue = () => ($("speed").value === "max" ? "max" : Number($("speed").value));
   // Run and Resume use the server's speed (the one every page shows), never a stale default
-  $("btn-run").onclick = () => op({ op: dbg.status.mode === "paused" ? "resume" : "run" }, "run", "running");
+  $("btn-run").onclick = () => op({ op: dbg.status.mode === "paused" ? "resume" : "run" }, "run", "started");
   $("btn-pause").onclick = () => op({ op: "pause" }, "run", "paused");
   $("btn-step").onclick = () => op({ op: "step", n: Number($("step-n").value) }, "step", (r) => `stepped ${r.events ? r.events.length : 0} event(s)`);
-  $("btn-until").onclick = () => op({ op: "run_until", time: Number($("until-t").value) }, "until", "running");
+  $("btn-until").onclick = () => op({ op: "run_until", time: Number($("until-t").value) }, "until", "started");
   $("speed").onchange = () => op({ op: "speed", speed: speedValue() }, "speed", (r) => `speed ${r.speed == null ? "max" : r.speed + " sim-s/s"}`);
   $("btn-reset").onclick = async () => {
     const seed = $("reset-seed").value;
