@@ -473,3 +473,66 @@ def test_a_fast_run_shows_the_newest_windows_and_a_stop_brings_back_the_rest(
             for m in messages[-4:])
     finally:
         dbg.close()
+
+
+class _WithTopology:
+    """A session whose catalog carries a topology (``catalog["entities"]``), as the
+    protocol's catalog does when it knows the model's structure."""
+
+    def __init__(self, inner, entities):
+        self.inner, self.entities = inner, entities
+
+    @property
+    def sim(self):
+        return self.inner.sim
+
+    def handle(self, req):
+        resp = self.inner.handle(req)
+        if req.get("op") == "catalog" and resp.get("ok"):
+            resp["catalog"]["entities"] = self.entities
+        return resp
+
+
+def test_the_queueing_view_follows_the_topology_and_lists_who_waits() -> None:
+    topology = [
+        {"name": "Source", "type": "Source", "role": "source", "rate": 8.0,
+         "downstream": ["Server"], "observed_downstream": [], "series": []},
+        {"name": "Server", "type": "Server", "role": "station", "concurrency": 1,
+         "service_time": {"distribution": "exponential", "mean": 0.1},
+         "downstream": ["Sink"], "observed_downstream": [], "series": []},
+        {"name": "Sink", "type": "LatencyTracker", "role": "sink", "downstream": [],
+         "observed_downstream": [], "series": []},
+        {"name": "watcher", "type": "observer", "role": "detector", "downstream": [],
+         "observed_downstream": [], "series": []},
+    ]
+    messages: list[dict] = []
+    session = _WithTopology(open_session(lambda: mm1(end_time=200.0)), topology)
+    dbg = Debugger(session, messages.append)
+    try:
+        assert ask(dbg, op="add_breakpoint", metric={"source": "Server", "name": "queue_depth",
+                                                    "operator": "ge", "threshold": 6})["ok"]
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        q = ask(dbg, op="queues")
+        assert q["topology"] == "catalog"
+        assert [e["name"] for e in q["entities"]] == ["Source", "Server", "Sink"]
+        assert [d["name"] for d in q["detectors"]] == ["watcher"]
+        server = next(e for e in q["entities"] if e["name"] == "Server")
+        now = q["time"]
+        assert server["stats"]["queue_length"] == 6 and server["waiting_total"] == 6
+        # the waiting requests are the server's waiting line, oldest first, with how long
+        line = list(session.sim.entities[0].queue.policy)
+        assert [w["id"] for w in server["waiting"]] == [ev.context["id"] for ev, _ in line]
+        assert [w["waited_s"] for w in server["waiting"]] == pytest.approx(
+            [now - ns / 1e9 for _, ns in line])
+        # throughput and utilization: the query's answers over the last 10 s
+        def one(name, agg):
+            r = ask(dbg, op="query", query={"kind": "metrics", "name": name,
+                                            "entity": "Server", "start": max(0.0, now - 10.0),
+                                            "end": now + 1e-9, "aggregates": [agg]})
+            return r["result"]["rows"][0][agg]
+        assert server["stats"]["throughput"] == pytest.approx(one("completed", "rate"))
+        assert server["stats"]["utilization"] == pytest.approx(one("in_flight", "mean"))
+        assert any(m["type"] == "queues" for m in messages)
+    finally:
+        dbg.close()

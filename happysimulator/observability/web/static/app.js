@@ -138,7 +138,9 @@
       const u = e.units || {}, st = e.stats || {};
       const card = el("div", { class: "node station-" + e.role, "data-entity": e.name, "data-role": e.role },
         el("div", { class: "head" }, el("b", {}, e.name), el("span", { class: "role" }, e.role), el("span", { class: "type" }, e.type || "")));
-      const params = PARAMS.filter(([k]) => e[k] != null).map(([k, label]) => `${label} ${typeof e[k] === "object" ? JSON.stringify(e[k]) : fmt(e[k])}`);
+      const param = (v) => typeof v !== "object" ? fmt(v) :
+        [v.distribution, v.mean != null ? `mean ${fmt(v.mean)} s` : null].filter((x) => x != null).join(", ");
+      const params = PARAMS.filter(([k]) => e[k] != null).map(([k, label]) => `${label} ${param(e[k])}`);
       if (params.length) card.append(el("div", { class: "params" }, params.join(" · ")));
       const tbl = el("div", { class: "stats" });
       for (const [k, label, f] of STAT_ROWS) if (k in st) tbl.append(el("div", { class: "g stat", "data-stat": k }, el("span", {}, label), el("span", {}, st[k] == null ? "–" : f(st[k], u))));
@@ -489,7 +491,7 @@
     let start = a.service_start ?? a.service_start_s ?? null;
     const wait = a.wait_s ?? a.queue_wait_s ?? a.queue_wait ?? a.wait ?? a.wait_time ?? null;
     if (start == null && typeof wait === "number") start = s.start + wait;
-    if (start == null) { const svc = a.service_s ?? a.service_time ?? null; if (typeof svc === "number") start = end - svc; }
+    if (start == null) { const svc = a.service ?? a.service_s ?? a.service_time ?? null; if (typeof svc === "number") start = end - svc; }
     return typeof start === "number" && start >= s.start - 1e-9 && start <= end + 1e-9 ? start : null;
   }
   function niceStep(span) {
@@ -505,7 +507,9 @@
     if (!r.ok && !waitingAt.length) { report("trace", r); return; }
     report("trace", { ok: true }, `trace #${id}`);
     const spans = (r.ok ? r.spans : []).slice().sort((x, y) => x.start - y.start);
-    const rows = spans.map((s) => ({ entity: s.entity, start: s.start, end: s.end ?? s.start, service: split(s), id: s.span_id }));
+    const WAITS = new Set(["wait", "service", "wait_s", "service_s", "service_start", "queue_wait", "queue_wait_s", "wait_time", "service_time"]);
+    const about = (s) => Object.entries(s.attributes || {}).filter(([k]) => !WAITS.has(k)).map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
+    const rows = spans.map((s) => ({ entity: s.entity + (about(s) ? ` (${about(s)})` : ""), start: s.start, end: s.end ?? s.start, service: split(s), id: s.span_id }));
     for (const w of waitingAt) rows.push({ entity: w.entity, start: w.since ?? now, end: now, service: null, waiting: true });
     const crit = new Set(((r.ok && r.critical_path_spans) || []).map((c) => c.span_id));
     const t0 = Math.min(...rows.map((s) => s.start)), t1 = Math.max(...rows.map((s) => s.end));
