@@ -2,13 +2,15 @@
 
 Usage::
 
-    python tools/peer_suite.py PEER_CHECKOUT [--reference-python PY] [--json OUT]
+    python tools/peer_suite.py PEER_CHECKOUT [--set core|toolkit] [--reference-python PY]
+                               [--json OUT]
 
 ``PEER_CHECKOUT`` is a checkout of the peer project (tag ``v0.2.5``) that you obtained
 yourself; this script fetches nothing.  It copies the peer's ``tests/`` tree to a temporary
 directory (so that pytest's rootdir insertion cannot put the peer's own ``happysimulator``
-on ``sys.path``), then runs the core test files with ``PYTHONPATH`` pointing at this
-repository, and prints passed / failed / error counts per file.
+on ``sys.path``), then runs one set of test files (``--set core``, the default: the core
+engine; ``--set toolkit``: the distributed-systems components) with ``PYTHONPATH``
+pointing at this repository, and prints passed / failed / error counts per file.
 
 ``--reference-python`` (a Python >= 3.13 interpreter, which the peer needs) also runs the
 same files against the peer's own package, giving the denominator for files that fail at
@@ -73,6 +75,34 @@ CORE_FILES: tuple[str, ...] = (
     "integration/tracing/test_tracing_basic.py",
 )
 
+# The peer's tests of the component toolkit (happysimulator.components.{client,
+# resilience, rate_limiter, load_balancer}, the routers, and the other toolkit packages).
+TOOLKIT_FILES: tuple[str, ...] = (
+    "unit/components/client/test_client.py",
+    "unit/components/client/test_connection_pool.py",
+    "unit/components/client/test_pooled_client.py",
+    "unit/components/client/test_retry.py",
+    "unit/components/resilience/test_bulkhead.py",
+    "unit/components/resilience/test_circuit_breaker.py",
+    "unit/components/resilience/test_fallback.py",
+    "unit/components/resilience/test_hedge.py",
+    "unit/components/resilience/test_timeout.py",
+    "unit/components/rate_limiter/test_adaptive.py",
+    "unit/components/rate_limiter/test_distributed.py",
+    "unit/components/rate_limiter/test_fixed_window.py",
+    "unit/components/load_balancer/test_health_check.py",
+    "unit/components/load_balancer/test_load_balancer.py",
+    "unit/components/load_balancer/test_strategies.py",
+    "unit/test_rate_limiter_policy.py",
+    "unit/test_event_router.py",
+    "integration/load_balancing/test_load_balancing.py",
+    "integration/rate_limiting/test_inductor.py",
+    "integration/rate_limiting/test_rate_limited_entity.py",
+    "integration/rate_limiting/test_rate_limiter.py",
+)
+
+SETS: dict[str, tuple[str, ...]] = {"core": CORE_FILES, "toolkit": TOOLKIT_FILES}
+
 # Peer tests whose expectation is a defect this project fixes on purpose.  Keys are
 # pytest node ids relative to the peer's tests/ directory; values say which fix.  Keep
 # in step with the table in docs/compatibility.md.
@@ -100,6 +130,10 @@ EXCLUDED: dict[str, str] = {
         "release() without its acquire() is an error, not silently ignored",
     "unit/test_sim_future.py::TestAllOf::test_park_raises_if_already_parked":
         "any number of processes may wait on one SimFuture",
+    "unit/components/rate_limiter/test_fixed_window.py::TestFixedWindowReset::"
+    "test_resets_on_new_window":
+        "a rate limiter's held requests keep their order: a new arrival does not overtake "
+        "them when a permit frees up",
 }
 
 
@@ -112,11 +146,12 @@ def _copy_tests(peer: Path, dest: Path) -> Path:
     return target
 
 
-def _run(python: str, tests: Path, pythonpath: Path, junit: Path) -> None:
+def _run(python: str, tests: Path, pythonpath: Path, junit: Path,
+         selected: tuple[str, ...] = CORE_FILES) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(pythonpath)
     env.setdefault("MPLBACKEND", "Agg")
-    files = [str(tests / f) for f in CORE_FILES if (tests / f).exists()]
+    files = [str(tests / f) for f in selected if (tests / f).exists()]
     cmd = [
         python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
         "--continue-on-collection-errors", f"--junitxml={junit}", "-o",
@@ -126,7 +161,7 @@ def _run(python: str, tests: Path, pythonpath: Path, junit: Path) -> None:
                    stderr=subprocess.DEVNULL, check=False)
 
 
-def _node_id(case: ET.Element) -> tuple[str, str]:
+def _node_id(case: ET.Element, selected: tuple[str, ...] = CORE_FILES) -> tuple[str, str]:
     """(file relative to tests/, node id) of one junit test case."""
     classname = case.get("classname", "")
     name = case.get("name", "")
@@ -136,13 +171,14 @@ def _node_id(case: ET.Element) -> tuple[str, str]:
         parts = parts[1:]
     for cut in range(len(parts), 0, -1):
         rel = "/".join(parts[:cut]) + ".py"
-        if rel in CORE_FILES:
+        if rel in selected:
             node = "::".join([rel, *parts[cut:], name])
             return rel, node
     return "/".join(parts) + ".py", "::".join([*parts, name])
 
 
-def _outcomes(junit: Path) -> dict[str, dict[str, str]]:
+def _outcomes(junit: Path, selected: tuple[str, ...] = CORE_FILES
+              ) -> dict[str, dict[str, str]]:
     """file -> {node id: outcome}; a file that failed at import has one '<import>' node."""
     per_file: dict[str, dict[str, str]] = defaultdict(dict)
     if not junit.exists():
@@ -155,7 +191,7 @@ def _outcomes(junit: Path) -> dict[str, dict[str, str]]:
             rel = "/".join(module[1:] if module[:1] == ["tests"] else module) + ".py"
             per_file[rel][rel + "::<import>"] = "import-error"
             continue
-        rel, node = _node_id(case)
+        rel, node = _node_id(case, selected)
         if "failure" in tags:
             outcome = "failed"
         elif "error" in tags:
@@ -168,10 +204,10 @@ def _outcomes(junit: Path) -> dict[str, dict[str, str]]:
     return per_file
 
 
-def _summarise(here: dict, ref: dict | None) -> dict:
+def _summarise(here: dict, ref: dict | None, selected: tuple[str, ...] = CORE_FILES) -> dict:
     rows = []
     totals: Counter = Counter()
-    for rel in CORE_FILES:
+    for rel in selected:
         mine = here.get(rel, {})
         counts = Counter(mine.values())
         excluded = sum(1 for n in mine if n in EXCLUDED)
@@ -207,18 +243,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference-python", default=None,
                     help="Python >= 3.13 to run the same files against the peer itself")
     ap.add_argument("--json", type=Path, default=None, help="also write counts here")
+    ap.add_argument("--set", choices=sorted(SETS), default="core", dest="test_set",
+                    help="which of the peer's test files: core (default) or toolkit")
     args = ap.parse_args(argv)
+    selected = SETS[args.test_set]
     with tempfile.TemporaryDirectory(prefix="peer-suite-") as tmp:
         tests = _copy_tests(args.peer.resolve(), Path(tmp))
         junit = Path(tmp) / "here.xml"
-        _run(args.python, tests, REPO, junit)
-        here = _outcomes(junit)
+        _run(args.python, tests, REPO, junit, selected)
+        here = _outcomes(junit, selected)
         ref = None
         if args.reference_python:
             ref_junit = Path(tmp) / "ref.xml"
-            _run(args.reference_python, tests, args.peer.resolve(), ref_junit)
-            ref = _outcomes(ref_junit)
-    report = _summarise(here, ref)
+            _run(args.reference_python, tests, args.peer.resolve(), ref_junit, selected)
+            ref = _outcomes(ref_junit, selected)
+    report = _summarise(here, ref, selected)
     width = max(len(r["file"]) for r in report["files"])
     print(f"{'file':<{width}}  passed/total  failed  skipped  excluded  peer passes")
     for r in report["files"]:
@@ -235,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     pct = 100.0 * t["passed"] / t["total"] if t["total"] else 0.0
     print(f"TOTAL {t['passed']}/{t['total']} passed ({pct:.1f} %), "
           f"{t['excluded']} excluded as deliberate differences, "
-          f"{t['import_errors']} of {len(CORE_FILES)} files fail at import")
+          f"{t['import_errors']} of {len(selected)} files fail at import")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0
