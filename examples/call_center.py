@@ -10,7 +10,7 @@ pauses the simulation when abandonment rises. We then ask the questions an opera
 manager would: is the phone system up, how many agents are on duty, how long is the
 line, how long did the callers who hung up wait — before and after the jump.
 
-    python examples/call_center.py [--seed 1] [--hours 8]
+    python examples/call_center.py [--seed 2] [--hours 8]
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class Greeting(Entity):
         return [self.forward(event, self.agents)]
 
 
-def build_parts(seed: int = 1, hours: float = 8.0,
+def build_parts(seed: int = 2, hours: float = 8.0,
                 config: ObservabilityConfig | None = None):
     """(simulation, agents, phone system breakdowns, detector); nothing armed."""
     answered, abandoned = Sink("Answered"), Sink("Abandoned")
@@ -86,7 +86,7 @@ def build_parts(seed: int = 1, hours: float = 8.0,
     return sim, agents, phones, detector
 
 
-def build(seed: int = 1, hours: float = 8.0) -> Simulation:
+def build(seed: int = 2, hours: float = 8.0) -> Simulation:
     """Model factory (``happysim-rx run examples/call_center.py:build``)."""
     return build_parts(seed, hours)[0]
 
@@ -137,7 +137,7 @@ def explain(sim: Simulation, now: float, onset: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--hours", type=float, default=8.0)
     args = parser.parse_args(argv)
 

@@ -84,9 +84,9 @@ class Entity:
         self.name = name
         self._sim = None
         self._instr = None
-        # hot paths draw uniforms with `self._draw()`: the first call binds it to this
+        # hot paths draw uniforms with `self._stream_random()`: the first call binds it to this
         # entity's stream's `random` (an instance attribute: the fastest lookup)
-        self._draw = self._first_draw
+        self._stream_random = self._first_draw
 
     def handle_event(self, event: Event) -> HandlerResult:
         raise NotImplementedError(f"{type(self).__name__}.handle_event is not implemented")
@@ -124,14 +124,14 @@ class Entity:
         self._forget_stream()
 
     def _first_draw(self) -> float:
-        draw = self._draw = self.rng.random
+        draw = self._stream_random = self.rng.random
         return draw()
 
     def _forget_stream(self) -> None:
         """Drop the cached stream (the entity moved to another simulation or was given
         its own generator); the next draw looks it up again."""
         self._stream = None
-        self._draw = self._first_draw
+        self._stream_random = self._first_draw
 
     def forward(self, event: Event, target: Entity, event_type: str | None = None) -> Event:
         """A new event delivering ``event`` to ``target`` now, keeping its context."""
