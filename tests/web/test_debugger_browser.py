@@ -126,7 +126,9 @@ def drive(page, tmp_path: Path, build) -> None:
     page.click("#btn-step")
     page.wait_for_function(f"window.dbg.status.events_processed === {before + 5}")
     assert page.inner_text("#status-paused-by").startswith("paused by step")
-    assert page.locator("#next-events li").count() == 5
+    # the next (up to) five events: fewer when fewer are pending (a Client keeps one
+    # timeout event at a time, so the metastable model's heap is small)
+    assert 1 <= page.locator("#next-events li").count() <= 5
 
     # click a window of the chart: its slowest requests; open one trace
     box = chart.locator(".u-over").bounding_box()
