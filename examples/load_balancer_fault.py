@@ -117,8 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     routed = {b.name: _sum(sim, "routed", "LB", out_at, back_at, backend=b.name)
               for b in backends}
     settled = out_at + client.timeout  # the last calls lost on S1 have timed out by then
+    lost_rate = _sum(sim, "timeouts", "Client", CRASH_AT, settled) / (settled - CRASH_AT)
+    out_rate = _sum(sim, "timeouts", "Client", settled, back_at) / (back_at - settled)
     print(f"   while S1 was out ([{out_at:.1f}, {back_at:.1f})s): routed {routed}; client "
-          f"timeouts after t={settled:.1f}s: {_sum(sim, 'timeouts', 'Client', settled, back_at)}")
+          f"timeouts {lost_rate:.2f}/s from the crash until the last lost call timed out, "
+          f"{out_rate:.2f}/s after (two backends carry the load)")
     lat = q.metrics("latency").from_entity("Client")
     for label, a, b in (("before the crash", 0.0, CRASH_AT),
                         ("crash to removal", CRASH_AT, out_at),

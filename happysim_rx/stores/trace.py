@@ -64,8 +64,10 @@ class SpanArrays(NamedTuple):
 
 
 def _in_order(spans: list[Span]) -> list[Span]:
-    """Spans by start, then end time; spans with the same start and end parents
-    first."""
+    """Spans by start time, then end; in a trace with component spans, spans starting
+    together are put parents first (then by end)."""
+    if not any(type(s.span_id) is int and s.span_id >= COMPONENT_SPAN_BASE for s in spans):
+        return sorted(spans, key=lambda s: (s.start, s.end))
     parent = {s.span_id: s.parent_id for s in spans}
 
     def depth(s: Span) -> int:
@@ -74,7 +76,7 @@ def _in_order(spans: list[Span]) -> list[Span]:
             d, p = d + 1, parent[p]
         return d
 
-    return sorted(spans, key=lambda s: (s.start, s.end, depth(s)))
+    return sorted(spans, key=lambda s: (s.start, depth(s), s.end))
 
 
 class _Lazy:
