@@ -518,15 +518,15 @@ class QueryEngine:
         names = {n for _, _, n in cat}
         pattern = spec.name or "*"
         if ObservationKind.EVENT not in getattr(es, "recording", es.kinds):
-            # processed events are not kept here: only state changes can answer
-            states = {n for k, _, n in cat if k == ObservationKind.STATE.value}
-            if pattern == "*" or not any(fnmatchcase(n, pattern) for n in states):
+            # processed events are not kept here: only what entities emit themselves
+            # (`emit_event`, a detector's reports) and state changes can answer, by name
+            if pattern == "*" or not any(fnmatchcase(n, pattern) for n in names):
                 raise QueryError(
                     "processed events are not recorded by this simulation's configuration "
                     "(events=False, as in ObservabilityConfig.default()): record them with "
                     "ObservabilityConfig.full() or config.replace(events=True); "
-                    f"state changes recorded: {sorted(states) or 'none'} "
-                    "(ask events('<state name>') for those)")
+                    f"emitted events and state changes recorded: {sorted(names) or 'none'} "
+                    "(ask events('<name>') for those)")
         if spec.name not in (None, "*") and not any(fnmatchcase(n, spec.name) for n in names):
             raise QueryError(_suggest(spec.name or "", names, "event type"))
         sources = {s for _, s, _ in cat}
