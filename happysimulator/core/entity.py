@@ -84,9 +84,9 @@ class Entity:
         self.name = name
         self._sim = None
         self._instr = None
-        # hot paths draw uniforms with `self._draw()`: the first call binds it to this
+        # hot paths draw uniforms with `self._stream_random()`: the first call binds it to this
         # entity's stream's `random` (an instance attribute: the fastest lookup)
-        self._draw = self._first_draw
+        self._stream_random = self._first_draw
 
     def handle_event(self, event: Event) -> HandlerResult:
         raise NotImplementedError(f"{type(self).__name__}.handle_event is not implemented")
@@ -124,14 +124,14 @@ class Entity:
         self._forget_stream()
 
     def _first_draw(self) -> float:
-        draw = self._draw = self.rng.random
+        draw = self._stream_random = self.rng.random
         return draw()
 
     def _forget_stream(self) -> None:
         """Drop the cached stream (the entity moved to another simulation or was given
         its own generator); the next draw looks it up again."""
         self._stream = None
-        self._draw = self._first_draw
+        self._stream_random = self._first_draw
 
     def forward(self, event: Event, target: Entity, event_type: str | None = None) -> Event:
         """A new event delivering ``event`` to ``target`` now, keeping its context."""
@@ -150,6 +150,18 @@ class Entity:
         given instead, to drive ``now`` by hand in a unit test."""
         self._sim = sim if hasattr(sim, "_now_ns") else ExternalClock(sim)
         self._forget_stream()
+
+    @property
+    def _clock(self) -> Any:
+        """happysim 0.2.5's attribute: the clock the entity runs on (None before it is
+        part of a simulation); models test ``self._clock is not None``."""
+        sim = self._sim
+        return None if sim is None else getattr(sim, "clock", sim)
+
+    @_clock.setter
+    def _clock(self, clock: Any) -> None:
+        if clock is not None:
+            Entity.set_clock(self, clock)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
