@@ -150,7 +150,7 @@ def test_long_running_bounded_small(capsys: pytest.CaptureFixture[str]) -> None:
     assert abs(p50 - 0.347) / 0.347 < 0.35
     # Memory, deterministically: the bounded stores' own size (the RSS lines are for a
     # person running the example; in a short run inside the test process they are noise)
-    kb = number(r"^Metric store: ([\d,]+) kB in 9 series", out)
+    kb = number(r"^Metric store: ([\d,]+) kB in 10 series", out)
     assert 9 * 8192 * 16 / 1024 < kb < 8192  # full rings of 8192 (t, v) pairs + rollups
     # (3.9 MB at this seed and length; the same every run)
     assert re.search(r"growth over the last 90%: [+-][\d.]+ MB", out)

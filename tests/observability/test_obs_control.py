@@ -157,7 +157,7 @@ def test_observer_lifecycle_and_observations():
     ]
     store = sim.query.metric_store
     n_metric = sum(len(s) for s in store.select("*", "*"))
-    n_initial = 2  # gauges' initial values, emitted at install before the observer came
+    n_initial = 3  # gauges' initial values (queue_depth, in_flight, utilization), emitted at install before the observer came
     assert rec.kinds["metric"] == n_metric - n_initial
     assert rec.kinds["span"] == len(sim.query.trace_store)
     assert rec.kinds["event"] == sim.events_processed
