@@ -11,9 +11,9 @@ Each series is measured by its own kind:
 **Score.** For a statistic with value ``b`` before and ``a`` after,
 ``score = |ln((|a| + f) / (|b| + f))|``: the size of the factor by which it changed
 (0.69: doubled or halved; 2.3: tenfold), unit-free and so comparable across series. The
-floor ``f`` keeps a change within the noise near 0: it is the standard error of the
-statistic, estimated from its spread over the bins of the onset pass (below), plus 1 %
-of ``max(|a|, |b|)``. A series with no data in one of the windows scores only if it has
+floor ``f`` keeps a change within the noise near 0: it is the standard error of
+``a - b``, estimated from the spread of the statistic over the bins of the onset pass
+(below) within each window, plus 1 % of ``max(|a|, |b|)``. A series with no data in one of the windows scores only if it has
 data in the other (``before`` or ``after`` is then left out of the row).
 
 **Onset.** When the change began: a one-sided CUSUM (in the direction of the change)
@@ -107,11 +107,17 @@ def _bins(engine: Any, source: str, name: str, kind: str, lo: float, hi: float,
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}
 
 
-def _floor(values: np.ndarray, b: float | None, a: float | None) -> float:
-    n = values.size
-    se = float(np.std(values) / math.sqrt(n)) if n > 1 else 0.0
+def _floor(starts: np.ndarray, values: np.ndarray, b_win: tuple[float, float],
+           a_win: tuple[float, float], b: float | None, a: float | None) -> float:
+    """The noise floor: the standard error of after - before from the spread of the
+    bins within each window (not across them: a change is not noise), plus 1 %."""
+    var = 0.0
+    for lo, hi in (b_win, a_win):
+        inside = values[(starts >= lo) & (starts < hi)] if values.size else values
+        if inside.size > 1:
+            var += float(np.var(inside, ddof=1)) / inside.size
     scale = max(abs(b or 0.0), abs(a or 0.0))
-    return se + 0.01 * scale + 1e-12
+    return math.sqrt(var) + 0.01 * scale + 1e-12
 
 
 def _score(b: float | None, a: float | None, floor: float) -> float:
@@ -178,8 +184,7 @@ def changes(engine: Any, before: Any = None, after: Any = None,
         bins = _bins(engine, source, name, kind, lo, hi, width)
         best, best_stat = -1.0, stats[0]
         for stat in stats:
-            f = _floor(bins[stat] if bins[stat].size else np.zeros(0), vb.get(stat),
-                       va.get(stat))
+            f = _floor(bins["start"], bins[stat], b_win, a_win, vb.get(stat), va.get(stat))
             sc = _score(vb.get(stat), va.get(stat), f)
             if sc > best:
                 best, best_stat = sc, stat

@@ -4,7 +4,7 @@ that cannot be replayed are refused."""
 
 from __future__ import annotations
 
-import random
+import time
 from pathlib import Path
 
 import pytest
@@ -148,20 +148,20 @@ def test_fork_refusals_name_the_valid_choices() -> None:
     plain.close()
 
 
-class _GlobalRandom(LatencyDistribution):
-    """Draws from the process-wide random module: not replayable."""
+class _WallClock(LatencyDistribution):
+    """Service times from the wall clock: not replayable."""
 
     def __init__(self) -> None:
         super().__init__(0.05)
 
     def sample(self, rng=None) -> float:
-        return random.expovariate(20.0)
+        return 0.01 + (time.perf_counter_ns() % 100_000) / 1e6
 
 
 def unreplayable(seed: int = 1) -> Simulation:
     sink = LatencyTracker("Sink")
-    server = Server("Server", service_time=_GlobalRandom(), downstream=sink)
-    source = Source.poisson(rate=10.0, target=server, stop_after=100.0)
+    server = Server("Server", service_time=_WallClock(), downstream=sink)
+    source = Source.poisson(rate=25.0, target=server, stop_after=100.0)  # always busy
     return Simulation(sources=[source], entities=[server, sink], seed=seed,
                       observability=ObservabilityConfig.default())
 

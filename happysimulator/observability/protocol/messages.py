@@ -594,8 +594,8 @@ class ChangeRow(Struct, kw_only=True, omit_defaults=True):
     p99_after: Annotated[float, Meta(description="samples: p99 in the after window")] \
         | None = None
     score: Annotated[float, Meta(description=(
-        "|ln((|after| + f) / (|before| + f))|, f a noise floor (the statistic's standard "
-        "error plus 1 percent of its size): the size of the factor of change, comparable "
+        "|ln((|after| + f) / (|before| + f))|, f a noise floor (the standard error of the "
+        "change within each window, plus 1 percent of its size): the size of the factor of change, comparable "
         "across series; 0.69 = doubled or halved, 2.3 = tenfold. Samples score by the "
         "larger of mean and p99"))]
     onset: Annotated[float, Meta(description=(

@@ -51,6 +51,7 @@ class Action:
     op: str
     request: dict[str, Any]
     made: int | None = None  # the breakpoint id an add_breakpoint made
+    pending: int | None = None  # digest of the events scheduled then (`_pending`)
 
     def describe(self) -> str:
         args = {k: v for k, v in self.request.items() if k not in ("op", "branch")}
@@ -75,6 +76,17 @@ class Branch:
 
 def _position(sim: Any) -> tuple[int, int]:
     return sim.events_processed, sim._now_ns
+
+
+def _pending(sim: Any) -> int:
+    """A digest of the model events scheduled now (their count and times): a replay that
+    reaches the same position with other events ahead has diverged."""
+    total = count = 0
+    for e in sim._events.entries:
+        if e[1] and not (e[3]._x is not None and e[3]._x.cancelled):
+            total += e[0]
+            count += 1
+    return (total + count * 1_000_003) % (1 << 61)
 
 
 class BranchOps:
@@ -164,17 +176,17 @@ class BranchOps:
             old = getattr(tls, "name", "main")
             tls.name = name  # (this may be the run thread)
             try:
-                seen.append(_position(sim))
+                seen.append((*_position(sim), _pending(sim)))
                 return fn(req)
             finally:
                 tls.name = old
 
         resp = self._runner.call(at_boundary)
-        events, now_ns = seen[0]
+        events, now_ns, pending = seen[0]
         request = msgspec.to_builtins(req)
         request.pop("branch", None)
         made = resp.breakpoint.id if op == "add_breakpoint" else None
-        branch.history.append(Action(events, now_ns, op, request, made))
+        branch.history.append(Action(events, now_ns, op, request, made, pending))
         return resp
 
     # ---- building a branch again ---------------------------------------------------------------
@@ -186,7 +198,7 @@ class BranchOps:
                                 ["query", "run"])
 
     def _replay(self, branch: Branch, actions: list[Action], *, at_events: int | None,
-                at_time_ns: int | None, by_time: bool,
+                at_time_ns: int | None, by_time: bool, at_pending: int | None = None,
                 extra: Callable[[Any], None] | None = None) -> tuple[Any, m.ReplayInfo,
                                                                         list[Action]]:
         """A new simulation of `branch`'s model with `actions` re-applied, run to
@@ -209,12 +221,17 @@ class BranchOps:
                 if by_time:
                     self._advance_to(sim, None, action.time_ns)
                 else:
-                    self._reach(sim, action.events, action.time_ns, action.describe())
+                    self._reach(sim, action.events, action.time_ns, action.describe(),
+                                action.pending)
                 events, now_ns = _position(sim)
-                applied.append(self._apply_action(action, ids, events, now_ns))
+                pending = _pending(sim)
+                done = self._apply_action(action, ids, events, now_ns)
+                done.pending = pending
+                applied.append(done)
             if at_events is not None and not by_time:
                 assert at_time_ns is not None
-                self._reach(sim, at_events, at_time_ns, f"the fork point (event {at_events})")
+                self._reach(sim, at_events, at_time_ns, f"the fork point (event {at_events})",
+                            at_pending)
             elif at_time_ns is not None:
                 self._advance_to(sim, None, at_time_ns)
             if extra is not None:
@@ -248,7 +265,8 @@ class BranchOps:
                                 "same way again (does it read the wall clock, outside input "
                                 "or a global random generator?)")
 
-    def _reach(self, sim: Any, events: int, time_ns: int, what: str) -> None:
+    def _reach(self, sim: Any, events: int, time_ns: int, what: str,
+               pending: int | None = None) -> None:
         """Run `sim` to the position (`events` model events, clock at `time_ns`) a run
         was at; a model that gets there otherwise has diverged."""
         self._advance_to(sim, events, None)
@@ -256,13 +274,15 @@ class BranchOps:
             # the original's clock had moved on past its last event (run_until): every
             # event up to then had run there, so none may run here
             self._advance_to(sim, None, time_ns)
-        if sim._now_ns != time_ns or sim.events_processed != events:
+        if sim._now_ns != time_ns or sim.events_processed != events or (
+                pending is not None and _pending(sim) != pending):
             raise self._diverged(what, time_ns, sim, events)
 
     def _diverged(self, what: str, want_ns: int, sim: Any, events: int) -> ProtocolError:
         return ProtocolError("state", f"the replay diverged at {what}: it is at "
                              f"t={sim._now_ns / _NS:g}s after {sim.events_processed} events, "
-                             f"the original was at t={want_ns / _NS:g}s after {events}. "
+                             f"the original was at t={want_ns / _NS:g}s after {events} (or "
+                             "other events were scheduled next). "
                              "A replayable model is built by its "
                              "factory alone, draws only from the simulation's random "
                              "streams (self.rng) and reads no wall clock or outside input")
@@ -329,8 +349,10 @@ class BranchOps:
         new = Branch(name, params={**source.params, **req.params}, seed=source.seed,
                      parent=source.name)
         by_time = bool(req.params)
+        at_pending = None
         if req.at is None:
             at_events, at_ns = events, now_ns
+            at_pending = None if by_time else self._call(lambda: _pending(sim))
         else:
             at_events, at_ns = None, round(req.at * _NS)
         actions = [a for a in source.history
@@ -346,7 +368,8 @@ class BranchOps:
                                     str(exc), exc.valid) from None
 
         built, info, applied = self._replay(new, actions, at_events=at_events,
-                                            at_time_ns=at_ns, by_time=by_time, extra=change)
+                                            at_time_ns=at_ns, by_time=by_time,
+                                            at_pending=at_pending, extra=change)
         if req.set:
             e, t = _position(built)
             applied.append(Action(e, t, "set", {"set": dict(req.set)}))
