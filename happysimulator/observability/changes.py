@@ -13,8 +13,9 @@ Each series is measured by its own kind:
 (0.69: doubled or halved; 2.3: tenfold), unit-free and so comparable across series. The
 floor ``f`` keeps a change within the noise near 0: it is the standard error of
 ``a - b``, estimated from the spread of the statistic over the bins of the onset pass
-(below) within each window, plus 1 % of ``max(|a|, |b|)``. A series with no data in one of the windows scores only if it has
-data in the other (``before`` or ``after`` is then left out of the row).
+(below) within each window, plus 1 % of ``max(|a|, |b|)``: a change to or from 0
+scores at most ln(101) = 4.6. A gauge or sample series with no data in one window (it
+started or stopped recording) is not scored (0) and says which (``no_data``).
 
 **Onset.** When the change began: a one-sided CUSUM (in the direction of the change)
 over the statistic in bins of 1/``ONSET_BINS`` of the scanned range, which runs from
@@ -205,6 +206,11 @@ def changes(engine: Any, before: Any = None, after: Any = None,
                 row["p99_before"] = vb["p99"]
             if va.get("p99") is not None:
                 row["p99_after"] = va["p99"]
+        if kind != "counter" and (b is None) != (a is None):
+            # samples (or gauge values) in one window only: the series started or
+            # stopped recording; there is no factor to measure, so it is not scored
+            row["no_data"] = "before" if b is None else "after"
+            best = 0.0
         row["score"] = round(best, 6)
         sb, sa = vb.get(best_stat), va.get(best_stat)
         if sb is not None and sa is not None and bins["start"].size:

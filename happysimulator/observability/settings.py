@@ -56,7 +56,12 @@ def settable(obj: Any) -> list[str]:
         for key, member in vars(klass).items():
             if isinstance(member, property) and member.fset is not None and \
                     not key.startswith("_"):
-                names.add(key)
+                try:
+                    value = getattr(obj, key)
+                except Exception:  # a property that cannot be read now
+                    continue
+                if _scalar(value) or _is_distribution(value):
+                    names.add(key)
     return sorted(names)
 
 

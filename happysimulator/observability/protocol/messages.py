@@ -598,6 +598,9 @@ class ChangeRow(Struct, kw_only=True, omit_defaults=True):
         "change within each window, plus 1 percent of its size): the size of the factor of change, comparable "
         "across series; 0.69 = doubled or halved, 2.3 = tenfold. Samples score by the "
         "larger of mean and p99"))]
+    no_data: Annotated[Literal["before", "after"], Meta(description=(
+        "the window in which the series recorded nothing (it started or stopped "
+        "recording): not scored, score 0"))] | None = None
     onset: Annotated[float, Meta(description=(
         "simulated second when the change began (one-sided CUSUM over the scanned range; "
         "resolution onset_resolution); absent when there is no clear start"))] | None = None
