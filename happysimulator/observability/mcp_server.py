@@ -151,15 +151,18 @@ class _Sessions:
         self.per_client = per_client
         self.shared: SessionProtocol | None = None if per_client else session
         self.make = session if per_client else None
-        self.by_client: dict[int, tuple[Any, SessionProtocol]] = {}
+        self.by_client: dict[Any, tuple[Any, SessionProtocol]] = {}
 
     def get(self, ctx: Any) -> SessionProtocol:
         if self.shared is not None:
             return self.shared
-        client = getattr(ctx, "session", None)
-        key = id(client)
+        # a request's ServerSession is made per request; its connection is the client's
+        # (streamable HTTP: the MCP session id; other transports: the connection object)
+        session = getattr(ctx, "session", None)
+        client = getattr(session, "_connection", None) or session
+        key: Any = getattr(client, "session_id", None) or id(client)
         entry = self.by_client.get(key)
-        if entry is None or entry[0] is not client:
+        if entry is None or (isinstance(key, int) and entry[0] is not client):
             assert self.make is not None
             entry = (client, self.make())
             self.by_client[key] = entry

@@ -167,3 +167,25 @@ def test_model_output_goes_to_stderr_not_the_wire(tmp_path) -> None:
     assert done.stdout == ""  # the wire carries JSON-RPC only (none: the client left)
     assert "importing the model prints" in done.stderr
     assert "building the model prints too" in done.stderr
+
+
+def test_per_client_sessions_are_separate_and_shared_is_shared() -> None:
+    def new() -> SessionProtocol:
+        return SessionProtocol(PLANTED, params={"end": 20.0}, default_wait_s=30)
+
+    async def main(server: Any) -> tuple[str, str]:
+        # (JSON-RPC connections, as over HTTP: each client is one connection)
+        async with Client(server, mode="legacy") as a, Client(server, mode="legacy") as b:
+            await call(a, "run", {})
+            sa = (await call(a, "state", {}))["state"]["status"]
+            sb = (await call(b, "state", {}))["state"]["status"]
+        return sa, sb
+
+    per_client = build_server(new, per_client=True)
+    assert anyio.run(main, per_client) == ("complete", "not_started")
+    per_client.happysim_sessions.close()
+    shared = build_server(new())
+    assert anyio.run(main, shared) == ("complete", "complete")
+    shared.happysim_sessions.close()
+    with pytest.raises(TypeError, match="factory"):
+        build_server(new(), per_client=True)

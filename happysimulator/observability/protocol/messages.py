@@ -525,10 +525,15 @@ class QueryResponse(_Response, tag="query"):
 
 class TraceResponse(_Response, tag="trace"):
     trace_id: int | str
-    spans: list[dict[str, Any]]
-    tree: list[dict[str, Any]]
-    critical_path: list[str]
-    critical_path_spans: list[dict[str, Any]]
+    spans: Annotated[list[dict[str, Any]], Meta(description=(
+        "the request's spans, each once, in causal order: span_id, parent_id, entity, "
+        "start, end, duration, attributes (a station's wait and service seconds)"))]
+    tree: Annotated[list[dict[str, Any]], Meta(description=(
+        "the spans as a tree of span ids: {span_id, children}"))]
+    critical_path: Annotated[list[str], Meta(description=(
+        "the entities on the longest chain of spans"))]
+    critical_path_spans: Annotated[list[dict[str, Any]], Meta(description=(
+        "that chain as {span_id, entity} (the spans themselves are in spans)"))]
     duration_s: float
     truncated: list[str] = []
 
