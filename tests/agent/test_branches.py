@@ -173,3 +173,22 @@ def test_a_model_that_does_not_replay_is_refused() -> None:
     assert bad["error"]["kind"] == "state" and "diverged" in bad["error"]["message"]
     assert [b["name"] for b in session.branches()] == ["main"]
     session.close()
+
+
+def test_fork_with_other_params_is_another_model_from_the_start() -> None:
+    session = SessionProtocol(PLANTED, params={"seed": 2, "end": 200.0}, default_wait_s=None)
+    session.handle({"op": "add_breakpoint", "time": 150.0})
+    session.handle({"op": "run_until", "time": 100.0})
+    fork = session.fork(params={"rate": 5.0}, name="half-load")
+    assert fork["branch"]["params"]["rate"] == 5.0 and fork["replayed"]["actions"] == 1
+    assert fork["branch"]["forked_at"] == 100.0
+    for branch in ("main", "half-load"):
+        session.handle({"op": "run", "branch": branch})  # both pause at 150 s
+    cmp = session.compare({"kind": "metrics", "name": "generated", "entity": "Users",
+                           "start": 0, "end": 100, "aggregates": ["rate"]})
+    rates = cmp["differences"][0]["values"]
+    assert rates["main"] == pytest.approx(10, rel=0.15)
+    assert rates["half-load"] == pytest.approx(5, rel=0.2)
+    bad = session.handle({"op": "fork", "params": {"no_such": 1}})
+    assert bad["error"]["kind"] == "bad_request"
+    session.close()
