@@ -167,6 +167,12 @@ def changes(engine: Any, before: Any = None, after: Any = None,
     lo = min(lo, a_win[0])
     hi = a_win[1]
     width = max((hi - lo) / ONSET_BINS, 1e-6)
+    with engine.held_catalog():
+        return _changes(engine, b_win, a_win, lo, hi, width, limit)
+
+
+def _changes(engine: Any, b_win: tuple[float, float], a_win: tuple[float, float], lo: float,
+             hi: float, width: float, limit: int) -> dict[str, Any]:
     cat = engine._catalog() if hasattr(engine, "_catalog") else engine.catalog()
     rows = []
     exact = True

@@ -57,6 +57,11 @@ def run_query(engine: Any, q: Any) -> Any:
 def snapshot(engine: Any, at: Any = None) -> dict[str, Any]:
     """The model's state at `at` seconds (default: now); see the module doc."""
     t = _at(engine, at)
+    with engine.held_catalog():
+        return _snapshot(engine, t)
+
+
+def _snapshot(engine: Any, t: float) -> dict[str, Any]:
     end = t + _PAST
     cat = engine._catalog() if hasattr(engine, "_catalog") else engine.catalog()
     order = [e["name"] for e in cat.get("entities", [])]
