@@ -30,6 +30,7 @@ FIELDS: dict[str, str] = {
     "stop_reason": "why the last run stretch stopped",
     "wall_clock_elapsed_s": "wall-clock seconds spent running so far",
     "event_type": "the event's type",
+    "request_id": "the id of the request the event belongs to (its trace_id)",
     "target": "the entity the event is for",
     "exception": "the exception's class name",
     "message": "what went wrong, in words",

@@ -57,6 +57,7 @@ class EventInfo(Struct, kw_only=True):
     time: Seconds
     event_type: str
     target: str
+    request_id: int | None = None  # the request (trace) the event belongs to, if any
 
 
 class FaultInfo(Struct, kw_only=True):
@@ -738,7 +739,8 @@ class Difference(Struct, kw_only=True, omit_defaults=True):
     """One aggregate of one result row on every branch."""
 
     row: Annotated[dict[str, Any], Meta(description=(
-        "what identifies the row: metric, source or name, window start and end, group"))]
+        "what identifies the row: metric, source or name, window start, group (each "
+        "branch's range end is in ranges)"))]
     aggregate: str
     values: Annotated[dict[str, float], Meta(description=(
         "by branch; a branch with no data for the row is absent"))]

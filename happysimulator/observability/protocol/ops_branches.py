@@ -469,7 +469,9 @@ class BranchOps:
         return self._ask("rewind", {"to": to, "branch": branch})
 
 
-_VALUE_KEYS = ("value", "time")
+# not part of a row's identity: the values, and the end of a range (clipped to each
+# branch's own now: branches that ended at other instants still compare window by window)
+_VALUE_KEYS = ("value", "time", "end")
 
 
 def _differences(names: list[str], results: dict[str, dict[str, Any]]) -> list[m.Difference]:
