@@ -91,6 +91,11 @@ class QueryEngine:
 
     # -- catalog ------------------------------------------------------------------------
     def _metric_catalog(self) -> list[tuple[str, str, str | None]]:
+        # a caller asking many questions at one event boundary (nothing new can be
+        # recorded meanwhile) may hold the catalog for them: see `held_catalog`
+        held = self.__dict__.get("_held_catalog")
+        if held is not None:
+            return held
         seen: dict[tuple[str, str], str | None] = {}
         if self.bus is not None:
             for info in self.bus.catalog():
@@ -102,6 +107,24 @@ class QueryEngine:
                 if seen.get((src, nm)) is None:
                     seen[(src, nm)] = sk
         return [(s, n, k) for (s, n), k in seen.items()]
+
+    def held_catalog(self) -> Any:
+        """A context in which the metric catalog is computed once, for callers asking
+        many questions between two events (e.g. ``changes``: three per series)."""
+        from contextlib import contextmanager
+
+        @contextmanager
+        def hold() -> Any:
+            if self.__dict__.get("_held_catalog") is not None:
+                yield
+                return
+            self._held_catalog = self._metric_catalog()
+            try:
+                yield
+            finally:
+                self._held_catalog = None
+
+        return hold()
 
     def catalog(self) -> Catalog:
         """What can be asked: metric series (with kinds), span entities, event types."""

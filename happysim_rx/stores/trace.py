@@ -473,11 +473,38 @@ class TraceStore(TraceBound):
         ent, start, end = self._ent[rows].tolist(), self._start[rows].tolist(), self._end[
             rows].tolist()
         has_attrs = bool(self._attrs) or bool(self._attr_cols)
+        attrs = self._attributes_of(rows) if has_attrs else None
         out = []
-        for i, r in enumerate(rows.tolist()):
+        for i in range(len(tid)):
             p = pid[i]
             out.append(Span(tid[i], sid[i], None if p == _NONE else p, names[ent[i]],
-                            start[i], end[i], self._attributes(r) if has_attrs else None))
+                            start[i], end[i], attrs[i] if attrs is not None else None))
+        return out
+
+    def _attributes_of(self, rows: np.ndarray) -> list[dict[str, Any] | None]:
+        """`_attributes` of many rows at once: each sparse column is matched against the
+        rows in its own row range only (columns cover disjoint blocks of rows)."""
+        out: list[dict[str, Any] | None] = [self._attrs.get(r) for r in rows.tolist()] \
+            if self._attrs else [None] * rows.size
+        if not self._attr_cols:
+            return out
+        order = np.argsort(rows, kind="stable")
+        srt = rows[order]
+        for rows_, key, values in self._attr_cols:
+            if not rows_.size:
+                continue
+            lo = int(np.searchsorted(srt, rows_[0]))
+            hi = int(np.searchsorted(srt, rows_[-1], side="right"))
+            if lo >= hi:
+                continue
+            cand = srt[lo:hi]
+            at = np.minimum(np.searchsorted(rows_, cand), rows_.size - 1)
+            hit = np.flatnonzero(rows_[at] == cand)
+            for h, j in zip(hit.tolist(), at[hit].tolist(), strict=True):
+                i = int(order[lo + h])
+                v = values[j]
+                a = out[i]
+                out[i] = {**(a or {}), key: v.item() if isinstance(v, np.generic) else v}
         return out
 
     def _flat_order(self) -> np.ndarray:
@@ -573,6 +600,43 @@ class TraceStore(TraceBound):
         for tid, spans in self._other.items():
             out.append((max(x.end for x in spans) - min(x.start for x in spans), tid))
         return out
+
+    def edges(self) -> list[tuple[str, str, int]]:
+        """``(from entity, to entity, requests)``: each hop a request made, counted over
+        the spans kept (a span and its parent span), in first-seen order. Incremental:
+        a call costs the spans added since the last one (all of them after an
+        eviction)."""
+        self._index()
+        n = self._tid.size
+        cache = self.__dict__.get("_edge_cache")
+        if cache is None or cache[0] > n or cache[4] != self.evicted_traces:
+            z = np.empty(0, dtype=np.int64)
+            cache = (0, {}, z, z, self.evicted_traces)
+        done, counts, s_sid, s_row, evicted = cache
+        if done < n:
+            new = np.arange(done, n, dtype=np.int64)
+            nsid = self._sid[new]
+            order = np.argsort(nsid, kind="stable")
+            pos = np.searchsorted(s_sid, nsid[order])
+            s_sid = np.insert(s_sid, pos, nsid[order])
+            s_row = np.insert(s_row, pos, new[order])
+            pid = self._pid[new]
+            child = new[pid != _NONE]
+            parent = self._pid[child]
+            if child.size:
+                at = np.minimum(np.searchsorted(s_sid, parent), s_sid.size - 1)
+                found = s_sid[at] == parent
+                src = self._ent[s_row[at[found]]].astype(np.int64)
+                dst = self._ent[child[found]].astype(np.int64)
+                width = max(len(self._names), 1)
+                pairs = src * width + dst
+                uniq, first, cnt = np.unique(pairs, return_index=True, return_counts=True)
+                for k in np.argsort(first, kind="stable").tolist():
+                    key = (int(uniq[k]) // width, int(uniq[k]) % width)
+                    counts[key] = counts.get(key, 0) + int(cnt[k])
+        self.__dict__["_edge_cache"] = (n, counts, s_sid, s_row, evicted)
+        names = self._names
+        return [(names[a], names[b], c) for (a, b), c in counts.items()]
 
     def entities(self) -> list[str]:
         self._index()

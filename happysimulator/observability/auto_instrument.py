@@ -7,9 +7,12 @@
 | Server / QueuedResource | arrivals, completed, dropped             | counter |
 | Sink / LatencyTracker   | latency (from created_at)                | sample  |
 | Source                  | generated                                | counter |
+| Server / QueuedResource | utilization (in_flight / concurrency)    | gauge   |
 
 Traces: one span per standard component a request visits (an entity of your own
-records its spans with ``ObservedEntity.record_span``); ``trace_id`` is the request's context id
+records its spans with ``ObservedEntity.record_span``; a station's span carries
+``wait`` and ``service``, seconds: queueing from arrival to start, then service to
+the end); ``trace_id`` is the request's context id
 and ``parent_id`` the request's previous span (spans are linked by request id, in causal
 order, never guessed from timestamps). The source's span is the zero-length root; a
 sink's span is zero-length at arrival.
@@ -333,22 +336,28 @@ class QueueInstrumentation(_Instrumentation):
                  "_starts", "_dropped_ids", "_last_depth", "_last_in_flight", "_live_depth",
                  "_live_in_flight", "_points", "_fifo", "_waiting", "_releases",
                  "_serving_start", "_serving_arr", "_removed", "_removed_ids",
-                 "_removed_starts", "_withdrawn", "withdrawn")
+                 "_removed_starts", "_withdrawn", "withdrawn", "_conc",
+                 "_conc_changed_ns")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
-              ("dropped", "counter")]
+              ("dropped", "counter"), ("utilization", "gauge")]
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, self.SERIES)
         metrics, traced = recorder.metrics, recorder.tracer is not None
         self._fifo = _derivable_concurrency(entity)
+        # utilization = in_flight / concurrency: a concurrency change is dated by the
+        # `reconfigured` call that precedes it
+        self._conc = entity.concurrency
+        self._conc_changed_ns = -1
+        self.reconfigured = self._concurrency_changing
         if self._fifo:
             self._start_deriving()
         self._arrived = self._fact("arrived", metrics or bool(self._fifo) and traced)
         self._started = self._fact("started", metrics)
         self._waited = self._fact("waited", metrics)
-        self._served = self._fact("served", metrics)
+        self._served = self._fact("served", metrics or traced)  # (spans: wait/service)
         # completion and drop times also date the spans
         self._done = self._fact("done", metrics or traced)
         self._dropped = self._fact("dropped", metrics or traced)
@@ -369,6 +378,11 @@ class QueueInstrumentation(_Instrumentation):
             now = recorder.runtime.sim.clock.now()
             self.topics[0].emit(now, self._last_depth)
             self.topics[1].emit(now, self._last_in_flight)
+            self.topics[7].emit(now, self._utilization(self._last_in_flight))
+
+    def _utilization(self, in_flight: float) -> float:
+        conc = self._conc
+        return float(in_flight) / conc if 0 < conc < 2**62 else 0.0
 
     def watched_policy(self) -> WatchedPolicy:
         """What ``resource.queue.policy`` gives model code (see `WatchedPolicy`)."""
@@ -395,6 +409,8 @@ class QueueInstrumentation(_Instrumentation):
         return out
 
     def flush(self, spans: list[EntitySpans]) -> None:
+        if self._conc_changed_ns >= 0 and self.topics:
+            self._emit_concurrency_change()
         if not (self._arrived or self._done or self._dropped or self._removed
                 or self._withdrawn):
             return  # (a start follows an arrival in the same flush or an earlier one)
@@ -414,8 +430,11 @@ class QueueInstrumentation(_Instrumentation):
             name = self.entity.name
             if visit_arr.__class__ is list:
                 visit_arr = _ints(visit_arr)
+            split = None
+            if served.size == done.size:  # (in integer ns: the same as a live span's)
+                split = ((done - visit_arr - served) / _NS, served / _NS)
             spans.append(EntitySpans(name, VISIT, _ints(self._ids), visit_arr / _NS,
-                                      done / _NS))
+                                      done / _NS, split=split))
             if dropped.size:
                 t = dropped / _NS
                 spans.append(EntitySpans(name, VISIT, _ints(self._dropped_ids), t, t,
@@ -426,7 +445,8 @@ class QueueInstrumentation(_Instrumentation):
                                           dropped=True))
         if not self.topics:
             return
-        depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s = self.topics
+        depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s, util_s = (
+            self.topics)
         _counter(arrivals_s, np.sort(np.concatenate((arrived, dropped)), kind="stable")
                  if dropped.size else arrived)
         _counter(dropped_s, np.sort(np.concatenate((dropped, removed)), kind="stable")
@@ -449,6 +469,9 @@ class QueueInstrumentation(_Instrumentation):
             if t.size:
                 series.emit_many(t / _NS, v.astype(np.float64), subscribers=False)
                 last = int(v[-1])
+                if series is flight_s:
+                    util_s.emit_many(t / _NS, v / self._conc if 0 < self._conc < 2**62
+                                     else np.zeros(v.size), subscribers=False)
             if actual is not None and last != actual:
                 # changed behind the instrumentation's back (someone popped the queue)
                 series.emit_many(np.array([entity._sim._now_ns / _NS]),
@@ -456,6 +479,26 @@ class QueueInstrumentation(_Instrumentation):
                 last = actual
             lasts.append(last)
         self._last_depth, self._last_in_flight = lasts
+
+    def _concurrency_changing(self) -> None:
+        """The concurrency is about to change: what was recorded so far used the old
+        value; the next flush dates the new utilization at this instant."""
+        self.recorder.bus.flush()
+        if self._fifo:
+            self._stop_deriving()
+        self.reconfigured = self._concurrency_changing
+        self._conc_changed_ns = self.entity._sim._now_ns if self.entity._sim is not None \
+            else 0
+
+    def _emit_concurrency_change(self) -> None:
+        at, self._conc_changed_ns = self._conc_changed_ns, -1
+        conc = self.entity.concurrency
+        if conc == self._conc:
+            return
+        self._conc = conc
+        self.topics[7].emit_many(np.array([at / _NS]),
+                                 np.array([self._utilization(self._last_in_flight)]),
+                                 subscribers=False)
 
     # -- facts derived from the queue discipline ------------------------------------------
     # A `Server` on its fast path with a FIFO queue starts the oldest waiting request as
@@ -466,7 +509,6 @@ class QueueInstrumentation(_Instrumentation):
     # The server then records arrivals and completions only.
     def _start_deriving(self) -> None:
         self.start_facts = False
-        self.reconfigured = self._reconfigured
         self.visit_facts = self._fifo != 1
         self._waiting = _EMPTY  # arrival times of requests still waiting, in order
         # one entry per free slot: the time it became free (not yet taken by a start)
@@ -509,15 +551,9 @@ class QueueInstrumentation(_Instrumentation):
         self._serving_start, self._serving_arr = starts[m:], arrivals[m:]
         return done - starts[:m], arrivals[:m]
 
-    def _reconfigured(self) -> None:
-        """The server's concurrency is about to change: derive up to now, then stop."""
-        self.recorder.bus.flush()
-        self._stop_deriving()
-
     def _stop_deriving(self) -> None:
         """From now on the server reports starts and service times as facts."""
         self._fifo = 0
-        self.reconfigured = None
         self.start_facts = self.visit_facts = True
 
     def listeners_changed(self, listened: tuple[bool, ...]) -> None:
@@ -564,7 +600,8 @@ class QueueInstrumentation(_Instrumentation):
         self.topics[0].publish(now / _NS, depth)
 
     def publish(self, kind: int, now: int, obj: Any) -> None:
-        depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s = self.topics
+        depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s, util_s = (
+            self.topics)
         t = now / _NS
         if kind == ARRIVED:
             if arrivals_s.has_subscribers:
@@ -594,6 +631,8 @@ class QueueInstrumentation(_Instrumentation):
             self._live_in_flight = in_flight
             if flight_s.has_subscribers:
                 flight_s.publish(t, in_flight)
+            if util_s.has_subscribers:
+                util_s.publish(t, self._utilization(in_flight))
 
 
 class SinkInstrumentation(_Instrumentation):

@@ -106,6 +106,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="how long run/resume wait for a stop by default (default 5)")
     mcp.add_argument("--allow-load", action="store_true",
                      help="let the client load other MODEL specs (runs their code)")
+    mcp.add_argument("--session", choices=("shared", "per-client"), default="shared",
+                     help="over HTTP: one session all clients share (default), or one "
+                          "session per client connection (stdio has one client)")
+    mcp.add_argument("--text", choices=("brief", "json"), default="brief",
+                     help="a tool result's text beside its structured content: a line "
+                          "(default) or the whole answer again (for clients that read "
+                          "only text)")
 
     web = sub.add_parser(
         "serve", help="debug a model in the browser: a local web page (127.0.0.1)",
@@ -144,6 +151,17 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    streams = None
+    if args.command == "mcp" and not args.http:
+        # stdout is the JSON-RPC channel: take it before any model code runs (importing
+        # the model file, its factory), so their print() goes to stderr
+        try:
+            from happysimulator.observability.mcp_server import claim_stdio
+        except ImportError as exc:
+            print(f"happysim-rx mcp needs the MCP SDK: pip install 'happysim-rx[mcp]' "
+                  f"({exc})", file=sys.stderr)
+            return 2
+        streams = claim_stdio()
     try:
         params = _params(args)
         factory = load_factory(args.model)
@@ -151,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args, factory, params)
         if args.command == "serve":
             return _serve(args, factory, params)
-        return _mcp(args, factory, params)
+        return _mcp(args, factory, params, streams)
     except ModelSpecError as exc:
         print(f"happysim-rx: {exc}", file=sys.stderr)
         return 2
@@ -347,7 +365,8 @@ def _seconds(x: Any) -> float:
 
 
 # ---- mcp -------------------------------------------------------------------------------------
-def _mcp(args: argparse.Namespace, factory: Any, params: dict[str, Any]) -> int:
+def _mcp(args: argparse.Namespace, factory: Any, params: dict[str, Any],
+         streams: Any = None) -> int:
     try:
         from happysimulator.observability.mcp_server import (
             build_server,
@@ -361,19 +380,25 @@ def _mcp(args: argparse.Namespace, factory: Any, params: dict[str, Any]) -> int:
     if not (args.wait_s >= 0 and math.isfinite(args.wait_s)):
         print("happysim-rx: --wait-s must be >= 0 seconds", file=sys.stderr)
         return 2
-    session = SessionProtocol(factory, params=params, default_wait_s=args.wait_s,
-                              allow_load=args.allow_load)
-    session._spec = args.model
-    server = build_server(session)
+    def new_session() -> SessionProtocol:
+        session = SessionProtocol(factory, params=params, default_wait_s=args.wait_s,
+                                  allow_load=args.allow_load)
+        session._spec = args.model
+        return session
+
+    per_client = bool(args.http) and args.session == "per-client"
+    server = build_server(new_session if per_client else new_session(),
+                          per_client=per_client, text=args.text)
     if args.http:
-        print(f"happysim-rx: MCP over streamable HTTP at http://{args.host}:{args.port}/mcp",
-              file=sys.stderr)
+        sharing = "one session per client" if per_client else "one session, shared"
+        print(f"happysim-rx: MCP over streamable HTTP at http://{args.host}:{args.port}/mcp "
+              f"({sharing})", file=sys.stderr)
         serve_http(server, args.host, args.port)
     else:
         import anyio
 
-        anyio.run(serve_stdio, server)
-    session.close()
+        anyio.run(serve_stdio, server, streams)
+    server.happysim_sessions.close()
     return 0
 
 

@@ -230,6 +230,13 @@ class Exporter(_BaseExporter):
             doc["anomalies"].pop(0)  # keep the most recent
             if "anomalies" not in truncated:
                 truncated.append("anomalies")
+        bps = doc["breakpoints"]
+        while _size(doc) > budget and bps:
+            # the ones that never fired go first, then the newest
+            idle = [i for i, b in enumerate(bps) if not b.get("hits")]
+            bps.pop(idle[-1] if idle else -1)
+            if "breakpoints" not in truncated:
+                truncated.append("breakpoints")
 
 
 def _mean2(vals: list[Any]) -> Any:

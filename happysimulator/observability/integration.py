@@ -65,20 +65,50 @@ class BoundaryQueryEngine(QueryEngine):
 
     _control: Any = None
     _declared: dict[tuple[str, str], Series] | None = None
+    _sim: Any = None
 
     def catalog(self) -> dict[str, Any]:
+        """What can be asked (see `QueryEngine.catalog`), each series with its unit, and
+        ``entities``: the model's topology in flow order (`observability.topology`)."""
         call = self._call
-        cat = super().catalog() if call is None else call(super().catalog)
-        declared = self._declared
-        if declared:
-            for entry in cat["metrics"]:
-                spec = declared.get((entry["source"], entry["name"]))
-                if spec is not None:
-                    if spec.unit:
-                        entry["unit"] = spec.unit
-                    if spec.description:
-                        entry["description"] = spec.description
+        return self._catalog() if call is None else call(self._catalog)
+
+    def _catalog(self) -> dict[str, Any]:
+        from happysimulator.observability.topology import topology, unit_of
+
+        cat = super().catalog()
+        declared = self._declared or {}
+        for entry in cat["metrics"]:
+            spec = declared.get((entry["source"], entry["name"]))
+            entry["unit"] = unit_of(entry["name"], entry["series_kind"],
+                                    spec.unit if spec is not None else None)
+            if spec is not None and spec.description:
+                entry["description"] = spec.description
+        if self._sim is not None:
+            ts = self.trace_store
+            edges = ts.edges() if ts is not None and hasattr(ts, "edges") else []
+            cat["entities"] = topology(self._sim, cat["metrics"], edges)
         return cat
+
+    def snapshot(self, at: Any = None) -> dict[str, Any]:
+        """Every entity's state at simulated time `at` (default: now): gauges in effect,
+        counters' totals, samples so far, the requests in the system
+        (`happysimulator.observability.snapshot`)."""
+        from happysimulator.observability.snapshot import snapshot
+
+        call = self._call
+        return snapshot(self, at) if call is None else call(snapshot, self, at)
+
+    def changes(self, before: Any = None, after: Any = None, limit: int = 20) -> dict[str, Any]:
+        """Every series ranked by how much it changed from the `before` window to the
+        `after` window (``(start, end)`` seconds each; default: the last tenth of the
+        elapsed time against the tenth before it). See
+        `happysimulator.observability.changes`."""
+        from happysimulator.observability.changes import changes
+
+        call = self._call
+        return changes(self, before, after, limit) if call is None else call(
+            changes, self, before, after, limit)
 
 
 class BoundaryStore:
@@ -152,6 +182,7 @@ class ObservabilityRuntime:
         self.query._call = self.control.call
         self.query._control = self.control
         self.query._declared = self.declared
+        self.query._sim = sim
         self.query.known_entities = self._entity_names
         self._record_events = on and config.events
         self._event_topics: dict[tuple[int, str], Any] = {}

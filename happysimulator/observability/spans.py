@@ -26,13 +26,17 @@ _NO_IDS = np.empty(0, dtype=np.int64)
 class EntitySpans:
     """Spans of one entity from one flush, as columns (ids not assigned yet)."""
 
-    __slots__ = ("name", "rank", "trace_ids", "starts", "ends", "latency", "dropped")
+    __slots__ = ("name", "rank", "trace_ids", "starts", "ends", "latency", "dropped",
+                 "split")
 
     def __init__(self, name: str, rank: int, trace_ids: np.ndarray, starts: np.ndarray,
                  ends: np.ndarray, latency: np.ndarray | None = None,
-                 dropped: bool = False) -> None:
+                 dropped: bool = False,
+                 split: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.name, self.rank, self.trace_ids = name, rank, trace_ids
         self.starts, self.ends, self.latency, self.dropped = starts, ends, latency, dropped
+        #: a station's (wait, service) seconds per span
+        self.split = split
 
 
 class SpanBatch:
@@ -78,12 +82,15 @@ class SpanBatch:
         for c in self.batch:
             at = np.flatnonzero(c.trace_ids == trace_id)
             part.append(EntitySpans(c.name, c.rank, c.trace_ids[at], c.starts[at], c.ends[at],
-                                    None if c.latency is None else c.latency[at], c.dropped))
+                                    None if c.latency is None else c.latency[at], c.dropped,
+                                    None if c.split is None else (c.split[0][at],
+                                                                  c.split[1][at])))
         return SpanBatch(part, self.rate, self.threshold).rows(_NO_IDS)
 
     def rows(self, skip: np.ndarray) -> SpanArrays:
         """The spans as columns (ids left to the store), leaving out the traces in
-        `skip`; attributes as sparse columns (a sink's latency, a drop's status)."""
+        `skip`; attributes as sparse columns (a sink's latency, a drop's status, a
+        station's wait and service seconds)."""
         tids, starts, ends, which, j = self.columns()
         if skip.size:
             keep = ~np.isin(tids, skip)
@@ -92,11 +99,14 @@ class SpanBatch:
         batch = self.batch
         attrs = []
         for w, cols in enumerate(batch):
-            if cols.latency is None and not cols.dropped:
+            if cols.latency is None and not cols.dropped and cols.split is None:
                 continue
             at = np.flatnonzero(which == w)
             if cols.latency is not None:
                 attrs.append((at, "latency", cols.latency[j[at]]))
+            elif cols.split is not None:
+                attrs.append((at, "wait", cols.split[0][j[at]]))
+                attrs.append((at, "service", cols.split[1][j[at]]))
             else:
                 attrs.append((at, "status", np.full(at.size, "dropped", dtype=object)))
         return SpanArrays(tids, which, [c.name for c in batch], starts, ends, attrs)
@@ -160,6 +170,9 @@ class Tracer:
             start = obj.arr_ns
             if kind == REMOVED:
                 attrs = {"status": "dropped"}
+            else:
+                attrs = {"wait": (obj.start_ns - start) / _NS,
+                         "service": (now - obj.start_ns) / _NS}
         elif obj is None:  # a source's provider made no request
             return
         else:

@@ -110,19 +110,30 @@ class Server(QueuedResource):
         self._concurrency_model = model
         if model is not None and hasattr(model, "_on_limit_change"):
             model._on_limit_change(self._follow_limit)
-        self.service_time = as_distribution(service_time, "service_time")
+        self.service_time = service_time
         self.downstream = downstream
         # (an active queue policy takes the general path: it may refuse or discard)
         self._fast = (type(self).handle_queued_event is Server.handle_queued_event
                       and self._queue is self.policy)
-        st = self.service_time
-        self._exp_rate = st.rate if type(st) is ExponentialLatency else None
-        self._sample_ns = st.sample_ns
-        self._inline_exp = self._exp_rate is not None and EXPO_INLINE
         self.done_port = _DonePort(self)
         if not self._fast and type(self).handle_event is Server.handle_event:
             # custom handle_queued_event: behave as a plain QueuedResource
             self.handle_event = MethodType(QueuedResource.handle_event, self)
+
+    @property
+    def service_time(self) -> Any:
+        """The service-time distribution (a number given is a constant, in seconds). May
+        be replaced mid-run (a what-if branch): the next service draws from the new one."""
+        return self._service_time
+
+    @service_time.setter
+    def service_time(self, value: Any) -> None:
+        st = as_distribution(value, "service_time")
+        self._service_time = st
+        # the hot path's caches follow the distribution
+        self._exp_rate = st.rate if type(st) is ExponentialLatency else None
+        self._sample_ns = st.sample_ns
+        self._inline_exp = self._exp_rate is not None and EXPO_INLINE
 
     def _follow_limit(self, limit: int) -> None:
         self.concurrency = limit

@@ -93,3 +93,52 @@ class AnswerBudgets:
         end = offset + len(piece)
         return piece, m.Truncation(handle=handle, total=len(text), returned=len(piece),
                                    next_offset=end, uri=f"happysim://answers/{handle}")
+
+
+def _bytes(resp: Any) -> int:
+    import msgspec
+
+    return _size(msgspec.to_builtins(resp))
+
+
+class FittedAnswers:
+    """``catalog``, ``state`` and ``help`` cut to their ``budget_bytes`` (mixed into
+    `SessionProtocol`): the least needed parts go first, and the answer names them."""
+
+    def _fit_catalog(self, resp: m.CatalogResponse, budget: int) -> m.CatalogResponse:
+        cat = resp.catalog
+        if _bytes(resp) <= budget:
+            return resp
+        if cat.events:
+            cat.events = []
+            resp.omitted.append("events")
+        if _bytes(resp) > budget and cat.metrics:
+            cat.metrics = []  # (the entities carry every series with its kind and unit)
+            resp.omitted.append("metrics")
+        for e in reversed(cat.entities):
+            if _bytes(resp) <= budget:
+                break
+            if e.series:
+                e.series = []
+                resp.omitted.append(f"series of {e.name}")
+        while _bytes(resp) > budget and cat.entities:
+            resp.omitted.append(f"entity {cat.entities.pop().name}")
+        return resp
+
+    def _fit_state(self, resp: m.StateResponse, budget: int) -> m.StateResponse:
+        while _bytes(resp) > budget and resp.breakpoints:
+            resp.breakpoints.pop()
+            resp.omitted += 1
+        return resp
+
+    def _fit_help(self, resp: m.HelpResponse, budget: int) -> m.HelpResponse:
+        if _bytes(resp) <= budget:
+            return resp
+        resp.error_schema = None
+        resp.omitted.append("error_schema")
+        for name, op in reversed(list(resp.ops.items())):
+            if _bytes(resp) <= budget:
+                break
+            op.request = op.response = None
+            resp.omitted.insert(0, name)
+        return resp

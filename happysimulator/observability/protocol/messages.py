@@ -32,8 +32,16 @@ Name = Annotated[str, Meta(min_length=1, max_length=200)]
 Scalar = str | int | float | bool | None
 
 
+BranchName = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
+                                  description=(
+    "which branch of the session the operation works on: main (the run as given) or "
+    "a what-if branch made by fork; see the branches operation"))]
+
+
 class _Request(Struct, tag_field="op", forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
-    """Base of every request (``op`` is the tag)."""
+    """Base of every request (op is the tag)."""
+
+    branch: BranchName = "main"
 
 
 class _Response(Struct, tag_field="op", kw_only=True):
@@ -66,7 +74,7 @@ class ModelInfo(Struct, kw_only=True):
     """Which model the session runs and how it was built."""
 
     spec: Annotated[str | None, Meta(description=(
-        "MODEL spec (path/file.py:factory or package.module:factory); None for a "
+        "MODEL spec (path/file.py:factory or package.module:factory); absent for a "
         "Simulation object"))] = None
     params: dict[str, Any] = {}
     seed: int | None = None
@@ -77,7 +85,7 @@ Status = Literal["not_started", "running", "paused", "complete", "faulted"]
 
 
 class StateInfo(Struct, kw_only=True):
-    """Where the simulation is. ``status`` sums it up; the rest is `SimulationState`."""
+    """Where the simulation is. status sums it up; the rest is the engine's simulation state."""
 
     status: Status
     current_time: Seconds
@@ -96,7 +104,7 @@ class StateInfo(Struct, kw_only=True):
 
 
 class ErrorInfo(Struct, kw_only=True, omit_defaults=True):
-    """Why a request failed. ``valid`` lists the accepted choices when there are any."""
+    """Why a request failed. valid lists the accepted choices when there are any."""
 
     kind: Literal["bad_request", "unknown_name", "model_fault", "state", "internal"]
     message: str
@@ -105,7 +113,7 @@ class ErrorInfo(Struct, kw_only=True, omit_defaults=True):
 
 
 class ErrorResponse(Struct, kw_only=True):
-    """Any failed request. Nothing recorded is lost; ``state`` is included when known."""
+    """Any failed request. Nothing recorded is lost; state is included when known."""
 
     ok: Literal[False] = False
     error: ErrorInfo
@@ -113,8 +121,8 @@ class ErrorResponse(Struct, kw_only=True):
 
 
 class Truncation(Struct, kw_only=True):
-    """An answer cut to its byte budget: fetch the rest with ``fetch`` (or read the MCP
-    resource ``uri``)."""
+    """An answer cut to its byte budget: fetch the rest with fetch (or read the MCP
+    resource uri)."""
 
     handle: str
     total: Annotated[int, Meta(description="items (rows, events, characters) in the whole answer")]
@@ -125,9 +133,9 @@ class Truncation(Struct, kw_only=True):
 
 # ---- query spec -------------------------------------------------------------------------
 class QuerySpec(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
-    """What the Python `Query` can express (``sim.query.execute(spec)``).
+    """What a query can express (the Python API: sim.query.execute(spec)).
 
-    ``last_s`` is a shorthand for ``start = now - last_s, end = now + 1 ns`` (the range
+    last_s is a shorthand for start = now - last_s, end = now + 1 ns (the range
     that includes the values in effect now)."""
 
     kind: Literal["metrics", "spans", "events"]
@@ -149,7 +157,7 @@ class QuerySpec(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=
 
 
 class MetricSpec(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
-    """``source``'s series ``name`` compared with ``threshold`` (optionally for ``for_s``
+    """source's series name compared with threshold (optionally for for_s
     simulated seconds)."""
 
     source: Name
@@ -167,7 +175,7 @@ class MetricSpec(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults
 
 
 class AnomalySpec(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
-    """An `AnomalyDetector` on ``source``'s series ``metric``."""
+    """An anomaly detector on source's series metric."""
 
     source: Name
     metric: Name
@@ -194,10 +202,13 @@ class HelpRequest(_Request, tag="help"):
     """The protocol: every operation with its request and response JSON Schemas."""
 
     about: Annotated[str | None, Meta(description="only this operation")] = None
+    budget_bytes: Annotated[int, Meta(ge=512, le=4_000_000, description=(
+        "largest answer in bytes of JSON: past it, operations are listed with their "
+        "summaries only (ask with about for one operation's schemas)"))] = 4_000_000
 
 
 class LoadRequest(_Request, tag="load"):
-    """Build the model again from its factory (new ``params`` / ``seed``), or another
+    """Build the model again from its factory (new params / seed), or another
     model by MODEL spec when the session allows loading."""
 
     model: Name | None = None
@@ -206,17 +217,27 @@ class LoadRequest(_Request, tag="load"):
 
 
 class StateRequest(_Request, tag="state"):
-    """Where the simulation is; with ``wait_s``, first wait that long for a run to stop."""
+    """Where the simulation is; with wait_s, first wait that long for a run to stop."""
 
     wait_s: WaitSeconds | None = None
+    budget_bytes: Annotated[int, Meta(ge=512, le=4_000_000, description=(
+        "largest answer in bytes of JSON: past it, the breakpoint list is cut"))] = 16_000
 
 
 class CatalogRequest(_Request, tag="catalog"):
-    """What can be asked: series (kind, unit, known tags), span entities, event types."""
+    """What can be asked and what the model is: the entities in flow order (role,
+    concurrency, service time, rate, downstream edges as wired and as seen in spans, and
+    every series with kind and unit), the series with their tags, span entities, event
+    types. Available before the run."""
+
+    budget_bytes: Annotated[int, Meta(ge=512, le=4_000_000, description=(
+        "largest answer in bytes of JSON: past it, the event types go first, then the "
+        "flat series list (entities carry the series), then the series of the last "
+        "entities; omitted names what was left out"))] = 16_000
 
 
 class RunRequest(_Request, tag="run"):
-    """Start the run (or continue a paused one); with ``until``, pause before any event
+    """Start the run (or continue a paused one); with until, pause before any event
     later than that simulated time."""
 
     until: Seconds | None = None
@@ -231,7 +252,7 @@ class PauseRequest(_Request, tag="pause"):
 
 
 class ResumeRequest(_Request, tag="resume"):
-    """Continue a paused simulation to the next pause or the end (``ignore_breakpoints``:
+    """Continue a paused simulation to the next pause or the end (ignore_breakpoints:
     to the end, no breakpoint firing; they stay armed)."""
 
     wait_s: WaitSeconds | None = None
@@ -239,29 +260,29 @@ class ResumeRequest(_Request, tag="resume"):
 
 
 class StepRequest(_Request, tag="step"):
-    """Process the next ``n`` events (fewer if the run ends or a breakpoint fires)."""
+    """Process the next n events (fewer if the run ends or a breakpoint fires)."""
 
     n: Annotated[int, Meta(ge=1, le=100_000)] = 1
     budget_bytes: Budget = 16_000
 
 
 class RunUntilRequest(_Request, tag="run_until"):
-    """Run until simulated ``time`` (pausing before any later event)."""
+    """Run until simulated time (pausing before any later event)."""
 
     time: Seconds
     wait_s: WaitSeconds | None = None
 
 
 class PeekRequest(_Request, tag="peek"):
-    """The next ``n`` events, in order, without running them."""
+    """The next n events, in order, without running them."""
 
     n: Annotated[int, Meta(ge=1, le=10_000)] = 5
 
 
 class AddBreakpointRequest(_Request, tag="add_breakpoint"):
-    """Pause when a condition becomes true. Give exactly one of ``time``,
-    ``event_count``, ``event_type``, ``metric``, ``anomaly``. A metric on a series that
-    is not known yet is refused unless ``allow_unknown`` is true."""
+    """Pause when a condition becomes true. Give exactly one of time,
+    event_count, event_type, metric, anomaly. A metric on a series that
+    is not known yet is refused unless allow_unknown is true."""
 
     time: Seconds | None = None
     event_count: Annotated[int, Meta(ge=1)] | None = None
@@ -288,7 +309,7 @@ class ClearBreakpointsRequest(_Request, tag="clear_breakpoints"):
 
 
 class QueryRequest(_Request, tag="query"):
-    """Run a query; rows beyond ``budget_bytes`` are fetched with ``fetch``."""
+    """Run a query; rows beyond budget_bytes are fetched with fetch."""
 
     query: QuerySpec
     budget_bytes: Budget = 16_000
@@ -303,7 +324,7 @@ class TraceRequest(_Request, tag="trace"):
 
 class ExportRequest(_Request, tag="export"):
     """A query's result as JSON or CSV, or the run's compact summary
-    (``what="summary"``, JSON only; it fits ``budget_bytes`` by itself)."""
+    (what="summary", JSON only; it fits budget_bytes by itself)."""
 
     what: Literal["query", "summary"] = "query"
     query: QuerySpec | None = None
@@ -312,7 +333,7 @@ class ExportRequest(_Request, tag="export"):
 
 
 class FetchRequest(_Request, tag="fetch"):
-    """The part of a cut answer from ``offset`` on."""
+    """The part of a cut answer from offset on."""
 
     handle: Name
     offset: Annotated[int, Meta(ge=0)] = 0
@@ -321,7 +342,7 @@ class FetchRequest(_Request, tag="fetch"):
 
 class ResetRequest(_Request, tag="reset"):
     """Rebuild the model from its factory with the same parameters and the same seed
-    (or ``seed``); breakpoints are not kept."""
+    (or seed); breakpoints are not kept."""
 
     seed: int | None = None
 
@@ -329,16 +350,23 @@ class ResetRequest(_Request, tag="reset"):
 # ---- responses --------------------------------------------------------------------------
 class OpHelp(Struct, kw_only=True):
     summary: str
-    request: dict[str, Any]
-    response: dict[str, Any]
+    request: Annotated[dict[str, Any], Meta(description=(
+        "the request's JSON Schema (absent when cut to the budget)"))] | None = None
+    response: Annotated[dict[str, Any], Meta(description=(
+        "the response's JSON Schema (absent when cut to the budget)"))] | None = None
 
 
-class HelpResponse(_Response, tag="help"):
+class HelpResponse(_Response, tag="help", kw_only=True):
     protocol: str
     ops: dict[str, OpHelp]
     errors: dict[str, str]
-    error_schema: dict[str, Any]
+    error_schema: Annotated[dict[str, Any], Meta(description=(
+        "the JSON Schema of a failed answer (absent when cut to the budget)"))] \
+        | None = None
     notes: list[str]
+    omitted: Annotated[list[str], Meta(description=(
+        "what was left out to fit budget_bytes: error_schema, and the operations whose "
+        "schemas were (ask help with about for one)"))] = []
 
 
 class LoadResponse(_Response, tag="load"):
@@ -350,17 +378,70 @@ class StateResponse(_Response, tag="state"):
     state: StateInfo
     model: ModelInfo
     breakpoints: list[BreakpointInfo]
+    omitted: Annotated[int, Meta(description=(
+        "breakpoints left out to fit budget_bytes (list_breakpoints has them all)"))] = 0
 
 
 class SeriesInfo(Struct, kw_only=True):
-    source: str
+    """One series: who records it, its kind and unit, the tag keys seen on it."""
+
+    source: Annotated[str, Meta(description="the entity that records it")]
     name: str
-    kind: Literal["gauge", "sample", "counter"] | None
-    unit: str | None
-    tags: list[str]
+    kind: Annotated[Literal["gauge", "sample", "counter"], Meta(description=(
+        "gauge: holds its value, time-weighted; counter: increments, rate per s; "
+        "sample: aggregated per sample"))] | None = None
+    unit: str | None = None
+    tags: Annotated[list[str], Meta(description="tag keys seen (usable in group_by)")] = []
+
+
+class EntitySeries(Struct, kw_only=True):
+    """One series an entity records."""
+
+    name: str
+    kind: Annotated[str, Meta(description="gauge (time-weighted), counter or sample")]
+    unit: Annotated[str, Meta(description="what one value measures, e.g. s, requests, "
+                                          "fraction; empty when unknown")]
+
+
+class ServiceTimeInfo(Struct, kw_only=True, omit_defaults=True):
+    """A configured service-time distribution."""
+
+    distribution: Annotated[str, Meta(description="family, e.g. exponential, constant")]
+    mean: Annotated[float, Meta(description="mean service time, seconds")] | None = None
+
+
+class EdgeInfo(Struct, kw_only=True):
+    """A hop requests took, as seen in the recorded spans."""
+
+    to: Annotated[str, Meta(description="the downstream entity")]
+    requests: Annotated[int, Meta(description="spans of requests that made this hop")]
+
+
+class EntityInfo(Struct, kw_only=True, omit_defaults=True):
+    """One entity of the model: its role, configuration, edges and series."""
+
+    name: str
+    type: Annotated[str, Meta(description="its class name")]
+    role: Annotated[Literal["source", "station", "sink", "router", "detector", "other"],
+                    Meta(description=(
+                        "source makes requests, station queues and serves them, sink "
+                        "ends them, router spreads them, detector observes"))]
+    concurrency: Annotated[int, Meta(description="requests served at once")] | None = None
+    capacity: Annotated[int, Meta(description="queue capacity (requests)")] | None = None
+    service_time: ServiceTimeInfo | None = None
+    rate: Annotated[float | str, Meta(description=(
+        "a source's configured rate, requests per second (or 'profile' when it varies)"))] \
+        | None = None
+    downstream: Annotated[list[str], Meta(description="entities it sends to, as wired")] = []
+    observed_downstream: Annotated[list[EdgeInfo], Meta(description=(
+        "hops seen in the recorded spans, with request counts"))] = []
+    series: list[EntitySeries] = []
 
 
 class CatalogInfo(Struct, kw_only=True):
+    entities: Annotated[list[EntityInfo], Meta(description=(
+        "the model's topology in flow order: sources first, then breadth-first along "
+        "the downstream edges"))]
     metrics: list[SeriesInfo]
     span_entities: list[str]
     events: list[dict[str, Any]]
@@ -371,6 +452,9 @@ class CatalogInfo(Struct, kw_only=True):
 
 class CatalogResponse(_Response, tag="catalog"):
     catalog: CatalogInfo
+    omitted: Annotated[list[str], Meta(description=(
+        "parts left out to fit budget_bytes: events, metrics, series of <entity>, "
+        "entity <name>"))] = []
 
 
 class RunResponse(_Response, tag="run"):
@@ -417,16 +501,21 @@ class ClearBreakpointsResponse(_Response, tag="clear_breakpoints"):
 
 
 class QueryResultInfo(Struct, kw_only=True):
-    """A `QueryResult`: rows plus the honesty fields (weighting, exact, error bound)."""
+    """A query result: rows plus the honesty fields (weighting, exact, error bound)."""
 
-    query: dict[str, Any]
-    start: float | None
-    end: float | None
+    query: Annotated[dict[str, Any], Meta(description="the query as the engine read it")]
+    start: Annotated[float, Meta(description="start of the range answered, seconds")] \
+        | None = None
+    end: Annotated[float, Meta(description="end of the range answered (exclusive)")] \
+        | None = None
     aggregates: list[str]
-    weighting: str
+    weighting: Annotated[str, Meta(description=(
+        "time: gauges weighted by how long each value held; sample: per sample"))]
     exact: bool
-    error_bound: float | None
-    time_resolution: float | None
+    error_bound: Annotated[float, Meta(description=(
+        "relative error bound of approximate quantiles (streaming stores)"))] | None = None
+    time_resolution: Annotated[float, Meta(description=(
+        "seconds: edges snapped to this grid by a streaming store"))] | None = None
     rows: list[dict[str, Any]]
 
 
@@ -437,10 +526,15 @@ class QueryResponse(_Response, tag="query"):
 
 class TraceResponse(_Response, tag="trace"):
     trace_id: int | str
-    spans: list[dict[str, Any]]
-    tree: list[dict[str, Any]]
-    critical_path: list[str]
-    critical_path_spans: list[dict[str, Any]]
+    spans: Annotated[list[dict[str, Any]], Meta(description=(
+        "the request's spans, each once, in causal order: span_id, parent_id, entity, "
+        "start, end, duration, attributes (a station's wait and service seconds)"))]
+    tree: Annotated[list[dict[str, Any]], Meta(description=(
+        "the spans as a tree of span ids: {span_id, children}"))]
+    critical_path: Annotated[list[str], Meta(description=(
+        "the entities on the longest chain of spans"))]
+    critical_path_spans: Annotated[list[dict[str, Any]], Meta(description=(
+        "that chain as {span_id, entity} (the spans themselves are in spans)"))]
     duration_s: float
     truncated: list[str] = []
 
@@ -466,6 +560,227 @@ class ResetResponse(_Response, tag="reset"):
     state: StateInfo
 
 
+
+# ---- hypotheses: what changed, the state at an instant, what-if branches -------------------
+Window = Annotated[list[Annotated[float, Meta(ge=0)]], Meta(min_length=2, max_length=2,
+                                                            description=(
+    "[start, end] in simulated seconds, half-open: start <= t < end"))]
+
+
+class ChangesRequest(_Request, tag="changes"):
+    """Every series of every entity, ranked by how much it changed from the before window
+    to the after window; each measured by its kind (gauges time-weighted mean, counters
+    rate, samples mean and p99), with when the change began (onset). Defaults: after is
+    the last tenth of the elapsed time, before the tenth before it."""
+
+    before: Window | None = None
+    after: Window | None = None
+    limit: Annotated[int, Meta(ge=1, le=10_000, description=(
+        "how many of the most-changed series to return"))] = 20
+    budget_bytes: Budget = 16_000
+
+
+class ChangeRow(Struct, kw_only=True, omit_defaults=True):
+    """How one series changed. before/after are the statistic named in statistic."""
+
+    entity: str
+    name: str
+    kind: Annotated[str, Meta(description="gauge, counter or sample")]
+    unit: str = ""
+    statistic: Annotated[str, Meta(description=(
+        "what before and after measure: time-weighted mean (gauges), rate per s "
+        "(counters), mean (samples)"))]
+    before: float | None = None
+    after: float | None = None
+    delta: Annotated[float, Meta(description="after - before")] | None = None
+    relative: Annotated[float, Meta(description=(
+        "(after - before) / |before|; absent when before is 0"))] | None = None
+    p99_before: Annotated[float, Meta(description="samples: p99 in the before window")] \
+        | None = None
+    p99_after: Annotated[float, Meta(description="samples: p99 in the after window")] \
+        | None = None
+    score: Annotated[float, Meta(description=(
+        "|ln((|after| + f) / (|before| + f))|, f a noise floor (the standard error of the "
+        "change within each window, plus 1 percent of its size): the size of the factor of change, comparable "
+        "across series; 0.69 = doubled or halved, 2.3 = tenfold. Samples score by the "
+        "larger of mean and p99"))]
+    no_data: Annotated[Literal["before", "after"], Meta(description=(
+        "the window in which the series recorded nothing (it started or stopped "
+        "recording): not scored, score 0"))] | None = None
+    onset: Annotated[float, Meta(description=(
+        "simulated second when the change began (one-sided CUSUM over the scanned range; "
+        "resolution onset_resolution); absent when there is no clear start"))] | None = None
+
+
+class ChangesResponse(_Response, tag="changes"):
+    before: Window
+    after: Window
+    scanned: Annotated[list[float], Meta(description=(
+        "the range the onset pass scanned: from one after-window length before after "
+        "(not before before.start) to after.end"))]
+    onset_resolution: Annotated[float, Meta(description="seconds per onset bin")]
+    exact: Annotated[bool, Meta(description="every statistic came from exact stores")]
+    total: Annotated[int, Meta(description="series compared")]
+    series: Annotated[list[ChangeRow], Meta(description="most changed first")]
+    omitted: Annotated[int, Meta(description=(
+        "least-changed series left out by limit or to fit budget_bytes"))] = 0
+
+
+class SnapshotRequest(_Request, tag="snapshot"):
+    """The whole model at one instant: every entity's gauges in effect at at, counters'
+    totals and samples' count and mean up to and including at, and the requests in the
+    system then (waiting and in service). Default at: now."""
+
+    at: NonNegSeconds | None = None
+    budget_bytes: Budget = 16_000
+
+
+class SampleSummary(Struct, kw_only=True):
+    count: int
+    mean: float
+
+
+class EntitySnapshot(Struct, kw_only=True, omit_defaults=True):
+    gauges: Annotated[dict[str, float], Meta(description="value in effect at at")] = {}
+    counters: Annotated[dict[str, float], Meta(description="total up to and including at")] = {}
+    samples: Annotated[dict[str, SampleSummary], Meta(description=(
+        "count and mean of the samples up to and including at"))] = {}
+
+
+class RequestsInSystem(Struct, kw_only=True):
+    waiting: Annotated[float, Meta(description="sum of the stations' queue_depth")]
+    in_service: Annotated[float, Meta(description="sum of the stations' in_flight")]
+    total: float
+    by_entity: dict[str, float]
+
+
+class SnapshotResponse(_Response, tag="snapshot"):
+    at: Seconds
+    exact: bool
+    entities: Annotated[dict[str, EntitySnapshot], Meta(description=(
+        "by entity name, in flow order"))]
+    requests: RequestsInSystem
+    omitted: Annotated[list[str], Meta(description=(
+        "entities left out to fit budget_bytes"))] = []
+
+
+class ForkRequest(_Request, tag="fork"):
+    """A what-if branch of this session, made by deterministic replay: the model is built
+    again from its factory with the same seed, the branch's history (breakpoints,
+    earlier changes) is replayed up to at (default: where the branch is now), the
+    changes in set are applied, and the new branch pauses there. Then run, query or
+    compare it. Needs a model factory (a MODEL spec or factory, not a Simulation
+    object)."""
+
+    at: Annotated[float, Meta(ge=0, description=(
+        "simulated second to fork at, at most the branch's current time; default: now "
+        "(the exact same event)"))] | None = None
+    set: Annotated[dict[str, Any], Meta(description=(
+        "changes to apply, {\"Entity.attribute\": value}, e.g. {\"Server.concurrency\": 2}, "
+        "{\"Server.service_time\": 0.08} (a new mean, same family), "
+        "{\"Client.max_retries\": 0}; values keep the attribute's type"))] = {}
+    params: Annotated[dict[str, Any], Meta(description=(
+        "factory parameters to change; the model is then a different one from the start "
+        "and the history is replayed by simulated time"))] = {}
+    name: Annotated[str, Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$",
+                              description="the new branch's name (default: fork-N)")] \
+        | None = None
+
+
+class ReplayInfo(Struct, kw_only=True):
+    """What a replay did and what it cost."""
+
+    to_time: Annotated[float, Meta(description="simulated second reached")]
+    events: Annotated[int, Meta(description="model events replayed")]
+    actions: Annotated[int, Meta(description="history entries re-applied")]
+    wall_s: Annotated[float, Meta(description="wall-clock seconds the replay took")]
+
+
+class BranchInfo(Struct, kw_only=True, omit_defaults=True):
+    """One branch of the session."""
+
+    name: str
+    parent: Annotated[str, Meta(description="the branch it was forked from")] | None = None
+    forked_at: Annotated[float, Meta(description="simulated second of the fork")] | None = None
+    set: Annotated[dict[str, Any], Meta(description="changes applied at the fork")] = {}
+    params: dict[str, Any] = {}
+    status: Status
+    current_time: Seconds
+    events_processed: int
+
+
+class ForkResponse(_Response, tag="fork"):
+    branch: BranchInfo
+    applied: Annotated[list[str], Meta(description="each change, old -> new")]
+    replayed: ReplayInfo
+    state: StateInfo
+
+
+class BranchesRequest(_Request, tag="branches"):
+    """The session's branches: main and every what-if made by fork."""
+
+
+class BranchesResponse(_Response, tag="branches"):
+    branches: list[BranchInfo]
+
+
+class CompareRequest(_Request, tag="compare"):
+    """The same query on several branches, side by side, with the differences from the
+    first branch."""
+
+    query: QuerySpec
+    branches: Annotated[list[BranchName], Meta(description=(
+        "branches to compare, the first is the base; default: every branch, main first"))] \
+        = []
+    budget_bytes: Budget = 16_000
+
+
+class Difference(Struct, kw_only=True, omit_defaults=True):
+    """One aggregate of one result row on every branch."""
+
+    row: Annotated[dict[str, Any], Meta(description=(
+        "what identifies the row: metric, source or name, window start, group (each "
+        "branch's range end is in ranges)"))]
+    aggregate: str
+    values: Annotated[dict[str, float], Meta(description=(
+        "by branch; a branch with no data for the row is absent"))]
+    delta: Annotated[dict[str, float], Meta(description="by branch: value - base value")] = {}
+    relative: Annotated[dict[str, float], Meta(description=(
+        "by branch: (value - base) / |base| (absent when base is 0)"))] = {}
+
+
+class CompareRange(Struct, kw_only=True, omit_defaults=True):
+    """How a branch's answer was computed."""
+
+    start: float | None = None
+    end: float | None = None
+    now: Annotated[float, Meta(description="the branch's current time")]
+    weighting: str
+    exact: bool
+
+
+class CompareResponse(_Response, tag="compare"):
+    branches: list[str]
+    base: str
+    ranges: dict[str, CompareRange]
+    differences: list[Difference]
+    omitted: Annotated[int, Meta(description="differences left out to fit budget_bytes")] = 0
+
+
+class RewindRequest(_Request, tag="rewind"):
+    """Replay the branch to simulated second to: everything recorded before to is the
+    same, what came after is gone (history entries after to are dropped); the branch
+    pauses there, ready to step, run or fork."""
+
+    to: NonNegSeconds
+
+
+class RewindResponse(_Response, tag="rewind"):
+    replayed: ReplayInfo
+    dropped: Annotated[list[str], Meta(description="history entries after to, dropped")]
+    state: StateInfo
+
+
 # op name -> (request type, response type, one-line summary)
 OPS: dict[str, tuple[type[_Request], type[_Response]]] = {
     "help": (HelpRequest, HelpResponse),
@@ -487,13 +802,20 @@ OPS: dict[str, tuple[type[_Request], type[_Response]]] = {
     "export": (ExportRequest, ExportResponse),
     "fetch": (FetchRequest, FetchResponse),
     "reset": (ResetRequest, ResetResponse),
+    "changes": (ChangesRequest, ChangesResponse),
+    "snapshot": (SnapshotRequest, SnapshotResponse),
+    "fork": (ForkRequest, ForkResponse),
+    "branches": (BranchesRequest, BranchesResponse),
+    "compare": (CompareRequest, CompareResponse),
+    "rewind": (RewindRequest, RewindResponse),
 }
 
 Request = (HelpRequest | LoadRequest | StateRequest | CatalogRequest | RunRequest
            | PauseRequest | ResumeRequest | StepRequest | RunUntilRequest | PeekRequest
            | AddBreakpointRequest | ListBreakpointsRequest | RemoveBreakpointRequest
            | ClearBreakpointsRequest | QueryRequest | TraceRequest | ExportRequest
-           | FetchRequest | ResetRequest)
+           | FetchRequest | ResetRequest | ChangesRequest | SnapshotRequest
+           | ForkRequest | BranchesRequest | CompareRequest | RewindRequest)
 
 
 def summary_of(op: str) -> str:

@@ -15,6 +15,15 @@ from happysimulator.observability.protocol.errors import ProtocolError
 from operators.aggregators import AGGREGATE_NAMES
 
 
+def _ids_only(node: dict[str, Any]) -> dict[str, Any]:
+    """A trace-tree node as its span id and children (the span itself is in spans)."""
+    out: dict[str, Any] = {"span_id": _jsonable(node.get("span_id"))}
+    children = node.get("children") or []
+    if children:
+        out["children"] = [_ids_only(c) for c in children]
+    return out
+
+
 class QuestionOps:
     """``query``/``trace``/``export``/``fetch`` of `SessionProtocol`
     (mixed into it: works on its simulation, runner and lock)."""
@@ -92,10 +101,13 @@ class QuestionOps:
                                     f"({len(ids)} traces recorded; sample ids listed)",
                                     [str(i) for i in ids[:20]])
             path = store.critical_path(tid)
+            # each span once (in spans); the tree and the critical path refer to them by id
             return m.TraceResponse(
                 trace_id=tid, spans=[_jsonable(s.to_dict()) for s in spans],
-                tree=_jsonable(store.tree(tid)), critical_path=[s.entity for s in path],
-                critical_path_spans=[_jsonable(s.to_dict()) for s in path],
+                tree=[_ids_only(node) for node in store.tree(tid)],
+                critical_path=[s.entity for s in path],
+                critical_path_spans=[{"span_id": _jsonable(s.span_id), "entity": s.entity}
+                                     for s in path],
                 duration_s=max(s.end for s in spans) - min(s.start for s in spans))
 
         resp = self._call(run)

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from happysimulator.observability.protocol import messages as m
+from happysimulator.observability.protocol.field_docs import describe
 
 SCHEMA_FILE = "session-v1.schema.json"
 _REF = "#/$defs/{name}"
@@ -55,6 +56,7 @@ def _types() -> list[type]:
 def session_schema() -> dict[str, Any]:
     """The whole protocol as one JSON Schema document (root: any request)."""
     _, defs = msgspec.json.schema_components(_types(), ref_template=_REF)
+    describe(defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://happysim-rx.dev/schemas/" + SCHEMA_FILE,
@@ -77,7 +79,9 @@ def session_schema() -> dict[str, Any]:
 
 def standalone(type_: type) -> dict[str, Any]:
     """One type's schema with only the definitions it uses (``$defs`` inline)."""
-    return msgspec.json.schema(type_)
+    schema = msgspec.json.schema(type_)
+    describe(schema.get("$defs", {}))
+    return schema
 
 
 def request_schema(op: str) -> dict[str, Any]:

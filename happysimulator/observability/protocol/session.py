@@ -32,7 +32,7 @@ from happysimulator.observability.protocol.answers import (
     _glob_escape,
     _jsonable,
 )
-from happysimulator.observability.protocol.budgets import AnswerBudgets
+from happysimulator.observability.protocol.budgets import AnswerBudgets, FittedAnswers
 from happysimulator.observability.protocol.errors import ProtocolError, _ModelFault
 from happysimulator.observability.protocol.models import (
     ModelSpecError,
@@ -40,8 +40,10 @@ from happysimulator.observability.protocol.models import (
     factory_parameters,
     load_factory,
 )
+from happysimulator.observability.protocol.ops_branches import BranchOps
 from happysimulator.observability.protocol.ops_breakpoints import BreakpointOps
 from happysimulator.observability.protocol.ops_driving import DrivingOps
+from happysimulator.observability.protocol.ops_hypotheses import HypothesisOps
 from happysimulator.observability.protocol.ops_questions import QuestionOps
 from happysimulator.observability.protocol.runner import SimRunner
 from operators.aggregators import AGGREGATE_NAMES
@@ -55,7 +57,8 @@ _UNITS = {"queue_depth": "requests", "in_flight": "requests", "wait_time": "s",
           "completed": "requests", "dropped": "requests", "generated": "requests"}
 
 
-class SessionProtocol(DrivingOps, BreakpointOps, QuestionOps, AnswerBudgets):
+class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, HypothesisOps,
+                      AnswerBudgets, FittedAnswers):
     """A live, stateful session over one simulation (see the module doc).
 
     Args:
@@ -128,7 +131,7 @@ class SessionProtocol(DrivingOps, BreakpointOps, QuestionOps, AnswerBudgets):
         op: str | None = None
         try:
             req, op = self._decode(request)
-            fn = getattr(self, f"_op_{op}")
+            fn = self._branch_op(op, req, getattr(self, f"_op_{op}"))
             if op in _WAITING_OPS:
                 resp = fn(req)  # takes the lock itself: a long wait must not block pause
             else:
@@ -337,10 +340,10 @@ class SessionProtocol(DrivingOps, BreakpointOps, QuestionOps, AnswerBudgets):
             if req.about not in ops:
                 raise ProtocolError("unknown_name", f"unknown op {req.about!r}", list(ops))
             ops = {req.about: ops[req.about]}
-        return m.HelpResponse(protocol=m.PROTOCOL_VERSION,
-                              ops={k: m.OpHelp(**v) for k, v in ops.items()},
-                              errors=doc["errors"], error_schema=doc["error_schema"],
-                              notes=doc["notes"])
+        return self._fit_help(m.HelpResponse(
+            protocol=m.PROTOCOL_VERSION, ops={k: m.OpHelp(**v) for k, v in ops.items()},
+            errors=doc["errors"], error_schema=doc["error_schema"], notes=doc["notes"]),
+            req.budget_bytes)
 
     def _op_load(self, req: m.LoadRequest) -> m.LoadResponse:
         factory, spec = self._factory, self._spec
@@ -400,10 +403,12 @@ class SessionProtocol(DrivingOps, BreakpointOps, QuestionOps, AnswerBudgets):
             if state is None:
                 state = self._call(self._state_info)
             bps = self._call(self._breakpoint_infos)
-            return m.StateResponse(state=state, model=self._model_info(), breakpoints=bps)
+            return self._fit_state(m.StateResponse(state=state, model=self._model_info(),
+                                                   breakpoints=bps), req.budget_bytes)
 
     def _op_catalog(self, req: m.CatalogRequest) -> m.CatalogResponse:
-        return m.CatalogResponse(catalog=self._call(self._catalog))
+        return self._fit_catalog(m.CatalogResponse(catalog=self._call(self._catalog)),
+                                 req.budget_bytes)
 
     def _catalog(self) -> m.CatalogInfo:
         engine = self._sim.query
@@ -416,14 +421,12 @@ class SessionProtocol(DrivingOps, BreakpointOps, QuestionOps, AnswerBudgets):
             if store is not None and store.keeps_tags:
                 for s in store.select(_glob_escape(name), _glob_escape(source)):
                     tags.update(map(str, s.tag_keys()))
-            unit = _UNITS.get(name)
-            if unit is None and (name.endswith(("_time", "latency", "_s"))):
-                unit = "s"
-            if unit is None and kind == "counter":
-                unit = "count"
+            unit = info.get("unit") or _UNITS.get(name)
             series.append(m.SeriesInfo(source=source, name=name, kind=kind, unit=unit,
                                        tags=sorted(tags)))
         return m.CatalogInfo(
+            entities=[msgspec.convert(_jsonable(e), m.EntityInfo)
+                      for e in cat.get("entities", [])],
             metrics=series, span_entities=list(cat["span_entities"]),
             events=[_jsonable(e) for e in cat["events"]],
             aggregates=[*AGGREGATE_NAMES, "pNN", "pNN.N"],

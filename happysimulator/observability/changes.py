@@ -1,0 +1,233 @@
+"""What changed: every series of every entity ranked by how much it changed between two
+windows of simulated time (``sim.query.changes(before, after, limit)``; the protocol's
+``changes`` operation).
+
+Each series is measured by its own kind:
+
+- gauge: its time-weighted mean over the window;
+- counter: its rate (increments per simulated second over the window);
+- sample: its mean and its p99 (the series scores by the larger of the two changes).
+
+**Score.** For a statistic with value ``b`` before and ``a`` after,
+``score = |ln((|a| + f) / (|b| + f))|``: the size of the factor by which it changed
+(0.69: doubled or halved; 2.3: tenfold), unit-free and so comparable across series. The
+floor ``f`` keeps a change within the noise near 0: it is the standard error of
+``a - b``, estimated from the spread of the statistic over the bins of the onset pass
+(below) within each window, plus 1 % of ``max(|a|, |b|)``: a change to or from 0
+scores at most ln(101) = 4.6. A gauge or sample series with no data in one window (it
+started or stopped recording) is not scored (0) and says which (``no_data``).
+
+**Onset.** When the change began: a one-sided CUSUM (in the direction of the change)
+over the statistic in bins of 1/``ONSET_BINS`` of the scanned range, which runs from
+``after.start - len(after)`` (not before ``before.start``) to ``after.end``:
+``S = max(0, S + d * (x - b) - k)`` with ``k`` half the bins' standard deviation in the
+reference part (before ``after.start``); the onset is the start of the bin after the
+last one where ``S`` was 0, reported when ``S`` ends above ``5 * sd`` (else no onset is
+given: the change has no clear start in the scanned range). Resolution: one bin.
+
+Defaults: ``after`` is the last tenth of the elapsed time (up to and including now),
+``before`` the tenth before it.
+"""
+
+from __future__ import annotations
+
+import glob
+import math
+from typing import Any
+
+import numpy as np
+
+from happysim_rx.query import QueryEngine, QueryError
+
+ONSET_BINS = 300
+_PAST = 1e-9  # 1 ns: a window that ends at now includes the values in effect at now
+_STATS = {"gauge": "time-weighted mean", "counter": "rate per s", "sample": "mean"}
+
+
+def _window(name: str, w: Any) -> tuple[float, float] | None:
+    if w is None:
+        return None
+    if isinstance(w, dict):
+        w = (w.get("start"), w.get("end"))
+    if not isinstance(w, list | tuple) or len(w) != 2:
+        raise QueryError(f"changes: {name} must be [start, end] in seconds, got {w!r}")
+    s, e = w
+    for x in (s, e):
+        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+            raise QueryError(f"changes: {name} must be two finite seconds, got {w!r}")
+    if not 0 <= s < e:
+        raise QueryError(f"changes: {name} = [{s:g}, {e:g}] needs 0 <= start < end")
+    return float(s), float(e)
+
+
+def windows(now: float, before: Any = None,
+            after: Any = None) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The two windows, defaults filled in (see the module doc)."""
+    a = _window("after", after)
+    b = _window("before", before)
+    if a is None:
+        if now <= 0:
+            raise QueryError("changes: nothing has run yet (now = 0); run first or give "
+                             "both windows")
+        a = (0.9 * now, now + _PAST)
+    if b is None:
+        span = a[1] - a[0]
+        b = (max(0.0, a[0] - span), a[0])
+        if b[0] >= b[1]:
+            raise QueryError(f"changes: no room for a before window ahead of after = "
+                             f"[{a[0]:g}, {a[1]:g}]; give before")
+    return b, a
+
+
+def _run(engine: Any, source: str, name: str, start: float, end: float,
+         aggs: tuple[str, ...], window: float | None = None) -> Any:
+    q = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
+         .between(start, end).aggregate(*aggs))
+    if window is not None:
+        q = q.window(window)
+    return QueryEngine.execute(engine, q)  # (already between two events)
+
+
+def _stat_names(kind: str) -> tuple[str, ...]:
+    return {"gauge": ("mean",), "counter": ("rate",)}.get(kind, ("mean", "p99"))
+
+
+def _bins(engine: Any, source: str, name: str, kind: str, lo: float, hi: float,
+          width: float) -> dict[str, np.ndarray]:
+    """Per-bin statistics over [lo, hi): bin start times and one array per statistic."""
+    aggs = _stat_names(kind)
+    r = _run(engine, source, name, lo, hi, aggs, width)
+    out: dict[str, list[float]] = {"start": [], **{a: [] for a in aggs}}
+    for row in r.rows:
+        vals = [row.get(a) for a in aggs]
+        if any(v is None for v in vals):
+            continue
+        out["start"].append(row["start"])
+        for a, v in zip(aggs, vals, strict=True):
+            out[a].append(float(v))
+    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+
+
+def _floor(starts: np.ndarray, values: np.ndarray, b_win: tuple[float, float],
+           a_win: tuple[float, float], b: float | None, a: float | None) -> float:
+    """The noise floor: the standard error of after - before from the spread of the
+    bins within each window (not across them: a change is not noise), plus 1 %."""
+    var = 0.0
+    for lo, hi in (b_win, a_win):
+        inside = values[(starts >= lo) & (starts < hi)] if values.size else values
+        if inside.size > 1:
+            var += float(np.var(inside, ddof=1)) / inside.size
+    scale = max(abs(b or 0.0), abs(a or 0.0))
+    return math.sqrt(var) + 0.01 * scale + 1e-12
+
+
+def _score(b: float | None, a: float | None, floor: float) -> float:
+    if b is None and a is None:
+        return 0.0
+    bb = abs(b) if b is not None else 0.0
+    aa = abs(a) if a is not None else 0.0
+    return abs(math.log((aa + floor) / (bb + floor)))
+
+
+def _onset(starts: np.ndarray, x: np.ndarray, b: float, a: float, ref_end: float,
+           width: float) -> float | None:
+    if x.size < 4 or a == b:
+        return None
+    d = 1.0 if a > b else -1.0
+    ref = x[starts < ref_end]
+    sd = float(np.std(ref)) if ref.size > 1 else float(np.std(x))
+    if sd == 0.0:
+        sd = abs(a - b) / 4
+    k = 0.5 * sd
+    s = 0.0
+    last_zero = -1
+    for i, v in enumerate(x.tolist()):
+        s = max(0.0, s + d * (v - b) - k)
+        if s == 0.0:
+            last_zero = i
+    if s <= 5 * sd:
+        return None
+    nxt = last_zero + 1
+    return float(starts[nxt]) if nxt < starts.size else float(starts[-1] + width)
+
+
+def changes(engine: Any, before: Any = None, after: Any = None,
+            limit: int = 20) -> dict[str, Any]:
+    """Every series ranked by change from `before` to `after` (see the module doc).
+
+    Returns ``{"before", "after", "scanned", "series": [...], "total", "exact"}``; each
+    row has ``entity``, ``name``, ``kind``, ``unit``, ``statistic``, ``before``,
+    ``after``, ``delta``, ``relative`` (when ``before`` is not 0), ``score`` and
+    ``onset`` (when found); samples add ``p99_before`` and ``p99_after``."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise QueryError(f"changes: limit must be an int >= 1, got {limit!r}")
+    now = engine.now() or 0.0
+    b_win, a_win = windows(now, before, after)
+    lo = max(b_win[0], a_win[0] - (a_win[1] - a_win[0]))
+    lo = min(lo, a_win[0])
+    hi = a_win[1]
+    width = max((hi - lo) / ONSET_BINS, 1e-6)
+    with engine.held_catalog():
+        return _changes(engine, b_win, a_win, lo, hi, width, limit)
+
+
+def _changes(engine: Any, b_win: tuple[float, float], a_win: tuple[float, float], lo: float,
+             hi: float, width: float, limit: int) -> dict[str, Any]:
+    cat = engine._catalog() if hasattr(engine, "_catalog") else engine.catalog()
+    rows = []
+    exact = True
+    for info in cat["metrics"]:
+        source, name = info["source"], info["name"]
+        kind = info["series_kind"] or "sample"
+        stats = _stat_names(kind)
+        rb = _run(engine, source, name, *b_win, stats)
+        ra = _run(engine, source, name, *a_win, stats)
+        exact = exact and rb.exact and ra.exact
+        vb = rb.rows[0] if rb.rows else {}
+        va = ra.rows[0] if ra.rows else {}
+        if kind == "counter":  # no increments in a window: a rate of 0, not "no data"
+            vb = {"rate": vb.get("rate") or 0.0}
+            va = {"rate": va.get("rate") or 0.0}
+        bins = _bins(engine, source, name, kind, lo, hi, width)
+        best, best_stat = -1.0, stats[0]
+        for stat in stats:
+            f = _floor(bins["start"], bins[stat], b_win, a_win, vb.get(stat), va.get(stat))
+            sc = _score(vb.get(stat), va.get(stat), f)
+            if sc > best:
+                best, best_stat = sc, stat
+        main = stats[0]
+        row: dict[str, Any] = {"entity": source, "name": name, "kind": kind,
+                               "unit": info.get("unit", ""), "statistic": _STATS[kind]}
+        b, a = vb.get(main), va.get(main)
+        if b is not None:
+            row["before"] = b
+        if a is not None:
+            row["after"] = a
+        if a is not None and b is not None:
+            row["delta"] = a - b
+            if b != 0:
+                row["relative"] = (a - b) / abs(b)
+        if kind == "sample":
+            if vb.get("p99") is not None:
+                row["p99_before"] = vb["p99"]
+            if va.get("p99") is not None:
+                row["p99_after"] = va["p99"]
+        if kind != "counter" and (b is None) != (a is None):
+            # samples (or gauge values) in one window only: the series started or
+            # stopped recording; there is no factor to measure, so it is not scored
+            row["no_data"] = "before" if b is None else "after"
+            best = 0.0
+        row["score"] = round(best, 6)
+        sb, sa = vb.get(best_stat), va.get(best_stat)
+        if sb is not None and sa is not None and bins["start"].size:
+            onset = _onset(bins["start"], bins[best_stat], sb, sa, a_win[0], width)
+            if onset is not None:
+                row["onset"] = round(onset, 6)
+        rows.append(row)
+    rows.sort(key=lambda r: (-r["score"], r["entity"], r["name"]))
+    return {"before": list(b_win), "after": list(a_win), "scanned": [lo, hi],
+            "onset_resolution": width, "exact": exact, "total": len(rows),
+            "series": rows[:limit]}
+
+
+__all__ = ["ONSET_BINS", "changes", "windows"]
