@@ -6,11 +6,12 @@ exponential patience and hangs up when it runs out. The phone system breaks down
 random times and takes a while to repair; while it is down, no agent can take a call.
 
 An online anomaly detector watches the abandonment counter (hang-ups per 5 minutes) and
-pauses the simulation when abandonment rises. We then ask the questions an operations
+pauses the simulation when abandonment rises (it learns the normal level in the first
+hour; the phone system's failures start after that). We then ask the questions an operations
 manager would: is the phone system up, how many agents are on duty, how long is the
 line, how long did the callers who hung up wait — before and after the jump.
 
-    python examples/call_center.py [--seed 1] [--hours 8]
+    python examples/call_center.py [--seed 2] [--hours 8]
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Greeting(Entity):
         return [self.forward(event, self.agents)]
 
 
-def build_parts(seed: int = 1, hours: float = 8.0,
+def build_parts(seed: int = 2, hours: float = 8.0,
                 config: ObservabilityConfig | None = None):
     """(simulation, agents, phone system breakdowns, detector); nothing armed."""
     answered, abandoned = Sink("Answered"), Sink("Abandoned")
@@ -65,7 +66,7 @@ def build_parts(seed: int = 1, hours: float = 8.0,
                            service_time=ExponentialLatency(HANDLE_TIME_S),
                            downstream=answered, reneged_target=abandoned)
     phones = BreakdownScheduler("PhoneSystem", target=agents,
-                                mean_time_to_failure=3 * HOUR, mean_repair_time=1200.0)
+                                mean_time_to_failure=3 * HOUR, mean_repair_time=1800.0)
     greeting = Greeting("Greeting", agents)
     end = hours * HOUR
     source = Source.poisson(rate=CALLS_PER_HOUR / HOUR, target=greeting, name="Callers",
@@ -73,7 +74,9 @@ def build_parts(seed: int = 1, hours: float = 8.0,
     sim = Simulation(sources=[source], entities=[greeting, agents, phones, answered,
                                                  abandoned],
                      seed=seed, end_time=end, observability=config or ObservabilityConfig.default())
-    sim.schedule(phones.start_event())
+    # the detector learns normal abandonment in the first hour; the phone system's
+    # failures are counted from then on (its first failure an exponential time later)
+    sim.schedule(Event.once(HOUR, "PhonesInService", lambda _e: phones.start_event()))
     from river.drift import PageHinkley
 
     # hang-ups per 5 min against a baseline learnt over the first hour; Page-Hinkley on
@@ -86,7 +89,7 @@ def build_parts(seed: int = 1, hours: float = 8.0,
     return sim, agents, phones, detector
 
 
-def build(seed: int = 1, hours: float = 8.0) -> Simulation:
+def build(seed: int = 2, hours: float = 8.0) -> Simulation:
     """Model factory (``happysim-rx run examples/call_center.py:build``)."""
     return build_parts(seed, hours)[0]
 
@@ -137,7 +140,7 @@ def explain(sim: Simulation, now: float, onset: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--hours", type=float, default=8.0)
     args = parser.parse_args(argv)
 
