@@ -39,7 +39,24 @@ DISTRIBUTED_A: dict[str, str] = {
 }
 
 # -- queue_policies, network, faults, sync, datastore
-DISTRIBUTED_B: dict[str, str] = {}
+_NET = "happysimulator.components.network"
+DISTRIBUTED_B: dict[str, str] = {
+    "PriorityQueue": "happysimulator.components.queue_policies",
+    "FaultSchedule": "happysimulator.faults",
+    "LinkStats": _NET,
+    "Network": _NET,
+    "NetworkLink": _NET,
+    "Partition": _NET,
+    "cross_region_network": _NET,
+    "datacenter_network": _NET,
+    "internet_network": _NET,
+    "local_network": _NET,
+    "lossy_network": _NET,
+    "mobile_3g_network": _NET,
+    "mobile_4g_network": _NET,
+    "satellite_network": _NET,
+    "slow_network": _NET,
+}
 
 # -- industrial, Resource
 INDUSTRIAL: dict[str, str] = {
