@@ -313,3 +313,30 @@ def test_top_level_names_are_the_peers_and_load_lazily() -> None:
         "assert h.Resource is Resource\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_contract_series_are_declared_with_their_kinds() -> None:
+    from happysimulator.components.industrial import RenegingQueuedResource
+    from happysimulator.core.observed import declared_series
+
+    contract = {
+        BalkingQueue: {"balked": "counter"},
+        RenegingQueuedResource: {"reneged": "counter", "patience": "sample"},
+        BreakdownScheduler: {"up": "gauge", "repair_time": "sample"},
+        ShiftedServer: {"capacity": "gauge", "reneged": "counter"},
+        InventoryBuffer: {"level": "gauge", "stockouts": "counter", "orders": "counter"},
+        PerishableInventory: {"level": "gauge", "stockouts": "counter", "orders": "counter"},
+        ConveyorBelt: {"occupancy": "gauge"},
+        InspectionStation: {"passed": "counter", "reworked": "counter", "scrapped": "counter"},
+        PreemptibleResource: {"preempted": "counter", "queue_depth": "gauge",
+                              "wait_time": "sample"},
+        PooledCycleResource: {"queue_depth": "gauge", "in_flight": "gauge",
+                              "wait_time": "sample"},
+        GateController: {"queue_depth": "gauge", "wait_time": "sample"},
+        BatchProcessor: {"queue_depth": "gauge", "wait_time": "sample"},
+        Resource: {"queue_depth": "gauge", "in_flight": "gauge", "wait_time": "sample"},
+    }
+    for cls, series in contract.items():
+        specs = declared_series(cls)
+        for name, kind in series.items():
+            assert specs[name].kind == kind, (cls.__name__, name)

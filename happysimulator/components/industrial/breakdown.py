@@ -96,16 +96,17 @@ class BreakdownScheduler(ObservedEntity):
 
     def start_event(self) -> Event:
         """The event that starts the cycle: ``sim.schedule(scheduler.start_event())``.
-        The first failure comes an exponential time after the simulation's start."""
+        The first failure comes an exponential time after now (the simulation's start
+        when called before the run)."""
         sim = self._sim
         if sim is not None and hasattr(sim, "rng"):
-            t0 = sim._start_ns
+            t0 = sim._now_ns
             self._last_change_ns = t0
-            return self._event(t0 + self._draw(self.mean_time_to_failure), _BREAKDOWN)
+            return self._event(t0 + self._exp_ns(self.mean_time_to_failure), _BREAKDOWN)
         # not yet in a simulation: draw when it starts (time 0)
         return Event(0.0, _START, self, daemon=True)
 
-    def _draw(self, mean: float) -> int:
+    def _exp_ns(self, mean: float) -> int:
         return round(self.rng.expovariate(1.0 / mean) * _NS)
 
     def handle_event(self, event: Event) -> Any:
@@ -113,7 +114,7 @@ class BreakdownScheduler(ObservedEntity):
         kind = event.event_type
         if kind == _START:
             self._last_change_ns = now
-            return self._event(now + self._draw(self.mean_time_to_failure), _BREAKDOWN)
+            return self._event(now + self._exp_ns(self.mean_time_to_failure), _BREAKDOWN)
         if self._last_change_ns is None:
             self._last_change_ns = self._sim._start_ns
         if kind == _BREAKDOWN:
@@ -122,7 +123,7 @@ class BreakdownScheduler(ObservedEntity):
             self._is_down = True
             self.target._broken = True
             self._breakdown_count += 1
-            repair = self._draw(self.mean_repair_time)
+            repair = self._exp_ns(self.mean_repair_time)
             if self._runtime() is not None:
                 self.set_gauge("up", 0)
                 self.increment("breakdowns")
@@ -140,7 +141,7 @@ class BreakdownScheduler(ObservedEntity):
             restart = getattr(self.target, "_drain", None)
             if restart is not None and getattr(self.target, "_queue", None):
                 restart(self._sim)  # requests waited for the repair: start them now
-            return self._event(now + self._draw(self.mean_time_to_failure), _BREAKDOWN)
+            return self._event(now + self._exp_ns(self.mean_time_to_failure), _BREAKDOWN)
         return None
 
     def _event(self, t_ns: int, kind: str) -> Event:
