@@ -113,8 +113,9 @@ ISSUE_CLASSES: list[KnownDefect] = [
 
 #: found by this fuzzer, not in issue 19's list (tests/oracle/FINDINGS.md)
 NEW_CLASSES: list[KnownDefect] = [
-    KnownDefect("N1", "a user gauge set several times at one instant keeps every set as a "
-                "change (count, min/max/first, sample weighting, raw rows see transients)",
+    KnownDefect("N1", "a user gauge keeps every set as a change: several at one instant "
+                "(fixed by 19.3's settling) and a set to the value it already holds (the "
+                "standard components drop those): count, sample weighting, raw rows differ",
                 lambda m: bool(m.extra.get("user_gauge"))
                 and m.check in ("value", "raw", "rows", "weighting")),
     KnownDefect("N2", "rate is None over any range shorter than 1e-9 x its end time "

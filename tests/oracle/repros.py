@@ -20,9 +20,10 @@ REPROS: dict[str, Case] = {
     "19.1": Case(ModelSpec(seed=1, limit=40, probe=True), "tiny", queries=(
         {"kind": "metrics", "name": "level", "entity": "Prober", "start": _Q,
          "end": ("start", 12.0), "aggregates": ["p90"]},)),
-    "19.2": Case(ModelSpec(seed=2, limit=8, probe=True), "streaming", queries=(
-        {"kind": "metrics", "name": "level", "entity": "Prober", "start": _Q,
-         "end": ("start", 6.0), "aggregates": ["p50", "p90"], "weighting": "sample"},)),
+    # per-sample quantiles of a gauge answered from time-weighted rollups
+    "19.2": Case(ModelSpec(seed=0, rate=8.0, limit=30, service_mean=0.25), "tiny", queries=(
+        {"kind": "metrics", "name": "queue_depth", "entity": "Server", "start": _Q,
+         "end": ("start", 8.0), "aggregates": ["p50"], "weighting": "sample"},)),
     "19.3": Case(_MM1, "full", schedule=(("step", 1),) * 12, queries=(
         {"kind": "metrics", "name": "in_flight", "entity": "Server", "start": ("start", 1.0),
          "end": ("start", 5.0), "aggregates": ["min", "count"]},)),
@@ -60,9 +61,10 @@ REPROS: dict[str, Case] = {
                            "Breakpoint(time=-5)", "at_time(-1)", "100000-deep JSON")),
     "19.17": Case(_MM1, "full", schedule=(("step", 1),), queries=(
         {"kind": "spans", "entity": "Sink", "aggregates": ["count"]},)),
-    "N1": Case(ModelSpec(limit=3, router=True), "full", queries=(
-        {"kind": "metrics", "name": "load", "entity": "Router", "start": _Q,
-         "end": ("start", 5.0), "aggregates": ["count", "max"]},)),
+    # a user gauge set to the value it already holds (the probe) counts as a change
+    "N1": Case(ModelSpec(seed=0, limit=8, probe=True), "full", queries=(
+        {"kind": "metrics", "name": "level", "entity": "Prober", "start": _Q,
+         "end": ("start", 4.0), "aggregates": ["count"]},)),
     "N2": Case(ModelSpec(seed=1, arrivals="constant", rate=2.0, limit=6, start_time=1e9),
                "full", queries=(
         {"kind": "metrics", "name": "generated", "entity": "Source",

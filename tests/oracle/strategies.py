@@ -44,7 +44,7 @@ def models(draw: Any) -> ModelSpec:
         seed=draw(st.integers(0, 5)),
         arrivals=arrivals,
         rate=rate,
-        limit=draw(st.integers(1, 30)),
+        limit=draw(st.integers(1, 40)),
         start_time=start,
         concurrency=draw(st.sampled_from([1, 1, 2])),
         service=service,
@@ -136,8 +136,19 @@ def record_queries(draw: Any) -> dict[str, Any]:
     return q
 
 
+@st.composite
+def probe_queries(draw: Any) -> dict[str, Any]:
+    """Quantiles of the whole-second probe gauge over a few seconds (the case where held
+    seconds equal the number of held segments)."""
+    return {"kind": "metrics", "name": "level", "entity": "Prober",
+            "start": ("start", 0.0), "end": ("start", draw(st.sampled_from([4.0, 8.0, 12.0]))),
+            "aggregates": draw(st.lists(st.sampled_from(["p10", "p50", "p90", "mean"]),
+                                        min_size=1, max_size=3, unique=True)),
+            "weighting": draw(st.sampled_from([None, "time", "sample"]))}
+
+
 def queries() -> st.SearchStrategy[dict[str, Any]]:
-    return st.one_of(metric_queries(), metric_queries(), record_queries())
+    return st.one_of(metric_queries(), metric_queries(), record_queries(), probe_queries())
 
 
 _BP_SERIES = [("Sink", "latency"), ("Server", "wait_time"), ("Server", "service_time")]
