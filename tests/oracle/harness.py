@@ -430,6 +430,10 @@ class Checker:
                         k: r.get(k) for k in keys}, "start": r["start"], "end": r["end"]})
             elif not (len(got_rows) == len(exp_rows) and self._clipped_ok(got_rows, exp_rows,
                                                                           now)):
+                last = exp_rows[-1] if exp_rows else {}
+                if (len(exp_rows) == len(got_rows) + 1 and last.get("start") is not None
+                        and 0 < last["end"] - last["start"] <= 4 * math.ulp(abs(last["end"]) + 1)):
+                    ctx = dict(ctx, extra={"sliver": True})
                 self.add("rows", f"{len(got_rows)} rows "
                          f"{[(r.get('start'), r.get('end')) for r in got_rows][:4]} where the "
                          f"reference has {len(exp_rows)} "

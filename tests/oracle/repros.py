@@ -45,6 +45,11 @@ REPROS: dict[str, Case] = {
     "19.8": Case(_MM1, "full", schedule=(("run_until", 2.0),), queries=(
         {"kind": "metrics", "name": "arrivals", "entity": "Server", "start": _Q,
          "end": ("now", 100.0), "aggregates": ["rate"]},)),
+    # the same for events and spans: a row entirely after now has no rate yet
+    "19.8b": Case(ModelSpec(seed=1, arrivals="constant", rate=2.0, limit=8, service="const",
+                            service_mean=0.5), "full", schedule=(("run_until", 1.0),),
+                  queries=({"kind": "events", "name": "*", "start": ("start", 3.0),
+                            "end": ("start", 5.0), "aggregates": ["count", "rate"]},)),
     "19.9": Case(ModelSpec(seed=1, rate=8.0, limit=20), "full", queries=(
         {"kind": "metrics", "name": "*", "entity": "Server", "start": _Q,
          "end": ("start", 3.0), "group_by": ["name"], "aggregates": ["mean"]},)),
@@ -75,4 +80,9 @@ REPROS: dict[str, Case] = {
                          service="const", service_mean=0.25), "full", queries=(
         {"kind": "spans", "entity": "*", "start": ("start", 0.0), "end": ("now", 0.0),
          "aggregates": ["count"]},)),
+    # paused at 2.0 s (a window boundary): since(0) in 1 s windows ends just after now
+    "N5": Case(ModelSpec(seed=1, arrivals="constant", rate=2.0, limit=8, service="zero"),
+               "full", schedule=(("run_until", 2.0),), queries=(
+        {"kind": "metrics", "name": "latency", "entity": "Sink", "start": ("start", 0.0),
+         "window": 1.0, "aggregates": ["count"]},)),
 }
