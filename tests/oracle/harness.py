@@ -383,6 +383,17 @@ class Checker:
             if r.get("start") is not None and r.get("end") is not None and r["start"] > r["end"]:
                 self.add("range", f"row with start {r['start']} > end {r['end']}", **ctx)
                 return
+        if q.get("end") is not None and q["end"] > now and self.ref.now >= now:
+            # a range past now answers up to now and says so: no row (that began by now)
+            # states an end after the instant just past now
+            limit = math.nextafter(now, math.inf)
+            for r in got.rows:
+                a, b = r.get("start"), r.get("end")
+                if a is not None and b is not None and a <= now and b > limit and not _same_t(
+                        b, limit):
+                    self.add("says", f"row [{a}, {b}) reaches past now={now} and does not say "
+                             "it answers only up to now", **ctx)
+                    break
         if got.weighting == "mixed":
             # groups of different kinds: each row says its own weighting
             for g, e in zip(got.rows, expected.rows, strict=False):

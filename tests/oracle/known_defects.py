@@ -81,8 +81,9 @@ ISSUE_CLASSES: list[KnownDefect] = [
                         and _names(m, "queue_depth", "wait_time", "in_flight",
                                    "service_time", entities=("Server",))))),
     KnownDefect("19.8", "a rate over a range past now divides by the whole range",
-                lambda m: m.check == "value" and m.aggregate == "rate"
-                and bool(m.extra.get("past_now"))),
+                lambda m: m.check == "says" or (
+                    m.check == "value" and m.aggregate == "rate"
+                    and bool(m.extra.get("past_now")))),
     KnownDefect("19.9", "globs over mixed kinds average gauges per sample, even grouped",
                 lambda m: m.check in ("value", "weighting")
                 and "+" in (m.series_kind or "")),
