@@ -21,6 +21,7 @@ Every disagreement is a `Mismatch`; `Mismatch.cls` names its class for reports a
 from __future__ import annotations
 
 import math
+import signal
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -738,6 +739,19 @@ def _drive(sim: Any, case: Case, ref: RefRun, checker: Checker) -> int:
                     raise RuntimeError("hook bug")
 
             control.on_event(hook)
+        elif op == "ctrl_c":
+            # Ctrl-C during run() at the n-th event (the handler run() installs, called as
+            # the signal would call it): a pause at the next event boundary
+            n = action[1]
+            hits = {"k": 0}
+
+            def interrupt(ev: Any, n: int = n, hits: dict = hits) -> None:
+                hits["k"] += 1
+                handler = getattr(control, "_on_sigint", None)
+                if hits["k"] == n and handler is not None:
+                    handler(signal.SIGINT, None)
+
+            control.on_event(interrupt)
         elif op == "wall_timer":
             # unrelated program code on another thread, using reactivex's own wall-clock
             # timer while the simulation runs: it must tick, not fail

@@ -160,7 +160,7 @@ def schedules(draw: Any) -> tuple[tuple[Any, ...], ...]:
     for _ in range(draw(st.integers(0, 4))):
         op = draw(st.sampled_from([
             "step", "step", "run_until", "bp_time", "bp_count", "bp_type", "bp_metric",
-            "bp_condition", "raise_observer", "raise_hook", "reader_thread", "wall_timer"]))
+            "bp_condition", "raise_observer", "raise_hook", "reader_thread", "wall_timer", "ctrl_c"]))
         if op == "step":
             actions.append(("step", draw(st.integers(1, 7))))
         elif op == "run_until":
@@ -176,7 +176,7 @@ def schedules(draw: Any) -> tuple[tuple[Any, ...], ...]:
             actions.append(("bp_metric", src, name, draw(st.integers(0, 3))))
         elif op == "bp_condition":
             actions.append(("bp_condition", draw(st.integers(3, 12))))
-        elif op in ("raise_observer", "raise_hook"):
+        elif op in ("raise_observer", "raise_hook", "ctrl_c"):
             actions.append((op, draw(st.integers(1, 20))))
         else:
             actions.append((op,))
