@@ -739,7 +739,9 @@ def _drive(sim: Any, case: Case, ref: RefRun, checker: Checker) -> int:
                     raise RuntimeError("hook bug")
 
             control.on_event(hook)
-        elif op == "ctrl_c":
+        elif op == "ctrl_c" and not raising.get("ctrl_c"):
+            # (one Ctrl-C per run: a second before the pause is a hard interrupt by design)
+            raising["ctrl_c"] = 1
             # Ctrl-C during run() at the n-th event (the handler run() installs, called as
             # the signal would call it): a pause at the next event boundary
             n = action[1]
