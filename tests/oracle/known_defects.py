@@ -58,7 +58,7 @@ ISSUE_CLASSES: list[KnownDefect] = [
     KnownDefect("19.2", "streaming: weighting('sample') gauge percentiles from the "
                 "time-weighted rollups",
                 lambda m: _streaming(m) and (m.series_kind or "").startswith("gauge")
-                and _q(m).get("weighting") == "sample"
+                and _q(m).get("weighting") == "sample" and not m.extra.get("user_gauge")
                 and (m.check == "weighting" or (m.check == "value" and _quantile(m)))),
     KnownDefect("19.3", "stepped / paused runs record same-instant values as changes",
                 lambda m: bool(m.extra.get("transient_rows")) and (
@@ -81,8 +81,9 @@ ISSUE_CLASSES: list[KnownDefect] = [
                         and _names(m, "queue_depth", "wait_time", "in_flight",
                                    "service_time", entities=("Server",))))),
     KnownDefect("19.8", "a rate over a range past now divides by the whole range",
-                lambda m: m.check == "value" and m.aggregate == "rate"
-                and bool(m.extra.get("past_now"))),
+                lambda m: m.check == "says" or (
+                    m.check == "value" and m.aggregate == "rate"
+                    and bool(m.extra.get("past_now")))),
     KnownDefect("19.9", "globs over mixed kinds average gauges per sample, even grouped",
                 lambda m: m.check in ("value", "weighting")
                 and "+" in (m.series_kind or "")),
@@ -113,8 +114,9 @@ ISSUE_CLASSES: list[KnownDefect] = [
 
 #: found by this fuzzer, not in issue 19's list (tests/oracle/FINDINGS.md)
 NEW_CLASSES: list[KnownDefect] = [
-    KnownDefect("N1", "a user gauge set several times at one instant keeps every set as a "
-                "change (count, min/max/first, sample weighting, raw rows see transients)",
+    KnownDefect("N1", "a user gauge keeps every set as a change: several at one instant "
+                "(fixed by 19.3's settling) and a set to the value it already holds (the "
+                "standard components drop those): count, sample weighting, raw rows differ",
                 lambda m: bool(m.extra.get("user_gauge"))
                 and m.check in ("value", "raw", "rows", "weighting")),
     KnownDefect("N2", "rate is None over any range shorter than 1e-9 x its end time "
@@ -136,8 +138,24 @@ NEW_CLASSES.append(KnownDefect(
     lambda m: _q(m).get("kind") == "spans" and m.extra.get("start_time", 0.0) >= 1e6
     and m.check in ("value", "rows", "raw")))
 
-#: what the CI fuzz test tolerates today. Remove an entry when its fix lands.
-KNOWN_DEFECTS: list[KnownDefect] = ISSUE_CLASSES + NEW_CLASSES
+NEW_CLASSES.append(KnownDefect(
+    "N5", "a windowed range that ends just after a window boundary (an end of nextafter(now) "
+    "when now is on a boundary) has no row for [boundary, end): what happened at now is in "
+    "no window",
+    lambda m: m.check == "rows" and bool(m.extra.get("sliver"))))
+
+#: what is still open after the issue-19 fixes landed on main (5e94d8b): the residual of
+#: item 8 (events and spans answer rate 0.0, not None, for a row entirely after now)
+RESIDUAL_19_8 = KnownDefect(
+    "19.8", "events/spans: a row entirely after now answers rate 0.0 (metrics: None)",
+    lambda m: m.check == "value" and m.aggregate == "rate"
+    and _q(m).get("kind") in ("events", "spans") and bool(m.extra.get("past_now")))
+
+#: what the CI fuzz test tolerates today. Remove an entry when its fix lands: the
+#: comparison then holds strictly for that class. (ISSUE_CLASSES stay above: they name
+#: the classes for reports; the fixed ones are no longer tolerated.)
+KNOWN_DEFECTS: list[KnownDefect] = [RESIDUAL_19_8] + [
+    d for d in NEW_CLASSES if d.item in ("N1", "N2", "N3", "N4", "N5")]
 
 
 def known_defect(m: Mismatch) -> KnownDefect | None:

@@ -125,7 +125,12 @@ class Prober(InstrumentedEntity):
         self.ticks = ticks
 
     def handle_event(self, event: Event) -> Any:
-        self.set_gauge("level", float(self.rng.choice([0, 0, 1, 1, 1, 5])))
+        # (the second tick repeats the first: a set to the value already held, always)
+        if self.__dict__.get("last") is None or self.__dict__.get("repeated"):
+            self.last = float(self.rng.choice([0, 0, 1, 1, 1, 5]))
+        else:
+            self.repeated = True
+        self.set_gauge("level", self.last)
         self.ticks -= 1
         if self.ticks > 0:
             return Event(self.now + 1.0, "Tick", self)

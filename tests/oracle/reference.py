@@ -308,6 +308,7 @@ class Reference:
             for a, b in windows:
                 row = {**gk, "start": a, "end": b}
                 row.update(self._aggregate(gs, aggs, a, b, gweight, gw, gkinds))
+                row["_weighting"] = self._weighting(aggs, gweight, gkinds)
                 rows.append(row)
         if q.get("limit") is not None:
             rows = rows[: q["limit"]]
@@ -443,7 +444,11 @@ class Reference:
             out.sort(key=lambda r: r["time"])
             return RefAnswer(out[: q["limit"]] if q.get("limit") is not None else out)
         times = [r[0] for r in rows]
-        rng = self._range(q, times) if times or start is not None else (0.0, 0.0)
+        if times or start is not None:
+            rng = self._range(q, times)
+        else:  # nothing recorded yet and no start: [0, now) answers "none so far"
+            rng = (0.0, max(0.0, self.now if end is None and self.now is not None
+                            else (end if end is not None else 0.0)))
         if rng is None:
             rng = (0.0, 0.0)
         a0, b0 = rng

@@ -17,12 +17,13 @@ _Q = ("start", 0.0)
 
 REPROS: dict[str, Case] = {
     # a probe gauge on whole seconds, answered from rollups: time-weighted p90
-    "19.1": Case(ModelSpec(seed=1, limit=40, probe=True), "tiny", queries=(
+    "19.1": Case(ModelSpec(seed=0, limit=24, probe=True), "tiny", queries=(
         {"kind": "metrics", "name": "level", "entity": "Prober", "start": _Q,
-         "end": ("start", 12.0), "aggregates": ["p90"]},)),
-    "19.2": Case(ModelSpec(seed=2, limit=8, probe=True), "streaming", queries=(
-        {"kind": "metrics", "name": "level", "entity": "Prober", "start": _Q,
-         "end": ("start", 6.0), "aggregates": ["p50", "p90"], "weighting": "sample"},)),
+         "end": ("start", 8.0), "aggregates": ["p90"]},)),
+    # per-sample quantiles of a gauge answered from time-weighted rollups
+    "19.2": Case(ModelSpec(seed=0, rate=8.0, limit=30, service_mean=0.25), "tiny", queries=(
+        {"kind": "metrics", "name": "queue_depth", "entity": "Server", "start": _Q,
+         "end": ("start", 8.0), "aggregates": ["p50"], "weighting": "sample"},)),
     "19.3": Case(_MM1, "full", schedule=(("step", 1),) * 12, queries=(
         {"kind": "metrics", "name": "in_flight", "entity": "Server", "start": ("start", 1.0),
          "end": ("start", 5.0), "aggregates": ["min", "count"]},)),
@@ -44,6 +45,11 @@ REPROS: dict[str, Case] = {
     "19.8": Case(_MM1, "full", schedule=(("run_until", 2.0),), queries=(
         {"kind": "metrics", "name": "arrivals", "entity": "Server", "start": _Q,
          "end": ("now", 100.0), "aggregates": ["rate"]},)),
+    # the same for events and spans: a row entirely after now has no rate yet
+    "19.8b": Case(ModelSpec(seed=1, arrivals="constant", rate=2.0, limit=8, service="const",
+                            service_mean=0.5), "full", schedule=(("run_until", 1.0),),
+                  queries=({"kind": "events", "name": "*", "start": ("start", 3.0),
+                            "end": ("start", 5.0), "aggregates": ["count", "rate"]},)),
     "19.9": Case(ModelSpec(seed=1, rate=8.0, limit=20), "full", queries=(
         {"kind": "metrics", "name": "*", "entity": "Server", "start": _Q,
          "end": ("start", 3.0), "group_by": ["name"], "aggregates": ["mean"]},)),
@@ -60,9 +66,10 @@ REPROS: dict[str, Case] = {
                            "Breakpoint(time=-5)", "at_time(-1)", "100000-deep JSON")),
     "19.17": Case(_MM1, "full", schedule=(("step", 1),), queries=(
         {"kind": "spans", "entity": "Sink", "aggregates": ["count"]},)),
-    "N1": Case(ModelSpec(limit=3, router=True), "full", queries=(
-        {"kind": "metrics", "name": "load", "entity": "Router", "start": _Q,
-         "end": ("start", 5.0), "aggregates": ["count", "max"]},)),
+    # a user gauge set to the value it already holds (the probe) counts as a change
+    "N1": Case(ModelSpec(seed=0, limit=8, probe=True), "full", queries=(
+        {"kind": "metrics", "name": "level", "entity": "Prober", "start": _Q,
+         "end": ("start", 4.0), "aggregates": ["count"]},)),
     "N2": Case(ModelSpec(seed=1, arrivals="constant", rate=2.0, limit=6, start_time=1e9),
                "full", queries=(
         {"kind": "metrics", "name": "generated", "entity": "Source",
@@ -73,4 +80,9 @@ REPROS: dict[str, Case] = {
                          service="const", service_mean=0.25), "full", queries=(
         {"kind": "spans", "entity": "*", "start": ("start", 0.0), "end": ("now", 0.0),
          "aggregates": ["count"]},)),
+    # paused at 2.0 s (a window boundary): since(0) in 1 s windows ends just after now
+    "N5": Case(ModelSpec(seed=1, arrivals="constant", rate=2.0, limit=8, service="zero"),
+               "full", schedule=(("run_until", 2.0),), queries=(
+        {"kind": "metrics", "name": "latency", "entity": "Sink", "start": ("start", 0.0),
+         "window": 1.0, "aggregates": ["count"]},)),
 }

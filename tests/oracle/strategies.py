@@ -44,7 +44,7 @@ def models(draw: Any) -> ModelSpec:
         seed=draw(st.integers(0, 5)),
         arrivals=arrivals,
         rate=rate,
-        limit=draw(st.integers(1, 30)),
+        limit=draw(st.integers(1, 40)),
         start_time=start,
         concurrency=draw(st.sampled_from([1, 1, 2])),
         service=service,
@@ -136,8 +136,19 @@ def record_queries(draw: Any) -> dict[str, Any]:
     return q
 
 
+@st.composite
+def probe_queries(draw: Any) -> dict[str, Any]:
+    """Quantiles of the whole-second probe gauge over a few seconds (the case where held
+    seconds equal the number of held segments)."""
+    return {"kind": "metrics", "name": "level", "entity": "Prober",
+            "start": ("start", 0.0), "end": ("start", draw(st.sampled_from([4.0, 8.0, 12.0]))),
+            "aggregates": draw(st.lists(st.sampled_from(["p10", "p50", "p90", "mean"]),
+                                        min_size=1, max_size=3, unique=True)),
+            "weighting": draw(st.sampled_from([None, "time", "sample"]))}
+
+
 def queries() -> st.SearchStrategy[dict[str, Any]]:
-    return st.one_of(metric_queries(), metric_queries(), record_queries())
+    return st.one_of(metric_queries(), metric_queries(), record_queries(), probe_queries())
 
 
 _BP_SERIES = [("Sink", "latency"), ("Server", "wait_time"), ("Server", "service_time")]
@@ -149,7 +160,7 @@ def schedules(draw: Any) -> tuple[tuple[Any, ...], ...]:
     for _ in range(draw(st.integers(0, 4))):
         op = draw(st.sampled_from([
             "step", "step", "run_until", "bp_time", "bp_count", "bp_type", "bp_metric",
-            "bp_condition", "raise_observer", "raise_hook", "reader_thread", "wall_timer"]))
+            "bp_condition", "raise_observer", "raise_hook", "reader_thread", "wall_timer", "ctrl_c"]))
         if op == "step":
             actions.append(("step", draw(st.integers(1, 7))))
         elif op == "run_until":
@@ -165,7 +176,7 @@ def schedules(draw: Any) -> tuple[tuple[Any, ...], ...]:
             actions.append(("bp_metric", src, name, draw(st.integers(0, 3))))
         elif op == "bp_condition":
             actions.append(("bp_condition", draw(st.integers(3, 12))))
-        elif op in ("raise_observer", "raise_hook"):
+        elif op in ("raise_observer", "raise_hook", "ctrl_c"):
             actions.append((op, draw(st.integers(1, 20))))
         else:
             actions.append((op,))
