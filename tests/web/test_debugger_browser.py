@@ -159,7 +159,7 @@ def drive(pages: Pages, server, tmp_path: Path, build) -> None:
     a.fill("#step-n", "5")
     a.click("#btn-step")
     wait_js(a, f"window.dbg.status.events_processed === {before + 5}")
-    assert a.inner_text("#msg-step") == "stepped 5 event(s)"
+    wait_js(a, "document.querySelector('#msg-step').textContent === 'stepped 5 event(s)'")
     assert a.inner_text("#status-paused-by").startswith("paused by step")
     stepped = a.locator("#stepped-events li")
     assert stepped.count() == 5

@@ -133,7 +133,7 @@
         const prev = q.entities[i - 1].name;
         const edge = (q.edges || []).find((x) => x.from === prev && x.to === e.name);
         const wired = (q.entities[i - 1].downstream || []).includes(e.name);
-        box.append(el("div", { class: "arrow" + (edge || wired ? "" : " loose") }, edge || wired ? "↓" : "·", edge ? ` ${edge.requests} requests in the last 60 s` : ""));
+        box.append(el("div", { class: "arrow" + (edge || wired ? "" : " loose") }, edge || wired ? "↓" : "·", edge && edge.requests != null ? ` ${edge.requests} requests` + (q.topology === "catalog" ? "" : " in the last 60 s") : ""));
       }
       const u = e.units || {}, st = e.stats || {};
       const card = el("div", { class: "node station-" + e.role, "data-entity": e.name, "data-role": e.role },
