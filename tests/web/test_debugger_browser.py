@@ -52,6 +52,17 @@ def bp_list(page) -> list[str]:
 
 
 def drive(pages: Pages, server, tmp_path: Path, build) -> None:
+    # another browser profile without the token: a plain page, no interface, no script
+    stranger = pages.context.browser.new_context()
+    try:
+        page = stranger.new_page()
+        base = "/".join(server.url.split("/")[:3]) + "/"
+        resp = page.goto(base)
+        assert resp.status == 403 and "Wrong or missing token" in page.inner_text("h1")
+        assert page.locator("script").count() == 0 and page.locator("button").count() == 0
+    finally:
+        stranger.close()
+
     a = pages.open(server.url)
     # the token left the URL at once: a cookie the page's scripts cannot read replaced it
     assert "token" not in a.url and a.url.endswith("/")
@@ -66,6 +77,8 @@ def drive(pages: Pages, server, tmp_path: Path, build) -> None:
     assert titles[1] == "Server completed (requests/s), rate per second, in 5 s windows"
     assert a.evaluate("[...window.dbg.charts.values()].map(v => v.plot.axes[1].label)") == \
         ["mean (requests)", "rate (requests/s)"]
+    for link in a.locator(".chart a.button").evaluate_all("xs => xs.map(x => x.href)"):
+        assert "/api/export?" in link and server.token not in link
 
     # a message next to the control that caused it: an error, then cleared by a success
     a.select_option("#bp-kind", "metric")
