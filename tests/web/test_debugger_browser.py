@@ -177,7 +177,9 @@ def drive(pages: Pages, server, tmp_path: Path, build) -> None:
     stepped = a.locator("#stepped-events li")
     assert stepped.count() == 5
     assert any("#" in t for t in stepped.all_inner_texts())
-    assert a.locator("#next-events li").count() == 5
+    # the next (up to) five: fewer when fewer are pending (a Client keeps one timeout
+    # event at a time, so the metastable model's heap is small)
+    assert 1 <= a.locator("#next-events li").count() <= 5
     assert "stale" not in (a.get_attribute("#next-events", "class") or "")
     with a.expect_download() as dl:
         a.click("#btn-summary")
