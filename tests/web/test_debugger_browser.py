@@ -52,6 +52,17 @@ def bp_list(page) -> list[str]:
 
 
 def drive(pages: Pages, server, tmp_path: Path, build) -> None:
+    # another browser profile without the token: a plain page, no interface, no script
+    stranger = pages.context.browser.new_context()
+    try:
+        page = stranger.new_page()
+        base = "/".join(server.url.split("/")[:3]) + "/"
+        resp = page.goto(base)
+        assert resp.status == 403 and "Wrong or missing token" in page.inner_text("h1")
+        assert page.locator("script").count() == 0 and page.locator("button").count() == 0
+    finally:
+        stranger.close()
+
     a = pages.open(server.url)
     # the token left the URL at once: a cookie the page's scripts cannot read replaced it
     assert "token" not in a.url and a.url.endswith("/")
@@ -66,6 +77,8 @@ def drive(pages: Pages, server, tmp_path: Path, build) -> None:
     assert titles[1] == "Server completed (requests/s), rate per second, in 5 s windows"
     assert a.evaluate("[...window.dbg.charts.values()].map(v => v.plot.axes[1].label)") == \
         ["mean (requests)", "rate (requests/s)"]
+    for link in a.locator(".chart a.button").evaluate_all("xs => xs.map(x => x.href)"):
+        assert "/api/export?" in link and server.token not in link
 
     # a message next to the control that caused it: an error, then cleared by a success
     a.select_option("#bp-kind", "metric")
@@ -159,12 +172,14 @@ def drive(pages: Pages, server, tmp_path: Path, build) -> None:
     a.fill("#step-n", "5")
     a.click("#btn-step")
     wait_js(a, f"window.dbg.status.events_processed === {before + 5}")
-    assert a.inner_text("#msg-step") == "stepped 5 event(s)"
+    wait_js(a, "document.querySelector('#msg-step').textContent === 'stepped 5 event(s)'")
     assert a.inner_text("#status-paused-by").startswith("paused by step")
     stepped = a.locator("#stepped-events li")
     assert stepped.count() == 5
     assert any("#" in t for t in stepped.all_inner_texts())
-    assert a.locator("#next-events li").count() == 5
+    # the next (up to) five: fewer when fewer are pending (a Client keeps one timeout
+    # event at a time, so the metastable model's heap is small)
+    assert 1 <= a.locator("#next-events li").count() <= 5
     assert "stale" not in (a.get_attribute("#next-events", "class") or "")
     with a.expect_download() as dl:
         a.click("#btn-summary")

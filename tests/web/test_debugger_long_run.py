@@ -96,6 +96,8 @@ def test_a_long_streaming_run_in_the_browser(browser) -> None:
         a.click("#btn-chart-add")
         wait_js(a, "document.querySelectorAll('.chart').length === 3 && "
                    "+document.querySelectorAll('.chart')[2].dataset.npoints > 0")
+        wait_js(a, "[...window.dbg.charts.values()].every(v => v.plotted && v.bands && "
+                   "v.plotted[0].length >= v.rows.length)")  # drawn (on the next frame)
 
         # honest charts: in time order, no line across a gap, coarser stretches shaded
         for i, view in enumerate(a.evaluate("[...window.dbg.charts.values()].map(v => "

@@ -536,3 +536,18 @@ def test_the_queueing_view_follows_the_topology_and_lists_who_waits() -> None:
         assert any(m["type"] == "queues" for m in messages)
     finally:
         dbg.close()
+
+
+def test_a_page_that_falls_behind_gets_a_resync_not_a_silent_gap() -> None:
+    import asyncio
+
+    from happysimulator.observability.web.app import Hub
+
+    hub = Hub()
+    slow: asyncio.Queue = asyncio.Queue(maxsize=3)
+    hub.clients.add(slow)
+    for i in range(5):
+        hub._fan_out({"type": "points", "chart": 1, "points": [[i, i + 1, 0.0]]})
+    got = [slow.get_nowait() for _ in range(slow.qsize())]
+    # three kept, then the overflow replaced them all by one resync, then one more
+    assert [m["type"] for m in got] == ["resync", "points"] and hub.resyncs == 1

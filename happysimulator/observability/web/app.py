@@ -11,7 +11,9 @@ Routes (all but the page's static files need the server's token):
 * ``GET /api/export?format=csv|json|summary&query=<json spec>``: a download.
 * ``WS /ws``: pushes ``status``, ``points`` (closed windows of a chart), ``gauges``,
   ``queues``, ``marker``, ``shared`` (breakpoints, charts, speed, selection) and
-  ``reset`` messages; the first message is a full snapshot.
+  ``reset`` messages; the first message is a full snapshot, and a page too slow for its
+  bounded queue gets ``resync`` (fetch a fresh snapshot) instead of the messages it
+  missed.
 
 Like a careful local development server, every request must name the server by a
 loopback ``Host`` (``127.0.0.1``, ``localhost`` or ``[::1]`` with this port: a page of
@@ -119,6 +121,7 @@ class Hub:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.clients: set[asyncio.Queue[dict[str, Any]]] = set()
         self.sent = 0
+        self.resyncs = 0
 
     def push(self, msg: dict[str, Any]) -> None:  # worker thread
         loop = self.loop
@@ -131,7 +134,13 @@ class Hub:
     def _fan_out(self, msg: dict[str, Any]) -> None:
         for q in self.clients:
             if q.full():
-                q.get_nowait()  # drop the oldest: memory stays bounded
+                # a page that cannot keep up: what it missed is replaced by one request
+                # for a fresh snapshot (memory stays bounded, and no push is silently lost)
+                while not q.empty():
+                    q.get_nowait()
+                q.put_nowait({"type": "resync"})
+                self.resyncs += 1
+                continue
             q.put_nowait(msg)
 
 

@@ -41,6 +41,7 @@ _PACE_TICK_S = 0.05  # wall time between two paced slices
 _CHARTS_EVERY_S = 0.1  # how often a run's newly closed windows are pushed (at most)
 _CHART_SHARE = 0.25  # of a running worker's wall time that chart queries may use
 _GAUGE_EVERY_S = 0.5  # how often the model's gauges, queues and next events are refreshed
+_GAUGE_SHARE = 0.1  # ... while running: at most this share of the worker's wall time
 _CATALOG_EVERY_S = 5.0  # while running, the series list for the gauges is this fresh
 _BIG = 4_000_000  # the protocol's largest answer budget
 _ADVANCING = frozenset({"run", "resume", "step", "run_until"})
@@ -81,6 +82,7 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
         self.gauges: list[dict[str, Any]] = []
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)  # (wall, events) samples
         self._last_refresh = 0.0
+        self._gauge_cost = 0.0  # wall seconds the last gauges/queues refresh took
         self._last_charts = 0.0
         self._last_charts_run = 0.0
         self._series: list[dict[str, Any]] | None = None
@@ -339,9 +341,11 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
         now = self.state.get("current_time", 0.0)
         done = bool(self.state.get("is_complete"))
         wall = time.perf_counter()
-        if real_pause or wall - self._last_refresh >= _GAUGE_EVERY_S:
+        if real_pause or wall - self._last_refresh >= max(_GAUGE_EVERY_S,
+                                                          self._gauge_cost / _GAUGE_SHARE):
             self._last_refresh = wall
             self._refresh_gauges(now, fresh_catalog=real_pause)
+            self._gauge_cost = time.perf_counter() - wall  # a big model refreshes less often
         if real_pause or wall - self._last_charts >= _CHARTS_EVERY_S:
             self._last_charts = wall
             # while running, charts get a share of the worker's time (the rest runs the

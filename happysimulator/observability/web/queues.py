@@ -41,8 +41,8 @@ class QueueOps:
         if catalog is None:
             return
         wall = time.perf_counter()
-        if fresh or wall - self._edges_at > _EDGES_EVERY_S:
-            self._edges_at = wall
+        if not catalog.get("entities") and (fresh or wall - self._edges_at > _EDGES_EVERY_S):
+            self._edges_at = wall  # (a catalog topology has its observed flows itself)
             self._observed = self._span_flows(now)
         entities, detectors = self._topology(catalog)
         units = {(m["source"], m["name"]): m.get("unit") for m in catalog.get("metrics", [])}
@@ -60,13 +60,7 @@ class QueueOps:
 
             def agg(metric: str, aggregate: str, start: float = lo,
                     _name: str = name, _have: set[str] = have) -> Any:
-                if metric not in _have or now <= start:
-                    return None
-                r = self._query({"kind": "metrics", "name": metric, "entity": _name,
-                                 "start": start, "end": now + _EPS,
-                                 "aggregates": [aggregate]})
-                rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
-                return rows[0].get(aggregate) if rows else None
+                return self._aggs(_name, _have, metric, [aggregate], start, now)[0]
 
             if "queue_depth" in have:
                 stats["queue_length"] = agg("queue_depth", "last", 0.0)
@@ -85,17 +79,29 @@ class QueueOps:
                 if metric in have:
                     stats[key] = agg(metric, "rate")
             if "latency" in have:
-                stats["latency_p50"] = agg("latency", "p50")
-                stats["latency_p99"] = agg("latency", "p99")
+                stats["latency_p50"], stats["latency_p99"] = self._aggs(
+                    name, have, "latency", ["p50", "p99"], lo, now)
             waiting, total = _waiting(objects.get(name), now)
             view.append({**ent, "stats": stats, "recent_s": span, "waiting": waiting,
                          "waiting_total": total,
                          "units": {k: units.get((name, k)) for k in have}})
-        edges = [{"from": a, "to": b, "requests": n} for (a, b), n in self._observed.items()]
+        edges = [{"from": e["name"], "to": o.get("to"), "requests": o.get("requests")}
+                 for e in entities for o in e.get("observed_downstream") or []
+                 if isinstance(o, dict)]
         self.queues = {"time": now, "recent_s": min(_RECENT_S, now), "entities": view,
                        "detectors": detectors, "edges": edges,
                        "topology": "catalog" if catalog.get("entities") else "derived"}
         self.push({"type": "queues", **self.queues})
+
+    def _aggs(self, entity: str, have: set[str], metric: str, aggregates: list[str],
+              start: float, now: float) -> list[Any]:
+        """`aggregates` of `metric` on `entity` over [start, now] (None: no such series)."""
+        if metric not in have or now <= start:
+            return [None] * len(aggregates)
+        r = self._query({"kind": "metrics", "name": metric, "entity": entity,
+                         "start": start, "end": now + _EPS, "aggregates": aggregates})
+        rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
+        return [rows[0].get(a) if rows else None for a in aggregates]
 
     def _entity_objects(self) -> dict[str, Any]:
         sim = getattr(self.session, "sim", None)
@@ -112,7 +118,7 @@ class QueueOps:
         """Requests seen passing from one entity to the next (parent span -> child) in
         the last 60 simulated seconds."""
         spans = self._query({"kind": "spans", "start": max(0.0, now - 60.0),
-                             "end": now + _EPS, "limit": 5000})
+                             "end": now + _EPS, "limit": 2000})
         edges: dict[tuple[str, str], int] = {}
         if spans.get("ok"):
             rows = spans["result"]["rows"]

@@ -133,7 +133,7 @@
         const prev = q.entities[i - 1].name;
         const edge = (q.edges || []).find((x) => x.from === prev && x.to === e.name);
         const wired = (q.entities[i - 1].downstream || []).includes(e.name);
-        box.append(el("div", { class: "arrow" + (edge || wired ? "" : " loose") }, edge || wired ? "↓" : "·", edge ? ` ${edge.requests} requests in the last 60 s` : ""));
+        box.append(el("div", { class: "arrow" + (edge || wired ? "" : " loose") }, edge || wired ? "↓" : "·", edge && edge.requests != null ? ` ${edge.requests} requests` + (q.topology === "catalog" ? "" : " in the last 60 s") : ""));
       }
       const u = e.units || {}, st = e.stats || {};
       const card = el("div", { class: "node station-" + e.role, "data-entity": e.name, "data-role": e.role },
@@ -596,6 +596,16 @@
   showBpFields();
 
   // ---- pushes --------------------------------------------------------------------------------------
+  function applySnapshot(msg) {
+    dbg.markers = msg.markers || [];
+    dbg.gauges = msg.gauges || [];
+    showStatus(msg.status);
+    applyShared(msg.shared);
+    for (const c of msg.charts || []) addPoints(c.id, c.points || [], true);
+    showQueues(msg.queues);
+    showMarkers();
+    dbg.ready = true;
+  }
   let retries = 0;
   function connect() {
     if (dbg.locked) return;
@@ -605,15 +615,10 @@
     ws.onmessage = (m) => {
       const msg = JSON.parse(m.data);
       dbg.wsMessages++;
-      if (msg.type === "snapshot") {
-        dbg.markers = msg.markers || [];
-        dbg.gauges = msg.gauges || [];
-        showStatus(msg.status);
-        applyShared(msg.shared);
-        for (const c of msg.charts || []) addPoints(c.id, c.points || [], true);
-        showQueues(msg.queues);
-        showMarkers();
-        dbg.ready = true;
+      if (msg.type === "snapshot") applySnapshot(msg);
+      else if (msg.type === "resync") {  // this page fell behind: start again from a snapshot
+        dbg.resyncs = (dbg.resyncs || 0) + 1;
+        op({ op: "status" }).then((r) => { if (r.ok) applySnapshot(r); });
       } else if (msg.type === "status") showStatus(msg.status);
       else if (msg.type === "shared") applyShared(msg);
       else if (msg.type === "points") addPoints(msg.chart, msg.points, msg.replace);
