@@ -46,6 +46,8 @@ class QueryEngine:
         #: names of the entities the simulation knows (set by the engine integration):
         #: an entity that has recorded nothing yet answers empty, not "unknown"
         self.known_entities: Callable[[], Iterable[str]] | None = None
+        #: (source, series name) -> tag keys its producer declares (see `declared_tags`)
+        self.declared_tags: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # stores are looked up lazily: they may be attached to the bus after the engine.
     def _store(self, kind: ObservationKind, given: Any) -> Any:
@@ -262,6 +264,10 @@ class QueryEngine:
             return self._raw_metrics(query, store, series, start, end)
         if spec.tags:
             seen = {k for s in series for k in s.tag_keys()}
+            # tag keys a component declares for the series are known before any sample
+            # carries them: filtering on one answers empty, not "unknown tag"
+            seen.update(k for s in series
+                        for k in self.declared_tags.get((s.source, s.name), ()))
             unknown = sorted(set(spec.tags) - seen)
             if unknown:
                 raise QueryError(

@@ -3,9 +3,8 @@
 A gauge's value at an instant is the value after *all* its records at that instant: a
 server handing over to the next request goes in_flight 1 -> 0 -> 1 within one instant,
 and that 0 never held for any time. So the stores keep one point per instant (the last
-record's value), and an instant that ends where it started (its records undone, or the
-value it already held set again) is no change at all (no point): a gauge's points are
-its changes. Records may arrive in any batches — a run paused or stepped
+record's value), and an instant whose several records end where they started is no
+change at all (no point). Records may arrive in any batches — a run paused or stepped
 between two events at one instant flushes half an instant's records first — and the
 stored points are the same: a batch continuing the newest instant re-settles it, and the
 point stored for it is replaced or removed.
@@ -31,11 +30,12 @@ __all__ = ["Instant"]
 class Instant:
     """The state of a gauge's newest instant, carried between batches."""
 
-    __slots__ = ("t", "before", "has_point", "last")
+    __slots__ = ("t", "before", "n", "has_point", "last")
 
     def __init__(self) -> None:
         self.t = -math.inf  # the newest instant with records
         self.before = math.nan  # the value in effect before it (NaN: none)
+        self.n = 0  # records at it so far
         self.has_point = False  # whether the newest stored point is that instant's
         self.last = math.nan  # the value of the newest stored point (NaN: none)
 
@@ -48,7 +48,7 @@ class Instant:
             return np.empty(0, dtype=np.intp), False
         if t[0] < self.t:  # a late record (out of order): kept as it came
             self.__init__()
-            self.t, self.has_point, self.last = float(t[-1]), True, float(v[-1])
+            self.t, self.n, self.has_point, self.last = float(t[-1]), 1, True, float(v[-1])
             return np.arange(k), False
         head = np.empty(k, dtype=bool)
         head[0] = True
@@ -56,21 +56,22 @@ class Instant:
         starts = np.flatnonzero(head)
         ends = np.append(starts[1:], k)
         lasts = ends - 1
+        counts = ends - starts
         settled = v[lasts]
         before = np.empty(settled.size)
         before[1:] = settled[:-1]
         cont = t[0] == self.t
         drop_last = False
         if cont:
+            counts[0] += self.n
             before[0] = self.before
             drop_last = self.has_point
         else:
             before[0] = self.last
-        # an instant ending where it began (its records undone, or the value set again)
-        # is no change (NaN, "no value before", is never equal)
-        drop = settled == before
+        # several records ending where the instant began: no change (NaN never equal)
+        drop = (counts >= 2) & (settled == before)
         keep = lasts[~drop]
-        self.t, self.before = float(t[-1]), float(before[-1])
+        self.t, self.before, self.n = float(t[-1]), float(before[-1]), int(counts[-1])
         self.has_point = not bool(drop[-1])
         self.last = float(settled[-1]) if self.has_point else float(before[-1])
         return keep, drop_last

@@ -101,9 +101,7 @@ def test_structure_bounded_at_every_step(seed, kind, raw):
         assert len(s.coarse.buckets) <= SMALL["coarse_buckets"]
         for b in s.coarse.buckets.values():
             assert not b._pn  # coarse buckets hold no unsketched values
-    # (a gauge keeps its changes: a value set again is none, docs/design.md)
-    s.flush()
-    assert len(s) == (1 + np.count_nonzero(np.diff(v)) if kind == "gauge" else t.size)
+    assert len(s) == t.size
 
 
 @settings(max_examples=20, deadline=None)
@@ -123,9 +121,7 @@ def test_mixed_extend_and_append_equal_one_sample_at_a_time(seed, kind, pieces):
         i = j
     _put(mixed, t[i:], v[i:], "extend")
     _put(single, t, v, "append")
-    assert len(mixed) == len(single)
-    if kind == "sample":  # (a gauge keeps its changes only)
-        assert len(mixed) == t.size
+    assert len(mixed) == len(single) == t.size
     for a, b in zip(mixed.ring(), single.ring(), strict=True):
         assert np.array_equal(a, b)
 
