@@ -517,15 +517,16 @@ class QueryEngine:
         cat = es.catalog()
         names = {n for _, _, n in cat}
         pattern = spec.name or "*"
-        if not getattr(es, "processed_events", True) and not any(
-                fnmatchcase(n, pattern) for n in names):
-            # the model's processed events are not kept here (only what entities emit
-            # and state changes): "none of them" would be a made-up count
+        if not getattr(es, "processed_events", True) and (
+                pattern == "*" or not any(fnmatchcase(n, pattern) for n in names)):
+            # processed events are not kept here: only what entities emit themselves
+            # (`emit_event`, a detector's reports) and state changes can answer, by name
             raise QueryError(
                 "processed events are not recorded by this simulation's configuration "
                 "(events=False, as in ObservabilityConfig.default()): record them with "
-                "ObservabilityConfig.full() or config.replace(events=True); recorded "
-                f"here (emitted events, state changes): {sorted(names) or 'none'}")
+                "ObservabilityConfig.full() or config.replace(events=True); "
+                f"emitted events and state changes recorded: {sorted(names) or 'none'} "
+                "(ask events('<name>') for those)")
         if spec.name not in (None, "*") and not any(fnmatchcase(n, spec.name) for n in names):
             raise QueryError(_suggest(spec.name or "", names, "event type"))
         sources = {s for _, s, _ in cat}

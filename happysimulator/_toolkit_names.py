@@ -39,9 +39,47 @@ DISTRIBUTED_A: dict[str, str] = {
 }
 
 # -- queue_policies, network, faults, sync, datastore
-DISTRIBUTED_B: dict[str, str] = {}
+_NET = "happysimulator.components.network"
+DISTRIBUTED_B: dict[str, str] = {
+    "PriorityQueue": "happysimulator.components.queue_policies",
+    "FaultSchedule": "happysimulator.faults",
+    "LinkStats": _NET,
+    "Network": _NET,
+    "NetworkLink": _NET,
+    "Partition": _NET,
+    "cross_region_network": _NET,
+    "datacenter_network": _NET,
+    "internet_network": _NET,
+    "local_network": _NET,
+    "lossy_network": _NET,
+    "mobile_3g_network": _NET,
+    "mobile_4g_network": _NET,
+    "satellite_network": _NET,
+    "slow_network": _NET,
+}
 
 # -- industrial, Resource
-INDUSTRIAL: dict[str, str] = {}
+INDUSTRIAL: dict[str, str] = {
+    "Resource": "happysimulator.components.resource",
+    "ResourceStats": "happysimulator.components.resource",
+    "AppointmentScheduler": "happysimulator.components.industrial",
+    "BalkingQueue": "happysimulator.components.industrial",
+    "BatchProcessor": "happysimulator.components.industrial",
+    "BreakdownScheduler": "happysimulator.components.industrial",
+    "ConditionalRouter": "happysimulator.components.industrial",
+    "ConveyorBelt": "happysimulator.components.industrial",
+    "GateController": "happysimulator.components.industrial",
+    "InspectionStation": "happysimulator.components.industrial",
+    "InventoryBuffer": "happysimulator.components.industrial",
+    "PerishableInventory": "happysimulator.components.industrial",
+    "PooledCycleResource": "happysimulator.components.industrial",
+    "PreemptibleGrant": "happysimulator.components.industrial",
+    "PreemptibleResource": "happysimulator.components.industrial",
+    "RenegingQueuedResource": "happysimulator.components.industrial",
+    "Shift": "happysimulator.components.industrial",
+    "ShiftedServer": "happysimulator.components.industrial",
+    "ShiftSchedule": "happysimulator.components.industrial",
+    "SplitMerge": "happysimulator.components.industrial",
+}
 
 LAZY_NAMES: dict[str, str] = {**DISTRIBUTED_A, **DISTRIBUTED_B, **INDUSTRIAL}

@@ -2,13 +2,14 @@
 
 Usage::
 
-    python tools/peer_suite.py PEER_CHECKOUT [--reference-python PY] [--json OUT]
+    python tools/peer_suite.py PEER_CHECKOUT [--set NAME ...] [--reference-python PY] [--json OUT]
 
 ``PEER_CHECKOUT`` is a checkout of the peer project (tag ``v0.2.5``) that you obtained
 yourself; this script fetches nothing.  It copies the peer's ``tests/`` tree to a temporary
 directory (so that pytest's rootdir insertion cannot put the peer's own ``happysimulator``
-on ``sys.path``), then runs the core test files with ``PYTHONPATH`` pointing at this
-repository, and prints passed / failed / error counts per file.
+on ``sys.path``), then runs the test files of the chosen sets (``--set``, default ``core``;
+see ``SETS``) with ``PYTHONPATH`` pointing at this repository, and prints passed / failed /
+error counts per file and per set.
 
 ``--reference-python`` (a Python >= 3.13 interpreter, which the peer needs) also runs the
 same files against the peer's own package, giving the denominator for files that fail at
@@ -73,6 +74,77 @@ CORE_FILES: tuple[str, ...] = (
     "integration/tracing/test_tracing_basic.py",
 )
 
+# Test sets by name (``--set``): each toolkit area adds its own block below.
+SETS: dict[str, tuple[str, ...]] = {"core": CORE_FILES}
+
+# ---- set "toolkit-b": queue_policies, network, faults, sync, datastore (issue 20) ------
+SETS["toolkit-b"] = (
+    "unit/components/queue_policies/test_adaptive_lifo.py",
+    "unit/components/queue_policies/test_codel.py",
+    "unit/components/queue_policies/test_deadline_queue.py",
+    "unit/components/queue_policies/test_fair_queue.py",
+    "unit/components/queue_policies/test_red.py",
+    "unit/components/queue_policies/test_weighted_fair_queue.py",
+    "unit/components/network/test_conditions.py",
+    "unit/components/network/test_network.py",
+    "unit/components/network/test_network_link.py",
+    "unit/test_faults.py",
+    "unit/test_partition_link.py",
+    "unit/test_partition_validation.py",
+    "unit/components/sync/test_barrier.py",
+    "unit/components/sync/test_condition.py",
+    "unit/components/sync/test_mutex.py",
+    "unit/components/sync/test_rwlock.py",
+    "unit/components/sync/test_semaphore.py",
+    "unit/components/datastore/test_cache_warming.py",
+    "unit/components/datastore/test_cached_store.py",
+    "unit/components/datastore/test_database.py",
+    "unit/components/datastore/test_eviction_policies.py",
+    "unit/components/datastore/test_kv_store.py",
+    "unit/components/datastore/test_multi_tier_cache.py",
+    "unit/components/datastore/test_replicated_store.py",
+    "unit/components/datastore/test_sharded_store.py",
+    "unit/components/datastore/test_soft_ttl_cache.py",
+    "unit/components/datastore/test_write_policies.py",
+    "integration/network/test_fault_injection.py",
+    "integration/network/test_logical_clocks_integration.py",
+    "integration/network/test_network_cluster.py",
+    "integration/network/test_network_topology.py",
+    "integration/network/test_node_clock_integration.py",
+)
+# (needs `Resource`, components/resource.py: counted apart)
+SETS["toolkit-b-resource"] = ("integration/queue_and_resources/test_resource_integration.py",)
+# ---- end of set "toolkit-b" -------------------------------------------------------------
+
+# ---- set "toolkit": client, resilience, rate_limiter, load_balancer, routers ------
+# The peer's tests of the component toolkit (happysimulator.components.{client,
+# resilience, rate_limiter, load_balancer}, the routers, and the other toolkit packages).
+TOOLKIT_FILES: tuple[str, ...] = (
+    "unit/components/client/test_client.py",
+    "unit/components/client/test_connection_pool.py",
+    "unit/components/client/test_pooled_client.py",
+    "unit/components/client/test_retry.py",
+    "unit/components/resilience/test_bulkhead.py",
+    "unit/components/resilience/test_circuit_breaker.py",
+    "unit/components/resilience/test_fallback.py",
+    "unit/components/resilience/test_hedge.py",
+    "unit/components/resilience/test_timeout.py",
+    "unit/components/rate_limiter/test_adaptive.py",
+    "unit/components/rate_limiter/test_distributed.py",
+    "unit/components/rate_limiter/test_fixed_window.py",
+    "unit/components/load_balancer/test_health_check.py",
+    "unit/components/load_balancer/test_load_balancer.py",
+    "unit/components/load_balancer/test_strategies.py",
+    "unit/test_rate_limiter_policy.py",
+    "unit/test_event_router.py",
+    "integration/load_balancing/test_load_balancing.py",
+    "integration/rate_limiting/test_inductor.py",
+    "integration/rate_limiting/test_rate_limited_entity.py",
+    "integration/rate_limiting/test_rate_limiter.py",
+)
+
+SETS["toolkit"] = TOOLKIT_FILES
+
 # Peer tests whose expectation is a defect this project fixes on purpose.  Keys are
 # pytest node ids relative to the peer's tests/ directory; values say which fix.  Keep
 # in step with the table in docs/compatibility.md.
@@ -100,8 +172,48 @@ EXCLUDED: dict[str, str] = {
         "release() without its acquire() is an error, not silently ignored",
     "unit/test_sim_future.py::TestAllOf::test_park_raises_if_already_parked":
         "any number of processes may wait on one SimFuture",
+    "unit/components/rate_limiter/test_fixed_window.py::TestFixedWindowReset::"
+    "test_resets_on_new_window":
+        "a rate limiter's held requests keep their order: a new arrival does not overtake "
+        "them when a permit frees up",
 }
 
+
+# ---- toolkit-b: deliberate differences (see docs/compatibility.md, "Toolkit: queue
+# policies, network, faults, sync, datastore") -------------------------------------------
+EXCLUDED.update({
+    "unit/components/datastore/test_soft_ttl_cache.py::TestSoftTTLCacheGet::"
+    "test_request_coalescing":
+        "a miss that joins a load under way waits for that load's value, not a fixed "
+        "read latency after which it would get the expired entry",
+})
+# ---- end of toolkit-b exclusions ----------------------------------------------------------
+
+# ---- set "industrial": components.industrial and Resource (issue 21) -------------------
+SETS["industrial"] = (
+    "unit/components/test_resource.py",
+    "unit/components/industrial/test_appointment.py",
+    "unit/components/industrial/test_balking.py",
+    "unit/components/industrial/test_batch_processor.py",
+    "unit/components/industrial/test_breakdown.py",
+    "unit/components/industrial/test_conditional_router.py",
+    "unit/components/industrial/test_conveyor.py",
+    "unit/components/industrial/test_gate_controller.py",
+    "unit/components/industrial/test_inspection.py",
+    "unit/components/industrial/test_inventory.py",
+    "unit/components/industrial/test_perishable_inventory.py",
+    "unit/components/industrial/test_pooled_cycle.py",
+    "unit/components/industrial/test_preemptible_resource.py",
+    "unit/components/industrial/test_reneging.py",
+    "unit/components/industrial/test_shift_schedule.py",
+    "unit/components/industrial/test_split_merge.py",
+    "integration/industrial/test_inventory_supply_chain.py",
+    "integration/industrial/test_manufacturing_pipeline.py",
+    "integration/industrial/test_resource_management.py",
+    "integration/industrial/test_scheduling_routing.py",
+    "integration/industrial/test_service_operations.py",
+)
+# ---- end of set "industrial" ------------------------------------------------------------
 
 def _copy_tests(peer: Path, dest: Path) -> Path:
     src = peer / "tests"
@@ -112,11 +224,12 @@ def _copy_tests(peer: Path, dest: Path) -> Path:
     return target
 
 
-def _run(python: str, tests: Path, pythonpath: Path, junit: Path) -> None:
+def _run(python: str, tests: Path, pythonpath: Path, junit: Path,
+         selected: tuple[str, ...] = CORE_FILES) -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(pythonpath)
     env.setdefault("MPLBACKEND", "Agg")
-    files = [str(tests / f) for f in CORE_FILES if (tests / f).exists()]
+    files = [str(tests / f) for f in selected if (tests / f).exists()]
     cmd = [
         python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
         "--continue-on-collection-errors", f"--junitxml={junit}", "-o",
@@ -126,7 +239,7 @@ def _run(python: str, tests: Path, pythonpath: Path, junit: Path) -> None:
                    stderr=subprocess.DEVNULL, check=False)
 
 
-def _node_id(case: ET.Element) -> tuple[str, str]:
+def _node_id(case: ET.Element, selected: tuple[str, ...] = CORE_FILES) -> tuple[str, str]:
     """(file relative to tests/, node id) of one junit test case."""
     classname = case.get("classname", "")
     name = case.get("name", "")
@@ -136,13 +249,13 @@ def _node_id(case: ET.Element) -> tuple[str, str]:
         parts = parts[1:]
     for cut in range(len(parts), 0, -1):
         rel = "/".join(parts[:cut]) + ".py"
-        if rel in CORE_FILES:
+        if rel in selected:
             node = "::".join([rel, *parts[cut:], name])
             return rel, node
     return "/".join(parts) + ".py", "::".join([*parts, name])
 
 
-def _outcomes(junit: Path) -> dict[str, dict[str, str]]:
+def _outcomes(junit: Path, selected: tuple[str, ...] = CORE_FILES) -> dict[str, dict[str, str]]:
     """file -> {node id: outcome}; a file that failed at import has one '<import>' node."""
     per_file: dict[str, dict[str, str]] = defaultdict(dict)
     if not junit.exists():
@@ -155,7 +268,7 @@ def _outcomes(junit: Path) -> dict[str, dict[str, str]]:
             rel = "/".join(module[1:] if module[:1] == ["tests"] else module) + ".py"
             per_file[rel][rel + "::<import>"] = "import-error"
             continue
-        rel, node = _node_id(case)
+        rel, node = _node_id(case, selected)
         if "failure" in tags:
             outcome = "failed"
         elif "error" in tags:
@@ -168,10 +281,10 @@ def _outcomes(junit: Path) -> dict[str, dict[str, str]]:
     return per_file
 
 
-def _summarise(here: dict, ref: dict | None) -> dict:
+def _summarise(here: dict, ref: dict | None, selected: tuple[str, ...] = CORE_FILES) -> dict:
     rows = []
     totals: Counter = Counter()
-    for rel in CORE_FILES:
+    for rel in selected:
         mine = here.get(rel, {})
         counts = Counter(mine.values())
         excluded = sum(1 for n in mine if n in EXCLUDED)
@@ -207,18 +320,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference-python", default=None,
                     help="Python >= 3.13 to run the same files against the peer itself")
     ap.add_argument("--json", type=Path, default=None, help="also write counts here")
+    ap.add_argument("--set", dest="sets", action="append", choices=sorted(SETS),
+                    help="test set(s) to run (default: core); repeatable")
     args = ap.parse_args(argv)
+    reports = {}
+    for name in args.sets or ["core"]:
+        print(f"== set {name}")
+        reports[name] = _run_set(args, SETS[name])
+    if args.json:
+        args.json.write_text(json.dumps(reports if len(reports) > 1 else
+                                        next(iter(reports.values())), indent=2))
+    return 0
+
+
+def _run_set(args: argparse.Namespace, selected: tuple[str, ...]) -> dict:
     with tempfile.TemporaryDirectory(prefix="peer-suite-") as tmp:
         tests = _copy_tests(args.peer.resolve(), Path(tmp))
         junit = Path(tmp) / "here.xml"
-        _run(args.python, tests, REPO, junit)
-        here = _outcomes(junit)
+        _run(args.python, tests, REPO, junit, selected)
+        here = _outcomes(junit, selected)
         ref = None
         if args.reference_python:
             ref_junit = Path(tmp) / "ref.xml"
-            _run(args.reference_python, tests, args.peer.resolve(), ref_junit)
-            ref = _outcomes(ref_junit)
-    report = _summarise(here, ref)
+            _run(args.reference_python, tests, args.peer.resolve(), ref_junit, selected)
+            ref = _outcomes(ref_junit, selected)
+    report = _summarise(here, ref, selected)
     width = max(len(r["file"]) for r in report["files"])
     print(f"{'file':<{width}}  passed/total  failed  skipped  excluded  peer passes")
     for r in report["files"]:
@@ -235,10 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     pct = 100.0 * t["passed"] / t["total"] if t["total"] else 0.0
     print(f"TOTAL {t['passed']}/{t['total']} passed ({pct:.1f} %), "
           f"{t['excluded']} excluded as deliberate differences, "
-          f"{t['import_errors']} of {len(CORE_FILES)} files fail at import")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2))
-    return 0
+          f"{t['import_errors']} of {len(selected)} files fail at import")
+    return report
 
 
 if __name__ == "__main__":

@@ -25,7 +25,11 @@ class Queue(Entity):
     ) -> None:
         super().__init__(name)
         self.policy = make_policy(policy)
-        if capacity is None:  # happysim 0.2.5: FIFOQueue(capacity=n)
+        if hasattr(self.policy, "attach"):
+            # an active policy (components.queue_policies) bounds itself and may refuse
+            # (its line is kept here so the catalog finds its series before the run)
+            self._policy_line = self.policy.attach(self, pairs=False)
+        elif capacity is None:  # happysim 0.2.5: FIFOQueue(capacity=n)
             capacity = getattr(self.policy, "capacity", None)
         self.capacity = capacity
         self.driver: Any = egress  # (happysim 0.2.5 name: egress)
@@ -57,7 +61,9 @@ class Queue(Entity):
         if self.capacity is not None and len(self.policy) >= self.capacity:
             self.dropped += 1
             return None
-        self.policy.push(event)
+        if self.policy.push(event) is False:  # an active policy refused it
+            self.dropped += 1
+            return None
         self.accepted += 1
         if self.driver is not None:
             return self.driver.pull()

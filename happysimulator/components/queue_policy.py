@@ -82,7 +82,17 @@ def make_policy(policy: Any) -> Any:
     return policy
 
 
-__all__ = [
+def __getattr__(name: str) -> Any:
+    # happysim 0.2.5 defines these here; they live with the other active policies
+    # (imported on first use: that package imports this module)
+    if name in ("PriorityQueue", "Prioritized"):
+        from happysimulator.components import queue_policies
+
+        return getattr(queue_policies, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [  # (+ PriorityQueue and Prioritized, see __getattr__)
     "QueuePolicy",
     "FIFOQueue",
     "LIFOQueue",

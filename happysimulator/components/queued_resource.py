@@ -10,6 +10,7 @@ from happysimulator.core.component_instrumentation import (
     ARRIVED,
     DONE,
     DROP,
+    REMOVED,
     STARTED,
     Visit,
     trace_id,
@@ -53,10 +54,15 @@ class QueuedResource(Entity):
         else:
             self.concurrency = concurrency
         self.policy = make_policy(policy)
-        if queue_capacity is None:  # a happysim 0.2.5 bounded policy: FIFOQueue(capacity=n)
+        self._queue = self.policy
+        if hasattr(self.policy, "attach"):
+            # an active policy (components.queue_policies) holds the requests themselves,
+            # may refuse one (push returns False) and may discard waiting ones: its line
+            # keeps their arrival times and reports its discards (see `_removed`)
+            self._queue = self.policy.attach(self)
+        elif queue_capacity is None:  # a happysim 0.2.5 bounded policy: FIFOQueue(capacity=n)
             queue_capacity = getattr(self.policy, "capacity", None)
         self.queue_capacity = queue_capacity
-        self._queue = self.policy
         self._in_service = 0  # (gated subclasses: the resource's own count)
         self.in_flight = 0
         self.arrivals = 0
@@ -158,17 +164,12 @@ class QueuedResource(Entity):
             return None
         cap = self.queue_capacity
         if cap is not None and len(self._queue) >= cap:
-            self.dropped += 1
-            if i is not None:
-                i.dropped.append(now)
-                if i.traced:
-                    i.dropped_ids.append(trace_id(event))
-                if i.live is not None:
-                    i.live(DROP, now, event)
-            self._run_hooks(sim, event)
+            self._refuse(sim, event, now)
             return None
         q = self._queue
-        q.push((event, now))
+        if q.push((event, now)) is False:  # the policy refused it (e.g. a balking line)
+            self._refuse(sim, event, now)
+            return None
         if i is not None:
             i.arrived.append(now)
             b = i.depth_band
@@ -177,6 +178,18 @@ class QueuedResource(Entity):
             if i.live is not None:
                 i.live(ARRIVED, now, event)
         return None
+
+    def _refuse(self, sim: Any, event: Event, now: int) -> None:
+        """An arrival that does not join the line (full, or refused by the policy)."""
+        self.dropped += 1
+        i = self._instr
+        if i is not None:
+            i.dropped.append(now)
+            if i.traced:
+                i.dropped_ids.append(trace_id(event))
+            if i.live is not None:
+                i.live(DROP, now, event)
+        self._run_hooks(sim, event)
 
     def _begin(self, sim: Any, event: Event, start_ns: int, arr_ns: int) -> None:
         i = self._instr
@@ -233,7 +246,10 @@ class QueuedResource(Entity):
         try:
             q = self._queue
             while q and self._can_start():
-                event, arr = q.pop()
+                item = q.pop()
+                if item is None:  # an active policy discarded all that was waiting
+                    break
+                event, arr = item
                 self._started()
                 i = self._instr
                 if i is not None:
@@ -243,6 +259,26 @@ class QueuedResource(Entity):
                 self._begin(sim, event, sim._now_ns, arr)
         finally:
             self._draining = False
+
+    def _removed(self, event: Event, arr_ns: int) -> None:
+        """An active queue policy discarded `event` while it waited (CoDel, an expired
+        deadline): a drop, counted and traced like one, and its hooks run."""
+        sim = self._sim or bind_simulation(self)
+        now = sim._now_ns
+        self.dropped += 1
+        i = self._instr
+        if i is not None:
+            i.removed.append(now)
+            if i.traced:
+                i.removed_ids.append(trace_id(event))
+                i.removed_starts.append(arr_ns)
+            b = i.depth_band
+            if b is not None and not b[0] < len(self._queue) < b[1]:
+                i.depth_moved(now)
+            if i.live is not None:
+                i.live(REMOVED, now, Visit(arr_ns, now, event))
+        if self._hooks:
+            self._run_hooks(sim, event)
 
     # ---- reporting ----------------------------------------------------------------------
     @property

@@ -20,7 +20,10 @@ QueuedResource     ``arrived`` (now, queued or started); ``started`` (now) and
                    ``waited`` (now - arrival); ``done`` (now) and ``served``
                    (now - start), traced: ``traced_ids`` (id) and
                    ``traced_starts`` (arrival); queue full: ``dropped`` (now),
-                   traced: ``dropped_ids`` (id). A ``Server`` skips the start
+                   traced: ``dropped_ids`` (id); a waiting request an active
+                   queue policy discards (CoDel, expired deadline): ``removed``
+                   (now), traced: ``removed_ids`` (id) and ``removed_starts``
+                   (arrival). A ``Server`` skips the start
                    facts unless ``start_facts`` and the service facts unless
                    ``visit_facts`` (they are derived then).
 Sink               ``received`` (now_s) and ``latency`` (latency_s), float
@@ -32,7 +35,7 @@ rebuilt from these facts (a span per fact with an id) when the trace store is re
 A traced `Source` gives each new request a partial context holding its id and creation
 time. After the appends of a fact a component calls ``live(kind, now_ns, obj)`` if it is
 not None (someone follows a series live); ``obj`` is the request (``ARRIVED``,
-``DROP``, ``SINK``, ``GEN``) or its visit (``STARTED``, ``DONE``): a ``Server``'s
+``DROP``, ``SINK``, ``GEN``) or its visit (``STARTED``, ``DONE``, ``REMOVED``): a ``Server``'s
 ``ServiceDone`` event or a `Visit`, with ``arr_ns`` and ``start_ns``.
 """
 
@@ -41,7 +44,7 @@ from __future__ import annotations
 from typing import Any
 
 # kinds told to `live(kind, now_ns, obj)`; obj is the request, its visit or context
-ARRIVED, STARTED, DONE, DROP, SINK, GEN = range(6)
+ARRIVED, STARTED, DONE, DROP, SINK, GEN, REMOVED = range(7)
 
 
 class Visit:
@@ -80,7 +83,7 @@ class ComponentInstrumentation:
     __slots__ = (
         "traced", "live", "generated", "arrived", "dropped", "started", "waited", "done",
         "served", "received", "latency", "traced_ids", "traced_starts", "dropped_ids",
-        "depth_band", "depth_moved", "latency_band", "latency_moved", "start_facts",
+        "removed", "removed_ids", "removed_starts", "depth_band", "depth_moved", "latency_band", "latency_moved", "start_facts",
         "visit_facts", "reconfigured",
     )
 
@@ -92,6 +95,7 @@ class ComponentInstrumentation:
         self.generated = self.arrived = self.dropped = self.started = _NOTHING
         self.waited = self.done = self.served = self.received = self.latency = _NOTHING
         self.traced_ids = self.traced_starts = self.dropped_ids = _NOTHING
+        self.removed = self.removed_ids = self.removed_starts = _NOTHING
         # someone follows the queue depth: call `depth_moved(now)` when, after the depth
         # changed, it is outside the open interval ``(depth_band[0], depth_band[1])``
         self.depth_band: list[float] | None = None
@@ -109,4 +113,5 @@ class ComponentInstrumentation:
 
 __all__ = [
     "ComponentInstrumentation", "Visit", "trace_id", "ARRIVED", "STARTED", "DONE", "DROP", "SINK", "GEN",
+    "REMOVED",
 ]

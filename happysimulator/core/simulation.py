@@ -75,6 +75,7 @@ class Simulation(RunLoop):
         duration: float | Any | None = None,
         seed: int | None = None,
         observability: Any = None,
+        fault_schedule: Any = None,
     ) -> None:
         self._start_ns = 0 if start_time is None else to_ns(start_time)
         if end_time is not None and duration is not None:
@@ -138,6 +139,11 @@ class Simulation(RunLoop):
         self.clock = SimulationClock(self)
         self.sources: list[Any] = list(sources or [])
         self.entities: list[Entity] = list(entities or [])
+        # a `happysimulator.faults.FaultSchedule`: an entity that schedules its faults
+        # once the sources have started
+        self.fault_schedule = fault_schedule
+        if fault_schedule is not None and fault_schedule not in self.entities:
+            self.entities.append(fault_schedule)
         self.probes: list[Any] = list(probes or [])
         self.observability = observability
         self.control = None  # type: ignore[assignment]  # (set by the observability layer)
@@ -164,6 +170,8 @@ class Simulation(RunLoop):
             s._start(self)
         for p in self.probes:
             p._start(self)
+        if fault_schedule is not None:
+            fault_schedule._start(self)
 
     # ---- registration -------------------------------------------------------------------
     def _register(self, obj: Any) -> None:

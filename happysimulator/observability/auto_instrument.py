@@ -45,6 +45,7 @@ from happysimulator.core.component_instrumentation import (
     DONE,
     DROP,
     GEN,
+    REMOVED,
     STARTED,
     ComponentInstrumentation,
 )
@@ -331,7 +332,8 @@ class QueueInstrumentation(_Instrumentation):
     __slots__ = ("_arrived", "_dropped", "_started", "_waited", "_done", "_served", "_ids",
                  "_starts", "_dropped_ids", "_last_depth", "_last_in_flight", "_live_depth",
                  "_live_in_flight", "_points", "_fifo", "_waiting", "_releases",
-                 "_serving_start", "_serving_arr", "_removed", "removed")
+                 "_serving_start", "_serving_arr", "_removed", "_removed_ids",
+                 "_removed_starts", "_withdrawn", "withdrawn")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -353,9 +355,14 @@ class QueueInstrumentation(_Instrumentation):
         self._ids = self._fact("traced_ids", traced, span=True)
         self._starts = self._fact("traced_starts", traced, span=True)
         self._dropped_ids = self._fact("dropped_ids", traced, span=True)
-        # requests model code took off the waiting line (`queue.policy.pop()`): they
-        # leave the depth then, and never start
-        self._removed = self._fact("removed", metrics)
+        # waiting requests an active queue policy discarded (never started): drops
+        self._removed = self._fact("removed", metrics or traced)
+        self._removed_ids = self._fact("removed_ids", traced, span=True)
+        self._removed_starts = self._fact("removed_starts", traced, span=True)
+        # requests model code took off the waiting line (`queue.policy.pop()`: a
+        # timeout, a cancellation): they leave the depth then, never start, and are not
+        # the resource's drops
+        self._withdrawn = self._fact("withdrawn", metrics)
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_service
         if self.topics:
@@ -381,16 +388,18 @@ class QueueInstrumentation(_Instrumentation):
         gone = before - len(q)
         if gone > 0:
             now = entity._sim._now_ns
-            self._removed.extend([now] * gone)
+            self._withdrawn.extend([now] * gone)
             b = self.depth_band
             if b is not None and not b[0] < len(q) < b[1]:
                 self.depth_moved(now)
         return out
 
     def flush(self, spans: list[EntitySpans]) -> None:
-        if not (self._arrived or self._done or self._dropped or self._removed):
+        if not (self._arrived or self._done or self._dropped or self._removed
+                or self._withdrawn):
             return  # (a start follows an arrival in the same flush or an earlier one)
         arrived, dropped = _ints(self._arrived), _ints(self._dropped)
+        removed = _ints(self._removed)
         done = _ints(self._done)
         visit_facts = self.visit_facts  # (before a derivation may stop deriving)
         if self._fifo:
@@ -411,20 +420,25 @@ class QueueInstrumentation(_Instrumentation):
                 t = dropped / _NS
                 spans.append(EntitySpans(name, VISIT, _ints(self._dropped_ids), t, t,
                                           dropped=True))
+            if removed.size and self._removed_ids:
+                spans.append(EntitySpans(name, VISIT, _ints(self._removed_ids),
+                                          _ints(self._removed_starts) / _NS, removed / _NS,
+                                          dropped=True))
         if not self.topics:
             return
         depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s = self.topics
         _counter(arrivals_s, np.sort(np.concatenate((arrived, dropped)), kind="stable")
                  if dropped.size else arrived)
-        _counter(dropped_s, dropped)
+        _counter(dropped_s, np.sort(np.concatenate((dropped, removed)), kind="stable")
+                 if removed.size else dropped)
         _samples(wait_s, started, waited)
         _samples(service_s, done, served)
         _counter(completed_s, done)
         entity = self.entity
         lasts = []
-        removed = _ints(self._removed)
-        leave = np.sort(np.concatenate((started, removed)), kind="stable") if (
-            removed.size) else started
+        withdrawn = _ints(self._withdrawn)
+        leave = np.sort(np.concatenate((started, removed, withdrawn)), kind="stable") if (
+            removed.size or withdrawn.size) else started
         for series, ups, downs, last, actual in (
             (depth_s, arrived, leave, self._last_depth, len(entity._queue)),
             # (in_flight is not checked: between a completion and the start it allows,
@@ -566,6 +580,9 @@ class QueueInstrumentation(_Instrumentation):
         elif kind == DROP:
             if arrivals_s.has_subscribers:
                 arrivals_s.publish(t, 1)
+            if dropped_s.has_subscribers:
+                dropped_s.publish(t, 1)
+        elif kind == REMOVED:
             if dropped_s.has_subscribers:
                 dropped_s.publish(t, 1)
         entity = self.entity

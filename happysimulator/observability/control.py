@@ -415,7 +415,9 @@ class SimulationControl(BreakpointControl, ObserverControl):
                 # run_until(t) and a time breakpoint at t stop at the same point: fire the
                 # breakpoint now, or the next resume would pause again without progress
                 by = self._fire_time_breakpoints() or by
-        self._set_paused(by, reason)
+        # a step's pause says so in both fields (not paused_by "step()" with the
+        # loop's own "max_events")
+        self._set_paused(by, "step" if by == "step()" and reason == "max_events" else reason)
         return reason
 
     def _set_up_loop(self, max_events: int | None) -> tuple[Any, list[int], int | None]:

@@ -165,6 +165,10 @@ class ObservabilityRuntime:
                 self.instrument(entity)
                 if isinstance(entity, ObservedEntity):
                     self.declare(entity)
+                policy = getattr(entity, "policy", None)
+                if policy is not None and declared_series(type(policy)):
+                    # a queue policy that records under its resource (a balking line)
+                    self.declare(entity, type(policy))
         if on and config.store == "streaming":
             # flat memory: legacy per-sink sample lists keep only recent data; the
             # streaming stores answer questions about the whole run
@@ -186,10 +190,11 @@ class ObservabilityRuntime:
         """Reserve `entity`'s name for its series (two entities under one name refused)."""
         claim_name(self, entity)
 
-    def declare(self, entity: ObservedEntity) -> None:
-        """List the series `entity`'s class declares before anything is recorded (the
-        catalog shows them from the start, with their kinds and units)."""
-        specs = declared_series(type(entity))
+    def declare(self, entity: Any, cls: type | None = None) -> None:
+        """List the series `entity`'s class (or `cls`, a part that records under the
+        entity's name) declares before anything is recorded (the catalog shows them from
+        the start, with their kinds and units)."""
+        specs = declared_series(cls or type(entity))
         if not specs:
             return
         self.claim(entity)

@@ -10,7 +10,7 @@ import numpy as np
 
 from happysim_rx import ObservationKind
 from happysim_rx.stores.trace import SpanArrays
-from happysimulator.core.component_instrumentation import DONE, DROP, SINK, trace_id
+from happysimulator.core.component_instrumentation import DONE, DROP, REMOVED, SINK, trace_id
 
 if TYPE_CHECKING:
     from happysimulator.observability.auto_instrument import Recorder, _Instrumentation
@@ -155,9 +155,11 @@ class Tracer:
         """Live span streams: the span of one fact, into the store and to subscribers."""
         attrs = None
         start = now
-        if kind == DONE:
+        if kind == DONE or kind == REMOVED:
             trace_id_ = trace_id(obj.request)
             start = obj.arr_ns
+            if kind == REMOVED:
+                attrs = {"status": "dropped"}
         elif obj is None:  # a source's provider made no request
             return
         else:

@@ -112,7 +112,9 @@ class Server(QueuedResource):
             model._on_limit_change(self._follow_limit)
         self.service_time = as_distribution(service_time, "service_time")
         self.downstream = downstream
-        self._fast = type(self).handle_queued_event is Server.handle_queued_event
+        # (an active queue policy takes the general path: it may refuse or discard)
+        self._fast = (type(self).handle_queued_event is Server.handle_queued_event
+                      and self._queue is self.policy)
         st = self.service_time
         self._exp_rate = st.rate if type(st) is ExponentialLatency else None
         self._sample_ns = st.sample_ns
@@ -168,7 +170,7 @@ class Server(QueuedResource):
     def _serve(self, sim: Any, req: Event, arrived_ns: int, now: int) -> None:
         r = self._exp_rate
         if self._inline_exp:  # random.expovariate's formula, without its call
-            done = now + int(-_log(1.0 - self._draw()) / r * _NS + 0.5)
+            done = now + int(-_log(1.0 - self._stream_random()) / r * _NS + 0.5)
         elif r is not None:
             done = now + int(self.rng.expovariate(r) * _NS + 0.5)
         else:
@@ -205,7 +207,7 @@ class Server(QueuedResource):
                 if i.live is not None:
                     i.live(ARRIVED, now, event)
             if self._inline_exp:
-                done = now + int(-_log(1.0 - self._draw()) / self._exp_rate * _NS + 0.5)
+                done = now + int(-_log(1.0 - self._stream_random()) / self._exp_rate * _NS + 0.5)
                 ce = _new(ServiceDone)
                 ce._time_ns = done
                 ce.target = self.done_port
@@ -270,7 +272,7 @@ class Server(QueuedResource):
             if i is not None and i.live is not None:
                 i.live(DONE, now, ce)
             nreq, arr = q.pop()
-            done = now + int(-_log(1.0 - self._draw()) / self._exp_rate * _NS + 0.5)
+            done = now + int(-_log(1.0 - self._stream_random()) / self._exp_rate * _NS + 0.5)
             if not sim.engine.may_recycle:
                 # someone may see or keep the processed event: use a fresh one
                 ce = _new(ServiceDone)
