@@ -43,11 +43,11 @@ class QueryEngine:
         self._metric_store = metric_store
         self._trace_store = trace_store
         self._event_store = event_store
-        #: (source, series name) -> tag keys its producer declares (see `declared_tags`)
-        self.declared_tags: dict[tuple[str, str], tuple[str, ...]] = {}
         #: names of the entities the simulation knows (set by the engine integration):
         #: an entity that has recorded nothing yet answers empty, not "unknown"
         self.known_entities: Callable[[], Iterable[str]] | None = None
+        #: (source, series name) -> tag keys its producer declares (see `declared_tags`)
+        self.declared_tags: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # stores are looked up lazily: they may be attached to the bus after the engine.
     def _store(self, kind: ObservationKind, given: Any) -> Any:
@@ -265,9 +265,8 @@ class QueryEngine:
         # so; one entirely after now answers "nothing yet" (see `_split_at_now`).
         clock = self.now()
         follows = clock is not None and (bounds is None or clock >= bounds[1])
-        if follows and spec.end is None:
-            assert clock is not None
-            _refuse_future(spec.start, clock)
+        if rng is not None and rng[0] > rng[1]:  # since(t) after the data and now:
+            rng = (rng[0], rng[0])  # an empty range there (nothing yet), never start > end
         if rng is None:  # declared, never recorded: the same row shape as an empty range
             rows = []
             if aggs and spec.window is None and not spec.group_by:
@@ -504,15 +503,16 @@ class QueryEngine:
     def _end_at_now(self, spec: _Spec, end: float, times: list[float]) -> float:
         """A spans/events range reaching past now ends just after now (stated so), when
         the clock follows the records (none is later than now); ``since(t)`` with t after
-        now is refused."""
+        now is the empty range at t (nothing yet)."""
         now = self.now()
         if now is None or (times and max(times) > now):
             return end  # no clock, or one that does not follow these records
-        if spec.end is None:
-            _refuse_future(spec.start, now)
-            return end
         if spec.start is not None and spec.start > now:
+            if spec.end is None:  # since(t) after now: an empty range there, nothing yet
+                return spec.start
             return end  # entirely after now: nothing yet, over the range asked
+        if spec.end is None:
+            return end
         return _clip_end(end, now)
 
     def _recorded_range(self, spec: _Spec, complete_from: Any, what: str) -> tuple[float, float]:
@@ -540,16 +540,16 @@ class QueryEngine:
         cat = es.catalog()
         names = {n for _, _, n in cat}
         pattern = spec.name or "*"
-        if ObservationKind.EVENT not in getattr(es, "recording", es.kinds):
+        if not getattr(es, "processed_events", True) and (
+                pattern == "*" or not any(fnmatchcase(n, pattern) for n in names)):
             # processed events are not kept here: only what entities emit themselves
             # (`emit_event`, a detector's reports) and state changes can answer, by name
-            if pattern == "*" or not any(fnmatchcase(n, pattern) for n in names):
-                raise QueryError(
-                    "processed events are not recorded by this simulation's configuration "
-                    "(events=False, as in ObservabilityConfig.default()): record them with "
-                    "ObservabilityConfig.full() or config.replace(events=True); "
-                    f"emitted events and state changes recorded: {sorted(names) or 'none'} "
-                    "(ask events('<name>') for those)")
+            raise QueryError(
+                "processed events are not recorded by this simulation's configuration "
+                "(events=False, as in ObservabilityConfig.default()): record them with "
+                "ObservabilityConfig.full() or config.replace(events=True); "
+                f"emitted events and state changes recorded: {sorted(names) or 'none'} "
+                "(ask events('<name>') for those)")
         if spec.name not in (None, "*") and not any(fnmatchcase(n, spec.name) for n in names):
             raise QueryError(_suggest(spec.name or "", names, "event type"))
         sources = {s for _, s, _ in cat}
@@ -600,6 +600,7 @@ class QueryEngine:
             )
         if not math.isfinite(start) or not math.isfinite(end):
             times = [r[tkey] for r in rows]
+            open_start = not math.isfinite(start)
             if not math.isfinite(start):
                 start = min(times) if times else 0.0
                 if spec.window is not None:
@@ -609,8 +610,8 @@ class QueryEngine:
                 end = max(
                     [math.nextafter(max(times), math.inf)] if times else [start], default=start
                 )
-                if now is not None:
-                    end = max(end, now)
+                if now is not None and (times or not open_start):
+                    end = max(end, now)  # (nothing recorded, no start: the empty [0, 0))
         keys = ["source" if k == "entity" else k for k in spec.group_by]
         buckets: dict[tuple, list[dict[str, Any]]] = {}
         for r in rows:
@@ -661,16 +662,6 @@ def _check_pooled(spec: _Spec, aggs: list[str], kinds: set[str]) -> None:
                 f": {', '.join(bad)} over them means nothing; split with group_by('name') "
                 "or group_by('entity'), narrow with from_entity(...) or a more specific "
                 "name, or ask only for count / rate")
-
-
-def _refuse_future(start: float | None, now: float) -> None:
-    """``since(t)`` with t after now: a range from t to now would end before it starts.
-    (`between(t1, t2)` entirely after now answers "nothing yet": a reader polling a
-    fixed range gets an answer at any time, never an error that goes away later.)"""
-    if start is not None and start > now:
-        raise QueryError(
-            f"the range starts at {start:g} s, after the current simulated time "
-            f"{now:g} s: nothing is recorded there yet; ask for a start <= {now:g}")
 
 
 def _split_at_now(windows: list[tuple[float, float]], now: float | None

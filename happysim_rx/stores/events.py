@@ -32,9 +32,10 @@ class EventStore:
     the events it returns only."""
 
     kinds = frozenset({ObservationKind.EVENT, ObservationKind.STATE})
-    #: the kinds whose observations really reach this store (a configuration may route
-    #: only state changes here); queries about another kind are refused, not answered 0
-    recording: frozenset[ObservationKind] = kinds
+    #: whether a simulation's processed events are logged here (a configuration may
+    #: keep only the events entities emit and state changes); questions about those
+    #: are then refused, not answered 0
+    processed_events = True
     exact = True
 
     def __init__(self, max_events: int | None = None) -> None:

@@ -171,10 +171,9 @@ class ObservabilityRuntime:
             from happysim_rx.stores.events import EventStore
 
             es = EventStore(max_events=config.event_capacity)
-            # what it really keeps: a query about a kind it does not keep is refused
-            es.recording = frozenset(
-                k for k, on_ in ((ObservationKind.EVENT, config.events),
-                                 (ObservationKind.STATE, config.state)) if on_)
+            # whether the model's processed events reach it (a question about those is
+            # refused when they do not, never answered 0)
+            es.processed_events = bool(config.events)
             self.bus.attach_store(es)
         self.recorder = Recorder(self) if on and (config.metrics or config.traces) else None
         self.query = BoundaryQueryEngine(self.bus)

@@ -43,7 +43,7 @@ def test_finished_run_reports_the_idle_server(config):
 
 def _settled(points):
     """Records as a gauge's points: an instant's last value; an instant of several
-    records ending where it began is no change ("Decisions at the seams")."""
+    records ending where it began is no change (docs/design.md)."""
     out, prev = [], None
     for t in sorted({t for t, _ in points}):
         at = [v for u, v in points if u == t]

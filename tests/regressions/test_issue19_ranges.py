@@ -70,13 +70,14 @@ def test_item8_windows_stop_at_now_and_the_last_one_says_where_it_ends():
     assert last["rate"] == pytest.approx(n / (now - 90.0), rel=1e-12)
 
 
-def test_item16_since_after_now_is_refused_and_a_future_range_has_nothing_yet():
+def test_item16_since_after_now_is_an_empty_range_there_never_start_after_end():
     sim = _mm1(stop=30.0)
     sim.run()
-    with pytest.raises(QueryError, match="after the current simulated time"):
-        sim.query.metrics("queue_depth").since(1000.0).aggregate("mean").execute()
-    with pytest.raises(QueryError, match="after the current simulated time"):
-        sim.query.spans().since(1000.0).aggregate("count").execute()
+    for q in (sim.query.metrics("queue_depth").since(1000.0),
+              sim.query.spans().since(1000.0), sim.query.events().since(1000.0)):
+        row = q.aggregate("count", "mean").execute().rows[0]
+        assert row["start"] == row["end"] == 1000.0
+        assert row["count"] == 0 and row["mean"] is None
     # a fixed range polled from the start answers at any time (nothing yet), no error
     r = sim.query.metrics("queue_depth").between(1000.0, 2000.0).aggregate("count").execute()
     assert r.rows[0]["count"] == 0
@@ -164,3 +165,19 @@ def test_item17_an_entity_known_to_the_simulation_answers_empty_before_its_first
     sim.run()
     assert sim.query.spans().from_entity("Sink").aggregate("count").execute().rows[0][
         "count"] > 0
+
+
+def test_item10_what_the_store_does_keep_under_default_is_answered():
+    from happysimulator.observability import InstrumentedEntity
+
+    class Pinger(InstrumentedEntity):
+        def handle_event(self, event):
+            self.emit_event("ping", {"n": 1})
+
+    pinger = Pinger("Pinger")
+    sim = Simulation(sources=[Source.constant(rate=1.0, target=pinger, stop_after=5.0)],
+                     entities=[pinger], seed=1, observability=ObservabilityConfig.default())
+    sim.run()
+    assert sim.query.events("ping").aggregate("count").execute().scalar == 5
+    with pytest.raises(QueryError, match="processed events are not recorded"):
+        sim.query.events("Request").aggregate("count").execute()
