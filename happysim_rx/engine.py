@@ -600,7 +600,6 @@ class QueryEngine:
             )
         if not math.isfinite(start) or not math.isfinite(end):
             times = [r[tkey] for r in rows]
-            open_start = not math.isfinite(start)
             if not math.isfinite(start):
                 start = min(times) if times else 0.0
                 if spec.window is not None:
@@ -610,8 +609,8 @@ class QueryEngine:
                 end = max(
                     [math.nextafter(max(times), math.inf)] if times else [start], default=start
                 )
-                if now is not None and (times or not open_start):
-                    end = max(end, now)  # (nothing recorded, no start: the empty [0, 0))
+                if now is not None:
+                    end = max(end, now)  # (nothing recorded: none in [start, now))
         keys = ["source" if k == "entity" else k for k in spec.group_by]
         buckets: dict[tuple, list[dict[str, Any]]] = {}
         for r in rows:
