@@ -1,13 +1,16 @@
 """A metastable failure, caught while it happens.
 
-Clients call a server with a 2 s timeout and retry up to 3 times. Two short load bursts
-are absorbed; a longer one pushes the queue past the timeout, every timeout adds a retry,
-and the retries alone keep the server overloaded long after the burst has ended: the
-system is stuck in a bad but stable state (a *metastable failure*).
+Users call a server through a `Client` with a 2 s timeout and up to 3 retries (exponential
+backoff). Two short load bursts are absorbed; a longer one pushes the queue
+past the timeout, every timeout adds a retry, and the retries alone keep the server
+overloaded long after the burst has ended: the system is stuck in a bad but stable state
+(a *metastable failure*).
 
 An online anomaly detector (river's PageHinkley on the time-weighted queue depth, with
-confirmation) watches the stream and pauses the simulation. We then query history,
-step through the next events, resume, and write a compact JSON export for an AI model.
+confirmation) watches the stream and pauses the simulation. We then ask the client's own
+series (attempts, timeouts, retries, wasted answers) what happened, follow one request's
+attempts in its trace, step through the next events, resume, and write a compact JSON
+export for an AI model.
 
     python examples/metastable_failure.py [--seed 7] [--export out/metastable.json]
 """
@@ -15,73 +18,30 @@ step through the next events, resume, and write a compact JSON export for an AI 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 from pathlib import Path
 
-from happysimulator import Event, ExponentialLatency, Profile, Server, Simulation, Source
+from happysimulator import ExponentialLatency, Profile, Server, Simulation, Source
+from happysimulator.components.client import Client, ExponentialBackoff
 from happysimulator.observability import (
     AnomalyDetector,
     Breakpoint,
     Exporter,
-    InstrumentedEntity,
     ObservabilityConfig,
 )
 
 BASE_RATE = 6.0  # calls per second; the server serves 10 per second
 BURSTS = [(20.0, 2.0, 14.0), (40.0, 2.0, 14.0)]  # (start, length, rate): absorbed
 BLOW_UP = (70.0, 10.0, 20.0)  # long enough to tip the system over
+TIMEOUT = 2.0  # seconds the client waits for each attempt
+ATTEMPTS = 4  # the first try and 3 retries
 
 
-class RetryingClient(InstrumentedEntity):
-    """Sends each call to `server`; a call not answered within `timeout` is re-sent, up to
-    `max_retries` times. Answers to abandoned attempts are wasted work."""
-
-    def __init__(self, name: str, server: Server, timeout: float = 2.0, max_retries: int = 3):
-        super().__init__(name)
-        self.server = server
-        self.timeout = timeout
-        self.max_retries = max_retries
-        self._ids = itertools.count(1)
-        self.open: dict[int, list[float]] = {}  # call id -> [start time, attempts]
-
-    def handle_event(self, event: Event):
-        kind = event.event_type
-        meta = event.context["metadata"]
-        if kind == "call":
-            call = next(self._ids)
-            self.open[call] = [self.now.to_seconds(), 0]
-            return self._send(call)
-        call = meta["call"]
-        state = self.open.get(call)
-        if kind == "work":  # a response from the server
-            if state is None or meta["attempt"] != state[1]:
-                self.increment("wasted")
-                if state is None:
-                    return None
-            del self.open[call]
-            self.increment("successes")
-            self.observe("call_latency", self.now.to_seconds() - state[0])
-            return None
-        # a timeout
-        if state is None or meta["attempt"] != state[1]:
-            return None
-        if state[1] > self.max_retries:
-            del self.open[call]
-            self.increment("failures")
-            return None
-        self.increment("retries")
-        return self._send(call)
-
-    def _send(self, call: int) -> list[Event]:
-        state = self.open[call]
-        state[1] += 1
-        request = Event(self.now, "work", self.server)
-        request.context["metadata"].update(call=call, attempt=state[1])
-        timer = Event(self.now + self.timeout, "timeout", self)
-        timer.context["metadata"].update(call=call, attempt=state[1])
-        return [request, timer]
+def make_client(server: Server) -> Client:
+    """The users' client: 2 s timeout, 3 retries after 50 ms, 100 ms and 200 ms."""
+    policy = ExponentialBackoff(max_attempts=ATTEMPTS, initial_delay=0.05, max_delay=1.0)
+    return Client("Client", target=server, timeout=TIMEOUT, retry_policy=policy)
 
 
 def load_profile() -> Profile:
@@ -95,8 +55,7 @@ def build_parts(seed: int = 7, end_time: float = 150.0,
                 config: ObservabilityConfig | None = None):
     """The model: (simulation, client, server, detector); the detector is not armed."""
     server = Server("Server", concurrency=1, service_time=ExponentialLatency(0.1))
-    client = RetryingClient("Client", server)
-    server.downstream = client
+    client = make_client(server)
     source = Source.with_profile(load_profile(), target=client, event_type="call",
                                  name="Users", stop_after=end_time)
     sim = Simulation(sources=[source], entities=[client, server], seed=seed,
@@ -131,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Load: {BASE_RATE:g}/s with bursts {BURSTS} and a blow-up {BLOW_UP} "
           "(start s, length s, rate/s); the server does 10/s.")
 
-    summary = sim.run()
+    sim.run()
     state = sim.control.get_state()
     now = state.current_time.to_seconds()
     if not state.is_paused:
@@ -150,9 +109,32 @@ def main(argv: list[str] | None = None) -> int:
         .aggregate("mean", "max").execute()
     print(f"  queue depth before the blow-up: mean {before.value('mean'):.2f}, "
           f"max {before.value('max'):g}; last 5 s: mean {recent.value('mean'):.1f}")
+    # the client's own series say where the extra work comes from
+    def total(name: str, **where: str) -> int:
+        qq = q.metrics(name).from_entity("Client").between(0, now)
+        return int((qq.where(**where) if where else qq).aggregate("sum").execute().scalar or 0)
+
+    calls = q.metrics("generated").from_entity("Users").between(0, now) \
+        .aggregate("sum").execute().scalar
+    print(f"  client so far: {int(calls)} calls -> {total('requests')} attempts, "
+          f"{total('timeouts')} timeouts, {total('retries')} retries, "
+          f"{total('failures', reason='timeout')} given up, "
+          f"{total('wasted')} answers nobody waited for")
     retries = q.metrics("retries").from_entity("Client").window(10.0).between(0, now) \
         .aggregate("count").execute()
     print("  retries per 10 s window:", [int(r["count"] or 0) for r in retries.rows])
+    lat = q.metrics("latency").from_entity("Client").between(now - 10, now) \
+        .aggregate("p50", "p99").execute()
+    print(f"  answered calls in the last 10 s: latency p50 {lat.value('p50') or 0:.2f}s, "
+          f"p99 {lat.value('p99') or 0:.2f}s (timeout {TIMEOUT:g}s per attempt)")
+    retried = [s for s in q.trace_store.between(now - 20, now, "Client")
+               if (s.attributes or {}).get("attempt", 1) > 1]
+    if retried:
+        attempts = [s for s in q.trace_store.trace(retried[-1].trace_id)
+                    if s.entity == "Client"]
+        print(f"  one retried call (trace {retried[-1].trace_id}): " + "; ".join(
+            f"attempt {s.attributes['attempt']} at {s.start:.2f}s {s.attributes['outcome']}"
+            for s in sorted(attempts, key=lambda s: s.start)))
 
     events = sim.control.step(5)
     print(f"\nStepped 5 events: {[(round(e.time.to_seconds(), 3), e.event_type) for e in events]}")
@@ -173,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(false_alarms)} false alarm(s) during the absorbed bursts.")
 
     export = Exporter(sim).summary(budget_bytes=8_000)
-    text = json.dumps(export)
+    text = json.dumps(export, separators=(",", ":"))  # the size the budget counts
     if args.export:
         args.export.parent.mkdir(parents=True, exist_ok=True)
         args.export.write_text(text)

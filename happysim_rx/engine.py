@@ -42,6 +42,8 @@ class QueryEngine:
         self._metric_store = metric_store
         self._trace_store = trace_store
         self._event_store = event_store
+        #: (source, series name) -> tag keys its producer declares (see `declared_tags`)
+        self.declared_tags: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # stores are looked up lazily: they may be attached to the bus after the engine.
     def _store(self, kind: ObservationKind, given: Any) -> Any:
@@ -251,6 +253,10 @@ class QueryEngine:
             return self._raw_metrics(query, store, series, start, end)
         if spec.tags:
             seen = {k for s in series for k in s.tag_keys()}
+            # tag keys a component declares for the series are known before any sample
+            # carries them: filtering on one answers empty, not "unknown tag"
+            seen.update(k for s in series
+                        for k in self.declared_tags.get((s.source, s.name), ()))
             unknown = sorted(set(spec.tags) - seen)
             if unknown:
                 raise QueryError(

@@ -8,7 +8,35 @@ package lists its public names here (name -> module that defines it).
 from __future__ import annotations
 
 # -- client, resilience, rate_limiter, load_balancer, routers, core extras
-DISTRIBUTED_A: dict[str, str] = {}
+DISTRIBUTED_A: dict[str, str] = {
+    "AdaptivePolicy": "happysimulator.components.rate_limiter.policy",
+    "FixedWindowPolicy": "happysimulator.components.rate_limiter.policy",
+    "LeakyBucketPolicy": "happysimulator.components.rate_limiter.policy",
+    "RateAdjustmentReason": "happysimulator.components.rate_limiter.policy",
+    "RateLimiterPolicy": "happysimulator.components.rate_limiter.policy",
+    "RateSnapshot": "happysimulator.components.rate_limiter.policy",
+    "SlidingWindowPolicy": "happysimulator.components.rate_limiter.policy",
+    "TokenBucketPolicy": "happysimulator.components.rate_limiter.policy",
+    "Inductor": "happysimulator.components.rate_limiter.inductor",
+    "InductorStats": "happysimulator.components.rate_limiter.inductor",
+    "RateLimitedEntity": "happysimulator.components.rate_limiter.rate_limited_entity",
+    "RateLimitedEntityStats": "happysimulator.components.rate_limiter.rate_limited_entity",
+    "RandomRouter": "happysimulator.components.random_router",
+    "ServerStats": "happysimulator.components.server.server",
+    # names of the core that 0.2.5 exported at the top level and this engine keeps in
+    # submodules
+    "BreakpointContext": "happysimulator.core.control.state",
+    "Clock": "happysimulator.core.clock",
+    "ClockModel": "happysimulator.core.node_clock",
+    "NullEntity": "happysimulator.core.callback_entity",
+    "Simulatable": "happysimulator.core.protocols",
+    "simulatable": "happysimulator.core.decorators",
+    "SimulationControl": "happysimulator.observability.control",
+    "EntitySummary": "happysimulator.instrumentation.summary",
+    "QueueStats": "happysimulator.instrumentation.summary",
+    "ThroughputTracker": "happysimulator.instrumentation.collectors",
+    "__version__": "happysimulator._version",
+}
 
 # -- queue_policies, network, faults, sync, datastore
 _NET = "happysimulator.components.network"

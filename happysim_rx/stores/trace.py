@@ -23,7 +23,7 @@ from happysim_rx._gc import return_free_memory
 from happysim_rx.observation import ObservationKind, Span
 from happysim_rx.stores._trace_bound import TraceBound
 
-__all__ = ["TraceStore", "SpanColumns", "SpanArrays"]
+__all__ = ["COMPONENT_SPAN_BASE", "TraceStore", "SpanColumns", "SpanArrays"]
 
 _INDEX_EVERY = 4096
 # Spans handed over without ids (rows whose span_id is None) get ``trace_id * HOPS + hop``,
@@ -32,6 +32,10 @@ _INDEX_EVERY = 4096
 # negative ids).
 HOPS = 1000
 _NONE = np.iinfo(np.int64).min  # "no id" in the id columns: a parent of None / id to assign
+# Ids from COMPONENT_SPAN_BASE up are given by the components that record their own spans
+# (with their parents): those spans form their own tree and stay out of the chain of
+# the spans without ids, which keeps linking the standard hops (source, server, sink).
+COMPONENT_SPAN_BASE = 1 << 62
 
 
 class SpanColumns(NamedTuple):
@@ -57,6 +61,22 @@ class SpanArrays(NamedTuple):
     starts: np.ndarray
     ends: np.ndarray
     attributes: list[tuple[np.ndarray, str, np.ndarray]]
+
+
+def _in_order(spans: list[Span]) -> list[Span]:
+    """Spans by start time, then end; in a trace with component spans, spans starting
+    together are put parents first (then by end)."""
+    if not any(type(s.span_id) is int and s.span_id >= COMPONENT_SPAN_BASE for s in spans):
+        return sorted(spans, key=lambda s: (s.start, s.end))
+    parent = {s.span_id: s.parent_id for s in spans}
+
+    def depth(s: Span) -> int:
+        d, p = 0, s.parent_id
+        while p is not None and p in parent and d < len(spans):
+            d, p = d + 1, parent[p]
+        return d
+
+    return sorted(spans, key=lambda s: (s.start, depth(s), s.end))
 
 
 class _Lazy:
@@ -103,6 +123,7 @@ class TraceStore(TraceBound):
         self._by_start: tuple[np.ndarray, np.ndarray] | None = None
         self.evicted_traces = 0
         self._overflow = 0
+        self._components = False  # a component span (id >= COMPONENT_SPAN_BASE) stored
 
     # -- writing ------------------------------------------------------------------------
     def appender(self, info: Any) -> Any:
@@ -257,6 +278,8 @@ class TraceStore(TraceBound):
             n += k
         tid, sid, pid, ent, start, end = (np.concatenate(c) for c in cols)
         by_tid = self._assign_ids(tid, sid, pid)
+        if not self._components and (sid >= COMPONENT_SPAN_BASE).any():
+            self._components = True
         self._tid = np.concatenate((self._tid, tid))
         self._sid = np.concatenate((self._sid, sid))
         self._pid = np.concatenate((self._pid, pid))
@@ -268,6 +291,8 @@ class TraceStore(TraceBound):
         self._by_tid = by_tid if base == 0 else None
         self._by_start = None
         self._scanned = False
+        if self._components:
+            self._join_component_spans(np.unique(tid))
 
     def _assign_ids(
         self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray
@@ -279,6 +304,18 @@ class TraceStore(TraceBound):
         todo = sid == _NONE
         if not todo.any():
             return None
+        if not todo.all() and (sid >= COMPONENT_SPAN_BASE).any():
+            # chain only the spans without ids, among themselves
+            rows = np.flatnonzero(todo)
+            sub_sid, sub_pid = sid[rows], pid[rows]
+            self._chain(tid[rows], sub_sid, sub_pid)
+            sid[rows], pid[rows] = sub_sid, sub_pid
+            return None
+        return self._chain(tid, sid, pid)
+
+    def _chain(self, tid: np.ndarray, sid: np.ndarray,
+               pid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        todo = sid == _NONE
         order = np.argsort(tid, kind="stable")
         st = tid[order]
         k = st.size
@@ -292,6 +329,9 @@ class TraceStore(TraceBound):
         last_sid = np.full(k, _NONE, dtype=np.int64)
         if self._tid.size:
             s_order, s_sorted = self._tid_index()
+            if self._components:
+                keep = self._sid[s_order] < COMPONENT_SPAN_BASE
+                s_order, s_sorted = s_order[keep], s_sorted[keep]
             lo = np.searchsorted(s_sorted, st, "left")
             hi = np.searchsorted(s_sorted, st, "right")
             before = hi - lo
@@ -316,6 +356,70 @@ class TraceStore(TraceBound):
         sid[order] = sorted_sid
         pid[order[sorted_todo]] = prev[sorted_todo]
         return order, st
+
+    def _join_component_spans(self, trace_ids: np.ndarray) -> None:
+        """Join the two kinds of spans of traces that have both: a span without id whose
+        chain parent lies outside the innermost component span enclosing it becomes
+        that component span's child (the server a balancer sent the request to), and a
+        component span without parent becomes the child of the latest span without id
+        that began before it outside any component span (the source that made the
+        request). Traces without component spans are left as they are."""
+        order, st = self._tid_index()
+        sid, pid, start, end = self._sid, self._pid, self._start, self._end
+        lo = np.searchsorted(st, trace_ids, "left")
+        hi = np.searchsorted(st, trace_ids, "right")
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            rows = order[a:b]
+            if b - a < 2 or not (sid[rows] >= COMPONENT_SPAN_BASE).any():
+                continue
+            self._join_one(rows.tolist(), sid, pid, start, end)
+
+    @staticmethod
+    def _join_one(rows: list[int], sid: np.ndarray, pid: np.ndarray, start: np.ndarray,
+                  end: np.ndarray) -> None:
+        comp = [r for r in rows if sid[r] >= COMPONENT_SPAN_BASE]
+        plain = [r for r in rows if sid[r] < COMPONENT_SPAN_BASE]
+        by_id = {int(sid[r]): r for r in rows}
+        depth: dict[int, int] = {}
+
+        def comp_depth(r: int) -> int:
+            d, seen, cur = 0, 0, r
+            while seen < len(rows):
+                p = by_id.get(int(pid[cur]))
+                if p is None or sid[p] < COMPONENT_SPAN_BASE:
+                    break
+                d, cur, seen = d + 1, p, seen + 1
+            return d
+
+        for r in comp:
+            depth[r] = comp_depth(r)
+
+        def inside(r: int, c: int) -> bool:
+            return start[c] <= start[r] and end[r] <= end[c] and end[r] > start[c]
+
+        def innermost(r: int) -> int | None:
+            best = None
+            for c in comp:
+                if inside(r, c) and (best is None or depth[c] > depth[best]
+                                     or (depth[c] == depth[best] and start[c] > start[best])):
+                    best = c
+            return best
+
+        enclosed: set[int] = set()
+        for r in sorted(plain, key=lambda r: (start[r], end[r])):
+            c = innermost(r)
+            if c is None:
+                continue
+            enclosed.add(r)
+            parent = by_id.get(int(pid[r]))
+            if parent is None or not inside(parent, c):  # the chain link leaves c
+                pid[r] = sid[c]
+        roots = [r for r in comp if int(pid[r]) == _NONE or by_id.get(int(pid[r])) is None]
+        outer = [r for r in plain if r not in enclosed]
+        for r in roots:
+            before = [p for p in outer if start[p] <= start[r]]
+            if before:
+                pid[r] = sid[max(before, key=lambda p: (start[p], end[p]))]
 
     def _add_others(self, spans: list[Span]) -> list[Span]:
         """Spans with non-integer ids: kept per trace as records (ids as for rows)."""
@@ -420,7 +524,7 @@ class TraceStore(TraceBound):
         spans: list[Span] = list(self._other.get(trace_id, ()))
         if _is_id(trace_id) and self._tid.size:
             spans = self._spans_at(self._rows_of(trace_id)) + spans
-        return sorted(spans, key=lambda s: (s.start, s.end))
+        return _in_order(spans)
 
     def _rows_of(self, trace_id: int) -> np.ndarray:
         """Rows of one trace in arrival order: the first lookup after a change scans the

@@ -43,6 +43,11 @@ class ExternalClock:
             self._rng = _random.Random(0)
         return self._rng
 
+    def _entity_stream(self, entity: Entity) -> random.Random:
+        from happysimulator.core.random_streams import new_stream
+
+        return new_stream("0", f"entity:{entity.name}")  # a hand-driven clock: seed 0
+
     def _next_context_id(self) -> int:
         return detached_id()
 
@@ -77,6 +82,9 @@ class Entity:
         self.name = name
         self._sim = None
         self._instr = None
+        # hot paths draw uniforms with `self._draw()`: the first call binds it to this
+        # entity's stream's `random` (an instance attribute: the fastest lookup)
+        self._draw = self._first_draw
 
     def handle_event(self, event: Event) -> HandlerResult:
         raise NotImplementedError(f"{type(self).__name__}.handle_event is not implemented")
@@ -89,16 +97,39 @@ class Entity:
 
     @property
     def rng(self) -> random.Random:
-        """The random generator of the simulation this entity runs in (unless the model
-        assigned its own, as happysim 0.2.5 models may: ``self.rng = Random(7)``)."""
-        own = self.__dict__.get("_own_rng")
+        """This entity's own random stream, derived from the simulation's seed and the
+        entity's name: the same draws in every run with that seed, whatever other
+        entities draw (common random numbers match arrivals with arrivals and services
+        with services). A model may assign its own, as happysim 0.2.5 models do:
+        ``self.rng = Random(7)``."""
+        d = self.__dict__
+        own = d.get("_own_rng")
         if own is not None:
             return own
-        return (self._sim or bind_simulation(self)).rng
+        sim = self._sim or bind_simulation(self)
+        cached = d.get("_stream")
+        if cached is not None and cached[0] is sim:
+            return cached[1]
+        stream = sim._entity_stream(self)
+        d["_stream"] = (sim, stream)
+        return stream
 
     @rng.setter
     def rng(self, value: random.Random) -> None:
         self.__dict__["_own_rng"] = value
+        self._forget_stream()
+
+    def _first_draw(self) -> float:
+        draw = self._draw = self.rng.random
+        return draw()
+
+    def _forget_stream(self) -> None:
+        """Drop the cached stream (the entity moved to another simulation or was given
+        its own generator); the next draw looks it up again."""
+        d = self.__dict__
+        d.pop("_stream", None)
+        if "_draw" in d:
+            d["_draw"] = self._first_draw
 
     def forward(self, event: Event, target: Entity, event_type: str | None = None) -> Event:
         """A new event delivering ``event`` to ``target`` now, keeping its context."""
@@ -116,6 +147,7 @@ class Entity:
         Outside a run, anything with a ``now`` Instant (e.g. ``core.clock.Clock``) may be
         given instead, to drive ``now`` by hand in a unit test."""
         self._sim = sim if hasattr(sim, "_now_ns") else ExternalClock(sim)
+        self._forget_stream()
 
     @property
     def _clock(self) -> Any:

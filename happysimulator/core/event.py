@@ -153,6 +153,20 @@ class Event:
         c = origin._ctx
         self._ctx = origin if c is None else c
 
+    def add_context(self, key: str, value: Any) -> None:
+        """Set ``context["metadata"][key]`` (shared by the events that continue this
+        request)."""
+        ctx = self.context
+        meta = ctx.get("metadata")
+        if meta is None:
+            meta = ctx["metadata"] = {}
+        meta[key] = value
+
+    def get_context(self, key: str, default: Any = None) -> Any:
+        """``context["metadata"][key]``, or ``default`` if it is not set."""
+        meta = self.context.get("metadata")
+        return default if meta is None else meta.get(key, default)
+
     # ---- helpers ------------------------------------------------------------------------
     @classmethod
     def once(

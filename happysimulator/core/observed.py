@@ -23,12 +23,14 @@ not hand-listed. Nothing in ``happysimulator.observability`` knows a component b
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from happysim_rx import ObservationKind
 from happysim_rx.observation import Span
+from happysim_rx.stores.trace import COMPONENT_SPAN_BASE
 from happysimulator.core.component_instrumentation import trace_id
 from happysimulator.core.entity import Entity
 
@@ -188,11 +190,35 @@ class ObservedEntity(Entity):
         if topic is not None:
             topic.emit(self._now_s(), value)
 
-    def record_span(self, request: Any, start: float, end: float | None = None,
-                    **attributes: Any) -> None:
+    def open_span(self, request: Any) -> tuple[int, int | None] | None:
+        """Start this entity's span of `request` (an `Event`) now; returns the token to
+        give `record_span` (None when traces are not recorded).
+
+        The span gets its own id and, as parent, the component hop that passed the
+        request here (the enclosing hop open in the request's context); until it is
+        recorded, it is the parent of the hops the request takes next. So a request's
+        component spans nest as the request travels (client attempt -> balancer ->
+        circuit breaker), whatever order they end in. The standard hops (source, server,
+        sink) keep their own chain beside them."""
+        runtime = self._runtime()
+        if runtime is None or not runtime.config.traces:
+            return None
+        ids = runtime.__dict__.get("_component_span_ids")
+        if ids is None:
+            ids = runtime.__dict__["_component_span_ids"] = itertools.count(
+                COMPONENT_SPAN_BASE)
+        ctx = request.context
+        parent = ctx.get(_OPEN_SPAN)
+        span_id = next(ids)
+        ctx[_OPEN_SPAN] = span_id
+        return span_id, parent
+
+    def record_span(self, request: Any, start: float, /, end: float | None = None, *,
+                    span: tuple[int, int | None] | None = None, **attributes: Any) -> None:
         """Record this entity's span of `request` (an `Event`): ``start``/``end`` in
         simulated seconds (``end`` defaults to now). The span joins the request's trace
-        (its context id); the trace store links it to the request's previous span."""
+        (its context id). With ``span`` (the token of `open_span`) it keeps that id and
+        parent; without, the trace store links it to the request's previous span."""
         runtime = self._runtime()
         if runtime is None or not runtime.config.traces:
             return
@@ -202,8 +228,19 @@ class ObservedEntity(Entity):
             topic = self.__dict__["_span_topic"] = runtime.bus.topic(
                 ObservationKind.SPAN, self.name, "span")
         now = self._now_s()
-        topic.emit(now, Span(trace_id(request), None, None, self.name, float(start),
+        if span is None:
+            span_id = parent = None
+        else:
+            span_id, parent = span
+            ctx = request.context
+            if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
+                ctx[_OPEN_SPAN] = parent
+        topic.emit(now, Span(trace_id(request), span_id, parent, self.name, float(start),
                              now if end is None else float(end), attributes or None))
+
+
+#: context key of the innermost component span open for the request
+_OPEN_SPAN = "_open_span"
 
 
 __all__ = ["ObservedEntity", "Series", "counter", "declared_series", "downstream_of",

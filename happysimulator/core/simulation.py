@@ -16,6 +16,7 @@ from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.event_heap import EventHeap
 from happysimulator.core.process import Process
+from happysimulator.core.random_streams import new_stream, seed_root
 from happysimulator.core.run_loop import (
     COMPLETE,
     END_TIME,
@@ -39,8 +40,11 @@ class Simulation(RunLoop):
     ``end_time`` (or ``start_time + duration``) bounds the run: no event later than it is
     processed. Without it the run is open-ended and ends when only daemon work (probes,
     timers, daemon events) is left, e.g. once every source is past ``stop_after``.
-    ``seed`` seeds the simulation's own ``random.Random`` (``sim.rng``), which sources and
-    distributions draw from.
+    ``seed`` seeds the random streams: every source and entity draws from a stream of
+    its own (``entity.rng``), derived from the seed and its name, so two runs with the
+    same seed draw the same arrivals and the same service times whatever else differs
+    (common random numbers); ``sim.rng`` is one more stream, for model code, and
+    ``sim.random_stream(purpose)`` gives one per purpose of yours.
 
     Observability (unless ``observability=False``; see docs/observability.md):
 
@@ -89,7 +93,10 @@ class Simulation(RunLoop):
         self.seed = seed
         # No seed: one draw from the `random` module seeds this simulation's own generator,
         # so `random.seed(n)` before building it (the happysim 0.2.5 idiom) reproduces runs
-        self.rng = random.Random(seed if seed is not None else random.getrandbits(64))
+        root = seed if seed is not None else random.getrandbits(64)
+        self.rng = random.Random(root)
+        self._stream_root = seed_root(root)
+        self._stream_names: dict[str, int] = {}  # entity name -> streams given (duplicates)
         # a trace recorder also sees heap pushes (a traced heap; the plain one is untouched)
         self._events = EventHeap(
             trace_recorder=None if getattr(trace_recorder, "_is_null", False) else trace_recorder)
@@ -178,6 +185,9 @@ class Simulation(RunLoop):
                 o._sim = self
             except AttributeError:
                 continue
+            forget = getattr(o, "_forget_stream", None)
+            if forget is not None:  # a stream of another simulation's seed
+                forget()
             # a @simulatable class, or an entity that overrides set_clock (happysim 0.2.5
             # models wire their own clocks there): hand it this simulation as its clock
             sc = getattr(type(o), "set_clock", None)
@@ -217,13 +227,35 @@ class Simulation(RunLoop):
 
     @property
     def rng(self) -> random.Random:
-        """This simulation's random generator (seeded by ``seed``)."""
+        """A generator for model code, seeded by ``seed`` (sources and entities draw from
+        streams of their own: ``entity.rng``)."""
         return self._rng
 
     @rng.setter
     def rng(self, value: random.Random) -> None:
         self._rng = value
         self._random = value.random
+
+    def random_stream(self, purpose: str) -> random.Random:
+        """A new generator for ``purpose``, derived from the seed and ``purpose`` only:
+        the same numbers in every run with this seed, whatever else draws.
+
+        >>> a = Simulation(seed=1, observability=False).random_stream("retries")
+        >>> b = Simulation(seed=1, observability=False).random_stream("retries")
+        >>> a.random() == b.random()
+        True
+        """
+        if not isinstance(purpose, str):
+            raise TypeError(f"purpose must be a str, got {type(purpose).__name__}")
+        return new_stream(self._stream_root, "purpose:" + purpose)
+
+    def _entity_stream(self, entity: Any) -> random.Random:
+        """``entity``'s own stream: from (seed, its name). Entities sharing a name get
+        ``name``, ``name#1``, ... in the order of their first draw."""
+        name = str(getattr(entity, "name", None) or type(entity).__name__)
+        k = self._stream_names.get(name, 0)
+        self._stream_names[name] = k + 1
+        return new_stream(self._stream_root, f"entity:{name}" + (f"#{k}" if k else ""))
 
     # ---- time & state -------------------------------------------------------------------
     @property

@@ -16,14 +16,23 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
-from collections.abc import Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+import signal
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from typing import Any
 
-from happysimulator.experiments.summarize import ReplicationSummary, Task, run_task
+from happysimulator.experiments.blas import pin_environment
+from happysimulator.experiments.summarize import (
+    ReplicationError,
+    ReplicationSummary,
+    Task,
+    run_task,
+)
 from happysimulator.progress import progress_bar
 
-__all__ = ["run_tasks", "is_dask_client"]
+__all__ = ["Outcome", "run_tasks", "is_dask_client"]
 
 
 def is_dask_client(executor: Any) -> bool:
@@ -59,6 +68,14 @@ def _run_blob(blob: bytes) -> ReplicationSummary:
     return run_task(pickle.loads(blob))
 
 
+def _worker_init() -> None:
+    """Every local pool worker: one BLAS thread (set before NumPy is imported there), and
+    Ctrl-C left to the parent, which stops the pool (a worker that took it would pause
+    its simulation, and the replication runner would resume it)."""
+    pin_environment()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _mp_context() -> Any:
     # forkserver: workers do not inherit the parent's threads (fork with threads can
     # deadlock); spawn where there is no forkserver
@@ -66,31 +83,94 @@ def _mp_context() -> Any:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+@dataclass
+class Outcome:
+    """What came back: the completed replications (sorted by point, replication), the
+    failed ones (task, exception) and whether Ctrl-C stopped the run."""
+
+    results: list[ReplicationSummary] = field(default_factory=list)
+    failures: list[tuple[Task, BaseException]] = field(default_factory=list)
+    interrupted: bool = False
+
+
 def run_tasks(tasks: Sequence[Task], executor: Any, *, workers: int | None,
-              progress: bool | None, desc: str) -> list[ReplicationSummary]:
-    """Run every task; results sorted by (point, replication). The first failure cancels
-    what has not started and is raised."""
-    results: list[ReplicationSummary] = []
+              progress: bool | None, desc: str, errors: str = "raise",
+              done: Callable[[ReplicationSummary], None] | None = None) -> Outcome:
+    """Run every task. ``errors="raise"``: the first failure cancels what has not started
+    (what is running finishes and is kept); ``"collect"``: every task runs. Ctrl-C
+    (KeyboardInterrupt) cancels what has not started and returns at once with what
+    completed (``interrupted=True``). ``done(summary)`` is called as each one completes."""
+    out = Outcome()
+
+    def finished(r: ReplicationSummary) -> None:
+        out.results.append(r)
+        if done is not None:
+            done(r)
+
     with progress_bar(len(tasks), desc, progress, unit="rep") as bar:
         if executor == "serial":
-            for t in tasks:
-                results.append(run_task(t))
-                bar.update(1)
+            _run_serial(tasks, out, bar, errors, finished)
         elif executor is None:
             n = _workers(workers, len(tasks))
-            with ProcessPoolExecutor(max_workers=n, mp_context=_mp_context()) as pool:
-                results = _collect([pool.submit(_run_blob, _dumps(t)) for t in tasks], bar)
+            pool = ProcessPoolExecutor(max_workers=n, mp_context=_mp_context(),
+                                       initializer=_worker_init)
+            try:
+                futures = {pool.submit(_run_blob, _dumps(t)): t for t in tasks}
+                _collect(futures, out, bar, errors, finished, cancel=_cancel_futures)
+            finally:
+                if out.interrupted:
+                    _stop_pool(pool)
+                else:
+                    pool.shutdown(wait=True)
         elif is_dask_client(executor):
-            results = _run_dask(executor, tasks, bar)
+            from distributed import as_completed as dask_completed
+
+            futures = {executor.submit(run_task, t, pure=False): t for t in tasks}
+            _collect(futures, out, bar, errors, finished,
+                     cancel=lambda fs: executor.cancel(list(fs)), completed=dask_completed)
         elif isinstance(executor, Executor):
-            results = _collect([executor.submit(_run_blob, _dumps(t)) for t in tasks], bar)
+            futures = {executor.submit(_run_blob, _dumps(t)): t for t in tasks}
+            _collect(futures, out, bar, errors, finished, cancel=_cancel_futures)
         else:
             raise TypeError(
                 "executor must be None (local process pool), 'serial' (this process), a "
                 "concurrent.futures.Executor or a dask.distributed Client; got "
                 f"{type(executor).__name__}")
-    results.sort(key=lambda r: (r.point, r.replication))
-    return results
+    out.results.sort(key=lambda r: (r.point, r.replication))
+    out.failures.sort(key=lambda f: (f[0].point, f[0].replication))
+    return out
+
+
+def _run_serial(tasks: Sequence[Task], out: Outcome, bar: Any, errors: str,
+                finished: Callable[[ReplicationSummary], None]) -> None:
+    # A Ctrl-C here must stop the sweep: the run loop would turn it into a pause (which
+    # the replication runner resumes), so while replications run in this process a
+    # handler of ours raises KeyboardInterrupt (the loop leaves a handler it did not
+    # install alone). The simulation interrupted is thrown away.
+    old = None
+    if threading.current_thread() is threading.main_thread():
+        old = signal.signal(signal.SIGINT, _interrupt)
+    try:
+        for t in tasks:
+            try:
+                r = run_task(t)
+            except ReplicationError as exc:
+                out.failures.append((t, exc))
+                bar.update(1)
+                if errors == "raise":
+                    return
+                continue
+            finished(r)
+            bar.update(1)
+    except KeyboardInterrupt:
+        out.interrupted = True
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def _workers(workers: int | None, ntasks: int) -> int:
@@ -101,29 +181,50 @@ def _workers(workers: int | None, ntasks: int) -> int:
     return max(1, min(workers, ntasks))
 
 
-def _collect(futures: list[Future], bar: Any) -> list[ReplicationSummary]:
-    out = []
+def _cancel_futures(futures: Iterable[Future]) -> None:
+    for f in futures:
+        f.cancel()
+
+
+def _collect(futures: dict[Any, Task], out: Outcome, bar: Any, errors: str,
+             finished: Callable[[ReplicationSummary], None], *,
+             cancel: Callable[[Iterable[Any]], None],
+             completed: Callable[..., Iterable[Any]] = as_completed) -> None:
+    stopping = False
     try:
-        for f in as_completed(futures):
-            out.append(f.result())
+        for f in completed(list(futures)):
+            if f.cancelled():
+                continue
+            try:
+                r = f.result()
+            except ReplicationError as exc:
+                out.failures.append((futures[f], exc))
+                bar.update(1)
+                if errors == "raise" and not stopping:
+                    stopping = True  # what runs finishes (and is kept); the rest is dropped
+                    cancel([g for g in futures if not g.done()])
+                continue
+            except CancelledError:
+                continue
+            finished(r)
             bar.update(1)
-    except BaseException:
+    except KeyboardInterrupt:
+        out.interrupted = True
+        cancel(list(futures))
+        # what completed while we were stopping is still ours
         for f in futures:
-            f.cancel()
-        raise
-    return out
+            if f.done() and not f.cancelled() and f.exception() is None:
+                r = f.result()
+                if all(r is not k for k in out.results):
+                    finished(r)
 
 
-def _run_dask(client: Any, tasks: Sequence[Task], bar: Any) -> list[ReplicationSummary]:
-    from distributed import as_completed as dask_completed
-
-    futures = [client.submit(run_task, t, pure=False) for t in tasks]
-    out = []
-    try:
-        for f in dask_completed(futures):
-            out.append(f.result())
-            bar.update(1)
-    except BaseException:
-        client.cancel(futures)
-        raise
-    return out
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C: stop the pool's workers now (a replication in progress is abandoned)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        p.join(timeout=2.0)

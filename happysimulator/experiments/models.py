@@ -7,13 +7,15 @@ A factory takes keyword parameters (always ``seed``) and returns a `Simulation`:
 Strings (``"path/file.py:factory"``, ``"package.module:factory"``) are resolved by the
 same loader as the command line and the session protocol
 (`happysimulator.observability.protocol.models.load_factory`); a string is also what
-travels to worker processes (each worker loads the file itself). A callable travels by
+travels to worker processes (each worker loads the file itself, by the absolute path
+`absolute_spec` resolved in this process). A callable travels by
 pickle (cloudpickle when installed), so a function defined in a notebook works.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from happysimulator.observability.protocol.models import (
@@ -24,7 +26,7 @@ from happysimulator.observability.protocol.models import (
     load_factory as _load_spec,
 )
 
-__all__ = ["ModelSpec", "ModelSpecError", "load_factory", "check_params"]
+__all__ = ["ModelSpec", "ModelSpecError", "absolute_spec", "load_factory", "check_params"]
 
 #: What `replicate` and `sweep` accept as a model.
 ModelSpec = str | Callable[..., Any]
@@ -44,6 +46,22 @@ def load_factory(model: ModelSpec) -> Callable[..., Any]:
     if factory is None:
         factory = _LOADED[model] = _load_spec(model)
     return factory
+
+
+def absolute_spec(model: ModelSpec) -> ModelSpec:
+    """``"path/file.py:factory"`` with the path made absolute (resolved against this
+    process's working directory, once: a Dask worker's directory is another one);
+    module specs and callables unchanged.
+
+    >>> absolute_spec("pkg.mod:build")
+    'pkg.mod:build'
+    """
+    if not isinstance(model, str) or ":" not in model:
+        return model
+    target, _, name = model.rpartition(":")
+    if not (target.endswith(".py") or "/" in target or "\\" in target):
+        return model
+    return f"{Path(target).expanduser().resolve()}:{name}"
 
 
 def check_params(factory: Callable[..., Any], params: dict[str, Any], label: str) -> None:

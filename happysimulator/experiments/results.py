@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from happysimulator.experiments.estimate import (
     Estimate,
@@ -15,9 +19,18 @@ from happysimulator.experiments.estimate import (
 from happysimulator.experiments.summarize import ReplicationSummary
 from operators.aggregators import parse_quantile
 
-__all__ = ["Replications", "Sweep"]
+__all__ = ["Failure", "Replications", "Sweep"]
 
 _COLUMNS = ("replication", "seed", "entity", "metric", "kind", "aggregate", "value")
+
+
+class Failure(NamedTuple):
+    """A replication that raised: its parameter point, its index and the error (a
+    `ReplicationError` whose message names the seed and the model's exception)."""
+
+    point: dict[str, Any]
+    replication: int
+    error: BaseException
 
 
 class Replications:
@@ -29,10 +42,15 @@ class Replications:
     """
 
     def __init__(self, runs: Sequence[ReplicationSummary], params: dict[str, Any] | None = None,
-                 *, level: float = 0.95) -> None:
+                 *, level: float = 0.95, failures: Sequence[Failure] = ()) -> None:
         self.runs = sorted(runs, key=lambda r: r.replication)
         self.params = dict(params or {})
         self.level = level
+        #: replications that raised (``errors="collect"``, or what a partial result lacks)
+        self.failures: list[Failure] = list(failures)
+        #: with ``replicate(precision=...)``: the target, the replications run, the
+        #: relative half-width achieved and whether it ``met`` the target
+        self.precision: dict[str, Any] | None = None
         self._index: dict[tuple[str | None, str, str], list[float | None]] = {}
         self._kinds: dict[tuple[str | None, str], str] = {}
         for r in self.runs:
@@ -58,6 +76,10 @@ class Replications:
                 for (e, m), a in aggs.items()]
 
     def _entity_for(self, metric: str, entity: str | None) -> str | None:
+        if not self.runs:
+            failed = f" ({len(self.failures)} failed: see .failures)" if self.failures else ""
+            raise ValueError(f"no completed replications at {self.params or 'this point'}"
+                             f"{failed}")
         owners = sorted({e for (e, m) in self._kinds if m == metric}, key=str)
         if not owners:
             known = sorted({m for (_, m) in self._kinds})
@@ -136,7 +158,15 @@ class Replications:
         """Per window (``replicate(window=...)``): the mean over replications of one
         windowed aggregate with its t-based confidence interval, as a `QueryResult`
         (rows: start, end, n, mean, half_width, ci_low, ci_high; ``plot()`` draws the
-        band). Windows some replications did not reach count only the others (``n``)."""
+        band).
+
+        Windows never overlap: they sit on multiples of the width (the first one starts
+        at the warm-up when that is not a multiple). A window a replication covered only
+        in part (its run ended inside it) is left out of that window's row rather than
+        mixed with the full ones: ``n`` counts the replications that covered the window
+        whole, and ``partial_windows_dropped`` (also in ``query``) how many partial ones
+        were left out. A partial window every replication covers exactly alike (the one cut by the
+        warm-up, or the last one when all runs end at the same time) is kept."""
         from happysim_rx.result import QueryResult
 
         width = self.runs[0].window if self.runs else None
@@ -146,22 +176,12 @@ class Replications:
         kind = self._kinds[(ent, metric)]
         agg = aggregate or "mean"
         lvl = self.level if level is None else level
-        per: dict[float, list[float]] = {}
-        computed = set()
-        for r in self.runs:
-            for e, m, _, a, start, v in r.windows:
-                if e == ent and m == metric:
-                    computed.add(a)
-                    if a == agg and v is not None:
-                        per.setdefault(start, []).append(v)
-        if agg not in computed:
-            raise KeyError(f"aggregate {agg!r} of {metric!r} was not computed per window; "
-                           f"computed: {', '.join(sorted(computed)) or 'none'}")
+        per, dropped = self._window_values(ent, metric, agg, width)
         rows = []
-        for start in sorted(per):
-            est = Estimate(metric, ent, agg, tuple(per[start]), level=lvl)
+        for (start, stop), vals in sorted(per.items()):
+            est = Estimate(metric, ent, agg, tuple(vals), level=lvl)
             row: dict[str, Any] = {"metric": metric, "source": ent, "start": start,
-                                   "end": start + width, "n": est.n, "mean": est.mean,
+                                   "end": stop, "n": est.n, "mean": est.mean,
                                    "half_width": None, "ci_low": None, "ci_high": None}
             if est.n >= 2:
                 lo, hi = est.ci()
@@ -171,12 +191,65 @@ class Replications:
                                              or parse_quantile(agg) is not None)
         result = QueryResult(
             {"kind": "metrics", "name": metric, "entity": ent, "window": width,
-             "aggregates": [agg], "group_by": [], "replications": self.n, "level": lvl},
+             "aggregates": [agg], "group_by": [], "replications": self.n, "level": lvl,
+             "partial_windows_dropped": dropped},
             rows, aggregates=["mean"], weighting="time" if time_weighted else "sample",
             exact=True, start=rows[0]["start"] if rows else None,
             end=rows[-1]["end"] if rows else None)
         result.series_kind = kind
+        result.partial_windows_dropped = dropped
         return result
+
+    def warmup(self, metric: str, *, entity: str | None = None,
+               aggregate: str = "mean") -> float:
+        """Where the warm-up ends, in simulated seconds: the MSER-5 truncation point of
+        `metric`'s window means averaged over the replications (needs
+        ``replicate(..., window=seconds)``, windows about 1/100 of a run). Pass it on as
+        ``replicate(..., warmup=reps.warmup(...))``. Warns when no steady state shows in
+        the first half of the runs."""
+        from happysimulator.experiments.steady_state import warmup_from_windows
+
+        width = self.runs[0].window if self.runs else None
+        if width is None:
+            raise ValueError("reps.warmup needs per-window summaries: replicate(..., "
+                             "window=seconds), windows about 1/100 of a run")
+        ent = self._entity_for(metric, entity)
+        per, _ = self._window_values(ent, metric, aggregate, width)
+        rows = []
+        for (start, stop), vals in sorted(per.items()):
+            if len(vals) < self.n:  # from here on not every replication: stop
+                break
+            rows.append((start, stop, float(np.mean(vals))))
+        label = f"{ent + '.' if ent else ''}{metric} {aggregate}"
+        return warmup_from_windows(rows, label=label)
+
+    def _window_values(self, ent: str | None, metric: str, agg: str, width: float
+                       ) -> tuple[dict[tuple[float, float], list[float]], int]:
+        """{(start, end): per-replication values} of whole windows (and of partial ones
+        every replication has alike), and how many partial ones were dropped."""
+        spans: dict[tuple[float, float], list[float]] = {}
+        owners: dict[tuple[float, float], int] = {}
+        computed = set()
+        for r in self.runs:
+            for e, m, _, a, start, stop, v in r.windows:
+                if e == ent and m == metric:
+                    computed.add(a)
+                    if a == agg:
+                        owners[(start, stop)] = owners.get((start, stop), 0) + 1
+                        if v is not None:
+                            spans.setdefault((start, stop), []).append(v)
+        if agg not in computed:
+            raise KeyError(f"aggregate {agg!r} of {metric!r} was not computed per window; "
+                           f"computed: {', '.join(sorted(computed)) or 'none'}")
+        tol = 1e-9 * max(1.0, width)
+        keep, dropped = {}, 0
+        for span, vals in spans.items():
+            whole = span[1] - span[0] >= width - tol
+            if whole or owners[span] == self.n:
+                keep[span] = vals
+            else:
+                dropped += owners[span]
+        return keep, dropped
 
     # -- export ------------------------------------------------------------------------------
     def records(self) -> list[dict[str, Any]]:
@@ -220,7 +293,8 @@ class Replications:
 
     def __repr__(self) -> str:
         p = f" {self.params}" if self.params else ""
-        return f"<Replications n={self.n}{p} series={len(self._kinds)}>"
+        f = f" failed={len(self.failures)}" if self.failures else ""
+        return f"<Replications n={self.n}{p} series={len(self._kinds)}{f}>"
 
     def _repr_html_(self) -> str:
         head = (f"<b>Replications</b> n={self.n}"
@@ -235,6 +309,13 @@ class Replications:
                 f"</th><th>mean</th><th>half-width</th><th>n</th></tr></thead><tbody>{rows}"
                 "</tbody></table></div>")
 
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write these replications to the directory ``path`` (Parquet + JSON, sketches
+        included); ``happysimulator.experiments.load(path)`` reads them back."""
+        from happysimulator.experiments.persist import save
+
+        return save(self, path)
+
     def plot(self, metric: str, *, entity: str | None = None, aggregate: str | None = None,
              ax: Any = None) -> Any:
         """Per-replication values with the mean and its confidence band (matplotlib)."""
@@ -247,14 +328,19 @@ class Sweep:
     """Replications at every point of a parameter grid."""
 
     def __init__(self, points: Sequence[dict[str, Any]], runs: Sequence[ReplicationSummary],
-                 *, level: float = 0.95) -> None:
+                 *, level: float = 0.95, failures: Sequence[Failure] = (),
+                 common_random_numbers: bool = False) -> None:
         self.points = [dict(p) for p in points]
         by_point: dict[int, list[ReplicationSummary]] = {i: [] for i in range(len(points))}
         for r in runs:
             by_point[r.point].append(r)
         self.level = level
-        self._reps = [Replications(by_point[i], self.points[i], level=level)
-                      for i in range(len(points))]
+        self.common_random_numbers = common_random_numbers
+        #: every failed replication: (point, replication, error), in point order
+        self.failures: list[Failure] = list(failures)
+        self._reps = [Replications(by_point[i], self.points[i], level=level,
+                                   failures=[f for f in self.failures if f.point == p])
+                      for i, p in enumerate(self.points)]
 
     @property
     def parameters(self) -> list[str]:
@@ -283,12 +369,18 @@ class Sweep:
 
     def estimates_dataframe(self, metric: str, *, entity: str | None = None,
                             aggregate: str | None = None) -> Any:
-        """Per point: parameters, n, mean, half_width, ci_low, ci_high."""
+        """Per point: parameters, n, mean, half_width, ci_low, ci_high, and ``failed`` (the
+        point's failed replications: its estimate is over the others only)."""
         pd = _pandas()
         rows = []
-        for p, est in zip(self.points, self.estimates(metric, entity=entity,
-                                                      aggregate=aggregate), strict=True):
-            rows.append({**p, **est.to_dict()})
+        for p, reps in zip(self.points, self._reps, strict=True):
+            row: dict[str, Any] = {**p}
+            if reps.n:  # a point whose replications all failed: n=0, no estimate
+                row.update(reps.estimate(metric, entity=entity, aggregate=aggregate).to_dict())
+            else:
+                row.update(n=0, mean=None)
+            row["failed"] = len(reps.failures)
+            rows.append(row)
         return pd.DataFrame.from_records(rows)
 
     def quantiles(self, metric: str, q: float, *, entity: str | None = None
@@ -305,7 +397,8 @@ class Sweep:
 
     def __repr__(self) -> str:
         n = sum(r.n for r in self._reps)
-        return f"<Sweep points={len(self.points)} parameters={self.parameters} runs={n}>"
+        f = f" failed={len(self.failures)}" if self.failures else ""
+        return f"<Sweep points={len(self.points)} parameters={self.parameters} runs={n}{f}>"
 
     def _repr_html_(self) -> str:
         rows = "".join(
@@ -314,6 +407,12 @@ class Sweep:
         return (f"<div><b>Sweep</b> over {html.escape(', '.join(self.parameters))}"
                 f"<table><thead><tr><th>point</th><th>replications</th></tr></thead>"
                 f"<tbody>{rows}</tbody></table></div>")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the sweep to the directory ``path`` (see `Replications.save`)."""
+        from happysimulator.experiments.persist import save
+
+        return save(self, path)
 
     def plot(self, metric: str, *, x: str | None = None, entity: str | None = None,
              aggregate: str | None = None, ax: Any = None) -> Any:

@@ -9,16 +9,29 @@
 from __future__ import annotations
 
 import itertools
+import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from happysimulator.experiments.executors import run_tasks
-from happysimulator.experiments.models import ModelSpec, check_params, load_factory
-from happysimulator.experiments.results import Replications, Sweep
+from happysimulator.experiments.cache import ResultCache
+from happysimulator.experiments.executors import Outcome, run_tasks
+from happysimulator.experiments.models import (
+    ModelSpec,
+    absolute_spec,
+    check_params,
+    load_factory,
+)
+from happysimulator.experiments.results import Failure, Replications, Sweep
 from happysimulator.experiments.seeds import replication_seeds, sweep_seeds
-from happysimulator.experiments.summarize import Task
+from happysimulator.experiments.summarize import (
+    ExperimentInterrupted,
+    ReplicationError,
+    ReplicationSummary,
+    Task,
+)
 
 __all__ = ["replicate", "sweep", "grid_points"]
 
@@ -52,9 +65,12 @@ def _aggregates(aggregates: Iterable[str] | str | None) -> tuple[str, ...] | Non
     return tuple(q.spec.aggregates)
 
 
-def _tasks(model: ModelSpec, points: list[dict[str, Any]], seeds: list[list[int]], *,
-           metrics: Any, aggregates: Any, warmup: float, until: float | None,
-           measure: Measure | None, window: float | None = None) -> list[Task]:
+def _tasks(spec: dict[str, Any], points: list[dict[str, Any]],
+           seeds: list[list[int]]) -> list[Task]:
+    model, metrics, aggregates = spec["model"], spec["metrics"], spec["aggregates"]
+    warmup, until, measure, window = (spec["warmup"], spec["until"], spec["measure"],
+                                      spec["window"])
+    model = absolute_spec(model)  # resolved once, here: workers have other directories
     factory = load_factory(model)
     label = model if isinstance(model, str) else getattr(model, "__name__", repr(model))
     for p in points:
@@ -83,13 +99,15 @@ def replicate(model: ModelSpec, n: int = 20, seed: int | np.random.SeedSequence 
               aggregates: Iterable[str] | str | None = None, warmup: float = 0.0,
               until: float | None = None, measure: Measure | None = None,
               window: float | None = None, progress: bool | None = None,
-              level: float = 0.95) -> Replications:
+              level: float = 0.95, errors: str = "raise",
+              precision: Mapping[str, Any] | None = None, max_n: int | None = None,
+              cache: str | os.PathLike[str] | None = None) -> Replications:
     """Run `n` independent replications of `model` and summarize each.
 
     Args:
         model: ``"path/file.py:factory"``, ``"package.module:factory"`` or a callable
             ``factory(seed=..., **params) -> Simulation``.
-        n: number of replications.
+        n: number of replications (with ``precision``: the first batch).
         seed: root of the seed streams (`numpy.random.SeedSequence` spawning).
         executor: None (local process pool), ``"serial"`` (this process), a
             `concurrent.futures.Executor`, or a ``dask.distributed.Client``.
@@ -105,14 +123,142 @@ def replicate(model: ModelSpec, n: int = 20, seed: int | np.random.SeedSequence 
             (``Replications.over_time`` then gives a confidence band per window).
         progress: a progress bar of replications done (None: on a terminal only).
         level: default confidence level of the estimates.
+        errors: ``"raise"`` (a failed replication stops the run and raises
+            `ReplicationError`, whose ``partial`` holds what completed) or ``"collect"``
+            (the others go on; ``reps.failures`` lists the failed ones).
+        precision: ``{"metric", "entity", "aggregate" (default "mean"),
+            "relative_half_width"}``: add replications until the ``level`` interval of
+            that estimate is that narrow relative to its mean, or ``max_n`` is reached
+            (``reps.precision`` says which).
+        max_n: the most replications ``precision`` may run (default ``10 * n``).
+        cache: a directory: replications already computed there for the same model,
+            parameters, seed and settings are loaded instead of run; new ones are added.
     """
     n = _positive(n, "n")
     point = dict(params or {})
-    tasks = _tasks(model, [point], [replication_seeds(seed, n)], metrics=metrics,
-                   aggregates=aggregates, warmup=warmup, until=until, measure=measure,
-                   window=window)
-    runs = run_tasks(tasks, executor, workers=workers, progress=progress, desc="replications")
-    return Replications(runs, point, level=level)
+    errors = _errors(errors)
+    target = _precision(precision, max_n, n)
+    spec = _spec(model, metrics=metrics, aggregates=aggregates, warmup=warmup, until=until,
+                 measure=measure, window=window)
+    store = ResultCache(cache) if cache is not None else None
+    done: list[ReplicationSummary] = []
+    failures: list[tuple[Task, BaseException]] = []
+    total = n
+    while True:
+        tasks = [t for t in _tasks(spec, [point], [replication_seeds(seed, total)])
+                 if t.replication >= len(done) + len(failures)]
+        outcome = _execute(tasks, executor, store, workers=workers, progress=progress,
+                           desc="replications", errors=errors)
+        done += outcome.results
+        failures += outcome.failures
+        reps = Replications(done, point, level=level,
+                            failures=_failure_rows(failures, [point]))
+        _raise_if(outcome, failures, errors, reps)
+        if target is None:
+            return reps
+        total, status = _next_total(reps, target, total)
+        reps.precision = status
+        if total is None:
+            return reps
+
+
+def _errors(errors: Any) -> str:
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', got {errors!r}")
+    return str(errors)
+
+
+def _precision(precision: Mapping[str, Any] | None, max_n: int | None,
+               n: int) -> dict[str, Any] | None:
+    if precision is None:
+        if max_n is not None:
+            raise ValueError("max_n bounds precision=...: give both, or use n=")
+        return None
+    if not isinstance(precision, Mapping):
+        raise TypeError("precision must be a dict: {'metric': ..., 'entity': ..., "
+                        "'aggregate': ... (optional), 'relative_half_width': ...}")
+    allowed = {"metric", "entity", "aggregate", "relative_half_width"}
+    unknown = sorted(set(precision) - allowed)
+    if unknown:
+        raise ValueError(f"unknown precision key(s) {unknown}; valid: {sorted(allowed)}")
+    for key in ("metric", "relative_half_width"):
+        if key not in precision:
+            raise ValueError(f"precision needs {key!r}; keys: {sorted(allowed)}")
+    rhw = precision["relative_half_width"]
+    if isinstance(rhw, bool) or not isinstance(rhw, int | float) or not 0 < rhw < 1:
+        raise ValueError(f"relative_half_width must be in (0, 1), e.g. 0.05; got {rhw!r}")
+    if n < 2:
+        raise ValueError("precision needs a first batch of n >= 2 replications")
+    limit = 10 * n if max_n is None else _positive(max_n, "max_n")
+    if limit < n:
+        raise ValueError(f"max_n={limit} is below the first batch n={n}")
+    return {"metric": precision["metric"], "entity": precision.get("entity"),
+            "aggregate": precision.get("aggregate"), "relative_half_width": float(rhw),
+            "max_n": limit}
+
+
+def _next_total(reps: Replications, target: dict[str, Any],
+                total: int) -> tuple[int | None, dict[str, Any]]:
+    """How many replications in all to run next (None: stop), and where precision is."""
+    est = reps.estimate(target["metric"], entity=target["entity"],
+                        aggregate=target["aggregate"])
+    rel = est.half_width / abs(est.mean) if est.mean else math.inf
+    status = {**target, "n": est.n, "achieved": rel, "met": rel <= target["relative_half_width"]}
+    if status["met"] or total >= target["max_n"]:
+        return None, status
+    # half-width ~ 1/sqrt(n): the n that would reach the target, 10 % more for the t
+    # quantile and the noise in s; at least one more, at most max_n
+    need = math.ceil(est.n * (rel / target["relative_half_width"]) ** 2 * 1.1)
+    return min(target["max_n"], max(total + 1, need)), status
+
+
+def _spec(model: ModelSpec, **settings: Any) -> dict[str, Any]:
+    return {"model": model, **settings}
+
+
+def _execute(tasks: list[Task], executor: Any, store: ResultCache | None, *,
+             workers: int | None, progress: bool | None, desc: str,
+             errors: str) -> Outcome:
+    """Run the tasks the cache does not have; cached ones come back as if run."""
+    cached: list[ReplicationSummary] = []
+    if store is not None:
+        todo = []
+        for t in tasks:
+            hit = store.get(t)
+            if hit is None:
+                todo.append(t)
+            else:
+                cached.append(hit)
+        tasks = todo
+    outcome = run_tasks(tasks, executor, workers=workers, progress=progress, desc=desc,
+                        errors=errors, done=store.put if store is not None else None) \
+        if tasks else Outcome()
+    outcome.results = sorted(cached + outcome.results, key=lambda r: (r.point, r.replication))
+    return outcome
+
+
+def _failure_rows(failures: list[tuple[Task, BaseException]],
+                  points: list[dict[str, Any]]) -> list[Failure]:
+    return [Failure(dict(points[t.point]), t.replication, exc) for t, exc in failures]
+
+
+def _raise_if(outcome: Outcome, failures: list[tuple[Task, BaseException]], errors: str,
+              partial: Any) -> None:
+    rows = partial.failures
+    if outcome.interrupted:
+        raise ExperimentInterrupted(
+            f"interrupted (Ctrl-C) after {_completed(partial)} completed replication(s); "
+            "they are in this exception's .partial", partial, rows)
+    if failures and errors == "raise":
+        _, first = failures[0]
+        err = first if isinstance(first, ReplicationError) else ReplicationError(str(first))
+        err.partial = partial
+        err.failures = rows
+        raise err
+
+
+def _completed(result: Any) -> int:
+    return result.n if isinstance(result, Replications) else sum(r.n for r in result)
 
 
 def grid_points(grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
@@ -150,14 +296,20 @@ def sweep(model: ModelSpec, grid: Mapping[str, Sequence[Any]] | Sequence[Mapping
           aggregates: Iterable[str] | str | None = None, warmup: float = 0.0,
           until: float | None = None, measure: Measure | None = None,
           window: float | None = None, progress: bool | None = None,
-          level: float = 0.95) -> Sweep:
+          level: float = 0.95, errors: str = "raise",
+          cache: str | os.PathLike[str] | None = None) -> Sweep:
     """`replications` runs at every point of `grid` (see `replicate` for the rest).
 
     Each point gets its own independent seed streams; ``common_random_numbers=True``
-    reuses the same seeds at every point instead (less noise in differences).
-    ``params`` are fixed parameters given at every point.
+    reuses the same seeds at every point instead: every source and entity draws from a
+    stream of its own (seed + name), so the points see the same arrivals and the same
+    service draws, and differences between points lose most of their noise.
+    ``params`` are fixed parameters given at every point. ``errors="collect"`` goes on
+    past failed replications (``sw.failures``); ``"raise"`` stops at the first one and
+    raises `ReplicationError` with ``.partial``, the sweep of what completed.
     """
     replications = _positive(replications, "replications")
+    errors = _errors(errors)
     fixed = dict(params or {})
     points = grid_points(grid)
     clash = sorted(set(fixed) & set(points[0]))
@@ -165,9 +317,15 @@ def sweep(model: ModelSpec, grid: Mapping[str, Sequence[Any]] | Sequence[Mapping
         raise ValueError(f"{clash} are both swept and fixed in params=")
     seeds = sweep_seeds(seed, len(points), replications,
                         common_random_numbers=common_random_numbers)
-    tasks = _tasks(model, [{**fixed, **p} for p in points], seeds, metrics=metrics,
-                   aggregates=aggregates, warmup=warmup, until=until, measure=measure,
-                   window=window)
-    runs = run_tasks(tasks, executor, workers=workers, progress=progress, desc="sweep")
+    spec = _spec(model, metrics=metrics, aggregates=aggregates, warmup=warmup, until=until,
+                 measure=measure, window=window)
+    tasks = _tasks(spec, [{**fixed, **p} for p in points], seeds)
+    store = ResultCache(cache) if cache is not None else None
+    outcome = _execute(tasks, executor, store, workers=workers, progress=progress,
+                       desc="sweep", errors=errors)
     # the result's points show the swept parameters; fixed ones are in each run's params
-    return Sweep(points, runs, level=level)
+    result = Sweep(points, outcome.results, level=level,
+                   failures=_failure_rows(outcome.failures, points),
+                   common_random_numbers=common_random_numbers)
+    _raise_if(outcome, outcome.failures, errors, result)
+    return result

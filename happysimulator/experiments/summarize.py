@@ -19,10 +19,12 @@ from typing import Any
 import numpy as np
 
 from happysim_rx.stores.compute import gauge_segments
+from happysimulator.experiments.blas import one_blas_thread
 from happysimulator.experiments.models import ModelSpec, load_factory
 from operators.sketch import QuantileSketch
 
-__all__ = ["DEFAULT_AGGREGATES", "Task", "ReplicationSummary", "run_task"]
+__all__ = ["DEFAULT_AGGREGATES", "ExperimentInterrupted", "ReplicationError", "Task",
+           "ReplicationSummary", "run_task"]
 
 #: What is computed per series kind unless `aggregates=` says otherwise.
 DEFAULT_AGGREGATES: dict[str, tuple[str, ...]] = {
@@ -67,8 +69,11 @@ class ReplicationSummary:
     scalars: list[tuple[str | None, str, str, str, float | None]]
     #: (entity, metric) -> sketch of the samples (gauges: time-weighted)
     sketches: dict[tuple[str, str], QuantileSketch] = field(default_factory=dict)
-    #: with ``window=``: [(entity, metric, series kind, aggregate, window start, value)]
-    windows: list[tuple[str, str, str, str, float, float | None]] = field(default_factory=list)
+    #: with ``window=``: [(entity, metric, series kind, aggregate, window start, window
+    #: end, value)]; windows sit on multiples of the width (the first may start at the
+    #: warm-up, the last end at the end of the run: ``end - start`` says)
+    windows: list[tuple[str, str, str, str, float, float, float | None]] = field(
+        default_factory=list)
     window: float | None = None
     events_processed: int = 0
     sim_time_s: float = 0.0
@@ -77,12 +82,31 @@ class ReplicationSummary:
 
 
 class ReplicationError(RuntimeError):
-    """A replication's model raised; the message names the replication and its seed."""
+    """A replication's model raised; the message names the replication and its seed.
+
+    Raised by `replicate`/`sweep` (``errors="raise"``, the default), it carries
+    ``partial``: the `Replications`/`Sweep` of the replications that completed, and
+    ``failures``: every failed ``(point, replication, error)``.
+    """
+
+    partial: Any = None
+    failures: Any = ()
+
+
+class ExperimentInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped `replicate`/`sweep`; ``partial`` holds what completed (a
+    `Replications` or a `Sweep`) and ``failures`` what failed before."""
+
+    def __init__(self, message: str, partial: Any = None,
+                 failures: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
+        self.failures = list(failures or [])
 
 
 def run_task(task: Task) -> ReplicationSummary:
     """Build the model with ``seed=task.seed``, run it to the end, summarize it."""
-    with _RUN_LOCK:
+    with _RUN_LOCK, one_blas_thread():
         t0 = time.perf_counter()
         try:
             factory = load_factory(task.model)
@@ -117,6 +141,8 @@ def _run(sim: Any, until: float | None) -> str | None:
     """Run to the end; breakpoints the model arms pause the run, which then resumes."""
     summary = sim.run() if until is None else sim.control.run_until(until)
     while summary.stop_reason == "paused" and sim.control.is_paused:
+        if "KeyboardInterrupt" in str(summary.paused_by or ""):
+            raise KeyboardInterrupt  # Ctrl-C stops the experiment, it is not a breakpoint
         summary = sim.control.resume()
     return summary.stop_reason
 
@@ -139,7 +165,7 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
     end = math.nextafter(now, math.inf)  # the range includes values in effect at `now`
     scalars: list[tuple[str | None, str, str, str, float | None]] = []
     sketches: dict[tuple[str, str], QuantileSketch] = {}
-    windows: list[tuple[str, str, str, str, float, float | None]] = []
+    windows: list[tuple[str, str, str, str, float, float, float | None]] = []
     store = engine.metric_store
     for info in engine.catalog()["metrics"]:
         name, source = info["name"], info["source"]
@@ -160,6 +186,7 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
                 for agg in aggs:
                     v = wrow.get(agg)
                     windows.append((source, name, kind, agg, float(wrow["start"]),
+                                    min(float(wrow["end"]), now),
                                     None if v is None else float(v)))
         if kind != "counter" and store is not None:
             sk = _sketch(store, name, source, kind, start, end)

@@ -40,7 +40,8 @@ _NS = 1_000_000_000
 
 
 class Source(Entity):
-    """Emits requests at arrival times drawn from the simulation's RNG.
+    """Emits requests at arrival times drawn from its own random stream (``self.rng``:
+    from the simulation's seed and this source's name).
 
     ``stop_after`` (absolute simulated time) is the last time an arrival may happen;
     ``limit`` caps the number of arrivals. After either, the source schedules nothing, so
@@ -209,7 +210,7 @@ class Source(Entity):
         if self.limit is not None and self.generated >= self.limit:
             self.finished = True
             return
-        gap = self._gap(now, sim.rng)
+        gap = self._gap(now, self.rng)
         if gap is None:
             self.finished = True
             return
@@ -257,9 +258,9 @@ class Source(Entity):
             return out
         r = self._inline_rate
         if r is not None:
-            nxt = now + int(-_log(1.0 - sim._random()) / r * _NS + 0.5)
+            nxt = now + int(-_log(1.0 - self._draw()) / r * _NS + 0.5)
         else:
-            gap = self._gap(now, sim.rng)
+            gap = self._gap(now, self.rng)
             if gap is None:
                 self.finished = True
                 return out

@@ -142,6 +142,8 @@ class ObservabilityRuntime:
         self.claim(entity)
         for spec in specs.values():
             self.declared[(entity.name, spec.name)] = spec
+            if spec.tags:
+                self.query.declared_tags[(entity.name, spec.name)] = spec.tags
             if self.config.metrics:
                 self.bus.metric(entity.name, spec.name, spec.kind)
 

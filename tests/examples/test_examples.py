@@ -53,7 +53,8 @@ def test_every_example_is_tested() -> None:
 
 
 def test_m_m_1_queue_matches_theory(capsys: pytest.CaptureFixture[str]) -> None:
-    out = run("m_m_1_queue", ["--customers", "2000", "--json"], capsys)
+    # seed 1: a run whose queue passes 25 (the breakpoint this test checks) within 2000
+    out = run("m_m_1_queue", ["--customers", "2000", "--seed", "1", "--json"], capsys)
     assert "1. Paused at t=" in out and "metric Server.queue_depth gt 25" in out
     assert "2. complete:" in out and "8000 events" in out
     rows = {m.group(1).strip(): (float(m.group(2)), float(m.group(3)))

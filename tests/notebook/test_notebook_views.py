@@ -109,9 +109,9 @@ def test_plots_draw_the_result_data() -> None:
         "service_time", "wait_time"]
     # a single row: bars per aggregate
     ax = q.metrics("latency").aggregate("p50", "p99").execute().plot()
-    assert [round(p.get_height(), 9) for p in ax.patches] == [
-        round(v, 9) for v in (q.metrics("latency").aggregate("p50").execute().scalar,
-                              q.metrics("latency").aggregate("p99").execute().scalar)]
+    assert [p.get_height() for p in ax.patches] == pytest.approx(
+        [q.metrics("latency").aggregate("p50").execute().scalar,
+         q.metrics("latency").aggregate("p99").execute().scalar], rel=1e-12)
     ax.figure.canvas.draw()  # renders on Agg
     plt.close("all")
 

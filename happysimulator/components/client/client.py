@@ -1,0 +1,359 @@
+"""``Client``: sends requests to a target, with a timeout per attempt and retries.
+
+::
+
+    client = Client("api", target=server, timeout=0.5,
+                    retry_policy=ExponentialBackoff(max_attempts=3, initial_delay=0.1,
+                                                    max_delay=2.0))
+    sim.schedule(client.send_request(payload={"user": 7}))   # or Source(..., target=client)
+
+Each attempt is a new event to the target that keeps the request's trace id; its
+response is the end of the target's processing of it (its completion hooks). An attempt
+that has not answered after ``timeout`` seconds counts as a timeout and, if the policy
+says so, is retried after the policy's delay; a late answer to a timed-out attempt is
+ignored (and counted as ``wasted``). An attempt refused on its way (an open circuit
+breaker, a rate limiter, no healthy backend: see ``components.forwarding``) fails at
+once and is retried like a timeout. Observed (no extra code): ``requests`` (attempts
+sent), ``retries``, ``timeouts``, ``rejected`` and ``failures`` (tag ``reason``),
+``successes``, ``wasted`` counters, ``latency`` (first send to success) and
+``attempt_latency`` samples, ``in_flight`` gauge; one span per attempt (attributes
+``attempt``, ``outcome``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
+from happysimulator.components.forwarding import REJECTED, RejectedError, rejection
+from happysimulator.core.entity import Entity, bind_simulation
+from happysimulator.core.event import Event
+from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter, gauge, sample
+from happysimulator.core.temporal import Instant
+
+_NS = 1_000_000_000
+TIMEOUT = "_client_timeout"
+#: metadata keys of one attempt that must not follow the request into the next
+_PRIVATE = frozenset({"_first_ns", REJECTED, "client_name"})
+
+
+@dataclass(frozen=True)
+class ClientStats:
+    """Snapshot of a client's counts."""
+
+    requests_sent: int = 0
+    responses_received: int = 0
+    timeouts: int = 0
+    retries: int = 0
+    failures: int = 0
+
+
+class _Attempt:
+    """One attempt of one request in flight."""
+
+    __slots__ = ("request_id", "attempt", "origin", "start_ns", "first_ns", "on_success",
+                 "on_failure", "timer", "sent", "extra", "span")
+
+    def __init__(self, request_id: Any, attempt: int, origin: Event, start_ns: int,
+                 first_ns: int, on_success: Any, on_failure: Any) -> None:
+        self.request_id = request_id
+        self.attempt = attempt
+        self.origin = origin
+        self.start_ns = start_ns
+        self.first_ns = first_ns
+        self.on_success = on_success
+        self.on_failure = on_failure
+        self.timer: Event | None = None
+        self.sent: Event | None = None
+        self.extra: Any = None
+        self.span: Any = None
+
+
+def percentile_of(values: list[float], p: float) -> float:
+    """Linear-interpolated percentile ``p`` in [0, 1] of ``values`` (0.0 if empty)."""
+    if not values:
+        return 0.0
+    xs = sorted(values)
+    if p <= 0:
+        return xs[0]
+    if p >= 1:
+        return xs[-1]
+    pos = p * (len(xs) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    frac = pos - lo
+    return xs[lo] * (1.0 - frac) + xs[hi] * frac
+
+
+class RetryingClient(ObservedEntity):
+    """What `Client` and `PooledClient` share: request ids, attempts in flight,
+    timeouts, retries, statistics and what they record."""
+
+    observed_series = (
+        counter("requests", "requests", "attempts sent downstream (first tries and retries)"),
+        counter("retries", "requests", "attempts after a request's first"),
+        counter("timeouts", "requests", "attempts with no answer within the timeout"),
+        counter("rejected", "requests", "attempts refused on their way (a circuit breaker, "
+                "a rate limiter, a full bulkhead)", tags=("reason",)),
+        counter("failures", "requests", "requests given up on", tags=("reason",)),
+        counter("successes", "requests", "requests answered"),
+        counter("wasted", "requests", "answers that came after their attempt timed out "
+                "(work the target did for nobody)"),
+        sample("latency", "s", "a request's first send to its answer (retries included)"),
+        sample("attempt_latency", "s", "an answered attempt's send to its answer"),
+        gauge("in_flight", "requests", "attempts sent and not yet answered or timed out"),
+    )
+
+    _timeout_type = TIMEOUT
+
+    def __init__(self, name: str, timeout: float | None = None,
+                 retry_policy: RetryPolicy | None = None,
+                 on_success: Callable[[Event, Event], None] | None = None,
+                 on_failure: Callable[[Event, str], None] | None = None) -> None:
+        super().__init__(name)
+        if timeout is not None and not timeout >= 0:
+            raise ValueError(f"timeout must be >= 0 seconds or None, got {timeout}")
+        self._timeout = timeout
+        self._timeout_ns = None if timeout is None else round(timeout * _NS)
+        self._retry_policy = retry_policy if retry_policy is not None else NoRetry()
+        self._on_success = on_success
+        self._on_failure = on_failure
+        self._in_flight: dict[tuple[Any, int], _Attempt] = {}
+        self._next_request_id = 0
+        self._requests_sent = 0
+        self._responses_received = 0
+        self._timeouts = 0
+        self._retries = 0
+        self._failures = 0
+        self._response_times: list[float] = []
+        self._rng_bound = False
+
+    # ---- configuration and statistics ---------------------------------------------------
+    @property
+    def timeout(self) -> float | None:
+        """Seconds an attempt may take before it counts as timed out (None: never)."""
+        return self._timeout
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry_policy
+
+    @property
+    def in_flight_count(self) -> int:
+        """Attempts sent and not yet answered or timed out."""
+        return len(self._in_flight)
+
+    @property
+    def average_response_time(self) -> float:
+        """Mean send-to-answer time of answered attempts (0.0 before any)."""
+        rt = self._response_times
+        return sum(rt) / len(rt) if rt else 0.0
+
+    def get_response_time_percentile(self, percentile: float) -> float:
+        """Percentile (``percentile`` in [0, 1]) of answered attempts' response times."""
+        return percentile_of(self._response_times, percentile)
+
+    @property
+    def stats(self) -> ClientStats:
+        return ClientStats(self._requests_sent, self._responses_received, self._timeouts,
+                           self._retries, self._failures)
+
+    # ---- requests -----------------------------------------------------------------------
+    def send_request(self, payload: Any = None, event_type: str = "request",
+                     on_success: Callable[[Event, Event], None] | None = None,
+                     on_failure: Callable[[Event, str], None] | None = None) -> Event:
+        """A request event to schedule (targeted at this client, at its current time)."""
+        self._next_request_id += 1
+        sim = self._sim
+        now = Instant.Epoch if sim is None else Instant(sim._now_ns)
+        return Event(now, event_type, self, context={
+            "metadata": {"request_id": self._next_request_id, "payload": payload,
+                         "attempt": 1, "client_name": self.name},
+            "_on_success": on_success or self._on_success,
+            "_on_failure": on_failure or self._on_failure,
+        })
+
+    def handle_event(self, event: Event) -> Any:
+        if event.event_type == self._timeout_type:
+            return self._on_timeout(event)
+        return self._start(event)
+
+    def _start(self, event: Event) -> Any:
+        """A new request or a retry arrived: begin the attempt it carries."""
+        ctx = event.context
+        meta = ctx["metadata"]
+        request_id = meta.get("request_id")
+        if request_id is None:  # a request from a Source or another entity
+            self._next_request_id += 1
+            request_id = meta["request_id"] = self._next_request_id
+        attempt = meta.get("attempt", 1)
+        sim = self._sim or bind_simulation(self)
+        if not self._rng_bound:
+            bind_rng(self._retry_policy, self.rng)
+            self._rng_bound = True
+        now = sim._now_ns
+        first_ns = meta.get("_first_ns", now)
+        a = _Attempt(request_id, attempt, event, now, first_ns,
+                     ctx.get("_on_success", self._on_success),
+                     ctx.get("_on_failure", self._on_failure))
+        return self._begin(a)
+
+    def _begin(self, a: _Attempt) -> Any:
+        """Send attempt `a` (subclasses acquire what they need first)."""
+        return self._dispatch(a, self._target_of(a), {})
+
+    def _target_of(self, a: _Attempt) -> Entity:
+        raise NotImplementedError
+
+    def _dispatch(self, a: _Attempt, target: Entity, extra_meta: dict) -> list[Event]:
+        """Send attempt `a` to `target` now; returns the events to schedule."""
+        sim = self._sim
+        now = sim._now_ns
+        a.start_ns = now
+        self._in_flight[(a.request_id, a.attempt)] = a
+        self._requests_sent += 1
+        if a.attempt > 1:
+            self._retries += 1
+        origin_ctx = a.origin.context
+        # the caller's metadata travels with each attempt (a hashing key, a user id)
+        meta = {k: v for k, v in origin_ctx["metadata"].items() if k not in _PRIVATE}
+        meta.update(request_id=a.request_id, client=self, attempt=a.attempt, **extra_meta)
+        etype = a.origin.event_type
+        sent = Event(Instant(now), f"{self.name}_request" if etype == "request" else etype,
+                     target, context={"id": origin_ctx["id"], "metadata": meta,
+                                      _OPEN_SPAN: origin_ctx.get(_OPEN_SPAN)})
+        sent.add_completion_hook(lambda _t, a=a: self._on_answer(a))
+        a.sent = sent
+        out = [sent]
+        if self._timeout_ns is not None:
+            timer = a.timer = Event(Instant(now + self._timeout_ns), self._timeout_type, self,
+                                    context={"metadata": {"request_id": a.request_id,
+                                                          "attempt": a.attempt}})
+            out.append(timer)
+        if self._runtime() is not None:
+            a.span = self.open_span(sent)
+            self.increment("requests")
+            if a.attempt > 1:
+                self.increment("retries")
+            self.set_gauge("in_flight", len(self._in_flight))
+        return out
+
+    def _on_answer(self, a: _Attempt) -> Any:
+        """The target finished attempt `a` (called at that instant)."""
+        if self._in_flight.pop((a.request_id, a.attempt), None) is None:
+            # answered after it timed out: the client stopped waiting, the work was wasted
+            self.increment("wasted")
+            return None
+        refused = rejection(a.sent)
+        if refused is not None:
+            return self._refused(a, refused)
+        now = self._sim._now_ns
+        rt = (now - a.start_ns) / _NS
+        self._response_times.append(rt)
+        self._responses_received += 1
+        out = self._released(a)
+        if self._runtime() is not None:
+            self.increment("successes")
+            self.observe("attempt_latency", rt)
+            self.observe("latency", (now - a.first_ns) / _NS)
+            self.set_gauge("in_flight", len(self._in_flight))
+            self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
+                             outcome="ok")
+        if a.on_success is not None:
+            response = Event(Instant(now), "_client_response", self,
+                             context={"metadata": {"request_id": a.request_id,
+                                                   "attempt": a.attempt}})
+            a.on_success(a.origin, response)
+        return out
+
+    def _released(self, a: _Attempt) -> list[Event] | None:
+        """Give back what attempt `a` held (a pooled connection); events to schedule."""
+        return None
+
+    def _on_timeout(self, event: Event) -> Any:
+        meta = event.context["metadata"]
+        a = self._in_flight.pop((meta["request_id"], meta["attempt"]), None)
+        if a is None:
+            return None  # answered in time
+        self._timeouts += 1
+        out = self._released(a) or []
+        observed = self._runtime() is not None
+        if observed:
+            self.increment("timeouts")
+            self.set_gauge("in_flight", len(self._in_flight))
+            self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
+                             outcome="timeout")
+        return self._retry_or_fail(a, TimeoutError("request timed out"), "timeout", out)
+
+    def _refused(self, a: _Attempt, refused: tuple[str, str]) -> list[Event]:
+        by, reason = refused
+        out = self._released(a) or []
+        if self._runtime() is not None:
+            self.increment("rejected", reason=reason)
+            self.set_gauge("in_flight", len(self._in_flight))
+            self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
+                             outcome="rejected", rejected_by=by)
+        return self._retry_or_fail(a, RejectedError(by, reason), reason, out)
+
+    def _retry_or_fail(self, a: _Attempt, error: Exception, reason: str,
+                       out: list[Event]) -> list[Event]:
+        policy = self._retry_policy
+        if policy.should_retry(a.attempt, error):
+            out.append(self._retry_event(a, policy.get_delay(a.attempt + 1)))
+            return out
+        self._fail(a, reason)
+        return out
+
+    def _retry_event(self, a: _Attempt, delay: float) -> Event:
+        origin_ctx = a.origin.context
+        sim = self._sim
+        when = sim._now_ns + max(0, round(delay * _NS))
+        meta = {k: v for k, v in origin_ctx["metadata"].items() if k not in _PRIVATE}
+        meta.update(request_id=a.request_id, attempt=a.attempt + 1, client_name=self.name,
+                    _first_ns=a.first_ns)
+        return Event(Instant(when), a.origin.event_type, self, context={
+            "id": origin_ctx["id"],
+            "metadata": meta,
+            "_on_success": a.on_success, "_on_failure": a.on_failure,
+        })
+
+    def _fail(self, a: _Attempt, reason: str) -> None:
+        self._failures += 1
+        if self._runtime() is not None:
+            self.increment("failures", reason=reason)
+        if a.on_failure is not None:
+            a.on_failure(a.origin, reason)
+
+
+class Client(RetryingClient):
+    """Sends requests to ``target``; ``timeout`` seconds per attempt (None: wait
+    forever), retried by ``retry_policy`` (default `NoRetry`). ``on_success(request,
+    response)`` / ``on_failure(request, reason)`` are called per request."""
+
+    downstream_attributes = ("target",)
+
+    def __init__(self, name: str, target: Entity, timeout: float | None = None,
+                 retry_policy: RetryPolicy | None = None,
+                 on_success: Callable[[Event, Event], None] | None = None,
+                 on_failure: Callable[[Event, str], None] | None = None) -> None:
+        super().__init__(name, timeout, retry_policy, on_success, on_failure)
+        self._target = target
+
+    @property
+    def target(self) -> Entity:
+        return self._target
+
+    @target.setter
+    def target(self, value: Entity) -> None:
+        self._target = value
+
+    def downstream_entities(self) -> list[Entity]:
+        return [self._target]
+
+    def _target_of(self, a: _Attempt) -> Entity:
+        return self._target
+
+
+__all__ = ["Client", "ClientStats", "RetryingClient", "percentile_of"]

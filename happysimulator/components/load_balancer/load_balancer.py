@@ -1,0 +1,267 @@
+"""``LoadBalancer``: spreads requests over backends by a strategy.
+
+Requests go to a healthy backend chosen by ``strategy`` (default `RoundRobin`), keeping
+their context (so their trace); the caller is answered when the backend finishes. With
+no healthy backend a request is refused (``on_no_backend="reject"``: the caller is
+answered with a rejection, reason ``"no_backend"``) or held until one is back
+(``"queue"``). Health comes from `mark_unhealthy` / `mark_healthy` (a `HealthChecker`
+calls them). Observed: ``routed`` counter (tag ``backend``), ``rejected``,
+``requests`` counters, ``healthy_backends``, ``queued`` gauges, ``response_time`` sample
+(tag ``backend``), ``backend_health`` events, one span per request (attribute
+``backend``).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from happysimulator.components.forwarding import answer_rejected, forward, run_hooks, take_hooks
+from happysimulator.components.load_balancer.strategies import (
+    LeastResponseTime,
+    LoadBalancingStrategy,
+    RoundRobin,
+    bind_rng,
+)
+from happysimulator.core.entity import Entity
+from happysimulator.core.event import Event
+from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
+
+ON_NO_BACKEND = ("reject", "queue")
+
+
+@dataclass
+class BackendInfo:
+    """What the load balancer knows of one backend."""
+
+    backend: Entity
+    weight: int = 1
+    is_healthy: bool = True
+    consecutive_successes: int = 0
+    consecutive_failures: int = 0
+    total_requests: int = 0
+    total_failures: int = 0
+    outstanding: int = 0
+
+
+@dataclass(frozen=True)
+class LoadBalancerStats:
+    """Snapshot of a load balancer's counts."""
+
+    requests_received: int = 0
+    requests_forwarded: int = 0
+    requests_failed: int = 0
+    no_backend_available: int = 0
+    backends_marked_unhealthy: int = 0
+    backends_marked_healthy: int = 0
+
+
+class LoadBalancer(ObservedEntity):
+    """Routes each request to one backend (see the module docstring)."""
+
+    observed_series = (
+        counter("requests", "requests", "requests that arrived"),
+        counter("routed", "requests", "requests sent to a backend", tags=("backend",)),
+        counter("rejected", "requests", "requests refused: no healthy backend"),
+        gauge("healthy_backends", "backends", "backends taking requests"),
+        gauge("queued", "requests", "requests held for want of a healthy backend"),
+        sample("response_time", "s", "routing to the backend's answer", tags=("backend",)),
+    )
+    downstream_attributes = ("all_backends",)
+
+    def __init__(self, name: str, backends: list[Entity] | None = None,
+                 strategy: LoadBalancingStrategy | None = None,
+                 on_no_backend: str = "reject") -> None:
+        super().__init__(name)
+        if on_no_backend not in ON_NO_BACKEND:
+            raise ValueError(
+                f"on_no_backend must be one of {ON_NO_BACKEND}, got {on_no_backend!r}")
+        self._strategy = strategy if strategy is not None else RoundRobin()
+        self._on_no_backend = on_no_backend
+        self._backends: dict[str, BackendInfo] = {}
+        self._healthy: list[Entity] = []
+        self._held: deque[tuple[Event, list | None, float]] = deque()
+        self._rng_bound = False
+        self._requests_received = 0
+        self._requests_forwarded = 0
+        self._requests_failed = 0
+        self._no_backend_available = 0
+        self._backends_marked_unhealthy = 0
+        self._backends_marked_healthy = 0
+        for backend in backends or ():
+            self.add_backend(backend)
+
+    # ---- configuration and state ---------------------------------------------------------
+    @property
+    def stats(self) -> LoadBalancerStats:
+        return LoadBalancerStats(self._requests_received, self._requests_forwarded,
+                                 self._requests_failed, self._no_backend_available,
+                                 self._backends_marked_unhealthy,
+                                 self._backends_marked_healthy)
+
+    @property
+    def strategy(self) -> LoadBalancingStrategy:
+        return self._strategy
+
+    @property
+    def all_backends(self) -> list[Entity]:
+        return [info.backend for info in self._backends.values()]
+
+    @property
+    def healthy_backends(self) -> list[Entity]:
+        return list(self._healthy)
+
+    @property
+    def unhealthy_backends(self) -> list[Entity]:
+        return [i.backend for i in self._backends.values() if not i.is_healthy]
+
+    @property
+    def backend_count(self) -> int:
+        return len(self._backends)
+
+    @property
+    def healthy_count(self) -> int:
+        return len(self._healthy)
+
+    def downstream_entities(self) -> list[Entity]:
+        return self.all_backends
+
+    def get_backend_info(self, backend: Entity) -> BackendInfo | None:
+        return self._backends.get(backend.name)
+
+    def get_backend_info_by_name(self, name: str) -> BackendInfo | None:
+        return self._backends.get(name)
+
+    def outstanding(self, backend: Entity) -> int:
+        """Requests this balancer sent to ``backend`` that are not answered yet."""
+        info = self._backends.get(backend.name)
+        return 0 if info is None else info.outstanding
+
+    # ---- membership and health -----------------------------------------------------------
+    def add_backend(self, backend: Entity, weight: int = 1) -> None:
+        """Add ``backend`` (or change its weight); held requests go to it."""
+        if weight < 1:
+            raise ValueError(f"weight must be >= 1, got {weight}")
+        info = self._backends.get(backend.name)
+        if info is not None:
+            info.weight = weight
+        else:
+            self._backends[backend.name] = BackendInfo(backend, weight)
+            self._refresh()
+            if hasattr(self._strategy, "add_backend"):
+                self._strategy.add_backend(backend)
+        if hasattr(self._strategy, "set_weight"):
+            self._strategy.set_weight(backend, weight)
+        self._release_held()
+
+    def remove_backend(self, backend: Entity) -> None:
+        if self._backends.pop(backend.name, None) is None:
+            return
+        self._refresh()
+        if hasattr(self._strategy, "remove_backend"):
+            self._strategy.remove_backend(backend)
+
+    def mark_unhealthy(self, backend: Entity) -> None:
+        info = self._backends.get(backend.name)
+        if info is None or not info.is_healthy:
+            return
+        info.is_healthy = False
+        info.consecutive_successes = 0
+        self._backends_marked_unhealthy += 1
+        self._refresh()
+        self.emit_event("backend_health", {"backend": backend.name, "healthy": False})
+
+    def mark_healthy(self, backend: Entity) -> None:
+        """Take ``backend`` back (held requests go to it)."""
+        info = self._backends.get(backend.name)
+        if info is None or info.is_healthy:
+            return
+        info.is_healthy = True
+        info.consecutive_failures = 0
+        self._backends_marked_healthy += 1
+        self._refresh()
+        self.emit_event("backend_health", {"backend": backend.name, "healthy": True})
+        self._release_held()
+
+    def record_success(self, backend: Entity) -> None:
+        info = self._backends.get(backend.name)
+        if info is not None:
+            info.consecutive_successes += 1
+            info.consecutive_failures = 0
+
+    def record_failure(self, backend: Entity) -> None:
+        info = self._backends.get(backend.name)
+        if info is not None:
+            info.consecutive_failures += 1
+            info.consecutive_successes = 0
+            info.total_failures += 1
+
+    def _refresh(self) -> None:
+        self._healthy = [i.backend for i in self._backends.values() if i.is_healthy]
+        self.set_gauge("healthy_backends", len(self._healthy))
+
+    # ---- requests ------------------------------------------------------------------------
+    def handle_event(self, event: Event) -> Any:
+        self._requests_received += 1
+        if self._runtime() is not None:
+            if self._requests_received == 1:
+                self.set_gauge("healthy_backends", len(self._healthy))
+            self.increment("requests")
+        if not self._rng_bound:
+            bind_rng(self._strategy, self.rng)
+            self._rng_bound = True
+        return self._route(event, take_hooks(event), self._sim._now_ns / 1e9)
+
+    def _route(self, event: Event, hooks: list | None, since: float) -> list[Event]:
+        backend = self._strategy.select(self._healthy, event) if self._healthy else None
+        if backend is None:
+            self._no_backend_available += 1
+            if self._on_no_backend == "queue" and not self._healthy:
+                self._held.append((event, hooks, since))
+                self.set_gauge("queued", len(self._held))
+                return []
+            self._requests_failed += 1
+            self.increment("rejected")
+            return answer_rejected(self, event, hooks, "no_backend")
+        info = self._backends.get(backend.name)
+        if info is not None:
+            info.total_requests += 1
+            info.outstanding += 1
+        self._requests_forwarded += 1
+        start_ns = self._sim._now_ns
+        span = None
+        if self._runtime() is not None:
+            self.increment("routed", backend=backend.name)
+            span = self.open_span(event)
+        return [forward(self, event, backend,
+                        lambda: self._answered(event, hooks, backend, info, start_ns, since,
+                                               span))]
+
+    def _answered(self, event: Event, hooks: list | None, backend: Entity,
+                  info: BackendInfo | None, start_ns: int, since: float,
+                  span: Any = None) -> list[Event]:
+        rt = (self._sim._now_ns - start_ns) / 1e9
+        if info is not None:
+            info.outstanding -= 1
+            info.consecutive_successes += 1
+            info.consecutive_failures = 0
+        if isinstance(self._strategy, LeastResponseTime):
+            self._strategy.record_response_time(backend, rt)
+        if self._runtime() is not None:
+            self.observe("response_time", rt, backend=backend.name)
+            self.record_span(event, since, span=span, backend=backend.name)
+        return run_hooks(self, hooks)
+
+    def _release_held(self) -> None:
+        """Route the held requests now (a backend is back)."""
+        sim = self._sim
+        if not self._held or not self._healthy or not hasattr(sim, "schedule"):
+            return
+        while self._held and self._healthy:
+            event, hooks, since = self._held.popleft()
+            sim.schedule(self._route(event, hooks, since))
+        self.set_gauge("queued", len(self._held))
+
+
+__all__ = ["BackendInfo", "LoadBalancer", "LoadBalancerStats"]
