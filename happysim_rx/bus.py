@@ -266,6 +266,9 @@ class ObservationBus:
         # ``defer(observer, obs)`` or None: set by the runtime while the observer code
         # must not run where an observation is emitted (see `_deferrable`)
         self.defer: Callable[[Any, Observation], None] | None = None
+        # ``on_fault(observer, obs, exc)`` or None: where an observer's exception goes when
+        # it is called outside `defer` (the runtime's: its on_error, or pause the run)
+        self.on_fault: Callable[[Any, Observation, Exception], None] | None = None
 
     @property
     def scheduler(self) -> SimulatedTimeScheduler:
@@ -468,6 +471,8 @@ class ObservationBus:
                     sub.topics.append(t)
                     t._sinks = t._sinks + (sub.sink,)
                     t._rebuild()
+            if not sub.raw:
+                self._hand_gauges_in_effect(sub)
 
             def dispose() -> None:
                 if sub in self._subs:
@@ -480,6 +485,36 @@ class ObservationBus:
             return Disposable(dispose)
 
         return SimObservable(subscribe, self.scheduler)
+
+    def _hand_gauges_in_effect(self, sub: _PatternSub) -> None:
+        """A gauge holds its value: a new subscriber starts from the value in effect now
+        (as the stores know it), not from the next change — a live time-weighted window
+        then covers the time before that change as a query over it does."""
+        now = float(self.clock.now())
+        for topic in sub.topics:
+            if topic.kind is not ObservationKind.METRIC or topic.series_kind != "gauge":
+                continue
+            value = self._last_stored(topic.source, topic.name)
+            if value is None:
+                continue
+            obs = Observation(now, topic.kind, topic.source, topic.name, value, None)
+            try:
+                sub.sink(obs)
+            except Exception as exc:  # (subscribing outside a run: nothing defers it)
+                if self.on_fault is None:
+                    raise
+                self.on_fault(sub.observer, obs, exc)
+
+    def _last_stored(self, source: str, name: str) -> float | None:
+        for store in self._stores:
+            series = getattr(store, "_series", {}).get((source, name)) if (
+                ObservationKind.METRIC in store.kinds) else None
+            if series is None:
+                continue
+            t, v = series.arrays() if hasattr(series, "arrays") else series.ring()
+            if len(t):
+                return float(v[-1])
+        return None
 
     def metrics(self, name: str = "*", source: str = "*") -> SimObservable:
         """Metric observations whose name and source match the globs."""

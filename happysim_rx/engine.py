@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,9 @@ class QueryEngine:
         self._event_store = event_store
         #: (source, series name) -> tag keys its producer declares (see `declared_tags`)
         self.declared_tags: dict[tuple[str, str], tuple[str, ...]] = {}
+        #: names of the entities the simulation knows (set by the engine integration):
+        #: an entity that has recorded nothing yet answers empty, not "unknown"
+        self.known_entities: Callable[[], Iterable[str]] | None = None
 
     # stores are looked up lazily: they may be attached to the bus after the engine.
     def _store(self, kind: ObservationKind, given: Any) -> Any:
@@ -233,6 +237,14 @@ class QueryEngine:
         rng = self._range(spec, bounds)
         aggs = list(spec.aggregates)
         qd = query.to_dict()
+        # The clock follows this data (not an offline feed): time after now has not
+        # happened, so a range (window) reaching past now answers [start, now] and says
+        # so; one entirely after now answers "nothing yet" (see `_split_at_now`).
+        clock = self.now()
+        follows = clock is not None and (bounds is None or clock >= bounds[1])
+        if follows and spec.end is None:
+            assert clock is not None
+            _refuse_future(spec.start, clock)
         if rng is None:  # declared, never recorded: the same row shape as an empty range
             rows = []
             if aggs and spec.window is None and not spec.group_by:
@@ -265,20 +277,29 @@ class QueryEngine:
         groups = self._metric_groups(spec, series, start, end)
         rows: list[dict[str, Any]] = []
         exact, bound, res = True, None, None
-        # A gauge holds its last value only up to now: time after the clock (a paused run,
-        # or past the end of a finished one) has no value yet, so it is not made up. The
-        # values in effect *at* now (a change at the current instant) are in the range.
-        now = self.now() if weighting == "time" else None
-        if now is not None and bounds is not None and now < bounds[1]:
-            now = None  # a clock that is not following this data (an offline feed)
+        used: set[str] = set()  # the weightings the groups used
+        row_weighting: list[str] = []  # (and each row's, said when they differ)
+        base_weighting = weighting
         snap = getattr(store, "snap_edges", None)
-        windows = self._windows(spec, start, end)
+        windows, future = _split_at_now(self._windows(spec, start, end),
+                                        clock if follows else None)
+        nothing_yet = {g: (0 if g == "count" else None) for g in aggs}
         for gkey, gseries, gwhere in groups:
             gkinds = {s.series_kind or "sample" for s in gseries}
             _check_pooled(spec, aggs, gkinds)
             counter = gkinds == {"counter"}
+            # each group weighted by its own kind: a glob grouped by name averages its
+            # gauges over time and its samples per sample
+            weighting = spec.weighting or ("time" if gkinds == {"gauge"} else "sample")
+            gw = result_weighting(aggs, weighting)
+            used.add(gw)
+            n_before = len(rows)
+            # A gauge holds its last value only up to now: time after the clock (a paused
+            # run, or past the end of a finished one) has no value yet, so it is not made
+            # up. The values in effect *at* now (a change at the current instant) count.
+            now = clock if follows and weighting == "time" else None
             gwin = windows
-            if snap is not None and gseries:
+            if snap is not None and gseries and windows:
                 gwin = _snapped_windows(snap(gseries, _edges(windows)), windows)
             batch = getattr(store, "aggregate_windows", None)
             answers = None
@@ -292,6 +313,9 @@ class QueryEngine:
                         vals = {g: (0 if g == "count" else None) for g in aggs}
                     row.update(vals)
                     rows.append(row)
+                rows.extend({"metric": spec.name, **gkey, "start": a, "end": b, **nothing_yet}
+                            for a, b in future)
+                row_weighting.extend([gw] * (len(rows) - n_before))
                 continue
             for a, b in gwin:
                 row: dict[str, Any] = {"metric": spec.name, **gkey, "start": a, "end": b}
@@ -321,15 +345,25 @@ class QueryEngine:
                     res = max(res or 0.0, ans.time_resolution)
                 row.update(ans.values)
                 rows.append(row)
+            rows.extend({"metric": spec.name, **gkey, "start": a, "end": b, **nothing_yet}
+                        for a, b in future)
+            row_weighting.extend([gw] * (len(rows) - n_before))
         if spec.limit is not None:
             rows = rows[: spec.limit]
         if rows and spec.window is None and not spec.group_by:
             start, end = rows[0]["start"], rows[0]["end"]
+        if not used:
+            used.add(result_weighting(aggs, base_weighting))
+        elif len(used) > 1:
+            for row, w in zip(rows, row_weighting, strict=False):
+                row["weighting"] = w
         return QueryResult(
             qd,
             rows,
             aggregates=aggs,
-            weighting=result_weighting(aggs, weighting),
+            # groups of different kinds each use their own; "mixed" says so (each row's
+            # weighting is its series' kind's: time for gauges, sample otherwise)
+            weighting=used.pop() if len(used) == 1 else "mixed",
             exact=exact,
             error_bound=bound,
             time_resolution=res,
@@ -406,6 +440,15 @@ class QueryEngine:
         return groups
 
     # -- spans ----------------------------------------------------------------------------
+    def _known_entities(self) -> set[str]:
+        """Entities the simulation knows (they may have recorded nothing yet)."""
+        names: set[str] = set()
+        if self.bus is not None:
+            names.update(i.source for i in self.bus.catalog())
+        if self.known_entities is not None:
+            names.update(self.known_entities())
+        return names
+
     def _spans(self, query: Query) -> QueryResult:
         spec = query.spec
         ts = self.trace_store
@@ -413,14 +456,18 @@ class QueryEngine:
             raise QueryError("no trace store is recording spans (enable spans in the config)")
         entities = ts.entities()
         if spec.entity != "*" and not any(fnmatchcase(e, spec.entity) for e in entities):
-            raise QueryError(
-                _suggest(spec.entity, entities, "entity").replace(
-                    "known entitys", "entities with spans"
+            # an entity the simulation knows has no span *yet*: an empty answer, as its
+            # metrics give; only a name nobody knows is an error
+            known = self._known_entities()
+            if not any(fnmatchcase(e, spec.entity) for e in known):
+                raise QueryError(
+                    _suggest(spec.entity, set(entities) | known, "entity").replace(
+                        "known entitys", "entities"
+                    )
                 )
-            )
-        start = -math.inf if spec.start is None else spec.start
-        end = math.inf if spec.end is None else spec.end
+        start, end = self._recorded_range(spec, getattr(ts, "complete_from", None), "spans")
         spans = ts.between(start, end, spec.entity)
+        end = self._end_at_now(spec, end, [s.start for s in spans])
         if spec.tags:
             spans = [
                 s
@@ -431,6 +478,37 @@ class QueryEngine:
             query, [s.to_dict() for s in spans], "start", "duration", "entity", start, end
         )
 
+    def _end_at_now(self, spec: _Spec, end: float, times: list[float]) -> float:
+        """A spans/events range reaching past now ends just after now (stated so), when
+        the clock follows the records (none is later than now); ``since(t)`` with t after
+        now is refused."""
+        now = self.now()
+        if now is None or (times and max(times) > now):
+            return end  # no clock, or one that does not follow these records
+        if spec.end is None:
+            _refuse_future(spec.start, now)
+            return end
+        if spec.start is not None and spec.start > now:
+            return end  # entirely after now: nothing yet, over the range asked
+        return _clip_end(end, now)
+
+    def _recorded_range(self, spec: _Spec, complete_from: Any, what: str) -> tuple[float, float]:
+        """[start, end) of a spans/events query: a start before what a bounded store
+        still keeps moved up to it (the answer states that narrower range), or refused
+        when nothing of it is kept."""
+        start = -math.inf if spec.start is None else spec.start
+        end = math.inf if spec.end is None else spec.end
+        cf = -math.inf if complete_from is None else complete_from()
+        if start < cf:
+            if end <= cf:
+                raise QueryError(
+                    f"{what} before t={cf:.9g} s were evicted by the bounded store "
+                    f"(it keeps only the most recent): ask for a range from {cf:.9g} s on, "
+                    "or raise its capacity (ObservabilityConfig event_capacity / "
+                    "trace_capacity, or full())")
+            start = cf  # rows and aggregates state the range they are complete for
+        return start, end
+
     def _events(self, query: Query) -> QueryResult:
         spec = query.spec
         es = self.event_store
@@ -438,18 +516,31 @@ class QueryEngine:
             raise QueryError("no event store is recording events (enable events in the config)")
         cat = es.catalog()
         names = {n for _, _, n in cat}
+        pattern = spec.name or "*"
+        if ObservationKind.EVENT not in getattr(es, "recording", es.kinds):
+            # processed events are not kept here: only what entities emit themselves
+            # (`emit_event`, a detector's reports) and state changes can answer, by name
+            if pattern == "*" or not any(fnmatchcase(n, pattern) for n in names):
+                raise QueryError(
+                    "processed events are not recorded by this simulation's configuration "
+                    "(events=False, as in ObservabilityConfig.default()): record them with "
+                    "ObservabilityConfig.full() or config.replace(events=True); "
+                    f"emitted events and state changes recorded: {sorted(names) or 'none'} "
+                    "(ask events('<name>') for those)")
         if spec.name not in (None, "*") and not any(fnmatchcase(n, spec.name) for n in names):
             raise QueryError(_suggest(spec.name or "", names, "event type"))
         sources = {s for _, s, _ in cat}
         if spec.entity != "*" and not any(fnmatchcase(s, spec.entity) for s in sources):
-            raise QueryError(
-                _suggest(spec.entity, sources, "entity").replace(
-                    "known entitys", "entities with events"
+            known = self._known_entities()
+            if not any(fnmatchcase(e, spec.entity) for e in known):
+                raise QueryError(
+                    _suggest(spec.entity, sources | known, "entity").replace(
+                        "known entitys", "entities"
+                    )
                 )
-            )
-        start = -math.inf if spec.start is None else spec.start
-        end = math.inf if spec.end is None else spec.end
+        start, end = self._recorded_range(spec, getattr(es, "complete_from", None), "events")
         rows = es.between(start, end, name=spec.name or "*", source=spec.entity)
+        end = self._end_at_now(spec, end, [r["time"] for r in rows])
         if spec.tags:
             rows = [
                 r for r in rows if all((r["tags"] or {}).get(k) == v for k, v in spec.tags.items())
@@ -547,6 +638,32 @@ def _check_pooled(spec: _Spec, aggs: list[str], kinds: set[str]) -> None:
                 f": {', '.join(bad)} over them means nothing; split with group_by('name') "
                 "or group_by('entity'), narrow with from_entity(...) or a more specific "
                 "name, or ask only for count / rate")
+
+
+def _refuse_future(start: float | None, now: float) -> None:
+    """``since(t)`` with t after now: a range from t to now would end before it starts.
+    (`between(t1, t2)` entirely after now answers "nothing yet": a reader polling a
+    fixed range gets an answer at any time, never an error that goes away later.)"""
+    if start is not None and start > now:
+        raise QueryError(
+            f"the range starts at {start:g} s, after the current simulated time "
+            f"{now:g} s: nothing is recorded there yet; ask for a start <= {now:g}")
+
+
+def _split_at_now(windows: list[tuple[float, float]], now: float | None
+                  ) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """(windows that have begun, the one reaching past now cut there; windows entirely
+    after now, which answer "nothing yet")."""
+    if now is None:
+        return windows, []
+    begun = [(a, _clip_end(b, now)) for a, b in windows if a <= now]
+    return begun, [(a, b) for a, b in windows if a > now]
+
+
+def _clip_end(end: float, now: float) -> float:
+    """A range's end past now cut to just after now: [start, now] — what happened up to
+    and including the current instant (the values in effect at now count)."""
+    return math.nextafter(now, math.inf) if end > now else end
 
 
 def _edges(windows: list[tuple[float, float]]) -> list[float]:

@@ -272,6 +272,8 @@ def _guard_permanently() -> None:
             def make(original: Any = original, cls: type = cls) -> Any:
                 @functools.wraps(original)
                 def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+                    if getattr(_forbidden, "depth", 0):
+                        raise _wall_clock_refusal(type(self).__name__)
                     if _subscribing_a_sim_stream():
                         raise _sim_stream_refusal(type(self).__name__)
                     return original(self, *args, **kwargs)
@@ -293,59 +295,34 @@ def _wall_clock_classes() -> list[type]:
     return [TimeoutScheduler, NewThreadScheduler, ThreadPoolScheduler, EventLoopScheduler]
 
 
-_guard_lock = threading.Lock()
-_guard_depth = 0
-_saved: list[tuple[type, str, Any]] = []
+# The run loop's guard is per thread: it refuses wall-clock timers asked for on the
+# thread that runs the simulation (a model handler, a subscriber, an operator of the
+# run), never those of unrelated reactivex code elsewhere in the program (its timer
+# threads, other threads' subscriptions keep working while a simulation runs).
+_forbidden = threading.local()
 
 
 @contextlib.contextmanager
 def forbid_wall_clock() -> Iterator[None]:
-    """Inside this block reactivex's threaded schedulers raise ``WallClockError``.
+    """Inside this block, on this thread, reactivex's threaded schedulers raise
+    ``WallClockError``.
 
-    Re-entrant. Use it around a simulation run so a time-based operator that was
-    given (or defaulted to) a wall-clock scheduler fails loudly instead of silently
-    running on a background thread.
+    Re-entrant. Use it around a simulation run so a time-based operator that was given
+    (or defaulted to) a wall-clock scheduler fails loudly instead of silently running on
+    a background thread. Other threads are not affected.
     """
-    global _guard_depth
-
-    def refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
-        raise WallClockError(
-            f"{type(self).__name__} would run on a wall-clock thread inside a simulation; "
-            "subscribe with scheduler=sim.scheduler (the bus's SimulatedTimeScheduler) or "
-            "use the bus's observables, whose pipes default to simulated time"
-        )
-
-    with _guard_lock:
-        if _guard_depth == 0:
-            for cls in _wall_clock_classes():
-                for meth in (
-                    "schedule",
-                    "schedule_relative",
-                    "schedule_absolute",
-                    "schedule_periodic",
-                ):
-                    if meth in cls.__dict__:
-                        _saved.append((cls, meth, cls.__dict__[meth]))
-                    setattr(cls, meth, refuse)
-        _guard_depth += 1
+    _forbidden.depth = getattr(_forbidden, "depth", 0) + 1
     try:
         yield
     finally:
-        with _guard_lock:
-            _guard_depth -= 1
-            if _guard_depth == 0:
-                for cls in _wall_clock_classes():
-                    for meth in (
-                        "schedule",
-                        "schedule_relative",
-                        "schedule_absolute",
-                        "schedule_periodic",
-                    ):
-                        if meth in cls.__dict__:
-                            delattr(cls, meth)
-                for cls, meth, fn in _saved:
-                    setattr(cls, meth, fn)
-                _saved.clear()
+        _forbidden.depth -= 1
+
+
+def _wall_clock_refusal(name: str) -> WallClockError:
+    return WallClockError(
+        f"{name} would run on a wall-clock thread inside a simulation; subscribe with "
+        "scheduler=sim.scheduler (the bus's SimulatedTimeScheduler) or use the bus's "
+        "observables, whose pipes default to simulated time")
 
 
 _guard_permanently()

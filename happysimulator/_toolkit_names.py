@@ -59,6 +59,27 @@ DISTRIBUTED_B: dict[str, str] = {
 }
 
 # -- industrial, Resource
-INDUSTRIAL: dict[str, str] = {}
+INDUSTRIAL: dict[str, str] = {
+    "Resource": "happysimulator.components.resource",
+    "ResourceStats": "happysimulator.components.resource",
+    "AppointmentScheduler": "happysimulator.components.industrial",
+    "BalkingQueue": "happysimulator.components.industrial",
+    "BatchProcessor": "happysimulator.components.industrial",
+    "BreakdownScheduler": "happysimulator.components.industrial",
+    "ConditionalRouter": "happysimulator.components.industrial",
+    "ConveyorBelt": "happysimulator.components.industrial",
+    "GateController": "happysimulator.components.industrial",
+    "InspectionStation": "happysimulator.components.industrial",
+    "InventoryBuffer": "happysimulator.components.industrial",
+    "PerishableInventory": "happysimulator.components.industrial",
+    "PooledCycleResource": "happysimulator.components.industrial",
+    "PreemptibleGrant": "happysimulator.components.industrial",
+    "PreemptibleResource": "happysimulator.components.industrial",
+    "RenegingQueuedResource": "happysimulator.components.industrial",
+    "Shift": "happysimulator.components.industrial",
+    "ShiftedServer": "happysimulator.components.industrial",
+    "ShiftSchedule": "happysimulator.components.industrial",
+    "SplitMerge": "happysimulator.components.industrial",
+}
 
 LAZY_NAMES: dict[str, str] = {**DISTRIBUTED_A, **DISTRIBUTED_B, **INDUSTRIAL}

@@ -1,7 +1,8 @@
 """Optional progress bars (tqdm, else rich) for long runs and replications.
 
 ``enabled=None`` shows a bar only on a terminal or in a notebook, when tqdm or rich is
-installed;
+installed (in a notebook: tqdm's widget with ipywidgets, its text bar without);
+simulated seconds show with one decimal (``12.5/200.0 sim s``);
 ``True`` insists (ImportError naming the extra when neither is); ``False`` never shows one.
 """
 
@@ -57,6 +58,29 @@ class ProgressBar:
         self.close()
 
 
+def _is_seconds(unit: str) -> bool:
+    return unit == "s" or unit.endswith(" s")
+
+
+def _tqdm_class() -> Any:
+    """tqdm's notebook widget where ipywidgets can draw it, else its text bar (in a
+    notebook without ipywidgets, ``tqdm.auto`` would warn "IProgress not found" and
+    fall back anyway; the text bar prints to the cell's stderr)."""
+    try:
+        from tqdm.std import tqdm
+    except ImportError:
+        return None
+    if "ipykernel" in sys.modules:
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            return tqdm
+        from tqdm.auto import tqdm as auto
+
+        return auto
+    return tqdm
+
+
 def progress_bar(total: float | None, desc: str, enabled: bool | None, *,
                  unit: str = "it", file: Any = None) -> ProgressBar:
     """A progress bar, or a no-op one (see the module docstring for `enabled`)."""
@@ -68,13 +92,17 @@ def progress_bar(total: float | None, desc: str, enabled: bool | None, *,
     interactive = (hasattr(out, "isatty") and out.isatty()) or "ipykernel" in sys.modules
     if enabled is None and not interactive:  # (a notebook counts: tqdm.auto draws a widget)
         return ProgressBar()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        tqdm = None
+    tqdm = _tqdm_class()
     if tqdm is not None:
+        kw: dict[str, Any] = {}
+        if _is_seconds(unit):
+            # simulated seconds are floats: tqdm would print them raw (2519.960479098sim s)
+            kw["bar_format"] = (
+                "{desc}: {percentage:3.0f}%|{bar}| {n:,.1f}/{total:,.1f} " + unit
+                + " [{elapsed}<{remaining}{postfix}]" if total is not None else
+                "{desc}: {n:,.1f} " + unit + " [{elapsed}{postfix}]")
         return ProgressBar(bar=tqdm(total=total, desc=desc, unit=unit, file=out,
-                                    dynamic_ncols=True, leave=True))
+                                    dynamic_ncols=True, leave=True, **kw))
     try:
         from rich.progress import Progress, TextColumn
     except ImportError:

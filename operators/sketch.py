@@ -140,6 +140,7 @@ class QuantileSketch:
         "_max",
         "_sum",
         "_n",
+        "_weighted",
     )
 
     def __init__(
@@ -164,12 +165,17 @@ class QuantileSketch:
         self._max = -math.inf
         self._sum = 0.0
         self._n = 0  # number of add()ed items (unweighted)
+        # whether any value came with a weight: decides the rank rule of `quantiles`
+        # (an item count that happens to equal the total weight says nothing about it)
+        self._weighted = False
 
     # -- ingestion -----------------------------------------------------------------
-    def add(self, v: float, weight: float = 1.0) -> None:
+    def add(self, v: float, weight: float | None = None) -> None:
         """Add one value (with an optional non-negative weight)."""
+        if weight is not None:
+            self._weighted = True
         self._pv.append(v)
-        self._pw.append(weight)
+        self._pw.append(1.0 if weight is None else weight)
         if len(self._pv) >= _FLUSH_AT:
             self._flush()
 
@@ -179,6 +185,8 @@ class QuantileSketch:
         if v.size == 0:
             return
         w = None if weights is None else np.asarray(weights, dtype=np.float64).ravel()
+        if w is not None:
+            self._weighted = True
         if w is not None and w.shape != v.shape:
             raise ValueError("weights must have the same length as values")
         nan = np.isnan(v)
@@ -211,7 +219,9 @@ class QuantileSketch:
         if self._pv:
             pv, pw = self._pv, self._pw
             self._pv, self._pw = [], []
+            weighted = self._weighted  # (unit weights of plain `add`s are no weighting)
             self.add_many(pv, pw)
+            self._weighted = weighted
 
     @staticmethod
     def add_runs(sketches: Sequence[QuantileSketch], values: np.ndarray,
@@ -230,6 +240,9 @@ class QuantileSketch:
         first = sketches[0] if len(sketches) else None
         if first is None or v0.size == 0:
             return
+        if w0 is not None:
+            for sk in sketches:
+                sk._weighted = True
         n = len(sketches)
         same = all(sk.gamma == first.gamma and sk.min_value == first.min_value
                    for sk in sketches)
@@ -353,6 +366,7 @@ class QuantileSketch:
         self._max = max(self._max, other._max)
         self._sum += other._sum
         self._n += other._n
+        self._weighted = self._weighted or other._weighted
 
     def empty_like(self) -> QuantileSketch:
         """A new empty sketch with this one's parameters (validated already: cheap, for
@@ -364,6 +378,7 @@ class QuantileSketch:
         c._pos, c._neg = _Store(self.max_buckets), _Store(self.max_buckets)
         c._zero, c._pv, c._pw = 0.0, [], []
         c._min, c._max, c._sum, c._n = math.inf, -math.inf, 0.0, 0
+        c._weighted = False
         return c
 
     def copy(self) -> QuantileSketch:
@@ -437,7 +452,7 @@ class QuantileSketch:
             parts_v.append(self._value_of(keys))
         cum = np.cumsum(np.concatenate(parts_w))
         vals = np.concatenate(parts_v)
-        unweighted = self._n == total
+        unweighted = not self._weighted
         out: list[float | None] = []
         for q in qs:
             if q == 0.0 or q == 1.0:  # the extremes are tracked exactly
@@ -479,6 +494,7 @@ class QuantileSketch:
             "max": self._max if self._n else None,
             "sum": self._sum,
             "n": self._n,
+            "weighted": self._weighted,
         }
 
     @classmethod
@@ -490,6 +506,8 @@ class QuantileSketch:
                 st.counts = np.asarray(d[key]["counts"], dtype=np.float64)
                 st.collapsed = d[key]["collapsed"]
         s._zero, s._sum, s._n = d["zero"], d["sum"], d["n"]
+        # (dicts written before the flag existed: their old rank rule)
+        s._weighted = bool(d.get("weighted", s._n != s.count))
         s._min = math.inf if d["min"] is None else d["min"]
         s._max = -math.inf if d["max"] is None else d["max"]
         return s

@@ -33,13 +33,17 @@ EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("examples/industrial/elevator_system.py", ()),
 )
 
-# ---- toolkit-b: examples using only queue_policies / network / faults / sync / datastore
-EXAMPLES += (
+# the peer's examples built on the component toolkit (and the core) that run on 0.2.5
+TOOLKIT_EXAMPLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("examples/performance/metric_collection_pipeline.py", ("--no-viz",)),  # rate_limiter
+    ("examples/load-balancing/vnodes_analysis.py", ("--no-viz",)),  # strategies, datastore
+    # queue_policies / network / faults / sync / datastore
     ("examples/distributed/degraded_network.py", ("--no-viz",)),
     ("examples/performance/zipf_cache_cohorts.py", ("--no-viz",)),
     ("examples/performance/cold_start.py", ("--no-viz",)),
 )
-# ---- end of toolkit-b examples
+
+SETS = {"core": EXAMPLES, "toolkit": TOOLKIT_EXAMPLES}
 
 
 def _run(python: str, script: Path, args: tuple[str, ...], pythonpath: Path | None,
@@ -62,10 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reference-python", required=True)
     ap.add_argument("--out", type=Path, default=None, help="also write the report here")
     ap.add_argument("--context", type=int, default=0, help="diff context lines")
+    ap.add_argument("--set", choices=sorted(SETS), default="core", dest="example_set",
+                    help="which of the peer's examples: core (default) or toolkit")
     args = ap.parse_args(argv)
     lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="peer-examples-") as tmp:
-        for rel, ex_args in EXAMPLES:
+        for rel, ex_args in SETS[args.example_set]:
             script = args.peer.resolve() / rel
             ours_rc, ours = _run(args.python, script, ex_args, REPO, Path(tmp))
             peer_rc, peer = _run(args.reference_python, script, ex_args, None, Path(tmp))

@@ -116,6 +116,35 @@ SETS["toolkit-b"] = (
 SETS["toolkit-b-resource"] = ("integration/queue_and_resources/test_resource_integration.py",)
 # ---- end of set "toolkit-b" -------------------------------------------------------------
 
+# ---- set "toolkit": client, resilience, rate_limiter, load_balancer, routers ------
+# The peer's tests of the component toolkit (happysimulator.components.{client,
+# resilience, rate_limiter, load_balancer}, the routers, and the other toolkit packages).
+TOOLKIT_FILES: tuple[str, ...] = (
+    "unit/components/client/test_client.py",
+    "unit/components/client/test_connection_pool.py",
+    "unit/components/client/test_pooled_client.py",
+    "unit/components/client/test_retry.py",
+    "unit/components/resilience/test_bulkhead.py",
+    "unit/components/resilience/test_circuit_breaker.py",
+    "unit/components/resilience/test_fallback.py",
+    "unit/components/resilience/test_hedge.py",
+    "unit/components/resilience/test_timeout.py",
+    "unit/components/rate_limiter/test_adaptive.py",
+    "unit/components/rate_limiter/test_distributed.py",
+    "unit/components/rate_limiter/test_fixed_window.py",
+    "unit/components/load_balancer/test_health_check.py",
+    "unit/components/load_balancer/test_load_balancer.py",
+    "unit/components/load_balancer/test_strategies.py",
+    "unit/test_rate_limiter_policy.py",
+    "unit/test_event_router.py",
+    "integration/load_balancing/test_load_balancing.py",
+    "integration/rate_limiting/test_inductor.py",
+    "integration/rate_limiting/test_rate_limited_entity.py",
+    "integration/rate_limiting/test_rate_limiter.py",
+)
+
+SETS["toolkit"] = TOOLKIT_FILES
+
 # Peer tests whose expectation is a defect this project fixes on purpose.  Keys are
 # pytest node ids relative to the peer's tests/ directory; values say which fix.  Keep
 # in step with the table in docs/compatibility.md.
@@ -143,6 +172,10 @@ EXCLUDED: dict[str, str] = {
         "release() without its acquire() is an error, not silently ignored",
     "unit/test_sim_future.py::TestAllOf::test_park_raises_if_already_parked":
         "any number of processes may wait on one SimFuture",
+    "unit/components/rate_limiter/test_fixed_window.py::TestFixedWindowReset::"
+    "test_resets_on_new_window":
+        "a rate limiter's held requests keep their order: a new arrival does not overtake "
+        "them when a permit frees up",
 }
 
 
@@ -156,6 +189,31 @@ EXCLUDED.update({
 })
 # ---- end of toolkit-b exclusions ----------------------------------------------------------
 
+# ---- set "industrial": components.industrial and Resource (issue 21) -------------------
+SETS["industrial"] = (
+    "unit/components/test_resource.py",
+    "unit/components/industrial/test_appointment.py",
+    "unit/components/industrial/test_balking.py",
+    "unit/components/industrial/test_batch_processor.py",
+    "unit/components/industrial/test_breakdown.py",
+    "unit/components/industrial/test_conditional_router.py",
+    "unit/components/industrial/test_conveyor.py",
+    "unit/components/industrial/test_gate_controller.py",
+    "unit/components/industrial/test_inspection.py",
+    "unit/components/industrial/test_inventory.py",
+    "unit/components/industrial/test_perishable_inventory.py",
+    "unit/components/industrial/test_pooled_cycle.py",
+    "unit/components/industrial/test_preemptible_resource.py",
+    "unit/components/industrial/test_reneging.py",
+    "unit/components/industrial/test_shift_schedule.py",
+    "unit/components/industrial/test_split_merge.py",
+    "integration/industrial/test_inventory_supply_chain.py",
+    "integration/industrial/test_manufacturing_pipeline.py",
+    "integration/industrial/test_resource_management.py",
+    "integration/industrial/test_scheduling_routing.py",
+    "integration/industrial/test_service_operations.py",
+)
+# ---- end of set "industrial" ------------------------------------------------------------
 
 def _copy_tests(peer: Path, dest: Path) -> Path:
     src = peer / "tests"

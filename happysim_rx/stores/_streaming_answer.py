@@ -24,7 +24,8 @@ class View:
     end of the bucket holding the newest evicted sample; -inf when nothing was evicted).
     """
 
-    __slots__ = ("series", "buckets", "e0", "e1", "t", "v", "R", "gauge", "open_t", "open_v")
+    __slots__ = ("series", "buckets", "e0", "e1", "t", "v", "R", "gauge", "open_t", "open_v",
+                 "tail")
 
     def __init__(self, s: Any) -> None:
         self.series = s
@@ -39,6 +40,9 @@ class View:
             v = np.concatenate(([s.evicted_v], v))
         self.t, self.v = t, v
         self.open_t, self.open_v = s.open_t, s.open_v
+        # a gauge's newest point: in `t`/`v` (the ring's end) but in no bucket; the bucket
+        # part of a range must add it when it lies there (it shares the bucket of R)
+        self.tail = getattr(s, "tail", None)
         if s.evicted_v is None:
             self.R = -math.inf
         else:
@@ -64,6 +68,8 @@ class View:
 
     def carry_before(self, a: float) -> float | None:
         """Gauge value in effect just before ``a`` from the buckets (last change < a)."""
+        if self.tail is not None and self.tail[0] < a:
+            return self.tail[1]
         i = int(np.searchsorted(self.e1, a, side="right"))
         for b in reversed(self.buckets[:i]):
             if b.n:
@@ -152,6 +158,8 @@ def combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAns
     """[a, b) from rollup buckets (the part before each series' raw ring) plus the raw
     rings: exact counts/sums/extremes, sketch quantiles."""
     tw = weighting == "time"
+    if not tw and any(parse_quantile(s) is not None for s in specs):
+        _refuse_sample_quantiles_of_gauges(views, a, b)
     acc = _Acc(ra)
     for k, view in enumerate(views):
         cut = min(b, view.R)
@@ -177,18 +185,29 @@ def combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAns
                     if bk.w > 0 or bk.n:
                         acc.hlo, acc.hhi = min(acc.hlo, bk.lo), max(acc.hhi, bk.hi)
                 acc.sketch.merge(bk.sketch)
+            tail = view.tail if view.tail is not None and view.tail[0] < cut else None
+            if tail is not None and tail[0] >= a:  # the newest point, in no bucket
+                acc.samples(np.array([tail[1]]), sketch=False)
+                acc.see(tail[0], k, tail[1])
+                seen_at_a = seen_at_a or tail[0] == a
             if view.gauge and tw:
                 carry = view.carry_before(a)
                 if carry is not None and not seen_at_a:
                     acc.see(a, k, carry)
                     acc.hlo, acc.hhi = min(acc.hlo, carry), max(acc.hhi, carry)
-                # the open segment (value held since the last change) is in no bucket
+                # the open segment (value held since the last change) is in no bucket;
+                # it ends where the tail (newer, in no bucket either) begins
                 stop = cut if hold_until is None else min(cut, hold_until)
                 ot = view.open_t
+                open_stop = stop if tail is None else min(stop, tail[0])
                 if ot is not None and ot < cut:
                     seg0 = max(ot, a)
+                    if seg0 <= open_stop:
+                        acc.held(np.array([view.open_v]), np.array([open_stop - seg0]))
+                if tail is not None:
+                    seg0 = max(tail[0], a)
                     if seg0 <= stop:
-                        acc.held(np.array([view.open_v]), np.array([stop - seg0]))
+                        acc.held(np.array([tail[1]]), np.array([stop - seg0]))
         if a == b < view.R and view.gauge and tw:  # empty: the value held just before
             carry = view.carry_before(a)
             if carry is not None:
@@ -265,3 +284,19 @@ def combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAns
         start=a,
         end=b,
     )
+
+
+def _refuse_sample_quantiles_of_gauges(views: list[View], a: float, b: float) -> None:
+    """A gauge's rollup buckets sketch its values weighted by the seconds they were held:
+    per-sample quantiles of it exist only where the raw ring still reaches. Answering
+    them from the time-weighted sketches would be another statistic under this name."""
+    for view in views:
+        cut = min(b, view.R)
+        if view.gauge and a < cut and any(bk.n for bk in view.bucket_range(a, cut)):
+            s = view.series
+            raise ValueError(
+                f"per-sample quantiles of the gauge {s.source}.{s.name} before "
+                f"t={view.R:.9g} s are not kept by the streaming store (its rollups weigh "
+                "a gauge's values by the time they were held): ask the default "
+                "weighting('time'), a range starting at or after that time, or record "
+                "with ObservabilityConfig.full()")

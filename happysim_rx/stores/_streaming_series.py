@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from happysim_rx.stores._rollup import Tier, fold_all, segments_into
+from happysim_rx.stores._settle import Instant
 from happysim_rx.stores._streaming_answer import View
 from operators.sketch import QuantileSketch
 
@@ -85,6 +86,10 @@ class StreamingSeries:
         self.open_t: float | None = None  # gauge: last summarized change (segment open)
         self.open_v = 0.0
         self._view: View | None = None
+        # a gauge: its newest instant (`_settle`) and that instant's point, kept out of
+        # the ring and the rollups while the instant may continue
+        self._instant: Instant | None = None
+        self.tail: tuple[float, float] | None = None
         ra = store.relative_accuracy
         self.fine = Tier(store.bucket_width, store.fine_buckets, ra, fine=True)
         self.coarse = Tier(store.bucket_width, store.coarse_buckets, ra, fine=False)
@@ -100,7 +105,7 @@ class StreamingSeries:
             self._push()
 
     def __len__(self) -> int:
-        return self.n_total + self._fn + len(self._pt)
+        return self.n_total + self._fn + len(self._pt) + (self.tail is not None)
 
     # -- ingestion --------------------------------------------------------------------
     def extend(self, t: np.ndarray, v: np.ndarray) -> None:
@@ -167,6 +172,10 @@ class StreamingSeries:
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):
             order = np.argsort(t, kind="stable")
             t, v = t[order], v[order]
+        if self.is_gauge:
+            t, v = self._settle(t, v)
+            if not t.size:
+                return
         n = int(t.size)
         self.n_total += n
         if t[-1] > self._tmax:
@@ -179,6 +188,34 @@ class StreamingSeries:
             # the oldest, beyond the newest `cap` (which usually hold the fine tier's
             # reach, so that these go straight to the coarse tier)
             self._summarize_oldest(self._npend - cap)
+
+    def _settle(self, t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A gauge's records settled per instant (see `_settle`). The newest instant's
+        point stays out of the ring and the rollups (`tail`) until a later instant
+        comes: its records may continue in the next chunk (a run paused between two
+        events at one instant) and replace or remove it. Returns the points to commit."""
+        st = self._instant
+        if st is None:
+            st = self._instant = Instant()
+        old_tail = self.tail
+        if t[0] < st.t:  # late records (out of order): committed as they came
+            self._instant, self.tail = None, None
+            if old_tail is not None:
+                t, v = np.append(t, old_tail[0]), np.append(v, old_tail[1])
+            return t, v
+        keep, drop_last = st.settle(t, v)
+        if drop_last:
+            old_tail = None  # its instant continues in this batch: settled anew
+        kt, kv = t[keep], v[keep]
+        if st.has_point:  # the newest kept point is the newest instant's: the new tail
+            self.tail = (float(kt[-1]), float(kv[-1]))
+            kt, kv = kt[:-1], kv[:-1]
+        else:
+            self.tail = None
+        if old_tail is not None:  # an older instant now: committed before the rest
+            kt = np.concatenate(([old_tail[0]], kt))
+            kv = np.concatenate(([old_tail[1]], kv))
+        return kt, kv
 
     def _summarize_oldest(self, m: int) -> None:
         """Summarize the oldest ``m`` pending samples."""
@@ -403,12 +440,14 @@ class StreamingSeries:
 
     # -- answers ----------------------------------------------------------------------
     def ring(self) -> tuple[np.ndarray, np.ndarray]:
-        """Raw retained samples, time-ordered."""
+        """Raw retained samples, time-ordered (a gauge's newest point, `tail`, last)."""
         self._push()
         t, v = self._ring_part(0, self._rcount)
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):
             order = np.argsort(t, kind="stable")
             t, v = t[order], v[order]
+        if self.tail is not None:
+            t, v = np.append(t, self.tail[0]), np.append(v, self.tail[1])
         return t, v
 
     def raw_from(self) -> float:

@@ -42,6 +42,20 @@ class TraceBound:
     def _tid_index(self) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    #: the latest start of a span the bound evicted (-inf: none was)
+    _evicted_start: float = -float("inf")
+
+    def _note_evicted(self, starts: np.ndarray) -> None:
+        if starts.size:
+            self._evicted_start = max(self._evicted_start, float(starts.max()))
+
+    def complete_from(self) -> float:
+        """Every span starting at or after this time is kept (-inf: none was evicted):
+        answers about earlier starts would miss the evicted traces."""
+        self._index()
+        d = self._evicted_start
+        return d if d == -float("inf") else float(np.nextafter(d, np.inf))
+
     def _drop_doomed(self, blocks: list[SpanArrays]) -> tuple[list[SpanArrays], int]:
         """The new spans without the traces the bound evicts right after they are added
         (the oldest by first appearance over stored and new spans), and how many traces
@@ -78,6 +92,8 @@ class TraceBound:
         drop_new = drop[base:]
         if not drop_new.any():
             return blocks, 0
+        starts = np.concatenate([b.starts for b in blocks])
+        self._note_evicted(starts[drop_new])
         out, off = [], 0
         for b in blocks:
             k = b.trace_ids.size
@@ -102,7 +118,8 @@ class TraceBound:
         cap = self.max_traces
         assert cap is not None
         while len(self._other) > cap:  # non-integer ids: oldest first
-            self._other.pop(next(iter(self._other)))
+            gone = self._other.pop(next(iter(self._other)))
+            self._note_evicted(np.array([sp.start for sp in gone], dtype=np.float64))
             self.evicted_traces += 1
         room = cap - len(self._other)
         order, st = self._tid_index()
@@ -122,6 +139,7 @@ class TraceBound:
         keep = np.empty(st.size, dtype=bool)
         keep[order] = keep_sorted
         self.evicted_traces += excess
+        self._note_evicted(self._start[~keep])
         new_row = np.cumsum(keep) - 1
         self._tid, self._sid, self._pid = self._tid[keep], self._sid[keep], self._pid[keep]
         self._ent, self._start, self._end = self._ent[keep], self._start[keep], self._end[keep]

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -31,6 +32,9 @@ class EventStore:
     the events it returns only."""
 
     kinds = frozenset({ObservationKind.EVENT, ObservationKind.STATE})
+    #: the kinds whose observations really reach this store (a configuration may route
+    #: only state changes here); queries about another kind are refused, not answered 0
+    recording: frozenset[ObservationKind] = kinds
     exact = True
 
     def __init__(self, max_events: int | None = None) -> None:
@@ -40,6 +44,7 @@ class EventStore:
         self._keys: list[tuple[str, str, str]] = []  # (kind, source, name)
         self._key_code: dict[tuple[str, str, str], int] = {}
         self._first = 0  # number of the oldest kept event (the bound drops older ones)
+        self._dropped_t = -math.inf  # time of the newest event the bound dropped
         self._values: dict[int, Any] = {}  # event number -> value, when not None
         self._tags: dict[int, Any] = {}
         self.n_total = 0
@@ -92,12 +97,29 @@ class EventStore:
         start, kept_rows = self._newest(cap)
         prefix_rows = self._pending_rows - kept_rows
         self.n_total += prefix_rows + (start - prefix_rows) // 3
+        self._note_dropped(start)
         del raw[:start]
         self._pending_rows = kept_rows
         # the columns are older than every kept raw item
         self._t, self._code = self._t[:0], self._code[:0]
         self._values, self._tags = {}, {}
         self._first = self.n_total
+
+    def _note_dropped(self, start: int) -> None:
+        """The columns and ``_raw[:start]`` are being dropped: remember the newest time."""
+        raw = self._raw
+        if self._t.size:
+            self._dropped_t = max(self._dropped_t, float(self._t[-1]))
+        if start:
+            t = raw[start - 1][0] if type(raw[start - 1]) is _Row else raw[start - 3] / 1e9
+            self._dropped_t = max(self._dropped_t, float(t))
+
+    def complete_from(self) -> float:
+        """Every event at or after this time is kept (-inf: nothing was dropped); the
+        bound drops the oldest, so an answer about earlier times would be made up."""
+        self._materialize()
+        d = self._dropped_t
+        return d if d == -math.inf else math.nextafter(d, math.inf)
 
     def _newest(self, cap: int) -> tuple[int, int]:
         """Where the newest `cap` items of `_raw` begin, and how many of them are rows."""
@@ -130,6 +152,7 @@ class EventStore:
             prefix_rows = self._pending_rows - kept_rows
             dropped = prefix_rows + (start - prefix_rows) // 3
         if dropped:  # newer raw items fill the bound: the columns go too
+            self._note_dropped(start)
             self.n_total += dropped
             self._t, self._code = self._t[:0], self._code[:0]
             self._values, self._tags = {}, {}
@@ -146,6 +169,7 @@ class EventStore:
         self._code = np.concatenate((self._code, code))
         if cap is not None and self._t.size > cap:
             cut = self._t.size - cap
+            self._dropped_t = max(self._dropped_t, float(self._t[cut - 1]))
             self._t, self._code = self._t[cut:], self._code[cut:]
             self._first += cut
             self._values = {k: v for k, v in self._values.items() if k >= self._first}

@@ -20,6 +20,7 @@ import numpy as np
 
 from happysim_rx.observation import ObservationKind
 from happysim_rx.stores._series_map import SeriesMap
+from happysim_rx.stores._settle import Instant
 from happysim_rx.stores.compute import (
     gauge_segments,
     pooled_aggregates,
@@ -68,6 +69,7 @@ class MetricSeries:
         "_n",
         "_tags",
         "_tail_tags",
+        "_instant",
     )
 
     def __init__(self, source: str, name: str, series_kind: str | None = None) -> None:
@@ -81,6 +83,7 @@ class MetricSeries:
         self._bv = np.empty(0)
         self._n = 0
         self._tags: dict[int, dict] | None = None  # sparse: index -> tags
+        self._instant: Instant | None = None  # a gauge's newest instant (`_settle`)
 
     def append(self, t: float, v: float, tags: dict | None = None) -> None:
         self._tt.append(t)
@@ -120,8 +123,10 @@ class MetricSeries:
             new_v = np.frombuffer(self._tv, dtype=np.float64)
         else:
             return
-        k = new_t.size
         n = self._n
+        if self.series_kind == "gauge":
+            new_t, new_v, n = self._settle(new_t, new_v, n)
+        k = new_t.size
         if n + k > self._bt.size:
             cap = max(1024, 2 * (n + k))
             bt, bv = np.empty(cap), np.empty(cap)
@@ -142,6 +147,26 @@ class MetricSeries:
                 inv = np.empty_like(order)
                 inv[order] = np.arange(order.size)
                 self._tags = {int(inv[i]): tg for i, tg in self._tags.items()}
+
+    def _settle(self, t: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """A gauge's new records settled per instant (see `_settle`): the points to
+        append, and where they go (one less when the newest point's instant continues)."""
+        st = self._instant
+        if st is None:
+            st = self._instant = Instant()
+        keep, drop_last = st.settle(t, v)
+        if drop_last:
+            n -= 1
+            self._n = n
+        tags = self._tags
+        if tags:  # record i of this batch had index self._n(before) + i
+            base = n + (1 if drop_last else 0)
+            moved = {base + int(j): n + r for r, j in enumerate(keep.tolist())}
+            self._tags = {moved.get(i, i) if i >= base else i: tg for i, tg in tags.items()
+                          if i < n or i in moved}
+        if keep.size == t.size:
+            return t, v, n
+        return t[keep], v[keep], n
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(times, values) as numpy views (valid until the next append+query)."""

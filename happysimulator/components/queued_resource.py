@@ -315,7 +315,9 @@ class _QueueView:
 
     @property
     def policy(self) -> Any:
-        return self._r.policy
+        # instrumented: a view of the policy that records what model code takes off it
+        watched = getattr(self._r._instr, "watched_policy", None)
+        return self._r.policy if watched is None else watched()
 
     @property
     def depth(self) -> int:

@@ -77,14 +77,16 @@ class Entity:
     _sim: Simulation | None = None
     #: component instrumentation seam (see ``ComponentInstrumentation``); None = off
     _instr: ComponentInstrumentation | None = None
+    _own_rng: random.Random | None = None  # a generator the model assigned
+    _stream: tuple[Any, random.Random] | None = None  # (simulation, this entity's stream)
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._sim = None
         self._instr = None
-        # hot paths draw uniforms with `self._draw()`: the first call binds it to this
+        # hot paths draw uniforms with `self._stream_random()`: the first call binds it to this
         # entity's stream's `random` (an instance attribute: the fastest lookup)
-        self._draw = self._first_draw
+        self._stream_random = self._first_draw
 
     def handle_event(self, event: Event) -> HandlerResult:
         raise NotImplementedError(f"{type(self).__name__}.handle_event is not implemented")
@@ -102,34 +104,34 @@ class Entity:
         entities draw (common random numbers match arrivals with arrivals and services
         with services). A model may assign its own, as happysim 0.2.5 models do:
         ``self.rng = Random(7)``."""
-        d = self.__dict__
-        own = d.get("_own_rng")
+        # plain attribute reads and writes (not `self.__dict__`): touching `__dict__`
+        # would turn the instance's inline attribute values into a dict, slowing every
+        # attribute access on the hot path (CPython 3.11+)
+        own = self._own_rng
         if own is not None:
             return own
         sim = self._sim or bind_simulation(self)
-        cached = d.get("_stream")
+        cached = self._stream
         if cached is not None and cached[0] is sim:
             return cached[1]
         stream = sim._entity_stream(self)
-        d["_stream"] = (sim, stream)
+        self._stream = (sim, stream)
         return stream
 
     @rng.setter
     def rng(self, value: random.Random) -> None:
-        self.__dict__["_own_rng"] = value
+        self._own_rng = value
         self._forget_stream()
 
     def _first_draw(self) -> float:
-        draw = self._draw = self.rng.random
+        draw = self._stream_random = self.rng.random
         return draw()
 
     def _forget_stream(self) -> None:
         """Drop the cached stream (the entity moved to another simulation or was given
         its own generator); the next draw looks it up again."""
-        d = self.__dict__
-        d.pop("_stream", None)
-        if "_draw" in d:
-            d["_draw"] = self._first_draw
+        self._stream = None
+        self._stream_random = self._first_draw
 
     def forward(self, event: Event, target: Entity, event_type: str | None = None) -> Event:
         """A new event delivering ``event`` to ``target`` now, keeping its context."""

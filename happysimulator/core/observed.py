@@ -129,6 +129,21 @@ class ObservedEntity(Entity):
             return None
         return runtime
 
+    def _recording(self) -> _Recording | None:
+        """This entity's topic caches in its current simulation (None: records nothing).
+        Looked up once per simulation, so a disabled run pays one attribute read and one
+        identity test per call."""
+        rec = self.__dict__.get("_rec")
+        sim = self._sim
+        if rec is not None and rec.sim is sim:
+            return rec if rec.on else None
+        if sim is None:
+            return None
+        runtime = self._runtime()
+        rec = self.__dict__["_rec"] = _Recording(
+            sim, runtime is not None, runtime is not None and runtime.config.traces)
+        return rec if rec.on else None
+
     def _topic(self, kind: ObservationKind, name: str, series_kind: str | None) -> Any:
         # keyed by the series kind too: observe("x") then set_gauge("x") reaches the bus,
         # which refuses to mix kinds in one series
@@ -149,34 +164,45 @@ class ObservedEntity(Entity):
     def observe(self, name: str, value: float, **tags: Any) -> None:
         """Record one sample (latency, size, ...): aggregated per sample. The value must
         be a finite number: NaN, infinity, strings and booleans are refused."""
-        # hot in user models (once per request): the sample topics are looked up by
-        # name alone, and a plain finite float skips the checks (x - x is 0.0 only then)
-        try:
-            topic = self.__dict__["_sample_topics"][name]
-        except KeyError:
-            topic = self._topic(_METRIC, name, "sample")
-            if topic is None:
-                return
-            self.__dict__.setdefault("_sample_topics", {})[name] = topic
+        # hot (once per request): topics are looked up by name alone, and a plain finite
+        # float skips the checks (x - x is 0.0 only then)
+        rec = self._recording()
+        if rec is None:
+            return
+        topic = rec.samples.get(name)
+        if topic is None:
+            topic = rec.samples[name] = self._topic(_METRIC, name, "sample")
         if type(value) is not float or value - value != 0.0:
             value = _finite(name, value)
-        topic.emit(self._sim._now_ns / 1e9, value, tags or None)
+        topic.emit(rec.sim._now_ns / 1e9, value, tags or None)
 
     emit_metric = observe
 
     def set_gauge(self, name: str, value: float, **tags: Any) -> None:
         """Set a gauge (holds until the next change; time-weighted in queries). Tags
         label the change (``where(tier="hot")`` selects the changes that carry them)."""
-        topic = self._topic(_METRIC, name, "gauge")
-        if topic is not None:
-            topic.emit(self._now_s(), _finite(name, value), tags or None)
+        rec = self._recording()
+        if rec is None:
+            return
+        topic = rec.gauges.get(name)
+        if topic is None:
+            topic = rec.gauges[name] = self._topic(_METRIC, name, "gauge")
+        if type(value) is not int and (type(value) is not float or value - value != 0.0):
+            value = _finite(name, value)
+        topic.emit(rec.sim._now_ns / 1e9, value, tags or None)
 
     def increment(self, name: str, by: float = 1, **tags: Any) -> None:
         """Count something (a counter series: `rate` gives per-second throughput;
         ``where(outcome="hit")`` counts only the increments with those tags)."""
-        topic = self._topic(_METRIC, name, "counter")
-        if topic is not None:
-            topic.emit(self._now_s(), _finite(name, by), tags or None)
+        rec = self._recording()
+        if rec is None:
+            return
+        topic = rec.counters.get(name)
+        if topic is None:
+            topic = rec.counters[name] = self._topic(_METRIC, name, "counter")
+        if type(by) is not int and (type(by) is not float or by - by != 0.0):
+            by = _finite(name, by)
+        topic.emit(rec.sim._now_ns / 1e9, by, tags or None)
 
     def emit_event(self, name: str, payload: Any = None) -> None:
         """Record a named occurrence (queryable with ``sim.query.events(name)``)."""
@@ -200,16 +226,22 @@ class ObservedEntity(Entity):
         component spans nest as the request travels (client attempt -> balancer ->
         circuit breaker), whatever order they end in. The standard hops (source, server,
         sink) keep their own chain beside them."""
-        runtime = self._runtime()
-        if runtime is None or not runtime.config.traces:
+        rec = self._recording()
+        if rec is None or not rec.traces:
             return None
-        ids = runtime.__dict__.get("_component_span_ids")
-        if ids is None:
-            ids = runtime.__dict__["_component_span_ids"] = itertools.count(
-                COMPONENT_SPAN_BASE)
-        ctx = request.context
-        parent = ctx.get(_OPEN_SPAN)
+        ids = rec.ids
+        if ids is None:  # one counter per simulation, shared by its entities
+            runtime = self._runtime()
+            ids = runtime.__dict__.get("_component_span_ids")
+            if ids is None:
+                ids = runtime.__dict__["_component_span_ids"] = itertools.count(
+                    COMPONENT_SPAN_BASE)
+            rec.ids = ids
+        ctx = request._ctx
+        if ctx.__class__ is not dict:
+            ctx = request.context
         span_id = next(ids)
+        parent = ctx.get(_OPEN_SPAN)
         ctx[_OPEN_SPAN] = span_id
         return span_id, parent
 
@@ -219,20 +251,22 @@ class ObservedEntity(Entity):
         simulated seconds (``end`` defaults to now). The span joins the request's trace
         (its context id). With ``span`` (the token of `open_span`) it keeps that id and
         parent; without, the trace store links it to the request's previous span."""
-        runtime = self._runtime()
-        if runtime is None or not runtime.config.traces:
+        rec = self._recording()
+        if rec is None or not rec.traces:
             return
-        topic = self.__dict__.get("_span_topic")
+        topic = rec.spans
         if topic is None:
+            runtime = self._runtime()
             runtime.claim(self)
-            topic = self.__dict__["_span_topic"] = runtime.bus.topic(
-                ObservationKind.SPAN, self.name, "span")
-        now = self._now_s()
+            topic = rec.spans = runtime.bus.topic(ObservationKind.SPAN, self.name, "span")
+        now = rec.sim._now_ns / 1e9
         if span is None:
             span_id = parent = None
         else:
             span_id, parent = span
-            ctx = request.context
+            ctx = request._ctx
+            if ctx.__class__ is not dict:
+                ctx = request.context
             if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
                 ctx[_OPEN_SPAN] = parent
         topic.emit(now, Span(trace_id(request), span_id, parent, self.name, float(start),
@@ -241,6 +275,22 @@ class ObservedEntity(Entity):
 
 #: context key of the innermost component span open for the request
 _OPEN_SPAN = "_open_span"
+
+
+class _Recording:
+    """An entity's topics in one simulation, by series kind and name."""
+
+    __slots__ = ("sim", "on", "traces", "counters", "gauges", "samples", "spans", "ids")
+
+    def __init__(self, sim: Any, on: bool, traces: bool) -> None:
+        self.sim = sim
+        self.on = on
+        self.traces = traces
+        self.spans: Any = None
+        self.ids: Any = None
+        self.counters: dict[str, Any] = {}
+        self.gauges: dict[str, Any] = {}
+        self.samples: dict[str, Any] = {}
 
 
 __all__ = ["ObservedEntity", "Series", "counter", "declared_series", "downstream_of",

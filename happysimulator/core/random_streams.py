@@ -15,8 +15,12 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import random
+
+try:  # CPython's own BLAKE2: `hashlib` would also load OpenSSL (about 4 MB of RSS)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other interpreters
+    from hashlib import blake2b
 
 __all__ = ["stream_seed", "new_stream", "seed_root"]
 
@@ -29,7 +33,7 @@ def seed_root(seed: object) -> str:
 def stream_seed(root: str, purpose: str) -> int:
     """A 128-bit seed from (root, purpose): blake2b, stable across processes and Python
     versions (``hash()`` is salted per process, so it cannot be used)."""
-    h = hashlib.blake2b(f"{root}\x00{purpose}".encode(), digest_size=16)
+    h = blake2b(f"{root}\x00{purpose}".encode(), digest_size=16)
     return int.from_bytes(h.digest(), "big")
 
 

@@ -334,8 +334,12 @@ class RunLoop:
             on_interrupt = self._on_interrupt
             return PAUSED if on_interrupt is not None and on_interrupt() else NEXT
         if not pri or item._x.daemon:
-            if self._end_ns is None and len(heap) < events.ndaemon:
-                heappush(heap, (t, pri, seq, item))  # nothing live below it: done
+            # Nothing live below it: done -- except for a timer due at the current
+            # instant, the boundary of the event that just ran (e.g. the delivery of its
+            # observations to a metric breakpoint, which may pause on the last event).
+            if (self._end_ns is None and len(heap) < events.ndaemon
+                    and (pri or t > self._now_ns)):
+                heappush(heap, (t, pri, seq, item))
                 return COMPLETE
             if heap and heap[0][0] == INTERRUPT_NS:
                 # an interrupt (not counted in ndaemon) may have inflated len(heap) above:

@@ -30,8 +30,15 @@ class RunProgress:
         if until_ns is not None:
             end_ns = until_ns if end_ns is None else min(end_ns, until_ns)
         self.t0 = sim._now_ns / _NS
+        desc = "simulating"
+        if end_ns is None:
+            # open-ended, but every source stops arriving at a known time: that is the
+            # total (what is queued then still drains, past 100 %)
+            stops = [getattr(s, "_stop_ns", None) for s in sim.sources]
+            if stops and all(isinstance(x, int) for x in stops):
+                end_ns, desc = max(stops), "simulating (to the last arrival)"
         self.total = None if end_ns is None else max(end_ns / _NS - self.t0, 0.0)
-        self.bar = progress_bar(self.total, "simulating", enabled, unit="sim s")
+        self.bar = progress_bar(self.total, desc, enabled, unit="sim s")
         self.timer: Any = None
         self.step_s = 0.0
         self.done_s = 0.0

@@ -7,6 +7,17 @@ from typing import Any
 from happysim_rx.plot import axes
 
 
+def _unit(reps: Any, metric: str, entity: str | None, aggregate: str) -> str:
+    """" (unit)" for the value axis: the series' unit, except for aggregates with their
+    own (a count, a rate per second)."""
+    if aggregate == "count":
+        return ""
+    if aggregate == "rate":
+        return " (1/s)"
+    unit = reps.unit(metric, entity=entity) if reps.n else None
+    return f" ({unit})" if unit else ""
+
+
 def plot_replications(reps: Any, metric: str, *, entity: str | None, aggregate: str | None,
                       ax: Any) -> Any:
     """Each replication's value, their mean and the mean's confidence band."""
@@ -19,7 +30,8 @@ def plot_replications(reps: Any, metric: str, *, entity: str | None, aggregate: 
         lo, hi = est.ci()
         ax.axhspan(lo, hi, alpha=0.2, label=f"{est.level:.0%} CI")
     ax.set_xlabel("replication")
-    ax.set_ylabel(f"{est.entity + '.' if est.entity else ''}{metric} {est.aggregate}")
+    ax.set_ylabel(f"{est.entity + '.' if est.entity else ''}{metric} {est.aggregate}"
+                  f"{_unit(reps, metric, est.entity, est.aggregate)}")
     ax.legend()
     return ax
 
@@ -53,7 +65,8 @@ def plot_sweep(sweep: Any, metric: str, *, x: str | None, entity: str | None,
             ax.fill_between(xs, lows, highs, alpha=0.2, color=line.get_color())
     est0 = pts[0][1]
     ax.set_xlabel(x)
-    ax.set_ylabel(f"{est0.entity + '.' if est0.entity else ''}{metric} {est0.aggregate} "
-                  f"({est0.level:.0%} CI)")
+    unit = _unit(sweep[0], metric, est0.entity, est0.aggregate)
+    ax.set_ylabel(f"{est0.entity + '.' if est0.entity else ''}{metric} {est0.aggregate}"
+                  f"{unit} ({est0.level:.0%} CI)")
     ax.legend()
     return ax

@@ -75,6 +75,7 @@ def save(result: Replications | Sweep, path: str | os.PathLike[str]) -> Path:
                 "params": r.params, "window": r.window,
                 "events_processed": r.events_processed, "sim_time_s": r.sim_time_s,
                 "wall_s": r.wall_s, "stop_reason": r.stop_reason,
+                "units": [[e, m, u] for (e, m), u in r.units.items()],
                 "sketches": [{"entity": e, "metric": m, "sketch": s.to_dict()}
                              for (e, m), s in r.sketches.items()]})
         failures += [{"point": i, "replication": f.replication,
@@ -116,7 +117,8 @@ def load(path: str | os.PathLike[str]) -> Replications | Sweep:
             sketches={(s["entity"], s["metric"]): QuantileSketch.from_dict(s["sketch"])
                       for s in run["sketches"]},
             events_processed=run["events_processed"], sim_time_s=run["sim_time_s"],
-            wall_s=run["wall_s"], stop_reason=run["stop_reason"])
+            wall_s=run["wall_s"], stop_reason=run["stop_reason"],
+            units={(e, m): u for e, m, u in run.get("units", [])})
     table = pq.read_table(src / "scalars.parquet").to_pydict()
     for row in zip(*(table[k] for k in ("point", "replication", "entity", "metric", "kind",
                                         "aggregate", "value")), strict=True):

@@ -98,6 +98,15 @@ class Replications:
                            f"entities with it: {', '.join(map(str, owners))}")
         return entity
 
+    def unit(self, metric: str, *, entity: str | None = None) -> str | None:
+        """The unit of `metric`'s values ("s", "requests", ...; None when unknown)."""
+        ent = self._entity_for(metric, entity)
+        for r in self.runs:
+            u = r.units.get((ent, metric))
+            if u:
+                return u
+        return None
+
     # -- answers -----------------------------------------------------------------------------
     def values(self, metric: str, *, entity: str | None = None,
                aggregate: str | None = None) -> list[float | None]:
@@ -192,7 +201,7 @@ class Replications:
         result = QueryResult(
             {"kind": "metrics", "name": metric, "entity": ent, "window": width,
              "aggregates": [agg], "group_by": [], "replications": self.n, "level": lvl,
-             "partial_windows_dropped": dropped},
+             "partial_windows_dropped": dropped, "unit": self.unit(metric, entity=ent)},
             rows, aggregates=["mean"], weighting="time" if time_weighted else "sample",
             exact=True, start=rows[0]["start"] if rows else None,
             end=rows[-1]["end"] if rows else None)

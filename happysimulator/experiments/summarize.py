@@ -32,6 +32,10 @@ DEFAULT_AGGREGATES: dict[str, tuple[str, ...]] = {
     "gauge": ("mean", "min", "max", "p50", "p99", "last"),
     "counter": ("sum", "rate"),
 }
+#: Units of the series the engine's own instrumentation records (Server, QueuedResource,
+#: LatencyTracker), used when the catalog declares none; declared units win.
+ENGINE_UNITS = {"wait_time": "s", "service_time": "s", "latency": "s",
+                "queue_depth": "requests", "in_flight": "requests"}
 SKETCH_ACCURACY = 0.005  # relative error of the shipped sketches (as the streaming stores)
 
 # The run loop keeps the running simulation in a process-wide slot: replications sent to
@@ -75,6 +79,8 @@ class ReplicationSummary:
     windows: list[tuple[str, str, str, str, float, float, float | None]] = field(
         default_factory=list)
     window: float | None = None
+    #: (entity, metric) -> unit of the values ("s", "requests", ...), where known
+    units: dict[tuple[str | None, str], str] = field(default_factory=dict)
     events_processed: int = 0
     sim_time_s: float = 0.0
     wall_s: float = 0.0
@@ -166,12 +172,16 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
     scalars: list[tuple[str | None, str, str, str, float | None]] = []
     sketches: dict[tuple[str, str], QuantileSketch] = {}
     windows: list[tuple[str, str, str, str, float, float, float | None]] = []
+    units: dict[tuple[str | None, str], str] = {}
     store = engine.metric_store
     for info in engine.catalog()["metrics"]:
         name, source = info["name"], info["source"]
         kind = info["series_kind"] or "sample"
         if not _selected(name, task.metrics):
             continue
+        unit = info.get("unit") or ENGINE_UNITS.get(name)
+        if unit:
+            units[(source, name)] = unit
         aggs = task.aggregates or DEFAULT_AGGREGATES.get(kind, DEFAULT_AGGREGATES["sample"])
         r = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
              .between(start, end).aggregate(*aggs).execute())
@@ -200,7 +210,7 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
             scalars.append((None, str(key), "measure", "value", None if v is None else float(v)))
     return ReplicationSummary(
         point=task.point, replication=task.replication, seed=task.seed, params=task.params,
-        scalars=scalars, sketches=sketches, windows=windows, window=task.window,
+        scalars=scalars, sketches=sketches, windows=windows, window=task.window, units=units,
         events_processed=sim.events_processed,
         sim_time_s=now, stop_reason=reason)
 

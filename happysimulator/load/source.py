@@ -258,7 +258,7 @@ class Source(Entity):
             return out
         r = self._inline_rate
         if r is not None:
-            nxt = now + int(-_log(1.0 - self._draw()) / r * _NS + 0.5)
+            nxt = now + int(-_log(1.0 - self._stream_random()) / r * _NS + 0.5)
         else:
             gap = self._gap(now, self.rng)
             if gap is None:

@@ -202,8 +202,13 @@ class AnomalyDetector:
         if self.kind == "level_shift":
             state = self._states[source] = _LevelShiftState(self._drift_model())
 
+            # a counter's quiet window is 0 events, not "no data" (its empty sum is None)
+            quiet = 0.0 if series_kind == "counter" else None
+
             def on_window(item: Any) -> None:
-                self._on_level(state, source, metric, item.time, item.value)
+                value = item.value
+                self._on_level(state, source, metric, item.time,
+                               quiet if value is None and item.count == 0 else value)
 
             self._subscriptions.append(stream.subscribe(on_next=on_window))
             return

@@ -8,7 +8,8 @@
 | Sink / LatencyTracker   | latency (from created_at)                | sample  |
 | Source                  | generated                                | counter |
 
-Traces: one span per entity a request visits; ``trace_id`` is the request's context id
+Traces: one span per standard component a request visits (an entity of your own
+records its spans with ``ObservedEntity.record_span``); ``trace_id`` is the request's context id
 and ``parent_id`` the request's previous span (spans are linked by request id, in causal
 order, never guessed from timestamps). The source's span is the zero-length root; a
 sink's span is zero-length at arrival.
@@ -274,6 +275,57 @@ def _derivable_concurrency(entity: Any) -> int:
     return 0
 
 
+class WatchedPolicy:
+    """``resource.queue.policy`` of an instrumented resource: the policy itself for
+    every read, while what model code takes off the line (``pop``, ``popleft``,
+    ``remove``, ``clear``: a timeout, a cancellation) is recorded when it happens."""
+
+    __slots__ = ("_instr",)
+
+    def __init__(self, instr: QueueInstrumentation) -> None:
+        object.__setattr__(self, "_instr", instr)
+
+    @property
+    def _policy(self) -> Any:
+        return self._instr.entity._queue
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._instr.entity._queue, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._policy, name, value)
+
+    def __len__(self) -> int:
+        return len(self._policy)
+
+    def __bool__(self) -> bool:
+        return bool(self._policy)
+
+    def __iter__(self) -> Any:
+        return iter(self._policy)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._policy[i]
+
+    def __contains__(self, item: Any) -> bool:
+        return item in self._policy
+
+    def __repr__(self) -> str:
+        return repr(self._policy)
+
+    def pop(self, *args: Any) -> Any:
+        return self._instr.removing(lambda q: q.pop(*args))
+
+    def popleft(self) -> Any:
+        return self._instr.removing(lambda q: q.popleft())
+
+    def remove(self, item: Any) -> None:
+        self._instr.removing(lambda q: q.remove(item))
+
+    def clear(self) -> None:
+        self._instr.removing(lambda q: q.clear())
+
+
 class QueueInstrumentation(_Instrumentation):
     """Gauges, samples, counters and spans for a `QueuedResource` or `Server`."""
 
@@ -281,7 +333,7 @@ class QueueInstrumentation(_Instrumentation):
                  "_starts", "_dropped_ids", "_last_depth", "_last_in_flight", "_live_depth",
                  "_live_in_flight", "_points", "_fifo", "_waiting", "_releases",
                  "_serving_start", "_serving_arr", "_removed", "_removed_ids",
-                 "_removed_starts")
+                 "_removed_starts", "_withdrawn", "withdrawn")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -303,10 +355,14 @@ class QueueInstrumentation(_Instrumentation):
         self._ids = self._fact("traced_ids", traced, span=True)
         self._starts = self._fact("traced_starts", traced, span=True)
         self._dropped_ids = self._fact("dropped_ids", traced, span=True)
-        # waiting requests an active queue policy discarded (never started)
+        # waiting requests an active queue policy discarded (never started): drops
         self._removed = self._fact("removed", metrics or traced)
         self._removed_ids = self._fact("removed_ids", traced, span=True)
         self._removed_starts = self._fact("removed_starts", traced, span=True)
+        # requests model code took off the waiting line (`queue.policy.pop()`: a
+        # timeout, a cancellation): they leave the depth then, never start, and are not
+        # the resource's drops
+        self._withdrawn = self._fact("withdrawn", metrics)
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_service
         if self.topics:
@@ -314,8 +370,33 @@ class QueueInstrumentation(_Instrumentation):
             self.topics[0].emit(now, self._last_depth)
             self.topics[1].emit(now, self._last_in_flight)
 
+    def watched_policy(self) -> WatchedPolicy:
+        """What ``resource.queue.policy`` gives model code (see `WatchedPolicy`)."""
+        return WatchedPolicy(self)
+
+    def removing(self, take: Any) -> Any:
+        """Model code takes requests off the waiting line (``take(queue)`` does): the
+        depth drops now, and they never start. Starts derived from the queue discipline
+        are derived up to here, then reported as facts (the discipline is broken)."""
+        entity = self.entity
+        if self._fifo:
+            self.recorder.bus.flush()  # (derives from the queue as the server left it)
+            self._stop_deriving()
+        q = entity._queue
+        before = len(q)
+        out = take(q)
+        gone = before - len(q)
+        if gone > 0:
+            now = entity._sim._now_ns
+            self._withdrawn.extend([now] * gone)
+            b = self.depth_band
+            if b is not None and not b[0] < len(q) < b[1]:
+                self.depth_moved(now)
+        return out
+
     def flush(self, spans: list[EntitySpans]) -> None:
-        if not (self._arrived or self._done or self._dropped or self._removed):
+        if not (self._arrived or self._done or self._dropped or self._removed
+                or self._withdrawn):
             return  # (a start follows an arrival in the same flush or an earlier one)
         arrived, dropped = _ints(self._arrived), _ints(self._dropped)
         removed = _ints(self._removed)
@@ -355,9 +436,11 @@ class QueueInstrumentation(_Instrumentation):
         _counter(completed_s, done)
         entity = self.entity
         lasts = []
+        withdrawn = _ints(self._withdrawn)
+        leave = np.sort(np.concatenate((started, removed, withdrawn)), kind="stable") if (
+            removed.size or withdrawn.size) else started
         for series, ups, downs, last, actual in (
-            (depth_s, arrived, np.sort(np.concatenate((started, removed)), kind="stable")
-             if removed.size else started, self._last_depth, len(entity._queue)),
+            (depth_s, arrived, leave, self._last_depth, len(entity._queue)),
             # (in_flight is not checked: between a completion and the start it allows,
             # when a live subscriber may read, the server still counts the finished one)
             (flight_s, started, done, self._last_in_flight, None),

@@ -5,19 +5,23 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-if TYPE_CHECKING:
-    from happysimulator.observability.control import SimulationControl
+P = ParamSpec("P")
+R = TypeVar("R")
+_C = TypeVar("_C")  # SimulationControl or one of its mixins
 
 
-def _at_boundary(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a `SimulationControl` method through `call` (safe from any thread)."""
+def _at_boundary(method: Callable[Concatenate[_C, P], R]) -> Callable[Concatenate[_C, P], R]:
+    """Run a `SimulationControl` method through `call` (safe from any thread). Typed
+    with ParamSpec so that type checkers see the method's own signature."""
 
     @functools.wraps(method)
-    def wrapper(self: SimulationControl, *args: Any, **kwargs: Any) -> Any:
-        if self._run_thread == threading.get_ident():
+    def wrapper(self: _C, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        control: Any = self  # (a mixin's self: the SimulationControl at run time)
+        if control._run_thread == threading.get_ident():
             return method(self, *args, **kwargs)
-        return self.call(method, self, *args, **kwargs)
+        result: R = control.call(method, self, *args, **kwargs)
+        return result
 
     return wrapper

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,16 +34,37 @@ VALID_OPERATORS = COMPARISONS
 _ids = itertools.count(1)  # breakpoint ids only label breakpoints; they affect no run
 
 
+#: the latest simulated time the engine represents (int64 nanoseconds, ~292 years)
+MAX_TIME_S = (2**63 - 1) / 1e9
+
+
 def seconds_of(value: Any, what: str) -> float:
-    """Float seconds from seconds, an Instant or a Duration; NaN and junk are errors."""
+    """Float seconds from seconds, an Instant or a Duration; NaN and junk (strings,
+    booleans: never coerced) are errors."""
     seconds = value.to_seconds() if hasattr(value, "to_seconds") else value
-    try:
-        seconds = float(seconds)
-    except (TypeError, ValueError):
-        raise TypeError(f"{what} must be seconds (float), Instant or Duration, got {value!r}") from None
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        raise TypeError(f"{what} must be seconds (float), Instant or Duration, got {value!r}")
+    seconds = float(seconds)
     if math.isnan(seconds):
         raise ValueError(f"{what} must not be NaN")
     return seconds
+
+
+def time_of(value: Any, what: str) -> float:
+    """A simulated time the engine can reach: finite, >= 0 and at most `MAX_TIME_S`."""
+    t = seconds_of(value, what)
+    if not 0.0 <= t <= MAX_TIME_S:
+        raise ValueError(
+            f"{what} must be a finite simulated time in [0, {MAX_TIME_S:.4g}] s (what the "
+            f"engine's nanosecond clock reaches), got {t!r}")
+    return t
+
+
+def number_of(value: Any, what: str) -> float:
+    """A real number (never a string or a boolean coerced)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{what} must be a number, got {value!r}")
+    return float(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +100,7 @@ class MetricCondition:
                 f"unknown operator {self.operator!r}; valid: {', '.join(VALID_OPERATORS)}"
             ) from None
         object.__setattr__(self, "operator", op)
-        try:
-            threshold = float(self.threshold)
-        except (TypeError, ValueError):
-            raise TypeError(f"threshold must be a number, got {self.threshold!r}") from None
+        threshold = number_of(self.threshold, "threshold")
         if math.isnan(threshold):
             raise ValueError("threshold must not be NaN (a NaN comparison is never true)")
         object.__setattr__(self, "threshold", threshold)
@@ -91,10 +110,7 @@ class MetricCondition:
                 raise ValueError(f"for_ must be >= 0 seconds, got {for_}")
             object.__setattr__(self, "for_", for_)
         if self.hysteresis is not None:
-            try:
-                h = float(self.hysteresis)
-            except (TypeError, ValueError):
-                raise TypeError(f"hysteresis must be a number, got {self.hysteresis!r}") from None
+            h = number_of(self.hysteresis, "hysteresis")
             if not h >= 0 or math.isinf(h):
                 raise ValueError(f"hysteresis must be a finite number >= 0, got {h}")
             if op not in ("gt", "ge", "lt", "le"):
@@ -175,7 +191,12 @@ class Breakpoint:
             )
         self.kind = given[0]
         if self.time is not None:
-            self.time = seconds_of(self.time, "time")
+            self.time = time_of(self.time, "time")
+        if self.event_type is not None and (
+                not isinstance(self.event_type, str) or not self.event_type):
+            raise TypeError(
+                f"event_type must be a non-empty string (an event's type), got "
+                f"{self.event_type!r}")
         if self.event_count is not None:
             if isinstance(self.event_count, bool) or not isinstance(self.event_count, int):
                 raise TypeError(f"event_count must be an int, got {self.event_count!r}")

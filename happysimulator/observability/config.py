@@ -26,7 +26,8 @@ class ObservabilityConfig:
     Attributes:
         enabled: master switch; False makes every other field irrelevant.
         metrics: auto-instrumented and user metrics (gauges, samples, counters).
-        traces: one span per entity a request visits.
+        traces: one span per standard component a request visits (your own entities
+            add theirs with ``record_span``).
         events: every processed model event into the event store.
         state: state-change observations from `InstrumentedEntity.set_state`.
         store: ``"exact"`` keeps every sample; ``"streaming"`` keeps recent raw samples
@@ -61,14 +62,27 @@ class ObservabilityConfig:
             raise ValueError(
                 f"trace_sample_rate must be in [0, 1], got {self.trace_sample_rate!r}"
             )
+        for name in ("rollup_s", "relative_accuracy", "trace_sample_rate"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{name} must be a number, got {value!r}")
         for name in ("rollup_s", "relative_accuracy"):
             value = getattr(self, name)
             if not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+        if not self.relative_accuracy < 1:  # (a sketch's bound: 1 would mean no bound)
+            raise ValueError(
+                f"relative_accuracy must be in (0, 1), got {self.relative_accuracy!r}")
         for name in ("event_capacity", "trace_capacity", "raw_samples"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value <= 0):
+            if value is not None and (
+                    isinstance(value, bool) or not isinstance(value, int) or value <= 0):
                 raise ValueError(f"{name} must be a positive int or None, got {value!r}")
+        if self.raw_samples is None:
+            raise ValueError("raw_samples must be a positive int, got None")
+        for name in ("enabled", "metrics", "traces", "events", "state"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     @classmethod
     def full(cls) -> ObservabilityConfig:

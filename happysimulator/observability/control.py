@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from happysimulator.core.temporal import Instant
 from happysimulator.observability.boundary import _at_boundary
-from happysimulator.observability.breakpoints import seconds_of
+from happysimulator.observability.breakpoints import time_of
 from happysimulator.observability.control_breakpoints import BreakpointControl
 from happysimulator.observability.control_hooks import ObserverControl
 from happysimulator.observability.delivery import Deliveries, observer_label
@@ -81,6 +81,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
         # Rx subscribers wait for the next event boundary while a run is active
         self._errors: list[tuple[str, BaseException]] = []
         self._deliveries = Deliveries(self._sim, self._observer_fault)
+        runtime.bus.on_fault = self._deliveries.fault
         self._sim._on_timer_error = self._timer_fault
 
     # ---- faults -----------------------------------------------------------------------
@@ -260,7 +261,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
 
     def run_until(self, time: float | Instant | Any) -> SimulationSummary:
         """Run until simulated `time` (pausing before any later event); returns the summary."""
-        t = seconds_of(time, "run_until(time)")
+        t = time_of(time, "run_until(time)")
         now = self._sim.clock.now()
         if t < now:
             raise ValueError(f"run_until({t:g}) is in the past: the simulation is at {now:g} s")
@@ -414,7 +415,9 @@ class SimulationControl(BreakpointControl, ObserverControl):
                 # run_until(t) and a time breakpoint at t stop at the same point: fire the
                 # breakpoint now, or the next resume would pause again without progress
                 by = self._fire_time_breakpoints() or by
-        self._set_paused(by, reason)
+        # a step's pause says so in both fields (not paused_by "step()" with the
+        # loop's own "max_events")
+        self._set_paused(by, "step" if by == "step()" and reason == "max_events" else reason)
         return reason
 
     def _set_up_loop(self, max_events: int | None) -> tuple[Any, list[int], int | None]:

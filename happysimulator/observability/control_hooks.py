@@ -8,7 +8,7 @@ from typing import Any
 
 from happysimulator.core.temporal import Instant
 from happysimulator.observability.boundary import _at_boundary
-from happysimulator.observability.breakpoints import seconds_of
+from happysimulator.observability.breakpoints import time_of
 from happysimulator.observability.observer import SimulationObserver
 
 
@@ -82,7 +82,11 @@ class ObserverControl:
     @_at_boundary
     def at_time(self, time: Any, fn: Callable[[], Any]) -> Any:
         """Call ``fn()`` at simulated `time` (a timer: before model events at that instant)."""
-        return self._sim.clock.call_at(seconds_of(time, "at_time(time)"), fn)
+        t = time_of(time, "at_time(time)")
+        now = self._sim.clock.now()
+        if t < now:
+            raise ValueError(f"at_time({t:g}) is in the past: the simulation is at {now:g} s")
+        return self._sim.clock.call_at(t, fn)
 
     def _notify(self, method: str) -> None:
         if not self._observers:

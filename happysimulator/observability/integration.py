@@ -8,6 +8,7 @@ exposes ``sim.query``, ``sim.observations``, ``sim.scheduler`` and ``sim.control
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,20 @@ class BoundaryQueryEngine(QueryEngine):
             return super().execute(query)
         return call(super().execute, query)
 
+    def _store(self, kind: ObservationKind, given: Any) -> Any:
+        # the flush that brings a store up to date runs at an event boundary on the run
+        # thread (never half-way through an event, on the reader's thread)
+        call = self._call
+        if call is None:
+            return super()._store(kind, given)
+        store = call(super()._store, kind, given)
+        control = self._control
+        if store is None or control is None or control._run_thread in (
+                None, threading.get_ident()):
+            return store
+        return BoundaryStore(store, call)  # read from another thread during a run
+
+    _control: Any = None
     _declared: dict[tuple[str, str], Series] | None = None
 
     def catalog(self) -> dict[str, Any]:
@@ -64,6 +79,33 @@ class BoundaryQueryEngine(QueryEngine):
                     if spec.description:
                         entry["description"] = spec.description
         return cat
+
+
+class BoundaryStore:
+    """A store handed to another thread while the simulation runs: every read (a
+    method call, an attribute, ``len``) runs at an event boundary on the run thread."""
+
+    __slots__ = ("_store", "_call")
+
+    def __init__(self, store: Any, call: Callable[..., Any]) -> None:
+        self._store, self._call = store, call
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._call(getattr, self._store, name)
+        if callable(value):
+            call = self._call
+
+            def at_boundary(*args: Any, **kwargs: Any) -> Any:
+                return call(value, *args, **kwargs)
+
+            return at_boundary
+        return value
+
+    def __len__(self) -> int:
+        return self._call(len, self._store)
+
+    def __repr__(self) -> str:
+        return f"<at the event boundary: {self._call(repr, self._store)}>"
 
 
 class ObservabilityRuntime:
@@ -98,12 +140,19 @@ class ObservabilityRuntime:
         if on and (config.events or config.state):
             from happysim_rx.stores.events import EventStore
 
-            self.bus.attach_store(EventStore(max_events=config.event_capacity))
+            es = EventStore(max_events=config.event_capacity)
+            # what it really keeps: a query about a kind it does not keep is refused
+            es.recording = frozenset(
+                k for k, on_ in ((ObservationKind.EVENT, config.events),
+                                 (ObservationKind.STATE, config.state)) if on_)
+            self.bus.attach_store(es)
         self.recorder = Recorder(self) if on and (config.metrics or config.traces) else None
         self.query = BoundaryQueryEngine(self.bus)
         self.control = SimulationControl(self)
         self.query._call = self.control.call
+        self.query._control = self.control
         self.query._declared = self.declared
+        self.query.known_entities = self._entity_names
         self._record_events = on and config.events
         self._event_topics: dict[tuple[int, str], Any] = {}
         self._instrumented: set[int] = set()
@@ -117,12 +166,21 @@ class ObservabilityRuntime:
                 self.instrument(entity)
                 if isinstance(entity, ObservedEntity):
                     self.declare(entity)
+                policy = getattr(entity, "policy", None)
+                if policy is not None and declared_series(type(policy)):
+                    # a queue policy that records under its resource (a balking line)
+                    self.declare(entity, type(policy))
         if on and config.store == "streaming":
             # flat memory: legacy per-sink sample lists keep only recent data; the
             # streaming stores answer questions about the whole run
             for entity in _reachable(list(sim.sources) + list(sim.entities)):
                 if isinstance(entity, Sink) and entity.max_samples is None:
                     entity.max_samples = config.raw_samples
+
+    def _entity_names(self) -> list[str]:
+        """Names of the simulation's entities (sources included)."""
+        sim = self.sim
+        return [getattr(e, "name", "") for e in _reachable(list(sim.sources) + list(sim.entities))]
 
     @property
     def scheduler(self) -> SimulatedTimeScheduler:
@@ -133,10 +191,11 @@ class ObservabilityRuntime:
         """Reserve `entity`'s name for its series (two entities under one name refused)."""
         claim_name(self, entity)
 
-    def declare(self, entity: ObservedEntity) -> None:
-        """List the series `entity`'s class declares before anything is recorded (the
-        catalog shows them from the start, with their kinds and units)."""
-        specs = declared_series(type(entity))
+    def declare(self, entity: Any, cls: type | None = None) -> None:
+        """List the series `entity`'s class (or `cls`, a part that records under the
+        entity's name) declares before anything is recorded (the catalog shows them from
+        the start, with their kinds and units)."""
+        specs = declared_series(cls or type(entity))
         if not specs:
             return
         self.claim(entity)

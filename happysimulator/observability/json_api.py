@@ -43,7 +43,7 @@ class JsonSession:
         if isinstance(request, str | bytes | bytearray):
             try:
                 request = msgspec.json.decode(request)
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, RecursionError):
                 return self.protocol.handle(request)  # the protocol words the error
         if not isinstance(request, dict):
             return self.protocol.handle(request)

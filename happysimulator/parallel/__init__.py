@@ -1,10 +1,10 @@
 """Partitioned models: the declarations of happysim 0.2.5's partitioned execution.
 
 `SimulationPartition` (a named group of entities and sources), `PartitionLink` (the
-entities of one partition may send to another's, with at least ``min_latency``),
-`validate_partitions`, which checks a partitioning before it is used (each entity in one
+entities of one partition may send to another's, with at least ``min_latency``) and
+`validate_partitions`, which checks a partitioning before it is used: each entity in one
 partition, references across partitions only along declared links, a synchronization
-window no longer than the shortest link latency), and a partition's event router
+window no longer than the shortest link latency; and the event router of a partition
 (``make_event_router``). Running partitions on threads (``ParallelSimulation``) is not
 provided: for independent replications use ``happysimulator.experiments.replicate``.
 """

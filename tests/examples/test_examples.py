@@ -18,7 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 TESTED = {"m_m_1_queue", "metastable_failure", "ai_observer", "custom_operator",
-          "long_running_bounded"}
+          "long_running_bounded", "circuit_breaker_storm", "load_balancer_fault",
+          "token_bucket_spike"}
+TESTED |= {"call_center"}  # (tests/examples/test_call_center.py)
 
 
 def load(name: str) -> ModuleType:
@@ -164,3 +166,49 @@ def test_long_running_bounded_defaults_to_ten_million() -> None:
     assert args.events == 10_000_000 and not args.keep_sink_data
     with pytest.raises(SystemExit):
         module.parse_args(["--events", "0"])
+
+
+def test_circuit_breaker_stops_the_retry_storm(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run("circuit_breaker_storm", [], capsys)
+    paused_at = number(r"Paused at t=([\d.]+)s by: metric Breaker.state ge 2", out)
+    assert 30.0 < paused_at < 33.0  # the dependency degrades at t=30 s
+    assert number(r"the breaker counted (\d+) failures", out) >= 10
+    assert "(30.0, 'closed')" not in out and "'open')" in out and "'half-open')" in out
+    assert number(r"refused at once by the open circuit: (\d+)", out) > 100
+    with_cb = re.search(r"with breaker\s+(\d+)\s+(\d+)\s+(\d+)", out)
+    without = re.search(r"without\s+(\d+)\s+(\d+)\s+(\d+)", out)
+    assert with_cb and without, out
+    # the breaker keeps the backend's queue short and serves more calls
+    assert int(with_cb.group(1)) * 10 < int(without.group(1))
+    assert int(with_cb.group(3)) > int(without.group(3))
+
+
+def test_load_balancer_takes_the_crashed_backend_out(capsys: pytest.CaptureFixture[str]
+                                                    ) -> None:
+    out = run("load_balancer_fault", [], capsys)
+    paused_at = number(r"Paused at t=([\d.]+)s by: metric LB.healthy_backends lt 3", out)
+    assert 20.0 < paused_at < 23.5  # two failed probes, one second apart, after t=20 s
+    assert number(r"probes since the crash: (\d+) timed out", out) == 2
+    # nothing routed to S1 while it was out
+    assert number(r"routed \{'S0': \d+, 'S1': (\d+), 'S2': \d+\}; client", out) == 0
+    lost = number(r"client timeouts ([\d.]+)/s from the crash", out)
+    after = number(r"timed out, ([\d.]+)/s after", out)
+    assert after * 10 < lost  # the timeouts stop once S1 is out of rotation
+    back = re.search(r"S1 in rotation: \[\(([\d.]+), False\), \(([\d.]+), True\)\]", out)
+    assert back and 40.0 < float(back.group(2)) < 43.5, out
+    assert number(r"p99 crash to removal\s*: ([\d.]+)s", out) > number(
+        r"p99 before the crash\s*: ([\d.]+)s", out)
+
+
+def test_token_bucket_sheds_the_spike(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run("token_bucket_spike", [], capsys)
+    paused_at = number(r"Paused at t=([\d.]+)s by: metric Limiter.tokens lt 1", out)
+    assert 10.0 < paused_at < 11.0  # 40 tokens last well under a second at ~150/s
+    refused = number(r"and refused (\d+)", out)
+    assert refused > 50
+    assert number(r"reason rate_limited: (\d+)", out) == refused
+    bucket = re.search(r"token bucket\s+(\d+)\s+([\d.]+)s", out)
+    plain = re.search(r"no limiter\s+(\d+)\s+([\d.]+)s", out)
+    assert bucket and plain, out
+    assert int(bucket.group(1)) * 3 < int(plain.group(1))  # the backend's queue stays short
+    assert float(bucket.group(2)) < float(plain.group(2))  # and answers stay faster

@@ -82,7 +82,7 @@ def test_an_assigned_rng_is_used_and_sim_rng_stays_for_model_code() -> None:
     e = Own()
     sim.add_entity(e)
     assert e.rng.random() == random.Random(7).random()
-    assert e._draw() == _second(random.Random(7))  # the hot-path draw follows it too
+    assert e._stream_random() == _second(random.Random(7))  # the hot-path draw follows it too
     assert sim.rng.random() == random.Random(1).random()  # sim.rng: seeded by the seed
     a = Simulation(seed=1, observability=False).random_stream("retries")
     b = Simulation(seed=1, observability=False).random_stream("retries")
@@ -99,9 +99,9 @@ def _second(r: random.Random) -> float:
 def test_an_entity_moved_to_another_simulation_takes_that_seed() -> None:
     e = Entity("mover")
     Simulation(seed=1, observability=False).add_entity(e)
-    first = e._draw()
+    first = e._stream_random()
     Simulation(seed=2, observability=False).add_entity(e)
-    assert e._draw() == new_stream(seed_root(2), "entity:mover").random()
+    assert e._stream_random() == new_stream(seed_root(2), "entity:mover").random()
     assert first == new_stream(seed_root(1), "entity:mover").random()
 
 

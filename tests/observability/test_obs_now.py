@@ -41,6 +41,18 @@ def test_finished_run_reports_the_idle_server(config):
     assert q.execute().rows[-1]["value"] == 0.0
 
 
+def _settled(points):
+    """Records as a gauge's points: an instant's last value; an instant of several
+    records ending where it began is no change ("Decisions at the seams")."""
+    out, prev = [], None
+    for t in sorted({t for t, _ in points}):
+        at = [v for u, v in points if u == t]
+        if not (len(at) >= 2 and at[-1] == prev):
+            out.append((t, at[-1]))
+        prev = at[-1]
+    return out
+
+
 def _stores():
     clock = ManualClock()
     bus = ObservationBus(clock)
@@ -66,6 +78,7 @@ def test_gauge_aggregates_agree_with_raw_rows_up_to_now(points, a, now_extra):
     clock.advance_to(now)
     eng = QueryEngine(bus)
     a = float(min(a, now))
+    points = _settled(points)  # the gauge's points: one per instant (docs/design.md)
     q = eng.metrics("g").between(a, now + 1e-9)
     rows = q.execute().rows
     carry = [v for t, v in points if t < a][-1:] if not any(t == a for t, _ in points) else []

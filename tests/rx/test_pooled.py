@@ -41,11 +41,26 @@ def brute_samples(series, a, b):
             "p50": float(np.quantile(v, 0.5))}
 
 
+def settle(pts):
+    """A gauge's records as its points: one per instant, the instant's last value; an
+    instant of several records ending where it began is no change (docs/design.md,
+    "Decisions at the seams")."""
+    out, prev = [], None
+    for t in sorted({t for t, _ in pts}):
+        at = [v for u, v in pts if u == t]
+        if len(at) >= 2 and at[-1] == prev:
+            continue
+        out.append((t, at[-1]))
+        prev = at[-1]
+    return out
+
+
 def brute_gauge(series, a, b, now):
     """Walk each series' step function over [a, min(b, now))."""
     held, weights, firsts, lasts = [], [], [], []
     stop = min(b, now)
     for k, pts in enumerate(series):
+        pts = settle(pts)
         segs = []  # (time, value)
         before = [(t, v) for t, v in pts if t < a]
         inside = [(t, v) for t, v in pts if a <= t < b]

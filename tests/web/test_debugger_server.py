@@ -22,6 +22,8 @@ from happysimulator.observability.web.app import create_app  # noqa: E402
 from happysimulator.observability.web.driver import Debugger  # noqa: E402
 from happysimulator.observability.web.session import open_session  # noqa: E402
 
+WS_URL = "ws://127.0.0.1:8765/ws"  # (the test client's WebSocket host is the URL's)
+
 
 def mm1(seed: int = 3, end_time: float = 60.0, config: ObservabilityConfig | None = None):
     server = Server("Server", concurrency=1, service_time=ExponentialLatency(0.1))
@@ -73,8 +75,8 @@ def test_a_sliced_run_records_exactly_the_uninterrupted_run() -> None:
         pushed = [tuple(p) for m in messages if m["type"] == "points" for p in m["points"]]
         want = ref.query.execute({"kind": "metrics", "name": "latency", "entity": "Sink",
                                   "start": 0, "end": 60.0, "window": 2.5,
-                                  "aggregates": ["p99"]}).series
-        assert pushed == [tuple(x) for x in want] and len(pushed) == 24
+                                  "aggregates": ["p99"]}).to_records()
+        assert pushed == [(r["start"], r["end"], r["p99"]) for r in want] and len(pushed) == 24
         # the model as the spans show it: requests flow Source -> Server -> Sink
         graph = ask(dbg, op="graph")
         assert [n["id"] for n in graph["nodes"]] == ["Source", "Server", "Sink"]
@@ -115,6 +117,8 @@ def test_memory_is_bounded_and_a_paced_run_follows_the_wall_clock() -> None:
         assert ask(dbg, op="run", speed=40)["ok"]
         assert ask(dbg, op="reset")["ok"] and not dbg.running
         assert ask(dbg, op="status")["status"]["sim_time"] == 0.0
+        assert len(ask(dbg, op="list_breakpoints")["breakpoints"]) == 5  # kept by reset
+        assert ask(dbg, op="clear_breakpoints")["ok"]
         assert ask(dbg, op="run", speed=40)["ok"]
         t0 = dbg.state["current_time"]
         time.sleep(0.8)
@@ -165,10 +169,9 @@ def test_bad_requests_get_typed_errors_and_lose_nothing() -> None:
 
 
 def test_http_routes_need_the_token_and_export_the_query() -> None:
-    app, hub, token = create_app(lambda push: Debugger(open_session(mm1), push))
+    app, hub, token = create_app(lambda push: Debugger(open_session(mm1), push), port=8765)
     try:
-        with TestClient(app) as client:
-            assert client.get("/").status_code == 200
+        with TestClient(app, base_url="http://127.0.0.1:8765") as client:
             assert client.get("/static/vendor/uPlot.iife.min.js").status_code == 200
             assert client.post("/api/op", json={"op": "state"}).status_code == 403
             assert client.get("/api/export?format=summary").status_code == 403
@@ -176,40 +179,104 @@ def test_http_routes_need_the_token_and_export_the_query() -> None:
             assert client.post("/api/op", json={"op": "run", "until": 20.0},
                                headers=hdr).json()["ok"]
             settle(app.state.debugger)
-            with client.websocket_connect(f"/ws?token={token}") as ws:
+            with client.websocket_connect(WS_URL, headers={
+                    **hdr, "origin": "http://127.0.0.1:8765"}) as ws:
                 snap = ws.receive_json()
                 assert snap["type"] == "snapshot"
                 assert snap["status"]["sim_time"] == pytest.approx(20.0)
             spec = {"kind": "metrics", "name": "latency", "entity": "Sink", "start": 0,
                     "end": 20, "window": 5, "aggregates": ["mean", "p99"]}
-            r = client.get("/api/export", params={"format": "csv", "query": json.dumps(spec),
-                                                  "token": token})
+            r = client.get("/api/export", params={"format": "csv", "query": json.dumps(spec)},
+                           headers=hdr)
             assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
             rows = list(csv.DictReader(io.StringIO(r.text)))
             ref = mm1()
             ref.run(until=20.0)
             want = ref.query.execute(spec).to_records()
             assert [float(x["p99"]) for x in rows] == [w["p99"] for w in want]
-            js = client.get("/api/export", params={"format": "json", "query": json.dumps(spec),
-                                                   "token": token}).json()
+            # every row says the range it answers: its window's width
+            assert [float(x["window_s"]) for x in rows] == [w["end"] - w["start"] for w in want]
+            js = client.get("/api/export", params={"format": "json", "query": json.dumps(spec)},
+                            headers=hdr).json()
             assert [r["p99"] for r in js["rows"]] == [w["p99"] for w in want]
+            assert all(r["window_s"] == 5.0 for r in js["rows"])
             assert js["weighting"] == "sample" and js["exact"] is True
-            summary = client.get("/api/export", params={"format": "summary", "token": token})
+            summary = client.get("/api/export", params={"format": "summary"}, headers=hdr)
             assert summary.status_code == 200 and "series" in summary.json()
             # an export longer than one answer's budget is fetched in parts and joined
             raw = {"kind": "metrics", "name": "latency", "entity": "Sink", "end": 20.0}
-            whole = client.get("/api/export", params={"format": "csv", "token": token,
-                                                      "query": json.dumps(raw)}).text
+            whole = client.get("/api/export", params={"format": "csv",
+                                                      "query": json.dumps(raw)},
+                               headers=hdr).text
             app.state.debugger.export_budget = 1024
             for fmt in ("csv", "json"):
-                parts = client.get("/api/export", params={"format": fmt, "token": token,
-                                                          "query": json.dumps(raw)})
+                parts = client.get("/api/export", params={"format": fmt,
+                                                          "query": json.dumps(raw)},
+                                   headers=hdr)
                 if fmt == "csv":
                     assert parts.text == whole and whole.count("\n") > 100
                 else:
                     assert len(parts.json()["rows"]) == whole.count("\n") - 1
-            bad = client.get("/api/export", params={"format": "xls", "token": token})
+            bad = client.get("/api/export", params={"format": "xls"}, headers=hdr)
             assert bad.status_code == 400 and "csv" in bad.text
+    finally:
+        app.state.debugger.close()
+
+
+def test_security_like_a_careful_local_dev_server() -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    app, hub, token = create_app(lambda push: Debugger(open_session(mm1), push), port=8765)
+    base = "http://127.0.0.1:8765"
+    try:
+        with TestClient(app, base_url=base) as client:
+            # the token is exchanged for an HttpOnly, SameSite=Strict cookie on the first load
+            first = client.get(f"/?token={token}")
+            assert first.status_code == 200 and "<script" in first.text
+            cookie = first.headers["set-cookie"]
+            assert f"happysim_rx_8765={token}" in cookie
+            assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+            # ... which then authenticates the page, its requests and its downloads
+            assert client.get("/").status_code == 200
+            assert client.post("/api/op", json={"op": "state"}).json()["ok"]
+            assert client.get("/api/export?format=summary").status_code == 200
+            # every answer: a CSP, no referrer, no framing
+            for r in (first, client.get("/static/app.js"),
+                      client.post("/api/op", json={"op": "state"})):
+                h = r.headers
+                assert h["referrer-policy"] == "no-referrer" and h["x-frame-options"] == "DENY"
+                csp = h["content-security-policy"]
+                assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+                assert "unsafe-inline" not in csp
+            with client.websocket_connect(WS_URL, headers={"origin": base}) as ws:
+                assert ws.receive_json()["type"] == "snapshot"
+            # a WebSocket from another origin, or without one, is refused
+            for origin in ({"origin": "http://evil.example"}, {}):
+                with pytest.raises(WebSocketDisconnect):
+                    with client.websocket_connect(WS_URL, headers=origin) as ws:
+                        ws.receive_json()
+        for host in ("localhost:8765", "[::1]:8765"):  # the other loopback names: allowed
+            with TestClient(app, base_url=f"http://{host}") as other:
+                assert other.get(f"/?token={token}").status_code == 200
+        # a foreign Host (DNS rebinding: evil.example resolved to 127.0.0.1) is refused,
+        # even with the right token; so is the right name on another port
+        for host in ("evil.example:8765", "127.0.0.1:9999", "127.0.0.1.evil.example:8765"):
+            with TestClient(app, base_url=f"http://{host}") as evil:
+                r = evil.get(f"/?token={token}")
+                assert r.status_code == 421 and "Host" in r.text
+                assert evil.post("/api/op", json={"op": "state"},
+                                 headers={"X-Token": token}).status_code == 421
+        # no or a wrong token: a plain page that says so (no UI, no script to retry)
+        with TestClient(app, base_url=base) as stranger:
+            for url in ("/", "/?token=wrong"):
+                r = stranger.get(url)
+                assert r.status_code == 403 and "wrong or missing token" in r.text.lower()
+                assert "<script" not in r.text and "set-cookie" not in r.headers
+            stranger.cookies.set("happysim_rx_8765", "wrong")
+            assert stranger.post("/api/op", json={"op": "state"}).status_code == 403
+            with pytest.raises(WebSocketDisconnect):
+                with stranger.websocket_connect(WS_URL, headers={"origin": base}) as ws:
+                    ws.receive_json()
     finally:
         app.state.debugger.close()
 
@@ -299,7 +366,13 @@ def test_anomaly_markers_and_a_reset_with_a_new_seed() -> None:
         after = ask(dbg, op="status")
         assert after["markers"] == [] and after["status"]["sim_time"] == 0.0
         assert after["charts"][0]["points"] == []
-        assert ask(dbg, op="list_breakpoints")["breakpoints"] == []  # not kept by reset
+        # breakpoints outlive a reset: re-armed on the fresh model, every page told
+        kept = ask(dbg, op="list_breakpoints")["breakpoints"]
+        assert [b["description"] for b in kept] == [bp["breakpoint"]["description"]]
+        assert kept[0]["hits"] == 0 and reset["breakpoints"] == kept
+        shared = [m for m in messages if m["type"] == "shared"][-1]
+        assert shared["breakpoints"] == kept
+        assert ask(dbg, op="clear_breakpoints")["ok"]
         assert ask(dbg, op="run")["ok"]
         settle(dbg)
         mod_build = _example_build(root)
@@ -309,7 +382,7 @@ def test_anomaly_markers_and_a_reset_with_a_new_seed() -> None:
                                   "entity": "Server", "start": 0, "end": 150.0,
                                   "window": 10.0, "aggregates": ["max"]}).series
         got = ask(dbg, op="status")["charts"][0]["points"]
-        assert [tuple(p) for p in got] == [tuple(x) for x in want]
+        assert [(p[0], p[2]) for p in got] == [tuple(x) for x in want]
     finally:
         dbg.close()
 
@@ -398,5 +471,68 @@ def test_a_fast_run_shows_the_newest_windows_and_a_stop_brings_back_the_rest(
         assert messages[-1]["type"] == "status" and any(
             m["type"] == "points" and m["replace"] and len(m["points"]) == 200
             for m in messages[-4:])
+    finally:
+        dbg.close()
+
+
+class _WithTopology:
+    """A session whose catalog carries a topology (``catalog["entities"]``), as the
+    protocol's catalog does when it knows the model's structure."""
+
+    def __init__(self, inner, entities):
+        self.inner, self.entities = inner, entities
+
+    @property
+    def sim(self):
+        return self.inner.sim
+
+    def handle(self, req):
+        resp = self.inner.handle(req)
+        if req.get("op") == "catalog" and resp.get("ok"):
+            resp["catalog"]["entities"] = self.entities
+        return resp
+
+
+def test_the_queueing_view_follows_the_topology_and_lists_who_waits() -> None:
+    topology = [
+        {"name": "Source", "type": "Source", "role": "source", "rate": 8.0,
+         "downstream": ["Server"], "observed_downstream": [], "series": []},
+        {"name": "Server", "type": "Server", "role": "station", "concurrency": 1,
+         "service_time": {"distribution": "exponential", "mean": 0.1},
+         "downstream": ["Sink"], "observed_downstream": [], "series": []},
+        {"name": "Sink", "type": "LatencyTracker", "role": "sink", "downstream": [],
+         "observed_downstream": [], "series": []},
+        {"name": "watcher", "type": "observer", "role": "detector", "downstream": [],
+         "observed_downstream": [], "series": []},
+    ]
+    messages: list[dict] = []
+    session = _WithTopology(open_session(lambda: mm1(end_time=200.0)), topology)
+    dbg = Debugger(session, messages.append)
+    try:
+        assert ask(dbg, op="add_breakpoint", metric={"source": "Server", "name": "queue_depth",
+                                                    "operator": "ge", "threshold": 6})["ok"]
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        q = ask(dbg, op="queues")
+        assert q["topology"] == "catalog"
+        assert [e["name"] for e in q["entities"]] == ["Source", "Server", "Sink"]
+        assert [d["name"] for d in q["detectors"]] == ["watcher"]
+        server = next(e for e in q["entities"] if e["name"] == "Server")
+        now = q["time"]
+        assert server["stats"]["queue_length"] == 6 and server["waiting_total"] == 6
+        # the waiting requests are the server's waiting line, oldest first, with how long
+        line = list(session.sim.entities[0].queue.policy)
+        assert [w["id"] for w in server["waiting"]] == [ev.context["id"] for ev, _ in line]
+        assert [w["waited_s"] for w in server["waiting"]] == pytest.approx(
+            [now - ns / 1e9 for _, ns in line])
+        # throughput and utilization: the query's answers over the last 10 s
+        def one(name, agg):
+            r = ask(dbg, op="query", query={"kind": "metrics", "name": name,
+                                            "entity": "Server", "start": max(0.0, now - 10.0),
+                                            "end": now + 1e-9, "aggregates": [agg]})
+            return r["result"]["rows"][0][agg]
+        assert server["stats"]["throughput"] == pytest.approx(one("completed", "rate"))
+        assert server["stats"]["utilization"] == pytest.approx(one("in_flight", "mean"))
+        assert any(m["type"] == "queues" for m in messages)
     finally:
         dbg.close()

@@ -15,13 +15,14 @@ ignored (and counted as ``wasted``). An attempt refused on its way (an open circ
 breaker, a rate limiter, no healthy backend: see ``components.forwarding``) fails at
 once and is retried like a timeout. Observed (no extra code): ``requests`` (attempts
 sent), ``retries``, ``timeouts``, ``rejected`` and ``failures`` (tag ``reason``),
-``successes``, ``wasted`` counters, ``latency`` (first send to success) and
-``attempt_latency`` samples, ``in_flight`` gauge; one span per attempt (attributes
-``attempt``, ``outcome``).
+``successes``, ``wasted`` counters, ``latency`` sample (first send to success); one
+span per attempt (attributes ``attempt``, ``outcome``: its
+duration is the attempt's latency).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +30,9 @@ from typing import Any
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
 from happysimulator.components.forwarding import REJECTED, RejectedError, rejection
 from happysimulator.core.entity import Entity, bind_simulation
-from happysimulator.core.event import Event
-from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter, gauge, sample
-from happysimulator.core.temporal import Instant
+from happysimulator.core.event import Event, _Extra, new_event
+from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter, sample
+from happysimulator.core.temporal import Instant, _inst
 
 _NS = 1_000_000_000
 TIMEOUT = "_client_timeout"
@@ -54,7 +55,7 @@ class _Attempt:
     """One attempt of one request in flight."""
 
     __slots__ = ("request_id", "attempt", "origin", "start_ns", "first_ns", "on_success",
-                 "on_failure", "timer", "sent", "extra", "span")
+                 "on_failure", "sent", "extra", "span")
 
     def __init__(self, request_id: Any, attempt: int, origin: Event, start_ns: int,
                  first_ns: int, on_success: Any, on_failure: Any) -> None:
@@ -65,7 +66,6 @@ class _Attempt:
         self.first_ns = first_ns
         self.on_success = on_success
         self.on_failure = on_failure
-        self.timer: Event | None = None
         self.sent: Event | None = None
         self.extra: Any = None
         self.span: Any = None
@@ -102,8 +102,6 @@ class RetryingClient(ObservedEntity):
         counter("wasted", "requests", "answers that came after their attempt timed out "
                 "(work the target did for nobody)"),
         sample("latency", "s", "a request's first send to its answer (retries included)"),
-        sample("attempt_latency", "s", "an answered attempt's send to its answer"),
-        gauge("in_flight", "requests", "attempts sent and not yet answered or timed out"),
     )
 
     _timeout_type = TIMEOUT
@@ -129,6 +127,11 @@ class RetryingClient(ObservedEntity):
         self._failures = 0
         self._response_times: list[float] = []
         self._rng_bound = False
+        # attempts in the order they were sent, so in the order of their deadlines (one
+        # timeout for all): a single timer event, at the oldest unanswered deadline,
+        # stands for all of them (not one event per attempt)
+        self._deadlines: deque[_Attempt] = deque()
+        self._timer_at: int | None = None
 
     # ---- configuration and statistics ---------------------------------------------------
     @property
@@ -177,7 +180,7 @@ class RetryingClient(ObservedEntity):
 
     def handle_event(self, event: Event) -> Any:
         if event.event_type == self._timeout_type:
-            return self._on_timeout(event)
+            return self._on_timer()
         return self._start(event)
 
     def _start(self, event: Event) -> Any:
@@ -218,26 +221,32 @@ class RetryingClient(ObservedEntity):
             self._retries += 1
         origin_ctx = a.origin.context
         # the caller's metadata travels with each attempt (a hashing key, a user id)
-        meta = {k: v for k, v in origin_ctx["metadata"].items() if k not in _PRIVATE}
-        meta.update(request_id=a.request_id, client=self, attempt=a.attempt, **extra_meta)
+        meta = dict(origin_ctx["metadata"])
+        if not _PRIVATE.isdisjoint(meta):
+            for k in _PRIVATE.intersection(meta):
+                del meta[k]
+        meta["request_id"] = a.request_id
+        meta["client"] = self
+        meta["attempt"] = a.attempt
+        if extra_meta:
+            meta.update(extra_meta)
         etype = a.origin.event_type
-        sent = Event(Instant(now), f"{self.name}_request" if etype == "request" else etype,
-                     target, context={"id": origin_ctx["id"], "metadata": meta,
-                                      _OPEN_SPAN: origin_ctx.get(_OPEN_SPAN)})
-        sent.add_completion_hook(lambda _t, a=a: self._on_answer(a))
+        sent = new_event(now, f"{self.name}_request" if etype == "request" else etype, target)
+        sent._ctx = {"id": origin_ctx["id"], "created_at": _inst(now), "metadata": meta,
+                     _OPEN_SPAN: origin_ctx.get(_OPEN_SPAN)}
+        x = sent._x = _Extra()
+        x.on_complete = [lambda _t, a=a: self._on_answer(a)]
         a.sent = sent
         out = [sent]
         if self._timeout_ns is not None:
-            timer = a.timer = Event(Instant(now + self._timeout_ns), self._timeout_type, self,
-                                    context={"metadata": {"request_id": a.request_id,
-                                                          "attempt": a.attempt}})
-            out.append(timer)
-        if self._runtime() is not None:
+            self._deadlines.append(a)
+            if self._timer_at is None:
+                out.append(self._timer(now + self._timeout_ns))
+        if self._recording() is not None:
             a.span = self.open_span(sent)
             self.increment("requests")
             if a.attempt > 1:
                 self.increment("retries")
-            self.set_gauge("in_flight", len(self._in_flight))
         return out
 
     def _on_answer(self, a: _Attempt) -> Any:
@@ -254,11 +263,9 @@ class RetryingClient(ObservedEntity):
         self._response_times.append(rt)
         self._responses_received += 1
         out = self._released(a)
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.increment("successes")
-            self.observe("attempt_latency", rt)
             self.observe("latency", (now - a.first_ns) / _NS)
-            self.set_gauge("in_flight", len(self._in_flight))
             self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
                              outcome="ok")
         if a.on_success is not None:
@@ -272,17 +279,37 @@ class RetryingClient(ObservedEntity):
         """Give back what attempt `a` held (a pooled connection); events to schedule."""
         return None
 
-    def _on_timeout(self, event: Event) -> Any:
-        meta = event.context["metadata"]
-        a = self._in_flight.pop((meta["request_id"], meta["attempt"]), None)
-        if a is None:
-            return None  # answered in time
+    def _timer(self, at_ns: int) -> Event:
+        self._timer_at = at_ns
+        return new_event(at_ns, self._timeout_type, self)
+
+    def _on_timer(self) -> list[Event]:
+        """Time out every attempt whose deadline has come; set the next timer."""
+        self._timer_at = None
+        now = self._sim._now_ns
+        timeout = self._timeout_ns
+        out: list[Event] = []
+        q = self._deadlines
+        in_flight = self._in_flight
+        while q:
+            a = q[0]
+            if in_flight.get((a.request_id, a.attempt)) is not a:
+                q.popleft()  # answered (or refused) already
+                continue
+            if a.start_ns + timeout > now:
+                out.append(self._timer(a.start_ns + timeout))
+                break
+            q.popleft()
+            out.extend(self._on_timeout(a))
+        return out
+
+    def _on_timeout(self, a: _Attempt) -> list[Event]:
+        del self._in_flight[(a.request_id, a.attempt)]
         self._timeouts += 1
         out = self._released(a) or []
-        observed = self._runtime() is not None
+        observed = self._recording() is not None
         if observed:
             self.increment("timeouts")
-            self.set_gauge("in_flight", len(self._in_flight))
             self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
                              outcome="timeout")
         return self._retry_or_fail(a, TimeoutError("request timed out"), "timeout", out)
@@ -290,9 +317,8 @@ class RetryingClient(ObservedEntity):
     def _refused(self, a: _Attempt, refused: tuple[str, str]) -> list[Event]:
         by, reason = refused
         out = self._released(a) or []
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.increment("rejected", reason=reason)
-            self.set_gauge("in_flight", len(self._in_flight))
             self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
                              outcome="rejected", rejected_by=by)
         return self._retry_or_fail(a, RejectedError(by, reason), reason, out)
@@ -321,7 +347,7 @@ class RetryingClient(ObservedEntity):
 
     def _fail(self, a: _Attempt, reason: str) -> None:
         self._failures += 1
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.increment("failures", reason=reason)
         if a.on_failure is not None:
             a.on_failure(a.origin, reason)

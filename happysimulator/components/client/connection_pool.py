@@ -307,7 +307,7 @@ class ConnectionPool(ObservedEntity):
         self.increment("closed")
 
     def _gauges(self) -> None:
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.set_gauge("active", len(self._active))
             self.set_gauge("idle", len(self._idle))
 

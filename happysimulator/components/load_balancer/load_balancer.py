@@ -5,10 +5,9 @@ their context (so their trace); the caller is answered when the backend finishes
 no healthy backend a request is refused (``on_no_backend="reject"``: the caller is
 answered with a rejection, reason ``"no_backend"``) or held until one is back
 (``"queue"``). Health comes from `mark_unhealthy` / `mark_healthy` (a `HealthChecker`
-calls them). Observed: ``routed`` counter (tag ``backend``), ``rejected``,
-``requests`` counters, ``healthy_backends``, ``queued`` gauges, ``response_time`` sample
-(tag ``backend``), ``backend_health`` events, one span per request (attribute
-``backend``).
+calls them). Observed: ``routed`` counter (tag ``backend``), ``rejected`` counter,
+``healthy_backends``, ``queued`` gauges, ``backend_health`` events, one span per request
+(attribute ``backend``; the backends' own series tell their waits and service times).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from happysimulator.components.load_balancer.strategies import (
 )
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
-from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
+from happysimulator.core.observed import ObservedEntity, counter, gauge
 
 ON_NO_BACKEND = ("reject", "queue")
 
@@ -61,12 +60,10 @@ class LoadBalancer(ObservedEntity):
     """Routes each request to one backend (see the module docstring)."""
 
     observed_series = (
-        counter("requests", "requests", "requests that arrived"),
         counter("routed", "requests", "requests sent to a backend", tags=("backend",)),
         counter("rejected", "requests", "requests refused: no healthy backend"),
         gauge("healthy_backends", "backends", "backends taking requests"),
         gauge("queued", "requests", "requests held for want of a healthy backend"),
-        sample("response_time", "s", "routing to the backend's answer", tags=("backend",)),
     )
     downstream_attributes = ("all_backends",)
 
@@ -204,10 +201,8 @@ class LoadBalancer(ObservedEntity):
     # ---- requests ------------------------------------------------------------------------
     def handle_event(self, event: Event) -> Any:
         self._requests_received += 1
-        if self._runtime() is not None:
-            if self._requests_received == 1:
-                self.set_gauge("healthy_backends", len(self._healthy))
-            self.increment("requests")
+        if self._requests_received == 1:
+            self.set_gauge("healthy_backends", len(self._healthy))
         if not self._rng_bound:
             bind_rng(self._strategy, self.rng)
             self._rng_bound = True
@@ -231,7 +226,7 @@ class LoadBalancer(ObservedEntity):
         self._requests_forwarded += 1
         start_ns = self._sim._now_ns
         span = None
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.increment("routed", backend=backend.name)
             span = self.open_span(event)
         return [forward(self, event, backend,
@@ -248,8 +243,7 @@ class LoadBalancer(ObservedEntity):
             info.consecutive_failures = 0
         if isinstance(self._strategy, LeastResponseTime):
             self._strategy.record_response_time(backend, rt)
-        if self._runtime() is not None:
-            self.observe("response_time", rt, backend=backend.name)
+        if span is not None:
             self.record_span(event, since, span=span, backend=backend.name)
         return run_hooks(self, hooks)
 

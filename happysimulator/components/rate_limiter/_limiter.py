@@ -90,7 +90,7 @@ class QueueingLimiter(ObservedEntity):
         now = event.time  # (also when a test calls handle_event outside a run)
         self._received += 1
         self.received_times.append(now)
-        observed = self._runtime() is not None
+        observed = self._recording() is not None
         if observed:
             self.increment("requests")
         hooks = take_hooks(event)
@@ -121,7 +121,7 @@ class QueueingLimiter(ObservedEntity):
         while self._queue and self._admit(now):
             event, hooks, arrived = self._queue.popleft()
             out.append(self._forward(event, hooks, now, arrived))
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.set_gauge("queue_depth", len(self._queue))
             self._after_decision()
         if self._queue:
@@ -131,7 +131,7 @@ class QueueingLimiter(ObservedEntity):
     def _forward(self, event: Event, hooks: list | None, now: Instant, arrived: int) -> Event:
         self._forwarded += 1
         self.forwarded_times.append(now)
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.increment("admitted")
             self.observe("wait_time", (now.nanoseconds - arrived) / 1e9)
             self.record_span(event, arrived / 1e9, now.nanoseconds / 1e9,

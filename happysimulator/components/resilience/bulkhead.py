@@ -143,7 +143,7 @@ class Bulkhead(ObservedEntity):
         self._active_count += 1
         self._accepted_requests += 1
         self._peak_concurrent = max(self._peak_concurrent, self._active_count)
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.increment("accepted")
             self.set_gauge("active", self._active_count)
             self.observe("wait_time", (self.now - since).to_seconds())

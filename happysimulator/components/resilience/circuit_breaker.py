@@ -266,7 +266,7 @@ class CircuitBreaker(ObservedEntity):
         else:
             self._success_count = 0
             self._half_open_in_flight = 0
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.set_gauge("state", STATE_VALUE[new])
             self.emit_event("state_change", {"from": old.value, "to": new.value})
         if self._on_state_change is not None:

@@ -108,7 +108,7 @@ class TimeoutWrapper(ObservedEntity):
         if p is None:
             return None  # too late: already answered by the timeout
         self._successful_requests += 1
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.increment("successes")
             self.observe("latency", self.now.to_seconds() - p.start)
             self.record_span(p.event, p.start, span=p.span, outcome="ok")
@@ -119,7 +119,7 @@ class TimeoutWrapper(ObservedEntity):
         if p is None:
             return None
         self._timed_out_requests += 1
-        if self._runtime() is not None:
+        if self._recording() is not None:
             self.increment("timeouts")
             self.record_span(p.event, p.start, span=p.span, outcome="timeout")
         out = answer_rejected(self, p.event, p.hooks, "timeout")

@@ -170,7 +170,7 @@ class Server(QueuedResource):
     def _serve(self, sim: Any, req: Event, arrived_ns: int, now: int) -> None:
         r = self._exp_rate
         if self._inline_exp:  # random.expovariate's formula, without its call
-            done = now + int(-_log(1.0 - self._draw()) / r * _NS + 0.5)
+            done = now + int(-_log(1.0 - self._stream_random()) / r * _NS + 0.5)
         elif r is not None:
             done = now + int(self.rng.expovariate(r) * _NS + 0.5)
         else:
@@ -207,7 +207,7 @@ class Server(QueuedResource):
                 if i.live is not None:
                     i.live(ARRIVED, now, event)
             if self._inline_exp:
-                done = now + int(-_log(1.0 - self._draw()) / self._exp_rate * _NS + 0.5)
+                done = now + int(-_log(1.0 - self._stream_random()) / self._exp_rate * _NS + 0.5)
                 ce = _new(ServiceDone)
                 ce._time_ns = done
                 ce.target = self.done_port
@@ -272,7 +272,7 @@ class Server(QueuedResource):
             if i is not None and i.live is not None:
                 i.live(DONE, now, ce)
             nreq, arr = q.pop()
-            done = now + int(-_log(1.0 - self._draw()) / self._exp_rate * _NS + 0.5)
+            done = now + int(-_log(1.0 - self._stream_random()) / self._exp_rate * _NS + 0.5)
             if not sim.engine.may_recycle:
                 # someone may see or keep the processed event: use a fresh one
                 ce = _new(ServiceDone)

@@ -17,7 +17,21 @@ def _size(obj: Any) -> int:
 def _event_info(ev: Any) -> m.EventInfo:
     target = ev.target
     return m.EventInfo(time=ev.time.to_seconds(), event_type=str(ev.event_type),
-                       target=getattr(target, "name", None) or type(target).__name__)
+                       target=getattr(target, "name", None) or type(target).__name__,
+                       request_id=_request_id(ev))
+
+
+def _request_id(ev: Any) -> int | None:
+    """The id of the request `ev` carries, read without creating a context (that would
+    draw an id from the simulation and change the run): its context's id, following the
+    link an engine event keeps to its request."""
+    c = getattr(ev, "_ctx", None)
+    for _ in range(64):  # links are short; bounded all the same
+        if c is None or isinstance(c, dict):
+            break
+        c = getattr(c, "_ctx", None)
+    rid = c.get("id") if isinstance(c, dict) else None
+    return rid if isinstance(rid, int) and not isinstance(rid, bool) else None
 
 
 def _glob_escape(s: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from happysimulator.observability.protocol import messages as m
@@ -10,6 +11,12 @@ from happysimulator.observability.protocol.errors import ProtocolError
 
 _MAX_HANDLES = 32
 _RESERVE = 400  # bytes kept free for the truncation note when cutting to a budget
+
+
+def _spaced_size(item: Any) -> int:
+    """An item's size as JSON with the spaces of Python's default ``json.dumps`` (at
+    least its compact size): a budget holds however the client prints the answer."""
+    return len(json.dumps(item, default=repr))
 
 
 class AnswerBudgets:
@@ -35,17 +42,27 @@ class AnswerBudgets:
         return handle
 
     def _cut(self, items: list[Any], budget: int, kind: str, offset: int = 0,
-             handle: str | None = None) -> tuple[list[Any], m.Truncation | None]:
-        """The items from `offset` that fit `budget` bytes, and a note if some did not."""
+             handle: str | None = None, progress: bool = False
+             ) -> tuple[list[Any], m.Truncation | None]:
+        """The items from `offset` that fit `budget` bytes (`_RESERVE` of it kept for the
+        envelope and the note), and a note if some did not. ``progress``: a fetch must
+        move on; when not even the next item fits, that is an error naming the size
+        needed, never an answer with no items and the same offset (a client following
+        ``truncated`` would loop)."""
         room = budget - _RESERVE
         used, end = 2, offset
         while end < len(items):
-            used += _size(items[end]) + 1
+            used += _spaced_size(items[end]) + 2
             if used > room:
                 break
             end += 1
         if end == len(items):
             return items[offset:], None
+        if progress and end == offset:
+            need = _spaced_size(items[offset]) + 4 + _RESERVE
+            raise ProtocolError("bad_request", f"budget_bytes={budget} is too small for the "
+                                f"next item (at offset {offset}: an answer of about {need} "
+                                "bytes); fetch with a larger budget_bytes")
         handle = self._keep(kind, items, handle)
         return items[offset:end], m.Truncation(
             handle=handle, total=len(items), returned=end - offset, next_offset=end,
@@ -53,13 +70,25 @@ class AnswerBudgets:
 
     def _cut_text(self, text: str, budget: int, offset: int = 0,
                   handle: str | None = None) -> tuple[str, m.Truncation | None]:
+        """The text from `offset` that fits `budget` bytes *as it appears in the JSON
+        answer* (quotes, backslashes and newlines escaped), cut after a line if one fits."""
         rest = text[offset:]
-        if len(rest.encode()) <= budget:
+        if _size(rest) <= budget:
             return rest, None
-        piece = rest.encode()[:max(budget, 1)].decode(errors="ignore")
+        lo, hi = 0, len(rest)  # the longest prefix whose JSON string fits
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if _size(rest[:mid]) <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        piece = rest[:lo]
         nl = piece.rfind("\n")
         if nl > 0:
             piece = piece[:nl + 1]
+        if not piece:
+            raise ProtocolError("bad_request", f"budget_bytes is too small for any text "
+                                f"(at offset {offset}); ask with a larger budget_bytes")
         handle = self._keep("text", text, handle)
         end = offset + len(piece)
         return piece, m.Truncation(handle=handle, total=len(text), returned=len(piece),

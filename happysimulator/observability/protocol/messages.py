@@ -49,6 +49,7 @@ class EventInfo(Struct, kw_only=True):
     time: Seconds
     event_type: str
     target: str
+    request_id: int | None = None  # the request (trace) the event belongs to, if any
 
 
 class FaultInfo(Struct, kw_only=True):

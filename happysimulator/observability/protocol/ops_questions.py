@@ -27,7 +27,9 @@ class QuestionOps:
             if spec.start is not None or spec.end is not None:
                 raise ProtocolError("bad_request", "give either last_s or start/end, not both")
             now = self._sim.now.to_seconds()
-            d["start"], d["end"] = now - last, now + 1e-9  # 1 ns past now: values at now count
+            # the next float after now (now + 1e-9 rounds to now past ~1.7e7 s): the
+            # values in effect at now count
+            d["start"], d["end"] = now - last, math.nextafter(now, math.inf)
         if spec.kind == "metrics" and spec.name is None:
             raise ProtocolError("bad_request", "a metrics query needs a 'name' (see catalog)")
         if spec.kind == "spans" and spec.name is not None:
@@ -125,8 +127,9 @@ class QuestionOps:
                                     size_bytes=_size(content), truncated=resp.truncated)
         text = Exporter(self._sim).to_csv(result)
         shown, cut = self._cut_text(text, req.budget_bytes - 400)
+        # (the content's size in the answer: the CSV text as a JSON string, escaped)
         return m.ExportResponse(what="query", format="csv", content=shown,
-                                size_bytes=len(shown.encode()), truncated=cut)
+                                size_bytes=_size(shown), truncated=cut)
 
     def _op_fetch(self, req: m.FetchRequest) -> m.FetchResponse:
         kind, items = self.resource(req.handle)
@@ -137,7 +140,8 @@ class QuestionOps:
             shown, cut = self._cut_text(items, req.budget_bytes - 400, req.offset,
                                         handle=req.handle)
         else:
-            shown, cut = self._cut(items, req.budget_bytes - 400, kind, req.offset,
-                                   handle=req.handle)
+            # (`_cut` keeps its own reserve for the envelope: not subtracted twice)
+            shown, cut = self._cut(items, req.budget_bytes, kind, req.offset,
+                                   handle=req.handle, progress=True)
         return m.FetchResponse(handle=req.handle, kind=kind, items=shown, offset=req.offset,
                                truncated=cut)

@@ -167,6 +167,9 @@ class SessionProtocol(DrivingOps, BreakpointOps, QuestionOps, AnswerBudgets):
                 request = msgspec.json.decode(request)
             except msgspec.DecodeError as exc:
                 raise ProtocolError("bad_request", f"the request is not valid JSON: {exc}") from None
+            except RecursionError:  # (the caller's input, not a bug of ours)
+                raise ProtocolError("bad_request", "the request nests too deeply (JSON "
+                                    "arrays/objects thousands of levels deep)") from None
         if not isinstance(request, dict):
             raise ProtocolError("bad_request", "a request is a JSON object with an 'op' "
                                 f"field, got {type(request).__name__}", ops)
@@ -179,6 +182,9 @@ class SessionProtocol(DrivingOps, BreakpointOps, QuestionOps, AnswerBudgets):
             req = msgspec.convert(request, m.OPS[op][0], strict=True)
         except msgspec.ValidationError as exc:
             raise ProtocolError("bad_request", f"invalid {op} request: {exc}") from None
+        except RecursionError:
+            raise ProtocolError("bad_request", f"invalid {op} request: it nests too "
+                                "deeply") from None
         if op not in ("help", "load") and self._sim is None:
             raise ProtocolError("state", "no model is loaded: send load with a 'model' first",
                                 ["load", "help"])

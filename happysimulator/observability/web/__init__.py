@@ -47,7 +47,7 @@ class DebugServer:
                           "choose another port, or port=0 for any free one") from exc
         self.port: int = self._sock.getsockname()[1]
         self.app, self.hub, self.token = create_app(
-            lambda push: Debugger(session, push, max_points=max_points))
+            lambda push: Debugger(session, push, max_points=max_points), port=self.port)
         self.debugger: Any = self.app.state.debugger
         self.url = f"http://127.0.0.1:{self.port}/?token={self.token}"
         config = uvicorn.Config(self.app, log_level="warning", ws="websockets-sansio",

@@ -13,7 +13,13 @@ _MIN_LIVE_POINTS = 60  # a live chart never shows fewer of the newest windows th
 
 
 class Chart:
-    """A live series: ``aggregate`` of ``name`` on ``entity`` over tumbling windows."""
+    """A live series: ``aggregate`` of ``name`` on ``entity`` over tumbling windows.
+
+    Its points are ``(start, end, value)``: the range each value really answers. A
+    streaming store answers older stretches from coarser rollups, so a row may span more
+    than ``window`` (the page shades and labels it); ``value`` is None where nothing was
+    recorded. Points are kept strictly in time order, never overlapping.
+    """
 
     AGGREGATES = ("mean", "p50", "p90", "p99", "max", "rate", "count", "last")
 
@@ -21,7 +27,7 @@ class Chart:
                  max_points: int) -> None:
         self.id = cid
         self.name, self.entity, self.aggregate, self.window = name, entity, aggregate, window
-        self.points: deque[tuple[float, float | None]] = deque(maxlen=max_points)
+        self.points: deque[tuple[float, float, float | None]] = deque(maxlen=max_points)
         self.closed_to = 0.0  # every window ending at or before this is in `points`
         self.cost_per_window = 0.0  # wall seconds a window costs to query (measured)
 
@@ -31,10 +37,26 @@ class Chart:
                 "start": start, "end": end, "window": window or self.window,
                 "aggregates": [self.aggregate]}
 
-    def describe(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "entity": self.entity,
-                "aggregate": self.aggregate, "window": self.window,
-                "max_points": self.points.maxlen, "points": list(self.points)}
+    def describe(self, points: bool = True) -> dict[str, Any]:
+        out = {"id": self.id, "name": self.name, "entity": self.entity,
+               "aggregate": self.aggregate, "window": self.window,
+               "max_points": self.points.maxlen}
+        if points:
+            out["points"] = list(self.points)
+        return out
+
+    def merge(self, pts: list[tuple[float, float, float | None]], replace: bool) -> None:
+        """Add newer rows: any kept row they overlap is superseded (a snapped edge can
+        start a row before the last one ended), so starts stay strictly increasing."""
+        if replace:
+            self.points.clear()
+        if pts:
+            first = pts[0][0]
+            while self.points and self.points[-1][1] > first + 1e-9 * max(1.0, abs(first)):
+                self.points.pop()
+        for p in pts:
+            if not self.points or p[0] > self.points[-1][0]:
+                self.points.append(p)
 
 class ChartOps:
     """``chart_add``/``chart_remove``/``chart_query`` and the charts' updates (mixed into
@@ -58,13 +80,17 @@ class ChartOps:
         if not probe.get("ok"):
             return probe  # unknown series: the query engine's error suggests names
         self.charts[chart.id] = chart
-        self._update_chart(chart, self.state.get("current_time", 0.0))
+        self._update_chart(chart, self.state.get("current_time", 0.0), push=False)
+        self._push_shared()  # every page shows it, then its points
+        self.push({"type": "points", "chart": chart.id, "points": list(chart.points),
+                   "replace": True})
         return {"ok": True, "chart": chart.describe()}
 
     def _op_chart_remove(self, req: dict[str, Any]) -> dict[str, Any]:
         if self.charts.pop(req.get("id"), None) is None:
             return _err("unknown_name", f"no chart {req.get('id')!r}",
                         [str(i) for i in self.charts])
+        self._push_shared()
         return {"ok": True}
 
     def _op_chart_query(self, req: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +105,7 @@ class ChartOps:
         return {**self._query(spec), "spec": spec}
 
     def _update_chart(self, chart: Chart, now: float, flush: bool = False,
-                      budget_s: float | None = None) -> None:
+                      budget_s: float | None = None, push: bool = True) -> None:
         w = chart.window
         closed = math.floor(now / w + 1e-9) * w
         if flush:  # the run is over: its last, partial window is final too
@@ -108,12 +134,13 @@ class ChartOps:
         chart.cost_per_window = took if chart.cost_per_window == 0 else \
             0.7 * chart.cost_per_window + 0.3 * took
         agg = chart.aggregate
-        pts = [(r["start"], r.get(agg)) for r in resp["result"]["rows"]]
-        if replace:
-            chart.points.clear()
-        chart.points.extend(pts)
+        pts: list[tuple[float, float, float | None]] = []
+        for r in resp["result"]["rows"]:
+            if not pts or r["start"] > pts[-1][0]:
+                pts.append((r["start"], r["end"], r.get(agg)))
+        chart.merge(pts, replace)
         chart.closed_to = closed
-        if pts or replace:
+        if (pts or replace) and push:
             self.pushes += 1
             self.points_pushed += len(pts)
             self.push({"type": "points", "chart": chart.id, "points": pts, "replace": replace})

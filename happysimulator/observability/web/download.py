@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -38,8 +40,37 @@ class DownloadOps:
             parts.append(more["items"])
             cut = more.get("truncated")
         if fmt == "csv":
-            return {"ok": True, "content": content + "".join(parts)}
+            return {"ok": True, "content": _with_width_csv(content + "".join(parts))}
         rows = list(content.get("rows", []))
         for items in parts:
             rows.extend(items)
+        for row in rows:
+            width = _width(row.get("start"), row.get("end"))
+            if width is not None:
+                row["window_s"] = width
         return {"ok": True, "content": json.dumps({**content, "rows": rows})}
+
+
+def _width(start: Any, end: Any) -> float | None:
+    """``end - start`` to the nanosecond (the engine's resolution): the range a row
+    really answers, which a streaming store's rollups make wider than the asked window."""
+    try:
+        return round(float(end) - float(start), 9)
+    except (TypeError, ValueError):
+        return None
+
+
+def _with_width_csv(text: str) -> str:
+    """The CSV with a ``window_s`` column after ``end`` on every row that has a range."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows or "start" not in rows[0] or "end" not in rows[0] or "window_s" in rows[0]:
+        return text
+    head = rows[0]
+    i, j = head.index("start"), head.index("end")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*head[:j + 1], "window_s", *head[j + 1:]])
+    for row in rows[1:]:
+        width = _width(row[i], row[j]) if len(row) == len(head) else None
+        writer.writerow([*row[:j + 1], "" if width is None else repr(width), *row[j + 1:]])
+    return out.getvalue()

@@ -33,18 +33,21 @@ from happysimulator.observability.web._shared import _EPS, _err
 from happysimulator.observability.web.charts import Chart, ChartOps
 from happysimulator.observability.web.download import DownloadOps
 from happysimulator.observability.web.graph import GraphOps
+from happysimulator.observability.web.queues import QueueOps
+from happysimulator.observability.web.shared import SharedOps
 
 _SLICE_WALL_S = 0.1  # wall time a max-speed slice aims at: the pause/answer latency
 _PACE_TICK_S = 0.05  # wall time between two paced slices
 _CHARTS_EVERY_S = 0.1  # how often a run's newly closed windows are pushed (at most)
 _CHART_SHARE = 0.25  # of a running worker's wall time that chart queries may use
-_GAUGE_EVERY_S = 0.5
-_CATALOG_EVERY_S = 5.0  # while running, the series list for the gauges is this fresh  # how often the model's gauges and next events are refreshed
+_GAUGE_EVERY_S = 0.5  # how often the model's gauges, queues and next events are refreshed
+_CATALOG_EVERY_S = 5.0  # while running, the series list for the gauges is this fresh
 _BIG = 4_000_000  # the protocol's largest answer budget
 _ADVANCING = frozenset({"run", "resume", "step", "run_until"})
+_BREAKPOINT_OPS = frozenset({"add_breakpoint", "remove_breakpoint", "clear_breakpoints"})
 
 
-class Debugger(ChartOps, GraphOps, DownloadOps):
+class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
     """Runs a session (``handle(dict) -> dict``) on a worker thread for the web page.
 
     `push` receives every message for the page (called on the worker thread; it must not
@@ -72,6 +75,9 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
         self._breakpoints: list[dict[str, Any]] = []
         self.paused_by: str | None = None
         self.next_events: list[dict[str, Any]] = []
+        self.next_events_at: float | None = None  # the simulated time they were read at
+        self.stepped: list[dict[str, Any]] = []  # the events of the last step
+        self._catalog: dict[str, Any] | None = None
         self.gauges: list[dict[str, Any]] = []
         self._rate: deque[tuple[float, int]] = deque(maxlen=64)  # (wall, events) samples
         self._last_refresh = 0.0
@@ -85,10 +91,12 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
         self.pushes = 0  # chart messages pushed
         self.points_pushed = 0
         self._closed = False
+        self._init_shared()
+        self._init_queues()
         self._thread = threading.Thread(target=self._loop, name="happysim-debugger",
                                         daemon=True)
         self._thread.start()
-        self.request({"op": "state"}).result()
+        self.request({"op": "refresh"}).result()  # the model's state, gauges and queues
 
     # ---- the page's side (any thread) -------------------------------------------------
     def request(self, req: dict[str, Any]) -> Future[dict[str, Any]]:
@@ -151,10 +159,17 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
             return _err("state", f"{op!r} needs a paused simulation, but it is running; "
                                  "pause it first")
         resp = self._forward(req)
+        if op in _BREAKPOINT_OPS and resp.get("ok"):
+            self._breakpoints_changed(req, resp)
         if op in _ADVANCING | {"reset", "load"} and resp.get("ok"):
             self.paused_by = None  # the state's own paused_by (e.g. step()) now applies
+            self.stepped = list(resp.get("events") or []) if op == "step" else []
             if op in ("reset", "load"):
                 self._clear()
+                dropped = self._rearm_breakpoints()  # breakpoints outlive a reset
+                resp = {**resp, "breakpoints": self.breakpoints,
+                        "breakpoints_dropped": dropped}
+                self._push_shared()
             self._after_advance(real_pause=True)
         return resp
 
@@ -180,6 +195,7 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
         self._until = None if until is None else float(until)
         self.running = True
         self.paused_by = None
+        self.stepped = []
         self._pace = None
         self._push_status()
         return {"ok": True, "status": self.status()}
@@ -202,6 +218,15 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
     def _op_speed(self, req: dict[str, Any]) -> dict[str, Any]:
         return self._set_speed(req.get("speed")) or {"ok": True, "speed": self.speed}
 
+    def _op_refresh(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Bring everything the page shows up to date (as after a pause)."""
+        if not self.running:
+            self._after_advance(real_pause=True)
+        return {"ok": True, "status": self.status()}
+
+    def _op_stepped(self, req: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "events": self.stepped}
+
     def _set_speed(self, speed: Any) -> dict[str, Any] | None:
         if speed in (None, "max"):
             self.speed = None
@@ -212,11 +237,15 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
             return _err("bad_request", f"speed must be 'max' or a positive number of "
                                        f"simulated seconds per second, got {speed!r}")
         self._pace = None
+        self._push_shared()
+        self._push_status()
         return None
 
     def _op_status(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Everything a page shows: a new or reloaded page starts from this snapshot."""
         return {"ok": True, "status": self.status(), "markers": list(self.markers),
-                "charts": [c.describe() for c in self.charts.values()]}
+                "charts": [c.describe() for c in self.charts.values()],
+                "shared": self.shared(), "queues": self.queues, "gauges": self.gauges}
 
     # ---- running in slices -------------------------------------------------------------
     def _slice(self) -> None:
@@ -276,6 +305,8 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
             self.markers.append({"time": self.state.get("current_time"), "label": paused_by,
                                  "kind": "breakpoint"})
             self.push({"type": "marker", "marker": self.markers[-1]})
+            self._list_breakpoints()  # its hits
+            self._push_shared()
         self._after_advance(real_pause=True)
 
     def _refresh_state(self) -> dict[str, Any]:
@@ -296,6 +327,7 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
         self._rate.clear()
         self.paused_by = None
         self._span = 0.1
+        self.selection = {"trace_id": None, "window": None, "chart": None}  # of the old run
         self.push({"type": "reset"})
 
     def _after_advance(self, real_pause: bool) -> None:
@@ -348,10 +380,12 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
         peek = self._forward({"op": "peek", "n": 5}) if not self.state.get("is_complete") \
             else {"ok": True, "events": []}
         self.next_events = peek.get("events", []) if peek.get("ok") else []
+        self.next_events_at = self.state.get("current_time")
         wall = time.perf_counter()
         if fresh_catalog or self._series is None or wall - self._series_at > _CATALOG_EVERY_S:
             cat = self._forward({"op": "catalog"})  # new series appear while a model runs
             if cat.get("ok"):
+                self._catalog = cat["catalog"]
                 self._series = cat["catalog"].get("metrics", [])
                 self._series_at = wall
                 self._has_anomalies = any(e.get("name") == "anomaly"
@@ -368,9 +402,11 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
                                  "start": start, "end": now + _EPS, "aggregates": [agg]})
                 rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
                 gauges.append({"entity": m["source"], "name": m["name"], "kind": kind,
-                               "aggregate": agg, "value": rows[0].get(agg) if rows else None})
+                               "unit": m.get("unit"), "aggregate": agg,
+                               "value": rows[0].get(agg) if rows else None})
         self.gauges = gauges
         self.push({"type": "gauges", "gauges": gauges})
+        self._refresh_queues(now, self._catalog, fresh_catalog)
 
     # ---- status -------------------------------------------------------------------------
     def events_per_s(self) -> float | None:
@@ -400,6 +436,7 @@ class Debugger(ChartOps, GraphOps, DownloadOps):
                 "paused_by": self.paused_by if mode == "paused" else None,
                 "stop_reason": st.get("stop_reason"), "speed": self.speed,
                 "last_event": st.get("last_event"), "next_events": self.next_events,
+                "next_events_at": self.next_events_at, "stepped": self.stepped,
                 "fired_breakpoint": fired, "heap_size": st.get("heap_size"),
                 "end_time": st.get("end_time"),
                 "fault": fault.get("message") if isinstance(fault, dict) else None}
@@ -414,6 +451,10 @@ _LOCAL_OPS: dict[str, Callable[[Debugger, dict[str, Any]], dict[str, Any]]] = {
     "run_until": Debugger._op_run_until,
     "pause": Debugger._op_pause,
     "speed": Debugger._op_speed,
+    "stepped": Debugger._op_stepped,
+    "refresh": Debugger._op_refresh,
+    "select": Debugger._op_select,
+    "queues": Debugger._op_queues,
     "status": Debugger._op_status,
     "chart_add": Debugger._op_chart_add,
     "chart_remove": Debugger._op_chart_remove,

@@ -1,0 +1,92 @@
+"""What the industrial components share: recording under a queue's owner, running a
+function when the simulation starts, and reading a service time."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from happysim_rx import ObservationKind
+from happysimulator.core.observed import Series, _finite
+
+
+def at_start(sim: Any, fn: Any) -> None:
+    """Call ``fn()`` when `sim` starts, before its first event (a clock timer: not a
+    model event, so it changes no event count and keeps no run alive). Used to record a
+    component's initial gauges. Does nothing for a hand-driven clock."""
+    clock = getattr(sim, "clock", None)
+    call_later = getattr(clock, "call_later", None)
+    if call_later is not None and hasattr(sim, "_now_ns"):
+        call_later(0.0, fn)
+
+
+def draw(value: Any) -> float:
+    """A duration in seconds: a number, or a latency distribution's next draw."""
+    if value.__class__ is float or value.__class__ is int:
+        return value
+    get = getattr(value, "get_latency", None)
+    if get is None:
+        return float(value)
+    cls = value.__class__
+    takes = _TAKES_TIME.get(cls)
+    if takes is None:
+        takes = _TAKES_TIME[cls] = _takes_arg(get)
+    d = get(None) if takes else get()
+    return d.to_seconds() if hasattr(d, "to_seconds") else float(d)
+
+
+_TAKES_TIME: dict[type, bool] = {}  # distribution class -> get_latency takes a time
+
+
+def _takes_arg(fn: Any) -> bool:
+    import inspect
+
+    try:
+        return len(inspect.signature(fn).parameters) >= 1
+    except (TypeError, ValueError):
+        return False
+
+
+class RecordsUnderOwner:
+    """A part of a component (a queue policy) that records under the name of the entity
+    that owns it. The owner calls ``bind_owner(self)``; the part's ``observed_series``
+    are listed in the catalog under the owner's name."""
+
+    observed_series: tuple[Series, ...] = ()
+    _owner: Any = None
+
+    def bind_owner(self, owner: Any) -> None:
+        """Record under `owner` (a `QueuedResource` does this for its policy)."""
+        self._owner = owner
+
+    def _owner_topic(self, name: str, series_kind: str) -> Any:
+        owner = self._owner
+        sim = getattr(owner, "_sim", None)
+        runtime = getattr(sim, "observability_runtime", None)
+        if runtime is None or not runtime.config.enabled:
+            return None
+        cache = self.__dict__.setdefault("_owner_topics", {})
+        key = (id(runtime), name)
+        topic = cache.get(key)
+        if topic is None:
+            runtime.claim(owner)
+            topic = cache[key] = runtime.bus.topic(
+                ObservationKind.METRIC, owner.name, name, series_kind)
+        return topic
+
+    def increment(self, name: str, by: float = 1, **tags: Any) -> None:
+        """Count under the owner (a no-op outside an observed simulation)."""
+        topic = self._owner_topic(name, "counter")
+        if topic is not None:
+            topic.emit(self._owner._sim._now_ns / 1e9, _finite(name, by), tags or None)
+
+    def _rng(self) -> random.Random:
+        owner = self._owner
+        if owner is not None and getattr(owner, "_sim", None) is not None:
+            return owner.rng
+        rng = self.__dict__.get("_own_rng")
+        if rng is None:
+            # standalone (a unit test): one draw from `random`, so random.seed(n) before
+            # building it reproduces the draws
+            rng = self.__dict__["_own_rng"] = random.Random(random.getrandbits(64))
+        return rng
