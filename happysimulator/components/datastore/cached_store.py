@@ -58,9 +58,10 @@ class CachedStore(ObservedEntity):
         super().__init__(name)
         self.backing_store = backing_store
         self._cache_capacity = cache_capacity
-        self._policy = eviction_policy
+        self._eviction_policy = eviction_policy
         self._cache_read_latency = cache_read_latency
         self._write_through = write_through
+        # (`_cache` and `_eviction_policy` keep 0.2.5's names: its models reach into them)
         self._cache: dict[Hashable, Any] = {}
         self._dirty: dict[Hashable, None] = {}
         self._reads = self._writes = self._hits = self._misses = 0
@@ -103,7 +104,7 @@ class CachedStore(ObservedEntity):
         if key in self._cache and not self._expired(key):
             self._hits += 1
             self.increment("hits")
-            self._policy.on_access(key)
+            self._eviction_policy.on_access(key)
             value = self._cache[key]
             yield self._cache_read_latency
             return value
@@ -153,7 +154,7 @@ class CachedStore(ObservedEntity):
     def invalidate_all(self) -> None:
         self._cache.clear()
         self._dirty.clear()
-        self._policy.clear()
+        self._eviction_policy.clear()
         self.set_gauge("size", 0)
         self.set_gauge("dirty", 0)
 
@@ -174,15 +175,15 @@ class CachedStore(ObservedEntity):
 
     # -- mechanics ------------------------------------------------------------------------
     def _expired(self, key: Hashable) -> bool:
-        is_expired = getattr(self._policy, "is_expired", None)
+        is_expired = getattr(self._eviction_policy, "is_expired", None)
         return is_expired is not None and is_expired(key)
 
     def _fill(self, key: Hashable, value: Any) -> Generator[Any, Any, None]:
         if key in self._cache:
-            self._policy.on_access(key)
+            self._eviction_policy.on_access(key)
         else:
             while len(self._cache) >= self._cache_capacity:
-                victim = self._policy.evict()
+                victim = self._eviction_policy.evict()
                 if victim is None or victim not in self._cache:
                     if victim is None:
                         break
@@ -190,7 +191,7 @@ class CachedStore(ObservedEntity):
                 self._evictions += 1
                 self.increment("evictions")
                 yield from self._drop(victim, evicted=True)
-            self._policy.on_insert(key)
+            self._eviction_policy.on_insert(key)
         self._cache[key] = value
         self.set_gauge("size", len(self._cache))
 
@@ -198,7 +199,7 @@ class CachedStore(ObservedEntity):
         """Remove `key`, writing it back first if dirty."""
         value = self._cache.pop(key)
         if not evicted:
-            self._policy.on_remove(key)
+            self._eviction_policy.on_remove(key)
         if key in self._dirty:
             yield from self._write_back(key, value)
         self.set_gauge("size", len(self._cache))
@@ -213,7 +214,7 @@ class CachedStore(ObservedEntity):
     def _forget(self, key: Hashable) -> None:
         self._cache.pop(key, None)
         self._dirty.pop(key, None)
-        self._policy.on_remove(key)
+        self._eviction_policy.on_remove(key)
         self.set_gauge("size", len(self._cache))
         self.set_gauge("dirty", len(self._dirty))
 

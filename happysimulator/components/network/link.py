@@ -132,7 +132,7 @@ class NetworkLink(ObservedEntity):
     def transmit(self, event: Event, dest: Entity | None) -> Event | None:
         """Send `event` to `dest`: None if lost, else the packet (arriving later)."""
         sim = self._sim or bind_simulation(self)
-        rng = sim.rng if "_own_rng" not in self.__dict__ else self.rng
+        rng = self.rng  # (the link's own stream: loss draws do not shift other entities')
         if self._loss > 0.0 and rng.random() < self._loss:
             self.packets_dropped += 1
             self.increment("lost")
