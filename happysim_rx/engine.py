@@ -466,8 +466,14 @@ class QueryEngine:
                     )
                 )
         start, end = self._recorded_range(spec, getattr(ts, "complete_from", None), "spans")
-        spans = ts.between(start, end, spec.entity)
-        end = self._end_at_now(spec, end, [s.start for s in spans])
+        if (spec.limit is not None and not spec.aggregates and not spec.tags
+                and hasattr(ts, "between_first")):
+            # rows only, no filter on attributes: build only the spans returned
+            spans, latest = ts.between_first(start, end, spec.entity, spec.limit)
+            end = self._end_at_now(spec, end, [] if latest is None else [latest])
+        else:
+            spans = ts.between(start, end, spec.entity)
+            end = self._end_at_now(spec, end, [s.start for s in spans])
         if spec.tags:
             spans = [
                 s
