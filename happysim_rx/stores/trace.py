@@ -604,10 +604,12 @@ class TraceStore(TraceBound):
         return self.between_first(start, end, entity)[0]
 
     def between_first(self, start: float, end: float, entity: str = "*",
-                      limit: int | None = None) -> tuple[list[Span], float | None]:
-        """The first ``limit`` spans (all when None) of ``between(start, end, entity)``,
-        and the latest start among all of them (None when there are none): spans are
-        built only for the rows returned.
+                      limit: int | None = None, keep: Any = None
+                      ) -> tuple[list[Span], float | None]:
+        """The first ``limit`` spans (all when None) of ``between(start, end, entity)``
+        for which ``keep(span)`` holds (all when None), and the latest start among all
+        spans of the range and entity (None when there are none): spans are built only
+        until ``limit`` are kept.
 
         >>> ts = TraceStore()
         >>> for i in range(5): ts.add(Span(i, 1, None, "Server", float(i), i + 0.5))
@@ -629,17 +631,29 @@ class TraceStore(TraceBound):
             rows = rows[np.isin(self._ent[rows], codes)]
         # rows are in start order: the last one starts latest
         latest = float(self._start[rows[-1]]) if rows.size else None
-        out = self._spans_at(rows if limit is None else rows[:limit])
+        if limit is None:
+            out = self._spans_at(rows)
+            if keep is not None:
+                out = [s for s in out if keep(s)]
+        elif keep is None:
+            out = self._spans_at(rows[:limit])
+        else:  # in growing chunks, until `limit` are kept
+            out, i, step = [], 0, 2 * limit + 2
+            while len(out) < limit and i < rows.size:
+                out += [s for s in self._spans_at(rows[i:i + step]) if keep(s)]
+                i, step = i + step, 2 * step
         if self._other:
             extra = [s for spans in self._other.values() for s in spans
                      if start <= s.start < end
                      and (entity == "*" or fnmatchcase(s.entity, entity))]
             if extra:
+                latest = max([s.start for s in extra]
+                             + ([] if latest is None else [latest]))
+                if keep is not None:
+                    extra = [s for s in extra if keep(s)]
                 # a stable merge: the first `limit` of the whole come from the first
                 # `limit` of each part
                 out = sorted(out + extra, key=lambda s: s.start)
-                latest = max([s.start for s in extra]
-                             + ([] if latest is None else [latest]))
         return (out if limit is None else out[:limit]), latest
 
     def tree(self, trace_id: Any) -> list[dict[str, Any]]:
