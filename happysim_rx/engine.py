@@ -488,6 +488,20 @@ class QueryEngine:
                     )
                 )
         start, end = self._recorded_range(spec, getattr(ts, "complete_from", None), "spans")
+        if spec.limit is not None and not spec.aggregates and hasattr(ts, "between_first"):
+            # rows only: build spans only until `limit` match (the range's end still
+            # follows the latest span of the range, as below)
+            tags = spec.tags
+
+            def keep(s: Any) -> bool:
+                return all((s.attributes or {}).get(k) == v for k, v in tags.items())
+
+            spans, latest = ts.between_first(start, end, spec.entity, spec.limit,
+                                             keep if tags else None)
+            end = self._end_at_now(spec, end, [] if latest is None else [latest])
+            return self._record_result(
+                query, [s.to_dict() for s in spans], "start", "duration", "entity", start, end
+            )
         spans = ts.between(start, end, spec.entity)
         end = self._end_at_now(spec, end, [s.start for s in spans])
         if spec.tags:

@@ -455,13 +455,31 @@ class TraceStore(TraceBound):
 
     # -- reading ------------------------------------------------------------------------
     def _attributes(self, row: int) -> dict[str, Any] | None:
-        a = self._attrs.get(row)
+        return self._attributes_of(np.array([row], dtype=np.int64))[0]
+
+    def _attributes_of(self, rows: np.ndarray) -> list[dict[str, Any] | None]:
+        """Attributes of the given rows, in that order: one vectorized lookup per
+        attribute column, a dict built only for the rows that have attributes."""
+        rl = rows.tolist()
+        attrs = self._attrs
+        out: list[dict[str, Any] | None] = (
+            [attrs.get(r) for r in rl] if attrs else [None] * len(rl))
         for rows_, key, values in self._attr_cols:
-            i = int(np.searchsorted(rows_, row))
-            if i < rows_.size and rows_[i] == row:
-                v = values[i]
-                a = {**(a or {}), key: v.item() if isinstance(v, np.generic) else v}
-        return a
+            if not rows_.size or not rows.size:
+                continue
+            idx = np.searchsorted(rows_, rows)
+            hit = idx < rows_.size
+            hit[hit] = rows_[idx[hit]] == rows[hit]
+            at = np.flatnonzero(hit)
+            if not at.size:
+                continue
+            vals = values[idx[at]]
+            got = (vals.tolist() if vals.dtype != object
+                   else [v.item() if isinstance(v, np.generic) else v for v in vals])
+            for j, v in zip(at.tolist(), got, strict=True):
+                a = out[j]
+                out[j] = {**(a or {}), key: v}
+        return out
 
     def _spans_at(self, rows: np.ndarray) -> list[Span]:
         """`Span` records of the given rows, in that order."""
@@ -473,39 +491,10 @@ class TraceStore(TraceBound):
         ent, start, end = self._ent[rows].tolist(), self._start[rows].tolist(), self._end[
             rows].tolist()
         has_attrs = bool(self._attrs) or bool(self._attr_cols)
-        attrs = self._attributes_of(rows) if has_attrs else None
-        out = []
-        for i in range(len(tid)):
-            p = pid[i]
-            out.append(Span(tid[i], sid[i], None if p == _NONE else p, names[ent[i]],
-                            start[i], end[i], attrs[i] if attrs is not None else None))
-        return out
-
-    def _attributes_of(self, rows: np.ndarray) -> list[dict[str, Any] | None]:
-        """`_attributes` of many rows at once: each sparse column is matched against the
-        rows in its own row range only (columns cover disjoint blocks of rows)."""
-        out: list[dict[str, Any] | None] = [self._attrs.get(r) for r in rows.tolist()] \
-            if self._attrs else [None] * rows.size
-        if not self._attr_cols:
-            return out
-        order = np.argsort(rows, kind="stable")
-        srt = rows[order]
-        for rows_, key, values in self._attr_cols:
-            if not rows_.size:
-                continue
-            lo = int(np.searchsorted(srt, rows_[0]))
-            hi = int(np.searchsorted(srt, rows_[-1], side="right"))
-            if lo >= hi:
-                continue
-            cand = srt[lo:hi]
-            at = np.minimum(np.searchsorted(rows_, cand), rows_.size - 1)
-            hit = np.flatnonzero(rows_[at] == cand)
-            for h, j in zip(hit.tolist(), at[hit].tolist(), strict=True):
-                i = int(order[lo + h])
-                v = values[j]
-                a = out[i]
-                out[i] = {**(a or {}), key: v.item() if isinstance(v, np.generic) else v}
-        return out
+        attrs = self._attributes_of(rows) if has_attrs else [None] * len(tid)
+        return [Span(t, s, None if p == _NONE else p, names[e], a, b, at)
+                for t, s, p, e, a, b, at in zip(tid, sid, pid, ent, start, end, attrs,
+                                                strict=True)]
 
     def _flat_order(self) -> np.ndarray:
         """Rows grouped by trace (traces in order of first appearance), arrival order
@@ -640,13 +629,31 @@ class TraceStore(TraceBound):
 
     def entities(self) -> list[str]:
         self._index()
-        present = {self._names[c] for c in np.unique(self._ent).tolist()}
+        # a count per code, O(n): cheaper than np.unique's sort on every query
+        seen = np.bincount(self._ent, minlength=len(self._names)) if self._ent.size else []
+        present = {self._names[c] for c, k in enumerate(seen) if k}
         present.update(s.entity for spans in self._other.values() for s in spans)
         return sorted(present)
 
     def between(self, start: float, end: float, entity: str = "*") -> list[Span]:
         """Spans whose *start* is in [start, end), by start time, spans starting at the
         same time in the order they came (O(log n) + k)."""
+        return self.between_first(start, end, entity)[0]
+
+    def between_first(self, start: float, end: float, entity: str = "*",
+                      limit: int | None = None, keep: Any = None
+                      ) -> tuple[list[Span], float | None]:
+        """The first ``limit`` spans (all when None) of ``between(start, end, entity)``
+        for which ``keep(span)`` holds (all when None), and the latest start among all
+        spans of the range and entity (None when there are none): spans are built only
+        until ``limit`` are kept.
+
+        >>> ts = TraceStore()
+        >>> for i in range(5): ts.add(Span(i, 1, None, "Server", float(i), i + 0.5))
+        >>> spans, latest = ts.between_first(1.0, 10.0, limit=2)
+        >>> [s.start for s in spans], latest
+        ([1.0, 2.0], 4.0)
+        """
         self._index()
         if self._by_start is None:  # ties by start keep the order spans came in
             order = np.argsort(self._start, kind="stable")
@@ -659,14 +666,32 @@ class TraceStore(TraceBound):
         if entity != "*":
             codes = [c for c, nm in enumerate(self._names) if fnmatchcase(nm, entity)]
             rows = rows[np.isin(self._ent[rows], codes)]
-        out = self._spans_at(rows)
+        # rows are in start order: the last one starts latest
+        latest = float(self._start[rows[-1]]) if rows.size else None
+        if limit is None:
+            out = self._spans_at(rows)
+            if keep is not None:
+                out = [s for s in out if keep(s)]
+        elif keep is None:
+            out = self._spans_at(rows[:limit])
+        else:  # in growing chunks, until `limit` are kept
+            out, i, step = [], 0, 2 * limit + 2
+            while len(out) < limit and i < rows.size:
+                out += [s for s in self._spans_at(rows[i:i + step]) if keep(s)]
+                i, step = i + step, 2 * step
         if self._other:
             extra = [s for spans in self._other.values() for s in spans
                      if start <= s.start < end
                      and (entity == "*" or fnmatchcase(s.entity, entity))]
             if extra:
+                latest = max([s.start for s in extra]
+                             + ([] if latest is None else [latest]))
+                if keep is not None:
+                    extra = [s for s in extra if keep(s)]
+                # a stable merge: the first `limit` of the whole come from the first
+                # `limit` of each part
                 out = sorted(out + extra, key=lambda s: s.start)
-        return out
+        return (out if limit is None else out[:limit]), latest
 
     def tree(self, trace_id: Any) -> list[dict[str, Any]]:
         """Nested dicts ``{span..., "children": [...]}``, roots first."""
