@@ -22,6 +22,12 @@ from happysimulator.core.process import Process
 _NS = 1_000_000_000
 
 
+def _read_only(cls: type, name: str) -> bool:
+    """True if `cls` defines `name` as a property without a setter."""
+    attr = getattr(cls, name, None)
+    return isinstance(attr, property) and attr.fset is None
+
+
 class QueuedResource(Entity):
     """Queues arrivals; runs ``handle_queued_event(event)`` for up to ``concurrency`` at once.
 
@@ -49,6 +55,9 @@ class QueuedResource(Entity):
         if queue_capacity is not None and queue_capacity < 0:
             raise ValueError(f"queue_capacity must be >= 0 or None, got {queue_capacity}")
         self._gated = type(self).has_capacity is not QueuedResource.has_capacity
+        # a subclass that keeps its own `in_flight` (a read-only property, as 0.2.5 models
+        # may define) or gates on `has_capacity` is counted apart, in `_in_service`
+        self._own_count = self._gated or _read_only(type(self), "in_flight")
         if concurrency is None:
             self._concurrency = _UNLIMITED if self._gated else 1
         else:
@@ -64,7 +73,8 @@ class QueuedResource(Entity):
             queue_capacity = getattr(self.policy, "capacity", None)
         self.queue_capacity = queue_capacity
         self._in_service = 0  # (gated subclasses: the resource's own count)
-        self.in_flight = 0
+        if not _read_only(type(self), "in_flight"):
+            self.in_flight = 0
         self.arrivals = 0
         self.completed = 0
         self.dropped = 0
@@ -102,15 +112,17 @@ class QueuedResource(Entity):
     @property
     def in_service(self) -> int:
         """Requests in service, as the resource counts them."""
-        return self._in_service if self._gated else self.in_flight
+        return self._in_service if self._own_count else self.in_flight
 
     def _can_start(self) -> bool:
         if self._gated:
             return self._in_service < self._concurrency and bool(self.has_capacity())
+        if self._own_count:
+            return self._in_service < self._concurrency
         return self.in_flight < self._concurrency
 
     def _started(self) -> None:
-        if self._gated:
+        if self._own_count:
             self._in_service += 1
         else:
             self.in_flight += 1
@@ -219,7 +231,7 @@ class QueuedResource(Entity):
         sim = self._sim
         now = sim._now_ns
         svc = now - start_ns
-        if self._gated:
+        if self._own_count:
             self._in_service -= 1
         else:
             self.in_flight -= 1

@@ -271,7 +271,7 @@ def _derivable_concurrency(entity: Any) -> int:
     # a user's QueuedResource overrides `handle_queued_event` only: what it does there
     # (yield, wait on futures) decides when a request completes, never when one starts.
     # A `has_capacity()` gate decides starts too: those report every fact.
-    if isinstance(entity, QueuedResource) and not entity._gated and all(
+    if isinstance(entity, QueuedResource) and not entity._own_count and all(
             getattr(cls, m) is getattr(QueuedResource, m)
             for m in ("handle_event", "_begin", "_done", "_drain", "_can_start", "_started")):
         return entity.concurrency
@@ -626,7 +626,7 @@ class QueueInstrumentation(_Instrumentation):
         depth = len(entity._queue)  # (published through the depth band)
         # a completion with requests waiting is followed, at the same instant, by the next
         # start: its momentary in_flight dip is not a change (see _gauge_points)
-        in_flight = entity._in_service if entity._gated else entity.in_flight
+        in_flight = entity._in_service if entity._own_count else entity.in_flight
         if in_flight != self._live_in_flight and not (kind == DONE and depth > 0):
             self._live_in_flight = in_flight
             if flight_s.has_subscribers:
