@@ -1,7 +1,7 @@
 """Where an observer waits: every row of issue 14's table in one command.
 
-    /work/venv/bin/python benchmarks/bench_observers.py            # 100k / 10^6 customers, 7 rounds
-    /work/venv/bin/python benchmarks/bench_observers.py --quick    # 20k / 200k customers, 3 rounds
+    .venv/bin/python benchmarks/bench_observers.py            # 100k / 10^6 customers, 7 rounds
+    .venv/bin/python benchmarks/bench_observers.py --quick    # 20k / 200k customers, 3 rounds
     ... --rounds 9 --customers 100000 --big-customers 1000000 --json-out PATH
     ... --cases import:happysimulator,import:first-sim --baseline ../main-at-start  # before/after
 

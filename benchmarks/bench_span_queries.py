@@ -1,6 +1,6 @@
 """Span queries with a limit after a long run (issue 23 item 1), before vs after.
 
-    /work/venv/bin/python benchmarks/bench_span_queries.py --baseline /path/to/old/checkout
+    .venv/bin/python benchmarks/bench_span_queries.py --baseline /path/to/old/checkout
 
 Each checkout runs in a fresh process (``--worker``, ``PYTHONPATH`` at that checkout):
 10^5 customers through an M/M/1-ish ``Server`` into a ``LatencyTracker`` under

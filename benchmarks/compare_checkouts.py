@@ -1,6 +1,6 @@
 """Before/after: the same `bench_observers.py` cases in two or more checkouts, interleaved.
 
-    /work/venv/bin/python benchmarks/compare_checkouts.py before=/path/to/old after=. \\
+    .venv/bin/python benchmarks/compare_checkouts.py before=/path/to/old after=. \\
         --cases server:disabled,server:full --customers 30000 --rounds 7
 
 Each (checkout, case) pair runs in a fresh process (``bench_observers.py --worker CASE``
