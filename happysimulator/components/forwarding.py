@@ -24,6 +24,7 @@ from typing import Any
 
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event, new_event
+from happysimulator.core.observed import ObservedEntity
 from happysimulator.core.temporal import _inst
 
 #: metadata key of a refusal: ``(entity name, reason)``
@@ -106,5 +107,22 @@ def rejection(event: Event) -> tuple[str, str] | None:
     return None if meta is None else meta.get(REJECTED)
 
 
-__all__ = ["REJECTED", "RejectedError", "answer_rejected", "forward", "mark_rejected",
+
+
+class TargetWrapper(ObservedEntity):
+    """A component standing in front of one target entity (a breaker, a bulkhead, a
+    timeout, a hedge): the target is its downstream and runs on its clock."""
+
+    downstream_attributes = ("target",)
+    _target: Entity
+
+    def downstream_entities(self) -> list[Entity]:
+        return [self._target]
+
+    def set_clock(self, sim: Any) -> None:
+        super().set_clock(sim)
+        self._target.set_clock(sim)
+
+
+__all__ = ["REJECTED", "RejectedError", "TargetWrapper", "answer_rejected", "forward", "mark_rejected",
            "rejection", "run_hooks", "take_hooks"]

@@ -14,10 +14,16 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.forwarding import answer_rejected, forward, run_hooks, take_hooks
+from happysimulator.components.forwarding import (
+    TargetWrapper,
+    answer_rejected,
+    forward,
+    run_hooks,
+    take_hooks,
+)
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
-from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
+from happysimulator.core.observed import counter, gauge, sample
 from happysimulator.core.temporal import Duration, Instant
 
 WAIT_TIMEOUT = "_bh_timeout"
@@ -46,7 +52,7 @@ class WaitingRequest:
     hooks: list | None = None
 
 
-class Bulkhead(ObservedEntity):
+class Bulkhead(TargetWrapper):
     """Limits the requests in progress at ``target`` (see the module docstring)."""
 
     observed_series = (
@@ -57,7 +63,6 @@ class Bulkhead(ObservedEntity):
         gauge("queue_depth", "requests", "requests waiting for a permit"),
         sample("wait_time", "s", "time an accepted request waited for a permit"),
     )
-    downstream_attributes = ("target",)
 
     def __init__(self, name: str, target: Entity, max_concurrent: int,
                  max_wait_queue: int = 0, max_wait_time: float | None = None) -> None:
@@ -117,13 +122,6 @@ class Bulkhead(ObservedEntity):
                              self._rejected_requests, self._timed_out_requests,
                              self._queued_requests, self._peak_concurrent,
                              self._peak_queue_depth)
-
-    def downstream_entities(self) -> list[Entity]:
-        return [self._target]
-
-    def set_clock(self, sim: Any) -> None:
-        super().set_clock(sim)
-        self._target.set_clock(sim)
 
     def handle_event(self, event: Event) -> Any:
         if event.event_type == WAIT_TIMEOUT:

@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any
 
 from happysimulator.components.forwarding import (
+    TargetWrapper,
     answer_rejected,
     forward,
     rejection,
@@ -29,7 +30,7 @@ from happysimulator.components.forwarding import (
 )
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
-from happysimulator.core.observed import ObservedEntity, counter, gauge
+from happysimulator.core.observed import counter, gauge
 from happysimulator.core.temporal import Duration, Instant
 
 HALF_OPEN_CHECK = "_cb_half_open"
@@ -58,7 +59,7 @@ class CircuitBreakerStats:
     times_closed: int = 0
 
 
-class CircuitBreaker(ObservedEntity):
+class CircuitBreaker(TargetWrapper):
     """Passes requests to ``target`` while it is healthy (see the module docstring)."""
 
     observed_series = (
@@ -69,7 +70,6 @@ class CircuitBreaker(ObservedEntity):
         counter("successes", "requests", "passed requests answered successfully"),
         counter("failures", "requests", "passed requests that failed"),
     )
-    downstream_attributes = ("target",)
 
     def __init__(self, name: str, target: Entity, failure_threshold: int = 5,
                  success_threshold: int = 2, timeout: float = 30.0,
@@ -147,13 +147,6 @@ class CircuitBreaker(ObservedEntity):
                                    self._failed_requests, self._rejected_requests,
                                    self._state_changes, self._times_opened,
                                    self._times_closed)
-
-    def downstream_entities(self) -> list[Entity]:
-        return [self._target]
-
-    def set_clock(self, sim: Any) -> None:
-        super().set_clock(sim)
-        self._target.set_clock(sim)
 
     # ---- requests ------------------------------------------------------------------------
     def handle_event(self, event: Event) -> Any:

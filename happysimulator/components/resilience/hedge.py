@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.forwarding import forward, run_hooks, take_hooks
+from happysimulator.components.forwarding import TargetWrapper, forward, run_hooks, take_hooks
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
-from happysimulator.core.observed import ObservedEntity, counter
+from happysimulator.core.observed import counter
 from happysimulator.core.temporal import Duration
 
 SEND_HEDGE = "_hg_send_hedge"
@@ -43,7 +43,7 @@ class _Pending:
         self.answers = 0
 
 
-class Hedge(ObservedEntity):
+class Hedge(TargetWrapper):
     """Redundant copies of slow requests (see the module docstring)."""
 
     observed_series = (
@@ -51,7 +51,6 @@ class Hedge(ObservedEntity):
         counter("hedges", "requests", "copies sent because the first answer was late"),
         counter("wins", "requests", "which copy answered first", tags=("winner",)),
     )
-    downstream_attributes = ("target",)
 
     def __init__(self, name: str, target: Entity, hedge_delay: float,
                  max_hedges: int = 1) -> None:
@@ -91,13 +90,6 @@ class Hedge(ObservedEntity):
     def stats(self) -> HedgeStats:
         return HedgeStats(self._total_requests, self._primary_wins, self._hedge_wins,
                           self._hedges_sent, self._hedges_cancelled)
-
-    def downstream_entities(self) -> list[Entity]:
-        return [self._target]
-
-    def set_clock(self, sim: Any) -> None:
-        super().set_clock(sim)
-        self._target.set_clock(sim)
 
     def handle_event(self, event: Event) -> Any:
         if event.event_type == SEND_HEDGE:

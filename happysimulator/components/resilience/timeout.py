@@ -13,10 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.forwarding import answer_rejected, forward, run_hooks, take_hooks
+from happysimulator.components.forwarding import (
+    TargetWrapper,
+    answer_rejected,
+    forward,
+    run_hooks,
+    take_hooks,
+)
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
-from happysimulator.core.observed import ObservedEntity, counter, sample
+from happysimulator.core.observed import counter, sample
 from happysimulator.core.temporal import Duration
 
 TIMEOUT = "_tw_timeout"
@@ -40,7 +46,7 @@ class _Pending:
         self.timer: Event | None = None
 
 
-class TimeoutWrapper(ObservedEntity):
+class TimeoutWrapper(TargetWrapper):
     """Bounds the time ``target`` may take per request (see the module docstring)."""
 
     observed_series = (
@@ -49,7 +55,6 @@ class TimeoutWrapper(ObservedEntity):
         counter("timeouts", "requests", "requests answered by the timeout"),
         sample("latency", "s", "arrival to the target's answer, for requests in time"),
     )
-    downstream_attributes = ("target",)
 
     def __init__(self, name: str, target: Entity, timeout: float,
                  on_timeout: Callable[[Event], Event | list[Event] | None] | None = None,
@@ -82,13 +87,6 @@ class TimeoutWrapper(ObservedEntity):
     def stats(self) -> TimeoutStats:
         return TimeoutStats(self._total_requests, self._successful_requests,
                             self._timed_out_requests)
-
-    def downstream_entities(self) -> list[Entity]:
-        return [self._target]
-
-    def set_clock(self, sim: Any) -> None:
-        super().set_clock(sim)
-        self._target.set_clock(sim)
 
     def handle_event(self, event: Event) -> Any:
         if event.event_type == TIMEOUT:
