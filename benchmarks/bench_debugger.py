@@ -15,7 +15,12 @@ Every few seconds it samples:
 
 Then it times, in interleaved rounds, a plain ``sim.run()`` of a shorter run against the
 same run watched in the browser (Run clicked to the page showing the end): the overhead
-as a ratio of medians.
+as a ratio of medians, in wall time and in CPU time. The CPU time is the server's: this
+process's ``time.process_time()`` (the simulation's run thread, the debugger's worker and
+its web server) minus this script's own thread (which drives the page through
+Playwright); the browser's CPU time (Chromium and Playwright's driver, this process's
+descendants) is reported apart, since on a two-core machine the page and the simulation
+compete for the same cores and the wall ratio depends on it.
 
     .venv/bin/python benchmarks/bench_debugger.py                    # 10^7 events
     .venv/bin/python benchmarks/bench_debugger.py --events 2000000   # shorter
@@ -150,12 +155,14 @@ def main(argv: list[str] | None = None) -> int:
         final_heap = heap_mb()
         status = page.evaluate("window.dbg.status")
         server.stop()
-        plain, watched = [], []
+        plain: list[tuple[float, float]] = []
+        watched: list[tuple[float, float, float]] = []
         for _ in range(args.overhead_rounds if args.overhead_events else 0):
             plain.append(plain_run(int(args.overhead_events / per)))
             watched.append(watched_run(browser, int(args.overhead_events / per)))
-            print(f"overhead round: plain {plain[-1]:.2f} s, watched {watched[-1]:.2f} s",
-                  flush=True)
+            print(f"overhead round: plain {plain[-1][0]:.2f} s (CPU {plain[-1][1]:.2f} s), "
+                  f"watched {watched[-1][0]:.2f} s (server CPU {watched[-1][1]:.2f} s, "
+                  f"browser CPU {watched[-1][2]:.2f} s)", flush=True)
         browser.close()
 
     steady = rows[len(rows) // 5:] or rows  # after the first fifth: stores and page warm
@@ -164,10 +171,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  events: {events:,} in {run_s:.0f} s wall ({status['sim_time']:,.0f} simulated "
           f"s, {events / run_s:,.0f} events/s); page shows {status['mode']}")
     if plain:
-        p, w = statistics.median(plain), statistics.median(watched)
+        p, w = (statistics.median(r[0] for r in rs) for rs in (plain, watched))
+        pc, wc = statistics.median(r[1] for r in plain), statistics.median(r[1] for r in watched)
+        bc = statistics.median(r[2] for r in watched)
         print(f"  overhead ({len(plain)} interleaved rounds of {args.overhead_events:,} "
               f"events): plain sim.run() {p:.2f} s, watched in the browser {w:.2f} s "
-              f"(medians): {w / p:.2f}x")
+              f"(medians): {w / p:.2f}x wall")
+        print(f"  overhead in CPU time (medians): plain sim.run() {pc:.2f} s, the server's "
+              f"process while watched {wc:.2f} s: {wc / pc:.2f}x; the browser (Chromium "
+              f"and Playwright's driver) meanwhile {bc:.2f} s")
+        print(f"  load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+              f"on {os.cpu_count()} cores")
     print(f"  push rate: median {statistics.median(r['msgs_per_s'] for r in steady):.1f} "
           f"messages/s, {statistics.median(r['points_per_s'] for r in steady):.0f} chart "
           "points/s")
@@ -196,37 +210,70 @@ def add_charts(page) -> None:
     wait_js(page, "document.querySelectorAll('.chart').length === 2")
 
 
-def plain_run(customers: int) -> float:
+def plain_run(customers: int) -> tuple[float, float]:
+    """(wall, CPU) seconds of a plain ``sim.run()``."""
     sim = build(customers=customers)
-    t = time.perf_counter()
+    c, t = time.process_time(), time.perf_counter()
     sim.run()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, time.process_time() - c
 
 
-def watched_run(browser, customers: int) -> float:
-    """Wall time of the same run from the page's Run click to the page showing the end."""
+def watched_run(browser, customers: int) -> tuple[float, float, float]:
+    """The same run from the page's Run click to the page showing the end: (wall seconds,
+    the server's CPU seconds, the browser's CPU seconds)."""
     server = serve(build, port=0, params={"customers": customers}, quiet=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(server.url)
         wait_js(page, "window.dbg && window.dbg.ready")
         add_charts(page)
+        b0, c0, m0 = children_cpu_s(), time.process_time(), time.thread_time()
         t = time.perf_counter()
         page.click("#btn-run")
-        wait_js(page, "window.dbg.status.mode === 'complete'", timeout=3600)
-        return time.perf_counter() - t
+        # asking the page 20 times a second costs the browser CPU the run competes with:
+        # wait for the server to finish first (no CPU), then for the page to show it
+        while not server.debugger.state.get("is_complete") and time.perf_counter() - t < 3600:
+            time.sleep(0.02)
+        wait_js(page, "window.dbg.status.mode === 'complete'", timeout=3600, every_s=0.01)
+        wall = time.perf_counter() - t
+        server_cpu = (time.process_time() - c0) - (time.thread_time() - m0)
+        return wall, server_cpu, children_cpu_s() - b0
     finally:
         page.close()
         server.stop()
 
 
-def wait_js(page, expr: str, timeout: float = 120.0) -> None:
-    """Poll `expr` every 50 ms (the page's CSP refuses the eval behind wait_for_function)."""
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of this process's live descendants (the browser and
+    Playwright's driver), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    kids: dict[int, list[tuple[int, float]]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        kids.setdefault(int(fields[1]), []).append(
+            (int(entry), (int(fields[11]) + int(fields[12])) / tick))
+    total, todo = 0.0, [os.getpid()]
+    while todo:
+        for pid, cpu in kids.get(todo.pop(), []):
+            total += cpu
+            todo.append(pid)
+    return total
+
+
+def wait_js(page, expr: str, timeout: float = 120.0, every_s: float = 0.05) -> None:
+    """Poll `expr` every `every_s` (the page's CSP refuses the eval behind
+    wait_for_function)."""
     deadline = time.monotonic() + timeout
     while not page.evaluate(expr):
         if time.monotonic() > deadline:
             raise TimeoutError(expr)
-        time.sleep(0.05)
+        time.sleep(every_s)
 
 
 def _slope(xs: list[float], ys: list[float]) -> float:

@@ -453,6 +453,7 @@ def test_a_fast_run_shows_the_newest_windows_and_a_stop_brings_back_the_rest(
     monkeypatch.setattr(driver, "_CHART_SHARE", 1e-9)  # live updates get ~no time...
     monkeypatch.setattr(charts, "_MIN_LIVE_POINTS", 5)  # ...so they keep the newest 5
     monkeypatch.setattr(driver, "_CHARTS_EVERY_S", 0.0)  # after every slice
+    monkeypatch.setattr(driver, "_CHARTS_MAX_EVERY_S", 0.0)  # (whatever they cost)
     messages: list[dict] = []
     dbg = Debugger(open_session(lambda: mm1(end_time=1e9,
                                             config=ObservabilityConfig.streaming())),
