@@ -16,8 +16,8 @@ more windows closed since than that allows (or than ``max_points``), only the ne
 queried and they replace what the page shows (a moving view of the newest windows at full
 speed; a pause brings the last ``max_points`` windows, and any range of history is a zoom
 query away). While running, the status goes out at most 4 times a wall second; the
-gauges, the queueing view and the next events at most twice (less often when they would
-cost more than 4% of the wall time). At full speed the model closes thousands of windows
+gauges, the queueing view and the next events at most twice and at least once (between
+the two, as often as 4% of the wall time allows). At full speed the model closes thousands of windows
 per chart and wall second, far more than a page can show or the worker can read for free
 (25-55 us each), so these bounds, not the run's length or speed, set what watching costs.
 """
@@ -47,6 +47,7 @@ _CHARTS_MAX_EVERY_S = 1.0  # ... and at least this often, whatever they cost
 _CHART_SHARE = 0.08  # of a running worker's wall time that chart queries may use
 _GAUGE_EVERY_S = 0.5  # how often the model's gauges, queues and next events are refreshed
 _GAUGE_SHARE = 0.04  # ... while running: at most this share of the worker's wall time
+_GAUGE_MAX_EVERY_S = 1.0  # ... but at least this often (the queueing view stays live)
 _STATUS_EVERY_S = 0.25  # while running, the status (time, events, rate) goes out this often
 _CATALOG_EVERY_S = 5.0  # while running, the series list for the gauges is this fresh
 _BIG = 4_000_000  # the protocol's largest answer budget
@@ -352,7 +353,7 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
         done = bool(self.state.get("is_complete"))
         wall = time.perf_counter()
         gauges_due = real_pause or wall - self._last_refresh >= max(
-            _GAUGE_EVERY_S, self._gauge_cost / _GAUGE_SHARE)
+            _GAUGE_EVERY_S, min(self._gauge_cost / _GAUGE_SHARE, _GAUGE_MAX_EVERY_S))
         # charts: at most every _CHARTS_EVERY_S, and less often when even their smallest
         # update (the newest _MIN_LIVE_POINTS windows) costs more than their share (a
         # loaded machine, many charts), but at least every _CHARTS_MAX_EVERY_S
