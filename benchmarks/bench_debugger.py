@@ -24,6 +24,13 @@ compete for the same cores and the wall ratio depends on it.
 
     .venv/bin/python benchmarks/bench_debugger.py                    # 10^7 events
     .venv/bin/python benchmarks/bench_debugger.py --events 2000000   # shorter
+    .venv/bin/python benchmarks/bench_debugger.py --compare before=/tmp/old after=. \
+        --overhead-rounds 5                      # the overhead rounds only, two checkouts
+
+With ``--compare``, each round runs a plain ``sim.run()`` and then the watched run with
+each checkout's debugger, every run in a fresh process (``--worker``, with ``PYTHONPATH``
+at that checkout; its own Chromium), interleaved; an old checkout is e.g. ``git archive
+<commit> | tar -x -C /tmp/old`` with this file copied into its ``benchmarks/``.
 
 Needs the web extra and Chromium at /usr/bin/chromium (``apt-get install chromium``).
 """
@@ -89,7 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overhead-rounds", type=int, default=3,
                         help="interleaved rounds of a plain sim.run() and the same run "
                              "watched in the browser, after the long run")
+    parser.add_argument("--compare", nargs="+", metavar="NAME=PATH",
+                        help="only the overhead rounds, the watched run with each "
+                             "checkout's debugger (see above)")
+    parser.add_argument("--worker", choices=("plain", "watched"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.worker:
+        return _worker(args)
+    if args.compare:
+        return _compare(args)
 
     from playwright.sync_api import sync_playwright
 
@@ -197,6 +212,62 @@ def main(argv: list[str] | None = None) -> int:
     rtt = sorted(r["rtt_ms"] for r in rows)
     print(f"  page request round trip while running: median {statistics.median(rtt):.1f} "
           f"ms, max {rtt[-1]:.1f} ms")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    """One overhead run in this process: prints [wall, server CPU, browser CPU] as JSON."""
+    import json
+
+    customers = int(args.overhead_events / events_per_customer())
+    if args.worker == "plain":
+        print(json.dumps([*plain_run(customers), 0.0]))
+        return 0
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+        try:
+            print(json.dumps(watched_run(browser, customers)))
+        finally:
+            browser.close()
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    """Interleaved rounds: a plain run, then the watched run with each checkout."""
+    import json
+    import subprocess
+
+    checkouts = {}
+    for spec in args.compare:
+        name, sep, path = spec.partition("=")
+        script = os.path.join(path, "benchmarks", "bench_debugger.py")
+        if not sep or not name or not os.path.isfile(script):
+            raise SystemExit(f"--compare wants NAME=PATH of a checkout holding "
+                             f"benchmarks/bench_debugger.py, got {spec!r}")
+        checkouts[name] = os.path.abspath(path)
+    runs: dict[str, list[list[float]]] = {}
+    for r in range(args.overhead_rounds):
+        for name in ["plain", *checkouts]:
+            path = checkouts.get(name, REPO)
+            cmd = [sys.executable, os.path.join(path, "benchmarks", "bench_debugger.py"),
+                   "--worker", "plain" if name == "plain" else "watched",
+                   "--overhead-events", str(args.overhead_events), "--chromium", args.chromium]
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, cwd=path,
+                                 env={**os.environ, "PYTHONPATH": path}, check=True)
+            got = json.loads(out.stdout.strip().splitlines()[-1])
+            runs.setdefault(name, []).append(got)
+            print(f"round {r + 1} {name:>10s}: wall {got[0]:6.2f} s, server CPU {got[1]:6.2f} s, "
+                  f"browser CPU {got[2]:5.2f} s", flush=True)
+    p, pc = (statistics.median(g[i] for g in runs["plain"]) for i in (0, 1))
+    print(f"\nsummary: medians of {args.overhead_rounds} interleaved rounds of "
+          f"{args.overhead_events:,} events (load average at the end "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+    for name, got in runs.items():
+        w, c, b = (statistics.median(g[i] for g in got) for i in (0, 1, 2))
+        print(f"  {name:>10s}: wall {w:6.2f} s ({w / p:.2f}x), server CPU {c:6.2f} s "
+              f"({c / pc:.2f}x), browser CPU {b:5.2f} s")
     return 0
 
 
