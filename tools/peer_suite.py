@@ -1,4 +1,4 @@
-"""Run the public ``happysim`` 0.2.5 core test suite against this package.
+"""Run the public ``happysim`` 0.2.5 test suite (or chosen sets of it) against this package.
 
 Usage::
 
@@ -8,7 +8,7 @@ Usage::
 yourself; this script fetches nothing.  It copies the peer's ``tests/`` tree to a temporary
 directory (so that pytest's rootdir insertion cannot put the peer's own ``happysimulator``
 on ``sys.path``), then runs the test files of the chosen sets (``--set``, default ``core``;
-see ``SETS``) with ``PYTHONPATH`` pointing at this repository, and prints passed / failed /
+see ``SETS``; ``all`` is every test file) with ``PYTHONPATH`` pointing at this repository, and prints passed / failed /
 error counts per file and per set.
 
 ``--reference-python`` (a Python >= 3.13 interpreter, which the peer needs) also runs the
@@ -215,6 +215,15 @@ SETS["industrial"] = (
 )
 # ---- end of set "industrial" ------------------------------------------------------------
 
+# ---- set "all": every test file of the peer's tests/ (its perf/ benchmarks aside) -------
+# Found in the checkout at run time (an empty tuple here stands for "discover").
+SETS["all"] = ()
+
+
+def _discover(tests: Path) -> tuple[str, ...]:
+    """Every ``test_*.py`` under the copied ``tests/`` (``perf/`` is not copied)."""
+    return tuple(sorted(p.relative_to(tests).as_posix() for p in tests.rglob("test_*.py")))
+
 def _copy_tests(peer: Path, dest: Path) -> Path:
     src = peer / "tests"
     if not src.is_dir():
@@ -336,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run_set(args: argparse.Namespace, selected: tuple[str, ...]) -> dict:
     with tempfile.TemporaryDirectory(prefix="peer-suite-") as tmp:
         tests = _copy_tests(args.peer.resolve(), Path(tmp))
+        selected = selected or _discover(tests)
         junit = Path(tmp) / "here.xml"
         _run(args.python, tests, REPO, junit, selected)
         here = _outcomes(junit, selected)
@@ -354,6 +364,7 @@ def _run_set(args: argparse.Namespace, selected: tuple[str, ...]) -> dict:
               f"  {r['skipped']:>7}  {r['excluded']:>8}  {ref}{note}")
     t = report["totals"]
     if "ref_passed" in t:
+        _print_gaps(report)
         print(f"the peer itself passes {t['ref_passed']} of these {t['total']}")
     elif t["import_errors"]:
         print("(files failing at import count only what was collected: pass "
@@ -363,6 +374,20 @@ def _run_set(args: argparse.Namespace, selected: tuple[str, ...]) -> dict:
           f"{t['excluded']} excluded as deliberate differences, "
           f"{t['import_errors']} of {len(selected)} files fail at import")
     return report
+
+
+def _print_gaps(report: dict, top: int = 25) -> None:
+    """The files where this package passes fewest of the tests the peer passes."""
+    gaps = sorted(((r["ref_passed"] - r["passed"], r) for r in report["files"]
+                   if r["ref_passed"] is not None and r["ref_passed"] > r["passed"]),
+                  key=lambda g: (-g[0], g[1]["file"]))
+    if not gaps:
+        return
+    print(f"\nbiggest gaps (tests the peer passes and this package does not), top {top}:")
+    for gap, r in gaps[:top]:
+        note = "  (import error)" if r["import_error"] else ""
+        print(f"  {gap:>5}  {r['file']}{note}")
+    print()
 
 
 if __name__ == "__main__":
