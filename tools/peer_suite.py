@@ -187,6 +187,9 @@ EXCLUDED.update({
         "a miss that joins a load under way waits for that load's value, not a fixed "
         "read latency after which it would get the expired entry",
 })
+EXCLUDED["integration/network/test_fault_injection.py::test_multi_fault_scenario"] = (
+    "two entities share a name (two default-named Sources): an observed simulation "
+    "refuses that, since every series is keyed by entity name")
 # ---- end of toolkit-b exclusions ----------------------------------------------------------
 
 # ---- set "industrial": components.industrial and Resource (issue 21) -------------------
