@@ -218,6 +218,14 @@ SETS["industrial"] = (
 )
 # ---- end of set "industrial" ------------------------------------------------------------
 
+# ---- set "issue20": exactly the files issue 20's "done when" lists (903 tests on 0.2.5):
+# the toolkit sets above, Resource's unit tests and the core's queue_and_resources files
+SETS["issue20"] = tuple(sorted({
+    *SETS["toolkit"], *SETS["toolkit-b"], *SETS["toolkit-b-resource"],
+    "unit/components/test_resource.py",
+    *(f for f in CORE_FILES if f.startswith("integration/queue_and_resources/")),
+}))
+
 # ---- set "toolkit-more": the peer's other tests of the toolkit packages (outside the
 # issue's list: its visualization tests, the Inductor's unit tests, a storage test) ------
 SETS["toolkit-more"] = (
