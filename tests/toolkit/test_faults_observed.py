@@ -49,8 +49,12 @@ def _fleet(faults, seed=2, rate=20.0, stop=30.0):
 
 def test_schedule_series_in_catalog_before_the_run():
     sim, *_ = _fleet([CrashNode("b", at=10.0, restart_at=20.0)])
-    listed = {(m["source"], m["name"]) for m in sim.query.catalog()["metrics"]}
+    catalog = sim.query.catalog()
+    listed = {(m["source"], m["name"]) for m in catalog["metrics"]}
     assert {("FaultSchedule", "active_faults"), ("FaultSchedule", "lost")} <= listed
+    events = {(e["source"], e["name"]) for e in catalog["events"]}
+    assert {("FaultSchedule", "fault.start"), ("FaultSchedule", "fault.end")} <= events
+    assert sim.query.events("fault.start").execute().rows == []  # listed, none yet
 
 
 def test_crash_behind_a_router_loses_its_share_then_recovers():
