@@ -8,7 +8,8 @@ to the metastable pause, and a replay to t = 1000 s for the examples.
 * replay to 1000 s: each example run to t = 1000 s, then ``fork`` at now (the whole
   prefix replayed, checked event for event at the fork point).
 
-Medians of ``--repeat`` runs (wall-clock seconds), through the session protocol.
+Medians of ``--repeat`` runs (CPU seconds, ``time.process_time``), through the session
+protocol.
 
     python benchmarks/bench_agent.py [--repeat 5] [--json]
 """
@@ -62,24 +63,41 @@ def chain(seed: int = 1, end: float = 600.0) -> Simulation:
 
 
 def _median(fn: Any, repeat: int) -> tuple[float, Any]:
+    """Median CPU seconds of `repeat` calls (and the last answer)."""
     times, out = [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         out = fn()
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return statistics.median(times), out
 
 
 def bench_changes(repeat: int) -> dict[str, Any]:
+    """``changes`` as the session answers it, and both readers side by side (interleaved,
+    same model): the store reader (what ``changes`` uses) against the reference reader
+    (three queries per series, how ``changes`` read its series before)."""
+    from happysimulator.observability.changes import _QueryReader, _StoreReader, changes
+
     session = SessionProtocol(chain, default_wait_s=None)
     session.handle({"op": "run"})
     n = len(session.sim.query.catalog()["metrics"])
-    t, ch = _median(lambda: session.changes(before=[100, 300], after=[300, 600], limit=10),
-                    repeat)
+    engine = session.sim.query
+    args = {"before": [100, 300], "after": [300, 600]}
+    times: dict[str, list[float]] = {"store": [], "queries": []}
+    answers = {}
+    for _ in range(repeat):
+        for label, reader in (("store", _StoreReader), ("queries", _QueryReader)):
+            t0 = time.process_time()
+            answers[label] = changes(engine, **args, limit=10**9, reader=reader)
+            times[label].append(time.process_time() - t0)
+    t, ch = _median(lambda: session.changes(**args, limit=10), repeat)
     top = ch["series"][0]
     session.close()
-    return {"series": n, "median_s": round(t, 4), "top": f"{top['entity']}.{top['name']}",
-            "onset": top.get("onset")}
+    fast, slow = (statistics.median(times[k]) for k in ("store", "queries"))
+    return {"series": n, "median_s": round(t, 4), "store_reader_s": round(fast, 4),
+            "query_reader_s": round(slow, 4), "speedup": round(slow / fast, 2),
+            "identical": answers["store"] == answers["queries"],
+            "top": f"{top['entity']}.{top['name']}", "onset": top.get("onset")}
 
 
 def bench_fork_at_pause(repeat: int) -> dict[str, Any]:
@@ -136,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         c = result["changes_200_series"]
         print(f"changes over {c['series']} series: {c['median_s'] * 1000:.0f} ms "
-              f"(top: {c['top']}, onset {c['onset']})")
+              f"(top: {c['top']}, onset {c['onset']}); reading the store "
+              f"{c['store_reader_s'] * 1000:.0f} ms vs three queries per series "
+              f"{c['query_reader_s'] * 1000:.0f} ms ({c['speedup']}x, identical: "
+              f"{c['identical']})")
         f = result["fork_at_metastable_pause"]
         print(f"fork + replay to the metastable pause (t={f['paused_at']:.1f} s, "
               f"{f['events']:,} events): {f['median_s'] * 1000:.0f} ms")

@@ -81,7 +81,13 @@ class Source(Entity):
             target, event_type = event_provider.target, event_provider.event_type
         self.target = target if target is not None else getattr(event_provider, "target", None)
         self.event_type = event_type
-        ap = arrival_time_provider
+        self._settings_changed()
+        self.finished = False
+
+    def _settings_changed(self) -> None:
+        """Cache what the arrival provider is now (after construction, or after a
+        what-if setting changed it: ``happysimulator.observability.settings``)."""
+        ap = self.arrival_time_provider
         self._exp_rate = (
             ap.rate
             if type(ap) is PoissonArrivalTimeProvider and not isinstance(ap.rate, Profile)
@@ -90,7 +96,18 @@ class Source(Entity):
         self._gap = ap.next_gap_ns
         # Poisson at a constant rate: draw inline (same numbers as expovariate)
         self._inline_rate = self._exp_rate if EXPO_INLINE else None
-        self.finished = False
+
+    @property
+    def rate(self) -> float | Profile:
+        """Arrivals per second (or the rate ``Profile``) of the arrival provider. Setting
+        a number changes it from the next arrival drawn on (the one already scheduled
+        keeps its time)."""
+        return self.arrival_time_provider.rate
+
+    @rate.setter
+    def rate(self, value: float | Profile) -> None:
+        self.arrival_time_provider.rate = value
+        self._settings_changed()
 
     # ---- constructors -------------------------------------------------------------------
     @classmethod

@@ -35,7 +35,7 @@ SCHEME = "happysim"
 # loop: a thread hop costs a GIL switch interval (~5 ms median per call,
 # benchmarks/bench_mcp_latency.py)
 _BLOCKING = frozenset({"run", "resume", "run_until", "pause", "load", "reset", "step",
-                       "fork", "rewind", "compare", "changes"})
+                       "fork", "rewind", "compare", "changes", "drop_branch"})
 # a summary read as a resource is not cut to a model's small budget
 SUMMARY_BUDGET = 64_000
 # a cut answer read as a resource comes in pages of about this many bytes
@@ -47,9 +47,9 @@ READ_ONLY = frozenset({"help", "state", "catalog", "peek", "list_breakpoints", "
                        "trace", "export", "fetch", "changes", "snapshot", "branches",
                        "compare"})
 # ops that throw away what the session holds: the model (load, reset), the breakpoints
-# (remove, clear), a branch's later history (rewind)
+# (remove, clear), a branch's later history (rewind), a whole branch (drop_branch)
 DESTRUCTIVE = frozenset({"load", "reset", "remove_breakpoint", "clear_breakpoints",
-                         "rewind"})
+                         "rewind", "drop_branch"})
 IDEMPOTENT = READ_ONLY | frozenset({"pause", "clear_breakpoints", "remove_breakpoint"})
 
 INSTRUCTIONS = (
@@ -61,8 +61,9 @@ INSTRUCTIONS = (
     "two windows and says when; snapshot gives the whole model at one instant. To test a "
     "hypothesis, fork a what-if branch with a change (set: {\"Entity.attribute\": value}), "
     "run it, and compare a query across branches; rewind replays a branch to an earlier "
-    "time. Errors say their kind and list the valid choices. Long answers are cut: fetch "
-    "the rest with fetch(handle) or read happysim://answers/{handle}."
+    "time; drop_branch frees one (at most 16 live). Errors say their kind and list the "
+    "valid choices. Long answers are cut: fetch the rest with fetch(handle) or read "
+    "happysim://answers/{handle}."
 )
 
 PROMPT = """You are investigating a simulation through the happysim-rx tools.

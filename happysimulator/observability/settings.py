@@ -1,15 +1,17 @@
 """Changing a model in place for a what-if: ``{"Entity.attribute": value}``.
 
-    apply_settings(sim, {"Server.concurrency": 2, "Client.max_retries": 0,
-                         "Server.service_time": 0.08})
+    apply_settings(sim, {"Server.concurrency": 2, "Server.service_time.mean": 0.08,
+                         "Users.rate": 16.0, "Client.retry_policy.max_attempts": 1})
 
 An attribute keeps its type: an int stays an int (a float is refused), a float takes an
 int or a float, a bool takes a bool, a string a string; an attribute that is None takes
 any JSON scalar. A service-time distribution takes a number (the new mean, same family)
-or ``{"distribution": "exponential" | "constant", "mean": seconds}``. The entity's own
-setter checks the value (``concurrency`` must be an int >= 1). Nested attributes are
-dotted: ``"Client.retry_policy.max_attempts"``. Nothing is coerced; an unknown entity or
-attribute is an error naming the valid ones.
+or ``{"distribution": "exponential" | "constant", "mean": seconds}``;
+``"Server.service_time.mean": 0.2`` says the same (a distribution is replaced, never
+changed in place). The entity's own setter checks the value (``concurrency`` must be an
+int >= 1, a source's ``rate`` a number > 0). Nested attributes are dotted:
+``"Client.retry_policy.max_attempts": 1`` turns retries off. Nothing is coerced; an
+unknown entity or attribute is an error naming the valid ones.
 """
 
 from __future__ import annotations
@@ -119,38 +121,91 @@ def _checked(current: Any, value: Any, where: str) -> Any:
     return value
 
 
+def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, str, Any, Any]:
+    """(entity, object, attribute, current value, checked new value) of one setting."""
+    if not isinstance(key, str) or "." not in key:
+        raise SettingError(f"a setting is named 'Entity.attribute', got {key!r}",
+                           [f"{n}.<attribute>" for n in entities])
+    name, path = key.split(".", 1)
+    entity = obj = entities.get(name)
+    if obj is None:
+        raise SettingError(f"no entity named {name!r}", sorted(entities))
+    parts = path.split(".")
+    for i, part in enumerate(parts[:-1]):
+        if part.startswith("_") or not hasattr(obj, part):
+            raise SettingError(f"{key}: {type(obj).__name__} has no attribute {part!r}",
+                               settable(obj))
+        holder, obj = obj, getattr(obj, part)
+        if _is_distribution(obj):
+            # a distribution is replaced, never changed in place (it may be shared, and
+            # its holder caches what it draws): "X.service_time.mean" is its new mean
+            rest = parts[i + 1:]
+            if rest != ["mean"]:
+                raise SettingError(f"{key}: a distribution takes only its mean "
+                                   f"('{name}.{'.'.join(parts[:i + 1])}.mean')", ["mean"])
+            if isinstance(value, dict):
+                raise SettingError(f"{key}: a mean is a number of seconds; to change the "
+                                   f"family set '{name}.{'.'.join(parts[:i + 1])}' to "
+                                   "{distribution, mean}", ["mean"])
+            if part not in settable(holder):
+                raise SettingError(f"{key}: {type(holder).__name__}.{part} cannot be "
+                                   "replaced", settable(holder))
+            return entity, holder, part, obj, _distribution(obj, value, key)
+    attr = parts[-1]
+    if attr.startswith("_") or not hasattr(obj, attr):
+        raise SettingError(f"{key}: {type(obj).__name__} has no settable attribute "
+                           f"{attr!r}", settable(obj))
+    current = getattr(obj, attr)
+    if attr not in settable(obj):
+        from happysimulator.load.profile import Profile
+
+        if isinstance(current, Profile):
+            raise SettingError(f"{key} follows a {type(current).__name__} (a rate that "
+                               "varies over time); a setting changes only a constant rate. "
+                               "Fork with params if the model factory takes the load")
+        inner = [] if _scalar(current) else settable(current)
+        if inner:  # an object (a retry policy): its own attributes are the settings
+            raise SettingError(f"{key} is a {type(current).__name__}, which a setting does "
+                               "not replace: set one of its attributes",
+                               [f"{key}.{a}" for a in inner])
+        if not (_scalar(current) or _is_distribution(current)) and _writable(obj, attr):
+            raise SettingError(f"{key} holds a {type(current).__name__}, which a setting "
+                               "cannot replace (a setting takes a number, string, boolean, "
+                               "null or a service-time distribution)")
+        raise SettingError(f"{key}: {type(obj).__name__} has no settable attribute "
+                           f"{attr!r}", settable(obj))
+    return entity, obj, attr, current, _checked(current, value, key)
+
+
+def _writable(obj: Any, attr: str) -> bool:
+    if attr in vars(obj):
+        return True
+    member = next((vars(k)[attr] for k in type(obj).__mro__ if attr in vars(k)), None)
+    return isinstance(member, property) and member.fset is not None
+
+
 def apply_settings(sim: Any, settings: dict[str, Any]) -> list[str]:
     """Apply every ``"Entity.attribute": value`` of `settings` to `sim`'s entities (all
-    checked first, then all applied). Returns a line per change, ``old -> new``."""
+    checked first, then all applied). Returns a line per change, ``old -> new``.
+
+    An entity that caches what it was configured with (e.g. a `Source` its arrival
+    rate) defines ``_settings_changed()``: it is called after its settings are applied.
+    """
     entities = entities_by_name(sim)
-    plan = []
-    for key, value in settings.items():
-        if not isinstance(key, str) or "." not in key:
-            raise SettingError(f"a setting is named 'Entity.attribute', got {key!r}",
-                               [f"{n}.<attribute>" for n in entities])
-        name, path = key.split(".", 1)
-        obj = entities.get(name)
-        if obj is None:
-            raise SettingError(f"no entity named {name!r}", sorted(entities))
-        parts = path.split(".")
-        for part in parts[:-1]:
-            if part.startswith("_") or not hasattr(obj, part):
-                raise SettingError(f"{key}: {type(obj).__name__} has no attribute {part!r}",
-                                   settable(obj))
-            obj = getattr(obj, part)
-        attr = parts[-1]
-        if attr.startswith("_") or not hasattr(obj, attr) or attr not in settable(obj):
-            raise SettingError(f"{key}: {type(obj).__name__} has no settable attribute "
-                               f"{attr!r}", settable(obj))
-        current = getattr(obj, attr)
-        plan.append((key, obj, attr, current, _checked(current, value, key)))
+    plan = [(key, *_resolve(entities, key, value)) for key, value in settings.items()]
     done = []
-    for key, obj, attr, current, value in plan:
+    touched: dict[int, Any] = {}
+    for key, entity, obj, attr, current, value in plan:
         try:
             setattr(obj, attr, value)
         except (ValueError, TypeError) as exc:
             raise SettingError(f"{key}: {exc}") from None
+        touched[id(entity)] = entity
         done.append(f"{key}: {_show(current)} -> {_show(value)}")
+    for entity in touched.values():
+        refresh = getattr(entity, "_settings_changed", None)
+        if callable(refresh):
+            refresh()
     return done
 
 

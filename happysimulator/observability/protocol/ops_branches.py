@@ -448,6 +448,29 @@ class BranchOps:
         resp.omitted = len(diffs) - kept
         return resp
 
+    def _op_drop_branch(self, req: m.DropBranchRequest) -> m.DropBranchResponse:
+        branches = self._branch_map
+        branch = self._current
+        others = [n for n in branches if n != "main" and not n.startswith("~")]
+        if branch.name == "main":
+            raise ProtocolError("bad_request", "main cannot be dropped: name the what-if "
+                                "branch to drop in branch" + ("" if others else
+                                                              " (this session has none)"),
+                                others)
+        if branch.runner is not None:
+            branch.runner.close()  # (a running branch is paused first)
+        del branches[branch.name]
+        branch.sim = branch.runner = branch.fault = None
+        branch.history = []
+        return m.DropBranchResponse(dropped=branch.name,
+                                    branches=[n for n in branches if not n.startswith("~")])
+
+    def _close_branches(self) -> None:
+        """Pause every what-if branch's background run (the session is closing)."""
+        for branch in list(self._branch_map.values()):
+            if branch.name != "main" and branch.runner is not None:
+                branch.runner.close()
+
     # ---- Python methods -------------------------------------------------------------------------
     def fork(self, at: float | None = None, set: dict[str, Any] | None = None,  # noqa: A002
              params: dict[str, Any] | None = None, name: str | None = None,
@@ -467,6 +490,10 @@ class BranchOps:
     def rewind(self, to: float, branch: str = "main") -> dict[str, Any]:
         """The ``rewind`` operation (raises `ProtocolError` on a failed request)."""
         return self._ask("rewind", {"to": to, "branch": branch})
+
+    def drop_branch(self, branch: str) -> dict[str, Any]:
+        """The ``drop_branch`` operation: the what-if `branch` is gone (main stays)."""
+        return self._ask("drop_branch", {"branch": branch})
 
 
 # not part of a row's identity: the values, and the end of a range (clipped to each

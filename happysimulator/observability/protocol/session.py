@@ -156,8 +156,10 @@ class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, Hypothe
         return msgspec.json.encode(self.handle(request)).decode()
 
     def close(self) -> None:
-        """Pause a background run and unhook from the simulation."""
+        """Pause a background run (main's and every branch's) and unhook from the
+        simulation."""
         with self._lock:
+            self._close_branches()
             if self._runner is not None:
                 self._runner.close()
                 self._runner = None
