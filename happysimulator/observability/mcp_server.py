@@ -80,9 +80,11 @@ The model: {flow}.
    change. `snapshot` shows every entity at one instant.
 4. `query` for detail (last_s = 10 with aggregates [mean, max, p99], or window = 5 for a
    trend); `trace` one slow request (its spans split each hop into wait and service).
-5. Test your hypothesis: `fork` with set = {{"{station}.concurrency": 2}} (or a service time,
-   or retries off), `run` the branch (branch: "<its name>"), then `compare` the same query on
-   main and the branch: the differences come in one answer.
+5. Test your hypothesis: `fork` with set = {{"{station}.concurrency": 2}} (or
+   "{station}.service_time.mean": seconds, a source's "<name>.rate": per second, retries
+   off with "<client>.retry_policy.max_attempts": 1), `run` the branch (branch: "<its
+   name>"), then `compare` the same query on main and the branch: the differences come in
+   one answer. `drop_branch` frees a branch you are done with (at most 16).
 6. State your conclusion with the numbers that support it. Every answer states whether it
    is exact and how gauges are weighted: quote those."""
 

@@ -39,7 +39,9 @@ def test_topology_snapshot_and_trace_over_mcp() -> None:
                 "kind": "spans", "entity": "Enrich", "limit": 1, "start": 50}})
             tid = spans["result"]["rows"][0]["trace_id"]
             trace = await call(client, "trace", {"trace_id": tid})
-        return {"before": before, "after": after, "snap": snap, "trace": trace}
+            prompt = await client.get_prompt("investigate", {})
+        return {"before": before, "after": after, "snap": snap, "trace": trace,
+                "prompt": prompt.messages[0].content.text}
 
     got = anyio.run(main)
     local = session.sim.query.snapshot(60.0)
@@ -65,6 +67,8 @@ def test_topology_snapshot_and_trace_over_mcp() -> None:
         for part in ("gauges", "counters"):
             assert got["snap"]["entities"][name].get(part, {}) == ent.get(part, {})
     assert got["snap"]["requests"] == local["requests"]
+    # the investigate prompt speaks the model's own entity names
+    assert "Parse" in got["prompt"] and "Enrich" in got["prompt"]
     hops = [s for s in got["trace"]["spans"] if s["entity"] in ("Parse", "Enrich", "Store")]
     assert len(hops) == 3
     for s in hops:
