@@ -142,6 +142,10 @@ def _digest(op: str, answer: dict[str, Any]) -> str:
     return f"{op} ok ({size} bytes of structured content){where}"
 
 
+class ClientUnknown(ValueError):
+    """A per-client server got a request it cannot tell the client of."""
+
+
 class _Sessions:
     """The session a request is served by: one shared, or one per client connection."""
 
@@ -164,6 +168,16 @@ class _Sessions:
         session = getattr(ctx, "session", None)
         client = getattr(session, "_connection", None) or session
         key: Any = getattr(client, "session_id", None) or id(client)
+        if isinstance(key, int) and not getattr(client, "has_standalone_channel", True):
+            # a single-exchange request (MCP 2026-07-28 and later without a session):
+            # nothing says which client sent it, and a session made for it alone would
+            # forget every run and branch at once
+            raise ClientUnknown(
+                "this server gives each client its own session (--session per-client), "
+                "which needs a stateful MCP connection: this request came alone, "
+                "without an MCP session. Connect with a session (a client that "
+                "initializes one, e.g. the Python SDK's Client(url, mode='legacy')) or "
+                "serve with --session shared")
         entry = self.by_client.get(key)
         if entry is None or (isinstance(key, int) and entry[0] is not client):
             assert self.make is not None
@@ -207,13 +221,17 @@ def build_server(session: Any, *, name: str = "happysim-rx", per_client: bool = 
         if params.name not in OPS:
             answer = msgspec_error("unknown_name", f"unknown tool {params.name!r}", list(OPS))
         else:
-            served = sessions.get(ctx)
-            blocking = params.name in _BLOCKING or (
-                params.name == "state" and request.get("wait_s"))
-            if blocking:
-                answer = await anyio.to_thread.run_sync(served.handle, request)
+            try:
+                served = sessions.get(ctx)
+            except ClientUnknown as exc:
+                answer = msgspec_error("state", str(exc), ["--session shared", "mode legacy"])
             else:
-                answer = served.handle(request)
+                blocking = params.name in _BLOCKING or (
+                    params.name == "state" and request.get("wait_s"))
+                if blocking:
+                    answer = await anyio.to_thread.run_sync(served.handle, request)
+                else:
+                    answer = served.handle(request)
         answer = no_nulls(answer)
         shown = _text(answer) if text == "json" else _digest(params.name, answer)
         return types.CallToolResult(
