@@ -70,9 +70,6 @@ class Source(Entity):
         self.event_provider = event_provider
         self.arrival_time_provider = arrival_time_provider
         self.stop_after = stop_after
-        self._stop_ns = None if stop_after is None else to_ns(stop_after)
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be >= 0, got {limit}")
         self.limit = limit
         self.generated = 0
         simple = type(event_provider) is SimpleEventProvider and event_provider.is_plain
@@ -85,8 +82,13 @@ class Source(Entity):
         self.finished = False
 
     def _settings_changed(self) -> None:
-        """Cache what the arrival provider is now (after construction, or after a
-        what-if setting changed it: ``happysimulator.observability.settings``)."""
+        """Check and cache what the source is configured with (after construction, or
+        after a what-if setting changed it: ``happysimulator.observability.settings``)."""
+        limit = self.limit
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        stop = self.stop_after
+        self._stop_ns = None if stop is None else to_ns(stop)
         ap = self.arrival_time_provider
         self._exp_rate = (
             ap.rate

@@ -205,7 +205,10 @@ def apply_settings(sim: Any, settings: dict[str, Any]) -> list[str]:
     for entity in touched.values():
         refresh = getattr(entity, "_settings_changed", None)
         if callable(refresh):
-            refresh()
+            try:
+                refresh()
+            except (ValueError, TypeError) as exc:
+                raise SettingError(f"{getattr(entity, 'name', entity)}: {exc}") from None
     return done
 
 

@@ -2,10 +2,12 @@
 catalog's topology (types, configuration, wired and observed edges, units, a utilization
 gauge per server) before the run, a snapshot equal to the in-process one, a trace whose
 hops split into wait and service; and rewind then resume equals the original run record
-for record."""
+for record. A trace lists each span once (the tree and the critical path name span
+ids)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +71,9 @@ def test_topology_snapshot_and_trace_over_mcp() -> None:
     assert got["snap"]["requests"] == local["requests"]
     # the investigate prompt speaks the model's own entity names
     assert "Parse" in got["prompt"] and "Enrich" in got["prompt"]
+    spans = got["trace"]["spans"]
+    ids = [s["span_id"] for s in spans]
+    assert len(set(ids)) == len(ids) and json.dumps(got["trace"]).count('"start"') == len(ids)
     hops = [s for s in got["trace"]["spans"] if s["entity"] in ("Parse", "Enrich", "Store")]
     assert len(hops) == 3
     for s in hops:

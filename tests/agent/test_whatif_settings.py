@@ -248,3 +248,25 @@ def test_drop_branch_frees_a_branch_and_main_stays() -> None:
         assert bad["error"]["kind"] == "unknown_name" and "b0" in bad["error"]["valid"]
     assert [b["name"] for b in got["listed"]["branches"]][:2] == ["main", "b0"]
     assert len(got["listed"]["branches"]) == 16
+
+
+def test_a_sources_stop_and_limit_take_effect_and_are_checked() -> None:
+    async def script(client: Client) -> list[dict[str, Any]]:
+        await call(client, "run_until", {"time": 20.0})
+        out = [await call(client, "fork", {"name": "early", "set": {
+            "Ticks.stop_after": 30.0}}),
+            await call(client, "fork", {"set": {"Ticks.limit": -1}}),
+            await call(client, "fork", {"set": {"Ticks.limit": "many"}})]
+        await call(client, "run", {"branch": "early", "wait_s": 60})
+        out.append(await call(client, "query", {"branch": "early", "query": {
+            "kind": "metrics", "name": "generated", "entity": "Ticks",
+            "aggregates": ["count", "max"]}}))
+        return out
+
+    fork, negative, text, generated = drive(SessionProtocol(constant_source), script)
+    assert fork["applied"] == ["Ticks.stop_after: 100.0 -> 30.0"]
+    assert negative["error"]["kind"] == "bad_request" and ">= 0" in \
+        negative["error"]["message"]
+    assert text["error"]["kind"] == "bad_request"
+    (row,) = generated["result"]["rows"]
+    assert row["count"] == 120  # 4 per second up to and including t = 30 s
