@@ -3,9 +3,12 @@
     apply_settings(sim, {"Server.concurrency": 2, "Server.service_time.mean": 0.08,
                          "Users.rate": 16.0, "Client.retry_policy.max_attempts": 1})
 
-An attribute keeps its type: an int stays an int (a float is refused), a float takes an
-int or a float, a bool takes a bool, a string a string; an attribute that is None takes
-any JSON scalar. A service-time distribution takes a number (the new mean, same family)
+What can be set is what the entity was configured with: the public attributes its
+constructor's parameters name, and its public properties with a setter — not the counts
+it keeps, nor its ``name``. An attribute keeps its type: an int stays an int (a float is
+refused), a float takes an int or a float, a bool takes a bool, a string a string; an
+attribute that is None takes what its constructor parameter's annotation admits
+(``limit: int | None`` an int). A service-time distribution takes a number (the new mean, same family)
 or ``{"distribution": "exponential" | "constant", "mean": seconds}``;
 ``"Server.service_time.mean": 0.2`` says the same (a distribution is replaced, never
 changed in place). The entity's own setter checks the value (``concurrency`` must be an
@@ -16,10 +19,12 @@ unknown entity or attribute is an error naming the valid ones.
 
 from __future__ import annotations
 
+import inspect
 import math
+import re
 from typing import Any
 
-__all__ = ["SettingError", "apply_settings", "entities_by_name", "settable"]
+__all__ = ["SettingError", "apply_settings", "choices", "entities_by_name", "settable"]
 
 
 class SettingError(ValueError):
@@ -48,23 +53,87 @@ def _scalar(x: Any) -> bool:
     return x is None or isinstance(x, bool | int | float | str)
 
 
+def _parameters(cls: type) -> dict[str, str]:
+    """The keyword parameters the constructors of `cls` (and its bases) take, each with
+    its annotation as text ("" when none)."""
+    out: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        try:
+            sig = inspect.signature(init)
+        except (TypeError, ValueError):
+            continue
+        for p in sig.parameters.values():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "self":
+                continue
+            a = p.annotation
+            out[p.name] = "" if a is p.empty else a if isinstance(a, str) else \
+                getattr(a, "__name__", str(a))
+    return out
+
+
+def _none_accepts(annotation: str) -> set[type]:
+    """The JSON scalar types an attribute annotated `annotation` (now None) may take."""
+    words = set(re.findall(r"[A-Za-z_]+", annotation))
+    return {t for t in (bool, int, float, str) if t.__name__ in words}
+
+
 def settable(obj: Any) -> list[str]:
-    """The public attributes of `obj` a setting may change (scalars and distributions)."""
+    """What a setting may change on `obj`: what it was configured with — the public
+    attributes named by its constructor's parameters, and its public properties with a
+    setter — when their value is a number, string, boolean or service-time distribution
+    (or None, when the parameter's annotation admits one of them). Not its state (the
+    counts it keeps) and not its ``name`` (series are keyed by it)."""
+    params = _parameters(type(obj))
     names = set()
     for key, value in vars(obj).items():
-        if not key.startswith("_") and (_scalar(value) or _is_distribution(value)):
+        if key in params and _configurable(key, value, params[key]):
             names.add(key)
     for klass in type(obj).__mro__:
         for key, member in vars(klass).items():
-            if isinstance(member, property) and member.fset is not None and \
-                    not key.startswith("_"):
+            if isinstance(member, property) and member.fset is not None:
                 try:
                     value = getattr(obj, key)
                 except Exception:  # a property that cannot be read now
                     continue
-                if _scalar(value) or _is_distribution(value):
+                if _configurable(key, value, params.get(key, "")):
                     names.add(key)
     return sorted(names)
+
+
+def choices(obj: Any) -> list[str]:
+    """What a setting may name on `obj`: its `settable` attributes, and those of the
+    objects it was configured with (``retry_policy.max_attempts``), never other
+    entities."""
+    from happysimulator.core.entity import Entity
+
+    out = settable(obj)
+    for key in _parameters(type(obj)):
+        if key.startswith("_") or key == "name":
+            continue
+        try:
+            value = getattr(obj, key, None)
+        except Exception:
+            continue
+        if value is None or _scalar(value) or _is_distribution(value) or \
+                isinstance(value, Entity | list | tuple | dict):
+            continue
+        out += [f"{key}.{inner}" for inner in settable(value)]
+    return out
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _configurable(key: str, value: Any, annotation: str) -> bool:
+    if key.startswith("_") or key == "name":
+        return False
+    if value is None:
+        return bool(_none_accepts(annotation))
+    return _scalar(value) or _is_distribution(value)
 
 
 def _distribution(current: Any, value: Any, where: str) -> Any:
@@ -95,13 +164,22 @@ def _distribution(current: Any, value: Any, where: str) -> Any:
     return cls(float(mean))
 
 
-def _checked(current: Any, value: Any, where: str) -> Any:
+def _checked(current: Any, value: Any, where: str, annotation: str = "") -> Any:
     if _is_distribution(current):
         return _distribution(current, value, where)
     if not _scalar(value):
         raise SettingError(f"{where}: a value is a JSON number, string, boolean or null, "
                            f"got {type(value).__name__}")
-    if current is None or value is None and current is None:
+    if current is None:  # its type is what its constructor parameter admits
+        accepts = _none_accepts(annotation)
+        if value is None:
+            return value
+        if type(value) is int and int not in accepts and float in accepts:
+            return float(value)
+        if type(value) not in accepts:
+            names = " or ".join(t.__name__ for t in sorted(accepts, key=str)) or "?"
+            raise SettingError(f"{where} is None now and takes {names} or null; got "
+                               f"{type(value).__name__} {value!r} (values are not converted)")
         return value
     if isinstance(current, bool):
         ok = isinstance(value, bool)
@@ -116,7 +194,7 @@ def _checked(current: Any, value: Any, where: str) -> Any:
         raise SettingError(f"{where} holds a {type(current).__name__}, which a setting "
                            "cannot replace")
     if not ok:
-        raise SettingError(f"{where} is a {type(current).__name__} ({current!r}); got "
+        raise SettingError(f"{where} is {_a(type(current).__name__)} ({current!r}); got "
                            f"{type(value).__name__} {value!r} (values are not converted)")
     return value
 
@@ -134,7 +212,7 @@ def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, 
     for i, part in enumerate(parts[:-1]):
         if part.startswith("_") or not hasattr(obj, part):
             raise SettingError(f"{key}: {type(obj).__name__} has no attribute {part!r}",
-                               settable(obj))
+                               choices(obj))
         holder, obj = obj, getattr(obj, part)
         if _is_distribution(obj):
             # a distribution is replaced, never changed in place (it may be shared, and
@@ -154,7 +232,7 @@ def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, 
     attr = parts[-1]
     if attr.startswith("_") or not hasattr(obj, attr):
         raise SettingError(f"{key}: {type(obj).__name__} has no settable attribute "
-                           f"{attr!r}", settable(obj))
+                           f"{attr!r}", choices(obj))
     current = getattr(obj, attr)
     if attr not in settable(obj):
         from happysimulator.load.profile import Profile
@@ -165,7 +243,7 @@ def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, 
                                "Fork with params if the model factory takes the load")
         inner = [] if _scalar(current) else settable(current)
         if inner:  # an object (a retry policy): its own attributes are the settings
-            raise SettingError(f"{key} is a {type(current).__name__}, which a setting does "
+            raise SettingError(f"{key} is {_a(type(current).__name__)}, which a setting does "
                                "not replace: set one of its attributes",
                                [f"{key}.{a}" for a in inner])
         if not (_scalar(current) or _is_distribution(current)) and _writable(obj, attr):
@@ -173,8 +251,9 @@ def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, 
                                "cannot replace (a setting takes a number, string, boolean, "
                                "null or a service-time distribution)")
         raise SettingError(f"{key}: {type(obj).__name__} has no settable attribute "
-                           f"{attr!r}", settable(obj))
-    return entity, obj, attr, current, _checked(current, value, key)
+                           f"{attr!r}", choices(obj))
+    annotation = _parameters(type(obj)).get(attr, "")
+    return entity, obj, attr, current, _checked(current, value, key, annotation)
 
 
 def _writable(obj: Any, attr: str) -> bool:

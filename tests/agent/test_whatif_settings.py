@@ -158,6 +158,13 @@ BAD = [
     ({"Users.rate": -3.0}, "bad_request", "positive"),
     ({"Users.rate": True}, "bad_request", "not converted"),
     ({"concurrency": 2}, "unknown_name", "Enrich.<attribute>"),
+    # what it keeps count of, and its name, are not configuration
+    ({"Enrich.in_flight": 0}, "unknown_name", "service_time"),
+    ({"Enrich.completed": 0}, "unknown_name", "service_time"),
+    ({"Enrich.name": "Other"}, "unknown_name", "concurrency"),
+    ({"Enrich.downstream": "Sink"}, "unknown_name", "queue_capacity"),
+    ({"Users.limit": 2.5}, "bad_request", "takes int"),
+    ({"Users.stop_after": "later"}, "bad_request", "not converted"),
 ]
 
 
@@ -181,9 +188,12 @@ def test_objects_and_profiles_say_what_can_be_set() -> None:
         await call(client, "run_until", {"time": 20.0})
         return [await call(client, "fork", {"set": {"Client.retry_policy": None}}),
                 await call(client, "fork", {"set": {"Users.rate": 3.0}}),
-                await call(client, "fork", {"set": {"Client.retry_policy.max_attempts": 0}})]
+                await call(client, "fork", {"set": {"Client.retry_policy.max_attempts": 0}}),
+                await call(client, "fork", {"set": {"Client.retries": 0}})]
 
-    policy, profile, zero = drive(SessionProtocol(METASTABLE), script)
+    policy, profile, zero, unknown = drive(SessionProtocol(METASTABLE), script)
+    assert unknown["error"]["kind"] == "unknown_name"
+    assert "retry_policy.max_attempts" in unknown["error"]["valid"]
     assert "Client.retry_policy.max_attempts" in policy["error"]["valid"]
     assert profile["error"]["kind"] == "bad_request" and "Profile" in \
         profile["error"]["message"]
