@@ -280,3 +280,34 @@ def test_a_sources_stop_and_limit_take_effect_and_are_checked() -> None:
     assert text["error"]["kind"] == "bad_request"
     (row,) = generated["result"]["rows"]
     assert row["count"] == 120  # 4 per second up to and including t = 30 s
+
+
+def test_a_changed_branch_rewinds_and_forks_again_exactly() -> None:
+    """A branch's change is history: rewinding the branch replays it at the same event,
+    and a fork of the branch carries it."""
+    async def rows(client: Client, branch: str) -> list[tuple]:
+        out = []
+        for name in ("generated", "wait_time"):
+            out += raw(await call(client, "query", {"branch": branch,
+                                                    "budget_bytes": 4_000_000, "query": {
+                "kind": "metrics", "name": name, "entity": "*"}}))
+        return out
+
+    async def script(client: Client) -> dict[str, Any]:
+        await call(client, "run_until", {"time": 60.0})
+        await call(client, "fork", {"name": "busier", "set": {
+            "Users.rate": 14.0, "Enrich.service_time.mean": 0.03}})
+        await call(client, "run_until", {"time": 150.0, "branch": "busier"})
+        original = await rows(client, "busier")
+        back = await call(client, "rewind", {"to": 100.0, "branch": "busier"})
+        child = await call(client, "fork", {"name": "child", "branch": "busier"})
+        await call(client, "run_until", {"time": 150.0, "branch": "busier"})
+        await call(client, "run_until", {"time": 150.0, "branch": "child"})
+        return {"original": original, "back": back, "again": await rows(client, "busier"),
+                "child": await rows(client, "child")}
+
+    got = drive(SessionProtocol(PLANTED, params={"seed": 8, "end": 200.0}), script)
+    assert got["back"]["dropped"] == []  # the change at 60 s is kept
+    assert got["again"] == got["original"] == got["child"]
+    # the replayed change is in effect: 14 arrivals/s after 100 s (700 expected, sd 26)
+    assert 600 < sum(1 for r in got["again"] if r[2] == "generated" and r[0] > 100) < 800
