@@ -301,6 +301,7 @@ def test_a_changed_branch_rewinds_and_forks_again_exactly() -> None:
         original = await rows(client, "busier")
         back = await call(client, "rewind", {"to": 100.0, "branch": "busier"})
         child = await call(client, "fork", {"name": "child", "branch": "busier"})
+        assert child["branch"]["parent"] == "busier"
         await call(client, "run_until", {"time": 150.0, "branch": "busier"})
         await call(client, "run_until", {"time": 150.0, "branch": "child"})
         return {"original": original, "back": back, "again": await rows(client, "busier"),
