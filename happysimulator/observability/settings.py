@@ -103,12 +103,25 @@ def settable(obj: Any) -> list[str]:
     return sorted(names)
 
 
+def _entity_type() -> type:
+    from happysimulator.core.entity import Entity
+
+    return Entity
+
+
+def _part(obj: Any, key: str) -> bool:
+    """Whether a setting may go through `obj.key`: something `obj` was configured with
+    (a constructor parameter or a property), not a part of its running state."""
+    if key in _parameters(type(obj)):
+        return True
+    return any(isinstance(vars(k).get(key), property) for k in type(obj).__mro__)
+
+
 def choices(obj: Any) -> list[str]:
     """What a setting may name on `obj`: its `settable` attributes, and those of the
     objects it was configured with (``retry_policy.max_attempts``), never other
     entities."""
-    from happysimulator.core.entity import Entity
-
+    entity = _entity_type()
     out = settable(obj)
     for key in _parameters(type(obj)):
         if key.startswith("_") or key == "name":
@@ -118,7 +131,7 @@ def choices(obj: Any) -> list[str]:
         except Exception:
             continue
         if value is None or _scalar(value) or _is_distribution(value) or \
-                isinstance(value, Entity | list | tuple | dict):
+                isinstance(value, entity | list | tuple | dict):
             continue
         out += [f"{key}.{inner}" for inner in settable(value)]
     return out
@@ -210,10 +223,14 @@ def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, 
         raise SettingError(f"no entity named {name!r}", sorted(entities))
     parts = path.split(".")
     for i, part in enumerate(parts[:-1]):
-        if part.startswith("_") or not hasattr(obj, part):
-            raise SettingError(f"{key}: {type(obj).__name__} has no attribute {part!r}",
-                               choices(obj))
+        if part.startswith("_") or not hasattr(obj, part) or not _part(obj, part):
+            raise SettingError(f"{key}: {type(obj).__name__} has no part {part!r} a "
+                               "setting can reach", choices(obj))
         holder, obj = obj, getattr(obj, part)
+        if isinstance(obj, _entity_type()):
+            raise SettingError(f"{key}: {'.'.join([name, *parts[:i + 1]])} is another "
+                               f"entity: name it, '{getattr(obj, 'name', '?')}."
+                               f"{'.'.join(parts[i + 1:])}'", sorted(entities))
         if _is_distribution(obj):
             # a distribution is replaced, never changed in place (it may be shared, and
             # its holder caches what it draws): "X.service_time.mean" is its new mean

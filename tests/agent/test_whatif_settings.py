@@ -165,6 +165,11 @@ BAD = [
     ({"Enrich.downstream": "Sink"}, "unknown_name", "queue_capacity"),
     ({"Users.limit": 2.5}, "bad_request", "takes int"),
     ({"Users.stop_after": "later"}, "bad_request", "not converted"),
+    # a setting goes through what the entity was configured with, never into another
+    # entity (name that one) or the running state
+    ({"Enrich.downstream.concurrency": 2}, "unknown_name", "Store.concurrency"),
+    ({"Enrich.done_port.name": "x"}, "unknown_name", "service_time"),
+    ({"Enrich._queue.capacity": 3}, "unknown_name", "service_time"),
 ]
 
 
