@@ -317,3 +317,30 @@ def test_a_changed_branch_rewinds_and_forks_again_exactly() -> None:
     assert got["again"] == got["original"] == got["child"]
     # the replayed change is in effect: 14 arrivals/s after 100 s (700 expected, sd 26)
     assert 600 < sum(1 for r in got["again"] if r[2] == "generated" and r[0] > 100) < 800
+
+
+def test_dropping_a_branch_another_request_waits_on() -> None:
+    import threading
+    import time
+
+    session = SessionProtocol(METASTABLE, params={"end_time": 100_000.0},
+                              default_wait_s=None)
+    session.handle({"op": "run_until", "time": 5.0})
+    session.fork(name="long")
+    out: dict[str, Any] = {}
+
+    def wait_on_it() -> None:
+        out["run"] = session.handle({"op": "run", "branch": "long", "wait_s": 60})
+
+    waiter = threading.Thread(target=wait_on_it)
+    waiter.start()
+    deadline = time.monotonic() + 30
+    while session.handle({"op": "state", "branch": "long"})["state"]["status"] != "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    out["drop"] = session.handle({"op": "drop_branch", "branch": "long"})
+    waiter.join(60)
+    session.close()
+    assert out["drop"]["ok"] and out["drop"]["branches"] == ["main"]
+    err = out["run"]["error"]  # the wait ends with what happened, not an internal error
+    assert err["kind"] == "unknown_name" and "dropped" in err["message"]

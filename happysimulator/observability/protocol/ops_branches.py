@@ -105,7 +105,12 @@ class BranchOps:
     @property
     def _current(self) -> Branch:
         branches = self._branch_map
-        return branches[getattr(self.__dict__["_branch_tls"], "name", "main")]
+        name = getattr(self.__dict__["_branch_tls"], "name", "main")
+        branch = branches.get(name)
+        if branch is None:  # dropped by another request while this one waited
+            raise ProtocolError("unknown_name", f"branch {name!r} was dropped",
+                                [n for n in branches if not n.startswith("~")])
+        return branch
 
     @property
     def _sim(self) -> Any:
