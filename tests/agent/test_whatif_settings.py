@@ -320,6 +320,8 @@ def test_a_changed_branch_rewinds_and_forks_again_exactly() -> None:
 
 
 def test_dropping_a_branch_another_request_waits_on() -> None:
+    """A running branch answers for itself; dropped, the request waiting on it ends with
+    what happened."""
     import threading
     import time
 
@@ -335,9 +337,15 @@ def test_dropping_a_branch_another_request_waits_on() -> None:
     waiter = threading.Thread(target=wait_on_it)
     waiter.start()
     deadline = time.monotonic() + 30
-    while session.handle({"op": "state", "branch": "long"})["state"]["status"] != "running":
+    while session.handle({"op": "state", "branch": "long", "wait_s": 0})["state"][
+            "status"] != "running":
         assert time.monotonic() < deadline
         time.sleep(0.01)
+    # the running branch's state is its own (asked at its event boundary), not main's
+    running = session.handle({"op": "state", "branch": "long", "wait_s": 0})["state"]
+    main = session.handle({"op": "state", "wait_s": 0})["state"]
+    assert running["is_running"] and main["status"] == "paused"
+    assert main["current_time"] == 5.0
     out["drop"] = session.handle({"op": "drop_branch", "branch": "long"})
     waiter.join(60)
     session.close()

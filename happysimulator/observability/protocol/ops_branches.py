@@ -149,6 +149,22 @@ class BranchOps:
         finally:
             tls.name = old
 
+    def _on_this_branch(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """`fn`, serving the branch this thread serves wherever it is called (a call at an
+        event boundary runs on the run thread, which serves no request)."""
+        tls = self.__dict__["_branch_tls"]
+        name = getattr(tls, "name", "main")
+
+        def served() -> Any:
+            old = getattr(tls, "name", "main")
+            tls.name = name
+            try:
+                return fn()
+            finally:
+                tls.name = old
+
+        return served
+
     def _branch_op(self, op: str, req: Any, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """`fn` (an ``_op_*``) served on the request's branch; a history op is applied at
         an event boundary and recorded with its position."""
@@ -172,21 +188,14 @@ class BranchOps:
         return on_branch
 
     def _recorded(self, branch: Branch, op: str, req: Any, fn: Callable[[Any], Any]) -> Any:
-        tls = self.__dict__["_branch_tls"]
-        name = branch.name
         sim = branch.sim
         seen: list[tuple[int, int]] = []
 
         def at_boundary() -> Any:
-            old = getattr(tls, "name", "main")
-            tls.name = name  # (this may be the run thread)
-            try:
-                seen.append((*_position(sim), _pending(sim)))
-                return fn(req)
-            finally:
-                tls.name = old
+            seen.append((*_position(sim), _pending(sim)))
+            return fn(req)
 
-        resp = self._runner.call(at_boundary)
+        resp = self._call(at_boundary)
         events, now_ns, pending = seen[0]
         request = msgspec.to_builtins(req)
         request.pop("branch", None)
