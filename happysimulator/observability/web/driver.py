@@ -29,7 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from happysimulator.observability.web._shared import _EPS, _err
+from happysimulator.observability.web._shared import _err, _past_now
 from happysimulator.observability.web.charts import Chart, ChartOps
 from happysimulator.observability.web.download import DownloadOps
 from happysimulator.observability.web.graph import GraphOps
@@ -366,10 +366,10 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
         if not self._has_anomalies or now <= self._anomalies_to:
             return
         resp = self._query({"kind": "events", "name": "anomaly",
-                            "start": self._anomalies_to, "end": now + _EPS})
+                            "start": self._anomalies_to, "end": _past_now(now)})
         if not resp.get("ok"):
             return
-        self._anomalies_to = now + _EPS
+        self._anomalies_to = _past_now(now)
         for row in resp["result"]["rows"]:
             rep = row.get("value") if isinstance(row.get("value"), dict) else {}
             onset = rep.get("onset", row["time"])
@@ -403,7 +403,7 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
                 agg = "last" if kind == "gauge" else "rate"
                 start = 0.0 if kind == "gauge" else max(0.0, now - 10.0)
                 r = self._query({"kind": "metrics", "name": m["name"], "entity": m["source"],
-                                 "start": start, "end": now + _EPS, "aggregates": [agg]})
+                                 "start": start, "end": _past_now(now), "aggregates": [agg]})
                 rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
                 gauges.append({"entity": m["source"], "name": m["name"], "kind": kind,
                                "unit": m.get("unit"), "aggregate": agg,
