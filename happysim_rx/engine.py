@@ -15,7 +15,7 @@ from happysim_rx.query import Query, QueryError, _Spec, _suggest
 from happysim_rx.result import QueryResult, _clean
 from happysim_rx.stores.compute import exact_aggregates, result_weighting
 from operators.aggregators import valid_names_text
-from operators.simtime import just_after, seconds, ticks, window_index
+from operators.simtime import is_instant, just_after, seconds, ticks, window_index
 
 if TYPE_CHECKING:  # (imported by `catalog()`: the html module is a notebook nicety)
     from happysim_rx.html import Catalog
@@ -314,6 +314,7 @@ class QueryEngine:
         windows, future = _split_at_now(self._windows(spec, start, end),
                                         clock if follows else None)
         nothing_yet = {g: (0 if g == "count" else None) for g in aggs}
+        past_now = just_after(clock) if follows else None
         for gkey, gseries, gwhere in groups:
             gkinds = {s.series_kind or "sample" for s in gseries}
             _check_pooled(spec, aggs, gkinds)
@@ -342,7 +343,7 @@ class QueryEngine:
                     if now is not None and a > now:  # entirely in the future: nothing yet
                         vals = {g: (0 if g == "count" else None) for g in aggs}
                     row.update(vals)
-                    rows.append(row)
+                    rows.append(_cut_at_now(row, past_now))
                 rows.extend({"metric": spec.name, **gkey, "start": a, "end": b, **nothing_yet}
                             for a, b in future)
                 row_weighting.extend([gw] * (len(rows) - n_before))
@@ -374,7 +375,7 @@ class QueryEngine:
                 if ans.time_resolution is not None:
                     res = max(res or 0.0, ans.time_resolution)
                 row.update(ans.values)
-                rows.append(row)
+                rows.append(_cut_at_now(row, past_now))
             rows.extend({"metric": spec.name, **gkey, "start": a, "end": b, **nothing_yet}
                         for a, b in future)
             row_weighting.extend([gw] * (len(rows) - n_before))
@@ -708,6 +709,21 @@ def _clip_end(end: float, now: float) -> float:
     """A range's end past now cut to just after now: [start, now] — what happened up to
     and including the current instant (the values in effect at now count)."""
     return just_after(now) if end > now else end
+
+
+def _cut_at_now(row: dict[str, Any], past_now: float | None) -> dict[str, Any]:
+    """A row a bounded store answered over a range snapped to its rollup buckets past now
+    (``[0, 1)`` for a window ``[0.5, now]`` at now = 0.67) says it stops just after now:
+    nothing was recorded after now, so its values are those of the stated range cut
+    there; only its rate changes, divided by the time covered up to now."""
+    if past_now is None or not row["end"] > past_now:
+        return row
+    a, b = row["start"], row["end"]
+    rate = row.get("rate")
+    if rate is not None:
+        row["rate"] = None if is_instant(a, past_now) else rate * ((b - a) / (past_now - a))
+    row["end"] = past_now
+    return row
 
 
 def _edges(windows: list[tuple[float, float]]) -> list[float]:
