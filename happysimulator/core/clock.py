@@ -47,7 +47,15 @@ class SimulationClock:
         return h
 
     def call_later(self, delay_s: float, fn: Callable[[], Any]) -> TimerHandle:
-        return self.call_at(self._sim._now_ns / _NS + delay_s, fn)
+        if not (delay_s == delay_s and abs(delay_s) < math.inf):  # NaN, inf: as call_at
+            return self.call_at(delay_s, fn)
+        # now + delay in nanoseconds: in float seconds the sum would round to the
+        # float spacing of now (119 ns at 1e9 s)
+        sim = self._sim
+        ns = sim._now_ns + max(0, _ticks(delay_s))
+        h = TimerHandle(fn, ns)
+        sim._events.push_timer(ns, h)
+        return h
 
 
 class Clock:
