@@ -186,7 +186,7 @@ class QueryEngine:
                 return None
             start = bounds[0]
             if spec.window is not None:
-                start = math.floor(start / spec.window) * spec.window
+                start = _window_start(start, spec.window)
         if end is None:
             hi = -math.inf if bounds is None else just_after(bounds[1])
             now = self.now()
@@ -626,7 +626,7 @@ class QueryEngine:
             if not math.isfinite(start):
                 start = min(times) if times else 0.0
                 if spec.window is not None:
-                    start = math.floor(start / spec.window) * spec.window
+                    start = _window_start(start, spec.window)
             if not math.isfinite(end):
                 now = self.now()
                 end = max(
@@ -709,6 +709,13 @@ def _clip_end(end: float, now: float) -> float:
     """A range's end past now cut to just after now: [start, now] — what happened up to
     and including the current instant (the values in effect at now count)."""
     return just_after(now) if end > now else end
+
+
+def _window_start(t: float, window: float) -> float:
+    """The edge of the window holding ``t`` (on ticks, as `QueryEngine._windows` cuts
+    them): where an open range's start goes down to when the query is windowed."""
+    w_ns = ticks(window)
+    return seconds(window_index(t, w_ns) * w_ns) if w_ns > 0 else t
 
 
 def _cut_at_now(row: dict[str, Any], past_now: float | None) -> dict[str, Any]:

@@ -69,17 +69,23 @@ def ticks(t: float) -> int:
     return round(Fraction(t) * 10**9)
 
 
+def _window_of(t: float, w_ns: int) -> int:
+    """k of the window [k w, (k+1) w) whose edges, as floats, hold t."""
+    k = ticks(t) // w_ns  # (the tick nearest t: its float may be on either side)
+    while seconds(k * w_ns) > t:
+        k -= 1
+    while seconds((k + 1) * w_ns) <= t:
+        k += 1
+    return k
+
+
 def window_edges(start: float, end: float, w: float) -> list[tuple[float, float]]:
     """Windows ``[k w, (k+1) w)`` on integer nanosecond ticks, cut to ``[start, end)``: the
     windows from the one holding `start` to the one ending at or after `end` (an empty
     range inside a window is that window's empty row; on a boundary, no row)."""
     w_ns = ticks(w)
     edge = lambda k: seconds(k * w_ns)  # noqa: E731 - the float every reader sees
-    k0 = ticks(start) // w_ns  # (the tick nearest start: its float may be on either side)
-    while edge(k0) > start:
-        k0 -= 1
-    while edge(k0 + 1) <= start:
-        k0 += 1
+    k0 = _window_of(start, w_ns)
     k1 = -(-ticks(end) // w_ns)
     while edge(k1) < end:  # (an end a float ulp past a boundary, just after now: a row)
         k1 += 1
@@ -249,7 +255,7 @@ class Reference:
                 return None
             start = min(times)
             if w is not None:
-                start = math.floor(start / w) * w
+                start = seconds(_window_of(start, ticks(w)) * ticks(w))  # its window's edge
         if end is None:
             hi = math.nextafter(max(times), math.inf) if times else -math.inf
             end = max(hi, self.now if self.now is not None else -math.inf)
