@@ -13,6 +13,7 @@ from happysim_rx.stores._rollup import Bucket
 from happysim_rx.stores.compute import gauge_segments, pooled_aggregates
 from happysim_rx.stores.metric import RangeAnswer
 from operators.aggregators import parse_quantile
+from operators.simtime import is_instant
 from operators.sketch import QuantileSketch
 
 __all__ = ["View", "combined", "exact_pooled", "snap"]
@@ -237,7 +238,7 @@ def combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAns
             whole = counter and float(acc.s).is_integer() and abs(acc.s) < 2**53
             out[spec] = (int(acc.s) if whole else acc.s) if acc.n else None
         elif spec == "rate":
-            ok = math.isfinite(span) and span > 1e-9 * max(1.0, abs(b))
+            ok = math.isfinite(span) and not is_instant(a, b)
             out[spec] = ((acc.s if counter else acc.n) / span) if ok else None
         elif spec in ("first", "last"):
             pick = acc.first if spec == "first" else acc.last

@@ -9,6 +9,7 @@ from happysimulator.core.entity import Entity
 from happysimulator.core.observed import ObservedEntity, counter, gauge
 from happysimulator.core.temporal import Instant
 from happysimulator.faults.fault import FaultContext, FaultHandle, FaultStats
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 if TYPE_CHECKING:
     from happysimulator.core.event import Event
@@ -82,7 +83,7 @@ class FaultSchedule(ObservedEntity):
         return out
 
     def _start(self, sim: Any) -> None:
-        sim.schedule(self.start(Instant.from_seconds(sim._start_ns / 1e9), sim))
+        sim.schedule(self.start(Instant.from_seconds(sim._start_ns / _NS), sim))
         self.set_gauge("active_faults", 0)
         if self._faults:  # the events it will record: in the catalog before the run
             for name in ("fault.start", "fault.end"):

@@ -39,9 +39,9 @@ import numpy as np
 
 from happysim_rx.engine import QueryEngine, _edges, _snapped_windows, _split_at_now
 from happysim_rx.query import QueryError
+from operators.simtime import just_after
 
 ONSET_BINS = 300
-_PAST = 1e-9  # 1 ns: a window that ends at now includes the values in effect at now
 _STATS = {"gauge": "time-weighted mean", "counter": "rate per s", "sample": "mean"}
 
 
@@ -70,7 +70,7 @@ def windows(now: float, before: Any = None,
         if now <= 0:
             raise QueryError("changes: nothing has run yet (now = 0); run first or give "
                              "both windows")
-        a = (0.9 * now, now + _PAST)
+        a = (0.9 * now, just_after(now))  # includes the values in effect at now
     if b is None:
         span = a[1] - a[0]
         b = (max(0.0, a[0] - span), a[0])

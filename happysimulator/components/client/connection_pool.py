@@ -25,6 +25,7 @@ from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
 from happysimulator.core.sim_future import SimFuture
 from happysimulator.core.temporal import Duration, Instant
 from happysimulator.distributions.latency_distribution import ConstantLatency, LatencyDistribution
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 IDLE_CHECK = "_pool_idle_timeout"
 WARMUP = "_pool_warmup"
@@ -197,7 +198,7 @@ class ConnectionPool(ObservedEntity):
                 self._on_timeout()
             raise TimeoutError(f"no connection from {self.name} within "
                                f"{self._connection_timeout}s")
-        waited = (sim._now_ns - start_ns) / 1e9
+        waited = (sim._now_ns - start_ns) / _NS
         self._total_wait += waited
         self.observe("wait_time", waited)
         return conn

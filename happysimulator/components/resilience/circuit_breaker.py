@@ -32,6 +32,7 @@ from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import counter, gauge
 from happysimulator.core.temporal import Duration, Instant
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 HALF_OPEN_CHECK = "_cb_half_open"
 
@@ -159,7 +160,7 @@ class CircuitBreaker(TargetWrapper):
         if state is CircuitState.HALF_OPEN:
             self._half_open_in_flight += 1
         hooks = take_hooks(event)
-        start = self._sim._now_ns / 1e9
+        start = self._sim._now_ns / _NS
         span = self.open_span(event)
         return forward(self, event, self._target,
                        lambda: self._answered(event, hooks, state, start, span))

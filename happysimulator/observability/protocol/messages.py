@@ -135,8 +135,9 @@ class Truncation(Struct, kw_only=True):
 class QuerySpec(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
     """What a query can express (the Python API: sim.query.execute(spec)).
 
-    last_s is a shorthand for start = now - last_s, end = now + 1 ns (the range
-    that includes the values in effect now)."""
+    last_s is a shorthand for start = now - last_s, end = the next float after now: the
+    range [now - last_s, now], which includes the values in effect at now at any magnitude
+    of time (now + 1 ns would be now itself past ~1.7e7 s)."""
 
     kind: Literal["metrics", "spans", "events"]
     name: Annotated[str, Meta(min_length=1, max_length=200, description=(

@@ -33,6 +33,7 @@ from happysimulator.observability.protocol import messages as m
 from happysimulator.observability.protocol.answers import _jsonable, _size
 from happysimulator.observability.protocol.errors import ProtocolError
 from happysimulator.observability.settings import SettingError, apply_settings
+from operators.simtime import ticks as _ticks
 
 MAX_BRANCHES = 16
 # ops whose effect a rebuilt model must see again (recorded in the branch's history)
@@ -347,7 +348,7 @@ class BranchOps:
                                 f"{len(branches)}", list(branches))
         sim = source.sim
         events, now_ns = _position(sim)
-        if req.at is not None and round(req.at * _NS) > now_ns:
+        if req.at is not None and _ticks(req.at) > now_ns:
             raise ProtocolError("bad_request", f"at = {req.at:g} s is after the branch's "
                                 f"current time ({now_ns / _NS:g} s): fork at or before now")
         if req.params:
@@ -368,7 +369,7 @@ class BranchOps:
             at_events, at_ns = events, now_ns
             at_pending = None if by_time else self._call(lambda: _pending(sim))
         else:
-            at_events, at_ns = None, round(req.at * _NS)
+            at_events, at_ns = None, _ticks(req.at)
         actions = [a for a in source.history
                    if (at_events is not None and a.events <= at_events)
                    or (at_events is None and a.time_ns <= at_ns)]
@@ -419,7 +420,7 @@ class BranchOps:
         if branch.name == "main":
             branch.params, branch.seed = dict(self._params), self._seed
         now_ns = branch.sim._now_ns
-        to_ns = round(req.to * _NS)
+        to_ns = _ticks(req.to)
         if to_ns > now_ns:
             raise ProtocolError("bad_request", f"to = {req.to:g} s is after the branch's "
                                 f"current time ({now_ns / _NS:g} s): rewind goes back only")

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from happysimulator.observability.web._shared import _EPS, _err
+from happysimulator.observability.web._shared import _err, _past_now
 from happysimulator.observability.web.charts import Chart, ChartOps
 from happysimulator.observability.web.download import DownloadOps
 from happysimulator.observability.web.graph import GraphOps
@@ -408,10 +408,10 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
         if not self._has_anomalies or now <= self._anomalies_to:
             return
         resp = self._query({"kind": "events", "name": "anomaly",
-                            "start": self._anomalies_to, "end": now + _EPS})
+                            "start": self._anomalies_to, "end": _past_now(now)})
         if not resp.get("ok"):
             return
-        self._anomalies_to = now + _EPS
+        self._anomalies_to = _past_now(now)
         for row in resp["result"]["rows"]:
             rep = row.get("value") if isinstance(row.get("value"), dict) else {}
             onset = rep.get("onset", row["time"])
@@ -453,7 +453,7 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
                 for start in [max(0.0, now - 10.0)] + ([0.0] if kind == "gauge" else []):
                     r = self._query({"kind": "metrics", "name": m["name"],
                                      "entity": m["source"], "start": start,
-                                     "end": now + _EPS, "aggregates": [agg]})
+                                     "end": _past_now(now), "aggregates": [agg]})
                     rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
                     value = rows[0].get(agg) if rows else None
                     if value is not None or start == 0.0:
