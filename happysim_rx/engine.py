@@ -535,9 +535,12 @@ class QueryEngine:
         when nothing of it is kept."""
         start = -math.inf if spec.start is None else spec.start
         end = math.inf if spec.end is None else spec.end
-        cf = -math.inf if complete_from is None else complete_from()
+        now = self.now()
+        cf = -math.inf if complete_from is None else complete_from(now)
         if start < cf:
-            if end <= cf:
+            # (complete only after now: the bound cut the current instant, so nothing up
+            # to now is complete)
+            if end <= cf or (now is not None and cf > now):
                 raise QueryError(
                     f"{what} before t={cf:.9g} s were evicted by the bounded store "
                     f"(it keeps only the most recent): ask for a range from {cf:.9g} s on, "
