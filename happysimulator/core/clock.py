@@ -38,7 +38,12 @@ class SimulationClock:
             h.cancelled = True
             return h
         ns = round(time_s * 1e9)
-        if ns < now:
+        if ns < now or (ns != now and abs(time_s - now / 1e9) <= math.ulp(time_s)):
+            # (past: at the current instant. And the float of the current instant -- to
+            # within its resolution, whichever way it was converted -- means the current
+            # instant: past ~1e8 s a float second spans many nanoseconds and the rounding
+            # above may land after now; a pause requested on the run's last event would
+            # then wait for a timer the run never reaches)
             ns = now
         h = TimerHandle(fn, ns)
         sim._events.push_timer(ns, h)
