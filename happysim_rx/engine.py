@@ -198,6 +198,10 @@ class QueryEngine:
     def _windows(spec: _Spec, start: float, end: float) -> list[tuple[float, float]]:
         if spec.window is None:
             return [(start, end)]
+        if spec.end is None and start == end:
+            # since(t) with nothing after t yet (t at or after the data and now): no
+            # window has begun, so no row -- not a zero-width window [t, t)
+            return []
         if not (math.isfinite(start) and math.isfinite(end)):
             raise QueryError(
                 f"window() needs a finite range, got [{start}, {end}); give between(t1, t2)")
