@@ -271,6 +271,12 @@ class QueryEngine:
         follows = clock is not None and (bounds is None or clock >= bounds[1])
         if rng is not None and rng[0] > rng[1]:  # since(t) after the data and now:
             rng = (rng[0], rng[0])  # an empty range there (nothing yet), never start > end
+        tag_keys = set(spec.tags) | (set(spec.group_by) - {"source", "name"})
+        if tag_keys and not store.keeps_tags:  # (before any data too: never "none yet")
+            raise QueryError(
+                f"the {type(store).__name__} keeps no per-sample tags, so it cannot filter "
+                f"or group by {sorted(tag_keys)}: record with ObservabilityConfig.full() "
+                "or default(), or group by 'source' or 'name'")
         if rng is None:  # declared, never recorded: the same row shape as an empty range
             rows = []
             if aggs and spec.window is None and not spec.group_by:
@@ -281,12 +287,6 @@ class QueryEngine:
                 exact=True
             )
         start, end = rng
-        tag_keys = set(spec.tags) | (set(spec.group_by) - {"source", "name"})
-        if tag_keys and not store.keeps_tags:
-            raise QueryError(
-                f"the {type(store).__name__} keeps no per-sample tags, so it cannot filter "
-                f"or group by {sorted(tag_keys)}: record with ObservabilityConfig.full() "
-                "or default(), or group by 'source' or 'name'")
         if not aggs:
             return self._raw_metrics(query, store, series, start, end)
         if spec.tags:

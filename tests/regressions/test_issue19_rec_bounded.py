@@ -122,3 +122,18 @@ def test_a_bound_that_cuts_an_instant_states_the_next_instant_not_one_ulp_after(
     assert r.rows[0]["start"] == 0.25 and r.exact
     want = [t for t, _ in _records(model, "events", 20, "Request") if t >= 0.25]
     assert r.rows[0]["count"] == len(want) == 9
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_a_store_without_tags_refuses_tag_filters_before_any_data_too(raw):
+    # paused before the Router's first `hops` sample: the streaming store keeps no tags,
+    # so a tag filter is refused then as later (never an empty answer, exact: true)
+    model = ModelSpec(seed=3, arrivals="constant", rate=4.0, limit=4, router=True)
+    sim = build(model, _tiny(16))
+    sim.control.step(1)
+    q = sim.query.metrics("hops").from_entity("Router").where(lane="a")
+    with pytest.raises(QueryError, match="keeps no per-sample tags"):
+        (q if raw else q.aggregate("count")).execute()
+    sim.control.resume()
+    with pytest.raises(QueryError, match="keeps no per-sample tags"):
+        (q if raw else q.aggregate("count")).execute()
