@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from types import GeneratorType
 from typing import Any
 
 from happysimulator.components.queue_policy import make_policy
@@ -17,7 +18,7 @@ from happysimulator.core.component_instrumentation import (
 )
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
-from happysimulator.core.process import Process
+from happysimulator.core.process import Process, _as_continuation
 
 _NS = 1_000_000_000
 
@@ -166,8 +167,17 @@ class QueuedResource(Entity):
         if event._x is not None:
             self._defer_hooks(event)
         i = self._instr
-        if not self._queue and self._can_start():
-            self._started()
+        if self._queue:
+            start = False
+        elif self._own_count:
+            start = self._can_start()
+            if start:
+                self._in_service += 1
+        else:  # (`_can_start` and `_started` inline: the common case)
+            start = self.in_flight < self._concurrency
+            if start:
+                self.in_flight += 1
+        if start:
             if i is not None:
                 i.arrived.append(now)
                 if i.live is not None:
@@ -214,15 +224,10 @@ class QueuedResource(Entity):
         else:
             arr_ns = start_ns  # (a span attached mid-service starts at the service start)
         res = self.handle_queued_event(event)
-        if res is not None and inspect.isgenerator(res):
-
-            def done(_result: Any, event: Event = event, start_ns: int = start_ns,
-                     arr_ns: int = arr_ns) -> None:
-                self._done(event, start_ns, arr_ns)
-
-            p = Process(sim, res, event, self, done)
-            p.run_hooks = False
-            p.start()
+        if res.__class__ is GeneratorType or res is not None and inspect.isgenerator(res):
+            res = _Service(sim, res, event, self, start_ns, arr_ns)._step(None)
+            if res is not None:  # (it finished at once, returning an event for now)
+                sim._schedule_result(res)
             return
         sim._schedule_result(res)
         self._done(event, start_ns, arr_ns)
@@ -250,7 +255,7 @@ class QueuedResource(Entity):
                 i.live(DONE, now, Visit(arr_ns, start_ns, event))
         if self._hooks:
             self._run_hooks(sim, event)
-        if not self._draining:
+        if self._queue and not self._draining:
             self._drain(sim)
 
     def _drain(self, sim: Any) -> None:
@@ -315,6 +320,29 @@ class QueuedResource(Entity):
 
 
 _UNLIMITED = 1 << 62  # gated by has_capacity() alone
+
+
+class _Service(Process):
+    """One request's service by a generator ``handle_queued_event``: when the generator
+    finishes, the resource's `_done` (which runs the request's completion hooks)."""
+
+    __slots__ = ("start_ns", "arr_ns")
+
+    def __init__(self, sim: Any, gen: Any, request: Event, resource: QueuedResource,
+                 start_ns: int, arr_ns: int) -> None:
+        self.sim = sim
+        self.gen = gen
+        self.origin = request
+        self.entity = resource
+        self.on_done = None
+        self._send = None
+        self.run_hooks = False
+        self.start_ns = start_ns
+        self.arr_ns = arr_ns
+        _as_continuation(self, sim, request)
+
+    def _done(self, result: Any) -> None:
+        self.entity._done(self.origin, self.start_ns, self.arr_ns)
 
 
 class _QueueView:

@@ -115,8 +115,13 @@ class Event:
                 "metadata": {},
             }
             return c
-        c = self._ctx = c.context  # linked to the root event of the request
-        return c
+        # linked to the root event of the request (`c`): its context, made if need be
+        # (inline: user models read a forwarded request's context once per request)
+        rc = c._ctx
+        if rc.__class__ is not dict or PARTIAL in rc:
+            rc = c.context
+        self._ctx = rc
+        return rc
 
     @context.setter
     def context(self, value: dict) -> None:
