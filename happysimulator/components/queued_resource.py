@@ -18,7 +18,7 @@ from happysimulator.core.component_instrumentation import (
 )
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
-from happysimulator.core.process import Process, _as_continuation
+from happysimulator.core.process import Process
 
 _NS = 1_000_000_000
 
@@ -59,6 +59,10 @@ class QueuedResource(Entity):
         # a subclass that keeps its own `in_flight` (a read-only property, as 0.2.5 models
         # may define) or gates on `has_capacity` is counted apart, in `_in_service`
         self._own_count = self._gated or _read_only(type(self), "in_flight")
+        # counts `in_flight` itself against `concurrency` (the hot paths inline that)
+        cls = type(self)
+        self._plain = (not self._own_count and cls._can_start is QueuedResource._can_start
+                       and cls._started is QueuedResource._started)
         if concurrency is None:
             self._concurrency = _UNLIMITED if self._gated else 1
         else:
@@ -169,14 +173,14 @@ class QueuedResource(Entity):
         i = self._instr
         if self._queue:
             start = False
-        elif self._own_count:
-            start = self._can_start()
-            if start:
-                self._in_service += 1
-        else:  # (`_can_start` and `_started` inline: the common case)
+        elif self._plain:  # (`_can_start` and `_started` inline: the common case)
             start = self.in_flight < self._concurrency
             if start:
                 self.in_flight += 1
+        else:
+            start = self._can_start()
+            if start:
+                self._started()
         if start:
             if i is not None:
                 i.arrived.append(now)
@@ -225,7 +229,7 @@ class QueuedResource(Entity):
             arr_ns = start_ns  # (a span attached mid-service starts at the service start)
         res = self.handle_queued_event(event)
         if res.__class__ is GeneratorType or res is not None and inspect.isgenerator(res):
-            res = _Service(sim, res, event, self, start_ns, arr_ns)._step(None)
+            res = _Service(sim, res, event, self, start_ns, arr_ns).handle_event(None)
             if res is not None:  # (it finished at once, returning an event for now)
                 sim._schedule_result(res)
             return
@@ -262,12 +266,16 @@ class QueuedResource(Entity):
         self._draining = True
         try:
             q = self._queue
-            while q and self._can_start():
+            plain = self._plain
+            while q and (self.in_flight < self._concurrency if plain else self._can_start()):
                 item = q.pop()
                 if item is None:  # an active policy discarded all that was waiting
                     break
                 event, arr = item
-                self._started()
+                if plain:
+                    self.in_flight += 1
+                else:
+                    self._started()
                 i = self._instr
                 if i is not None:
                     b = i.depth_band
@@ -330,16 +338,10 @@ class _Service(Process):
 
     def __init__(self, sim: Any, gen: Any, request: Event, resource: QueuedResource,
                  start_ns: int, arr_ns: int) -> None:
-        self.sim = sim
-        self.gen = gen
-        self.origin = request
-        self.entity = resource
-        self.on_done = None
-        self._send = None
+        Process.__init__(self, sim, gen, request, resource)
         self.run_hooks = False
         self.start_ns = start_ns
         self.arr_ns = arr_ns
-        _as_continuation(self, sim, request)
 
     def _done(self, result: Any) -> None:
         self.entity._done(self.origin, self.start_ns, self.arr_ns)

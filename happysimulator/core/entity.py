@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.event import Event
-from happysimulator.core.temporal import Instant, _inst
+from happysimulator.core.temporal import Instant
 
 if TYPE_CHECKING:
     import random
@@ -97,7 +97,9 @@ class Entity:
     def now(self) -> Instant:
         """Current simulated time."""
         sim = self._sim or bind_simulation(self)
-        return _inst(sim._now_ns)
+        i = _new(Instant)  # (`_inst` inline: models read `now` per request)
+        i._ns = sim._now_ns
+        return i
 
     @property
     def rng(self) -> random.Random:

@@ -118,7 +118,13 @@ class Event:
         # linked to the root event of the request (`c`): its context, made if need be
         # (inline: user models read a forwarded request's context once per request)
         rc = c._ctx
-        if rc.__class__ is not dict or PARTIAL in rc:
+        if rc is None:  # (the root's context made here: the common case, inline)
+            rc = c._ctx = {
+                "id": c._new_id(),
+                "created_at": _inst(c._time_ns),
+                "metadata": {},
+            }
+        elif rc.__class__ is not dict or PARTIAL in rc:
             rc = c.context
         self._ctx = rc
         return rc

@@ -51,20 +51,26 @@ class Process(ProcessContinuation):
         self.on_done = on_done
         self._send: Any = None
         self.run_hooks = True
-        _as_continuation(self, sim, origin)
+        # as its own continuation event
+        self._time_ns = sim._now_ns
+        self.event_type = origin.event_type
+        self.target = self
+        c = origin._ctx
+        self._ctx = origin if c is None else c
+        self._x = None
+        ox = origin._x
+        # (a daemon origin's continuations are daemon entries, and a trace recorder sees
+        # every push: both take the general path)
+        self._own = (ox is None or not ox.daemon) and sim._trace is None
 
     @property
     def name(self) -> str:
         return getattr(self.entity, "name", "process")
 
     def start(self) -> None:
-        res = self._step(None)
+        res = self.handle_event(self)
         if res is not None:  # (not run by the loop: schedule it like any result)
             self.sim._schedule_result(res)
-
-    def handle_event(self, event: Event) -> Event | None:
-        value, self._send = self._send, None
-        return self._step(value)
 
     def _wake(self, value: Any) -> None:
         self._send = value
@@ -96,9 +102,10 @@ class Process(ProcessContinuation):
         else:
             heappush(sim._heap, (time_ns, 1, next(sim._counter), ev))
 
-    def _step(self, value: Any) -> Event | None:
-        """Resume the generator with ``value``; returns a plain event for now that the
-        caller dispatches (see `_finish`), else None."""
+    def handle_event(self, event: Event) -> Event | None:
+        """Resume the generator (with what it waited for: see `_wake`); returns a plain
+        event for now that the caller dispatches (see `_finish`), else None."""
+        value, self._send = self._send, None
         try:
             y = self.gen.send(value)
         except StopIteration as stop:
@@ -107,7 +114,13 @@ class Process(ProcessContinuation):
         if cls is float or cls is int:
             if y < 0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
-            self._continue_at(self.sim._now_ns + int(y * _NS + 0.5))
+            sim = self.sim
+            t = sim._now_ns + int(y * _NS + 0.5)
+            if self._own and self._x is None and sim.engine.may_recycle:
+                self._time_ns = t  # (`_continue_at`'s common case, inline)
+                heappush(sim._heap, (t, 1, next(sim._counter), self))
+            else:
+                self._continue_at(t)
         elif cls is Duration:
             if y._ns < 0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
@@ -162,20 +175,6 @@ class Process(ProcessContinuation):
         x = self.origin._x
         if self.run_hooks and x is not None and x.on_complete:
             self.sim._run_completion_hooks(x.on_complete)
-
-
-def _as_continuation(p: Process, sim: Any, origin: Event) -> None:
-    """Set up process `p` as its own continuation event (see `Process`)."""
-    p._time_ns = sim._now_ns
-    p.event_type = origin.event_type
-    p.target = p
-    c = origin._ctx
-    p._ctx = origin if c is None else c
-    p._x = None
-    ox = origin._x
-    # (a daemon origin's continuations are daemon entries, and a trace recorder sees
-    # every push: both take the general path)
-    p._own = (ox is None or not ox.daemon) and sim._trace is None
 
 
 __all__ = ["Process"]

@@ -75,8 +75,12 @@ class ObservabilityRuntime:
             from happysimulator.observability.auto_instrument import Recorder
 
             self.recorder = Recorder(self)
-        self._query: Any = None  # (made on first use: see `query`)
+        self._query: Any = None  # (see `query`)
         self.control = SimulationControl(self)
+        if on:
+            # a run that records will be asked: the engine (and what it imports) is
+            # made with the simulation, not on the run's first read
+            self.query  # noqa: B018
         self._record_events = on and config.events
         self._event_topics: dict[tuple[int, str], Any] = {}
         self._instrumented: set[int] = set()
