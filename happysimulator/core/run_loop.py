@@ -222,17 +222,18 @@ class RunLoop:
                 while True:
                     if res is None:
                         break
-                    if res.__class__ is list and len(res) == 1 and res[0].__class__ is Event:
-                        res = res[0]
-                    if (res.__class__ is not Event or res.target is None or res._time_ns < t
-                            or res._x is not None and (res._x.daemon or res._x.cancelled)):
-                        self._after_event(ev, res, None)  # (generators, lists, errors)
-                        break
+                    x = None
+                    if (res.__class__ is not Event or res._x is not None
+                            or res.target is None or res._time_ns < t):
+                        res = self._dispatchable(ev, res, t)  # (lists, hooks, generators)
+                        if res is None:
+                            break
+                        x = res._x
                     if res._time_ns > t or heap and heap[0][0] <= t:
                         push(heap, (res._time_ns, 1, next(counter), res))
                         break
                     ev = res  # immediate dispatch (module docstring)
-                    target, x = ev.target, ev._x
+                    target = ev.target
                     res = target.handle_event(ev)
                     if x is not None and x.on_complete:
                         self._after_event(ev, res, x)  # (then its completion hooks)
@@ -284,15 +285,11 @@ class RunLoop:
                     res, target = done[0], ev.target
                 while True:  # `ev` ran and returned `res`
                     now_res = None  # `res` if it may run at once (immediate dispatch)
+                    if res is not None and (res.__class__ is not Event or res._x is not None
+                                            or res.target is None or res._time_ns < t):
+                        res = self._dispatchable(ev, res, t)  # (lists, hooks, generators)
                     if res is not None:
-                        if (res.__class__ is list and len(res) == 1
-                                and res[0].__class__ is Event):
-                            res = res[0]
-                        if (res.__class__ is not Event or res.target is None
-                                or res._time_ns < t or res._x is not None
-                                and (res._x.daemon or res._x.cancelled)):
-                            self._after_event(ev, res, None)
-                        elif res._time_ns == t:
+                        if res._time_ns == t:
                             now_res = res
                         else:
                             push(heap, (res._time_ns, 1, next(counter), res))
@@ -387,6 +384,19 @@ class RunLoop:
             self._pause_requested = False
             return PAUSED
         return NEXT
+
+    def _dispatchable(self, ev: Event, res: Any, t: int) -> Event | None:
+        """`ev` ran at ``t`` and returned `res`, not a plain event: an event (alone or a
+        list of one) that may still run at once -- with completion hooks, neither daemon
+        nor cancelled -- is returned; anything else is scheduled (or refused) here."""
+        if res.__class__ is list and len(res) == 1 and res[0].__class__ is Event:
+            res = res[0]
+        x = res._x if res.__class__ is Event else None
+        if (res.__class__ is Event and res.target is not None and res._time_ns >= t
+                and (x is None or not (x.daemon or x.cancelled))):
+            return res
+        self._after_event(ev, res, None)  # (generators, longer lists, errors)
+        return None
 
     def _bound(self, until_ns: int | None) -> tuple[int, str]:
         """The earliest time bound and the reason to give when the next entry is past it."""
