@@ -135,3 +135,32 @@ def test_concurrent_mcp_clients_answer_what_one_reader_answers() -> None:
     for i, answer in got:
         assert answer == expected[i], (qs[i], answer, expected[i])
     live.close()
+
+
+def test_handle_soon_answers_every_request_once() -> None:
+    """Idle: at once, in this thread. Running: a read is answered on the run thread; a
+    bad request and a non-read are answered at once, as `handle` answers them."""
+    live = SessionProtocol(build, default_wait_s=None)
+    q = questions()[0]
+    got: list[tuple[int, dict]] = []
+    live.handle_soon(q, lambda a: got.append((threading.get_ident(), a)))
+    assert got == [(threading.get_ident(), live.handle(q))]
+    assert live.handle({"op": "run", "wait_s": 0})["state"]["status"] == "running"
+    done = threading.Event()
+    answers: list[tuple[int, dict]] = []
+
+    def keep(a: dict) -> None:
+        answers.append((threading.get_ident(), a))
+        if len(answers) == 3:
+            done.set()
+
+    live.handle_soon({"op": "nonsense"}, keep)  # (answered at once, here)
+    live.handle_soon(q, keep)
+    live.handle_soon({"op": "query", "query": {"kind": "metrics", "name": "nope"}}, keep)
+    assert done.wait(30)
+    me = threading.get_ident()
+    (t_bad, bad), (t_read, read), (t_unknown, unknown) = answers
+    assert t_bad == me and not bad["ok"] and "nonsense" in bad["error"]["message"]
+    assert t_read != me and read["ok"] and read["op"] == "query"
+    assert t_unknown != me and unknown["error"]["kind"] == "unknown_name"
+    live.close()
