@@ -196,6 +196,33 @@ class _Sessions:
         self.by_client.clear()
 
 
+async def _at_boundary(served: SessionProtocol, request: dict[str, Any]) -> dict[str, Any]:
+    """``served.handle(request)`` answered at the run's next event boundary. On asyncio
+    the event loop waits on a future that the run thread resolves (no thread per
+    request: each thread hop costs a wait for the GIL the run loop holds); on another
+    backend a worker thread waits."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # (not asyncio: trio)
+        return await anyio.to_thread.run_sync(served.handle, request)
+    future: asyncio.Future[dict[str, Any]] = loop.create_future()
+
+    def resolve(answer: dict[str, Any]) -> None:
+        if not future.done():  # (the client may have gone: cancelled)
+            future.set_result(answer)
+
+    def done(answer: dict[str, Any]) -> None:  # (on the run thread, or here)
+        try:
+            loop.call_soon_threadsafe(resolve, answer)
+        except RuntimeError:  # the event loop is closed: nobody waits any more
+            pass
+
+    served.handle_soon(request, done)
+    return await future
+
+
 def build_server(session: Any, *, name: str = "happysim-rx", per_client: bool = False,
                  text: str = "brief") -> Server:
     """An MCP server whose tools, resources and prompt drive `session`.
@@ -228,7 +255,12 @@ def build_server(session: Any, *, name: str = "happysim-rx", per_client: bool = 
             else:
                 blocking = params.name in _BLOCKING or (
                     params.name == "state" and request.get("wait_s"))
-                if blocking:
+                if not blocking and served.running:
+                    # a read while the model runs waits for an event boundary: without
+                    # blocking the event loop, so that concurrent readers wait together
+                    # and are served there in one batch (see `_at_boundary`)
+                    answer = await _at_boundary(served, request)
+                elif blocking:
                     answer = await anyio.to_thread.run_sync(served.handle, request)
                 else:
                     answer = served.handle(request)
