@@ -108,10 +108,10 @@ class _QueryReader:
 
 
 class _Spec:
-    """The two fields `QueryEngine._windows` reads."""
+    """The fields `QueryEngine._windows` reads (an explicit range: `end` given)."""
 
-    def __init__(self, window: float | None) -> None:
-        self.window, self.limit = window, None
+    def __init__(self, window: float | None, end: float) -> None:
+        self.window, self.end, self.limit = window, end, None
 
 
 class _StoreReader:
@@ -137,7 +137,7 @@ class _StoreReader:
         got = self._windows.get(key)
         if got is None:
             got = self._windows[key] = _split_at_now(
-                QueryEngine._windows(_Spec(window), start, end),
+                QueryEngine._windows(_Spec(window, end), start, end),
                 self.clock if follows else None)
         return got
 
