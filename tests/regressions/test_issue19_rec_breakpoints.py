@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from happysim_rx.query import Query
 from happysimulator import Simulation
 from happysimulator.observability import Breakpoint, MetricCondition, ObservabilityConfig
+from operators.simtime import seconds
 from tests.oracle.harness import _config, reference_run
 from tests.oracle.models import ModelSpec, build
 
@@ -49,9 +50,9 @@ def test_item4_metric_breakpoint_true_on_the_last_event_pauses_at_any_time(
         stop.set()
     assert bp.hits == 1
     assert sim.control.is_paused and not sim.control.is_complete
-    assert sim._events_processed == ref.events and sim._now_ns / 1e9 == ref.now
+    assert sim._events_processed == ref.events and seconds(sim._now_ns) == ref.now
     sim.control.resume()
-    assert sim.control.is_complete and sim._now_ns / 1e9 == ref.now
+    assert sim.control.is_complete and seconds(sim._now_ns) == ref.now
 
 
 def test_a_timer_at_the_float_of_now_runs_at_now_at_large_times():
