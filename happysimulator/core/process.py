@@ -78,10 +78,14 @@ class Process(ProcessContinuation):
 
     def _continue_at(self, time_ns: int) -> None:
         sim = self.sim
-        if self._own and self._x is None and sim.engine.may_recycle:
-            self._time_ns = time_ns
-            heappush(sim._heap, (time_ns, 1, next(sim._counter), self))
-            return
+        if self._own and self._x is None:
+            if sim.engine.may_recycle:
+                self._time_ns = time_ns
+                heappush(sim._heap, (time_ns, 1, next(sim._counter), self))
+                return
+            # someone may keep processed events (a hook, `step()`): this process may be
+            # one of them, so it never stands for its continuation again
+            self._own = False
         x = self._x
         if x is not None and x.cancelled:  # (its continuation was cancelled: abandoned)
             return
