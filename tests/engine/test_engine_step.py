@@ -210,9 +210,9 @@ def test_engine_may_recycle_only_while_nobody_sees_processed_events():
 
     class Probe(Entity):
         def handle_event(self, event):
-            seen.append(self._sim.engine.may_recycle)
+            seen.append((self._sim.engine.may_recycle, self._sim.engine.unseen))
 
-    def run(**seams) -> bool:
+    def run(**seams) -> tuple[bool, bool]:
         p = Probe("p")
         sim = make_sim(entities=[p])
         sim.schedule(Event(1.0, "x", p))
@@ -220,15 +220,19 @@ def test_engine_may_recycle_only_while_nobody_sees_processed_events():
             setattr(sim, k, v)
         seen.clear()
         sim._run_loop()
-        assert sim.engine.may_recycle  # (back to True once the loop stopped)
+        # (back to True once the loop stopped)
+        assert sim.engine.may_recycle and sim.engine.unseen
         return seen[0]
 
     assert "service.done" in recyclable_types() and "source.tick" in recyclable_types()
-    assert run() is True
-    assert run(_event_log=[]) is True  # the log keeps no event objects
-    assert run(_watch_types=frozenset({"x"}), _on_watched=lambda ev: False) is True
-    assert run(_watch_types=frozenset({"service.done"}), _on_watched=lambda ev: False) is False
-    assert run(_hook=lambda ev: False) is False
+    assert run() == (True, True)
+    assert run(_event_log=[]) == (True, True)  # the log keeps no event objects
+    # a watcher of another type may keep what it sees, but no recycled type: processes
+    # (whose events have their requests' types) stop standing for their continuations
+    assert run(_watch_types=frozenset({"x"}), _on_watched=lambda ev: False) == (True, False)
+    assert run(_watch_types=frozenset({"service.done"}),
+               _on_watched=lambda ev: False) == (False, False)
+    assert run(_hook=lambda ev: False) == (False, False)
 
 
 def test_a_daemon_event_last_in_the_heap_of_a_bounded_run():
@@ -299,3 +303,26 @@ def test_generator_processes_stepped_or_run_give_the_same_events_and_keep_what_w
     assert seen == ref_seen and len(seen) == 300
     assert sim.events_processed == ref.events_processed
     assert all(ev._time_ns == t and ev.event_type == et for ev, t, et in kept)
+
+
+def test_events_a_type_watcher_kept_never_change_afterwards():
+    """A watcher of an event type (an event-type breakpoint) may keep the events it sees;
+    generator processes, whose continuations carry their requests' type, must then not
+    stand for their continuations later."""
+    ref, ref_seen = _generator_model(6)
+    ref.run()
+    sim, seen = _generator_model(6)
+    kept = []
+
+    def watcher(ev) -> bool:
+        kept.append((ev, ev._time_ns))
+        return False
+
+    for _ in range(30):
+        sim.run(max_events=15)  # fast stretches, processes may reuse themselves ...
+        sim._watch_types, sim._on_watched = frozenset({"Request"}), watcher
+        sim.run(max_events=5)  # ... then a watched stretch keeps some of them
+        sim._watch_types = sim._on_watched = None
+    sim.run()
+    assert seen == ref_seen
+    assert kept and all(ev._time_ns == t for ev, t in kept)
