@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.temporal import Instant, _inst, to_ns
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 if TYPE_CHECKING:
     from happysimulator.core.entity import Entity
@@ -216,7 +217,7 @@ class Event:
 
     def __repr__(self) -> str:
         tname = getattr(self.target, "name", None) or type(self.target).__name__
-        return f"Event({self._time_ns / 1e9!r}s, {self.event_type!r}, target={tname!r})"
+        return f"Event({self._time_ns / _NS!r}s, {self.event_type!r}, target={tname!r})"
 
 
 def _as_events(res: object) -> list[Event]:

@@ -32,6 +32,7 @@ from happysim_rx import ObservationKind
 from happysim_rx.observation import Span
 from happysimulator.core.component_instrumentation import trace_id
 from happysimulator.core.entity import Entity
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 _METRIC = ObservationKind.METRIC
 SERIES_KINDS = ("counter", "gauge", "sample")
@@ -165,7 +166,7 @@ class ObservedEntity(Entity):
         return topic
 
     def _now_s(self) -> float:
-        return self._sim._now_ns / 1e9
+        return self._sim._now_ns / _NS
 
     def observe(self, name: str, value: float, **tags: Any) -> None:
         """Record one sample (latency, size, ...): aggregated per sample. The value must
@@ -184,7 +185,7 @@ class ObservedEntity(Entity):
             topic = rec.samples[name] = self._topic(_METRIC, name, "sample")
         if type(value) is not float or value - value != 0.0:
             value = _finite(name, value)
-        topic.emit(rec.sim._now_ns / 1e9, value, tags or None)
+        topic.emit(rec.sim._now_ns / _NS, value, tags or None)
 
     emit_metric = observe
 
@@ -203,7 +204,7 @@ class ObservedEntity(Entity):
             topic = rec.gauges[name] = self._topic(_METRIC, name, "gauge")
         if type(value) is not int and (type(value) is not float or value - value != 0.0):
             value = _finite(name, value)
-        topic.emit(rec.sim._now_ns / 1e9, value, tags or None)
+        topic.emit(rec.sim._now_ns / _NS, value, tags or None)
 
     def increment(self, name: str, by: float = 1, **tags: Any) -> None:
         """Count something (a counter series: `rate` gives per-second throughput;
@@ -220,7 +221,7 @@ class ObservedEntity(Entity):
             topic = rec.counters[name] = self._topic(_METRIC, name, "counter")
         if type(by) is not int and (type(by) is not float or by - by != 0.0):
             by = _finite(name, by)
-        topic.emit(rec.sim._now_ns / 1e9, by, tags or None)
+        topic.emit(rec.sim._now_ns / _NS, by, tags or None)
 
     def emit_event(self, name: str, payload: Any = None) -> None:
         """Record a named occurrence (queryable with ``sim.query.events(name)``)."""
@@ -289,7 +290,7 @@ class ObservedEntity(Entity):
             runtime = self._runtime()
             runtime.claim(self)
             topic = rec.spans = runtime.bus.topic(ObservationKind.SPAN, self.name, "span")
-        now = rec.sim._now_ns / 1e9
+        now = rec.sim._now_ns / _NS
         if span is None:
             span_id = parent = None
         else:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from happysimulator.core._active import ACTIVE
 from happysimulator.core.engine import recyclable_types
 from happysimulator.core.event import Event, new_event
+from happysimulator.core.event_heap import TimerHandle
 
 if TYPE_CHECKING:
     from happysimulator.core.engine import Engine
@@ -204,7 +205,7 @@ class RunLoop:
                 t, pri, seq, ev = pop(heap)
                 if t > bound:
                     push(heap, (t, pri, seq, ev))
-                    return self._stop_at_bound(bound, bound_reason)
+                    return self._stop_at_bound(bound, bound_reason, until_ns)
                 if pri and ev._x is None:  # a plain model event
                     self._now_ns = t
                     target = ev.target
@@ -275,7 +276,7 @@ class RunLoop:
                 t, pri, seq, ev = pop(heap)
                 if t > bound:
                     push(heap, (t, pri, seq, ev))
-                    return self._stop_at_bound(bound, bound_reason)
+                    return self._stop_at_bound(bound, bound_reason, until_ns)
                 if pri and ev._x is None:
                     self._now_ns = t
                     target = ev.target
@@ -417,8 +418,20 @@ class RunLoop:
             bound, reason = e, END_TIME
         return bound, reason
 
-    def _stop_at_bound(self, bound: int, reason: str) -> str:
-        """The next entry is later than ``bound``: the clock moves up to it."""
+    def _stop_at_bound(self, bound: int, reason: str, until_ns: int | None = None) -> str:
+        """The next entry is later than ``bound``: the clock moves up to it -- except for
+        a time breakpoint that no event reaches: an open-ended run with only daemon work
+        left ends at its last event, and a paused run resumed must end where the
+        uninterrupted one does (so the breakpoint does not fire and the run is over)."""
+        if reason == PAUSED and until_ns is None and self._end_ns is None:
+            heap = self._heap
+            # (interrupt entries, pushed from outside, are not counted among the daemon
+            # ones: they are no live work either)
+            live = len(heap) - self._events.ndaemon
+            if live > 0 and heap[0][0] == INTERRUPT_NS:
+                live -= sum(1 for e in heap if e[0] == INTERRUPT_NS)
+            if live <= 0:
+                return COMPLETE
         if bound > self._now_ns:
             self._now_ns = bound
         if reason == PAUSED:
@@ -466,7 +479,11 @@ class RunLoop:
         self._pause_requested = True
         if reason is not None:
             self.paused_by = reason
-        self.clock.call_at(self._now_ns / _NS, _noop)  # wakes the loop via a timer
+        # a timer at this very instant wakes the loop (in integer ns: the float seconds
+        # of a large time may round to a later instant, which the last event never
+        # reaches, and the pause would be lost)
+        now = self._now_ns
+        self._events.push_timer(now, TimerHandle(_noop, now))
 
     def interrupt(self) -> None:
         """Make the run loop call ``_on_interrupt()`` at the next event boundary.

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 
-_NS = 1_000_000_000
+from operators.simtime import TICKS_PER_SECOND as _NS
+from operators.simtime import ticks as _ticks
+
 _INF = math.inf
 _MAX_S = 1.7976931348623157e308 / _NS  # larger seconds overflow float nanoseconds
 
 
 def _seconds_to_ns(s: float) -> int | float:
-    """Convert float seconds to integer nanoseconds (``inf`` stays ``inf``)."""
+    """Convert float seconds to the nearest integer nanosecond (``inf`` stays ``inf``)."""
     if s.__class__ is int:
         return s * _NS
     if s != s:
@@ -18,7 +20,7 @@ def _seconds_to_ns(s: float) -> int | float:
     if s == _INF or s == -_INF:
         return s
     try:
-        return round(s * _NS)
+        return _ticks(s)  # the nearest nanosecond (round(s * 1e9) is 64 ns off at 1e9 s)
     except OverflowError:  # s * 1e9 overflowed to inf (|s| > ~1.8e299 s)
         raise ValueError(
             f"time {s!r} s is too large for integer nanoseconds (the limit is about "

@@ -31,6 +31,7 @@ from happysimulator.observability.delivery import Deliveries, observer_label
 from happysimulator.observability.observer import SimulationObserver
 from happysimulator.observability.pending_call import PendingCall
 from happysimulator.observability.state import SimulationState
+from operators.simtime import ticks as _ticks
 
 if TYPE_CHECKING:
     from happysimulator.core.event import Event
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from happysimulator.observability.control_breakpoints import _Armed
     from happysimulator.observability.integration import ObservabilityRuntime
 
-_NS = 1_000_000_000
 _DONE = ("complete", "end_time")
 _ELSEWHERE = (
     "the simulation is already running in another thread; a second run()/resume()/"
@@ -133,6 +133,20 @@ class SimulationControl(BreakpointControl, ObserverControl):
             raise job.error
         return job.result
 
+    def submit(self, fn: Callable[[], Any]) -> bool:
+        """Hand ``fn()`` to the run thread for its next event boundary without waiting:
+        True if a run on another thread will call it (at a boundary, or when it stops),
+        False when no such run is active (then nothing was done: call it yourself, e.g.
+        through `call`). ``fn`` must not raise (nothing would see it) and must not block.
+        Calls waiting at one boundary are served there together, in the order given."""
+        me = threading.get_ident()
+        with self._lock:
+            if self._run_thread is None or self._run_thread == me:
+                return False
+            self._calls.append(PendingCall(fn))
+            self._sim.interrupt()
+        return True
+
     def _serve_calls(self) -> None:
         """Run the calls other threads handed over (on the run thread, at a boundary)."""
         while self._calls:
@@ -142,8 +156,13 @@ class SimulationControl(BreakpointControl, ObserverControl):
                 job.run()
 
     def _on_interrupt(self) -> bool:
-        """The run loop reached the boundary an interrupt asked for; True to pause."""
-        self._serve_calls()
+        """The run loop reached the boundary an interrupt asked for; True to pause.
+        Observations queued for Rx subscribers go first (the handler that emitted them
+        just ended), then the calls other threads handed over."""
+        if self._deliveries.pending:
+            self._deliveries.drain()
+        if self._calls:
+            self._serve_calls()
         sim = self._sim
         if self._sigint:
             self._sigint = False
@@ -265,7 +284,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
         now = self._sim.clock.now()
         if t < now:
             raise ValueError(f"run_until({t:g}) is in the past: the simulation is at {now:g} s")
-        return self.run(until_ns=round(t * _NS))
+        return self.run(until_ns=_ticks(t))
 
     def run(self, until_ns: int | None = None, max_events: int | None = None,
             ignore_breakpoints: bool = False) -> SimulationSummary:
@@ -445,7 +464,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
         sim = self._sim
         for armed in list(self._armed.values()):
             bp = armed.bp
-            if (bp.kind == "time" and round(bp.time * _NS) <= sim._now_ns
+            if (bp.kind == "time" and _ticks(bp.time) <= sim._now_ns
                     or bp.kind == "event_count" and bp.event_count <= sim._events_processed):
                 self._armed.pop(bp.id, None)
                 armed.disarm()

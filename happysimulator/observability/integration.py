@@ -20,6 +20,7 @@ from happysimulator.core.observed import ObservedEntity, Series, declared_series
 from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl
 from happysimulator.observability.delivery import observer_label
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 if TYPE_CHECKING:
     from happysim_rx.scheduler import SimulatedTimeScheduler
@@ -228,7 +229,7 @@ class ObservabilityRuntime:
         if topic is None:
             source = getattr(target, "name", None) or type(target).__name__
             topic = self._event_topics[key] = self.bus.topic(_EVENT, source, str(ev.event_type))
-        topic.emit(ev._time_ns / 1e9, None)
+        topic.emit(ev._time_ns / _NS, None)
 
     def _scheduled_flush(self) -> None:
         """Flush (and trim bounded stores), then schedule the next flush so that about
@@ -288,7 +289,7 @@ def _pending_delays(sim: Any) -> int:
 def _event_row(t_ns: int, target: Any, event_type: Any) -> tuple[float, str, str, str, Any, Any]:
     """A processed event as an event-store row (built only when the store is read)."""
     source = getattr(target, "name", None) or type(target).__name__
-    return (t_ns / 1e9, "event", source, str(event_type), None, None)
+    return (t_ns / _NS, "event", source, str(event_type), None, None)
 
 
 def _reachable(roots: list[Any]) -> list[Any]:

@@ -26,6 +26,7 @@ from happysimulator.components.load_balancer.strategies import (
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event, _Extra, new_event
 from happysimulator.core.observed import ObservedEntity, counter, gauge
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 ON_NO_BACKEND = ("reject", "queue")
 
@@ -206,7 +207,7 @@ class LoadBalancer(ObservedEntity):
         if not self._rng_bound:
             bind_rng(self._strategy, self.rng)
             self._rng_bound = True
-        return self._route(event, take_hooks(event), self._sim._now_ns / 1e9)
+        return self._route(event, take_hooks(event), self._sim._now_ns / _NS)
 
     def _route(self, event: Event, hooks: list | None, since: float) -> list[Event]:
         backend = self._strategy.select(self._healthy, event) if self._healthy else None
@@ -239,7 +240,7 @@ class LoadBalancer(ObservedEntity):
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,
                   span: Any = None) -> list[Event]:
-        rt = (self._sim._now_ns - start_ns) / 1e9
+        rt = (self._sim._now_ns - start_ns) / _NS
         if info is not None:
             info.outstanding -= 1
             info.consecutive_successes += 1
