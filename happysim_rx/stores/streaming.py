@@ -127,6 +127,11 @@ class StreamingMetricStore(SeriesMap):
         views = [s.view() for s in series]
         if not views or not edges:
             return list(edges)
+        if edges[0] == edges[-1]:
+            # an empty range [a, a) moves down to the bucket edge at or before a, never up:
+            # up could pass now (a row starting after the range cut at now ends)
+            d = snap(views, edges[0], "down")
+            return [d for _ in edges]
         out = [snap(views, x) for x in edges]
         if len(out) >= 2 and out[0] >= out[-1] and edges[0] < edges[-1]:
             out[0], out[-1] = snap(views, edges[0], "down"), snap(views, edges[-1], "up")

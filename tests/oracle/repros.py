@@ -106,4 +106,13 @@ REPROS: dict[str, Case] = {
                "full", schedule=(("run_until", 2.0),), queries=(
         {"kind": "metrics", "name": "latency", "entity": "Sink", "start": ("start", 0.0),
          "window": 1.0, "aggregates": ["count"]},)),
+    # tiny streaming at 1e9 s, paused inside a rollup bucket: the empty range [now, now)
+    # snapped up to the bucket's end past now, then cut at now: a row starting after it
+    # ends (a session-7 find, seed 5)
+    "E1": Case(ModelSpec(seed=2, rate=8.0, limit=32, start_time=1e9, concurrency=2,
+                         service="zero", worker=True, worker_service=0.0), "tiny",
+               schedule=(("ctrl_c", 4), ("bp_type", "service.done"), ("bp_count", 15)),
+               queries=({"kind": "metrics", "name": "completed", "entity": "*",
+                         "start": ("now", 0.0), "end": ("now", 0.0),
+                         "aggregates": ["sum", "p99.9", "first", "count"]},)),
 }
