@@ -199,6 +199,10 @@ class QueryEngine:
     def _windows(spec: _Spec, start: float, end: float) -> list[tuple[float, float]]:
         if spec.window is None:
             return [(start, end)]
+        if spec.end is None and start == end:
+            # since(t) with nothing after t yet (t at or after the data and now): no
+            # window has begun, so no row -- not a zero-width window [t, t)
+            return []
         if not (math.isfinite(start) and math.isfinite(end)):
             raise QueryError(
                 f"window() needs a finite range, got [{start}, {end}); give between(t1, t2)")
@@ -275,6 +279,12 @@ class QueryEngine:
         follows = clock is not None and (bounds is None or clock >= bounds[1])
         if rng is not None and rng[0] > rng[1]:  # since(t) after the data and now:
             rng = (rng[0], rng[0])  # an empty range there (nothing yet), never start > end
+        tag_keys = set(spec.tags) | (set(spec.group_by) - {"source", "name"})
+        if tag_keys and not store.keeps_tags:  # (before any data too: never "none yet")
+            raise QueryError(
+                f"the {type(store).__name__} keeps no per-sample tags, so it cannot filter "
+                f"or group by {sorted(tag_keys)}: record with ObservabilityConfig.full() "
+                "or default(), or group by 'source' or 'name'")
         if rng is None:  # declared, never recorded: the same row shape as an empty range
             rows = []
             if aggs and spec.window is None and not spec.group_by:
@@ -285,12 +295,6 @@ class QueryEngine:
                 exact=True
             )
         start, end = rng
-        tag_keys = set(spec.tags) | (set(spec.group_by) - {"source", "name"})
-        if tag_keys and not store.keeps_tags:
-            raise QueryError(
-                f"the {type(store).__name__} keeps no per-sample tags, so it cannot filter "
-                f"or group by {sorted(tag_keys)}: record with ObservabilityConfig.full() "
-                "or default(), or group by 'source' or 'name'")
         if not aggs:
             return self._raw_metrics(query, store, series, start, end)
         if spec.tags:
@@ -546,9 +550,12 @@ class QueryEngine:
         when nothing of it is kept."""
         start = -math.inf if spec.start is None else spec.start
         end = math.inf if spec.end is None else spec.end
-        cf = -math.inf if complete_from is None else complete_from()
+        now = self.now()
+        cf = -math.inf if complete_from is None else complete_from(now)
         if start < cf:
-            if end <= cf:
+            # (complete only after now: the bound cut the current instant, so nothing up
+            # to now is complete)
+            if end <= cf or (now is not None and cf > now):
                 raise QueryError(
                     f"{what} before t={cf:.9g} s were evicted by the bounded store "
                     f"(it keeps only the most recent): ask for a range from {cf:.9g} s on, "

@@ -116,12 +116,25 @@ class EventStore:
             t = raw[start - 1][0] if type(raw[start - 1]) is _Row else raw[start - 3] / TICKS_PER_SECOND
             self._dropped_t = max(self._dropped_t, float(t))
 
-    def complete_from(self) -> float:
+    def complete_from(self, now: float | None = None) -> float:
         """Every event at or after this time is kept (-inf: nothing was dropped); the
-        bound drops the oldest, so an answer about earlier times would be made up."""
+        bound drops the oldest, so an answer about earlier times would be made up.
+
+        It is the time of the first kept event after the newest dropped one (the bound
+        may cut an instant in two: the kept part of that instant is not complete), not
+        the float just after the dropped time: a stated range starting one ulp after an
+        instant reads as that instant, whose events it does not count. With no kept
+        event after the dropped time, nothing happened between it and `now` (when
+        given and later), so the store is complete from `now`; else from the float
+        just after the dropped time (later than `now`: nothing up to now is complete)."""
         self._materialize()
         d = self._dropped_t
-        return d if d == -math.inf else math.nextafter(d, math.inf)
+        if d == -math.inf:
+            return d
+        i = int(np.searchsorted(self._t, d, side="right"))
+        if i < self._t.size:
+            return float(self._t[i])
+        return now if now is not None and now > d else math.nextafter(d, math.inf)
 
     def _newest(self, cap: int) -> tuple[int, int]:
         """Where the newest `cap` items of `_raw` begin, and how many of them are rows."""

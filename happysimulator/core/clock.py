@@ -40,7 +40,12 @@ class SimulationClock:
             h.cancelled = True
             return h
         ns = _ticks(time_s)  # the nearest ns (round(t * 1e9) is ~64 ns off at 1e9 s)
-        if ns < now:
+        if ns < now or (ns != now and abs(time_s - now / _NS) <= math.ulp(time_s)):
+            # (past: at the current instant. And the float of the current instant -- to
+            # within its resolution -- means the current instant: past ~1e8 s a float
+            # second spans many nanoseconds, so even the nearest ns of it may land after
+            # now; a pause requested on the run's last event would then wait for a timer
+            # the run never reaches)
             ns = now
         h = TimerHandle(fn, ns)
         sim._events.push_timer(ns, h)

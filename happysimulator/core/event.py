@@ -116,8 +116,19 @@ class Event:
                 "metadata": {},
             }
             return c
-        c = self._ctx = c.context  # linked to the root event of the request
-        return c
+        # linked to the root event of the request (`c`): its context, made if need be
+        # (inline: user models read a forwarded request's context once per request)
+        rc = c._ctx
+        if rc is None:  # (the root's context made here: the common case, inline)
+            rc = c._ctx = {
+                "id": c._new_id(),
+                "created_at": _inst(c._time_ns),
+                "metadata": {},
+            }
+        elif rc.__class__ is not dict or PARTIAL in rc:
+            rc = c.context
+        self._ctx = rc
+        return rc
 
     @context.setter
     def context(self, value: dict) -> None:

@@ -204,8 +204,10 @@ class Instant:
     __radd__ = __add__
 
     def __sub__(self, other: object) -> Instant | Duration:
-        if other.__class__ is Instant:
-            return _dur(self._ns - other._ns)
+        if other.__class__ is Instant:  # (`_dur` inline: models subtract instants per request)
+            d = _new(Duration)
+            d._ns = self._ns - other._ns
+            return d
         if other.__class__ is Duration:
             return _inst(self._ns - other._ns)
         if isinstance(other, (int, float)):
@@ -259,14 +261,17 @@ def _to_int_ns(x: float) -> int | float:
     return round(x)
 
 
+_new = object.__new__
+
+
 def _inst(ns: int | float) -> Instant:
-    i = object.__new__(Instant)
+    i = _new(Instant)
     i._ns = ns
     return i
 
 
 def _dur(ns: int | float) -> Duration:
-    d = object.__new__(Duration)
+    d = _new(Duration)
     d._ns = ns
     return d
 

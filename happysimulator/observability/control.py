@@ -133,6 +133,20 @@ class SimulationControl(BreakpointControl, ObserverControl):
             raise job.error
         return job.result
 
+    def submit(self, fn: Callable[[], Any]) -> bool:
+        """Hand ``fn()`` to the run thread for its next event boundary without waiting:
+        True if a run on another thread will call it (at a boundary, or when it stops),
+        False when no such run is active (then nothing was done: call it yourself, e.g.
+        through `call`). ``fn`` must not raise (nothing would see it) and must not block.
+        Calls waiting at one boundary are served there together, in the order given."""
+        me = threading.get_ident()
+        with self._lock:
+            if self._run_thread is None or self._run_thread == me:
+                return False
+            self._calls.append(PendingCall(fn))
+            self._sim.interrupt()
+        return True
+
     def _serve_calls(self) -> None:
         """Run the calls other threads handed over (on the run thread, at a boundary)."""
         while self._calls:
@@ -142,8 +156,13 @@ class SimulationControl(BreakpointControl, ObserverControl):
                 job.run()
 
     def _on_interrupt(self) -> bool:
-        """The run loop reached the boundary an interrupt asked for; True to pause."""
-        self._serve_calls()
+        """The run loop reached the boundary an interrupt asked for; True to pause.
+        Observations queued for Rx subscribers go first (the handler that emitted them
+        just ended), then the calls other threads handed over."""
+        if self._deliveries.pending:
+            self._deliveries.drain()
+        if self._calls:
+            self._serve_calls()
         sim = self._sim
         if self._sigint:
             self._sigint = False

@@ -140,3 +140,44 @@ print("ok")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_disabled_run_that_records_nothing_never_imports_numpy():
+    """numpy's import starts OpenBLAS threads that spin on the other core during the run:
+    a `disabled()` run (standard components and a user-written model with a generator
+    handler and an `InstrumentedEntity`) must not load it; the first query does."""
+    code = """
+import sys
+import happysimulator as hs
+from happysimulator.observability import InstrumentedEntity, ObservabilityConfig
+
+class Worker(hs.QueuedResource):
+    def handle_queued_event(self, event):
+        yield 0.05
+        return self.forward(event, rec)
+
+class Recorder(InstrumentedEntity):
+    def handle_event(self, event):
+        self.observe("latency", (self.now - event.context["created_at"]).to_seconds())
+
+server, sink, rec = hs.Server("Server"), hs.LatencyTracker("Sink"), Recorder("Rec")
+server.downstream = sink
+worker = Worker("Worker")
+sims = [hs.Simulation(sources=[hs.Source.poisson(rate=8.0, target=t, stop_after=5.0)],
+                      entities=es, seed=1, observability=ObservabilityConfig.disabled())
+        for t, es in ((server, [server, sink]), (worker, [worker, rec]))]
+for sim in sims:
+    assert sim.run().stop_reason == "complete"
+assert sink.count > 0 and worker.completed > 0
+assert "numpy" not in sys.modules, "a disabled run imported numpy"
+try:
+    sims[0].query.metrics("latency").aggregate("count").execute()
+except Exception as exc:  # nothing recorded: a clear error, from the query engine
+    assert "disabled" in str(exc), exc
+assert "numpy" in sys.modules
+print("ok")
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

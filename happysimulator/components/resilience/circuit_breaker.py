@@ -78,7 +78,7 @@ class CircuitBreaker(TargetWrapper):
                  failure_predicate: Callable[[Event], bool] | None = None,
                  on_state_change: Callable[[CircuitState, CircuitState], None] | None = None,
                  ) -> None:
-        super().__init__(name)
+        super().__init__(name, target)
         if failure_threshold < 1:
             raise ValueError(f"failure_threshold must be >= 1, got {failure_threshold}")
         if success_threshold < 1:
@@ -88,7 +88,6 @@ class CircuitBreaker(TargetWrapper):
         if half_open_max_requests < 1:
             raise ValueError(
                 f"half_open_max_requests must be >= 1, got {half_open_max_requests}")
-        self._target = target
         self._failure_threshold = failure_threshold
         self._success_threshold = success_threshold
         self._timeout = timeout
@@ -100,8 +99,6 @@ class CircuitBreaker(TargetWrapper):
         self._success_count = 0
         self._opened_at: Instant | None = None
         self._half_open_in_flight = 0
-        self._in_flight = 0
-        self._total_requests = 0
         self._successful_requests = 0
         self._failed_requests = 0
         self._rejected_requests = 0
@@ -110,10 +107,6 @@ class CircuitBreaker(TargetWrapper):
         self._times_closed = 0
 
     # ---- configuration and state ---------------------------------------------------------
-    @property
-    def target(self) -> Entity:
-        return self._target
-
     @property
     def state(self) -> CircuitState:
         """The state now (an open circuit whose ``timeout`` has passed is half-open)."""
@@ -157,8 +150,7 @@ class CircuitBreaker(TargetWrapper):
         state = self.state
         if not self._total_requests:
             self.set_gauge("state", STATE_VALUE[state])  # the value in effect from the start
-        self._total_requests += 1
-        self.increment("requests")
+        self._arrived()
         if state is CircuitState.OPEN or (
                 state is CircuitState.HALF_OPEN
                 and self._half_open_in_flight >= self._half_open_max_requests):

@@ -115,14 +115,7 @@ class FittedAnswers:
         if _bytes(resp) > budget and cat.metrics:
             cat.metrics = []  # (the entities carry every series with its kind and unit)
             resp.omitted.append("metrics")
-        for e in reversed(cat.entities):
-            if _bytes(resp) <= budget:
-                break
-            if e.series:
-                e.series = []
-                resp.omitted.append(f"series of {e.name}")
-        while _bytes(resp) > budget and cat.entities:
-            resp.omitted.append(f"entity {cat.entities.pop().name}")
+        _CatalogSize(resp).fit(budget)
         return resp
 
     def _fit_state(self, resp: m.StateResponse, budget: int) -> m.StateResponse:
@@ -142,3 +135,56 @@ class FittedAnswers:
             op.request = op.response = None
             resp.omitted.insert(0, name)
         return resp
+
+
+class _CatalogSize:
+    """The JSON size of a catalog answer while its entities' series, then its entities,
+    are left out from the end: each part is measured once and the total kept by
+    arithmetic (a compact JSON list is ``[`` + the items joined by ``,`` + ``]``), instead
+    of encoding the whole answer again after every cut (quadratic in the entities)."""
+
+    __slots__ = ("resp", "envelope", "sizes", "_bare", "entities_sum", "notes_sum")
+
+    def __init__(self, resp: m.CatalogResponse) -> None:
+        import msgspec
+
+        cat = resp.catalog
+        entities, notes = cat.entities, resp.omitted
+        cat.entities, resp.omitted = [], []
+        try:
+            self.envelope = _bytes(resp)  # with both lists empty: "[]" each
+        finally:
+            cat.entities, resp.omitted = entities, notes
+        self.resp = resp
+        self.sizes = [_bytes(e) for e in entities]
+        self.entities_sum = sum(self.sizes)
+        self.notes_sum = sum(_size(n) for n in notes)
+        self._bare = [(_bytes(msgspec.structs.replace(e, series=[])) if e.series else s)
+                      for e, s in zip(entities, self.sizes, strict=True)]
+
+    def total(self) -> int:
+        n, k = len(self.resp.catalog.entities), len(self.resp.omitted)
+        return (self.envelope + self.entities_sum + max(n - 1, 0)
+                + self.notes_sum + max(k - 1, 0))
+
+    def _note(self, text: str) -> None:
+        self.resp.omitted.append(text)
+        self.notes_sum += _size(text)
+
+    def fit(self, budget: int) -> None:
+        """What `_fit_catalog` did with a full encoding per step, in the same order: the
+        series of the last entities first, then the last entities themselves."""
+        entities = self.resp.catalog.entities
+        for i in range(len(entities) - 1, -1, -1):
+            if self.total() <= budget:
+                break
+            e = entities[i]
+            if e.series:
+                e.series = []
+                self.entities_sum += self._bare[i] - self.sizes[i]
+                self.sizes[i] = self._bare[i]
+                self._note(f"series of {e.name}")
+        while self.total() > budget and entities:
+            e = entities.pop()
+            self.entities_sum -= self.sizes.pop()
+            self._note(f"entity {e.name}")

@@ -106,7 +106,12 @@ class BranchOps:
     @property
     def _current(self) -> Branch:
         branches = self._branch_map
-        return branches[getattr(self.__dict__["_branch_tls"], "name", "main")]
+        name = getattr(self.__dict__["_branch_tls"], "name", "main")
+        branch = branches.get(name)
+        if branch is None:  # dropped by another request while this one waited
+            raise ProtocolError("unknown_name", f"branch {name!r} was dropped",
+                                [n for n in branches if not n.startswith("~")])
+        return branch
 
     @property
     def _sim(self) -> Any:
@@ -145,6 +150,22 @@ class BranchOps:
         finally:
             tls.name = old
 
+    def _on_this_branch(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """`fn`, serving the branch this thread serves wherever it is called (a call at an
+        event boundary runs on the run thread, which serves no request)."""
+        tls = self.__dict__["_branch_tls"]
+        name = getattr(tls, "name", "main")
+
+        def served() -> Any:
+            old = getattr(tls, "name", "main")
+            tls.name = name
+            try:
+                return fn()
+            finally:
+                tls.name = old
+
+        return served
+
     def _branch_op(self, op: str, req: Any, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """`fn` (an ``_op_*``) served on the request's branch; a history op is applied at
         an event boundary and recorded with its position."""
@@ -168,21 +189,14 @@ class BranchOps:
         return on_branch
 
     def _recorded(self, branch: Branch, op: str, req: Any, fn: Callable[[Any], Any]) -> Any:
-        tls = self.__dict__["_branch_tls"]
-        name = branch.name
         sim = branch.sim
         seen: list[tuple[int, int]] = []
 
         def at_boundary() -> Any:
-            old = getattr(tls, "name", "main")
-            tls.name = name  # (this may be the run thread)
-            try:
-                seen.append((*_position(sim), _pending(sim)))
-                return fn(req)
-            finally:
-                tls.name = old
+            seen.append((*_position(sim), _pending(sim)))
+            return fn(req)
 
-        resp = self._runner.call(at_boundary)
+        resp = self._call(at_boundary)
         events, now_ns, pending = seen[0]
         request = msgspec.to_builtins(req)
         request.pop("branch", None)
@@ -449,6 +463,29 @@ class BranchOps:
         resp.omitted = len(diffs) - kept
         return resp
 
+    def _op_drop_branch(self, req: m.DropBranchRequest) -> m.DropBranchResponse:
+        branches = self._branch_map
+        branch = self._current
+        others = [n for n in branches if n != "main" and not n.startswith("~")]
+        if branch.name == "main":
+            raise ProtocolError("bad_request", "main cannot be dropped: name the what-if "
+                                "branch to drop in branch" + ("" if others else
+                                                              " (this session has none)"),
+                                others)
+        if branch.runner is not None:
+            branch.runner.close()  # (a running branch is paused first)
+        del branches[branch.name]
+        branch.sim = branch.runner = branch.fault = None
+        branch.history = []
+        return m.DropBranchResponse(dropped=branch.name,
+                                    branches=[n for n in branches if not n.startswith("~")])
+
+    def _close_branches(self) -> None:
+        """Pause every what-if branch's background run (the session is closing)."""
+        for branch in list(self._branch_map.values()):
+            if branch.name != "main" and branch.runner is not None:
+                branch.runner.close()
+
     # ---- Python methods -------------------------------------------------------------------------
     def fork(self, at: float | None = None, set: dict[str, Any] | None = None,  # noqa: A002
              params: dict[str, Any] | None = None, name: str | None = None,
@@ -468,6 +505,10 @@ class BranchOps:
     def rewind(self, to: float, branch: str = "main") -> dict[str, Any]:
         """The ``rewind`` operation (raises `ProtocolError` on a failed request)."""
         return self._ask("rewind", {"to": to, "branch": branch})
+
+    def drop_branch(self, branch: str) -> dict[str, Any]:
+        """The ``drop_branch`` operation: the what-if `branch` is gone (main stays)."""
+        return self._ask("drop_branch", {"branch": branch})
 
 
 # not part of a row's identity: the values, and the end of a range (clipped to each

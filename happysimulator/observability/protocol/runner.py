@@ -9,9 +9,39 @@ consistent state and never races the loop.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
+
+# While a stretch runs in the background, its thread holds the GIL between events, and a
+# reader thread (an MCP request, a query) waits for it up to the interpreter's switch
+# interval (5 ms by default) each time it needs it: a request that wakes a worker, hands
+# its call to the run thread and returns needs it several times, and N concurrent readers
+# queue behind one another (40 readers: 0.3 s at the median). A short interval while a
+# background run is active bounds each wait; it costs the run nothing while no other
+# thread wants the GIL (the switch is only requested by a waiting thread).
+READER_SWITCH_INTERVAL_S = 0.0005
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.005
+
+
+def _short_switch_interval(on: bool) -> None:
+    """Count background runs; the first sets the short switch interval, the last
+    restores what was there before (unless someone changed it meanwhile)."""
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if on:
+            _switch_users += 1
+            if _switch_users == 1:
+                _switch_saved = sys.getswitchinterval()
+                if _switch_saved > READER_SWITCH_INTERVAL_S:
+                    sys.setswitchinterval(READER_SWITCH_INTERVAL_S)
+        else:
+            _switch_users -= 1
+            if _switch_users == 0 and sys.getswitchinterval() == READER_SWITCH_INTERVAL_S:
+                sys.setswitchinterval(_switch_saved)
 
 
 class SimRunner:
@@ -54,6 +84,11 @@ class SimRunner:
         events on the run thread. Blocks until done; re-raises what ``fn`` raised."""
         return self.sim.control.call(fn)
 
+    def submit(self, fn: Callable[[], Any]) -> bool:
+        """``fn()`` at the run's next event boundary, on the run thread, without waiting
+        (see `SimulationControl.submit`); False when no run is active."""
+        return bool(self.sim.control.submit(fn))
+
     # ---- running ------------------------------------------------------------------------
     def start(self, fn: Callable[[], Any]) -> None:
         """Run ``fn()`` (``sim.run``, ``control.resume``, ...) on the worker thread."""
@@ -68,12 +103,14 @@ class SimRunner:
             self._thread.start()
 
     def _work(self, fn: Callable[[], Any]) -> None:
+        _short_switch_interval(True)
         try:
             fn()
         except BaseException as exc:  # a model fault: kept for the session to report
             self.fault = exc
             self.fault_event = getattr(self.sim.control.get_state(), "last_event", None)
         finally:
+            _short_switch_interval(False)
             with self._lock:
                 self._running = False
                 self._stopped.set()

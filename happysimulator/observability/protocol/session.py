@@ -16,6 +16,7 @@ is served between two events, so ``pause`` and queries work while it runs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import traceback
@@ -29,7 +30,6 @@ from happysimulator.observability.breakpoints import VALID_OPERATORS
 from happysimulator.observability.protocol import messages as m
 from happysimulator.observability.protocol.answers import (
     _event_info,
-    _glob_escape,
     _jsonable,
 )
 from happysimulator.observability.protocol.budgets import AnswerBudgets, FittedAnswers
@@ -51,6 +51,9 @@ from operators.aggregators import AGGREGATE_NAMES
 __all__ = ["SessionProtocol", "ProtocolError"]
 
 _WAITING_OPS = frozenset({"run", "resume", "run_until", "pause", "state"})
+# reads that touch nothing of the session but its simulation (and the cut-answer handles)
+_AT_BOUNDARY = frozenset({"query", "trace", "catalog", "peek", "snapshot",
+                          "list_breakpoints"})
 # units of the auto-instrumented series (the documented contract)
 _UNITS = {"queue_depth": "requests", "in_flight": "requests", "wait_time": "s",
           "service_time": "s", "latency": "s", "arrivals": "requests",
@@ -126,6 +129,12 @@ class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, Hypothe
         """The current simulation (None before a model is loaded)."""
         return self._sim
 
+    @property
+    def running(self) -> bool:
+        """True while the simulation runs in the background (reads are then answered at
+        its event boundaries)."""
+        return self._running()
+
     def handle(self, request: dict[str, Any] | str | bytes) -> dict[str, Any]:
         """Answer one request (a dict or JSON text). Never raises."""
         op: str | None = None
@@ -134,30 +143,71 @@ class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, Hypothe
             fn = self._branch_op(op, req, getattr(self, f"_op_{op}"))
             if op in _WAITING_OPS:
                 resp = fn(req)  # takes the lock itself: a long wait must not block pause
+            elif self._at_boundary(op, req):
+                # a read while main runs: answered wholly at the next event boundary, on
+                # the run thread, with every other reader waiting there (one batch; not
+                # one reader per boundary behind this session's lock)
+                return self._call(functools.partial(self._answer, op, fn, req))
             else:
                 with self._lock:
                     resp = fn(req)
             return msgspec.to_builtins(resp)
-        except ProtocolError as exc:
+        except Exception as exc:
+            return self._failed(exc, op)
+
+    def handle_soon(self, request: dict[str, Any] | str | bytes,
+                    on_done: Callable[[dict[str, Any]], Any]) -> None:
+        """Answer `request` by calling ``on_done(answer)``: for a read of a running main
+        (query, trace, catalog, peek, snapshot, list_breakpoints) later, on the run
+        thread at its next event boundary, together with every other reader waiting
+        there, without a thread blocked meanwhile (an event loop serving many clients
+        waits on a future); for anything else at once, in this thread, as `handle`.
+        ``on_done`` runs on the run thread then: it must be quick and must not raise."""
+        try:
+            req, op = self._decode(request)
+            if self._at_boundary(op, req):
+                fn = self._branch_op(op, req, getattr(self, f"_op_{op}"))
+                if self._runner is not None and self._runner.submit(
+                        lambda: on_done(self._answer(op, fn, req))):
+                    return
+        except Exception:  # (a bad request: `handle` gives the answer that says so)
+            pass
+        on_done(self.handle(request))
+
+    def _at_boundary(self, op: str, req: Any) -> bool:
+        return op in _AT_BOUNDARY and req.branch == "main" and self._running()
+
+    def _answer(self, op: str, fn: Callable[[Any], Any], req: Any) -> dict[str, Any]:
+        """``fn(req)`` as a JSON-ready answer (errors as error answers): never raises."""
+        try:
+            return msgspec.to_builtins(fn(req))
+        except Exception as exc:
+            return self._failed(exc, op)
+
+    def _failed(self, exc: Exception, op: str | None) -> dict[str, Any]:
+        """The error answer for what a request raised."""
+        if isinstance(exc, ProtocolError):
             return self._error(exc.kind, exc.message, exc.valid, op)
-        except _ModelFault as exc:
+        if isinstance(exc, _ModelFault):
             return self._error("model_fault", self._fault_text(exc.exc), None, op,
                                with_state=True)
-        except msgspec.ValidationError as exc:
+        if isinstance(exc, msgspec.ValidationError):
             return self._error("bad_request", f"invalid {op or 'request'}: {exc}", None, op)
-        except Exception as exc:  # a bug of ours, never the caller's fault: say so
-            self.last_internal = traceback.format_exc()
-            return self._error(
-                "internal", f"{type(exc).__name__}: {exc} (this is a bug in happysim-rx; "
-                f"{traceback.format_exc(limit=3).splitlines()[-1]})", None, op)
+        # a bug of ours, never the caller's fault: say so
+        self.last_internal = traceback.format_exc()
+        return self._error(
+            "internal", f"{type(exc).__name__}: {exc} (this is a bug in happysim-rx; "
+            f"{traceback.format_exc(limit=3).splitlines()[-1]})", None, op)
 
     def handle_json(self, request: str | bytes) -> str:
         """JSON text in, JSON text out."""
         return msgspec.json.encode(self.handle(request)).decode()
 
     def close(self) -> None:
-        """Pause a background run and unhook from the simulation."""
+        """Pause a background run (main's and every branch's) and unhook from the
+        simulation."""
         with self._lock:
+            self._close_branches()
             if self._runner is not None:
                 self._runner.close()
                 self._runner = None
@@ -246,7 +296,8 @@ class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, Hypothe
     # ---- threading helpers ----------------------------------------------------------------------
     def _call(self, fn: Callable[[], Any]) -> Any:
         assert self._runner is not None
-        return self._runner.call(fn)
+        # (`fn` may run on the branch's run thread: it serves the same branch there)
+        return self._runner.call(self._on_this_branch(fn))
 
     def _running(self) -> bool:
         return self._runner is not None and self._runner.running
@@ -415,12 +466,14 @@ class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, Hypothe
         cat = engine.catalog()
         store = engine.metric_store
         series = []
+        # each series' tag keys: one pass over the store (a glob select per series
+        # would be quadratic in the number of series)
+        by_key = ({(s.source, s.name): s for s in store.select()}
+                  if store is not None and store.keeps_tags else {})
         for info in cat["metrics"]:
             name, source, kind = info["name"], info["source"], info["series_kind"]
-            tags: set[str] = set()
-            if store is not None and store.keeps_tags:
-                for s in store.select(_glob_escape(name), _glob_escape(source)):
-                    tags.update(map(str, s.tag_keys()))
+            found = by_key.get((source, name))
+            tags = set(map(str, found.tag_keys())) if found is not None else set()
             unit = info.get("unit") or _UNITS.get(name)
             series.append(m.SeriesInfo(source=source, name=name, kind=kind, unit=unit,
                                        tags=sorted(tags)))

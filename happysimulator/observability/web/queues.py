@@ -63,10 +63,14 @@ class QueueOps:
                     _name: str = name, _have: set[str] = have) -> Any:
                 return self._aggs(_name, _have, metric, [aggregate], start, now)[0]
 
+            def last(metric: str) -> Any:  # set in the last 10 s (cheap to read), or before
+                value = agg(metric, "last")
+                return agg(metric, "last", 0.0) if value is None else value
+
             if "queue_depth" in have:
-                stats["queue_length"] = agg("queue_depth", "last", 0.0)
+                stats["queue_length"] = last("queue_depth")
             if "in_flight" in have:
-                stats["in_service"] = agg("in_flight", "last", 0.0)
+                stats["in_service"] = last("in_flight")
             if "utilization" in have:
                 stats["utilization"] = agg("utilization", "mean")
                 stats["utilization_from"] = "utilization, time-weighted mean"
