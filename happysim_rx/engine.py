@@ -318,7 +318,9 @@ class QueryEngine:
         windows, future = _split_at_now(self._windows(spec, start, end),
                                         clock if follows else None)
         nothing_yet = {g: (0 if g == "count" else None) for g in aggs}
-        past_now = just_after(clock) if follows else None
+        # (a range that reaches past now: rows a bounded store snapped beyond now say they
+        # stop just after it; one that ends by now keeps the store's wider stated range)
+        past_now = just_after(clock) if follows and end > clock else None
         for gkey, gseries, gwhere in groups:
             gkinds = {s.series_kind or "sample" for s in gseries}
             _check_pooled(spec, aggs, gkinds)

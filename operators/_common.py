@@ -11,10 +11,13 @@ from typing import Any
 
 import msgspec
 
-# the one conversion between ticks and seconds (re-exported for the operators)
+# the one conversion between ticks and seconds (re-exported for the operators): an item's
+# time or the clock's now to the tick it stands for (the window its float says, at any
+# magnitude), ticks back to correctly rounded seconds; durations to the nearest tick
 from operators.simtime import TICKS_PER_SECOND  # noqa: F401
-from operators.simtime import seconds as to_seconds  # noqa: F401  ticks -> seconds
-from operators.simtime import ticks as to_ticks  # seconds -> the nearest tick
+from operators.simtime import seconds as to_seconds  # noqa: F401
+from operators.simtime import ticks as _nearest_ticks
+from operators.simtime import time_ticks as to_ticks  # noqa: F401
 
 TimeOf = Callable[[Any], float]
 ValueOf = Callable[[Any], Any]
@@ -59,7 +62,7 @@ def duration_ticks(name: str, seconds: float, *, allow_zero: bool = False) -> in
     seconds = float(seconds)
     if math.isnan(seconds) or math.isinf(seconds):
         raise ValueError(f"{name} must be a finite number of seconds, got {seconds!r}")
-    ticks = to_ticks(seconds)
+    ticks = _nearest_ticks(seconds)
     if ticks < 0 or (ticks == 0 and not allow_zero):
         kind = "non-negative" if allow_zero else "positive"
         raise ValueError(f"{name} must be {kind} (at least 1 ns), got {seconds!r}")

@@ -16,8 +16,9 @@ these functions and nothing else:
   ``[a, just_after(t))``); ``t + 1e-9`` is ``t`` itself past ~1.7e7 s.
 - :func:`is_instant`: whether ``[a, b)`` holds at most one float time (no duration to
   divide by).
-- :func:`window_index`: the window ``[k w, (k+1) w)`` (edges ``seconds(k * w_ticks)``)
-  a float time falls in.
+- :func:`time_ticks` / :func:`window_index`: the tick a float time stands for when times
+  are ordered or cut into windows, and the window ``[k w, (k+1) w)`` (edges
+  ``seconds(k * w_ticks)``) a float time falls in: the one its float says.
 
 >>> seconds(1_000_000_001_875_000_000)
 1000000001.875
@@ -30,16 +31,18 @@ these functions and nothing else:
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Any
 
-__all__ = ["TICKS_PER_SECOND", "seconds", "seconds_array", "ticks", "just_after",
-           "is_instant", "window_index"]
+__all__ = ["TICKS_PER_SECOND", "seconds", "seconds_array", "ticks", "time_ticks",
+           "just_after", "is_instant", "window_index"]
 
 #: Simulated time is quantized to integer ticks of one nanosecond (the engine's resolution).
 TICKS_PER_SECOND = 1_000_000_000
 
 _EXACT_INT = 2**53  # ticks below this convert to float exactly
 _FAST_P = 2.0**50  # |t * 1e9| below this: the product is within 1/16 tick of the truth
+_DENSE = 2.0**22  # |t| below this (s): float spacing under 1 ns, one float per tick at most
 
 
 def seconds(ticks_: int) -> float:
@@ -93,6 +96,37 @@ def is_instant(a: float, b: float) -> bool:
     """Whether ``[a, b)`` holds at most one float time: an instant (or nothing), over
     which no rate can be taken; any range holding two times has a duration."""
     return not b > math.nextafter(a, math.inf)
+
+
+def time_ticks(t: float) -> int:
+    """The tick a float *time* stands for when the operators order it or cut it into
+    windows. Where floats are denser than ticks (below ~4e6 s) it is the nearest tick
+    (an instant's float gives back its tick; ``3 * 0.1`` counts as 0.3 s). Where they are
+    sparser (at 1e9 s one float stands for ~119 ticks) it is the last of the ticks that
+    read as ``t``, so ``time_ticks(t) // w == window_index(t, w)`` for every window size:
+    an instant is in the window its float says, as a query cuts it (the nearest tick can
+    fall on the other side of an edge there).
+    """
+    if -_DENSE < t < _DENSE:
+        # (the fast path of `ticks`, inlined: per item in live windows) |t * 1e9| < 2**52,
+        # so the product is within 1/4 tick of the truth
+        p = t * 1e9
+        n = round(p)
+        return n if -0.25 < p - n < 0.25 else ticks(t)
+    # the last tick below the midpoint between t and the next float (ties: where the
+    # float rounding sends them, settled by the loops below)
+    if 0.0 < t < 2.0**52:  # t = m * 2**(e - 53): the midpoint is (2m + 1) * 2**(e - 54)
+        frac, e = math.frexp(t)
+        hi = ((2 * int(frac * 2**53) + 1) * TICKS_PER_SECOND) >> (54 - e)
+    else:
+        up = math.nextafter(t, math.inf)
+        num, den = ((Fraction(t) + Fraction(up)) * (TICKS_PER_SECOND // 2)).as_integer_ratio()
+        hi = num // den
+    while seconds(hi) > t:
+        hi -= 1
+    while seconds(hi + 1) <= t:
+        hi += 1
+    return hi
 
 
 def window_index(t: float, w_ticks: int) -> int:

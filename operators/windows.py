@@ -3,10 +3,12 @@
 Semantics (shared by all window operators)
 -----------------------------------------
 * Time is an item's ``time_of(item)`` (default ``item.time``, or ``item[0]`` for tuples)
-  in float simulated seconds, quantized to integer ticks of 1 ns (the nearest tick,
-  ``operators.simtime.ticks``; a tick back to seconds is the correctly rounded float,
-  ``operators.simtime.seconds``). All boundary arithmetic is on integer ticks, so there is no
-  float drift: an item at exactly ``k * size`` belongs to window ``k``.
+  in float simulated seconds, quantized to integer ticks of 1 ns
+  (``operators.simtime.time_ticks``: the nearest tick, and where floats are sparser than
+  ticks, past ~4e6 s, the last tick that reads as the float, so an item is in the window
+  its float says, as a query cuts it); a tick back to seconds is the correctly rounded
+  float (``operators.simtime.seconds``). All boundary arithmetic is on integer ticks, so
+  there is no float drift: an item at exactly ``k * size`` belongs to window ``k``.
 * Windows are half-open ``[start, end)``. Tumbling windows are aligned to integer
   multiples of ``size`` from time 0; sliding windows end on multiples of ``step``.
 * A window is emitted when simulated time reaches its end: by a clock timer

@@ -102,3 +102,26 @@ def test_19_9_a_counter_rate_past_now_is_cut_at_now_at_large_times():
     for row in r.rows:
         assert row["end"] == just_after(now)
         assert row["rate"] == row["count"] / (just_after(now) - 3e7)
+
+
+@settings(max_examples=25, deadline=None)
+@given(start=st.sampled_from([0, 10**15, 10**18, 4 * 10**18 + 3]),
+       step=st.sampled_from([10**8, 125_000_000, 333_333_333]),
+       w=st.sampled_from([0.1, 0.125, 0.3, 1.0]))
+def test_n4_live_tumbling_windows_put_each_time_where_its_float_says(start, step, w):
+    # items at instants on a grid, as the engine reports them (correctly rounded); a live
+    # tumbling window holds an item iff the query's window (float edges) does
+    import reactivex
+
+    import operators as ops
+
+    times = [seconds(start + k * step) for k in range(60)]
+    out = []
+    reactivex.from_iterable([(t, 1.0) for t in times]).pipe(
+        ops.tumbling_window(w, "count")).subscribe(out.append)
+    w_ns = ticks(w)
+    expect: dict[float, int] = {}
+    for t in times:
+        a = seconds(window_index(t, w_ns) * w_ns)
+        expect[a] = expect.get(a, 0) + 1
+    assert {r.start: r.count for r in out if r.count} == expect

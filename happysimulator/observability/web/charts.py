@@ -8,6 +8,7 @@ from collections import deque
 from typing import Any
 
 from happysimulator.observability.web._shared import _err
+from operators.simtime import seconds, ticks, window_index
 
 _MIN_LIVE_POINTS = 60  # a live chart never shows fewer of the newest windows than this
 
@@ -107,9 +108,13 @@ class ChartOps:
     def _update_chart(self, chart: Chart, now: float, flush: bool = False,
                       budget_s: float | None = None, push: bool = True) -> None:
         w = chart.window
-        closed = math.floor(now / w + 1e-9) * w
-        if flush:  # the run is over: its last, partial window is final too
-            closed = max(closed, math.ceil(now / w - 1e-9) * w)
+        # window edges on ticks, as the query cuts them (k * w in floats is not an edge:
+        # 3 * 0.1 would ask for a sliver row [0.3, 0.30000000000000004))
+        w_ns = ticks(w)
+        k = window_index(now, w_ns)
+        if flush and seconds(k * w_ns) < now:  # the run is over: its last, partial window
+            k += 1  # is final too
+        closed = seconds(k * w_ns)
         if closed <= 0.0 or (closed <= chart.closed_to and budget_s is not None):
             return
         # more new windows than a chart keeps: only the newest max_points are asked for
@@ -118,9 +123,9 @@ class ChartOps:
         if budget_s is not None:  # (a first live update measures the cost on a few windows)
             keep = min(keep, _MIN_LIVE_POINTS if chart.cost_per_window == 0 else
                        max(_MIN_LIVE_POINTS, int(budget_s / chart.cost_per_window)))
-        start = max(chart.closed_to, closed - w * keep)
+        start = max(chart.closed_to, seconds((k - keep) * w_ns))
         replace = start > chart.closed_to
-        oldest = max(0.0, closed - w * self.max_points)
+        oldest = max(0.0, seconds((k - self.max_points) * w_ns))
         if budget_s is None and (not chart.points or chart.points[0][0] > oldest + w / 2):
             # stopped: show the last max_points windows, also those a fast run skipped
             start, replace = oldest, True
