@@ -2,13 +2,17 @@
 to the metastable pause, and a replay to t = 1000 s for the examples.
 
 * changes: a chain of 25 servers (8 series each: 200 series) run for 600 s, the middle
-  one slowed at 300 s; ``changes`` with before = [100, 300], after = [300, 600];
+  one slowed at 300 s; ``changes`` with before = [100, 300], after = [300, 600]; and,
+  interleaved in the same run, its two readers: the store (each series read once, what
+  ``changes`` uses) and the query engine (three queries per series, the reference);
 * fork at the pause: the metastable model paused by ``queue_depth > 20`` (about 71 s);
-  ``fork`` with one more worker (rebuild from the factory, replay, apply, pause);
+  ``fork`` with one more worker (rebuild from the factory, replay, apply, pause; each
+  branch dropped after it is timed);
 * replay to 1000 s: each example run to t = 1000 s, then ``fork`` at now (the whole
   prefix replayed, checked event for event at the fork point).
 
-Medians of ``--repeat`` runs (wall-clock seconds), through the session protocol.
+Medians of ``--repeat`` runs (CPU seconds, ``time.process_time``), through the session
+protocol.
 
     python benchmarks/bench_agent.py [--repeat 5] [--json]
 """
@@ -62,24 +66,53 @@ def chain(seed: int = 1, end: float = 600.0) -> Simulation:
 
 
 def _median(fn: Any, repeat: int) -> tuple[float, Any]:
+    """Median CPU seconds of `repeat` calls (and the last answer)."""
     times, out = [], None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         out = fn()
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return statistics.median(times), out
 
 
 def bench_changes(repeat: int) -> dict[str, Any]:
+    """``changes`` as the session answers it, and both readers side by side (interleaved,
+    same model): the store reader (what ``changes`` uses) against the reference reader
+    (three queries per series, how ``changes`` read its series before)."""
+    from happysimulator.observability.changes import _QueryReader, _StoreReader, changes
+
     session = SessionProtocol(chain, default_wait_s=None)
     session.handle({"op": "run"})
     n = len(session.sim.query.catalog()["metrics"])
-    t, ch = _median(lambda: session.changes(before=[100, 300], after=[300, 600], limit=10),
-                    repeat)
+    engine = session.sim.query
+    args = {"before": [100, 300], "after": [300, 600]}
+    times: dict[str, list[float]] = {"store": [], "queries": []}
+    answers = {}
+    for _ in range(repeat):
+        for label, reader in (("store", _StoreReader), ("queries", _QueryReader)):
+            t0 = time.process_time()
+            answers[label] = changes(engine, **args, limit=10**9, reader=reader)
+            times[label].append(time.process_time() - t0)
+    t, ch = _median(lambda: session.changes(**args, limit=10), repeat)
     top = ch["series"][0]
     session.close()
-    return {"series": n, "median_s": round(t, 4), "top": f"{top['entity']}.{top['name']}",
-            "onset": top.get("onset")}
+    fast, slow = (statistics.median(times[k]) for k in ("store", "queries"))
+    return {"series": n, "median_s": round(t, 4), "store_reader_s": round(fast, 4),
+            "query_reader_s": round(slow, 4), "speedup": round(slow / fast, 2),
+            "identical": answers["store"] == answers["queries"],
+            "top": f"{top['entity']}.{top['name']}", "onset": top.get("onset")}
+
+
+def _forks(session: SessionProtocol, repeat: int, **kw: Any) -> tuple[float, Any]:
+    """Median CPU seconds of `repeat` forks (each branch dropped after it is timed: a
+    session holds at most 16)."""
+    times, fork = [], None
+    for i in range(repeat):
+        t0 = time.process_time()
+        fork = session.fork(name=f"b{i}", **kw)
+        times.append(time.process_time() - t0)
+        session.drop_branch(f"b{i}")
+    return statistics.median(times), fork
 
 
 def bench_fork_at_pause(repeat: int) -> dict[str, Any]:
@@ -88,12 +121,11 @@ def bench_fork_at_pause(repeat: int) -> dict[str, Any]:
     session.handle({"op": "add_breakpoint", "metric": {
         "source": "Server", "name": "queue_depth", "operator": "gt", "threshold": 20}})
     state = session.handle({"op": "run"})["state"]
-    names = iter(range(10**6))
-    t, fork = _median(lambda: session.fork(set={"Server.concurrency": 2},
-                                           name=f"w{next(names)}"), repeat)
+    t, fork = _forks(session, repeat, set={"Server.concurrency": 2})
     session.close()
     return {"paused_at": state["current_time"], "events": state["events_processed"],
-            "median_s": round(t, 4), "replay_wall_s": fork["replayed"]["wall_s"]}
+            "median_s": round(t, 4), "replayed_events": fork["replayed"]["events"],
+            "replay_wall_s": fork["replayed"]["wall_s"]}
 
 
 def bench_replay_1000(repeat: int) -> dict[str, Any]:
@@ -115,8 +147,7 @@ def bench_replay_1000(repeat: int) -> dict[str, Any]:
         if not run["ok"]:
             run = session.handle({"op": "run"})
         state = run["state"]
-        names = iter(range(10**6))
-        t, fork = _median(lambda: session.fork(name=f"r{next(names)}"), repeat)  # noqa: B023
+        t, _ = _forks(session, repeat)
         out[name] = {"to_time": state["current_time"], "events": state["events_processed"],
                      "median_s": round(t, 4)}
         session.close()
@@ -136,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         c = result["changes_200_series"]
         print(f"changes over {c['series']} series: {c['median_s'] * 1000:.0f} ms "
-              f"(top: {c['top']}, onset {c['onset']})")
+              f"(top: {c['top']}, onset {c['onset']}); reading the store "
+              f"{c['store_reader_s'] * 1000:.0f} ms vs three queries per series "
+              f"{c['query_reader_s'] * 1000:.0f} ms ({c['speedup']}x, identical: "
+              f"{c['identical']})")
         f = result["fork_at_metastable_pause"]
         print(f"fork + replay to the metastable pause (t={f['paused_at']:.1f} s, "
               f"{f['events']:,} events): {f['median_s'] * 1000:.0f} ms")

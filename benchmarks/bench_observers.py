@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_observers.py --quick    # 20k / 200k customers, 3 rounds
     ... --rounds 9 --customers 100000 --big-customers 1000000 --json-out PATH
     ... --cases import:happysimulator,import:first-sim --baseline ../main-at-start  # before/after
+    ... --cases engine --baseline ../main-at-start   # the engine's rows (ENGINE_CASES)
 
 Each configuration ("case") runs in a fresh process (this file with ``--worker CASE``)
 that prints one JSON line; the cases run interleaved (A B C ... A B C ...) for
@@ -137,11 +138,37 @@ def case_run(model: str, variant: str, customers: int, reads: bool) -> dict:
     summary, run_s = _timed(sim.run)
     assert summary.stop_reason == "complete", summary.stop_reason
     out = {"run_s": run_s}
+    if variant == "disabled":  # (its OpenBLAS threads would spin on the other core)
+        out["numpy_loaded"] = int("numpy" in sys.modules)
     if reads and variant != "disabled":
         # trace ids are the requests' context ids (1, 2, ...): one from mid-run
         out.update(first_reads(sim, customers // 2))
         out["reads_s"] = sum(v for k, v in out.items() if k.startswith("read_"))
     return out
+
+
+def case_in_process(model: str, customers: int, rounds: int = 3) -> dict:
+    """The `disabled()`, `full()` and `streaming()` runs of one model in one process,
+    interleaved ``rounds`` times (what a notebook user comparing configurations sees):
+    the median CPU time of each and the ratios."""
+    import gc
+
+    build = build_server_model if model == "server" else build_user_model
+    times: dict[str, list[float]] = {}
+    for _ in range(rounds):
+        for variant in ("disabled", "full", "streaming"):
+            sim, _ = build(customers, _config(variant))
+            gc.collect()
+            summary, run_s = _timed(sim.run)
+            assert summary.stop_reason == "complete", summary.stop_reason
+            times.setdefault(variant, []).append(run_s)
+            del sim
+            gc.collect()
+    med = {v: statistics.median(ts) for v, ts in times.items()}
+    return {"disabled_s": med["disabled"], "full_s": med["full"],
+            "streaming_s": med["streaming"],
+            "full_over_disabled": med["full"] / med["disabled"],
+            "streaming_over_disabled": med["streaming"] / med["disabled"]}
 
 
 def case_simpy(customers: int) -> dict:
@@ -377,6 +404,8 @@ def worker(case: str, customers: int, big_customers: int) -> dict:
         return case_run(kind, arg, customers, reads=True)
     if kind == "simpy":
         return case_simpy(customers)
+    if kind == "inproc":
+        return case_in_process(arg, customers)
     if kind == "import":
         return case_first_sim_parts() if arg == "first-sim-parts" else case_import(arg)
     if kind == "live":
@@ -396,7 +425,7 @@ CASES = (
     "import:happysimulator", "import:first-sim", "import:first-sim-parts", "import:simpy",
     "server:disabled", "server:full", "server:streaming",
     "user:disabled", "user:full", "user:streaming",
-    "simpy:",
+    "simpy:", "inproc:server", "inproc:user",
     "live:plain", f"live:window-{LIVE_WINDOW:g}", f"live:window-{LIVE_WIDE:g}",
     f"live:window-{LIVE_EXACT:g}",
     "mem:default", "mem:bounded",
@@ -446,6 +475,44 @@ def live_rows(by: dict, args, tag: str = "") -> list[list]:
     return rows
 
 
+ENGINE_CASES = ("server:disabled", "server:full", "server:streaming", "user:disabled",
+                "user:full", "user:streaming", "simpy:", "inproc:server", "inproc:user")
+
+
+def engine_rows(by: dict, tag: str = "") -> list[list]:
+    """The engine's rows of issue 23 (what, measured, unit, goal, measured/goal) for one
+    checkout (``tag``: "" or "@base"), from the `ENGINE_CASES` it ran."""
+    rows = []
+
+    def row(what, value, unit, goal):
+        rows.append([what + (f" {tag}" if tag else ""), value, unit, goal, _div(value, goal)])
+
+    def run(case):
+        return _med(by[case + tag], "run_s") if case + tag in by else None
+
+    simpy = run("simpy:")
+    for model, label in (("server", "Server"), ("user", "user model")):
+        dis = run(f"{model}:disabled")
+        speed = _div(simpy, dis)
+        row(f"{label}: disabled() speed / SimPy's (customers per CPU s)", speed, "x",
+            2.0 if model == "user" else None)
+        row(f"{label}: full() / disabled(), fresh processes", _div(run(f"{model}:full"), dis),
+            "x", 1.25)
+        row(f"{label}: streaming() / disabled(), fresh processes",
+            _div(run(f"{model}:streaming"), dis), "x", 1.3)
+        c = by.get(f"inproc:{model}{tag}")
+        if c is not None:
+            row(f"{label}: full() / disabled(), in one process",
+                _med(c, "full_over_disabled"), "x", 1.25)
+            row(f"{label}: streaming() / disabled(), in one process",
+                _med(c, "streaming_over_disabled"), "x", 1.3)
+        d = by.get(f"{model}:disabled{tag}")
+        if d is not None and d.median("report.numpy_loaded") is not None:
+            row(f"{label}: numpy imported by the disabled() run (0/1)",
+                d.median("report.numpy_loaded"), "", None)
+    return rows
+
+
 def build_rows(by: dict, args) -> list[list]:
     """(what, measured, unit, goal, measured/goal) per row of the issue's table."""
     rows = []
@@ -464,6 +531,14 @@ def build_rows(by: dict, args) -> list[list]:
             _div(r_full + reads, dis) if r_full and reads is not None else None, "x", 1.6)
     row("Server: disabled() run / SimPy run",
         _div(_med(by["server:disabled"], "run_s"), _med(by["simpy:"], "run_s")), "x", None)
+    row("user model: SimPy run / disabled() run (speed over SimPy)",
+        _div(_med(by["simpy:"], "run_s"), _med(by["user:disabled"], "run_s")), "x", None)
+    for model, label in (("server", "Server"), ("user", "user model")):
+        c = by[f"inproc:{model}"]
+        row(f"{label}, in one process: full() / disabled()",
+            _med(c, "full_over_disabled"), "x", 1.25)
+        row(f"{label}, in one process: streaming() / disabled()",
+            _med(c, "streaming_over_disabled"), "x", 1.3)
     big = by["big:full"]
     n = big.last_report().get("customers") if big.last_report() else None
     tag = f"{n:,}" if n else "?"
@@ -529,7 +604,8 @@ def main(argv=None) -> int:
     sys.path.insert(0, HERE)
     from _harness import Contender, compile_packages, format_table, git_head, run_interleaved
 
-    cases = CASES if args.cases is None else tuple(args.cases.split(","))
+    cases = (CASES if args.cases is None else ENGINE_CASES if args.cases == "engine"
+             else tuple(args.cases.split(",")))
     unknown = sorted(set(cases) - set(CASES))
     if unknown:
         p.error(f"unknown case(s) {unknown}; valid: {', '.join(CASES)}")
@@ -560,6 +636,8 @@ def main(argv=None) -> int:
     headers = ["what", "measured", "unit", "goal", "measured/goal"]
     if set(cases) == set(CASES):
         print(format_table(headers, build_rows(by, args)))
+    if set(ENGINE_CASES) <= set(cases):
+        print(format_table(headers, [r for tag, _ in repos for r in engine_rows(by, tag)]))
     elif set(LIVE_CASES[:3]) <= set(cases):  # the live window's rows, for each checkout
         print(format_table(headers, [r for tag, _ in repos for r in live_rows(by, args, tag)]))
     print("\nper case (medians):")

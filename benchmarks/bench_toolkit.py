@@ -13,13 +13,15 @@ Contenders, run interleaved (A B C A B C ...) and summarised by the median:
   timeout). SimPy does not come with clients, balancers or retries, so this is the
   hand-written floor of a general DES library.
 
-The figure is calls answered per wall second (``wall_s`` is measured inside each
-process around model construction and the run). Each engine's own event count differs
+The figure is calls answered per CPU second (``cpu_s``: ``time.process_time()`` measured
+inside each process around model construction and the run; on a shared machine wall
+time counts the neighbours too); ``wall_s`` is reported beside it. Each engine's own event count differs
 (0.2.5 sends an extra event per answer and per routing step), so events/s is printed
 per engine but calls/s is what compares.
 
     python benchmarks/bench_toolkit.py --calls 20000 --repeats 5 \\
-        --peer-python /tmp/peer-venv/bin/python [--json-out results/toolkit.json]
+        --peer-python /tmp/peer-venv/bin/python [--json-out results/toolkit.json] \\
+        [--baseline ../checkout-before]
     python benchmarks/bench_toolkit.py --engine ours --variant full --calls 2000  # one run
 """
 
@@ -62,7 +64,7 @@ def run_happysim(calls: int, seed: int, variant: str | None) -> dict:
 
         kwargs = {"observability": getattr(ObservabilityConfig, variant)(), "seed": seed}
     random.seed(seed)  # 0.2.5 draws from the global generator
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     servers = [Server(f"S{i}", concurrency=1, service_time=ExponentialLatency(MEAN_SERVICE))
                for i in range(SERVERS)]
     lb = LoadBalancer("LB", backends=servers, strategy=RoundRobin())
@@ -83,21 +85,21 @@ def run_happysim(calls: int, seed: int, variant: str | None) -> dict:
     sim = Simulation(start_time=Instant.Epoch, end_time=Instant.from_seconds(horizon + 30),
                      sources=[source], entities=[*servers, lb, client], **kwargs)
     summary = sim.run()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     st = client.stats
     events = getattr(summary, "total_events_processed", None)
     if events is None:
         events = getattr(sim, "events_processed", None)
     return {"calls": st.responses_received + st.failures, "answered": st.responses_received,
             "attempts": st.requests_sent, "timeouts": st.timeouts, "wall_s": wall,
-            "events": events}
+            "cpu_s": cpu, "events": events}
 
 
 def run_simpy(calls: int, seed: int) -> dict:
     import simpy
 
     rng = random.Random(seed)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     env = simpy.Environment()
     servers = [simpy.Resource(env, capacity=1) for _ in range(SERVERS)]
     counts = {"answered": 0, "failed": 0, "attempts": 0, "timeouts": 0}
@@ -135,10 +137,10 @@ def run_simpy(calls: int, seed: int) -> dict:
 
     env.process(users())
     env.run()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"calls": counts["answered"] + counts["failed"], "answered": counts["answered"],
             "attempts": counts["attempts"], "timeouts": counts["timeouts"], "wall_s": wall,
-            "events": None}
+            "cpu_s": cpu, "events": None}
 
 
 def one(args: argparse.Namespace) -> int:
@@ -147,9 +149,9 @@ def one(args: argparse.Namespace) -> int:
     else:
         out = run_happysim(args.calls, args.seed, None if args.engine == "peer" else args.variant)
     out.update(engine=args.engine, variant=args.variant, python=platform.python_version(),
-               calls_per_s=out["calls"] / out["wall_s"])
+               calls_per_s=out["calls"] / out["cpu_s"])
     if out["events"]:
-        out["events_per_s"] = out["events"] / out["wall_s"]
+        out["events_per_s"] = out["events"] / out["cpu_s"]
     print(json.dumps(out))
     return 0
 
@@ -166,6 +168,12 @@ def compare(args: argparse.Namespace) -> int:
                                           "full", *base], env=ours_env),
           Contender.command("ours disabled", [sys.executable, me, "--engine", "ours",
                                               "--variant", "disabled", *base], env=ours_env)]
+    if args.baseline:
+        # the same model on another checkout (before/after), interleaved with the rest
+        base_env = {**os.environ, "PYTHONPATH": str(Path(args.baseline).resolve())}
+        cs += [Contender.command(f"before {v}", [sys.executable, me, "--engine", "ours",
+                                                 "--variant", v, *base], env=base_env)
+               for v in ("full", "disabled")]
     try:
         import simpy  # noqa: F401
         cs.append(Contender.command("simpy", [sys.executable, me, "--engine", "simpy", *base]))
@@ -184,28 +192,34 @@ def compare(args: argparse.Namespace) -> int:
     for c in cs:
         rep = c.last_report() or {}
         rows.append([c.name, rep.get("python"), c.median("report.calls_per_s"),
-                     c.median("report.wall_s"), c.median("report.events_per_s"),
+                     c.median("report.cpu_s"), c.median("report.wall_s"),
+                     c.median("report.events_per_s"),
                      rep.get("answered"), rep.get("timeouts"),
                      f"{len(c.ok_runs())}/{len(c.runs)}"])
     print(f"{args.calls} calls, {args.repeats} interleaved repeats, medians "
           f"(Poisson {RATE:g}/s -> client {TIMEOUT:g}s x{ATTEMPTS} -> round robin -> "
           f"{SERVERS} x M(0.1 s))")
-    print(format_table(["contender", "python", "calls/s", "wall s", "events/s", "answered",
-                        "timeouts", "ok"], rows))
+    print(format_table(["contender", "python", "calls/CPU s", "CPU s", "wall s",
+                        "events/CPU s", "answered", "timeouts", "ok"], rows))
     ratios = {}
-    f = full.median("report.calls_per_s")
-    for c in cs:
-        v = c.median("report.calls_per_s")
-        if c is not full and v:
-            ratios[f"ours full / {c.name}"] = f / v
-    d = disabled.median("report.wall_s")
-    if d:
-        ratios["full() cost: wall full / disabled"] = full.median("report.wall_s") / d
+    for mine in (full, disabled):
+        f = mine.median("report.calls_per_s")
+        for c in cs:
+            v = c.median("report.calls_per_s")
+            if c is not full and c is not disabled and v:
+                ratios[f"{mine.name} / {c.name} (calls per CPU s)"] = f / v
+    for tag in ("ours", "before"):
+        fc = next((c for c in cs if c.name == f"{tag} full"), None)
+        dc = next((c for c in cs if c.name == f"{tag} disabled"), None)
+        if fc is not None and dc is not None and dc.median("report.cpu_s"):
+            ratios[f"{tag}: full() cost, CPU full / disabled"] = (
+                fc.median("report.cpu_s") / dc.median("report.cpu_s"))
     for k, v in ratios.items():
         print(f"{k}: {v:.2f}x")
     if args.json_out:
         args.json_out.write_text(json.dumps({"calls": args.calls, "repeats": args.repeats,
                                              "contenders": [c.to_dict(["report.calls_per_s",
+                                                                       "report.cpu_s",
                                                                        "report.wall_s"])
                                                             for c in cs],
                                              "ratios": ratios}, indent=2))
@@ -223,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=0)
     ap.add_argument("--peer-python", default=None)
+    ap.add_argument("--baseline", metavar="REPO", default=None,
+                    help="another checkout (e.g. a `git worktree` of an older commit): its "
+                         "full and disabled runs join the comparison, interleaved")
     ap.add_argument("--json-out", type=Path, default=None)
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)

@@ -2,14 +2,15 @@
 
 Users call three backends through a `Client` (0.5 s timeout, 2 retries) and a
 round-robin `LoadBalancer` with a `HealthChecker` (a probe per backend every second, out
-after 2 failed probes, back after 2 good ones). At t=20 s backend S1 crashes: whatever
-reaches it is lost, so a third of the calls time out and are retried. At t=40 s it
-restarts.
+after 2 failed probes, back after 2 good ones). A `FaultSchedule` crashes backend S1 at
+t=20 s (``CrashNode("S1", at=20, restart_at=40)``): whatever reaches it, or waits or is
+in service there, is lost, so a third of the calls time out and are retried. At t=40 s
+it restarts, empty.
 
 A breakpoint on the balancer's ``healthy_backends`` gauge pauses the run when the
 checker takes S1 out; the queries printed then tell how long that took and what it
-cost. (The crash is a scheduled event of this script; with ``happysimulator.faults`` it
-is ``FaultSchedule().add(CrashNode("S1", at=20, restart_at=40))``.)
+cost: the schedule's ``fault.start`` event and ``lost`` counter, the checker's probes,
+the balancer's routing and the client's timeouts and retries.
 
     python examples/load_balancer_fault.py [--seed 3] [--end-time 60]
 """
@@ -19,27 +20,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from happysimulator import Event, ExponentialLatency, Instant, Server, Simulation, Source
+from happysimulator import ExponentialLatency, Server, Simulation, Source
 from happysimulator.components.client import Client, FixedRetry
-from happysimulator.components.forwarding import take_hooks
 from happysimulator.components.load_balancer import HealthChecker, LoadBalancer
+from happysimulator.faults import CrashNode, FaultSchedule
 from happysimulator.observability import Breakpoint, MetricCondition, ObservabilityConfig
 
 RATE = 60.0  # calls per second; each backend serves ~40/s
 CRASH_AT, RESTART_AT = 20.0, 40.0
-
-
-def crash(server: Server) -> None:
-    """From now on `server` loses what reaches it (nobody is answered)."""
-
-    def lose(event: Event) -> None:
-        take_hooks(event)  # the caller's completion hooks: never run
-
-    server.handle_event = lose
-
-
-def restart(server: Server) -> None:
-    del server.handle_event
 
 
 def build_parts(seed: int = 3, end_time: float = 60.0):
@@ -51,14 +39,12 @@ def build_parts(seed: int = 3, end_time: float = 60.0):
                             unhealthy_threshold=2, healthy_threshold=2)
     client = Client("Client", lb, timeout=0.5, retry_policy=FixedRetry(3, 0.05))
     users = Source.poisson(rate=RATE, target=client, name="Users", stop_after=end_time)
+    faults = FaultSchedule("Faults")
+    faults.add(CrashNode("S1", at=CRASH_AT, restart_at=RESTART_AT))
     sim = Simulation(sources=[users], entities=[*backends, lb, checker, client], seed=seed,
-                     end_time=end_time, observability=ObservabilityConfig.full())
-    victim = backends[1]
+                     end_time=end_time, observability=ObservabilityConfig.full(),
+                     fault_schedule=faults)
     sim.schedule(checker.start())
-    sim.schedule(Event.once(Instant.from_seconds(CRASH_AT), "crash",
-                            lambda e: crash(victim)))
-    sim.schedule(Event.once(Instant.from_seconds(RESTART_AT), "restart",
-                            lambda e: restart(victim)))
     return sim, client, lb, checker, backends
 
 
@@ -67,9 +53,14 @@ def build(seed: int = 3, end_time: float = 60.0) -> Simulation:
     return build_parts(seed, end_time)[0]
 
 
-def _sum(sim, name, entity, t0, t1, **where):
-    q = sim.query.metrics(name).from_entity(entity).between(t0, t1)
+def _sum(sim, name, source, t0, t1, **where):
+    q = sim.query.metrics(name).from_entity(source).between(t0, t1)
     return int((q.where(**where) if where else q).aggregate("sum").execute().scalar or 0)
+
+
+def _last(sim, name, entity):
+    rows = sim.query.metrics(name).from_entity(entity).execute().rows
+    return int(rows[-1]["value"]) if rows else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,10 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     now = state.current_time.to_seconds()
     t1 = now + 1e-9
     q = sim.query
-    crashed = [r["time"] for r in q.events("crash").execute().rows]
+    started = q.events("fault.start").from_entity("Faults").execute().rows
+    crash_t = started[0]["time"]
     print(f"\n1. Paused at t={now:.2f}s by: {state.paused_by}")
-    print(f"   the crash happened at t={crashed[0]:g}s: out of rotation "
-          f"{now - crashed[0]:.2f}s later")
+    print(f"   fault.start {started[0]['value']} at t={crash_t:g}s "
+          f"(active_faults {_last(sim, 'active_faults', 'Faults')}): out of rotation "
+          f"{now - crash_t:.2f}s later")
+    print(f"   events addressed to crashed S1 so far: "
+          f"{_sum(sim, 'lost', 'Faults', crash_t, t1, entity='S1')} lost (calls and probes), "
+          f"{_sum(sim, 'dropped', 'S1', crash_t, t1)} waiting there discarded")
     checks = {o: _sum(sim, "checks", "Health", CRASH_AT, t1, outcome=o)
               for o in ("passed", "timed_out")}
     print(f"   probes since the crash: {checks['timed_out']} timed out, "
@@ -110,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = sim.control.resume()
     end = summary.end_time_s
     print(f"\n2. Resumed to the end: {summary.stop_reason} at t={end:g}s")
+    ended = q.events("fault.end").from_entity("Faults").execute().rows
+    print(f"   fault.end {ended[0]['value']} at t={ended[0]['time']:g}s, active_faults "
+          f"{_last(sim, 'active_faults', 'Faults')}; lost on S1 in all: "
+          f"{_sum(sim, 'lost', 'Faults', 0.0, end, entity='S1')}")
     health = q.metrics("healthy").from_entity("Health").where(backend="S1").execute().rows
     print("   S1 in rotation:", [(round(r["time"], 2), bool(r["value"])) for r in health])
     out_at = health[0]["time"] if health else now

@@ -15,6 +15,7 @@ from happysim_rx.query import Query, QueryError, _Spec, _suggest
 from happysim_rx.result import QueryResult, _clean
 from happysim_rx.stores.compute import exact_aggregates, result_weighting
 from operators.aggregators import valid_names_text
+from operators.simtime import is_instant, just_after, seconds, ticks, window_index
 
 if TYPE_CHECKING:  # (imported by `catalog()`: the html module is a notebook nicety)
     from happysim_rx.html import Catalog
@@ -185,9 +186,9 @@ class QueryEngine:
                 return None
             start = bounds[0]
             if spec.window is not None:
-                start = math.floor(start / spec.window) * spec.window
+                start = _window_start(start, spec.window)
         if end is None:
-            hi = -math.inf if bounds is None else math.nextafter(bounds[1], math.inf)
+            hi = -math.inf if bounds is None else just_after(bounds[1])
             now = self.now()
             end = max(hi, now if now is not None else -math.inf)
             if not math.isfinite(end):
@@ -198,17 +199,28 @@ class QueryEngine:
     def _windows(spec: _Spec, start: float, end: float) -> list[tuple[float, float]]:
         if spec.window is None:
             return [(start, end)]
+        if spec.end is None and start == end:
+            # since(t) with nothing after t yet (t at or after the data and now): no
+            # window has begun, so no row -- not a zero-width window [t, t)
+            return []
         if not (math.isfinite(start) and math.isfinite(end)):
             raise QueryError(
                 f"window() needs a finite range, got [{start}, {end}); give between(t1, t2)")
         # Boundaries on integer nanosecond ticks, like the operators' windows and the
-        # engine's clock: k * w_ns / 1e9 is the correctly rounded float of the boundary,
-        # so a sample at 0.3 s lands in [0.3, 0.4), never in [0.2, 0.30000000000000004).
-        w_ns = round(spec.window * 1e9)
+        # engine's clock: seconds(k * w_ns) is the correctly rounded float of the
+        # boundary, so a sample at 0.3 s lands in [0.3, 0.4), never in
+        # [0.2, 0.30000000000000004), at any magnitude of time.
+        w_ns = ticks(spec.window)
         if w_ns <= 0:
             raise QueryError(f"window size must be at least 1 ns, got {spec.window!r}")
-        k0 = round(start * 1e9) // w_ns
-        k1 = -(-round(end * 1e9) // w_ns)
+        # the windows from the one holding start to the first whose start is at or after
+        # end, compared as floats: a range that ends just after now (`just_after`) with
+        # now on a boundary still has its last window [now, end) — what happened at now
+        # is in a row
+        k0 = window_index(start, w_ns)
+        k1 = window_index(end, w_ns)
+        if seconds(k1 * w_ns) < end:
+            k1 += 1
         n = k1 - k0
         if spec.limit is not None:
             n = min(n, spec.limit)
@@ -217,7 +229,7 @@ class QueryEngine:
                 f"{n} windows of {spec.window} s: choose a larger window or a shorter range")
         out = []
         for k in range(k0, k0 + n):
-            a, b = max(k * w_ns / 1e9, start), min((k + 1) * w_ns / 1e9, end)
+            a, b = max(seconds(k * w_ns), start), min(seconds((k + 1) * w_ns), end)
             if b > a or (a == b == start == end):
                 out.append((a, b))
         return out
@@ -267,6 +279,12 @@ class QueryEngine:
         follows = clock is not None and (bounds is None or clock >= bounds[1])
         if rng is not None and rng[0] > rng[1]:  # since(t) after the data and now:
             rng = (rng[0], rng[0])  # an empty range there (nothing yet), never start > end
+        tag_keys = set(spec.tags) | (set(spec.group_by) - {"source", "name"})
+        if tag_keys and not store.keeps_tags:  # (before any data too: never "none yet")
+            raise QueryError(
+                f"the {type(store).__name__} keeps no per-sample tags, so it cannot filter "
+                f"or group by {sorted(tag_keys)}: record with ObservabilityConfig.full() "
+                "or default(), or group by 'source' or 'name'")
         if rng is None:  # declared, never recorded: the same row shape as an empty range
             rows = []
             if aggs and spec.window is None and not spec.group_by:
@@ -277,12 +295,6 @@ class QueryEngine:
                 exact=True
             )
         start, end = rng
-        tag_keys = set(spec.tags) | (set(spec.group_by) - {"source", "name"})
-        if tag_keys and not store.keeps_tags:
-            raise QueryError(
-                f"the {type(store).__name__} keeps no per-sample tags, so it cannot filter "
-                f"or group by {sorted(tag_keys)}: record with ObservabilityConfig.full() "
-                "or default(), or group by 'source' or 'name'")
         if not aggs:
             return self._raw_metrics(query, store, series, start, end)
         if spec.tags:
@@ -306,6 +318,7 @@ class QueryEngine:
         windows, future = _split_at_now(self._windows(spec, start, end),
                                         clock if follows else None)
         nothing_yet = {g: (0 if g == "count" else None) for g in aggs}
+        past_now = just_after(clock) if follows else None
         for gkey, gseries, gwhere in groups:
             gkinds = {s.series_kind or "sample" for s in gseries}
             _check_pooled(spec, aggs, gkinds)
@@ -334,7 +347,7 @@ class QueryEngine:
                     if now is not None and a > now:  # entirely in the future: nothing yet
                         vals = {g: (0 if g == "count" else None) for g in aggs}
                     row.update(vals)
-                    rows.append(row)
+                    rows.append(_cut_at_now(row, past_now))
                 rows.extend({"metric": spec.name, **gkey, "start": a, "end": b, **nothing_yet}
                             for a, b in future)
                 row_weighting.extend([gw] * (len(rows) - n_before))
@@ -366,7 +379,7 @@ class QueryEngine:
                 if ans.time_resolution is not None:
                     res = max(res or 0.0, ans.time_resolution)
                 row.update(ans.values)
-                rows.append(row)
+                rows.append(_cut_at_now(row, past_now))
             rows.extend({"metric": spec.name, **gkey, "start": a, "end": b, **nothing_yet}
                         for a, b in future)
             row_weighting.extend([gw] * (len(rows) - n_before))
@@ -535,9 +548,12 @@ class QueryEngine:
         when nothing of it is kept."""
         start = -math.inf if spec.start is None else spec.start
         end = math.inf if spec.end is None else spec.end
-        cf = -math.inf if complete_from is None else complete_from()
+        now = self.now()
+        cf = -math.inf if complete_from is None else complete_from(now)
         if start < cf:
-            if end <= cf:
+            # (complete only after now: the bound cut the current instant, so nothing up
+            # to now is complete)
+            if end <= cf or (now is not None and cf > now):
                 raise QueryError(
                     f"{what} before t={cf:.9g} s were evicted by the bounded store "
                     f"(it keeps only the most recent): ask for a range from {cf:.9g} s on, "
@@ -617,11 +633,11 @@ class QueryEngine:
             if not math.isfinite(start):
                 start = min(times) if times else 0.0
                 if spec.window is not None:
-                    start = math.floor(start / spec.window) * spec.window
+                    start = _window_start(start, spec.window)
             if not math.isfinite(end):
                 now = self.now()
                 end = max(
-                    [math.nextafter(max(times), math.inf)] if times else [start], default=start
+                    [just_after(max(times))] if times else [start], default=start
                 )
                 if now is not None:
                     end = max(end, now)  # (nothing recorded: none in [start, now))
@@ -637,13 +653,22 @@ class QueryEngine:
             buckets.setdefault(gk, []).append(r)
         if not keys:
             buckets = {(): rows}
+        # as for metrics: when the clock follows these records (none is later than now),
+        # windows reaching past now stop just after it and windows entirely after now
+        # answer "nothing yet" (count 0, every other aggregate None, rate included)
+        clock = self.now()
+        follows = clock is not None and not any(r[tkey] > clock for r in rows)
+        windows, future = _split_at_now(self._windows(spec, start, end),
+                                        clock if follows else None)
+        nothing_yet = {g: (0 if g == "count" else None) for g in aggs}
         out = []
         for gk, grows in sorted(buckets.items(), key=lambda kv: repr(kv[0])):
             t = np.array([r[tkey] for r in grows], dtype=float)
             v = np.array([_num(r.get(vkey)) for r in grows], dtype=float)
             order = np.argsort(t, kind="stable")
             t, v = t[order], v[order]
-            for a, b in self._windows(spec, start, end):
+            gdict = dict(zip(keys, gk, strict=True))
+            for a, b in windows:
                 i0, i1 = np.searchsorted(t, [a, b])
                 vals = v[i0:i1]
                 ok = ~np.isnan(vals)
@@ -651,8 +676,8 @@ class QueryEngine:
                 res = exact_aggregates(
                     aggs, t[i0:i1][ok] if numeric else t[i0:i1], vals[ok] if numeric else vals, a, b
                 )
-                row = {**dict(zip(keys, gk, strict=True)), "start": a, "end": b, **res}
-                out.append(row)
+                out.append({**gdict, "start": a, "end": b, **res})
+            out.extend({**gdict, "start": a, "end": b, **nothing_yet} for a, b in future)
         if spec.limit is not None:
             out = out[: spec.limit]
         return QueryResult(
@@ -690,7 +715,29 @@ def _split_at_now(windows: list[tuple[float, float]], now: float | None
 def _clip_end(end: float, now: float) -> float:
     """A range's end past now cut to just after now: [start, now] — what happened up to
     and including the current instant (the values in effect at now count)."""
-    return math.nextafter(now, math.inf) if end > now else end
+    return just_after(now) if end > now else end
+
+
+def _window_start(t: float, window: float) -> float:
+    """The edge of the window holding ``t`` (on ticks, as `QueryEngine._windows` cuts
+    them): where an open range's start goes down to when the query is windowed."""
+    w_ns = ticks(window)
+    return seconds(window_index(t, w_ns) * w_ns) if w_ns > 0 else t
+
+
+def _cut_at_now(row: dict[str, Any], past_now: float | None) -> dict[str, Any]:
+    """A row a bounded store answered over a range snapped to its rollup buckets past now
+    (``[0, 1)`` for a window ``[0.5, now]`` at now = 0.67) says it stops just after now:
+    nothing was recorded after now, so its values are those of the stated range cut
+    there; only its rate changes, divided by the time covered up to now."""
+    if past_now is None or not row["end"] > past_now:
+        return row
+    a, b = row["start"], row["end"]
+    rate = row.get("rate")
+    if rate is not None:
+        row["rate"] = None if is_instant(a, past_now) else rate * ((b - a) / (past_now - a))
+    row["end"] = past_now
+    return row
 
 
 def _edges(windows: list[tuple[float, float]]) -> list[float]:

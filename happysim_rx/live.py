@@ -9,13 +9,13 @@ the open partial window is flushed and the observable completes.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from reactivex import abc
 from reactivex.disposable import Disposable
 
 from happysim_rx.scheduler import SimObservable, SimulatedTimeScheduler
+from operators.simtime import just_after, seconds, ticks, window_index
 
 __all__ = ["observe_query"]
 
@@ -34,10 +34,16 @@ def observe_query(engine: Any, query: Any, every: Any = None) -> SimObservable:
     scheduler = getattr(bus, "scheduler", None) or SimulatedTimeScheduler(clock)
     stop_at = spec.end
 
+    # window edges on integer ticks, as the query's own windows: edge(k) is the float of
+    # k * period every reader sees (k * period in floats drifts: 3 * 0.1 is not 0.3)
+    p_ticks = ticks(period)
+
+    def edge(k: int) -> float:
+        return seconds(k * p_ticks)
+
     def subscribe(observer: abc.ObserverBase, _: Any = None) -> abc.DisposableBase:
         state: dict[str, Any] = {"handle": None, "done": False}
-        k_now = math.floor(clock.now() / period + 1e-9)
-        state["k"] = k_now + 1  # index of the next window end
+        state["k"] = window_index(clock.now(), p_ticks) + 1  # index of the next window end
 
         def emit(a: float, b: float) -> None:
             q = query.between(a, b) if windowed else query
@@ -51,13 +57,14 @@ def observe_query(engine: Any, query: Any, every: Any = None) -> SimObservable:
         def fire() -> None:
             if state["done"]:
                 return
-            b = state["k"] * period
-            emit(b - period, b)
+            k = state["k"]
+            b = edge(k)
+            emit(edge(k - 1), b)
             state["k"] += 1
             if stop_at is not None and b >= stop_at:
                 finish()
                 return
-            state["handle"] = clock.call_at(state["k"] * period, fire)
+            state["handle"] = clock.call_at(edge(state["k"]), fire)
 
         def finish(error: Exception | None = None) -> None:
             if state["done"]:
@@ -73,10 +80,9 @@ def observe_query(engine: Any, query: Any, every: Any = None) -> SimObservable:
         def on_bus_completed() -> None:
             if state["done"]:
                 return
-            b = state["k"] * period
-            a, now = b - period, clock.now()
+            a, b, now = edge(state["k"] - 1), edge(state["k"]), clock.now()
             if windowed and now >= a:  # flush the open partial window (data up to now)
-                emit(a, min(b, math.nextafter(now, math.inf)))
+                emit(a, min(b, just_after(now)))
             finish()
 
         life = (
@@ -86,7 +92,7 @@ def observe_query(engine: Any, query: Any, every: Any = None) -> SimObservable:
             if bus
             else None
         )
-        state["handle"] = clock.call_at(state["k"] * period, fire)
+        state["handle"] = clock.call_at(edge(state["k"]), fire)
 
         def dispose() -> None:
             state["done"] = True

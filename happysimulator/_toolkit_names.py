@@ -56,6 +56,9 @@ DISTRIBUTED_B: dict[str, str] = {
     "mobile_4g_network": _NET,
     "satellite_network": _NET,
     "slow_network": _NET,
+    # the partition declarations (the threaded ParallelSimulation is not provided)
+    "PartitionLink": "happysimulator.parallel",
+    "SimulationPartition": "happysimulator.parallel",
 }
 
 # -- industrial, Resource

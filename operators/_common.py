@@ -11,8 +11,10 @@ from typing import Any
 
 import msgspec
 
-#: Simulated time is quantized to integer ticks of one nanosecond (the engine's resolution).
-TICKS_PER_SECOND = 1_000_000_000
+# the one conversion between ticks and seconds (re-exported for the operators)
+from operators.simtime import TICKS_PER_SECOND  # noqa: F401
+from operators.simtime import seconds as to_seconds  # noqa: F401  ticks -> seconds
+from operators.simtime import ticks as to_ticks  # seconds -> the nearest tick
 
 TimeOf = Callable[[Any], float]
 ValueOf = Callable[[Any], Any]
@@ -40,16 +42,6 @@ def accessors(time_of: TimeOf | None, value_of: ValueOf | None) -> tuple[TimeOf,
     if value_of is not None and not callable(value_of):
         raise TypeError(f"value_of must be callable, got {type(value_of).__name__}")
     return (time_of or default_time_of, value_of or default_value_of)
-
-
-def to_ticks(t: float) -> int:
-    """Simulated seconds -> integer ticks (nanoseconds), rounded to nearest."""
-    return round(t * TICKS_PER_SECOND)
-
-
-def to_seconds(ticks: int) -> float:
-    """Integer ticks -> float simulated seconds."""
-    return ticks / TICKS_PER_SECOND
 
 
 def duration_ticks(name: str, seconds: float, *, allow_zero: bool = False) -> int:

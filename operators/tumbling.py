@@ -24,6 +24,7 @@ from operators._common import (
     ValueOf,
     default_time_of,
     default_value_of,
+    to_ticks,
 )
 from operators.quantiles import EXACT_LIMIT, linear_quantile
 from operators.sample_aggregators import quantile_of_factory
@@ -77,7 +78,7 @@ class TumblingWindows:
         self.timer_at: int | None = None
         self.done = False
         if clock is not None and emit_empty:
-            now = round(clock.now() * TICKS_PER_SECOND)
+            now = to_ticks(clock.now())
             self.next_end = (now // size + 1) * size
             self._arm()
 
@@ -105,7 +106,7 @@ class TumblingWindows:
         self.timer_at = None
         if self.done:
             return
-        limit = round(self.clock.now() * TICKS_PER_SECOND)
+        limit = to_ticks(self.clock.now())
         if at is not None and at > limit:
             limit = at  # (float seconds -> ticks may land a tick short)
         end = self.next_end
@@ -217,14 +218,14 @@ class TumblingWindows:
                 t = item.time
             except AttributeError:
                 t = item[0]
-            tick = round(t * TICKS_PER_SECOND)
+            tick = to_ticks(t)
             try:
                 v = item.value
             except AttributeError:
                 v = item[1]
         else:
             t = self.time_of(item)
-            tick = round(t * TICKS_PER_SECOND)
+            tick = to_ticks(t)
             v = self.value_of(item)
         end = self.next_end
         if (end is None or tick >= end or tick < end - self.size) and not self._move_to(tick):
@@ -270,7 +271,7 @@ class TumblingWindows:
             return
         flush_at: int | None
         if self.clock is not None:
-            flush_at = round(self.clock.now() * TICKS_PER_SECOND)
+            flush_at = to_ticks(self.clock.now())
             if self.last_tick is not None and self.last_tick > flush_at:
                 flush_at = self.last_tick
         else:

@@ -3,8 +3,9 @@
 Semantics (shared by all window operators)
 -----------------------------------------
 * Time is an item's ``time_of(item)`` (default ``item.time``, or ``item[0]`` for tuples)
-  in float simulated seconds, quantized to integer ticks of 1 ns
-  (``tick = round(t * 1e9)``). All boundary arithmetic is on integer ticks, so there is no
+  in float simulated seconds, quantized to integer ticks of 1 ns (the nearest tick,
+  ``operators.simtime.ticks``; a tick back to seconds is the correctly rounded float,
+  ``operators.simtime.seconds``). All boundary arithmetic is on integer ticks, so there is no
   float drift: an item at exactly ``k * size`` belongs to window ``k``.
 * Windows are half-open ``[start, end)``. Tumbling windows are aligned to integer
   multiples of ``size`` from time 0; sliding windows end on multiples of ``step``.

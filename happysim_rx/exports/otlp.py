@@ -16,6 +16,7 @@ import msgspec
 
 from happysim_rx.exports import _data
 from happysim_rx.exports.ids import span_id_hex, trace_id_hex
+from operators.simtime import ticks
 
 __all__ = ["otlp_traces", "write_otlp_json"]
 
@@ -41,7 +42,7 @@ def _attributes(d: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 def _nanos(t: float, epoch: int) -> str:
-    return str(epoch + round(t * 1e9))
+    return str(epoch + ticks(t))
 
 
 def otlp_traces(engine: Any, *, start: float | None = None, end: float | None = None,

@@ -3,8 +3,12 @@
 A gauge's value at an instant is the value after *all* its records at that instant: a
 server handing over to the next request goes in_flight 1 -> 0 -> 1 within one instant,
 and that 0 never held for any time. So the stores keep one point per instant (the last
-record's value), and an instant whose several records end where they started is no
-change at all (no point). Records may arrive in any batches — a run paused or stepped
+record's value), and an instant whose records end where they started is no change at
+all (no point) -- whether several records net to nothing or a single one sets the value
+already held (a probe reporting the same level again): a gauge's points are its changes,
+as the standard components record theirs. (A set to the value held that carries tags is
+no change either: the streaming stores keep no tags, and a tag-dependent rule would make
+the exact and the streaming store count a run's changes differently.) Records may arrive in any batches — a run paused or stepped
 between two events at one instant flushes half an instant's records first — and the
 stored points are the same: a batch continuing the newest instant re-settles it, and the
 point stored for it is replaced or removed.
@@ -16,6 +20,9 @@ point stored for it is replaced or removed.
 >>> keep, drop_last = st.settle(np.array([2.0, 3.0]), np.array([7.0, 1.0]))
 >>> keep.tolist(), drop_last            # 2.0 continues: now a change to 7.0
 ([0, 1], False)
+>>> keep, drop_last = st.settle(np.array([4.0, 5.0]), np.array([1.0, 2.0]))
+>>> keep.tolist(), drop_last            # 1.0 is held already: only 5.0 changes it
+([1], False)
 """
 
 from __future__ import annotations
@@ -68,8 +75,9 @@ class Instant:
             drop_last = self.has_point
         else:
             before[0] = self.last
-        # several records ending where the instant began: no change (NaN never equal)
-        drop = (counts >= 2) & (settled == before)
+        # records ending where the instant began: no change (NaN, no value yet, never
+        # equals)
+        drop = settled == before
         keep = lasts[~drop]
         self.t, self.before, self.n = float(t[-1]), float(before[-1]), int(counts[-1])
         self.has_point = not bool(drop[-1])

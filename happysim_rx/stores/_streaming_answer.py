@@ -13,6 +13,7 @@ from happysim_rx.stores._rollup import Bucket
 from happysim_rx.stores.compute import gauge_segments, pooled_aggregates
 from happysim_rx.stores.metric import RangeAnswer
 from operators.aggregators import parse_quantile
+from operators.simtime import is_instant
 from operators.sketch import QuantileSketch
 
 __all__ = ["View", "combined", "exact_pooled", "snap"]
@@ -25,7 +26,7 @@ class View:
     """
 
     __slots__ = ("series", "buckets", "e0", "e1", "t", "v", "R", "gauge", "open_t", "open_v",
-                 "tail")
+                 "tail", "newest")
 
     def __init__(self, s: Any) -> None:
         self.series = s
@@ -43,6 +44,12 @@ class View:
         # a gauge's newest point: in `t`/`v` (the ring's end) but in no bucket; the bucket
         # part of a range must add it when it lies there (it shares the bucket of R)
         self.tail = getattr(s, "tail", None)
+        # the newest time of any of its data (a range ending after it cuts no bucket's
+        # data: a gauge's held time in the buckets ends at its last summarized change)
+        lts = [b.lt for b in bks if b.n]
+        self.newest = max(([float(t[-1])] if t.size else []) + lts
+                          + ([self.tail[0]] if self.tail is not None else []),
+                          default=-math.inf)
         if s.evicted_v is None:
             self.R = -math.inf
         else:
@@ -53,7 +60,9 @@ class View:
     def snap(self, x: float, down: bool) -> float:
         """``x`` if no bucket older than the ring's reach straddles it, else that
         bucket's start (``down``) or end."""
-        if x >= self.R:
+        if x >= self.R or (not down and x > self.newest):
+            # (an end after all the data cuts nothing: the range [a, x) holds the
+            # whole of the bucket around x -- e.g. a range ending just after now)
             return x
         i = int(np.searchsorted(self.e1, x, side="right"))  # first bucket ending after x
         if i < len(self.buckets) and self.e0[i] < x:
@@ -75,6 +84,15 @@ class View:
             if b.n:
                 return b.lv
         return None
+
+    def bucket_end(self, b: float) -> float:
+        """Where the bucket part of a range ending at ``b`` ends: ``b`` itself, or, when
+        ``b`` falls inside a bucket after all the data, that bucket's end."""
+        if b < self.R and b > self.newest:
+            i = int(np.searchsorted(self.e1, b, side="right"))
+            if i < len(self.buckets) and self.e0[i] < b:
+                return float(self.e1[i])
+        return b
 
 
 def snap(views: list[View], x: float, how: str = "nearest") -> float:
@@ -165,7 +183,7 @@ def combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAns
         cut = min(b, view.R)
         seen_at_a = False
         if a < cut:  # the bucket part [a, cut)
-            for bk in view.bucket_range(a, cut):
+            for bk in view.bucket_range(a, view.bucket_end(cut)):
                 acc.res = max(acc.res, bk.e1 - bk.e0)
                 if bk.n:
                     acc.n += bk.n
@@ -237,7 +255,7 @@ def combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAns
             whole = counter and float(acc.s).is_integer() and abs(acc.s) < 2**53
             out[spec] = (int(acc.s) if whole else acc.s) if acc.n else None
         elif spec == "rate":
-            ok = math.isfinite(span) and span > 1e-9 * max(1.0, abs(b))
+            ok = math.isfinite(span) and not is_instant(a, b)
             out[spec] = ((acc.s if counter else acc.n) / span) if ok else None
         elif spec in ("first", "last"):
             pick = acc.first if spec == "first" else acc.last

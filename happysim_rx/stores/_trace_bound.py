@@ -49,12 +49,27 @@ class TraceBound:
         if starts.size:
             self._evicted_start = max(self._evicted_start, float(starts.max()))
 
-    def complete_from(self) -> float:
+    def complete_from(self, now: float | None = None) -> float:
         """Every span starting at or after this time is kept (-inf: none was evicted):
-        answers about earlier starts would miss the evicted traces."""
+        answers about earlier starts would miss the evicted traces.
+
+        It is the first kept start after the newest evicted one, not the float just
+        after it (a range stated to start one ulp after an instant reads as that
+        instant, whose evicted spans it does not count); spans starting in between have
+        not ended yet, so nobody has seen them. With no kept span starting later, the
+        store is complete from `now` (when given and later), else from the float just
+        after the evicted start."""
         self._index()
         d = self._evicted_start
-        return d if d == -float("inf") else float(np.nextafter(d, np.inf))
+        if d == -float("inf"):
+            return d
+        later = self._start[self._start > d]
+        firsts = [s.start for spans in self._other.values() for s in spans if s.start > d]
+        if later.size:
+            firsts.append(float(later.min()))
+        if firsts:
+            return min(firsts)
+        return now if now is not None and now > d else float(np.nextafter(d, np.inf))
 
     def _drop_doomed(self, blocks: list[SpanArrays]) -> tuple[list[SpanArrays], int]:
         """The new spans without the traces the bound evicts right after they are added

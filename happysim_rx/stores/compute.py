@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from operators.aggregators import parse_quantile, weighted_quantile
+from operators.simtime import is_instant
 
 __all__ = [
     "gauge_segments", "exact_aggregates", "pooled_aggregates", "check_aggregate", "TIME_WEIGHTED"
@@ -91,9 +92,10 @@ def exact_aggregates(
         elif spec == "sum":
             out[spec] = counter_sum(values, counter) if n else None
         elif spec == "rate":
-            # a range that is one instant wide (e.g. a single sample with no explicit
-            # range) has no meaningful rate: None, not a division by ~1e-15
-            if not math.isfinite(span) or span <= 1e-9 * max(1.0, abs(end)):
+            # a range that holds one instant (a single sample with no explicit range, the
+            # row [now, just after now)) has no rate: None, not a division by one ulp.
+            # Any range holding two instants has one, at any magnitude of time.
+            if not math.isfinite(span) or is_instant(start, end):
                 out[spec] = None
             else:
                 out[spec] = (float(values.sum()) if counter else float(n)) / span
@@ -218,7 +220,8 @@ def _lerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def _rates(n: np.ndarray, edges: np.ndarray) -> list[float | None]:
     span = edges[1:] - edges[:-1]
-    ok = np.isfinite(span) & (span > 1e-9 * np.maximum(1.0, np.abs(edges[1:])))
+    # (`is_instant`, window by window: a row holding one instant has no rate)
+    ok = np.isfinite(span) & (edges[1:] > np.nextafter(edges[:-1], np.inf))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = n / span
     return [float(x) if k else None for x, k in zip(r.tolist(), ok.tolist(), strict=True)]

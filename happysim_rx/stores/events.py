@@ -16,6 +16,7 @@ import numpy as np
 
 from happysim_rx._gc import return_free_memory
 from happysim_rx.observation import ObservationKind
+from operators.simtime import TICKS_PER_SECOND, seconds_array
 
 __all__ = ["EventStore"]
 
@@ -79,8 +80,8 @@ class EventStore:
         """The list a producer appends raw items to: ``t_ns, source, name`` (three C-level
         appends, e.g. from a simulation's run loop), turned into a row ``(time, kind,
         source, name, value, tags)`` by ``convert(t_ns, source, name)`` when the store is
-        read. The row's time must be ``t_ns / 1e9`` and the rest depend on ``source`` and
-        ``name`` only: `convert` is called once per distinct pair, not per event. With
+        read. The row's time must be ``operators.simtime.seconds(t_ns)`` and the rest
+        depend on ``source`` and ``name`` only: `convert` is called once per distinct pair, not per event. With
         ``max_events``, call `materialize_if_full` now and then to bound memory."""
         if self._convert is not None and self._convert is not convert:
             raise ValueError("this EventStore already has a raw sink")
@@ -112,15 +113,28 @@ class EventStore:
         if self._t.size:
             self._dropped_t = max(self._dropped_t, float(self._t[-1]))
         if start:
-            t = raw[start - 1][0] if type(raw[start - 1]) is _Row else raw[start - 3] / 1e9
+            t = raw[start - 1][0] if type(raw[start - 1]) is _Row else raw[start - 3] / TICKS_PER_SECOND
             self._dropped_t = max(self._dropped_t, float(t))
 
-    def complete_from(self) -> float:
+    def complete_from(self, now: float | None = None) -> float:
         """Every event at or after this time is kept (-inf: nothing was dropped); the
-        bound drops the oldest, so an answer about earlier times would be made up."""
+        bound drops the oldest, so an answer about earlier times would be made up.
+
+        It is the time of the first kept event after the newest dropped one (the bound
+        may cut an instant in two: the kept part of that instant is not complete), not
+        the float just after the dropped time: a stated range starting one ulp after an
+        instant reads as that instant, whose events it does not count. With no kept
+        event after the dropped time, nothing happened between it and `now` (when
+        given and later), so the store is complete from `now`; else from the float
+        just after the dropped time (later than `now`: nothing up to now is complete)."""
         self._materialize()
         d = self._dropped_t
-        return d if d == -math.inf else math.nextafter(d, math.inf)
+        if d == -math.inf:
+            return d
+        i = int(np.searchsorted(self._t, d, side="right"))
+        if i < self._t.size:
+            return float(self._t[i])
+        return now if now is not None and now > d else math.nextafter(d, math.inf)
 
     def _newest(self, cap: int) -> tuple[int, int]:
         """Where the newest `cap` items of `_raw` begin, and how many of them are rows."""
@@ -188,7 +202,7 @@ class EventStore:
         """Raw items ``t_ns, source, name`` (a simulation's processed events) as columns,
         with one `convert` call per distinct (source, name), not per event."""
         n = len(items) // 3
-        t = np.array(items[0::3], dtype=np.int64) / 1e9
+        t = seconds_array(np.array(items[0::3], dtype=np.int64))
         sources, names = items[1::3], items[2::3]
         try:
             src = {s: i for i, s in enumerate(dict.fromkeys(sources))}

@@ -25,7 +25,7 @@ from typing import Any
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event, new_event
 from happysimulator.core.observed import ObservedEntity
-from happysimulator.core.temporal import _inst
+from happysimulator.core.temporal import Duration, _inst
 
 #: metadata key of a refusal: ``(entity name, reason)``
 REJECTED = "_rejected"
@@ -109,12 +109,71 @@ def rejection(event: Event) -> tuple[str, str] | None:
 
 
 
-class TargetWrapper(ObservedEntity):
+class Pending:
+    """A request a wrapper has passed on and not answered yet: the caller's hooks, when
+    it arrived (s), the wrapper's open span, and its timer for the request (if any)."""
+
+    __slots__ = ("event", "hooks", "start", "span", "timer")
+
+    def __init__(self, event: Event, hooks: list | None, start: float) -> None:
+        self.event, self.hooks, self.start = event, hooks, start
+        self.span: Any = None
+        self.timer: Event | None = None
+
+
+def add_events(out: list[Event], res: Event | list[Event] | None) -> list[Event]:
+    """``out`` with what a user callback returned (an event, events or None) added."""
+    if isinstance(res, Event):
+        out.append(res)
+    elif res:
+        out.extend(res)
+    return out
+
+
+class RequestWrapper(ObservedEntity):
+    """A component that takes a caller's request, passes it on and answers the caller
+    once, later (a timeout, a hedge, a fallback). It counts arrivals (``requests``) and
+    keeps the requests it has not answered by id in ``_in_flight``."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._total_requests = 0
+        self._next_request_id = 0
+        self._in_flight: dict[int, Any] = {}
+
+    def _arrived(self) -> None:
+        self._total_requests += 1
+        self.increment("requests")
+
+    def _track(self, event: Event, pending: type[Pending] = Pending) -> tuple[int, Any]:
+        """Count ``event``'s arrival, take its caller's hooks, open its span:
+        ``(request id, its pending record)``."""
+        self._arrived()
+        self._next_request_id += 1
+        rid = self._next_request_id
+        p = self._in_flight[rid] = pending(event, take_hooks(event), self.now.to_seconds())
+        p.span = self.open_span(event)
+        return rid, p
+
+    def _timer(self, delay: float, event_type: str, rid: int, **metadata: Any) -> Event:
+        """An event to this wrapper ``delay`` seconds from now about request ``rid``."""
+        return Event(self.now + Duration.from_seconds(delay), event_type, self,
+                     context={"metadata": {"request_id": rid, **metadata}})
+
+
+class TargetWrapper(RequestWrapper):
     """A component standing in front of one target entity (a breaker, a bulkhead, a
     timeout, a hedge): the target is its downstream and runs on its clock."""
 
     downstream_attributes = ("target",)
-    _target: Entity
+
+    def __init__(self, name: str, target: Entity) -> None:
+        super().__init__(name)
+        self._target = target
+
+    @property
+    def target(self) -> Entity:
+        return self._target
 
     def downstream_entities(self) -> list[Entity]:
         return [self._target]
@@ -124,5 +183,6 @@ class TargetWrapper(ObservedEntity):
         self._target.set_clock(sim)
 
 
-__all__ = ["REJECTED", "RejectedError", "TargetWrapper", "answer_rejected", "forward", "mark_rejected",
-           "rejection", "run_hooks", "take_hooks"]
+__all__ = ["REJECTED", "Pending", "RejectedError", "RequestWrapper", "TargetWrapper",
+           "add_events", "answer_rejected", "forward", "mark_rejected", "rejection",
+           "run_hooks", "take_hooks"]

@@ -21,6 +21,10 @@ class QueuePolicy:
     def __len__(self) -> int:
         raise NotImplementedError
 
+    def is_empty(self) -> bool:
+        """True when nothing waits (happysim 0.2.5's name for ``len(q) == 0``)."""
+        return len(self) == 0
+
 
 def _capacity(capacity: float | None) -> int | None:
     if capacity is None or capacity == float("inf"):

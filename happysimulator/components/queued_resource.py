@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from types import GeneratorType
 from typing import Any
 
 from happysimulator.components.queue_policy import make_policy
@@ -58,6 +59,10 @@ class QueuedResource(Entity):
         # a subclass that keeps its own `in_flight` (a read-only property, as 0.2.5 models
         # may define) or gates on `has_capacity` is counted apart, in `_in_service`
         self._own_count = self._gated or _read_only(type(self), "in_flight")
+        # counts `in_flight` itself against `concurrency` (the hot paths inline that)
+        cls = type(self)
+        self._plain = (not self._own_count and cls._can_start is QueuedResource._can_start
+                       and cls._started is QueuedResource._started)
         if concurrency is None:
             self._concurrency = _UNLIMITED if self._gated else 1
         else:
@@ -166,8 +171,17 @@ class QueuedResource(Entity):
         if event._x is not None:
             self._defer_hooks(event)
         i = self._instr
-        if not self._queue and self._can_start():
-            self._started()
+        if self._queue:
+            start = False
+        elif self._plain:  # (`_can_start` and `_started` inline: the common case)
+            start = self.in_flight < self._concurrency
+            if start:
+                self.in_flight += 1
+        else:
+            start = self._can_start()
+            if start:
+                self._started()
+        if start:
             if i is not None:
                 i.arrived.append(now)
                 if i.live is not None:
@@ -214,15 +228,10 @@ class QueuedResource(Entity):
         else:
             arr_ns = start_ns  # (a span attached mid-service starts at the service start)
         res = self.handle_queued_event(event)
-        if res is not None and inspect.isgenerator(res):
-
-            def done(_result: Any, event: Event = event, start_ns: int = start_ns,
-                     arr_ns: int = arr_ns) -> None:
-                self._done(event, start_ns, arr_ns)
-
-            p = Process(sim, res, event, self, done)
-            p.run_hooks = False
-            p.start()
+        if res.__class__ is GeneratorType or res is not None and inspect.isgenerator(res):
+            res = _Service(sim, res, event, self, start_ns, arr_ns).handle_event(None)
+            if res is not None:  # (it finished at once, returning an event for now)
+                sim._schedule_result(res)
             return
         sim._schedule_result(res)
         self._done(event, start_ns, arr_ns)
@@ -250,19 +259,23 @@ class QueuedResource(Entity):
                 i.live(DONE, now, Visit(arr_ns, start_ns, event))
         if self._hooks:
             self._run_hooks(sim, event)
-        if not self._draining:
+        if self._queue and not self._draining:
             self._drain(sim)
 
     def _drain(self, sim: Any) -> None:
         self._draining = True
         try:
             q = self._queue
-            while q and self._can_start():
+            plain = self._plain
+            while q and (self.in_flight < self._concurrency if plain else self._can_start()):
                 item = q.pop()
                 if item is None:  # an active policy discarded all that was waiting
                     break
                 event, arr = item
-                self._started()
+                if plain:
+                    self.in_flight += 1
+                else:
+                    self._started()
                 i = self._instr
                 if i is not None:
                     b = i.depth_band
@@ -315,6 +328,23 @@ class QueuedResource(Entity):
 
 
 _UNLIMITED = 1 << 62  # gated by has_capacity() alone
+
+
+class _Service(Process):
+    """One request's service by a generator ``handle_queued_event``: when the generator
+    finishes, the resource's `_done` (which runs the request's completion hooks)."""
+
+    __slots__ = ("start_ns", "arr_ns")
+
+    def __init__(self, sim: Any, gen: Any, request: Event, resource: QueuedResource,
+                 start_ns: int, arr_ns: int) -> None:
+        Process.__init__(self, sim, gen, request, resource)
+        self.run_hooks = False
+        self.start_ns = start_ns
+        self.arr_ns = arr_ns
+
+    def _done(self, result: Any) -> None:
+        self.entity._done(self.origin, self.start_ns, self.arr_ns)
 
 
 class _QueueView:

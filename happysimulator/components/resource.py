@@ -26,6 +26,7 @@ from typing import Any
 
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
 from happysimulator.core.sim_future import SimFuture
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ class Resource(ObservedEntity):
         self._peak_utilization = max(self._peak_utilization, self.utilization)
         if self._runtime() is not None:
             self.increment("acquisitions")
-            self.observe("wait_time", waited_ns / 1e9)
+            self.observe("wait_time", waited_ns / _NS)
             self._record_level()
         return Grant(self, amount)
 

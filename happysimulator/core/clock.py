@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from happysimulator.core.event_heap import TimerHandle
 from happysimulator.core.temporal import Instant
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
+from operators.simtime import ticks as _ticks
 
 if TYPE_CHECKING:
     from happysimulator.core.simulation import Simulation
@@ -26,7 +28,7 @@ class SimulationClock:
         self._sim = sim
 
     def now(self) -> float:
-        return self._sim._now_ns / 1e9
+        return self._sim._now_ns / _NS
 
     def call_at(self, time_s: float, fn: Callable[[], Any]) -> TimerHandle:
         sim = self._sim
@@ -37,15 +39,28 @@ class SimulationClock:
             h = TimerHandle(fn, time_s)  # never runs
             h.cancelled = True
             return h
-        ns = round(time_s * 1e9)
-        if ns < now:
+        ns = _ticks(time_s)  # the nearest ns (round(t * 1e9) is ~64 ns off at 1e9 s)
+        if ns < now or (ns != now and abs(time_s - now / _NS) <= math.ulp(time_s)):
+            # (past: at the current instant. And the float of the current instant -- to
+            # within its resolution -- means the current instant: past ~1e8 s a float
+            # second spans many nanoseconds, so even the nearest ns of it may land after
+            # now; a pause requested on the run's last event would then wait for a timer
+            # the run never reaches)
             ns = now
         h = TimerHandle(fn, ns)
         sim._events.push_timer(ns, h)
         return h
 
     def call_later(self, delay_s: float, fn: Callable[[], Any]) -> TimerHandle:
-        return self.call_at(self._sim._now_ns / 1e9 + delay_s, fn)
+        if not (delay_s == delay_s and abs(delay_s) < math.inf):  # NaN, inf: as call_at
+            return self.call_at(delay_s, fn)
+        # now + delay in nanoseconds: in float seconds the sum would round to the
+        # float spacing of now (119 ns at 1e9 s)
+        sim = self._sim
+        ns = sim._now_ns + max(0, _ticks(delay_s))
+        h = TimerHandle(fn, ns)
+        sim._events.push_timer(ns, h)
+        return h
 
 
 class Clock:

@@ -6,14 +6,16 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core._active import ACTIVE, detached_id
-from happysimulator.core.event import Event, new_event
-from happysimulator.core.temporal import Instant, _inst
+from happysimulator.core.event import Event
+from happysimulator.core.temporal import Instant
 
 if TYPE_CHECKING:
     import random
 
     from happysimulator.core.component_instrumentation import ComponentInstrumentation
     from happysimulator.core.simulation import Simulation
+
+_new = object.__new__
 
 HandlerResult = None | Event | list[Event] | Generator[Any, Any, Any]
 
@@ -95,7 +97,9 @@ class Entity:
     def now(self) -> Instant:
         """Current simulated time."""
         sim = self._sim or bind_simulation(self)
-        return _inst(sim._now_ns)
+        i = _new(Instant)  # (`_inst` inline: models read `now` per request)
+        i._ns = sim._now_ns
+        return i
 
     @property
     def rng(self) -> random.Random:
@@ -136,9 +140,14 @@ class Entity:
     def forward(self, event: Event, target: Entity, event_type: str | None = None) -> Event:
         """A new event delivering ``event`` to ``target`` now, keeping its context."""
         sim = self._sim or bind_simulation(self)
-        return new_event(
-            sim._now_ns, event_type if event_type is not None else event.event_type, target, event
-        )
+        e = _new(Event)  # (`new_event` inline: once per request in user models)
+        e._time_ns = sim._now_ns
+        e.event_type = event.event_type if event_type is None else event_type
+        e.target = target
+        c = event._ctx
+        e._ctx = event if c is None else c
+        e._x = None
+        return e
 
     def has_capacity(self) -> bool:
         return True

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.temporal import Instant, _inst, to_ns
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 if TYPE_CHECKING:
     from happysimulator.core.entity import Entity
@@ -115,8 +116,19 @@ class Event:
                 "metadata": {},
             }
             return c
-        c = self._ctx = c.context  # linked to the root event of the request
-        return c
+        # linked to the root event of the request (`c`): its context, made if need be
+        # (inline: user models read a forwarded request's context once per request)
+        rc = c._ctx
+        if rc is None:  # (the root's context made here: the common case, inline)
+            rc = c._ctx = {
+                "id": c._new_id(),
+                "created_at": _inst(c._time_ns),
+                "metadata": {},
+            }
+        elif rc.__class__ is not dict or PARTIAL in rc:
+            rc = c.context
+        self._ctx = rc
+        return rc
 
     @context.setter
     def context(self, value: dict) -> None:
@@ -205,7 +217,7 @@ class Event:
 
     def __repr__(self) -> str:
         tname = getattr(self.target, "name", None) or type(self.target).__name__
-        return f"Event({self._time_ns / 1e9!r}s, {self.event_type!r}, target={tname!r})"
+        return f"Event({self._time_ns / _NS!r}s, {self.event_type!r}, target={tname!r})"
 
 
 def _as_events(res: object) -> list[Event]:

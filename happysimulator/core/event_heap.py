@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from happysimulator.core.event import Event
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 TIMER = 0
 MODEL = 1
@@ -33,11 +34,11 @@ class TimerHandle:
 
     @property
     def time_s(self) -> float:
-        return self.time_ns / 1e9
+        return self.time_ns / _NS
 
     def __repr__(self) -> str:
         state = " cancelled" if self.cancelled else ""
-        return f"<TimerHandle at {self.time_ns / 1e9}s{state}>"
+        return f"<TimerHandle at {self.time_ns / _NS}s{state}>"
 
 
 class EventHeap:
@@ -111,7 +112,7 @@ class _TracedEventHeap(EventHeap):
 
     def push(self, event: Event) -> None:
         super().push(event)
-        t = event._time_ns / 1e9
+        t = event._time_ns / _NS
         eid = event.context["id"]
         self.trace.record(t, "heap.push", event_id=eid, event_type=event.event_type,
                           heap_size=len(self.entries))
@@ -122,7 +123,7 @@ class _TracedEventHeap(EventHeap):
         entry = super().pop()
         item = entry[3]
         if entry[1] == MODEL:
-            self.trace.record(entry[0] / 1e9, "heap.pop", event_id=item.context["id"],
+            self.trace.record(entry[0] / _NS, "heap.pop", event_id=item.context["id"],
                               event_type=item.event_type, heap_size=len(self.entries))
         return entry
 

@@ -30,9 +30,9 @@ from typing import Any, ClassVar
 
 from happysim_rx import ObservationKind
 from happysim_rx.observation import Span
-from happysim_rx.stores.trace import COMPONENT_SPAN_BASE
 from happysimulator.core.component_instrumentation import trace_id
 from happysimulator.core.entity import Entity
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 _METRIC = ObservationKind.METRIC
 SERIES_KINDS = ("counter", "gauge", "sample")
@@ -122,6 +122,11 @@ class ObservedEntity(Entity):
     #: attribute names that hold the entities this one sends requests to
     downstream_attributes: ClassVar[tuple[str, ...]] = ()
 
+    # this entity's `_Recording` (plain attribute reads: touching ``self.__dict__`` would
+    # turn the instance's inline values into a dict, slowing every attribute access)
+    _obs_rec: _Recording | None = None
+    _obs_topics: dict[tuple, Any] | None = None  # (kind, name, series kind) -> topic
+
     def _runtime(self) -> Any:
         sim = self._sim
         runtime = getattr(sim, "observability_runtime", None) if sim is not None else None
@@ -133,21 +138,23 @@ class ObservedEntity(Entity):
         """This entity's topic caches in its current simulation (None: records nothing).
         Looked up once per simulation, so a disabled run pays one attribute read and one
         identity test per call."""
-        rec = self.__dict__.get("_rec")
+        rec = self._obs_rec
         sim = self._sim
         if rec is not None and rec.sim is sim:
             return rec if rec.on else None
         if sim is None:
             return None
         runtime = self._runtime()
-        rec = self.__dict__["_rec"] = _Recording(
+        rec = self._obs_rec = _Recording(
             sim, runtime is not None, runtime is not None and runtime.config.traces)
         return rec if rec.on else None
 
     def _topic(self, kind: ObservationKind, name: str, series_kind: str | None) -> Any:
         # keyed by the series kind too: observe("x") then set_gauge("x") reaches the bus,
         # which refuses to mix kinds in one series
-        cache = self.__dict__.setdefault("_topics", {})
+        cache = self._obs_topics
+        if cache is None:
+            cache = self._obs_topics = {}
         topic = cache.get((kind, name, series_kind))
         if topic is None:
             runtime = self._runtime()
@@ -159,50 +166,62 @@ class ObservedEntity(Entity):
         return topic
 
     def _now_s(self) -> float:
-        return self._sim._now_ns / 1e9
+        return self._sim._now_ns / _NS
 
     def observe(self, name: str, value: float, **tags: Any) -> None:
         """Record one sample (latency, size, ...): aggregated per sample. The value must
         be a finite number: NaN, infinity, strings and booleans are refused."""
         # hot (once per request): topics are looked up by name alone, and a plain finite
         # float skips the checks (x - x is 0.0 only then)
-        rec = self._recording()
-        if rec is None:
+        rec = self._obs_rec  # (`_recording()` inline: a disabled run returns here)
+        if rec is None or rec.sim is not self._sim:
+            rec = self._recording()
+            if rec is None:
+                return
+        elif not rec.on:
             return
         topic = rec.samples.get(name)
         if topic is None:
             topic = rec.samples[name] = self._topic(_METRIC, name, "sample")
         if type(value) is not float or value - value != 0.0:
             value = _finite(name, value)
-        topic.emit(rec.sim._now_ns / 1e9, value, tags or None)
+        topic.emit(rec.sim._now_ns / _NS, value, tags or None)
 
     emit_metric = observe
 
     def set_gauge(self, name: str, value: float, **tags: Any) -> None:
         """Set a gauge (holds until the next change; time-weighted in queries). Tags
         label the change (``where(tier="hot")`` selects the changes that carry them)."""
-        rec = self._recording()
-        if rec is None:
+        rec = self._obs_rec  # (`_recording()` inline: a disabled run returns here)
+        if rec is None or rec.sim is not self._sim:
+            rec = self._recording()
+            if rec is None:
+                return
+        elif not rec.on:
             return
         topic = rec.gauges.get(name)
         if topic is None:
             topic = rec.gauges[name] = self._topic(_METRIC, name, "gauge")
         if type(value) is not int and (type(value) is not float or value - value != 0.0):
             value = _finite(name, value)
-        topic.emit(rec.sim._now_ns / 1e9, value, tags or None)
+        topic.emit(rec.sim._now_ns / _NS, value, tags or None)
 
     def increment(self, name: str, by: float = 1, **tags: Any) -> None:
         """Count something (a counter series: `rate` gives per-second throughput;
         ``where(outcome="hit")`` counts only the increments with those tags)."""
-        rec = self._recording()
-        if rec is None:
+        rec = self._obs_rec  # (`_recording()` inline: a disabled run returns here)
+        if rec is None or rec.sim is not self._sim:
+            rec = self._recording()
+            if rec is None:
+                return
+        elif not rec.on:
             return
         topic = rec.counters.get(name)
         if topic is None:
             topic = rec.counters[name] = self._topic(_METRIC, name, "counter")
         if type(by) is not int and (type(by) is not float or by - by != 0.0):
             by = _finite(name, by)
-        topic.emit(rec.sim._now_ns / 1e9, by, tags or None)
+        topic.emit(rec.sim._now_ns / _NS, by, tags or None)
 
     def emit_event(self, name: str, payload: Any = None) -> None:
         """Record a named occurrence (queryable with ``sim.query.events(name)``)."""
@@ -226,14 +245,22 @@ class ObservedEntity(Entity):
         component spans nest as the request travels (client attempt -> balancer ->
         circuit breaker), whatever order they end in. The standard hops (source, server,
         sink) keep their own chain beside them."""
-        rec = self._recording()
-        if rec is None or not rec.traces:
+        rec = self._obs_rec
+        if rec is None or rec.sim is not self._sim:
+            rec = self._recording()
+            if rec is None:
+                return None
+        if not rec.traces:  # (False too when it records nothing)
             return None
         ids = rec.ids
         if ids is None:  # one counter per simulation, shared by its entities
             runtime = self._runtime()
             ids = runtime.__dict__.get("_component_span_ids")
             if ids is None:
+                # (imported here: the trace store needs numpy, which a run that records
+                # no spans never imports)
+                from happysim_rx.stores.trace import COMPONENT_SPAN_BASE
+
                 ids = runtime.__dict__["_component_span_ids"] = itertools.count(
                     COMPONENT_SPAN_BASE)
             rec.ids = ids
@@ -251,15 +278,19 @@ class ObservedEntity(Entity):
         simulated seconds (``end`` defaults to now). The span joins the request's trace
         (its context id). With ``span`` (the token of `open_span`) it keeps that id and
         parent; without, the trace store links it to the request's previous span."""
-        rec = self._recording()
-        if rec is None or not rec.traces:
+        rec = self._obs_rec
+        if rec is None or rec.sim is not self._sim:
+            rec = self._recording()
+            if rec is None:
+                return
+        if not rec.traces:
             return
         topic = rec.spans
         if topic is None:
             runtime = self._runtime()
             runtime.claim(self)
             topic = rec.spans = runtime.bus.topic(ObservationKind.SPAN, self.name, "span")
-        now = rec.sim._now_ns / 1e9
+        now = rec.sim._now_ns / _NS
         if span is None:
             span_id = parent = None
         else:
@@ -269,7 +300,9 @@ class ObservedEntity(Entity):
                 ctx = request.context
             if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
                 ctx[_OPEN_SPAN] = parent
-        topic.emit(now, Span(trace_id(request), span_id, parent, self.name, float(start),
+        c = request._ctx  # (`trace_id` inline for a made context)
+        tid = c["id"] if c.__class__ is dict else trace_id(request)
+        topic.emit(now, Span(tid, span_id, parent, self.name, float(start),
                              now if end is None else float(end), attributes or None))
 
 

@@ -1,11 +1,20 @@
-"""Drives generator handlers: ``yield delay``, ``yield (delay, events)``, ``yield future``."""
+"""Drives generator handlers: ``yield delay``, ``yield (delay, events)``, ``yield future``.
+
+A process resumes through a `ProcessContinuation` event on the heap (its target is the
+process). When the generator finishes, what it returns is scheduled like a handler's
+result; a single plain event for *now* is instead returned from the continuation's
+handler, so the run loop can dispatch it at once (the hand-off of a user model's
+``return self.forward(event, downstream)``: no heap round trip), exactly when that is
+the event the next pop would have returned (see `_finish`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
-from happysimulator.core.event import Event, ProcessContinuation, _Extra, new_event
+from happysimulator.core.event import Event, ProcessContinuation, _Extra
 from happysimulator.core.sim_future import SimFuture
 from happysimulator.core.temporal import Duration
 
@@ -13,12 +22,19 @@ if TYPE_CHECKING:
     from happysimulator.core.simulation import Simulation
 
 _NS = 1_000_000_000  # durations convert as int(s * 1e9 + 0.5) (nearest ns) everywhere
+_new = object.__new__
 
 
-class Process:
-    """One running generator. Continuation events target the process (``.entity`` is the owner)."""
+class Process(ProcessContinuation):
+    """One running generator. Its continuation events target the process (``.entity`` is
+    the owner); while nobody keeps processed events (`Engine.may_recycle`), the process
+    is its own continuation event, pushed again at each ``yield`` (no allocation).
 
-    __slots__ = ("sim", "gen", "origin", "entity", "on_done", "_send", "name", "run_hooks")
+    ``on_done(result)`` is called when the generator finishes, after its result was
+    scheduled; then the origin event's completion hooks run (unless ``run_hooks`` is
+    False). Subclasses may override `_done` instead."""
+
+    __slots__ = ("sim", "gen", "origin", "entity", "on_done", "_send", "run_hooks", "_own")
 
     def __init__(
         self,
@@ -34,41 +50,77 @@ class Process:
         self.entity = entity
         self.on_done = on_done
         self._send: Any = None
-        self.name = getattr(entity, "name", "process")
         self.run_hooks = True
+        # as its own continuation event
+        self._time_ns = sim._now_ns
+        self.event_type = origin.event_type
+        self.target = self
+        c = origin._ctx
+        self._ctx = origin if c is None else c
+        self._x = None
+        ox = origin._x
+        # (a daemon origin's continuations are daemon entries, and a trace recorder sees
+        # every push: both take the general path)
+        self._own = (ox is None or not ox.daemon) and sim._trace is None
+
+    @property
+    def name(self) -> str:
+        return getattr(self.entity, "name", "process")
 
     def start(self) -> None:
-        self._step(None)
-
-    def handle_event(self, event: Event) -> None:
-        value, self._send = self._send, None
-        self._step(value)
+        res = self.handle_event(self)
+        if res is not None:  # (not run by the loop: schedule it like any result)
+            self.sim._schedule_result(res)
 
     def _wake(self, value: Any) -> None:
         self._send = value
         self._continue_at(self.sim._now_ns)
 
     def _continue_at(self, time_ns: int) -> None:
+        sim = self.sim
+        if self._own and self._x is None and sim.engine.may_recycle:
+            self._time_ns = time_ns
+            heappush(sim._heap, (time_ns, 1, next(sim._counter), self))
+            return
+        x = self._x
+        if x is not None and x.cancelled:  # (its continuation was cancelled: abandoned)
+            return
         origin = self.origin
-        ev = new_event(time_ns, origin.event_type, self, origin)
-        ev.__class__ = ProcessContinuation
+        ev = _new(ProcessContinuation)
+        ev._time_ns = time_ns
+        ev.event_type = origin.event_type
+        ev.target = self
+        c = origin._ctx
+        ev._ctx = origin if c is None else c
+        ev._x = None
         ox = origin._x
-        if ox is not None and ox.daemon:
-            x = ev._x = _Extra()
-            x.daemon = True
-        self.sim._events.push(ev)
+        if ox is not None and ox.daemon or sim._trace is not None:
+            if ox is not None and ox.daemon:
+                x = ev._x = _Extra()
+                x.daemon = True
+            sim._events.push(ev)  # (counts daemon entries; a trace recorder sees it)
+        else:
+            heappush(sim._heap, (time_ns, 1, next(sim._counter), ev))
 
-    def _step(self, value: Any) -> None:
+    def handle_event(self, event: Event) -> Event | None:
+        """Resume the generator (with what it waited for: see `_wake`); returns a plain
+        event for now that the caller dispatches (see `_finish`), else None."""
+        value, self._send = self._send, None
         try:
             y = self.gen.send(value)
         except StopIteration as stop:
-            self._finish(stop.value)
-            return
+            return self._finish(stop.value)
         cls = y.__class__
         if cls is float or cls is int:
             if y < 0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
-            self._continue_at(self.sim._now_ns + int(y * _NS + 0.5))
+            sim = self.sim
+            t = sim._now_ns + int(y * _NS + 0.5)
+            if self._own and self._x is None and sim.engine.may_recycle:
+                self._time_ns = t  # (`_continue_at`'s common case, inline)
+                heappush(sim._heap, (t, 1, next(sim._counter), self))
+            else:
+                self._continue_at(t)
         elif cls is Duration:
             if y._ns < 0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
@@ -91,16 +143,38 @@ class Process:
                 f"{self.name}: a handler generator may yield a delay (float seconds or "
                 f"Duration), a (delay, events) tuple or a SimFuture; got {type(y).__name__}"
             )
+        return None
 
-    def _finish(self, result: Any) -> None:
+    def _finish(self, result: Any) -> Event | None:
+        """The generator returned ``result``: schedule it, then `_done`.
+
+        A plain model event for now is given a heap sequence number where it would have
+        been pushed, but is pushed only if `_done` scheduled something for now too (which
+        then follows it, as before); otherwise it is returned, and the loop runs it at once
+        -- what the next pop would have done."""
         sim = self.sim
+        now_ev = None
         if result is not None:
-            sim._schedule_result(result)
+            if (result.__class__ is Event and result._x is None and result.target is not None
+                    and result._time_ns == sim._now_ns and sim._trace is None):
+                now_ev, seq = result, next(sim._counter)
+            else:
+                sim._schedule_result(result)
+        self._done(result)
+        if now_ev is not None:
+            heap = sim._heap
+            if heap and heap[0][0] <= now_ev._time_ns:
+                heappush(heap, (now_ev._time_ns, 1, seq, now_ev))
+                return None
+        return now_ev
+
+    def _done(self, result: Any) -> None:
+        """The generator finished (its result scheduled): ``on_done``, completion hooks."""
         if self.on_done is not None:
             self.on_done(result)
         x = self.origin._x
         if self.run_hooks and x is not None and x.on_complete:
-            sim._run_completion_hooks(x.on_complete)
+            self.sim._run_completion_hooks(x.on_complete)
 
 
 __all__ = ["Process"]

@@ -5,11 +5,13 @@ event moves the clock to its time and calls ``event.target.handle_event(event)``
 the handler returns is scheduled. Every other entry (a clock timer, an interrupt, a
 daemon or cancelled event, one with completion hooks) goes through `_run_special`.
 
-Immediate dispatch: when a handler returns a plain event for *now* and nothing else in
-the heap is due by now, that event is exactly what the next pop would return, so it runs
-at once, without the heap round trip (the source -> server -> sink hand-offs of a
-queueing model: without it a plain M/M/1 run takes 1.36x as long,
-benchmarks/results/2026-12-02-run-loop.txt).
+Immediate dispatch: when a handler returns an event for *now* (alone or as a list of
+one) and nothing else in the heap is due by now, that event is exactly what the next pop
+would return, so it runs at once, without the heap round trip (the source -> server ->
+sink hand-offs of a queueing model: without it a plain M/M/1 run takes 1.36x as long,
+benchmarks/results/2026-12-02-run-loop.txt; a toolkit request's client -> balancer ->
+server hops). An event with completion hooks runs so too; its hooks run after its
+handler's result is scheduled, as when it is popped (`_run_special`).
 
 `_run_loop` reads the seams once into a `LoopPlan` and runs one of two variants:
 `_run_checked` when something may stop the run after an event (an event limit, watched
@@ -29,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from happysimulator.core._active import ACTIVE
 from happysimulator.core.engine import recyclable_types
 from happysimulator.core.event import Event, new_event
+from happysimulator.core.event_heap import TimerHandle
 
 if TYPE_CHECKING:
     from happysimulator.core.engine import Engine
@@ -46,8 +49,8 @@ END_TIME = "end_time"
 MAX_EVENTS = "max_events"
 UNTIL = "until"
 PAUSED = "paused"
-# what `_run_special` did, besides a stop reason
-RAN = "ran"  # a model event ran: count it
+# what `_run_special` did, besides a stop reason (or a 1-tuple: a model event ran and
+# returned what the tuple holds, for the loop to schedule or run at once)
 NEXT = "next"  # nothing to count: go on with the next entry (bounds may have moved)
 
 
@@ -196,19 +199,19 @@ class RunLoop:
                 t, pri, seq, ev = pop(heap)
                 if t > bound:
                     push(heap, (t, pri, seq, ev))
-                    return self._stop_at_bound(bound, bound_reason)
+                    return self._stop_at_bound(bound, bound_reason, until_ns)
                 if pri and ev._x is None:  # a plain model event
                     self._now_ns = t
                     target = ev.target
                     res = target.handle_event(ev)
                 else:
                     done = self._run_special(t, pri, seq, ev, base + count)
-                    if done is not RAN:
+                    if done.__class__ is not tuple:
                         if done is not NEXT:
                             return done
                         bound, bound_reason = self._bound(until_ns)
                         continue
-                    res, target = None, ev.target  # (its result is scheduled)
+                    res, target = done[0], ev.target
                 count += 1
                 if log is not None:
                     log.append(t)
@@ -220,16 +223,22 @@ class RunLoop:
                 while True:
                     if res is None:
                         break
+                    x = None
                     if (res.__class__ is not Event or res._x is not None
                             or res.target is None or res._time_ns < t):
-                        self._after_event(ev, res, None)  # (generators, lists, errors)
-                        break
+                        res = self._dispatchable(ev, res, t)  # (lists, hooks, generators)
+                        if res is None:
+                            break
+                        x = res._x
                     if res._time_ns > t or heap and heap[0][0] <= t:
                         push(heap, (res._time_ns, 1, next(counter), res))
                         break
                     ev = res  # immediate dispatch (module docstring)
                     target = ev.target
                     res = target.handle_event(ev)
+                    if x is not None and x.on_complete:
+                        self._after_event(ev, res, x)  # (then its completion hooks)
+                        res = None
                     count += 1  # (a second log site: it sees plain Events only, so CPython
                     if log is not None:  # specializes it; one shared site: full() 3 % slower)
                         log.append(t)
@@ -261,27 +270,27 @@ class RunLoop:
                 t, pri, seq, ev = pop(heap)
                 if t > bound:
                     push(heap, (t, pri, seq, ev))
-                    return self._stop_at_bound(bound, bound_reason)
+                    return self._stop_at_bound(bound, bound_reason, until_ns)
                 if pri and ev._x is None:
                     self._now_ns = t
                     target = ev.target
                     res = target.handle_event(ev)
                 else:
                     done = self._run_special(t, pri, seq, ev, base + count)
-                    if done is not RAN:
+                    if done.__class__ is not tuple:
                         if done is not NEXT:
                             return done
                         pause_at = self._pause_at_ns
                         bound, bound_reason = self._bound(until_ns)
                         continue
-                    res, target = None, ev.target
+                    res, target = done[0], ev.target
                 while True:  # `ev` ran and returned `res`
                     now_res = None  # `res` if it may run at once (immediate dispatch)
+                    if res is not None and (res.__class__ is not Event or res._x is not None
+                                            or res.target is None or res._time_ns < t):
+                        res = self._dispatchable(ev, res, t)  # (lists, hooks, generators)
                     if res is not None:
-                        if (res.__class__ is not Event or res._x is not None
-                                or res.target is None or res._time_ns < t):
-                            self._after_event(ev, res, None)
-                        elif res._time_ns == t:
+                        if res._time_ns == t:
                             now_res = res
                         else:
                             push(heap, (res._time_ns, 1, next(counter), res))
@@ -302,8 +311,11 @@ class RunLoop:
                         push(heap, (t, 1, next(counter), now_res))
                         break
                     ev = now_res
-                    target = ev.target
+                    target, x = ev.target, ev._x
                     res = target.handle_event(ev)
+                    if x is not None and x.on_complete:
+                        self._after_event(ev, res, x)  # (then its completion hooks)
+                        res = None
                 if stop is not None:
                     return stop
                 if self._pause_at_ns != pause_at:  # a hook or watcher moved the time bound
@@ -323,9 +335,10 @@ class RunLoop:
         """Run a heap entry other than a plain model event: an interrupt, a clock timer,
         or a model event with extras (daemon, cancelled, completion hooks).
 
-        Returns RAN (a model event ran), NEXT (nothing to count), or why to stop:
-        COMPLETE (only daemon work is left) or PAUSED. ``processed`` is the number of
-        model events run so far, published before other code runs."""
+        Returns ``(result,)`` (a model event ran: the loop schedules or runs its
+        ``result``), NEXT (nothing to count), or why to stop: COMPLETE (only daemon work
+        is left) or PAUSED. ``processed`` is the number of model events run so far,
+        published before other code runs."""
         heap, events = self._heap, self._events
         if t == INTERRUPT_NS:
             # another thread or a signal handler wants an event boundary: serve it (the
@@ -353,8 +366,11 @@ class RunLoop:
                 self.events_cancelled += 1
                 return NEXT
             self._now_ns = t
-            self._after_event(item, item.target.handle_event(item), x)
-            return RAN
+            res = item.target.handle_event(item)
+            if x.on_complete:
+                self._after_event(item, res, x)  # its result, then its completion hooks
+                return (None,)
+            return (res,)  # (no hooks: its result is handled like a plain event's)
         if item.cancelled:
             return NEXT
         self._now_ns = t
@@ -370,6 +386,19 @@ class RunLoop:
             return PAUSED
         return NEXT
 
+    def _dispatchable(self, ev: Event, res: Any, t: int) -> Event | None:
+        """`ev` ran at ``t`` and returned `res`, not a plain event: an event (alone or a
+        list of one) that may still run at once -- with completion hooks, neither daemon
+        nor cancelled -- is returned; anything else is scheduled (or refused) here."""
+        if res.__class__ is list and len(res) == 1 and res[0].__class__ is Event:
+            res = res[0]
+        x = res._x if res.__class__ is Event else None
+        if (res.__class__ is Event and res.target is not None and res._time_ns >= t
+                and (x is None or not (x.daemon or x.cancelled))):
+            return res
+        self._after_event(ev, res, None)  # (generators, longer lists, errors)
+        return None
+
     def _bound(self, until_ns: int | None) -> tuple[int, str]:
         """The earliest time bound and the reason to give when the next entry is past it."""
         bound, reason = _NO_BOUND, COMPLETE
@@ -383,8 +412,20 @@ class RunLoop:
             bound, reason = e, END_TIME
         return bound, reason
 
-    def _stop_at_bound(self, bound: int, reason: str) -> str:
-        """The next entry is later than ``bound``: the clock moves up to it."""
+    def _stop_at_bound(self, bound: int, reason: str, until_ns: int | None = None) -> str:
+        """The next entry is later than ``bound``: the clock moves up to it -- except for
+        a time breakpoint that no event reaches: an open-ended run with only daemon work
+        left ends at its last event, and a paused run resumed must end where the
+        uninterrupted one does (so the breakpoint does not fire and the run is over)."""
+        if reason == PAUSED and until_ns is None and self._end_ns is None:
+            heap = self._heap
+            # (interrupt entries, pushed from outside, are not counted among the daemon
+            # ones: they are no live work either)
+            live = len(heap) - self._events.ndaemon
+            if live > 0 and heap[0][0] == INTERRUPT_NS:
+                live -= sum(1 for e in heap if e[0] == INTERRUPT_NS)
+            if live <= 0:
+                return COMPLETE
         if bound > self._now_ns:
             self._now_ns = bound
         if reason == PAUSED:
@@ -432,7 +473,11 @@ class RunLoop:
         self._pause_requested = True
         if reason is not None:
             self.paused_by = reason
-        self.clock.call_at(self._now_ns / _NS, _noop)  # wakes the loop via a timer
+        # a timer at this very instant wakes the loop (in integer ns: the float seconds
+        # of a large time may round to a later instant, which the last event never
+        # reaches, and the pause would be lost)
+        now = self._now_ns
+        self._events.push_timer(now, TimerHandle(_noop, now))
 
     def interrupt(self) -> None:
         """Make the run loop call ``_on_interrupt()`` at the next event boundary.

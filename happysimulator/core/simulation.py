@@ -7,6 +7,8 @@ import itertools
 import random
 import threading
 from collections.abc import Iterable
+from heapq import heappush
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core import event_tracing
@@ -60,7 +62,6 @@ class Simulation(RunLoop):
 
     # set by the observability layer (`happysimulator.observability.integration.install`);
     # ``control`` is None for ``Simulation(observability=False)``
-    query: QueryEngine
     observations: ObservationBus
     control: SimulationControl
 
@@ -217,6 +218,15 @@ class Simulation(RunLoop):
         install(self)  # sets control, query, observations
 
     @property
+    def query(self) -> QueryEngine:
+        """The query engine (`QueryEngine`) over what this simulation records, made on
+        first use (a run nobody asks anything never imports it, nor numpy)."""
+        runtime = self.__dict__.get("observability_runtime")
+        if runtime is None:  # Simulation(observability=False): nothing to ask
+            raise AttributeError("'Simulation' object has no attribute 'query'")
+        return runtime.query
+
+    @property
     def scheduler(self) -> SimulatedTimeScheduler:
         """The simulated-time Rx scheduler of ``sim.observations`` (made on first use, so a
         run that nobody subscribes to never imports reactivex)."""
@@ -299,7 +309,18 @@ class Simulation(RunLoop):
     def _schedule_result(self, res: Any) -> None:
         if res is None:
             return
-        if isinstance(res, Event):
+        if res.__class__ is list and self._trace is None:
+            # (the common case, inline: components return lists of plain events)
+            heap, counter, now = self._heap, self._counter, self._now_ns
+            for e in res:
+                if (e.__class__ is Event and e._x is None and e._time_ns >= now
+                        and e.target is not None):
+                    heappush(heap, (e._time_ns, 1, next(counter), e))
+                elif isinstance(e, Event):
+                    self._push_checked(e)
+                else:
+                    raise TypeError(f"expected Event in list, got {type(e).__name__}")
+        elif isinstance(res, Event):
             self._push_checked(res)
         elif isinstance(res, (list, tuple)):
             for e in res:
@@ -327,7 +348,8 @@ class Simulation(RunLoop):
     def _after_event(self, ev: Event, res: Any, x: Any) -> None:
         """Slow path after a handler: schedule results, start generators, completion hooks."""
         if res is not None:
-            if inspect.isgenerator(res):
+            if res.__class__ is GeneratorType or (res.__class__ is not list
+                                                  and inspect.isgenerator(res)):
                 Process(self, res, ev, ev.target).start()
                 return  # completion hooks run when the generator finishes
             self._schedule_result(res)

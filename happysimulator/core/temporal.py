@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 
-_NS = 1_000_000_000
+from operators.simtime import TICKS_PER_SECOND as _NS
+from operators.simtime import ticks as _ticks
+
 _INF = math.inf
 _MAX_S = 1.7976931348623157e308 / _NS  # larger seconds overflow float nanoseconds
 
 
 def _seconds_to_ns(s: float) -> int | float:
-    """Convert float seconds to integer nanoseconds (``inf`` stays ``inf``)."""
+    """Convert float seconds to the nearest integer nanosecond (``inf`` stays ``inf``)."""
     if s.__class__ is int:
         return s * _NS
     if s != s:
@@ -18,7 +20,7 @@ def _seconds_to_ns(s: float) -> int | float:
     if s == _INF or s == -_INF:
         return s
     try:
-        return round(s * _NS)
+        return _ticks(s)  # the nearest nanosecond (round(s * 1e9) is 64 ns off at 1e9 s)
     except OverflowError:  # s * 1e9 overflowed to inf (|s| > ~1.8e299 s)
         raise ValueError(
             f"time {s!r} s is too large for integer nanoseconds (the limit is about "
@@ -202,8 +204,10 @@ class Instant:
     __radd__ = __add__
 
     def __sub__(self, other: object) -> Instant | Duration:
-        if other.__class__ is Instant:
-            return _dur(self._ns - other._ns)
+        if other.__class__ is Instant:  # (`_dur` inline: models subtract instants per request)
+            d = _new(Duration)
+            d._ns = self._ns - other._ns
+            return d
         if other.__class__ is Duration:
             return _inst(self._ns - other._ns)
         if isinstance(other, (int, float)):
@@ -257,14 +261,17 @@ def _to_int_ns(x: float) -> int | float:
     return round(x)
 
 
+_new = object.__new__
+
+
 def _inst(ns: int | float) -> Instant:
-    i = object.__new__(Instant)
+    i = _new(Instant)
     i._ns = ns
     return i
 
 
 def _dur(ns: int | float) -> Duration:
-    d = object.__new__(Duration)
+    d = _new(Duration)
     d._ns = ns
     return d
 

@@ -4,8 +4,8 @@
 Both work on any `Entity`: while it is down, its ``handle_event`` is replaced on the
 instance (the loop dispatches through it), so nothing in the engine checks a flag per
 event. A `Server` / `QueuedResource` is taken down whole: a crash discards its waiting
-requests (they count as its drops) and loses the results of those in service; a pause
-also holds its service completions until it resumes.
+requests (they count as its drops) and loses the results of those in service (none of
+their senders is answered); a pause also holds its service completions until it resumes.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from happysimulator.components.forwarding import take_hooks
 from happysimulator.faults.fault import _check_window
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class _Outage:
         self.entity = entity
         self.schedule = schedule
         self.crash = crash
-        self.held: list[Event] = []
+        self.held: list[tuple[Event, list | None]] = []
         self.saved: list[tuple[Any, str, Any]] = []
 
     def _swap(self, obj: Any, handler: Callable[[Event], Any]) -> None:
@@ -52,6 +53,10 @@ class _Outage:
                 self._swap(port, lambda ce: complete(ce) and None)
             else:
                 self._swap(port, self._hold)
+        if self.crash and isinstance(getattr(entity, "_hooks", None), dict):
+            # the requests it holds (waiting or in service) are never answered: their
+            # senders learn of the crash by their own timeouts, as 0.2.5's do
+            entity._hooks.clear()
         if self.crash and hasattr(entity, "_removed") and hasattr(entity, "_queue"):
             self._discard_waiting(entity)
 
@@ -77,16 +82,21 @@ class _Outage:
         held, self.held = self.held, []
         sim = self.entity._sim
         now = now_event._time_ns
-        for ev in held:  # delivered now, in the order they arrived
+        for ev, hooks in held:  # delivered now, in the order they arrived
             ev._time_ns = now
+            if hooks:  # the sender is answered when the event is handled, not before
+                ev.on_complete.extend(hooks)
             sim.schedule(ev)
 
     def _lose(self, event: Event) -> None:
+        # Nobody answers a lost event: its completion hooks (how a sender such as a
+        # `Client` or a health probe learns of an answer) never run, as in 0.2.5.
+        take_hooks(event)
         if self.schedule is not None:
             self.schedule.increment("lost", entity=self.entity.name)
 
     def _hold(self, event: Event) -> None:
-        self.held.append(event)
+        self.held.append((event, take_hooks(event)))
         if self.schedule is not None:
             self.schedule.increment("held", entity=self.entity.name)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from happysim_rx import ObservationKind
 from happysimulator.core.entity import Entity
 from happysimulator.core.observed import ObservedEntity, counter, gauge
 from happysimulator.core.temporal import Instant
 from happysimulator.faults.fault import FaultContext, FaultHandle, FaultStats
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 if TYPE_CHECKING:
     from happysimulator.core.event import Event
@@ -81,8 +83,11 @@ class FaultSchedule(ObservedEntity):
         return out
 
     def _start(self, sim: Any) -> None:
-        sim.schedule(self.start(Instant.from_seconds(sim._start_ns / 1e9), sim))
+        sim.schedule(self.start(Instant.from_seconds(sim._start_ns / _NS), sim))
         self.set_gauge("active_faults", 0)
+        if self._faults:  # the events it will record: in the catalog before the run
+            for name in ("fault.start", "fault.end"):
+                self._topic(ObservationKind.EVENT, name, None)
 
     def _record(self, phase: str, fault: Any, target: str) -> None:
         if phase == "start":

@@ -70,9 +70,6 @@ class Source(Entity):
         self.event_provider = event_provider
         self.arrival_time_provider = arrival_time_provider
         self.stop_after = stop_after
-        self._stop_ns = None if stop_after is None else to_ns(stop_after)
-        if limit is not None and limit < 0:
-            raise ValueError(f"limit must be >= 0, got {limit}")
         self.limit = limit
         self.generated = 0
         simple = type(event_provider) is SimpleEventProvider and event_provider.is_plain
@@ -81,7 +78,18 @@ class Source(Entity):
             target, event_type = event_provider.target, event_provider.event_type
         self.target = target if target is not None else getattr(event_provider, "target", None)
         self.event_type = event_type
-        ap = arrival_time_provider
+        self._settings_changed()
+        self.finished = False
+
+    def _settings_changed(self) -> None:
+        """Check and cache what the source is configured with (after construction, or
+        after a what-if setting changed it: ``happysimulator.observability.settings``)."""
+        limit = self.limit
+        if limit is not None and limit < 0:
+            raise ValueError(f"limit must be >= 0, got {limit}")
+        stop = self.stop_after
+        self._stop_ns = None if stop is None else to_ns(stop)
+        ap = self.arrival_time_provider
         self._exp_rate = (
             ap.rate
             if type(ap) is PoissonArrivalTimeProvider and not isinstance(ap.rate, Profile)
@@ -90,7 +98,18 @@ class Source(Entity):
         self._gap = ap.next_gap_ns
         # Poisson at a constant rate: draw inline (same numbers as expovariate)
         self._inline_rate = self._exp_rate if EXPO_INLINE else None
-        self.finished = False
+
+    @property
+    def rate(self) -> float | Profile:
+        """Arrivals per second (or the rate ``Profile``) of the arrival provider. Setting
+        a number changes it from the next arrival drawn on (the one already scheduled
+        keeps its time)."""
+        return self.arrival_time_provider.rate
+
+    @rate.setter
+    def rate(self, value: float | Profile) -> None:
+        self.arrival_time_provider.rate = value
+        self._settings_changed()
 
     # ---- constructors -------------------------------------------------------------------
     @classmethod

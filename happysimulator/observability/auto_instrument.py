@@ -53,11 +53,15 @@ from happysimulator.core.component_instrumentation import (
     ComponentInstrumentation,
 )
 from happysimulator.observability.spans import LEAF, ROOT, VISIT, EntitySpans, Tracer
+from operators.simtime import TICKS_PER_SECOND
+from operators.simtime import seconds_array as _sec
 
 if TYPE_CHECKING:
     from happysimulator.observability.integration import ObservabilityRuntime
 
-_NS = 1e9
+# one conversion of nanoseconds to seconds on every path (live and stored): integer
+# division for scalars, `seconds_array` for columns (`operators.simtime`)
+_NS = TICKS_PER_SECOND
 _EMPTY = np.empty(0, dtype=np.int64)
 _NEVER = np.iinfo(np.int64).min  # a time before every other
 
@@ -245,12 +249,12 @@ class _Instrumentation(ComponentInstrumentation):
 
 def _counter(series: Any, t_ns: np.ndarray) -> None:
     if t_ns.size:
-        series.emit_many(t_ns / _NS, np.ones(t_ns.size), subscribers=False)
+        series.emit_many(_sec(t_ns), np.ones(t_ns.size), subscribers=False)
 
 
 def _samples(series: Any, t_ns: np.ndarray, values_ns: np.ndarray) -> None:
     if t_ns.size:
-        series.emit_many(t_ns / _NS, values_ns / _NS, subscribers=False)
+        series.emit_many(_sec(t_ns), _sec(values_ns), subscribers=False)
 
 
 def _derivable_concurrency(entity: Any) -> int:
@@ -432,16 +436,16 @@ class QueueInstrumentation(_Instrumentation):
                 visit_arr = _ints(visit_arr)
             split = None
             if served.size == done.size:  # (in integer ns: the same as a live span's)
-                split = ((done - visit_arr - served) / _NS, served / _NS)
-            spans.append(EntitySpans(name, VISIT, _ints(self._ids), visit_arr / _NS,
-                                      done / _NS, split=split))
+                split = (_sec(done - visit_arr - served), _sec(served))
+            spans.append(EntitySpans(name, VISIT, _ints(self._ids), _sec(visit_arr),
+                                      _sec(done), split=split))
             if dropped.size:
-                t = dropped / _NS
+                t = _sec(dropped)
                 spans.append(EntitySpans(name, VISIT, _ints(self._dropped_ids), t, t,
                                           dropped=True))
             if removed.size and self._removed_ids:
                 spans.append(EntitySpans(name, VISIT, _ints(self._removed_ids),
-                                          _ints(self._removed_starts) / _NS, removed / _NS,
+                                          _sec(_ints(self._removed_starts)), _sec(removed),
                                           dropped=True))
         if not self.topics:
             return
@@ -467,10 +471,10 @@ class QueueInstrumentation(_Instrumentation):
         ):
             t, v = _level(ups, downs, last)
             if t.size:
-                series.emit_many(t / _NS, v.astype(np.float64), subscribers=False)
+                series.emit_many(_sec(t), v.astype(np.float64), subscribers=False)
                 last = int(v[-1])
                 if series is flight_s:
-                    util_s.emit_many(t / _NS, v / self._conc if 0 < self._conc < 2**62
+                    util_s.emit_many(_sec(t), v / self._conc if 0 < self._conc < 2**62
                                      else np.zeros(v.size), subscribers=False)
             if actual is not None and last != actual:
                 # changed behind the instrumentation's back (someone popped the queue)
@@ -691,7 +695,7 @@ class SourceInstrumentation(_Instrumentation):
         if self._ids:
             ids = _ints(self._ids)
             keep = ids >= 0  # (-1: the source's provider made no request)
-            ts = t[keep] / _NS
+            ts = _sec(t[keep])
             spans.append(EntitySpans(self.entity.name, ROOT, ids[keep], ts, ts))
         if self.topics:
             _counter(self.topics[0], t)

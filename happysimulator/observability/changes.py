@@ -37,10 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from happysim_rx.query import QueryEngine, QueryError
+from happysim_rx.engine import QueryEngine, _edges, _snapped_windows, _split_at_now
+from happysim_rx.query import QueryError
+from operators.simtime import just_after
 
 ONSET_BINS = 300
-_PAST = 1e-9  # 1 ns: a window that ends at now includes the values in effect at now
 _STATS = {"gauge": "time-weighted mean", "counter": "rate per s", "sample": "mean"}
 
 
@@ -69,7 +70,7 @@ def windows(now: float, before: Any = None,
         if now <= 0:
             raise QueryError("changes: nothing has run yet (now = 0); run first or give "
                              "both windows")
-        a = (0.9 * now, now + _PAST)
+        a = (0.9 * now, just_after(now))  # includes the values in effect at now
     if b is None:
         span = a[1] - a[0]
         b = (max(0.0, a[0] - span), a[0])
@@ -79,33 +80,145 @@ def windows(now: float, before: Any = None,
     return b, a
 
 
-def _run(engine: Any, source: str, name: str, start: float, end: float,
-         aggs: tuple[str, ...], window: float | None = None) -> Any:
-    q = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
-         .between(start, end).aggregate(*aggs))
-    if window is not None:
-        q = q.window(window)
-    return QueryEngine.execute(engine, q)  # (already between two events)
+class _QueryReader:
+    """Statistics by running queries (three per series): the reference."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def _run(self, source: str, name: str, start: float, end: float,
+             aggs: tuple[str, ...], window: float | None = None) -> Any:
+        engine = self.engine
+        q = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
+             .between(start, end).aggregate(*aggs))
+        if window is not None:
+            q = q.window(window)
+        return QueryEngine.execute(engine, q)  # (already between two events)
+
+    def stats(self, info: dict[str, Any], kind: str, start: float, end: float
+              ) -> tuple[dict[str, Any], bool]:
+        r = self._run(info["source"], info["name"], start, end, _stat_names(kind))
+        return (r.rows[0] if r.rows else {}), r.exact
+
+    def bins(self, info: dict[str, Any], kind: str, lo: float, hi: float,
+             width: float) -> dict[str, np.ndarray]:
+        rows = self._run(info["source"], info["name"], lo, hi, _stat_names(kind),
+                         width).rows
+        return _bins([r["start"] for r in rows], rows, kind)
+
+
+class _Spec:
+    """The fields `QueryEngine._windows` reads (an explicit range: `end` given)."""
+
+    def __init__(self, window: float | None, end: float) -> None:
+        self.window, self.end, self.limit = window, end, None
+
+
+class _StoreReader:
+    """Statistics straight from the metric store: each series is read once and asked
+    through the store's own aggregation functions, exactly as the query engine does for
+    a query of one series (the range cut at now, windows on the nanosecond grid, a gauge
+    held up to now): the same numbers, without resolving and planning three queries per
+    series. `_QueryReader` (the queries themselves) is the reference it is tested
+    against."""
+
+    def __init__(self, engine: Any) -> None:
+        self.store = engine.metric_store
+        if self.store is None:
+            raise QueryError("changes: no metric store is recording (observability "
+                             "disabled or metrics=False)")
+        self.clock = engine.now()
+        self.series = {(s.source, s.name): s for s in self.store.select("*", "*")}
+        self._windows: dict[tuple, tuple[list, list]] = {}
+
+    def _split(self, start: float, end: float, window: float | None, follows: bool
+               ) -> tuple[list, list]:
+        key = (start, end, window, follows)
+        got = self._windows.get(key)
+        if got is None:
+            got = self._windows[key] = _split_at_now(
+                QueryEngine._windows(_Spec(window, end), start, end),
+                self.clock if follows else None)
+        return got
+
+    def _rows(self, info: dict[str, Any], kind: str, start: float, end: float,
+              window: float | None) -> tuple[list[float], list[dict[str, Any]], bool]:
+        """What ``QueryEngine._metrics`` answers for one series (no tags, no groups):
+        each row's start, each row's statistics, and whether all are exact."""
+        store, clock = self.store, self.clock
+        s = self.series.get((info["source"], info["name"]))
+        gseries = [s] if s is not None else []
+        aggs = list(_stat_names(kind))
+        bounds = store.time_bounds(gseries) if gseries else None
+        follows = clock is not None and (bounds is None or clock >= bounds[1])
+        windows, future = self._split(start, end, window, follows)
+        gkinds = {x.series_kind or "sample" for x in gseries}
+        counter = gkinds == {"counter"}
+        weighting = "time" if gkinds == {"gauge"} else "sample"
+        now = clock if follows and weighting == "time" else None
+        nothing_yet = {g: (0 if g == "count" else None) for g in aggs}
+        gwin = windows
+        snap = getattr(store, "snap_edges", None)
+        if snap is not None and gseries and windows:
+            gwin = _snapped_windows(snap(gseries, _edges(windows)), windows)
+        starts: list[float] = []
+        values: list[dict[str, Any]] = []
+        exact = True
+        batch = getattr(store, "aggregate_windows", None)
+        answers = None
+        if batch is not None and len(gwin) > 1 and gseries:
+            answers = batch(gseries, aggs, _edges(gwin), weighting=weighting,
+                            counter=counter, hold_until=now)
+        if answers is not None:
+            starts = [a for a, _ in gwin]
+            values = answers
+            if now is not None:
+                values = [nothing_yet if a > now else v for a, v in zip(starts, values,
+                                                                         strict=True)]
+        else:
+            for a, b in gwin:
+                if now is not None and a > now:
+                    starts.append(a)
+                    values.append(nothing_yet)
+                    continue
+                ans = store.aggregate(gseries, aggs, a, b, weighting=weighting,
+                                      where=None, counter=counter, hold_until=now)
+                starts.append(a if ans.start is None else ans.start)
+                exact = exact and ans.exact
+                values.append(ans.values)
+        starts.extend(a for a, _ in future)
+        values.extend(nothing_yet for _ in future)
+        return starts, values, exact
+
+    def stats(self, info: dict[str, Any], kind: str, start: float, end: float
+              ) -> tuple[dict[str, Any], bool]:
+        _, values, exact = self._rows(info, kind, start, end, None)
+        return (values[0] if values else {}), exact
+
+    def bins(self, info: dict[str, Any], kind: str, lo: float, hi: float,
+             width: float) -> dict[str, np.ndarray]:
+        starts, values, _ = self._rows(info, kind, lo, hi, width)
+        return _bins(starts, values, kind)
 
 
 def _stat_names(kind: str) -> tuple[str, ...]:
     return {"gauge": ("mean",), "counter": ("rate",)}.get(kind, ("mean", "p99"))
 
 
-def _bins(engine: Any, source: str, name: str, kind: str, lo: float, hi: float,
-          width: float) -> dict[str, np.ndarray]:
-    """Per-bin statistics over [lo, hi): bin start times and one array per statistic."""
+def _bins(starts: list[float], values: list[dict[str, Any]], kind: str
+          ) -> dict[str, np.ndarray]:
+    """Per-bin statistics: bin start times and one array per statistic (bins where a
+    statistic has no value are left out)."""
     aggs = _stat_names(kind)
-    r = _run(engine, source, name, lo, hi, aggs, width)
-    out: dict[str, list[float]] = {"start": [], **{a: [] for a in aggs}}
-    for row in r.rows:
-        vals = [row.get(a) for a in aggs]
-        if any(v is None for v in vals):
-            continue
-        out["start"].append(row["start"])
-        for a, v in zip(aggs, vals, strict=True):
-            out[a].append(float(v))
-    return {k: np.asarray(v, dtype=float) for k, v in out.items()}
+    cols = {a: [v.get(a) for v in values] for a in aggs}
+    keep = np.ones(len(starts), dtype=bool)
+    for col in cols.values():
+        keep &= np.fromiter((x is not None for x in col), bool, len(col))
+    out = {"start": np.asarray(starts, dtype=float)[keep]}
+    for a, col in cols.items():
+        out[a] = np.asarray([x for x, k in zip(col, keep.tolist(), strict=True) if k],
+                            dtype=float)
+    return out
 
 
 def _floor(starts: np.ndarray, values: np.ndarray, b_win: tuple[float, float],
@@ -152,7 +265,7 @@ def _onset(starts: np.ndarray, x: np.ndarray, b: float, a: float, ref_end: float
 
 
 def changes(engine: Any, before: Any = None, after: Any = None,
-            limit: int = 20) -> dict[str, Any]:
+            limit: int = 20, *, reader: type = _StoreReader) -> dict[str, Any]:
     """Every series ranked by change from `before` to `after` (see the module doc).
 
     Returns ``{"before", "after", "scanned", "series": [...], "total", "exact"}``; each
@@ -168,11 +281,12 @@ def changes(engine: Any, before: Any = None, after: Any = None,
     hi = a_win[1]
     width = max((hi - lo) / ONSET_BINS, 1e-6)
     with engine.held_catalog():
-        return _changes(engine, b_win, a_win, lo, hi, width, limit)
+        return _changes(engine, reader(engine), b_win, a_win, lo, hi, width, limit)
 
 
-def _changes(engine: Any, b_win: tuple[float, float], a_win: tuple[float, float], lo: float,
-             hi: float, width: float, limit: int) -> dict[str, Any]:
+def _changes(engine: Any, reader: Any, b_win: tuple[float, float],
+             a_win: tuple[float, float], lo: float, hi: float, width: float,
+             limit: int) -> dict[str, Any]:
     cat = engine._catalog() if hasattr(engine, "_catalog") else engine.catalog()
     rows = []
     exact = True
@@ -180,15 +294,13 @@ def _changes(engine: Any, b_win: tuple[float, float], a_win: tuple[float, float]
         source, name = info["source"], info["name"]
         kind = info["series_kind"] or "sample"
         stats = _stat_names(kind)
-        rb = _run(engine, source, name, *b_win, stats)
-        ra = _run(engine, source, name, *a_win, stats)
-        exact = exact and rb.exact and ra.exact
-        vb = rb.rows[0] if rb.rows else {}
-        va = ra.rows[0] if ra.rows else {}
+        vb, exact_b = reader.stats(info, kind, *b_win)
+        va, exact_a = reader.stats(info, kind, *a_win)
+        exact = exact and exact_b and exact_a
         if kind == "counter":  # no increments in a window: a rate of 0, not "no data"
             vb = {"rate": vb.get("rate") or 0.0}
             va = {"rate": va.get("rate") or 0.0}
-        bins = _bins(engine, source, name, kind, lo, hi, width)
+        bins = reader.bins(info, kind, lo, hi, width)
         best, best_stat = -1.0, stats[0]
         for stat in stats:
             f = _floor(bins["start"], bins[stat], b_win, a_win, vb.get(stat), va.get(stat))

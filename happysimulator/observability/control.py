@@ -31,6 +31,7 @@ from happysimulator.observability.delivery import Deliveries, observer_label
 from happysimulator.observability.observer import SimulationObserver
 from happysimulator.observability.pending_call import PendingCall
 from happysimulator.observability.state import SimulationState
+from operators.simtime import ticks as _ticks
 
 if TYPE_CHECKING:
     from happysimulator.core.event import Event
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from happysimulator.observability.control_breakpoints import _Armed
     from happysimulator.observability.integration import ObservabilityRuntime
 
-_NS = 1_000_000_000
 _DONE = ("complete", "end_time")
 _ELSEWHERE = (
     "the simulation is already running in another thread; a second run()/resume()/"
@@ -284,7 +284,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
         now = self._sim.clock.now()
         if t < now:
             raise ValueError(f"run_until({t:g}) is in the past: the simulation is at {now:g} s")
-        return self.run(until_ns=round(t * _NS))
+        return self.run(until_ns=_ticks(t))
 
     def run(self, until_ns: int | None = None, max_events: int | None = None,
             ignore_breakpoints: bool = False) -> SimulationSummary:
@@ -464,7 +464,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
         sim = self._sim
         for armed in list(self._armed.values()):
             bp = armed.bp
-            if (bp.kind == "time" and round(bp.time * _NS) <= sim._now_ns
+            if (bp.kind == "time" and _ticks(bp.time) <= sim._now_ns
                     or bp.kind == "event_count" and bp.event_count <= sim._events_processed):
                 self._armed.pop(bp.id, None)
                 armed.disarm()

@@ -13,12 +13,12 @@ from happysimulator.core.control.adapter import adapt as adapt_peer_breakpoint
 from happysimulator.core.control.adapter import is_peer_breakpoint
 from happysimulator.observability.boundary import _at_boundary
 from happysimulator.observability.breakpoints import _OPERATORS, Breakpoint
+from operators.simtime import ticks as _ticks
 
 if TYPE_CHECKING:
     from happysimulator.observability.control import SimulationControl
 
 _ORDERING = frozenset({"gt", "ge", "lt", "le"})  # truth changes only across the threshold
-_NS = 1_000_000_000
 
 
 class _Armed:
@@ -133,7 +133,7 @@ class BreakpointControl:
         # a time can only be reached once: a kept (one_shot=False) time breakpoint that
         # already fired must not pause every later resume at the same instant again
         times = [] if self._ignoring else [
-            round(a.bp.time * _NS) for a in self._armed.values()
+            _ticks(a.bp.time) for a in self._armed.values()
             if a.bp.kind == "time" and not a.bp.hits]
         self._time_bp_ns = min(times) if times else None
         self._sim._pause_at_ns = self._time_bp_ns
@@ -143,7 +143,7 @@ class BreakpointControl:
         fired = None
         for armed in list(self._armed.values()):
             if (armed.bp.kind == "time" and not armed.bp.hits
-                    and round(armed.bp.time * _NS) <= now_ns):
+                    and _ticks(armed.bp.time) <= now_ns):
                 self._fire(armed)
                 fired = self._fired
         self._sim._pause_requested = False  # the loop already stopped for this pause

@@ -8,25 +8,19 @@ exposes ``sim.query``, ``sim.observations``, ``sim.scheduler`` and ``sim.control
 from __future__ import annotations
 
 import sys
-import threading
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from happysim_rx.bus import ObservationBus
 from happysim_rx.observation import ObservationKind
-from happysim_rx.query import QueryEngine
 from happysimulator.components.common import Sink
 from happysimulator.core.entity import Entity
 from happysimulator.core.observed import ObservedEntity, Series, declared_series
-from happysimulator.observability.auto_instrument import (
-    Recorder,
-    claim_name,
-    instrumentation_for,
-)
 from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl
 from happysimulator.observability.delivery import observer_label
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 if TYPE_CHECKING:
     from happysim_rx.scheduler import SimulatedTimeScheduler
@@ -36,106 +30,6 @@ _FLUSH_FACTS = 65536  # facts per scheduled flush: bounded memory between reads 
 # fewer, larger flushes measured 25 % less flush time than 8192 (bench_obs_split.py)
 _FIRST_FLUSH_S = 1.0  # simulated seconds to the first scheduled flush (then adapted)
 _MIN_FLUSH_S = 1e-6  # the schedule never flushes more often than this
-
-
-class BoundaryQueryEngine(QueryEngine):
-    """The simulation's `QueryEngine`: every read runs through ``sim.control.call``, so
-    it is safe from any thread and answers from the state between two events."""
-
-    _call: Callable[..., Any] | None = None
-
-    def execute(self, query: Any) -> Any:
-        call = self._call
-        if call is None:
-            return super().execute(query)
-        return call(super().execute, query)
-
-    def _store(self, kind: ObservationKind, given: Any) -> Any:
-        # the flush that brings a store up to date runs at an event boundary on the run
-        # thread (never half-way through an event, on the reader's thread)
-        call = self._call
-        if call is None:
-            return super()._store(kind, given)
-        store = call(super()._store, kind, given)
-        control = self._control
-        if store is None or control is None or control._run_thread in (
-                None, threading.get_ident()):
-            return store
-        return BoundaryStore(store, call)  # read from another thread during a run
-
-    _control: Any = None
-    _declared: dict[tuple[str, str], Series] | None = None
-    _sim: Any = None
-
-    def catalog(self) -> dict[str, Any]:
-        """What can be asked (see `QueryEngine.catalog`), each series with its unit, and
-        ``entities``: the model's topology in flow order (`observability.topology`)."""
-        call = self._call
-        return self._catalog() if call is None else call(self._catalog)
-
-    def _catalog(self) -> dict[str, Any]:
-        from happysimulator.observability.topology import topology, unit_of
-
-        cat = super().catalog()
-        declared = self._declared or {}
-        for entry in cat["metrics"]:
-            spec = declared.get((entry["source"], entry["name"]))
-            entry["unit"] = unit_of(entry["name"], entry["series_kind"],
-                                    spec.unit if spec is not None else None)
-            if spec is not None and spec.description:
-                entry["description"] = spec.description
-        if self._sim is not None:
-            ts = self.trace_store
-            edges = ts.edges() if ts is not None and hasattr(ts, "edges") else []
-            cat["entities"] = topology(self._sim, cat["metrics"], edges)
-        return cat
-
-    def snapshot(self, at: Any = None) -> dict[str, Any]:
-        """Every entity's state at simulated time `at` (default: now): gauges in effect,
-        counters' totals, samples so far, the requests in the system
-        (`happysimulator.observability.snapshot`)."""
-        from happysimulator.observability.snapshot import snapshot
-
-        call = self._call
-        return snapshot(self, at) if call is None else call(snapshot, self, at)
-
-    def changes(self, before: Any = None, after: Any = None, limit: int = 20) -> dict[str, Any]:
-        """Every series ranked by how much it changed from the `before` window to the
-        `after` window (``(start, end)`` seconds each; default: the last tenth of the
-        elapsed time against the tenth before it). See
-        `happysimulator.observability.changes`."""
-        from happysimulator.observability.changes import changes
-
-        call = self._call
-        return changes(self, before, after, limit) if call is None else call(
-            changes, self, before, after, limit)
-
-
-class BoundaryStore:
-    """A store handed to another thread while the simulation runs: every read (a
-    method call, an attribute, ``len``) runs at an event boundary on the run thread."""
-
-    __slots__ = ("_store", "_call")
-
-    def __init__(self, store: Any, call: Callable[..., Any]) -> None:
-        self._store, self._call = store, call
-
-    def __getattr__(self, name: str) -> Any:
-        value = self._call(getattr, self._store, name)
-        if callable(value):
-            call = self._call
-
-            def at_boundary(*args: Any, **kwargs: Any) -> Any:
-                return call(value, *args, **kwargs)
-
-            return at_boundary
-        return value
-
-    def __len__(self) -> int:
-        return self._call(len, self._store)
-
-    def __repr__(self) -> str:
-        return f"<at the event boundary: {self._call(repr, self._store)}>"
 
 
 class ObservabilityRuntime:
@@ -175,14 +69,19 @@ class ObservabilityRuntime:
             # refused when they do not, never answered 0)
             es.processed_events = bool(config.events)
             self.bus.attach_store(es)
-        self.recorder = Recorder(self) if on and (config.metrics or config.traces) else None
-        self.query = BoundaryQueryEngine(self.bus)
+        self.recorder = None
+        if on and (config.metrics or config.traces):
+            # (imported here: the instrumentation derives series with numpy, which a run
+            # that records nothing does not import)
+            from happysimulator.observability.auto_instrument import Recorder
+
+            self.recorder = Recorder(self)
+        self._query: Any = None  # (see `query`)
         self.control = SimulationControl(self)
-        self.query._call = self.control.call
-        self.query._control = self.control
-        self.query._declared = self.declared
-        self.query._sim = sim
-        self.query.known_entities = self._entity_names
+        if on:
+            # a run that records will be asked: the engine (and what it imports) is
+            # made with the simulation, not on the run's first read
+            self.query  # noqa: B018
         self._record_events = on and config.events
         self._event_topics: dict[tuple[int, str], Any] = {}
         self._instrumented: set[int] = set()
@@ -207,6 +106,24 @@ class ObservabilityRuntime:
                 if isinstance(entity, Sink) and entity.max_samples is None:
                     entity.max_samples = config.raw_samples
 
+    @property
+    def query(self) -> Any:
+        """The simulation's `BoundaryQueryEngine` (``sim.query``), made on first use: the
+        query engine and its aggregates need numpy, which a run that records nothing and
+        is never asked anything does not import (its OpenBLAS threads would spin on the
+        other core meanwhile)."""
+        q = self._query
+        if q is None:
+            from happysimulator.observability.boundary_query import BoundaryQueryEngine
+
+            q = self._query = BoundaryQueryEngine(self.bus)
+            q._call = self.control.call
+            q._control = self.control
+            q._declared = self.declared
+            q._sim = self.sim
+            q.known_entities = self._entity_names
+        return q
+
     def _entity_names(self) -> list[str]:
         """Names of the simulation's entities (sources included)."""
         sim = self.sim
@@ -219,6 +136,8 @@ class ObservabilityRuntime:
 
     def claim(self, entity: Any) -> None:
         """Reserve `entity`'s name for its series (two entities under one name refused)."""
+        from happysimulator.observability.auto_instrument import claim_name
+
         claim_name(self, entity)
 
     def declare(self, entity: Any, cls: type | None = None) -> None:
@@ -242,6 +161,8 @@ class ObservabilityRuntime:
             return True
         if self.recorder is None:
             return False
+        from happysimulator.observability.auto_instrument import instrumentation_for
+
         instr = instrumentation or instrumentation_for(self, entity)
         if instr is None:
             return False
@@ -308,7 +229,7 @@ class ObservabilityRuntime:
         if topic is None:
             source = getattr(target, "name", None) or type(target).__name__
             topic = self._event_topics[key] = self.bus.topic(_EVENT, source, str(ev.event_type))
-        topic.emit(ev._time_ns / 1e9, None)
+        topic.emit(ev._time_ns / _NS, None)
 
     def _scheduled_flush(self) -> None:
         """Flush (and trim bounded stores), then schedule the next flush so that about
@@ -368,7 +289,7 @@ def _pending_delays(sim: Any) -> int:
 def _event_row(t_ns: int, target: Any, event_type: Any) -> tuple[float, str, str, str, Any, Any]:
     """A processed event as an event-store row (built only when the store is read)."""
     source = getattr(target, "name", None) or type(target).__name__
-    return (t_ns / 1e9, "event", source, str(event_type), None, None)
+    return (t_ns / _NS, "event", source, str(event_type), None, None)
 
 
 def _reachable(roots: list[Any]) -> list[Any]:
@@ -410,6 +331,5 @@ def install(sim: Any) -> ObservabilityRuntime:
     runtime = ObservabilityRuntime(sim, config)
     sim.observability_runtime = runtime
     sim.control = runtime.control
-    sim.query = runtime.query
     sim.observations = runtime.bus  # (sim.scheduler is the bus's, made on first use)
     return runtime

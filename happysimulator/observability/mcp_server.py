@@ -35,7 +35,7 @@ SCHEME = "happysim"
 # loop: a thread hop costs a GIL switch interval (~5 ms median per call,
 # benchmarks/bench_mcp_latency.py)
 _BLOCKING = frozenset({"run", "resume", "run_until", "pause", "load", "reset", "step",
-                       "fork", "rewind", "compare", "changes"})
+                       "fork", "rewind", "compare", "changes", "drop_branch"})
 # a summary read as a resource is not cut to a model's small budget
 SUMMARY_BUDGET = 64_000
 # a cut answer read as a resource comes in pages of about this many bytes
@@ -47,9 +47,9 @@ READ_ONLY = frozenset({"help", "state", "catalog", "peek", "list_breakpoints", "
                        "trace", "export", "fetch", "changes", "snapshot", "branches",
                        "compare"})
 # ops that throw away what the session holds: the model (load, reset), the breakpoints
-# (remove, clear), a branch's later history (rewind)
+# (remove, clear), a branch's later history (rewind), a whole branch (drop_branch)
 DESTRUCTIVE = frozenset({"load", "reset", "remove_breakpoint", "clear_breakpoints",
-                         "rewind"})
+                         "rewind", "drop_branch"})
 IDEMPOTENT = READ_ONLY | frozenset({"pause", "clear_breakpoints", "remove_breakpoint"})
 
 INSTRUCTIONS = (
@@ -61,8 +61,9 @@ INSTRUCTIONS = (
     "two windows and says when; snapshot gives the whole model at one instant. To test a "
     "hypothesis, fork a what-if branch with a change (set: {\"Entity.attribute\": value}), "
     "run it, and compare a query across branches; rewind replays a branch to an earlier "
-    "time. Errors say their kind and list the valid choices. Long answers are cut: fetch "
-    "the rest with fetch(handle) or read happysim://answers/{handle}."
+    "time; drop_branch frees one (at most 16 live). Errors say their kind and list the "
+    "valid choices. Long answers are cut: fetch the rest with fetch(handle) or read "
+    "happysim://answers/{handle}."
 )
 
 PROMPT = """You are investigating a simulation through the happysim-rx tools.
@@ -79,9 +80,11 @@ The model: {flow}.
    change. `snapshot` shows every entity at one instant.
 4. `query` for detail (last_s = 10 with aggregates [mean, max, p99], or window = 5 for a
    trend); `trace` one slow request (its spans split each hop into wait and service).
-5. Test your hypothesis: `fork` with set = {{"{station}.concurrency": 2}} (or a service time,
-   or retries off), `run` the branch (branch: "<its name>"), then `compare` the same query on
-   main and the branch: the differences come in one answer.
+5. Test your hypothesis: `fork` with set = {{"{station}.concurrency": 2}} (or
+   "{station}.service_time.mean": seconds, a source's "<name>.rate": per second, retries
+   off with "<client>.retry_policy.max_attempts": 1), `run` the branch (branch: "<its
+   name>"), then `compare` the same query on main and the branch: the differences come in
+   one answer. `drop_branch` frees a branch you are done with (at most 16).
 6. State your conclusion with the numbers that support it. Every answer states whether it
    is exact and how gauges are weighted: quote those."""
 
@@ -139,6 +142,10 @@ def _digest(op: str, answer: dict[str, Any]) -> str:
     return f"{op} ok ({size} bytes of structured content){where}"
 
 
+class ClientUnknown(ValueError):
+    """A per-client server got a request it cannot tell the client of."""
+
+
 class _Sessions:
     """The session a request is served by: one shared, or one per client connection."""
 
@@ -161,6 +168,16 @@ class _Sessions:
         session = getattr(ctx, "session", None)
         client = getattr(session, "_connection", None) or session
         key: Any = getattr(client, "session_id", None) or id(client)
+        if isinstance(key, int) and not getattr(client, "has_standalone_channel", True):
+            # a single-exchange request (MCP 2026-07-28 and later without a session):
+            # nothing says which client sent it, and a session made for it alone would
+            # forget every run and branch at once
+            raise ClientUnknown(
+                "this server gives each client its own session (--session per-client), "
+                "which needs a stateful MCP connection: this request came alone, "
+                "without an MCP session. Connect with a session (a client that "
+                "initializes one, e.g. the Python SDK's Client(url, mode='legacy')) or "
+                "serve with --session shared")
         entry = self.by_client.get(key)
         if entry is None or (isinstance(key, int) and entry[0] is not client):
             assert self.make is not None
@@ -231,18 +248,22 @@ def build_server(session: Any, *, name: str = "happysim-rx", per_client: bool = 
         if params.name not in OPS:
             answer = msgspec_error("unknown_name", f"unknown tool {params.name!r}", list(OPS))
         else:
-            served = sessions.get(ctx)
-            blocking = params.name in _BLOCKING or (
-                params.name == "state" and request.get("wait_s"))
-            if not blocking and served.running:
-                # a read while the model runs waits for an event boundary: without
-                # blocking the event loop, so that concurrent readers wait together and
-                # are served there in one batch (see `_at_boundary`)
-                answer = await _at_boundary(served, request)
-            elif blocking:
-                answer = await anyio.to_thread.run_sync(served.handle, request)
+            try:
+                served = sessions.get(ctx)
+            except ClientUnknown as exc:
+                answer = msgspec_error("state", str(exc), ["--session shared", "mode legacy"])
             else:
-                answer = served.handle(request)
+                blocking = params.name in _BLOCKING or (
+                    params.name == "state" and request.get("wait_s"))
+                if not blocking and served.running:
+                    # a read while the model runs waits for an event boundary: without
+                    # blocking the event loop, so that concurrent readers wait together
+                    # and are served there in one batch (see `_at_boundary`)
+                    answer = await _at_boundary(served, request)
+                elif blocking:
+                    answer = await anyio.to_thread.run_sync(served.handle, request)
+                else:
+                    answer = served.handle(request)
         answer = no_nulls(answer)
         shown = _text(answer) if text == "json" else _digest(params.name, answer)
         return types.CallToolResult(

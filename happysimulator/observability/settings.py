@@ -1,23 +1,30 @@
 """Changing a model in place for a what-if: ``{"Entity.attribute": value}``.
 
-    apply_settings(sim, {"Server.concurrency": 2, "Client.max_retries": 0,
-                         "Server.service_time": 0.08})
+    apply_settings(sim, {"Server.concurrency": 2, "Server.service_time.mean": 0.08,
+                         "Users.rate": 16.0, "Client.retry_policy.max_attempts": 1})
 
-An attribute keeps its type: an int stays an int (a float is refused), a float takes an
-int or a float, a bool takes a bool, a string a string; an attribute that is None takes
-any JSON scalar. A service-time distribution takes a number (the new mean, same family)
-or ``{"distribution": "exponential" | "constant", "mean": seconds}``. The entity's own
-setter checks the value (``concurrency`` must be an int >= 1). Nested attributes are
-dotted: ``"Client.retry_policy.max_attempts"``. Nothing is coerced; an unknown entity or
-attribute is an error naming the valid ones.
+What can be set is what the entity was configured with: the public attributes its
+constructor's parameters name, and its public properties with a setter — not the counts
+it keeps, nor its ``name``. An attribute keeps its type: an int stays an int (a float is
+refused), a float takes an int or a float, a bool takes a bool, a string a string; an
+attribute that is None takes what its constructor parameter's annotation admits
+(``limit: int | None`` an int). A service-time distribution takes a number (the new mean, same family)
+or ``{"distribution": "exponential" | "constant", "mean": seconds}``;
+``"Server.service_time.mean": 0.2`` says the same (a distribution is replaced, never
+changed in place). The entity's own setter checks the value (``concurrency`` must be an
+int >= 1, a source's ``rate`` a number > 0). Nested attributes are dotted:
+``"Client.retry_policy.max_attempts": 1`` turns retries off. Nothing is coerced; an
+unknown entity or attribute is an error naming the valid ones.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+import re
 from typing import Any
 
-__all__ = ["SettingError", "apply_settings", "entities_by_name", "settable"]
+__all__ = ["SettingError", "apply_settings", "choices", "entities_by_name", "settable"]
 
 
 class SettingError(ValueError):
@@ -46,23 +53,100 @@ def _scalar(x: Any) -> bool:
     return x is None or isinstance(x, bool | int | float | str)
 
 
+def _parameters(cls: type) -> dict[str, str]:
+    """The keyword parameters the constructors of `cls` (and its bases) take, each with
+    its annotation as text ("" when none)."""
+    out: dict[str, str] = {}
+    for klass in reversed(cls.__mro__):
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        try:
+            sig = inspect.signature(init)
+        except (TypeError, ValueError):
+            continue
+        for p in sig.parameters.values():
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or p.name == "self":
+                continue
+            a = p.annotation
+            out[p.name] = "" if a is p.empty else a if isinstance(a, str) else \
+                getattr(a, "__name__", str(a))
+    return out
+
+
+def _none_accepts(annotation: str) -> set[type]:
+    """The JSON scalar types an attribute annotated `annotation` (now None) may take."""
+    words = set(re.findall(r"[A-Za-z_]+", annotation))
+    return {t for t in (bool, int, float, str) if t.__name__ in words}
+
+
 def settable(obj: Any) -> list[str]:
-    """The public attributes of `obj` a setting may change (scalars and distributions)."""
+    """What a setting may change on `obj`: what it was configured with — the public
+    attributes named by its constructor's parameters, and its public properties with a
+    setter — when their value is a number, string, boolean or service-time distribution
+    (or None, when the parameter's annotation admits one of them). Not its state (the
+    counts it keeps) and not its ``name`` (series are keyed by it)."""
+    params = _parameters(type(obj))
     names = set()
     for key, value in vars(obj).items():
-        if not key.startswith("_") and (_scalar(value) or _is_distribution(value)):
+        if key in params and _configurable(key, value, params[key]):
             names.add(key)
     for klass in type(obj).__mro__:
         for key, member in vars(klass).items():
-            if isinstance(member, property) and member.fset is not None and \
-                    not key.startswith("_"):
+            if isinstance(member, property) and member.fset is not None:
                 try:
                     value = getattr(obj, key)
                 except Exception:  # a property that cannot be read now
                     continue
-                if _scalar(value) or _is_distribution(value):
+                if _configurable(key, value, params.get(key, "")):
                     names.add(key)
     return sorted(names)
+
+
+def _entity_type() -> type:
+    from happysimulator.core.entity import Entity
+
+    return Entity
+
+
+def _part(obj: Any, key: str) -> bool:
+    """Whether a setting may go through `obj.key`: something `obj` was configured with
+    (a constructor parameter or a property), not a part of its running state."""
+    if key in _parameters(type(obj)):
+        return True
+    return any(isinstance(vars(k).get(key), property) for k in type(obj).__mro__)
+
+
+def choices(obj: Any) -> list[str]:
+    """What a setting may name on `obj`: its `settable` attributes, and those of the
+    objects it was configured with (``retry_policy.max_attempts``), never other
+    entities."""
+    entity = _entity_type()
+    out = settable(obj)
+    for key in _parameters(type(obj)):
+        if key.startswith("_") or key == "name":
+            continue
+        try:
+            value = getattr(obj, key, None)
+        except Exception:
+            continue
+        if value is None or _scalar(value) or _is_distribution(value) or \
+                isinstance(value, entity | list | tuple | dict):
+            continue
+        out += [f"{key}.{inner}" for inner in settable(value)]
+    return out
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _configurable(key: str, value: Any, annotation: str) -> bool:
+    if key.startswith("_") or key == "name":
+        return False
+    if value is None:
+        return bool(_none_accepts(annotation))
+    return _scalar(value) or _is_distribution(value)
 
 
 def _distribution(current: Any, value: Any, where: str) -> Any:
@@ -93,13 +177,22 @@ def _distribution(current: Any, value: Any, where: str) -> Any:
     return cls(float(mean))
 
 
-def _checked(current: Any, value: Any, where: str) -> Any:
+def _checked(current: Any, value: Any, where: str, annotation: str = "") -> Any:
     if _is_distribution(current):
         return _distribution(current, value, where)
     if not _scalar(value):
         raise SettingError(f"{where}: a value is a JSON number, string, boolean or null, "
                            f"got {type(value).__name__}")
-    if current is None or value is None and current is None:
+    if current is None:  # its type is what its constructor parameter admits
+        accepts = _none_accepts(annotation)
+        if value is None:
+            return value
+        if type(value) is int and int not in accepts and float in accepts:
+            return float(value)
+        if type(value) not in accepts:
+            names = " or ".join(t.__name__ for t in sorted(accepts, key=str)) or "?"
+            raise SettingError(f"{where} is None now and takes {names} or null; got "
+                               f"{type(value).__name__} {value!r} (values are not converted)")
         return value
     if isinstance(current, bool):
         ok = isinstance(value, bool)
@@ -114,43 +207,104 @@ def _checked(current: Any, value: Any, where: str) -> Any:
         raise SettingError(f"{where} holds a {type(current).__name__}, which a setting "
                            "cannot replace")
     if not ok:
-        raise SettingError(f"{where} is a {type(current).__name__} ({current!r}); got "
+        raise SettingError(f"{where} is {_a(type(current).__name__)} ({current!r}); got "
                            f"{type(value).__name__} {value!r} (values are not converted)")
     return value
 
 
+def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, str, Any, Any]:
+    """(entity, object, attribute, current value, checked new value) of one setting."""
+    if not isinstance(key, str) or "." not in key:
+        raise SettingError(f"a setting is named 'Entity.attribute', got {key!r}",
+                           [f"{n}.<attribute>" for n in entities])
+    name, path = key.split(".", 1)
+    entity = obj = entities.get(name)
+    if obj is None:
+        raise SettingError(f"no entity named {name!r}", sorted(entities))
+    parts = path.split(".")
+    for i, part in enumerate(parts[:-1]):
+        if part.startswith("_") or not hasattr(obj, part) or not _part(obj, part):
+            raise SettingError(f"{key}: {type(obj).__name__} has no part {part!r} a "
+                               "setting can reach", choices(obj))
+        holder, obj = obj, getattr(obj, part)
+        if isinstance(obj, _entity_type()):
+            raise SettingError(f"{key}: {'.'.join([name, *parts[:i + 1]])} is another "
+                               f"entity: name it, '{getattr(obj, 'name', '?')}."
+                               f"{'.'.join(parts[i + 1:])}'", sorted(entities))
+        if _is_distribution(obj):
+            # a distribution is replaced, never changed in place (it may be shared, and
+            # its holder caches what it draws): "X.service_time.mean" is its new mean
+            rest = parts[i + 1:]
+            if rest != ["mean"]:
+                raise SettingError(f"{key}: a distribution takes only its mean "
+                                   f"('{name}.{'.'.join(parts[:i + 1])}.mean')", ["mean"])
+            if isinstance(value, dict):
+                raise SettingError(f"{key}: a mean is a number of seconds; to change the "
+                                   f"family set '{name}.{'.'.join(parts[:i + 1])}' to "
+                                   "{distribution, mean}", ["mean"])
+            if part not in settable(holder):
+                raise SettingError(f"{key}: {type(holder).__name__}.{part} cannot be "
+                                   "replaced", settable(holder))
+            return entity, holder, part, obj, _distribution(obj, value, key)
+    attr = parts[-1]
+    if attr.startswith("_") or not hasattr(obj, attr):
+        raise SettingError(f"{key}: {type(obj).__name__} has no settable attribute "
+                           f"{attr!r}", choices(obj))
+    current = getattr(obj, attr)
+    if attr not in settable(obj):
+        from happysimulator.load.profile import Profile
+
+        if isinstance(current, Profile):
+            raise SettingError(f"{key} follows a {type(current).__name__} (a rate that "
+                               "varies over time); a setting changes only a constant rate. "
+                               "Fork with params if the model factory takes the load")
+        inner = [] if _scalar(current) else settable(current)
+        if inner:  # an object (a retry policy): its own attributes are the settings
+            raise SettingError(f"{key} is {_a(type(current).__name__)}, which a setting does "
+                               "not replace: set one of its attributes",
+                               [f"{key}.{a}" for a in inner])
+        if not (_scalar(current) or _is_distribution(current)) and _writable(obj, attr):
+            raise SettingError(f"{key} holds a {type(current).__name__}, which a setting "
+                               "cannot replace (a setting takes a number, string, boolean, "
+                               "null or a service-time distribution)")
+        raise SettingError(f"{key}: {type(obj).__name__} has no settable attribute "
+                           f"{attr!r}", choices(obj))
+    annotation = _parameters(type(obj)).get(attr, "")
+    return entity, obj, attr, current, _checked(current, value, key, annotation)
+
+
+def _writable(obj: Any, attr: str) -> bool:
+    if attr in vars(obj):
+        return True
+    member = next((vars(k)[attr] for k in type(obj).__mro__ if attr in vars(k)), None)
+    return isinstance(member, property) and member.fset is not None
+
+
 def apply_settings(sim: Any, settings: dict[str, Any]) -> list[str]:
     """Apply every ``"Entity.attribute": value`` of `settings` to `sim`'s entities (all
-    checked first, then all applied). Returns a line per change, ``old -> new``."""
+    checked first, then all applied). Returns a line per change, ``old -> new``.
+
+    An entity that caches what it was configured with (e.g. a `Source` its arrival
+    rate) defines ``_settings_changed()``: it is called after its settings are applied.
+    """
     entities = entities_by_name(sim)
-    plan = []
-    for key, value in settings.items():
-        if not isinstance(key, str) or "." not in key:
-            raise SettingError(f"a setting is named 'Entity.attribute', got {key!r}",
-                               [f"{n}.<attribute>" for n in entities])
-        name, path = key.split(".", 1)
-        obj = entities.get(name)
-        if obj is None:
-            raise SettingError(f"no entity named {name!r}", sorted(entities))
-        parts = path.split(".")
-        for part in parts[:-1]:
-            if part.startswith("_") or not hasattr(obj, part):
-                raise SettingError(f"{key}: {type(obj).__name__} has no attribute {part!r}",
-                                   settable(obj))
-            obj = getattr(obj, part)
-        attr = parts[-1]
-        if attr.startswith("_") or not hasattr(obj, attr) or attr not in settable(obj):
-            raise SettingError(f"{key}: {type(obj).__name__} has no settable attribute "
-                               f"{attr!r}", settable(obj))
-        current = getattr(obj, attr)
-        plan.append((key, obj, attr, current, _checked(current, value, key)))
+    plan = [(key, *_resolve(entities, key, value)) for key, value in settings.items()]
     done = []
-    for key, obj, attr, current, value in plan:
+    touched: dict[int, Any] = {}
+    for key, entity, obj, attr, current, value in plan:
         try:
             setattr(obj, attr, value)
         except (ValueError, TypeError) as exc:
             raise SettingError(f"{key}: {exc}") from None
+        touched[id(entity)] = entity
         done.append(f"{key}: {_show(current)} -> {_show(value)}")
+    for entity in touched.values():
+        refresh = getattr(entity, "_settings_changed", None)
+        if callable(refresh):
+            try:
+                refresh()
+            except (ValueError, TypeError) as exc:
+                raise SettingError(f"{getattr(entity, 'name', entity)}: {exc}") from None
     return done
 
 

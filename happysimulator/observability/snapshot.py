@@ -19,8 +19,7 @@ import math
 from typing import Any
 
 from happysim_rx.query import QueryEngine, QueryError
-
-_PAST = 1e-9  # 1 ns past `at`: the half-open range [0, at + 1 ns) includes `at`
+from operators.simtime import just_after
 
 
 def _at(engine: Any, at: Any) -> float:
@@ -62,7 +61,7 @@ def snapshot(engine: Any, at: Any = None) -> dict[str, Any]:
 
 
 def _snapshot(engine: Any, t: float) -> dict[str, Any]:
-    end = t + _PAST
+    end = just_after(t)  # [0, just after t) includes t (t + 1e-9 is t past ~1.7e7 s)
     cat = engine._catalog() if hasattr(engine, "_catalog") else engine.catalog()
     order = [e["name"] for e in cat.get("entities", [])]
     entities: dict[str, dict[str, Any]] = {name: {} for name in order}

@@ -188,6 +188,10 @@ def test_load_balancer_takes_the_crashed_backend_out(capsys: pytest.CaptureFixtu
     out = run("load_balancer_fault", [], capsys)
     paused_at = number(r"Paused at t=([\d.]+)s by: metric LB.healthy_backends lt 3", out)
     assert 20.0 < paused_at < 23.5  # two failed probes, one second apart, after t=20 s
+    # the crash is the FaultSchedule's, told by its events, gauge and lost counter
+    assert "fault.start {'fault': 'CrashNode', 'target': 'S1'} at t=20s (active_faults 1)" in out
+    assert "fault.end {'fault': 'CrashNode', 'target': 'S1'} at t=40s, active_faults 0" in out
+    assert number(r"S1 so far: (\d+) lost", out) >= 2  # at least the two failed probes
     assert number(r"probes since the crash: (\d+) timed out", out) == 2
     # nothing routed to S1 while it was out
     assert number(r"routed \{'S0': \d+, 'S1': (\d+), 'S2': \d+\}; client", out) == 0

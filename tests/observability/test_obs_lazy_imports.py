@@ -28,8 +28,11 @@ NOT_FOR_A_DEFAULT_RUN = (
 )
 # ... and not by the import itself
 NOT_FOR_THE_IMPORT = NOT_FOR_A_DEFAULT_RUN + (
-    "numpy", "msgspec", "happysim_rx", "operators", "happysimulator.observability",
+    "numpy", "msgspec", "happysim_rx", "happysimulator.observability",
 )
+# the engine's time converts through the bottom layer's one conversion
+# (`operators.simtime`, math only); nothing else of `operators` loads with the import
+OPERATORS_FOR_THE_IMPORT = ("operators", "operators._lazy", "operators.simtime")
 
 _PROBE = """
 import json, sys
@@ -62,6 +65,8 @@ def probe() -> dict:
 
 def test_import_happysimulator_leaves_observability_and_its_dependencies_for_later(probe):
     assert _loaded(probe["imported"], NOT_FOR_THE_IMPORT) == []
+    assert [m for m in probe["imported"] if m.split(".")[0] == "operators"
+            and m not in OPERATORS_FOR_THE_IMPORT] == []
 
 
 def test_a_default_run_nobody_subscribes_to_imports_no_rx_nor_optional_parts(probe):
@@ -129,6 +134,47 @@ assert happysim_rx.scheduler.SimulatedTimeScheduler is happysim_rx.SimulatedTime
 assert obs.web.DebugServer is obs.DebugServer
 assert obs.protocol.SessionProtocol.__name__ == "SessionProtocol"
 assert not hasattr(operators, "no_such_module") and not hasattr(obs, "no_such_module")
+print("ok")
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_disabled_run_that_records_nothing_never_imports_numpy():
+    """numpy's import starts OpenBLAS threads that spin on the other core during the run:
+    a `disabled()` run (standard components and a user-written model with a generator
+    handler and an `InstrumentedEntity`) must not load it; the first query does."""
+    code = """
+import sys
+import happysimulator as hs
+from happysimulator.observability import InstrumentedEntity, ObservabilityConfig
+
+class Worker(hs.QueuedResource):
+    def handle_queued_event(self, event):
+        yield 0.05
+        return self.forward(event, rec)
+
+class Recorder(InstrumentedEntity):
+    def handle_event(self, event):
+        self.observe("latency", (self.now - event.context["created_at"]).to_seconds())
+
+server, sink, rec = hs.Server("Server"), hs.LatencyTracker("Sink"), Recorder("Rec")
+server.downstream = sink
+worker = Worker("Worker")
+sims = [hs.Simulation(sources=[hs.Source.poisson(rate=8.0, target=t, stop_after=5.0)],
+                      entities=es, seed=1, observability=ObservabilityConfig.disabled())
+        for t, es in ((server, [server, sink]), (worker, [worker, rec]))]
+for sim in sims:
+    assert sim.run().stop_reason == "complete"
+assert sink.count > 0 and worker.completed > 0
+assert "numpy" not in sys.modules, "a disabled run imported numpy"
+try:
+    sims[0].query.metrics("latency").aggregate("count").execute()
+except Exception as exc:  # nothing recorded: a clear error, from the query engine
+    assert "disabled" in str(exc), exc
+assert "numpy" in sys.modules
 print("ok")
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -42,12 +42,13 @@ def test_finished_run_reports_the_idle_server(config):
 
 
 def _settled(points):
-    """Records as a gauge's points: an instant's last value; an instant of several
-    records ending where it began is no change (docs/design.md)."""
+    """Records as a gauge's points: an instant's last value; an instant ending where it
+    began (several records netting to nothing, or one setting the value held) is no
+    change (docs/design.md)."""
     out, prev = [], None
     for t in sorted({t for t, _ in points}):
         at = [v for u, v in points if u == t]
-        if not (len(at) >= 2 and at[-1] == prev):
+        if at[-1] != prev:
             out.append((t, at[-1]))
         prev = at[-1]
     return out

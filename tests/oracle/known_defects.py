@@ -144,18 +144,12 @@ NEW_CLASSES.append(KnownDefect(
     "no window",
     lambda m: m.check == "rows" and bool(m.extra.get("sliver"))))
 
-#: what is still open after the issue-19 fixes landed on main (5e94d8b): the residual of
-#: item 8 (events and spans answer rate 0.0, not None, for a row entirely after now)
-RESIDUAL_19_8 = KnownDefect(
-    "19.8", "events/spans: a row entirely after now answers rate 0.0 (metrics: None)",
-    lambda m: m.check == "value" and m.aggregate == "rate"
-    and _q(m).get("kind") in ("events", "spans") and bool(m.extra.get("past_now")))
-
 #: what the CI fuzz test tolerates today. Remove an entry when its fix lands: the
 #: comparison then holds strictly for that class. (ISSUE_CLASSES stay above: they name
-#: the classes for reports; the fixed ones are no longer tolerated.)
-KNOWN_DEFECTS: list[KnownDefect] = [RESIDUAL_19_8] + [
-    d for d in NEW_CLASSES if d.item in ("N1", "N2", "N3", "N4", "N5")]
+#: the classes for reports; the fixed ones are no longer tolerated.) Fixed since the
+#: issue-19 fixes: 19.8's residual on events/spans, N2, N4, N5 (one time conversion,
+#: `operators.simtime`), N1 and N3.
+KNOWN_DEFECTS: list[KnownDefect] = []
 
 
 def known_defect(m: Mismatch) -> KnownDefect | None:

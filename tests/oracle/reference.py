@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from fractions import Fraction
 from typing import Any
 
 __all__ = ["Reference", "RefAnswer", "RefRefusal", "parse_quantile", "window_edges"]
@@ -58,20 +59,43 @@ def parse_quantile(name: str) -> float | None:
     return q / 100.0
 
 
+def seconds(ns: int) -> float:
+    """The float nearest ``ns`` nanoseconds: how every instant reaches a reader."""
+    return float(Fraction(ns, 10**9))
+
+
+def ticks(t: float) -> int:
+    """The nanosecond nearest float seconds ``t`` (exact rational arithmetic)."""
+    return round(Fraction(t) * 10**9)
+
+
+def _window_of(t: float, w_ns: int) -> int:
+    """k of the window [k w, (k+1) w) whose edges, as floats, hold t."""
+    k = ticks(t) // w_ns  # (the tick nearest t: its float may be on either side)
+    while seconds(k * w_ns) > t:
+        k -= 1
+    while seconds((k + 1) * w_ns) <= t:
+        k += 1
+    return k
+
+
 def window_edges(start: float, end: float, w: float) -> list[tuple[float, float]]:
     """Windows ``[k w, (k+1) w)`` on integer nanosecond ticks, cut to ``[start, end)``: the
     windows from the one holding `start` to the one ending at or after `end` (an empty
     range inside a window is that window's empty row; on a boundary, no row)."""
-    w_ns = round(w * 1e9)
-    k0 = round(start * 1e9) // w_ns
-    k1 = -(-round(end * 1e9) // w_ns)
-    while k1 * w_ns / 1e9 < end:  # an end a float ulp past a boundary (just after now)
+    w_ns = ticks(w)
+    edge = lambda k: seconds(k * w_ns)  # noqa: E731 - the float every reader sees
+    k0 = _window_of(start, w_ns)
+    k1 = -(-ticks(end) // w_ns)
+    while edge(k1) < end:  # (an end a float ulp past a boundary, just after now: a row)
         k1 += 1
+    while k1 > k0 and edge(k1 - 1) >= end:
+        k1 -= 1
     if k1 - k0 > 1_000_000:
         raise RefRefusal(f"more than a million windows of {w} s")
     out = []
     for k in range(k0, k1):
-        a, b = max(k * w_ns / 1e9, start), min((k + 1) * w_ns / 1e9, end)
+        a, b = max(seconds(k * w_ns), start), min(seconds((k + 1) * w_ns), end)
         if b > a or (a == b == start == end):
             out.append((a, b))
     return out
@@ -231,7 +255,7 @@ class Reference:
                 return None
             start = min(times)
             if w is not None:
-                start = math.floor(start / w) * w
+                start = seconds(_window_of(start, ticks(w)) * ticks(w))  # its window's edge
         if end is None:
             hi = math.nextafter(max(times), math.inf) if times else -math.inf
             end = max(hi, self.now if self.now is not None else -math.inf)
@@ -368,9 +392,10 @@ class Reference:
                 out[agg] = _point(math.fsum(values)) if values else None
             elif agg == "rate":
                 span = self._duration(a, b)
-                stop = a + span
-                # no time covered (an instant, or nothing before now): no rate
-                if not math.isfinite(span) or span <= 4 * math.ulp(max(abs(a), abs(stop), 1.0)):
+                # the instants covered: [a, b) up to and including now; when that holds
+                # one float time (or none), no time is covered: no rate
+                last = b if self.now is None else min(b, math.nextafter(self.now, math.inf))
+                if not math.isfinite(span) or not last > math.nextafter(a, math.inf):
                     out[agg] = None
                 else:
                     out[agg] = _point((math.fsum(values) if counter else len(values)) / span)

@@ -80,6 +80,27 @@ REPROS: dict[str, Case] = {
                          service="const", service_mean=0.25), "full", queries=(
         {"kind": "spans", "entity": "*", "start": ("start", 0.0), "end": ("now", 0.0),
          "aggregates": ["count"]},)),
+    # a metric breakpoint true on the last event at large times: the pause was asked at
+    # now's float seconds, which rounded to a later nanosecond the run never reached
+    "19.4b": Case(ModelSpec(seed=1, arrivals="constant", rate=4.0, limit=6, start_time=3e7,
+                            service="exp", service_mean=1.0, router=True), "tiny",
+                  schedule=(("bp_metric", "Sink", "latency", 0),)),
+    # the event bound cut the instant 0.125 in two; the stated range began one ulp after
+    # it (reads as 0.125) and did not count what happened there
+    "19.5b": Case(ModelSpec(seed=2, arrivals="constant", rate=8.0, limit=8, concurrency=2,
+                            service="zero", router=True, worker=True), "tiny",
+                  schedule=(("raise_hook", 20),), queries=(
+        {"kind": "events", "name": "Request", "aggregates": ["count", "rate"]},)),
+    # paused at 0.5 s: since(0.5) in windows answered a zero-width row [0.5, 0.5)
+    "W0": Case(ModelSpec(seed=4, arrivals="constant", rate=2.0, limit=6, service="zero",
+                         probe=True), "full", schedule=(("bp_type", "service.done"),),
+               queries=({"kind": "metrics", "name": "queue_depth", "entity": "*",
+                         "start": ("start", 0.5), "window": 1.0,
+                         "aggregates": ["count", "p90"]},)),
+    # tiny streaming, paused at 1.487 s: last of queue_depth over [.., now] was answered
+    # over a range cut back to 1.0 (the rollup bucket around now): 3.0, the model's 1
+    "M1": Case(ModelSpec(seed=1, rate=8.0, limit=30, concurrency=2, service_mean=0.25,
+                         worker=True), "tiny", schedule=(("bp_condition", 5),)),
     # paused at 2.0 s (a window boundary): since(0) in 1 s windows ends just after now
     "N5": Case(ModelSpec(seed=1, arrivals="constant", rate=2.0, limit=8, service="zero"),
                "full", schedule=(("run_until", 2.0),), queries=(

@@ -43,12 +43,12 @@ def brute_samples(series, a, b):
 
 def settle(pts):
     """A gauge's records as its points: one per instant, the instant's last value; an
-    instant of several records ending where it began is no change (docs/design.md,
-    "Decisions at the seams")."""
+    instant ending where it began (several records netting to nothing, or one setting the
+    value held) is no change (docs/design.md, "Decisions at the seams")."""
     out, prev = [], None
     for t in sorted({t for t, _ in pts}):
         at = [v for u, v in pts if u == t]
-        if len(at) >= 2 and at[-1] == prev:
+        if at[-1] == prev:
             continue
         out.append((t, at[-1]))
         prev = at[-1]

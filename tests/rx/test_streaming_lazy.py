@@ -17,7 +17,9 @@ SMALL = {"raw_capacity": 48, "bucket_width": 1.0, "fine_buckets": 4, "coarse_buc
 def _feed(seed: int, kind: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     t = np.cumsum(rng.exponential(0.05, n)) + 40.0 * (np.arange(n) // 700)  # quiet gaps
-    v = rng.integers(0, 6, n).astype(float) if kind == "gauge" else rng.lognormal(0, 1, n)
+    # (a gauge's values: each a change -- a record repeating the value held is none)
+    v = (np.cumsum(rng.integers(1, 6, n)) % 7).astype(float) if kind == "gauge" else (
+        rng.lognormal(0, 1, n))
     return t, v
 
 

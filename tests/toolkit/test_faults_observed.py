@@ -49,8 +49,12 @@ def _fleet(faults, seed=2, rate=20.0, stop=30.0):
 
 def test_schedule_series_in_catalog_before_the_run():
     sim, *_ = _fleet([CrashNode("b", at=10.0, restart_at=20.0)])
-    listed = {(m["source"], m["name"]) for m in sim.query.catalog()["metrics"]}
+    catalog = sim.query.catalog()
+    listed = {(m["source"], m["name"]) for m in catalog["metrics"]}
     assert {("FaultSchedule", "active_faults"), ("FaultSchedule", "lost")} <= listed
+    events = {(e["source"], e["name"]) for e in catalog["events"]}
+    assert {("FaultSchedule", "fault.start"), ("FaultSchedule", "fault.end")} <= events
+    assert sim.query.events("fault.start").execute().rows == []  # listed, none yet
 
 
 def test_crash_behind_a_router_loses_its_share_then_recovers():
@@ -119,3 +123,41 @@ def test_unknown_target_names_the_known_ones():
 def test_bad_window_is_refused():
     with pytest.raises(ValueError, match="after its start"):
         PauseNode("a", start=5.0, end=5.0)
+
+
+
+def _calls(fault, stop_after=0.1):
+    """`Client` calls every 0.1 s up to `stop_after` to a 1 s server (one at a time)
+    under `fault`: (client stats, server)."""
+    from happysimulator import ConstantLatency
+    from happysimulator.components.client import Client
+
+    server = Server("S", concurrency=1, service_time=ConstantLatency(1.0))
+    client = Client("C", server, timeout=3.0)
+    users = Source.constant(rate=10, target=client, name="U", stop_after=stop_after)
+    faults = FaultSchedule()
+    faults.add(fault)
+    sim = Simulation(sources=[users], entities=[server, client], end_time=10,
+                     fault_schedule=faults, observability=ObservabilityConfig.full())
+    sim.run()
+    latencies = [r["value"] for r in sim.query.metrics("latency").from_entity("C").execute()
+                 .rows]
+    return client.stats, server, latencies
+
+
+@pytest.mark.parametrize("calls", [1, 2])
+def test_crash_answers_nobody(calls):
+    """A request in service (and one waiting) at the crash is never answered: its caller
+    times out, instead of hearing a success when the lost work ends or is discarded."""
+    stats, server, _ = _calls(CrashNode("S", at=0.5, restart_at=5.0), stop_after=0.1 * calls)
+    assert stats.requests_sent == calls and server.dropped == calls - 1
+    assert (stats.responses_received, stats.timeouts) == (0, calls)
+
+
+@pytest.mark.parametrize(("start", "latency"), [(0.5, 1.4), (0.05, 2.4)])
+def test_pause_answers_late(start, latency):
+    """Paused from `start` to 1.5 s, a call made at 0.1 s is answered once, late: a
+    service ending at 1.1 s at 1.5 s; a call reaching the paused server starts at 1.5 s."""
+    stats, _, latencies = _calls(PauseNode("S", start=start, end=1.5))
+    assert (stats.responses_received, stats.timeouts) == (1, 0)
+    assert latencies == [pytest.approx(latency)]

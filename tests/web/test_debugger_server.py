@@ -453,6 +453,7 @@ def test_a_fast_run_shows_the_newest_windows_and_a_stop_brings_back_the_rest(
     monkeypatch.setattr(driver, "_CHART_SHARE", 1e-9)  # live updates get ~no time...
     monkeypatch.setattr(charts, "_MIN_LIVE_POINTS", 5)  # ...so they keep the newest 5
     monkeypatch.setattr(driver, "_CHARTS_EVERY_S", 0.0)  # after every slice
+    monkeypatch.setattr(driver, "_CHARTS_MAX_EVERY_S", 0.0)  # (whatever they cost)
     messages: list[dict] = []
     dbg = Debugger(open_session(lambda: mm1(end_time=1e9,
                                             config=ObservabilityConfig.streaming())),
@@ -534,6 +535,81 @@ def test_the_queueing_view_follows_the_topology_and_lists_who_waits() -> None:
         assert server["stats"]["throughput"] == pytest.approx(one("completed", "rate"))
         assert server["stats"]["utilization"] == pytest.approx(one("in_flight", "mean"))
         assert any(m["type"] == "queues" for m in messages)
+    finally:
+        dbg.close()
+
+
+def test_watching_a_fast_run_is_bounded_per_wall_second() -> None:
+    """At full speed every slice (~0.1 s) moves the clock, but the page gets at most 4
+    status updates and 4 chart updates a wall second, and the gauges at most 2."""
+    from happysimulator.observability.web import driver
+
+    stamped: list[tuple[float, dict]] = []
+    dbg = Debugger(open_session(lambda: mm1(end_time=1e9)),  # (full(): exact history)
+                   lambda msg: stamped.append((time.perf_counter(), msg)))
+    try:
+        cid = ask(dbg, op="chart_add", name="queue_depth", entity="Server",
+                  aggregate="mean", window=1.0)["chart"]["id"]
+        assert ask(dbg, op="run")["ok"]
+        t0 = time.perf_counter()
+        time.sleep(2.0)
+        slices = dbg.slices
+        assert ask(dbg, op="pause")["ok"]
+        settle(dbg)
+        stop = next(t for t, m in stamped if t > t0 and m["type"] == "status"
+                    and m["status"]["mode"] == "paused")
+        running = [m for t, m in stamped if t0 <= t < stop]
+        took = stop - t0
+
+        def count(kind: str) -> int:
+            return sum(m["type"] == kind and m.get("chart", cid) == cid for m in running)
+
+        assert slices > 2 * count("status"), (slices, count("status"))  # (not one a slice)
+        assert 2 <= count("status") <= took / driver._STATUS_EVERY_S + 2
+        assert 1 <= count("points") <= took / driver._CHARTS_EVERY_S + 2
+        assert 1 <= count("gauges") <= took / driver._GAUGE_EVERY_S + 2
+        # what the bounds leave out is a moving view, never a wrong one: the stop brings
+        # the chart's newest closed windows, contiguous, equal to the query's answer
+        chart = dbg.charts[cid]
+        rows = ask(dbg, op="chart_query", id=cid, start=chart.points[0][0],
+                   end=chart.closed_to)["result"]["rows"]
+        assert [tuple(p) for p in chart.points] == [(r["start"], r["end"], r["mean"])
+                                                    for r in rows]
+    finally:
+        dbg.close()
+
+
+@pytest.mark.parametrize("config", ["full", "streaming"])
+def test_a_gauge_set_long_ago_still_shows_its_last_value(config: str) -> None:
+    """Gauges are read over the last 10 s (cheap): the value shown for one set long
+    before is still the whole run's last value (a store carries it into later ranges,
+    and a store that answered nothing would be asked over the whole run)."""
+    early = Server("Early", concurrency=1, service_time=ExponentialLatency(0.1))
+    late = Server("Late", concurrency=1, service_time=ExponentialLatency(0.1))
+    sinks = [LatencyTracker("SinkA"), LatencyTracker("SinkB")]
+    early.downstream, late.downstream = sinks
+    sim = Simulation(sources=[Source.poisson(rate=8.0, target=early, stop_after=2.0,
+                                             name="SourceA"),
+                              Source.poisson(rate=8.0, target=late, stop_after=100.0,
+                                             name="SourceB")],
+                     entities=[early, late, *sinks], seed=5, end_time=100.0,
+                     observability=getattr(ObservabilityConfig, config)())
+    dbg = Debugger(open_session(sim))
+    try:
+        assert ask(dbg, op="run")["ok"]
+        settle(dbg)
+        now = dbg.state["current_time"]
+        assert now > 50.0
+        shown = {(g["entity"], g["name"]): g["value"] for g in dbg.gauges}
+        for entity in ("Early", "Late"):
+            for name in ("queue_depth", "in_flight"):
+                whole = ask(dbg, op="query", query={
+                    "kind": "metrics", "name": name, "entity": entity, "start": 0.0,
+                    "end": now + 1e-9, "aggregates": ["last"]})["result"]["rows"][0]["last"]
+                assert whole is not None and shown[entity, name] == whole, (entity, name)
+        station = {e["name"]: e for e in dbg.queues["entities"]}["Early"]["stats"]
+        assert station["queue_length"] == shown["Early", "queue_depth"]
+        assert station["in_service"] == shown["Early", "in_flight"]
     finally:
         dbg.close()
 

@@ -54,11 +54,12 @@ class ClientStats:
 class _Attempt:
     """One attempt of one request in flight."""
 
-    __slots__ = ("request_id", "attempt", "origin", "start_ns", "first_ns", "on_success",
-                 "on_failure", "sent", "extra", "span")
+    __slots__ = ("client", "request_id", "attempt", "origin", "start_ns", "first_ns",
+                 "on_success", "on_failure", "sent", "extra", "span")
 
-    def __init__(self, request_id: Any, attempt: int, origin: Event, start_ns: int,
-                 first_ns: int, on_success: Any, on_failure: Any) -> None:
+    def __init__(self, client: RetryingClient, request_id: Any, attempt: int, origin: Event,
+                 start_ns: int, first_ns: int, on_success: Any, on_failure: Any) -> None:
+        self.client = client
         self.request_id = request_id
         self.attempt = attempt
         self.origin = origin
@@ -69,6 +70,10 @@ class _Attempt:
         self.sent: Event | None = None
         self.extra: Any = None
         self.span: Any = None
+
+    def answered(self, _finish: Any) -> Any:
+        """The completion hook of the attempt's event: the target finished it."""
+        return self.client._on_answer(self)
 
 
 def percentile_of(values: list[float], p: float) -> float:
@@ -170,13 +175,17 @@ class RetryingClient(ObservedEntity):
         """A request event to schedule (targeted at this client, at its current time)."""
         self._next_request_id += 1
         sim = self._sim
-        now = Instant.Epoch if sim is None else Instant(sim._now_ns)
-        return Event(now, event_type, self, context={
+        ev = new_event(0 if sim is None else sim._now_ns, event_type, self)
+        # (`Event(..., context=...)` inline: once per request; same keys, same order)
+        ev._ctx = {
             "metadata": {"request_id": self._next_request_id, "payload": payload,
                          "attempt": 1, "client_name": self.name},
             "_on_success": on_success or self._on_success,
             "_on_failure": on_failure or self._on_failure,
-        })
+            "id": ev._new_id(),
+            "created_at": _inst(ev._time_ns),
+        }
+        return ev
 
     def handle_event(self, event: Event) -> Any:
         if event.event_type == self._timeout_type:
@@ -198,7 +207,7 @@ class RetryingClient(ObservedEntity):
             self._rng_bound = True
         now = sim._now_ns
         first_ns = meta.get("_first_ns", now)
-        a = _Attempt(request_id, attempt, event, now, first_ns,
+        a = _Attempt(self, request_id, attempt, event, now, first_ns,
                      ctx.get("_on_success", self._on_success),
                      ctx.get("_on_failure", self._on_failure))
         return self._begin(a)
@@ -222,8 +231,8 @@ class RetryingClient(ObservedEntity):
         origin_ctx = a.origin.context
         # the caller's metadata travels with each attempt (a hashing key, a user id)
         meta = dict(origin_ctx["metadata"])
-        if not _PRIVATE.isdisjoint(meta):
-            for k in _PRIVATE.intersection(meta):
+        for k in _PRIVATE:
+            if k in meta:
                 del meta[k]
         meta["request_id"] = a.request_id
         meta["client"] = self
@@ -231,11 +240,13 @@ class RetryingClient(ObservedEntity):
         if extra_meta:
             meta.update(extra_meta)
         etype = a.origin.event_type
-        sent = new_event(now, f"{self.name}_request" if etype == "request" else etype, target)
+        if etype == "request":
+            etype = self._request_type()
+        sent = new_event(now, etype, target)
         sent._ctx = {"id": origin_ctx["id"], "created_at": _inst(now), "metadata": meta,
                      _OPEN_SPAN: origin_ctx.get(_OPEN_SPAN)}
         x = sent._x = _Extra()
-        x.on_complete = [lambda _t, a=a: self._on_answer(a)]
+        x.on_complete = [a.answered]
         a.sent = sent
         out = [sent]
         if self._timeout_ns is not None:
@@ -248,6 +259,15 @@ class RetryingClient(ObservedEntity):
             if a.attempt > 1:
                 self.increment("retries")
         return out
+
+    def _request_type(self) -> str:
+        """The event type of the attempts of a ``"request"``: ``"<name>_request"``."""
+        cached = self._sent_type
+        if cached is None or cached[0] is not self.name:
+            cached = self._sent_type = (self.name, f"{self.name}_request")
+        return cached[1]
+
+    _sent_type: tuple[str, str] | None = None
 
     def _on_answer(self, a: _Attempt) -> Any:
         """The target finished attempt `a` (called at that instant)."""

@@ -25,6 +25,7 @@ from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
 from happysimulator.core.sim_future import SimFuture
 from happysimulator.core.temporal import Duration, Instant
 from happysimulator.distributions.latency_distribution import ConstantLatency, LatencyDistribution
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 IDLE_CHECK = "_pool_idle_timeout"
 WARMUP = "_pool_warmup"
@@ -173,11 +174,11 @@ class ConnectionPool(ObservedEntity):
         self.increment("acquisitions")
         if self._idle:
             conn = self._idle.popleft()
-            self._activate(conn)
+            self._activate_connection(conn)
             return conn
         if self._total + self._opening < self._max_connections:
             conn = yield from self._open()
-            self._activate(conn)
+            self._activate_connection(conn)
             return conn
         waiter = SimFuture(f"{self.name}.acquire")
         self._waiters.append(waiter)
@@ -197,7 +198,7 @@ class ConnectionPool(ObservedEntity):
                 self._on_timeout()
             raise TimeoutError(f"no connection from {self.name} within "
                                f"{self._connection_timeout}s")
-        waited = (sim._now_ns - start_ns) / 1e9
+        waited = (sim._now_ns - start_ns) / _NS
         self._total_wait += waited
         self.observe("wait_time", waited)
         return conn
@@ -216,7 +217,7 @@ class ConnectionPool(ObservedEntity):
             waiter = self._waiters.popleft()
             if waiter.is_resolved:  # timed out meanwhile
                 continue
-            self._activate(connection)
+            self._activate_connection(connection)
             self.set_gauge("waiting", len(self._waiters))
             waiter.resolve(connection)
             return []
@@ -233,7 +234,7 @@ class ConnectionPool(ObservedEntity):
     def close_all(self) -> None:
         """Close every connection; waiting acquisitions fail with `TimeoutError`."""
         for conn in [*self._idle, *self._active.values()]:
-            self._close(conn)
+            self._close_connection(conn)
         self._idle.clear()
         self._active.clear()
         waiters, self._waiters = list(self._waiters), deque()
@@ -267,7 +268,7 @@ class ConnectionPool(ObservedEntity):
                 return None  # used since: a later check owns it
             if self._total > self._min_connections:
                 del self._idle[i]
-                self._close(conn)
+                self._close_connection(conn)
                 self._gauges()
                 return None
             return [self._idle_check(conn)]
@@ -293,7 +294,7 @@ class ConnectionPool(ObservedEntity):
         self.increment("created")
         return conn
 
-    def _activate(self, conn: Connection) -> None:
+    def _activate_connection(self, conn: Connection) -> None:
         conn.is_active = True
         conn.last_used_at = self.now
         self._active[conn.id] = conn
@@ -301,7 +302,7 @@ class ConnectionPool(ObservedEntity):
         if self._on_acquire is not None:
             self._on_acquire(conn)
 
-    def _close(self, conn: Connection) -> None:
+    def _close_connection(self, conn: Connection) -> None:
         self._total -= 1
         self._closed += 1
         self.increment("closed")

@@ -37,6 +37,22 @@ def _check_attempts(max_attempts: int) -> None:
         raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
 
 
+class _Attempts:
+    """``max_attempts`` (the first try and the retries), checked whenever it is set
+    (a what-if setting too: ``{"Client.retry_policy.max_attempts": 1}`` = no retries)."""
+
+    _max_attempts: int
+
+    @property
+    def max_attempts(self) -> int:
+        return self._max_attempts
+
+    @max_attempts.setter
+    def max_attempts(self, value: int) -> None:
+        _check_attempts(value)
+        self._max_attempts = value
+
+
 class _Randomized:
     """A policy that draws random numbers (``rng`` is bound by the client using it)."""
 
@@ -64,7 +80,7 @@ class NoRetry:
         return "NoRetry()"
 
 
-class FixedRetry:
+class FixedRetry(_Attempts):
     """Up to ``max_attempts`` attempts in all, ``delay`` seconds apart."""
 
     def __init__(self, max_attempts: int, delay: float) -> None:
@@ -84,7 +100,7 @@ class FixedRetry:
         return f"FixedRetry(max_attempts={self.max_attempts}, delay={self.delay})"
 
 
-class ExponentialBackoff(_Randomized):
+class ExponentialBackoff(_Attempts, _Randomized):
     """Delays ``initial_delay * multiplier**k`` for the k-th retry (k from 0), capped at
     ``max_delay``, plus a uniform jitter in ``[0, jitter]``."""
 
@@ -128,7 +144,7 @@ class ExponentialBackoff(_Randomized):
                 f"multiplier={self.multiplier}, jitter={self.jitter})")
 
 
-class DecorrelatedJitter(_Randomized):
+class DecorrelatedJitter(_Attempts, _Randomized):
     """AWS-style decorrelated jitter: each delay is uniform in
     ``[base_delay, min(max_delay, 3 * previous delay)]``; the first retry of a request
     (``attempt`` 2, or 1) starts again from ``base_delay``."""

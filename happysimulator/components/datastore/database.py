@@ -13,6 +13,7 @@ from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
 from happysimulator.core.sim_future import SimFuture
 from happysimulator.core.temporal import Instant
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 
 class TransactionState(Enum):
@@ -208,7 +209,7 @@ class Database(ObservedEntity):
         conn.transaction_id = None
         if self._waiters:
             turn, since = self._waiters.popleft()
-            wait = (self._now_ns() - since) / 1e9
+            wait = (self._now_ns() - since) / _NS
             self._wait_total += wait
             self.observe("connection_wait", wait)
             self.set_gauge("waiters", len(self._waiters))

@@ -8,6 +8,7 @@ from typing import Any
 
 from happysim_rx import ObservationKind
 from happysimulator.core.observed import Series, _finite
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 
 def at_start(sim: Any, fn: Any) -> None:
@@ -78,7 +79,7 @@ class RecordsUnderOwner:
         """Count under the owner (a no-op outside an observed simulation)."""
         topic = self._owner_topic(name, "counter")
         if topic is not None:
-            topic.emit(self._owner._sim._now_ns / 1e9, _finite(name, by), tags or None)
+            topic.emit(self._owner._sim._now_ns / _NS, _finite(name, by), tags or None)
 
     def _rng(self) -> random.Random:
         owner = self._owner

@@ -23,6 +23,7 @@ from typing import Any
 from happysimulator.components.industrial._common import at_start
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
 from happysimulator.core.sim_future import SimFuture
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class PreemptibleResource(ObservedEntity):
         grant = PreemptibleGrant(self, amount, priority, on_preempt)
         self._holders.append(grant)
         if self._runtime() is not None:
-            self.observe("wait_time", waited_ns / 1e9)
+            self.observe("wait_time", waited_ns / _NS)
             self._record_levels()
         return grant
 

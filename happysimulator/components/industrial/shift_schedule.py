@@ -22,6 +22,7 @@ from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import gauge
 from happysimulator.core.temporal import Instant
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 _SHIFT_CHANGE = "_ShiftChange"
 
@@ -118,9 +119,9 @@ class ShiftedServer(RenegingQueuedResource):
         start_ns = getattr(sim, "_start_ns", None)
         if start_ns is None or not hasattr(sim, "schedule"):
             return
-        self._current_capacity = self.schedule.capacity_at(start_ns / 1e9)
+        self._current_capacity = self.schedule.capacity_at(start_ns / _NS)
         at_start(sim, lambda: self.set_gauge("capacity", self._current_capacity))
-        nxt = self.schedule.next_transition_after(start_ns / 1e9)
+        nxt = self.schedule.next_transition_after(start_ns / _NS)
         if nxt is not None:
             sim.schedule(Event(Instant.from_seconds(nxt), _SHIFT_CHANGE, self, daemon=True))
 
@@ -130,7 +131,7 @@ class ShiftedServer(RenegingQueuedResource):
         return super().handle_event(event)
 
     def _shift_change(self) -> list[Event]:
-        now_s = self._sim._now_ns / 1e9
+        now_s = self._sim._now_ns / _NS
         old = self._current_capacity
         self._current_capacity = self.schedule.capacity_at(now_s)
         if self._current_capacity != old:

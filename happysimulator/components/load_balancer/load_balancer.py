@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.forwarding import answer_rejected, forward, run_hooks, take_hooks
+from happysimulator.components.forwarding import answer_rejected, run_hooks, take_hooks
 from happysimulator.components.load_balancer.strategies import (
     LeastResponseTime,
     LoadBalancingStrategy,
@@ -24,8 +24,9 @@ from happysimulator.components.load_balancer.strategies import (
     bind_rng,
 )
 from happysimulator.core.entity import Entity
-from happysimulator.core.event import Event
+from happysimulator.core.event import Event, _Extra, new_event
 from happysimulator.core.observed import ObservedEntity, counter, gauge
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 ON_NO_BACKEND = ("reject", "queue")
 
@@ -206,7 +207,7 @@ class LoadBalancer(ObservedEntity):
         if not self._rng_bound:
             bind_rng(self._strategy, self.rng)
             self._rng_bound = True
-        return self._route(event, take_hooks(event), self._sim._now_ns / 1e9)
+        return self._route(event, take_hooks(event), self._sim._now_ns / _NS)
 
     def _route(self, event: Event, hooks: list | None, since: float) -> list[Event]:
         backend = self._strategy.select(self._healthy, event) if self._healthy else None
@@ -229,14 +230,17 @@ class LoadBalancer(ObservedEntity):
         if self._recording() is not None:
             self.increment("routed", backend=backend.name)
             span = self.open_span(event)
-        return [forward(self, event, backend,
-                        lambda: self._answered(event, hooks, backend, info, start_ns, since,
-                                               span))]
+        # (`forward(self, event, backend, on_answer)` inline: once per request)
+        out = new_event(start_ns, event.event_type, backend, event)
+        x = out._x = _Extra()
+        x.on_complete = [lambda _t: self._answered(event, hooks, backend, info, start_ns,
+                                                   since, span)]
+        return [out]
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,
                   span: Any = None) -> list[Event]:
-        rt = (self._sim._now_ns - start_ns) / 1e9
+        rt = (self._sim._now_ns - start_ns) / _NS
         if info is not None:
             info.outstanding -= 1
             info.consecutive_successes += 1

@@ -101,6 +101,8 @@ class REDQueue(ActiveQueuePolicy):
         span = self._max_threshold - self._min_threshold
         return self._max_probability * (self._avg - self._min_threshold) / span
 
+    _calculate_drop_probability = drop_probability  # (0.2.5's name; its tests call it)
+
     def push(self, item: Any) -> bool:
         self._avg += self._weight * (len(self._queue) - self._avg)
         self._gauge("avg_queue", self._avg)

@@ -12,6 +12,7 @@ from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
 from happysimulator.core.temporal import Duration, Instant
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,8 @@ class QueueingLimiter(ObservedEntity):
         self.forwarded_times.append(now)
         if self._recording() is not None:
             self.increment("admitted")
-            self.observe("wait_time", (now.nanoseconds - arrived) / 1e9)
-            self.record_span(event, arrived / 1e9, now.nanoseconds / 1e9,
+            self.observe("wait_time", (now.nanoseconds - arrived) / _NS)
+            self.record_span(event, arrived / _NS, now.nanoseconds / _NS,
                              span=self.open_span(event))
         out = forward(self, event, self._downstream,
                       None if hooks is None else (lambda: run_hooks(self, hooks)),

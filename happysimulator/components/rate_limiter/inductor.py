@@ -14,6 +14,7 @@ from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import gauge
 from happysimulator.core.temporal import Duration, Instant
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 InductorStats = LimiterStats
 
@@ -56,7 +57,7 @@ class Inductor(QueueingLimiter):
             now = event.time
             last = self._last_arrival
             if last is not None:
-                dt = (now.nanoseconds - last.nanoseconds) / 1e9
+                dt = (now.nanoseconds - last.nanoseconds) / _NS
                 if self._interval is None:
                     self._interval = dt
                 else:
@@ -71,7 +72,7 @@ class Inductor(QueueingLimiter):
     def _admit(self, now: Instant) -> bool:
         iv = self._interval
         last = self._last_output
-        if last is None or not iv or (now.nanoseconds - last.nanoseconds) / 1e9 >= iv:
+        if last is None or not iv or (now.nanoseconds - last.nanoseconds) / _NS >= iv:
             self._last_output = now
             return True
         return False

@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Protocol, runtime_checkable
 
 from happysimulator.core.temporal import Duration, Instant
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 _TICK = Duration(1)  # the smallest wait: "not now, but at once after"
 
@@ -72,7 +73,7 @@ class TokenBucketPolicy:
         if last is None:
             self._last = now
             return
-        elapsed = (now.nanoseconds - last.nanoseconds) / 1e9
+        elapsed = (now.nanoseconds - last.nanoseconds) / _NS
         if elapsed > 0:
             self._tokens = min(self._capacity, self._tokens + elapsed * self._refill_rate)
             self._last = now
@@ -280,7 +281,7 @@ class AdaptivePolicy:
         if self._last is None:
             self._last = now
             return
-        elapsed = (now.nanoseconds - self._last.nanoseconds) / 1e9
+        elapsed = (now.nanoseconds - self._last.nanoseconds) / _NS
         if elapsed > 0:
             cap = self._current_rate * self._window_size
             self._tokens = min(cap, self._tokens + elapsed * self._current_rate)

@@ -24,7 +24,7 @@ from happysimulator.components.forwarding import (
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import counter, gauge, sample
-from happysimulator.core.temporal import Duration, Instant
+from happysimulator.core.temporal import Instant
 
 WAIT_TIMEOUT = "_bh_timeout"
 
@@ -66,31 +66,24 @@ class Bulkhead(TargetWrapper):
 
     def __init__(self, name: str, target: Entity, max_concurrent: int,
                  max_wait_queue: int = 0, max_wait_time: float | None = None) -> None:
-        super().__init__(name)
+        super().__init__(name, target)
         if max_concurrent < 1:
             raise ValueError(f"max_concurrent must be >= 1, got {max_concurrent}")
         if max_wait_queue < 0:
             raise ValueError(f"max_wait_queue must be >= 0, got {max_wait_queue}")
         if max_wait_time is not None and not max_wait_time > 0:
             raise ValueError(f"max_wait_time must be > 0 or None, got {max_wait_time}")
-        self._target = target
         self._max_concurrent = max_concurrent
         self._max_wait_queue = max_wait_queue
         self._max_wait_time = max_wait_time
         self._active_count = 0
         self._wait_queue: deque[WaitingRequest] = deque()
-        self._next_request_id = 0
-        self._total_requests = 0
         self._accepted_requests = 0
         self._rejected_requests = 0
         self._timed_out_requests = 0
         self._queued_requests = 0
         self._peak_concurrent = 0
         self._peak_queue_depth = 0
-
-    @property
-    def target(self) -> Entity:
-        return self._target
 
     @property
     def max_concurrent(self) -> int:
@@ -126,8 +119,7 @@ class Bulkhead(TargetWrapper):
     def handle_event(self, event: Event) -> Any:
         if event.event_type == WAIT_TIMEOUT:
             return self._on_wait_timeout(event)
-        self._total_requests += 1
-        self.increment("requests")
+        self._arrived()
         hooks = take_hooks(event)
         if self._active_count < self._max_concurrent:
             return [self._admit(event, hooks, self.now)]
@@ -158,8 +150,7 @@ class Bulkhead(TargetWrapper):
         self.set_gauge("queue_depth", len(self._wait_queue))
         if self._max_wait_time is None:
             return []
-        return [Event(self.now + Duration.from_seconds(self._max_wait_time), WAIT_TIMEOUT, self,
-                      context={"metadata": {"request_id": self._next_request_id}})]
+        return [self._timer(self._max_wait_time, WAIT_TIMEOUT, self._next_request_id)]
 
     def _done(self, event: Event, hooks: list | None, start: float,
               span: Any = None) -> list[Event]:

@@ -32,6 +32,7 @@ from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import counter, gauge
 from happysimulator.core.temporal import Duration, Instant
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 HALF_OPEN_CHECK = "_cb_half_open"
 
@@ -77,7 +78,7 @@ class CircuitBreaker(TargetWrapper):
                  failure_predicate: Callable[[Event], bool] | None = None,
                  on_state_change: Callable[[CircuitState, CircuitState], None] | None = None,
                  ) -> None:
-        super().__init__(name)
+        super().__init__(name, target)
         if failure_threshold < 1:
             raise ValueError(f"failure_threshold must be >= 1, got {failure_threshold}")
         if success_threshold < 1:
@@ -87,7 +88,6 @@ class CircuitBreaker(TargetWrapper):
         if half_open_max_requests < 1:
             raise ValueError(
                 f"half_open_max_requests must be >= 1, got {half_open_max_requests}")
-        self._target = target
         self._failure_threshold = failure_threshold
         self._success_threshold = success_threshold
         self._timeout = timeout
@@ -99,8 +99,6 @@ class CircuitBreaker(TargetWrapper):
         self._success_count = 0
         self._opened_at: Instant | None = None
         self._half_open_in_flight = 0
-        self._in_flight = 0
-        self._total_requests = 0
         self._successful_requests = 0
         self._failed_requests = 0
         self._rejected_requests = 0
@@ -109,10 +107,6 @@ class CircuitBreaker(TargetWrapper):
         self._times_closed = 0
 
     # ---- configuration and state ---------------------------------------------------------
-    @property
-    def target(self) -> Entity:
-        return self._target
-
     @property
     def state(self) -> CircuitState:
         """The state now (an open circuit whose ``timeout`` has passed is half-open)."""
@@ -156,8 +150,7 @@ class CircuitBreaker(TargetWrapper):
         state = self.state
         if not self._total_requests:
             self.set_gauge("state", STATE_VALUE[state])  # the value in effect from the start
-        self._total_requests += 1
-        self.increment("requests")
+        self._arrived()
         if state is CircuitState.OPEN or (
                 state is CircuitState.HALF_OPEN
                 and self._half_open_in_flight >= self._half_open_max_requests):
@@ -167,7 +160,7 @@ class CircuitBreaker(TargetWrapper):
         if state is CircuitState.HALF_OPEN:
             self._half_open_in_flight += 1
         hooks = take_hooks(event)
-        start = self._sim._now_ns / 1e9
+        start = self._sim._now_ns / _NS
         span = self.open_span(event)
         return forward(self, event, self._target,
                        lambda: self._answered(event, hooks, state, start, span))

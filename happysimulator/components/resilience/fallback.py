@@ -16,15 +16,16 @@ from typing import Any
 
 from happysimulator.components.forwarding import (
     REJECTED,
+    Pending,
+    RequestWrapper,
+    add_events,
     forward,
     rejection,
     run_hooks,
-    take_hooks,
 )
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
-from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter
-from happysimulator.core.temporal import Duration
+from happysimulator.core.observed import _OPEN_SPAN, counter
 
 TIMEOUT = "_fb_timeout"
 
@@ -41,17 +42,15 @@ class FallbackStats:
     fallback_failures: int = 0
 
 
-class _Pending:
-    __slots__ = ("event", "hooks", "start", "state", "timer", "span")
+class _Pending(Pending):
+    __slots__ = ("state",)
 
     def __init__(self, event: Event, hooks: list | None, start: float) -> None:
-        self.event, self.hooks, self.start = event, hooks, start
-        self.span: Any = None
-        self.state = "primary"
-        self.timer: Event | None = None
+        super().__init__(event, hooks, start)
+        self.state = "primary"  # then "fallback"
 
 
-class Fallback(ObservedEntity):
+class Fallback(RequestWrapper):
     """Primary first, fallback on its failure (see the module docstring)."""
 
     observed_series = (
@@ -74,9 +73,6 @@ class Fallback(ObservedEntity):
         self._fallback = fallback
         self._failure_predicate = failure_predicate
         self._timeout = timeout
-        self._in_flight: dict[int, _Pending] = {}
-        self._next_request_id = 0
-        self._total_requests = 0
         self._primary_successes = 0
         self._primary_failures = 0
         self._fallback_invocations = 0
@@ -120,16 +116,10 @@ class Fallback(ObservedEntity):
             if p is None or p.state != "primary":
                 return None
             return self._primary_failed(rid, p, "timeout")
-        self._total_requests += 1
-        self.increment("requests")
-        self._next_request_id += 1
-        rid = self._next_request_id
-        p = self._in_flight[rid] = _Pending(event, take_hooks(event), self.now.to_seconds())
-        p.span = self.open_span(event)
+        rid, p = self._track(event, _Pending)
         out = [forward(self, event, self._primary, lambda: self._primary_answered(rid))]
         if self._timeout is not None:
-            p.timer = Event(self.now + Duration.from_seconds(self._timeout), TIMEOUT, self,
-                            context={"metadata": {"request_id": rid}})
+            p.timer = self._timer(self._timeout, TIMEOUT, rid)
             out.append(p.timer)
         return out
 
@@ -164,12 +154,7 @@ class Fallback(ObservedEntity):
             res = fb(p.event)
             self._fallback_successes += 1
             self.record_span(p.event, p.start, span=p.span, served_by="fallback")
-            out = run_hooks(self, p.hooks)
-            if isinstance(res, Event):
-                out.append(res)
-            elif res:
-                out.extend(res)
-            return out
+            return add_events(run_hooks(self, p.hooks), res)
         return [forward(self, p.event, fb, lambda: self._fallback_answered(rid))]
 
     def _fallback_answered(self, rid: int) -> list[Event] | None:

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.forwarding import TargetWrapper, forward, run_hooks, take_hooks
+from happysimulator.components.forwarding import Pending, TargetWrapper, forward, run_hooks
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import counter
-from happysimulator.core.temporal import Duration
 
 SEND_HEDGE = "_hg_send_hedge"
 
@@ -32,12 +31,11 @@ class HedgeStats:
     hedges_cancelled: int = 0
 
 
-class _Pending:
-    __slots__ = ("event", "hooks", "start", "completed", "hedges_sent", "answers", "span")
+class _Pending(Pending):
+    __slots__ = ("completed", "hedges_sent", "answers")
 
     def __init__(self, event: Event, hooks: list | None, start: float) -> None:
-        self.event, self.hooks, self.start = event, hooks, start
-        self.span: Any = None
+        super().__init__(event, hooks, start)
         self.completed = False
         self.hedges_sent = 0
         self.answers = 0
@@ -54,25 +52,17 @@ class Hedge(TargetWrapper):
 
     def __init__(self, name: str, target: Entity, hedge_delay: float,
                  max_hedges: int = 1) -> None:
-        super().__init__(name)
+        super().__init__(name, target)
         if not hedge_delay > 0:
             raise ValueError(f"hedge_delay must be > 0 seconds, got {hedge_delay}")
         if max_hedges < 1:
             raise ValueError(f"max_hedges must be >= 1, got {max_hedges}")
-        self._target = target
         self._hedge_delay = hedge_delay
         self._max_hedges = max_hedges
-        self._in_flight: dict[int, _Pending] = {}
-        self._next_request_id = 0
-        self._total_requests = 0
         self._primary_wins = 0
         self._hedge_wins = 0
         self._hedges_sent = 0
         self._hedges_cancelled = 0
-
-    @property
-    def target(self) -> Entity:
-        return self._target
 
     @property
     def hedge_delay(self) -> float:
@@ -95,18 +85,12 @@ class Hedge(TargetWrapper):
         if event.event_type == SEND_HEDGE:
             meta = event.context["metadata"]
             return self._send_hedge(meta["request_id"], meta["hedge_number"])
-        self._total_requests += 1
-        self.increment("requests")
-        self._next_request_id += 1
-        rid = self._next_request_id
-        p = self._in_flight[rid] = _Pending(event, take_hooks(event), self.now.to_seconds())
-        p.span = self.open_span(event)
+        rid, _ = self._track(event, _Pending)
         return [forward(self, event, self._target, lambda: self._answered(rid, False)),
                 self._hedge_timer(rid, 1)]
 
     def _hedge_timer(self, rid: int, number: int) -> Event:
-        return Event(self.now + Duration.from_seconds(self._hedge_delay), SEND_HEDGE, self,
-                     context={"metadata": {"request_id": rid, "hedge_number": number}})
+        return self._timer(self._hedge_delay, SEND_HEDGE, rid, hedge_number=number)
 
     def _send_hedge(self, rid: int, number: int) -> list[Event] | None:
         p = self._in_flight.get(rid)

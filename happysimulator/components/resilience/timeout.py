@@ -15,15 +15,14 @@ from typing import Any
 
 from happysimulator.components.forwarding import (
     TargetWrapper,
+    add_events,
     answer_rejected,
     forward,
     run_hooks,
-    take_hooks,
 )
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import counter, sample
-from happysimulator.core.temporal import Duration
 
 TIMEOUT = "_tw_timeout"
 
@@ -35,15 +34,6 @@ class TimeoutStats:
     total_requests: int = 0
     successful_requests: int = 0
     timed_out_requests: int = 0
-
-
-class _Pending:
-    __slots__ = ("event", "hooks", "start", "timer", "span")
-
-    def __init__(self, event: Event, hooks: list | None, start: float) -> None:
-        self.event, self.hooks, self.start = event, hooks, start
-        self.span: Any = None
-        self.timer: Event | None = None
 
 
 class TimeoutWrapper(TargetWrapper):
@@ -59,21 +49,13 @@ class TimeoutWrapper(TargetWrapper):
     def __init__(self, name: str, target: Entity, timeout: float,
                  on_timeout: Callable[[Event], Event | list[Event] | None] | None = None,
                  ) -> None:
-        super().__init__(name)
+        super().__init__(name, target)
         if not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout}")
-        self._target = target
         self._timeout = timeout
         self._on_timeout = on_timeout
-        self._in_flight: dict[int, _Pending] = {}
-        self._next_request_id = 0
-        self._total_requests = 0
         self._successful_requests = 0
         self._timed_out_requests = 0
-
-    @property
-    def target(self) -> Entity:
-        return self._target
 
     @property
     def timeout(self) -> float:
@@ -91,14 +73,8 @@ class TimeoutWrapper(TargetWrapper):
     def handle_event(self, event: Event) -> Any:
         if event.event_type == TIMEOUT:
             return self._expired(event.context["metadata"]["request_id"])
-        self._total_requests += 1
-        self.increment("requests")
-        self._next_request_id += 1
-        rid = self._next_request_id
-        p = self._in_flight[rid] = _Pending(event, take_hooks(event), self.now.to_seconds())
-        p.span = self.open_span(event)
-        p.timer = Event(self.now + Duration.from_seconds(self._timeout), TIMEOUT, self,
-                        context={"metadata": {"request_id": rid}})
+        rid, p = self._track(event)
+        p.timer = self._timer(self._timeout, TIMEOUT, rid)
         return [forward(self, event, self._target, lambda: self._answered(rid)), p.timer]
 
     def _answered(self, rid: int) -> list[Event] | None:
@@ -122,11 +98,7 @@ class TimeoutWrapper(TargetWrapper):
             self.record_span(p.event, p.start, span=p.span, outcome="timeout")
         out = answer_rejected(self, p.event, p.hooks, "timeout")
         if self._on_timeout is not None:
-            res = self._on_timeout(p.event)
-            if isinstance(res, Event):
-                out.append(res)
-            elif res:
-                out.extend(res)
+            add_events(out, self._on_timeout(p.event))
         return out
 
 

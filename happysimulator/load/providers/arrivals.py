@@ -46,16 +46,24 @@ class ArrivalTimeProvider:
     the integrated rate between two arrivals.
     """
 
-    rate: float | Profile
-
     def __init__(self, rate: float | Profile, start_time: Instant | float = 0.0) -> None:
-        self.rate = _as_rate(rate)
+        self.rate = rate
         self.current_time = Instant(to_ns(start_time))
         self._rng: random.Random | None = None
 
     @property
+    def rate(self) -> float | Profile:
+        """Arrivals per second, or a ``Profile`` of them over time."""
+        return self._rate
+
+    @rate.setter
+    def rate(self, value: float | Profile) -> None:
+        # checked on every change (a what-if setting too): > 0 and finite, or a Profile
+        self._rate = _as_rate(value)
+
+    @property
     def profile(self) -> Profile:
-        r = self.rate
+        r = self._rate
         return r if isinstance(r, Profile) else ConstantRateProfile(r)
 
     def _get_target_integral_value(self, rng: random.Random | None = None) -> float:
@@ -63,7 +71,7 @@ class ArrivalTimeProvider:
 
     def next_gap_ns(self, now_ns: int, rng: random.Random) -> int | None:
         mass = self._get_target_integral_value(rng)
-        rate = self.rate
+        rate = self._rate
         if not isinstance(rate, Profile):
             return round(mass / rate * _NS)
         t = now_ns / _NS
@@ -95,7 +103,7 @@ class PoissonArrivalTimeProvider(ArrivalTimeProvider):
         return (rng or random.Random(0)).expovariate(1.0)
 
     def next_gap_ns(self, now_ns: int, rng: random.Random) -> int | None:
-        rate = self.rate
+        rate = self._rate
         if not isinstance(rate, Profile):
             return int(rng.expovariate(rate) * _NS + 0.5)
         return super().next_gap_ns(now_ns, rng)
@@ -108,7 +116,7 @@ class ConstantArrivalTimeProvider(ArrivalTimeProvider):
         return 1.0
 
     def next_gap_ns(self, now_ns: int, rng: random.Random) -> int | None:
-        rate = self.rate
+        rate = self._rate
         if not isinstance(rate, Profile):
             return round(_NS / rate)
         t = now_ns / _NS

@@ -122,6 +122,10 @@ FIELDS: dict[str, str] = {
     "BreakpointInfo.kind": "time, event_count, event_type, metric, anomaly or condition",
     "AnomalySpec.kind": "level_shift (a sustained rise) or outlier (single values)",
     "AnomalySpec.threshold": "the detector's confidence to report (0..1]",
+    "QuerySpec.start": "start of the range in simulated seconds, included: the range is "
+                       "half-open, start <= t < end (default: the first record)",
+    "QuerySpec.end": "end of the range in simulated seconds, excluded: start <= t < end "
+                     "(default: now; a range past now answers up to now and says so)",
     "QuerySpec.kind": "metrics (series), spans (request visits) or events (processed "
                       "events)",
     "TraceResponse.trace_id": "the request's id",
@@ -170,11 +174,12 @@ def describe(defs: dict[str, Any]) -> dict[str, Any]:
         for field, p in d.get("properties", {}).items():
             if field == "op" or "description" in p:
                 continue
+            own = FIELDS.get(f"{name}.{field}")
             lifted = [x["description"] for x in p.get("anyOf", []) if "description" in x]
-            if lifted:  # (a nullable field's words sit on its non-null member)
-                p["description"] = lifted[0]
+            if lifted and own is None:  # (a nullable field's words sit on its non-null
+                p["description"] = lifted[0]  # member)
                 continue
-            text = FIELDS.get(f"{name}.{field}") or FIELDS.get(field)
+            text = own or FIELDS.get(field)
             if text is not None:
                 p["description"] = text
     return defs

@@ -135,8 +135,9 @@ class Truncation(Struct, kw_only=True):
 class QuerySpec(Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True):
     """What a query can express (the Python API: sim.query.execute(spec)).
 
-    last_s is a shorthand for start = now - last_s, end = now + 1 ns (the range
-    that includes the values in effect now)."""
+    last_s is a shorthand for start = now - last_s, end = the next float after now: the
+    range [now - last_s, now], which includes the values in effect at now at any magnitude
+    of time (now + 1 ns would be now itself past ~1.7e7 s)."""
 
     kind: Literal["metrics", "spans", "events"]
     name: Annotated[str, Meta(min_length=1, max_length=200, description=(
@@ -676,9 +677,12 @@ class ForkRequest(_Request, tag="fork"):
         "simulated second to fork at, at most the branch's current time; default: now "
         "(the exact same event)"))] | None = None
     set: Annotated[dict[str, Any], Meta(description=(
-        "changes to apply, {\"Entity.attribute\": value}, e.g. {\"Server.concurrency\": 2}, "
-        "{\"Server.service_time\": 0.08} (a new mean, same family), "
-        "{\"Client.max_retries\": 0}; values keep the attribute's type"))] = {}
+        "changes to apply, {\"Entity.attribute\": value}: e.g. {\"Server.concurrency\": 2} "
+        "(more workers), {\"Server.service_time.mean\": 0.08} (a new mean, same "
+        "distribution family), {\"Users.rate\": 16} (a source's arrivals per second), "
+        "{\"Client.retry_policy.max_attempts\": 1} (retries off). Values keep the "
+        "attribute's type (no conversion); an unknown entity or attribute is refused with "
+        "the valid names"))] = {}
     params: Annotated[dict[str, Any], Meta(description=(
         "factory parameters to change; the model is then a different one from the start "
         "and the history is replayed by simulated time"))] = {}
@@ -781,6 +785,18 @@ class RewindResponse(_Response, tag="rewind"):
     state: StateInfo
 
 
+class DropBranchRequest(_Request, tag="drop_branch"):
+    """Drop the what-if branch named in branch: its simulation and history are gone (a
+    running branch is paused first); answers already cut and fetched by handle stay.
+    main cannot be dropped. A session holds at most 16 branches: drop one to fork
+    another."""
+
+
+class DropBranchResponse(_Response, tag="drop_branch"):
+    dropped: Annotated[str, Meta(description="the branch dropped")]
+    branches: Annotated[list[str], Meta(description="the branches left, main first")]
+
+
 # op name -> (request type, response type, one-line summary)
 OPS: dict[str, tuple[type[_Request], type[_Response]]] = {
     "help": (HelpRequest, HelpResponse),
@@ -808,6 +824,7 @@ OPS: dict[str, tuple[type[_Request], type[_Response]]] = {
     "branches": (BranchesRequest, BranchesResponse),
     "compare": (CompareRequest, CompareResponse),
     "rewind": (RewindRequest, RewindResponse),
+    "drop_branch": (DropBranchRequest, DropBranchResponse),
 }
 
 Request = (HelpRequest | LoadRequest | StateRequest | CatalogRequest | RunRequest
@@ -815,7 +832,8 @@ Request = (HelpRequest | LoadRequest | StateRequest | CatalogRequest | RunReques
            | AddBreakpointRequest | ListBreakpointsRequest | RemoveBreakpointRequest
            | ClearBreakpointsRequest | QueryRequest | TraceRequest | ExportRequest
            | FetchRequest | ResetRequest | ChangesRequest | SnapshotRequest
-           | ForkRequest | BranchesRequest | CompareRequest | RewindRequest)
+           | ForkRequest | BranchesRequest | CompareRequest | RewindRequest
+           | DropBranchRequest)
 
 
 def summary_of(op: str) -> str:

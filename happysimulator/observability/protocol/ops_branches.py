@@ -33,6 +33,7 @@ from happysimulator.observability.protocol import messages as m
 from happysimulator.observability.protocol.answers import _jsonable, _size
 from happysimulator.observability.protocol.errors import ProtocolError
 from happysimulator.observability.settings import SettingError, apply_settings
+from operators.simtime import ticks as _ticks
 
 MAX_BRANCHES = 16
 # ops whose effect a rebuilt model must see again (recorded in the branch's history)
@@ -105,7 +106,12 @@ class BranchOps:
     @property
     def _current(self) -> Branch:
         branches = self._branch_map
-        return branches[getattr(self.__dict__["_branch_tls"], "name", "main")]
+        name = getattr(self.__dict__["_branch_tls"], "name", "main")
+        branch = branches.get(name)
+        if branch is None:  # dropped by another request while this one waited
+            raise ProtocolError("unknown_name", f"branch {name!r} was dropped",
+                                [n for n in branches if not n.startswith("~")])
+        return branch
 
     @property
     def _sim(self) -> Any:
@@ -144,6 +150,22 @@ class BranchOps:
         finally:
             tls.name = old
 
+    def _on_this_branch(self, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """`fn`, serving the branch this thread serves wherever it is called (a call at an
+        event boundary runs on the run thread, which serves no request)."""
+        tls = self.__dict__["_branch_tls"]
+        name = getattr(tls, "name", "main")
+
+        def served() -> Any:
+            old = getattr(tls, "name", "main")
+            tls.name = name
+            try:
+                return fn()
+            finally:
+                tls.name = old
+
+        return served
+
     def _branch_op(self, op: str, req: Any, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """`fn` (an ``_op_*``) served on the request's branch; a history op is applied at
         an event boundary and recorded with its position."""
@@ -167,21 +189,14 @@ class BranchOps:
         return on_branch
 
     def _recorded(self, branch: Branch, op: str, req: Any, fn: Callable[[Any], Any]) -> Any:
-        tls = self.__dict__["_branch_tls"]
-        name = branch.name
         sim = branch.sim
         seen: list[tuple[int, int]] = []
 
         def at_boundary() -> Any:
-            old = getattr(tls, "name", "main")
-            tls.name = name  # (this may be the run thread)
-            try:
-                seen.append((*_position(sim), _pending(sim)))
-                return fn(req)
-            finally:
-                tls.name = old
+            seen.append((*_position(sim), _pending(sim)))
+            return fn(req)
 
-        resp = self._runner.call(at_boundary)
+        resp = self._call(at_boundary)
         events, now_ns, pending = seen[0]
         request = msgspec.to_builtins(req)
         request.pop("branch", None)
@@ -333,7 +348,7 @@ class BranchOps:
                                 f"{len(branches)}", list(branches))
         sim = source.sim
         events, now_ns = _position(sim)
-        if req.at is not None and round(req.at * _NS) > now_ns:
+        if req.at is not None and _ticks(req.at) > now_ns:
             raise ProtocolError("bad_request", f"at = {req.at:g} s is after the branch's "
                                 f"current time ({now_ns / _NS:g} s): fork at or before now")
         if req.params:
@@ -354,7 +369,7 @@ class BranchOps:
             at_events, at_ns = events, now_ns
             at_pending = None if by_time else self._call(lambda: _pending(sim))
         else:
-            at_events, at_ns = None, round(req.at * _NS)
+            at_events, at_ns = None, _ticks(req.at)
         actions = [a for a in source.history
                    if (at_events is not None and a.events <= at_events)
                    or (at_events is None and a.time_ns <= at_ns)]
@@ -405,7 +420,7 @@ class BranchOps:
         if branch.name == "main":
             branch.params, branch.seed = dict(self._params), self._seed
         now_ns = branch.sim._now_ns
-        to_ns = round(req.to * _NS)
+        to_ns = _ticks(req.to)
         if to_ns > now_ns:
             raise ProtocolError("bad_request", f"to = {req.to:g} s is after the branch's "
                                 f"current time ({now_ns / _NS:g} s): rewind goes back only")
@@ -448,6 +463,29 @@ class BranchOps:
         resp.omitted = len(diffs) - kept
         return resp
 
+    def _op_drop_branch(self, req: m.DropBranchRequest) -> m.DropBranchResponse:
+        branches = self._branch_map
+        branch = self._current
+        others = [n for n in branches if n != "main" and not n.startswith("~")]
+        if branch.name == "main":
+            raise ProtocolError("bad_request", "main cannot be dropped: name the what-if "
+                                "branch to drop in branch" + ("" if others else
+                                                              " (this session has none)"),
+                                others)
+        if branch.runner is not None:
+            branch.runner.close()  # (a running branch is paused first)
+        del branches[branch.name]
+        branch.sim = branch.runner = branch.fault = None
+        branch.history = []
+        return m.DropBranchResponse(dropped=branch.name,
+                                    branches=[n for n in branches if not n.startswith("~")])
+
+    def _close_branches(self) -> None:
+        """Pause every what-if branch's background run (the session is closing)."""
+        for branch in list(self._branch_map.values()):
+            if branch.name != "main" and branch.runner is not None:
+                branch.runner.close()
+
     # ---- Python methods -------------------------------------------------------------------------
     def fork(self, at: float | None = None, set: dict[str, Any] | None = None,  # noqa: A002
              params: dict[str, Any] | None = None, name: str | None = None,
@@ -467,6 +505,10 @@ class BranchOps:
     def rewind(self, to: float, branch: str = "main") -> dict[str, Any]:
         """The ``rewind`` operation (raises `ProtocolError` on a failed request)."""
         return self._ask("rewind", {"to": to, "branch": branch})
+
+    def drop_branch(self, branch: str) -> dict[str, Any]:
+        """The ``drop_branch`` operation: the what-if `branch` is gone (main stays)."""
+        return self._ask("drop_branch", {"branch": branch})
 
 
 # not part of a row's identity: the values, and the end of a range (clipped to each

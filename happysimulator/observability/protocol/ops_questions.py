@@ -13,6 +13,7 @@ from happysimulator.observability.protocol import messages as m
 from happysimulator.observability.protocol.answers import _jsonable, _size
 from happysimulator.observability.protocol.errors import ProtocolError
 from operators.aggregators import AGGREGATE_NAMES
+from operators.simtime import just_after
 
 
 def _ids_only(node: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +39,7 @@ class QuestionOps:
             now = self._sim.now.to_seconds()
             # the next float after now (now + 1e-9 rounds to now past ~1.7e7 s): the
             # values in effect at now count
-            d["start"], d["end"] = now - last, math.nextafter(now, math.inf)
+            d["start"], d["end"] = now - last, just_after(now)
         if spec.kind == "metrics" and spec.name is None:
             raise ProtocolError("bad_request", "a metrics query needs a 'name' (see catalog)")
         if spec.kind == "spans" and spec.name is not None:

@@ -204,8 +204,10 @@ class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, Hypothe
         return msgspec.json.encode(self.handle(request)).decode()
 
     def close(self) -> None:
-        """Pause a background run and unhook from the simulation."""
+        """Pause a background run (main's and every branch's) and unhook from the
+        simulation."""
         with self._lock:
+            self._close_branches()
             if self._runner is not None:
                 self._runner.close()
                 self._runner = None
@@ -294,7 +296,8 @@ class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, Hypothe
     # ---- threading helpers ----------------------------------------------------------------------
     def _call(self, fn: Callable[[], Any]) -> Any:
         assert self._runner is not None
-        return self._runner.call(fn)
+        # (`fn` may run on the branch's run thread: it serves the same branch there)
+        return self._runner.call(self._on_this_branch(fn))
 
     def _running(self) -> bool:
         return self._runner is not None and self._runner.running

@@ -115,8 +115,9 @@ class ChartOps:
         # more new windows than a chart keeps: only the newest max_points are asked for
         # (bounded work per update) and they replace what the page shows
         keep = self.max_points
-        if budget_s is not None and chart.cost_per_window > 0:
-            keep = min(keep, max(_MIN_LIVE_POINTS, int(budget_s / chart.cost_per_window)))
+        if budget_s is not None:  # (a first live update measures the cost on a few windows)
+            keep = min(keep, _MIN_LIVE_POINTS if chart.cost_per_window == 0 else
+                       max(_MIN_LIVE_POINTS, int(budget_s / chart.cost_per_window)))
         start = max(chart.closed_to, closed - w * keep)
         replace = start > chart.closed_to
         oldest = max(0.0, closed - w * self.max_points)

@@ -11,11 +11,15 @@ records exactly what a plain ``sim.run()`` records.
 
 Memory and work are bounded whatever the run length: each chart keeps at most
 ``max_points`` windows, markers at most ``max_markers``; charts are brought up to date at
-most every 0.1 s of wall time and may use a quarter of the worker's time while the model
-runs: when more windows closed since than that allows (or than ``max_points``), only the
-newest are queried and they replace what the page shows (a moving view of the newest
-windows at full speed; a pause brings the last ``max_points`` windows, and any range of
-history is a zoom query away).
+most 4 times a wall second and may use 8% of the wall time while the model runs: when
+more windows closed since than that allows (or than ``max_points``), only the newest are
+queried and they replace what the page shows (a moving view of the newest windows at full
+speed; a pause brings the last ``max_points`` windows, and any range of history is a zoom
+query away). While running, the status goes out at most 4 times a wall second; the
+gauges, the queueing view and the next events at most twice and at least once (between
+the two, as often as 4% of the wall time allows). At full speed the model closes thousands of windows
+per chart and wall second, far more than a page can show or the worker can read for free
+(25-55 us each), so these bounds, not the run's length or speed, set what watching costs.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from happysimulator.observability.web._shared import _EPS, _err
+from happysimulator.observability.web._shared import _err, _past_now
 from happysimulator.observability.web.charts import Chart, ChartOps
 from happysimulator.observability.web.download import DownloadOps
 from happysimulator.observability.web.graph import GraphOps
@@ -38,10 +42,13 @@ from happysimulator.observability.web.shared import SharedOps
 
 _SLICE_WALL_S = 0.1  # wall time a max-speed slice aims at: the pause/answer latency
 _PACE_TICK_S = 0.05  # wall time between two paced slices
-_CHARTS_EVERY_S = 0.1  # how often a run's newly closed windows are pushed (at most)
-_CHART_SHARE = 0.25  # of a running worker's wall time that chart queries may use
+_CHARTS_EVERY_S = 0.25  # how often a run's newly closed windows are pushed (at most)
+_CHARTS_MAX_EVERY_S = 1.0  # ... and at least this often, whatever they cost
+_CHART_SHARE = 0.08  # of a running worker's wall time that chart queries may use
 _GAUGE_EVERY_S = 0.5  # how often the model's gauges, queues and next events are refreshed
-_GAUGE_SHARE = 0.1  # ... while running: at most this share of the worker's wall time
+_GAUGE_SHARE = 0.04  # ... while running: at most this share of the worker's wall time
+_GAUGE_MAX_EVERY_S = 1.0  # ... but at least this often (the queueing view stays live)
+_STATUS_EVERY_S = 0.25  # while running, the status (time, events, rate) goes out this often
 _CATALOG_EVERY_S = 5.0  # while running, the series list for the gauges is this fresh
 _BIG = 4_000_000  # the protocol's largest answer budget
 _ADVANCING = frozenset({"run", "resume", "step", "run_until"})
@@ -85,6 +92,10 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
         self._gauge_cost = 0.0  # wall seconds the last gauges/queues refresh took
         self._last_charts = 0.0
         self._last_charts_run = 0.0
+        self._last_status = 0.0
+        self._charts_cost = 0.0  # wall seconds the last live update of the charts took
+        self._catalog_cost = 0.0  # wall seconds the last catalog took
+        self._catalog_took = 0.0  # ... in the last refresh of the gauges (0: not read)
         self._series: list[dict[str, Any]] | None = None
         self._has_anomalies = False
         self._anomalies_to = 0.0  # anomaly reports before this time are markers already
@@ -341,12 +352,23 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
         now = self.state.get("current_time", 0.0)
         done = bool(self.state.get("is_complete"))
         wall = time.perf_counter()
-        if real_pause or wall - self._last_refresh >= max(_GAUGE_EVERY_S,
-                                                          self._gauge_cost / _GAUGE_SHARE):
+        gauges_due = real_pause or wall - self._last_refresh >= max(
+            _GAUGE_EVERY_S, min(self._gauge_cost / _GAUGE_SHARE, _GAUGE_MAX_EVERY_S))
+        # charts: at most every _CHARTS_EVERY_S, and less often when even their smallest
+        # update (the newest _MIN_LIVE_POINTS windows) costs more than their share (a
+        # loaded machine, many charts), but at least every _CHARTS_MAX_EVERY_S
+        charts_due = real_pause or wall - self._last_charts >= max(
+            _CHARTS_EVERY_S, min(self._charts_cost / _CHART_SHARE, _CHARTS_MAX_EVERY_S))
+        if (gauges_due or charts_due) and not real_pause:
+            self._flush_stores(now)
+        if gauges_due:
+            t = time.perf_counter()
             self._last_refresh = wall
             self._refresh_gauges(now, fresh_catalog=real_pause)
-            self._gauge_cost = time.perf_counter() - wall  # a big model refreshes less often
-        if real_pause or wall - self._last_charts >= _CHARTS_EVERY_S:
+            # a big model refreshes less often (the catalog has its own schedule)
+            self._gauge_cost = time.perf_counter() - t - self._catalog_took
+        if charts_due:
+            t = time.perf_counter()
             self._last_charts = wall
             # while running, charts get a share of the worker's time (the rest runs the
             # model); a real pause or the end brings every chart fully up to date
@@ -357,8 +379,28 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
                 self._update_chart(chart, now, flush=done,
                                    budget_s=None if share is None else share / len(self.charts))
             self._anomaly_markers(now)
+            if not real_pause:
+                self._charts_cost = time.perf_counter() - t
         self._rate.append((wall, int(self.state.get("events_processed", 0))))
-        self._push_status()
+        # every slice moves the clock, but a page needs only a few status updates a second
+        # (each redraws its charts' "now" line); a stop always goes out
+        if real_pause or wall - self._last_status >= _STATUS_EVERY_S:
+            self._last_status = wall
+            self._push_status()
+
+    def _flush_stores(self, now: float) -> None:
+        """Bring the metric store up to date before the gauges and charts read it.
+
+        The first read after a slice flushes what the run recorded since the last flush:
+        the run's own work (a plain run does it at its scheduled flushes), not the cost of
+        watching, so it is done here, outside the time the refreshes measure to pace
+        themselves (else every refresh would look as costly as the recording it follows).
+        """
+        series = self._series[0] if self._series else None
+        if series is not None:
+            self._query({"kind": "metrics", "name": series["name"],
+                         "entity": series["source"], "start": now, "end": now,
+                         "aggregates": ["count"]})
 
     def _anomaly_markers(self, now: float) -> None:
         """Anomaly reports (the detectors' ``anomaly`` events) become markers at their
@@ -366,10 +408,10 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
         if not self._has_anomalies or now <= self._anomalies_to:
             return
         resp = self._query({"kind": "events", "name": "anomaly",
-                            "start": self._anomalies_to, "end": now + _EPS})
+                            "start": self._anomalies_to, "end": _past_now(now)})
         if not resp.get("ok"):
             return
-        self._anomalies_to = now + _EPS
+        self._anomalies_to = _past_now(now)
         for row in resp["result"]["rows"]:
             rep = row.get("value") if isinstance(row.get("value"), dict) else {}
             onset = rep.get("onset", row["time"])
@@ -386,8 +428,13 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
         self.next_events = peek.get("events", []) if peek.get("ok") else []
         self.next_events_at = self.state.get("current_time")
         wall = time.perf_counter()
-        if fresh_catalog or self._series is None or wall - self._series_at > _CATALOG_EVERY_S:
-            cat = self._forward({"op": "catalog"})  # new series appear while a model runs
+        self._catalog_took = 0.0
+        # new series appear while a model runs; the catalog (which scans the traces) is
+        # refreshed every _CATALOG_EVERY_S, less often if it costs more than its share
+        every = max(_CATALOG_EVERY_S, self._catalog_cost / _GAUGE_SHARE)
+        if fresh_catalog or self._series is None or wall - self._series_at > every:
+            cat = self._forward({"op": "catalog"})
+            self._catalog_took = self._catalog_cost = time.perf_counter() - wall
             if cat.get("ok"):
                 self._catalog = cat["catalog"]
                 self._series = cat["catalog"].get("metrics", [])
@@ -401,13 +448,18 @@ class Debugger(ChartOps, GraphOps, DownloadOps, SharedOps, QueueOps):
                 if kind not in ("gauge", "counter"):
                     continue
                 agg = "last" if kind == "gauge" else "rate"
-                start = 0.0 if kind == "gauge" else max(0.0, now - 10.0)
-                r = self._query({"kind": "metrics", "name": m["name"], "entity": m["source"],
-                                 "start": start, "end": now + _EPS, "aggregates": [agg]})
-                rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
+                value = None
+                # a gauge's last value: set in the last 10 s (cheap to read), else earlier
+                for start in [max(0.0, now - 10.0)] + ([0.0] if kind == "gauge" else []):
+                    r = self._query({"kind": "metrics", "name": m["name"],
+                                     "entity": m["source"], "start": start,
+                                     "end": _past_now(now), "aggregates": [agg]})
+                    rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
+                    value = rows[0].get(agg) if rows else None
+                    if value is not None or start == 0.0:
+                        break
                 gauges.append({"entity": m["source"], "name": m["name"], "kind": kind,
-                               "unit": m.get("unit"), "aggregate": agg,
-                               "value": rows[0].get(agg) if rows else None})
+                               "unit": m.get("unit"), "aggregate": agg, "value": value})
         self.gauges = gauges
         self.push({"type": "gauges", "gauges": gauges})
         self._refresh_queues(now, self._catalog, fresh_catalog)

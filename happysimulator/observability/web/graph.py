@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from happysimulator.observability.web._shared import _EPS
+from happysimulator.observability.web._shared import _past_now
 
 
 class GraphOps:
@@ -23,7 +23,7 @@ class GraphOps:
             nodes.setdefault(e, [])
         now = self.state.get("current_time", 0.0)
         spans = self._query({"kind": "spans", "start": max(0.0, now - 60.0),
-                             "end": now + _EPS, "limit": 5000})
+                             "end": _past_now(now), "limit": 5000})
         edges: dict[tuple[str, str], int] = {}
         if spans.get("ok"):
             rows = spans["result"]["rows"]

@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from happysimulator.observability.protocol.answers import _request_id
-from happysimulator.observability.web._shared import _EPS
+from happysimulator.observability.web._shared import _past_now
+from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 _RECENT_S = 10.0  # rates and utilization are over the last this many simulated seconds
 _WAITING_SHOWN = 8  # waiting requests listed per station (the oldest)
@@ -62,10 +63,14 @@ class QueueOps:
                     _name: str = name, _have: set[str] = have) -> Any:
                 return self._aggs(_name, _have, metric, [aggregate], start, now)[0]
 
+            def last(metric: str) -> Any:  # set in the last 10 s (cheap to read), or before
+                value = agg(metric, "last")
+                return agg(metric, "last", 0.0) if value is None else value
+
             if "queue_depth" in have:
-                stats["queue_length"] = agg("queue_depth", "last", 0.0)
+                stats["queue_length"] = last("queue_depth")
             if "in_flight" in have:
-                stats["in_service"] = agg("in_flight", "last", 0.0)
+                stats["in_service"] = last("in_flight")
             if "utilization" in have:
                 stats["utilization"] = agg("utilization", "mean")
                 stats["utilization_from"] = "utilization, time-weighted mean"
@@ -99,7 +104,7 @@ class QueueOps:
         if metric not in have or now <= start:
             return [None] * len(aggregates)
         r = self._query({"kind": "metrics", "name": metric, "entity": entity,
-                         "start": start, "end": now + _EPS, "aggregates": aggregates})
+                         "start": start, "end": _past_now(now), "aggregates": aggregates})
         rows = r.get("result", {}).get("rows", []) if r.get("ok") else []
         return [rows[0].get(a) if rows else None for a in aggregates]
 
@@ -118,7 +123,7 @@ class QueueOps:
         """Requests seen passing from one entity to the next (parent span -> child) in
         the last 60 simulated seconds."""
         spans = self._query({"kind": "spans", "start": max(0.0, now - 60.0),
-                             "end": now + _EPS, "limit": 2000})
+                             "end": _past_now(now), "limit": 2000})
         edges: dict[tuple[str, str], int] = {}
         if spans.get("ok"):
             rows = spans["result"]["rows"]
@@ -221,7 +226,7 @@ def _waiting(obj: Any, now: float) -> tuple[list[dict[str, Any]], int | None]:
     out = []
     for item in itertools.islice(iter(line), _WAITING_SHOWN):
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], int):
-            req, arrived = item[0], item[1] / 1e9
+            req, arrived = item[0], item[1] / _NS
         else:
             req, arrived = item, None
         out.append({"id": _request_id(req),

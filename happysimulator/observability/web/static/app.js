@@ -111,7 +111,7 @@
     const ne = $("next-events"); ne.replaceChildren();
     for (const e of s.next_events || []) ne.append(requestItem(e, eventText(e)));
     const at = s.next_events_at, stale = s.mode === "running" && at != null && at < s.sim_time;
-    $("next-at").textContent = at == null ? "" : stale ? `(read at t=${fmt(at, 7)}; running, refreshed every 0.5 s)` : `(at t=${fmt(at, 7)})`;
+    $("next-at").textContent = at == null ? "" : stale ? `(read at t=${fmt(at, 7)}; running, refreshed every 0.5-1 s)` : `(at t=${fmt(at, 7)})`;
     ne.classList.toggle("stale", stale);
     $("next-at").classList.toggle("stale", stale);
   }
