@@ -230,15 +230,28 @@ def _deferrable(bus: ObservationBus | None, observer: Any) -> Callable[[Observat
 class _PatternSub:
     """An Rx observer attached to every topic matching (kinds, name, source) globs."""
 
-    __slots__ = ("kinds", "name", "source", "observer", "sink", "topics", "raw")
+    __slots__ = ("kinds", "name", "source", "observer", "sink", "topics", "raw", "make",
+                 "made")
 
     def __init__(self, kinds: frozenset, name: str, source: str, observer: Any,
-                 raw: Any = None, bus: ObservationBus | None = None) -> None:
+                 raw: Any = None, bus: ObservationBus | None = None,
+                 make: Callable[[TopicInfo], Callable] | None = None) -> None:
         self.kinds, self.name, self.source, self.observer = kinds, name, source, observer
-        self.raw = raw is not None
+        self.raw = raw is not None or make is not None
         # one function (or the raw fn), so removal can use identity
-        self.sink = raw if raw is not None else _deferrable(bus, observer)
+        self.sink = raw if raw is not None else (
+            None if make is not None else _deferrable(bus, observer))
+        self.make = make  # a raw listener of its own for each topic (see `listen_each`)
+        self.made: dict[int, Callable] = {}
         self.topics: list[Topic] = []
+
+    def sink_for(self, t: Topic) -> Callable:
+        if self.make is None:
+            return self.sink
+        fn = self.made.get(id(t))
+        if fn is None:
+            fn = self.made[id(t)] = self.make(t.info)
+        return fn
 
     def matches(self, t: Topic) -> bool:
         return (
@@ -324,7 +337,7 @@ class ObservationBus:
         for sub in self._subs:
             if sub.matches(t):
                 sub.topics.append(t)
-                (raws if sub.raw else sinks).append(sub.sink)
+                (raws if sub.raw else sinks).append(sub.sink_for(t))
         t._sinks = tuple(sinks)
         t._raws = tuple(raws)
         t._rebuild()
@@ -428,24 +441,40 @@ class ObservationBus:
         follow a series: no `Observation` is allocated for them. If ``fn`` has a
         ``thresholds`` attribute, it may be given only the values whose relation to those
         thresholds changed (see `Topic.crossing_points`). Dispose to stop."""
+        return self._listen(_PatternSub(frozenset({ObservationKind(kind)}), name, source,
+                                        None, raw=fn))
+
+    def listen_each(
+        self, kind: ObservationKind, name: str, source: str,
+        make: Callable[[TopicInfo], Callable[[str, float, Any], None]],
+    ) -> Disposable:
+        """As `listen`, with a listener of its own for each matching topic:
+        ``make(topic_info)`` is called once per topic (later topics too) and returns the
+        function that topic calls -- for watchers whose state depends on the series (a
+        counter's running total, say). Dispose to stop."""
+        return self._listen(_PatternSub(frozenset({ObservationKind(kind)}), name, source,
+                                        None, make=make))
+
+    def _listen(self, sub: _PatternSub) -> Disposable:
         from reactivex.disposable import Disposable
 
         self.flush()
-        sub = _PatternSub(frozenset({ObservationKind(kind)}), name, source, None, raw=fn)
         self._subs.append(sub)
         for t in self._topics.values():
             if sub.matches(t):
                 sub.topics.append(t)
-                t._raws = t._raws + (fn,)
+                t._raws = t._raws + (sub.sink_for(t),)
                 t._rebuild()
 
         def dispose() -> None:
             if sub in self._subs:
                 self._subs.remove(sub)
             for t in sub.topics:
+                fn = sub.sink_for(t)
                 t._raws = tuple(r for r in t._raws if r is not fn)
                 t._rebuild()
             sub.topics.clear()
+            sub.made.clear()
 
         return Disposable(dispose)
 

@@ -73,6 +73,8 @@ class MetricCondition:
 
     ``MetricCondition("Server", "queue_depth", "gt", 50, for_=5.0)`` is true once the
     queue depth has stayed above 50 for 5 simulated seconds. `source` may be a glob.
+    A counter is compared by its running total (``MetricCondition("Client", "timeouts",
+    "ge", 5)``: the fifth timeout), gauges and samples value by value.
 
     For noisy series (edge-triggered, a gauge dancing around the threshold would fire on
     every crossing):

@@ -240,13 +240,42 @@ class BreakpointControl:
             level = cond.rearm_level
             on_value.thresholds = (  # type: ignore[attr-defined]
                 (threshold,) if level is None else tuple(sorted({threshold, level})))
-        armed.subscription = rt.bus.listen(ObservationKind.METRIC, cond.name, cond.source,
-                                           on_value)
+        store = rt.query.metric_store
+
+        def total_so_far(info: Any) -> float:
+            if store is None or not any(
+                    True for _ in store.select(glob.escape(info.name), glob.escape(info.source))):
+                return 0.0
+            total = (rt.query.metrics(glob.escape(info.name))
+                     .from_entity(glob.escape(info.source)).aggregate("sum").execute().scalar)
+            return float(total or 0.0)
+
+        def listener_for(info: Any) -> Callable[[str, float, Any], None]:
+            if info.series_kind != "counter":
+                return on_value
+            # A counter is compared by its running total since the run began, not by
+            # each increment: "Client.timeouts ge 5" means five timeouts, and an
+            # increment of 1 would never reach 5. Every increment is needed (no
+            # crossing-point thinning: the total moves on each one).
+            total = [total_so_far(info)]
+            if cond.holds(total[0]) and info.source not in sources:
+                # already past it when armed: in an episode, as a gauge is (below)
+                st = sources[info.source] = [True, None, False]
+                if for_:
+                    start_timer(st, clock.now(), total[0], info.source)
+
+            def on_increment(source: str, time_s: float, value: Any) -> None:
+                total[0] += value
+                on_value(source, time_s, total[0])
+
+            return on_increment
+
+        armed.subscription = rt.bus.listen_each(ObservationKind.METRIC, cond.name,
+                                                cond.source, listener_for)
         # A gauge that already satisfies the condition when the breakpoint is armed is in
         # an episode that began before: edge-triggered, it does not fire at once, but a
         # `for_` condition starts timing now (so "queue_depth > 50 for 5 s" armed while the
         # queue is at 60 fires 5 s later if the queue stays above 50).
-        store = rt.query.metric_store
         for series in store.select(cond.name, cond.source) if store is not None else ():
             if series.series_kind != "gauge" or series.source in armed.sources:
                 continue

@@ -20,6 +20,7 @@ Every disagreement is a `Mismatch`; `Mismatch.cls` names its class for reports a
 
 from __future__ import annotations
 
+import itertools
 import math
 import signal
 import threading
@@ -725,6 +726,9 @@ def _drive(sim: Any, case: Case, ref: RefRun, checker: Checker) -> int:
             vals = [o.value for k, o in ref.obs
                     if o.kind.value == "metric" and o.source == src and o.name == name
                     and k >= 1]
+            if ref.catalog.get((src, name)) == "counter":
+                # a counter's condition holds on its running total (docs/design.md)
+                vals = list(itertools.accumulate(vals))
             if vals:
                 thr = vals[-1 - (j % len(vals))]
                 bp = Breakpoint(metric_condition=MetricCondition(src, name, "ge", thr))

@@ -151,7 +151,8 @@ def queries() -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(metric_queries(), metric_queries(), record_queries(), probe_queries())
 
 
-_BP_SERIES = [("Sink", "latency"), ("Server", "wait_time"), ("Server", "service_time")]
+_BP_SERIES = [("Sink", "latency"), ("Server", "wait_time"), ("Server", "service_time"),
+              ("Server", "arrivals")]  # (a counter: its running total is compared)
 
 
 @st.composite
