@@ -42,10 +42,11 @@ class Engine:
     - ``schedule_at(time_ns, event)``: put a model event in the heap, unchecked;
     - ``schedule_timer(time_ns, handle)``: put a daemon clock timer in the heap;
     - ``may_recycle``: True while a processed event object may be reused;
+    - ``unseen``: True while nobody sees processed events at all (of any type);
     - ``pending_timers()``: the clock timers not yet run nor cancelled.
     """
 
-    __slots__ = ("_events", "_entries", "_counter", "may_recycle")
+    __slots__ = ("_events", "_entries", "_counter", "may_recycle", "unseen")
 
     def __init__(self, events: EventHeap) -> None:
         self._events = events
@@ -54,6 +55,10 @@ class Engine:
         # True while nobody sees processed events (no per-event hook, trace recorder or
         # watcher of a recyclable type): set by the run loop when it starts
         self.may_recycle = True
+        # True while no per-event hook, trace recorder or watched event type sees
+        # processed events: a generator process may then be its own continuation event
+        # (whose type is its request's, so `declare_recyclable` cannot cover it)
+        self.unseen = True
 
     def schedule_at(self, time_ns: int, event: Event) -> None:
         """Schedule ``event`` (its ``time`` must be ``time_ns``) with no checks.

@@ -125,7 +125,9 @@ class ObservedEntity(Entity):
     # this entity's `_Recording` (plain attribute reads: touching ``self.__dict__`` would
     # turn the instance's inline values into a dict, slowing every attribute access)
     _obs_rec: _Recording | None = None
-    _obs_topics: dict[tuple, Any] | None = None  # (kind, name, series kind) -> topic
+    # (its simulation, {(kind, name, series kind): topic}): an entity built once and
+    # used in a second simulation records on that one's bus, not the first's
+    _obs_topics: tuple[Any, dict[tuple, Any]] | None = None
 
     def _runtime(self) -> Any:
         sim = self._sim
@@ -152,9 +154,10 @@ class ObservedEntity(Entity):
     def _topic(self, kind: ObservationKind, name: str, series_kind: str | None) -> Any:
         # keyed by the series kind too: observe("x") then set_gauge("x") reaches the bus,
         # which refuses to mix kinds in one series
-        cache = self._obs_topics
-        if cache is None:
-            cache = self._obs_topics = {}
+        cached = self._obs_topics
+        if cached is None or cached[0] is not self._sim:
+            cached = self._obs_topics = (self._sim, {})
+        cache = cached[1]
         topic = cache.get((kind, name, series_kind))
         if topic is None:
             runtime = self._runtime()

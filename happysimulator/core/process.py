@@ -27,8 +27,8 @@ _new = object.__new__
 
 class Process(ProcessContinuation):
     """One running generator. Its continuation events target the process (``.entity`` is
-    the owner); while nobody keeps processed events (`Engine.may_recycle`), the process
-    is its own continuation event, pushed again at each ``yield`` (no allocation).
+    the owner); while nobody sees processed events (`Engine.unseen`), the process is its
+    own continuation event, pushed again at each ``yield`` (no allocation).
 
     ``on_done(result)`` is called when the generator finishes, after its result was
     scheduled; then the origin event's completion hooks run (unless ``run_hooks`` is
@@ -78,10 +78,15 @@ class Process(ProcessContinuation):
 
     def _continue_at(self, time_ns: int) -> None:
         sim = self.sim
-        if self._own and self._x is None and sim.engine.may_recycle:
-            self._time_ns = time_ns
-            heappush(sim._heap, (time_ns, 1, next(sim._counter), self))
-            return
+        if self._own and self._x is None:
+            if sim.engine.unseen:
+                self._time_ns = time_ns
+                heappush(sim._heap, (time_ns, 1, next(sim._counter), self))
+                return
+            # someone may keep processed events (a hook, `step()`, a watched event type):
+            # this process may be one of them, so it never stands for its continuation
+            # again
+            self._own = False
         x = self._x
         if x is not None and x.cancelled:  # (its continuation was cancelled: abandoned)
             return
@@ -116,7 +121,7 @@ class Process(ProcessContinuation):
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
             sim = self.sim
             t = sim._now_ns + int(y * _NS + 0.5)
-            if self._own and self._x is None and sim.engine.may_recycle:
+            if self._own and self._x is None and sim.engine.unseen:
                 self._time_ns = t  # (`_continue_at`'s common case, inline)
                 heappush(sim._heap, (t, 1, next(sim._counter), self))
             else:

@@ -76,6 +76,11 @@ class LoopPlan:
         return self.hooked or self.limit > 0 or self.watch is not None
 
     @property
+    def unseen(self) -> bool:
+        """Nobody sees processed events of any type (`Engine.unseen`)."""
+        return not self.hooked and self.watch is None
+
+    @property
     def may_recycle(self) -> bool:
         """Nobody keeps processed events (the log keeps no event objects), so components
         may reuse them (`Engine.may_recycle`)."""
@@ -160,6 +165,7 @@ class RunLoop:
         self.paused_by = None
         plan = LoopPlan.of(self, max_events, until_ns)
         self.engine.may_recycle = plan.may_recycle
+        self.engine.unseen = plan.unseen
         prev_active, ACTIVE.sim = ACTIVE.sim, self
         # The loop allocates many short-lived tuples; with CPython's default gen-0
         # threshold (700) the cyclic GC then rescans the run's live objects (events,
@@ -178,7 +184,7 @@ class RunLoop:
             else:
                 reason = self._run_fast(plan)
         finally:
-            self.engine.may_recycle = True
+            self.engine.may_recycle = self.engine.unseen = True
             gc.set_threshold(*gc_thresholds)
             ACTIVE.sim = prev_active
             self._wall_s += _wall.perf_counter() - w0

@@ -210,9 +210,9 @@ def test_engine_may_recycle_only_while_nobody_sees_processed_events():
 
     class Probe(Entity):
         def handle_event(self, event):
-            seen.append(self._sim.engine.may_recycle)
+            seen.append((self._sim.engine.may_recycle, self._sim.engine.unseen))
 
-    def run(**seams) -> bool:
+    def run(**seams) -> tuple[bool, bool]:
         p = Probe("p")
         sim = make_sim(entities=[p])
         sim.schedule(Event(1.0, "x", p))
@@ -220,15 +220,19 @@ def test_engine_may_recycle_only_while_nobody_sees_processed_events():
             setattr(sim, k, v)
         seen.clear()
         sim._run_loop()
-        assert sim.engine.may_recycle  # (back to True once the loop stopped)
+        # (back to True once the loop stopped)
+        assert sim.engine.may_recycle and sim.engine.unseen
         return seen[0]
 
     assert "service.done" in recyclable_types() and "source.tick" in recyclable_types()
-    assert run() is True
-    assert run(_event_log=[]) is True  # the log keeps no event objects
-    assert run(_watch_types=frozenset({"x"}), _on_watched=lambda ev: False) is True
-    assert run(_watch_types=frozenset({"service.done"}), _on_watched=lambda ev: False) is False
-    assert run(_hook=lambda ev: False) is False
+    assert run() == (True, True)
+    assert run(_event_log=[]) == (True, True)  # the log keeps no event objects
+    # a watcher of another type may keep what it sees, but no recycled type: processes
+    # (whose events have their requests' types) stop standing for their continuations
+    assert run(_watch_types=frozenset({"x"}), _on_watched=lambda ev: False) == (True, False)
+    assert run(_watch_types=frozenset({"service.done"}),
+               _on_watched=lambda ev: False) == (False, False)
+    assert run(_hook=lambda ev: False) == (False, False)
 
 
 def test_a_daemon_event_last_in_the_heap_of_a_bounded_run():
@@ -242,3 +246,83 @@ def test_a_daemon_event_last_in_the_heap_of_a_bounded_run():
     sim = make_sim(entities=[e], end_time=5.0, observability=False)
     sim.schedule(Event(1.0, "d", e, daemon=True))
     assert sim.run().stop_reason == "complete" and e.ran
+
+
+def _generator_model(seed: int):
+    """A user-written model: a QueuedResource with a generator handler (two yields) and a
+    plain entity generator (five), forwarding to a sink that records what it saw."""
+    from happysimulator import QueuedResource
+
+    seen: list[tuple[int, int]] = []
+
+    class Sink(Entity):
+        def handle_event(self, event):
+            seen.append((self.now.nanoseconds, event.context["id"]))
+
+    class Relay(Entity):
+        def handle_event(self, event):
+            for _ in range(4):
+                yield 0.01
+            yield 0.0
+            return self.forward(event, sink)
+
+    class Worker(QueuedResource):
+        def handle_queued_event(self, event):
+            yield self.rng.expovariate(10.0)
+            yield 0.001
+            return self.forward(event, relay)
+
+    sink, relay = Sink("Sink"), Relay("Relay")
+    worker = Worker("Worker", concurrency=2)
+    src = Source.poisson(rate=15.0, target=worker, limit=300)
+    sim = Simulation(sources=[src], entities=[worker, relay, sink], seed=seed,
+                     observability=False)
+    return sim, seen
+
+
+def test_generator_processes_stepped_or_run_give_the_same_events_and_keep_what_was_seen():
+    """A process stands for its own continuation only while nobody keeps processed
+    events: stepping (which hands events out) and running in chunks give the single
+    run's events, and an event handed out never changes afterwards."""
+    ref, ref_seen = _generator_model(5)
+    ref.run()
+    sim, seen = _generator_model(5)
+    kept = []
+
+    def step(n: int) -> None:
+        for _ in range(n):
+            ev = sim.step()
+            assert ev is not None
+            kept.append((ev, ev._time_ns, ev.event_type))
+
+    step(400)
+    for _ in range(40):
+        sim.run(max_events=20)  # a fast stretch (processes may reuse themselves here),
+        step(3)  # then steps that hand some of those processes out: never reused after
+    sim.run()
+    assert seen == ref_seen and len(seen) == 300
+    assert sim.events_processed == ref.events_processed
+    assert all(ev._time_ns == t and ev.event_type == et for ev, t, et in kept)
+
+
+def test_events_a_type_watcher_kept_never_change_afterwards():
+    """A watcher of an event type (an event-type breakpoint) may keep the events it sees;
+    generator processes, whose continuations carry their requests' type, must then not
+    stand for their continuations later."""
+    ref, ref_seen = _generator_model(6)
+    ref.run()
+    sim, seen = _generator_model(6)
+    kept = []
+
+    def watcher(ev) -> bool:
+        kept.append((ev, ev._time_ns))
+        return False
+
+    for _ in range(30):
+        sim.run(max_events=15)  # fast stretches, processes may reuse themselves ...
+        sim._watch_types, sim._on_watched = frozenset({"Request"}), watcher
+        sim.run(max_events=5)  # ... then a watched stretch keeps some of them
+        sim._watch_types = sim._on_watched = None
+    sim.run()
+    assert seen == ref_seen
+    assert kept and all(ev._time_ns == t for ev, t in kept)
