@@ -242,7 +242,11 @@ def combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAns
                 acc.see(float(t[i1 - 1]), k, float(vals[-1]))
             if tw:
                 sv, sw, _, _ = gauge_segments(t, v, a2, b, hold_until)
-                if sv.size > i1 - i0:  # carried into the raw part at a2
+                if sv.size > i1 - i0 and a2 == a:  # carried into the range at its start
+                    # (when the range began in the buckets, the value carried into the raw
+                    # part at R is their last change, already seen at its own time: seen
+                    # again at R it would tie with the other series' and win or lose
+                    # `first`/`last` by series order)
                     acc.see(a2, k, float(sv[0]))
                 acc.held(sv, sw)
     out: dict[str, float | None] = {}

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from happysim_rx import ManualClock, MetricStore, ObservationBus, QueryEngine, StreamingMetricStore
@@ -45,6 +45,9 @@ def brute(exact, entity, a, b, spec):
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000), st.floats(0, 1), st.floats(0, 1), st.sampled_from(["A", "*"]),
        st.sampled_from(["sample", "gauge"]), st.booleans())
+# two gauges pooled, the range starting in the buckets and ending in the raw rings: the
+# value carried into the raw part was seen again there and won `last` by series order
+@example(seed=0, f1=0.0, f2=0.9375, entity="*", kind="gauge", gaps=True)
 def test_random_ranges_state_what_they_answer(seed, f1, f2, entity, kind, gaps):
     exact, stream, end = pair(kind, seed, n=1500, gap_every=200 if gaps else 0)
     a, b = sorted((f1 * end, f2 * end))
