@@ -28,6 +28,7 @@ from happysimulator.components.industrial import (
     ShiftSchedule,
 )
 from happysimulator.observability import AnomalyDetector, Breakpoint, ObservabilityConfig
+from operators.simtime import just_after  # the instant after now: a range through it
 
 CALLS_PER_HOUR = 90.0
 HANDLE_TIME_S = 240.0  # mean talk time (exponential)
@@ -102,7 +103,7 @@ def explain(sim: Simulation, now: float, onset: float) -> None:
     """Print the queries that explain a rise in abandonment at `onset`."""
     q = sim.query
     before = (max(0.0, onset - 1800.0), onset)
-    after = (onset, now + 1e-9)
+    after = (onset, just_after(now))
 
     def agg(entity: str, name: str, how: str, span: tuple[float, float]) -> Any:
         return q.metrics(name).from_entity(entity).between(*span).aggregate(how) \
@@ -127,13 +128,13 @@ def explain(sim: Simulation, now: float, onset: float) -> None:
     for label, entity, name, how in rows:
         print(f"  {label:66s} {_fmt(agg(entity, name, how, before), '.3g'):>8s} "
               f"{_fmt(agg(entity, name, how, after), '.3g'):>8s}")
-    downs = q.metrics("up").from_entity("PhoneSystem").between(0.0, now + 1e-9).execute().rows
+    downs = q.metrics("up").from_entity("PhoneSystem").between(0.0, just_after(now)).execute().rows
     outages = [r["time"] for r in downs if r["value"] == 0.0]
     repairs = [r["time"] for r in downs if r["value"] == 1.0 and r["time"] > 0.0]
     print(f"  PhoneSystem.up raw rows: outages began at {[round(t) for t in outages]} s, "
           f"repairs at {[round(t) for t in repairs]} s")
     windows = q.metrics("reneged").from_entity("Agents").window(600.0) \
-        .between(max(0.0, onset - 3600.0), now + 1e-9).aggregate("count").execute()
+        .between(max(0.0, onset - 3600.0), just_after(now)).aggregate("count").execute()
     print("  Agents.reneged per 10 min, the hour before and since: "
           f"{[int(r['count'] or 0) for r in windows.rows]}")
 

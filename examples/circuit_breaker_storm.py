@@ -23,6 +23,7 @@ from happysimulator import Event, Instant, Server, Simulation, Source
 from happysimulator.components.client import Client, ExponentialBackoff
 from happysimulator.components.resilience import CircuitBreaker, TimeoutWrapper
 from happysimulator.observability import Breakpoint, MetricCondition, ObservabilityConfig
+from operators.simtime import just_after  # the instant after now: a range through it
 
 RATE = 30.0  # user calls per second
 BASE_SERVICE = 0.02  # seconds, mean; 8 workers: 400 calls/s
@@ -93,17 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n1. Paused at t={now:.2f}s by: {state.paused_by}")
     lw = max(start, now - 5.0)
     print(f"   why it opened: in [{lw:.1f}, {now:.1f})s the Deadline wrapper timed out "
-          f"{_sum(sim, 'timeouts', 'Deadline', lw, now + 1e-9)} calls, the breaker counted "
-          f"{_sum(sim, 'failures', 'Breaker', lw, now + 1e-9)} failures "
+          f"{_sum(sim, 'timeouts', 'Deadline', lw, just_after(now))} calls, the breaker counted "
+          f"{_sum(sim, 'failures', 'Breaker', lw, just_after(now))} failures "
           f"(threshold {cb.failure_threshold} in a row)")
     before = _sum(sim, "requests", "Client", 0.0, start) / start
-    during = _sum(sim, "requests", "Client", start, now + 1e-9) / max(now - start, 1e-9)
-    retries = _sum(sim, "retries", "Client", start, now + 1e-9)
-    depth = q.metrics("queue_depth").from_entity("Backend").between(0, now + 1e-9) \
+    during = _sum(sim, "requests", "Client", start, just_after(now)) / max(now - start, 1e-9)
+    retries = _sum(sim, "retries", "Client", start, just_after(now))
+    depth = q.metrics("queue_depth").from_entity("Backend").between(0, just_after(now)) \
         .aggregate("last").execute().scalar
     print(f"   the storm: attempts {before:.0f}/s before the incident, {during:.0f}/s since "
           f"({retries} retries); backend queue now {depth:g}")
-    wait = q.metrics("wait_time").from_entity("Backend").between(start, now + 1e-9) \
+    wait = q.metrics("wait_time").from_entity("Backend").between(start, just_after(now)) \
         .aggregate("p99").execute().scalar
     print(f"   backend wait p99 since the incident: {wait:.2f}s (the client gives up at 0.3s)")
 

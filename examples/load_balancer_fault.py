@@ -25,6 +25,7 @@ from happysimulator.components.client import Client, FixedRetry
 from happysimulator.components.load_balancer import HealthChecker, LoadBalancer
 from happysimulator.faults import CrashNode, FaultSchedule
 from happysimulator.observability import Breakpoint, MetricCondition, ObservabilityConfig
+from operators.simtime import just_after  # the instant after now: a range through it
 
 RATE = 60.0  # calls per second; each backend serves ~40/s
 CRASH_AT, RESTART_AT = 20.0, 40.0
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         print("No backend was ever taken out.")
         return 1
     now = state.current_time.to_seconds()
-    t1 = now + 1e-9
+    t1 = just_after(now)
     q = sim.query
     started = q.events("fault.start").from_entity("Faults").execute().rows
     crash_t = started[0]["time"]

@@ -27,6 +27,7 @@ from happysimulator.components.rate_limiter import (
     TokenBucketPolicy,
 )
 from happysimulator.observability import Breakpoint, MetricCondition, ObservabilityConfig
+from operators.simtime import just_after  # the instant after now: a range through it
 
 BASE, SPIKE = 20.0, 150.0  # calls per second
 SPIKE_AT, SPIKE_FOR = 10.0, 3.0
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         print("The bucket never ran dry.")
         return 1
     now = state.current_time.to_seconds()
-    t1 = now + 1e-9
+    t1 = just_after(now)
     print(f"\n1. Paused at t={now:.2f}s by: {state.paused_by}")
     offered = (_agg(sim, "generated", "Users", SPIKE_AT, t1) or 0) / max(now - SPIKE_AT, 1e-9)
     print(f"   the spike: users offer {offered:.0f}/s since t={SPIKE_AT:g}s "
