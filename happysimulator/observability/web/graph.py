@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from happysimulator.observability.web._shared import _past_now
+from happysimulator.observability.web._shared import span_flows
 
 
 class GraphOps:
@@ -22,16 +22,7 @@ class GraphOps:
         for e in catalog.get("span_entities", []):
             nodes.setdefault(e, [])
         now = self.state.get("current_time", 0.0)
-        spans = self._query({"kind": "spans", "start": max(0.0, now - 60.0),
-                             "end": _past_now(now), "limit": 5000})
-        edges: dict[tuple[str, str], int] = {}
-        if spans.get("ok"):
-            rows = spans["result"]["rows"]
-            entity_of = {r["span_id"]: r["entity"] for r in rows}
-            for r in rows:
-                parent = entity_of.get(r.get("parent_id"))
-                if parent is not None and parent != r["entity"]:
-                    edges[(parent, r["entity"])] = edges.get((parent, r["entity"]), 0) + 1
+        edges = span_flows(self._query, now, limit=5000)
         for a, b in edges:
             nodes.setdefault(a, [])
             nodes.setdefault(b, [])

@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from happysimulator.observability.protocol.answers import _request_id
-from happysimulator.observability.web._shared import _past_now
+from happysimulator.observability.web._shared import _past_now, span_flows
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 _RECENT_S = 10.0  # rates and utilization are over the last this many simulated seconds
@@ -120,19 +120,7 @@ class QueueOps:
         return out
 
     def _span_flows(self, now: float) -> dict[tuple[str, str], int]:
-        """Requests seen passing from one entity to the next (parent span -> child) in
-        the last 60 simulated seconds."""
-        spans = self._query({"kind": "spans", "start": max(0.0, now - 60.0),
-                             "end": _past_now(now), "limit": 2000})
-        edges: dict[tuple[str, str], int] = {}
-        if spans.get("ok"):
-            rows = spans["result"]["rows"]
-            entity_of = {r["span_id"]: r["entity"] for r in rows}
-            for r in rows:
-                parent = entity_of.get(r.get("parent_id"))
-                if parent is not None and parent != r["entity"]:
-                    edges[(parent, r["entity"])] = edges.get((parent, r["entity"]), 0) + 1
-        return edges
+        return span_flows(self._query, now, limit=2000)
 
     def _topology(self, catalog: dict[str, Any]) -> tuple[list[dict[str, Any]],
                                                           list[dict[str, Any]]]:
