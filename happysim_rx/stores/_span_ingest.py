@@ -45,11 +45,12 @@ class SpanArrays(NamedTuple):
 
 
 class _Lazy:
-    __slots__ = ("records", "materialize", "size", "of_trace")
+    __slots__ = ("records", "materialize", "size", "of_trace", "of_traces", "by_entity")
 
-    def __init__(self, records: Any, materialize: Any, size: int, of_trace: Any) -> None:
+    def __init__(self, records: Any, materialize: Any, size: int, of_trace: Any,
+                 of_traces: Any = None, by_entity: Any = None) -> None:
         self.records, self.materialize, self.size = records, materialize, size
-        self.of_trace = of_trace
+        self.of_trace, self.of_traces, self.by_entity = of_trace, of_traces, by_entity
 
 
 def _is_id(x: Any) -> bool:
@@ -131,14 +132,19 @@ class SpanIngest(SpanIds, TraceBound):
             self._index()
 
     def add_lazy(self, records: Any, materialize: Any, size: int,
-                 trace_ids: Any = None, of_trace: Any = None) -> None:
+                 trace_ids: Any = None, of_trace: Any = None, of_traces: Any = None,
+                 by_entity: Any = None) -> None:
         """``size`` spans to be made by ``materialize(records, skip)`` (`SpanArrays`,
         `SpanColumns` or rows as for `add_rows`; ``skip`` is an empty id array: columns
         are cheap enough to build for traces a bounded store then drops) when the store
         is next read; batches are taken in the order they came. ``of_trace(trace_id)``,
         if given, returns the `SpanArrays` of one trace, which lets ``trace(id)`` answer
-        without building the rest. ``trace_ids`` is accepted and not needed."""
-        self._pending.append(_Lazy(records, materialize, size, of_trace))
+        without building the rest. With ``of_traces(sorted ids)`` (the `SpanArrays` of
+        those traces) and ``by_entity()`` (``(entity, trace ids, starts)`` of every
+        span, in any order), a range or limited read answers without building the
+        rest too. ``trace_ids`` is accepted and not needed."""
+        self._pending.append(_Lazy(records, materialize, size, of_trace, of_traces,
+                                   by_entity))
         self._pending_lazy += size
         cap = self.max_traces
         if cap is not None and (len(self._pending) >= _INDEX_EVERY
@@ -167,6 +173,7 @@ class SpanIngest(SpanIds, TraceBound):
         pending = self._pending[:]
         self._pending.clear()  # in place: `appender` closures hold this list
         self._pending_lazy = 0
+        self._pending_reads = 0
         blocks: list[_Block | None] = []
         rows: list[Any] = []
         others: list[tuple[int, Span]] = []  # (stream position, span)

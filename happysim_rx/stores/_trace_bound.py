@@ -91,6 +91,8 @@ class TraceBound:
         not ended yet, so nobody has seen them. With no kept span starting later, the
         store is complete from `now` (when given and later), else from the float just
         after the evicted start."""
+        if self.max_traces is None:
+            return -float("inf")  # (nothing is evicted: no need to take pending spans in)
         self._index()
         d = self._evicted_start
         if d == -float("inf"):

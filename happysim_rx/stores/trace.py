@@ -21,7 +21,8 @@ import numpy as np
 
 from happysim_rx.observation import ObservationKind, Span
 from happysim_rx.stores._span_ids import _NONE, COMPONENT_SPAN_BASE, HOPS
-from happysim_rx.stores._span_ingest import SpanArrays, SpanColumns, SpanIngest, _is_id, _Lazy
+from happysim_rx.stores._span_ingest import SpanArrays, SpanColumns, SpanIngest, _is_id
+from happysim_rx.stores._span_pending import PendingReads
 
 __all__ = ["COMPONENT_SPAN_BASE", "HOPS", "TraceStore", "SpanColumns", "SpanArrays"]
 
@@ -42,7 +43,7 @@ def _in_order(spans: list[Span]) -> list[Span]:
     return sorted(spans, key=lambda s: (s.start, depth(s), s.end))
 
 
-class TraceStore(SpanIngest):
+class TraceStore(PendingReads, SpanIngest):
     """All spans (or the spans of the newest ``max_traces`` traces when bounded).
 
     Integer ids (what the simulation produces) live in the columns; spans with other
@@ -196,25 +197,6 @@ class TraceStore(SpanIngest):
         i0, i1 = np.searchsorted(st, [trace_id, trace_id + 1])
         return order[i0:i1]
 
-    def _trace_pending(self, trace_id: int) -> list[Span] | None:
-        """One trace while batches are pending, without taking them in: the stored
-        spans of the trace, then its spans from each batch, ids given as `_index`
-        would. None when that is not possible (rows pending, a bounded store, a batch
-        that cannot look up one trace, a request of more than HOPS spans)."""
-        if self.max_traces is not None or not all(
-                type(item) is _Lazy and item.of_trace is not None for item in self._pending):
-            return None
-        one = TraceStore()
-        rows = self._rows_of(trace_id)
-        if rows.size:
-            # encoded with `one`'s entity codes (ours would index its empty name list)
-            one._append_blocks([one._rows_block(self._spans_at(rows), [], 0)])
-        blocks = [one._arrays_block(item.of_trace(trace_id), 0) for item in self._pending]
-        one._append_blocks([b for b in blocks if b is not None])
-        if one._tid.size > HOPS:
-            return None
-        return one.trace(trace_id)
-
     def durations(self) -> list[tuple[float, Any]]:
         """``(last end - first start, trace id)`` of every trace, in one vectorized pass
         (what a per-trace loop over `trace` would compute, without building spans)."""
@@ -270,10 +252,13 @@ class TraceStore(SpanIngest):
         return [(names[a], names[b], c) for (a, b), c in counts.items()]
 
     def entities(self) -> list[str]:
-        self._index()
+        """Names of the entities with at least one span kept."""
+        pending = self._entities_pending()
+        if pending is None:
+            self._index()
         # a count per code, O(n): cheaper than np.unique's sort on every query
         seen = np.bincount(self._ent, minlength=len(self._names)) if self._ent.size else []
-        present = {self._names[c] for c, k in enumerate(seen) if k}
+        present = {self._names[c] for c, k in enumerate(seen) if k} | (pending or set())
         present.update(s.entity for spans in self._other.values() for s in spans)
         return sorted(present)
 
@@ -296,18 +281,11 @@ class TraceStore(SpanIngest):
         >>> [s.start for s in spans], latest
         ([1.0, 2.0], 4.0)
         """
+        got = self._between_pending(start, end, entity, limit, keep)
+        if got is not None:
+            return got
         self._index()
-        if self._by_start is None:  # ties by start keep the order spans came in
-            order = np.argsort(self._start, kind="stable")
-            if order.size < 2**31:
-                order = order.astype(np.int32)  # an index kept for every span: compact
-            self._by_start = (order, self._start[order])
-        order, starts = self._by_start
-        i0, i1 = np.searchsorted(starts, [start, end])
-        rows = order[i0:i1]
-        if entity != "*":
-            codes = [c for c, nm in enumerate(self._names) if fnmatchcase(nm, entity)]
-            rows = rows[np.isin(self._ent[rows], codes)]
+        rows = self._range_rows(start, end, entity)
         # rows are in start order: the last one starts latest
         latest = float(self._start[rows[-1]]) if rows.size else None
         if limit is None:
@@ -334,6 +312,22 @@ class TraceStore(SpanIngest):
                 # `limit` of each part
                 out = sorted(out + extra, key=lambda s: s.start)
         return (out if limit is None else out[:limit]), latest
+
+    def _range_rows(self, start: float, end: float, entity: str) -> np.ndarray:
+        """Stored rows of `entity` (a glob) starting in [start, end), by start (ties in
+        the order they came)."""
+        if self._by_start is None:  # ties by start keep the order spans came in
+            order = np.argsort(self._start, kind="stable")
+            if order.size < 2**31:
+                order = order.astype(np.int32)  # an index kept for every span: compact
+            self._by_start = (order, self._start[order])
+        order, starts = self._by_start
+        i0, i1 = np.searchsorted(starts, [start, end])
+        rows = order[i0:i1]
+        if entity != "*":
+            codes = [c for c, nm in enumerate(self._names) if fnmatchcase(nm, entity)]
+            rows = rows[np.isin(self._ent[rows], codes)]
+        return rows
 
     def tree(self, trace_id: Any) -> list[dict[str, Any]]:
         """Nested dicts ``{span..., "children": [...]}``, roots first."""

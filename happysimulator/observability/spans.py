@@ -63,9 +63,7 @@ class SpanBatch:
             rank = np.array([c.rank for c in batch], dtype=np.int64)[which]
             order = np.lexsort((which, starts, rank, ends))
             if self.rate < 1.0:
-                hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(
-                    0xFFFFFFFF)
-                order = order[hashed[order] < self.threshold]
+                order = order[self._sampled(tids)[order]]
             offsets = np.cumsum([0] + sizes)[:-1]
             which = which[order]
             self._sorted = (tids[order], starts[order], ends[order], which,
@@ -79,9 +77,34 @@ class SpanBatch:
     def of_trace(self, trace_id: int) -> SpanArrays:
         """The spans of one request, as `rows` gives them, found by a scan of the id
         columns (nothing is sorted or built for the other requests)."""
-        part = []
+        return self.of_traces(np.array([trace_id], dtype=np.int64))
+
+    def by_entity(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """``(entity, trace ids, starts)`` of each entity's spans that `rows` would give
+        (sampled), in no particular order: what a range read needs to find its traces
+        without ordering the batch."""
+        out = []
         for c in self.batch:
-            at = np.flatnonzero(c.trace_ids == trace_id)
+            tids, starts = c.trace_ids, c.starts
+            if self.rate < 1.0:
+                keep = self._sampled(tids)
+                tids, starts = tids[keep], starts[keep]
+            out.append((c.name, tids, starts))
+        return out
+
+    def _sampled(self, tids: np.ndarray) -> np.ndarray:
+        hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(0xFFFFFFFF)
+        return hashed < self.threshold
+
+    def of_traces(self, trace_ids: np.ndarray) -> SpanArrays:
+        """The spans of some requests (``trace_ids`` sorted), as `rows` gives them,
+        found by a search of the id columns (nothing is sorted or built for the other
+        requests)."""
+        part = []
+        top = trace_ids.size - 1
+        for c in self.batch:
+            at = np.minimum(np.searchsorted(trace_ids, c.trace_ids), max(top, 0))
+            at = np.flatnonzero(trace_ids[at] == c.trace_ids) if top >= 0 else at[:0]
             part.append(EntitySpans(c.name, c.rank, c.trace_ids[at], c.starts[at], c.ends[at],
                                     None if c.latency is None else c.latency[at], c.dropped,
                                     None if c.split is None else (c.split[0][at],
@@ -153,7 +176,8 @@ class Tracer:
         columns = SpanBatch(batch, self._rate, self._threshold)
         if columns.size and not self._bus.store_lazy(
                 _SPAN, columns, self.materialize, columns.size,
-                trace_ids=lambda: columns.trace_ids, of_trace=columns.of_trace):
+                trace_ids=lambda: columns.trace_ids, of_trace=columns.of_trace,
+                of_traces=columns.of_traces, by_entity=columns.by_entity):
             raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
 
     @staticmethod
