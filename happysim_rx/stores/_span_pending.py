@@ -87,32 +87,6 @@ class PendingReads:
         return {name for item in self._pending for name, tids, _ in item.by_entity()
                 if tids.size}
 
-    def _latest_pending(self, start: float, end: float, entity: str) -> float | None:
-        """The latest start among the pending spans of `entity` in [start, end)."""
-        latest = None
-        for item in self._pending:
-            for name, _, s in item.by_entity():
-                if entity != "*" and not fnmatchcase(name, entity):
-                    continue
-                s = s[(s >= start) & (s < end)]
-                if s.size and (latest is None or s.max() > latest):
-                    latest = float(s.max())
-        return latest
-
-    def _parts_upto(self, start: float, end: float, entity: str,
-                    last: float) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``(trace ids, starts)`` of the pending spans of `entity` in [start, end) that
-        start no later than `last`."""
-        out = []
-        for item in self._pending:
-            for name, t, s in item.by_entity():
-                if entity != "*" and not fnmatchcase(name, entity):
-                    continue
-                m = (s >= start) & (s < end) & (s <= last)
-                if m.any():
-                    out.append((t[m], s[m]))
-        return out
-
     def _between_pending(self, start: float, end: float, entity: str, limit: int | None,
                          keep: Any) -> tuple[list[Span], float | None] | None:
         """`between_first` while batches are pending, from the traces of the spans it
@@ -121,7 +95,7 @@ class PendingReads:
                 or self._pending_reads >= _PENDING_READS
                 or not self._lazy_only("by_entity", "of_traces")):
             return None
-        tids, starts = [], []
+        parts = []  # (trace ids, starts) of the pending spans of the range, per entity
         whole = start == -np.inf and end == np.inf
         for item in self._pending:
             for name, t, s in item.by_entity():
@@ -130,31 +104,28 @@ class PendingReads:
                 if not whole:
                     m = (s >= start) & (s < end)
                     t, s = t[m], s[m]
-                if limit is not None and s.size > limit:
-                    # (the first `limit` of the range are among each part's first `limit`)
-                    at = np.argpartition(s, limit - 1)[:limit]
-                    t, s = t[at], s[at]
                 if s.size:
-                    tids.append(t)
-                    starts.append(s)
+                    parts.append((t, s))
         rows = self._range_rows(start, end, entity)  # stored ones, by start
-        p_tid = np.concatenate(tids) if tids else np.empty(0, dtype=np.int64)
-        p_start = np.concatenate(starts) if starts else np.empty(0)
-        latest = self._latest_pending(start, end, entity)
-        if rows.size:
-            latest = max(float(self._start[rows[-1]]), -np.inf if latest is None else latest)
+        ends = [float(s.max()) for _, s in parts] + (
+            [float(self._start[rows[-1]])] if rows.size else [])
+        latest = max(ends) if ends else None
         if limit == 0:
             self._pending_reads += 1
             return [], latest
-        if limit is not None and rows.size + p_start.size > limit:
+        if limit is not None:
             # only the first `limit` by start are returned: the traces of the spans
-            # starting no later than the limit-th, and those tied with it (which come in
-            # arrival order: the tied spans a part left out above are taken back)
-            last = np.partition(np.concatenate((self._start[rows], p_start)), limit - 1)[
-                limit - 1]
-            rows = rows[self._start[rows] <= last]
-            p_tid = np.concatenate([t[s <= last] for t, s in self._parts_upto(
-                start, end, entity, last)] or [p_tid[:0]])
+            # starting no later than the limit-th (ties with it included: they come in
+            # arrival order); it is among each part's `limit` smallest starts
+            firsts = [np.partition(s, limit - 1)[:limit] if s.size > limit else s
+                      for _, s in parts] + [self._start[rows[:limit]]]
+            lowest = np.concatenate(firsts)
+            if lowest.size > limit:
+                last = np.partition(lowest, limit - 1)[limit - 1]
+                rows = rows[self._start[rows] <= last]
+                parts = [(t[s <= last], s) for t, s in parts]
+        p_tid = (np.concatenate([t for t, _ in parts]) if parts
+                 else np.empty(0, dtype=np.int64))
         traces = np.unique(np.concatenate((self._tid[rows], p_tid.astype(np.int64))))
         if traces.size > _PENDING_TRACES_MAX:
             return None

@@ -44,12 +44,13 @@ class SpanBatch:
     """The spans of one flush as columns; put in causal order per request (and sampled)
     only when a store asks for them or for their trace ids."""
 
-    __slots__ = ("batch", "rate", "threshold", "size", "_sorted")
+    __slots__ = ("batch", "rate", "threshold", "size", "_sorted", "_ids")
 
     def __init__(self, batch: list[EntitySpans], rate: float, threshold: int) -> None:
         self.batch, self.rate, self.threshold = batch, rate, threshold
         self.size = sum(c.trace_ids.size for c in batch)
         self._sorted: tuple[np.ndarray, ...] | None = None
+        self._ids: tuple[int, int] | None = None  # (lowest, highest) trace id
 
     def columns(self) -> tuple[np.ndarray, ...]:
         """(trace ids, starts, ends, entity index, row within the entity's columns)."""
@@ -102,9 +103,25 @@ class SpanBatch:
         requests)."""
         part = []
         top = trace_ids.size - 1
+        if self._ids is None:
+            ids = [(int(c.trace_ids.min()), int(c.trace_ids.max()))
+                   for c in self.batch if c.trace_ids.size]
+            self._ids = (min(a for a, _ in ids), max(b for _, b in ids)) if ids else (1, 0)
+        lo, hi = self._ids
+        if top < 0 or int(trace_ids[0]) > hi or int(trace_ids[-1]) < lo:
+            # none of them here (a batch holds the requests of one stretch of the run)
+            none = np.empty(0, dtype=np.int64)
+            return SpanArrays(none, none, [c.name for c in self.batch], np.empty(0),
+                              np.empty(0), [])
         for c in self.batch:
-            at = np.minimum(np.searchsorted(trace_ids, c.trace_ids), max(top, 0))
-            at = np.flatnonzero(trace_ids[at] == c.trace_ids) if top >= 0 else at[:0]
+            if top < 8:  # a few: compared one by one (no search per span)
+                hit = np.zeros(c.trace_ids.size, dtype=bool)
+                for t in trace_ids.tolist():
+                    hit |= c.trace_ids == t
+            else:
+                near = trace_ids[np.minimum(np.searchsorted(trace_ids, c.trace_ids), top)]
+                hit = near == c.trace_ids
+            at = np.flatnonzero(hit)
             part.append(EntitySpans(c.name, c.rank, c.trace_ids[at], c.starts[at], c.ends[at],
                                     None if c.latency is None else c.latency[at], c.dropped,
                                     None if c.split is None else (c.split[0][at],
