@@ -104,6 +104,7 @@ class SpanIngest(SpanIds, TraceBound):
     _pending: list[Any]
     _pending_lazy: int
     _seen: int  # spans handed over and taken in so far (kept or not)
+    _appended_from: int = 0  # the first row the last take-in appended
     _names: list[str]
     _codes: dict[str, int]
     _components: bool
@@ -155,10 +156,11 @@ class SpanIngest(SpanIds, TraceBound):
         """Take in everything pending; returns the new spans as `Span` records, those a
         bounded store dropped included (as handed over: without parent, and a span
         without id gets ``-(1 + its position in the stream)``)."""
-        first = self._tid.size
+        self._appended_from = self._tid.size
         dropped: list[Span] = []
-        added_other = self._index(dropped)
-        return [*self._spans_at(np.arange(first, self._tid.size)), *added_other, *dropped]
+        added_other = self._index(dropped)  # (evicts stored rows before it appends)
+        new = self._spans_at(np.arange(self._appended_from, self._tid.size))
+        return [*new, *added_other, *dropped]
 
     def _spans_at(self, rows: np.ndarray) -> list[Span]:
         raise NotImplementedError
@@ -289,7 +291,7 @@ class SpanIngest(SpanIds, TraceBound):
     def _append_blocks(self, blocks: list[_Block]) -> None:
         if not blocks:
             return
-        base = n = self._tid.size
+        base = n = self._appended_from = self._tid.size
         for b in blocks:
             for rows_, key, values in b.attr_cols:
                 self._attr_cols.append((rows_ + n, key, values))

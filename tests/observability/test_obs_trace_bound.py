@@ -128,3 +128,18 @@ def test_complete_from_is_true_and_mixed_ids_do_not_depend_on_reads(spans, cap, 
         for r in handed:
             if r[4] >= cf:
                 assert (r[0], r[4], r[5]) in kept
+
+
+def test_settle_returns_the_spans_the_bound_drops_too():
+    """Live span streams come through `settle`: a span the bound drops (its trace was
+    evicted) is still returned, as handed over (no parent, an id from its position)."""
+    store = TraceStore(max_traces=1)
+    got = []
+    for tid in (1, 2, 1):
+        store.add_rows([(tid, None, None, "Server", float(len(got)), len(got) + 0.5, None)])
+        got += store.settle()
+    assert [(s.trace_id, s.span_id, s.parent_id) for s in got] == [
+        (1, 1 * _span_ids.HOPS, None), (2, 2 * _span_ids.HOPS, None), (1, -3, None)]
+    assert [s.trace_id for s in store.spans()] == [2]
+    # trace 1's spans were evicted or dropped (the last started at 2.0): complete from now
+    assert store.complete_from(3.0) == 3.0
