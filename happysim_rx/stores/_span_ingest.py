@@ -63,8 +63,8 @@ class _Block(NamedTuple):
     positions in the stream of spans handed to the store."""
 
     tid: np.ndarray
-    sid: np.ndarray
-    pid: np.ndarray
+    sid: np.ndarray | None  # None: no span has an id (nor a parent) yet
+    pid: np.ndarray | None
     ent: np.ndarray
     start: np.ndarray
     end: np.ndarray
@@ -75,7 +75,9 @@ class _Block(NamedTuple):
     def only(self, keep: np.ndarray) -> _Block:
         new_row = np.cumsum(keep) - 1
         cols = [(new_row[r[keep[r]]], key, v[keep[r]]) for r, key, v in self.attr_cols]
-        return _Block(self.tid[keep], self.sid[keep], self.pid[keep], self.ent[keep],
+        sid, pid = self.sid, self.pid
+        return _Block(self.tid[keep], None if sid is None else sid[keep],
+                      None if pid is None else pid[keep], self.ent[keep],
                       self.start[keep], self.end[keep],
                       {int(new_row[o]): a for o, a in self.attrs.items() if keep[o]},
                       [c for c in cols if c[0].size], self.pos[keep])
@@ -91,7 +93,8 @@ class _Block(NamedTuple):
                 if hit.size:
                     v = values[hit[0]]
                     at[key] = v.item() if isinstance(v, np.generic) else v
-            sid, pid = int(self.sid[r]), int(self.pid[r])
+            sid = _NONE if self.sid is None else int(self.sid[r])
+            pid = _NONE if self.pid is None else int(self.pid[r])
             out.append(Span(int(self.tid[r]), -(1 + int(self.pos[r])) if sid == _NONE else sid,
                             None if pid == _NONE else pid, names[int(self.ent[r])],
                             float(self.start[r]), float(self.end[r]), at or None))
@@ -251,8 +254,7 @@ class SpanIngest(SpanIds, TraceBound):
         codes = np.array([self._code(nm) for nm in b.names], dtype=np.int32)
         if not k:
             return None
-        none = np.full(k, _NONE, dtype=np.int64)
-        return _Block(b.trace_ids.astype(np.int64, copy=False), none, none.copy(),
+        return _Block(b.trace_ids.astype(np.int64, copy=False), None, None,
                       codes[b.entities], np.asarray(b.starts, dtype=np.float64),
                       np.asarray(b.ends, dtype=np.float64), {},
                       [(r.astype(np.int64), key, v) for r, key, v in b.attributes],
@@ -298,13 +300,13 @@ class SpanIngest(SpanIds, TraceBound):
             for off, a in b.attrs.items():
                 self._attrs[n + off] = a
             n += b.tid.size
-        if len(blocks) == 1:
-            tid, sid, pid, ent, start, end = blocks[0][:6]  # (sid, pid: fresh arrays)
-            pos = blocks[0].pos
-        else:
-            tid, sid, pid, ent, start, end = (np.concatenate([b[i] for b in blocks])
-                                              for i in range(6))
-            pos = np.concatenate([b.pos for b in blocks])
+        tid, ent, start, end, pos = (
+            blocks[0][i] if len(blocks) == 1 else np.concatenate([b[i] for b in blocks])
+            for i in (0, 3, 4, 5, 8))
+        # (fresh arrays: `_assign_ids` fills them in place)
+        sid, pid = (np.concatenate([np.full(b.tid.size, _NONE, dtype=np.int64)
+                                    if b[i] is None else b[i] for b in blocks])
+                    for i in (1, 2))
         by_tid = self._assign_ids(tid, sid, pid, pos)
         if not self._components and (sid >= COMPONENT_SPAN_BASE).any():
             self._components = True

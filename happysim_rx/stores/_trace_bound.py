@@ -111,7 +111,16 @@ class TraceBound:
         of the traces it begins and their ranks; None when a remembered trace would be
         forgotten within the batch (then `_ranks_one_by_one` decides)."""
         n0, window = self._begun, self._remembered
-        uniq, first, inv = np.unique(tids, return_index=True, return_inverse=True)
+        # the batch's traces, each with its first span (np.unique's work, by one stable
+        # sort: ids come nearly in order)
+        order = np.argsort(tids, kind="stable")
+        st = tids[order]
+        head = np.empty(st.size, dtype=bool)
+        head[:1] = True
+        np.not_equal(st[1:], st[:-1], out=head[1:])
+        uniq, first = st[head], order[head]
+        inv = np.empty(st.size, dtype=np.int64)
+        inv[order] = np.cumsum(head) - 1
         mem = self._mem_ids
         at = np.minimum(np.searchsorted(mem, uniq), max(mem.size - 1, 0))
         known = (mem[at] == uniq) if mem.size else np.zeros(uniq.size, dtype=bool)
@@ -121,13 +130,13 @@ class TraceBound:
         rank_u[new] = n0 + np.arange(new.size)
         rank = rank_u[inv]
         n1 = n0 + new.size
-        if rank.size and int(rank.min()) < n1 - window:
-            # some trace may fall out of memory before one of its spans: check each span
-            # against the count of traces begun before it
-            begins = np.zeros(tids.size, dtype=np.int64)
-            begins[first[new]] = 1
-            begun_before = n0 + np.cumsum(begins) - begins
-            if bool((rank < begun_before - window).any()):
+        old = np.flatnonzero(rank < n1 - window)
+        if old.size:
+            # spans of traces that may fall out of memory before them: each against the
+            # count of traces begun before it (new traces begin at their first spans,
+            # which `new` lists in order)
+            begun_before = n0 + np.searchsorted(first[new], old)
+            if bool((rank[old] < begun_before - window).any()):
                 return None
         return rank, uniq[new], rank_u[new]
 
@@ -156,19 +165,21 @@ class TraceBound:
         low = begun - self._remembered
         mem, rank = self._mem_ids, self._mem_rank
         if ids.size:
-            order = np.argsort(ids, kind="stable")
-            ids, ranks = ids[order], ranks[order]
             at = np.minimum(np.searchsorted(mem, ids), max(mem.size - 1, 0))
             again = (mem[at] == ids) if mem.size else np.zeros(ids.size, dtype=bool)
             if again.any():  # forgotten and begun anew
                 rank = rank.copy()
                 rank[at[again]] = ranks[again]
                 ids, ranks = ids[~again], ranks[~again]
-            at = np.searchsorted(mem, ids)
-            mem, rank = np.insert(mem, at, ids), np.insert(rank, at, ranks)
-        keep = rank >= low
-        if not keep.all():
-            mem, rank = mem[keep], rank[keep]
+            old = rank >= low
+            mem = np.concatenate((mem[old], ids[ranks >= low]))
+            rank = np.concatenate((rank[old], ranks[ranks >= low]))
+            order = np.argsort(mem, kind="stable")  # (two runs, nearly in order)
+            mem, rank = mem[order], rank[order]
+        else:
+            keep = rank >= low
+            if not keep.all():
+                mem, rank = mem[keep], rank[keep]
         self._mem_ids, self._mem_rank = mem, rank
         if others or self._mem_other:
             merged = {**(self._mem_other or {}), **others}
