@@ -110,7 +110,7 @@ class MetricSeries:
         # (a value that is not a number is refused here, where it is emitted, as an
         # ``array('d')`` would: not later, when the tail is read)
         if v.__class__ is not float:
-            v = _double(v)
+            v = v + 0.0 if v.__class__ is int else _double(v)
         if t.__class__ is not float:
             t = _double(t)
         self._tt.append(t)

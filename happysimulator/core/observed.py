@@ -317,18 +317,18 @@ class ObservedEntity(Entity):
             runtime.claim(self)
             topic = rec.spans = runtime.bus.topic(ObservationKind.SPAN, self.name, "span")
         now = rec.sim._now_ns / _NS
+        c = request._ctx
         if span is None:
             span_id = parent = None
         else:
             span_id, parent = span
-            ctx = request._ctx
-            if ctx.__class__ is not dict:
-                ctx = request.context
+            ctx = c if c.__class__ is dict else request.context
             if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
                 ctx[_OPEN_SPAN] = parent
-        c = request._ctx  # (`trace_id` inline for a made context)
-        tid = c["id"] if c.__class__ is dict else trace_id(request)
-        topic.emit(now, Span(tid, span_id, parent, self.name, float(start),
+        tid = c["id"] if c.__class__ is dict else trace_id(request)  # (`trace_id` inline)
+        if start.__class__ is not float:
+            start = float(start)
+        topic.emit(now, Span(tid, span_id, parent, self.name, start,
                              now if end is None else float(end), attributes or None))
 
 
