@@ -288,8 +288,7 @@ class StreamingSeries:
         cap, w = self.fine.capacity, self.fine.width
         if self.is_gauge:  # its cells are contiguous up to the newest sample's
             return math.floor(self._tmax / w) - cap + 1
-        parts = [_newest_distinct(keys, cap),
-                 np.fromiter(self.fine.buckets, dtype=np.int64, count=len(self.fine.buckets))]
+        newer = []
         found = 0
         # Newest chunks first, until `cap` keys are in sight. Keys of skipped (older)
         # chunks could only raise the answer: a lower one just keeps more fine buckets
@@ -299,9 +298,14 @@ class StreamingSeries:
                 break
             if r.size:
                 d = _newest_distinct(np.floor(r / w).astype(np.int64), cap)
-                parts.append(d)
+                newer.append(d)
                 found += d.size - 1  # (a key may straddle two chunks)
-        top = _newest_distinct(np.concatenate(parts), cap)
+        # oldest first (the fine tier's keys, this batch's, the pending chunks'): usually
+        # already in order, so that picking the newest needs no sort
+        newer.reverse()
+        fine = np.fromiter(sorted(self.fine.buckets), dtype=np.int64,
+                           count=len(self.fine.buckets))
+        top = _newest_distinct(np.concatenate([fine, _newest_distinct(keys, cap), *newer]), cap)
         return int(top[0]) if top.size >= cap else None
 
     def _summarize(self, t: np.ndarray, v: np.ndarray, rest: tuple[np.ndarray, ...]) -> None:
