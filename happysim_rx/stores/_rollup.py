@@ -89,6 +89,12 @@ class Bucket:
             w = [np.ones(x.size) if y is None else y for x, y in zip(pv, pw, strict=True)]
             self._sk.add_many(v, w[0] if len(w) == 1 else np.concatenate(w))
 
+    def own(self) -> None:
+        """Pending arrays that are views (of a batch) become copies: a coarse bucket
+        keeps them across batches, and must not keep whole batches alive."""
+        self._pv = [x if x.base is None else x.copy() for x in self._pv]
+        self._pw = [x if x is None or x.base is None else x.copy() for x in self._pw]
+
     def defer(self, v: np.ndarray, w: np.ndarray | None = None, *, fold: bool = True) -> None:
         """Sketch ``v`` (weights ``w``) later: see the class docstring. ``fold=False``:
         the caller folds what is over `_FOLD_AT` afterwards, in one pass (`fold_over`)."""
@@ -120,12 +126,22 @@ class Bucket:
 
     def merge(self, o: Bucket, *, fold: bool = True) -> None:
         """Fold ``o`` into this bucket (``fold=False``: as `defer`)."""
-        self.e0, self.e1 = min(self.e0, o.e0), max(self.e1, o.e1)
+        # (comparisons, not min()/max(): this runs for every pair a compaction merges)
+        if o.e0 < self.e0:
+            self.e0 = o.e0
+        if o.e1 > self.e1:
+            self.e1 = o.e1
         self.n += o.n
         self.s += o.s
         self.s2 += o.s2
-        self.lo, self.hi = min(self.lo, o.lo), max(self.hi, o.hi)
-        self.slo, self.shi = min(self.slo, o.slo), max(self.shi, o.shi)
+        if o.lo < self.lo:
+            self.lo = o.lo
+        if o.hi > self.hi:
+            self.hi = o.hi
+        if o.slo < self.slo:
+            self.slo = o.slo
+        if o.shi > self.shi:
+            self.shi = o.shi
         if o.ft < self.ft:
             self.ft, self.fv = o.ft, o.fv
         if o.lt >= self.lt:
@@ -283,8 +299,11 @@ def segments_into(tier: Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -
         a, b = a_list[i], b_list[i]
         if fine:  # (views of this batch's arrays: a fine bucket is binned or merged soon)
             bucket.defer(seg_v[a:b], seg_w[a:b])
-        else:  # (copies: a coarse bucket may hold them for many batches)
-            bucket.defer(seg_v[a:b].copy(), seg_w[a:b].copy(), fold=False)
+        else:
+            bucket.defer(seg_v[a:b], seg_w[a:b], fold=False)
             buckets.append(bucket)
     fold_over(buckets)
+    for bucket in buckets:  # (what is still pending is kept for later batches)
+        if bucket._pn:
+            bucket.own()
 

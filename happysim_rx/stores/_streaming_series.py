@@ -400,9 +400,12 @@ class StreamingSeries:
             a, b = a_list[i], b_list[i]
             bucket.add_stats(b - a, sums[i], sq[i], lows[i], highs[i], ta, va, tb, vb)
             if sketched:  # binned when `_FOLD_AT` are pending, most after a compaction
-                bucket.defer(v[a:b].copy(), fold=False)  # (a copy: held across batches)
+                bucket.defer(v[a:b], fold=False)
                 buckets.append(bucket)
         fold_over(buckets)
+        for bucket in buckets:  # (what is still pending is kept for later batches)
+            if bucket._pn:
+                bucket.own()
 
     def _gauge(self, t: np.ndarray, v: np.ndarray, k0: int | None) -> None:
         """Held segments into the tiers: before cell `k0` into the coarse tier (a long

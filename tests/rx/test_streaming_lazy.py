@@ -104,6 +104,9 @@ def test_structure_bounded_at_every_step(seed, kind, raw):
         assert len(s.coarse.buckets) <= SMALL["coarse_buckets"]
         for b in s.coarse.buckets.values():
             assert b._pn <= _FOLD_AT  # pending values stay bounded
+            # ... in arrays of their own (a view would keep a whole batch alive)
+            assert all(x.base is None for x in b._pv)
+            assert all(x is None or x.base is None for x in b._pw)
     assert len(s) == t.size
 
 
