@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from happysimulator.components.forwarding import answer_rejected, run_hooks, take_hooks
+from happysimulator.components.forwarding import answer_rejected, run_hooks
 from happysimulator.components.load_balancer.strategies import (
     LeastResponseTime,
     LoadBalancingStrategy,
@@ -43,6 +44,12 @@ class BackendInfo:
     total_requests: int = 0
     total_failures: int = 0
     outstanding: int = 0
+
+    def _answered(self, _finish: Any = None) -> None:
+        """The backend finished a request routed to it (a completion hook)."""
+        self.outstanding -= 1
+        self.consecutive_successes += 1
+        self.consecutive_failures = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,8 @@ class LoadBalancer(ObservedEntity):
         self._healthy: list[Entity] = []
         self._held: deque[tuple[Event, list | None, float]] = deque()
         self._rng_bound = False
+        # (strategy, it is told no response times): re-checked if the strategy changes
+        self._plain_for: tuple[Any, bool] = (None, False)
         self._requests_received = 0
         self._requests_forwarded = 0
         self._requests_failed = 0
@@ -207,13 +216,23 @@ class LoadBalancer(ObservedEntity):
         if not self._rng_bound:
             bind_rng(self._strategy, self.rng)
             self._rng_bound = True
-        return self._route(event, take_hooks(event), self._sim._now_ns / _NS)
+        x = event._x  # (`take_hooks(event)` inline)
+        if x is None or not x.on_complete:
+            hooks = None
+        else:
+            hooks, x.on_complete = x.on_complete, None
+        return self._route(event, hooks, None)
 
-    def _route(self, event: Event, hooks: list | None, since: float) -> list[Event]:
-        backend = self._strategy.select(self._healthy, event) if self._healthy else None
+    def _route(self, event: Event, hooks: list | None, since: float | None) -> list[Event]:
+        """Send ``event`` to a backend now (or refuse or hold it); ``since``: when it
+        reached the balancer (s; None: now)."""
+        healthy = self._healthy
+        backend = self._strategy.select(healthy, event) if healthy else None
         if backend is None:
             self._no_backend_available += 1
-            if self._on_no_backend == "queue" and not self._healthy:
+            if since is None:
+                since = self._sim._now_ns / _NS
+            if self._on_no_backend == "queue" and not healthy:
                 self._held.append((event, hooks, since))
                 self.set_gauge("queued", len(self._held))
                 return []
@@ -226,16 +245,39 @@ class LoadBalancer(ObservedEntity):
             info.outstanding += 1
         self._requests_forwarded += 1
         start_ns = self._sim._now_ns
-        span = None
-        if self._recording() is not None:
-            self.increment("routed", backend=backend.name)
-            span = self.open_span(event)
         # (`forward(self, event, backend, on_answer)` inline: once per request)
         out = new_event(start_ns, event.event_type, backend, event)
         x = out._x = _Extra()
+        rec = self._obs_rec  # (`_recording()` inline: a disabled run stops at `rec.on`)
+        if rec is None or rec.sim is not self._sim:
+            rec = self._recording()
+        if rec is not None and rec.on:
+            self.increment("routed", backend=backend.name)
+            span = self.open_span(event)
+        else:
+            span = None
+        plain = self._plain_for
+        if plain[0] is not self._strategy:
+            plain = self._plain_for = (self._strategy,
+                                       not isinstance(self._strategy, LeastResponseTime))
+        if since is None:
+            since = start_ns / _NS
+        if info is not None and plain[1]:
+            # the caller's hooks go with the request: they run when the backend
+            # finishes it, after the balancer's own bookkeeping (and span)
+            own = (info._answered if span is None
+                   else partial(self._span_closed, info, event, since, span, backend.name))
+            x.on_complete = [own, *hooks] if hooks else [own]
+            return [out]
         x.on_complete = [lambda _t: self._answered(event, hooks, backend, info, start_ns,
                                                    since, span)]
         return [out]
+
+    def _span_closed(self, info: BackendInfo, event: Event, since: float, span: Any,
+                     backend: str, _finish: Any = None) -> None:
+        """A backend finished a request whose span is open (a completion hook)."""
+        info._answered()
+        self.record_span(event, since, span=span, backend=backend)
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,
