@@ -38,6 +38,7 @@ from happysimulator.core.temporal import Instant
 
 _NS = 1_000_000_000
 TIMEOUT = "_client_timeout"
+_new = object.__new__
 #: metadata keys of one attempt that must not follow the request into the next
 _PRIVATE = frozenset({"_first_ns", REJECTED, "client_name"})
 
@@ -141,6 +142,9 @@ class RetryingClient(ObservedEntity):
         # stands for all of them (not one event per attempt)
         self._deadlines: deque[_Attempt] = deque()
         self._timer_at: int | None = None
+        # (an instance attribute: read once per request, and CPython 3.11 specializes
+        # instance reads, not reads of class attributes through an instance)
+        self._timeout_type = type(self)._timeout_type
         # the answer hook of an attempt: partial(self._on_answer_hook, attempt), so a
         # response costs one Python call
         self._on_answer_hook = self._on_answer
@@ -185,9 +189,13 @@ class RetryingClient(ObservedEntity):
         self._next_request_id += 1
         sim = self._sim
         now = 0 if sim is None else sim._now_ns
-        ev = new_event(now, event_type, self)
         # (`Event(..., context=...)` inline: once per request; `Event._new_id` inline;
         # `created_at` is made from the partial context on first access)
+        ev = _new(Event)
+        ev._time_ns = now
+        ev.event_type = event_type
+        ev.target = self
+        ev._x = None
         ids = ACTIVE.sim or sim
         ev._ctx = {
             "metadata": {"request_id": self._next_request_id, "payload": payload,
@@ -217,9 +225,18 @@ class RetryingClient(ObservedEntity):
             bind_rng(self._retry_policy, self.rng)
             self._rng_bound = True
         now = sim._now_ns
-        a = _Attempt(self, request_id, meta.get("attempt", 1), event, now,
-                     meta.get("_first_ns", now), ctx.get("_on_success", self._on_success),
-                     ctx.get("_on_failure", self._on_failure))
+        # (`_Attempt(...)` inline: once per attempt)
+        a = _new(_Attempt)
+        a.client = self
+        a.request_id = request_id
+        a.attempt = meta.get("attempt", 1)
+        a.origin = event
+        a.start_ns = now
+        a.first_ns = meta.get("_first_ns", now)
+        a.on_success = ctx.get("_on_success", self._on_success)
+        a.on_failure = ctx.get("_on_failure", self._on_failure)
+        a.sent = a.extra = a.span = None
+        a.live = False
         if self._direct:
             return self._dispatch(a, self._target, None)
         return self._begin(a)
@@ -267,13 +284,17 @@ class RetryingClient(ObservedEntity):
             cached = self._sent_type
             etype = (cached[1] if cached is not None and cached[0] is self.name
                      else self._request_type())
-        sent = new_event(now, etype, target)
+        sent = _new(Event)  # (`new_event` inline)
+        sent._time_ns = now
+        sent.event_type = etype
+        sent.target = target
         # (a partial context: `created_at` is made on first access)
         ctx = sent._ctx = {"id": origin_ctx["id"], PARTIAL: now, "metadata": meta}
         span = origin_ctx.get(_OPEN_SPAN)
         if span is not None:
             ctx[_OPEN_SPAN] = span
-        x = sent._x = _Extra()
+        x = sent._x = _new(_Extra)  # (`_Extra()` inline)
+        x.daemon = x.cancelled = False
         x.on_complete = [partial(self._on_answer_hook, a)]
         a.sent = sent
         if self._timeout_ns is not None:

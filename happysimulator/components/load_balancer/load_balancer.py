@@ -25,11 +25,13 @@ from happysimulator.components.load_balancer.strategies import (
     bind_rng,
 )
 from happysimulator.core.entity import Entity
-from happysimulator.core.event import Event, _Extra, new_event
+from happysimulator.core.event import Event, _Extra
 from happysimulator.core.observed import ObservedEntity, counter, gauge
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 ON_NO_BACKEND = ("reject", "queue")
+_TAKE = object()  # (`handle_event`'s default: take the hooks off the arriving request)
+_new = object.__new__
 
 
 @dataclass
@@ -44,6 +46,11 @@ class BackendInfo:
     total_requests: int = 0
     total_failures: int = 0
     outstanding: int = 0
+
+    def __post_init__(self) -> None:
+        # the completion hook of the requests routed to this backend, bound once (not a
+        # field: no part of the backend's state)
+        self._on_answer = self._answered
 
     def _answered(self, _finish: Any = None) -> None:
         """The backend finished a request routed to it (a completion hook)."""
@@ -209,25 +216,31 @@ class LoadBalancer(ObservedEntity):
         self.set_gauge("healthy_backends", len(self._healthy))
 
     # ---- requests ------------------------------------------------------------------------
-    def handle_event(self, event: Event) -> Any:
-        self._requests_received += 1
-        if self._requests_received == 1:
-            self.set_gauge("healthy_backends", len(self._healthy))
-        if not self._rng_bound:
-            bind_rng(self._strategy, self.rng)
-            self._rng_bound = True
-        x = event._x  # (`take_hooks(event)` inline)
-        if x is None or not x.on_complete:
-            hooks = None
-        else:
-            hooks, x.on_complete = x.on_complete, None
-        return self._route(event, hooks, None)
-
-    def _route(self, event: Event, hooks: list | None, since: float | None) -> list[Event]:
-        """Send ``event`` to a backend now (or refuse or hold it); ``since``: when it
-        reached the balancer (s; None: now)."""
+    def handle_event(self, event: Event, hooks: Any = _TAKE,
+                     since: float | None = None) -> list[Event]:
+        """Route a request that arrived now; or (``hooks`` given: the caller's hooks, and
+        ``since``: when it arrived, s) one this balancer held."""
+        if hooks is _TAKE:  # (from the run loop: a new arrival)
+            self._requests_received += 1
+            if self._requests_received == 1:
+                self.set_gauge("healthy_backends", len(self._healthy))
+            if not self._rng_bound:
+                bind_rng(self._strategy, self.rng)
+                self._rng_bound = True
+            x = event._x  # (`take_hooks(event)` inline)
+            if x is None or not x.on_complete:
+                hooks = None
+            else:
+                hooks, x.on_complete = x.on_complete, None
         healthy = self._healthy
-        backend = self._strategy.select(healthy, event) if healthy else None
+        strategy = self._strategy
+        if not healthy:
+            backend = None
+        elif strategy.__class__ is RoundRobin:  # (`RoundRobin.select` inline)
+            backend = healthy[strategy._index % len(healthy)]
+            strategy._index += 1
+        else:
+            backend = strategy.select(healthy, event)
         if backend is None:
             self._no_backend_available += 1
             if since is None:
@@ -246,8 +259,14 @@ class LoadBalancer(ObservedEntity):
         self._requests_forwarded += 1
         start_ns = self._sim._now_ns
         # (`forward(self, event, backend, on_answer)` inline: once per request)
-        out = new_event(start_ns, event.event_type, backend, event)
-        x = out._x = _Extra()
+        out = _new(Event)  # (`new_event(start_ns, event.event_type, backend, event)` inline)
+        out._time_ns = start_ns
+        out.event_type = event.event_type
+        out.target = backend
+        c = event._ctx
+        out._ctx = event if c is None else c
+        x = out._x = _new(_Extra)  # (`_Extra()` inline)
+        x.daemon = x.cancelled = False
         rec = self._obs_rec  # (`_recording()` inline: a disabled run stops at `rec.on`)
         if rec is None or rec.sim is not self._sim:
             rec = self._recording()
@@ -257,15 +276,14 @@ class LoadBalancer(ObservedEntity):
         else:
             span = None
         plain = self._plain_for
-        if plain[0] is not self._strategy:
-            plain = self._plain_for = (self._strategy,
-                                       not isinstance(self._strategy, LeastResponseTime))
+        if plain[0] is not strategy:
+            plain = self._plain_for = (strategy, not isinstance(strategy, LeastResponseTime))
         if since is None:
             since = start_ns / _NS
         if info is not None and plain[1]:
             # the caller's hooks go with the request: they run when the backend
             # finishes it, after the balancer's own bookkeeping (and span)
-            own = (info._answered if span is None
+            own = (info._on_answer if span is None
                    else partial(self._span_closed, info, event, since, span, backend.name))
             x.on_complete = [own, *hooks] if hooks else [own]
             return [out]
@@ -300,7 +318,7 @@ class LoadBalancer(ObservedEntity):
             return
         while self._held and self._healthy:
             event, hooks, since = self._held.popleft()
-            sim.schedule(self._route(event, hooks, since))
+            sim.schedule(self.handle_event(event, hooks, since))
         self.set_gauge("queued", len(self._held))
 
 
