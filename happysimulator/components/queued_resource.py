@@ -62,15 +62,18 @@ class QueuedResource(Entity):
         # a subclass that keeps its own `in_flight` (a read-only property, as 0.2.5 models
         # may define) or gates on `has_capacity` is counted apart, in `_in_service`
         self._own_count = self._gated or _read_only(type(self), "in_flight")
-        # counts `in_flight` itself against `concurrency` (the hot paths inline that)
+        # _PLAIN: counts `in_flight` itself against `concurrency` (the hot paths inline
+        # that); _LEAN: also ends a generator's service with `_Service._finish`'s inline
+        # bookkeeping (while nothing is recorded and no completion hook waits). One
+        # attribute, not two: CPython 3.11 keeps at most 30 attribute names of a class
+        # inline, and a `Server` is near that (past it every attribute access is slower)
         cls = type(self)
-        self._plain = (not self._own_count and cls._can_start is QueuedResource._can_start
-                       and cls._started is QueuedResource._started)
-        # ... and ends a generator's service with `_Service._finish`'s inline bookkeeping
-        # (while nothing is recorded and no completion hook waits: see `_lean`)
-        self._lean_cls = (self._plain and cls._done is QueuedResource._done
+        plain = (not self._own_count and cls._can_start is QueuedResource._can_start
+                 and cls._started is QueuedResource._started)
+        lean = plain and (cls._done is QueuedResource._done
                           and cls._drain is QueuedResource._drain
                           and cls._begin is QueuedResource._begin)
+        self._plain = _LEAN if lean else _PLAIN if plain else 0
         if concurrency is None:
             self._concurrency = _UNLIMITED if self._gated else 1
         else:
@@ -276,7 +279,7 @@ class QueuedResource(Entity):
         self._draining = True
         try:
             q = self._queue
-            plain, lean = self._plain, self._lean_cls
+            plain, lean = self._plain, self._plain == _LEAN
             while q and (self.in_flight < self._concurrency if plain else self._can_start()):
                 item = q.pop()
                 if item is None:  # an active policy discarded all that was waiting
@@ -353,6 +356,7 @@ class QueuedResource(Entity):
 
 
 _UNLIMITED = 1 << 62  # gated by has_capacity() alone
+_PLAIN, _LEAN = 1, 2  # `QueuedResource._plain` (0: counts apart or decides starts itself)
 
 
 class _Service(Process):
@@ -365,7 +369,7 @@ class _Service(Process):
 
     def _finish(self, result: Any) -> Event | None:
         r = self.entity
-        if r._instr is not None or r._hooks or not r._lean_cls:
+        if r._instr is not None or r._hooks or r._plain != _LEAN:
             return Process._finish(self, result)  # (-> `_done`: the resource's own)
         # `Process._finish` with the resource's `_done` inline: nothing is recorded and
         # no completion hook waits (the M/M/c hot path of user-written models)

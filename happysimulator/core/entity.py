@@ -86,9 +86,6 @@ class Entity:
         self.name = name
         self._sim = None
         self._instr = None
-        # (an instance attribute, not only the class default: CPython 3.11 specializes
-        # reads of an instance's own attributes only; `rng` reads it per draw)
-        self._own_rng = None
         # hot paths draw uniforms with `self._stream_random()`: the first call binds it to this
         # entity's stream's `random` (an instance attribute: the fastest lookup)
         self._stream_random = self._first_draw
