@@ -523,11 +523,11 @@ class QueryEngine:
             t, durations, codes, names = ts.columns_between(start, end, spec.entity)
             end = self._end_at_now(spec, end, [float(t.max())] if t.size else [])
             keys = ["source" for _ in spec.group_by]
-            groups: dict[tuple, np.ndarray | None] = {(): None}
+            span_groups: dict[tuple, np.ndarray | None] = {(): None}
             if keys:
-                groups = {(names[c],) * len(keys): np.flatnonzero(codes == c)
+                span_groups = {(names[c],) * len(keys): np.flatnonzero(codes == c)
                           for c in np.unique(codes).tolist()}
-            return self._aggregate_columns(query, t, durations, keys, groups, start, end)
+            return self._aggregate_columns(query, t, durations, keys, span_groups, start, end)
         spans = ts.between(start, end, spec.entity)
         end = self._end_at_now(spec, end, [s.start for s in spans])
         if spec.tags:
@@ -614,6 +614,21 @@ class QueryEngine:
                                             source=spec.entity, limit=spec.limit)
             end = self._end_at_now(spec, end, [] if latest is None else [latest])
             return self._record_result(query, rows, "time", "value", "source", start, end)
+        if (spec.aggregates and not spec.tags and hasattr(es, "columns_between")
+                and set(spec.group_by) <= {"entity", "source", "name", "kind"}):
+            # aggregates: from the store's columns, no row built
+            t, values, codes, keys_of = es.columns_between(start, end, name=spec.name or "*",
+                                                           source=spec.entity)
+            end = self._end_at_now(spec, end, [float(t.max())] if t.size else [])
+            keys = ["source" if k == "entity" else k for k in spec.group_by]
+            groups: dict[tuple, np.ndarray | None] = {(): None}
+            if keys:
+                field = {"kind": 0, "source": 1, "name": 2}
+                by_key: dict[tuple, list[int]] = {}
+                for c in np.unique(codes).tolist():
+                    by_key.setdefault(tuple(keys_of[c][field[k]] for k in keys), []).append(c)
+                groups = {gk: np.flatnonzero(np.isin(codes, cs)) for gk, cs in by_key.items()}
+            return self._aggregate_columns(query, t, values, keys, groups, start, end)
         rows = es.between(start, end, name=spec.name or "*", source=spec.entity)
         end = self._end_at_now(spec, end, [r["time"] for r in rows])
         if spec.tags:
@@ -701,6 +716,7 @@ class QueryEngine:
                                         clock if follows else None)
         nothing_yet = {g: (0 if g == "count" else None) for g in aggs}
         numeric = [s for s in aggs if s not in ("count", "rate")]
+        counts = [s for s in aggs if s in ("count", "rate")]
         out = []
         for gk, rows in sorted(groups.items(), key=lambda kv: repr(kv[0])):
             gt, gv = (t, v) if rows is None else (t[rows], v[rows])
@@ -710,12 +726,13 @@ class QueryEngine:
             for a, b in windows:
                 i0, i1 = np.searchsorted(gt, [a, b])
                 vals = gv[i0:i1]
-                ok = ~np.isnan(vals)
-                res = exact_aggregates(
-                    aggs, gt[i0:i1][ok] if numeric else gt[i0:i1], vals[ok] if numeric else vals,
-                    a, b
-                )
-                out.append({**gdict, "start": a, "end": b, **res})
+                # count and rate count every record; the other aggregates read the
+                # records with a number (an event without a value is still an event)
+                res = exact_aggregates(counts, gt[i0:i1], vals, a, b) if counts else {}
+                if numeric:
+                    ok = ~np.isnan(vals)
+                    res.update(exact_aggregates(numeric, gt[i0:i1][ok], vals[ok], a, b))
+                out.append({**gdict, "start": a, "end": b, **{g: res[g] for g in aggs}})
             out.extend({**gdict, "start": a, "end": b, **nothing_yet} for a, b in future)
         if spec.limit is not None:
             out = out[: spec.limit]
