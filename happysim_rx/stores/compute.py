@@ -222,7 +222,7 @@ def _rates(n: np.ndarray, edges: np.ndarray) -> list[float | None]:
     span = edges[1:] - edges[:-1]
     # (`is_instant`, window by window: a row holding one instant has no rate)
     ok = np.isfinite(span) & (edges[1:] > np.nextafter(edges[:-1], np.inf))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # (a sliver: inf)
         r = n / span
     return [float(x) if k else None for x, k in zip(r.tolist(), ok.tolist(), strict=True)]
 
