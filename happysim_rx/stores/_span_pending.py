@@ -9,7 +9,8 @@ traces up (``of_trace`` / ``of_traces``) and, for ranges, list each entity's tra
 and starts (``by_entity``); an unbounded store only (the bound decides what is kept
 while taking spans in). Anything else, and reads that would gather many traces, take
 everything in as before; so does the ``_PENDING_READS``-th such read in a row (a reader
-polling a long run pays for the whole index once, not a scan per read).
+polling a long run pays for the whole index once, not a scan per read), and a read when
+fewer spans are pending than taken in already.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class PendingReads:
 
     max_traces: int | None
     _pending: list[Any]
+    _pending_lazy: int
     _other: dict[Any, list[Span]]
     _tid: np.ndarray
     _ent: np.ndarray
@@ -93,6 +95,8 @@ class PendingReads:
         returns only; None when not possible or not worth it."""
         if (not self._pending or keep is not None or self._other
                 or self._pending_reads >= _PENDING_READS
+                # (most spans taken in already: taking the rest in costs about as much)
+                or self._pending_lazy < self._tid.size
                 or not self._lazy_only("by_entity", "of_traces")):
             return None
         parts = []  # (trace ids, starts) of the pending spans of the range, per entity
