@@ -12,6 +12,7 @@ from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core import event_tracing
+from happysimulator.core.attributes import attribute_values
 from happysimulator.core.clock import SimulationClock
 from happysimulator.core.engine import Engine
 from happysimulator.core.entity import Entity
@@ -35,26 +36,6 @@ if TYPE_CHECKING:
 _NS = 1_000_000_000
 _FAR = float("inf")
 
-
-
-def _attributes(obj: Any) -> dict:
-    """``obj.__dict__`` (``{}`` if it has none), as an ordinary dict.
-
-    Reading ``__dict__`` makes CPython 3.11 store an instance's attributes in a *split*
-    dict, on which its attribute reads are never specialized (``LOAD_ATTR_WITH_HINT``
-    deoptimizes on every read): an entity read here would then pay a generic lookup on
-    every attribute access of the run (about 75 per request through a client and a load
-    balancer, a fifth of the run). A combined copy put back keeps the reads specialized.
-    """
-    d = getattr(obj, "__dict__", None)
-    if d is None:
-        return {}
-    if type(d) is dict:
-        try:
-            obj.__dict__ = d = dict(d)
-        except (AttributeError, TypeError):
-            pass
-    return d
 
 class Simulation(RunLoop):
     """A discrete-event simulation run.
@@ -214,7 +195,7 @@ class Simulation(RunLoop):
             sc = getattr(type(o), "set_clock", None)
             if sc is not None and sc is not Entity.set_clock:
                 o.set_clock(self)
-            for v in list(_attributes(o).values()):
+            for v in attribute_values(o):  # (not `o.__dict__`: see core.attributes)
                 if isinstance(v, Entity):
                     stack.append(v)
                 elif isinstance(v, (list, tuple)):
