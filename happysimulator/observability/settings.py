@@ -273,6 +273,25 @@ def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, 
     return entity, obj, attr, current, _checked(current, value, key, annotation)
 
 
+def _rebuild_problem(obj: Any) -> str | None:
+    """What the constructor of a part an entity was configured with (a retry policy)
+    says of the values it holds now, or None when it accepts them: its plain attributes
+    have no setter to check them (``initial_delay`` -5 would be taken). Entities check
+    their settings in their own setters and are not rebuilt."""
+    if isinstance(obj, _entity_type()):
+        return None
+    params = _parameters(type(obj))
+    try:
+        kwargs = {k: getattr(obj, k) for k in params}
+    except AttributeError:
+        return None  # (a constructor parameter it does not keep: nothing to compare)
+    try:
+        type(obj)(**kwargs)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    return None
+
+
 def _writable(obj: Any, attr: str) -> bool:
     if attr in vars(obj):
         return True
@@ -304,6 +323,13 @@ def apply_settings(sim: Any, settings: dict[str, Any]) -> list[str]:
         applied.append((obj, attr, current))
         touched[id(entity)] = entity
         done.append(f"{key}: {_show(current)} -> {_show(value)}")
+    parts = {id(o): (o, key.rsplit(".", 1)[0]) for key, _, o, _, _, _ in plan}
+    for obj, where in parts.values():
+        problem = _rebuild_problem(obj)
+        if problem is not None:  # (a part's plain attribute: checked by its constructor)
+            for undo_obj, undo_attr, old in reversed(applied):
+                setattr(undo_obj, undo_attr, old)
+            raise SettingError(f"{where}: {problem}")
     for entity in touched.values():
         refresh = getattr(entity, "_settings_changed", None)
         if callable(refresh):
