@@ -88,8 +88,14 @@ def settable(obj: Any) -> list[str]:
     counts it keeps) and not its ``name`` (series are keyed by it)."""
     params = _parameters(type(obj))
     names = set()
-    for key, value in vars(obj).items():
-        if key in params and _configurable(key, value, params[key]):
+    for key in params:  # (never `vars(obj)`: reading an instance's __dict__ slows it)
+        if _class_member(obj, key) is not None:
+            continue  # a property (below) or a class attribute, not what it was given
+        try:
+            value = getattr(obj, key)
+        except AttributeError:
+            continue
+        if _configurable(key, value, params[key]):
             names.add(key)
     for klass in type(obj).__mro__:
         for key, member in vars(klass).items():
@@ -292,10 +298,15 @@ def _rebuild_problem(obj: Any) -> str | None:
     return None
 
 
+def _class_member(obj: Any, attr: str) -> Any:
+    """What `obj`'s class defines under `attr` (None: nothing, an instance attribute)."""
+    return next((vars(k)[attr] for k in type(obj).__mro__ if attr in vars(k)), None)
+
+
 def _writable(obj: Any, attr: str) -> bool:
-    if attr in vars(obj):
-        return True
-    member = next((vars(k)[attr] for k in type(obj).__mro__ if attr in vars(k)), None)
+    member = _class_member(obj, attr)
+    if member is None:
+        return hasattr(obj, attr)  # an instance attribute
     return isinstance(member, property) and member.fset is not None
 
 
