@@ -569,10 +569,12 @@ class QueryEngine:
         es = self.event_store
         if es is None:
             raise QueryError("no event store is recording events (enable events in the config)")
-        cat = es.catalog()
-        names = {n for _, _, n in cat}
         pattern = spec.name or "*"
-        if not getattr(es, "processed_events", True) and (
+        processed = getattr(es, "processed_events", True)
+        # (the catalog builds every event's row: asked only when a name must be checked)
+        cat = es.catalog() if not processed or pattern != "*" or spec.entity != "*" else []
+        names = {n for _, _, n in cat}
+        if not processed and (
                 pattern == "*" or not any(fnmatchcase(n, pattern) for n in names)):
             # processed events are not kept here: only what entities emit themselves
             # (`emit_event`, a detector's reports) and state changes can answer, by name
@@ -594,6 +596,13 @@ class QueryEngine:
                     )
                 )
         start, end = self._recorded_range(spec, getattr(es, "complete_from", None), "events")
+        if not spec.aggregates and not spec.tags and hasattr(es, "between_first"):
+            # rows only: built only for what is returned (the range's end still follows
+            # the latest event of the range)
+            rows, latest = es.between_first(start, end, name=spec.name or "*",
+                                            source=spec.entity, limit=spec.limit)
+            end = self._end_at_now(spec, end, [] if latest is None else [latest])
+            return self._record_result(query, rows, "time", "value", "source", start, end)
         rows = es.between(start, end, name=spec.name or "*", source=spec.entity)
         end = self._end_at_now(spec, end, [r["time"] for r in rows])
         if spec.tags:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from heapq import heappush
 from types import GeneratorType
 from typing import Any
 
@@ -19,6 +20,8 @@ from happysimulator.core.component_instrumentation import (
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
 from happysimulator.core.process import Process
+
+_new = object.__new__
 
 _NS = 1_000_000_000
 
@@ -59,10 +62,18 @@ class QueuedResource(Entity):
         # a subclass that keeps its own `in_flight` (a read-only property, as 0.2.5 models
         # may define) or gates on `has_capacity` is counted apart, in `_in_service`
         self._own_count = self._gated or _read_only(type(self), "in_flight")
-        # counts `in_flight` itself against `concurrency` (the hot paths inline that)
+        # _PLAIN: counts `in_flight` itself against `concurrency` (the hot paths inline
+        # that); _LEAN: also ends a generator's service with `_Service._finish`'s inline
+        # bookkeeping (while nothing is recorded and no completion hook waits). One
+        # attribute, not two: CPython 3.11 keeps at most 30 attribute names of a class
+        # inline, and a `Server` is near that (past it every attribute access is slower)
         cls = type(self)
-        self._plain = (not self._own_count and cls._can_start is QueuedResource._can_start
-                       and cls._started is QueuedResource._started)
+        plain = (not self._own_count and cls._can_start is QueuedResource._can_start
+                 and cls._started is QueuedResource._started)
+        lean = plain and (cls._done is QueuedResource._done
+                          and cls._drain is QueuedResource._drain
+                          and cls._begin is QueuedResource._begin)
+        self._plain = _LEAN if lean else _PLAIN if plain else 0
         if concurrency is None:
             self._concurrency = _UNLIMITED if self._gated else 1
         else:
@@ -229,7 +240,7 @@ class QueuedResource(Entity):
             arr_ns = start_ns  # (a span attached mid-service starts at the service start)
         res = self.handle_queued_event(event)
         if res.__class__ is GeneratorType or res is not None and inspect.isgenerator(res):
-            res = _Service(sim, res, event, self, start_ns, arr_ns).handle_event(None)
+            res = _service(sim, res, event, self, start_ns, arr_ns).handle_event(None)
             if res is not None:  # (it finished at once, returning an event for now)
                 sim._schedule_result(res)
             return
@@ -262,11 +273,13 @@ class QueuedResource(Entity):
         if self._queue and not self._draining:
             self._drain(sim)
 
-    def _drain(self, sim: Any) -> None:
+    def _drain(self, sim: Any, spare: _Service | None = None) -> None:
+        """Start waiting requests while there is capacity. ``spare``: a finished service
+        that may serve the next one (see `_Service._finish`)."""
         self._draining = True
         try:
             q = self._queue
-            plain = self._plain
+            plain, lean = self._plain, self._plain == _LEAN
             while q and (self.in_flight < self._concurrency if plain else self._can_start()):
                 item = q.pop()
                 if item is None:  # an active policy discarded all that was waiting
@@ -281,6 +294,21 @@ class QueuedResource(Entity):
                     b = i.depth_band
                     if b is not None and not b[0] < len(q) < b[1]:
                         i.depth_moved(sim._now_ns)
+                elif lean:  # (`_begin` inline: the next request of a user model's resource)
+                    now = sim._now_ns
+                    res = self.handle_queued_event(event)
+                    if res.__class__ is GeneratorType:
+                        if spare is not None:
+                            svc, spare = spare._serve(res, event, now), None
+                        else:
+                            svc = _service(sim, res, event, self, now, now)
+                        res = svc.handle_event(None)
+                        if res is not None:  # (it finished at once: an event for now)
+                            sim._schedule_result(res)
+                    else:
+                        sim._schedule_result(res)
+                        self._done(event, now, now)
+                    continue
                 self._begin(sim, event, sim._now_ns, arr)
         finally:
             self._draining = False
@@ -328,23 +356,88 @@ class QueuedResource(Entity):
 
 
 _UNLIMITED = 1 << 62  # gated by has_capacity() alone
+_PLAIN, _LEAN = 1, 2  # `QueuedResource._plain` (0: counts apart or decides starts itself)
 
 
 class _Service(Process):
     """One request's service by a generator ``handle_queued_event``: when the generator
-    finishes, the resource's `_done` (which runs the request's completion hooks)."""
+    finishes, the resource's `_done` (which runs the request's completion hooks).
+
+    Made by `_service` (not ``__init__``): a resource starts one per request."""
 
     __slots__ = ("start_ns", "arr_ns")
 
-    def __init__(self, sim: Any, gen: Any, request: Event, resource: QueuedResource,
-                 start_ns: int, arr_ns: int) -> None:
-        Process.__init__(self, sim, gen, request, resource)
-        self.run_hooks = False
-        self.start_ns = start_ns
-        self.arr_ns = arr_ns
+    def _finish(self, result: Any) -> Event | None:
+        r = self.entity
+        if r._instr is not None or r._hooks or r._plain != _LEAN:
+            return Process._finish(self, result)  # (-> `_done`: the resource's own)
+        # `Process._finish` with the resource's `_done` inline: nothing is recorded and
+        # no completion hook waits (the M/M/c hot path of user-written models)
+        sim = self.sim
+        now = sim._now_ns
+        now_ev = None
+        if result is not None:
+            if (result.__class__ is Event and result._x is None and result.target is not None
+                    and result._time_ns == now and sim._trace is None):
+                now_ev, seq = result, next(sim._counter)
+            else:
+                sim._schedule_result(result)
+        r.in_flight -= 1
+        r.completed += 1
+        r.busy_ns += now - self.start_ns
+        if r._queue and not r._draining:
+            # this service object may serve the next request when nobody else can hold
+            # it: it is its own continuation event and processed events are unseen
+            r._drain(sim, self if self._own and self._x is None and sim.engine.unseen
+                     else None)
+        if now_ev is not None:
+            heap = sim._heap
+            if heap and heap[0][0] <= now:
+                heappush(heap, (now, 1, seq, now_ev))
+                return None
+        return now_ev
 
     def _done(self, result: Any) -> None:
         self.entity._done(self.origin, self.start_ns, self.arr_ns)
+
+    def _serve(self, gen: Any, request: Event, now: int) -> _Service:
+        """This finished service, made the one of ``request`` (what `_service` sets that
+        differs)."""
+        self.gen = gen
+        self.origin = request
+        self.start_ns = self.arr_ns = self._time_ns = now
+        self.event_type = request.event_type
+        c = request._ctx
+        self._ctx = request if c is None else c
+        x = request._x
+        if x is not None and x.daemon:
+            self._own = False
+        return self
+
+
+def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_ns: int,
+             arr_ns: int) -> _Service:
+    """`Process.__init__` for a `_Service` (run_hooks False: the resource's `_done` runs
+    the request's hooks), written out: a resource starts one per request."""
+    s = _new(_Service)
+    s.sim = sim
+    s.gen = gen
+    s.origin = request
+    s.entity = resource
+    s.on_done = None
+    s._send = None
+    s.run_hooks = False
+    s.start_ns = start_ns
+    s.arr_ns = arr_ns
+    s._time_ns = start_ns
+    s.event_type = request.event_type
+    s.target = s
+    c = request._ctx
+    s._ctx = request if c is None else c
+    s._x = None
+    x = request._x
+    s._own = (x is None or not x.daemon) and sim._trace is None
+    return s
 
 
 class _QueueView:

@@ -120,9 +120,12 @@ class Event:
         # (inline: user models read a forwarded request's context once per request)
         rc = c._ctx
         if rc is None:  # (the root's context made here: the common case, inline)
+            sim = ACTIVE.sim  # (`_new_id` and `_inst` inline)
+            created = _new(Instant)
+            created._ns = c._time_ns
             rc = c._ctx = {
-                "id": c._new_id(),
-                "created_at": _inst(c._time_ns),
+                "id": c._new_id() if sim is None else next(sim._ctx_ids),
+                "created_at": created,
                 "metadata": {},
             }
         elif rc.__class__ is not dict or PARTIAL in rc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from heapq import heappush
+from math import floor as _floor
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core.event import Event, ProcessContinuation, _Extra
@@ -117,10 +118,11 @@ class Process(ProcessContinuation):
             return self._finish(stop.value)
         cls = y.__class__
         if cls is float or cls is int:
-            if y < 0:
+            if y < 0.0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
             sim = self.sim
-            t = sim._now_ns + int(y * _NS + 0.5)
+            # (`floor` is `int` for y >= 0 -- nearest ns -- and a cheaper call: METH_O)
+            t = sim._now_ns + _floor(y * _NS + 0.5)
             if self._own and self._x is None and sim.engine.unseen:
                 self._time_ns = t  # (`_continue_at`'s common case, inline)
                 heappush(sim._heap, (t, 1, next(sim._counter), self))

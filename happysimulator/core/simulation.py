@@ -12,6 +12,7 @@ from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core import event_tracing
+from happysimulator.core.attributes import attribute_values
 from happysimulator.core.clock import SimulationClock
 from happysimulator.core.engine import Engine
 from happysimulator.core.entity import Entity
@@ -194,7 +195,7 @@ class Simulation(RunLoop):
             sc = getattr(type(o), "set_clock", None)
             if sc is not None and sc is not Entity.set_clock:
                 o.set_clock(self)
-            for v in list(getattr(o, "__dict__", {}).values()):
+            for v in attribute_values(o):  # (not `o.__dict__`: see core.attributes)
                 if isinstance(v, Entity):
                     stack.append(v)
                 elif isinstance(v, (list, tuple)):

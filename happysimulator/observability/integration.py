@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from happysim_rx.bus import ObservationBus
 from happysim_rx.observation import ObservationKind
 from happysimulator.components.common import Sink
+from happysimulator.core.attributes import attribute_values
 from happysimulator.core.entity import Entity
 from happysimulator.core.observed import ObservedEntity, Series, declared_series
 from happysimulator.observability.config import ObservabilityConfig
@@ -308,7 +309,7 @@ def _reachable(roots: list[Any]) -> list[Any]:
         seen.add(id(obj))
         out.append(obj)
         children = []
-        for value in getattr(obj, "__dict__", {}).values():
+        for value in attribute_values(obj):  # (not `obj.__dict__`: see core.attributes)
             if isinstance(value, Entity):
                 children.append(value)
             elif isinstance(value, (list, tuple)):
