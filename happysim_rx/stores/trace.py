@@ -313,6 +313,38 @@ class TraceStore(PendingReads, SpanIngest):
                 out = sorted(out + extra, key=lambda s: s.start)
         return (out if limit is None else out[:limit]), latest
 
+    def columns_between(self, start: float, end: float, entity: str = "*"
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """``between(start, end, entity)`` as columns, in the same order, without
+        building a span: ``(starts, durations, entity codes, names)`` (``names[code]``
+        is a span's entity). What aggregates over spans read.
+
+        >>> ts = TraceStore()
+        >>> for i in range(3): ts.add(Span(i, 1, None, "Server", float(i), i + 0.5))
+        >>> starts, durations, codes, names = ts.columns_between(1.0, 10.0)
+        >>> starts.tolist(), durations.tolist(), [names[c] for c in codes]
+        ([1.0, 2.0], [0.5, 0.5], ['Server', 'Server'])
+        """
+        self._index()
+        rows = self._range_rows(start, end, entity)
+        starts = self._start[rows]
+        durations = self._end[rows] - starts
+        codes = self._ent[rows].astype(np.intp)
+        names = list(self._names)
+        extra = [s for spans in self._other.values() for s in spans
+                 if start <= s.start < end and (entity == "*" or fnmatchcase(s.entity, entity))]
+        if extra:  # merged by start as `between_first` merges them (stable: stored first)
+            code_of = {n: c for c, n in enumerate(names)}
+            for s in extra:
+                code_of.setdefault(s.entity, len(code_of))
+            names = list(code_of)
+            starts = np.concatenate([starts, [s.start for s in extra]])
+            durations = np.concatenate([durations, [s.duration for s in extra]])
+            codes = np.concatenate([codes, [code_of[s.entity] for s in extra]]).astype(np.intp)
+            order = np.argsort(starts, kind="stable")
+            starts, durations, codes = starts[order], durations[order], codes[order]
+        return starts, durations, codes, names
+
     def _range_rows(self, start: float, end: float, entity: str) -> np.ndarray:
         """Stored rows of `entity` (a glob) starting in [start, end), by start (ties in
         the order they came)."""
