@@ -35,6 +35,7 @@ from happysimulator.core.entity import Entity
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 _METRIC = ObservationKind.METRIC
+_BIG = 1 << 62  # ints within +-_BIG go into a store's columns as they are (no float made)
 SERIES_KINDS = ("counter", "gauge", "sample")
 
 
@@ -210,8 +211,8 @@ class ObservedEntity(Entity):
         topic = rec.gauges.get(name)
         if topic is None:
             topic = rec.gauges[name] = self._topic(_METRIC, name, "gauge")
-        if type(value) is int:
-            v = value + 0.0  # (OverflowError here, not when the store is read)
+        if type(value) is int:  # (a small int as it is; beyond: OverflowError here, not
+            v = value if -_BIG < value < _BIG else value + 0.0  # when the store is read)
         elif type(value) is not float or value - value != 0.0:
             v = value = _finite(name, value)
         else:
@@ -236,8 +237,8 @@ class ObservedEntity(Entity):
         topic = rec.counters.get(name)
         if topic is None:
             topic = rec.counters[name] = self._topic(_METRIC, name, "counter")
-        if type(by) is int:
-            v = by + 0.0  # (OverflowError here, not when the store is read)
+        if type(by) is int:  # (a small int as it is; beyond: OverflowError here, not
+            v = by if -_BIG < by < _BIG else by + 0.0  # when the store is read)
         elif type(by) is not float or by - by != 0.0:
             v = by = _finite(name, by)
         else:
