@@ -231,7 +231,9 @@ def combined(views, specs, a, b, weighting, counter, hold_until, ra) -> RangeAns
             if carry is not None:
                 acc.see(a, k, carry)
                 acc.held(np.array([carry]), np.array([0.0]))
-        if b > view.R:  # the raw part [max(a, R), b)
+        if b > view.R or a == b == view.R:  # the raw part [max(a, R), b)
+            # (an empty range at R itself: the value in effect there is the raw ring's,
+            # as for any empty range after R; the buckets answer only those before R)
             a2 = max(a, view.R)
             t, v = view.t, view.v
             i0, i1 = int(np.searchsorted(t, a2)), int(np.searchsorted(t, b))

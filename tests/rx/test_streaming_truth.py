@@ -48,6 +48,10 @@ def brute(exact, entity, a, b, spec):
 # two gauges pooled, the range starting in the buckets and ending in the raw rings: the
 # value carried into the raw part was seen again there and won `last` by series order
 @example(seed=0, f1=0.0, f2=0.9375, entity="*", kind="gauge", gaps=True)
+# an empty range snapped to the raw rings' reach R itself: neither the buckets (before R)
+# nor the rings (after R) answered, and the series carried nothing in (min 6.0, exact 3.0)
+@example(seed=1514, f1=0.9188153019266806, f2=0.9188153019266806, entity="*", kind="gauge",
+         gaps=False)
 def test_random_ranges_state_what_they_answer(seed, f1, f2, entity, kind, gaps):
     exact, stream, end = pair(kind, seed, n=1500, gap_every=200 if gaps else 0)
     a, b = sorted((f1 * end, f2 * end))
