@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from happysim_rx import ObservationKind
+from happysimulator.core.attributes import attribute_values
 from happysimulator.core.entity import Entity
 from happysimulator.core.observed import ObservedEntity, counter, gauge
 from happysimulator.core.temporal import Instant
@@ -117,7 +118,7 @@ def _context(start_time: Instant, sim: Any, schedule: FaultSchedule) -> FaultCon
         seen.add(id(obj))
         entities.setdefault(obj.name, obj)
         children: list[Any] = []
-        for value in getattr(obj, "__dict__", {}).values():
+        for value in attribute_values(obj):  # (not `__dict__`: it would slow `obj`)
             if isinstance(value, dict):
                 value = list(value.values())
             if isinstance(value, Entity):

@@ -17,6 +17,7 @@ import math
 from collections import deque
 from typing import Any
 
+from happysimulator.core.attributes import attribute_values
 from happysimulator.core.entity import Entity
 from happysimulator.core.observed import declared_series, downstream_of
 
@@ -54,7 +55,7 @@ def _entities_in(value: Any) -> list[Entity]:
 def wired_downstream(entity: Any) -> list[Entity]:
     """The entities `entity` sends requests to, as wired: declared downstream attributes,
     ``downstream_entities()``, a ``downstream`` or ``target`` attribute, else every
-    entity its public attributes hold."""
+    entity its attributes hold."""
     if getattr(type(entity), "downstream_attributes", ()):
         return downstream_of(entity)
     method = getattr(entity, "downstream_entities", None)
@@ -70,9 +71,10 @@ def wired_downstream(entity: Any) -> list[Entity]:
         if found:
             return found
     out, seen = [], set()
-    for key, value in getattr(entity, "__dict__", {}).items():
-        if key.startswith("_"):
-            continue
+    # (its attribute values, not through `__dict__`: on CPython 3.11 reading an entity's
+    # __dict__ slows every later attribute access of it, and the catalog is often read
+    # before the run; private attributes count too, their names are not seen)
+    for value in attribute_values(entity):
         for e in _entities_in(value):
             if id(e) not in seen and e is not entity:
                 seen.add(id(e))
