@@ -4,7 +4,9 @@
 rebuilt whenever listeners change:
 
 * nobody listens              -> a no-op (no allocation at all);
-* only stores                 -> the store's column append (no ``Observation``);
+* only stores                 -> the store's column append (no ``Observation``); with
+                                 one store that lends its columns, ``Topic.columns`` are
+                                 its tail lists, for callers to append to themselves;
 * Rx subscribers (+ stores)   -> appends, then one ``Observation`` to every subscriber.
 
 >>> from happysim_rx.clock import ManualClock
@@ -24,6 +26,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
+from happysim_rx._emitters import build_emit, build_publish, deferrable
+from happysim_rx._emitters import noop as _noop
 from happysim_rx.observation import SERIES_KINDS, Observation, ObservationKind
 
 if TYPE_CHECKING:  # reactivex is imported when someone subscribes or listens, not before
@@ -36,10 +40,6 @@ if TYPE_CHECKING:  # reactivex is imported when someone subscribes or listens, n
 __all__ = ["ObservationBus", "Topic", "TopicInfo"]
 
 Appender = Callable[[float, Any, Any], None]
-
-
-def _noop(time_s: float, value: Any, tags: Any = None) -> None:
-    """Emit when nobody listens: nothing happens, nothing is allocated."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class Topic:
 
     __slots__ = (
         "kind", "source", "name", "series_kind", "emit", "_appenders", "_extenders", "_sinks",
-        "_watchers", "_raws",
+        "_watchers", "_raws", "_columns", "columns", "publish",
     )
 
     def __init__(
@@ -72,11 +72,21 @@ class Topic:
         self.kind, self.source, self.name, self.series_kind = kind, source, name, series_kind
         self._appenders: tuple[Appender, ...] = ()
         self._extenders: tuple[Callable[[Any, Any], None] | None, ...] = ()
+        # per appender: its store's (times, values) tail lists, or None (see `columns`)
+        self._columns: tuple[tuple[list, list] | None, ...] = ()
+        #: the one store's (times, values) tail lists while only that store listens and
+        #: lends them (else None): a caller recording a number without tags may append
+        #: to both lists itself instead of calling `emit` (same result, no call)
+        self.columns: tuple[list, list] | None = None
         self._sinks: tuple[Callable[[Observation], None], ...] = ()
         # raw listeners get (source, time, value): no Observation is built for them
         self._raws: tuple[Callable[[str, float, Any], None], ...] = ()
         self._watchers: tuple[Callable[[Topic], None], ...] = ()
         self.emit: Callable[..., None] = _noop
+        #: ``publish(time_s, value, tags=None)``: one observation to the Rx subscribers
+        #: only (not to the stores): for batching emitters that feed the stores with
+        #: `emit_many(..., subscribers=False)`. Rebuilt, like `emit`, with the listeners.
+        self.publish: Callable[..., None] = _noop
 
     @property
     def info(self) -> TopicInfo:
@@ -113,17 +123,6 @@ class Topic:
         """Call ``callback(topic)`` whenever this topic's listeners change."""
         self._watchers = self._watchers + (callback,)
 
-    def publish(self, time_s: float, value: Any, tags: Any = None) -> None:
-        """Deliver one observation to the Rx subscribers only (not to the stores): for
-        batching emitters that feed the stores with `emit_many(..., subscribers=False)`."""
-        for raw in self._raws:
-            raw(self.source, time_s, value)
-        sinks = self._sinks
-        if sinks:
-            obs = Observation(time_s, self.kind, self.source, self.name, value, tags)
-            for sink in sinks:
-                sink(obs)
-
     def emit_many(self, times: Any, values: Any, subscribers: bool = True) -> None:
         """Deliver many samples at once (numpy arrays in time order): stores take them
         as a batch; Rx subscribers, if any (and `subscribers`), get one Observation each."""
@@ -147,55 +146,14 @@ class Topic:
                     sink(obs)
 
     def _rebuild(self) -> None:
+        # (`publish` and `columns` first: watchers re-wire emitters that call them)
+        apps, sinks, raws = self._appenders, self._sinks, self._raws
+        self.columns = self._columns[0] if (
+            len(apps) == 1 and not sinks and not raws) else None
+        self.publish = build_publish(self)
         for watcher in self._watchers:
             watcher(self)
-        apps, sinks, raws = self._appenders, self._sinks, self._raws
-        if raws:
-            kind, source, name = self.kind, self.source, self.name
-
-            def emit_raw(time_s: float, value: Any, tags: Any = None) -> None:
-                for a in apps:
-                    a(time_s, value, tags)
-                for r in raws:
-                    r(source, time_s, value)
-                if sinks:
-                    obs = Observation(time_s, kind, source, name, value, tags)
-                    for s in sinks:
-                        s(obs)
-
-            self.emit = emit_raw
-            return
-        if not sinks:
-            if not apps:
-                self.emit = _noop
-            elif len(apps) == 1:
-                self.emit = apps[0]  # direct column append
-            else:
-
-                def emit_stores(time_s: float, value: Any, tags: Any = None) -> None:
-                    for a in apps:
-                        a(time_s, value, tags)
-
-                self.emit = emit_stores
-            return
-        kind, source, name = self.kind, self.source, self.name
-        if len(sinks) == 1 and not apps:
-            sink = sinks[0]
-
-            def emit_one(time_s: float, value: Any, tags: Any = None) -> None:
-                sink(Observation(time_s, kind, source, name, value, tags))
-
-            self.emit = emit_one
-            return
-
-        def emit_all(time_s: float, value: Any, tags: Any = None) -> None:
-            for a in apps:
-                a(time_s, value, tags)
-            obs = Observation(time_s, kind, source, name, value, tags)
-            for s in sinks:
-                s(obs)
-
-        self.emit = emit_all
+        self.emit = build_emit(self)
 
     def __repr__(self) -> str:
         return (
@@ -209,22 +167,11 @@ def _extender(store: Any, info: TopicInfo) -> Callable[[Any, Any], None] | None:
     return None if make is None else make(info)
 
 
-def _deferrable(bus: ObservationBus | None, observer: Any) -> Callable[[Observation], None]:
-    """The sink of an Rx observer: ``observer.on_next`` at once, or, while the bus has a
-    `defer` function (a simulation is running), ``defer(observer, obs)``: the runtime then
-    delivers it at the next event boundary, when the emitting component is done."""
-    on_next = observer.on_next
-    if bus is None:
-        return on_next
-
-    def sink(obs: Observation) -> None:
-        defer = bus.defer
-        if defer is None:
-            on_next(obs)
-        else:
-            defer(observer, obs)
-
-    return sink
+def _columns(store: Any, info: TopicInfo) -> tuple[list, list] | None:
+    """The store's tail lists for the topic, if it lends them (`Topic.columns`): only
+    for metrics, whose values are numbers."""
+    lend = getattr(store, "columns", None)
+    return None if lend is None or info.kind is not ObservationKind.METRIC else lend(info)
 
 
 class _PatternSub:
@@ -240,7 +187,7 @@ class _PatternSub:
         self.raw = raw is not None or make is not None
         # one function (or the raw fn), so removal can use identity
         self.sink = raw if raw is not None else (
-            None if make is not None else _deferrable(bus, observer))
+            None if make is not None else deferrable(bus, observer))
         self.make = make  # a raw listener of its own for each topic (see `listen_each`)
         self.made: dict[int, Callable] = {}
         self.topics: list[Topic] = []
@@ -276,8 +223,13 @@ class ObservationBus:
         self._flushers: list[Callable[[], None]] = []
         self.is_stopped = False
         self._error: Exception | None = None
-        # ``defer(observer, obs)`` or None: set by the runtime while the observer code
-        # must not run where an observation is emitted (see `_deferrable`)
+        # While observer code must not run where an observation is emitted (a run is
+        # active), the runtime sets ``deferred`` (the queue of (observer, observation)
+        # delivered at the next event boundary) and ``wake()`` (called when the queue
+        # stops being empty), or ``defer(observer, obs)``; None otherwise (see
+        # `happysim_rx._emitters.deferrable`)
+        self.deferred: list[tuple[Any, Observation]] | None = None
+        self.wake: Callable[[], None] | None = None
         self.defer: Callable[[Any, Observation], None] | None = None
         # ``on_fault(observer, obs, exc)`` or None: where an observer's exception goes when
         # it is called outside `defer` (the runtime's: its on_error, or pause the run)
@@ -324,15 +276,17 @@ class ObservationBus:
             return t
         t = Topic(kind, source, name, series_kind)
         self._topics[key] = t
-        apps, exts = [], []
+        apps, exts, cols = [], [], []
         for store in self._stores:
             if kind in store.kinds:
                 a = store.appender(t.info)
                 if a is not None:
                     apps.append(a)
                     exts.append(_extender(store, t.info))
+                    cols.append(_columns(store, t.info))
         t._appenders = tuple(apps)
         t._extenders = tuple(exts)
+        t._columns = tuple(cols)
         sinks, raws = [], []
         for sub in self._subs:
             if sub.matches(t):
@@ -380,6 +334,7 @@ class ObservationBus:
                 if a is not None:
                     t._appenders = t._appenders + (a,)
                     t._extenders = t._extenders + (_extender(store, t.info),)
+                    t._columns = t._columns + (_columns(store, t.info),)
                     t._rebuild()
         return store
 

@@ -284,6 +284,17 @@ class QueryEngine(MetricAnswers):
             return self._record_result(
                 query, [s.to_dict() for s in spans], "start", "duration", "entity", start, end
             )
+        if (spec.aggregates and not spec.tags and set(spec.group_by) <= {"entity", "source"}
+                and hasattr(ts, "columns_between")):
+            # aggregates of durations: from the store's columns, no span built
+            t, durations, codes, names = ts.columns_between(start, end, spec.entity)
+            end = self._end_at_now(spec, end, [float(t.max())] if t.size else [])
+            keys = ["source" for _ in spec.group_by]
+            span_groups: dict[tuple, np.ndarray | None] = {(): None}
+            if keys:
+                span_groups = {(names[c],) * len(keys): np.flatnonzero(codes == c)
+                          for c in np.unique(codes).tolist()}
+            return self._aggregate_columns(query, t, durations, keys, span_groups, start, end)
         spans = ts.between(start, end, spec.entity)
         end = self._end_at_now(spec, end, [s.start for s in spans])
         if spec.tags:
@@ -336,10 +347,12 @@ class QueryEngine(MetricAnswers):
         es = self.event_store
         if es is None:
             raise QueryError("no event store is recording events (enable events in the config)")
-        cat = es.catalog()
-        names = {n for _, _, n in cat}
         pattern = spec.name or "*"
-        if not getattr(es, "processed_events", True) and (
+        processed = getattr(es, "processed_events", True)
+        # (the catalog builds every event's row: asked only when a name must be checked)
+        cat = es.catalog() if not processed or pattern != "*" or spec.entity != "*" else []
+        names = {n for _, _, n in cat}
+        if not processed and (
                 pattern == "*" or not any(fnmatchcase(n, pattern) for n in names)):
             # processed events are not kept here: only what entities emit themselves
             # (`emit_event`, a detector's reports) and state changes can answer, by name
@@ -361,6 +374,28 @@ class QueryEngine(MetricAnswers):
                     )
                 )
         start, end = self._recorded_range(spec, getattr(es, "complete_from", None), "events")
+        if not spec.aggregates and not spec.tags and hasattr(es, "between_first"):
+            # rows only: built only for what is returned (the range's end still follows
+            # the latest event of the range)
+            rows, latest = es.between_first(start, end, name=spec.name or "*",
+                                            source=spec.entity, limit=spec.limit)
+            end = self._end_at_now(spec, end, [] if latest is None else [latest])
+            return self._record_result(query, rows, "time", "value", "source", start, end)
+        if (spec.aggregates and not spec.tags and hasattr(es, "columns_between")
+                and set(spec.group_by) <= {"entity", "source", "name", "kind"}):
+            # aggregates: from the store's columns, no row built
+            t, values, codes, keys_of = es.columns_between(start, end, name=spec.name or "*",
+                                                           source=spec.entity)
+            end = self._end_at_now(spec, end, [float(t.max())] if t.size else [])
+            keys = ["source" if k == "entity" else k for k in spec.group_by]
+            groups: dict[tuple, np.ndarray | None] = {(): None}
+            if keys:
+                field = {"kind": 0, "source": 1, "name": 2}
+                by_key: dict[tuple, list[int]] = {}
+                for c in np.unique(codes).tolist():
+                    by_key.setdefault(tuple(keys_of[c][field[k]] for k in keys), []).append(c)
+                groups = {gk: np.flatnonzero(np.isin(codes, cs)) for gk, cs in by_key.items()}
+            return self._aggregate_columns(query, t, values, keys, groups, start, end)
         rows = es.between(start, end, name=spec.name or "*", source=spec.entity)
         end = self._end_at_now(spec, end, [r["time"] for r in rows])
         if spec.tags:
@@ -397,60 +432,80 @@ class QueryEngine(MetricAnswers):
                 start=_clean(start),
                 end=_clean(end),
             )
-        if not math.isfinite(start) or not math.isfinite(end):
-            times = [r[tkey] for r in rows]
-            if not math.isfinite(start):
-                start = min(times) if times else 0.0
-                if spec.window is not None:
-                    start = _window_start(start, spec.window)
-            if not math.isfinite(end):
-                now = self.now()
-                end = max(
-                    [just_after(max(times))] if times else [start], default=start
-                )
-                if now is not None:
-                    end = max(end, now)  # (nothing recorded: none in [start, now))
         keys = ["source" if k == "entity" else k for k in spec.group_by]
-        buckets: dict[tuple, list[dict[str, Any]]] = {}
-        for r in rows:
+        t = np.array([r[tkey] for r in rows], dtype=float)
+        v = np.array([_num(r.get(vkey)) for r in rows], dtype=float)
+        buckets: dict[tuple, list[int]] = {}
+        for n, r in enumerate(rows):
             gk = tuple(
                 r.get(gkey)
                 if k in ("source", "entity")
                 else (r.get(k) if k in r else (r.get("attributes") or r.get("tags") or {}).get(k))
                 for k in keys
             )
-            buckets.setdefault(gk, []).append(r)
+            buckets.setdefault(gk, []).append(n)
+        groups = {gk: np.array(ix, dtype=np.intp) for gk, ix in buckets.items()}
         if not keys:
-            buckets = {(): rows}
+            groups = {(): None}
+        return self._aggregate_columns(query, t, v, keys, groups, start, end)
+
+    def _aggregate_columns(
+        self,
+        query: Query,
+        t: np.ndarray,
+        v: np.ndarray,
+        keys: list[str],
+        groups: dict[tuple, np.ndarray | None],
+        start: float,
+        end: float,
+    ) -> QueryResult:
+        """Aggregates of values ``v`` at times ``t`` per group (``groups``: the group's
+        key values -> its rows, None for all) and window: records as columns, so a
+        store that holds them as columns answers without building a record per row."""
+        spec = query.spec
+        aggs = list(spec.aggregates)
+        if not math.isfinite(start) or not math.isfinite(end):
+            if not math.isfinite(start):
+                start = float(t.min()) if t.size else 0.0
+                if spec.window is not None:
+                    start = _window_start(start, spec.window)
+            if not math.isfinite(end):
+                now = self.now()
+                end = just_after(float(t.max())) if t.size else start
+                if now is not None:
+                    end = max(end, now)  # (nothing recorded: none in [start, now))
         # as for metrics: when the clock follows these records (none is later than now),
         # windows reaching past now stop just after it and windows entirely after now
         # answer "nothing yet" (count 0, every other aggregate None, rate included)
         clock = self.now()
-        follows = clock is not None and not any(r[tkey] > clock for r in rows)
+        follows = clock is not None and not (t.size and float(t.max()) > clock)
         windows, future = _split_at_now(self._windows(spec, start, end),
                                         clock if follows else None)
         nothing_yet = {g: (0 if g == "count" else None) for g in aggs}
+        numeric = [s for s in aggs if s not in ("count", "rate")]
+        counts = [s for s in aggs if s in ("count", "rate")]
         out = []
-        for gk, grows in sorted(buckets.items(), key=lambda kv: repr(kv[0])):
-            t = np.array([r[tkey] for r in grows], dtype=float)
-            v = np.array([_num(r.get(vkey)) for r in grows], dtype=float)
-            order = np.argsort(t, kind="stable")
-            t, v = t[order], v[order]
+        for gk, rows in sorted(groups.items(), key=lambda kv: repr(kv[0])):
+            gt, gv = (t, v) if rows is None else (t[rows], v[rows])
+            order = np.argsort(gt, kind="stable")
+            gt, gv = gt[order], gv[order]
             gdict = dict(zip(keys, gk, strict=True))
             for a, b in windows:
-                i0, i1 = np.searchsorted(t, [a, b])
-                vals = v[i0:i1]
-                ok = ~np.isnan(vals)
-                numeric = [s for s in aggs if s not in ("count", "rate")]
-                res = exact_aggregates(
-                    aggs, t[i0:i1][ok] if numeric else t[i0:i1], vals[ok] if numeric else vals, a, b
-                )
-                out.append({**gdict, "start": a, "end": b, **res})
+                i0, i1 = np.searchsorted(gt, [a, b])
+                vals = gv[i0:i1]
+                # count and rate count every record; the other aggregates read the
+                # records with a number (an event without a value is still an event)
+                res = exact_aggregates(counts, gt[i0:i1], vals, a, b) if counts else {}
+                if numeric:
+                    ok = ~np.isnan(vals)
+                    res.update(exact_aggregates(numeric, gt[i0:i1][ok], vals[ok], a, b))
+                out.append({**gdict, "start": a, "end": b, **{g: res[g] for g in aggs}})
             out.extend({**gdict, "start": a, "end": b, **nothing_yet} for a, b in future)
         if spec.limit is not None:
             out = out[: spec.limit]
         return QueryResult(
-            qd, out, aggregates=aggs, weighting="sample", exact=True, start=start, end=end
+            query.to_dict(), out, aggregates=aggs, weighting="sample", exact=True,
+            start=start, end=end
         )
 
 

@@ -51,9 +51,14 @@ class Span(msgspec.Struct, frozen=True):
         return d
 
 
-class Observation(msgspec.Struct):
+class Observation(msgspec.Struct, gc=False):
     """``time`` is simulated seconds; ``value`` is a number (metric/state), a ``Span``
-    (span) or anything (event payload)."""
+    (span) or anything (event payload).
+
+    Not tracked by Python's cyclic garbage collector (``gc=False``): a subscriber that
+    keeps every observation would otherwise make the collector walk them all, again and
+    again, as they pile up. An observation never refers to itself; code that makes one
+    do so (through ``value`` or ``tags``) makes a cycle that is never freed."""
 
     time: float
     kind: ObservationKind

@@ -268,6 +268,9 @@ class QuantileSketch:
                     if hi > sk._max:
                         sk._max = hi
                     sk._sum += sm
+                if w0 is None and lows == highs:  # each run one value (a counter's steps)
+                    QuantileSketch._bin_constant_runs(sketches, lows, sizes.tolist())
+                    return
                 QuantileSketch._bin_runs(sketches, v0, w0, np.repeat(np.arange(n), sizes),
                                          [*starts, v0.size], range(n))
                 return
@@ -317,6 +320,21 @@ class QuantileSketch:
             bounds = np.searchsorted(runs, np.arange(n + 1)).tolist()
             live = [i for i in range(n) if bounds[i + 1] > bounds[i]]
         QuantileSketch._bin_runs(sketches, v, w, runs, bounds, live)
+
+    @staticmethod
+    def _bin_constant_runs(sketches: Sequence[QuantileSketch], values: list[float],
+                           sizes: list[int]) -> None:
+        """Bin ``sizes[i]`` copies of the positive ``values[i]`` into ``sketches[i]``
+        (unweighted): one key per run instead of one per value, the same counts."""
+        keys = np.ceil(np.log(np.asarray(values)) * sketches[0]._inv_log_gamma)
+        for sk, k, size in zip(sketches, keys.astype(np.int64).tolist(), sizes, strict=True):
+            store = sk._pos
+            store._ensure(k, k)
+            i = k - store.offset
+            if i < 0:  # below a collapsed low tail: into its lowest bucket
+                i = 0
+                store.collapsed = True
+            store.counts[i] += size
 
     @staticmethod
     def _bin_runs(sketches: Sequence[QuantileSketch], v: np.ndarray, w: np.ndarray | None,

@@ -15,7 +15,8 @@ import numpy as np
 
 from operators.sketch import QuantileSketch
 
-__all__ = ["Bucket", "Tier", "fold_all", "grid", "segments_into", "split_at_boundaries"]
+__all__ = ["Bucket", "Tier", "fold_all", "fold_over", "grid", "segments_into",
+           "split_at_boundaries"]
 
 _FOLD_AT = 512  # pending sketch values a bucket holds before folding them in
 _EMPTY: dict[float, QuantileSketch] = {}  # relative accuracy -> an empty sketch to copy
@@ -31,13 +32,15 @@ def _new_sketch(ra: float) -> QuantileSketch:
 class Bucket:
     """Summary of one time bucket; mergeable.
 
-    A fine bucket's quantile sketch is filled lazily: values are kept as pending
-    numpy arrays and binned into the sketch in one ``add_many`` when a query reads it
-    (`sketch`) or when more than `_FOLD_AT` are pending (memory stays bounded). Most
-    fine buckets are merged into a coarse one before anyone reads them, so their
-    handful of values is binned once, together with their neighbours' (`fold_all`),
-    instead of into a sketch of their own that is then merged. Coarse buckets keep
-    nothing pending."""
+    A bucket's quantile sketch is filled lazily: values are kept as pending numpy
+    arrays and binned into the sketch when a query reads it (`sketch`) or when more
+    than `_FOLD_AT` are pending (memory stays bounded), together with their
+    neighbours' (`fold_all`, `fold_over`). Most buckets are merged into a wider one
+    before anyone reads them (a fine bucket into a coarse one, coarse pairs when the
+    coarse tier doubles its width), so their handful of values is binned once, in the
+    bucket they end up in, instead of into a sketch of their own that is then merged.
+    Binning later changes no count of an unweighted sketch (integers); a weighted one's
+    (seconds held) may differ in the last bits, as the sums' grouping does."""
 
     __slots__ = ("n", "s", "s2", "lo", "hi", "slo", "shi", "ft", "fv", "lt", "lv", "w",
                  "ws", "ws2", "ra", "_sk", "_pv", "_pw", "_pn", "e0", "e1")
@@ -86,12 +89,19 @@ class Bucket:
             w = [np.ones(x.size) if y is None else y for x, y in zip(pv, pw, strict=True)]
             self._sk.add_many(v, w[0] if len(w) == 1 else np.concatenate(w))
 
-    def defer(self, v: np.ndarray, w: np.ndarray | None = None) -> None:
-        """Sketch ``v`` (weights ``w``) later: see the class docstring."""
+    def own(self) -> None:
+        """Pending arrays that are views (of a batch) become copies: a coarse bucket
+        keeps them across batches, and must not keep whole batches alive."""
+        self._pv = [x if x.base is None else x.copy() for x in self._pv]
+        self._pw = [x if x is None or x.base is None else x.copy() for x in self._pw]
+
+    def defer(self, v: np.ndarray, w: np.ndarray | None = None, *, fold: bool = True) -> None:
+        """Sketch ``v`` (weights ``w``) later: see the class docstring. ``fold=False``:
+        the caller folds what is over `_FOLD_AT` afterwards, in one pass (`fold_over`)."""
         self._pv.append(v)
         self._pw.append(w)
         self._pn += v.size
-        if self._pn > _FOLD_AT:
+        if fold and self._pn > _FOLD_AT:
             self._fold()
 
     def add_stats(self, n: int, s: float, s2: float, lo: float, hi: float, ft: float,
@@ -114,13 +124,24 @@ class Bucket:
         if lt >= self.lt:
             self.lt, self.lv = lt, lv
 
-    def merge(self, o: Bucket) -> None:
-        self.e0, self.e1 = min(self.e0, o.e0), max(self.e1, o.e1)
+    def merge(self, o: Bucket, *, fold: bool = True) -> None:
+        """Fold ``o`` into this bucket (``fold=False``: as `defer`)."""
+        # (comparisons, not min()/max(): this runs for every pair a compaction merges)
+        if o.e0 < self.e0:
+            self.e0 = o.e0
+        if o.e1 > self.e1:
+            self.e1 = o.e1
         self.n += o.n
         self.s += o.s
         self.s2 += o.s2
-        self.lo, self.hi = min(self.lo, o.lo), max(self.hi, o.hi)
-        self.slo, self.shi = min(self.slo, o.slo), max(self.shi, o.shi)
+        if o.lo < self.lo:
+            self.lo = o.lo
+        if o.hi > self.hi:
+            self.hi = o.hi
+        if o.slo < self.slo:
+            self.slo = o.slo
+        if o.shi > self.shi:
+            self.shi = o.shi
         if o.ft < self.ft:
             self.ft, self.fv = o.ft, o.fv
         if o.lt >= self.lt:
@@ -136,7 +157,7 @@ class Bucket:
             self._pv.extend(o._pv)
             self._pw.extend(o._pw)
             self._pn += o._pn
-            if self._pn > _FOLD_AT:
+            if fold and self._pn > _FOLD_AT:
                 self._fold()
 
     def nbytes(self) -> int:
@@ -167,12 +188,16 @@ class Tier:
         """Double the width, merging bucket pairs (k and k+1 -> k // 2)."""
         old, self.buckets = self.buckets, {}
         self.width *= 2
+        merged = []
         for k in sorted(old):
             nk = k // 2
             if nk in self.buckets:
-                self.buckets[nk].merge(old[k])
+                b = self.buckets[nk]
+                b.merge(old[k], fold=False)
+                merged.append(b)
             else:
                 self.buckets[nk] = old[k]
+        fold_over(merged)
 
 
 def fold_all(buckets: list[Bucket]) -> None:
@@ -200,6 +225,11 @@ def fold_all(buckets: list[Bucket]) -> None:
             b._sk = _new_sketch(b.ra)
     QuantileSketch.add_runs([b._sk for b in todo], np.concatenate(vs), starts, ends,
                             np.concatenate(ws) if weighted else None)
+
+
+def fold_over(buckets: list[Bucket]) -> None:
+    """Fold, in one pass, the buckets holding more than `_FOLD_AT` pending values."""
+    fold_all([b for b in buckets if b._pn > _FOLD_AT])
 
 
 def grid(x: float, w: float, *, up: bool) -> float:
@@ -255,6 +285,7 @@ def segments_into(tier: Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -
     highs = np.maximum.reduceat(seg_v, starts).tolist()
     get = tier.get
     a_list, b_list = starts.tolist(), ends.tolist()
+    fine = tier.fine
     buckets = []
     for i, k in enumerate(keys[starts].tolist()):
         bucket = get(k)
@@ -265,10 +296,14 @@ def segments_into(tier: Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -
             bucket.lo = lows[i]
         if highs[i] > bucket.hi:
             bucket.hi = highs[i]
-        if tier.fine:
-            bucket.defer(seg_v[a_list[i]:b_list[i]], seg_w[a_list[i]:b_list[i]])
+        a, b = a_list[i], b_list[i]
+        if fine:  # (views of this batch's arrays: a fine bucket is binned or merged soon)
+            bucket.defer(seg_v[a:b], seg_w[a:b])
         else:
+            bucket.defer(seg_v[a:b], seg_w[a:b], fold=False)
             buckets.append(bucket)
-    if buckets:  # coarse buckets keep nothing pending: sketch now, in one pass
-        QuantileSketch.add_runs([b.sketch for b in buckets], seg_v, a_list, b_list, seg_w)
+    fold_over(buckets)
+    for bucket in buckets:  # (what is still pending is kept for later batches)
+        if bucket._pn:
+            bucket.own()
 

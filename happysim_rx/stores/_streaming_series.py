@@ -21,8 +21,7 @@ because they are added in other groups):
   which batches) keys arrive, since compaction only merges pairs of grid cells.
 
 Memory stays bounded: at most ``raw_capacity + max(raw_capacity, _BATCH)`` pending
-samples, fine buckets hold at most `_FOLD_AT` unsketched values each, coarse buckets
-none.
+samples, and buckets hold at most `_FOLD_AT` unsketched values each.
 """
 
 from __future__ import annotations
@@ -33,10 +32,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from happysim_rx.stores._rollup import Tier, fold_all, segments_into
+from happysim_rx.stores._rollup import Tier, fold_all, fold_over, segments_into
 from happysim_rx.stores._settle import Instant
 from happysim_rx.stores._streaming_answer import View
-from operators.sketch import QuantileSketch
 
 if TYPE_CHECKING:
     from happysim_rx.stores.streaming import StreamingMetricStore
@@ -290,8 +288,7 @@ class StreamingSeries:
         cap, w = self.fine.capacity, self.fine.width
         if self.is_gauge:  # its cells are contiguous up to the newest sample's
             return math.floor(self._tmax / w) - cap + 1
-        parts = [_newest_distinct(keys, cap),
-                 np.fromiter(self.fine.buckets, dtype=np.int64, count=len(self.fine.buckets))]
+        newer = []
         found = 0
         # Newest chunks first, until `cap` keys are in sight. Keys of skipped (older)
         # chunks could only raise the answer: a lower one just keeps more fine buckets
@@ -301,9 +298,14 @@ class StreamingSeries:
                 break
             if r.size:
                 d = _newest_distinct(np.floor(r / w).astype(np.int64), cap)
-                parts.append(d)
+                newer.append(d)
                 found += d.size - 1  # (a key may straddle two chunks)
-        top = _newest_distinct(np.concatenate(parts), cap)
+        # oldest first (the fine tier's keys, this batch's, the pending chunks'): usually
+        # already in order, so that picking the newest needs no sort
+        newer.reverse()
+        fine = np.fromiter(sorted(self.fine.buckets), dtype=np.int64,
+                           count=len(self.fine.buckets))
+        top = _newest_distinct(np.concatenate([fine, _newest_distinct(keys, cap), *newer]), cap)
         return int(top[0]) if top.size >= cap else None
 
     def _summarize(self, t: np.ndarray, v: np.ndarray, rest: tuple[np.ndarray, ...]) -> None:
@@ -359,28 +361,34 @@ class StreamingSeries:
         merging their fine buckets into the coarse tier would leave (extents: the union
         of those fine buckets' extents)."""
         coarse, fw = self.coarse, self.fine.width
-        ck = np.floor(keys * fw / coarse.width).astype(np.int64)
+        # (`keys` is ascending: `t` is sorted.) The keys' runs, each key once in `fk`;
+        # the coarse buckets are runs of those, so the grid arithmetic and the fitting
+        # below work on the ~100 distinct keys of a batch, not on its ~8000 samples
+        fstarts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        fk = keys[fstarts]
+        ck = np.floor(fk * fw / coarse.width).astype(np.int64)
         while True:  # compact first if these buckets would not fit (same result)
-            # (`ck` is ascending: `t` is sorted; its runs are the coarse buckets)
-            cuts = np.flatnonzero(np.diff(ck)) + 1
-            starts = np.concatenate(([0], cuts))
+            opens = np.flatnonzero(np.concatenate(([True], ck[1:] != ck[:-1])))
             held = coarse.buckets
-            new = sum(1 for k in ck[starts].tolist() if k not in held)
+            new = sum(1 for k in ck[opens].tolist() if k not in held)
             if len(held) + new <= coarse.capacity:
                 break
             coarse.compact()
             ck = ck // 2
-        ends = np.concatenate((cuts, [t.size]))
+        starts = fstarts[opens]
+        ends = np.append(starts[1:], t.size)
         last = ends - 1
         sums = np.add.reduceat(v, starts).tolist()
         sq = np.add.reduceat(v * v, starts).tolist()
         lows = np.minimum.reduceat(v, starts).tolist()
         highs = np.maximum.reduceat(v, starts).tolist()
         a_list, b_list = starts.tolist(), ends.tolist()
-        fst = zip(ck[starts].tolist(), keys[starts].tolist(), keys[last].tolist(),
+        fst = zip(ck[opens].tolist(), fk[opens].tolist(),
+                  fk[np.append(opens[1:] - 1, fk.size - 1)].tolist(),
                   t[starts].tolist(), v[starts].tolist(), t[last].tolist(), v[last].tolist(),
                   strict=True)
         get = coarse.get
+        sketched = not self.is_gauge  # a gauge's sketches hold its segments
         buckets = []
         for i, (c, k_a, k_b, ta, va, tb, vb) in enumerate(fst):
             bucket = get(c)
@@ -389,12 +397,15 @@ class StreamingSeries:
                 bucket.e0 = e0
             if e1 > bucket.e1:
                 bucket.e1 = e1
-            bucket.add_stats(b_list[i] - a_list[i], sums[i], sq[i], lows[i], highs[i],
-                             ta, va, tb, vb)
-            buckets.append(bucket)
-        if not self.is_gauge:  # coarse buckets keep nothing pending: sketch now
-            QuantileSketch.add_runs([bk.sketch for bk in buckets], v, a_list, b_list,
-                                    stats=(lows, highs, sums))
+            a, b = a_list[i], b_list[i]
+            bucket.add_stats(b - a, sums[i], sq[i], lows[i], highs[i], ta, va, tb, vb)
+            if sketched:  # binned when `_FOLD_AT` are pending, most after a compaction
+                bucket.defer(v[a:b], fold=False)
+                buckets.append(bucket)
+        fold_over(buckets)
+        for bucket in buckets:  # (what is still pending is kept for later batches)
+            if bucket._pn:
+                bucket.own()
 
     def _gauge(self, t: np.ndarray, v: np.ndarray, k0: int | None) -> None:
         """Held segments into the tiers: before cell `k0` into the coarse tier (a long
@@ -434,8 +445,8 @@ class StreamingSeries:
             else:
                 coarse.buckets[ck] = b
             touched.add(ck)
-        # Coarse buckets keep nothing pending (their memory must not grow with the
-        # run): the evicted fine buckets' values are binned here, once per bucket.
+        # The evicted fine buckets' pending values are views of whole batch arrays, which
+        # a coarse bucket (kept for many batches) must not hold alive: binned here.
         fold_all([coarse.buckets[ck] for ck in sorted(touched)])
 
     # -- answers ----------------------------------------------------------------------

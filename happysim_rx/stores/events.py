@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import math
+import numbers
+from bisect import bisect_left
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -16,9 +18,13 @@ import numpy as np
 
 from happysim_rx._gc import return_free_memory
 from happysim_rx.observation import ObservationKind
-from operators.simtime import TICKS_PER_SECOND, seconds_array
+from operators.simtime import TICKS_PER_SECOND, seconds, seconds_array
 
 __all__ = ["EventStore"]
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 class _Row(tuple):
@@ -127,6 +133,8 @@ class EventStore:
         event after the dropped time, nothing happened between it and `now` (when
         given and later), so the store is complete from `now`; else from the float
         just after the dropped time (later than `now`: nothing up to now is complete)."""
+        if self.max_events is None:
+            return -math.inf  # (an unbounded store drops nothing: no need to build rows)
         self._materialize()
         d = self._dropped_t
         if d == -math.inf:
@@ -273,16 +281,54 @@ class EventStore:
         source: str = "*",
         kind: str | None = None,
     ) -> list[dict[str, Any]]:
+        return self.between_first(start, end, name=name, source=source, kind=kind)[0]
+
+    def between_first(
+        self,
+        start: float,
+        end: float,
+        *,
+        name: str = "*",
+        source: str = "*",
+        kind: str | None = None,
+        limit: int | None = None,
+    ) -> tuple[list[dict[str, Any]], float | None]:
+        """The first ``limit`` (all when None) events of ``between(start, end, ...)``, in
+        time order, and the time of the last of all of them (None when there are none).
+
+        A narrow range or a small limit converts only the events it returns (the raw
+        items of a simulation's processed events are found by time, not built into
+        columns first); anything wider builds the columns once, for every later read.
+
+        >>> es = EventStore()
+        >>> for i in range(5): es.add(float(i), "event", "Server", "Request", None)
+        >>> rows, latest = es.between_first(1.0, 10.0, limit=2)
+        >>> [r["time"] for r in rows], latest
+        ([1.0, 2.0], 4.0)
+        """
+        if self._raw and not self._pending_rows and self.max_events is None:
+            got = self._raw_range(start, end, name, source, kind, limit)
+            if got is not None:
+                return got
         self._materialize()
+        return self._columns_first(start, end, name, source, kind, limit)
+
+    def _columns_first(self, start: float, end: float, name: str, source: str,
+                       kind: str | None, limit: int | None
+                       ) -> tuple[list[dict[str, Any]], float | None]:
+        """`between_first` over the columns only."""
         i0, i1 = np.searchsorted(self._t, [start, end])  # times are in order
         codes = [c for c, (k, src, nm) in enumerate(self._keys)
                  if (kind is None or k == kind) and (name == "*" or fnmatchcase(nm, name))
                  and (source == "*" or fnmatchcase(src, source))]
         if not codes:
-            return []
+            return [], None
         at = np.arange(i0, i1)
         if len(codes) < len(self._keys):
             at = at[np.isin(self._code[i0:i1], codes)]
+        latest = float(self._t[at[-1]]) if at.size else None
+        if limit is not None:
+            at = at[:limit]
         keys, first = self._keys, self._first
         values, tags = self._values, self._tags
         out = []
@@ -291,7 +337,95 @@ class EventStore:
             k, src, nm = keys[c]
             out.append({"time": t, "kind": k, "source": src, "name": nm,
                         "value": values.get(first + i), "tags": tags.get(first + i)})
-        return out
+        return out, latest
+
+    #: raw events a read may look at one by one; past that it builds the columns
+    _RAW_SCAN_MAX = 4096
+
+    def _raw_range(self, start: float, end: float, name: str, source: str,
+                   kind: str | None, limit: int | None
+                   ) -> tuple[list[dict[str, Any]], float | None] | None:
+        """`between_first` while a simulation's processed events are still raw items
+        (``t_ns, source, name``, in time order; the columns, if any, are older): the
+        range found by bisection, and only the events returned (and the last matching
+        one, for the latest time) looked at. None when that would mean looking at more
+        than ``_RAW_SCAN_MAX`` raw events: then the columns are built, once."""
+        raw = self._raw
+        events = range(len(raw) // 3)  # (bisected through a key: no copy of the times)
+
+        def time_of(j: int) -> float:
+            return seconds(raw[3 * j])
+
+        # `seconds` is monotonic: the events at or after `start` are a suffix
+        j0 = bisect_left(events, start, key=time_of)
+        j1 = bisect_left(events, end, lo=j0, key=time_of)
+        rows, latest = ([], None)
+        if self._t.size:  # older than every raw item: their rows come first
+            rows, latest = self._columns_first(start, end, name, source, kind, limit)
+        convert, budget = self._convert, self._RAW_SCAN_MAX
+        matching: dict[tuple[int, int], tuple[str, str, str] | None] = {}
+
+        def key_of(j: int) -> tuple[str, str, str] | None:
+            src, nm = raw[3 * j + 1], raw[3 * j + 2]
+            pair = (id(src), id(nm))  # (by identity: the items are alive, maybe unhashable)
+            got = matching.get(pair, False)
+            if got is False:  # one conversion per (source, name): the rest depend on them
+                r = convert(raw[3 * j], src, nm)
+                got = matching[pair] = (r[1], r[2], r[3]) if (
+                    (kind is None or r[1] == kind) and (name == "*" or fnmatchcase(r[3], name))
+                    and (source == "*" or fnmatchcase(r[2], source))) else None
+            return got
+
+        j = j0
+        while j < j1 and (limit is None or len(rows) < limit):
+            if budget <= 0:
+                return None
+            budget -= 1
+            k = key_of(j)
+            if k is not None:  # (raw events carry no value or tags, as in the columns)
+                rows.append({"time": seconds(raw[3 * j]), "kind": k[0], "source": k[1],
+                             "name": k[2], "value": None, "tags": None})
+            j += 1
+        for j in range(j1 - 1, j0 - 1, -1):  # the latest: the last matching raw event
+            if budget <= 0:
+                return None
+            budget -= 1
+            if key_of(j) is not None:
+                return rows, seconds(raw[3 * j])
+        return rows, latest
+
+    def columns_between(self, start: float, end: float, *, name: str = "*",
+                        source: str = "*", kind: str | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, str, str]]]:
+        """``between(start, end, ...)`` as columns, in the same (time) order, without
+        building a row: ``(times, values, key codes, keys)``; a value is NaN where the
+        event has none or a non-number, ``keys[code]`` is its ``(kind, source, name)``.
+        What aggregates over events read.
+
+        >>> es = EventStore()
+        >>> for i in range(3): es.add(float(i), "event", "Server", "Request", i * 10)
+        >>> t, v, codes, keys = es.columns_between(1.0, 10.0)
+        >>> t.tolist(), v.tolist(), [keys[c] for c in codes]
+        ([1.0, 2.0], [10.0, 20.0], [('event', 'Server', 'Request'), ('event', 'Server', 'Request')])
+        """
+        self._materialize()
+        i0, i1 = np.searchsorted(self._t, [start, end])  # times are in order
+        codes = [c for c, (k, src, nm) in enumerate(self._keys)
+                 if (kind is None or k == kind) and (name == "*" or fnmatchcase(nm, name))
+                 and (source == "*" or fnmatchcase(src, source))]
+        at = np.arange(i0, i1)
+        if len(codes) < len(self._keys):
+            at = at[np.isin(self._code[i0:i1], codes)]
+        values = np.full(at.size, math.nan)
+        if self._values and at.size:
+            first = self._first
+            numbered = at + first
+            for number, value in self._values.items():  # (sparse: events with a value)
+                if numbered[0] <= number <= numbered[-1] and _is_real(value):
+                    j = int(np.searchsorted(numbered, number))
+                    if j < at.size and numbered[j] == number:
+                        values[j] = float(value)
+        return self._t[at], values, self._code[at].astype(np.intp), list(self._keys)
 
     def finish(self, now: float) -> None:
         pass

@@ -1,8 +1,13 @@
 """Exact metric store: one columnar series per (source, name).
 
-Appends go to ``array('d')`` tails (~30 ns each); a query moves the tail into a
-capacity-doubling numpy buffer (amortized O(new data)) and slices it with
+Appends go to list tails (a list append is the cheapest a recording call can do; an
+``array('d')`` append parses its argument, ~2x the cost); a query, a batch, or the
+runtime's flush schedule (`MetricStore.compact`: bounded memory) moves the tail into
+numpy, then into a capacity-doubling buffer (amortized O(new data)) sliced with
 ``searchsorted`` (O(log n)), so repeated queries during a paused run are cheap.
+
+The tails are never replaced, only emptied: `MetricStore.columns` hands them to the
+bus, whose recording calls append to them directly when nothing else listens.
 
 >>> store = MetricStore()
 >>> s = store.series_for("Server", "queue_depth", "gauge")
@@ -53,6 +58,20 @@ class RangeAnswer:
         self.start, self.end = start, end
 
 
+def _double(x: Any) -> float:
+    """`x` as a C double, refused as ``array('d')`` refuses it (TypeError for what is
+    not a number, OverflowError for an int beyond the float range)."""
+    return x + 0.0 if x.__class__ is int else array("d", (x,))[0]
+
+
+def _column(values: list) -> np.ndarray:
+    """A tail list as a float64 array, and the list emptied (it keeps being appended
+    to: the bus may hold it)."""
+    out = np.fromiter(values, dtype=np.float64, count=len(values))
+    values.clear()
+    return out
+
+
 class MetricSeries:
     """Columns of one series. ``append(t, v, tags=None)`` is the bus's emit target."""
 
@@ -74,8 +93,10 @@ class MetricSeries:
 
     def __init__(self, source: str, name: str, series_kind: str | None = None) -> None:
         self.source, self.name, self.series_kind = source, name, series_kind
-        self._tt = array("d")
-        self._tv = array("d")
+        # the tail: floats (or ints) appended by `append` or by the bus's recording calls
+        # straight into these lists (`MetricStore.columns`); emptied, never replaced
+        self._tt: list[float] = []
+        self._tv: list[float] = []
         # batches from `extend`, kept as they came until the next read (no copy per batch)
         self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
         self._pending = 0  # samples in `_chunks`
@@ -86,6 +107,12 @@ class MetricSeries:
         self._instant: Instant | None = None  # a gauge's newest instant (`_settle`)
 
     def append(self, t: float, v: float, tags: dict | None = None) -> None:
+        # (a value that is not a number is refused here, where it is emitted, as an
+        # ``array('d')`` would: not later, when the tail is read)
+        if v.__class__ is not float:
+            v = v + 0.0 if v.__class__ is int else _double(v)
+        if t.__class__ is not float:
+            t = _double(t)
         self._tt.append(t)
         self._tv.append(v)
         if tags is not None:
@@ -102,11 +129,15 @@ class MetricSeries:
         self._pending += t.size
 
     def _take_singles(self) -> tuple[np.ndarray, np.ndarray]:
-        t = np.frombuffer(self._tt, dtype=np.float64)
-        v = np.frombuffer(self._tv, dtype=np.float64)
-        self._tt, self._tv = array("d"), array("d")
+        t, v = _column(self._tt), _column(self._tv)
         self._pending += t.size
         return t, v
+
+    def compact(self) -> None:
+        """Move the tail into numpy (the runtime's flush schedule: a list holds a float
+        object per sample, 4x the memory of the numpy buffers)."""
+        if len(self._tt) > 256:
+            self._chunks.append(self._take_singles())
 
     def __len__(self) -> int:
         return self._n + self._pending + len(self._tt)
@@ -119,8 +150,7 @@ class MetricSeries:
             new_v = np.concatenate([c[1] for c in self._chunks])
             self._chunks, self._pending = [], 0
         elif len(self._tt):
-            new_t = np.frombuffer(self._tt, dtype=np.float64)
-            new_v = np.frombuffer(self._tv, dtype=np.float64)
+            new_t, new_v = _column(self._tt), _column(self._tv)
         else:
             return
         n = self._n
@@ -134,7 +164,6 @@ class MetricSeries:
             self._bt, self._bv = bt, bv
         self._bt[n : n + k] = new_t
         self._bv[n : n + k] = new_v
-        self._tt, self._tv = array("d"), array("d")
         self._n = n + k
         # Times should arrive in order; if not (e.g. a late emitter), restore order.
         lo = max(n - 1, 0)
@@ -224,6 +253,19 @@ class MetricStore(SeriesMap):
     # -- bus seam ---------------------------------------------------------------------
     def _new_series(self, source: str, name: str, series_kind: str | None) -> Any:
         return MetricSeries(source, name, series_kind)
+
+    def columns(self, info: Any) -> tuple[list, list]:
+        """The series' tail lists (times, values), for a recording call to append to
+        directly when nothing but this store listens (`Topic.columns`): floats, or ints
+        within the float range; samples without tags only."""
+        s = self.series_for(info.source, info.name, info.series_kind)
+        return s._tt, s._tv
+
+    def compact(self) -> None:
+        """Move every series' tail into numpy (called on the runtime's flush schedule:
+        bounded memory between reads)."""
+        for s in self._series.values():
+            s.compact()
 
     def time_bounds(self, series: list[MetricSeries]) -> tuple[float, float] | None:
         lo, hi = np.inf, -np.inf

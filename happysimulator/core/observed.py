@@ -188,7 +188,12 @@ class ObservedEntity(Entity):
             topic = rec.samples[name] = self._topic(_METRIC, name, "sample")
         if type(value) is not float or value - value != 0.0:
             value = _finite(name, value)
-        topic.emit(rec.sim._now_ns / _NS, value, tags or None)
+        cols = topic.columns
+        if cols is None or tags:
+            topic.emit(rec.sim._now_ns / _NS, value, tags or None)
+        else:  # only the exact store listens: its columns directly (`Topic.columns`)
+            cols[0].append(rec.sim._now_ns / _NS)
+            cols[1].append(value)
 
     emit_metric = observe
 
@@ -205,9 +210,18 @@ class ObservedEntity(Entity):
         topic = rec.gauges.get(name)
         if topic is None:
             topic = rec.gauges[name] = self._topic(_METRIC, name, "gauge")
-        if type(value) is not int and (type(value) is not float or value - value != 0.0):
-            value = _finite(name, value)
-        topic.emit(rec.sim._now_ns / _NS, value, tags or None)
+        if type(value) is int:
+            v = value + 0.0  # (OverflowError here, not when the store is read)
+        elif type(value) is not float or value - value != 0.0:
+            v = value = _finite(name, value)
+        else:
+            v = value
+        cols = topic.columns
+        if cols is None or tags:
+            topic.emit(rec.sim._now_ns / _NS, value, tags or None)
+        else:  # only the exact store listens: its columns directly (`Topic.columns`)
+            cols[0].append(rec.sim._now_ns / _NS)
+            cols[1].append(v)
 
     def increment(self, name: str, by: float = 1, **tags: Any) -> None:
         """Count something (a counter series: `rate` gives per-second throughput;
@@ -222,9 +236,18 @@ class ObservedEntity(Entity):
         topic = rec.counters.get(name)
         if topic is None:
             topic = rec.counters[name] = self._topic(_METRIC, name, "counter")
-        if type(by) is not int and (type(by) is not float or by - by != 0.0):
-            by = _finite(name, by)
-        topic.emit(rec.sim._now_ns / _NS, by, tags or None)
+        if type(by) is int:
+            v = by + 0.0  # (OverflowError here, not when the store is read)
+        elif type(by) is not float or by - by != 0.0:
+            v = by = _finite(name, by)
+        else:
+            v = by
+        cols = topic.columns
+        if cols is None or tags:
+            topic.emit(rec.sim._now_ns / _NS, by, tags or None)
+        else:  # only the exact store listens: its columns directly (`Topic.columns`)
+            cols[0].append(rec.sim._now_ns / _NS)
+            cols[1].append(v)
 
     def emit_event(self, name: str, payload: Any = None) -> None:
         """Record a named occurrence (queryable with ``sim.query.events(name)``)."""
@@ -294,18 +317,18 @@ class ObservedEntity(Entity):
             runtime.claim(self)
             topic = rec.spans = runtime.bus.topic(ObservationKind.SPAN, self.name, "span")
         now = rec.sim._now_ns / _NS
+        c = request._ctx
         if span is None:
             span_id = parent = None
         else:
             span_id, parent = span
-            ctx = request._ctx
-            if ctx.__class__ is not dict:
-                ctx = request.context
+            ctx = c if c.__class__ is dict else request.context
             if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
                 ctx[_OPEN_SPAN] = parent
-        c = request._ctx  # (`trace_id` inline for a made context)
-        tid = c["id"] if c.__class__ is dict else trace_id(request)
-        topic.emit(now, Span(tid, span_id, parent, self.name, float(start),
+        tid = c["id"] if c.__class__ is dict else trace_id(request)  # (`trace_id` inline)
+        if start.__class__ is not float:
+            start = float(start)
+        topic.emit(now, Span(tid, span_id, parent, self.name, start,
                              now if end is None else float(end), attributes or None))
 
 

@@ -254,7 +254,12 @@ class Source(Entity):
             req._x = None
         else:
             out = self.event_provider.get_events(_inst(now))
-            req = out[0] if out else None
+            if out.__class__ is list and len(out) == 1:
+                # one request (the common case): returned alone, the loop runs it at once
+                # without unpacking the list
+                req = out = out[0]
+            else:
+                req = out[0] if out else None
         self.generated += 1
         i = self._instr
         if i is not None:

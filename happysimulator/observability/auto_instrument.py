@@ -666,8 +666,11 @@ class SinkInstrumentation(_Instrumentation):
             return None
         # samples are published through a band: with only threshold listeners, a sample
         # on the same side of every threshold as the last published one is skipped
-        self._points = self.topics[0].crossing_points
-        self.latency_moved = self._latency_moved
+        topic = self.topics[0]
+        self._points = topic.crossing_points
+        # (someone needs every sample: the band stays empty, each goes to `publish`)
+        self.latency_moved = self._latency_moved if self._points is not None else (
+            topic.publish)
         self.latency_band = [inf, -inf]  # (empty: the next sample is published)
         return None
 

@@ -358,7 +358,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
         self._arm_time()
         self._running = True
         bus = self._rt.bus
-        bus.defer = self._deliveries.defer
+        self._deliveries.attach(bus)
         if self._fired is not None:  # an observer's on_start/on_resume raised
             sim.request_pause(self._fired)
         before = sim._events_processed
@@ -400,7 +400,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
             try:
                 self._deliveries.drain()
             finally:
-                bus.defer = None
+                self._deliveries.detach(bus)
             self._running = False
             self._rearm = False
             sim._pause_requested = False  # (a fault's request, already honoured)

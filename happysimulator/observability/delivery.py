@@ -22,6 +22,7 @@ on exactly as the uninterrupted run would.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from heapq import heappush
 from typing import Any
 
@@ -29,6 +30,20 @@ from happysimulator.core.run_loop import INTERRUPT_NS
 
 # the heap entry that wakes the loop for a delivery (see the module doc)
 _WAKE = (INTERRUPT_NS, 0, 0, None)
+
+
+_AUTO: list[type | None] = [None]
+
+
+def _auto_detach() -> type:
+    """reactivex's ``AutoDetachObserver`` (what ``subscribe(fn)`` wraps a function in;
+    imported once something was queued, so reactivex is loaded already)."""
+    auto = _AUTO[0]
+    if auto is None:
+        from reactivex.observer.autodetachobserver import AutoDetachObserver
+
+        auto = _AUTO[0] = AutoDetachObserver
+    return auto
 
 
 def observer_label(observer: Any) -> str:
@@ -55,13 +70,28 @@ def has_own_on_error(observer: Any) -> bool:
 class Deliveries:
     """The queue of observations waiting for the next event boundary."""
 
-    __slots__ = ("sim", "on_fault", "pending", "_heap")
+    __slots__ = ("sim", "on_fault", "pending", "_heap", "_bus")
 
     def __init__(self, sim: Any, on_fault: Callable[[str, BaseException], None]) -> None:
         self.sim = sim
         self.on_fault = on_fault  # (description, exception) -> None
         self.pending: list[tuple[Any, Any]] = []
         self._heap = sim._heap
+        self._bus: Any = None
+
+    def attach(self, bus: Any) -> None:
+        """A run starts: `bus`'s subscribers' observations queue here (the bus's emitters
+        append to ``bus.deferred``, our `pending`, and call ``bus.wake()`` when it was
+        empty: one C-level ``heappush`` of the wake entry, no Python call)."""
+        self._bus = bus
+        bus.deferred = self.pending
+        bus.wake = partial(heappush, self._heap, _WAKE)
+        bus.defer = self.defer
+
+    def detach(self, bus: Any) -> None:
+        """The run stopped: subscribers get their observations at once again."""
+        self._bus = None
+        bus.deferred = bus.wake = bus.defer = None
 
     def defer(self, observer: Any, obs: Any) -> None:
         """The bus's ``defer``: queue, and make sure the loop stops at the boundary."""
@@ -74,10 +104,19 @@ class Deliveries:
         """Deliver everything queued (observers may queue more: delivered too). A wake
         entry left in the heap (drained early: the run stopped) finds nothing to do."""
         while self.pending:
+            auto = _AUTO[0] or _auto_detach()
             batch, self.pending = self.pending, []
+            if self._bus is not None:
+                self._bus.deferred = self.pending
             for observer, obs in batch:
                 try:
-                    observer.on_next(obs)
+                    if observer.__class__ is auto:
+                        # a plain subscriber (reactivex's AutoDetachObserver): its
+                        # ``on_next`` inline -- nothing once stopped (disposed, errored)
+                        if not observer.is_stopped:
+                            observer._on_next(obs)
+                    else:
+                        observer.on_next(obs)
                 except Exception as exc:
                     self.fault(observer, obs, exc)
 

@@ -42,6 +42,7 @@ class ObservabilityRuntime:
         self.bus = ObservationBus(sim.clock)
         #: (entity name, series name) -> the `Series` its class declares (units, meaning)
         self.declared: dict[tuple[str, str], Series] = {}
+        self._compactable: Any = None  # the exact metric store (see `_scheduled_flush`)
         on = config.enabled
         # each store is imported when a config asks for it (the streaming store and its
         # sketches are not a default run's import cost)
@@ -49,7 +50,7 @@ class ObservabilityRuntime:
             if config.store == "exact":
                 from happysim_rx.stores.metric import MetricStore
 
-                self.bus.attach_store(MetricStore())
+                self._compactable = self.bus.attach_store(MetricStore())
             else:
                 from happysim_rx.stores.streaming import StreamingMetricStore
 
@@ -241,6 +242,8 @@ class ObservabilityRuntime:
         if log is not None:
             n += max(0, len(log) - self._log_mark) // 3
         self.bus.flush()
+        if self._compactable is not None:  # the exact metric store's tails into numpy (bounded memory)
+            self._compactable.compact()
         store = self.query.event_store if self._record_events else None
         if store is not None:
             store.materialize_if_full()

@@ -291,11 +291,17 @@ def apply_settings(sim: Any, settings: dict[str, Any]) -> list[str]:
     plan = [(key, *_resolve(entities, key, value)) for key, value in settings.items()]
     done = []
     touched: dict[int, Any] = {}
+    applied: list[tuple[Any, str, Any]] = []
     for key, entity, obj, attr, current, value in plan:
         try:
             setattr(obj, attr, value)
         except (ValueError, TypeError) as exc:
+            # all or nothing: the settings applied before this one are undone, so a
+            # refused setting leaves the model as it was
+            for undo_obj, undo_attr, old in reversed(applied):
+                setattr(undo_obj, undo_attr, old)
             raise SettingError(f"{key}: {exc}") from None
+        applied.append((obj, attr, current))
         touched[id(entity)] = entity
         done.append(f"{key}: {_show(current)} -> {_show(value)}")
     for entity in touched.values():

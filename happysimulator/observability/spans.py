@@ -44,12 +44,13 @@ class SpanBatch:
     """The spans of one flush as columns; put in causal order per request (and sampled)
     only when a store asks for them or for their trace ids."""
 
-    __slots__ = ("batch", "rate", "threshold", "size", "_sorted")
+    __slots__ = ("batch", "rate", "threshold", "size", "_sorted", "_ids")
 
     def __init__(self, batch: list[EntitySpans], rate: float, threshold: int) -> None:
         self.batch, self.rate, self.threshold = batch, rate, threshold
         self.size = sum(c.trace_ids.size for c in batch)
         self._sorted: tuple[np.ndarray, ...] | None = None
+        self._ids: tuple[int, int] | None = None  # (lowest, highest) trace id
 
     def columns(self) -> tuple[np.ndarray, ...]:
         """(trace ids, starts, ends, entity index, row within the entity's columns)."""
@@ -63,9 +64,7 @@ class SpanBatch:
             rank = np.array([c.rank for c in batch], dtype=np.int64)[which]
             order = np.lexsort((which, starts, rank, ends))
             if self.rate < 1.0:
-                hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(
-                    0xFFFFFFFF)
-                order = order[hashed[order] < self.threshold]
+                order = order[self._sampled(tids)[order]]
             offsets = np.cumsum([0] + sizes)[:-1]
             which = which[order]
             self._sorted = (tids[order], starts[order], ends[order], which,
@@ -79,9 +78,50 @@ class SpanBatch:
     def of_trace(self, trace_id: int) -> SpanArrays:
         """The spans of one request, as `rows` gives them, found by a scan of the id
         columns (nothing is sorted or built for the other requests)."""
-        part = []
+        return self.of_traces(np.array([trace_id], dtype=np.int64))
+
+    def by_entity(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """``(entity, trace ids, starts)`` of each entity's spans that `rows` would give
+        (sampled), in no particular order: what a range read needs to find its traces
+        without ordering the batch."""
+        out = []
         for c in self.batch:
-            at = np.flatnonzero(c.trace_ids == trace_id)
+            tids, starts = c.trace_ids, c.starts
+            if self.rate < 1.0:
+                keep = self._sampled(tids)
+                tids, starts = tids[keep], starts[keep]
+            out.append((c.name, tids, starts))
+        return out
+
+    def _sampled(self, tids: np.ndarray) -> np.ndarray:
+        hashed = (tids.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(0xFFFFFFFF)
+        return hashed < self.threshold
+
+    def of_traces(self, trace_ids: np.ndarray) -> SpanArrays:
+        """The spans of some requests (``trace_ids`` sorted), as `rows` gives them,
+        found by a search of the id columns (nothing is sorted or built for the other
+        requests)."""
+        part = []
+        top = trace_ids.size - 1
+        if self._ids is None:
+            ids = [(int(c.trace_ids.min()), int(c.trace_ids.max()))
+                   for c in self.batch if c.trace_ids.size]
+            self._ids = (min(a for a, _ in ids), max(b for _, b in ids)) if ids else (1, 0)
+        lo, hi = self._ids
+        if top < 0 or int(trace_ids[0]) > hi or int(trace_ids[-1]) < lo:
+            # none of them here (a batch holds the requests of one stretch of the run)
+            none = np.empty(0, dtype=np.int64)
+            return SpanArrays(none, none, [c.name for c in self.batch], np.empty(0),
+                              np.empty(0), [])
+        for c in self.batch:
+            if top < 8:  # a few: compared one by one (no search per span)
+                hit = np.zeros(c.trace_ids.size, dtype=bool)
+                for t in trace_ids.tolist():
+                    hit |= c.trace_ids == t
+            else:
+                near = trace_ids[np.minimum(np.searchsorted(trace_ids, c.trace_ids), top)]
+                hit = near == c.trace_ids
+            at = np.flatnonzero(hit)
             part.append(EntitySpans(c.name, c.rank, c.trace_ids[at], c.starts[at], c.ends[at],
                                     None if c.latency is None else c.latency[at], c.dropped,
                                     None if c.split is None else (c.split[0][at],
@@ -153,7 +193,8 @@ class Tracer:
         columns = SpanBatch(batch, self._rate, self._threshold)
         if columns.size and not self._bus.store_lazy(
                 _SPAN, columns, self.materialize, columns.size,
-                trace_ids=lambda: columns.trace_ids, of_trace=columns.of_trace):
+                trace_ids=lambda: columns.trace_ids, of_trace=columns.of_trace,
+                of_traces=columns.of_traces, by_entity=columns.by_entity):
             raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
 
     @staticmethod

@@ -13,24 +13,39 @@ from happysim_rx.stores.trace import HOPS, SpanArrays, TraceStore
 from happysimulator.observability import ObservabilityConfig
 
 
-def _reference(parts, cap=None):
+def _reference(parts, cap=None, remembered=None, hops=HOPS):
     """What the store must hold: per trace (in order of first appearance) its spans,
     ids given to id-less spans as `trace_id * HOPS + hop`, parent = previous span; when
-    bounded, the oldest traces evicted at each read (the end of each part). Also when
-    each span came (ties in `between` keep that order)."""
+    bounded, span by span in the order they came (where the parts end, the store was
+    read: that must not matter): a span of a kept trace is kept, one of a trace evicted
+    among the last `remembered` traces begun is dropped, any other begins a trace and
+    evicts the oldest beyond `cap`. Also when each span came (ties in `between` keep
+    that order). A request's spans from the `hops`-th on get ids ``-(1 + position)``,
+    the position counting every span handed over."""
+    if cap is not None and remembered is None:
+        remembered = cap + max(4 * cap, 1024)
     traces: dict = {}
+    begun: list = []  # trace ids in the order their traces began (again when begun anew)
     arrival: dict = {}  # (trace id, span id) -> when it came
     evicted = 0
+    position = -1
     for items in parts:
         for tid, sid, pid, ent, a, b, at in items:
-            spans = traces.setdefault(tid, [])
+            position += 1
+            if tid not in traces:
+                if cap is not None and tid in begun[max(0, len(begun) - remembered):]:
+                    continue  # its trace was evicted: dropped
+                traces[tid] = []
+                begun.append(tid)
+                if cap is not None and len(traces) > cap:
+                    traces.pop(next(iter(traces)))
+                    evicted += 1
+            spans = traces[tid]
             if sid is None:
-                sid, pid = tid * HOPS + len(spans), (spans[-1].span_id if spans else None)
+                sid = tid * hops + len(spans) if len(spans) < hops else -(1 + position)
+                pid = spans[-1].span_id if spans else None
             spans.append(Span(tid, sid, pid, ent, a, b, at))
             arrival[tid, sid] = len(arrival)
-        while cap is not None and len(traces) > cap:
-            traces.pop(next(iter(traces)))
-            evicted += 1
     return traces, evicted, arrival
 
 

@@ -115,4 +115,16 @@ REPROS: dict[str, Case] = {
                queries=({"kind": "metrics", "name": "completed", "entity": "*",
                          "start": ("now", 0.0), "end": ("now", 0.0),
                          "aggregates": ["sum", "p99.9", "first", "count"]},)),
+    # the 16-trace store read at a pause evicted in-flight requests; their later spans
+    # came back as new, partial traces: 36 spans kept where the uninterrupted run keeps 27
+    "T1": Case(ModelSpec(seed=0, rate=4.0, limit=30, start_time=3e7, service_mean=1.0,
+                         queue_capacity=2, probe=True), "tiny",
+               schedule=(("run_until", 0.0), ("run_until", 0.0), ("bp_type", "Request"),
+                         ("bp_metric", "Server", "wait_time", 0)),
+               queries=({"kind": "spans", "entity": "*", "aggregates": ["count"]},)),
+    # ...and fewer: 11 where it keeps 16 (stepped and paused by time)
+    "T1b": Case(ModelSpec(seed=0, arrivals="constant", rate=8.0, limit=34, service="const",
+                          service_mean=1.0, router=True, cancels=(1.0,), probe=True), "tiny",
+                schedule=(("run_until", 0.5), ("ctrl_c", 19), ("bp_time", 3.0), ("step", 2)),
+                queries=({"kind": "spans", "entity": "*", "aggregates": ["rate", "max"]},)),
 }

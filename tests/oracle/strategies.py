@@ -126,8 +126,9 @@ def record_queries(draw: Any) -> dict[str, Any]:
                              min_size=1, max_size=3, unique=True))
     else:
         q["name"] = draw(st.sampled_from(["*", "Request", "service.done"]))
-        aggs = draw(st.lists(st.sampled_from(["count", "rate"]), min_size=1, max_size=2,
-                             unique=True))
+        # (with a numeric aggregate too: events without a value still count)
+        aggs = draw(st.lists(st.sampled_from(["count", "rate", "mean", "max"]), min_size=1,
+                             max_size=3, unique=True))
     q["aggregates"] = aggs
     if draw(st.integers(0, 4)) > 0:
         q["start"], q["end"] = _time(draw), _time(draw)

@@ -76,3 +76,39 @@ def test_columns_match_a_list_of_rows(ops, cap):
     assert got == want
     assert store.between(0.0, 1e9, kind="state") == [
         dict(zip(keys, r, strict=True)) for r in ref if r[1] == "state"]
+
+
+_range = st.one_of(st.just((-float("inf"), float("inf"))),
+                   st.tuples(st.integers(-1, 30), st.integers(0, 32)).map(
+                       lambda ab: (ab[0] / 4, ab[1] / 4)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 1), st.sampled_from(["request", "done"]),
+                          st.integers(0, 2)), max_size=40),
+       st.integers(0, 40), _range, st.sampled_from(["*", "request", "d*", "none"]),
+       st.sampled_from(["*", "Server", "S*"]), st.one_of(st.none(), st.integers(1, 6)),
+       st.sampled_from([4096, 3]))
+def test_rows_of_a_range_from_raw_items_equal_the_columns(events, read_at, ab, name, source,
+                                                           limit, scan_max):
+    """A range or limited read while processed events are raw items (found by time,
+    only what is returned converted; after `read_at` events the columns were built)
+    equals the same read of the columns, rows and latest time; with a scan budget of 3
+    raw events, wider reads build the columns instead."""
+    stores = EventStore(), EventStore()
+    raws = [s.raw_sink(_convert) for s in stores]
+    t_ns = 0
+    for i, (target, ev, gap) in enumerate(events):
+        if i == read_at:
+            for s in stores:
+                len(s)
+        t_ns += gap * 250_000_000
+        for r in raws:
+            r.extend((t_ns, TARGETS[target], ev))
+    fresh, built = stores
+    len(built)
+    fresh._RAW_SCAN_MAX = scan_max
+    a, b = ab
+    got = fresh.between_first(a, b, name=name, source=source, limit=limit)
+    assert got == built.between_first(a, b, name=name, source=source, limit=limit)
+    assert fresh.between(a, b, name=name) == built.between(a, b, name=name)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from happysim_rx import MetricStore, StreamingMetricStore
+from happysim_rx.stores._rollup import _FOLD_AT
 from happysim_rx.stores._streaming_series import _BATCH
 
 SMALL = {"raw_capacity": 48, "bucket_width": 1.0, "fine_buckets": 4, "coarse_buckets": 6}
@@ -102,7 +103,10 @@ def test_structure_bounded_at_every_step(seed, kind, raw):
         assert len(s.fine.buckets) <= SMALL["fine_buckets"]
         assert len(s.coarse.buckets) <= SMALL["coarse_buckets"]
         for b in s.coarse.buckets.values():
-            assert not b._pn  # coarse buckets hold no unsketched values
+            assert b._pn <= _FOLD_AT  # pending values stay bounded
+            # ... in arrays of their own (a view would keep a whole batch alive)
+            assert all(x.base is None for x in b._pv)
+            assert all(x is None or x.base is None for x in b._pw)
     assert len(s) == t.size
 
 

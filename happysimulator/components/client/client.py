@@ -25,17 +25,20 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
-from happysimulator.components.forwarding import REJECTED, RejectedError, rejection
+from happysimulator.components.forwarding import REJECTED, RejectedError
+from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.entity import Entity, bind_simulation
-from happysimulator.core.event import Event, _Extra, new_event
+from happysimulator.core.event import PARTIAL, Event, _Extra, new_event
 from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter, sample
-from happysimulator.core.temporal import Instant, _inst
+from happysimulator.core.temporal import Instant
 
 _NS = 1_000_000_000
 TIMEOUT = "_client_timeout"
+_new = object.__new__
 #: metadata keys of one attempt that must not follow the request into the next
 _PRIVATE = frozenset({"_first_ns", REJECTED, "client_name"})
 
@@ -52,10 +55,11 @@ class ClientStats:
 
 
 class _Attempt:
-    """One attempt of one request in flight."""
+    """One attempt of one request: in flight while ``live`` (sent, neither answered nor
+    timed out)."""
 
     __slots__ = ("client", "request_id", "attempt", "origin", "start_ns", "first_ns",
-                 "on_success", "on_failure", "sent", "extra", "span")
+                 "on_success", "on_failure", "sent", "extra", "span", "live")
 
     def __init__(self, client: RetryingClient, request_id: Any, attempt: int, origin: Event,
                  start_ns: int, first_ns: int, on_success: Any, on_failure: Any) -> None:
@@ -70,8 +74,9 @@ class _Attempt:
         self.sent: Event | None = None
         self.extra: Any = None
         self.span: Any = None
+        self.live = False
 
-    def answered(self, _finish: Any) -> Any:
+    def answered(self, _finish: Any = None) -> Any:
         """The completion hook of the attempt's event: the target finished it."""
         return self.client._on_answer(self)
 
@@ -123,7 +128,7 @@ class RetryingClient(ObservedEntity):
         self._retry_policy = retry_policy if retry_policy is not None else NoRetry()
         self._on_success = on_success
         self._on_failure = on_failure
-        self._in_flight: dict[tuple[Any, int], _Attempt] = {}
+        self._n_in_flight = 0  # attempts `live` (each knows whether it still is)
         self._next_request_id = 0
         self._requests_sent = 0
         self._responses_received = 0
@@ -137,6 +142,14 @@ class RetryingClient(ObservedEntity):
         # stands for all of them (not one event per attempt)
         self._deadlines: deque[_Attempt] = deque()
         self._timer_at: int | None = None
+        # (an instance attribute: read once per request, and CPython 3.11 specializes
+        # instance reads, not reads of class attributes through an instance)
+        self._timeout_type = type(self)._timeout_type
+        # the answer hook of an attempt: partial(self._on_answer_hook, attempt), so a
+        # response costs one Python call
+        self._on_answer_hook = self._on_answer
+        # nothing to give back when an attempt ends (no subclass `_released`)
+        self._plain_release = type(self)._released is RetryingClient._released
 
     # ---- configuration and statistics ---------------------------------------------------
     @property
@@ -151,7 +164,7 @@ class RetryingClient(ObservedEntity):
     @property
     def in_flight_count(self) -> int:
         """Attempts sent and not yet answered or timed out."""
-        return len(self._in_flight)
+        return self._n_in_flight
 
     @property
     def average_response_time(self) -> float:
@@ -175,88 +188,130 @@ class RetryingClient(ObservedEntity):
         """A request event to schedule (targeted at this client, at its current time)."""
         self._next_request_id += 1
         sim = self._sim
-        ev = new_event(0 if sim is None else sim._now_ns, event_type, self)
-        # (`Event(..., context=...)` inline: once per request; same keys, same order)
+        now = 0 if sim is None else sim._now_ns
+        # (`Event(..., context=...)` inline: once per request; `Event._new_id` inline;
+        # `created_at` is made from the partial context on first access)
+        ev = _new(Event)
+        ev._time_ns = now
+        ev.event_type = event_type
+        ev.target = self
+        ev._x = None
+        ids = ACTIVE.sim or sim
         ev._ctx = {
             "metadata": {"request_id": self._next_request_id, "payload": payload,
                          "attempt": 1, "client_name": self.name},
             "_on_success": on_success or self._on_success,
             "_on_failure": on_failure or self._on_failure,
-            "id": ev._new_id(),
-            "created_at": _inst(ev._time_ns),
+            "id": detached_id() if ids is None else ids._next_context_id(),
+            PARTIAL: now,
         }
         return ev
 
     def handle_event(self, event: Event) -> Any:
         if event.event_type == self._timeout_type:
             return self._on_timer()
-        return self._start(event)
-
-    def _start(self, event: Event) -> Any:
-        """A new request or a retry arrived: begin the attempt it carries."""
-        ctx = event.context
-        meta = ctx["metadata"]
+        # a new request or a retry arrived: begin the attempt it carries
+        ctx = event._ctx
+        meta = ctx.get("metadata") if ctx.__class__ is dict else None
+        if meta is None:
+            ctx = event.context
+            meta = ctx["metadata"]
         request_id = meta.get("request_id")
         if request_id is None:  # a request from a Source or another entity
             self._next_request_id += 1
             request_id = meta["request_id"] = self._next_request_id
-        attempt = meta.get("attempt", 1)
         sim = self._sim or bind_simulation(self)
         if not self._rng_bound:
             bind_rng(self._retry_policy, self.rng)
             self._rng_bound = True
         now = sim._now_ns
-        first_ns = meta.get("_first_ns", now)
-        a = _Attempt(self, request_id, attempt, event, now, first_ns,
-                     ctx.get("_on_success", self._on_success),
-                     ctx.get("_on_failure", self._on_failure))
+        # (`_Attempt(...)` inline: once per attempt)
+        a = _new(_Attempt)
+        a.client = self
+        a.request_id = request_id
+        a.attempt = meta.get("attempt", 1)
+        a.origin = event
+        a.start_ns = now
+        a.first_ns = meta.get("_first_ns", now)
+        a.on_success = ctx.get("_on_success", self._on_success)
+        a.on_failure = ctx.get("_on_failure", self._on_failure)
+        a.sent = a.extra = a.span = None
+        a.live = False
+        if self._direct:
+            return self._dispatch(a, self._target, None)
         return self._begin(a)
 
     def _begin(self, a: _Attempt) -> Any:
         """Send attempt `a` (subclasses acquire what they need first)."""
-        return self._dispatch(a, self._target_of(a), {})
+        return self._dispatch(a, self._target_of(a), None)
 
     def _target_of(self, a: _Attempt) -> Entity:
         raise NotImplementedError
 
-    def _dispatch(self, a: _Attempt, target: Entity, extra_meta: dict) -> list[Event]:
+    #: `_begin` is the base one and the target is ``self._target`` (set by `Client`)
+    _direct = False
+
+    def _dispatch(self, a: _Attempt, target: Entity, extra_meta: dict | None) -> list[Event]:
         """Send attempt `a` to `target` now; returns the events to schedule."""
-        sim = self._sim
-        now = sim._now_ns
+        now = self._sim._now_ns
         a.start_ns = now
-        self._in_flight[(a.request_id, a.attempt)] = a
+        a.live = True
+        self._n_in_flight += 1
         self._requests_sent += 1
-        if a.attempt > 1:
+        attempt = a.attempt
+        if attempt > 1:
             self._retries += 1
-        origin_ctx = a.origin.context
-        # the caller's metadata travels with each attempt (a hashing key, a user id)
-        meta = dict(origin_ctx["metadata"])
-        for k in _PRIVATE:
-            if k in meta:
-                del meta[k]
+        origin = a.origin
+        origin_ctx = origin._ctx
+        if origin_ctx.__class__ is not dict:
+            origin_ctx = origin.context
+        # the caller's metadata travels with each attempt (a hashing key, a user id),
+        # without the client's private keys
+        meta = origin_ctx["metadata"].copy()
+        if "client_name" in meta:
+            del meta["client_name"]
+        if "_first_ns" in meta:
+            del meta["_first_ns"]
+        if REJECTED in meta:
+            del meta[REJECTED]
         meta["request_id"] = a.request_id
         meta["client"] = self
-        meta["attempt"] = a.attempt
+        meta["attempt"] = attempt
         if extra_meta:
             meta.update(extra_meta)
-        etype = a.origin.event_type
+        etype = origin.event_type
         if etype == "request":
-            etype = self._request_type()
-        sent = new_event(now, etype, target)
-        sent._ctx = {"id": origin_ctx["id"], "created_at": _inst(now), "metadata": meta,
-                     _OPEN_SPAN: origin_ctx.get(_OPEN_SPAN)}
-        x = sent._x = _Extra()
-        x.on_complete = [a.answered]
+            cached = self._sent_type
+            etype = (cached[1] if cached is not None and cached[0] is self.name
+                     else self._request_type())
+        sent = _new(Event)  # (`new_event` inline)
+        sent._time_ns = now
+        sent.event_type = etype
+        sent.target = target
+        # (a partial context: `created_at` is made on first access)
+        ctx = sent._ctx = {"id": origin_ctx["id"], PARTIAL: now, "metadata": meta}
+        span = origin_ctx.get(_OPEN_SPAN)
+        if span is not None:
+            ctx[_OPEN_SPAN] = span
+        x = sent._x = _new(_Extra)  # (`_Extra()` inline)
+        x.daemon = x.cancelled = False
+        x.on_complete = [partial(self._on_answer_hook, a)]
         a.sent = sent
-        out = [sent]
         if self._timeout_ns is not None:
             self._deadlines.append(a)
             if self._timer_at is None:
-                out.append(self._timer(now + self._timeout_ns))
-        if self._recording() is not None:
+                out = [sent, self._timer(now + self._timeout_ns)]
+            else:
+                out = [sent]
+        else:
+            out = [sent]
+        rec = self._obs_rec  # (`_recording()` inline: a disabled run stops at `rec.on`)
+        if rec is None or rec.sim is not self._sim:
+            rec = self._recording()
+        if rec is not None and rec.on:
             a.span = self.open_span(sent)
             self.increment("requests")
-            if a.attempt > 1:
+            if attempt > 1:
                 self.increment("retries")
         return out
 
@@ -269,21 +324,28 @@ class RetryingClient(ObservedEntity):
 
     _sent_type: tuple[str, str] | None = None
 
-    def _on_answer(self, a: _Attempt) -> Any:
-        """The target finished attempt `a` (called at that instant)."""
-        if self._in_flight.pop((a.request_id, a.attempt), None) is None:
+    def _on_answer(self, a: _Attempt, _finish: Any = None) -> Any:
+        """The target finished attempt `a` (called at that instant; the completion hook
+        of the attempt's event)."""
+        if not a.live:
             # answered after it timed out: the client stopped waiting, the work was wasted
             self.increment("wasted")
             return None
-        refused = rejection(a.sent)
+        a.live = False
+        self._n_in_flight -= 1
+        c = a.sent._ctx  # (`rejection(a.sent)` inline)
+        meta = c.get("metadata") if c.__class__ is dict else a.sent.context.get("metadata")
+        refused = None if meta is None else meta.get(REJECTED)
         if refused is not None:
             return self._refused(a, refused)
         now = self._sim._now_ns
-        rt = (now - a.start_ns) / _NS
-        self._response_times.append(rt)
+        self._response_times.append((now - a.start_ns) / _NS)
         self._responses_received += 1
-        out = self._released(a)
-        if self._recording() is not None:
+        out = None if self._plain_release else self._released(a)
+        rec = self._obs_rec
+        if rec is None or rec.sim is not self._sim:
+            rec = self._recording()
+        if rec is not None and rec.on:
             self.increment("successes")
             self.observe("latency", (now - a.first_ns) / _NS)
             self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
@@ -310,10 +372,9 @@ class RetryingClient(ObservedEntity):
         timeout = self._timeout_ns
         out: list[Event] = []
         q = self._deadlines
-        in_flight = self._in_flight
         while q:
             a = q[0]
-            if in_flight.get((a.request_id, a.attempt)) is not a:
+            if not a.live:
                 q.popleft()  # answered (or refused) already
                 continue
             if a.start_ns + timeout > now:
@@ -324,7 +385,8 @@ class RetryingClient(ObservedEntity):
         return out
 
     def _on_timeout(self, a: _Attempt) -> list[Event]:
-        del self._in_flight[(a.request_id, a.attempt)]
+        a.live = False
+        self._n_in_flight -= 1
         self._timeouts += 1
         out = self._released(a) or []
         observed = self._recording() is not None
@@ -386,6 +448,9 @@ class Client(RetryingClient):
                  on_failure: Callable[[Event, str], None] | None = None) -> None:
         super().__init__(name, timeout, retry_policy, on_success, on_failure)
         self._target = target
+        cls = type(self)
+        # the plain path: an attempt goes straight to `target` (no subclass hook between)
+        self._direct = cls._begin is RetryingClient._begin and cls._target_of is Client._target_of
 
     @property
     def target(self) -> Entity:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from happysimulator.components.forwarding import answer_rejected, run_hooks, take_hooks
+from happysimulator.components.forwarding import answer_rejected, run_hooks
 from happysimulator.components.load_balancer.strategies import (
     LeastResponseTime,
     LoadBalancingStrategy,
@@ -24,11 +25,13 @@ from happysimulator.components.load_balancer.strategies import (
     bind_rng,
 )
 from happysimulator.core.entity import Entity
-from happysimulator.core.event import Event, _Extra, new_event
+from happysimulator.core.event import Event, _Extra
 from happysimulator.core.observed import ObservedEntity, counter, gauge
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 ON_NO_BACKEND = ("reject", "queue")
+_TAKE = object()  # (`handle_event`'s default: take the hooks off the arriving request)
+_new = object.__new__
 
 
 @dataclass
@@ -43,6 +46,17 @@ class BackendInfo:
     total_requests: int = 0
     total_failures: int = 0
     outstanding: int = 0
+
+    def __post_init__(self) -> None:
+        # the completion hook of the requests routed to this backend, bound once (not a
+        # field: no part of the backend's state)
+        self._on_answer = self._answered
+
+    def _answered(self, _finish: Any = None) -> None:
+        """The backend finished a request routed to it (a completion hook)."""
+        self.outstanding -= 1
+        self.consecutive_successes += 1
+        self.consecutive_failures = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,8 @@ class LoadBalancer(ObservedEntity):
         self._healthy: list[Entity] = []
         self._held: deque[tuple[Event, list | None, float]] = deque()
         self._rng_bound = False
+        # (strategy, it is told no response times): re-checked if the strategy changes
+        self._plain_for: tuple[Any, bool] = (None, False)
         self._requests_received = 0
         self._requests_forwarded = 0
         self._requests_failed = 0
@@ -200,20 +216,36 @@ class LoadBalancer(ObservedEntity):
         self.set_gauge("healthy_backends", len(self._healthy))
 
     # ---- requests ------------------------------------------------------------------------
-    def handle_event(self, event: Event) -> Any:
-        self._requests_received += 1
-        if self._requests_received == 1:
-            self.set_gauge("healthy_backends", len(self._healthy))
-        if not self._rng_bound:
-            bind_rng(self._strategy, self.rng)
-            self._rng_bound = True
-        return self._route(event, take_hooks(event), self._sim._now_ns / _NS)
-
-    def _route(self, event: Event, hooks: list | None, since: float) -> list[Event]:
-        backend = self._strategy.select(self._healthy, event) if self._healthy else None
+    def handle_event(self, event: Event, hooks: Any = _TAKE,
+                     since: float | None = None) -> list[Event]:
+        """Route a request that arrived now; or (``hooks`` given: the caller's hooks, and
+        ``since``: when it arrived, s) one this balancer held."""
+        if hooks is _TAKE:  # (from the run loop: a new arrival)
+            self._requests_received += 1
+            if self._requests_received == 1:
+                self.set_gauge("healthy_backends", len(self._healthy))
+            if not self._rng_bound:
+                bind_rng(self._strategy, self.rng)
+                self._rng_bound = True
+            x = event._x  # (`take_hooks(event)` inline)
+            if x is None or not x.on_complete:
+                hooks = None
+            else:
+                hooks, x.on_complete = x.on_complete, None
+        healthy = self._healthy
+        strategy = self._strategy
+        if not healthy:
+            backend = None
+        elif strategy.__class__ is RoundRobin:  # (`RoundRobin.select` inline)
+            backend = healthy[strategy._index % len(healthy)]
+            strategy._index += 1
+        else:
+            backend = strategy.select(healthy, event)
         if backend is None:
             self._no_backend_available += 1
-            if self._on_no_backend == "queue" and not self._healthy:
+            if since is None:
+                since = self._sim._now_ns / _NS
+            if self._on_no_backend == "queue" and not healthy:
                 self._held.append((event, hooks, since))
                 self.set_gauge("queued", len(self._held))
                 return []
@@ -226,16 +258,44 @@ class LoadBalancer(ObservedEntity):
             info.outstanding += 1
         self._requests_forwarded += 1
         start_ns = self._sim._now_ns
-        span = None
-        if self._recording() is not None:
+        # (`forward(self, event, backend, on_answer)` inline: once per request)
+        out = _new(Event)  # (`new_event(start_ns, event.event_type, backend, event)` inline)
+        out._time_ns = start_ns
+        out.event_type = event.event_type
+        out.target = backend
+        c = event._ctx
+        out._ctx = event if c is None else c
+        x = out._x = _new(_Extra)  # (`_Extra()` inline)
+        x.daemon = x.cancelled = False
+        rec = self._obs_rec  # (`_recording()` inline: a disabled run stops at `rec.on`)
+        if rec is None or rec.sim is not self._sim:
+            rec = self._recording()
+        if rec is not None and rec.on:
             self.increment("routed", backend=backend.name)
             span = self.open_span(event)
-        # (`forward(self, event, backend, on_answer)` inline: once per request)
-        out = new_event(start_ns, event.event_type, backend, event)
-        x = out._x = _Extra()
+        else:
+            span = None
+        plain = self._plain_for
+        if plain[0] is not strategy:
+            plain = self._plain_for = (strategy, not isinstance(strategy, LeastResponseTime))
+        if since is None:
+            since = start_ns / _NS
+        if info is not None and plain[1]:
+            # the caller's hooks go with the request: they run when the backend
+            # finishes it, after the balancer's own bookkeeping (and span)
+            own = (info._on_answer if span is None
+                   else partial(self._span_closed, info, event, since, span, backend.name))
+            x.on_complete = [own, *hooks] if hooks else [own]
+            return [out]
         x.on_complete = [lambda _t: self._answered(event, hooks, backend, info, start_ns,
                                                    since, span)]
         return [out]
+
+    def _span_closed(self, info: BackendInfo, event: Event, since: float, span: Any,
+                     backend: str, _finish: Any = None) -> None:
+        """A backend finished a request whose span is open (a completion hook)."""
+        info._answered()
+        self.record_span(event, since, span=span, backend=backend)
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,
@@ -258,7 +318,7 @@ class LoadBalancer(ObservedEntity):
             return
         while self._held and self._healthy:
             event, hooks, since = self._held.popleft()
-            sim.schedule(self._route(event, hooks, since))
+            sim.schedule(self.handle_event(event, hooks, since))
         self.set_gauge("queued", len(self._held))
 
 

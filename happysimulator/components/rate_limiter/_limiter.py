@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from happysimulator.components.forwarding import answer_rejected, forward, run_hooks, take_hooks
+from happysimulator.components.rate_limiter._history import HISTORY_LIMIT, History
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
@@ -40,7 +41,8 @@ class QueueingLimiter(ObservedEntity):
     downstream_attributes = ("downstream",)
     _poll_prefix = "rate_limit_poll"
 
-    def __init__(self, name: str, downstream: Entity, queue_capacity: int) -> None:
+    def __init__(self, name: str, downstream: Entity, queue_capacity: int,
+                 history_limit: int | None = HISTORY_LIMIT) -> None:
         super().__init__(name)
         if queue_capacity < 0:
             raise ValueError(f"queue_capacity must be >= 0, got {queue_capacity}")
@@ -53,9 +55,10 @@ class QueueingLimiter(ObservedEntity):
         self._forwarded = 0
         self._queued = 0
         self._dropped = 0
-        self.received_times: list[Instant] = []
-        self.forwarded_times: list[Instant] = []
-        self.dropped_times: list[Instant] = []
+        # the newest `history_limit` times of each (flat memory in long runs)
+        self.received_times: History[Instant] = History(history_limit)
+        self.forwarded_times: History[Instant] = History(history_limit)
+        self.dropped_times: History[Instant] = History(history_limit)
 
     @property
     def downstream(self) -> Entity:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from happysimulator.components.forwarding import answer_rejected, forward, run_hooks, take_hooks
+from happysimulator.components.rate_limiter._history import HISTORY_LIMIT, History
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge
@@ -54,7 +55,8 @@ class DistributedRateLimiter(ObservedEntity):
 
     def __init__(self, name: str, downstream: Entity, backing_store: Entity,
                  global_limit: int, window_size: float = 1.0, key_prefix: str = "ratelimit",
-                 local_threshold: float = 0.8) -> None:
+                 local_threshold: float = 0.8, *,
+                 history_limit: int | None = HISTORY_LIMIT) -> None:
         if global_limit < 1:
             raise ValueError(f"global_limit must be >= 1, got {global_limit}")
         if not window_size > 0:
@@ -79,10 +81,11 @@ class DistributedRateLimiter(ObservedEntity):
         self._store_writes = 0
         self._local_rejections = 0
         self._global_rejections = 0
-        self.received_times: list[Instant] = []
-        self.forwarded_times: list[Instant] = []
-        self.dropped_times: list[Instant] = []
-        self.global_counts: list[tuple[Instant, int]] = []
+        # the newest `history_limit` of each (flat memory in long runs)
+        self.received_times: History[Instant] = History(history_limit)
+        self.forwarded_times: History[Instant] = History(history_limit)
+        self.dropped_times: History[Instant] = History(history_limit)
+        self.global_counts: History[tuple[Instant, int]] = History(history_limit)
 
     @property
     def downstream(self) -> Entity:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from happysimulator.components.rate_limiter._history import HISTORY_LIMIT, History
 from happysimulator.components.rate_limiter._limiter import LimiterStats, QueueingLimiter
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
@@ -28,15 +29,16 @@ class Inductor(QueueingLimiter):
     _poll_prefix = "inductor_poll"
 
     def __init__(self, name: str, downstream: Entity, time_constant: float,
-                 queue_capacity: int = 10000) -> None:
+                 queue_capacity: int = 10000, *,
+                 history_limit: int | None = HISTORY_LIMIT) -> None:
         if not time_constant >= 0:
             raise ValueError(f"time_constant must be >= 0 seconds, got {time_constant}")
-        super().__init__(name, downstream, queue_capacity)
+        super().__init__(name, downstream, queue_capacity, history_limit)
         self._time_constant = time_constant
         self._interval: float | None = None  # smoothed inter-arrival time, s
         self._last_arrival: Instant | None = None
         self._last_output: Instant | None = None
-        self.rate_history: list[tuple[Instant, float]] = []
+        self.rate_history: History[tuple[Instant, float]] = History(history_limit)
 
     @property
     def time_constant(self) -> float:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol, runtime_checkable
 
+from happysimulator.components.rate_limiter._history import HISTORY_LIMIT, History
 from happysimulator.core.temporal import Duration, Instant
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
@@ -234,7 +235,8 @@ class AdaptivePolicy:
 
     def __init__(self, initial_rate: float = 100.0, min_rate: float = 1.0,
                  max_rate: float = 10000.0, increase_step: float | None = None,
-                 decrease_factor: float = 0.5, window_size: float = 1.0) -> None:
+                 decrease_factor: float = 0.5, window_size: float = 1.0, *,
+                 history_limit: int | None = HISTORY_LIMIT) -> None:
         if not min_rate > 0:
             raise ValueError(f"min_rate must be > 0, got {min_rate}")
         if max_rate < min_rate:
@@ -254,7 +256,8 @@ class AdaptivePolicy:
         self._window_size = window_size
         self._tokens = initial_rate * window_size
         self._last: Instant | None = None
-        self.rate_history: list[RateSnapshot] = []
+        # the newest `history_limit` rate changes (flat memory in long runs)
+        self.rate_history: History[RateSnapshot] = History(history_limit)
         self.successes = 0
         self.failures = 0
         self.timeouts = 0

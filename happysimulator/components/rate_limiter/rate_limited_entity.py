@@ -11,6 +11,7 @@ gauge (the bucket after each decision).
 
 from __future__ import annotations
 
+from happysimulator.components.rate_limiter._history import HISTORY_LIMIT
 from happysimulator.components.rate_limiter._limiter import LimiterStats, QueueingLimiter
 from happysimulator.components.rate_limiter.policy import RateLimiterPolicy
 from happysimulator.core.entity import Entity
@@ -28,8 +29,9 @@ class RateLimitedEntity(QueueingLimiter):
     )
 
     def __init__(self, name: str, downstream: Entity, policy: RateLimiterPolicy,
-                 queue_capacity: int = 1000) -> None:
-        super().__init__(name, downstream, queue_capacity)
+                 queue_capacity: int = 1000, *,
+                 history_limit: int | None = HISTORY_LIMIT) -> None:
+        super().__init__(name, downstream, queue_capacity, history_limit)
         self._policy = policy
         self._has_tokens = hasattr(policy, "tokens")
 

@@ -1,0 +1,163 @@
+"""A topic's hot functions, built for the listeners it has (rebuilt when they change).
+
+``Topic.emit(time_s, value, tags=None)`` feeds the stores and the Rx subscribers;
+``Topic.publish(...)`` the subscribers only (batching emitters feed the stores in bulk).
+Each is a closure specialised for the listeners of the moment: a no-op when nobody
+listens, the store's own append when only one store does, and otherwise a loop over the
+stores, then one ``Observation`` for the subscribers.
+
+A subscriber's sink defers its observer's code to the next event boundary while a run
+is active (see `deferrable`). The bus then holds the queue (``bus.deferred``: a list of
+``(observer, observation)``) and a ``bus.wake()`` that asks the loop for that boundary;
+for the common case, one plain subscriber, the emitter appends to that queue itself: no
+call between the recording component and the queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from happysim_rx.observation import Observation
+
+if TYPE_CHECKING:
+    from happysim_rx.bus import ObservationBus, Topic
+
+__all__ = ["build_emit", "build_publish", "deferrable", "noop"]
+
+
+def noop(time_s: float, value: Any, tags: Any = None) -> None:
+    """Emit when nobody listens: nothing happens, nothing is allocated."""
+
+
+def deferrable(bus: ObservationBus | None, observer: Any) -> Callable[[Observation], None]:
+    """The sink of an Rx observer: ``observer.on_next`` at once, or, while a simulation
+    runs, queued for the runtime to deliver at the next event boundary, when the
+    emitting component is done (``bus.deferred`` and ``bus.wake``, or the older
+    ``bus.defer(observer, obs)`` protocol)."""
+    on_next = observer.on_next
+    if bus is None:
+        return on_next
+
+    def sink(obs: Observation) -> None:
+        q = bus.deferred
+        if q is not None:
+            if not q:
+                bus.wake()
+            q.append((observer, obs))
+            return
+        defer = bus.defer
+        if defer is None:
+            on_next(obs)
+        else:
+            defer(observer, obs)
+
+    # (read by the emitters: they queue for this observer without calling the sink)
+    sink.deferred_to = (bus, observer)  # type: ignore[attr-defined]
+    return sink
+
+
+def _one_deferred(sinks: tuple, raws: tuple) -> tuple[Any, Any] | None:
+    """(bus, observer) when the only listener besides stores is one deferrable sink."""
+    if raws or len(sinks) != 1:
+        return None
+    return getattr(sinks[0], "deferred_to", None)
+
+
+def build_publish(t: Topic) -> Callable[..., None]:
+    """``publish(time_s, value, tags=None)``: one observation to the Rx subscribers and
+    raw listeners of `t` (not to its stores)."""
+    sinks, raws = t._sinks, t._raws
+    if not sinks and not raws:
+        return noop
+    kind, source, name = t.kind, t.source, t.name
+    to = _one_deferred(sinks, raws)
+    if to is not None:
+        bus, observer = to
+        sink = sinks[0]
+
+        def publish_deferred(time_s: float, value: Any, tags: Any = None) -> None:
+            obs = Observation(time_s, kind, source, name, value, tags)
+            q = bus.deferred
+            if q is None:
+                sink(obs)
+                return
+            if not q:
+                bus.wake()
+            q.append((observer, obs))
+
+        return publish_deferred
+
+    def publish_all(time_s: float, value: Any, tags: Any = None) -> None:
+        for raw in raws:
+            raw(source, time_s, value)
+        if sinks:
+            obs = Observation(time_s, kind, source, name, value, tags)
+            for sink in sinks:
+                sink(obs)
+
+    return publish_all
+
+
+def build_emit(t: Topic) -> Callable[..., None]:
+    """``emit(time_s, value, tags=None)``: one observation to every listener of `t`."""
+    apps, sinks, raws = t._appenders, t._sinks, t._raws
+    kind, source, name = t.kind, t.source, t.name
+    if raws:
+
+        def emit_raw(time_s: float, value: Any, tags: Any = None) -> None:
+            for a in apps:
+                a(time_s, value, tags)
+            for r in raws:
+                r(source, time_s, value)
+            if sinks:
+                obs = Observation(time_s, kind, source, name, value, tags)
+                for s in sinks:
+                    s(obs)
+
+        return emit_raw
+    if not sinks:
+        if not apps:
+            return noop
+        if len(apps) == 1:
+            return apps[0]  # direct column append
+
+        def emit_stores(time_s: float, value: Any, tags: Any = None) -> None:
+            for a in apps:
+                a(time_s, value, tags)
+
+        return emit_stores
+    to = _one_deferred(sinks, raws)
+    if to is not None:
+        bus, observer = to
+        sink = sinks[0]
+
+        def emit_deferred(time_s: float, value: Any, tags: Any = None) -> None:
+            for a in apps:
+                a(time_s, value, tags)
+            obs = Observation(time_s, kind, source, name, value, tags)
+            q = bus.deferred
+            if q is None:
+                sink(obs)
+                return
+            if not q:
+                bus.wake()
+            q.append((observer, obs))
+
+        return emit_deferred
+    if len(sinks) == 1 and not apps:
+        sink = sinks[0]
+
+        def emit_one(time_s: float, value: Any, tags: Any = None) -> None:
+            sink(Observation(time_s, kind, source, name, value, tags))
+
+        return emit_one
+
+    def emit_all(time_s: float, value: Any, tags: Any = None) -> None:
+        for a in apps:
+            a(time_s, value, tags)
+        obs = Observation(time_s, kind, source, name, value, tags)
+        for s in sinks:
+            s(obs)
+
+    return emit_all

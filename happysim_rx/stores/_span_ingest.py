@@ -1,0 +1,325 @@
+"""How a `TraceStore` takes spans in: appended as they come (O(1) on the simulation's
+hot path), put in the columns on the first read after a change (or every
+``_INDEX_EVERY`` pending items when bounded, to keep memory flat), ids assigned and the
+bound applied there, in the order the spans came."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from happysim_rx._gc import return_free_memory
+from happysim_rx.observation import Span
+from happysim_rx.stores._span_ids import _NONE, COMPONENT_SPAN_BASE, SpanIds
+from happysim_rx.stores._trace_bound import TraceBound
+
+__all__ = ["SpanColumns", "SpanArrays", "SpanIngest"]
+
+_INDEX_EVERY = 4096
+
+
+class SpanColumns(NamedTuple):
+    """Spans without ids as equal-length lists, in causal order per trace: what an
+    `add_lazy` materializer may return instead of rows."""
+
+    trace_ids: list[Any]
+    entities: list[str]
+    starts: list[float]
+    ends: list[float]
+    attributes: list[dict[str, Any] | None]
+
+
+class SpanArrays(NamedTuple):
+    """Spans without ids as numpy columns, in causal order per trace (the cheapest form
+    an `add_lazy` materializer can return). ``entities`` index into ``names``;
+    ``attributes`` are sparse columns ``(rows, key, values)``: span ``rows[i]`` has
+    attribute ``key`` = ``values[i]``."""
+
+    trace_ids: np.ndarray
+    entities: np.ndarray
+    names: list[str]
+    starts: np.ndarray
+    ends: np.ndarray
+    attributes: list[tuple[np.ndarray, str, np.ndarray]]
+
+
+class _Lazy:
+    __slots__ = ("records", "materialize", "size", "of_trace", "of_traces", "by_entity")
+
+    def __init__(self, records: Any, materialize: Any, size: int, of_trace: Any,
+                 of_traces: Any = None, by_entity: Any = None) -> None:
+        self.records, self.materialize, self.size = records, materialize, size
+        self.of_trace, self.of_traces, self.by_entity = of_trace, of_traces, by_entity
+
+
+def _is_id(x: Any) -> bool:
+    return type(x) is int and -(2**63) < x < 2**63
+
+
+class _Block(NamedTuple):
+    """New spans with integer ids as columns (entity codes of the store), their
+    attributes (``attrs``: offset -> dict; ``attr_cols``: sparse columns) and their
+    positions in the stream of spans handed to the store."""
+
+    tid: np.ndarray
+    sid: np.ndarray | None  # None: no span has an id (nor a parent) yet
+    pid: np.ndarray | None
+    ent: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    attrs: dict[int, dict[str, Any]]
+    attr_cols: list[tuple[np.ndarray, str, np.ndarray]]
+    pos: np.ndarray
+
+    def only(self, keep: np.ndarray) -> _Block:
+        new_row = np.cumsum(keep) - 1
+        cols = [(new_row[r[keep[r]]], key, v[keep[r]]) for r, key, v in self.attr_cols]
+        sid, pid = self.sid, self.pid
+        return _Block(self.tid[keep], None if sid is None else sid[keep],
+                      None if pid is None else pid[keep], self.ent[keep],
+                      self.start[keep], self.end[keep],
+                      {int(new_row[o]): a for o, a in self.attrs.items() if keep[o]},
+                      [c for c in cols if c[0].size], self.pos[keep])
+
+    def spans(self, rows: np.ndarray, names: list[str]) -> list[Span]:
+        """These rows as records, as handed over (no ids assigned: ``-(1 + position)``
+        for a span without id, and no parent)."""
+        out = []
+        for r in rows.tolist():
+            at = dict(self.attrs.get(r) or {})
+            for rows_, key, values in self.attr_cols:
+                hit = np.flatnonzero(rows_ == r)
+                if hit.size:
+                    v = values[hit[0]]
+                    at[key] = v.item() if isinstance(v, np.generic) else v
+            sid = _NONE if self.sid is None else int(self.sid[r])
+            pid = _NONE if self.pid is None else int(self.pid[r])
+            out.append(Span(int(self.tid[r]), -(1 + int(self.pos[r])) if sid == _NONE else sid,
+                            None if pid == _NONE else pid, names[int(self.ent[r])],
+                            float(self.start[r]), float(self.end[r]), at or None))
+        return out
+
+
+class SpanIngest(SpanIds, TraceBound):
+    """Mixed into `TraceStore`: writing, and moving what was written into the columns."""
+
+    _pending: list[Any]
+    _pending_lazy: int
+    _seen: int  # spans handed over and taken in so far (kept or not)
+    _appended_from: int = 0  # the first row the last take-in appended
+    _names: list[str]
+    _codes: dict[str, int]
+    _components: bool
+
+    def appender(self, info: Any) -> Any:
+        pending = self._pending
+        bounded = self.max_traces is not None
+        index = self._index
+
+        def append(t: float, span: Span, tags: Any = None) -> None:
+            pending.append(span)
+            if bounded and len(pending) >= _INDEX_EVERY:
+                index()
+
+        return append
+
+    def add(self, span: Span) -> None:
+        self._pending.append(span)
+        if self.max_traces is not None and len(self._pending) >= _INDEX_EVERY:
+            self._index()
+
+    def add_rows(self, rows: list[tuple]) -> None:
+        """Many spans at once, each a tuple of `Span`'s fields in order."""
+        self._pending.extend(rows)
+        if self.max_traces is not None and len(self._pending) >= _INDEX_EVERY:
+            self._index()
+
+    def add_lazy(self, records: Any, materialize: Any, size: int,
+                 trace_ids: Any = None, of_trace: Any = None, of_traces: Any = None,
+                 by_entity: Any = None) -> None:
+        """``size`` spans to be made by ``materialize(records, skip)`` (`SpanArrays`,
+        `SpanColumns` or rows as for `add_rows`; ``skip`` is an empty id array: columns
+        are cheap enough to build for traces a bounded store then drops) when the store
+        is next read; batches are taken in the order they came. ``of_trace(trace_id)``,
+        if given, returns the `SpanArrays` of one trace, which lets ``trace(id)`` answer
+        without building the rest. With ``of_traces(sorted ids)`` (the `SpanArrays` of
+        those traces) and ``by_entity()`` (``(entity, trace ids, starts)`` of every
+        span, in any order), a range or limited read answers without building the
+        rest too. ``trace_ids`` is accepted and not needed."""
+        self._pending.append(_Lazy(records, materialize, size, of_trace, of_traces,
+                                   by_entity))
+        self._pending_lazy += size
+        cap = self.max_traces
+        if cap is not None and (len(self._pending) >= _INDEX_EVERY
+                                or self._pending_lazy >= max(_INDEX_EVERY, 16 * cap)):
+            self._index()
+
+    def settle(self) -> list[Span]:
+        """Take in everything pending; returns the new spans as `Span` records, those a
+        bounded store dropped included (as handed over: without parent, and a span
+        without id gets ``-(1 + its position in the stream)``)."""
+        self._appended_from = self._tid.size
+        dropped: list[Span] = []
+        added_other = self._index(dropped)  # (evicts stored rows before it appends)
+        new = self._spans_at(np.arange(self._appended_from, self._tid.size))
+        return [*new, *added_other, *dropped]
+
+    def _spans_at(self, rows: np.ndarray) -> list[Span]:
+        raise NotImplementedError
+
+    # -- into the columns -----------------------------------------------------------------
+    def _index(self, dropped: list[Span] | None = None) -> list[Span]:
+        """Move pending spans into the columns (the bound applied, ids assigned);
+        returns the spans with non-integer ids that were added. ``dropped``, if given,
+        receives the spans the bound dropped."""
+        if not self._pending:
+            return []
+        pending = self._pending[:]
+        self._pending.clear()  # in place: `appender` closures hold this list
+        self._pending_lazy = 0
+        self._pending_reads = 0
+        blocks: list[_Block | None] = []
+        rows: list[Any] = []
+        others: list[tuple[int, Span]] = []  # (stream position, span)
+        seen0 = p = self._seen
+        for item in pending:
+            if type(item) is not _Lazy:
+                rows.append(item)
+                continue
+            if rows:
+                blocks.append(self._rows_block(rows, others, p))
+                p, rows = p + len(rows), []
+            made = item.materialize(item.records, np.empty(0, dtype=np.int64))
+            if type(made) is SpanArrays:
+                blocks.append(self._arrays_block(made, p))
+                p += made.trace_ids.size
+                continue
+            if type(made) is SpanColumns:
+                made = [(t, None, None, e, a, b, at)
+                        for t, e, a, b, at in zip(*made, strict=True)]
+            made = list(made)
+            blocks.append(self._rows_block(made, others, p))
+            p += len(made)
+        if rows:
+            blocks.append(self._rows_block(rows, others, p))
+            p += len(rows)
+        self._seen = p
+        kept = [b for b in blocks if b is not None]
+        if self.max_traces is not None:
+            kept, others = self._apply_bound(kept, others, seen0, dropped)
+        self._append_blocks(kept)
+        if len(pending) > 1:
+            return_free_memory()  # the build's temporaries (not per live span)
+        return self._add_others(others)
+
+    def _apply_bound(self, blocks: list[_Block], others: list[tuple[int, Span]], seen0: int,
+                     dropped: list[Span] | None) -> tuple[list[_Block],
+                                                          list[tuple[int, Span]]]:
+        """The batch's spans the bound keeps (`TraceBound._bound`); the starts of those
+        it drops move `complete_from`."""
+        tids = (np.concatenate([b.tid for b in blocks]) if blocks
+                else np.empty(0, dtype=np.int64))
+        keep, keep_other = self._bound(tids, [(q - seen0, s.trace_id) for q, s in others])
+        out, off = [], 0
+        for b in blocks:
+            k = b.tid.size
+            m = keep[off:off + k]
+            off += k
+            if m.all():
+                out.append(b)
+                continue
+            self._note_evicted(b.start[~m])
+            if dropped is not None:
+                dropped.extend(b.spans(np.flatnonzero(~m), self._names))
+            if m.any():
+                out.append(b.only(m))
+        gone = [s for (_, s), k in zip(others, keep_other.tolist(), strict=True) if not k]
+        if gone:
+            self._note_evicted(np.array([s.start for s in gone], dtype=np.float64))
+            if dropped is not None:
+                dropped.extend(gone)
+        return out, [o for o, k in zip(others, keep_other.tolist(), strict=True) if k]
+
+    def _code(self, name: str) -> int:
+        code = self._codes.get(name)
+        if code is None:
+            code = self._codes[name] = len(self._names)
+            self._names.append(name)
+        return code
+
+    def _arrays_block(self, b: SpanArrays, p: int) -> _Block | None:
+        k = b.trace_ids.size
+        # (a batch without spans still registers its entity names)
+        codes = np.array([self._code(nm) for nm in b.names], dtype=np.int32)
+        if not k:
+            return None
+        return _Block(b.trace_ids.astype(np.int64, copy=False), None, None,
+                      codes[b.entities], np.asarray(b.starts, dtype=np.float64),
+                      np.asarray(b.ends, dtype=np.float64), {},
+                      [(r.astype(np.int64), key, v) for r, key, v in b.attributes],
+                      np.arange(p, p + k, dtype=np.int64))
+
+    def _rows_block(self, rows: list[Any], others: list[tuple[int, Span]],
+                    p: int) -> _Block | None:
+        """Rows and `Span`s (few: live streams, hand-made spans) as a block of columns,
+        the first at stream position ``p``; those with non-integer ids go to `others`."""
+        tid, sid, pid, ent, start, end, pos = [], [], [], [], [], [], []
+        attrs: dict[int, dict[str, Any]] = {}
+        for i, item in enumerate(rows, p):
+            t, s, q, e, a, b, at = (item if type(item) is tuple
+                                    else (item.trace_id, item.span_id, item.parent_id,
+                                          item.entity, item.start, item.end,
+                                          item.attributes))
+            if not (_is_id(t) and (s is None or _is_id(s)) and (q is None or _is_id(q))):
+                others.append((i, item if type(item) is Span else Span(*item)))
+                continue
+            if at is not None:
+                attrs[len(tid)] = at
+            tid.append(t)
+            sid.append(_NONE if s is None else s)
+            pid.append(_NONE if q is None else q)
+            ent.append(self._code(e))
+            start.append(a)
+            end.append(b)
+            pos.append(i)
+        if not tid:
+            return None
+        return _Block(np.array(tid, dtype=np.int64), np.array(sid, dtype=np.int64),
+                      np.array(pid, dtype=np.int64), np.array(ent, dtype=np.int32),
+                      np.array(start, dtype=np.float64), np.array(end, dtype=np.float64),
+                      attrs, [], np.array(pos, dtype=np.int64))
+
+    def _append_blocks(self, blocks: list[_Block]) -> None:
+        if not blocks:
+            return
+        base = n = self._appended_from = self._tid.size
+        for b in blocks:
+            for rows_, key, values in b.attr_cols:
+                self._attr_cols.append((rows_ + n, key, values))
+            for off, a in b.attrs.items():
+                self._attrs[n + off] = a
+            n += b.tid.size
+        tid, ent, start, end, pos = (
+            blocks[0][i] if len(blocks) == 1 else np.concatenate([b[i] for b in blocks])
+            for i in (0, 3, 4, 5, 8))
+        # (fresh arrays: `_assign_ids` fills them in place)
+        sid, pid = (np.concatenate([np.full(b.tid.size, _NONE, dtype=np.int64)
+                                    if b[i] is None else b[i] for b in blocks])
+                    for i in (1, 2))
+        by_tid = self._assign_ids(tid, sid, pid, pos)
+        if not self._components and (sid >= COMPONENT_SPAN_BASE).any():
+            self._components = True
+        self._tid = np.concatenate((self._tid, tid))  # (copies: a batch's arrays may be
+        self._sid = np.concatenate((self._sid, sid))  # its producer's)
+        self._pid = np.concatenate((self._pid, pid))
+        self._ent = np.concatenate((self._ent, ent))
+        self._start = np.concatenate((self._start, start))
+        self._end = np.concatenate((self._end, end))
+        # the new block's trace-id order is the whole store's when it was empty (saves
+        # the bounded store's eviction a sort)
+        self._by_tid = by_tid if base == 0 else None
+        self._by_start = None
+        self._scanned = False
+        if self._components:
+            self._join_component_spans(np.unique(tid))
