@@ -22,7 +22,7 @@ from conftest import Pages, wait_js
 from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
 from happysimulator.observability import ObservabilityConfig
 
-EVENTS = 1_000_000
+EVENTS = 1_400_000  # (a run of ~3 wall seconds: the queueing view refreshes ~1/s)
 PER_CUSTOMER = 6  # events per customer in this model (source tick, 2 x arrival+done, sink)
 RATE = 10.0  # arrivals per simulated second
 
