@@ -298,8 +298,17 @@ class QueuedResource(Entity):
                     now = sim._now_ns
                     res = self.handle_queued_event(event)
                     if res.__class__ is GeneratorType:
-                        if spare is not None:
-                            svc, spare = spare._serve(res, event, now), None
+                        if spare is not None:  # (what `_service` sets that differs)
+                            svc, spare = spare, None
+                            svc.gen = res
+                            svc.origin = event
+                            svc.start_ns = svc.arr_ns = svc._time_ns = now
+                            svc.event_type = event.event_type
+                            c = event._ctx
+                            svc._ctx = event if c is None else c
+                            x = event._x
+                            if x is not None and x.daemon:
+                                svc._own = False
                         else:
                             svc = _service(sim, res, event, self, now, now)
                         res = svc.handle_event(None)
@@ -399,20 +408,6 @@ class _Service(Process):
 
     def _done(self, result: Any) -> None:
         self.entity._done(self.origin, self.start_ns, self.arr_ns)
-
-    def _serve(self, gen: Any, request: Event, now: int) -> _Service:
-        """This finished service, made the one of ``request`` (what `_service` sets that
-        differs)."""
-        self.gen = gen
-        self.origin = request
-        self.start_ns = self.arr_ns = self._time_ns = now
-        self.event_type = request.event_type
-        c = request._ctx
-        self._ctx = request if c is None else c
-        x = request._x
-        if x is not None and x.daemon:
-            self._own = False
-        return self
 
 
 def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_ns: int,

@@ -64,7 +64,7 @@ def test_a_long_streaming_run_in_the_browser(browser) -> None:
         a.click("#btn-run")
         # the queueing view updates while it runs: stations in flow order, live numbers
         seen: dict[float, dict] = {}
-        while len(seen) < 3:
+        while len(seen) < 2:  # (two views at two times: the run lasts ~2 wall seconds)
             q = a.evaluate("window.dbg.status.mode === 'running' && window.dbg.queues")
             # (rates over the last 10 s; and not the view at the end, which a page can get
             # just before the status that says so: the queues drained after the arrivals)
