@@ -16,6 +16,7 @@ import itertools
 import time
 from typing import Any
 
+from happysimulator.core.attributes import attribute_values
 from happysimulator.observability.protocol.answers import _request_id
 from happysimulator.observability.web._shared import _past_now, span_flows
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
@@ -182,15 +183,17 @@ def _wired(obj: Any) -> list[str]:
     """Names of the entities `obj` sends requests to, as its attributes wire them."""
     if obj is None:
         return []
-    attrs = ["downstream", "target", *getattr(type(obj), "downstream_attributes", ())]
-    # and any public attribute holding an entity (a client's `server`, say)
-    attrs += [k for k in getattr(obj, "__dict__", {}) if not k.startswith("_")]
-    out: list[str] = []
-    for attr in attrs:
+    values = []
+    for attr in ("downstream", "target", *getattr(type(obj), "downstream_attributes", ())):
         try:
-            value = getattr(obj, attr, None)
+            values.append(getattr(obj, attr, None))
         except Exception:  # a property that cannot answer now
             continue
+    # and any attribute holding an entity (a client's `server`, say), read without
+    # `__dict__`: on CPython 3.11 that would slow the entity for the rest of the run
+    values += attribute_values(obj)
+    out: list[str] = []
+    for value in values:
         if isinstance(value, dict):
             value = list(value.values())
         for item in value if isinstance(value, list | tuple) else [value]:
