@@ -56,7 +56,7 @@ def run_hooks(entity: Entity, hooks: list | None) -> list[Event]:
     if not hooks:
         return []
     sim = entity._sim or bind_simulation(entity)
-    now = _inst(sim._now_ns)
+    now = _inst(sim.now_ns)
     out: list[Event] = []
     for hook in hooks:
         res = hook(now)
@@ -76,7 +76,7 @@ def forward(entity: Entity, event: Event, target: Entity,
     so the same trace); ``on_answer()`` runs when ``target`` has finished it (its return
     value, events or None, is scheduled)."""
     if at_ns is None:
-        at_ns = (entity._sim or bind_simulation(entity))._now_ns
+        at_ns = (entity._sim or bind_simulation(entity)).now_ns
     out = new_event(at_ns, event.event_type if event_type is None else event_type,
                     target, event)
     if on_answer is not None:

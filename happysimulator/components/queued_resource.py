@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from heapq import heappush
 from types import GeneratorType
 from typing import Any
 
@@ -173,11 +172,11 @@ class QueuedResource(Entity):
     def _run_hooks(self, sim: Any, event: Event) -> None:
         hooks = self._hooks.pop(id(event), None)
         if hooks:
-            sim._run_completion_hooks(hooks)
+            sim.run_completion_hooks(hooks)
 
     def handle_event(self, event: Event) -> None:
         sim = self._sim or bind_simulation(self)
-        now = sim._now_ns
+        now = sim.now_ns
         self.arrivals += 1
         if event._x is not None:
             self._defer_hooks(event)
@@ -242,14 +241,14 @@ class QueuedResource(Entity):
         if res.__class__ is GeneratorType or res is not None and inspect.isgenerator(res):
             res = _service(sim, res, event, self, start_ns, arr_ns).handle_event(None)
             if res is not None:  # (it finished at once, returning an event for now)
-                sim._schedule_result(res)
+                sim.schedule_result(res)
             return
-        sim._schedule_result(res)
+        sim.schedule_result(res)
         self._done(event, start_ns, arr_ns)
 
     def _done(self, event: Event, start_ns: int, arr_ns: int) -> None:
         sim = self._sim
-        now = sim._now_ns
+        now = sim.now_ns
         svc = now - start_ns
         if self._own_count:
             self._in_service -= 1
@@ -293,9 +292,9 @@ class QueuedResource(Entity):
                 if i is not None:
                     b = i.depth_band
                     if b is not None and not b[0] < len(q) < b[1]:
-                        i.depth_moved(sim._now_ns)
+                        i.depth_moved(sim.now_ns)
                 elif lean:  # (`_begin` inline: the next request of a user model's resource)
-                    now = sim._now_ns
+                    now = sim.now_ns
                     res = self.handle_queued_event(event)
                     if res.__class__ is GeneratorType:
                         if spare is not None:  # (what `_service` sets that differs)
@@ -313,12 +312,12 @@ class QueuedResource(Entity):
                             svc = _service(sim, res, event, self, now, now)
                         res = svc.handle_event(None)
                         if res is not None:  # (it finished at once: an event for now)
-                            sim._schedule_result(res)
+                            sim.schedule_result(res)
                     else:
-                        sim._schedule_result(res)
+                        sim.schedule_result(res)
                         self._done(event, now, now)
                     continue
-                self._begin(sim, event, sim._now_ns, arr)
+                self._begin(sim, event, sim.now_ns, arr)
         finally:
             self._draining = False
 
@@ -326,7 +325,7 @@ class QueuedResource(Entity):
         """An active queue policy discarded `event` while it waited (CoDel, an expired
         deadline): a drop, counted and traced like one, and its hooks run."""
         sim = self._sim or bind_simulation(self)
-        now = sim._now_ns
+        now = sim.now_ns
         self.dropped += 1
         i = self._instr
         if i is not None:
@@ -351,7 +350,7 @@ class QueuedResource(Entity):
             return None
         if self._concurrency == _UNLIMITED:
             return None  # no fixed number of servers to be a fraction of
-        elapsed = sim._now_ns - sim._start_ns
+        elapsed = sim.now_ns - sim.start_ns
         return self.busy_ns / (elapsed * self.concurrency) if elapsed > 0 else None
 
     def stats(self) -> dict[str, Any]:
@@ -383,14 +382,14 @@ class _Service(Process):
         # `Process._finish` with the resource's `_done` inline: nothing is recorded and
         # no completion hook waits (the M/M/c hot path of user-written models)
         sim = self.sim
-        now = sim._now_ns
+        now = sim.now_ns
         now_ev = None
         if result is not None:
             if (result.__class__ is Event and result._x is None and result.target is not None
-                    and result._time_ns == now and sim._trace is None):
-                now_ev, seq = result, next(sim._counter)
+                    and result._time_ns == now and not sim.engine.traced):
+                now_ev, seq = result, sim.engine.next_seq()
             else:
-                sim._schedule_result(result)
+                sim.schedule_result(result)
         r.in_flight -= 1
         r.completed += 1
         r.busy_ns += now - self.start_ns
@@ -399,11 +398,8 @@ class _Service(Process):
             # it: it is its own continuation event and processed events are unseen
             r._drain(sim, self if self._own and self._x is None and sim.engine.unseen
                      else None)
-        if now_ev is not None:
-            heap = sim._heap
-            if heap and heap[0][0] <= now:
-                heappush(heap, (now, 1, seq, now_ev))
-                return None
+        if now_ev is not None and sim.engine.push_if_due(now, seq, now_ev):
+            return None
         return now_ev
 
     def _done(self, result: Any) -> None:
@@ -431,7 +427,7 @@ def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start
     s._ctx = request if c is None else c
     s._x = None
     x = request._x
-    s._own = (x is None or not x.daemon) and sim._trace is None
+    s._own = (x is None or not x.daemon) and not sim.engine.traced
     return s
 
 

@@ -225,7 +225,7 @@ class Resource(ObservedEntity):
 
     def _clock_ns(self) -> int:
         sim = self._sim
-        return sim._now_ns if sim is not None else -1
+        return sim.now_ns if sim is not None else -1
 
     def handle_event(self, event: Any) -> None:
         """A resource is not sent events; it is acquired."""

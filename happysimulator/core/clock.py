@@ -28,11 +28,11 @@ class SimulationClock:
         self._sim = sim
 
     def now(self) -> float:
-        return self._sim._now_ns / _NS
+        return self._sim.now_ns / _NS
 
     def call_at(self, time_s: float, fn: Callable[[], Any]) -> TimerHandle:
         sim = self._sim
-        now = sim._now_ns
+        now = sim.now_ns
         if time_s != time_s:
             raise ValueError("call_at time must not be NaN")
         if time_s == math.inf:
@@ -57,7 +57,7 @@ class SimulationClock:
         # now + delay in nanoseconds: in float seconds the sum would round to the
         # float spacing of now (119 ns at 1e9 s)
         sim = self._sim
-        ns = sim._now_ns + max(0, _ticks(delay_s))
+        ns = sim.now_ns + max(0, _ticks(delay_s))
         h = TimerHandle(fn, ns)
         sim._events.push_timer(ns, h)
         return h

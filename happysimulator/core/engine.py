@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from heapq import heappush
 from typing import TYPE_CHECKING
 
-from happysimulator.core.event_heap import MODEL, TIMER, TimerHandle
+from happysimulator.core.event_heap import MODEL, TIMER, EventHeap, TimerHandle
 
 if TYPE_CHECKING:
     from happysimulator.core.event import Event
-    from happysimulator.core.event_heap import EventHeap
 
 # event types whose processed events their component may reuse (`declare_recyclable`)
 _RECYCLABLE: set[str] = set()
@@ -40,18 +39,28 @@ class Engine:
     """The simulation's event loop as components see it (``sim.engine``).
 
     - ``schedule_at(time_ns, event)``: put a model event in the heap, unchecked;
+    - ``push_if_due(time_ns, seq, event)``: schedule a same-instant event made earlier
+      (``seq`` from ``next_seq()``) only if something else is due first;
     - ``schedule_timer(time_ns, handle)``: put a daemon clock timer in the heap;
+    - ``traced``: True when a trace recorder sees heap pushes (no inline pushes then);
     - ``may_recycle``: True while a processed event object may be reused;
     - ``unseen``: True while nobody sees processed events at all (of any type);
     - ``pending_timers()``: the clock timers not yet run nor cancelled.
     """
 
-    __slots__ = ("_events", "_entries", "_counter", "may_recycle", "unseen")
+    __slots__ = ("_events", "_entries", "_counter", "may_recycle", "unseen", "traced",
+                 "next_seq")
 
     def __init__(self, events: EventHeap) -> None:
         self._events = events
         self._entries = events.entries
         self._counter = events.counter
+        #: True when a trace recorder sees every heap push: a component must then
+        #: schedule through `Simulation.schedule_result`, never inline
+        self.traced = type(events) is not EventHeap
+        #: the heap sequence number of an event scheduled now (`push_if_due` later puts
+        #: it where scheduling it at this point would have put it)
+        self.next_seq = events.counter.__next__
         # True while nobody sees processed events (no per-event hook, trace recorder or
         # watcher of a recyclable type): set by the run loop when it starts
         self.may_recycle = True
@@ -67,6 +76,17 @@ class Engine:
         is not before now, that ``event.target`` is set and that the event is neither
         daemon nor carries completion hooks (``Simulation.schedule`` checks all that)."""
         heappush(self._entries, (time_ns, MODEL, next(self._counter), event))
+
+    def push_if_due(self, time_ns: int, seq: int, event: Event) -> bool:
+        """Schedule ``event`` at ``time_ns`` (now) with the sequence number ``seq`` drawn
+        by `next_seq` when it was made, if anything else is due by then; False: nothing
+        is, and the caller runs it as the very next event (a generator's continuation).
+        Same conditions as `schedule_at`."""
+        entries = self._entries
+        if entries and entries[0][0] <= time_ns:
+            heappush(entries, (time_ns, MODEL, seq, event))
+            return True
+        return False
 
     def schedule_timer(self, time_ns: int, handle: TimerHandle) -> None:
         """Schedule ``handle.fn()`` at ``time_ns`` (not before now) as a clock timer:

@@ -30,7 +30,7 @@ class ExternalClock:
         self._rng: random.Random | None = None
 
     @property
-    def _now_ns(self) -> int:
+    def now_ns(self) -> int:
         return self.clock.now.nanoseconds
 
     @property
@@ -98,7 +98,7 @@ class Entity:
         """Current simulated time."""
         sim = self._sim or bind_simulation(self)
         i = _new(Instant)  # (`_inst` inline: models read `now` per request)
-        i._ns = sim._now_ns
+        i._ns = sim.now_ns
         return i
 
     @property
@@ -141,7 +141,7 @@ class Entity:
         """A new event delivering ``event`` to ``target`` now, keeping its context."""
         sim = self._sim or bind_simulation(self)
         e = _new(Event)  # (`new_event` inline: once per request in user models)
-        e._time_ns = sim._now_ns
+        e._time_ns = sim.now_ns
         e.event_type = event.event_type if event_type is None else event_type
         e.target = target
         c = event._ctx
@@ -157,7 +157,7 @@ class Entity:
 
         Outside a run, anything with a ``now`` Instant (e.g. ``core.clock.Clock``) may be
         given instead, to drive ``now`` by hand in a unit test."""
-        self._sim = sim if hasattr(sim, "_now_ns") else ExternalClock(sim)
+        self._sim = sim if hasattr(sim, "now_ns") else ExternalClock(sim)
         self._forget_stream()
 
     @property

@@ -124,7 +124,7 @@ class Event:
             created = _new(Instant)
             created._ns = c._time_ns
             rc = c._ctx = {
-                "id": c._new_id() if sim is None else next(sim._ctx_ids),
+                "id": c._new_id() if sim is None else next(sim.context_ids),
                 "created_at": created,
                 "metadata": {},
             }

@@ -170,7 +170,7 @@ class ObservedEntity(Entity):
         return topic
 
     def _now_s(self) -> float:
-        return self._sim._now_ns / _NS
+        return self._sim.now_ns / _NS
 
     def observe(self, name: str, value: float, **tags: Any) -> None:
         """Record one sample (latency, size, ...): aggregated per sample. The value must
@@ -191,9 +191,9 @@ class ObservedEntity(Entity):
             value = _finite(name, value)
         cols = topic.columns
         if cols is None or tags:
-            topic.emit(rec.sim._now_ns / _NS, value, tags or None)
+            topic.emit(rec.sim.now_ns / _NS, value, tags or None)
         else:  # only the exact store listens: its columns directly (`Topic.columns`)
-            cols[0].append(rec.sim._now_ns / _NS)
+            cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(value)
 
     emit_metric = observe
@@ -219,9 +219,9 @@ class ObservedEntity(Entity):
             v = value
         cols = topic.columns
         if cols is None or tags:
-            topic.emit(rec.sim._now_ns / _NS, value, tags or None)
+            topic.emit(rec.sim.now_ns / _NS, value, tags or None)
         else:  # only the exact store listens: its columns directly (`Topic.columns`)
-            cols[0].append(rec.sim._now_ns / _NS)
+            cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(v)
 
     def increment(self, name: str, by: float = 1, **tags: Any) -> None:
@@ -245,9 +245,9 @@ class ObservedEntity(Entity):
             v = by
         cols = topic.columns
         if cols is None or tags:
-            topic.emit(rec.sim._now_ns / _NS, by, tags or None)
+            topic.emit(rec.sim.now_ns / _NS, by, tags or None)
         else:  # only the exact store listens: its columns directly (`Topic.columns`)
-            cols[0].append(rec.sim._now_ns / _NS)
+            cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(v)
 
     def emit_event(self, name: str, payload: Any = None) -> None:
@@ -317,7 +317,7 @@ class ObservedEntity(Entity):
             runtime = self._runtime()
             runtime.claim(self)
             topic = rec.spans = runtime.bus.topic(ObservationKind.SPAN, self.name, "span")
-        now = rec.sim._now_ns / _NS
+        now = rec.sim.now_ns / _NS
         c = request._ctx
         if span is None:
             span_id = parent = None

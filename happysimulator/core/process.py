@@ -53,7 +53,7 @@ class Process(ProcessContinuation):
         self._send: Any = None
         self.run_hooks = True
         # as its own continuation event
-        self._time_ns = sim._now_ns
+        self._time_ns = sim.now_ns
         self.event_type = origin.event_type
         self.target = self
         c = origin._ctx
@@ -71,11 +71,11 @@ class Process(ProcessContinuation):
     def start(self) -> None:
         res = self.handle_event(self)
         if res is not None:  # (not run by the loop: schedule it like any result)
-            self.sim._schedule_result(res)
+            self.sim.schedule_result(res)
 
     def _wake(self, value: Any) -> None:
         self._send = value
-        self._continue_at(self.sim._now_ns)
+        self._continue_at(self.sim.now_ns)
 
     def _continue_at(self, time_ns: int) -> None:
         sim = self.sim
@@ -122,7 +122,7 @@ class Process(ProcessContinuation):
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
             sim = self.sim
             # (`floor` is `int` for y >= 0 -- nearest ns -- and a cheaper call: METH_O)
-            t = sim._now_ns + _floor(y * _NS + 0.5)
+            t = sim.now_ns + _floor(y * _NS + 0.5)
             if self._own and self._x is None and sim.engine.unseen:
                 self._time_ns = t  # (`_continue_at`'s common case, inline)
                 heappush(sim._heap, (t, 1, next(sim._counter), self))
@@ -131,20 +131,20 @@ class Process(ProcessContinuation):
         elif cls is Duration:
             if y._ns < 0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
-            self._continue_at(self.sim._now_ns + y._ns)
+            self._continue_at(self.sim.now_ns + y._ns)
         elif isinstance(y, SimFuture):
             y._add_waiter(self)
         elif cls is tuple and len(y) == 2:
             delay, events = y
-            self.sim._schedule_result(events)
+            self.sim.schedule_result(events)
             d = delay._ns if isinstance(delay, Duration) else int(float(delay) * _NS + 0.5)
             if d < 0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({delay})")
-            self._continue_at(self.sim._now_ns + d)
+            self._continue_at(self.sim.now_ns + d)
         elif y is None:
-            self._continue_at(self.sim._now_ns)
+            self._continue_at(self.sim.now_ns)
         elif isinstance(y, (int, float)):
-            self._continue_at(self.sim._now_ns + int(float(y) * _NS + 0.5))
+            self._continue_at(self.sim.now_ns + int(float(y) * _NS + 0.5))
         else:
             raise TypeError(
                 f"{self.name}: a handler generator may yield a delay (float seconds or "
@@ -163,10 +163,10 @@ class Process(ProcessContinuation):
         now_ev = None
         if result is not None:
             if (result.__class__ is Event and result._x is None and result.target is not None
-                    and result._time_ns == sim._now_ns and sim._trace is None):
+                    and result._time_ns == sim.now_ns and sim._trace is None):
                 now_ev, seq = result, next(sim._counter)
             else:
-                sim._schedule_result(result)
+                sim.schedule_result(result)
         self._done(result)
         if now_ev is not None:
             heap = sim._heap
@@ -181,7 +181,7 @@ class Process(ProcessContinuation):
             self.on_done(result)
         x = self.origin._x
         if self.run_hooks and x is not None and x.on_complete:
-            self.sim._run_completion_hooks(x.on_complete)
+            self.sim.run_completion_hooks(x.on_complete)
 
 
 __all__ = ["Process"]

@@ -96,7 +96,7 @@ class RunLoop:
     _events: EventHeap
     _counter: Any
     engine: Engine
-    _now_ns: int
+    now_ns: int
     _end_ns: int | None
     _events_processed: int
     events_cancelled: int
@@ -207,7 +207,7 @@ class RunLoop:
                     push(heap, (t, pri, seq, ev))
                     return self._stop_at_bound(bound, bound_reason, until_ns)
                 if pri and ev._x is None:  # a plain model event
-                    self._now_ns = t
+                    self.now_ns = t
                     target = ev.target
                     res = target.handle_event(ev)
                 else:
@@ -278,7 +278,7 @@ class RunLoop:
                     push(heap, (t, pri, seq, ev))
                     return self._stop_at_bound(bound, bound_reason, until_ns)
                 if pri and ev._x is None:
-                    self._now_ns = t
+                    self.now_ns = t
                     target = ev.target
                     res = target.handle_event(ev)
                 else:
@@ -357,7 +357,7 @@ class RunLoop:
             # instant, the boundary of the event that just ran (e.g. the delivery of its
             # observations to a metric breakpoint, which may pause on the last event).
             if (self._end_ns is None and len(heap) < events.ndaemon
-                    and (pri or t > self._now_ns)):
+                    and (pri or t > self.now_ns)):
                 heappush(heap, (t, pri, seq, item))
                 return COMPLETE
             if heap and heap[0][0] == INTERRUPT_NS:
@@ -371,7 +371,7 @@ class RunLoop:
             if x.cancelled:
                 self.events_cancelled += 1
                 return NEXT
-            self._now_ns = t
+            self.now_ns = t
             res = item.target.handle_event(item)
             if x.on_complete:
                 self._after_event(item, res, x)  # its result, then its completion hooks
@@ -379,7 +379,7 @@ class RunLoop:
             return (res,)  # (no hooks: its result is handled like a plain event's)
         if item.cancelled:
             return NEXT
-        self._now_ns = t
+        self.now_ns = t
         self._events_processed = processed
         try:
             item.fn()
@@ -432,8 +432,8 @@ class RunLoop:
                 live -= sum(1 for e in heap if e[0] == INTERRUPT_NS)
             if live <= 0:
                 return COMPLETE
-        if bound > self._now_ns:
-            self._now_ns = bound
+        if bound > self.now_ns:
+            self.now_ns = bound
         if reason == PAUSED:
             self._pause_at_ns = None
         return reason
@@ -469,7 +469,7 @@ class RunLoop:
             where = (f"while {getattr(target, 'name', None) or type(target).__name__} "
                      f"handled event {ev.event_type!r} at t={ev._time_ns / _NS:g}s")
         else:
-            where = f"in timer {getattr(ev, 'fn', ev)!r} at t={self._now_ns / _NS:g}s"
+            where = f"in timer {getattr(ev, 'fn', ev)!r} at t={self.now_ns / _NS:g}s"
         self.failure = f"{type(exc).__name__}: {exc} ({where})"
         exc.add_note(f"happysimulator: {where} (events processed before it: {processed})")
 
@@ -482,7 +482,7 @@ class RunLoop:
         # a timer at this very instant wakes the loop (in integer ns: the float seconds
         # of a large time may round to a later instant, which the last event never
         # reaches, and the pause would be lost)
-        now = self._now_ns
+        now = self.now_ns
         self._events.push_timer(now, TimerHandle(_noop, now))
 
     def interrupt(self) -> None:

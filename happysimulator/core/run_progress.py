@@ -29,7 +29,7 @@ class RunProgress:
         end_ns = sim._end_ns
         if until_ns is not None:
             end_ns = until_ns if end_ns is None else min(end_ns, until_ns)
-        self.t0 = sim._now_ns / _NS
+        self.t0 = sim.now_ns / _NS
         desc = "simulating"
         if end_ns is None:
             # open-ended, but every source stops arriving at a known time: that is the
@@ -77,7 +77,7 @@ class RunProgress:
 
     def _show(self, now_wall: float) -> None:
         sim = self.sim
-        now_s = sim._now_ns / _NS
+        now_s = sim.now_ns / _NS
         events = sim._events_processed
         self.bar.update(now_s - self.t0 - self.done_s)
         self.done_s = now_s - self.t0

@@ -79,17 +79,18 @@ class Simulation(RunLoop):
         observability: Any = None,
         fault_schedule: Any = None,
     ) -> None:
-        self._start_ns = 0 if start_time is None else to_ns(start_time)
+        #: when the simulation starts, in integer nanoseconds (components read it)
+        self.start_ns = 0 if start_time is None else to_ns(start_time)
         if end_time is not None and duration is not None:
             raise ValueError("Cannot specify both end_time and duration: give one of them")
         end_ns = None
         if end_time is not None:
             end_ns = to_ns(end_time)
         elif duration is not None:
-            end_ns = self._start_ns + to_ns(duration)
+            end_ns = self.start_ns + to_ns(duration)
         if end_ns is not None and end_ns == _FAR:
             end_ns = None
-        if end_ns is not None and end_ns < self._start_ns:
+        if end_ns is not None and end_ns < self.start_ns:
             raise ValueError("end_time is before start_time")
         self._end_ns: int | None = end_ns
         self.seed = seed
@@ -105,10 +106,14 @@ class Simulation(RunLoop):
         self._heap = self._events.entries
         self._counter = self._events.counter  # seq source for inline pushes
         self.engine = Engine(self._events)  # what components use of the loop
-        self._now_ns: int = self._start_ns
+        #: the current simulated time in integer nanoseconds (the run loop sets it;
+        #: components read it, never write it)
+        self.now_ns: int = self.start_ns
         self._events_processed = 0
         self.events_cancelled = 0  # cancelled events skipped when their time came
-        self._ctx_ids = itertools.count(1)
+        #: the ids of requests' contexts (their trace ids), in the order they are made:
+        #: ``next(sim.context_ids)``
+        self.context_ids = itertools.count(1)
         self._wall_s = 0.0
         self.last_stop_reason: str | None = None
         self.failed_event: Event | None = None  # the event whose handler raised last
@@ -165,9 +170,9 @@ class Simulation(RunLoop):
         self._install_observability()
         event_tracing.install(self)
         if self._trace is not None:
-            self._trace.record(self._start_ns / _NS, "simulation.init",
+            self._trace.record(self.start_ns / _NS, "simulation.init",
                                num_sources=len(self.sources), num_entities=len(self.entities))
-            self._trace.record(self._start_ns / _NS, "simulation.start")
+            self._trace.record(self.start_ns / _NS, "simulation.start")
         for s in self.sources:
             s._start(self)
         for p in self.probes:
@@ -271,13 +276,13 @@ class Simulation(RunLoop):
     # ---- time & state -------------------------------------------------------------------
     @property
     def now(self) -> Instant:
-        return _inst(self._now_ns)
+        return _inst(self.now_ns)
 
     current_time = now
 
     @property
     def start_time(self) -> Instant:
-        return _inst(self._start_ns)
+        return _inst(self.start_ns)
 
     @property
     def end_time(self) -> Instant | None:
@@ -300,19 +305,21 @@ class Simulation(RunLoop):
         return self._events.peek_event()
 
     def _next_context_id(self) -> int:
-        return next(self._ctx_ids)
+        return next(self.context_ids)
 
     # ---- scheduling ---------------------------------------------------------------------
     def schedule(self, events: Event | Iterable[Event]) -> None:
         """Add events to the heap (an event in the past is an error)."""
-        self._schedule_result(events)
+        self.schedule_result(events)
 
-    def _schedule_result(self, res: Any) -> None:
+    def schedule_result(self, res: Any) -> None:
+        """Schedule what a handler returned: None, an event, or a list of events (a
+        component's hot path: a list of plain events is pushed inline)."""
         if res is None:
             return
         if res.__class__ is list and self._trace is None:
             # (the common case, inline: components return lists of plain events)
-            heap, counter, now = self._heap, self._counter, self._now_ns
+            heap, counter, now = self._heap, self._counter, self.now_ns
             for e in res:
                 if (e.__class__ is Event and e._x is None and e._time_ns >= now
                         and e.target is not None):
@@ -335,16 +342,18 @@ class Simulation(RunLoop):
             )
 
     def _push_checked(self, ev: Event) -> None:
-        if ev._time_ns < self._now_ns:
-            raise ValueError(f"cannot schedule {ev!r} in the past (now={self._now_ns / _NS}s)")
+        if ev._time_ns < self.now_ns:
+            raise ValueError(f"cannot schedule {ev!r} in the past (now={self.now_ns / _NS}s)")
         if ev.target is None:
             raise ValueError(f"{ev!r} has no target")
         self._events.push(ev)
 
-    def _run_completion_hooks(self, hooks: list) -> None:
-        now = _inst(self._now_ns)
+    def run_completion_hooks(self, hooks: list) -> None:
+        """Call a finished request's completion hooks with the current time and schedule
+        what they return."""
+        now = _inst(self.now_ns)
         for h in hooks:
-            self._schedule_result(h(now))
+            self.schedule_result(h(now))
 
     def _after_event(self, ev: Event, res: Any, x: Any) -> None:
         """Slow path after a handler: schedule results, start generators, completion hooks."""
@@ -353,9 +362,9 @@ class Simulation(RunLoop):
                                                   and inspect.isgenerator(res)):
                 Process(self, res, ev, ev.target).start()
                 return  # completion hooks run when the generator finishes
-            self._schedule_result(res)
+            self.schedule_result(res)
         if x is not None and x.on_complete:
-            self._run_completion_hooks(x.on_complete)
+            self.run_completion_hooks(x.on_complete)
 
     def run(self, until: Instant | float | None = None, max_events: int | None = None, *,
             progress: bool | None = False) -> SimulationSummary:
@@ -374,17 +383,17 @@ class Simulation(RunLoop):
         if control is not None:  # observability: pause/resume bookkeeping, observers, flush
             summary = control.run(until_ns=until_ns, max_events=max_events)
             if summary.stop_reason in (COMPLETE, END_TIME) and self._trace is not None:
-                self._trace.record(self._now_ns / _NS, "simulation.end")
+                self._trace.record(self.now_ns / _NS, "simulation.end")
             return summary
         reason = self._run_loop(max_events=max_events, until_ns=until_ns)
         if reason in (COMPLETE, END_TIME) and self._trace is not None:
-            self._trace.record(self._now_ns / _NS, "simulation.end")
+            self._trace.record(self.now_ns / _NS, "simulation.end")
         return self.summary(reason)
 
     # happysim 0.2.5 attribute names
     @property
     def _start_time(self) -> Instant:
-        return _inst(self._start_ns)
+        return _inst(self.start_ns)
 
     @property
     def _end_time(self) -> Instant:
@@ -404,8 +413,8 @@ class Simulation(RunLoop):
         wall = self._wall_s
         n = self._events_processed
         return SimulationSummary(
-            start_time_s=self._start_ns / _NS,
-            end_time_s=self._now_ns / _NS,
+            start_time_s=self.start_ns / _NS,
+            end_time_s=self.now_ns / _NS,
             total_events_processed=n,
             events_cancelled=self.events_cancelled,
             wall_clock_s=wall,
@@ -419,7 +428,7 @@ class Simulation(RunLoop):
 
     def __repr__(self) -> str:
         return (
-            f"<Simulation t={self._now_ns / _NS}s events={self._events_processed} "
+            f"<Simulation t={self.now_ns / _NS}s events={self._events_processed} "
             f"heap={len(self._heap)}>"
         )
 

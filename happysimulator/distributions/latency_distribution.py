@@ -64,7 +64,7 @@ class LatencyDistribution:
                 f"{type(self).__name__} must override sample(rng) or get_latency(current_time)"
             )
         sim = ACTIVE.sim
-        now = _inst(sim._now_ns) if sim is not None else Instant.Epoch
+        now = _inst(sim.now_ns) if sim is not None else Instant.Epoch
         return to_seconds(self.get_latency(now))
 
     def sample_ns(self, rng: random.Random) -> int:

@@ -84,7 +84,7 @@ class FaultSchedule(ObservedEntity):
         return out
 
     def _start(self, sim: Any) -> None:
-        sim.schedule(self.start(Instant.from_seconds(sim._start_ns / _NS), sim))
+        sim.schedule(self.start(Instant.from_seconds(sim.start_ns / _NS), sim))
         self.set_gauge("active_faults", 0)
         if self._faults:  # the events it will record: in the catalog before the run
             for name in ("fault.start", "fault.end"):

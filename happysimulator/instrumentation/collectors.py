@@ -21,7 +21,7 @@ class ThroughputCollector(Entity):
 
     def handle_event(self, event: Event) -> Any:
         sim = self._sim or bind_simulation(self)
-        self.data.add_stat(1.0, sim._now_ns / _NS)
+        self.data.add_stat(1.0, sim.now_ns / _NS)
         if self.downstream is not None:
             return self.forward(event, self.downstream)
         return None

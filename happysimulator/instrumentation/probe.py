@@ -99,7 +99,7 @@ class Probe(Entity):
 
     def _start(self, sim: Any) -> None:
         self._sim = sim
-        self._t0 = sim._now_ns
+        self._t0 = sim.now_ns
         self._k = 0
         self._handle = TimerHandle(self._sample, self._t0)
         sim.engine.schedule_timer(self._t0, self._handle)
@@ -110,7 +110,7 @@ class Probe(Entity):
 
     def _sample(self) -> None:
         sim = self._sim
-        now = sim._now_ns
+        now = sim.now_ns
         d = self.data
         d._times.append(now / _NS)
         d._values.append(self._read())

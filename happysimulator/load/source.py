@@ -223,7 +223,7 @@ class Source(Entity):
     # ---- running ------------------------------------------------------------------------
     def _start(self, sim: Any) -> None:
         self._sim = sim
-        self._schedule_next(sim, sim._now_ns)
+        self._schedule_next(sim, sim.now_ns)
 
     def _schedule_next(self, sim: Any, now: int) -> None:
         if self.limit is not None and self.generated >= self.limit:
@@ -243,7 +243,7 @@ class Source(Entity):
 
     def handle_event(self, event: Event) -> Event | list[Event] | None:
         sim = self._sim
-        now = sim._now_ns
+        now = sim.now_ns
         if self._simple:
             # returned (not pushed) so the loop can dispatch it immediately
             req = out = _new(Event)
@@ -269,7 +269,7 @@ class Source(Entity):
                     i.traced_ids.append(-1)  # (keeps ids aligned with `generated`)
                 elif req._ctx is None:
                     # the request's id is fixed now (creation order): its trace id
-                    tid = next(sim._ctx_ids)
+                    tid = next(sim.context_ids)
                     req._ctx = {"id": tid, PARTIAL: now}  # a partial context
                     i.traced_ids.append(tid)
                 else:

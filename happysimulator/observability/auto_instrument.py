@@ -405,7 +405,7 @@ class QueueInstrumentation(_Instrumentation):
         out = take(q)
         gone = before - len(q)
         if gone > 0:
-            now = entity._sim._now_ns
+            now = entity._sim.now_ns
             self._withdrawn.extend([now] * gone)
             b = self.depth_band
             if b is not None and not b[0] < len(q) < b[1]:
@@ -478,7 +478,7 @@ class QueueInstrumentation(_Instrumentation):
                                      else np.zeros(v.size), subscribers=False)
             if actual is not None and last != actual:
                 # changed behind the instrumentation's back (someone popped the queue)
-                series.emit_many(np.array([entity._sim._now_ns / _NS]),
+                series.emit_many(np.array([entity._sim.now_ns / _NS]),
                                  np.array([float(actual)]), subscribers=False)
                 last = actual
             lasts.append(last)
@@ -491,7 +491,7 @@ class QueueInstrumentation(_Instrumentation):
         if self._fifo:
             self._stop_deriving()
         self.reconfigured = self._concurrency_changing
-        self._conc_changed_ns = self.entity._sim._now_ns if self.entity._sim is not None \
+        self._conc_changed_ns = self.entity._sim.now_ns if self.entity._sim is not None \
             else 0
 
     def _emit_concurrency_change(self) -> None:

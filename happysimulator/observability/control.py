@@ -430,7 +430,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
                 reason = "paused"
         else:  # until
             by = self._fired or f"run_until({sim.clock.now():g})"
-            if self._time_bp_ns is not None and self._time_bp_ns <= sim._now_ns:
+            if self._time_bp_ns is not None and self._time_bp_ns <= sim.now_ns:
                 # run_until(t) and a time breakpoint at t stop at the same point: fire the
                 # breakpoint now, or the next resume would pause again without progress
                 by = self._fire_time_breakpoints() or by
@@ -464,7 +464,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
         sim = self._sim
         for armed in list(self._armed.values()):
             bp = armed.bp
-            if (bp.kind == "time" and _ticks(bp.time) <= sim._now_ns
+            if (bp.kind == "time" and _ticks(bp.time) <= sim.now_ns
                     or bp.kind == "event_count" and bp.event_count <= sim._events_processed):
                 self._armed.pop(bp.id, None)
                 armed.disarm()

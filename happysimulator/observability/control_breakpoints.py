@@ -139,7 +139,7 @@ class BreakpointControl:
         self._sim._pause_at_ns = self._time_bp_ns
 
     def _fire_time_breakpoints(self) -> str | None:
-        now_ns = self._sim._now_ns
+        now_ns = self._sim.now_ns
         fired = None
         for armed in list(self._armed.values()):
             if (armed.bp.kind == "time" and not armed.bp.hits

@@ -26,7 +26,7 @@ class Spawner(Entity):
         nid, children = event.context["metadata"]["payload"]
         self.order.append(nid)
         out = [
-            _ev(self._sim._now_ns + delay, self, (cid, grandkids))
+            _ev(self._sim.now_ns + delay, self, (cid, grandkids))
             for cid, (delay, grandkids) in children
         ]
         # a single child is returned bare (exercises the loop's immediate dispatch)

@@ -174,7 +174,7 @@ def reference_run(model: ModelSpec) -> RefRun:
     for info in sim.observations.catalog():
         if info.kind.value == "metric" and info.series_kind:
             catalog[(info.source, info.name)] = info.series_kind
-    run = RefRun(obs, sim._now_ns / TICKS_PER_SECOND, sim._events_processed, catalog, ENTITIES(model), error)
+    run = RefRun(obs, sim.now_ns / TICKS_PER_SECOND, sim._events_processed, catalog, ENTITIES(model), error)
     if len(_REF_CACHE) > 64:
         _REF_CACHE.clear()
     _REF_CACHE[model] = run
@@ -674,7 +674,7 @@ def run_case(case: Case) -> list[Mismatch]:
         sim_u.run()
     except Exception:
         pass
-    now_u = sim_u._now_ns / TICKS_PER_SECOND
+    now_u = sim_u.now_ns / TICKS_PER_SECOND
     if now_u != ref.now or sim_u._events_processed != ref.events:
         checker.add("run", f"ended at t={now_u}, {sim_u._events_processed} events; the "
                     f"full() run at t={ref.now}, {ref.events} events")
@@ -700,8 +700,8 @@ def run_case(case: Case) -> list[Mismatch]:
                     f"run's: {_first_diff(snap_s, snap_u)}",
                     extra={"schedule": [a[0] for a in case.schedule]})
     past_end = any(a[0] == "run_until" and start_time + a[1] > now_u for a in case.schedule)
-    if sim_s._now_ns != sim_u._now_ns and not past_end:
-        checker.add("run", f"scheduled run ended at {sim_s._now_ns / TICKS_PER_SECOND}, uninterrupted "
+    if sim_s.now_ns != sim_u.now_ns and not past_end:
+        checker.add("run", f"scheduled run ended at {sim_s.now_ns / TICKS_PER_SECOND}, uninterrupted "
                     f"at {now_u}")
     return checker.mismatches
 
@@ -831,7 +831,7 @@ def _drive(sim: Any, case: Case, ref: RefRun, checker: Checker) -> int:
             metric_pauses += 1
         last_hits["n"] = hits
         k = sim._events_processed
-        now = sim._now_ns / TICKS_PER_SECOND
+        now = sim.now_ns / TICKS_PER_SECOND
         checker.context["transient_rows"] = _standard_transients(sim)
         _check_model_truth(checker, sim, now)
         for q in case.queries[:3]:  # (a few per pause: cases stay fast)
@@ -854,7 +854,7 @@ def _drive(sim: Any, case: Case, ref: RefRun, checker: Checker) -> int:
             ok = advance(lambda n=a[1]: control.step(n))
         else:
             target = st + a[1]
-            if target < sim._now_ns / TICKS_PER_SECOND:
+            if target < sim.now_ns / TICKS_PER_SECOND:
                 continue
             ok = advance(lambda t=target: control.run_until(t))
         if ok and control.is_paused:

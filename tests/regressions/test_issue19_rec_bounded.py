@@ -52,7 +52,7 @@ def _check(sim, model: ModelSpec, q: dict) -> None:
     except QueryError as e:
         assert "evicted" in str(e) or "unknown event type" in str(e), str(e)
         return
-    now = seconds(sim._now_ns)
+    now = seconds(sim.now_ns)
     recs = _records(model, q["kind"], sim._events_processed, q.get("name") or "*")
     if r.start is not None and math.isfinite(r.start) and r.start != q.get("start"):
         # a start moved up to where the store is complete: nothing evicted sits just

@@ -50,14 +50,14 @@ def test_item4_metric_breakpoint_true_on_the_last_event_pauses_at_any_time(
         stop.set()
     assert bp.hits == 1
     assert sim.control.is_paused and not sim.control.is_complete
-    assert sim._events_processed == ref.events and seconds(sim._now_ns) == ref.now
+    assert sim._events_processed == ref.events and seconds(sim.now_ns) == ref.now
     sim.control.resume()
-    assert sim.control.is_complete and seconds(sim._now_ns) == ref.now
+    assert sim.control.is_complete and seconds(sim.now_ns) == ref.now
 
 
 def test_a_timer_at_the_float_of_now_runs_at_now_at_large_times():
     sim = Simulation(observability=ObservabilityConfig.full())
-    now = sim._now_ns = 1_000_000_036_306_491_817  # its float seconds round to a later ns
+    now = sim.now_ns = 1_000_000_036_306_491_817  # its float seconds round to a later ns
     assert round((now / 1_000_000_000) * 1e9) != now
     # both ways of writing now in float seconds mean now; a float later than it does not
     for t in (now / 1_000_000_000, sim.clock.now()):
@@ -94,12 +94,12 @@ def test_n3_a_paused_and_resumed_run_ends_where_the_uninterrupted_one_does(model
     sim.run()
     reached = sim.control.is_paused
     # it pauses exactly when some event is later than the breakpoint's time
-    later = ref._now_ns > round((model.start_time + at) * 1e9)
+    later = ref.now_ns > round((model.start_time + at) * 1e9)
     assert reached == later and bp.hits == int(later)
     while sim.control.is_paused:
         sim.control.resume()
     assert sim.control.is_complete
-    assert (sim._now_ns, sim._events_processed) == (ref._now_ns, ref._events_processed)
+    assert (sim.now_ns, sim._events_processed) == (ref.now_ns, ref._events_processed)
     assert _answers(sim) == _answers(ref)
 
 

@@ -188,7 +188,7 @@ class RetryingClient(ObservedEntity):
         """A request event to schedule (targeted at this client, at its current time)."""
         self._next_request_id += 1
         sim = self._sim
-        now = 0 if sim is None else sim._now_ns
+        now = 0 if sim is None else sim.now_ns
         # (`Event(..., context=...)` inline: once per request; `Event._new_id` inline;
         # `created_at` is made from the partial context on first access)
         ev = _new(Event)
@@ -224,7 +224,7 @@ class RetryingClient(ObservedEntity):
         if not self._rng_bound:
             bind_rng(self._retry_policy, self.rng)
             self._rng_bound = True
-        now = sim._now_ns
+        now = sim.now_ns
         # (`_Attempt(...)` inline: once per attempt)
         a = _new(_Attempt)
         a.client = self
@@ -253,7 +253,7 @@ class RetryingClient(ObservedEntity):
 
     def _dispatch(self, a: _Attempt, target: Entity, extra_meta: dict | None) -> list[Event]:
         """Send attempt `a` to `target` now; returns the events to schedule."""
-        now = self._sim._now_ns
+        now = self._sim.now_ns
         a.start_ns = now
         a.live = True
         self._n_in_flight += 1
@@ -338,7 +338,7 @@ class RetryingClient(ObservedEntity):
         refused = None if meta is None else meta.get(REJECTED)
         if refused is not None:
             return self._refused(a, refused)
-        now = self._sim._now_ns
+        now = self._sim.now_ns
         self._response_times.append((now - a.start_ns) / _NS)
         self._responses_received += 1
         out = None if self._plain_release else self._released(a)
@@ -368,7 +368,7 @@ class RetryingClient(ObservedEntity):
     def _on_timer(self) -> list[Event]:
         """Time out every attempt whose deadline has come; set the next timer."""
         self._timer_at = None
-        now = self._sim._now_ns
+        now = self._sim.now_ns
         timeout = self._timeout_ns
         out: list[Event] = []
         q = self._deadlines
@@ -417,7 +417,7 @@ class RetryingClient(ObservedEntity):
     def _retry_event(self, a: _Attempt, delay: float) -> Event:
         origin_ctx = a.origin.context
         sim = self._sim
-        when = sim._now_ns + max(0, round(delay * _NS))
+        when = sim.now_ns + max(0, round(delay * _NS))
         meta = {k: v for k, v in origin_ctx["metadata"].items() if k not in _PRIVATE}
         meta.update(request_id=a.request_id, attempt=a.attempt + 1, client_name=self.name,
                     _first_ns=a.first_ns)

@@ -169,7 +169,7 @@ class ConnectionPool(ObservedEntity):
         new one (after its opening latency), else the next one released, waiting at most
         ``connection_timeout`` seconds (then `TimeoutError`)."""
         sim = self._sim or bind_simulation(self)
-        start_ns = sim._now_ns
+        start_ns = sim.now_ns
         self._acquisitions += 1
         self.increment("acquisitions")
         if self._idle:
@@ -198,7 +198,7 @@ class ConnectionPool(ObservedEntity):
                 self._on_timeout()
             raise TimeoutError(f"no connection from {self.name} within "
                                f"{self._connection_timeout}s")
-        waited = (sim._now_ns - start_ns) / _NS
+        waited = (sim.now_ns - start_ns) / _NS
         self._total_wait += waited
         self.observe("wait_time", waited)
         return conn
@@ -228,7 +228,7 @@ class ConnectionPool(ObservedEntity):
     def warmup(self) -> Event:
         """An event that opens ``min_connections`` connections when it runs."""
         sim = self._sim
-        return Event(Instant.Epoch if sim is None else Instant(sim._now_ns), WARMUP, self,
+        return Event(Instant.Epoch if sim is None else Instant(sim.now_ns), WARMUP, self,
                      context={})
 
     def close_all(self) -> None:

@@ -169,9 +169,9 @@ class Database(ObservedEntity):
     def pending_waiters(self) -> int:
         return len(self._waiters)
 
-    def _now_ns(self) -> int:
+    def now_ns(self) -> int:
         sim = self._sim or ACTIVE.sim
-        return 0 if sim is None else sim._now_ns
+        return 0 if sim is None else sim.now_ns
 
     def _busy_changed(self) -> None:
         self.set_gauge("in_use", len(self._connections) - len(self._free))
@@ -186,7 +186,7 @@ class Database(ObservedEntity):
             cid = self._next_conn
             self._next_conn += 1
             conn = self._connections[cid] = Connection(
-                cid, Instant.from_nanoseconds(self._now_ns()))
+                cid, Instant.from_nanoseconds(self.now_ns()))
             self._n["cc"] += 1
             self.set_gauge("connections", len(self._connections))
             self._busy_changed()
@@ -194,7 +194,7 @@ class Database(ObservedEntity):
             return conn
         self._n["wc"] += 1
         turn = SimFuture(f"{self.name}.connection")
-        self._waiters.append((turn, self._now_ns()))
+        self._waiters.append((turn, self.now_ns()))
         self.set_gauge("waiters", len(self._waiters))
         conn = yield turn  # `_release_connection` hands a connection over
         if not isinstance(conn, Connection):
@@ -209,7 +209,7 @@ class Database(ObservedEntity):
         conn.transaction_id = None
         if self._waiters:
             turn, since = self._waiters.popleft()
-            wait = (self._now_ns() - since) / _NS
+            wait = (self.now_ns() - since) / _NS
             self._wait_total += wait
             self.observe("connection_wait", wait)
             self.set_gauge("waiters", len(self._waiters))

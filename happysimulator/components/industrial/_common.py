@@ -17,7 +17,7 @@ def at_start(sim: Any, fn: Any) -> None:
     component's initial gauges. Does nothing for a hand-driven clock."""
     clock = getattr(sim, "clock", None)
     call_later = getattr(clock, "call_later", None)
-    if call_later is not None and hasattr(sim, "_now_ns"):
+    if call_later is not None and hasattr(sim, "now_ns"):
         call_later(0.0, fn)
 
 
@@ -79,7 +79,7 @@ class RecordsUnderOwner:
         """Count under the owner (a no-op outside an observed simulation)."""
         topic = self._owner_topic(name, "counter")
         if topic is not None:
-            topic.emit(self._owner._sim._now_ns / _NS, _finite(name, by), tags or None)
+            topic.emit(self._owner._sim.now_ns / _NS, _finite(name, by), tags or None)
 
     def _rng(self) -> random.Random:
         owner = self._owner

@@ -100,7 +100,7 @@ class BreakdownScheduler(ObservedEntity):
         when called before the run)."""
         sim = self._sim
         if sim is not None and hasattr(sim, "rng"):
-            t0 = sim._now_ns
+            t0 = sim.now_ns
             self._last_change_ns = t0
             return self._event(t0 + self._exp_ns(self.mean_time_to_failure), _BREAKDOWN)
         # not yet in a simulation: draw when it starts (time 0)
@@ -110,13 +110,13 @@ class BreakdownScheduler(ObservedEntity):
         return round(self.rng.expovariate(1.0 / mean) * _NS)
 
     def handle_event(self, event: Event) -> Any:
-        now = self._sim._now_ns
+        now = self._sim.now_ns
         kind = event.event_type
         if kind == _START:
             self._last_change_ns = now
             return self._event(now + self._exp_ns(self.mean_time_to_failure), _BREAKDOWN)
         if self._last_change_ns is None:
-            self._last_change_ns = self._sim._start_ns
+            self._last_change_ns = self._sim.start_ns
         if kind == _BREAKDOWN:
             self._total_uptime_s += (now - self._last_change_ns) / _NS
             self._last_change_ns = now

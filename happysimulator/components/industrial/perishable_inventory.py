@@ -92,7 +92,7 @@ class PerishableInventory(ObservedEntity):
 
     def set_clock(self, sim: Any) -> None:
         super().set_clock(sim)
-        start = getattr(sim, "_start_ns", None)
+        start = getattr(sim, "start_ns", None)
         if start is not None:
             for batch in self._batches:
                 if batch[0] is None:
@@ -116,7 +116,7 @@ class PerishableInventory(ObservedEntity):
                      self, daemon=True)
 
     def handle_event(self, event: Event) -> list[Event]:
-        now = self._sim._now_ns
+        now = self._sim.now_ns
         for batch in self._batches:
             if batch[0] is None:  # (never registered: made when first used)
                 batch[0] = now

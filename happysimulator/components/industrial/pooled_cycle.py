@@ -113,7 +113,7 @@ class PooledCycleResource(ObservedEntity):
         self.set_gauge("in_flight", self._active)
 
     def handle_event(self, event: Event) -> Any:
-        now = self._sim._now_ns
+        now = self._sim.now_ns
         if event.event_type == _START and event.target is self:
             request, arrived = self._starting.popleft()
             return self._cycle(request, arrived, now)
@@ -149,7 +149,7 @@ class PooledCycleResource(ObservedEntity):
             nxt = self._queue.popleft()
             self._starting.append(nxt)
             self.set_gauge("queue_depth", len(self._queue))
-            out.append(new_event(self._sim._now_ns, _START, self, nxt[0]))
+            out.append(new_event(self._sim.now_ns, _START, self, nxt[0]))
         else:
             self._active -= 1
             self.set_gauge("in_flight", self._active)

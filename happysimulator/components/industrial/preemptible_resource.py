@@ -168,7 +168,7 @@ class PreemptibleResource(ObservedEntity):
         return future
 
     def _clock_ns(self) -> int:
-        return self._sim._now_ns if self._sim is not None else -1
+        return self._sim.now_ns if self._sim is not None else -1
 
     def _grant(self, amount: int, priority: float, on_preempt: Any,
                waited_ns: int) -> PreemptibleGrant:

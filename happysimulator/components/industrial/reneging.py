@@ -104,7 +104,7 @@ class RenegingQueuedResource(QueuedResource, ObservedEntity):
         if event.event_type == _RENEGE and event.target is self:
             return self._patience_ran_out(event)
         sim = self._sim or bind_simulation(self)
-        now = sim._now_ns
+        now = sim.now_ns
         patience = self._patience_ns(event)
         deadline = event._created_ns() + patience
         if deadline < now:  # out of patience before it even arrived: leaves at once
@@ -152,7 +152,7 @@ class RenegingQueuedResource(QueuedResource, ObservedEntity):
         self._reneged += 1
         if self._runtime() is not None:
             self.increment("reneged")
-            self.observe("patience", (self._sim._now_ns - request._created_ns()) / _NS)
+            self.observe("patience", (self._sim.now_ns - request._created_ns()) / _NS)
         if self.reneged_target is None:
             return []
         return [self.forward(request, self.reneged_target, "Reneged")]

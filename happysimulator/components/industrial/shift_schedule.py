@@ -116,7 +116,7 @@ class ShiftedServer(RenegingQueuedResource):
 
     def set_clock(self, sim: Any) -> None:
         super().set_clock(sim)
-        start_ns = getattr(sim, "_start_ns", None)
+        start_ns = getattr(sim, "start_ns", None)
         if start_ns is None or not hasattr(sim, "schedule"):
             return
         self._current_capacity = self.schedule.capacity_at(start_ns / _NS)
@@ -131,7 +131,7 @@ class ShiftedServer(RenegingQueuedResource):
         return super().handle_event(event)
 
     def _shift_change(self) -> list[Event]:
-        now_s = self._sim._now_ns / _NS
+        now_s = self._sim.now_ns / _NS
         old = self._current_capacity
         self._current_capacity = self.schedule.capacity_at(now_s)
         if self._current_capacity != old:

@@ -130,7 +130,7 @@ class HealthChecker(ObservedEntity):
         """The first check cycle's event (schedule it); cycles repeat until `stop`."""
         self._is_running = True
         sim = self._sim
-        return Event(Instant.Epoch if sim is None else Instant(sim._now_ns), CYCLE, self,
+        return Event(Instant.Epoch if sim is None else Instant(sim.now_ns), CYCLE, self,
                      daemon=True, context={})
 
     def stop(self) -> None:

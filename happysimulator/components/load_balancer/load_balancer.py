@@ -244,7 +244,7 @@ class LoadBalancer(ObservedEntity):
         if backend is None:
             self._no_backend_available += 1
             if since is None:
-                since = self._sim._now_ns / _NS
+                since = self._sim.now_ns / _NS
             if self._on_no_backend == "queue" and not healthy:
                 self._held.append((event, hooks, since))
                 self.set_gauge("queued", len(self._held))
@@ -257,7 +257,7 @@ class LoadBalancer(ObservedEntity):
             info.total_requests += 1
             info.outstanding += 1
         self._requests_forwarded += 1
-        start_ns = self._sim._now_ns
+        start_ns = self._sim.now_ns
         # (`forward(self, event, backend, on_answer)` inline: once per request)
         out = _new(Event)  # (`new_event(start_ns, event.event_type, backend, event)` inline)
         out._time_ns = start_ns
@@ -300,7 +300,7 @@ class LoadBalancer(ObservedEntity):
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,
                   span: Any = None) -> list[Event]:
-        rt = (self._sim._now_ns - start_ns) / _NS
+        rt = (self._sim.now_ns - start_ns) / _NS
         if info is not None:
             info.outstanding -= 1
             info.consecutive_successes += 1

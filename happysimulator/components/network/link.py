@@ -137,7 +137,7 @@ class NetworkLink(ObservedEntity):
             self.packets_dropped += 1
             self.increment("lost")
             return None
-        now = sim._now_ns
+        now = sim.now_ns
         delay = self.latency.sample(rng)
         if self.jitter is not None:
             delay += self.jitter.sample(rng)
@@ -163,7 +163,7 @@ class NetworkLink(ObservedEntity):
         return p
 
     def _arrive(self, p: _Packet) -> Event | None:
-        now = self._sim._now_ns
+        now = self._sim.now_ns
         self._in_transit -= 1
         self._bytes_in_transit -= p.size
         self.packets_sent += 1

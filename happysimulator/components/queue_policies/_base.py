@@ -61,11 +61,11 @@ class ActiveQueuePolicy(QueuePolicy):
         """Set the function that tells the current time (an `Instant`)."""
         self._clock_func = clock_func
 
-    def _now_ns(self) -> int:
+    def now_ns(self) -> int:
         """The current simulated time in nanoseconds (the owner's, else the clock's)."""
         owner = self._owner
         if owner is not None and self._clock_func is None:
-            return (owner._sim or bind_simulation(owner))._now_ns
+            return (owner._sim or bind_simulation(owner)).now_ns
         if self._clock_func is None:
             raise RuntimeError(
                 f"{type(self).__name__} needs a clock: give clock_func=, call set_clock(), "

@@ -94,7 +94,7 @@ class CoDelQueue(ActiveQueuePolicy):
         return self._dropping
 
     def push(self, item: Any) -> bool:
-        now = self._now_ns()
+        now = self.now_ns()
         if len(self._queue) >= self._capacity:
             self._capacity_rejected += 1
             self._discard(item, "capacity")
@@ -129,7 +129,7 @@ class CoDelQueue(ActiveQueuePolicy):
     def pop(self) -> Any:
         if not self._queue:
             return None
-        now = self._now_ns()
+        now = self.now_ns()
         item, ok = self._head(now)
         if self._dropping:
             if not ok:

@@ -60,7 +60,7 @@ class DeadlineQueue(ActiveQueuePolicy):
         return self._capacity
 
     def _now(self) -> int | None:
-        return self._now_ns() if self._has_clock() else None
+        return self.now_ns() if self._has_clock() else None
 
     def push(self, item: Any) -> bool:
         if len(self._heap) >= self._capacity:

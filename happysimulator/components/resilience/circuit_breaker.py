@@ -160,7 +160,7 @@ class CircuitBreaker(TargetWrapper):
         if state is CircuitState.HALF_OPEN:
             self._half_open_in_flight += 1
         hooks = take_hooks(event)
-        start = self._sim._now_ns / _NS
+        start = self._sim.now_ns / _NS
         span = self.open_span(event)
         return forward(self, event, self._target,
                        lambda: self._answered(event, hooks, state, start, span))
@@ -227,7 +227,7 @@ class CircuitBreaker(TargetWrapper):
         sim = self._sim
         if sim is None or self._opened_at is None:
             return False
-        return sim._now_ns - self._opened_at.nanoseconds >= round(self._timeout * 1e9)
+        return sim.now_ns - self._opened_at.nanoseconds >= round(self._timeout * 1e9)
 
     def _transition_to(self, new: CircuitState) -> None:
         old = self._state
@@ -244,7 +244,7 @@ class CircuitBreaker(TargetWrapper):
             self._times_opened += 1
             sim = self._sim
             if sim is not None:
-                self._opened_at = Instant(sim._now_ns)
+                self._opened_at = Instant(sim.now_ns)
                 if hasattr(sim, "schedule") and hasattr(sim, "_push_checked"):
                     # so the state gauge turns half-open on time, not at the next request
                     sim.schedule(Event(self._opened_at + Duration.from_seconds(self._timeout),

@@ -206,7 +206,7 @@ class Server(QueuedResource):
 
     def handle_event(self, event: Event) -> None:
         sim = self._sim or bind_simulation(self)
-        now = sim._now_ns
+        now = sim.now_ns
         self.arrivals += 1
         if event._x is not None:
             self._defer_hooks(event)
@@ -263,7 +263,7 @@ class Server(QueuedResource):
 
     def _complete(self, ce: ServiceDone) -> Event | None:
         sim = self._sim
-        now = sim._now_ns
+        now = sim.now_ns
         req = ce.request
         svc = now - ce.start_ns
         self.completed += 1

@@ -18,18 +18,18 @@ class SyncPrimitive(ObservedEntity):
     costs no events while it waits. Outside a simulation (unit tests driving the
     generators by hand) waits last zero time."""
 
-    def _now_ns(self) -> int:
+    def now_ns(self) -> int:
         sim = self._sim
         if sim is None:
             sim = ACTIVE.sim
             if sim is None:
                 return 0
             self._sim = sim
-        return sim._now_ns
+        return sim.now_ns
 
     def _waited(self, since_ns: int, **tags: Any) -> int:
         """Record a wait that started at `since_ns`; returns its length in ns."""
-        wait = self._now_ns() - since_ns
+        wait = self.now_ns() - since_ns
         self.observe("wait_time", wait / _NS, **tags)
         return wait
 

@@ -76,7 +76,7 @@ class Barrier(SyncPrimitive):
         if self._broken:
             raise RuntimeError(f"Barrier {self.name!r} is broken (aborted); reset() it")
         self._wait_calls += 1
-        now = self._now_ns()
+        now = self.now_ns()
         if len(self._waiters) + 1 >= self._parties:
             self._pass(now)
             return 0

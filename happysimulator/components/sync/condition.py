@@ -71,7 +71,7 @@ class Condition(SyncPrimitive):
             raise RuntimeError(f"Condition {self.name!r}: wait() called without holding "
                                f"its lock {self._lock.name!r}")
         self._waits += 1
-        since = self._now_ns()
+        since = self.now_ns()
         woken = self._future(f"{self.name}.wait")
         self._waiters.append(woken)
         self.set_gauge("waiters", len(self._waiters))
@@ -87,9 +87,9 @@ class Condition(SyncPrimitive):
         if not self._lock.is_locked:
             raise RuntimeError(f"Condition {self.name!r}: wait_for() called without holding "
                                f"its lock {self._lock.name!r}")
-        start = self._now_ns()
+        start = self.now_ns()
         while not predicate():
-            if timeout is not None and (self._now_ns() - start) / _NS >= timeout:
+            if timeout is not None and (self.now_ns() - start) / _NS >= timeout:
                 return False
             yield from self.wait()
         return True

@@ -91,7 +91,7 @@ class Mutex(SyncPrimitive):
             return
         self._contentions += 1
         self.increment("contentions")
-        since = self._now_ns()
+        since = self.now_ns()
         turn = self._future(f"{self.name}.acquire")
         self._waiters.append((turn, owner, since))
         self.set_gauge("waiters", len(self._waiters))

@@ -113,7 +113,7 @@ class RWLock(SyncPrimitive):
         self._n["rc" if mode == _READ else "wc"] += 1
         self.increment("contentions", mode=mode)
         turn = self._future(f"{self.name}.{mode}")
-        self._waiters.append((mode, turn, self._now_ns()))
+        self._waiters.append((mode, turn, self.now_ns()))
         self.set_gauge("waiters", len(self._waiters))
         yield turn
 

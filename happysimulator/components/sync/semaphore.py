@@ -98,7 +98,7 @@ class Semaphore(SyncPrimitive):
         self._contentions += 1
         self.increment("contentions")
         turn = self._future(f"{self.name}.acquire")
-        self._waiters.append((count, turn, self._now_ns()))
+        self._waiters.append((count, turn, self.now_ns()))
         self._peak_waiters = max(self._peak_waiters, len(self._waiters))
         self.set_gauge("waiters", len(self._waiters))
         yield turn

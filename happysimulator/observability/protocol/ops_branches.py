@@ -76,7 +76,7 @@ class Branch:
 
 
 def _position(sim: Any) -> tuple[int, int]:
-    return sim.events_processed, sim._now_ns
+    return sim.events_processed, sim.now_ns
 
 
 def _pending(sim: Any) -> int:
@@ -285,17 +285,17 @@ class BranchOps:
         """Run `sim` to the position (`events` model events, clock at `time_ns`) a run
         was at; a model that gets there otherwise has diverged."""
         self._advance_to(sim, events, None)
-        if sim._now_ns < time_ns and not sim.control.is_complete:
+        if sim.now_ns < time_ns and not sim.control.is_complete:
             # the original's clock had moved on past its last event (run_until): every
             # event up to then had run there, so none may run here
             self._advance_to(sim, None, time_ns)
-        if sim._now_ns != time_ns or sim.events_processed != events or (
+        if sim.now_ns != time_ns or sim.events_processed != events or (
                 pending is not None and _pending(sim) != pending):
             raise self._diverged(what, time_ns, sim, events)
 
     def _diverged(self, what: str, want_ns: int, sim: Any, events: int) -> ProtocolError:
         return ProtocolError("state", f"the replay diverged at {what}: it is at "
-                             f"t={sim._now_ns / _NS:g}s after {sim.events_processed} events, "
+                             f"t={sim.now_ns / _NS:g}s after {sim.events_processed} events, "
                              f"the original was at t={want_ns / _NS:g}s after {events} (or "
                              "other events were scheduled next). "
                              "A replayable model is built by its "
@@ -419,7 +419,7 @@ class BranchOps:
         branch = self._current
         if branch.name == "main":
             branch.params, branch.seed = dict(self._params), self._seed
-        now_ns = branch.sim._now_ns
+        now_ns = branch.sim.now_ns
         to_ns = _ticks(req.to)
         if to_ns > now_ns:
             raise ProtocolError("bad_request", f"to = {req.to:g} s is after the branch's "
