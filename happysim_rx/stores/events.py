@@ -317,15 +317,9 @@ class EventStore:
                        kind: str | None, limit: int | None
                        ) -> tuple[list[dict[str, Any]], float | None]:
         """`between_first` over the columns only."""
-        i0, i1 = np.searchsorted(self._t, [start, end])  # times are in order
-        codes = [c for c, (k, src, nm) in enumerate(self._keys)
-                 if (kind is None or k == kind) and (name == "*" or fnmatchcase(nm, name))
-                 and (source == "*" or fnmatchcase(src, source))]
-        if not codes:
+        at = self._rows_in(start, end, name, source, kind)
+        if not at.size:
             return [], None
-        at = np.arange(i0, i1)
-        if len(codes) < len(self._keys):
-            at = at[np.isin(self._code[i0:i1], codes)]
         latest = float(self._t[at[-1]]) if at.size else None
         if limit is not None:
             at = at[:limit]
@@ -394,6 +388,18 @@ class EventStore:
                 return rows, seconds(raw[3 * j])
         return rows, latest
 
+    def _rows_in(self, start: float, end: float, name: str, source: str,
+                 kind: str | None) -> np.ndarray:
+        """Column rows of the events in [start, end) matching the globs, in time order."""
+        i0, i1 = np.searchsorted(self._t, [start, end])  # times are in order
+        codes = [c for c, (k, src, nm) in enumerate(self._keys)
+                 if (kind is None or k == kind) and (name == "*" or fnmatchcase(nm, name))
+                 and (source == "*" or fnmatchcase(src, source))]
+        at = np.arange(i0, i1)
+        if len(codes) < len(self._keys):
+            at = at[np.isin(self._code[i0:i1], codes)]
+        return at
+
     def columns_between(self, start: float, end: float, *, name: str = "*",
                         source: str = "*", kind: str | None = None
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, str, str]]]:
@@ -409,13 +415,7 @@ class EventStore:
         ([1.0, 2.0], [10.0, 20.0], [('event', 'Server', 'Request'), ('event', 'Server', 'Request')])
         """
         self._materialize()
-        i0, i1 = np.searchsorted(self._t, [start, end])  # times are in order
-        codes = [c for c, (k, src, nm) in enumerate(self._keys)
-                 if (kind is None or k == kind) and (name == "*" or fnmatchcase(nm, name))
-                 and (source == "*" or fnmatchcase(src, source))]
-        at = np.arange(i0, i1)
-        if len(codes) < len(self._keys):
-            at = at[np.isin(self._code[i0:i1], codes)]
+        at = self._rows_in(start, end, name, source, kind)
         values = np.full(at.size, math.nan)
         if self._values and at.size:
             first = self._first

@@ -4,29 +4,15 @@ added."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from happysim_rx.query import QueryEngine
 from happysim_rx.stores.events import EventStore
-from tests.rx.test_span_aggregate_columns import AGGS, _answer, _same
+from tests.rx.test_span_aggregate_columns import AGGS, _answer, _RecordsOnly, _same
 
 SOURCES, NAMES = ["Server", "Sink", "Src"], ["Request", "Done", "fault.start"]
-
-
-class _RowsOnly:
-    """The same store without its columns: the engine answers from event rows."""
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "columns_between":
-            raise AttributeError(name)
-        return getattr(self._store, name)
 
 
 _value = st.one_of(st.none(), st.integers(-5, 5), st.floats(-10, 10), st.booleans(),
@@ -61,7 +47,7 @@ def test_column_aggregates_equal_the_row_answer(events, cap, name, source, ab, a
         return q.group_by(*group_by) if group_by else q
 
     got, want = (_answer(QueryEngine(event_store=wrap(_store(events, cap))), query)
-                 for wrap in (lambda s: s, _RowsOnly))
+                 for wrap in (lambda s: s, _RecordsOnly))
     assert _same(got, want), (got, want)
 
 

@@ -16,7 +16,7 @@ from tests.rx.test_span_limit import NAMES, _build, _Clock, _store
 
 
 class _RecordsOnly:
-    """The same store without its columns: the engine answers from span records."""
+    """The same store without its columns: the engine answers from its records."""
 
     def __init__(self, store: Any) -> None:
         self._store = store
