@@ -127,4 +127,13 @@ REPROS: dict[str, Case] = {
                           service_mean=1.0, router=True, cancels=(1.0,), probe=True), "tiny",
                 schedule=(("run_until", 0.5), ("ctrl_c", 19), ("bp_time", 3.0), ("step", 2)),
                 queries=({"kind": "spans", "entity": "*", "aggregates": ["rate", "max"]},)),
+    # B1: at budget 600 a grouped row of ~602 bytes (times near 3e7 s): the first answer
+    # held no row and a handle, and the first fetch refused (now: refused at once)
+    "B1": Case(ModelSpec(seed=0, arrivals="constant", rate=4.0, limit=27, start_time=3e7,
+                         concurrency=2, service_mean=1.0, cancels=(1.0, 1.5, 4.5), raise_at=3,
+                         probe=True), "default", schedule=(("raise_hook", 8),),
+               queries=({"kind": "metrics", "name": "*_time", "entity": "Server",
+                         "start": ("start", 2.0), "end": ("start", 10.0),
+                         "aggregates": ["rate", "p99.9", "stddev", "min"],
+                         "group_by": ["name"]},), interface="json", budget=600, live=0.5),
 }

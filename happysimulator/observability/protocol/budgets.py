@@ -42,13 +42,15 @@ class AnswerBudgets:
         return handle
 
     def _cut(self, items: list[Any], budget: int, kind: str, offset: int = 0,
-             handle: str | None = None, progress: bool = False
-             ) -> tuple[list[Any], m.Truncation | None]:
+             handle: str | None = None, progress: bool = False,
+             asked: int | None = None) -> tuple[list[Any], m.Truncation | None]:
         """The items from `offset` that fit `budget` bytes (`_RESERVE` of it kept for the
         envelope and the note), and a note if some did not. ``progress``: a fetch must
         move on; when not even the next item fits, that is an error naming the size
         needed, never an answer with no items and the same offset (a client following
-        ``truncated`` would loop)."""
+        ``truncated`` would loop). ``asked``: the budget the client asked for (a first
+        answer is cut to what its envelope leaves): a first answer of no items whose next
+        item not even a fetch at ``asked`` could carry is refused the same way."""
         room = budget - _RESERVE
         used, end = 2, offset
         while end < len(items):
@@ -58,11 +60,18 @@ class AnswerBudgets:
             end += 1
         if end == len(items):
             return items[offset:], None
-        if progress and end == offset:
+        if end == offset:
             need = _spaced_size(items[offset]) + 4 + _RESERVE
-            raise ProtocolError("bad_request", f"budget_bytes={budget} is too small for the "
-                                f"next item (at offset {offset}: an answer of about {need} "
-                                "bytes); fetch with a larger budget_bytes")
+            if progress:
+                raise ProtocolError("bad_request", f"budget_bytes={budget} is too small for "
+                                    f"the next item (at offset {offset}: an answer of about "
+                                    f"{need} bytes); fetch with a larger budget_bytes")
+            if asked is not None and need > asked:
+                # a first answer of no items whose first item no fetch at this budget can
+                # carry either: refused now, not at the client's first fetch
+                raise ProtocolError("bad_request", f"budget_bytes={asked} is too small for "
+                                    f"one item of this answer (about {need} bytes with its "
+                                    "envelope); ask with a larger budget_bytes")
         handle = self._keep(kind, items, handle)
         return items[offset:end], m.Truncation(
             handle=handle, total=len(items), returned=end - offset, next_offset=end,

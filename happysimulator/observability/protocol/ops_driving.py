@@ -99,7 +99,8 @@ class DrivingOps:
         infos = msgspec.to_builtins([_event_info(e) for e in events])
         state = self._state_info()
         head = _size(msgspec.to_builtins(m.StepResponse(events=[], state=state)))
-        shown, cut = self._cut(infos, req.budget_bytes - head, "events")
+        shown, cut = self._cut(infos, req.budget_bytes - head, "events",
+                               asked=req.budget_bytes)
         return m.StepResponse(events=[m.EventInfo(**e) for e in shown], state=state,
                               truncated=cut)
 

@@ -81,7 +81,7 @@ class QuestionOps:
         rows = info.rows
         info.rows = []
         head = _size(msgspec.to_builtins(m.QueryResponse(result=info)))
-        shown, cut = self._cut(rows, budget - head, "rows")
+        shown, cut = self._cut(rows, budget - head, "rows", asked=budget)
         info.rows = shown
         return m.QueryResponse(result=info, truncated=cut)
 
