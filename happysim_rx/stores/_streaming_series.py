@@ -41,7 +41,11 @@ if TYPE_CHECKING:
 
 __all__ = ["StreamingSeries"]
 
-_CHUNK = 1024  # appends reach the ring in chunks of this many samples
+# samples reach the ring in chunks of this many (each chunk's ring write, settling and
+# bookkeeping cost about the same whatever its size: 4096, not 1024, measured -12 % of
+# the store's CPU time on a replayed 50k-customer feed)
+_CHUNK = 4096
+_FLOATS = 1024  # `append`'s Python floats become arrays at this many (memory: 16 B each)
 _BATCH = 2048  # samples summarized at a time, at least ...
 # ... and at least this many rings' worth: a batch's fixed cost (bucket lookups, the fine
 # tier's reach, folding sketches) is paid per batch, so fewer, larger batches cost less
@@ -78,7 +82,7 @@ class StreamingSeries:
         self._ft: list[np.ndarray] = []
         self._fv: list[np.ndarray] = []
         self._fn = 0
-        self._room = _CHUNK  # `append` pushes when `_pt` holds this many
+        self._room = _FLOATS  # `append` spills (`_spill`) when `_pt` holds this many
         self._pt: list[float] = []
         self._pv: list[float] = []
         cap = store.raw_capacity
@@ -111,7 +115,7 @@ class StreamingSeries:
         self._pt.append(t)
         self._pv.append(v)
         if len(self._pt) >= self._room:
-            self._push()
+            self._spill()
 
     def __len__(self) -> int:
         return self.n_total + self._fn + len(self._pt) + (self.tail is not None)
@@ -147,7 +151,19 @@ class StreamingSeries:
         self._ft.append(t.copy())
         self._fv.append(v.copy())
         self._fn += t.size
-        self._room = _CHUNK - self._fn
+        self._room = min(_FLOATS, _CHUNK - self._fn)
+
+    def _spill(self) -> None:
+        """`append`'s floats: the chunk, when complete, into the ring; else into arrays
+        (a Python float costs 32 bytes, an array's 8)."""
+        if self._fn + len(self._pt) >= _CHUNK:
+            self._push()
+            return
+        self._ft.append(np.asarray(self._pt, dtype=np.float64))
+        self._fv.append(np.asarray(self._pv, dtype=np.float64))
+        self._fn += len(self._pt)
+        self._pt, self._pv = [], []
+        self._room = min(_FLOATS, _CHUNK - self._fn)
 
     def flush(self) -> None:
         """Everything appended so far is in the ring and summarized in the rollups
@@ -171,7 +187,7 @@ class StreamingSeries:
                 fv.append(np.asarray(self._pv, dtype=np.float64))
             t = ft[0] if len(ft) == 1 else np.concatenate(ft)
             v = fv[0] if len(fv) == 1 else np.concatenate(fv)
-            self._ft, self._fv, self._fn, self._room = [], [], 0, _CHUNK
+            self._ft, self._fv, self._fn, self._room = [], [], 0, _FLOATS
         self._pt, self._pv = [], []
         self._ingest(t, v)
 
