@@ -28,13 +28,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from happysim_rx.observation import Span
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
-from happysimulator.components.fast_recording import (
-    FastRecording,
-    close_span,
-    open_span,
-    resolve,
-)
+from happysimulator.components.fast_recording import FastRecording, resolve
 from happysimulator.components.forwarding import REJECTED, RejectedError
 from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.entity import Entity, bind_simulation
@@ -324,8 +320,9 @@ class RetryingClient(ObservedEntity):
                 f.topics[0].emit(t, 1)
             if attempt > 1:
                 f.add(1, t, 1)
-            if f.ids is not None:
-                a.span = open_span(f, ctx)
+            if f.ids is not None:  # (the request's open span went into `ctx` above)
+                a.span = (next(f.ids), span)
+                ctx[_OPEN_SPAN] = a.span[0]
         return out
 
     #: this client's series in its simulation (`fast_recording`; None: not resolved)
@@ -373,11 +370,25 @@ class RetryingClient(ObservedEntity):
                 s[1].append(1)
             else:
                 f.topics[2].emit(t, 1)
-            f.add(3, t, (now - a.first_ns) / _NS)
-            if f.spans is not None:
-                if a.span is not None:
-                    close_span(f, a.sent, a.span, a.start_ns / _NS, t,
-                               {"attempt": a.attempt, "outcome": "ok"})
+            s = f.series[3]
+            if s.__class__ is tuple:
+                s[0].append(t)
+                s[1].append((now - a.first_ns) / _NS)
+            else:
+                f.topics[3].emit(t, (now - a.first_ns) / _NS)
+            spans = f.spans
+            if spans is not None:
+                span = a.span
+                if span is not None:  # (`record_span` inline)
+                    sent = a.sent
+                    ctx = sent._ctx
+                    if ctx.__class__ is not dict:
+                        ctx = sent.context
+                    sid, parent = span
+                    if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
+                        ctx[_OPEN_SPAN] = parent
+                    spans.emit(t, Span(ctx["id"], sid, parent, f.name, a.start_ns / _NS, t,
+                                       {"attempt": a.attempt, "outcome": "ok"}))
                 else:
                     self.record_span(a.sent, a.start_ns / _NS, attempt=a.attempt,
                                      outcome="ok")

@@ -17,12 +17,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from happysimulator.components.fast_recording import (
-    FastRecording,
-    close_span,
-    open_span,
-    resolve,
-)
+from happysim_rx.observation import Span
+from happysimulator.components.fast_recording import FastRecording, resolve
 from happysimulator.components.forwarding import answer_rejected, run_hooks
 from happysimulator.components.load_balancer.strategies import (
     LeastResponseTime,
@@ -32,7 +28,7 @@ from happysimulator.components.load_balancer.strategies import (
 )
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event, _Extra
-from happysimulator.core.observed import ObservedEntity, counter, gauge
+from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter, gauge
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 ON_NO_BACKEND = ("reject", "queue")
@@ -282,8 +278,10 @@ class LoadBalancer(ObservedEntity):
         if f.on:  # (`increment("routed", backend=...)` and `open_span` inline)
             # (a dict of its own per sample, as `increment` makes: a store hands them out)
             f.topics[0].emit(start_ns / _NS, 1, {"backend": backend.name})
-            if f.ids is not None:
-                span = open_span(f, c if c.__class__ is dict else event.context)
+            if f.ids is not None:  # (`open_span` inline)
+                ctx = c if c.__class__ is dict else event.context
+                span = (next(f.ids), ctx.get(_OPEN_SPAN))
+                ctx[_OPEN_SPAN] = span[0]
             else:
                 span = None
         else:
@@ -313,8 +311,17 @@ class LoadBalancer(ObservedEntity):
         f = self._fast
         if f is None or f.sim is not self._sim:
             f = self._fast = resolve(self, ("routed", "counter:tagged"))
-        if f.spans is not None:  # (`record_span` inline)
-            close_span(f, event, span, since, self._sim.now_ns / _NS, {"backend": backend})
+        spans = f.spans
+        if spans is not None:  # (`record_span` inline)
+            ctx = event._ctx
+            if ctx.__class__ is not dict:
+                ctx = event.context
+            sid, parent = span
+            if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
+                ctx[_OPEN_SPAN] = parent
+            now = self._sim.now_ns / _NS
+            spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now,
+                                 {"backend": backend}))
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,
