@@ -102,6 +102,7 @@ class LoadBalancer(ObservedEntity):
         self._rng_bound = False
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
+        self._routed_tags: dict[str, dict[str, str]] = {}  # backend name -> its tags
         self._requests_received = 0
         self._requests_forwarded = 0
         self._requests_failed = 0
@@ -276,8 +277,12 @@ class LoadBalancer(ObservedEntity):
         if f is None or f.sim is not self._sim:
             f = self._fast = resolve(self, ("routed", "counter:tagged"))
         if f.on:  # (`increment("routed", backend=...)` and `open_span` inline)
-            # (a dict of its own per sample, as `increment` makes: a store hands them out)
-            f.topics[0].emit(start_ns / _NS, 1, {"backend": backend.name})
+            # (one tags dict per backend, shared by its samples: a dict per sample cost
+            # the store as much again as the rest of the sample)
+            tags = self._routed_tags.get(backend.name)
+            if tags is None:
+                tags = self._routed_tags[backend.name] = {"backend": backend.name}
+            f.topics[0].emit(start_ns / _NS, 1, tags)
             if f.ids is not None:  # (`open_span` inline)
                 ctx = c if c.__class__ is dict else event.context
                 span = (next(f.ids), ctx.get(_OPEN_SPAN))
