@@ -272,13 +272,12 @@ class QueuedResource(Entity):
         if self._queue and not self._draining:
             self._drain(sim)
 
-    def _drain(self, sim: Any, spare: _Service | None = None) -> None:
-        """Start waiting requests while there is capacity. ``spare``: a finished service
-        that may serve the next one (see `_Service._finish`)."""
+    def _drain(self, sim: Any) -> None:
+        """Start waiting requests while there is capacity."""
         self._draining = True
         try:
             q = self._queue
-            plain, lean = self._plain, self._plain == _LEAN
+            plain = self._plain
             while q and (self.in_flight < self._concurrency if plain else self._can_start()):
                 item = q.pop()
                 if item is None:  # an active policy discarded all that was waiting
@@ -293,30 +292,6 @@ class QueuedResource(Entity):
                     b = i.depth_band
                     if b is not None and not b[0] < len(q) < b[1]:
                         i.depth_moved(sim.now_ns)
-                elif lean:  # (`_begin` inline: the next request of a user model's resource)
-                    now = sim.now_ns
-                    res = self.handle_queued_event(event)
-                    if res.__class__ is GeneratorType:
-                        if spare is not None:  # (what `_service` sets that differs)
-                            svc, spare = spare, None
-                            svc.gen = res
-                            svc.origin = event
-                            svc.start_ns = svc.arr_ns = svc._time_ns = now
-                            svc.event_type = event.event_type
-                            c = event._ctx
-                            svc._ctx = event if c is None else c
-                            x = event._x
-                            if x is not None and x.daemon:
-                                svc._own = False
-                        else:
-                            svc = _service(sim, res, event, self, now, now)
-                        res = svc.handle_event(None)
-                        if res is not None:  # (it finished at once: an event for now)
-                            sim.schedule_result(res)
-                    else:
-                        sim.schedule_result(res)
-                        self._done(event, now, now)
-                    continue
                 self._begin(sim, event, sim.now_ns, arr)
         finally:
             self._draining = False
@@ -393,11 +368,44 @@ class _Service(Process):
         r.in_flight -= 1
         r.completed += 1
         r.busy_ns += now - self.start_ns
-        if r._queue and not r._draining:
-            # this service object may serve the next request when nobody else can hold
-            # it: it is its own continuation event and processed events are unseen
-            r._drain(sim, self if self._own and self._x is None and sim.engine.unseen
-                     else None)
+        q = r._queue
+        if q and not r._draining and r.in_flight < r._concurrency:
+            # the next waiting request starts (`_drain` and `_begin` inline: the hot path
+            # of a busy user-model resource)
+            item = q.pop()
+            if item is not None:  # (None: an active policy discarded all that waited)
+                event = item[0]
+                r.in_flight += 1
+                r._draining = True
+                try:
+                    res = r.handle_queued_event(event)
+                    if res.__class__ is GeneratorType:
+                        if self._own and self._x is None and sim.engine.unseen:
+                            # this service object serves it: nobody else can hold it (it
+                            # is its own continuation event and processed events are
+                            # unseen); what `_service` sets that differs
+                            svc = self
+                            svc.gen = res
+                            svc.origin = event
+                            svc.start_ns = svc.arr_ns = svc._time_ns = now
+                            svc.event_type = event.event_type
+                            c = event._ctx
+                            svc._ctx = event if c is None else c
+                            x = event._x
+                            if x is not None and x.daemon:
+                                svc._own = False
+                        else:
+                            svc = _service(sim, res, event, r, now, now)
+                        res = svc.handle_event(None)
+                        if res is not None:  # (it finished at once: an event for now)
+                            sim.schedule_result(res)
+                    else:
+                        sim.schedule_result(res)
+                        r._done(event, now, now)
+                finally:
+                    r._draining = False
+            if q and r.in_flight < r._concurrency:  # (more room: the general way)
+                r._drain(sim)
         if now_ev is not None and sim.engine.push_if_due(now, seq, now_ev):
             return None
         return now_ev
