@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+from heapq import heappush
+from math import floor as _floor
 from types import GeneratorType
 from typing import Any
 
@@ -18,11 +20,9 @@ from happysimulator.core.component_instrumentation import (
 )
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
-from happysimulator.core.process import Process
+from happysimulator.core.process import _NS, Process
 
 _new = object.__new__
-
-_NS = 1_000_000_000
 
 
 def _read_only(cls: type, name: str) -> bool:
@@ -350,19 +350,34 @@ class _Service(Process):
 
     __slots__ = ("start_ns", "arr_ns")
 
-    def _finish(self, result: Any) -> Event | None:
+    def handle_event(self, event: Event) -> Event | None:
+        """`Process.handle_event`, and when the generator finishes while nothing is
+        recorded and no completion hook waits (the M/M/c hot path of user-written
+        models), `Process._finish` with the resource's `_done` written out."""
+        value, self._send = self._send, None
+        try:
+            y = self.gen.send(value)
+        except StopIteration as stop:
+            result = stop.value
+        else:
+            if y.__class__ is float:
+                sim = self.sim
+                if y >= 0.0 and self._own and self._x is None and sim.engine.unseen:
+                    t = self._time_ns = sim.now_ns + _floor(y * _NS + 0.5)
+                    heappush(sim._heap, (t, 1, next(sim._counter), self))
+                    return None
+            self._yielded(y)
+            return None
         r = self.entity
         if r._instr is not None or r._hooks or r._plain != _LEAN:
             return Process._finish(self, result)  # (-> `_done`: the resource's own)
-        # `Process._finish` with the resource's `_done` inline: nothing is recorded and
-        # no completion hook waits (the M/M/c hot path of user-written models)
         sim = self.sim
         now = sim.now_ns
         now_ev = None
         if result is not None:
             if (result.__class__ is Event and result._x is None and result.target is not None
                     and result._time_ns == now and not sim.engine.traced):
-                now_ev, seq = result, sim.engine.next_seq()
+                now_ev = result
             else:
                 sim.schedule_result(result)
         r.in_flight -= 1
@@ -371,7 +386,10 @@ class _Service(Process):
         q = r._queue
         if q and not r._draining and r.in_flight < r._concurrency:
             # the next waiting request starts (`_drain` and `_begin` inline: the hot path
-            # of a busy user-model resource)
+            # of a busy user-model resource). `now_ev` goes before what that schedules
+            # for now: its heap sequence number is drawn first
+            if now_ev is not None:
+                seq = sim.engine.next_seq()
             item = q.pop()
             if item is not None:  # (None: an active policy discarded all that waited)
                 event = item[0]
@@ -406,8 +424,10 @@ class _Service(Process):
                     r._draining = False
             if q and r.in_flight < r._concurrency:  # (more room: the general way)
                 r._drain(sim)
-        if now_ev is not None and sim.engine.push_if_due(now, seq, now_ev):
-            return None
+            if now_ev is not None and sim.engine.push_if_due(now, seq, now_ev):
+                return None
+        # (else nothing was scheduled since it was made: the loop runs `now_ev` next, or
+        # schedules it after what is due now, as the heap would order it)
         return now_ev
 
     def _done(self, result: Any) -> None:

@@ -128,6 +128,17 @@ class Process(ProcessContinuation):
                 heappush(sim._heap, (t, 1, next(sim._counter), self))
             else:
                 self._continue_at(t)
+        else:
+            self._yielded(y)
+        return None
+
+    def _yielded(self, y: Any) -> None:
+        """The generator yielded `y`: wait for what it says (the general way)."""
+        cls = y.__class__
+        if cls is float or cls is int:
+            if y < 0.0:
+                raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
+            self._continue_at(self.sim.now_ns + _floor(y * _NS + 0.5))
         elif cls is Duration:
             if y._ns < 0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
@@ -150,7 +161,6 @@ class Process(ProcessContinuation):
                 f"{self.name}: a handler generator may yield a delay (float seconds or "
                 f"Duration), a (delay, events) tuple or a SimFuture; got {type(y).__name__}"
             )
-        return None
 
     def _finish(self, result: Any) -> Event | None:
         """The generator returned ``result``: schedule it, then `_done`.
