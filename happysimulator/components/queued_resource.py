@@ -230,11 +230,7 @@ class QueuedResource(Entity):
     def _begin(self, sim: Any, event: Event, start_ns: int, arr_ns: int) -> None:
         i = self._instr
         if i is not None:
-            if i.start_facts:  # (else the instrumentation derives them: FIFO, see auto_instrument)
-                i.started.append(start_ns)
-                i.waited.append(start_ns - arr_ns)
-            if i.live is not None:
-                i.live(STARTED, start_ns, Visit(arr_ns, start_ns, event))
+            self._record_start(i, event, start_ns, arr_ns)
         else:
             arr_ns = start_ns  # (a span attached mid-service starts at the service start)
         res = self.handle_queued_event(event)
@@ -258,19 +254,31 @@ class QueuedResource(Entity):
         self.busy_ns += svc
         i = self._instr
         if i is not None:
-            i.done.append(now)
-            if i.visit_facts:
-                i.served.append(svc)
-                i.traced_starts.append(arr_ns)
-            if i.traced:  # (`trace_id` inlined for a made context: once per request)
-                c = event._ctx
-                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(event))
-            if i.live is not None:
-                i.live(DONE, now, Visit(arr_ns, start_ns, event))
+            self._record_done(i, event, now, start_ns, arr_ns)
         if self._hooks:
             self._run_hooks(sim, event)
         if self._queue and not self._draining:
             self._drain(sim)
+
+    def _record_start(self, i: Any, event: Event, start_ns: int, arr_ns: int) -> None:
+        """The instrumentation's facts of a service start."""
+        if i.start_facts:  # (else the instrumentation derives them: FIFO, see auto_instrument)
+            i.started.append(start_ns)
+            i.waited.append(start_ns - arr_ns)
+        if i.live is not None:
+            i.live(STARTED, start_ns, Visit(arr_ns, start_ns, event))
+
+    def _record_done(self, i: Any, event: Event, now: int, start_ns: int, arr_ns: int) -> None:
+        """The instrumentation's facts of a service end (its counts are updated)."""
+        i.done.append(now)
+        if i.visit_facts:
+            i.served.append(now - start_ns)
+            i.traced_starts.append(arr_ns)
+        if i.traced:  # (`trace_id` inlined for a made context: once per request)
+            c = event._ctx
+            i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(event))
+        if i.live is not None:
+            i.live(DONE, now, Visit(arr_ns, start_ns, event))
 
     def _drain(self, sim: Any) -> None:
         """Start waiting requests while there is capacity."""
@@ -369,7 +377,7 @@ class _Service(Process):
             self._yielded(y)
             return None
         r = self.entity
-        if r._instr is not None or r._hooks or r._plain != _LEAN:
+        if r._hooks or r._plain != _LEAN:
             return Process._finish(self, result)  # (-> `_done`: the resource's own)
         sim = self.sim
         now = sim.now_ns
@@ -383,49 +391,63 @@ class _Service(Process):
         r.in_flight -= 1
         r.completed += 1
         r.busy_ns += now - self.start_ns
+        i = r._instr
         q = r._queue
+        seq = -1
+        if now_ev is not None and (q or i is not None):
+            # it goes before what the next start (or a live delivery of the facts)
+            # schedules for now: its heap sequence number is drawn first
+            seq = sim.engine.next_seq()
+        if i is not None:
+            r._record_done(i, self.origin, now, self.start_ns, self.arr_ns)
         if q and not r._draining and r.in_flight < r._concurrency:
             # the next waiting request starts (`_drain` and `_begin` inline: the hot path
-            # of a busy user-model resource). `now_ev` goes before what that schedules
-            # for now: its heap sequence number is drawn first
-            if now_ev is not None:
-                seq = sim.engine.next_seq()
-            item = q.pop()
-            if item is not None:  # (None: an active policy discarded all that waited)
-                event = item[0]
-                r.in_flight += 1
-                r._draining = True
-                try:
+            # of a busy user-model resource)
+            r._draining = True
+            try:
+                item = q.pop()
+                if item is not None:  # (None: an active policy discarded all that waited)
+                    event, arr = item
+                    r.in_flight += 1
+                    if i is not None:
+                        b = i.depth_band
+                        if b is not None and not b[0] < len(q) < b[1]:
+                            i.depth_moved(now)
+                        r._record_start(i, event, now, arr)
+                    else:
+                        arr = now  # (a span attached mid-service starts at its start)
                     res = r.handle_queued_event(event)
                     if res.__class__ is GeneratorType:
-                        if self._own and self._x is None and sim.engine.unseen:
+                        if (self._own and self._x is None and sim.engine.unseen
+                                and event.event_type == self.event_type):
                             # this service object serves it: nobody else can hold it (it
                             # is its own continuation event and processed events are
-                            # unseen); what `_service` sets that differs
+                            # unseen; the event log, read after this returns, logs its
+                            # type); what `_service` sets that differs
                             svc = self
                             svc.gen = res
                             svc.origin = event
-                            svc.start_ns = svc.arr_ns = svc._time_ns = now
-                            svc.event_type = event.event_type
+                            svc.start_ns = svc._time_ns = now
+                            svc.arr_ns = arr
                             c = event._ctx
                             svc._ctx = event if c is None else c
                             x = event._x
                             if x is not None and x.daemon:
                                 svc._own = False
                         else:
-                            svc = _service(sim, res, event, r, now, now)
+                            svc = _service(sim, res, event, r, now, arr)
                         res = svc.handle_event(None)
                         if res is not None:  # (it finished at once: an event for now)
                             sim.schedule_result(res)
                     else:
                         sim.schedule_result(res)
-                        r._done(event, now, now)
-                finally:
-                    r._draining = False
+                        r._done(event, now, arr)
+            finally:
+                r._draining = False
             if q and r.in_flight < r._concurrency:  # (more room: the general way)
                 r._drain(sim)
-            if now_ev is not None and sim.engine.push_if_due(now, seq, now_ev):
-                return None
+        if seq >= 0 and sim.engine.push_if_due(now, seq, now_ev):
+            return None
         # (else nothing was scheduled since it was made: the loop runs `now_ev` next, or
         # schedules it after what is due now, as the heap would order it)
         return now_ev
