@@ -413,7 +413,8 @@ class _Service(Process):
                         b = i.depth_band
                         if b is not None and not b[0] < len(q) < b[1]:
                             i.depth_moved(now)
-                        r._record_start(i, event, now, arr)
+                        if i.start_facts or i.live is not None:  # (else nothing to record)
+                            r._record_start(i, event, now, arr)
                     else:
                         arr = now  # (a span attached mid-service starts at its start)
                     res = r.handle_queued_event(event)
