@@ -96,6 +96,7 @@ class QueuedResource(Entity):
         self.busy_ns = 0
         self._hooks: dict[int, list] = {}
         self._draining = False
+        self._spare: _Service | None = None  # a finished service object (see `_service`)
 
     @property
     def concurrency(self) -> int:
@@ -393,13 +394,14 @@ class _Service(Process):
         r.busy_ns += now - self.start_ns
         i = r._instr
         q = r._queue
+        done = self.origin
         seq = -1
         if now_ev is not None and (q or i is not None):
             # it goes before what the next start (or a live delivery of the facts)
             # schedules for now: its heap sequence number is drawn first
             seq = sim.engine.next_seq()
         if i is not None:
-            r._record_done(i, self.origin, now, self.start_ns, self.arr_ns)
+            r._record_done(i, done, now, self.start_ns, self.arr_ns)
         if q and not r._draining and r.in_flight < r._concurrency:
             # the next waiting request starts (`_drain` and `_begin` inline: the hot path
             # of a busy user-model resource)
@@ -447,6 +449,9 @@ class _Service(Process):
                 r._draining = False
             if q and r.in_flight < r._concurrency:  # (more room: the general way)
                 r._drain(sim)
+        if (self.origin is done and r._spare is None and self._own and self._x is None
+                and sim.engine.unseen):
+            r._spare = self  # (it serves the resource's next request: see `_service`)
         if seq >= 0 and sim.engine.push_if_due(now, seq, now_ev):
             return None
         # (else nothing was scheduled since it was made: the loop runs `now_ev` next, or
@@ -459,8 +464,25 @@ class _Service(Process):
 
 def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_ns: int,
              arr_ns: int) -> _Service:
-    """`Process.__init__` for a `_Service` (run_hooks False: the resource's `_done` runs
-    the request's hooks), written out: a resource starts one per request."""
+    """A service object for `request`: the resource's spare (a finished one, kept while
+    nobody sees processed events: nobody else holds it), else a new one (`Process.__init__`
+    for a `_Service`, written out; run_hooks False: the resource's `_done` runs the
+    request's hooks)."""
+    s = resource._spare
+    if s is not None:
+        resource._spare = None
+        if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
+            # (the same type: the event log reads it after the handler returns)
+            s.gen = gen
+            s.origin = request
+            s.start_ns = s._time_ns = start_ns
+            s.arr_ns = arr_ns
+            c = request._ctx
+            s._ctx = request if c is None else c
+            x = request._x
+            if x is not None and x.daemon:
+                s._own = False
+            return s
     s = _new(_Service)
     s.sim = sim
     s.gen = gen
