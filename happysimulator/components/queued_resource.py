@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Generator
 from heapq import heappush
 from math import floor as _floor
 from types import GeneratorType
@@ -357,26 +358,31 @@ class _Service(Process):
 
     Made by `_service` (not ``__init__``): a resource starts one per request."""
 
-    __slots__ = ("start_ns", "arr_ns")
+    # `_step`: a service object that serves again drives its generators through a
+    # `_drive` generator's ``send`` (None until then), `_box` its return values
+    __slots__ = ("start_ns", "arr_ns", "_step", "_box")
 
     def handle_event(self, event: Event) -> Event | None:
         """`Process.handle_event`, and when the generator finishes while nothing is
         recorded and no completion hook waits (the M/M/c hot path of user-written
         models), `Process._finish` with the resource's `_done` written out."""
         value, self._send = self._send, None
+        step = self._step
         try:
-            y = self.gen.send(value)
+            y = self.gen.send(value) if step is None else step(value)
         except StopIteration as stop:
             result = stop.value
         else:
-            if y.__class__ is float:
-                sim = self.sim
-                if y >= 0.0 and self._own and self._x is None and sim.engine.unseen:
-                    t = self._time_ns = sim.now_ns + _floor(y * _NS + 0.5)
-                    heappush(sim._heap, (t, 1, next(sim._counter), self))
-                    return None
-            self._yielded(y)
-            return None
+            if y is not _FINISHED:
+                if y.__class__ is float:
+                    sim = self.sim
+                    if y >= 0.0 and self._own and self._x is None and sim.engine.unseen:
+                        t = self._time_ns = sim.now_ns + _floor(y * _NS + 0.5)
+                        heappush(sim._heap, (t, 1, next(sim._counter), self))
+                        return None
+                self._yielded(y)
+                return None
+            result = self._box[0]
         r = self.entity
         if r._hooks or r._plain != _LEAN:
             return Process._finish(self, result)  # (-> `_done`: the resource's own)
@@ -428,7 +434,9 @@ class _Service(Process):
                             # unseen; the event log, read after this returns, logs its
                             # type); what `_service` sets that differs
                             svc = self
-                            svc.gen = res
+                            svc.gen = svc._send = res  # (the first step sends it: `_drive`)
+                            if svc._step is None:
+                                svc._step = _driver(svc)
                             svc.origin = event
                             svc.start_ns = svc._time_ns = now
                             svc.arr_ns = arr
@@ -473,7 +481,9 @@ def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start
         resource._spare = None
         if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
             # (the same type: the event log reads it after the handler returns)
-            s.gen = gen
+            s.gen = s._send = gen  # (the first step sends it: `_drive`)
+            if s._step is None:
+                s._step = _driver(s)
             s.origin = request
             s.start_ns = s._time_ns = start_ns
             s.arr_ns = arr_ns
@@ -501,7 +511,32 @@ def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start
     s._x = None
     x = request._x
     s._own = (x is None or not x.daemon) and not sim.engine.traced
+    s._step = None
     return s
+
+
+# what a `_drive` generator yields when the generator it runs returned
+_FINISHED = object()
+
+
+def _drive(box: list) -> Generator[Any, Any, None]:
+    """Runs the generators sent to it, one after another: yields what each yields (and
+    sends it what it is sent); when one returns, yields `_FINISHED` with the returned
+    value in ``box[0]``, and waits for the next. ``yield from`` takes a generator's
+    return value without the StopIteration a ``send`` raises: that costs as much as a
+    tenth of a user model's service (benchmarks/results/2026-12-07-s9-usr-*.txt)."""
+    gen = yield None
+    while True:
+        box[0] = yield from gen
+        gen = yield _FINISHED
+
+
+def _driver(s: _Service) -> Any:
+    """A started `_drive` for service object `s` (which serves again): its ``send``."""
+    box = s._box = [None]
+    d = _drive(box)
+    d.send(None)
+    return d.send
 
 
 class _QueueView:
