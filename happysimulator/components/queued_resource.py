@@ -433,21 +433,31 @@ class _Service(Process):
                             # is its own continuation event and processed events are
                             # unseen; the event log, read after this returns, logs its
                             # type); what `_service` sets that differs
-                            svc = self
-                            svc.gen = svc._send = res  # (the first step sends it: `_drive`)
-                            if svc._step is None:
-                                svc._step = _driver(svc)
-                            svc.origin = event
-                            svc.start_ns = svc._time_ns = now
-                            svc.arr_ns = arr
+                            self.gen = res
+                            step = self._step
+                            if step is None:
+                                step = self._step = _driver(self)
+                            self.origin = event
+                            self.start_ns = self._time_ns = now
+                            self.arr_ns = arr
                             c = event._ctx
-                            svc._ctx = event if c is None else c
+                            self._ctx = event if c is None else c
                             x = event._x
                             if x is not None and x.daemon:
-                                svc._own = False
+                                self._own = False
+                            # its first step (`handle_event` inline, for a delay)
+                            y = step(res)
+                            res = None
+                            if y.__class__ is float and y >= 0.0 and self._own:
+                                t = self._time_ns = now + _floor(y * _NS + 0.5)
+                                heappush(sim._heap, (t, 1, next(sim._counter), self))
+                            elif y is _FINISHED:  # (done at once: it ends the usual way)
+                                self._send = _returning(self._box[0])
+                                res = self.handle_event(None)
+                            else:
+                                self._yielded(y)
                         else:
-                            svc = _service(sim, res, event, r, now, arr)
-                        res = svc.handle_event(None)
+                            res = _service(sim, res, event, r, now, arr).handle_event(None)
                         if res is not None:  # (it finished at once: an event for now)
                             sim.schedule_result(res)
                     else:
@@ -529,6 +539,13 @@ def _drive(box: list) -> Generator[Any, Any, None]:
     while True:
         box[0] = yield from gen
         gen = yield _FINISHED
+
+
+def _returning(value: Any) -> Generator[Any, Any, Any]:
+    """A generator that returns `value` at once: sent to a `_drive` that has just
+    yielded `_FINISHED`, it has it yield `_FINISHED` again, with `value`."""
+    return value
+    yield  # (a generator function)
 
 
 def _driver(s: _Service) -> Any:
