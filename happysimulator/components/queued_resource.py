@@ -402,12 +402,20 @@ class _Service(Process):
         q = r._queue
         done = self.origin
         seq = -1
-        if now_ev is not None and (q or i is not None):
+        if now_ev is not None and (q or i is not None and i.live is not None):
             # it goes before what the next start (or a live delivery of the facts)
             # schedules for now: its heap sequence number is drawn first
             seq = sim.engine.next_seq()
-        if i is not None:
-            r._record_done(i, done, now, self.start_ns, self.arr_ns)
+        if i is not None:  # (`_record_done` inline)
+            i.done.append(now)
+            if i.visit_facts:
+                i.served.append(now - self.start_ns)
+                i.traced_starts.append(self.arr_ns)
+            if i.traced:
+                c = done._ctx
+                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(done))
+            if i.live is not None:
+                i.live(DONE, now, Visit(self.arr_ns, self.start_ns, done))
         if q and not r._draining and r.in_flight < r._concurrency:
             # the next waiting request starts (`_drain` and `_begin` inline: the hot path
             # of a busy user-model resource)
