@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Generator
-from heapq import heappush
-from math import floor as _floor
 from types import GeneratorType
 from typing import Any
 
@@ -21,7 +18,7 @@ from happysimulator.core.component_instrumentation import (
 )
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
-from happysimulator.core.process import _NS, Process
+from happysimulator.core.process import Process, drive
 
 _new = object.__new__
 
@@ -358,31 +355,12 @@ class _Service(Process):
 
     Made by `_service` (not ``__init__``): a resource starts one per request."""
 
-    # `_step`: a service object that serves again drives its generators through a
-    # `_drive` generator's ``send`` (None until then), `_box` its return values
-    __slots__ = ("start_ns", "arr_ns", "_step", "_box")
+    __slots__ = ("start_ns", "arr_ns")
 
-    def handle_event(self, event: Event) -> Event | None:
-        """`Process.handle_event`, and when the generator finishes while nothing is
-        recorded and no completion hook waits (the M/M/c hot path of user-written
-        models), `Process._finish` with the resource's `_done` written out."""
-        value, self._send = self._send, None
-        step = self._step
-        try:
-            y = self.gen.send(value) if step is None else step(value)
-        except StopIteration as stop:
-            result = stop.value
-        else:
-            if y is not _FINISHED:
-                if y.__class__ is float:
-                    sim = self.sim
-                    if y >= 0.0 and self._own and self._x is None and sim.engine.unseen:
-                        t = self._time_ns = sim.now_ns + _floor(y * _NS + 0.5)
-                        heappush(sim._heap, (t, 1, next(sim._counter), self))
-                        return None
-                self._yielded(y)
-                return None
-            result = self._box[0]
+    def _finish(self, result: Any) -> Event | None:
+        """`Process._finish`; while nothing is recorded and no completion hook waits
+        (the M/M/c hot path of user-written models), with the resource's `_done` and
+        `_drain` written out."""
         r = self.entity
         if r._hooks or r._plain != _LEAN:
             return Process._finish(self, result)  # (-> `_done`: the resource's own)
@@ -441,10 +419,9 @@ class _Service(Process):
                             # is its own continuation event and processed events are
                             # unseen; the event log, read after this returns, logs its
                             # type); what `_service` sets that differs
-                            self.gen = res
-                            step = self._step
-                            if step is None:
-                                step = self._step = _driver(self)
+                            if self._step is None:
+                                drive(self)  # (its generators run through a driver)
+                            self.gen = self._send = res  # (sent to the driver: it starts)
                             self.origin = event
                             self.start_ns = self._time_ns = now
                             self.arr_ns = arr
@@ -453,17 +430,7 @@ class _Service(Process):
                             x = event._x
                             if x is not None and x.daemon:
                                 self._own = False
-                            # its first step (`handle_event` inline, for a delay)
-                            y = step(res)
-                            res = None
-                            if y.__class__ is float and y >= 0.0 and self._own:
-                                t = self._time_ns = now + _floor(y * _NS + 0.5)
-                                heappush(sim._heap, (t, 1, next(sim._counter), self))
-                            elif y is _FINISHED:  # (done at once: it ends the usual way)
-                                self._send = _returning(self._box[0])
-                                res = self.handle_event(None)
-                            else:
-                                self._yielded(y)
+                            res = self.handle_event(None)
                         else:
                             res = _service(sim, res, event, r, now, arr).handle_event(None)
                         if res is not None:  # (it finished at once: an event for now)
@@ -499,9 +466,9 @@ def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start
         resource._spare = None
         if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
             # (the same type: the event log reads it after the handler returns)
-            s.gen = s._send = gen  # (the first step sends it: `_drive`)
             if s._step is None:
-                s._step = _driver(s)
+                drive(s)  # (its generators run through a driver)
+            s.gen = s._send = gen  # (sent to the driver: it starts)
             s.origin = request
             s.start_ns = s._time_ns = start_ns
             s.arr_ns = arr_ns
@@ -531,37 +498,6 @@ def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start
     s._own = (x is None or not x.daemon) and not sim.engine.traced
     s._step = None
     return s
-
-
-# what a `_drive` generator yields when the generator it runs returned
-_FINISHED = object()
-
-
-def _drive(box: list) -> Generator[Any, Any, None]:
-    """Runs the generators sent to it, one after another: yields what each yields (and
-    sends it what it is sent); when one returns, yields `_FINISHED` with the returned
-    value in ``box[0]``, and waits for the next. ``yield from`` takes a generator's
-    return value without the StopIteration a ``send`` raises: that costs as much as a
-    tenth of a user model's service (benchmarks/results/2026-12-07-s9-usr-*.txt)."""
-    gen = yield None
-    while True:
-        box[0] = yield from gen
-        gen = yield _FINISHED
-
-
-def _returning(value: Any) -> Generator[Any, Any, Any]:
-    """A generator that returns `value` at once: sent to a `_drive` that has just
-    yielded `_FINISHED`, it has it yield `_FINISHED` again, with `value`."""
-    return value
-    yield  # (a generator function)
-
-
-def _driver(s: _Service) -> Any:
-    """A started `_drive` for service object `s` (which serves again): its ``send``."""
-    box = s._box = [None]
-    d = _drive(box)
-    d.send(None)
-    return d.send
 
 
 class _QueueView:
