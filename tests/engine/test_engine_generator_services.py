@@ -39,6 +39,9 @@ def _model(kind: str, concurrency: int, general: bool, observability=None):
             elif kind == "mixed" and r < 0.5:
                 yield self.service.sample(self.rng)
                 return self.forward(event, self.downstream, "other")  # another type
+            elif kind == "mixed" and r < 0.6:
+                # an event for now from its first step, then a delay
+                yield self.service.sample(self.rng), [Event(self.now, "side", self.downstream)]
             yield self.service.sample(self.rng)
             if kind == "quiet":
                 return None  # (its service ends the request: the last event of a pause)
