@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from happysimulator.core._active import ACTIVE
 from happysimulator.core.engine import recyclable_types
-from happysimulator.core.event import Event, new_event
+from happysimulator.core.event import Event, ProcessContinuation, new_event
 from happysimulator.core.event_heap import TimerHandle
 
 if TYPE_CHECKING:
@@ -469,7 +469,8 @@ class RunLoop:
     def _keep_logged(self, ev: Event, t: int) -> None:
         """`ev` is the newest event put in the log (at ``t``): keep it (or a copy, when
         its component reused it since) as `last_logged_event`."""
-        if ev._time_ns != t:
+        if ev._time_ns != t or isinstance(ev, ProcessContinuation):
+            # (a process or a resource may run a continuation event object again)
             ev = new_event(t, ev.event_type, ev.target)
         self.last_logged_event = ev
 
