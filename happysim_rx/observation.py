@@ -26,8 +26,13 @@ class ObservationKind(enum.Enum):
     STATE = "state"
 
 
-class Span(msgspec.Struct, frozen=True):
+class Span(msgspec.Struct, frozen=True, gc=False):
     """One request's visit to one entity. ``start``/``end`` are simulated seconds.
+
+    Not tracked by the cyclic garbage collector (``gc=False``, like `Observation`): a
+    trace store keeps every span a component records, and the collector would walk them
+    all, again and again, as they pile up. A span never refers to itself; attributes
+    that make one do so make a cycle that is never freed.
 
     >>> Span(trace_id=7, span_id=1, parent_id=None, entity="Server", start=1.0, end=1.25).duration
     0.25

@@ -229,7 +229,11 @@ class Tracer:
         if not self._bus.store_rows(_SPAN, [row]):
             raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
         for span in self._bus.settle(_SPAN):
-            self._topics[span.entity].publish(span.end, span)
+            # (a component's own span -- `ObservedEntity.record_span` -- reached the
+            # subscribers through its topic when it was recorded: not again here)
+            topic = self._topics.get(span.entity)
+            if topic is not None:
+                topic.publish(span.end, span)
 
 
 __all__ = ["EntitySpans", "SpanBatch", "Tracer", "ROOT", "VISIT", "LEAF"]

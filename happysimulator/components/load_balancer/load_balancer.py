@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from happysim_rx.observation import Span
+from happysimulator.components.fast_recording import FastRecording, resolve
 from happysimulator.components.forwarding import answer_rejected, run_hooks
 from happysimulator.components.load_balancer.strategies import (
     LeastResponseTime,
@@ -26,7 +28,7 @@ from happysimulator.components.load_balancer.strategies import (
 )
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event, _Extra
-from happysimulator.core.observed import ObservedEntity, counter, gauge
+from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter, gauge
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
 ON_NO_BACKEND = ("reject", "queue")
@@ -82,6 +84,9 @@ class LoadBalancer(ObservedEntity):
     )
     downstream_attributes = ("all_backends",)
 
+    #: this balancer's series in its simulation (`fast_recording`; None: not resolved)
+    _fast: FastRecording | None = None
+
     def __init__(self, name: str, backends: list[Entity] | None = None,
                  strategy: LoadBalancingStrategy | None = None,
                  on_no_backend: str = "reject") -> None:
@@ -97,6 +102,7 @@ class LoadBalancer(ObservedEntity):
         self._rng_bound = False
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
+        self._routed_tags: dict[str, dict[str, str]] = {}  # backend name -> its tags
         self._requests_received = 0
         self._requests_forwarded = 0
         self._requests_failed = 0
@@ -267,12 +273,22 @@ class LoadBalancer(ObservedEntity):
         out._ctx = event if c is None else c
         x = out._x = _new(_Extra)  # (`_Extra()` inline)
         x.daemon = x.cancelled = False
-        rec = self._obs_rec  # (`_recording()` inline: a disabled run stops at `rec.on`)
-        if rec is None or rec.sim is not self._sim:
-            rec = self._recording()
-        if rec is not None and rec.on:
-            self.increment("routed", backend=backend.name)
-            span = self.open_span(event)
+        f = self._fast  # (a disabled run stops at `f.on`)
+        if f is None or f.sim is not self._sim:
+            f = self._fast = resolve(self, ("routed", "counter:tagged"))
+        if f.on:  # (`increment("routed", backend=...)` and `open_span` inline)
+            # (one tags dict per backend, shared by its samples: a dict per sample cost
+            # the store as much again as the rest of the sample)
+            tags = self._routed_tags.get(backend.name)
+            if tags is None:
+                tags = self._routed_tags[backend.name] = {"backend": backend.name}
+            f.topics[0].emit(start_ns / _NS, 1, tags)
+            if f.ids is not None:  # (`open_span` inline)
+                ctx = c if c.__class__ is dict else event.context
+                span = (next(f.ids), ctx.get(_OPEN_SPAN))
+                ctx[_OPEN_SPAN] = span[0]
+            else:
+                span = None
         else:
             span = None
         plain = self._plain_for
@@ -294,8 +310,23 @@ class LoadBalancer(ObservedEntity):
     def _span_closed(self, info: BackendInfo, event: Event, since: float, span: Any,
                      backend: str, _finish: Any = None) -> None:
         """A backend finished a request whose span is open (a completion hook)."""
-        info._answered()
-        self.record_span(event, since, span=span, backend=backend)
+        info.outstanding -= 1  # (`info._answered()` inline)
+        info.consecutive_successes += 1
+        info.consecutive_failures = 0
+        f = self._fast
+        if f is None or f.sim is not self._sim:
+            f = self._fast = resolve(self, ("routed", "counter:tagged"))
+        spans = f.spans
+        if spans is not None:  # (`record_span` inline)
+            ctx = event._ctx
+            if ctx.__class__ is not dict:
+                ctx = event.context
+            sid, parent = span
+            if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
+                ctx[_OPEN_SPAN] = parent
+            now = self._sim.now_ns / _NS
+            spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now,
+                                 {"backend": backend}))
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,

@@ -1,0 +1,143 @@
+"""A toolkit component's recording in one simulation, resolved once: the hot paths of
+`Client` and `LoadBalancer` record through it instead of through the
+`ObservedEntity` calls (``increment`` / ``observe`` / ``open_span`` / ``record_span``),
+with the same result in the stores and for live listeners.
+
+Why: a request through a client and a balancer makes about eight recording calls; each
+looks its topic up by name, checks its value and packs its tags and attributes into
+dicts. Here every series the hot path records is looked up once per simulation and
+kept as its store's tail lists (the `Topic.columns` a caller may append to while only
+that store listens) or, when someone else listens (a breakpoint, an Rx subscriber,
+a second store), as the topic itself, whose ``emit`` reaches them all as it happens. A
+change of listeners drops the resolved form (the topics' watchers), so the next
+recording call resolves again::
+
+    f = self._fast
+    if f is None or f.sim is not self._sim:
+        f = self._fast = resolve(self, ("requests", "counter"), ("latency", "sample"))
+    if f.on:
+        f.add(0, now_s, 1)          # (or inline: see `Client._dispatch`)
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from happysim_rx import ObservationKind
+from happysim_rx.observation import Span
+from happysimulator.core.observed import _OPEN_SPAN
+
+_METRIC = ObservationKind.METRIC
+_SPAN = ObservationKind.SPAN
+
+__all__ = ["FastRecording", "close_span", "open_span", "resolve"]
+
+#: the runtime attribute holding the component span id counter (shared with
+#: `ObservedEntity.open_span`: one sequence of ids per simulation)
+_IDS_KEY = "_component_span_ids"
+
+
+class FastRecording:
+    """One entity's resolved series in one simulation (see the module docstring).
+
+    ``on``: something is recorded; ``series[i]``: the i-th series asked for, as its
+    store's ``(times, values)`` tail lists or as its `Topic` (call ``emit``);
+    ``spans``: the entity's span topic (None without traces); ``ids``: the
+    simulation's component span id counter; ``name``: the entity's name."""
+
+    __slots__ = ("sim", "on", "series", "topics", "spans", "ids", "name")
+
+    def __init__(self, sim: Any, on: bool) -> None:
+        self.sim = sim
+        self.on = on
+        self.series: tuple[Any, ...] = ()
+        self.topics: tuple[Any, ...] = ()  # every series' `Topic`
+        self.spans: Any = None
+        self.ids: Any = None
+        self.name = ""
+
+    def add(self, i: int, t: float, v: Any, tags: dict | None = None) -> None:
+        """Record `v` at `t` (s) on series `i` (the inline form is the hot path's)."""
+        s = self.series[i]
+        if s.__class__ is tuple and tags is None:
+            s[0].append(t)
+            s[1].append(v)
+        else:
+            self.topics[i].emit(t, v, tags)
+
+
+def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
+    """`entity`'s recording of ``series`` ((name, kind) pairs) in its simulation now.
+    Tagged values go through the topic (``series[i]`` is then always the `Topic`: name
+    such a series with kind ``"counter:tagged"``)."""
+    sim = entity._sim
+    rec = entity._recording()  # (None: this simulation records nothing)
+    if rec is None:
+        return FastRecording(sim, False)
+    out = FastRecording(sim, True)
+    out.name = entity.name
+    watched = getattr(entity, "_fast_watched", None)
+    fresh = watched is None or watched[0] is not sim
+    if fresh:
+        watched = entity._fast_watched = (sim, set())
+    resolved = []
+    topics = []
+    for name, kind in series:
+        tagged = kind.endswith(":tagged")
+        kind = kind.split(":")[0]
+        # (the seam's own topic cache: both ways of recording reach one topic)
+        topic = entity._topic(_METRIC, name, kind)
+        topics.append(topic)
+        if id(topic) not in watched[1]:
+            watched[1].add(id(topic))
+            topic.watch(_dropper(entity))
+        cols = topic.columns
+        resolved.append(topic if tagged or cols is None else cols)
+    out.series = tuple(resolved)
+    out.topics = tuple(topics)
+    if rec.traces:
+        runtime = entity._runtime()
+        if rec.spans is None:
+            runtime.claim(entity)
+            rec.spans = runtime.bus.topic(_SPAN, entity.name, "span")
+        out.spans = rec.spans
+        ids = rec.ids
+        if ids is None:
+            ids = runtime.__dict__.get(_IDS_KEY)
+            if ids is None:
+                from happysim_rx.stores.trace import COMPONENT_SPAN_BASE
+
+                ids = runtime.__dict__[_IDS_KEY] = itertools.count(COMPONENT_SPAN_BASE)
+            rec.ids = ids
+        out.ids = ids
+    return out
+
+
+def _dropper(entity: Any) -> Any:
+    def drop(_topic: Any) -> None:
+        # listeners changed: the tail lists may no longer be the only listener
+        entity._fast = None
+
+    return drop
+
+
+def open_span(f: FastRecording, ctx: dict) -> tuple[int, Any]:
+    """`ObservedEntity.open_span` on a request's context dict, with `f`'s id counter."""
+    span_id = next(f.ids)
+    parent = ctx.get(_OPEN_SPAN)
+    ctx[_OPEN_SPAN] = span_id
+    return span_id, parent
+
+
+def close_span(f: FastRecording, request: Any, span: tuple[int, Any], start: float,
+               now: float, attributes: dict | None) -> None:
+    """`ObservedEntity.record_span` of `request`'s span opened with `open_span`, ending
+    `now` (s)."""
+    ctx = request._ctx
+    if ctx.__class__ is not dict:
+        ctx = request.context
+    span_id, parent = span
+    if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
+        ctx[_OPEN_SPAN] = parent
+    f.spans.emit(now, Span(ctx["id"], span_id, parent, f.name, start, now, attributes))

@@ -1,0 +1,173 @@
+"""`Client` and `LoadBalancer` record through `fast_recording` (their series resolved
+once per simulation): the stores must keep exactly what the `ObservedEntity` calls would
+have kept, live listeners (Rx subscribers, threshold breakpoints) must get every value
+as it happens, and listeners that come or go mid-run must be served from then on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from happysimulator import ExponentialLatency, Server, Simulation, Source
+from happysimulator.components.client import Client, FixedRetry
+from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
+from happysimulator.observability import Breakpoint, MetricCondition, ObservabilityConfig
+
+SERIES = {"Client": ("requests", "retries", "timeouts", "successes", "failures", "latency"),
+          "LB": ("routed",)}
+
+
+def _model(seed: int = 3) -> tuple[Simulation, Client, LoadBalancer]:
+    """Users (30/s) -> Client (0.25 s timeout, 3 attempts) -> round robin -> 3 servers of
+    mean 0.08 s: busy enough for timeouts, retries and failures."""
+    servers = [Server(f"S{i}", concurrency=1, service_time=ExponentialLatency(0.08))
+               for i in range(3)]
+    lb = LoadBalancer("LB", backends=servers, strategy=RoundRobin())
+    client = Client("Client", lb, timeout=0.25,
+                    retry_policy=FixedRetry(max_attempts=3, delay=0.02))
+    users = Source.poisson(rate=30.0, target=client, name="Users", stop_after=20.0)
+    sim = Simulation(sources=[users], entities=[*servers, lb, client], seed=seed,
+                     end_time=30.0, observability=ObservabilityConfig.full())
+    return sim, client, lb
+
+
+def _stored(sim: Simulation) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for source, names in SERIES.items():
+        for name in names:
+            rows = sim.query.metrics(name).from_entity(source).execute().rows
+            out[f"{source}.{name}"] = [(r["time"], r["value"], r.get("tags")) for r in rows]
+    # (sorted: the order of `spans()` -- traces by first appearance -- follows when the
+    # standard components' spans were flushed, which pauses and reads move)
+    spans = [s for s in sim.query.trace_store.spans() if s.entity in SERIES]
+    out["spans"] = sorted((s.trace_id, s.span_id, s.parent_id, s.entity, s.start, s.end,
+                           tuple(sorted(s.attributes.items()))) for s in spans)
+    return out
+
+
+def test_the_model_exercises_every_path():
+    sim, client, _ = _model()
+    sim.run()
+    st = client.stats
+    assert st.timeouts > 0 and st.retries > 0 and st.failures > 0
+    assert st.responses_received > 100
+
+
+def test_a_subscriber_gets_every_value_the_stores_keep():
+    """Followed live from the start (the topics' emit, not the tail lists), the stores
+    keep the same as unfollowed, and the subscriber got each value when it happened."""
+    plain_sim, _, _ = _model()
+    plain_sim.run()
+    plain = _stored(plain_sim)
+
+    sim, _, _ = _model()
+    seen: dict[str, list] = {}
+    for source, names in SERIES.items():
+        for name in names:
+            sim.observations.metrics(name, source=source).subscribe(
+                lambda o, k=f"{source}.{name}": seen.setdefault(k, []).append(
+                    (o.time, o.value, o.tags)))
+    sim.run()
+    followed = _stored(sim)
+    assert followed == plain
+    for key, rows in plain.items():
+        if key == "spans":
+            continue
+        assert [(t, v, tg or None) for t, v, tg in seen.get(key, [])] == [
+            (t, v, tg or None) for t, v, tg in rows], key
+
+
+def test_a_live_span_subscriber_gets_each_component_span_once():
+    """With spans followed live (the standard components' made one by one), each client
+    and balancer span reaches the subscriber once, as recorded."""
+    sim, _, _ = _model()
+    live: list = []
+    sim.observations.spans().subscribe(
+        lambda o: live.append(o.value) if o.value.entity in SERIES else None)
+    sim.run()
+    stored = _stored(sim)["spans"]
+    assert sorted((s.trace_id, s.span_id, s.entity, s.start, s.end) for s in live) == [
+        (t, sid, e, a, b) for t, sid, _, e, a, b, _ in stored]
+
+
+def test_a_subscriber_that_comes_and_goes_mid_run():
+    """Subscribed at t=8 s and disposed at t=14 s: it sees exactly the stored values of
+    that window, and the stores keep the same as with nobody listening."""
+    plain_sim, _, _ = _model()
+    plain_sim.run()
+    plain = _stored(plain_sim)
+
+    sim, _, _ = _model()
+    seen: list = []
+    sim.control.run_until(8.0)
+    sub = sim.observations.metrics("requests", source="Client").subscribe(
+        lambda o: seen.append(o.time))
+    sim.control.run_until(14.0)
+    sub.dispose()
+    sim.run()
+    assert _stored(sim) == plain
+    assert seen == [t for t, _, _ in plain["Client.requests"] if 8.0 < t <= 14.0]
+
+
+def test_spans_follow_each_attempt_through_the_balancer():
+    sim, _, _ = _model()
+    sim.run()
+    spans = sim.query.trace_store.spans()
+    by_id = {s.span_id: s for s in spans}
+    client_spans = [s for s in spans if s.entity == "Client"]
+    lb_spans = [s for s in spans if s.entity == "LB"]
+    assert {s.attributes["outcome"] for s in client_spans} == {"ok", "timeout"}
+    assert max(s.attributes["attempt"] for s in client_spans) == 3
+    for s in lb_spans:  # each balancer span is the child of one client attempt
+        parent = by_id[s.parent_id]
+        assert parent.entity == "Client" and parent.trace_id == s.trace_id
+        assert parent.start == s.start and s.attributes["backend"] in {"S0", "S1", "S2"}
+    # an attempt answered in time: its balancer span ends when it does
+    ok = [s for s in client_spans if s.attributes["outcome"] == "ok"]
+    children = {s.parent_id: s for s in lb_spans}
+    assert all(children[s.span_id].end == s.end for s in ok)
+
+
+@pytest.mark.parametrize(("source", "name", "op", "value"), [
+    ("Client", "latency", "gt", 0.2),
+    ("Client", "retries", "ge", 1),
+    ("LB", "routed", "ge", 1),
+])
+def test_a_breakpoint_on_a_toolkit_series_pauses_at_its_first_value(source, name, op,
+                                                                    value):
+    reference, _, _ = _model()
+    reference.run()
+    rows = reference.query.metrics(name).from_entity(source).execute().rows
+    cmp = {"gt": lambda v: v > value, "ge": lambda v: v >= value}[op]
+    first = next(r["time"] for r in rows if cmp(r["value"]))
+
+    sim, _, _ = _model()
+    sim.control.add_breakpoint(Breakpoint(
+        metric_condition=MetricCondition(source, name, op, value)))
+    sim.run()
+    state = sim.control.get_state()
+    assert state.is_paused
+    assert state.current_time.to_seconds() == pytest.approx(first)
+    sim.control.resume(ignore_breakpoints=True)
+    assert _stored(sim) == _stored(reference)
+
+
+def test_the_stores_agree_with_the_entities_own_counts():
+    """What the series hold, counted, equals the statistics the entities keep apart
+    from recording (every attempt, retry, timeout, answer and failure; every routing)."""
+    sim, client, lb = _model()
+    sim.run()
+    stored = _stored(sim)
+    st = client.stats
+    assert len(stored["Client.requests"]) == st.requests_sent
+    assert len(stored["Client.retries"]) == st.retries
+    assert len(stored["Client.timeouts"]) == st.timeouts
+    assert len(stored["Client.successes"]) == st.responses_received
+    assert len(stored["Client.latency"]) == st.responses_received
+    assert len(stored["Client.failures"]) == st.failures
+    per_backend: dict[str, int] = {}
+    for _, _, tags in stored["LB.routed"]:
+        per_backend[tags["backend"]] = per_backend.get(tags["backend"], 0) + 1
+    assert per_backend == {name: lb.get_backend_info_by_name(name).total_requests
+                           for name in ("S0", "S1", "S2")}
