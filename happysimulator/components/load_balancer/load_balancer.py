@@ -103,6 +103,7 @@ class LoadBalancer(ObservedEntity):
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
         self._routed_tags: dict[str, dict[str, str]] = {}  # backend name -> its tags
+        self._span_attrs: dict[str, dict[str, str]] = {}  # ... -> its spans' attributes
         self._requests_received = 0
         self._requests_forwarded = 0
         self._requests_failed = 0
@@ -325,8 +326,12 @@ class LoadBalancer(ObservedEntity):
             if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
                 ctx[_OPEN_SPAN] = parent
             now = self._sim.now_ns / _NS
-            spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now,
-                                 {"backend": backend}))
+            # (one attributes dict per backend, shared by its spans, like the tags of
+            # `routed`: a dict kept per span cost as much as the rest of the span)
+            attrs = self._span_attrs.get(backend)
+            if attrs is None:
+                attrs = self._span_attrs[backend] = {"backend": backend}
+            spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now, attrs))
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,
