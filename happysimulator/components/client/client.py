@@ -138,7 +138,7 @@ class RetryingClient(ObservedEntity):
         self._retries = 0
         self._failures = 0
         self._response_times: list[float] = []
-        self._ok_attrs: dict[int, dict[str, Any]] = {}  # attempt -> its ok spans' attributes
+        self._fast: FastRecording | None = None
         self._rng_bound = False
         # attempts in the order they were sent, so in the order of their deadlines (one
         # timeout for all): a single timer event, at the oldest unanswered deadline,
@@ -390,10 +390,10 @@ class RetryingClient(ObservedEntity):
                         ctx[_OPEN_SPAN] = parent
                     # (one attributes dict per attempt number, shared by the answered
                     # attempts' spans: a dict kept per span cost as much as the rest)
-                    attrs = self._ok_attrs.get(a.attempt)
+                    attrs = f.shared.get(a.attempt)
                     if attrs is None:
-                        attrs = self._ok_attrs[a.attempt] = {"attempt": a.attempt,
-                                                             "outcome": "ok"}
+                        attrs = f.shared[a.attempt] = {"attempt": a.attempt,
+                                                       "outcome": "ok"}
                     spans.emit(t, Span(ctx["id"], sid, parent, f.name, a.start_ns / _NS, t,
                                        attrs))
                 else:

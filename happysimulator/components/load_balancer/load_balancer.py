@@ -102,8 +102,7 @@ class LoadBalancer(ObservedEntity):
         self._rng_bound = False
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
-        self._routed_tags: dict[str, dict[str, str]] = {}  # backend name -> its tags
-        self._span_attrs: dict[str, dict[str, str]] = {}  # ... -> its spans' attributes
+        self._fast = None
         self._requests_received = 0
         self._requests_forwarded = 0
         self._requests_failed = 0
@@ -280,9 +279,9 @@ class LoadBalancer(ObservedEntity):
         if f.on:  # (`increment("routed", backend=...)` and `open_span` inline)
             # (one tags dict per backend, shared by its samples: a dict per sample cost
             # the store as much again as the rest of the sample)
-            tags = self._routed_tags.get(backend.name)
+            tags = f.shared.get(backend.name)
             if tags is None:
-                tags = self._routed_tags[backend.name] = {"backend": backend.name}
+                tags = f.shared[backend.name] = {"backend": backend.name}
             f.topics[0].emit(start_ns / _NS, 1, tags)
             if f.ids is not None:  # (`open_span` inline)
                 ctx = c if c.__class__ is dict else event.context
@@ -328,9 +327,9 @@ class LoadBalancer(ObservedEntity):
             now = self._sim.now_ns / _NS
             # (one attributes dict per backend, shared by its spans, like the tags of
             # `routed`: a dict kept per span cost as much as the rest of the span)
-            attrs = self._span_attrs.get(backend)
+            attrs = f.shared.get((backend,))
             if attrs is None:
-                attrs = self._span_attrs[backend] = {"backend": backend}
+                attrs = f.shared[(backend,)] = {"backend": backend}
             spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now, attrs))
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
