@@ -273,6 +273,7 @@ class LoadBalancer(ObservedEntity):
         out._ctx = event if c is None else c
         x = out._x = _new(_Extra)  # (`_Extra()` inline)
         x.daemon = x.cancelled = False
+        now_s = start_ns / _NS
         f = self._fast  # (a disabled run stops at `f.on`)
         if f is None or f.sim is not self._sim:
             f = self._fast = resolve(self, ("routed", "counter:tagged"))
@@ -282,7 +283,7 @@ class LoadBalancer(ObservedEntity):
             tags = f.shared.get(backend.name)
             if tags is None:
                 tags = f.shared[backend.name] = {"backend": backend.name}
-            f.topics[0].emit(start_ns / _NS, 1, tags)
+            f.topics[0].emit(now_s, 1, tags)
             if f.ids is not None:  # (`open_span` inline)
                 ctx = c if c.__class__ is dict else event.context
                 span = (next(f.ids), ctx.get(_OPEN_SPAN))
@@ -295,7 +296,7 @@ class LoadBalancer(ObservedEntity):
         if plain[0] is not strategy:
             plain = self._plain_for = (strategy, not isinstance(strategy, LeastResponseTime))
         if since is None:
-            since = start_ns / _NS
+            since = now_s
         if info is not None and plain[1]:
             # the caller's hooks go with the request: they run when the backend
             # finishes it, after the balancer's own bookkeeping (and span)
