@@ -15,7 +15,7 @@ import numpy as np
 
 from operators.sketch import QuantileSketch
 
-__all__ = ["Bucket", "Tier", "fold_all", "fold_over", "grid", "segments_into",
+__all__ = ["Bucket", "Tier", "fold_all", "fold_over", "grid", "grid_many", "segments_into",
            "split_at_boundaries"]
 
 _FOLD_AT = 512  # pending sketch values a bucket holds before folding them in
@@ -242,6 +242,17 @@ def grid(x: float, w: float, *, up: bool) -> float:
     return k * w
 
 
+def grid_many(x: np.ndarray, w: float, *, up: bool) -> list[float]:
+    """`grid` of every element of ``x`` (the same floats: numpy rounds half to even as
+    ``round`` does, and ``k * w`` of an integral float is that of the int)."""
+    r = x / w
+    k = np.round(r)
+    off = np.abs(r - k) > 1e-9 * np.maximum(1.0, np.abs(r))
+    if off.any():
+        k = np.where(off, np.ceil(r) if up else np.floor(r), k)
+    return (k * w).tolist()
+
+
 def split_at_boundaries(
     pt: np.ndarray, pv: np.ndarray, width: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -270,12 +281,14 @@ def segments_into(tier: Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -
     starts = np.concatenate(([0], cuts))
     ends = np.concatenate((cuts, [seg_w.size]))
     if not tier.fine:  # extents: the rollup grid cells the segments touch
-        fw = fine_width
-        seg_end = t[1:]
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            bk = tier.get(int(keys[a]))
-            bk.e0 = min(bk.e0, grid(float(t[a]), fw, up=False))
-            bk.e1 = max(bk.e1, grid(float(seg_end[b - 1]), fw, up=True))
+        e0s = grid_many(t[starts], fine_width, up=False)
+        e1s = grid_many(t[ends], fine_width, up=True)  # (t[1:][b - 1]: the segment's end)
+        for k, e0, e1 in zip(keys[starts].tolist(), e0s, e1s, strict=True):
+            bk = tier.get(k)
+            if e0 < bk.e0:
+                bk.e0 = e0
+            if e1 > bk.e1:
+                bk.e1 = e1
     # one vectorized reduction for all buckets, then scalar updates
     vw = seg_v * seg_w
     wsum = np.add.reduceat(seg_w, starts).tolist()

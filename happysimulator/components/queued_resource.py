@@ -18,11 +18,9 @@ from happysimulator.core.component_instrumentation import (
 )
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
-from happysimulator.core.process import Process
+from happysimulator.core.process import Process, drive
 
 _new = object.__new__
-
-_NS = 1_000_000_000
 
 
 def _read_only(cls: type, name: str) -> bool:
@@ -96,6 +94,7 @@ class QueuedResource(Entity):
         self.busy_ns = 0
         self._hooks: dict[int, list] = {}
         self._draining = False
+        self._spare: _Service | None = None  # a finished service object (see `_service`)
 
     @property
     def concurrency(self) -> int:
@@ -230,11 +229,7 @@ class QueuedResource(Entity):
     def _begin(self, sim: Any, event: Event, start_ns: int, arr_ns: int) -> None:
         i = self._instr
         if i is not None:
-            if i.start_facts:  # (else the instrumentation derives them: FIFO, see auto_instrument)
-                i.started.append(start_ns)
-                i.waited.append(start_ns - arr_ns)
-            if i.live is not None:
-                i.live(STARTED, start_ns, Visit(arr_ns, start_ns, event))
+            self._record_start(i, event, start_ns, arr_ns)
         else:
             arr_ns = start_ns  # (a span attached mid-service starts at the service start)
         res = self.handle_queued_event(event)
@@ -258,27 +253,38 @@ class QueuedResource(Entity):
         self.busy_ns += svc
         i = self._instr
         if i is not None:
-            i.done.append(now)
-            if i.visit_facts:
-                i.served.append(svc)
-                i.traced_starts.append(arr_ns)
-            if i.traced:  # (`trace_id` inlined for a made context: once per request)
-                c = event._ctx
-                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(event))
-            if i.live is not None:
-                i.live(DONE, now, Visit(arr_ns, start_ns, event))
+            self._record_done(i, event, now, start_ns, arr_ns)
         if self._hooks:
             self._run_hooks(sim, event)
         if self._queue and not self._draining:
             self._drain(sim)
 
-    def _drain(self, sim: Any, spare: _Service | None = None) -> None:
-        """Start waiting requests while there is capacity. ``spare``: a finished service
-        that may serve the next one (see `_Service._finish`)."""
+    def _record_start(self, i: Any, event: Event, start_ns: int, arr_ns: int) -> None:
+        """The instrumentation's facts of a service start."""
+        if i.start_facts:  # (else the instrumentation derives them: FIFO, see auto_instrument)
+            i.started.append(start_ns)
+            i.waited.append(start_ns - arr_ns)
+        if i.live is not None:
+            i.live(STARTED, start_ns, Visit(arr_ns, start_ns, event))
+
+    def _record_done(self, i: Any, event: Event, now: int, start_ns: int, arr_ns: int) -> None:
+        """The instrumentation's facts of a service end (its counts are updated)."""
+        i.done.append(now)
+        if i.visit_facts:
+            i.served.append(now - start_ns)
+            i.traced_starts.append(arr_ns)
+        if i.traced:  # (`trace_id` inlined for a made context: once per request)
+            c = event._ctx
+            i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(event))
+        if i.live is not None:
+            i.live(DONE, now, Visit(arr_ns, start_ns, event))
+
+    def _drain(self, sim: Any) -> None:
+        """Start waiting requests while there is capacity."""
         self._draining = True
         try:
             q = self._queue
-            plain, lean = self._plain, self._plain == _LEAN
+            plain = self._plain
             while q and (self.in_flight < self._concurrency if plain else self._can_start()):
                 item = q.pop()
                 if item is None:  # an active policy discarded all that was waiting
@@ -293,30 +299,6 @@ class QueuedResource(Entity):
                     b = i.depth_band
                     if b is not None and not b[0] < len(q) < b[1]:
                         i.depth_moved(sim.now_ns)
-                elif lean:  # (`_begin` inline: the next request of a user model's resource)
-                    now = sim.now_ns
-                    res = self.handle_queued_event(event)
-                    if res.__class__ is GeneratorType:
-                        if spare is not None:  # (what `_service` sets that differs)
-                            svc, spare = spare, None
-                            svc.gen = res
-                            svc.origin = event
-                            svc.start_ns = svc.arr_ns = svc._time_ns = now
-                            svc.event_type = event.event_type
-                            c = event._ctx
-                            svc._ctx = event if c is None else c
-                            x = event._x
-                            if x is not None and x.daemon:
-                                svc._own = False
-                        else:
-                            svc = _service(sim, res, event, self, now, now)
-                        res = svc.handle_event(None)
-                        if res is not None:  # (it finished at once: an event for now)
-                            sim.schedule_result(res)
-                    else:
-                        sim.schedule_result(res)
-                        self._done(event, now, now)
-                    continue
                 self._begin(sim, event, sim.now_ns, arr)
         finally:
             self._draining = False
@@ -376,30 +358,97 @@ class _Service(Process):
     __slots__ = ("start_ns", "arr_ns")
 
     def _finish(self, result: Any) -> Event | None:
+        """`Process._finish`; while nothing is recorded and no completion hook waits
+        (the M/M/c hot path of user-written models), with the resource's `_done` and
+        `_drain` written out."""
         r = self.entity
-        if r._instr is not None or r._hooks or r._plain != _LEAN:
+        if r._hooks or r._plain != _LEAN:
             return Process._finish(self, result)  # (-> `_done`: the resource's own)
-        # `Process._finish` with the resource's `_done` inline: nothing is recorded and
-        # no completion hook waits (the M/M/c hot path of user-written models)
         sim = self.sim
         now = sim.now_ns
         now_ev = None
         if result is not None:
             if (result.__class__ is Event and result._x is None and result.target is not None
                     and result._time_ns == now and not sim.engine.traced):
-                now_ev, seq = result, sim.engine.next_seq()
+                now_ev = result
             else:
                 sim.schedule_result(result)
         r.in_flight -= 1
         r.completed += 1
         r.busy_ns += now - self.start_ns
-        if r._queue and not r._draining:
-            # this service object may serve the next request when nobody else can hold
-            # it: it is its own continuation event and processed events are unseen
-            r._drain(sim, self if self._own and self._x is None and sim.engine.unseen
-                     else None)
-        if now_ev is not None and sim.engine.push_if_due(now, seq, now_ev):
+        i = r._instr
+        q = r._queue
+        done = self.origin
+        seq = -1
+        if now_ev is not None and (q or i is not None and i.live is not None):
+            # it goes before what the next start (or a live delivery of the facts)
+            # schedules for now: its heap sequence number is drawn first
+            seq = sim.engine.next_seq()
+        if i is not None:  # (`_record_done` inline)
+            i.done.append(now)
+            if i.visit_facts:
+                i.served.append(now - self.start_ns)
+                i.traced_starts.append(self.arr_ns)
+            if i.traced:
+                c = done._ctx
+                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(done))
+            if i.live is not None:
+                i.live(DONE, now, Visit(self.arr_ns, self.start_ns, done))
+        if q and not r._draining and r.in_flight < r._concurrency:
+            # the next waiting request starts (`_drain` and `_begin` inline: the hot path
+            # of a busy user-model resource)
+            r._draining = True
+            try:
+                item = q.pop()
+                if item is not None:  # (None: an active policy discarded all that waited)
+                    event, arr = item
+                    r.in_flight += 1
+                    if i is not None:
+                        b = i.depth_band
+                        if b is not None and not b[0] < len(q) < b[1]:
+                            i.depth_moved(now)
+                        if i.start_facts or i.live is not None:  # (else nothing to record)
+                            r._record_start(i, event, now, arr)
+                    else:
+                        arr = now  # (a span attached mid-service starts at its start)
+                    res = r.handle_queued_event(event)
+                    if res.__class__ is GeneratorType:
+                        if (self._own and self._x is None and sim.engine.unseen
+                                and event.event_type == self.event_type):
+                            # this service object serves it: nobody else can hold it (it
+                            # is its own continuation event and processed events are
+                            # unseen; the event log, read after this returns, logs its
+                            # type); what `_service` sets that differs
+                            if self._step is None:
+                                drive(self)  # (its generators run through a driver)
+                            self.gen = self._send = res  # (sent to the driver: it starts)
+                            self.origin = event
+                            self.start_ns = self._time_ns = now
+                            self.arr_ns = arr
+                            c = event._ctx
+                            self._ctx = event if c is None else c
+                            x = event._x
+                            if x is not None and x.daemon:
+                                self._own = False
+                            res = self.handle_event(None)
+                        else:
+                            res = _service(sim, res, event, r, now, arr).handle_event(None)
+                        if res is not None:  # (it finished at once: an event for now)
+                            sim.schedule_result(res)
+                    else:
+                        sim.schedule_result(res)
+                        r._done(event, now, arr)
+            finally:
+                r._draining = False
+            if q and r.in_flight < r._concurrency:  # (more room: the general way)
+                r._drain(sim)
+        if (self.origin is done and r._spare is None and self._own and self._x is None
+                and sim.engine.unseen):
+            r._spare = self  # (it serves the resource's next request: see `_service`)
+        if seq >= 0 and sim.engine.push_if_due(now, seq, now_ev):
             return None
+        # (else nothing was scheduled since it was made: the loop runs `now_ev` next, or
+        # schedules it after what is due now, as the heap would order it)
         return now_ev
 
     def _done(self, result: Any) -> None:
@@ -408,8 +457,27 @@ class _Service(Process):
 
 def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_ns: int,
              arr_ns: int) -> _Service:
-    """`Process.__init__` for a `_Service` (run_hooks False: the resource's `_done` runs
-    the request's hooks), written out: a resource starts one per request."""
+    """A service object for `request`: the resource's spare (a finished one, kept while
+    nobody sees processed events: nobody else holds it), else a new one (`Process.__init__`
+    for a `_Service`, written out; run_hooks False: the resource's `_done` runs the
+    request's hooks)."""
+    s = resource._spare
+    if s is not None:
+        resource._spare = None
+        if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
+            # (the same type: the event log reads it after the handler returns)
+            if s._step is None:
+                drive(s)  # (its generators run through a driver)
+            s.gen = s._send = gen  # (sent to the driver: it starts)
+            s.origin = request
+            s.start_ns = s._time_ns = start_ns
+            s.arr_ns = arr_ns
+            c = request._ctx
+            s._ctx = request if c is None else c
+            x = request._x
+            if x is not None and x.daemon:
+                s._own = False
+            return s
     s = _new(_Service)
     s.sim = sim
     s.gen = gen
@@ -428,6 +496,7 @@ def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start
     s._x = None
     x = request._x
     s._own = (x is None or not x.daemon) and not sim.engine.traced
+    s._step = None
     return s
 
 

@@ -111,13 +111,13 @@ class Entity:
         # plain attribute reads and writes (not `self.__dict__`): touching `__dict__`
         # would turn the instance's inline attribute values into a dict, slowing every
         # attribute access on the hot path (CPython 3.11+)
+        cached = self._stream  # (set only while the model assigned none: see the setter)
+        if cached is not None and cached[0] is self._sim:
+            return cached[1]
         own = self._own_rng
         if own is not None:
             return own
         sim = self._sim or bind_simulation(self)
-        cached = self._stream
-        if cached is not None and cached[0] is sim:
-            return cached[1]
         stream = sim._entity_stream(self)
         self._stream = (sim, stream)
         return stream

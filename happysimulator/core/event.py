@@ -106,8 +106,11 @@ class Event:
     def context(self) -> dict:
         c = self._ctx
         if c.__class__ is dict:
-            if PARTIAL in c:
-                _complete(c)
+            if PARTIAL in c:  # (`_complete` inline: a traced source's requests carry one)
+                created = _new(Instant)
+                created._ns = c.pop(PARTIAL)
+                c.setdefault("created_at", created)
+                c.setdefault("metadata", {})
             return c
         if c is None:
             c = self._ctx = {
@@ -128,8 +131,13 @@ class Event:
                 "created_at": created,
                 "metadata": {},
             }
-        elif rc.__class__ is not dict or PARTIAL in rc:
+        elif rc.__class__ is not dict:
             rc = c.context
+        elif PARTIAL in rc:  # (`_complete` inline: a traced source's requests carry one)
+            created = _new(Instant)
+            created._ns = rc.pop(PARTIAL)
+            rc.setdefault("created_at", created)
+            rc.setdefault("metadata", {})
         self._ctx = rc
         return rc
 

@@ -33,9 +33,14 @@ class Process(ProcessContinuation):
 
     ``on_done(result)`` is called when the generator finishes, after its result was
     scheduled; then the origin event's completion hooks run (unless ``run_hooks`` is
-    False). Subclasses may override `_done` instead."""
+    False). Subclasses may override `_done` instead.
 
-    __slots__ = ("sim", "gen", "origin", "entity", "on_done", "_send", "run_hooks", "_own")
+    A subclass whose object runs several generators one after another (a resource's
+    service object, serving its next request) gives it a driver (`drive`) and sends it
+    each next generator (``_send``): the driver's ``send`` (``_step``) resumes them."""
+
+    __slots__ = ("sim", "gen", "origin", "entity", "on_done", "_send", "run_hooks", "_own",
+                 "_step", "_box")
 
     def __init__(
         self,
@@ -63,6 +68,7 @@ class Process(ProcessContinuation):
         # (a daemon origin's continuations are daemon entries, and a trace recorder sees
         # every push: both take the general path)
         self._own = (ox is None or not ox.daemon) and sim._trace is None
+        self._step = None
 
     @property
     def name(self) -> str:
@@ -112,8 +118,9 @@ class Process(ProcessContinuation):
         """Resume the generator (with what it waited for: see `_wake`); returns a plain
         event for now that the caller dispatches (see `_finish`), else None."""
         value, self._send = self._send, None
+        step = self._step
         try:
-            y = self.gen.send(value)
+            y = self.gen.send(value) if step is None else step(value)
         except StopIteration as stop:
             return self._finish(stop.value)
         cls = y.__class__
@@ -128,6 +135,19 @@ class Process(ProcessContinuation):
                 heappush(sim._heap, (t, 1, next(sim._counter), self))
             else:
                 self._continue_at(t)
+        elif y is _FINISHED:  # (a driven generator returned: `drive`)
+            return self._finish(self._box[0])
+        else:
+            self._yielded(y)
+        return None
+
+    def _yielded(self, y: Any) -> None:
+        """The generator yielded `y`: wait for what it says (the general way)."""
+        cls = y.__class__
+        if cls is float or cls is int:
+            if y < 0.0:
+                raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
+            self._continue_at(self.sim.now_ns + _floor(y * _NS + 0.5))
         elif cls is Duration:
             if y._ns < 0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
@@ -150,7 +170,6 @@ class Process(ProcessContinuation):
                 f"{self.name}: a handler generator may yield a delay (float seconds or "
                 f"Duration), a (delay, events) tuple or a SimFuture; got {type(y).__name__}"
             )
-        return None
 
     def _finish(self, result: Any) -> Event | None:
         """The generator returned ``result``: schedule it, then `_done`.
@@ -184,4 +203,29 @@ class Process(ProcessContinuation):
             self.sim.run_completion_hooks(x.on_complete)
 
 
-__all__ = ["Process"]
+# what a `_drive` generator yields when the generator it runs returned
+_FINISHED = object()
+
+
+def _drive(box: list) -> Generator[Any, Any, None]:
+    """Runs the generators sent to it, one after another: yields what each yields (and
+    sends it what it is sent); when one returns, yields `_FINISHED` with the returned
+    value in ``box[0]``, and waits for the next. ``yield from`` takes a generator's
+    return value without the StopIteration a ``send`` raises, whose cost is a tenth of
+    a user model's generator service (benchmarks/results/2026-12-07-s9-usr-*.txt)."""
+    gen = yield None
+    while True:
+        box[0] = yield from gen
+        gen = yield _FINISHED
+
+
+def drive(process: Process) -> None:
+    """Give `process` a driver for the generators it will run after its current one
+    (each sent through ``process._send``: `handle_event` sends it to the driver)."""
+    box = process._box = [None]
+    d = _drive(box)
+    d.send(None)
+    process._step = d.send
+
+
+__all__ = ["Process", "drive"]

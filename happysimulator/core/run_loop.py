@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from happysimulator.core._active import ACTIVE
 from happysimulator.core.engine import recyclable_types
-from happysimulator.core.event import Event, new_event
+from happysimulator.core.event import Event, ProcessContinuation, new_event
 from happysimulator.core.event_heap import TimerHandle
 
 if TYPE_CHECKING:
@@ -43,6 +43,11 @@ _NO_BOUND = (1 << 63) - 1  # int sentinel: int-int compares are cheaper than int
 # heap time of an interrupt entry (see `interrupt`): before every real entry; the loop
 # recognises it among the special entries, so it costs model events nothing
 INTERRUPT_NS = -(1 << 62)
+# sequence number of a *wake entry*: an interrupt entry ``(INTERRUPT_NS, 0, WAKE_SEQ, fn)``
+# whose ``fn()`` the loop calls at that boundary (True: pause), without the interrupt
+# path (observability/delivery.py: one per event with observations to deliver). It sorts
+# before the other interrupts (their numbers are the heap counter's, >= 0).
+WAKE_SEQ = -1
 
 COMPLETE = "complete"
 END_TIME = "end_time"
@@ -210,6 +215,11 @@ class RunLoop:
                     self.now_ns = t
                     target = ev.target
                     res = target.handle_event(ev)
+                elif seq == WAKE_SEQ:  # a wake entry (see WAKE_SEQ): nothing to count
+                    self._events_processed = base + count
+                    if ev():
+                        return PAUSED
+                    continue
                 else:
                     done = self._run_special(t, pri, seq, ev, base + count)
                     if done.__class__ is not tuple:
@@ -350,6 +360,8 @@ class RunLoop:
             # another thread or a signal handler wants an event boundary: serve it (the
             # clock stays at the last event's time)
             self._events_processed = processed
+            if seq == WAKE_SEQ:
+                return PAUSED if item() else NEXT
             on_interrupt = self._on_interrupt
             return PAUSED if on_interrupt is not None and on_interrupt() else NEXT
         if not pri or item._x.daemon:
@@ -457,7 +469,8 @@ class RunLoop:
     def _keep_logged(self, ev: Event, t: int) -> None:
         """`ev` is the newest event put in the log (at ``t``): keep it (or a copy, when
         its component reused it since) as `last_logged_event`."""
-        if ev._time_ns != t:
+        if ev._time_ns != t or isinstance(ev, ProcessContinuation):
+            # (a process or a resource may run a continuation event object again)
             ev = new_event(t, ev.event_type, ev.target)
         self.last_logged_event = ev
 
@@ -505,4 +518,4 @@ def _noop() -> None:
     return None
 
 
-__all__ = ["RunLoop", "LoopPlan", "INTERRUPT_NS"]
+__all__ = ["RunLoop", "LoopPlan", "INTERRUPT_NS", "WAKE_SEQ"]

@@ -22,6 +22,9 @@ def _expovariate_is_inlinable() -> bool:
 #: hot paths draw exponentials inline (same numbers as ``rng.expovariate``, no Python call)
 EXPO_INLINE = _expovariate_is_inlinable()
 
+_Random = random.Random
+_log = math.log
+
 
 def _rng(rng: random.Random | None, owner: Any) -> random.Random:
     if rng is not None:
@@ -150,6 +153,9 @@ class ExponentialLatency(LatencyDistribution):
         return self.mean_latency
 
     def sample(self, rng: random.Random | None = None) -> float:
+        if rng.__class__ is _Random and EXPO_INLINE:
+            # (`expovariate` inline, the same draw: user models sample once per request)
+            return -_log(1.0 - rng.random()) / self.rate
         return _rng(rng, self).expovariate(self.rate)
 
     def sample_ns(self, rng: random.Random) -> int:

@@ -7,11 +7,14 @@ right after the handler, before the next heap entry of any kind (timers, and the
 handler's immediate follow-ons at that instant, wait for it). So subscriber code only
 ever sees complete state, and whatever it raises cannot leave a component half done.
 
-The loop is woken by an *interrupt entry* (`RunLoop.interrupt`'s kind: it sorts before
-every other entry and the loop serves it with the calls other threads handed over), put
-in the heap by the first observation queued after a delivery: one C-level ``heappush``
-of a constant tuple per event with something to deliver, not a clock timer (an object, a
-counted daemon entry and the timer path of the loop; 1.4 µs per delivered event).
+The loop is woken by a *wake entry*: an interrupt entry (`RunLoop.interrupt`'s kind: it
+sorts before every other entry) whose last field is the function to call there,
+`Deliveries.boundary`. The first observation queued after a delivery puts it in the heap:
+one C-level ``heappush`` of a constant tuple per event with something to deliver, not a
+clock timer (an object, a counted daemon entry and the timer path of the loop; 1.4 µs
+per delivered event), and the loop calls `boundary` itself (`RunLoop.WAKE_SEQ`): one
+Python call per boundary, where the generic interrupt path (`_run_special`, the
+control's ``_on_interrupt``, `drain`, the loop's bounds again) made four.
 
 An observer's exception goes to its own ``on_error`` if it was given one; otherwise it is
 an *observer fault*: the run pauses after the current event with ``paused_by`` naming the
@@ -26,11 +29,7 @@ from functools import partial
 from heapq import heappush
 from typing import Any
 
-from happysimulator.core.run_loop import INTERRUPT_NS
-
-# the heap entry that wakes the loop for a delivery (see the module doc)
-_WAKE = (INTERRUPT_NS, 0, 0, None)
-
+from happysimulator.core.run_loop import INTERRUPT_NS, WAKE_SEQ
 
 _AUTO: list[type | None] = [None]
 
@@ -70,7 +69,7 @@ def has_own_on_error(observer: Any) -> bool:
 class Deliveries:
     """The queue of observations waiting for the next event boundary."""
 
-    __slots__ = ("sim", "on_fault", "pending", "_heap", "_bus")
+    __slots__ = ("sim", "on_fault", "pending", "_heap", "_bus", "_wake")
 
     def __init__(self, sim: Any, on_fault: Callable[[str, BaseException], None]) -> None:
         self.sim = sim
@@ -78,6 +77,9 @@ class Deliveries:
         self.pending: list[tuple[Any, Any]] = []
         self._heap = sim._heap
         self._bus: Any = None
+        # the heap entry that wakes the loop for a delivery (see the module doc); equal
+        # entries compare equal, so the function itself is never ordered
+        self._wake = (INTERRUPT_NS, 0, WAKE_SEQ, self.boundary)
 
     def attach(self, bus: Any) -> None:
         """A run starts: `bus`'s subscribers' observations queue here (the bus's emitters
@@ -85,7 +87,7 @@ class Deliveries:
         empty: one C-level ``heappush`` of the wake entry, no Python call)."""
         self._bus = bus
         bus.deferred = self.pending
-        bus.wake = partial(heappush, self._heap, _WAKE)
+        bus.wake = partial(heappush, self._heap, self._wake)
         bus.defer = self.defer
 
     def detach(self, bus: Any) -> None:
@@ -97,8 +99,35 @@ class Deliveries:
         """The bus's ``defer``: queue, and make sure the loop stops at the boundary."""
         pending = self.pending
         if not pending:
-            heappush(self._heap, _WAKE)
+            heappush(self._heap, self._wake)
         pending.append((observer, obs))
+
+    def boundary(self) -> bool:
+        """The wake entry's work, called by the run loop at the boundary (the clock at
+        the emitting event's time): deliver everything queued; True to pause there (an
+        observer asked for it, or changed breakpoints: see `SimulationControl`). Calls
+        handed over by other threads and Ctrl-C come with interrupt entries of their
+        own, served right after this one."""
+        pending = self.pending
+        if len(pending) == 1:  # the common case (one observation), as `drain` does it
+            observer, obs = pending.pop()
+            try:
+                if observer.__class__ is _AUTO[0]:
+                    if not observer.is_stopped:
+                        observer._on_next(obs)
+                else:
+                    observer.on_next(obs)
+            except Exception as exc:
+                self.fault(observer, obs, exc)
+            if pending:  # (it queued more: delivered here too, after it)
+                self.drain()
+        elif pending:
+            self.drain()
+        sim = self.sim
+        if sim._pause_requested:
+            sim._pause_requested = False
+            return True
+        return False
 
     def drain(self) -> None:
         """Deliver everything queued (observers may queue more: delivered too). A wake

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from happysim_rx import MetricStore, StreamingMetricStore
 from happysim_rx.stores._rollup import _FOLD_AT
-from happysim_rx.stores._streaming_series import _BATCH
+from happysim_rx.stores._streaming_series import pending_limit
 
 SMALL = {"raw_capacity": 48, "bucket_width": 1.0, "fine_buckets": 4, "coarse_buckets": 6}
 
@@ -99,7 +99,7 @@ def test_structure_bounded_at_every_step(seed, kind, raw):
     s = store.series_for("S", "x", kind)
     for i in range(0, t.size, 500):
         s.extend(t[i:i + 500], v[i:i + 500])
-        assert s._npend < raw + max(raw, _BATCH)
+        assert s._npend < pending_limit(raw)
         assert len(s.fine.buckets) <= SMALL["fine_buckets"]
         assert len(s.coarse.buckets) <= SMALL["coarse_buckets"]
         for b in s.coarse.buckets.values():
