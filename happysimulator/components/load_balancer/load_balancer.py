@@ -103,6 +103,8 @@ class LoadBalancer(ObservedEntity):
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
         self._fast = None
+        # (bound once: a span's completion hook is partial(this, ...), one per request)
+        self._span_closed_hook = self._span_closed
         self._requests_received = 0
         self._requests_forwarded = 0
         self._requests_failed = 0
@@ -301,7 +303,8 @@ class LoadBalancer(ObservedEntity):
             # the caller's hooks go with the request: they run when the backend
             # finishes it, after the balancer's own bookkeeping (and span)
             own = (info._on_answer if span is None
-                   else partial(self._span_closed, info, event, since, span, backend.name))
+                   else partial(self._span_closed_hook, info, event, since, span,
+                                backend.name))
             x.on_complete = [own, *hooks] if hooks else [own]
             return [out]
         x.on_complete = [lambda _t: self._answered(event, hooks, backend, info, start_ns,
