@@ -1,0 +1,47 @@
+"""An Rx subscriber that changes one observation's tags changes that observation only.
+
+Found by the session-9 review (helper rev): since adcbfb3 a `LoadBalancer` emits one
+``{"backend": name}`` dict per backend, shared by every ``routed`` sample it records for
+that backend (the store keeps it by reference). A subscriber that edits the tags it is
+given (``o.tags["backend"] = ...``, or enriching them with a key of its own) then rewrites
+every sample of that backend, past and future, in the store: ``group_by("backend")``
+answers change for samples the subscriber never saw. At the session start (2c315f4)
+each sample had its own dict, so only the one observation it edited changed."""
+
+from __future__ import annotations
+
+import pytest
+
+from happysimulator import ExponentialLatency, Instant, Server, Simulation
+from happysimulator.components.client import Client
+from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
+from happysimulator.observability import ObservabilityConfig
+
+
+@pytest.mark.xfail(strict=True, reason="a LoadBalancer's routed samples share one tags dict "
+                   "per backend: a subscriber's edit of one observation rewrites them all")
+def test_a_subscriber_editing_one_observations_tags_does_not_rewrite_other_samples():
+    servers = [Server(f"S{i}", service_time=ExponentialLatency(0.05)) for i in range(2)]
+    lb = LoadBalancer("LB", backends=servers, strategy=RoundRobin())
+    client = Client("Client", lb, timeout=5.0)
+    sim = Simulation(start_time=Instant.Epoch, end_time=Instant.from_seconds(60),
+                     entities=[*servers, lb, client], seed=1,
+                     observability=ObservabilityConfig.full())
+    for i in range(40):
+        request = client.send_request()
+        request.time = Instant.from_seconds(i * 0.5)
+        sim.schedule(request)
+    edited = []
+
+    def edit_first(obs):
+        if not edited:
+            edited.append(obs.tags["backend"])
+            obs.tags["backend"] = "edited"
+
+    sim.observations.metrics("routed").subscribe(edit_first)
+    sim.run()
+    counts = {r["backend"]: r["count"] for r in
+              sim.query.metrics("routed").group_by("backend").aggregate("count").execute().rows}
+    assert edited == ["S0"]
+    assert counts.get("edited", 0) <= 1  # at most the one observation it edited
+    assert counts.get("S0", 0) >= 19
