@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from happysim_rx.observation import Observation
+import msgspec
+
+from happysim_rx.observation import Observation, ObservationKind, Span
 
 if TYPE_CHECKING:
     from happysim_rx.bus import ObservationBus, Topic
@@ -57,6 +59,18 @@ def deferrable(bus: ObservationBus | None, observer: Any) -> Callable[[Observati
     return sink
 
 
+def _own_span(value: Any) -> Any:
+    """The subscriber's own copy of a span's attributes (components share one dict
+    between spans, and the trace store keeps it)."""
+    if value.__class__ is Span and value.attributes is not None:
+        return msgspec.structs.replace(value, attributes=dict(value.attributes))
+    return value
+
+
+def _owner(kind: ObservationKind) -> Callable[[Any], Any] | None:
+    return _own_span if kind is ObservationKind.SPAN else None
+
+
 def _one_deferred(sinks: tuple, raws: tuple) -> tuple[Any, Any] | None:
     """(bus, observer) when the only listener besides stores is one deferrable sink."""
     if raws or len(sinks) != 1:
@@ -71,13 +85,19 @@ def build_publish(t: Topic) -> Callable[..., None]:
     if not sinks and not raws:
         return noop
     kind, source, name = t.kind, t.source, t.name
+    # Subscribers get their own tags and span attributes: the stores keep the emitted
+    # ones, and emitters may share one dict between samples (a balancer's
+    # ``{"backend": ...}``), so a subscriber that edits what it is given changes nothing
+    # recorded.
+    own = _owner(kind)
     to = _one_deferred(sinks, raws)
     if to is not None:
         bus, observer = to
         sink = sinks[0]
 
         def publish_deferred(time_s: float, value: Any, tags: Any = None) -> None:
-            obs = Observation(time_s, kind, source, name, value, tags)
+            obs = Observation(time_s, kind, source, name, value if own is None else own(value),
+                              tags if tags is None else dict(tags))
             q = bus.deferred
             if q is None:
                 sink(obs)
@@ -92,7 +112,8 @@ def build_publish(t: Topic) -> Callable[..., None]:
         for raw in raws:
             raw(source, time_s, value)
         if sinks:
-            obs = Observation(time_s, kind, source, name, value, tags)
+            obs = Observation(time_s, kind, source, name, value if own is None else own(value),
+                              tags if tags is None else dict(tags))
             for sink in sinks:
                 sink(obs)
 
@@ -103,6 +124,7 @@ def build_emit(t: Topic) -> Callable[..., None]:
     """``emit(time_s, value, tags=None)``: one observation to every listener of `t`."""
     apps, sinks, raws = t._appenders, t._sinks, t._raws
     kind, source, name = t.kind, t.source, t.name
+    own = _owner(kind)
     if raws:
 
         def emit_raw(time_s: float, value: Any, tags: Any = None) -> None:
@@ -111,7 +133,8 @@ def build_emit(t: Topic) -> Callable[..., None]:
             for r in raws:
                 r(source, time_s, value)
             if sinks:
-                obs = Observation(time_s, kind, source, name, value, tags)
+                obs = Observation(time_s, kind, source, name, value if own is None else own(value),
+                              tags if tags is None else dict(tags))
                 for s in sinks:
                     s(obs)
 
@@ -135,7 +158,8 @@ def build_emit(t: Topic) -> Callable[..., None]:
         def emit_deferred(time_s: float, value: Any, tags: Any = None) -> None:
             for a in apps:
                 a(time_s, value, tags)
-            obs = Observation(time_s, kind, source, name, value, tags)
+            obs = Observation(time_s, kind, source, name, value if own is None else own(value),
+                              tags if tags is None else dict(tags))
             q = bus.deferred
             if q is None:
                 sink(obs)
@@ -149,14 +173,16 @@ def build_emit(t: Topic) -> Callable[..., None]:
         sink = sinks[0]
 
         def emit_one(time_s: float, value: Any, tags: Any = None) -> None:
-            sink(Observation(time_s, kind, source, name, value, tags))
+            sink(Observation(time_s, kind, source, name, value if own is None else own(value),
+                              tags if tags is None else dict(tags)))
 
         return emit_one
 
     def emit_all(time_s: float, value: Any, tags: Any = None) -> None:
         for a in apps:
             a(time_s, value, tags)
-        obs = Observation(time_s, kind, source, name, value, tags)
+        obs = Observation(time_s, kind, source, name, value if own is None else own(value),
+                              tags if tags is None else dict(tags))
         for s in sinks:
             s(obs)
 

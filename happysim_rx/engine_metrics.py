@@ -232,7 +232,7 @@ class MetricAnswers:
         if spec.limit is not None:
             raw = raw[: spec.limit]
         rows = [
-            {"time": t, "source": s, "name": nm, "value": v, **({"tags": tg} if tg else {})}
+            {"time": t, "source": s, "name": nm, "value": v, **({"tags": dict(tg)} if tg else {})}
             for t, s, nm, v, tg in raw
         ]
         return QueryResult(

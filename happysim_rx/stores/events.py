@@ -330,7 +330,7 @@ class EventStore:
                            strict=True):
             k, src, nm = keys[c]
             out.append({"time": t, "kind": k, "source": src, "name": nm,
-                        "value": values.get(first + i), "tags": tags.get(first + i)})
+                        "value": values.get(first + i), "tags": _copy(tags.get(first + i))})
         return out, latest
 
     #: raw events a read may look at one by one; past that it builds the columns
@@ -429,3 +429,8 @@ class EventStore:
 
     def finish(self, now: float) -> None:
         pass
+
+
+def _copy(tags: dict | None) -> dict | None:
+    """A row's own tags: the store keeps the recorded dict, which a reader may edit."""
+    return tags if tags is None else dict(tags)

@@ -105,7 +105,10 @@ class TraceStore(PendingReads, SpanIngest):
         rl = rows.tolist()
         attrs = self._attrs
         out: list[dict[str, Any] | None] = (
-            [attrs.get(r) for r in rl] if attrs else [None] * len(rl))
+            # (copies: components share one attributes dict between spans, and a reader
+            # may edit the span it is given)
+            [a if (a := attrs.get(r)) is None else dict(a) for r in rl] if attrs
+            else [None] * len(rl))
         for rows_, key, values in self._attr_cols:
             if not rows_.size or not rows.size:
                 continue
