@@ -12,8 +12,6 @@ reader editing a row's tags changed the stored samples sharing that dict)."""
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Instant, Server, Simulation
 from happysimulator.components.client import Client
 from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
