@@ -413,26 +413,11 @@ class _Service(Process):
                         arr = now  # (a span attached mid-service starts at its start)
                     res = r.handle_queued_event(event)
                     if res.__class__ is GeneratorType:
-                        if (self._own and self._x is None and sim.engine.unseen
-                                and event.event_type == self.event_type):
-                            # this service object serves it: nobody else can hold it (it
-                            # is its own continuation event and processed events are
-                            # unseen; the event log, read after this returns, logs its
-                            # type); what `_service` sets that differs
-                            if self._step is None:
-                                drive(self)  # (its generators run through a driver)
-                            self.gen = self._send = res  # (sent to the driver: it starts)
-                            self.origin = event
-                            self.start_ns = self._time_ns = now
-                            self.arr_ns = arr
-                            c = event._ctx
-                            self._ctx = event if c is None else c
-                            x = event._x
-                            if x is not None and x.daemon:
-                                self._own = False
-                            res = self.handle_event(None)
-                        else:
-                            res = _service(sim, res, event, r, now, arr).handle_event(None)
+                        # (never this service object itself, though it is done: it is
+                        # the event being processed, which a failure (`failed_event`)
+                        # or a pause (`last_event`) reports as the request it served;
+                        # it becomes the spare below, for a later start)
+                        res = _service(sim, res, event, r, now, arr).handle_event(None)
                         if res is not None:  # (it finished at once: an event for now)
                             sim.schedule_result(res)
                     else:

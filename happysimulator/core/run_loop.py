@@ -470,8 +470,11 @@ class RunLoop:
         """`ev` is the newest event put in the log (at ``t``): keep it (or a copy, when
         its component reused it since) as `last_logged_event`."""
         if ev._time_ns != t or isinstance(ev, ProcessContinuation):
-            # (a process or a resource may run a continuation event object again)
+            # (a process or a resource may run a continuation event object again: a copy,
+            # with the context of the request it served)
+            ctx = ev._ctx
             ev = new_event(t, ev.event_type, ev.target)
+            ev._ctx = ctx
         self.last_logged_event = ev
 
     def _failed(self, exc: Exception, ev: Any, processed: int) -> None:

@@ -6,7 +6,8 @@ events, *reuses its own object* for it (`_Service._finish`, 618faea/b38325c). Wh
 next request's first step raises, the event being processed -- request A's service
 end -- has already been rewritten as request B's service (context, origin), so
 ``failed_event.context`` names B, created when B was. At the session start (2c315f4) it
-named A, the request whose service-end event was processed."""
+named A, the request whose service-end event was processed. Fixed: the finishing
+service never serves the next request itself (it becomes the spare for a later start)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from happysimulator import ExponentialLatency, QueuedResource, Simulation, Sourc
 from happysimulator.observability import ObservabilityConfig
 
 
-@pytest.mark.xfail(strict=True, reason="a reused service object is rewritten for the next "
-                   "request before its first step runs: failed_event names that request")
 def test_failed_event_is_the_processed_service_end_not_the_next_request():
     started = []  # the context ids of the requests whose service started
     ended = []  # ... and ended

@@ -7,17 +7,12 @@ may run again), made with ``new_event(t, type, target)``, which drops the contex
 ``last_event.context`` then makes a new one (a detached id, ``created_at`` = the pause).
 Before a939be7 only a continuation that had rescheduled itself was copied (the second
 test: wrong at the session start too); since, every one is (the first test: right at the
-session start)."""
+session start). Fixed: the copy keeps the continuation's context."""
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import Entity, ExponentialLatency, QueuedResource, Simulation, Source
 from happysimulator.observability import ObservabilityConfig
-
-_REASON = ("RunLoop._keep_logged copies a process continuation without its context: "
-           "last_event.context is a fresh one (see the module docstring)")
 
 
 def _pauses(sim, entity, steps, dt):
@@ -32,7 +27,6 @@ def _pauses(sim, entity, steps, dt):
     return out
 
 
-@pytest.mark.xfail(strict=True, reason=_REASON)
 def test_last_event_at_a_queued_resources_service_end_has_the_requests_context():
     ended = {}  # end time (ns) -> (id, created_ns) of the request whose service ended
 
@@ -51,7 +45,6 @@ def test_last_event_at_a_queued_resources_service_end_has_the_requests_context()
     assert [want for want, _ in seen] == [got for _, got in seen]
 
 
-@pytest.mark.xfail(strict=True, reason=_REASON)
 def test_last_event_of_a_generator_entity_has_the_requests_context():
     created = {}  # request id -> created_ns
 
