@@ -36,6 +36,7 @@ __all__ = ["FastRecording", "close_span", "open_span", "resolve"]
 #: the runtime attribute holding the component span id counter (shared with
 #: `ObservedEntity.open_span`: one sequence of ids per simulation)
 _IDS_KEY = "_component_span_ids"
+_WATCHED_KEY = "_fast_recording_watched"
 
 
 class FastRecording:
@@ -46,7 +47,7 @@ class FastRecording:
     ``spans``: the entity's span topic (None without traces); ``ids``: the
     simulation's component span id counter; ``name``: the entity's name."""
 
-    __slots__ = ("sim", "on", "series", "topics", "spans", "ids", "name")
+    __slots__ = ("sim", "on", "series", "topics", "spans", "ids", "name", "shared")
 
     def __init__(self, sim: Any, on: bool) -> None:
         self.sim = sim
@@ -56,6 +57,10 @@ class FastRecording:
         self.spans: Any = None
         self.ids: Any = None
         self.name = ""
+        #: the component's own cache for this simulation (tags and attributes dicts it
+        #: shares between samples): here, not on the entity, whose attributes CPython
+        #: reads fastest while they are few
+        self.shared: dict[Any, Any] = {}
 
     def add(self, i: int, t: float, v: Any, tags: dict | None = None) -> None:
         """Record `v` at `t` (s) on series `i` (the inline form is the hot path's)."""
@@ -77,10 +82,12 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
         return FastRecording(sim, False)
     out = FastRecording(sim, True)
     out.name = entity.name
-    watched = getattr(entity, "_fast_watched", None)
-    fresh = watched is None or watched[0] is not sim
-    if fresh:
-        watched = entity._fast_watched = (sim, set())
+    # (topics watched already: one watcher per entity and topic, however often the
+    # listeners change; kept by the simulation's runtime, which lives as long as they)
+    runtime = entity._runtime()
+    watched = runtime.__dict__.get(_WATCHED_KEY)
+    if watched is None:
+        watched = runtime.__dict__[_WATCHED_KEY] = set()
     resolved = []
     topics = []
     for name, kind in series:
@@ -89,15 +96,14 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
         # (the seam's own topic cache: both ways of recording reach one topic)
         topic = entity._topic(_METRIC, name, kind)
         topics.append(topic)
-        if id(topic) not in watched[1]:
-            watched[1].add(id(topic))
+        if (id(entity), id(topic)) not in watched:
+            watched.add((id(entity), id(topic)))
             topic.watch(_dropper(entity))
         cols = topic.columns
         resolved.append(topic if tagged or cols is None else cols)
     out.series = tuple(resolved)
     out.topics = tuple(topics)
     if rec.traces:
-        runtime = entity._runtime()
         if rec.spans is None:
             runtime.claim(entity)
             rec.spans = runtime.bus.topic(_SPAN, entity.name, "span")

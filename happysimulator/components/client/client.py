@@ -138,6 +138,7 @@ class RetryingClient(ObservedEntity):
         self._retries = 0
         self._failures = 0
         self._response_times: list[float] = []
+        self._fast: FastRecording | None = None
         self._rng_bound = False
         # attempts in the order they were sent, so in the order of their deadlines (one
         # timeout for all): a single timer event, at the oldest unanswered deadline,
@@ -387,8 +388,14 @@ class RetryingClient(ObservedEntity):
                     sid, parent = span
                     if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
                         ctx[_OPEN_SPAN] = parent
+                    # (one attributes dict per attempt number, shared by the answered
+                    # attempts' spans: a dict kept per span cost as much as the rest)
+                    attrs = f.shared.get(a.attempt)
+                    if attrs is None:
+                        attrs = f.shared[a.attempt] = {"attempt": a.attempt,
+                                                       "outcome": "ok"}
                     spans.emit(t, Span(ctx["id"], sid, parent, f.name, a.start_ns / _NS, t,
-                                       {"attempt": a.attempt, "outcome": "ok"}))
+                                       attrs))
                 else:
                     self.record_span(a.sent, a.start_ns / _NS, attempt=a.attempt,
                                      outcome="ok")

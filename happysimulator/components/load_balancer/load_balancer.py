@@ -102,7 +102,9 @@ class LoadBalancer(ObservedEntity):
         self._rng_bound = False
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
-        self._routed_tags: dict[str, dict[str, str]] = {}  # backend name -> its tags
+        self._fast = None
+        # (bound once: a span's completion hook is partial(this, ...), one per request)
+        self._span_closed_hook = self._span_closed
         self._requests_received = 0
         self._requests_forwarded = 0
         self._requests_failed = 0
@@ -273,16 +275,17 @@ class LoadBalancer(ObservedEntity):
         out._ctx = event if c is None else c
         x = out._x = _new(_Extra)  # (`_Extra()` inline)
         x.daemon = x.cancelled = False
+        now_s = start_ns / _NS
         f = self._fast  # (a disabled run stops at `f.on`)
         if f is None or f.sim is not self._sim:
             f = self._fast = resolve(self, ("routed", "counter:tagged"))
         if f.on:  # (`increment("routed", backend=...)` and `open_span` inline)
             # (one tags dict per backend, shared by its samples: a dict per sample cost
             # the store as much again as the rest of the sample)
-            tags = self._routed_tags.get(backend.name)
+            tags = f.shared.get(backend.name)
             if tags is None:
-                tags = self._routed_tags[backend.name] = {"backend": backend.name}
-            f.topics[0].emit(start_ns / _NS, 1, tags)
+                tags = f.shared[backend.name] = {"backend": backend.name}
+            f.topics[0].emit(now_s, 1, tags)
             if f.ids is not None:  # (`open_span` inline)
                 ctx = c if c.__class__ is dict else event.context
                 span = (next(f.ids), ctx.get(_OPEN_SPAN))
@@ -295,12 +298,13 @@ class LoadBalancer(ObservedEntity):
         if plain[0] is not strategy:
             plain = self._plain_for = (strategy, not isinstance(strategy, LeastResponseTime))
         if since is None:
-            since = start_ns / _NS
+            since = now_s
         if info is not None and plain[1]:
             # the caller's hooks go with the request: they run when the backend
             # finishes it, after the balancer's own bookkeeping (and span)
             own = (info._on_answer if span is None
-                   else partial(self._span_closed, info, event, since, span, backend.name))
+                   else partial(self._span_closed_hook, info, event, since, span,
+                                backend.name))
             x.on_complete = [own, *hooks] if hooks else [own]
             return [out]
         x.on_complete = [lambda _t: self._answered(event, hooks, backend, info, start_ns,
@@ -325,8 +329,12 @@ class LoadBalancer(ObservedEntity):
             if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
                 ctx[_OPEN_SPAN] = parent
             now = self._sim.now_ns / _NS
-            spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now,
-                                 {"backend": backend}))
+            # (one attributes dict per backend, shared by its spans, like the tags of
+            # `routed`: a dict kept per span cost as much as the rest of the span)
+            attrs = f.shared.get((backend,))
+            if attrs is None:
+                attrs = f.shared[(backend,)] = {"backend": backend}
+            spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now, attrs))
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,
