@@ -1,4 +1,5 @@
-"""An Rx subscriber that changes one observation's tags changes that observation only.
+"""An Rx subscriber that edits one observation (its tags, a span's attributes) edits that
+observation only.
 
 Found by the session-9 review (helper rev): since adcbfb3 a `LoadBalancer` emits one
 ``{"backend": name}`` dict per backend, shared by every ``routed`` sample it records for
@@ -90,3 +91,31 @@ def test_editing_a_spans_attributes_changes_nothing_recorded():
     backends = sorted({s.attributes.get("backend") for s in sim.query.trace_store.spans()
                        if s.attributes and s.entity == "LB"})
     assert backends == ["S0", "S1"]
+
+
+def test_a_subscriber_editing_one_spans_attributes_does_not_rewrite_other_spans():
+    # (a `Client` shares ``{"attempt": n, "outcome": "ok"}`` between its answered spans)
+    server = Server("S0", service_time=ExponentialLatency(0.05))
+    client = Client("Client", server, timeout=5.0)
+    sim = Simulation(start_time=Instant.Epoch, end_time=Instant.from_seconds(60),
+                     entities=[server, client], seed=1,
+                     observability=ObservabilityConfig.full())
+    for i in range(40):
+        request = client.send_request()
+        request.time = Instant.from_seconds(i * 0.5)
+        sim.schedule(request)
+    edited = []
+
+    def edit_first(obs):
+        span = obs.value
+        if span.entity == "Client" and not edited:
+            edited.append(dict(span.attributes))
+            span.attributes["outcome"] = "edited"
+
+    sim.observations.spans().subscribe(edit_first)
+    sim.run()
+    outcomes = [r["attributes"].get("outcome") for r in sim.query.spans().execute().rows
+                if r["entity"] == "Client"]
+    assert edited == [{"attempt": 1, "outcome": "ok"}]
+    assert len(outcomes) == 40
+    assert outcomes.count("edited") <= 1  # at most the one span it edited
