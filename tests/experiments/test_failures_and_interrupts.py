@@ -108,8 +108,11 @@ def test_sigint_stops_the_sweep_and_keeps_completed_results(executor, tmp_path) 
     script = tmp_path / "run_sweep.py"
     script.write_text(code)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # (SIGINT back to its default in the child: a test run started in the background
+    # inherits it ignored, and Python then never turns it into KeyboardInterrupt)
     proc = subprocess.Popen([sys.executable, str(script)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # >= 1 replication completed and its result back in the sweep: serially, the third
         # build comes after two results were kept; with workers, a result travels back
