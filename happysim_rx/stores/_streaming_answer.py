@@ -34,7 +34,7 @@ class View:
         self.buckets = bks
         self.e0 = np.array([b.e0 for b in bks])
         self.e1 = np.array([b.e1 for b in bks])
-        t, v = s.ring()
+        t, v = s.ring_all()
         self.gauge = s.is_gauge
         if self.gauge and s.evicted_v is not None:  # carry-in for the ring's first segment
             t = np.concatenate(([s.evicted_t], t))

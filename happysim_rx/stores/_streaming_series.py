@@ -477,8 +477,9 @@ class StreamingSeries:
         fold_all([coarse.buckets[ck] for ck in sorted(touched)])
 
     # -- answers ----------------------------------------------------------------------
-    def ring(self) -> tuple[np.ndarray, np.ndarray]:
-        """Raw retained samples, time-ordered (a gauge's newest point, `tail`, last)."""
+    def ring_all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every raw sample held, time-ordered (a gauge's newest point, `tail`, last):
+        what answers draw on besides the rollups (`View`)."""
         self._push()
         t, v = self._ring_part(0, self._rcount)
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):
@@ -488,9 +489,24 @@ class StreamingSeries:
             t, v = np.append(t, self.tail[0]), np.append(v, self.tail[1])
         return t, v
 
+    def ring(self) -> tuple[np.ndarray, np.ndarray]:
+        """The raw samples a reader is given: the newest ring's size of them, a gauge's
+        held-back newest point (`tail`) counted. The tail enters the ring, evicting the
+        oldest, when a later instant begins, which a pause mid-instant makes happen
+        sooner than an uninterrupted run (whose later instant may settle to nothing):
+        counting it keeps what is given the same either way."""
+        t, v = self.ring_all()
+        cap = self._rt.size
+        if self.tail is not None and t.size > cap:
+            t, v = t[-cap:], v[-cap:]
+        return t, v
+
     def raw_from(self) -> float:
-        """Every raw sample at or after this time is still in the ring."""
+        """Every raw sample at or after this time is given by `ring`."""
         self._push()
+        if self.tail is not None and self._rcount >= self._rt.size > 0:
+            t, _ = self.ring_all()
+            return math.nextafter(float(t[-self._rt.size - 1]), math.inf)
         return -math.inf if self.evicted_v is None else math.nextafter(self.evicted_t, math.inf)
 
     def view(self) -> View:

@@ -1,13 +1,14 @@
 """A bounded (`streaming()`) store's raw rows must not depend on when the run paused.
 
-Found by the final 30-minute fuzz of session 9 (2 of 21,264 cases, one class; not fixed
-yet, and present at 2c315f4 too): with tiny raw rings (8 samples), a model fault stops
+Found by the final 30-minute fuzz of session 9 (2 of 21,264 cases, one class; present
+at 2c315f4 too): with tiny raw rings (8 samples), a model fault stops
 the run mid-way. Uninterrupted, the Server's ``queue_depth`` answers 9 raw rows from
 t=0.25 (the newest samples wait, untrimmed, in the store's pending batch); paused at
 every request, it answers 8 rows from just after 0.25 (each pause settled the batch and
 the ring dropped the oldest). Both state their ranges truly, but a paused run no longer
-equals the uninterrupted one. The ring should keep the newest N samples whatever the
-batching (decided sample by sample, like the bounded trace and event stores)."""
+equals the uninterrupted one. Fixed: a reader is given the newest N samples of the
+ring and the held-back point together (`StreamingSeries.ring`), whenever that point
+enters the ring."""
 
 from __future__ import annotations
 
@@ -34,7 +35,5 @@ def _rows_at_the_fault(pause_at_each_request: bool) -> list[tuple[float, float]]
     return [(r["time"], r["value"]) for r in rows]
 
 
-@pytest.mark.xfail(strict=True, reason="a streaming store's raw ring keeps more than its "
-                   "size until its pending batch settles (module docstring)")
 def test_raw_rows_at_a_fault_do_not_depend_on_pauses():
     assert _rows_at_the_fault(True) == _rows_at_the_fault(False)
