@@ -26,12 +26,13 @@ from __future__ import annotations
 from math import inf
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from happysimulator.core.component_instrumentation import GEN
 from happysimulator.observability.fact_recorder import (
     _NS,
     Recorder,
     _band,
-    _counter,
     _floats,
     _Instrumentation,
     _ints,
@@ -110,13 +111,17 @@ class SourceInstrumentation(_Instrumentation):
         if not self._generated:
             return
         t = _ints(self._generated)
+        t_s = _sec(t)
         if self._ids:
             ids = _ints(self._ids)
-            keep = ids >= 0  # (-1: the source's provider made no request)
-            ts = _sec(t[keep])
-            spans.append(EntitySpans(self.entity.name, ROOT, ids[keep], ts, ts))
+            if int(ids.min()) >= 0:
+                ts = t_s
+            else:
+                keep = ids >= 0  # (-1: the source's provider made no request)
+                ids, ts = ids[keep], t_s[keep]
+            spans.append(EntitySpans(self.entity.name, ROOT, ids, ts, ts))
         if self.topics:
-            _counter(self.topics[0], t)
+            self.topics[0].emit_many(t_s, np.ones(t.size), subscribers=False)
 
     def wire(self, listened: tuple[bool, ...] | None) -> Any:
         return None if listened is None else self._publish_generated

@@ -224,6 +224,9 @@ class QueueInstrumentation(_Instrumentation):
         if not (self._arrived or self._done or self._dropped or self._removed
                 or self._withdrawn):
             return  # (a start follows an arrival in the same flush or an earlier one)
+        # (each column in seconds is converted once: spans and series share it; the
+        # stores copy what they are given)
+        done_s = served_s = None
         arrived, dropped = _ints(self._arrived), _ints(self._dropped)
         removed = _ints(self._removed)
         done = _ints(self._done)
@@ -242,9 +245,11 @@ class QueueInstrumentation(_Instrumentation):
                 visit_arr = _ints(visit_arr)
             split = None
             if served.size == done.size:  # (in integer ns: the same as a live span's)
-                split = (_sec(done - visit_arr - served), _sec(served))
+                served_s = _sec(served)
+                split = (_sec(done - visit_arr - served), served_s)
+            done_s = _sec(done)
             spans.append(EntitySpans(name, VISIT, _ints(self._ids), _sec(visit_arr),
-                                      _sec(done), split=split))
+                                      done_s, split=split))
             if dropped.size:
                 t = _sec(dropped)
                 spans.append(EntitySpans(name, VISIT, _ints(self._dropped_ids), t, t,
@@ -262,8 +267,13 @@ class QueueInstrumentation(_Instrumentation):
         _counter(dropped_s, np.sort(np.concatenate((dropped, removed)), kind="stable")
                  if removed.size else dropped)
         _samples(wait_s, started, waited)
-        _samples(service_s, done, served)
-        _counter(completed_s, done)
+        if done.size:
+            if done_s is None:
+                done_s = _sec(done)
+            if served_s is None:
+                served_s = _sec(served)
+            service_s.emit_many(done_s, served_s, subscribers=False)
+            completed_s.emit_many(done_s, np.ones(done.size), subscribers=False)
         entity = self.entity
         lasts = []
         withdrawn = _ints(self._withdrawn)
@@ -277,10 +287,11 @@ class QueueInstrumentation(_Instrumentation):
         ):
             t, v = _level(ups, downs, last)
             if t.size:
-                series.emit_many(_sec(t), v.astype(np.float64), subscribers=False)
+                t = _sec(t)
+                series.emit_many(t, v.astype(np.float64), subscribers=False)
                 last = int(v[-1])
                 if series is flight_s:
-                    util_s.emit_many(_sec(t), v / self._conc if 0 < self._conc < 2**62
+                    util_s.emit_many(t, v / self._conc if 0 < self._conc < 2**62
                                      else np.zeros(v.size), subscribers=False)
             if actual is not None and last != actual:
                 # changed behind the instrumentation's back (someone popped the queue)
