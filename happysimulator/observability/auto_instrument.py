@@ -30,17 +30,22 @@ import numpy as np
 
 from happysimulator.core.component_instrumentation import GEN
 from happysimulator.observability.fact_recorder import (
+    _EMPTY,
+    _NEVER,
     _NS,
     Recorder,
     _band,
+    _counter,
     _floats,
     _Instrumentation,
     _ints,
+    _samples,
 )
 from happysimulator.observability.queue_instrument import (
     QueueInstrumentation,
     WatchedPolicy,
     _derivable_concurrency,
+    _gauge_points,
     _level,
 )
 from happysimulator.observability.spans import LEAF, ROOT, EntitySpans
@@ -49,9 +54,12 @@ from operators.simtime import seconds_array as _sec
 if TYPE_CHECKING:
     from happysimulator.observability.integration import ObservabilityRuntime
 
+# (every name this module had before it was split: importers of the old layout)
 __all__ = [
     "QueueInstrumentation", "Recorder", "SinkInstrumentation", "SourceInstrumentation",
-    "WatchedPolicy", "claim_name", "instrumentation_for", "_derivable_concurrency", "_level",
+    "WatchedPolicy", "claim_name", "instrumentation_for", "_EMPTY", "_NEVER", "_NS",
+    "_Instrumentation", "_band", "_counter", "_derivable_concurrency", "_floats",
+    "_gauge_points", "_ints", "_level", "_samples",
 ]
 
 
