@@ -180,6 +180,8 @@ class QueuedResource(Entity):
         if event._x is not None:
             self._defer_hooks(event)
         i = self._instr
+        if i is not None and i.arriving is not None:  # (its hop's parent, read now)
+            i.arriving(event, now)
         if self._queue:
             start = False
         elif self._plain:  # (`_can_start` and `_started` inline: the common case)

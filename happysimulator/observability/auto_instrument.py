@@ -14,8 +14,10 @@ records its spans with ``ObservedEntity.record_span``; a station's span carries
 ``wait`` and ``service``, seconds: queueing from arrival to start, then service to
 the end); ``trace_id`` is the request's context id
 and ``parent_id`` the request's previous span (spans are linked by request id, in causal
-order, never guessed from timestamps). The source's span is the zero-length root; a
-sink's span is zero-length at arrival.
+order, never guessed from timestamps), or, for a station the request reached inside a
+component's open span (a balancer's, a client's attempt), that span, read from the
+request's context on arrival (`hop_parents`). The source's span is the zero-length root;
+a sink's span is zero-length at arrival.
 
 How (the hot path is the simulation's): components append *facts* — ints and floats,
 including the request ids of traced hops — to per-series lists (see
@@ -52,6 +54,7 @@ from happysimulator.core.component_instrumentation import (
     STARTED,
     ComponentInstrumentation,
 )
+from happysimulator.observability.hop_parents import HopParents
 from happysimulator.observability.spans import LEAF, ROOT, VISIT, EntitySpans, Tracer
 from operators.simtime import TICKS_PER_SECOND
 from operators.simtime import seconds_array as _sec
@@ -131,6 +134,9 @@ class Recorder:
         self.metrics = runtime.config.metrics
         self.tracer = Tracer(self, runtime.config.trace_sample_rate) if (
             runtime.config.traces) else None
+        #: hops record their component parents (`hop_parents`): a traced model with
+        #: entities that can open spans
+        self.component_spans = self.tracer is not None and _opens_spans(runtime.sim)
         runtime.bus.add_flusher(self.flush)
 
     def add(self, instr: _Instrumentation) -> None:
@@ -156,6 +162,14 @@ class Recorder:
             instr.flush(spans)
         if spans and self.tracer is not None:
             self.tracer.hand_over(spans)
+
+
+def _opens_spans(sim: Any) -> bool:
+    from happysimulator.core.observed import ObservedEntity
+    from happysimulator.observability.integration import _reachable
+
+    return any(isinstance(e, ObservedEntity)
+               for e in _reachable(list(sim.sources) + list(sim.entities)))
 
 
 class _Instrumentation(ComponentInstrumentation):
@@ -341,7 +355,7 @@ class QueueInstrumentation(_Instrumentation):
                  "_live_in_flight", "_points", "_fifo", "_waiting", "_releases",
                  "_serving_start", "_serving_arr", "_removed", "_removed_ids",
                  "_removed_starts", "_withdrawn", "withdrawn", "_conc",
-                 "_conc_changed_ns")
+                 "_conc_changed_ns", "hop_parents")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -376,6 +390,9 @@ class QueueInstrumentation(_Instrumentation):
         # timeout, a cancellation): they leave the depth then, never start, and are not
         # the resource's drops
         self._withdrawn = self._fact("withdrawn", metrics)
+        self.hop_parents = HopParents() if recorder.component_spans else None
+        if self.hop_parents is not None:
+            self.arriving = self.hop_parents.arrived
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_service
         if self.topics:
@@ -437,16 +454,21 @@ class QueueInstrumentation(_Instrumentation):
             split = None
             if served.size == done.size:  # (in integer ns: the same as a live span's)
                 split = (_sec(done - visit_arr - served), _sec(served))
-            spans.append(EntitySpans(name, VISIT, _ints(self._ids), _sec(visit_arr),
-                                      _sec(done), split=split))
+            hp = self.hop_parents
+            ids = _ints(self._ids)
+            spans.append(EntitySpans(name, VISIT, ids, _sec(visit_arr), _sec(done),
+                                     split=split,
+                                     parents=hp and hp.parents_of(ids, visit_arr)))
             if dropped.size:
                 t = _sec(dropped)
-                spans.append(EntitySpans(name, VISIT, _ints(self._dropped_ids), t, t,
-                                          dropped=True))
+                ids = _ints(self._dropped_ids)
+                spans.append(EntitySpans(name, VISIT, ids, t, t, dropped=True,
+                                         parents=hp and hp.parents_of(ids, dropped)))
             if removed.size and self._removed_ids:
-                spans.append(EntitySpans(name, VISIT, _ints(self._removed_ids),
-                                          _sec(_ints(self._removed_starts)), _sec(removed),
-                                          dropped=True))
+                ids, arr = _ints(self._removed_ids), _ints(self._removed_starts)
+                spans.append(EntitySpans(name, VISIT, ids, _sec(arr), _sec(removed),
+                                         dropped=True,
+                                         parents=hp and hp.parents_of(ids, arr)))
         if not self.topics:
             return
         depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s, util_s = (

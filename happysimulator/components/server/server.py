@@ -211,6 +211,8 @@ class Server(QueuedResource):
         if event._x is not None:
             self._defer_hooks(event)
         i = self._instr
+        if i is not None and i.arriving is not None:  # (its hop's parent, read now)
+            i.arriving(event, now)
         if self.in_flight < self._concurrency:
             self.in_flight += 1
             if i is not None:
