@@ -26,11 +26,12 @@ NO_PARENT = np.iinfo(np.int64).min
 class HopParents:
     """The component parents of one station's arrivals not yet made into spans."""
 
-    __slots__ = ("_new", "_waiting")
+    __slots__ = ("new", "_waiting")
 
     def __init__(self) -> None:
-        self._new: list[tuple[int, int, int | None]] = []  # (id, arrival ns, parent)
-        self._waiting: dict[tuple[int, int], list[int | None]] = {}
+        #: (request id, arrival ns, parent or `NO_PARENT`) per arrival, in order
+        self.new: list[tuple[int, int, int]] = []
+        self._waiting = np.empty((0, 3), dtype=np.int64)  # the same, not paired yet
 
     def arrived(self, request: Any, now_ns: int) -> None:
         """`request` reaches the station now (its context read as it is now)."""
@@ -39,34 +40,56 @@ class HopParents:
             if c is None:  # no context made yet: no span can be open in it
                 return
             c = request.context
-        self._new.append((c["id"], now_ns, c.get(_OPEN_SPAN)))
+        self.new.append((c["id"], now_ns, c.get(_OPEN_SPAN, NO_PARENT)))
+
+    def _take_new(self) -> np.ndarray:
+        if self.new:
+            new = np.array(self.new, dtype=np.int64).reshape(-1, 3)
+            self.new.clear()
+            self._waiting = np.concatenate((self._waiting, new)) if self._waiting.size else new
+        return self._waiting
 
     def parent_of(self, trace_id: int, arrival_ns: int) -> int | None:
         """The parent of the span of the arrival of request `trace_id` at `arrival_ns`
-        (None: none recorded), taken out."""
-        if self._new:
-            waiting = self._waiting
-            for tid, t, parent in self._new:
-                waiting.setdefault((tid, t), []).append(parent)
-            self._new.clear()
-        key = (trace_id, arrival_ns)
-        parents = self._waiting.get(key)
-        if parents is None:
+        (None: none recorded), taken out (one span made live)."""
+        w = self._take_new()
+        hit = np.flatnonzero((w[:, 0] == trace_id) & (w[:, 1] == arrival_ns))
+        if not hit.size:
             return None
-        parent = parents.pop(0)
-        if not parents:
-            del self._waiting[key]
-        return parent
+        parent = int(w[hit[0], 2])
+        self._waiting = np.delete(w, hit[0], axis=0)
+        return None if parent == NO_PARENT else parent
 
     def parents_of(self, trace_ids: np.ndarray, arrivals_ns: np.ndarray) -> np.ndarray | None:
-        """`parent_of` for many spans, as a column (`NO_PARENT` for none); None when
-        none has one."""
-        out = [self.parent_of(t, a)
-               for t, a in zip(trace_ids.tolist(), arrivals_ns.tolist(), strict=True)]
-        if all(p is None for p in out):
+        """`parent_of` for the spans made in a flush, in the order they were made, as a
+        column (`NO_PARENT` for none); None when none has one. Vectorized: the k-th span
+        of a (request, arrival) takes that key's k-th arrival."""
+        w = self._take_new()
+        m = trace_ids.size
+        if not m or not w.size:
             return None
-        return np.array([NO_PARENT if p is None else p for p in out], dtype=np.int64)
+        n = w.shape[0]
+        keys = np.concatenate((w[:, :2], np.column_stack((trace_ids, arrivals_ns))))
+        _, inv = np.unique(keys, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        kw, kq = inv[:n], inv[n:]
+        ow = np.argsort(kw, kind="stable")
+        sw = kw[ow]
+        oq = np.argsort(kq, kind="stable")
+        sq = kq[oq]
+        rank = np.arange(m) - np.searchsorted(sq, sq, "left")  # k-th span of its key
+        first = np.searchsorted(sw, sq, "left")
+        ok = rank < np.searchsorted(sw, sq, "right") - first
+        if not ok.any():
+            return None
+        taken = ow[first[ok] + rank[ok]]
+        parents = np.full(m, NO_PARENT, dtype=np.int64)
+        parents[oq[ok]] = w[taken, 2]
+        keep = np.ones(n, dtype=bool)
+        keep[taken] = False
+        self._waiting = w[keep]
+        return parents if (parents != NO_PARENT).any() else None
 
     def pending(self) -> int:
         """Arrivals whose span is not made yet (in service, waiting, or never ended)."""
-        return len(self._new) + sum(len(v) for v in self._waiting.values())
+        return len(self.new) + self._waiting.shape[0]
