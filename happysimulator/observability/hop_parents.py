@@ -40,7 +40,10 @@ class HopParents:
             if c is None:  # no context made yet: no span can be open in it
                 return
             c = request.context
-        self.new.append((c["id"], now_ns, c.get(_OPEN_SPAN, NO_PARENT)))
+        tid = c["id"]
+        if tid.__class__ is int:  # (spans of other ids keep their request's chain)
+            p = c.get(_OPEN_SPAN)  # (a closed outermost span leaves None: none open)
+            self.new.append((tid, now_ns, NO_PARENT if p is None else p))
 
     def _take_new(self) -> np.ndarray:
         if self.new:
