@@ -29,8 +29,8 @@ class HopParents:
     __slots__ = ("new", "_waiting")
 
     def __init__(self) -> None:
-        #: (request id, arrival ns, parent or `NO_PARENT`) per arrival, in order
-        self.new: list[tuple[int, int, int]] = []
+        #: request id, arrival ns, parent or `NO_PARENT`: three ints per arrival, in order
+        self.new: list[int] = []
         self._waiting = np.empty((0, 3), dtype=np.int64)  # the same, not paired yet
 
     def arrived(self, request: Any, now_ns: int) -> None:
@@ -43,11 +43,11 @@ class HopParents:
         tid = c["id"]
         if tid.__class__ is int:  # (spans of other ids keep their request's chain)
             p = c.get(_OPEN_SPAN)  # (a closed outermost span leaves None: none open)
-            self.new.append((tid, now_ns, NO_PARENT if p is None else p))
+            self.new.extend((tid, now_ns, NO_PARENT if p is None else p))
 
     def _take_new(self) -> np.ndarray:
         if self.new:
-            new = np.array(self.new, dtype=np.int64).reshape(-1, 3)
+            new = np.fromiter(self.new, dtype=np.int64, count=len(self.new)).reshape(-1, 3)
             self.new.clear()
             self._waiting = np.concatenate((self._waiting, new)) if self._waiting.size else new
         return self._waiting
@@ -72,22 +72,27 @@ class HopParents:
         if not m or not w.size:
             return None
         n = w.shape[0]
-        keys = np.concatenate((w[:, :2], np.column_stack((trace_ids, arrivals_ns))))
-        _, inv = np.unique(keys, axis=0, return_inverse=True)
-        inv = inv.reshape(-1)
-        kw, kq = inv[:n], inv[n:]
-        ow = np.argsort(kw, kind="stable")
-        sw = kw[ow]
-        oq = np.argsort(kq, kind="stable")
-        sq = kq[oq]
-        rank = np.arange(m) - np.searchsorted(sq, sq, "left")  # k-th span of its key
-        first = np.searchsorted(sw, sq, "left")
-        ok = rank < np.searchsorted(sw, sq, "right") - first
+        # arrivals and spans of one key side by side (arrivals first, each side in its
+        # order): the k-th span of a key is at k past the key's arrivals
+        tid = np.concatenate((w[:, 0], trace_ids))
+        t = np.concatenate((w[:, 1], arrivals_ns))
+        is_span = np.arange(n + m) >= n
+        order = np.lexsort((is_span, t, tid))  # (stable: each side keeps its order)
+        tid, t, is_span = tid[order], t[order], is_span[order]
+        at = np.arange(n + m)
+        head = np.ones(n + m, dtype=bool)
+        head[1:] = (tid[1:] != tid[:-1]) | (t[1:] != t[:-1])
+        first = np.maximum.accumulate(np.where(head, at, 0))  # the key's first row
+        arrivals_before = np.cumsum(~is_span) - ~is_span  # arrivals before each row
+        n_arrivals = arrivals_before - arrivals_before[first]  # of the key, before it
+        spans = np.flatnonzero(is_span)
+        k = at[spans] - first[spans] - n_arrivals[spans]  # the k-th span of its key
+        ok = k < n_arrivals[spans]
         if not ok.any():
             return None
-        taken = ow[first[ok] + rank[ok]]
+        taken = order[first[spans[ok]] + k[ok]]  # arrival rows (< n)
         parents = np.full(m, NO_PARENT, dtype=np.int64)
-        parents[oq[ok]] = w[taken, 2]
+        parents[order[spans[ok]] - n] = w[taken, 2]
         keep = np.ones(n, dtype=bool)
         keep[taken] = False
         self._waiting = w[keep]
@@ -95,4 +100,4 @@ class HopParents:
 
     def pending(self) -> int:
         """Arrivals whose span is not made yet (in service, waiting, or never ended)."""
-        return len(self.new) + self._waiting.shape[0]
+        return len(self.new) // 3 + self._waiting.shape[0]
