@@ -24,6 +24,7 @@ from happysimulator.components.load_balancer import (
     Random,
     RoundRobin,
 )
+from happysimulator.components.queued_resource import QueuedResource
 from happysimulator.core.observed import _OPEN_SPAN
 from happysimulator.observability import ObservabilityConfig
 from happysimulator.observability.hop_parents import NO_PARENT, HopParents
@@ -34,6 +35,7 @@ STRATEGIES = {"round_robin": RoundRobin, "random": Random,
 
 models = st.fixed_dictionaries({
     "servers": st.integers(1, 3),
+    "station": st.sampled_from(["server", "server", "queued"]),
     "concurrency": st.integers(1, 2),
     "service": st.sampled_from([0.02, 0.08, 0.2]),
     "capacity": st.sampled_from([None, None, 2]),
@@ -47,6 +49,19 @@ models = st.fixed_dictionaries({
 })
 
 
+class Station(QueuedResource):
+    """A user's queued resource (a generator handler): the other kind of station."""
+
+    def __init__(self, name: str, concurrency: int, capacity: int | None, mean: float,
+                 downstream: Any) -> None:
+        super().__init__(name, concurrency=concurrency, queue_capacity=capacity)
+        self.mean, self.downstream = mean, downstream
+
+    def handle_queued_event(self, event: Any) -> Any:
+        yield self.rng.expovariate(1.0 / self.mean)
+        return self.forward(event, self.downstream)
+
+
 def _build(m: dict[str, Any]) -> tuple[Simulation, list[tuple]]:
     """The model, and the arrivals log its wrapped stations fill: (entity, trace id,
     arrival ns, the component span open in the request's context then)."""
@@ -55,6 +70,8 @@ def _build(m: dict[str, Any]) -> tuple[Simulation, list[tuple]]:
     servers = [Server(f"S{i}", concurrency=m["concurrency"],
                       service_time=ExponentialLatency(m["service"]),
                       queue_capacity=m["capacity"], downstream=sink)
+               if m["station"] == "server" else
+               Station(f"S{i}", m["concurrency"], m["capacity"], m["service"], sink)
                for i in range(m["servers"])]
     front: Any = servers[0]
     entities: list[Any] = [*servers, sink]
