@@ -72,6 +72,13 @@ class HopParents:
         if not m or not w.size:
             return None
         n = w.shape[0]
+        if m <= n and np.array_equal(w[:m, 0], trace_ids) and np.array_equal(
+                w[:m, 1], arrivals_ns):
+            # the spans end in the order their requests arrived (a FIFO station one at
+            # a time): the k-th span is the k-th arrival
+            parents = w[:m, 2]
+            self._waiting = w[m:]
+            return parents if (parents != NO_PARENT).any() else None
         # arrivals and spans of one key side by side (arrivals first, each side in its
         # order): the k-th span of a key is at k past the key's arrivals
         tid = np.concatenate((w[:, 0], trace_ids))

@@ -226,3 +226,29 @@ def test_a_flush_pairs_spans_with_arrivals_as_one_by_one_would(arrivals, flushes
         else:
             assert [None if p == NO_PARENT else p for p in got.tolist()] == want
     assert hp.pending() == sum(len(v) for v in ref.values())
+
+
+def test_spans_in_arrival_order_take_the_first_arrivals():
+    """The FIFO shortcut (spans ending in arrival order) against the general pairing."""
+    class Req:
+        def __init__(self, ctx: dict) -> None:
+            self._ctx = ctx
+
+    def fill(hp: HopParents) -> None:
+        for tid, t, parent in ((1, 10, 101), (2, 20, None), (1, 10, 102), (3, 30, 103)):
+            hp.arrived(Req({"id": tid} if parent is None else {"id": tid, _OPEN_SPAN: parent}), t)
+
+    def ids(*keys: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        return (np.array([k[0] for k in keys], dtype=np.int64),
+                np.array([k[1] for k in keys], dtype=np.int64))
+
+    hp = HopParents()
+    fill(hp)
+    got = hp.parents_of(*ids((1, 10), (2, 20)))  # a prefix: the shortcut
+    assert got.tolist() == [101, NO_PARENT] and hp.pending() == 2
+    assert hp.parents_of(*ids((3, 30), (1, 10))).tolist() == [103, 102]  # not in order
+    assert hp.pending() == 0
+    hp = HopParents()
+    fill(hp)
+    assert hp.parents_of(*ids((2, 20))) is None  # (no parent among them)
+    assert hp.parents_of(*ids((1, 10), (1, 10), (3, 30))).tolist() == [101, 102, 103]
