@@ -192,6 +192,8 @@ class QueuedResource(Entity):
                 self._started()
         if start:
             if i is not None:
+                if i.arriving is not None:  # (its hop's parent, read now)
+                    i.arriving(event, now)
                 i.arrived.append(now)
                 if i.live is not None:
                     i.live(ARRIVED, now, event)
@@ -206,6 +208,8 @@ class QueuedResource(Entity):
             self._refuse(sim, event, now)
             return None
         if i is not None:
+            if i.arriving is not None:
+                i.arriving(event, now)
             i.arrived.append(now)
             b = i.depth_band
             if b is not None and not b[0] < len(q) < b[1]:
@@ -219,6 +223,8 @@ class QueuedResource(Entity):
         self.dropped += 1
         i = self._instr
         if i is not None:
+            if i.arriving is not None:  # (an arrival too)
+                i.arriving(event, now)
             i.dropped.append(now)
             if i.traced:
                 i.dropped_ids.append(trace_id(event))

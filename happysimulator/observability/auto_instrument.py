@@ -14,8 +14,10 @@ records its spans with ``ObservedEntity.record_span``; a station's span carries
 ``wait`` and ``service``, seconds: queueing from arrival to start, then service to
 the end); ``trace_id`` is the request's context id
 and ``parent_id`` the request's previous span (spans are linked by request id, in causal
-order, never guessed from timestamps). The source's span is the zero-length root; a
-sink's span is zero-length at arrival.
+order, never guessed from timestamps), or, for a station the request reached inside a
+component's open span (a balancer's, a client's attempt), that span, read from the
+request's context on arrival (`hop_parents`). The source's span is the zero-length root;
+a sink's span is zero-length at arrival.
 
 The facts and their flush: `happysimulator.observability.fact_recorder`; a queued
 resource's series: `happysimulator.observability.queue_instrument`.

@@ -80,6 +80,9 @@ class Recorder:
         self.metrics = runtime.config.metrics
         self.tracer = Tracer(self, runtime.config.trace_sample_rate) if (
             runtime.config.traces) else None
+        #: hops record their component parents (`hop_parents`): a traced model with
+        #: entities that can open spans
+        self.component_spans = self.tracer is not None and _opens_spans(runtime.sim)
         runtime.bus.add_flusher(self.flush)
 
     def add(self, instr: _Instrumentation) -> None:
@@ -105,6 +108,14 @@ class Recorder:
             instr.flush(spans)
         if spans and self.tracer is not None:
             self.tracer.hand_over(spans)
+
+
+def _opens_spans(sim: Any) -> bool:
+    from happysimulator.core.observed import ObservedEntity
+    from happysimulator.observability.integration import _reachable
+
+    return any(isinstance(e, ObservedEntity)
+               for e in _reachable(list(sim.sources) + list(sim.entities)))
 
 
 class _Instrumentation(ComponentInstrumentation):

@@ -25,6 +25,7 @@ from happysimulator.observability.fact_recorder import (
     _ints,
     _samples,
 )
+from happysimulator.observability.hop_parents import HopParents
 from happysimulator.observability.spans import VISIT, EntitySpans
 from operators.simtime import seconds_array as _sec
 
@@ -147,7 +148,7 @@ class QueueInstrumentation(_Instrumentation):
                  "_live_in_flight", "_points", "_fifo", "_waiting", "_releases",
                  "_serving_start", "_serving_arr", "_removed", "_removed_ids",
                  "_removed_starts", "_withdrawn", "withdrawn", "_conc",
-                 "_conc_changed_ns")
+                 "_conc_changed_ns", "hop_parents")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -182,6 +183,9 @@ class QueueInstrumentation(_Instrumentation):
         # timeout, a cancellation): they leave the depth then, never start, and are not
         # the resource's drops
         self._withdrawn = self._fact("withdrawn", metrics)
+        self.hop_parents = HopParents() if recorder.component_spans else None
+        if self.hop_parents is not None:
+            self.arriving = self.hop_parents.arrived
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_service
         if self.topics:
@@ -248,16 +252,21 @@ class QueueInstrumentation(_Instrumentation):
                 served_s = _sec(served)
                 split = (_sec(done - visit_arr - served), served_s)
             done_s = _sec(done)
-            spans.append(EntitySpans(name, VISIT, _ints(self._ids), _sec(visit_arr),
-                                      done_s, split=split))
+            hp = self.hop_parents
+            ids = _ints(self._ids)
+            spans.append(EntitySpans(name, VISIT, ids, _sec(visit_arr), done_s,
+                                     split=split,
+                                     parents=hp and hp.parents_of(ids, visit_arr)))
             if dropped.size:
                 t = _sec(dropped)
-                spans.append(EntitySpans(name, VISIT, _ints(self._dropped_ids), t, t,
-                                          dropped=True))
+                ids = _ints(self._dropped_ids)
+                spans.append(EntitySpans(name, VISIT, ids, t, t, dropped=True,
+                                         parents=hp and hp.parents_of(ids, dropped)))
             if removed.size and self._removed_ids:
-                spans.append(EntitySpans(name, VISIT, _ints(self._removed_ids),
-                                          _sec(_ints(self._removed_starts)), _sec(removed),
-                                          dropped=True))
+                ids, arr = _ints(self._removed_ids), _ints(self._removed_starts)
+                spans.append(EntitySpans(name, VISIT, ids, _sec(arr), _sec(removed),
+                                         dropped=True,
+                                         parents=hp and hp.parents_of(ids, arr)))
         if not self.topics:
             return
         depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s, util_s = (
