@@ -44,10 +44,13 @@ class FastRecording:
 
     ``on``: something is recorded; ``series[i]``: the i-th series asked for, as its
     store's ``(times, values)`` tail lists or as its `Topic` (call ``emit``);
-    ``spans``: the entity's span topic (None without traces); ``ids``: the
-    simulation's component span id counter; ``name``: the entity's name."""
+    ``spans``: the entity's span topic (None without traces); ``rows``: while the
+    trace store is that topic's only listener and takes rows as they come, its list of
+    pending rows (append ``(trace_id, span_id, parent, name, start, end, attributes)``
+    instead of emitting a `Span`; else None); ``ids``: the simulation's component span
+    id counter; ``name``: the entity's name."""
 
-    __slots__ = ("sim", "on", "series", "topics", "spans", "ids", "name", "shared")
+    __slots__ = ("sim", "on", "series", "topics", "spans", "rows", "ids", "name", "shared")
 
     def __init__(self, sim: Any, on: bool) -> None:
         self.sim = sim
@@ -55,6 +58,7 @@ class FastRecording:
         self.series: tuple[Any, ...] = ()
         self.topics: tuple[Any, ...] = ()  # every series' `Topic`
         self.spans: Any = None
+        self.rows: list | None = None
         self.ids: Any = None
         self.name = ""
         #: the component's own cache for this simulation (tags and attributes dicts it
@@ -107,7 +111,11 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
         if rec.spans is None:
             runtime.claim(entity)
             rec.spans = runtime.bus.topic(_SPAN, entity.name, "span")
-        out.spans = rec.spans
+        spans = out.spans = rec.spans
+        if (id(entity), id(spans)) not in watched:
+            watched.add((id(entity), id(spans)))
+            spans.watch(_dropper(entity))
+        out.rows = _row_list(runtime.bus, spans)
         ids = rec.ids
         if ids is None:
             ids = runtime.__dict__.get(_IDS_KEY)
@@ -118,6 +126,17 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
             rec.ids = ids
         out.ids = ids
     return out
+
+
+def _row_list(bus: Any, topic: Any) -> list | None:
+    """The trace store's list of pending rows when it alone listens to `topic` and
+    takes spans as they come (`SpanIngest.row_list`); else None (emit `Span` objects:
+    subscribers, breakpoints, a bounded store)."""
+    if len(topic._appenders) != 1 or topic._sinks or topic._raws:
+        return None
+    stores = [s for s in bus.stores if _SPAN in s.kinds]
+    row_list = getattr(stores[0], "row_list", None) if len(stores) == 1 else None
+    return None if row_list is None else row_list()
 
 
 def _dropper(entity: Any) -> Any:
@@ -146,4 +165,8 @@ def close_span(f: FastRecording, request: Any, span: tuple[int, Any], start: flo
     span_id, parent = span
     if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
         ctx[_OPEN_SPAN] = parent
-    f.spans.emit(now, Span(ctx["id"], span_id, parent, f.name, start, now, attributes))
+    rows = f.rows
+    if rows is not None:
+        rows.append((ctx["id"], span_id, parent, f.name, start, now, attributes))
+    else:
+        f.spans.emit(now, Span(ctx["id"], span_id, parent, f.name, start, now, attributes))
