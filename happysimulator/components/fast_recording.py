@@ -17,6 +17,15 @@ recording call resolves again::
         f = self._fast = resolve(self, ("requests", "counter"), ("latency", "sample"))
     if f.on:
         f.add(0, now_s, 1)          # (or inline: see `Client._dispatch`)
+
+A counter of ones or a sample of durations may go further (kinds ``"counter:ns"`` and
+``"sample:since"``): while only its store listens, ``series[i]`` is then a list to
+append the time in ns to (a `counter:ns`), or an `NsPair` of lists, the time and the
+start of the duration, both in ns (a `sample:since`: the value is their difference in
+seconds): no float made, no store call. A `NsBatch` turns them into seconds in bulk and
+hands them to the store on each bus flush (before any read and when the run completes)
+and when the topic's listeners change (then emitted one by one: ``series[i]`` is the
+`Topic`). The series must have no other writer in the simulation (its times in order).
 """
 
 from __future__ import annotations
@@ -24,19 +33,23 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import numpy as np
+
 from happysim_rx import ObservationKind
 from happysim_rx.observation import Span
 from happysimulator.core.observed import _OPEN_SPAN
+from operators.simtime import seconds_array
 
 _METRIC = ObservationKind.METRIC
 _SPAN = ObservationKind.SPAN
 
-__all__ = ["FastRecording", "close_span", "open_span", "resolve"]
+__all__ = ["FastRecording", "NsBatch", "NsPair", "close_span", "open_span", "resolve"]
 
 #: the runtime attribute holding the component span id counter (shared with
 #: `ObservedEntity.open_span`: one sequence of ids per simulation)
 _IDS_KEY = "_component_span_ids"
 _WATCHED_KEY = "_fast_recording_watched"
+_BATCHES_KEY = "_fast_recording_batches"
 
 
 class FastRecording:
@@ -67,19 +80,29 @@ class FastRecording:
         self.shared: dict[Any, Any] = {}
 
     def add(self, i: int, t: float, v: Any, tags: dict | None = None) -> None:
-        """Record `v` at `t` (s) on series `i` (the inline form is the hot path's)."""
+        """Record `v` at `t` (s) on series `i` (the inline form is the hot path's; not
+        for a batched series, whose lists take ns)."""
         s = self.series[i]
         if s.__class__ is tuple and tags is None:
             s[0].append(t)
             s[1].append(v)
+        elif s.__class__ is list or s.__class__ is NsPair:
+            raise TypeError(f"series {i} is batched: append its times in ns")
         else:
             self.topics[i].emit(t, v, tags)
+
+
+class NsPair(tuple):
+    """The lists of a batched ``sample:since`` series: (times, starts), in ns."""
+
+    __slots__ = ()
 
 
 def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
     """`entity`'s recording of ``series`` ((name, kind) pairs) in its simulation now.
     Tagged values go through the topic (``series[i]`` is then always the `Topic`: name
-    such a series with kind ``"counter:tagged"``)."""
+    such a series with kind ``"counter:tagged"``); kinds ``"counter:ns"`` and
+    ``"sample:since"`` are batched (see the module docstring)."""
     sim = entity._sim
     rec = entity._recording()  # (None: this simulation records nothing)
     if rec is None:
@@ -92,11 +115,10 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
     watched = runtime.__dict__.get(_WATCHED_KEY)
     if watched is None:
         watched = runtime.__dict__[_WATCHED_KEY] = set()
-    resolved = []
+    resolved: list[Any] = []
     topics = []
-    for name, kind in series:
-        tagged = kind.endswith(":tagged")
-        kind = kind.split(":")[0]
+    for name, spec in series:
+        kind, _, how = spec.partition(":")
         # (the seam's own topic cache: both ways of recording reach one topic)
         topic = entity._topic(_METRIC, name, kind)
         topics.append(topic)
@@ -104,7 +126,12 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
             watched.add((id(entity), id(topic)))
             topic.watch(_dropper(entity))
         cols = topic.columns
-        resolved.append(topic if tagged or cols is None else cols)
+        if how == "tagged" or cols is None:
+            resolved.append(topic)
+        elif how in ("ns", "since"):
+            resolved.append(_batch(runtime, entity, topic, how == "since").lists)
+        else:
+            resolved.append(cols)
     out.series = tuple(resolved)
     out.topics = tuple(topics)
     if rec.traces:
@@ -126,6 +153,52 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
             rec.ids = ids
         out.ids = ids
     return out
+
+
+class NsBatch:
+    """A batched series of one entity in one simulation (see the module docstring):
+    ``lists`` is what the entity appends to (times in ns; with ``since``, the pair
+    times, starts); `flush` hands what they hold to the topic's stores, in seconds."""
+
+    __slots__ = ("topic", "lists")
+
+    def __init__(self, topic: Any, since: bool) -> None:
+        self.topic = topic
+        self.lists: Any = NsPair(([], [])) if since else []
+
+    def flush(self, _topic: Any = None) -> None:
+        lists = self.lists
+        pair = lists.__class__ is NsPair
+        times = lists[0] if pair else lists
+        if not times:
+            return
+        # (int64 ns: `seconds_array` makes the floats `ns / TICKS_PER_SECOND` would)
+        t = np.array(times, dtype=np.int64)
+        times.clear()
+        if pair:
+            since = np.array(lists[1], dtype=np.int64)
+            lists[1].clear()
+            values = seconds_array(t - since)
+        else:
+            values = np.ones(t.size)
+        self.topic.emit_many(seconds_array(t), values, subscribers=False)
+
+
+def _batch(runtime: Any, entity: Any, topic: Any, since: bool) -> NsBatch:
+    """`entity`'s batch of `topic` in `runtime`'s simulation: made (and its flushes
+    registered) once, kept across resolutions."""
+    batches = runtime.__dict__.get(_BATCHES_KEY)
+    if batches is None:
+        batches = runtime.__dict__[_BATCHES_KEY] = {}
+    key = (id(entity), id(topic))
+    batch = batches.get(key)
+    if batch is None:
+        batch = batches[key] = NsBatch(topic, since)
+        runtime.bus.add_flusher(batch.flush)
+        # (the listeners change: what was batched goes to the stores before anything
+        # is emitted one by one)
+        topic.watch(batch.flush)
+    return batch
 
 
 def _row_list(bus: Any, topic: Any) -> list | None:

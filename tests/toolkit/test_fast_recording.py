@@ -221,3 +221,24 @@ def _component_spans(sim: Simulation) -> list[tuple]:
                    s.parent_id if (s.parent_id or 0) >= COMPONENT_SPAN_BASE else None,
                    s.entity, s.start, s.end, tuple(sorted(s.attributes.items())))
                   for s in sim.query.trace_store.spans() if s.entity in SERIES)
+
+
+def test_batched_series_read_mid_run_are_the_prefix_of_the_whole():
+    """`requests`, `successes` and `latency` are batched (times in ns, handed to the
+    store at each flush): read while paused, each is exactly the uninterrupted run's
+    series up to then, and the reads change nothing kept."""
+    whole_sim, _, _ = _model()
+    whole_sim.run()
+    whole = _stored(whole_sim)
+
+    sim, client, _ = _model()
+    for until in (3.0, 7.5, 7.5, 16.0):
+        sim.control.run_until(until)
+        assert client._fast.series[0].__class__ is list  # (the batched path)
+        now = _stored(sim)
+        for key in ("Client.requests", "Client.successes", "Client.latency"):
+            assert now[key] == [r for r in whole[key] if r[0] <= until], key
+    sim.run()
+    assert _stored(sim) == whole
+    latency = whole["Client.latency"]
+    assert len(latency) > 100 and all(v > 0 for _, v, _ in latency)

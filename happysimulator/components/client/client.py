@@ -30,7 +30,7 @@ from typing import Any
 
 from happysim_rx.observation import Span
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
-from happysimulator.components.fast_recording import FastRecording, resolve
+from happysimulator.components.fast_recording import FastRecording, NsPair, resolve
 from happysimulator.components.forwarding import REJECTED, RejectedError
 from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.entity import Entity, bind_simulation
@@ -317,15 +317,13 @@ class RetryingClient(ObservedEntity):
         if f is None or f.sim is not self._sim:
             f = self._fast = self._resolve_fast()
         if f.on:  # (`increment("requests")`, `increment("retries")`, `open_span` inline)
-            t = now / _NS
             s = f.series[0]
-            if s.__class__ is tuple:
-                s[0].append(t)
-                s[1].append(1)
+            if s.__class__ is list:  # (batched: the time in ns)
+                s.append(now)
             else:
-                f.topics[0].emit(t, 1)
+                s.emit(now / _NS, 1)
             if attempt > 1:
-                f.add(1, t, 1)
+                f.add(1, now / _NS, 1)
             if f.ids is not None:  # (the request's open span went into `ctx` above)
                 sid = a.span = next(f.ids)
                 a.parent = span
@@ -336,8 +334,8 @@ class RetryingClient(ObservedEntity):
     _fast: FastRecording | None = None
 
     def _resolve_fast(self) -> FastRecording:
-        return resolve(self, ("requests", "counter"), ("retries", "counter"),
-                       ("successes", "counter"), ("latency", "sample"))
+        return resolve(self, ("requests", "counter:ns"), ("retries", "counter"),
+                       ("successes", "counter:ns"), ("latency", "sample:since"))
 
     def _request_type(self) -> str:
         """The event type of the attempts of a ``"request"``: ``"<name>_request"``."""
@@ -370,20 +368,19 @@ class RetryingClient(ObservedEntity):
         if f is None or f.sim is not self._sim:
             f = self._fast = self._resolve_fast()
         if f.on:  # (`increment("successes")`, `observe("latency")`, `record_span` inline)
-            t = now / _NS
             s = f.series[2]
-            if s.__class__ is tuple:
-                s[0].append(t)
-                s[1].append(1)
+            if s.__class__ is list:  # (batched: the time in ns)
+                s.append(now)
             else:
-                f.topics[2].emit(t, 1)
+                s.emit(now / _NS, 1)
             s = f.series[3]
-            if s.__class__ is tuple:
-                s[0].append(t)
-                s[1].append((now - a.first_ns) / _NS)
+            if s.__class__ is NsPair:  # (batched: the time and the first send in ns)
+                s[0].append(now)
+                s[1].append(a.first_ns)
             else:
-                f.topics[3].emit(t, (now - a.first_ns) / _NS)
+                s.emit(now / _NS, (now - a.first_ns) / _NS)
             if f.spans is not None:
+                t = now / _NS
                 sid = a.span
                 if sid is not None:  # (`record_span` inline)
                     sent = a.sent
