@@ -127,9 +127,8 @@ class SpanIngest(SpanIds, TraceBound):
     def row_list(self) -> list[Any] | None:
         """The list `appender` appends to, while appending to it is all it does (an
         unbounded store; None when bounded). A component whose span topic has this store
-        as its only listener may append its spans there itself, as rows (tuples of
-        `Span`'s fields in order, as for `add_rows`): the same spans in the same order,
-        without a call and a `Span` per span. Keep it equivalent to `appender`."""
+        as its only listener may append its `Span`s there itself: the same spans in the
+        same order, without a call per span. Keep it equivalent to `appender`."""
         return self._pending if self.max_traces is None else None
 
     def add(self, span: Span) -> None:

@@ -58,9 +58,8 @@ class FastRecording:
     ``on``: something is recorded; ``series[i]``: the i-th series asked for, as its
     store's ``(times, values)`` tail lists or as its `Topic` (call ``emit``);
     ``spans``: the entity's span topic (None without traces); ``rows``: while the
-    trace store is that topic's only listener and takes rows as they come, its list of
-    pending rows (append ``(trace_id, span_id, parent, name, start, end, attributes)``
-    instead of emitting a `Span`; else None); ``ids``: the simulation's component span
+    trace store is that topic's only listener and takes spans as they come, its list
+    of pending spans (append the `Span` instead of emitting it: no call; else None); ``ids``: the simulation's component span
     id counter; ``name``: the entity's name."""
 
     __slots__ = ("sim", "on", "series", "topics", "spans", "rows", "ids", "name", "shared")
@@ -202,8 +201,8 @@ def _batch(runtime: Any, entity: Any, topic: Any, since: bool) -> NsBatch:
 
 
 def _row_list(bus: Any, topic: Any) -> list | None:
-    """The trace store's list of pending rows when it alone listens to `topic` and
-    takes spans as they come (`SpanIngest.row_list`); else None (emit `Span` objects:
+    """The trace store's list of pending spans when it alone listens to `topic` and
+    takes spans as they come (`SpanIngest.row_list`); else None (emit them: for
     subscribers, breakpoints, a bounded store)."""
     if len(topic._appenders) != 1 or topic._sinks or topic._raws:
         return None
@@ -239,7 +238,8 @@ def close_span(f: FastRecording, request: Any, span: tuple[int, Any], start: flo
     if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
         ctx[_OPEN_SPAN] = parent
     rows = f.rows
+    span = Span(ctx["id"], span_id, parent, f.name, start, now, attributes)
     if rows is not None:
-        rows.append((ctx["id"], span_id, parent, f.name, start, now, attributes))
+        rows.append(span)
     else:
-        f.spans.emit(now, Span(ctx["id"], span_id, parent, f.name, start, now, attributes))
+        f.spans.emit(now, span)

@@ -397,8 +397,8 @@ class RetryingClient(ObservedEntity):
                         attrs = f.shared[a.attempt] = {"attempt": a.attempt,
                                                        "outcome": "ok"}
                     rows = f.rows
-                    if rows is not None:  # (the trace store alone listens: its rows)
-                        rows.append((ctx["id"], sid, parent, f.name, a.start_ns / _NS, t,
+                    if rows is not None:  # (the trace store alone listens: its list)
+                        rows.append(Span(ctx["id"], sid, parent, f.name, a.start_ns / _NS, t,
                                      attrs))
                     else:
                         f.spans.emit(t, Span(ctx["id"], sid, parent, f.name,

@@ -328,8 +328,8 @@ class LoadBalancer(ObservedEntity):
             f = self._fast = resolve(self, ("routed", "counter:tagged"))
         now = sim.now_ns / _NS  # (`record_span` inline)
         rows = f.rows
-        if rows is not None:  # (the trace store alone listens: its rows)
-            rows.append((ctx["id"], sid, parent, f.name, since, now, attrs))
+        if rows is not None:  # (the trace store alone listens: its list)
+            rows.append(Span(ctx["id"], sid, parent, f.name, since, now, attrs))
         elif f.spans is not None:
             f.spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now, attrs))
 
