@@ -12,8 +12,8 @@ a second store), as the topic itself, whose ``emit`` reaches them all as it happ
 change of listeners drops the resolved form (the topics' watchers), so the next
 recording call resolves again::
 
-    f = self._fast
-    if f is None or f.sim is not self._sim:
+    f = self._fast                  # (`STALE` until resolved, and when listeners change)
+    if f.sim is not self._sim:
         f = self._fast = resolve(self, ("requests", "counter"), ("latency", "sample"))
     if f.on:
         f.add(0, now_s, 1)          # (or inline: see `Client._dispatch`)
@@ -43,7 +43,8 @@ from operators.simtime import seconds_array
 _METRIC = ObservationKind.METRIC
 _SPAN = ObservationKind.SPAN
 
-__all__ = ["FastRecording", "NsBatch", "NsPair", "close_span", "open_span", "resolve"]
+__all__ = ["STALE", "FastRecording", "NsBatch", "NsPair", "close_span", "open_span",
+           "resolve"]
 
 #: the runtime attribute holding the component span id counter (shared with
 #: `ObservedEntity.open_span`: one sequence of ids per simulation)
@@ -95,6 +96,11 @@ class NsPair(tuple):
     """The lists of a batched ``sample:since`` series: (times, starts), in ns."""
 
     __slots__ = ()
+
+
+#: an entity's recording before it is resolved and after its listeners change: its
+#: ``sim`` is no simulation (resolve again), so the hot path tests one identity
+STALE = FastRecording(object(), False)
 
 
 def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
@@ -214,7 +220,7 @@ def _row_list(bus: Any, topic: Any) -> list | None:
 def _dropper(entity: Any) -> Any:
     def drop(_topic: Any) -> None:
         # listeners changed: the tail lists may no longer be the only listener
-        entity._fast = None
+        entity._fast = STALE
 
     return drop
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from happysim_rx.observation import Span
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
-from happysimulator.components.fast_recording import FastRecording, NsPair, resolve
+from happysimulator.components.fast_recording import STALE, FastRecording, NsPair, resolve
 from happysimulator.components.forwarding import REJECTED, RejectedError
 from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.entity import Entity, bind_simulation
@@ -143,7 +143,7 @@ class RetryingClient(ObservedEntity):
         self._retries = 0
         self._failures = 0
         self._response_times: list[float] = []
-        self._fast: FastRecording | None = None
+        self._fast: FastRecording = STALE
         self._rng_bound = False
         # attempts in the order they were sent, so in the order of their deadlines (one
         # timeout for all): a single timer event, at the oldest unanswered deadline,
@@ -314,7 +314,7 @@ class RetryingClient(ObservedEntity):
         else:
             out = [sent]
         f = self._fast  # (a disabled run stops at `f.on`)
-        if f is None or f.sim is not self._sim:
+        if f.sim is not self._sim:
             f = self._fast = self._resolve_fast()
         if f.on:  # (`increment("requests")`, `increment("retries")`, `open_span` inline)
             s = f.series[0]
@@ -330,7 +330,9 @@ class RetryingClient(ObservedEntity):
                 ctx[_OPEN_SPAN] = sid
         return out
 
-    #: this client's series in its simulation (`fast_recording`; None: not resolved)
+    #: this client's series in its simulation (`fast_recording`; STALE: to resolve;
+    #: set in ``__init__``: a class default of a mutable type's instance would keep
+    #: CPython from specializing the attribute's reads)
     _fast: FastRecording | None = None
 
     def _resolve_fast(self) -> FastRecording:
@@ -365,7 +367,7 @@ class RetryingClient(ObservedEntity):
         self._responses_received += 1
         out = None if self._plain_release else self._released(a)
         f = self._fast
-        if f is None or f.sim is not self._sim:
+        if f.sim is not self._sim:
             f = self._fast = self._resolve_fast()
         if f.on:  # (`increment("successes")`, `observe("latency")`, `record_span` inline)
             s = f.series[2]

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from happysim_rx.observation import Span
-from happysimulator.components.fast_recording import FastRecording, resolve
+from happysimulator.components.fast_recording import STALE, FastRecording, resolve
 from happysimulator.components.forwarding import answer_rejected, run_hooks
 from happysimulator.components.load_balancer.strategies import (
     LeastResponseTime,
@@ -84,7 +84,9 @@ class LoadBalancer(ObservedEntity):
     )
     downstream_attributes = ("all_backends",)
 
-    #: this balancer's series in its simulation (`fast_recording`; None: not resolved)
+    #: this balancer's series in its simulation (`fast_recording`; STALE: to resolve;
+    #: set in ``__init__``: a class default of a mutable type's instance would keep
+    #: CPython from specializing the attribute's reads)
     _fast: FastRecording | None = None
 
     def __init__(self, name: str, backends: list[Entity] | None = None,
@@ -102,7 +104,7 @@ class LoadBalancer(ObservedEntity):
         self._rng_bound = False
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
-        self._fast = None
+        self._fast = STALE
         # (bound once: a span's completion hook is partial(this, ...), one per request)
         self._span_closed_hook = self._span_closed
         self._requests_received = 0
@@ -277,7 +279,7 @@ class LoadBalancer(ObservedEntity):
         x.daemon = x.cancelled = False
         now_s = start_ns / _NS
         f = self._fast  # (a disabled run stops at `f.on`)
-        if f is None or f.sim is not self._sim:
+        if f.sim is not self._sim:
             f = self._fast = resolve(self, ("routed", "counter:tagged"))
         sid = None
         if f.on:  # (`increment("routed", backend=...)` and `open_span` inline)
@@ -324,7 +326,7 @@ class LoadBalancer(ObservedEntity):
             ctx[_OPEN_SPAN] = parent
         f = self._fast
         sim = self._sim
-        if f is None or f.sim is not sim:
+        if f.sim is not sim:
             f = self._fast = resolve(self, ("routed", "counter:tagged"))
         now = sim.now_ns / _NS  # (`record_span` inline)
         rows = f.rows
