@@ -127,6 +127,13 @@ class SpanIngest(SpanIds, TraceBound):
 
         return append
 
+    def row_list(self) -> list[Any] | None:
+        """The list `appender` appends to, while appending to it is all it does (an
+        unbounded store; None when bounded). A component whose span topic has this store
+        as its only listener may append its `Span`s there itself: the same spans in the
+        same order, without a call per span. Keep it equivalent to `appender`."""
+        return self._pending if self.max_traces is None else None
+
     def add(self, span: Span) -> None:
         self._pending.append(span)
         if self.max_traces is not None and len(self._pending) >= _INDEX_EVERY:
