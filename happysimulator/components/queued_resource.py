@@ -382,13 +382,13 @@ class _Service(Process):
         r.busy_ns += now - self.start_ns
         i = r._instr
         q = r._queue
-        done = self.origin
         seq = -1
         if now_ev is not None and (q or i is not None and i.live is not None):
             # it goes before what the next start (or a live delivery of the facts)
             # schedules for now: its heap sequence number is drawn first
             seq = sim.engine.next_seq()
         if i is not None:  # (`_record_done` inline)
+            done = self.origin
             i.done.append(now)
             if i.visit_facts:
                 i.served.append(now - self.start_ns)
@@ -446,7 +446,7 @@ class _Service(Process):
                 r._draining = False
             if q and r.in_flight < r._concurrency:  # (more room: the general way)
                 r._drain(sim)
-        if (self.origin is done and self._own and self._x is None and sim.engine.unseen
+        if (self._own and self._x is None and sim.engine.unseen
                 and len(r._spares) < _SPARES):
             if self._step is None:
                 drive(self)  # (a spare's generators run through a driver)
