@@ -225,11 +225,9 @@ class ObservationBus:
         self._error: Exception | None = None
         # While observer code must not run where an observation is emitted (a run is
         # active), the runtime sets ``deferred`` (the queue of (observer, observation)
-        # delivered at the next event boundary) and ``wake()`` (called when the queue
-        # stops being empty), or ``defer(observer, obs)``; None otherwise (see
-        # `happysim_rx._emitters.deferrable`)
+        # that its run loop delivers at the next event boundary), or
+        # ``defer(observer, obs)``; None otherwise (see `happysim_rx._emitters.deferrable`)
         self.deferred: list[tuple[Any, Observation]] | None = None
-        self.wake: Callable[[], None] | None = None
         self.defer: Callable[[Any, Observation], None] | None = None
         # ``on_fault(observer, obs, exc)`` or None: where an observer's exception goes when
         # it is called outside `defer` (the runtime's: its on_error, or pause the run)
