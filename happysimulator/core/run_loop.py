@@ -114,8 +114,9 @@ class RunLoop:
     _pause_requested: bool
     _on_interrupt: Callable[[], bool] | None
     # observations queued for Rx subscribers (observability/delivery.py): while the list
-    # is not empty, the loop calls `_deliver()` (True: pause) before the next heap entry
-    _pending: list
+    # is not empty, the loop calls `_deliver()` (True: pause) before the next heap entry;
+    # False when no subscriber can queue (read once per `_run_loop`)
+    _pending: list | bool
     _deliver: Callable[[], bool]
     _on_timer_error: Callable[[Any, Exception], None] | None
     clock: Any

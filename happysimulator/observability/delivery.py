@@ -7,12 +7,15 @@ right after the handler, before the next heap entry of any kind (timers, and the
 handler's immediate follow-ons at that instant, wait for it). So subscriber code only
 ever sees complete state, and whatever it raises cannot leave a component half done.
 
-The queue is the simulation's own ``_pending`` list: the run loop checks it after every
-handler (one list test per event, nothing else) and, when something waits, calls
-`Deliveries.boundary` before the next heap entry of any kind. No heap entry, timer or
-wake-up call per delivering event: that cost a ``heappush``, a ``heappop`` and a loop
-pass per observed event (~3.5k instructions per customer of the standard M/M/1 model
-with one `latency` subscriber; benchmarks/results/2026-12-07-s10-strm2-*.txt).
+While a run has Rx subscribers, the queue is the simulation's ``_pending``: the run
+loop tests it after every handler (one list test per event, nothing else) and, when
+something waits, calls `Deliveries.boundary` before the next heap entry of any kind. No
+heap entry, timer or wake-up call per delivering event: that cost a ``heappush``, a
+``heappop`` and a loop pass per observed event (~2.5k instructions per customer of the
+standard M/M/1 model with one `latency` subscriber; benchmarks/results/
+2026-12-07-s10-strm2.txt). A run without subscribers leaves ``_pending`` False, which
+the loop tests for free; the first subscriber during a run sets it and has the loop set
+up again (as a breakpoint added then does) before the next event.
 
 An observer's exception goes to its own ``on_error`` if it was given one; otherwise it is
 an *observer fault*: the run pauses after the current event with ``paused_by`` naming the
@@ -63,25 +66,44 @@ def has_own_on_error(observer: Any) -> bool:
 class Deliveries:
     """The queue of observations waiting for the next event boundary."""
 
-    __slots__ = ("sim", "on_fault", "pending")
+    __slots__ = ("sim", "on_fault", "pending", "_rearm", "_bus")
 
-    def __init__(self, sim: Any, on_fault: Callable[[str, BaseException], None]) -> None:
+    def __init__(self, sim: Any, on_fault: Callable[[str, BaseException], None],
+                 rearm: Callable[[], None]) -> None:
         self.sim = sim
         self.on_fault = on_fault  # (description, exception) -> None
-        # the loop's own list (one object for the run's whole life: the loop and the
-        # bus's emitters hold it), and the loop calls `boundary` when it is not empty
-        self.pending: list[tuple[Any, Any]] = sim._pending
+        self._rearm = rearm  # a running loop must read the simulation's seams again
+        self._bus: Any = None
+        # one list for the simulation's whole life (the loop and the bus's emitters
+        # hold it); the loop calls `boundary` when it is not empty
+        self.pending: list[tuple[Any, Any]] = []
         sim._deliver = self.boundary
 
     def attach(self, bus: Any) -> None:
         """A run starts: `bus`'s subscribers' observations queue here (the bus's emitters
-        append to ``bus.deferred``, our `pending`)."""
+        append to ``bus.deferred``, our `pending`); the loop tests it only while some
+        subscriber may queue (`live`)."""
+        self._bus = bus
         bus.deferred = self.pending
         bus.defer = self.defer
+        if bus.has_observers:
+            self.sim._pending = self.pending
+        else:
+            bus.on_observer = self.live
+
+    def live(self) -> None:
+        """The run's first subscriber came: the loop must test the queue from now on
+        (it reads ``_pending`` once per `_run_loop`: set up again before the next
+        event, as for a breakpoint added during the run)."""
+        self._bus.on_observer = None
+        self.sim._pending = self.pending
+        self._rearm()
 
     def detach(self, bus: Any) -> None:
         """The run stopped: subscribers get their observations at once again."""
-        bus.deferred = bus.defer = None
+        self._bus = None
+        bus.deferred = bus.defer = bus.on_observer = None
+        self.sim._pending = False
 
     def defer(self, observer: Any, obs: Any) -> None:
         """The bus's ``defer``: queue for the loop's next boundary."""

@@ -87,3 +87,44 @@ def test_an_observer_pausing_on_the_last_event_pauses_there():
     assert sim.clock.now() == 1.5 and counter.seen == 2  # (its follow-on not run yet)
     assert sim.control.resume().stop_reason == "complete"
     assert counter.seen == 3
+
+
+class SubscribingRecorder(Recorder):
+    """A model that subscribes, from its own handler, when it sees request `at`."""
+
+    def __init__(self, name: str, downstream: Entity, at: float, got: list) -> None:
+        super().__init__(name, downstream)
+        self.at, self.got = at, got
+
+    def handle_event(self, event: Event):
+        if event.context["n"] == self.at:
+            self._sim.observations.metrics("value", source=self.name).subscribe(
+                lambda o: self.got.append((o.time, o.value, self.downstream.seen)))
+        return super().handle_event(event)
+
+
+def test_the_first_subscriber_during_a_run_is_served_like_one_from_the_start():
+    from_start: list = []
+    sim, _, counter = _model(6)
+    sim.observations.metrics("value", source="Rec").subscribe(
+        lambda o: from_start.append((o.time, o.value, counter.seen)))
+    sim.run()
+
+    # from a timer between two events (no subscriber before it) ...
+    by_timer: list = []
+    sim, _, counter = _model(6)
+    sim.control.at_time(1.2, lambda: sim.observations.metrics("value", source="Rec")
+                        .subscribe(lambda o: by_timer.append((o.time, o.value, counter.seen))))
+    assert sim.run().stop_reason == "complete"
+    assert by_timer == [x for x in from_start if x[0] > 1.2]
+
+    # ... and from a model handler, which records right after subscribing
+    counter = Counter()
+    in_handler: list = []
+    rec = SubscribingRecorder("Rec", counter, 2.0, in_handler)
+    sim = Simulation(entities=[rec, counter])
+    for i in range(6):
+        sim.schedule(Event(time=0.5 * (i + 1), event_type="go", target=rec,
+                           context={"n": float(i)}))
+    assert sim.run().stop_reason == "complete"
+    assert in_handler == [x for x in from_start if x[1] >= 2.0]
