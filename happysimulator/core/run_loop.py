@@ -67,12 +67,16 @@ class LoopPlan:
     log: list | None  # the processed-event log: (t, target, event type) appended
     watch: frozenset | None  # event types whose events go to `_on_watched`
     hooked: bool  # a per-event hook or a trace recorder sees every event
+    # pending events were handed out (`peek_next`): their holders may keep them, so no
+    # event object is reused for another request for the rest of the simulation
+    held: bool = False
 
     @classmethod
     def of(cls, sim: RunLoop, max_events: int | None, until_ns: int | None) -> LoopPlan:
         return cls(until_ns=until_ns, limit=-1 if max_events is None else max_events,
                    log=sim._event_log, watch=sim._watch_types,
-                   hooked=sim._hook is not None or sim._trace is not None)
+                   hooked=sim._hook is not None or sim._trace is not None,
+                   held=sim._events_held)
 
     @property
     def checked(self) -> bool:
@@ -82,14 +86,14 @@ class LoopPlan:
     @property
     def unseen(self) -> bool:
         """Nobody sees processed events of any type (`Engine.unseen`)."""
-        return not self.hooked and self.watch is None
+        return not self.hooked and not self.held and self.watch is None
 
     @property
     def may_recycle(self) -> bool:
         """Nobody keeps processed events (the log keeps no event objects), so components
         may reuse them (`Engine.may_recycle`)."""
-        return not self.hooked and (self.watch is None
-                                    or self.watch.isdisjoint(recyclable_types()))
+        return not self.hooked and not self.held and (
+            self.watch is None or self.watch.isdisjoint(recyclable_types()))
 
 
 class RunLoop:
@@ -107,6 +111,7 @@ class RunLoop:
     _wall_s: float
     _hook: Callable[[Event], bool] | None
     _trace: Any
+    _events_held: bool  # `LoopPlan.held`
     _pause_at_ns: int | None
     _watch_types: frozenset | None
     _on_watched: Callable[[Event], bool] | None

@@ -121,6 +121,7 @@ class Simulation(RunLoop):
 
         # seams for the observability package (see docs/internals.md section 2)
         self._hook: Any = None  # hook(event) -> True to pause after this event
+        self._events_held = False  # pending events were handed out (`LoopPlan.held`)
         self._pause_at_ns: int | None = None  # stop before any event later than this
         self._watch_types: frozenset | None = None  # event types with a waiting breakpoint
         self._on_watched: Any = None  # _on_watched(event) -> True to pause after it
@@ -306,7 +307,9 @@ class Simulation(RunLoop):
         return self._events.has_live_events()
 
     def peek_next(self) -> Event | None:
-        """The next model event to run, without running it."""
+        """The next model event to run, without running it (the event is kept as it is:
+        see `SimulationControl.peek_next`)."""
+        self._events_held = True
         return self._events.peek_event()
 
     def _next_context_id(self) -> int:

@@ -217,8 +217,13 @@ class SimulationControl(BreakpointControl, ObserverControl):
 
     @_at_boundary
     def peek_next(self, n: int = 1) -> list[Event]:
-        """The next `n` model events in the order they will run (nothing is run)."""
+        """The next `n` model events in the order they will run (nothing is run).
+
+        The events are the simulation's own objects and keep describing their requests
+        after the run goes on: from the first peek on, no processed event object is
+        reused for a later request (a run after a peek may be a few percent slower)."""
         n = _positive_int(n, "peek_next(n)")
+        self._sim._events_held = True
         live = (
             e for e in self._sim._events.entries
             if e[1] and not (e[3]._x is not None and e[3]._x.cancelled)

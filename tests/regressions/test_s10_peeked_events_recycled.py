@@ -9,7 +9,10 @@ objects, so a caller who keeps them (a debugger's "next events" list, an agent c
 before and after a resume) later reads another request's context through them: for a
 `Server` at the session start (e94af9b) as well, for a generator `QueuedResource` more
 often since the spares list (8 -> 15 of 27 peeked services in the experiment below with
-concurrency 3). Area: event recycling vs `SimulationControl.peek_next`."""
+concurrency 3). Area: event recycling vs `SimulationControl.peek_next`.
+
+Fixed the same session: from the first peek on, the run reuses no processed event
+(`LoopPlan.held`)."""
 
 from __future__ import annotations
 
@@ -37,11 +40,9 @@ def _changed(resource) -> list:
             if (e.event_type, e.context["id"]) != (t, cid)]
 
 
-@pytest.mark.xfail(strict=True, reason="peek_next hands out recyclable event objects")
 def test_a_peeked_server_completion_keeps_its_request():
     assert _changed(Server("S", concurrency=2, service_time=ExponentialLatency(0.1))) == []
 
 
-@pytest.mark.xfail(strict=True, reason="peek_next hands out recyclable service objects")
 def test_a_peeked_generator_service_keeps_its_request():
     assert _changed(_Worker("W", concurrency=3)) == []
