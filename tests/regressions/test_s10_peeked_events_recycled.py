@@ -16,8 +16,6 @@ Fixed the same session: from the first peek on, the run reuses no processed even
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, QueuedResource, Simulation, Source
 from happysimulator.components.server import Server
 
