@@ -8,7 +8,7 @@ stores, then one ``Observation`` for the subscribers.
 
 A subscriber's sink defers its observer's code to the next event boundary while a run
 is active (see `deferrable`). The bus then holds the queue (``bus.deferred``: a list of
-``(observer, observation)``) and a ``bus.wake()`` that asks the loop for that boundary;
+``(observer, observation)``, which the run loop delivers after the current handler);
 for the common case, one plain subscriber, the emitter appends to that queue itself: no
 call between the recording component and the queue.
 """
@@ -35,7 +35,7 @@ def noop(time_s: float, value: Any, tags: Any = None) -> None:
 def deferrable(bus: ObservationBus | None, observer: Any) -> Callable[[Observation], None]:
     """The sink of an Rx observer: ``observer.on_next`` at once, or, while a simulation
     runs, queued for the runtime to deliver at the next event boundary, when the
-    emitting component is done (``bus.deferred`` and ``bus.wake``, or the older
+    emitting component is done (``bus.deferred``, or the older
     ``bus.defer(observer, obs)`` protocol)."""
     on_next = observer.on_next
     if bus is None:
@@ -44,8 +44,6 @@ def deferrable(bus: ObservationBus | None, observer: Any) -> Callable[[Observati
     def sink(obs: Observation) -> None:
         q = bus.deferred
         if q is not None:
-            if not q:
-                bus.wake()
             q.append((observer, obs))
             return
         defer = bus.defer
@@ -102,8 +100,6 @@ def build_publish(t: Topic) -> Callable[..., None]:
             if q is None:
                 sink(obs)
                 return
-            if not q:
-                bus.wake()
             q.append((observer, obs))
 
         return publish_deferred
@@ -164,8 +160,6 @@ def build_emit(t: Topic) -> Callable[..., None]:
             if q is None:
                 sink(obs)
                 return
-            if not q:
-                bus.wake()
             q.append((observer, obs))
 
         return emit_deferred

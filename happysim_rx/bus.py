@@ -225,11 +225,12 @@ class ObservationBus:
         self._error: Exception | None = None
         # While observer code must not run where an observation is emitted (a run is
         # active), the runtime sets ``deferred`` (the queue of (observer, observation)
-        # delivered at the next event boundary) and ``wake()`` (called when the queue
-        # stops being empty), or ``defer(observer, obs)``; None otherwise (see
-        # `happysim_rx._emitters.deferrable`)
+        # that its run loop delivers at the next event boundary), or
+        # ``defer(observer, obs)``; None otherwise (see `happysim_rx._emitters.deferrable`)
         self.deferred: list[tuple[Any, Observation]] | None = None
-        self.wake: Callable[[], None] | None = None
+        # ``on_observer()`` or None: called when an Rx observer subscribes (the runtime's,
+        # during a run without one so far: its loop starts testing ``deferred``)
+        self.on_observer: Callable[[], None] | None = None
         self.defer: Callable[[Any, Observation], None] | None = None
         # ``on_fault(observer, obs, exc)`` or None: where an observer's exception goes when
         # it is called outside `defer` (the runtime's: its on_error, or pause the run)
@@ -455,6 +456,8 @@ class ObservationBus:
                     sub.topics.append(t)
                     t._sinks = t._sinks + (sub.sink,)
                     t._rebuild()
+            if self.on_observer is not None:
+                self.on_observer()
             if not sub.raw:
                 self._hand_gauges_in_effect(sub)
 
@@ -499,6 +502,11 @@ class ObservationBus:
             if len(t):
                 return float(v[-1])
         return None
+
+    @property
+    def has_observers(self) -> bool:
+        """True when some Rx observer is subscribed (its observations may be deferred)."""
+        return any(sub.observer is not None for sub in self._subs)
 
     def metrics(self, name: str = "*", source: str = "*") -> SimObservable:
         """Metric observations whose name and source match the globs."""

@@ -13,6 +13,10 @@ benchmarks/results/2026-12-02-run-loop.txt; a toolkit request's client -> balanc
 server hops). An event with completion hooks runs so too; its hooks run after its
 handler's result is scheduled, as when it is popped (`_run_special`).
 
+Observations a handler queued for Rx subscribers (``_pending``) are delivered by
+``_deliver()`` before the next heap entry of any kind (a follow-on event due now then
+waits in the heap): subscriber code runs between events, never inside one.
+
 `_run_loop` reads the seams once into a `LoopPlan` and runs one of two variants:
 `_run_checked` when something may stop the run after an event (an event limit, watched
 event types, a per-event hook or a trace recorder), `_run_fast` otherwise. Both append
@@ -43,11 +47,6 @@ _NO_BOUND = (1 << 63) - 1  # int sentinel: int-int compares are cheaper than int
 # heap time of an interrupt entry (see `interrupt`): before every real entry; the loop
 # recognises it among the special entries, so it costs model events nothing
 INTERRUPT_NS = -(1 << 62)
-# sequence number of a *wake entry*: an interrupt entry ``(INTERRUPT_NS, 0, WAKE_SEQ, fn)``
-# whose ``fn()`` the loop calls at that boundary (True: pause), without the interrupt
-# path (observability/delivery.py: one per event with observations to deliver). It sorts
-# before the other interrupts (their numbers are the heap counter's, >= 0).
-WAKE_SEQ = -1
 
 COMPLETE = "complete"
 END_TIME = "end_time"
@@ -114,6 +113,11 @@ class RunLoop:
     _event_log: list | None
     _pause_requested: bool
     _on_interrupt: Callable[[], bool] | None
+    # observations queued for Rx subscribers (observability/delivery.py): while the list
+    # is not empty, the loop calls `_deliver()` (True: pause) before the next heap entry;
+    # False when no subscriber can queue (read once per `_run_loop`)
+    _pending: list | bool
+    _deliver: Callable[[], bool]
     _on_timer_error: Callable[[Any, Exception], None] | None
     clock: Any
     control: Any
@@ -200,13 +204,18 @@ class RunLoop:
         """The loop when nothing may stop the run after an event (`LoopPlan.checked`);
         the event log, if any, is appended to."""
         heap, counter, until_ns, log = self._heap, self._counter, plan.until_ns, plan.log
-        pop, push = heappop, heappush  # (locals: faster than globals)
+        pop, push, pending = heappop, heappush, self._pending  # (locals: faster)
         bound, bound_reason = self._bound(until_ns)
         base = self._events_processed
         count = logged_t = 0
         ev = logged = None
         try:
-            while heap:
+            while heap or pending:
+                if pending:  # the last handler's observations, before anything else
+                    self._events_processed = base + count
+                    if self._deliver():
+                        return PAUSED
+                    continue
                 t, pri, seq, ev = pop(heap)
                 if t > bound:
                     push(heap, (t, pri, seq, ev))
@@ -215,11 +224,6 @@ class RunLoop:
                     self.now_ns = t
                     target = ev.target
                     res = target.handle_event(ev)
-                elif seq == WAKE_SEQ:  # a wake entry (see WAKE_SEQ): nothing to count
-                    self._events_processed = base + count
-                    if ev():
-                        return PAUSED
-                    continue
                 else:
                     done = self._run_special(t, pri, seq, ev, base + count)
                     if done.__class__ is not tuple:
@@ -246,7 +250,7 @@ class RunLoop:
                         if res is None:
                             break
                         x = res._x
-                    if res._time_ns > t or heap and heap[0][0] <= t:
+                    if res._time_ns > t or heap and heap[0][0] <= t or pending:
                         push(heap, (res._time_ns, 1, next(counter), res))
                         break
                     ev = res  # immediate dispatch (module docstring)
@@ -274,7 +278,7 @@ class RunLoop:
         """The loop when something may stop the run after an event: the event limit,
         watched types, the hook or the trace recorder (and the event log, if any)."""
         heap, counter, until_ns = self._heap, self._counter, plan.until_ns
-        pop, push = heappop, heappush
+        pop, push, pending = heappop, heappush, self._pending
         log, limit, watch, hooked = plan.log, plan.limit, plan.watch, plan.hooked
         bound, bound_reason = self._bound(until_ns)
         pause_at = self._pause_at_ns
@@ -282,7 +286,12 @@ class RunLoop:
         count = logged_t = 0
         ev = logged = None
         try:
-            while heap:
+            while heap or pending:
+                if pending:  # (as in `_run_fast`)
+                    self._events_processed = base + count
+                    if self._deliver():
+                        return PAUSED
+                    continue
                 t, pri, seq, ev = pop(heap)
                 if t > bound:
                     push(heap, (t, pri, seq, ev))
@@ -322,7 +331,7 @@ class RunLoop:
                             else MAX_EVENTS if count == limit else None)
                     if now_res is None:
                         break
-                    if stop is not None or heap and heap[0][0] <= t:
+                    if stop is not None or heap and heap[0][0] <= t or pending:
                         # (a hook or watcher scheduled something for now: it goes first)
                         push(heap, (t, 1, next(counter), now_res))
                         break
@@ -360,8 +369,6 @@ class RunLoop:
             # another thread or a signal handler wants an event boundary: serve it (the
             # clock stays at the last event's time)
             self._events_processed = processed
-            if seq == WAKE_SEQ:
-                return PAUSED if item() else NEXT
             on_interrupt = self._on_interrupt
             return PAUSED if on_interrupt is not None and on_interrupt() else NEXT
         if not pri or item._x.daemon:
@@ -521,4 +528,4 @@ def _noop() -> None:
     return None
 
 
-__all__ = ["RunLoop", "LoopPlan", "INTERRUPT_NS", "WAKE_SEQ"]
+__all__ = ["RunLoop", "LoopPlan", "INTERRUPT_NS"]

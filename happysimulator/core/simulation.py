@@ -132,6 +132,11 @@ class Simulation(RunLoop):
         # `_lock` serializes runs and boundary work done when no run is active.
         self._lock = threading.RLock()
         self._on_interrupt: Any = None
+        # observations queued for Rx subscribers during a handler (a list while a run has
+        # subscribers; False: nobody queues, the loop's tests of it cost nothing); while
+        # not empty the loop calls `_deliver()` first (observability/delivery.py)
+        self._pending: Any = False
+        self._deliver: Any = None
         # `_on_timer_error(fn, exc)`: a clock timer raised (observer code: Rx operators,
         # at_time); set by the observability layer, which pauses; None: it propagates
         self._on_timer_error: Any = None

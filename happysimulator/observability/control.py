@@ -80,7 +80,7 @@ class SimulationControl(BreakpointControl, ObserverControl):
         # faults: observer code that raised (see `observer_errors`); observations for
         # Rx subscribers wait for the next event boundary while a run is active
         self._errors: list[tuple[str, BaseException]] = []
-        self._deliveries = Deliveries(self._sim, self._observer_fault)
+        self._deliveries = Deliveries(self._sim, self._observer_fault, self._changed)
         runtime.bus.on_fault = self._deliveries.fault
         self._sim._on_timer_error = self._timer_fault
 

@@ -7,14 +7,15 @@ right after the handler, before the next heap entry of any kind (timers, and the
 handler's immediate follow-ons at that instant, wait for it). So subscriber code only
 ever sees complete state, and whatever it raises cannot leave a component half done.
 
-The loop is woken by a *wake entry*: an interrupt entry (`RunLoop.interrupt`'s kind: it
-sorts before every other entry) whose last field is the function to call there,
-`Deliveries.boundary`. The first observation queued after a delivery puts it in the heap:
-one C-level ``heappush`` of a constant tuple per event with something to deliver, not a
-clock timer (an object, a counted daemon entry and the timer path of the loop; 1.4 µs
-per delivered event), and the loop calls `boundary` itself (`RunLoop.WAKE_SEQ`): one
-Python call per boundary, where the generic interrupt path (`_run_special`, the
-control's ``_on_interrupt``, `drain`, the loop's bounds again) made four.
+While a run has Rx subscribers, the queue is the simulation's ``_pending``: the run
+loop tests it after every handler (one list test per event, nothing else) and, when
+something waits, calls `Deliveries.boundary` before the next heap entry of any kind. No
+heap entry, timer or wake-up call per delivering event: that cost a ``heappush``, a
+``heappop`` and a loop pass per observed event (~2.5k instructions per customer of the
+standard M/M/1 model with one `latency` subscriber; benchmarks/results/
+2026-12-07-s10-strm2.txt). A run without subscribers leaves ``_pending`` False, which
+the loop tests for free; the first subscriber during a run sets it and has the loop set
+up again (as a breakpoint added then does) before the next event.
 
 An observer's exception goes to its own ``on_error`` if it was given one; otherwise it is
 an *observer fault*: the run pauses after the current event with ``paused_by`` naming the
@@ -25,11 +26,7 @@ on exactly as the uninterrupted run would.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
-from heapq import heappush
 from typing import Any
-
-from happysimulator.core.run_loop import INTERRUPT_NS, WAKE_SEQ
 
 _AUTO: list[type | None] = [None]
 
@@ -69,50 +66,58 @@ def has_own_on_error(observer: Any) -> bool:
 class Deliveries:
     """The queue of observations waiting for the next event boundary."""
 
-    __slots__ = ("sim", "on_fault", "pending", "_heap", "_bus", "_wake")
+    __slots__ = ("sim", "on_fault", "pending", "_rearm", "_bus")
 
-    def __init__(self, sim: Any, on_fault: Callable[[str, BaseException], None]) -> None:
+    def __init__(self, sim: Any, on_fault: Callable[[str, BaseException], None],
+                 rearm: Callable[[], None]) -> None:
         self.sim = sim
         self.on_fault = on_fault  # (description, exception) -> None
-        self.pending: list[tuple[Any, Any]] = []
-        self._heap = sim._heap
+        self._rearm = rearm  # a running loop must read the simulation's seams again
         self._bus: Any = None
-        # the heap entry that wakes the loop for a delivery (see the module doc); equal
-        # entries compare equal, so the function itself is never ordered
-        self._wake = (INTERRUPT_NS, 0, WAKE_SEQ, self.boundary)
+        # one list for the simulation's whole life (the loop and the bus's emitters
+        # hold it); the loop calls `boundary` when it is not empty
+        self.pending: list[tuple[Any, Any]] = []
+        sim._deliver = self.boundary
 
     def attach(self, bus: Any) -> None:
         """A run starts: `bus`'s subscribers' observations queue here (the bus's emitters
-        append to ``bus.deferred``, our `pending`, and call ``bus.wake()`` when it was
-        empty: one C-level ``heappush`` of the wake entry, no Python call)."""
+        append to ``bus.deferred``, our `pending`); the loop tests it only while some
+        subscriber may queue (`live`)."""
         self._bus = bus
         bus.deferred = self.pending
-        bus.wake = partial(heappush, self._heap, self._wake)
         bus.defer = self.defer
+        if bus.has_observers:
+            self.sim._pending = self.pending
+        else:
+            bus.on_observer = self.live
+
+    def live(self) -> None:
+        """The run's first subscriber came: the loop must test the queue from now on
+        (it reads ``_pending`` once per `_run_loop`: set up again before the next
+        event, as for a breakpoint added during the run)."""
+        self._bus.on_observer = None
+        self.sim._pending = self.pending
+        self._rearm()
 
     def detach(self, bus: Any) -> None:
         """The run stopped: subscribers get their observations at once again."""
         self._bus = None
-        bus.deferred = bus.wake = bus.defer = None
+        bus.deferred = bus.defer = bus.on_observer = None
+        self.sim._pending = False
 
     def defer(self, observer: Any, obs: Any) -> None:
-        """The bus's ``defer``: queue, and make sure the loop stops at the boundary."""
-        pending = self.pending
-        if not pending:
-            heappush(self._heap, self._wake)
-        pending.append((observer, obs))
+        """The bus's ``defer``: queue for the loop's next boundary."""
+        self.pending.append((observer, obs))
 
     def boundary(self) -> bool:
-        """The wake entry's work, called by the run loop at the boundary (the clock at
-        the emitting event's time): deliver everything queued; True to pause there (an
-        observer asked for it, or changed breakpoints: see `SimulationControl`). Calls
-        handed over by other threads and Ctrl-C come with interrupt entries of their
-        own, served right after this one."""
+        """Called by the run loop at the boundary (the clock at the emitting event's
+        time) when something is queued: deliver it all; True to pause there (an observer
+        asked for it, or changed breakpoints: see `SimulationControl`)."""
         pending = self.pending
         if len(pending) == 1:  # the common case (one observation), as `drain` does it
             observer, obs = pending.pop()
             try:
-                if observer.__class__ is _AUTO[0]:
+                if observer.__class__ is (_AUTO[0] or _auto_detach()):
                     if not observer.is_stopped:
                         observer._on_next(obs)
                 else:
@@ -121,7 +126,7 @@ class Deliveries:
                 self.fault(observer, obs, exc)
             if pending:  # (it queued more: delivered here too, after it)
                 self.drain()
-        elif pending:
+        else:
             self.drain()
         sim = self.sim
         if sim._pause_requested:
@@ -130,13 +135,12 @@ class Deliveries:
         return False
 
     def drain(self) -> None:
-        """Deliver everything queued (observers may queue more: delivered too). A wake
-        entry left in the heap (drained early: the run stopped) finds nothing to do."""
-        while self.pending:
+        """Deliver everything queued (observers may queue more: delivered too)."""
+        pending = self.pending
+        while pending:
             auto = _AUTO[0] or _auto_detach()
-            batch, self.pending = self.pending, []
-            if self._bus is not None:
-                self._bus.deferred = self.pending
+            batch = pending.copy()
+            pending.clear()  # (in place: the loop and the emitters hold this list)
             for observer, obs in batch:
                 try:
                     if observer.__class__ is auto:
