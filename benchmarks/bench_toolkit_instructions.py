@@ -42,7 +42,9 @@ def instructions(repo: str, variant: str, calls: int) -> int:
         script = os.path.join(tmp, "worker.py")
         with open(script, "w") as f:
             f.write(code)
-        env = dict(os.environ, PYTHONPATH=repo)
+        # (one OpenBLAS thread: its idle threads spin after numpy's import, and
+        # callgrind counts every thread: +-2.5k instructions per call of noise)
+        env = dict(os.environ, PYTHONPATH=repo, OPENBLAS_NUM_THREADS="1")
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
              sys.executable, script, variant, str(calls)],

@@ -4,8 +4,12 @@ A span without id gets ``trace_id * HOPS + hop`` (``hop`` counts its request's s
 so far, from 0) and the request's previous span as parent; a request's 1000th and later
 spans, and spans of non-integer traces, get ``-(1 + p)``, ``p`` the span's position in the
 stream of spans the store was handed (every span counts, kept or not): ids that depend on
-the spans and their order only, never on when the store is read. Component spans (ids
-from `COMPONENT_SPAN_BASE` up, with their own parents) are joined to that chain.
+the spans and their order only, never on when the store is read. A span without id
+handed over with a parent (a station's hop, whose parent is the component span open in
+its request's context when the request arrived) keeps that parent. Component spans (ids
+from `COMPONENT_SPAN_BASE` up, with their own parents) are joined to that chain: one
+recorded without parent becomes the child of its request's latest hop without component
+parent that began no later than it (see `_join_component_spans`).
 """
 
 from __future__ import annotations
@@ -94,72 +98,51 @@ class SpanIds:
         prev[1:] = sorted_sid[:-1]
         prev[head] = last_sid[head]
         sid[order] = sorted_sid
-        pid[order[sorted_todo]] = prev[sorted_todo]
+        rows = order[sorted_todo]
+        own = pid[rows]  # a parent recorded with the span (a hop's component span) stays
+        pid[rows] = np.where(own == _NONE, prev[sorted_todo], own)
         return order, st
 
     def _join_component_spans(self, trace_ids: np.ndarray) -> None:
-        """Join the two kinds of spans of traces that have both: a span without id whose
-        chain parent lies outside the innermost component span enclosing it becomes
-        that component span's child (the server a balancer sent the request to), and a
-        component span without parent becomes the child of the latest span without id
-        that began before it outside any component span (the source that made the
-        request). Traces without component spans are left as they are."""
+        """Join the two kinds of spans of traces that have both. A standard hop (a span
+        without id) already has its parent: the component span open in its request's
+        context when the request reached it (recorded with it: a balancer's span of that
+        very attempt), else its request's previous hop. A component span recorded
+        without parent (the outermost, e.g. a client's) becomes the child of the latest
+        hop of its request that began no later than it and has no component parent (the
+        source that made the request). That choice is made again at every take-in, from
+        what is stored, so it does not depend on the order the spans came in."""
         order, st = self._tid_index()
         sid, pid, start, end = self._sid, self._pid, self._start, self._end
         lo = np.searchsorted(st, trace_ids, "left")
         hi = np.searchsorted(st, trace_ids, "right")
         for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
             rows = order[a:b]
-            if b - a < 2 or not (sid[rows] >= COMPONENT_SPAN_BASE).any():
+            if b - a < 2:
                 continue
-            self._join_one(rows.tolist(), sid, pid, start, end)
+            comp = sid[rows] >= COMPONENT_SPAN_BASE
+            if not comp.any():
+                continue
+            self._join_one(rows, comp, sid, pid, start, end)
 
     @staticmethod
-    def _join_one(rows: list[int], sid: np.ndarray, pid: np.ndarray, start: np.ndarray,
-                  end: np.ndarray) -> None:
-        comp = [r for r in rows if sid[r] >= COMPONENT_SPAN_BASE]
-        plain = [r for r in rows if sid[r] < COMPONENT_SPAN_BASE]
-        by_id = {int(sid[r]): r for r in rows}
-        depth: dict[int, int] = {}
-
-        def comp_depth(r: int) -> int:
-            d, seen, cur = 0, 0, r
-            while seen < len(rows):
-                p = by_id.get(int(pid[cur]))
-                if p is None or sid[p] < COMPONENT_SPAN_BASE:
-                    break
-                d, cur, seen = d + 1, p, seen + 1
-            return d
-
-        for r in comp:
-            depth[r] = comp_depth(r)
-
-        def inside(r: int, c: int) -> bool:
-            return start[c] <= start[r] and end[r] <= end[c] and end[r] > start[c]
-
-        def innermost(r: int) -> int | None:
-            best = None
-            for c in comp:
-                if inside(r, c) and (best is None or depth[c] > depth[best]
-                                     or (depth[c] == depth[best] and start[c] > start[best])):
-                    best = c
-            return best
-
-        enclosed: set[int] = set()
-        for r in sorted(plain, key=lambda r: (start[r], end[r])):
-            c = innermost(r)
-            if c is None:
-                continue
-            enclosed.add(r)
-            parent = by_id.get(int(pid[r]))
-            if parent is None or not inside(parent, c):  # the chain link leaves c
-                pid[r] = sid[c]
-        roots = [r for r in comp if int(pid[r]) == _NONE or by_id.get(int(pid[r])) is None]
-        outer = [r for r in plain if r not in enclosed]
-        for r in roots:
-            before = [p for p in outer if start[p] <= start[r]]
-            if before:
-                pid[r] = sid[max(before, key=lambda p: (start[p], end[p]))]
+    def _join_one(rows: np.ndarray, comp: np.ndarray, sid: np.ndarray, pid: np.ndarray,
+                  start: np.ndarray, end: np.ndarray) -> None:
+        # (a component's own parent is a component id: anything below is none, or one
+        # this join gave it before)
+        own = pid[rows] >= COMPONENT_SPAN_BASE
+        roots = rows[comp & ~own]
+        if not roots.size:
+            return
+        outer = rows[~comp & ~own]  # hops outside every component span
+        if not outer.size:
+            pid[roots] = _NONE
+            return
+        # the latest by (start, end, id) among those beginning no later than the root
+        rank = np.lexsort((sid[outer], end[outer], start[outer]))
+        outer = outer[rank]
+        at = np.searchsorted(start[outer], start[roots], "right") - 1
+        pid[roots] = np.where(at >= 0, sid[outer[np.maximum(at, 0)]], _NONE)
 
     def _add_others(self, spans: list[tuple[int, Span]]) -> list[Span]:
         """Spans with non-integer ids, as ``(stream position, span)``: kept per trace as

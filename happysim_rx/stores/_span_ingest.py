@@ -34,7 +34,9 @@ class SpanArrays(NamedTuple):
     """Spans without ids as numpy columns, in causal order per trace (the cheapest form
     an `add_lazy` materializer can return). ``entities`` index into ``names``;
     ``attributes`` are sparse columns ``(rows, key, values)``: span ``rows[i]`` has
-    attribute ``key`` = ``values[i]``."""
+    attribute ``key`` = ``values[i]``. ``parents``, if given, holds each span's own
+    parent (a component span's id, recorded when the request reached the span's
+    entity), or the int64 minimum where the span takes its request's previous span."""
 
     trace_ids: np.ndarray
     entities: np.ndarray
@@ -42,6 +44,7 @@ class SpanArrays(NamedTuple):
     starts: np.ndarray
     ends: np.ndarray
     attributes: list[tuple[np.ndarray, str, np.ndarray]]
+    parents: np.ndarray | None = None
 
 
 class _Lazy:
@@ -123,6 +126,13 @@ class SpanIngest(SpanIds, TraceBound):
                 index()
 
         return append
+
+    def row_list(self) -> list[Any] | None:
+        """The list `appender` appends to, while appending to it is all it does (an
+        unbounded store; None when bounded). A component whose span topic has this store
+        as its only listener may append its `Span`s there itself: the same spans in the
+        same order, without a call per span. Keep it equivalent to `appender`."""
+        return self._pending if self.max_traces is None else None
 
     def add(self, span: Span) -> None:
         self._pending.append(span)
@@ -254,7 +264,8 @@ class SpanIngest(SpanIds, TraceBound):
         codes = np.array([self._code(nm) for nm in b.names], dtype=np.int32)
         if not k:
             return None
-        return _Block(b.trace_ids.astype(np.int64, copy=False), None, None,
+        pid = None if b.parents is None else b.parents.astype(np.int64)  # (a copy)
+        return _Block(b.trace_ids.astype(np.int64, copy=False), None, pid,
                       codes[b.entities], np.asarray(b.starts, dtype=np.float64),
                       np.asarray(b.ends, dtype=np.float64), {},
                       [(r.astype(np.int64), key, v) for r, key, v in b.attributes],

@@ -12,11 +12,20 @@ a second store), as the topic itself, whose ``emit`` reaches them all as it happ
 change of listeners drops the resolved form (the topics' watchers), so the next
 recording call resolves again::
 
-    f = self._fast
-    if f is None or f.sim is not self._sim:
+    f = self._fast                  # (`STALE` until resolved, and when listeners change)
+    if f.sim is not self._sim:
         f = self._fast = resolve(self, ("requests", "counter"), ("latency", "sample"))
     if f.on:
         f.add(0, now_s, 1)          # (or inline: see `Client._dispatch`)
+
+A counter of ones or a sample of durations may go further (kinds ``"counter:ns"`` and
+``"sample:since"``): while only its store listens, ``series[i]`` is then a list to
+append the time in ns to (a `counter:ns`), or an `NsPair` of lists, the time and the
+start of the duration, both in ns (a `sample:since`: the value is their difference in
+seconds): no float made, no store call. A `NsBatch` turns them into seconds in bulk and
+hands them to the store on each bus flush (before any read and when the run completes)
+and when the topic's listeners change (then emitted one by one: ``series[i]`` is the
+`Topic`). The series must have no other writer in the simulation (its times in order).
 """
 
 from __future__ import annotations
@@ -24,19 +33,24 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import numpy as np
+
 from happysim_rx import ObservationKind
 from happysim_rx.observation import Span
 from happysimulator.core.observed import _OPEN_SPAN
+from operators.simtime import seconds_array
 
 _METRIC = ObservationKind.METRIC
 _SPAN = ObservationKind.SPAN
 
-__all__ = ["FastRecording", "close_span", "open_span", "resolve"]
+__all__ = ["STALE", "FastRecording", "NsBatch", "NsPair", "close_span", "open_span",
+           "resolve"]
 
 #: the runtime attribute holding the component span id counter (shared with
 #: `ObservedEntity.open_span`: one sequence of ids per simulation)
 _IDS_KEY = "_component_span_ids"
 _WATCHED_KEY = "_fast_recording_watched"
+_BATCHES_KEY = "_fast_recording_batches"
 
 
 class FastRecording:
@@ -44,10 +58,12 @@ class FastRecording:
 
     ``on``: something is recorded; ``series[i]``: the i-th series asked for, as its
     store's ``(times, values)`` tail lists or as its `Topic` (call ``emit``);
-    ``spans``: the entity's span topic (None without traces); ``ids``: the
-    simulation's component span id counter; ``name``: the entity's name."""
+    ``spans``: the entity's span topic (None without traces); ``rows``: while the
+    trace store is that topic's only listener and takes spans as they come, its list
+    of pending spans (append the `Span` instead of emitting it: no call; else None); ``ids``: the simulation's component span
+    id counter; ``name``: the entity's name."""
 
-    __slots__ = ("sim", "on", "series", "topics", "spans", "ids", "name", "shared")
+    __slots__ = ("sim", "on", "series", "topics", "spans", "rows", "ids", "name", "shared")
 
     def __init__(self, sim: Any, on: bool) -> None:
         self.sim = sim
@@ -55,6 +71,7 @@ class FastRecording:
         self.series: tuple[Any, ...] = ()
         self.topics: tuple[Any, ...] = ()  # every series' `Topic`
         self.spans: Any = None
+        self.rows: list | None = None
         self.ids: Any = None
         self.name = ""
         #: the component's own cache for this simulation (tags and attributes dicts it
@@ -63,19 +80,34 @@ class FastRecording:
         self.shared: dict[Any, Any] = {}
 
     def add(self, i: int, t: float, v: Any, tags: dict | None = None) -> None:
-        """Record `v` at `t` (s) on series `i` (the inline form is the hot path's)."""
+        """Record `v` at `t` (s) on series `i` (the inline form is the hot path's; not
+        for a batched series, whose lists take ns)."""
         s = self.series[i]
         if s.__class__ is tuple and tags is None:
             s[0].append(t)
             s[1].append(v)
+        elif s.__class__ is list or s.__class__ is NsPair:
+            raise TypeError(f"series {i} is batched: append its times in ns")
         else:
             self.topics[i].emit(t, v, tags)
+
+
+class NsPair(tuple):
+    """The lists of a batched ``sample:since`` series: (times, starts), in ns."""
+
+    __slots__ = ()
+
+
+#: an entity's recording before it is resolved and after its listeners change: its
+#: ``sim`` is no simulation (resolve again), so the hot path tests one identity
+STALE = FastRecording(object(), False)
 
 
 def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
     """`entity`'s recording of ``series`` ((name, kind) pairs) in its simulation now.
     Tagged values go through the topic (``series[i]`` is then always the `Topic`: name
-    such a series with kind ``"counter:tagged"``)."""
+    such a series with kind ``"counter:tagged"``); kinds ``"counter:ns"`` and
+    ``"sample:since"`` are batched (see the module docstring)."""
     sim = entity._sim
     rec = entity._recording()  # (None: this simulation records nothing)
     if rec is None:
@@ -88,11 +120,10 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
     watched = runtime.__dict__.get(_WATCHED_KEY)
     if watched is None:
         watched = runtime.__dict__[_WATCHED_KEY] = set()
-    resolved = []
+    resolved: list[Any] = []
     topics = []
-    for name, kind in series:
-        tagged = kind.endswith(":tagged")
-        kind = kind.split(":")[0]
+    for name, spec in series:
+        kind, _, how = spec.partition(":")
         # (the seam's own topic cache: both ways of recording reach one topic)
         topic = entity._topic(_METRIC, name, kind)
         topics.append(topic)
@@ -100,14 +131,23 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
             watched.add((id(entity), id(topic)))
             topic.watch(_dropper(entity))
         cols = topic.columns
-        resolved.append(topic if tagged or cols is None else cols)
+        if how == "tagged" or cols is None:
+            resolved.append(topic)
+        elif how in ("ns", "since"):
+            resolved.append(_batch(runtime, entity, topic, how == "since").lists)
+        else:
+            resolved.append(cols)
     out.series = tuple(resolved)
     out.topics = tuple(topics)
     if rec.traces:
         if rec.spans is None:
             runtime.claim(entity)
             rec.spans = runtime.bus.topic(_SPAN, entity.name, "span")
-        out.spans = rec.spans
+        spans = out.spans = rec.spans
+        if (id(entity), id(spans)) not in watched:
+            watched.add((id(entity), id(spans)))
+            spans.watch(_dropper(entity))
+        out.rows = _row_list(runtime.bus, spans)
         ids = rec.ids
         if ids is None:
             ids = runtime.__dict__.get(_IDS_KEY)
@@ -120,10 +160,67 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
     return out
 
 
+class NsBatch:
+    """A batched series of one entity in one simulation (see the module docstring):
+    ``lists`` is what the entity appends to (times in ns; with ``since``, the pair
+    times, starts); `flush` hands what they hold to the topic's stores, in seconds."""
+
+    __slots__ = ("topic", "lists")
+
+    def __init__(self, topic: Any, since: bool) -> None:
+        self.topic = topic
+        self.lists: Any = NsPair(([], [])) if since else []
+
+    def flush(self, _topic: Any = None) -> None:
+        lists = self.lists
+        pair = lists.__class__ is NsPair
+        times = lists[0] if pair else lists
+        if not times:
+            return
+        # (int64 ns: `seconds_array` makes the floats `ns / TICKS_PER_SECOND` would)
+        t = np.array(times, dtype=np.int64)
+        times.clear()
+        if pair:
+            since = np.array(lists[1], dtype=np.int64)
+            lists[1].clear()
+            values = seconds_array(t - since)
+        else:
+            values = np.ones(t.size)
+        self.topic.emit_many(seconds_array(t), values, subscribers=False)
+
+
+def _batch(runtime: Any, entity: Any, topic: Any, since: bool) -> NsBatch:
+    """`entity`'s batch of `topic` in `runtime`'s simulation: made (and its flushes
+    registered) once, kept across resolutions."""
+    batches = runtime.__dict__.get(_BATCHES_KEY)
+    if batches is None:
+        batches = runtime.__dict__[_BATCHES_KEY] = {}
+    key = (id(entity), id(topic))
+    batch = batches.get(key)
+    if batch is None:
+        batch = batches[key] = NsBatch(topic, since)
+        runtime.bus.add_flusher(batch.flush)
+        # (the listeners change: what was batched goes to the stores before anything
+        # is emitted one by one)
+        topic.watch(batch.flush)
+    return batch
+
+
+def _row_list(bus: Any, topic: Any) -> list | None:
+    """The trace store's list of pending spans when it alone listens to `topic` and
+    takes spans as they come (`SpanIngest.row_list`); else None (emit them: for
+    subscribers, breakpoints, a bounded store)."""
+    if len(topic._appenders) != 1 or topic._sinks or topic._raws:
+        return None
+    stores = [s for s in bus.stores if _SPAN in s.kinds]
+    row_list = getattr(stores[0], "row_list", None) if len(stores) == 1 else None
+    return None if row_list is None else row_list()
+
+
 def _dropper(entity: Any) -> Any:
     def drop(_topic: Any) -> None:
         # listeners changed: the tail lists may no longer be the only listener
-        entity._fast = None
+        entity._fast = STALE
 
     return drop
 
@@ -146,4 +243,9 @@ def close_span(f: FastRecording, request: Any, span: tuple[int, Any], start: flo
     span_id, parent = span
     if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
         ctx[_OPEN_SPAN] = parent
-    f.spans.emit(now, Span(ctx["id"], span_id, parent, f.name, start, now, attributes))
+    rows = f.rows
+    span = Span(ctx["id"], span_id, parent, f.name, start, now, attributes)
+    if rows is not None:
+        rows.append(span)
+    else:
+        f.spans.emit(now, span)

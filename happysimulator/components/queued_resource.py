@@ -94,7 +94,10 @@ class QueuedResource(Entity):
         self.busy_ns = 0
         self._hooks: dict[int, list] = {}
         self._draining = False
-        self._spare: _Service | None = None  # a finished service object (see `_service`)
+        # finished service objects, for the next requests (see `_service`): at most
+        # ``concurrency`` + 1 are ever alive at once (the finishing one is the event being
+        # processed when it starts the next request), so a busy resource allocates none
+        self._spares: list[_Service] = []
 
     @property
     def concurrency(self) -> int:
@@ -192,6 +195,8 @@ class QueuedResource(Entity):
                 self._started()
         if start:
             if i is not None:
+                if i.arriving is not None:  # (its hop's parent, read now)
+                    i.arriving(event, now)
                 i.arrived.append(now)
                 if i.live is not None:
                     i.live(ARRIVED, now, event)
@@ -206,6 +211,8 @@ class QueuedResource(Entity):
             self._refuse(sim, event, now)
             return None
         if i is not None:
+            if i.arriving is not None:
+                i.arriving(event, now)
             i.arrived.append(now)
             b = i.depth_band
             if b is not None and not b[0] < len(q) < b[1]:
@@ -219,6 +226,8 @@ class QueuedResource(Entity):
         self.dropped += 1
         i = self._instr
         if i is not None:
+            if i.arriving is not None:  # (an arrival too)
+                i.arriving(event, now)
             i.dropped.append(now)
             if i.traced:
                 i.dropped_ids.append(trace_id(event))
@@ -347,6 +356,7 @@ class QueuedResource(Entity):
 
 _UNLIMITED = 1 << 62  # gated by has_capacity() alone
 _PLAIN, _LEAN = 1, 2  # `QueuedResource._plain` (0: counts apart or decides starts itself)
+_SPARES = 4  # finished service objects a resource keeps (`QueuedResource._spares`)
 
 
 class _Service(Process):
@@ -378,13 +388,13 @@ class _Service(Process):
         r.busy_ns += now - self.start_ns
         i = r._instr
         q = r._queue
-        done = self.origin
         seq = -1
         if now_ev is not None and (q or i is not None and i.live is not None):
             # it goes before what the next start (or a live delivery of the facts)
             # schedules for now: its heap sequence number is drawn first
             seq = sim.engine.next_seq()
         if i is not None:  # (`_record_done` inline)
+            done = self.origin
             i.done.append(now)
             if i.visit_facts:
                 i.served.append(now - self.start_ns)
@@ -413,11 +423,26 @@ class _Service(Process):
                         arr = now  # (a span attached mid-service starts at its start)
                     res = r.handle_queued_event(event)
                     if res.__class__ is GeneratorType:
-                        # (never this service object itself, though it is done: it is
+                        # never this service object itself, though it is done: it is
                         # the event being processed, which a failure (`failed_event`)
-                        # or a pause (`last_event`) reports as the request it served;
-                        # it becomes the spare below, for a later start)
-                        res = _service(sim, res, event, r, now, arr).handle_event(None)
+                        # or a pause (`last_event`) reports as the request it served
+                        # (it becomes a spare below, for a later start)
+                        s = r._spares.pop() if r._spares else None
+                        if (s is not None and s.sim is sim and sim.engine.unseen
+                                and s.event_type == event.event_type):
+                            # (`_service`'s reuse of a spare, written out)
+                            s.gen = s._send = res  # (sent to its driver: it starts)
+                            s.origin = event
+                            s.start_ns = s._time_ns = now
+                            s.arr_ns = arr
+                            c = event._ctx
+                            s._ctx = event if c is None else c
+                            x = event._x
+                            if x is not None and x.daemon:
+                                s._own = False
+                        else:
+                            s = _service(sim, res, event, r, now, arr)
+                        res = s.handle_event(None)
                         if res is not None:  # (it finished at once: an event for now)
                             sim.schedule_result(res)
                     else:
@@ -427,9 +452,11 @@ class _Service(Process):
                 r._draining = False
             if q and r.in_flight < r._concurrency:  # (more room: the general way)
                 r._drain(sim)
-        if (self.origin is done and r._spare is None and self._own and self._x is None
-                and sim.engine.unseen):
-            r._spare = self  # (it serves the resource's next request: see `_service`)
+        if (self._own and self._x is None and sim.engine.unseen
+                and len(r._spares) < _SPARES):
+            if self._step is None:
+                drive(self)  # (a spare's generators run through a driver)
+            r._spares.append(self)  # (it serves a later request: see `_service`)
         if seq >= 0 and sim.engine.push_if_due(now, seq, now_ev):
             return None
         # (else nothing was scheduled since it was made: the loop runs `now_ev` next, or
@@ -442,17 +469,16 @@ class _Service(Process):
 
 def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_ns: int,
              arr_ns: int) -> _Service:
-    """A service object for `request`: the resource's spare (a finished one, kept while
-    nobody sees processed events: nobody else holds it), else a new one (`Process.__init__`
+    """A service object for `request`: one of the resource's spares (finished ones, kept
+    while nobody sees processed events: nobody else holds them), else a new one (`Process.__init__`
     for a `_Service`, written out; run_hooks False: the resource's `_done` runs the
     request's hooks)."""
-    s = resource._spare
-    if s is not None:
-        resource._spare = None
+    spares = resource._spares
+    if spares:
+        s = spares.pop()
         if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
-            # (the same type: the event log reads it after the handler returns)
-            if s._step is None:
-                drive(s)  # (its generators run through a driver)
+            # (the same type: the event log reads it after the handler returns; a spare
+            # has a driver, see `_Service._finish`)
             s.gen = s._send = gen  # (sent to the driver: it starts)
             s.origin = request
             s.start_ns = s._time_ns = start_ns

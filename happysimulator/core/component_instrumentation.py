@@ -84,7 +84,7 @@ class ComponentInstrumentation:
         "traced", "live", "generated", "arrived", "dropped", "started", "waited", "done",
         "served", "received", "latency", "traced_ids", "traced_starts", "dropped_ids",
         "removed", "removed_ids", "removed_starts", "depth_band", "depth_moved", "latency_band", "latency_moved", "start_facts",
-        "visit_facts", "reconfigured",
+        "visit_facts", "reconfigured", "arriving",
     )
 
     def __init__(self) -> None:
@@ -109,6 +109,9 @@ class ComponentInstrumentation:
         self.start_facts = self.visit_facts = True
         # called (if set) just before a component's configuration changes mid-run
         self.reconfigured: Any = None
+        # called (if set) as ``arriving(request, now_ns)`` when a request reaches a
+        # queued resource, before anything else: its hop's parent is read then
+        self.arriving: Any = None
 
 
 __all__ = [

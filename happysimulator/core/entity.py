@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core._active import ACTIVE, detached_id
@@ -68,6 +69,23 @@ def bind_simulation(entity: Entity) -> Simulation:
     return sim
 
 
+class _EntityStream:
+    """``Entity._entity_rng`` when the instance holds none (before the first ``rng``
+    read, and after `Entity._forget_stream`): the model's own generator if it assigned
+    one, else the entity's stream in its simulation; kept as the instance's."""
+
+    def __get__(self, entity: Entity | None, owner: type) -> Any:
+        if entity is None:
+            return self
+        rng = entity._own_rng
+        if rng is None:
+            sim = entity._sim or bind_simulation(entity)
+            rng = sim._entity_stream(entity)
+        # (plain attribute writes, not `entity.__dict__`: see `Entity.rng`)
+        entity._entity_rng = rng
+        return rng
+
+
 class Entity:
     """Base class for simulated things.
 
@@ -80,7 +98,7 @@ class Entity:
     #: component instrumentation seam (see ``ComponentInstrumentation``); None = off
     _instr: ComponentInstrumentation | None = None
     _own_rng: random.Random | None = None  # a generator the model assigned
-    _stream: tuple[Any, random.Random] | None = None  # (simulation, this entity's stream)
+    _entity_rng = _EntityStream()  # (the instance's once read: see `rng`)
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -101,31 +119,21 @@ class Entity:
         i._ns = sim.now_ns
         return i
 
-    @property
-    def rng(self) -> random.Random:
-        """This entity's own random stream, derived from the simulation's seed and the
+    def _set_rng(self, value: random.Random) -> None:
+        self._own_rng = value
+        self._forget_stream()
+
+    # ``rng`` reads the instance's ``_entity_rng`` through a C getter (no Python frame:
+    # models read ``self.rng`` once per request); the first read finds none and
+    # `_EntityStream` (the class-level default) makes it. ``rng`` stays a property, so an assignment runs
+    # the setter: the hot-path draws (`_stream_random`) follow the model's generator.
+    rng = property(
+        attrgetter("_entity_rng"), _set_rng,
+        doc="""This entity's own random stream, derived from the simulation's seed and the
         entity's name: the same draws in every run with that seed, whatever other
         entities draw (common random numbers match arrivals with arrivals and services
         with services). A model may assign its own, as happysim 0.2.5 models do:
-        ``self.rng = Random(7)``."""
-        # plain attribute reads and writes (not `self.__dict__`): touching `__dict__`
-        # would turn the instance's inline attribute values into a dict, slowing every
-        # attribute access on the hot path (CPython 3.11+)
-        cached = self._stream  # (set only while the model assigned none: see the setter)
-        if cached is not None and cached[0] is self._sim:
-            return cached[1]
-        own = self._own_rng
-        if own is not None:
-            return own
-        sim = self._sim or bind_simulation(self)
-        stream = sim._entity_stream(self)
-        self._stream = (sim, stream)
-        return stream
-
-    @rng.setter
-    def rng(self, value: random.Random) -> None:
-        self._own_rng = value
-        self._forget_stream()
+        ``self.rng = Random(7)``.""")
 
     def _first_draw(self) -> float:
         draw = self._stream_random = self.rng.random
@@ -134,7 +142,10 @@ class Entity:
     def _forget_stream(self) -> None:
         """Drop the cached stream (the entity moved to another simulation or was given
         its own generator); the next draw looks it up again."""
-        self._stream = None
+        try:
+            del self._entity_rng  # (the instance's: `_EntityStream` answers the next read)
+        except AttributeError:
+            pass  # (none kept)
         self._stream_random = self._first_draw
 
     def forward(self, event: Event, target: Entity, event_type: str | None = None) -> Event:

@@ -136,8 +136,10 @@ class Event:
         elif PARTIAL in rc:  # (`_complete` inline: a traced source's requests carry one)
             created = _new(Instant)
             created._ns = rc.pop(PARTIAL)
-            rc.setdefault("created_at", created)
-            rc.setdefault("metadata", {})
+            if "created_at" not in rc:  # (`setdefault` written out: a cheaper test)
+                rc["created_at"] = created
+            if "metadata" not in rc:
+                rc["metadata"] = {}
         self._ctx = rc
         return rc
 

@@ -184,8 +184,9 @@ class ObservedEntity(Entity):
                 return
         elif not rec.on:
             return
-        topic = rec.samples.get(name)
-        if topic is None:
+        try:
+            topic = rec.samples[name]
+        except KeyError:  # (the first sample of the name: its topic)
             topic = rec.samples[name] = self._topic(_METRIC, name, "sample")
         if type(value) is not float or value - value != 0.0:
             value = _finite(name, value)

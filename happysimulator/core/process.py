@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from happysimulator.core.simulation import Simulation
 
 _NS = 1_000_000_000  # durations convert as int(s * 1e9 + 0.5) (nearest ns) everywhere
+_NS_F = 1e9  # (exactly _NS)
 _new = object.__new__
 
 
@@ -117,7 +118,9 @@ class Process(ProcessContinuation):
     def handle_event(self, event: Event) -> Event | None:
         """Resume the generator (with what it waited for: see `_wake`); returns a plain
         event for now that the caller dispatches (see `_finish`), else None."""
-        value, self._send = self._send, None
+        value = self._send
+        if value is not None:
+            self._send = None
         step = self._step
         try:
             y = self.gen.send(value) if step is None else step(value)
@@ -128,8 +131,9 @@ class Process(ProcessContinuation):
             if y < 0.0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
             sim = self.sim
-            # (`floor` is `int` for y >= 0 -- nearest ns -- and a cheaper call: METH_O)
-            t = sim.now_ns + _floor(y * _NS + 0.5)
+            # (`floor` is `int` for y >= 0 -- nearest ns -- and a cheaper call: METH_O; a
+            # float times the float 1e9 is the float times the int 10**9, specialized)
+            t = sim.now_ns + _floor(y * _NS_F + 0.5)
             if self._own and self._x is None and sim.engine.unseen:
                 self._time_ns = t  # (`_continue_at`'s common case, inline)
                 heappush(sim._heap, (t, 1, next(sim._counter), self))

@@ -14,629 +14,55 @@ records its spans with ``ObservedEntity.record_span``; a station's span carries
 ``wait`` and ``service``, seconds: queueing from arrival to start, then service to
 the end); ``trace_id`` is the request's context id
 and ``parent_id`` the request's previous span (spans are linked by request id, in causal
-order, never guessed from timestamps). The source's span is the zero-length root; a
-sink's span is zero-length at arrival.
+order, never guessed from timestamps), or, for a station the request reached inside a
+component's open span (a balancer's, a client's attempt), that span, read from the
+request's context on arrival (`hop_parents`). The source's span is the zero-length root;
+a sink's span is zero-length at arrival.
 
-How (the hot path is the simulation's): components append *facts* — ints and floats,
-including the request ids of traced hops — to per-series lists (see
-`happysimulator.core.component_instrumentation`); no Python object is created or kept
-per observation. A `Recorder` turns the lists into series in bulk (numpy) when someone
-reads a store, when the run completes, and on the runtime's flush schedule (about 64k
-facts per flush: memory stays bounded without a capacity check on the hot path). Facts
-that follow from the queue discipline are not recorded but derived: a FIFO `Server`
-reports arrivals and completions, not starts (see `QueueInstrumentation`). Spans
-are built from the same facts as columns and materialized (ordered per request, ids and
-parent links given by the trace store) only when the trace store is read.
-
-Live subscribers get each observation as it happens: gauges and samples through a
-*band* (a component calls out only when the value leaves the interval in which no
-listener's verdict can change: every change for Rx subscribers, a threshold crossing for
-threshold breakpoints), other series through the component's ``live`` callback; the
-stores keep being fed in bulk.
+The facts and their flush: `happysimulator.observability.fact_recorder`; a queued
+resource's series: `happysimulator.observability.queue_instrument`.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from math import inf, nextafter
+from math import inf
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from happysimulator.core.component_instrumentation import (
-    ARRIVED,
-    DONE,
-    DROP,
-    GEN,
-    REMOVED,
-    STARTED,
-    ComponentInstrumentation,
+from happysimulator.core.component_instrumentation import GEN
+from happysimulator.observability.fact_recorder import (
+    _EMPTY,
+    _NEVER,
+    _NS,
+    Recorder,
+    _band,
+    _counter,
+    _floats,
+    _Instrumentation,
+    _ints,
+    _samples,
 )
-from happysimulator.observability.spans import LEAF, ROOT, VISIT, EntitySpans, Tracer
-from operators.simtime import TICKS_PER_SECOND
+from happysimulator.observability.queue_instrument import (
+    QueueInstrumentation,
+    WatchedPolicy,
+    _derivable_concurrency,
+    _gauge_points,
+    _level,
+)
+from happysimulator.observability.spans import LEAF, ROOT, EntitySpans
 from operators.simtime import seconds_array as _sec
 
 if TYPE_CHECKING:
     from happysimulator.observability.integration import ObservabilityRuntime
 
-# one conversion of nanoseconds to seconds on every path (live and stored): integer
-# division for scalars, `seconds_array` for columns (`operators.simtime`)
-_NS = TICKS_PER_SECOND
-_EMPTY = np.empty(0, dtype=np.int64)
-_NEVER = np.iinfo(np.int64).min  # a time before every other
-
-
-def _ints(values: list[int]) -> np.ndarray:
-    """A list of ints as an array, and the list emptied (it keeps being appended to)."""
-    out = np.fromiter(values, dtype=np.int64, count=len(values))
-    values.clear()
-    return out
-
-
-def _floats(values: list[float]) -> np.ndarray:
-    out = np.fromiter(values, dtype=np.float64, count=len(values))
-    values.clear()
-    return out
-
-
-def _gauge_points(t: np.ndarray, values: np.ndarray, last: float) -> tuple[np.ndarray, np.ndarray]:
-    """The gauge's changes: the value in effect after *all* records at an instant (a
-    server handing over to the next request goes in_flight 1 -> 0 -> 1 within one instant:
-    that 0 never held for any time and is not a change), kept where it differs from the
-    value before."""
-    # (positions, not boolean masks: two fancy-indexings of the settled records cost
-    # more than one `flatnonzero`; this runs at every flush of a full() run)
-    settled = np.empty(t.size, dtype=bool)
-    np.not_equal(t[1:], t[:-1], out=settled[:-1])
-    settled[-1] = True
-    at = np.flatnonzero(settled)
-    vv = values[at]
-    changed = np.empty(vv.size, dtype=bool)
-    changed[0] = vv[0] != last
-    np.not_equal(vv[1:], vv[:-1], out=changed[1:])
-    return t[at[changed]], vv[changed]
-
-
-def _level(ups: np.ndarray, downs: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
-    """A count that goes +1 at each of `ups` and -1 at each of `downs` (ns, each sorted),
-    starting from `last`: its settled changes as (times in ns, values)."""
-    if not ups.size and not downs.size:
-        return _EMPTY, _EMPTY
-    t = np.concatenate((ups, downs))
-    order = np.argsort(t, kind="stable")
-    # after the k-th record (k = 1, 2, ...): last + ups - downs = last + 2 * ups - k,
-    # ups counted by the sorted positions that came from `ups` (no +1/-1 step array)
-    level = np.cumsum(order < ups.size, dtype=np.int64)
-    level *= 2
-    level -= np.arange(1 - last, t.size + 1 - last, dtype=np.int64)
-    return _gauge_points(t[order], level, last)
-
-
-def _band(points: tuple[float, ...], value: float) -> list[float]:
-    """The open interval around `value` of the values with the same relation (<, =, >)
-    to every point: a value outside it may change a threshold listener's verdict."""
-    k = bisect_left(points, value)
-    if k < len(points) and points[k] == value or not points:
-        return [nextafter(value, -inf), nextafter(value, inf)]
-    return [points[k - 1] if k else -inf, points[k] if k < len(points) else inf]
-
-
-class Recorder:
-    """A simulation's instrumentations and the flushing of what they recorded."""
-
-    def __init__(self, runtime: ObservabilityRuntime) -> None:
-        self.runtime = runtime
-        self.bus = runtime.bus
-        self.instrumentations: list[_Instrumentation] = []
-        self.metrics = runtime.config.metrics
-        self.tracer = Tracer(self, runtime.config.trace_sample_rate) if (
-            runtime.config.traces) else None
-        runtime.bus.add_flusher(self.flush)
-
-    def add(self, instr: _Instrumentation) -> None:
-        if self.tracer is not None:
-            instr.traced = True
-            self.tracer.register(instr)
-        self.instrumentations.append(instr)
-        instr.refresh_live()
-
-    def refresh_live(self) -> None:
-        for instr in self.instrumentations:
-            instr.refresh_live()
-
-    def size(self) -> int:
-        """Facts not flushed yet."""
-        return sum(i.size() for i in self.instrumentations)
-
-    def flush(self) -> None:
-        """Derive every series from the facts so far and hand the spans over."""
-        spans: list[EntitySpans] = []
-        for instr in self.instrumentations:
-            instr.drop_unneeded()
-            instr.flush(spans)
-        if spans and self.tracer is not None:
-            self.tracer.hand_over(spans)
-
-
-class _Instrumentation(ComponentInstrumentation):
-    __slots__ = ("entity", "recorder", "topics", "metric_live", "lists", "publisher",
-                 "_unneeded", "_span_lists", "_spans_on")
-
-    def __init__(self, recorder: Recorder, entity: Any, series: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self.entity = entity
-        self.recorder = recorder
-        self.metric_live = False
-        self.publisher: Any = None
-        self.lists: list[list] = []  # every fact list
-        self._unneeded: list[list] = []  # recorded, but nothing derives from them
-        self._span_lists: list[list] = []  # facts only spans need
-        self._spans_on = True
-        metric = recorder.bus.metric
-        self.topics = [metric(entity.name, name, kind) for name, kind in series] if (
-            recorder.metrics) else []
-        for t in self.topics:
-            t.watch(self._on_listeners)
-
-    def _fact(self, name: str, needed: bool = True, span: bool = False) -> list:
-        """The fact list `name`, registered. Facts are appended whether needed or not (an
-        append costs less than any test); the unneeded are dropped at each flush."""
-        values: list = []
-        setattr(self, name, values)
-        self.lists.append(values)
-        if not needed:
-            self._unneeded.append(values)
-        if span:
-            self._span_lists.append(values)
-        return values
-
-    def drop_unneeded(self) -> None:
-        """Empty the lists of facts nothing derives from now (called before `flush`)."""
-        for values in self._unneeded:
-            values.clear()
-        if not self._spans_on:
-            for values in self._span_lists:
-                values.clear()
-
-    def size(self) -> int:
-        return sum(len(v) for v in self.lists)
-
-    def _on_listeners(self, topic: Any) -> None:
-        self.refresh_live()
-
-    def refresh_live(self) -> None:
-        listened = tuple(t.has_subscribers for t in self.topics)
-        self.listeners_changed(listened)
-        metric_live = any(listened)
-        if metric_live and not self.metric_live:
-            self.start_live()
-        self.metric_live = metric_live
-        tracer = self.recorder.tracer
-        span_live = tracer is not None and tracer.live
-        if tracer is not None:
-            # live spans are made one by one (`Tracer.publish_fact`), not from the lists;
-            # the tracer flushed before switching, so the lists stay aligned
-            self.span_facts(not span_live)
-        self.publisher = self.wire(listened) if metric_live else self.wire(None)
-        self.live = self.on_live if span_live else self.publisher
-
-    def on_live(self, kind: int, now: int, obj: Any) -> None:
-        if self.publisher is not None:
-            self.publisher(kind, now, obj)
-        if kind >= DONE:
-            self.recorder.tracer.publish_fact(self.entity.name, kind, now, obj)
-
-    def wire(self, listened: tuple[bool, ...] | None) -> Any:
-        """Set up live publication of the `listened` series (None: nobody listens):
-        bands for gauges and samples (see the module docstring). Returns the ``live``
-        callback the component should call after each fact, or None."""
-        return None
-
-    def span_facts(self, on: bool) -> None:
-        """Derive spans from the facts (or not: live spans are made one by one)."""
-        self._spans_on = on
-
-    def listeners_changed(self, listened: tuple[bool, ...]) -> None:
-        """Someone started or stopped following this component's series live."""
-
-    # per component
-    def start_live(self) -> None:
-        """Live publication starts: gauges continue from the entity's current state."""
-
-    def flush(self, spans: list[EntitySpans]) -> None:
-        """Feed the stores the series derived from the facts so far; add span columns."""
-
-
-def _counter(series: Any, t_ns: np.ndarray) -> None:
-    if t_ns.size:
-        series.emit_many(_sec(t_ns), np.ones(t_ns.size), subscribers=False)
-
-
-def _samples(series: Any, t_ns: np.ndarray, values_ns: np.ndarray) -> None:
-    if t_ns.size:
-        series.emit_many(_sec(t_ns), _sec(values_ns), subscribers=False)
-
-
-def _derivable_concurrency(entity: Any) -> int:
-    """The concurrency of an idle `Server` or `QueuedResource` whose starts follow from
-    its arrivals and completions (its own handling, unmodified, on a FIFO queue), else 0."""
-    from happysimulator.components.queue_policy import FIFOQueue
-    from happysimulator.components.queued_resource import QueuedResource
-    from happysimulator.components.server.server import Server
-
-    cls = type(entity)
-    if type(entity._queue) is not FIFOQueue or entity._queue or entity.in_flight != 0:
-        return 0
-    if isinstance(entity, Server):
-        if (entity._fast and cls.handle_event is Server.handle_event
-                and cls._complete is Server._complete and cls._serve is Server._serve):
-            return entity.concurrency
-        return 0
-    # a user's QueuedResource overrides `handle_queued_event` only: what it does there
-    # (yield, wait on futures) decides when a request completes, never when one starts.
-    # A `has_capacity()` gate decides starts too: those report every fact.
-    if isinstance(entity, QueuedResource) and not entity._own_count and all(
-            getattr(cls, m) is getattr(QueuedResource, m)
-            for m in ("handle_event", "_begin", "_done", "_drain", "_can_start", "_started")):
-        return entity.concurrency
-    return 0
-
-
-class WatchedPolicy:
-    """``resource.queue.policy`` of an instrumented resource: the policy itself for
-    every read, while what model code takes off the line (``pop``, ``popleft``,
-    ``remove``, ``clear``: a timeout, a cancellation) is recorded when it happens."""
-
-    __slots__ = ("_instr",)
-
-    def __init__(self, instr: QueueInstrumentation) -> None:
-        object.__setattr__(self, "_instr", instr)
-
-    @property
-    def _policy(self) -> Any:
-        return self._instr.entity._queue
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._instr.entity._queue, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        setattr(self._policy, name, value)
-
-    def __len__(self) -> int:
-        return len(self._policy)
-
-    def __bool__(self) -> bool:
-        return bool(self._policy)
-
-    def __iter__(self) -> Any:
-        return iter(self._policy)
-
-    def __getitem__(self, i: Any) -> Any:
-        return self._policy[i]
-
-    def __contains__(self, item: Any) -> bool:
-        return item in self._policy
-
-    def __repr__(self) -> str:
-        return repr(self._policy)
-
-    def pop(self, *args: Any) -> Any:
-        return self._instr.removing(lambda q: q.pop(*args))
-
-    def popleft(self) -> Any:
-        return self._instr.removing(lambda q: q.popleft())
-
-    def remove(self, item: Any) -> None:
-        self._instr.removing(lambda q: q.remove(item))
-
-    def clear(self) -> None:
-        self._instr.removing(lambda q: q.clear())
-
-
-class QueueInstrumentation(_Instrumentation):
-    """Gauges, samples, counters and spans for a `QueuedResource` or `Server`."""
-
-    __slots__ = ("_arrived", "_dropped", "_started", "_waited", "_done", "_served", "_ids",
-                 "_starts", "_dropped_ids", "_last_depth", "_last_in_flight", "_live_depth",
-                 "_live_in_flight", "_points", "_fifo", "_waiting", "_releases",
-                 "_serving_start", "_serving_arr", "_removed", "_removed_ids",
-                 "_removed_starts", "_withdrawn", "withdrawn", "_conc",
-                 "_conc_changed_ns")
-
-    SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
-              ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
-              ("dropped", "counter"), ("utilization", "gauge")]
-
-    def __init__(self, recorder: Recorder, entity: Any) -> None:
-        super().__init__(recorder, entity, self.SERIES)
-        metrics, traced = recorder.metrics, recorder.tracer is not None
-        self._fifo = _derivable_concurrency(entity)
-        # utilization = in_flight / concurrency: a concurrency change is dated by the
-        # `reconfigured` call that precedes it
-        self._conc = entity.concurrency
-        self._conc_changed_ns = -1
-        self.reconfigured = self._concurrency_changing
-        if self._fifo:
-            self._start_deriving()
-        self._arrived = self._fact("arrived", metrics or bool(self._fifo) and traced)
-        self._started = self._fact("started", metrics)
-        self._waited = self._fact("waited", metrics)
-        self._served = self._fact("served", metrics or traced)  # (spans: wait/service)
-        # completion and drop times also date the spans
-        self._done = self._fact("done", metrics or traced)
-        self._dropped = self._fact("dropped", metrics or traced)
-        self._ids = self._fact("traced_ids", traced, span=True)
-        self._starts = self._fact("traced_starts", traced, span=True)
-        self._dropped_ids = self._fact("dropped_ids", traced, span=True)
-        # waiting requests an active queue policy discarded (never started): drops
-        self._removed = self._fact("removed", metrics or traced)
-        self._removed_ids = self._fact("removed_ids", traced, span=True)
-        self._removed_starts = self._fact("removed_starts", traced, span=True)
-        # requests model code took off the waiting line (`queue.policy.pop()`: a
-        # timeout, a cancellation): they leave the depth then, never start, and are not
-        # the resource's drops
-        self._withdrawn = self._fact("withdrawn", metrics)
-        self._last_depth = self._live_depth = entity.depth
-        self._last_in_flight = self._live_in_flight = entity.in_service
-        if self.topics:
-            now = recorder.runtime.sim.clock.now()
-            self.topics[0].emit(now, self._last_depth)
-            self.topics[1].emit(now, self._last_in_flight)
-            self.topics[7].emit(now, self._utilization(self._last_in_flight))
-
-    def _utilization(self, in_flight: float) -> float:
-        conc = self._conc
-        return float(in_flight) / conc if 0 < conc < 2**62 else 0.0
-
-    def watched_policy(self) -> WatchedPolicy:
-        """What ``resource.queue.policy`` gives model code (see `WatchedPolicy`)."""
-        return WatchedPolicy(self)
-
-    def removing(self, take: Any) -> Any:
-        """Model code takes requests off the waiting line (``take(queue)`` does): the
-        depth drops now, and they never start. Starts derived from the queue discipline
-        are derived up to here, then reported as facts (the discipline is broken)."""
-        entity = self.entity
-        if self._fifo:
-            self.recorder.bus.flush()  # (derives from the queue as the server left it)
-            self._stop_deriving()
-        q = entity._queue
-        before = len(q)
-        out = take(q)
-        gone = before - len(q)
-        if gone > 0:
-            now = entity._sim.now_ns
-            self._withdrawn.extend([now] * gone)
-            b = self.depth_band
-            if b is not None and not b[0] < len(q) < b[1]:
-                self.depth_moved(now)
-        return out
-
-    def flush(self, spans: list[EntitySpans]) -> None:
-        if self._conc_changed_ns >= 0 and self.topics:
-            self._emit_concurrency_change()
-        if not (self._arrived or self._done or self._dropped or self._removed
-                or self._withdrawn):
-            return  # (a start follows an arrival in the same flush or an earlier one)
-        arrived, dropped = _ints(self._arrived), _ints(self._dropped)
-        removed = _ints(self._removed)
-        done = _ints(self._done)
-        visit_facts = self.visit_facts  # (before a derivation may stop deriving)
-        if self._fifo:
-            started, waited = self._derive(arrived, done)
-        else:
-            started, waited = _ints(self._started), _ints(self._waited)
-        if visit_facts:
-            served, visit_arr = _ints(self._served), self._starts
-        else:
-            served, visit_arr = self._derive_visits(started, waited, done)
-        if self._ids or self._dropped_ids:
-            name = self.entity.name
-            if visit_arr.__class__ is list:
-                visit_arr = _ints(visit_arr)
-            split = None
-            if served.size == done.size:  # (in integer ns: the same as a live span's)
-                split = (_sec(done - visit_arr - served), _sec(served))
-            spans.append(EntitySpans(name, VISIT, _ints(self._ids), _sec(visit_arr),
-                                      _sec(done), split=split))
-            if dropped.size:
-                t = _sec(dropped)
-                spans.append(EntitySpans(name, VISIT, _ints(self._dropped_ids), t, t,
-                                          dropped=True))
-            if removed.size and self._removed_ids:
-                spans.append(EntitySpans(name, VISIT, _ints(self._removed_ids),
-                                          _sec(_ints(self._removed_starts)), _sec(removed),
-                                          dropped=True))
-        if not self.topics:
-            return
-        depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s, util_s = (
-            self.topics)
-        _counter(arrivals_s, np.sort(np.concatenate((arrived, dropped)), kind="stable")
-                 if dropped.size else arrived)
-        _counter(dropped_s, np.sort(np.concatenate((dropped, removed)), kind="stable")
-                 if removed.size else dropped)
-        _samples(wait_s, started, waited)
-        _samples(service_s, done, served)
-        _counter(completed_s, done)
-        entity = self.entity
-        lasts = []
-        withdrawn = _ints(self._withdrawn)
-        leave = np.sort(np.concatenate((started, removed, withdrawn)), kind="stable") if (
-            removed.size or withdrawn.size) else started
-        for series, ups, downs, last, actual in (
-            (depth_s, arrived, leave, self._last_depth, len(entity._queue)),
-            # (in_flight is not checked: between a completion and the start it allows,
-            # when a live subscriber may read, the server still counts the finished one)
-            (flight_s, started, done, self._last_in_flight, None),
-        ):
-            t, v = _level(ups, downs, last)
-            if t.size:
-                series.emit_many(_sec(t), v.astype(np.float64), subscribers=False)
-                last = int(v[-1])
-                if series is flight_s:
-                    util_s.emit_many(_sec(t), v / self._conc if 0 < self._conc < 2**62
-                                     else np.zeros(v.size), subscribers=False)
-            if actual is not None and last != actual:
-                # changed behind the instrumentation's back (someone popped the queue)
-                series.emit_many(np.array([entity._sim.now_ns / _NS]),
-                                 np.array([float(actual)]), subscribers=False)
-                last = actual
-            lasts.append(last)
-        self._last_depth, self._last_in_flight = lasts
-
-    def _concurrency_changing(self) -> None:
-        """The concurrency is about to change: what was recorded so far used the old
-        value; the next flush dates the new utilization at this instant."""
-        self.recorder.bus.flush()
-        if self._fifo:
-            self._stop_deriving()
-        self.reconfigured = self._concurrency_changing
-        self._conc_changed_ns = self.entity._sim.now_ns if self.entity._sim is not None \
-            else 0
-
-    def _emit_concurrency_change(self) -> None:
-        at, self._conc_changed_ns = self._conc_changed_ns, -1
-        conc = self.entity.concurrency
-        if conc == self._conc:
-            return
-        self._conc = conc
-        self.topics[7].emit_many(np.array([at / _NS]),
-                                 np.array([self._utilization(self._last_in_flight)]),
-                                 subscribers=False)
-
-    # -- facts derived from the queue discipline ------------------------------------------
-    # A `Server` on its fast path with a FIFO queue starts the oldest waiting request as
-    # soon as one of its `concurrency` slots is free. So its k-th start (counting from an
-    # idle server) is at max(k-th arrival, the time the slot it takes was freed): the
-    # initial `concurrency` slots are free from the start, later ones at the completions
-    # in their order. With concurrency 1 the k-th completion also ends the k-th start.
-    # The server then records arrivals and completions only.
-    def _start_deriving(self) -> None:
-        self.start_facts = False
-        self.visit_facts = self._fifo != 1
-        self._waiting = _EMPTY  # arrival times of requests still waiting, in order
-        # one entry per free slot: the time it became free (not yet taken by a start)
-        self._releases = np.full(self._fifo, _NEVER, dtype=np.int64)
-        self._serving_start = self._serving_arr = _EMPTY  # concurrency 1: in service
-
-    def _derive(self, arrived: np.ndarray, done: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(start times, waits) of the requests that started since the last flush, from
-        the arrivals and completions since then."""
-        waiting = np.concatenate((self._waiting, arrived)) if self._waiting.size else arrived
-        releases = np.concatenate((self._releases, done)) if done.size else self._releases
-        # how many started: the server's queue says (a flush may come between a completion
-        # and the start it allows, from a live subscriber)
-        entity = self.entity
-        n = waiting.size - len(entity._queue)
-        # every slot is either free (a release not taken) or serving: a request taken off
-        # the queue by someone else than the server shows as a start without a slot
-        if not 0 <= n <= releases.size or entity.concurrency != self._fifo or (
-                releases.size - n != self._fifo - entity.in_flight):
-            # the queue or the concurrency was changed behind the server's back: the
-            # derived starts of this flush are a best guess; from now on the server
-            # reports starts as facts
-            n = max(0, min(n, releases.size))
-            self._stop_deriving()
-        arr = waiting[:n]
-        started = np.maximum(arr, releases[:n])
-        self._waiting, self._releases = waiting[n:], releases[n:]
-        return started, started - arr
-
-    def _derive_visits(self, started: np.ndarray, waited: np.ndarray,
-                       done: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Concurrency 1: (service times, arrival times) of the completed requests."""
-        starts = np.concatenate((self._serving_start, started))
-        arrivals = np.concatenate((self._serving_arr, started - waited))
-        m = done.size
-        if m > starts.size:  # (the queue was changed behind the server's back)
-            starts = np.concatenate((starts, done[starts.size:]))
-            arrivals = np.concatenate((arrivals, done[arrivals.size:]))
-            self._stop_deriving()
-        self._serving_start, self._serving_arr = starts[m:], arrivals[m:]
-        return done - starts[:m], arrivals[:m]
-
-    def _stop_deriving(self) -> None:
-        """From now on the server reports starts and service times as facts."""
-        self._fifo = 0
-        self.start_facts = self.visit_facts = True
-
-    def listeners_changed(self, listened: tuple[bool, ...]) -> None:
-        if not self._fifo:
-            return
-        tracer = self.recorder.tracer
-        # An Rx subscriber's code runs in the middle of the server's handling (a
-        # completion is published before the start it allows): it could change the
-        # server (its concurrency) between a fact and the next. Threshold listeners
-        # (breakpoints) only ask for a pause. So derive only without the former.
-        if (tracer is not None and tracer.live) or any(
-                on and topic.crossing_points is None
-                for on, topic in zip(listened, self.topics, strict=True)):
-            self.recorder.bus.flush()
-            self._stop_deriving()
-
-    # -- live delivery to Rx subscribers -------------------------------------------------
-    def start_live(self) -> None:
-        self._live_depth = len(self.entity._queue)
-        self._live_in_flight = self.entity.in_service
-
-    def wire(self, listened: tuple[bool, ...] | None) -> Any:
-        depth = self.topics[0] if self.topics else None
-        if depth is None or listened is None or not listened[0]:
-            self.depth_band = None
-        else:
-            # the queue depth is followed through its band: the component calls
-            # `depth_moved` only when the depth leaves it (see `_rebrand`)
-            self._points = depth.crossing_points
-            self.depth_moved = self._depth_moved
-            self._rebrand(len(self.entity._queue))
-        if listened is None or not any(listened[1:]):
-            return None
-        return self.publish
-
-    def _rebrand(self, depth: int) -> None:
-        points = self._points
-        self.depth_band = _band(() if points is None else points, depth)
-
-    def _depth_moved(self, now: int) -> None:
-        depth = len(self.entity._queue)
-        self._live_depth = depth
-        self._rebrand(depth)
-        self.topics[0].publish(now / _NS, depth)
-
-    def publish(self, kind: int, now: int, obj: Any) -> None:
-        depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s, util_s = (
-            self.topics)
-        t = now / _NS
-        if kind == ARRIVED:
-            if arrivals_s.has_subscribers:
-                arrivals_s.publish(t, 1)
-        elif kind == STARTED:
-            if wait_s.has_subscribers:
-                wait_s.publish(t, (now - obj.arr_ns) / _NS)
-        elif kind == DONE:
-            if service_s.has_subscribers:
-                service_s.publish(t, (now - obj.start_ns) / _NS)
-            if completed_s.has_subscribers:
-                completed_s.publish(t, 1)
-        elif kind == DROP:
-            if arrivals_s.has_subscribers:
-                arrivals_s.publish(t, 1)
-            if dropped_s.has_subscribers:
-                dropped_s.publish(t, 1)
-        elif kind == REMOVED:
-            if dropped_s.has_subscribers:
-                dropped_s.publish(t, 1)
-        entity = self.entity
-        depth = len(entity._queue)  # (published through the depth band)
-        # a completion with requests waiting is followed, at the same instant, by the next
-        # start: its momentary in_flight dip is not a change (see _gauge_points)
-        in_flight = entity._in_service if entity._own_count else entity.in_flight
-        if in_flight != self._live_in_flight and not (kind == DONE and depth > 0):
-            self._live_in_flight = in_flight
-            if flight_s.has_subscribers:
-                flight_s.publish(t, in_flight)
-            if util_s.has_subscribers:
-                util_s.publish(t, self._utilization(in_flight))
+# (every name this module had before it was split: importers of the old layout)
+__all__ = [
+    "QueueInstrumentation", "Recorder", "SinkInstrumentation", "SourceInstrumentation",
+    "WatchedPolicy", "claim_name", "instrumentation_for", "_EMPTY", "_NEVER", "_NS",
+    "_Instrumentation", "_band", "_counter", "_derivable_concurrency", "_floats",
+    "_gauge_points", "_ints", "_level", "_samples",
+]
 
 
 class SinkInstrumentation(_Instrumentation):
@@ -695,13 +121,17 @@ class SourceInstrumentation(_Instrumentation):
         if not self._generated:
             return
         t = _ints(self._generated)
+        t_s = _sec(t)
         if self._ids:
             ids = _ints(self._ids)
-            keep = ids >= 0  # (-1: the source's provider made no request)
-            ts = _sec(t[keep])
-            spans.append(EntitySpans(self.entity.name, ROOT, ids[keep], ts, ts))
+            if int(ids.min()) >= 0:
+                ts = t_s
+            else:
+                keep = ids >= 0  # (-1: the source's provider made no request)
+                ids, ts = ids[keep], t_s[keep]
+            spans.append(EntitySpans(self.entity.name, ROOT, ids, ts, ts))
         if self.topics:
-            _counter(self.topics[0], t)
+            self.topics[0].emit_many(t_s, np.ones(t.size), subscribers=False)
 
     def wire(self, listened: tuple[bool, ...] | None) -> Any:
         return None if listened is None else self._publish_generated

@@ -32,7 +32,7 @@ def instrument_queued_resource(resource: Any, sim: Any = None) -> Any:
     resource the simulation cannot reach from its entities. Returns the resource.
     """
     from happysimulator.components.queued_resource import QueuedResource
-    from happysimulator.observability.auto_instrument import QueueInstrumentation
+    from happysimulator.observability.queue_instrument import QueueInstrumentation
 
     if not isinstance(resource, QueuedResource):
         raise TypeError(f"expected a QueuedResource, got {type(resource).__name__}")

@@ -22,22 +22,26 @@ _SPAN = ObservationKind.SPAN
 # a request's spans in causal order: by end, then source < resource < sink, then start
 ROOT, VISIT, LEAF = 0, 1, 2
 _NO_IDS = np.empty(0, dtype=np.int64)
+_NO_PARENT = np.iinfo(np.int64).min  # (`SpanArrays.parents`: the previous hop's)
 
 
 class EntitySpans:
     """Spans of one entity from one flush, as columns (ids not assigned yet)."""
 
     __slots__ = ("name", "rank", "trace_ids", "starts", "ends", "latency", "dropped",
-                 "split")
+                 "split", "parents")
 
     def __init__(self, name: str, rank: int, trace_ids: np.ndarray, starts: np.ndarray,
                  ends: np.ndarray, latency: np.ndarray | None = None,
                  dropped: bool = False,
-                 split: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                 split: tuple[np.ndarray, np.ndarray] | None = None,
+                 parents: np.ndarray | None = None) -> None:
         self.name, self.rank, self.trace_ids = name, rank, trace_ids
         self.starts, self.ends, self.latency, self.dropped = starts, ends, latency, dropped
         #: a station's (wait, service) seconds per span
         self.split = split
+        #: each span's component parent (`SpanArrays.parents`; None: none has one)
+        self.parents = parents
 
 
 class SpanBatch:
@@ -125,7 +129,8 @@ class SpanBatch:
             part.append(EntitySpans(c.name, c.rank, c.trace_ids[at], c.starts[at], c.ends[at],
                                     None if c.latency is None else c.latency[at], c.dropped,
                                     None if c.split is None else (c.split[0][at],
-                                                                  c.split[1][at])))
+                                                                  c.split[1][at]),
+                                    None if c.parents is None else c.parents[at]))
         return SpanBatch(part, self.rate, self.threshold).rows(_NO_IDS)
 
     def rows(self, skip: np.ndarray) -> SpanArrays:
@@ -150,7 +155,15 @@ class SpanBatch:
                 attrs.append((at, "service", cols.split[1][j[at]]))
             else:
                 attrs.append((at, "status", np.full(at.size, "dropped", dtype=object)))
-        return SpanArrays(tids, which, [c.name for c in batch], starts, ends, attrs)
+        parents = None
+        if any(c.parents is not None for c in batch):
+            parents = np.full(tids.size, _NO_PARENT, dtype=np.int64)
+            for w, cols in enumerate(batch):
+                if cols.parents is not None:
+                    at = np.flatnonzero(which == w)
+                    parents[at] = cols.parents[j[at]]
+        return SpanArrays(tids, which, [c.name for c in batch], starts, ends, attrs,
+                          parents)
 
 
 class Tracer:
@@ -165,6 +178,8 @@ class Tracer:
         self._rate = sample_rate
         self._threshold = int(sample_rate * 2**32)
         self._topics: dict[str, Any] = {}
+        #: the stations recording their hops' component parents, by name
+        self._parents: dict[str, Any] = {}
         self.live = False
 
     def register(self, instr: _Instrumentation) -> None:
@@ -172,6 +187,8 @@ class Tracer:
         topic = self._bus.topic(_SPAN, name, "span")
         topic.watch(self._on_listeners)
         self._topics[name] = topic
+        if getattr(instr, "hop_parents", None) is not None:
+            self._parents[name] = instr.hop_parents
         self._on_listeners(topic)
 
     def _on_listeners(self, topic: Any) -> None:
@@ -205,7 +222,7 @@ class Tracer:
 
     def publish_fact(self, name: str, kind: int, now: int, obj: Any) -> None:
         """Live span streams: the span of one fact, into the store and to subscribers."""
-        attrs = None
+        attrs = parent = None
         start = now
         if kind == DONE or kind == REMOVED:
             trace_id_ = trace_id(obj.request)
@@ -223,9 +240,12 @@ class Tracer:
                 attrs = {"status": "dropped"}
             elif kind == SINK:
                 attrs = {"latency": (now - obj._created_ns()) / _NS}
+        parents = self._parents.get(name)
+        if parents is not None and kind != SINK:  # (before sampling: it is consumed)
+            parent = parents.parent_of(trace_id_, start)
         if not self.sampled(trace_id_):
             return
-        row = (trace_id_, None, None, name, start / _NS, now / _NS, attrs)
+        row = (trace_id_, None, parent, name, start / _NS, now / _NS, attrs)
         if not self._bus.store_rows(_SPAN, [row]):
             raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
         for span in self._bus.settle(_SPAN):

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from obs_testkit import mm1, snapshot
 
-from happysimulator.observability import ObservabilityConfig, auto_instrument
+from happysimulator.observability import ObservabilityConfig, queue_instrument
 
 CONFIGS = {
     "full": ObservabilityConfig.full,
@@ -28,7 +28,7 @@ def record(*, facts: bool, seed: int, concurrency: int, capacity: int | None, cf
            monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], Any]:
     with monkeypatch.context() as m:
         if facts:  # the reference: the server reports every fact
-            m.setattr(auto_instrument, "_derivable_concurrency", lambda entity: 0)
+            m.setattr(queue_instrument, "_derivable_concurrency", lambda entity: 0)
         sim, _, server, _ = mm1(seed=seed, lam=lam, mu=10.0, stop_after=None, limit=150,
                                 config=CONFIGS[cfg](), queue_capacity=capacity,
                                 concurrency=concurrency, user_model=user_model)
@@ -170,7 +170,7 @@ def test_concurrency_changed_from_a_live_subscriber(monkeypatch: pytest.MonkeyPa
     def run(facts: bool) -> tuple[dict[str, Any], Any]:
         with monkeypatch.context() as m:
             if facts:
-                m.setattr(auto_instrument, "_derivable_concurrency", lambda entity: 0)
+                m.setattr(queue_instrument, "_derivable_concurrency", lambda entity: 0)
             sim, _, server, _ = mm1(seed=1, lam=lam, mu=10.0, stop_after=None, limit=200)
             changed: list[bool] = []
 
@@ -218,7 +218,7 @@ def test_popping_the_queue_while_paused_is_seen(monkeypatch: pytest.MonkeyPatch,
     def run(facts: bool) -> tuple[dict[str, Any], Any]:
         with monkeypatch.context() as m:
             if facts:
-                m.setattr(auto_instrument, "_derivable_concurrency", lambda entity: 0)
+                m.setattr(queue_instrument, "_derivable_concurrency", lambda entity: 0)
             sim, _, server, _ = mm1(seed=1, lam=12.0, mu=10.0, stop_after=None, limit=300,
                                     config=CONFIGS[cfg]())
             sim.control.run_until(12.0)

@@ -2,19 +2,17 @@
 the balancer span of its own attempt, and a retry's client span the request's root,
 whether or not someone follows spans live.
 
-Found at the end of session 9 (not fixed yet): the standard hops (server spans) carry no
+Found at the end of session 9, fixed in session 10: the standard hops (server spans) carry no
 parent of their own; the trace store links them to the toolkit's component spans by time
 containment (`happysim_rx/stores/_span_ids.py` `_join_one`). With overlapping attempts
 (attempt 2 still queued at S2 while attempt 3 is served by S0), S2's hop of attempt 2 is
 linked to S0's hop of attempt 3 (it lies inside attempt 2's balancer span in time), and
 with a live span subscriber the attempt-3 client span gets that hop as parent instead of
-the root (the join runs as spans arrive, so the answer depends on arrival order). The fix
-needs the hop's parent recorded explicitly (the balancer span open when the request
-arrived), not inferred from times."""
+the root (the join runs as spans arrive, so the answer depends on arrival order). Now each
+hop records its parent explicitly (the balancer span open in the request's context when
+it arrived), never inferred from times."""
 
 from __future__ import annotations
-
-import pytest
 
 from tests.toolkit.test_fast_recording import _model
 
@@ -27,8 +25,6 @@ def _trace(live: bool, trace_id: int = 54) -> dict:
     return {s.span_id: s for s in sim.query.trace_store.spans() if s.trace_id == trace_id}
 
 
-@pytest.mark.xfail(strict=True, reason="server hops are linked to balancer spans by time "
-                   "containment: overlapping attempts are misattributed (module docstring)")
 def test_each_hop_is_the_child_of_its_own_attempts_balancer_span():
     spans = _trace(live=False)
     hops = [s for s in spans.values() if s.entity.startswith("S")]
@@ -40,8 +36,6 @@ def test_each_hop_is_the_child_of_its_own_attempts_balancer_span():
         assert parent.start <= hop.start and hop.end <= parent.end
 
 
-@pytest.mark.xfail(strict=True, reason="the join of component spans depends on the order "
-                   "spans arrive in (module docstring)")
 def test_span_parents_do_not_depend_on_a_live_subscriber():
     plain, live = _trace(live=False), _trace(live=True)
     assert {k: s.parent_id for k, s in plain.items()} == {

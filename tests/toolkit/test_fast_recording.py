@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from happysim_rx.stores.trace import COMPONENT_SPAN_BASE
 from happysimulator import ExponentialLatency, Server, Simulation, Source
 from happysimulator.components.client import Client, FixedRetry
 from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
@@ -18,7 +19,8 @@ SERIES = {"Client": ("requests", "retries", "timeouts", "successes", "failures",
           "LB": ("routed",)}
 
 
-def _model(seed: int = 3) -> tuple[Simulation, Client, LoadBalancer]:
+def _model(seed: int = 3,
+           config: ObservabilityConfig | None = None) -> tuple[Simulation, Client, LoadBalancer]:
     """Users (30/s) -> Client (0.25 s timeout, 3 attempts) -> round robin -> 3 servers of
     mean 0.08 s: busy enough for timeouts, retries and failures."""
     servers = [Server(f"S{i}", concurrency=1, service_time=ExponentialLatency(0.08))
@@ -28,7 +30,7 @@ def _model(seed: int = 3) -> tuple[Simulation, Client, LoadBalancer]:
                     retry_policy=FixedRetry(max_attempts=3, delay=0.02))
     users = Source.poisson(rate=30.0, target=client, name="Users", stop_after=20.0)
     sim = Simulation(sources=[users], entities=[*servers, lb, client], seed=seed,
-                     end_time=30.0, observability=ObservabilityConfig.full())
+                     end_time=30.0, observability=config or ObservabilityConfig.full())
     return sim, client, lb
 
 
@@ -171,3 +173,72 @@ def test_the_stores_agree_with_the_entities_own_counts():
         per_backend[tags["backend"]] = per_backend.get(tags["backend"], 0) + 1
     assert per_backend == {name: lb.get_backend_info_by_name(name).total_requests
                            for name in ("S0", "S1", "S2")}
+
+
+def test_spans_are_the_same_whichever_way_they_reach_the_trace_store():
+    """Unfollowed, the client's and balancer's spans go straight into the trace store's
+    pending rows (no `Span` made, no call); followed live, bounded, or followed for a
+    while, they are emitted as `Span` objects. Each way stores the same spans (ids,
+    parents, times, attributes)."""
+    plain_sim, client, lb = _model()
+    plain_sim.control.run_until(10.0)
+    assert client._fast.rows is not None and lb._fast.rows is not None  # (the row path)
+    plain_sim.run()
+    plain = _component_spans(plain_sim)
+    assert len(plain) > 500
+
+    followed, client, _ = _model()
+    followed.observations.spans().subscribe(lambda o: None)
+    followed.control.run_until(10.0)
+    assert client._fast.rows is None  # (the emit path)
+    followed.run()
+
+    # (bounded, with room for every trace: it takes spans in as they come)
+    bounded, client, _ = _model(config=ObservabilityConfig.full().replace(
+        trace_capacity=1_000_000))
+    bounded.control.run_until(10.0)
+    assert client._fast.rows is None
+    bounded.run()
+
+    a_while, _, _ = _model()
+    a_while.control.run_until(6.0)
+    sub = a_while.observations.spans().subscribe(lambda o: None)
+    a_while.control.run_until(12.0)
+    sub.dispose()
+    a_while.run()
+
+    assert _component_spans(followed) == plain
+    assert _component_spans(bounded) == plain
+    assert _component_spans(a_while) == plain
+
+
+def _component_spans(sim: Simulation) -> list[tuple]:
+    """The client's and balancer's spans as they recorded them: a parent that is not a
+    component span is the trace store's link to a standard component's span, which
+    depends on when those reach it (one by one when followed live, in batches
+    otherwise): not compared here."""
+    return sorted((s.trace_id, s.span_id,
+                   s.parent_id if (s.parent_id or 0) >= COMPONENT_SPAN_BASE else None,
+                   s.entity, s.start, s.end, tuple(sorted(s.attributes.items())))
+                  for s in sim.query.trace_store.spans() if s.entity in SERIES)
+
+
+def test_batched_series_read_mid_run_are_the_prefix_of_the_whole():
+    """`requests`, `successes` and `latency` are batched (times in ns, handed to the
+    store at each flush): read while paused, each is exactly the uninterrupted run's
+    series up to then, and the reads change nothing kept."""
+    whole_sim, _, _ = _model()
+    whole_sim.run()
+    whole = _stored(whole_sim)
+
+    sim, client, _ = _model()
+    for until in (3.0, 7.5, 7.5, 16.0):
+        sim.control.run_until(until)
+        assert client._fast.series[0].__class__ is list  # (the batched path)
+        now = _stored(sim)
+        for key in ("Client.requests", "Client.successes", "Client.latency"):
+            assert now[key] == [r for r in whole[key] if r[0] <= until], key
+    sim.run()
+    assert _stored(sim) == whole
+    latency = whole["Client.latency"]
+    assert len(latency) > 100 and all(v > 0 for _, v, _ in latency)

@@ -30,7 +30,7 @@ from typing import Any
 
 from happysim_rx.observation import Span
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
-from happysimulator.components.fast_recording import FastRecording, resolve
+from happysimulator.components.fast_recording import STALE, FastRecording, NsPair, resolve
 from happysimulator.components.forwarding import REJECTED, RejectedError
 from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.entity import Entity, bind_simulation
@@ -61,7 +61,7 @@ class _Attempt:
     timed out)."""
 
     __slots__ = ("client", "request_id", "attempt", "origin", "start_ns", "first_ns",
-                 "on_success", "on_failure", "sent", "extra", "span", "live")
+                 "on_success", "on_failure", "sent", "extra", "span", "parent", "live")
 
     def __init__(self, client: RetryingClient, request_id: Any, attempt: int, origin: Event,
                  start_ns: int, first_ns: int, on_success: Any, on_failure: Any) -> None:
@@ -75,8 +75,13 @@ class _Attempt:
         self.on_failure = on_failure
         self.sent: Event | None = None
         self.extra: Any = None
-        self.span: Any = None
+        self.span: int | None = None  # the attempt's span id (None: no span open)
+        self.parent: Any = None  # and its parent's
         self.live = False
+
+    def token(self) -> tuple[int, Any] | None:
+        """The attempt's span as `ObservedEntity.open_span` gives it (None: none open)."""
+        return None if self.span is None else (self.span, self.parent)
 
     def answered(self, _finish: Any = None) -> Any:
         """The completion hook of the attempt's event: the target finished it."""
@@ -138,7 +143,7 @@ class RetryingClient(ObservedEntity):
         self._retries = 0
         self._failures = 0
         self._response_times: list[float] = []
-        self._fast: FastRecording | None = None
+        self._fast: FastRecording = STALE
         self._rng_bound = False
         # attempts in the order they were sent, so in the order of their deadlines (one
         # timeout for all): a single timer event, at the oldest unanswered deadline,
@@ -238,7 +243,7 @@ class RetryingClient(ObservedEntity):
         a.first_ns = meta.get("_first_ns", now)
         a.on_success = ctx.get("_on_success", self._on_success)
         a.on_failure = ctx.get("_on_failure", self._on_failure)
-        a.sent = a.extra = a.span = None
+        a.sent = a.extra = a.span = a.parent = None
         a.live = False
         if self._direct:
             return self._dispatch(a, self._target, None)
@@ -309,29 +314,30 @@ class RetryingClient(ObservedEntity):
         else:
             out = [sent]
         f = self._fast  # (a disabled run stops at `f.on`)
-        if f is None or f.sim is not self._sim:
+        if f.sim is not self._sim:
             f = self._fast = self._resolve_fast()
         if f.on:  # (`increment("requests")`, `increment("retries")`, `open_span` inline)
-            t = now / _NS
             s = f.series[0]
-            if s.__class__ is tuple:
-                s[0].append(t)
-                s[1].append(1)
+            if s.__class__ is list:  # (batched: the time in ns)
+                s.append(now)
             else:
-                f.topics[0].emit(t, 1)
+                s.emit(now / _NS, 1)
             if attempt > 1:
-                f.add(1, t, 1)
+                f.add(1, now / _NS, 1)
             if f.ids is not None:  # (the request's open span went into `ctx` above)
-                a.span = (next(f.ids), span)
-                ctx[_OPEN_SPAN] = a.span[0]
+                sid = a.span = next(f.ids)
+                a.parent = span
+                ctx[_OPEN_SPAN] = sid
         return out
 
-    #: this client's series in its simulation (`fast_recording`; None: not resolved)
+    #: this client's series in its simulation (`fast_recording`; STALE: to resolve;
+    #: set in ``__init__``: a class default of a mutable type's instance would keep
+    #: CPython from specializing the attribute's reads)
     _fast: FastRecording | None = None
 
     def _resolve_fast(self) -> FastRecording:
-        return resolve(self, ("requests", "counter"), ("retries", "counter"),
-                       ("successes", "counter"), ("latency", "sample"))
+        return resolve(self, ("requests", "counter:ns"), ("retries", "counter"),
+                       ("successes", "counter:ns"), ("latency", "sample:since"))
 
     def _request_type(self) -> str:
         """The event type of the attempts of a ``"request"``: ``"<name>_request"``."""
@@ -361,31 +367,29 @@ class RetryingClient(ObservedEntity):
         self._responses_received += 1
         out = None if self._plain_release else self._released(a)
         f = self._fast
-        if f is None or f.sim is not self._sim:
+        if f.sim is not self._sim:
             f = self._fast = self._resolve_fast()
         if f.on:  # (`increment("successes")`, `observe("latency")`, `record_span` inline)
-            t = now / _NS
             s = f.series[2]
-            if s.__class__ is tuple:
-                s[0].append(t)
-                s[1].append(1)
+            if s.__class__ is list:  # (batched: the time in ns)
+                s.append(now)
             else:
-                f.topics[2].emit(t, 1)
+                s.emit(now / _NS, 1)
             s = f.series[3]
-            if s.__class__ is tuple:
-                s[0].append(t)
-                s[1].append((now - a.first_ns) / _NS)
+            if s.__class__ is NsPair:  # (batched: the time and the first send in ns)
+                s[0].append(now)
+                s[1].append(a.first_ns)
             else:
-                f.topics[3].emit(t, (now - a.first_ns) / _NS)
-            spans = f.spans
-            if spans is not None:
-                span = a.span
-                if span is not None:  # (`record_span` inline)
+                s.emit(now / _NS, (now - a.first_ns) / _NS)
+            if f.spans is not None:
+                t = now / _NS
+                sid = a.span
+                if sid is not None:  # (`record_span` inline)
                     sent = a.sent
                     ctx = sent._ctx
                     if ctx.__class__ is not dict:
                         ctx = sent.context
-                    sid, parent = span
+                    parent = a.parent
                     if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
                         ctx[_OPEN_SPAN] = parent
                     # (one attributes dict per attempt number, shared by the answered
@@ -394,8 +398,13 @@ class RetryingClient(ObservedEntity):
                     if attrs is None:
                         attrs = f.shared[a.attempt] = {"attempt": a.attempt,
                                                        "outcome": "ok"}
-                    spans.emit(t, Span(ctx["id"], sid, parent, f.name, a.start_ns / _NS, t,
-                                       attrs))
+                    rows = f.rows
+                    if rows is not None:  # (the trace store alone listens: its list)
+                        rows.append(Span(ctx["id"], sid, parent, f.name, a.start_ns / _NS, t,
+                                     attrs))
+                    else:
+                        f.spans.emit(t, Span(ctx["id"], sid, parent, f.name,
+                                             a.start_ns / _NS, t, attrs))
                 else:
                     self.record_span(a.sent, a.start_ns / _NS, attempt=a.attempt,
                                      outcome="ok")
@@ -441,7 +450,7 @@ class RetryingClient(ObservedEntity):
         observed = self._recording() is not None
         if observed:
             self.increment("timeouts")
-            self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
+            self.record_span(a.sent, a.start_ns / _NS, span=a.token(), attempt=a.attempt,
                              outcome="timeout")
         return self._retry_or_fail(a, TimeoutError("request timed out"), "timeout", out)
 
@@ -450,7 +459,7 @@ class RetryingClient(ObservedEntity):
         out = self._released(a) or []
         if self._recording() is not None:
             self.increment("rejected", reason=reason)
-            self.record_span(a.sent, a.start_ns / _NS, span=a.span, attempt=a.attempt,
+            self.record_span(a.sent, a.start_ns / _NS, span=a.token(), attempt=a.attempt,
                              outcome="rejected", rejected_by=by)
         return self._retry_or_fail(a, RejectedError(by, reason), reason, out)
 

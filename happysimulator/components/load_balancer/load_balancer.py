@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from happysim_rx.observation import Span
-from happysimulator.components.fast_recording import FastRecording, resolve
+from happysimulator.components.fast_recording import STALE, FastRecording, resolve
 from happysimulator.components.forwarding import answer_rejected, run_hooks
 from happysimulator.components.load_balancer.strategies import (
     LeastResponseTime,
@@ -84,7 +84,9 @@ class LoadBalancer(ObservedEntity):
     )
     downstream_attributes = ("all_backends",)
 
-    #: this balancer's series in its simulation (`fast_recording`; None: not resolved)
+    #: this balancer's series in its simulation (`fast_recording`; STALE: to resolve;
+    #: set in ``__init__``: a class default of a mutable type's instance would keep
+    #: CPython from specializing the attribute's reads)
     _fast: FastRecording | None = None
 
     def __init__(self, name: str, backends: list[Entity] | None = None,
@@ -102,7 +104,7 @@ class LoadBalancer(ObservedEntity):
         self._rng_bound = False
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
-        self._fast = None
+        self._fast = STALE
         # (bound once: a span's completion hook is partial(this, ...), one per request)
         self._span_closed_hook = self._span_closed
         self._requests_received = 0
@@ -277,23 +279,23 @@ class LoadBalancer(ObservedEntity):
         x.daemon = x.cancelled = False
         now_s = start_ns / _NS
         f = self._fast  # (a disabled run stops at `f.on`)
-        if f is None or f.sim is not self._sim:
+        if f.sim is not self._sim:
             f = self._fast = resolve(self, ("routed", "counter:tagged"))
+        sid = None
         if f.on:  # (`increment("routed", backend=...)` and `open_span` inline)
-            # (one tags dict per backend, shared by its samples: a dict per sample cost
-            # the store as much again as the rest of the sample)
-            tags = f.shared.get(backend.name)
-            if tags is None:
-                tags = f.shared[backend.name] = {"backend": backend.name}
-            f.topics[0].emit(now_s, 1, tags)
+            # (per backend, the tags of `routed` and the attributes of its spans: one
+            # dict each, shared by its samples and spans: a dict per sample cost the
+            # store as much again as the rest of the sample)
+            shared = f.shared.get(backend.name)
+            if shared is None:
+                shared = f.shared[backend.name] = ({"backend": backend.name},
+                                                   {"backend": backend.name})
+            f.topics[0].emit(now_s, 1, shared[0])
             if f.ids is not None:  # (`open_span` inline)
                 ctx = c if c.__class__ is dict else event.context
-                span = (next(f.ids), ctx.get(_OPEN_SPAN))
-                ctx[_OPEN_SPAN] = span[0]
-            else:
-                span = None
-        else:
-            span = None
+                sid = next(f.ids)
+                parent = ctx.get(_OPEN_SPAN)
+                ctx[_OPEN_SPAN] = sid
         plain = self._plain_for
         if plain[0] is not strategy:
             plain = self._plain_for = (strategy, not isinstance(strategy, LeastResponseTime))
@@ -302,39 +304,36 @@ class LoadBalancer(ObservedEntity):
         if info is not None and plain[1]:
             # the caller's hooks go with the request: they run when the backend
             # finishes it, after the balancer's own bookkeeping (and span)
-            own = (info._on_answer if span is None
-                   else partial(self._span_closed_hook, info, event, since, span,
-                                backend.name))
+            own = (info._on_answer if sid is None
+                   else partial(self._span_closed_hook, info, ctx, since, sid, parent,
+                                shared[1]))
             x.on_complete = [own, *hooks] if hooks else [own]
             return [out]
+        span = None if sid is None else (sid, parent)
         x.on_complete = [lambda _t: self._answered(event, hooks, backend, info, start_ns,
                                                    since, span)]
         return [out]
 
-    def _span_closed(self, info: BackendInfo, event: Event, since: float, span: Any,
-                     backend: str, _finish: Any = None) -> None:
-        """A backend finished a request whose span is open (a completion hook)."""
+    def _span_closed(self, info: BackendInfo, ctx: dict, since: float, sid: int,
+                     parent: Any, attrs: dict, _finish: Any = None) -> None:
+        """A backend finished a request (context `ctx`) whose span `sid` (opened at
+        `since`, s) is open: a completion hook. `attrs`: the span's attributes (one dict
+        per backend, shared by its spans)."""
         info.outstanding -= 1  # (`info._answered()` inline)
         info.consecutive_successes += 1
         info.consecutive_failures = 0
+        if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
+            ctx[_OPEN_SPAN] = parent
         f = self._fast
-        if f is None or f.sim is not self._sim:
+        sim = self._sim
+        if f.sim is not sim:
             f = self._fast = resolve(self, ("routed", "counter:tagged"))
-        spans = f.spans
-        if spans is not None:  # (`record_span` inline)
-            ctx = event._ctx
-            if ctx.__class__ is not dict:
-                ctx = event.context
-            sid, parent = span
-            if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
-                ctx[_OPEN_SPAN] = parent
-            now = self._sim.now_ns / _NS
-            # (one attributes dict per backend, shared by its spans, like the tags of
-            # `routed`: a dict kept per span cost as much as the rest of the span)
-            attrs = f.shared.get((backend,))
-            if attrs is None:
-                attrs = f.shared[(backend,)] = {"backend": backend}
-            spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now, attrs))
+        now = sim.now_ns / _NS  # (`record_span` inline)
+        rows = f.rows
+        if rows is not None:  # (the trace store alone listens: its list)
+            rows.append(Span(ctx["id"], sid, parent, f.name, since, now, attrs))
+        elif f.spans is not None:
+            f.spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now, attrs))
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,

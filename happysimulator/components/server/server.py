@@ -214,6 +214,8 @@ class Server(QueuedResource):
         if self.in_flight < self._concurrency:
             self.in_flight += 1
             if i is not None:
+                if i.arriving is not None:  # (its hop's parent, read now)
+                    i.arriving(event, now)
                 i.arrived.append(now)
                 if i.live is not None:
                     i.live(ARRIVED, now, event)
@@ -243,6 +245,8 @@ class Server(QueuedResource):
         if cap is not None and len(q) >= cap:
             self.dropped += 1
             if i is not None:
+                if i.arriving is not None:
+                    i.arriving(event, now)
                 i.dropped.append(now)
                 if i.traced:
                     i.dropped_ids.append(trace_id(event))
@@ -253,6 +257,8 @@ class Server(QueuedResource):
             return None
         q.push((event, now))
         if i is not None:
+            if i.arriving is not None:
+                i.arriving(event, now)
             i.arrived.append(now)
             b = i.depth_band
             if b is not None and not b[0] < len(q) < b[1]:
