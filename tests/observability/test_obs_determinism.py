@@ -8,7 +8,7 @@ import functools
 from typing import Any
 
 import reactivex.operators as rxops
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from obs_testkit import mm1, snapshot
 
@@ -80,7 +80,8 @@ def apply(sim: Any, op: tuple) -> None:
         assert len(events) <= op[1]
     elif kind == "run_until":
         c.run_until(now + op[1])
-        sim.horizon = max(getattr(sim, "horizon", 0.0), now + op[1])
+        # (the clock it reached: past the model's last event only when nothing paused it)
+        sim.horizon = max(getattr(sim, "horizon", 0.0), sim.clock.now())
     elif kind == "bp_time":
         c.add_breakpoint(Breakpoint(time=now + op[1]))
         sim.run()
@@ -160,6 +161,12 @@ def _diff(a: dict, b: dict) -> str:
     cfg=st.sampled_from(sorted(CONFIGS)),
     schedule=st.lists(ops_strategy, min_size=1, max_size=8),
 )
+# a run_until past the model's last event (the clock goes there), and one a breakpoint
+# stops before it (it does not)
+@example(seed=0, cfg="default", schedule=[("bp_metric", 1, 2.0), ("resume", 3),
+                                          ("run_until", 5.0)])
+@example(seed=0, cfg="streaming", schedule=[("bp_when", 2.0), ("step", 1), ("step", 1),
+                                            ("step", 1), ("run_until", 1.0)])
 def test_interrupted_run_equals_uninterrupted_run(seed, cfg, schedule):
     got, horizon = drive(seed, cfg, schedule)
     ref = reference(seed, cfg)
