@@ -37,7 +37,7 @@ def total(repo, n, variant):
         bench = os.path.dirname(os.path.abspath(__file__))
         with open(w, "w") as f:
             f.write("import os\n" + WORKER.format(bench=bench))
-        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0")
+        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
         out = subprocess.run(["setarch", os.uname().machine, "-R", "valgrind",
                               "--tool=callgrind", f"--callgrind-out-file={tmp}/cg",
                               sys.executable, w, str(n), variant, MODEL], capture_output=True,

@@ -46,7 +46,7 @@ def instructions(repo: str, model: str, customers: int) -> int:
         script = os.path.join(tmp, "worker.py")
         with open(script, "w") as f:
             f.write(code)
-        env = dict(os.environ, PYTHONPATH=repo)
+        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
              sys.executable, script, model, str(customers)],

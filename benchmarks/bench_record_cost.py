@@ -68,7 +68,7 @@ def instructions(repo: str, variant: str, customers: int) -> int:
         script = os.path.join(tmp, "worker.py")
         with open(script, "w") as f:
             f.write(code)
-        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0")
+        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
              sys.executable, script, str(customers)],
