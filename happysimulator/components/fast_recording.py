@@ -60,7 +60,8 @@ class FastRecording:
     store's ``(times, values)`` tail lists or as its `Topic` (call ``emit``);
     ``spans``: the entity's span topic (None without traces); ``rows``: while the
     trace store is that topic's only listener and takes spans as they come, its list
-    of pending spans (append the `Span` instead of emitting it: no call; else None); ``ids``: the simulation's component span
+    of pending spans (append the `Span` instead of emitting it: no call; else None; a
+    sampled run emits through `SampledSpans`); ``ids``: the simulation's component span
     id counter; ``name``: the entity's name."""
 
     __slots__ = ("sim", "on", "series", "topics", "spans", "rows", "ids", "name", "shared")
@@ -147,7 +148,12 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
         if (id(entity), id(spans)) not in watched:
             watched.add((id(entity), id(spans)))
             spans.watch(_dropper(entity))
-        out.rows = _row_list(runtime.bus, spans)
+        if rec.keep is None:
+            out.rows = _row_list(runtime.bus, spans)
+        else:  # (sampled: every span goes through the filter, none straight to a store)
+            from happysimulator.observability.trace_sampling import SampledSpans
+
+            out.spans = SampledSpans(spans, rec.keep)
         ids = rec.ids
         if ids is None:
             ids = runtime.__dict__.get(_IDS_KEY)

@@ -148,8 +148,13 @@ class ObservedEntity(Entity):
         if sim is None:
             return None
         runtime = self._runtime()
-        rec = self._obs_rec = _Recording(
-            sim, runtime is not None, runtime is not None and runtime.config.traces)
+        traces = runtime is not None and runtime.config.traces
+        keep = None
+        if traces:
+            from happysimulator.observability.trace_sampling import trace_sampler
+
+            keep = trace_sampler(runtime.config.trace_sample_rate)
+        rec = self._obs_rec = _Recording(sim, runtime is not None, traces, keep)
         return rec if rec.on else None
 
     def _topic(self, kind: ObservationKind, name: str, series_kind: str | None) -> Any:
@@ -328,6 +333,8 @@ class ObservedEntity(Entity):
             if ctx.get(_OPEN_SPAN) == span_id:  # closed: what follows is its parent's
                 ctx[_OPEN_SPAN] = parent
         tid = c["id"] if c.__class__ is dict else trace_id(request)  # (`trace_id` inline)
+        if rec.keep is not None and not rec.keep(tid):  # (a request not traced)
+            return
         if start.__class__ is not float:
             start = float(start)
         topic.emit(now, Span(tid, span_id, parent, self.name, start,
@@ -341,12 +348,15 @@ _OPEN_SPAN = "_open_span"
 class _Recording:
     """An entity's topics in one simulation, by series kind and name."""
 
-    __slots__ = ("sim", "on", "traces", "counters", "gauges", "samples", "spans", "ids")
+    __slots__ = ("sim", "on", "traces", "counters", "gauges", "samples", "spans", "ids",
+                 "keep")
 
-    def __init__(self, sim: Any, on: bool, traces: bool) -> None:
+    def __init__(self, sim: Any, on: bool, traces: bool, keep: Any = None) -> None:
         self.sim = sim
         self.on = on
         self.traces = traces
+        #: ``keep(trace_id)`` with a trace sample rate below 1, else None (`trace_sampling`)
+        self.keep = keep
         self.spans: Any = None
         self.ids: Any = None
         self.counters: dict[str, Any] = {}

@@ -11,12 +11,12 @@ import numpy as np
 from happysim_rx import ObservationKind
 from happysim_rx.stores.trace import SpanArrays
 from happysimulator.core.component_instrumentation import DONE, DROP, REMOVED, SINK, trace_id
+from happysimulator.observability.trace_sampling import GOLDEN as _GOLDEN
 from operators.simtime import TICKS_PER_SECOND
 
 if TYPE_CHECKING:
     from happysimulator.observability.auto_instrument import Recorder, _Instrumentation
 
-_GOLDEN = 2654435761  # Knuth's multiplicative hash: spreads consecutive request ids
 _NS = TICKS_PER_SECOND  # int: ns / _NS is the correctly rounded seconds (operators.simtime)
 _SPAN = ObservationKind.SPAN
 # a request's spans in causal order: by end, then source < resource < sink, then start
