@@ -45,6 +45,33 @@ class HopParents:
             p = c.get(_OPEN_SPAN)  # (a closed outermost span leaves None: none open)
             self.new.extend((tid, now_ns, NO_PARENT if p is None else p))
 
+    def forget(self, items: list[Any]) -> None:
+        """`items` (the waiting line's entries: a request, or a request and its arrival
+        ns) left the station without a span (model code took them off the line): their
+        arrivals are dropped, so a long run keeps no record of them."""
+        keys = []
+        for item in items:
+            request, at = item if item.__class__ is tuple else (item, None)
+            c = getattr(request, "_ctx", None)
+            if c.__class__ is not dict:
+                if c is None:
+                    continue
+                c = request.context
+            if c["id"].__class__ is int:
+                keys.append((c["id"], at))
+        w = self._take_new()
+        if not keys or not w.size:
+            return
+        keep = np.ones(w.shape[0], dtype=bool)
+        for tid, at in keys:
+            hit = w[:, 0] == tid
+            if at is not None:
+                hit &= w[:, 1] == at
+            rows = np.flatnonzero(hit & keep)
+            if rows.size:  # (its latest arrival: the one that was waiting)
+                keep[rows[-1]] = False
+        self._waiting = w[keep]
+
     def _take_new(self) -> np.ndarray:
         if self.new:
             new = np.fromiter(self.new, dtype=np.int64, count=len(self.new)).reshape(-1, 3)

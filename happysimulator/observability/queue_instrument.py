@@ -212,9 +212,13 @@ class QueueInstrumentation(_Instrumentation):
             self._stop_deriving()
         q = entity._queue
         before = len(q)
+        held = list(q) if self.hop_parents is not None else None
         out = take(q)
         gone = before - len(q)
         if gone > 0:
+            if held is not None:
+                still = {id(e) for e in q}
+                self.hop_parents.forget([e for e in held if id(e) not in still])
             now = entity._sim.now_ns
             self._withdrawn.extend([now] * gone)
             b = self.depth_band

@@ -252,3 +252,31 @@ def test_spans_in_arrival_order_take_the_first_arrivals():
     fill(hp)
     assert hp.parents_of(*ids((2, 20))) is None  # (no parent among them)
     assert hp.parents_of(*ids((1, 10), (1, 10), (3, 30))).tolist() == [101, 102, 103]
+
+
+def test_requests_taken_off_the_queue_leave_no_arrival_behind():
+    """A long run keeps no record of arrivals that never become spans: requests model
+    code takes off the waiting line are forgotten (flat memory), the others still get
+    their balancer span as parent."""
+    server = Server("S", concurrency=1, service_time=ExponentialLatency(0.2))
+    lb = LoadBalancer("LB", backends=[server], strategy=RoundRobin())
+    client = Client("Client", lb, timeout=30.0)
+    sim = Simulation(sources=[Source.poisson(rate=8.0, target=client, name="Users",
+                                             stop_after=20.0)],
+                     entities=[server, lb, client], seed=5, end_time=60.0,
+                     observability=ObservabilityConfig.full())
+    taken = []
+
+    def shed() -> None:
+        policy = server.queue.policy
+        while len(policy) > 1:
+            taken.append(policy.pop())
+
+    for k in range(1, 40):
+        sim.control.at_time(0.5 * k, shed)
+    sim.run()
+    hp = server._instr.hop_parents
+    assert taken and hp.pending() == 0, (len(taken), hp.pending())
+    spans = {s.span_id: s for s in sim.query.trace_store.spans()}
+    hops = [s for s in spans.values() if s.entity == "S"]
+    assert hops and all(spans[s.parent_id].entity == "LB" for s in hops)
