@@ -444,10 +444,12 @@ class RunLoop:
 
     def _stop_at_bound(self, bound: int, reason: str, until_ns: int | None = None) -> str:
         """The next entry is later than ``bound``: the clock moves up to it -- except for
-        a time breakpoint that no event reaches: an open-ended run with only daemon work
-        left ends at its last event, and a paused run resumed must end where the
-        uninterrupted one does (so the breakpoint does not fire and the run is over)."""
-        if reason == PAUSED and until_ns is None and self._end_ns is None:
+        a time breakpoint or a ``run(until=)`` that no event reaches: an open-ended run
+        with only daemon work left ends at its last event, and a paused run resumed must
+        end where the uninterrupted one does (so the breakpoint does not fire and the run
+        is over), whether the next daemon tick comes before the bound or after it."""
+        if self._end_ns is None and (reason == UNTIL
+                                     or (reason == PAUSED and until_ns is None)):
             heap = self._heap
             # (interrupt entries, pushed from outside, are not counted among the daemon
             # ones: they are no live work either)
