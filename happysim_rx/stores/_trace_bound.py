@@ -163,24 +163,33 @@ class TraceBound:
         cand = tids[tids >= kept[0]] if full else tids
         if not cand.size:
             return np.zeros(tids.size, dtype=bool)
-        new_kept = np.union1d(kept, cand)[-cap:]  # (sorted, unique)
+        ids = np.unique(cand)
+        at = np.minimum(np.searchsorted(kept, ids), max(kept.size - 1, 0))
+        new = ids[kept[at] != ids] if kept.size else ids
+        if not new.size:  # only kept traces: nothing changes
+            return tids >= kept[0] if full else np.ones(tids.size, dtype=bool)
+        both = np.concatenate((kept, new))
+        if kept.size and new[0] < kept[-1]:
+            both.sort(kind="stable")  # (two sorted runs)
+        new_kept = both[-cap:]
         if new_kept.size < cap:  # fewer than N traces so far: all kept
             self._kept = new_kept
             return np.ones(tids.size, dtype=bool)
-        floor = new_kept[0]
-        self.evicted_traces += int(np.searchsorted(kept, floor)) + self._held_in_batch(
-            kept, cand, floor)
-        if kept.size and kept[0] < floor:
+        floor = int(new_kept[0])
+        lost = int(np.searchsorted(kept, floor))  # held, now below the floor
+        self.evicted_traces += lost + self._held_in_batch(kept, cand, new, floor)
+        if lost:
             self._evict_stored(floor)
         self._kept = new_kept
         return tids >= floor
 
-    def _held_in_batch(self, kept: np.ndarray, cand: np.ndarray, floor: int) -> int:
-        """How many traces that begin in this batch (ids in ``cand``, not in ``kept``)
-        below the new floor were held on the way: among the N largest ids seen when
-        their first span came."""
-        low = cand[cand < floor]
-        if not low.size or bool(np.isin(low, kept).all()):
+    def _held_in_batch(self, kept: np.ndarray, cand: np.ndarray, new: np.ndarray,
+                       floor: int) -> int:
+        """How many of the traces this batch begins (``new``: sorted ids of ``cand``,
+        the batch's ids at or above the old floor, not in ``kept``) are below the new
+        floor but were held on the way: among the N largest ids seen when their first
+        span came."""
+        if not new.size or new[0] >= floor:
             return 0
         order = np.argsort(cand, kind="stable")
         st = cand[order]
@@ -188,23 +197,25 @@ class TraceBound:
         head[:1] = True
         np.not_equal(st[1:], st[:-1], out=head[1:])
         ids, first = st[head], order[head]
-        new = ~np.isin(ids, kept)
-        seq = ids[new][np.argsort(first[new], kind="stable")]  # in order of first span
+        fresh = np.isin(ids, new, assume_unique=True)
+        seq = ids[fresh][np.argsort(first[fresh], kind="stable")]  # by first span
         lost = np.flatnonzero(seq < floor)
-        larger = (kept.size - np.searchsorted(kept, seq[lost], side="right")
-                  + earlier_greater(seq)[lost])
+        seq = seq[:lost[-1] + 1]  # (what came after the last of them does not count)
+        if bool((seq[1:] > seq[:-1]).all()):  # in id order (as a station's column)
+            greater = np.zeros(lost.size, dtype=np.int64)
+        elif lost.size * seq.size <= 1 << 18:  # few: all pairs at once
+            earlier = (seq[None, :] > seq[lost][:, None]) & (
+                np.arange(seq.size)[None, :] < lost[:, None])
+            greater = earlier.sum(axis=1)
+        else:
+            greater = earlier_greater(seq)[lost]
+        larger = kept.size - np.searchsorted(kept, seq[lost], side="right") + greater
         return int((larger < self.max_traces).sum())
 
     def _evict_stored(self, floor: int) -> None:
-        """Evict the stored integer traces below ``floor``, whole."""
-        order, st = self._tid_index()
-        cut = int(np.searchsorted(st, floor))
-        if not cut:
-            return
-        keep_sorted = np.zeros(st.size, dtype=bool)
-        keep_sorted[cut:] = True
-        keep = np.empty(st.size, dtype=bool)
-        keep[order] = keep_sorted
+        """Evict the stored integer traces below ``floor``, whole (a pass over the id
+        column: no sort)."""
+        keep = self._tid >= floor
         self._note_evicted(self._start[~keep])
         new_row = np.cumsum(keep) - 1
         self._tid, self._sid, self._pid = self._tid[keep], self._sid[keep], self._pid[keep]
@@ -216,8 +227,10 @@ class TraceBound:
             if m.any():
                 cols.append((new_row[rows_[m]], key, values[m]))
         self._attr_cols = cols
-        # the kept rows' index, renumbered (still stable within each trace)
-        self._by_tid = (new_row[order[cut:]], st[cut:])
+        if self._by_tid is not None:  # the kept rows' index, renumbered (still stable)
+            order, st = self._by_tid
+            cut = int(np.searchsorted(st, floor))
+            self._by_tid = (new_row[order[cut:]], st[cut:])
         self._by_start = None
         self._scanned = False
 

@@ -5,6 +5,8 @@ function of the set of spans). Traces with other ids are bounded apart, by arriv
 (with a small memory of evicted traces). Its `complete_from` must be true: every span
 handed over that starts there or later is kept."""
 
+import random
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -241,3 +243,25 @@ def test_other_ids_are_bounded_apart_by_arrival(small_memory, parts, cap):
 def test_earlier_greater_counts_by_brute_force(xs):
     got = earlier_greater(np.array(xs, dtype=np.int64)).tolist()
     assert got == [sum(y > x for y in xs[:i]) for i, x in enumerate(xs)]
+
+
+def test_evicted_traces_in_large_shuffled_batches():
+    """Batches of more traces than the bound, ids shuffled within windows: which traces
+    were held on the way (counted in `evicted_traces`) by brute force: the store's merge
+    count of many out-of-order ids (the small tests above take its all-pairs path)."""
+    rnd = random.Random(3)
+    ids = list(range(1, 2000))
+    for i in range(0, len(ids), 100):
+        window = ids[i:i + 100]
+        rnd.shuffle(window)
+        ids[i:i + 100] = window
+    for cap in (5, 300):
+        parts = [[(t, None, None, "S", float(i), i + 1.0, None) for i, t in enumerate(part)]
+                 for part in (ids[:1000], ids[1000:] + ids[:30])]
+        store = TraceStore(max_traces=cap)
+        for part in parts:
+            store.add_rows(part)
+            len(store)
+        ref, evicted, _ = _reference(parts, cap)
+        assert store.evicted_traces == evicted
+        assert store.spans() == [s for spans in ref.values() for s in spans]
