@@ -157,6 +157,8 @@ class TraceBound:
         cap = self.max_traces
         assert cap is not None
         kept = self._kept
+        if cap <= 0:  # (keeps nothing)
+            return np.zeros(tids.size, dtype=bool)
         full = kept.size >= cap
         # ids below the floor are dropped at once (seen before or not: either way not
         # among the N largest)
@@ -171,7 +173,7 @@ class TraceBound:
         both = np.concatenate((kept, new))
         if kept.size and new[0] < kept[-1]:
             both.sort(kind="stable")  # (two sorted runs)
-        new_kept = both[-cap:]
+        new_kept = both[-cap:].copy()  # (not a view of the batch's ids)
         if new_kept.size < cap:  # fewer than N traces so far: all kept
             self._kept = new_kept
             return np.ones(tids.size, dtype=bool)
