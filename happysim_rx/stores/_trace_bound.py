@@ -201,17 +201,17 @@ class TraceBound:
         ids, first = st[head], order[head]
         fresh = np.isin(ids, new, assume_unique=True)
         seq = ids[fresh][np.argsort(first[fresh], kind="stable")]  # by first span
-        lost = np.flatnonzero(seq < floor)
-        seq = seq[:lost[-1] + 1]  # (what came after the last of them does not count)
-        if bool((seq[1:] > seq[:-1]).all()):  # in id order (as a station's column)
-            greater = np.zeros(lost.size, dtype=np.int64)
-        elif lost.size * seq.size <= 1 << 18:  # few: all pairs at once
-            earlier = (seq[None, :] > seq[lost][:, None]) & (
-                np.arange(seq.size)[None, :] < lost[:, None])
-            greater = earlier.sum(axis=1)
-        else:
-            greater = earlier_greater(seq)[lost]
-        larger = kept.size - np.searchsorted(kept, seq[lost], side="right") + greater
+        low = seq < floor
+        # earlier ids at or above the new floor are all greater: a running count; the
+        # lost ones among themselves: counted (nearly always in order: none)
+        greater = (np.cumsum(~low) - ~low)[low]
+        lost = seq[low]
+        if not bool((lost[1:] > lost[:-1]).all()):
+            if lost.size <= 512:  # few: all pairs at once
+                greater += np.tril(lost[None, :] > lost[:, None], -1).sum(axis=1)
+            else:
+                greater += earlier_greater(lost)
+        larger = kept.size - np.searchsorted(kept, lost, side="right") + greater
         return int((larger < self.max_traces).sum())
 
     def _evict_stored(self, floor: int) -> None:
