@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+from heapq import heappush
+from math import floor as _floor
 from types import GeneratorType
 from typing import Any
 
@@ -430,8 +432,9 @@ class _Service(Process):
                         s = r._spares.pop() if r._spares else None
                         if (s is not None and s.sim is sim and sim.engine.unseen
                                 and s.event_type == event.event_type):
-                            # (`_service`'s reuse of a spare, written out)
-                            s.gen = s._send = res  # (sent to its driver: it starts)
+                            # (`_service`'s reuse of a spare, and its first step -- its
+                            # `handle_event` -- written out)
+                            s.gen = res
                             s.origin = event
                             s.start_ns = s._time_ns = now
                             s.arr_ns = arr
@@ -440,9 +443,17 @@ class _Service(Process):
                             x = event._x
                             if x is not None and x.daemon:
                                 s._own = False
+                            y = s._step(res)  # (sent to its driver: it starts)
+                            if (y.__class__ is float and y >= 0.0 and s._own
+                                    and s._x is None and sim.engine.unseen):
+                                t = now + _floor(y * 1e9 + 0.5)  # (see `Process`)
+                                s._time_ns = t
+                                heappush(sim._heap, (t, 1, next(sim._counter), s))
+                                res = None
+                            else:
+                                res = s._stepped(y)
                         else:
-                            s = _service(sim, res, event, r, now, arr)
-                        res = s.handle_event(None)
+                            res = _service(sim, res, event, r, now, arr).handle_event(None)
                         if res is not None:  # (it finished at once: an event for now)
                             sim.schedule_result(res)
                     else:
@@ -457,8 +468,11 @@ class _Service(Process):
             if self._step is None:
                 drive(self)  # (a spare's generators run through a driver)
             r._spares.append(self)  # (it serves a later request: see `_service`)
-        if seq >= 0 and sim.engine.push_if_due(now, seq, now_ev):
-            return None
+        if seq >= 0:  # (`Engine.push_if_due` inline)
+            heap = sim._heap
+            if heap and heap[0][0] <= now:
+                heappush(heap, (now, 1, seq, now_ev))
+                return None
         # (else nothing was scheduled since it was made: the loop runs `now_ev` next, or
         # schedules it after what is due now, as the heap would order it)
         return now_ev

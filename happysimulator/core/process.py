@@ -145,6 +145,15 @@ class Process(ProcessContinuation):
             self._yielded(y)
         return None
 
+    def _stepped(self, y: Any) -> Event | None:
+        """A driven generator yielded `y` to a caller that sent it its step itself
+        (`handle_event` written out, e.g. a resource starting its next request): what
+        `handle_event` does after its ``send``, the general way."""
+        if y is _FINISHED:
+            return self._finish(self._box[0])
+        self._yielded(y)
+        return None
+
     def _yielded(self, y: Any) -> None:
         """The generator yielded `y`: wait for what it says (the general way)."""
         cls = y.__class__
