@@ -77,7 +77,7 @@ class _Service(Process):
         if now_ev is not None and (q or i is not None and i.live is not None):
             # it goes before what the next start (or a live delivery of the facts)
             # schedules for now: its heap sequence number is drawn first
-            seq = sim.engine.next_seq()
+            seq = next(sim._counter)  # (`Engine.next_seq`)
         if i is not None:  # (`_record_done` inline)
             done = self.origin
             i.done.append(now)
