@@ -61,10 +61,12 @@ class _Service(Process):
         if r._hooks or r._plain != LEAN:
             return self._finish(result)  # (-> `_done`: the resource's own)
         now = sim.now_ns
+        engine = sim.engine
+        unseen = engine.unseen  # (set when a run starts: no handler changes it)
         now_ev = None
         if result is not None:
             if (result.__class__ is Event and result._x is None and result.target is not None
-                    and result._time_ns == now and not sim.engine.traced):
+                    and result._time_ns == now and not engine.traced):
                 now_ev = result
             else:
                 sim.schedule_result(result)
@@ -112,8 +114,9 @@ class _Service(Process):
                         # the event being processed, which a failure (`failed_event`)
                         # or a pause (`last_event`) reports as the request it served
                         # (it becomes a spare below, for a later start)
-                        s = r._spares.pop() if r._spares else None
-                        if (s is not None and s.sim is sim and sim.engine.unseen
+                        spares = r._spares
+                        s = spares.pop() if spares else None
+                        if (s is not None and s.sim is sim and unseen
                                 and s.event_type == event.event_type):
                             # (`service`'s reuse of a spare, and its first step -- its
                             # `handle_event` -- written out)
@@ -128,7 +131,7 @@ class _Service(Process):
                                 s._own = False
                             y = s._step(res)  # (sent to its driver: it starts)
                             if (y.__class__ is float and y >= 0.0 and s._own
-                                    and s._x is None and sim.engine.unseen):
+                                    and s._x is None):
                                 t = now + _floor(y * 1e9 + 0.5)  # (see `Process`)
                                 s._time_ns = t
                                 heappush(sim._heap, (t, 1, next(sim._counter), s))
@@ -146,8 +149,7 @@ class _Service(Process):
                 r._draining = False
             if q and r.in_flight < r._concurrency:  # (more room: the general way)
                 r._drain(sim)
-        if (self._own and self._x is None and sim.engine.unseen
-                and len(r._spares) < SPARES):
+        if self._own and self._x is None and unseen and len(r._spares) < SPARES:
             r._spares.append(self)  # (it serves a later request: see `service`)
         if seq >= 0:  # (`Engine.push_if_due` inline)
             heap = sim._heap
