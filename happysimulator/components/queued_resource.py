@@ -181,30 +181,39 @@ class QueuedResource(Entity):
         if event._x is not None:
             self._defer_hooks(event)
         i = self._instr
-        if self._queue:
-            start = False
-        elif self._plain:  # (`_can_start` and `_started` inline: the common case)
-            start = self.in_flight < self._concurrency
+        q = self._queue
+        if not q:  # (else it waits: requests start in arrival order)
+            if self._plain:  # (`_can_start` and `_started` inline: the common case)
+                start = self.in_flight < self._concurrency
+                if start:
+                    self.in_flight += 1
+            else:
+                start = self._can_start()
+                if start:
+                    self._started()
             if start:
-                self.in_flight += 1
-        else:
-            start = self._can_start()
-            if start:
-                self._started()
-        if start:
-            if i is not None:
-                if i.arriving is not None:  # (its hop's parent, read now)
-                    i.arriving(event, now)
-                i.arrived.append(now)
-                if i.live is not None:
-                    i.live(ARRIVED, now, event)
-            self._begin(sim, event, now, now)
-            return None
+                if i is not None:
+                    if i.arriving is not None:  # (its hop's parent, read now)
+                        i.arriving(event, now)
+                    i.arrived.append(now)
+                    if i.live is not None:
+                        i.live(ARRIVED, now, event)
+                elif self._plain == LEAN:  # (`_begin` inline for a generator service)
+                    res = self.handle_queued_event(event)
+                    if res.__class__ is GeneratorType:
+                        res = service(sim, res, event, self, now, now).handle_event(None)
+                        if res is not None:  # (it finished at once: an event for now)
+                            sim.schedule_result(res)
+                        return None
+                    sim.schedule_result(res)
+                    self._done(event, now, now)
+                    return None
+                self._begin(sim, event, now, now)
+                return None
         cap = self.queue_capacity
-        if cap is not None and len(self._queue) >= cap:
+        if cap is not None and len(q) >= cap:
             self._refuse(sim, event, now)
             return None
-        q = self._queue
         if q.push((event, now)) is False:  # the policy refused it (e.g. a balking line)
             self._refuse(sim, event, now)
             return None
