@@ -13,6 +13,7 @@ from happysimulator import (
     Event,
     ExponentialLatency,
     QueuedResource,
+    SimFuture,
     Source,
 )
 from happysimulator.observability import InstrumentedEntity, ObservabilityConfig
@@ -46,6 +47,14 @@ def _model(kind: str, concurrency: int, general: bool, observability=None):
             elif kind == "mixed" and r < 0.65:
                 yield 0  # an int delay (now), then a Duration
                 yield Duration.from_seconds(self.service.sample(self.rng))
+            elif kind == "mixed" and r < 0.75:
+                # first a future, resolved later with a value the generator is sent
+                f = SimFuture()
+                rid = event.context["id"]
+                later = self.now + self.service.sample(self.rng)
+                self._sim.schedule(Event.once(later, "resolve", lambda e: f.resolve(rid)))
+                got = yield f
+                log.append(("got", self.now.nanoseconds, got == rid))
             yield self.service.sample(self.rng)
             if kind == "quiet":
                 return None  # (its service ends the request: the last event of a pause)
