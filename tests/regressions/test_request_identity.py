@@ -100,3 +100,15 @@ def test_a_context_set_without_an_id_keeps_the_trace_id() -> None:
     assert setter.ids == roots  # the id the source drew (its root span's trace id)
     sinks = sorted((s for s in spans if s.entity == "Sink"), key=lambda s: s.start)
     assert [s.trace_id for s in sinks] == roots
+
+
+def test_the_protocol_reads_a_traced_requests_id_without_a_context() -> None:
+    from happysimulator.core.event import Event, new_event
+    from happysimulator.observability.protocol.answers import _request_id
+
+    root = Event(1.0, "Request")
+    assert _request_id(root) is None  # no id drawn: none read (none drawn either)
+    root._id = 7  # (what a traced source gives its request)
+    hop = new_event(2_000_000_000, "Request", None, origin=root)
+    assert _request_id(root) == 7 and _request_id(hop) == 7
+    assert root._ctx is None  # (read without making a context)
