@@ -37,7 +37,9 @@ class HopParents:
         """`request` reaches the station now (its context read as it is now)."""
         c = request._ctx
         if c.__class__ is not dict:
-            if c is None:  # no context made yet: no span can be open in it
+            # no context made yet (the request's, or the root's it links to; a traced
+            # source's request has none): no span can be open in it
+            if c is None or c._ctx is None:
                 return
             c = request.context
         tid = c["id"]
