@@ -116,11 +116,41 @@ def build_publish(t: Topic) -> Callable[..., None]:
     return publish_all
 
 
+def _emit_stored_span(t: Topic) -> Callable[..., None]:
+    """A span topic with subscribers and a store: the span goes into the stores, which
+    take it in at once (the trace store gives a span recorded without id its id, and a
+    component's outermost span its parent, the request's hop it began in), and the
+    subscribers get it as stored. Published as recorded, a client's span reached them
+    as a root that `spans()` later answered as a child."""
+    apps, settle, publish = t._appenders, t.settle, t.publish
+
+    def emit_span(time_s: float, span: Any, tags: Any = None) -> None:
+        for a in apps:
+            a(time_s, span, tags)
+        publish(time_s, _as_stored(settle(), span), tags)
+
+    return emit_span
+
+
+def _as_stored(settled: list[Any], span: Any) -> Any:
+    """`span` as the store took it in (the last of `settled` that is it), else as is."""
+    if span.__class__ is not Span:
+        return span
+    for s in reversed(settled):
+        if (s.trace_id == span.trace_id and s.entity == span.entity
+                and s.start == span.start and s.end == span.end
+                and (span.span_id is None or s.span_id == span.span_id)):
+            return s
+    return span
+
+
 def build_emit(t: Topic) -> Callable[..., None]:
     """``emit(time_s, value, tags=None)``: one observation to every listener of `t`."""
     apps, sinks, raws = t._appenders, t._sinks, t._raws
     kind, source, name = t.kind, t.source, t.name
     own = _owner(kind)
+    if (sinks or raws) and apps and t.settle is not None:
+        return _emit_stored_span(t)
     if raws:
 
         def emit_raw(time_s: float, value: Any, tags: Any = None) -> None:

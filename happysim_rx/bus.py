@@ -63,7 +63,7 @@ class Topic:
 
     __slots__ = (
         "kind", "source", "name", "series_kind", "emit", "_appenders", "_extenders", "_sinks",
-        "_watchers", "_raws", "_columns", "columns", "publish",
+        "_watchers", "_raws", "_columns", "columns", "publish", "settle",
     )
 
     def __init__(
@@ -87,6 +87,9 @@ class Topic:
         #: only (not to the stores): for batching emitters that feed the stores with
         #: `emit_many(..., subscribers=False)`. Rebuilt, like `emit`, with the listeners.
         self.publish: Callable[..., None] = _noop
+        #: spans only: ``settle()`` takes pending spans into the stores and returns them
+        #: as stored (ids and parents given), so a live span is published as stored
+        self.settle: Callable[[], list[Any]] | None = None
 
     @property
     def info(self) -> TopicInfo:
@@ -221,6 +224,7 @@ class ObservationBus:
         self._subs: list[_PatternSub] = []
         self._stores: list[Any] = []
         self._flushers: list[Callable[[], None]] = []
+        self._kind_watchers: dict[ObservationKind, list[Callable[[Topic], None]]] = {}
         self.is_stopped = False
         self._error: Exception | None = None
         # While observer code must not run where an observation is emitted (a run is
@@ -295,8 +299,18 @@ class ObservationBus:
                 (raws if sub.raw else sinks).append(sub.sink_for(t))
         t._sinks = tuple(sinks)
         t._raws = tuple(raws)
+        t._watchers = tuple(self._kind_watchers.get(kind, ()))
+        if kind is ObservationKind.SPAN:
+            t.settle = lambda: self.settle(ObservationKind.SPAN)
         t._rebuild()
         return t
+
+    def watch_kind(self, kind: ObservationKind, callback: Callable[[Topic], None]) -> None:
+        """Call ``callback(topic)`` whenever the listeners of a topic of `kind` change
+        (topics made later too)."""
+        self._kind_watchers.setdefault(kind, []).append(callback)
+        for t in self.topics(kind):
+            t.watch(callback)
 
     def metric(self, source: str, name: str, series_kind: str | None = None) -> Topic:
         """Shorthand for ``topic(METRIC, source, name, series_kind)``."""

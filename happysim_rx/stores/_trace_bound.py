@@ -1,23 +1,34 @@
 """The bound of a `TraceStore(max_traces=N)`: keep the newest N traces, whole.
 
-The rule is decided span by span, in the order the spans were handed to the store, so it
-never depends on when the store is read, paused or flushed:
+"Newest" is by trace id. Integer trace ids are what the simulation produces: a request's
+id comes from the simulation's context counter when the request is created, so the
+newest N traces are those of the N requests created last. At any read the store holds
 
-- a span of a kept trace is kept;
-- a span of a trace the store evicted (and still remembers) is dropped: an in-flight
-  request whose first spans were evicted does not come back as a new, partial trace;
-- a span of any other trace begins a new trace, the newest; when that makes N + 1
-  traces, the oldest (by its first span) is evicted, whole.
+    the N largest ids among the traces with a span handed over so far,
+    each with every span of it handed over so far
 
-The store remembers the ids of the last ``N + max(4 N, 1024)`` traces it began (the kept
-ones and the most recently evicted ones): flat memory, whatever order the ids come in.
-A span of a trace begun longer ago than that begins it anew (partial). Every span the
-bound drops or evicts moves `complete_from` past its start, so what the store says it
-holds completely stays true.
+(all of them while there are at most N). That is a function of the *set* of spans handed
+over, not of their order, nor of when the store was read, the run paused or a batch
+flushed: a span of a kept trace was kept when it came (the smallest kept id, the floor,
+only rises), and a trace below the floor never comes back (as a new, partial trace or
+otherwise). Memory is flat: the kept ids are the state. A station's spans reach the store
+at each flush and a component's (Client, LoadBalancer) when the span ends, so the order
+of hand-over does depend on when a run was paused; what is kept does not.
 
-Spans are taken in by batches (`_bound`), vectorized; a batch where a remembered trace is
-forgotten mid-batch, or with non-integer trace ids, goes through the same rule one span
-at a time (`_ranks_one_by_one`).
+Spans with other trace ids (anything hashable: spans fed from outside) have no creation
+order, so they are bounded apart, by arrival: the store keeps at most N such traces too,
+the N whose first span came last. That rule is decided span by span in the order spans
+came (never by when the store is read): a span of a kept trace is kept; one of a trace
+the store evicted and still remembers is dropped; any other begins the newest trace,
+evicting the oldest beyond N, whole. The store remembers the ids of the last
+``N + max(4 N, 1024)`` such traces it began; a span of one begun longer ago begins it
+anew (partial). Neither kind ever evicts the other.
+
+`evicted_traces` counts the traces the store held and then evicted, span by span in the
+order spans came: an integer trace counts when it was among the N largest ids when its
+first span came (a trace whose spans all came below the floor was never held and does
+not count). Every span the bound drops or evicts moves `complete_from` past its start, so
+what the store says it holds completely stays true.
 """
 
 from __future__ import annotations
@@ -26,15 +37,38 @@ from typing import Any
 
 import numpy as np
 
-
-def _other_key(trace_id: Any) -> tuple[str, Any]:
-    """A non-integer trace id as a memory key (True or 1.0 must not stand for trace 1)."""
-    return ("other", trace_id)
-
-
-#: evicted traces remembered (besides the N kept): max(FACTOR * N, MIN)
+#: other-id traces remembered after their eviction (besides the N kept): max(FACTOR N, MIN)
 REMEMBER_FACTOR = 4
 REMEMBER_MIN = 1024
+
+
+def earlier_greater(x: np.ndarray) -> np.ndarray:
+    """For each ``x[i]``, how many of ``x[:i]`` are greater (distinct values): a bottom-up
+    merge count, ``log2(len)`` vectorized passes.
+
+    >>> earlier_greater(np.array([5, 1, 4, 9, 2])).tolist()
+    [0, 1, 1, 0, 3]
+    """
+    n = x.size
+    out = np.zeros(n, dtype=np.int64)
+    if n < 2 or bool((x[1:] > x[:-1]).all()):
+        return out  # (ids nearly always come in order)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(x, kind="stable")] = np.arange(n)
+    pos = np.arange(n)
+    width = 1
+    while width < n:
+        # pairs of adjacent blocks of `width` positions: each right-block element
+        # against the left block of its pair
+        pair, right = pos // (2 * width), (pos // width) % 2 == 1
+        left_keys = np.sort(pair[~right] * n + rank[~right])
+        r_at = np.flatnonzero(right)
+        key = pair[r_at] * n + rank[r_at]
+        below_or_eq = np.searchsorted(left_keys, key, side="right")
+        left_end = np.searchsorted(left_keys, (pair[r_at] + 1) * n, side="left")
+        out[r_at] += left_end - below_or_eq
+        width *= 2
+    return out
 
 
 class TraceBound:
@@ -63,16 +97,16 @@ class TraceBound:
 
     #: the latest start of a span the bound evicted or dropped (-inf: none was)
     _evicted_start: float = -float("inf")
-    #: traces begun so far: a trace's rank is the count when it began; kept: the last N
-    _begun: int = 0
-    # the remembered traces: integer ids sorted, with their ranks; other ids -> rank
-    _mem_ids: np.ndarray = np.empty(0, dtype=np.int64)
-    _mem_rank: np.ndarray = np.empty(0, dtype=np.int64)
+    #: the kept integer trace ids, sorted (at most N; the first is the floor when N)
+    _kept: np.ndarray = np.empty(0, dtype=np.int64)
+    #: other-id traces begun so far (a trace's rank is the count when it began; kept:
+    #: the last N) and the remembered ones' ranks, by id
+    _begun_other: int = 0
     _mem_other: dict[Any, int] | None = None
 
     @property
     def _remembered(self) -> int:
-        """How many of the last traces begun are remembered (kept or evicted)."""
+        """How many of the last other-id traces begun are remembered (kept or evicted)."""
         cap = self.max_traces
         assert cap is not None
         return cap + max(REMEMBER_FACTOR * cap, REMEMBER_MIN)
@@ -106,85 +140,6 @@ class TraceBound:
         return now if now is not None and now > d else float(np.nextafter(d, np.inf))
 
     # -- the rule -------------------------------------------------------------------------
-    def _ranks(self, tids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Each span's trace rank (a batch of integer trace ids in stream order), the ids
-        of the traces it begins and their ranks; None when a remembered trace would be
-        forgotten within the batch (then `_ranks_one_by_one` decides)."""
-        n0, window = self._begun, self._remembered
-        # the batch's traces, each with its first span (np.unique's work, by one stable
-        # sort: ids come nearly in order)
-        order = np.argsort(tids, kind="stable")
-        st = tids[order]
-        head = np.empty(st.size, dtype=bool)
-        head[:1] = True
-        np.not_equal(st[1:], st[:-1], out=head[1:])
-        uniq, first = st[head], order[head]
-        inv = np.empty(st.size, dtype=np.int64)
-        inv[order] = np.cumsum(head) - 1
-        mem = self._mem_ids
-        at = np.minimum(np.searchsorted(mem, uniq), max(mem.size - 1, 0))
-        known = (mem[at] == uniq) if mem.size else np.zeros(uniq.size, dtype=bool)
-        rank_u = np.where(known, self._mem_rank[at] if mem.size else 0, -1)
-        new = np.flatnonzero(~known)
-        new = new[np.argsort(first[new], kind="stable")]  # in order of first span
-        rank_u[new] = n0 + np.arange(new.size)
-        rank = rank_u[inv]
-        n1 = n0 + new.size
-        old = np.flatnonzero(rank < n1 - window)
-        if old.size:
-            # spans of traces that may fall out of memory before them: each against the
-            # count of traces begun before it (new traces begin at their first spans,
-            # which `new` lists in order)
-            begun_before = n0 + np.searchsorted(first[new], old)
-            if bool((rank[old] < begun_before - window).any()):
-                return None
-        return rank, uniq[new], rank_u[new]
-
-    def _ranks_one_by_one(self, keys: list[Any]) -> tuple[np.ndarray, dict[Any, int], int]:
-        """The rule span by span (integer ids, and other ids wrapped by `_other_key`):
-        each span's trace rank, the keys whose rank this batch set, the traces begun."""
-        n, window = self._begun, self._remembered
-        mem = dict(zip(self._mem_ids.tolist(), self._mem_rank.tolist(), strict=True))
-        if self._mem_other:
-            mem.update(self._mem_other)
-        changed: dict[Any, int] = {}
-        out = []
-        for k in keys:
-            r = mem.get(k)
-            if r is None or r < n - window:  # never seen, or forgotten: a new trace
-                r = mem[k] = changed[k] = n
-                n += 1
-            out.append(r)
-        return np.array(out, dtype=np.int64), changed, n
-
-    def _remember(self, ids: np.ndarray, ranks: np.ndarray, others: dict[Any, int],
-                  begun: int) -> None:
-        """Set the remembered ranks (integer ids sorted in, others by key), then forget
-        what is older than the last ``_remembered`` traces begun."""
-        self._begun = begun
-        low = begun - self._remembered
-        mem, rank = self._mem_ids, self._mem_rank
-        if ids.size:
-            at = np.minimum(np.searchsorted(mem, ids), max(mem.size - 1, 0))
-            again = (mem[at] == ids) if mem.size else np.zeros(ids.size, dtype=bool)
-            if again.any():  # forgotten and begun anew
-                rank = rank.copy()
-                rank[at[again]] = ranks[again]
-                ids, ranks = ids[~again], ranks[~again]
-            old = rank >= low
-            mem = np.concatenate((mem[old], ids[ranks >= low]))
-            rank = np.concatenate((rank[old], ranks[ranks >= low]))
-            order = np.argsort(mem, kind="stable")  # (two runs, nearly in order)
-            mem, rank = mem[order], rank[order]
-        else:
-            keep = rank >= low
-            if not keep.all():
-                mem, rank = mem[keep], rank[keep]
-        self._mem_ids, self._mem_rank = mem, rank
-        if others or self._mem_other:
-            merged = {**(self._mem_other or {}), **others}
-            self._mem_other = {k: r for k, r in merged.items() if r >= low}
-
     def _bound(self, tids: np.ndarray, other_at: list[tuple[int, Any]]) -> tuple[
             np.ndarray, np.ndarray]:
         """Apply the rule to a batch: ``tids`` the integer trace ids of its spans in
@@ -192,53 +147,77 @@ class TraceBound:
         of its spans with other ids, indices ascending. Evicts the stored traces the
         batch pushes out and returns which of the batch's integer-id spans to keep and
         which of its other spans to keep (booleans, in the order given)."""
+        keep = self._bound_ids(tids) if tids.size else np.zeros(0, dtype=bool)
+        keep_other = (self._bound_others([k for _, k in other_at]) if other_at
+                      else np.zeros(0, dtype=bool))
+        return keep, keep_other
+
+    def _bound_ids(self, tids: np.ndarray) -> np.ndarray:
+        """The integer-id rule: the N largest ids seen so far are kept."""
         cap = self.max_traces
         assert cap is not None
-        n0 = self._begun
-        got = None if other_at or self._mem_other else self._ranks(tids)
-        if got is not None:
-            rank, new_ids, new_ranks = got
-            other_rank = np.empty(0, dtype=np.int64)
-            n1, others = n0 + new_ids.size, {}
-        else:
-            keys: list[Any] = tids.tolist()
-            is_other = np.zeros(len(keys) + len(other_at), dtype=bool)
-            for i, key in other_at:
-                keys.insert(i, _other_key(key))  # (ascending: each lands where it came)
-                is_other[i] = True
-            ranks, changed, n1 = self._ranks_one_by_one(keys)
-            rank, other_rank = ranks[~is_other], ranks[is_other]
-            new_ids = np.array([k for k in changed if type(k) is int], dtype=np.int64)
-            new_ranks = np.array([changed[k] for k in new_ids.tolist()], dtype=np.int64)
-            others = {k: r for k, r in changed.items() if type(k) is not int}
-        low = n1 - cap  # the kept traces: ranks from here
-        self.evicted_traces += max(0, low) - max(0, n0 - cap)
-        self._evict_stored(low)  # (looks the stored traces up before they may be forgotten)
-        self._remember(new_ids, new_ranks, others, n1)
-        return rank >= low, other_rank >= low
+        kept = self._kept
+        if cap <= 0:  # (keeps nothing)
+            return np.zeros(tids.size, dtype=bool)
+        full = kept.size >= cap
+        # ids below the floor are dropped at once (seen before or not: either way not
+        # among the N largest)
+        cand = tids[tids >= kept[0]] if full else tids
+        if not cand.size:
+            return np.zeros(tids.size, dtype=bool)
+        ids = np.unique(cand)
+        at = np.minimum(np.searchsorted(kept, ids), max(kept.size - 1, 0))
+        new = ids[kept[at] != ids] if kept.size else ids
+        if not new.size:  # only kept traces: nothing changes
+            return tids >= kept[0] if full else np.ones(tids.size, dtype=bool)
+        both = np.concatenate((kept, new))
+        if kept.size and new[0] < kept[-1]:
+            both.sort(kind="stable")  # (two sorted runs)
+        new_kept = both[-cap:].copy()  # (not a view of the batch's ids)
+        if new_kept.size < cap:  # fewer than N traces so far: all kept
+            self._kept = new_kept
+            return np.ones(tids.size, dtype=bool)
+        floor = int(new_kept[0])
+        lost = int(np.searchsorted(kept, floor))  # held, now below the floor
+        self.evicted_traces += lost + self._held_in_batch(kept, cand, new, floor)
+        if lost:
+            self._evict_stored(floor)
+        self._kept = new_kept
+        return tids >= floor
 
-    def _rank_of(self, ids: np.ndarray) -> np.ndarray:
-        """The remembered ranks of integer trace ids (all remembered: they are kept)."""
-        at = np.minimum(np.searchsorted(self._mem_ids, ids), max(self._mem_ids.size - 1, 0))
-        return self._mem_rank[at]
+    def _held_in_batch(self, kept: np.ndarray, cand: np.ndarray, new: np.ndarray,
+                       floor: int) -> int:
+        """How many of the traces this batch begins (``new``: sorted ids of ``cand``,
+        the batch's ids at or above the old floor, not in ``kept``) are below the new
+        floor but were held on the way: among the N largest ids seen when their first
+        span came."""
+        if not new.size or new[0] >= floor:
+            return 0
+        order = np.argsort(cand, kind="stable")
+        st = cand[order]
+        head = np.empty(st.size, dtype=bool)
+        head[:1] = True
+        np.not_equal(st[1:], st[:-1], out=head[1:])
+        ids, first = st[head], order[head]
+        fresh = np.isin(ids, new, assume_unique=True)
+        seq = ids[fresh][np.argsort(first[fresh], kind="stable")]  # by first span
+        low = seq < floor
+        # earlier ids at or above the new floor are all greater: a running count; the
+        # lost ones among themselves: counted (nearly always in order: none)
+        greater = (np.cumsum(~low) - ~low)[low]
+        lost = seq[low]
+        if not bool((lost[1:] > lost[:-1]).all()):
+            if lost.size <= 512:  # few: all pairs at once
+                greater += np.tril(lost[None, :] > lost[:, None], -1).sum(axis=1)
+            else:
+                greater += earlier_greater(lost)
+        larger = kept.size - np.searchsorted(kept, lost, side="right") + greater
+        return int((larger < self.max_traces).sum())
 
-    def _evict_stored(self, low: int) -> None:
-        """Evict the stored traces ranked below ``low``, whole."""
-        mem_other = self._mem_other or {}
-        for key in [k for k in self._other if mem_other.get(_other_key(k), low) < low]:
-            gone = self._other.pop(key)
-            self._note_evicted(np.array([sp.start for sp in gone], dtype=np.float64))
-        order, st = self._tid_index()
-        if not st.size:
-            return
-        head = np.ones(st.size, dtype=bool)
-        head[1:] = st[1:] != st[:-1]
-        keep_trace = self._rank_of(st[head]) >= low
-        if keep_trace.all():
-            return
-        keep_sorted = keep_trace[np.cumsum(head) - 1]
-        keep = np.empty(st.size, dtype=bool)
-        keep[order] = keep_sorted
+    def _evict_stored(self, floor: int) -> None:
+        """Evict the stored integer traces below ``floor``, whole (a pass over the id
+        column: no sort)."""
+        keep = self._tid >= floor
         self._note_evicted(self._start[~keep])
         new_row = np.cumsum(keep) - 1
         self._tid, self._sid, self._pid = self._tid[keep], self._sid[keep], self._pid[keep]
@@ -250,7 +229,36 @@ class TraceBound:
             if m.any():
                 cols.append((new_row[rows_[m]], key, values[m]))
         self._attr_cols = cols
-        # the kept rows' index, renumbered (still stable within each trace)
-        self._by_tid = (new_row[order[keep_sorted]], st[keep_sorted])
+        if self._by_tid is not None:  # the kept rows' index, renumbered (still stable)
+            order, st = self._by_tid
+            cut = int(np.searchsorted(st, floor))
+            self._by_tid = (new_row[order[cut:]], st[cut:])
         self._by_start = None
         self._scanned = False
+
+    def _bound_others(self, keys: list[Any]) -> np.ndarray:
+        """The other-id rule (by arrival, span by span): which of these spans to keep;
+        evicts the stored other traces pushed out."""
+        cap = self.max_traces
+        assert cap is not None
+        n0 = n = self._begun_other
+        window = self._remembered
+        mem = dict(self._mem_other or {})
+        # the stored traces' ranks now (one evicted and forgotten in this batch may
+        # begin anew in it: its stored spans go all the same)
+        stored = {k: mem[k] for k in self._other}
+        ranks = []
+        for k in keys:
+            r = mem.get(k)
+            if r is None or r < n - window:  # never seen, or forgotten: a new trace
+                r = mem[k] = n
+                n += 1
+            ranks.append(r)
+        low = n - cap  # the kept traces: ranks from here
+        self.evicted_traces += max(0, low) - max(0, n0 - cap)
+        for key in [k for k, r in stored.items() if r < low]:
+            gone = self._other.pop(key)
+            self._note_evicted(np.array([sp.start for sp in gone], dtype=np.float64))
+        self._begun_other = n
+        self._mem_other = {k: r for k, r in mem.items() if r >= n - window}
+        return np.array(ranks, dtype=np.int64) >= low

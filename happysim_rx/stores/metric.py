@@ -128,6 +128,18 @@ class MetricSeries:
         self._chunks.append((t, v))
         self._pending += t.size
 
+    def extend_tagged(self, t: np.ndarray, v: np.ndarray, tags: list[dict]) -> None:
+        """`extend` with each sample's tags (``tags[i]``, a dict, for sample ``i``): kept
+        as `append` keeps them (the dicts themselves, not copies)."""
+        if len(tags) != len(t):
+            raise ValueError(f"{len(t)} samples and {len(tags)} tags: one tags dict "
+                             "per sample")
+        first = len(self)
+        self.extend(t, v)
+        if self._tags is None:
+            self._tags = {}
+        self._tags.update(zip(range(first, first + len(tags)), tags, strict=True))
+
     def _take_singles(self) -> tuple[np.ndarray, np.ndarray]:
         t, v = _column(self._tt), _column(self._tv)
         self._pending += t.size

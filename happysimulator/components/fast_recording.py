@@ -22,7 +22,9 @@ A counter of ones or a sample of durations may go further (kinds ``"counter:ns"`
 ``"sample:since"``): while only its store listens, ``series[i]`` is then a list to
 append the time in ns to (a `counter:ns`), or an `NsPair` of lists, the time and the
 start of the duration, both in ns (a `sample:since`: the value is their difference in
-seconds): no float made, no store call. A `NsBatch` turns them into seconds in bulk and
+seconds), or an `NsTagged` pair of lists, the time in ns and the sample's tags dict (a
+``counter:ns-tagged`` of ones, its tags a few shared dicts): no float made, no store
+call. A `NsBatch` turns them into seconds in bulk and
 hands them to the store on each bus flush (before any read and when the run completes)
 and when the topic's listeners change (then emitted one by one: ``series[i]`` is the
 `Topic`). The series must have no other writer in the simulation (its times in order).
@@ -31,6 +33,7 @@ and when the topic's listeners change (then emitted one by one: ``series[i]`` is
 from __future__ import annotations
 
 import itertools
+from struct import pack_into
 from typing import Any
 
 import numpy as np
@@ -43,8 +46,8 @@ from operators.simtime import seconds_array
 _METRIC = ObservationKind.METRIC
 _SPAN = ObservationKind.SPAN
 
-__all__ = ["STALE", "FastRecording", "NsBatch", "NsPair", "close_span", "open_span",
-           "resolve"]
+__all__ = ["STALE", "FastRecording", "NsBatch", "NsPair", "NsTagged", "close_span",
+           "open_span", "resolve"]
 
 #: the runtime attribute holding the component span id counter (shared with
 #: `ObservedEntity.open_span`: one sequence of ids per simulation)
@@ -87,7 +90,7 @@ class FastRecording:
         if s.__class__ is tuple and tags is None:
             s[0].append(t)
             s[1].append(v)
-        elif s.__class__ is list or s.__class__ is NsPair:
+        elif s.__class__ is list or s.__class__ is NsPair or s.__class__ is NsTagged:
             raise TypeError(f"series {i} is batched: append its times in ns")
         else:
             self.topics[i].emit(t, v, tags)
@@ -95,6 +98,12 @@ class FastRecording:
 
 class NsPair(tuple):
     """The lists of a batched ``sample:since`` series: (times, starts), in ns."""
+
+    __slots__ = ()
+
+
+class NsTagged(tuple):
+    """The lists of a batched ``counter:ns-tagged`` series: (times in ns, tags dicts)."""
 
     __slots__ = ()
 
@@ -107,8 +116,9 @@ STALE = FastRecording(object(), False)
 def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
     """`entity`'s recording of ``series`` ((name, kind) pairs) in its simulation now.
     Tagged values go through the topic (``series[i]`` is then always the `Topic`: name
-    such a series with kind ``"counter:tagged"``); kinds ``"counter:ns"`` and
-    ``"sample:since"`` are batched (see the module docstring)."""
+    such a series with kind ``"counter:tagged"``); kinds ``"counter:ns"``,
+    ``"counter:ns-tagged"`` and ``"sample:since"`` are batched (see the module
+    docstring)."""
     sim = entity._sim
     rec = entity._recording()  # (None: this simulation records nothing)
     if rec is None:
@@ -134,8 +144,8 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
         cols = topic.columns
         if how == "tagged" or cols is None:
             resolved.append(topic)
-        elif how in ("ns", "since"):
-            resolved.append(_batch(runtime, entity, topic, how == "since").lists)
+        elif how in _BATCHED:
+            resolved.append(_batch(runtime, entity, topic, _BATCHED[how]).lists)
         else:
             resolved.append(cols)
     out.series = tuple(resolved)
@@ -166,36 +176,67 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
     return out
 
 
+#: the batched kinds (the part after ``:``) and the lists each appends to
+_BATCHED = {"ns": list, "since": NsPair, "ns-tagged": NsTagged}
+
+
 class NsBatch:
     """A batched series of one entity in one simulation (see the module docstring):
-    ``lists`` is what the entity appends to (times in ns; with ``since``, the pair
-    times, starts); `flush` hands what they hold to the topic's stores, in seconds."""
+    ``lists`` is what the entity appends to (times in ns; an `NsPair` of times and
+    starts; an `NsTagged` of times and tags); `flush` hands what they hold to the
+    topic's stores, in seconds."""
 
     __slots__ = ("topic", "lists")
 
-    def __init__(self, topic: Any, since: bool) -> None:
+    def __init__(self, topic: Any, form: type) -> None:
         self.topic = topic
-        self.lists: Any = NsPair(([], [])) if since else []
+        self.lists: Any = [] if form is list else form(([], []))
 
     def flush(self, _topic: Any = None) -> None:
         lists = self.lists
-        pair = lists.__class__ is NsPair
-        times = lists[0] if pair else lists
+        form = lists.__class__
+        times = lists if form is list else lists[0]
         if not times:
             return
         # (int64 ns: `seconds_array` makes the floats `ns / TICKS_PER_SECOND` would)
-        t = np.array(times, dtype=np.int64)
-        times.clear()
-        if pair:
-            since = np.array(lists[1], dtype=np.int64)
-            lists[1].clear()
-            values = seconds_array(t - since)
+        t = _ints(times)
+        if form is NsPair:
+            values = seconds_array(t - _ints(lists[1]))
         else:
             values = np.ones(t.size)
+        if form is NsTagged:
+            tags = lists[1][:]
+            lists[1].clear()
+            _emit_tagged(self.topic, seconds_array(t), values, tags)
+            return
         self.topic.emit_many(seconds_array(t), values, subscribers=False)
 
 
-def _batch(runtime: Any, entity: Any, topic: Any, since: bool) -> NsBatch:
+def _ints(values: list[int]) -> np.ndarray:
+    """A list of ints as an int64 array, and the list emptied (`struct` packs it at
+    half of `np.array`'s instructions per element; an int outside int64 raises
+    `struct.error`)."""
+    n = len(values)
+    out = np.empty(n, dtype=np.int64)
+    pack_into(f"{n}q", out, 0, *values)
+    values.clear()
+    return out
+
+
+def _emit_tagged(topic: Any, times: np.ndarray, values: np.ndarray, tags: list) -> None:
+    """`Topic.emit_many` (stores only) of samples with tags: a store series that takes
+    tagged batches (``extend_tagged``) takes them at once, any other store one by one
+    (each keeps the tags as its ``append`` would)."""
+    for app, ext in zip(topic._appenders, topic._extenders, strict=True):
+        bulk = getattr(getattr(ext, "__self__", None), "extend_tagged", None)
+        if bulk is not None:
+            bulk(times, values, tags)
+        else:
+            for t, v, tg in zip(times.tolist(), values.tolist(), tags, strict=True):
+                app(t, v, tg)
+
+
+def _batch(runtime: Any, entity: Any, topic: Any, form: type) -> NsBatch:
     """`entity`'s batch of `topic` in `runtime`'s simulation: made (and its flushes
     registered) once, kept across resolutions."""
     batches = runtime.__dict__.get(_BATCHES_KEY)
@@ -204,7 +245,7 @@ def _batch(runtime: Any, entity: Any, topic: Any, since: bool) -> NsBatch:
     key = (id(entity), id(topic))
     batch = batches.get(key)
     if batch is None:
-        batch = batches[key] = NsBatch(topic, since)
+        batch = batches[key] = NsBatch(topic, form)
         runtime.bus.add_flusher(batch.flush)
         # (the listeners change: what was batched goes to the stores before anything
         # is emitted one by one)

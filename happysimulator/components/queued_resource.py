@@ -6,6 +6,7 @@ import inspect
 from types import GeneratorType
 from typing import Any
 
+from happysimulator.components.generator_service import LEAN, PLAIN, _Service, service
 from happysimulator.components.queue_policy import make_policy
 from happysimulator.core.component_instrumentation import (
     ARRIVED,
@@ -18,9 +19,6 @@ from happysimulator.core.component_instrumentation import (
 )
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import Event
-from happysimulator.core.process import Process, drive
-
-_new = object.__new__
 
 
 def _read_only(cls: type, name: str) -> bool:
@@ -59,8 +57,8 @@ class QueuedResource(Entity):
         # a subclass that keeps its own `in_flight` (a read-only property, as 0.2.5 models
         # may define) or gates on `has_capacity` is counted apart, in `_in_service`
         self._own_count = self._gated or _read_only(type(self), "in_flight")
-        # _PLAIN: counts `in_flight` itself against `concurrency` (the hot paths inline
-        # that); _LEAN: also ends a generator's service with `_Service._finish`'s inline
+        # PLAIN: counts `in_flight` itself against `concurrency` (the hot paths inline
+        # that); LEAN: also ends a generator's service with `_Service.handle_event`'s inline
         # bookkeeping (while nothing is recorded and no completion hook waits). One
         # attribute, not two: CPython 3.11 keeps at most 30 attribute names of a class
         # inline, and a `Server` is near that (past it every attribute access is slower)
@@ -70,7 +68,7 @@ class QueuedResource(Entity):
         lean = plain and (cls._done is QueuedResource._done
                           and cls._drain is QueuedResource._drain
                           and cls._begin is QueuedResource._begin)
-        self._plain = _LEAN if lean else _PLAIN if plain else 0
+        self._plain = LEAN if lean else PLAIN if plain else 0
         if concurrency is None:
             self._concurrency = _UNLIMITED if self._gated else 1
         else:
@@ -94,9 +92,9 @@ class QueuedResource(Entity):
         self.busy_ns = 0
         self._hooks: dict[int, list] = {}
         self._draining = False
-        # finished service objects, for the next requests (see `_service`): at most
-        # ``concurrency`` + 1 are ever alive at once (the finishing one is the event being
-        # processed when it starts the next request), so a busy resource allocates none
+        # finished service objects, for the next requests (`generator_service.service`):
+        # at most ``concurrency`` + 1 are ever alive at once (the finishing one is the event
+        # being processed when it starts the next request), so a busy resource allocates none
         self._spares: list[_Service] = []
 
     @property
@@ -183,30 +181,39 @@ class QueuedResource(Entity):
         if event._x is not None:
             self._defer_hooks(event)
         i = self._instr
-        if self._queue:
-            start = False
-        elif self._plain:  # (`_can_start` and `_started` inline: the common case)
-            start = self.in_flight < self._concurrency
+        q = self._queue
+        if not q:  # (else it waits: requests start in arrival order)
+            if self._plain:  # (`_can_start` and `_started` inline: the common case)
+                start = self.in_flight < self._concurrency
+                if start:
+                    self.in_flight += 1
+            else:
+                start = self._can_start()
+                if start:
+                    self._started()
             if start:
-                self.in_flight += 1
-        else:
-            start = self._can_start()
-            if start:
-                self._started()
-        if start:
-            if i is not None:
-                if i.arriving is not None:  # (its hop's parent, read now)
-                    i.arriving(event, now)
-                i.arrived.append(now)
-                if i.live is not None:
-                    i.live(ARRIVED, now, event)
-            self._begin(sim, event, now, now)
-            return None
+                if i is not None:
+                    if i.arriving is not None:  # (its hop's parent, read now)
+                        i.arriving(event, now)
+                    i.arrived.append(now)
+                    if i.live is not None:
+                        i.live(ARRIVED, now, event)
+                elif self._plain == LEAN:  # (`_begin` inline for a generator service)
+                    res = self.handle_queued_event(event)
+                    if res.__class__ is GeneratorType:
+                        res = service(sim, res, event, self, now, now).handle_event(None)
+                        if res is not None:  # (it finished at once: an event for now)
+                            sim.schedule_result(res)
+                        return None
+                    sim.schedule_result(res)
+                    self._done(event, now, now)
+                    return None
+                self._begin(sim, event, now, now)
+                return None
         cap = self.queue_capacity
-        if cap is not None and len(self._queue) >= cap:
+        if cap is not None and len(q) >= cap:
             self._refuse(sim, event, now)
             return None
-        q = self._queue
         if q.push((event, now)) is False:  # the policy refused it (e.g. a balking line)
             self._refuse(sim, event, now)
             return None
@@ -243,7 +250,7 @@ class QueuedResource(Entity):
             arr_ns = start_ns  # (a span attached mid-service starts at the service start)
         res = self.handle_queued_event(event)
         if res.__class__ is GeneratorType or res is not None and inspect.isgenerator(res):
-            res = _service(sim, res, event, self, start_ns, arr_ns).handle_event(None)
+            res = service(sim, res, event, self, start_ns, arr_ns).handle_event(None)
             if res is not None:  # (it finished at once, returning an event for now)
                 sim.schedule_result(res)
             return
@@ -355,160 +362,6 @@ class QueuedResource(Entity):
 
 
 _UNLIMITED = 1 << 62  # gated by has_capacity() alone
-_PLAIN, _LEAN = 1, 2  # `QueuedResource._plain` (0: counts apart or decides starts itself)
-_SPARES = 4  # finished service objects a resource keeps (`QueuedResource._spares`)
-
-
-class _Service(Process):
-    """One request's service by a generator ``handle_queued_event``: when the generator
-    finishes, the resource's `_done` (which runs the request's completion hooks).
-
-    Made by `_service` (not ``__init__``): a resource starts one per request."""
-
-    __slots__ = ("start_ns", "arr_ns")
-
-    def _finish(self, result: Any) -> Event | None:
-        """`Process._finish`; while nothing is recorded and no completion hook waits
-        (the M/M/c hot path of user-written models), with the resource's `_done` and
-        `_drain` written out."""
-        r = self.entity
-        if r._hooks or r._plain != _LEAN:
-            return Process._finish(self, result)  # (-> `_done`: the resource's own)
-        sim = self.sim
-        now = sim.now_ns
-        now_ev = None
-        if result is not None:
-            if (result.__class__ is Event and result._x is None and result.target is not None
-                    and result._time_ns == now and not sim.engine.traced):
-                now_ev = result
-            else:
-                sim.schedule_result(result)
-        r.in_flight -= 1
-        r.completed += 1
-        r.busy_ns += now - self.start_ns
-        i = r._instr
-        q = r._queue
-        seq = -1
-        if now_ev is not None and (q or i is not None and i.live is not None):
-            # it goes before what the next start (or a live delivery of the facts)
-            # schedules for now: its heap sequence number is drawn first
-            seq = sim.engine.next_seq()
-        if i is not None:  # (`_record_done` inline)
-            done = self.origin
-            i.done.append(now)
-            if i.visit_facts:
-                i.served.append(now - self.start_ns)
-                i.traced_starts.append(self.arr_ns)
-            if i.traced:
-                c = done._ctx
-                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(done))
-            if i.live is not None:
-                i.live(DONE, now, Visit(self.arr_ns, self.start_ns, done))
-        if q and not r._draining and r.in_flight < r._concurrency:
-            # the next waiting request starts (`_drain` and `_begin` inline: the hot path
-            # of a busy user-model resource)
-            r._draining = True
-            try:
-                item = q.pop()
-                if item is not None:  # (None: an active policy discarded all that waited)
-                    event, arr = item
-                    r.in_flight += 1
-                    if i is not None:
-                        b = i.depth_band
-                        if b is not None and not b[0] < len(q) < b[1]:
-                            i.depth_moved(now)
-                        if i.start_facts or i.live is not None:  # (else nothing to record)
-                            r._record_start(i, event, now, arr)
-                    else:
-                        arr = now  # (a span attached mid-service starts at its start)
-                    res = r.handle_queued_event(event)
-                    if res.__class__ is GeneratorType:
-                        # never this service object itself, though it is done: it is
-                        # the event being processed, which a failure (`failed_event`)
-                        # or a pause (`last_event`) reports as the request it served
-                        # (it becomes a spare below, for a later start)
-                        s = r._spares.pop() if r._spares else None
-                        if (s is not None and s.sim is sim and sim.engine.unseen
-                                and s.event_type == event.event_type):
-                            # (`_service`'s reuse of a spare, written out)
-                            s.gen = s._send = res  # (sent to its driver: it starts)
-                            s.origin = event
-                            s.start_ns = s._time_ns = now
-                            s.arr_ns = arr
-                            c = event._ctx
-                            s._ctx = event if c is None else c
-                            x = event._x
-                            if x is not None and x.daemon:
-                                s._own = False
-                        else:
-                            s = _service(sim, res, event, r, now, arr)
-                        res = s.handle_event(None)
-                        if res is not None:  # (it finished at once: an event for now)
-                            sim.schedule_result(res)
-                    else:
-                        sim.schedule_result(res)
-                        r._done(event, now, arr)
-            finally:
-                r._draining = False
-            if q and r.in_flight < r._concurrency:  # (more room: the general way)
-                r._drain(sim)
-        if (self._own and self._x is None and sim.engine.unseen
-                and len(r._spares) < _SPARES):
-            if self._step is None:
-                drive(self)  # (a spare's generators run through a driver)
-            r._spares.append(self)  # (it serves a later request: see `_service`)
-        if seq >= 0 and sim.engine.push_if_due(now, seq, now_ev):
-            return None
-        # (else nothing was scheduled since it was made: the loop runs `now_ev` next, or
-        # schedules it after what is due now, as the heap would order it)
-        return now_ev
-
-    def _done(self, result: Any) -> None:
-        self.entity._done(self.origin, self.start_ns, self.arr_ns)
-
-
-def _service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_ns: int,
-             arr_ns: int) -> _Service:
-    """A service object for `request`: one of the resource's spares (finished ones, kept
-    while nobody sees processed events: nobody else holds them), else a new one (`Process.__init__`
-    for a `_Service`, written out; run_hooks False: the resource's `_done` runs the
-    request's hooks)."""
-    spares = resource._spares
-    if spares:
-        s = spares.pop()
-        if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
-            # (the same type: the event log reads it after the handler returns; a spare
-            # has a driver, see `_Service._finish`)
-            s.gen = s._send = gen  # (sent to the driver: it starts)
-            s.origin = request
-            s.start_ns = s._time_ns = start_ns
-            s.arr_ns = arr_ns
-            c = request._ctx
-            s._ctx = request if c is None else c
-            x = request._x
-            if x is not None and x.daemon:
-                s._own = False
-            return s
-    s = _new(_Service)
-    s.sim = sim
-    s.gen = gen
-    s.origin = request
-    s.entity = resource
-    s.on_done = None
-    s._send = None
-    s.run_hooks = False
-    s.start_ns = start_ns
-    s.arr_ns = arr_ns
-    s._time_ns = start_ns
-    s.event_type = request.event_type
-    s.target = s
-    c = request._ctx
-    s._ctx = request if c is None else c
-    s._x = None
-    x = request._x
-    s._own = (x is None or not x.daemon) and not sim.engine.traced
-    s._step = None
-    return s
 
 
 class _QueueView:

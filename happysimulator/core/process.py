@@ -139,10 +139,19 @@ class Process(ProcessContinuation):
                 heappush(sim._heap, (t, 1, next(sim._counter), self))
             else:
                 self._continue_at(t)
-        elif y is _FINISHED:  # (a driven generator returned: `drive`)
+        elif y is FINISHED:  # (a driven generator returned: `drive`)
             return self._finish(self._box[0])
         else:
             self._yielded(y)
+        return None
+
+    def _stepped(self, y: Any) -> Event | None:
+        """A driven generator yielded `y` to a caller that sent it its step itself
+        (`handle_event` written out, e.g. a resource starting its next request): what
+        `handle_event` does after its ``send``, the general way."""
+        if y is FINISHED:
+            return self._finish(self._box[0])
+        self._yielded(y)
         return None
 
     def _yielded(self, y: Any) -> None:
@@ -208,19 +217,19 @@ class Process(ProcessContinuation):
 
 
 # what a `_drive` generator yields when the generator it runs returned
-_FINISHED = object()
+FINISHED = object()
 
 
 def _drive(box: list) -> Generator[Any, Any, None]:
     """Runs the generators sent to it, one after another: yields what each yields (and
-    sends it what it is sent); when one returns, yields `_FINISHED` with the returned
+    sends it what it is sent); when one returns, yields `FINISHED` with the returned
     value in ``box[0]``, and waits for the next. ``yield from`` takes a generator's
     return value without the StopIteration a ``send`` raises, whose cost is a tenth of
     a user model's generator service (benchmarks/results/2026-12-07-s9-usr-*.txt)."""
     gen = yield None
     while True:
         box[0] = yield from gen
-        gen = yield _FINISHED
+        gen = yield FINISHED
 
 
 def drive(process: Process) -> None:

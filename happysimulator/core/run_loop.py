@@ -269,7 +269,7 @@ class RunLoop:
                         log.append(t)
                         log.append(target)
                         log.append(ev.event_type)
-                        logged, logged_t = ev, t
+                        logged = ev  # (`logged_t` is `t` already: one instant)
             return COMPLETE
         except Exception as exc:
             self._failed(exc, ev, base + count)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from heapq import heappush
 from math import floor as _floor
 from math import log as _log
 from typing import Any
@@ -304,7 +305,7 @@ class Source(Entity):
             tick._ctx = None
             tick._x = None
         tick._time_ns = nxt
-        sim.engine.schedule_at(nxt, tick)
+        heappush(sim._heap, (nxt, 1, next(sim._counter), tick))  # (`Engine.schedule_at`)
         return out
 
     def stats(self) -> dict[str, Any]:

@@ -36,7 +36,8 @@ class ObservabilityConfig:
         rollup_s: streaming stores' rollup bucket width in simulated seconds.
         event_capacity: the event store keeps at most this many recent events
             (None = unbounded).
-        trace_capacity: the trace store keeps at most this many recent spans (None = unbounded).
+        trace_capacity: the trace store keeps at most this many traces, whole: those of
+            the requests created last (the largest trace ids; None = unbounded).
         trace_sample_rate: fraction of requests traced, drawn deterministically from the
             request id so that a trace is either complete or absent.
         relative_accuracy: the quantile sketches' relative error bound (streaming stores).

@@ -181,18 +181,20 @@ class Tracer:
         #: the stations recording their hops' component parents, by name
         self._parents: dict[str, Any] = {}
         self.live = False
+        # any span topic (a component's too: its outermost span's parent is the hop of
+        # its request it began in, which must be in the store when the span is published)
+        self._bus.watch_kind(_SPAN, self._on_listeners)
 
     def register(self, instr: _Instrumentation) -> None:
         name = instr.entity.name
         topic = self._bus.topic(_SPAN, name, "span")
-        topic.watch(self._on_listeners)
         self._topics[name] = topic
         if getattr(instr, "hop_parents", None) is not None:
             self._parents[name] = instr.hop_parents
         self._on_listeners(topic)
 
     def _on_listeners(self, topic: Any) -> None:
-        live = any(t.has_subscribers for t in self._topics.values())
+        live = any(t.has_subscribers for t in self._bus.topics(_SPAN))
         if live != self.live:
             self._recorder.flush()  # spans so far in the store first, in order
             self.live = live

@@ -8,10 +8,12 @@ import pytest
 
 from happysimulator import (
     ConstantLatency,
+    Duration,
     Entity,
     Event,
     ExponentialLatency,
     QueuedResource,
+    SimFuture,
     Source,
 )
 from happysimulator.observability import InstrumentedEntity, ObservabilityConfig
@@ -42,6 +44,17 @@ def _model(kind: str, concurrency: int, general: bool, observability=None):
             elif kind == "mixed" and r < 0.6:
                 # an event for now from its first step, then a delay
                 yield self.service.sample(self.rng), [Event(self.now, "side", self.downstream)]
+            elif kind == "mixed" and r < 0.65:
+                yield 0  # an int delay (now), then a Duration
+                yield Duration.from_seconds(self.service.sample(self.rng))
+            elif kind == "mixed" and r < 0.75:
+                # first a future, resolved later with a value the generator is sent
+                f = SimFuture()
+                rid = event.context["id"]
+                later = self.now + self.service.sample(self.rng)
+                self._sim.schedule(Event.once(later, "resolve", lambda e: f.resolve(rid)))
+                got = yield f
+                log.append(("got", self.now.nanoseconds, got == rid))
             yield self.service.sample(self.rng)
             if kind == "quiet":
                 return None  # (its service ends the request: the last event of a pause)
@@ -139,3 +152,24 @@ def test_an_entity_generator_still_finishes_through_the_process():
     sim.schedule(Event(1.0, "go", e))
     sim.run()
     assert out == [1.5, 1.75]
+
+
+@pytest.mark.parametrize("general", [True, False])
+def test_a_negative_delay_of_a_waiting_request_is_refused(general):
+    """The first step of a request that waited (started by the finishing service, on the
+    hot path) refuses a negative delay as the general path does."""
+
+    class Worker(QueuedResource):
+        def handle_queued_event(self, event):
+            yield -1.0 if self.completed == 2 else 0.5
+
+    class GeneralWorker(Worker):
+        def _done(self, event, start_ns, arr_ns):
+            super()._done(event, start_ns, arr_ns)
+
+    worker = (GeneralWorker if general else Worker)("Server")
+    source = Source.constant(rate=10.0, target=worker, stop_after=1.0)
+    sim = make_sim(sources=[source], entities=[worker], seed=1)
+    with pytest.raises(ValueError, match=r"Server: cannot yield a negative delay \(-1.0\)"):
+        sim.run()
+    assert worker.completed == 2  # (the third request: a spare serves it)

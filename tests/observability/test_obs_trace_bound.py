@@ -1,8 +1,11 @@
-"""The bounded TraceStore decides span by span, in the order spans came: what it keeps
-(ids included) must not depend on when it is read, and must be the rule's brute-force
-reference (`_reference`), also when evicted traces are forgotten (a small memory) and
-requests take overflow ids (few HOPS). Its `complete_from` must be true: every span
+"""The bounded TraceStore keeps the N largest integer trace ids seen, whole: what it
+keeps (ids included) must be the brute-force reference's (`_reference`), must not depend
+on when it is read, nor on the order in which the traces' spans were interleaved (a
+function of the set of spans). Traces with other ids are bounded apart, by arrival
+(with a small memory of evicted traces). Its `complete_from` must be true: every span
 handed over that starts there or later is kept."""
+
+import random
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from test_obs_trace_columns import _feed, _item, _reference
 
 from happysim_rx.observation import Span
 from happysim_rx.stores import _span_ids, _trace_bound
+from happysim_rx.stores._trace_bound import earlier_greater
 from happysim_rx.stores.trace import SpanArrays, TraceStore
 
 
@@ -69,7 +73,7 @@ def _row(i, j, tid):
 def test_reads_do_not_change_what_is_kept(small_memory, parts, cap, reads, how):
     """Read after random batches, after every span, or only at the end: one store (T1:
     a read used to evict, and an evicted in-flight trace's later spans came back as a
-    new, partial trace)."""
+    new, partial trace), the reference's."""
     read_some, never, each = (TraceStore(max_traces=cap) for _ in range(3))
     for i, part in enumerate(parts):
         if how == "arrays":  # one lazy batch per part; `each` gets one per span
@@ -143,3 +147,121 @@ def test_settle_returns_the_spans_the_bound_drops_too():
     assert [s.trace_id for s in store.spans()] == [2]
     # trace 1's spans were evicted or dropped (the last started at 2.0): complete from now
     assert store.complete_from(3.0) == 3.0
+
+
+def _interleave(traces, picks):
+    """The spans of `traces` (lists of spans, each in its trace's order) in the order
+    `picks` chooses the next trace to take a span from (each trace's order kept)."""
+    queues = [list(t) for t in traces if t]
+    out = []
+    for pick in picks:
+        live = [q for q in queues if q]
+        if not live:
+            break
+        out.append(live[pick % len(live)].pop(0))
+    for q in queues:
+        out.extend(q)
+    return out
+
+
+_trace = st.lists(st.tuples(st.sampled_from(["Source", "Server", "LB", "Sink"]),
+                            st.integers(0, 60), st.integers(0, 8)), min_size=1, max_size=5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.integers(1, 40), _trace, max_size=14), st.integers(1, 6),
+       st.lists(st.integers(0, 30), max_size=80), st.lists(st.integers(0, 30), max_size=80),
+       st.lists(st.integers(0, 80), max_size=5), st.lists(st.booleans(), max_size=80))
+def test_what_is_kept_does_not_depend_on_the_order_spans_come_in(traces, cap, picks_a,
+                                                                 picks_b, reads, lazy):
+    """Two interleavings of the same traces' spans (as a station's spans at a flush and
+    a component's at its end interleave differently when a run is paused), read at
+    random points: the same traces, the same spans, ids and parents, the same
+    `complete_from` (T1 of session 11: the store kept the traces whose first span came
+    last)."""
+    rows = [[(tid, None, None, ent, a / 4, (a + d) / 4, None) for ent, a, d in spans]
+            for tid, spans in traces.items()]
+    got = []
+    for picks in (picks_a, picks_b):
+        store = TraceStore(max_traces=cap)
+        for i, row in enumerate(_interleave(rows, picks)):
+            if i < len(lazy) and lazy[i]:
+                _batch_rows(store, [row])
+            else:
+                store.add_rows([row])
+            if i in reads:
+                len(store)
+        got.append(store)
+    a, b = got
+    ids = sorted(traces)[-cap:]
+    assert sorted(a.trace_ids()) == sorted(b.trace_ids()) == ids
+    for tid in ids:
+        assert a.trace(tid) == b.trace(tid)
+        assert [s.start for s in a.trace(tid)] == sorted(s[4] for s in rows[
+            list(traces).index(tid)])
+    assert a.complete_from(1e9) == b.complete_from(1e9)
+    assert sorted(s.start for s in a.spans()) == sorted(s.start for s in b.spans())
+
+
+def _batch_rows(store, rows):
+    """Rows as one lazy arrays batch."""
+    names = ["Source", "Server", "LB", "Sink"]
+    arrays = SpanArrays(np.array([r[0] for r in rows], dtype=np.int64),
+                        np.array([names.index(r[3]) for r in rows]), names,
+                        np.array([r[4] for r in rows]), np.array([r[5] for r in rows]), [])
+    store.add_lazy(arrays, lambda r, skip: r, len(rows))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # (constant patches)
+@given(st.lists(st.lists(st.one_of(st.integers(1, 12), st.sampled_from("abcdefg")),
+                         max_size=30), min_size=1, max_size=4),
+       st.integers(1, 4))
+def test_other_ids_are_bounded_apart_by_arrival(small_memory, parts, cap):
+    """Integer and other trace ids mixed: the integer traces by id, the others by
+    arrival with a memory of the last `cap + max(cap, 2)` begun, each kind at most
+    `cap` traces, neither evicting the other: the reference's, read at part ends or
+    not."""
+    read, never = TraceStore(max_traces=cap), TraceStore(max_traces=cap)
+    fed = []
+    for i, part in enumerate(parts):
+        rows = [(tid, None, None, "Server", 10.0 * i + j, 10.0 * i + j + 0.5, None)
+                for j, tid in enumerate(part)]
+        fed.append(rows)
+        for s in (read, never):
+            s.add_rows(rows)
+        len(read)
+    ref, evicted, _ = _reference(fed, cap, remembered=cap + max(cap, 2), hops=_span_ids.HOPS)
+    for s in (read, never):
+        assert sorted(map(repr, s.trace_ids())) == sorted(map(repr, ref))
+        assert sorted(s.spans(), key=repr) == sorted(
+            (x for spans in ref.values() for x in spans), key=repr)
+        assert s.evicted_traces == evicted
+
+
+@given(st.lists(st.integers(-5, 50), unique=True, max_size=40))
+def test_earlier_greater_counts_by_brute_force(xs):
+    got = earlier_greater(np.array(xs, dtype=np.int64)).tolist()
+    assert got == [sum(y > x for y in xs[:i]) for i, x in enumerate(xs)]
+
+
+def test_evicted_traces_in_large_shuffled_batches():
+    """Batches of more traces than the bound, ids shuffled within windows: which traces
+    were held on the way (counted in `evicted_traces`) by brute force: the store's merge
+    count of many out-of-order ids (the small tests above take its all-pairs path)."""
+    rnd = random.Random(3)
+    ids = list(range(1, 2000))
+    for i in range(0, len(ids), 100):
+        window = ids[i:i + 100]
+        rnd.shuffle(window)
+        ids[i:i + 100] = window
+    for cap in (5, 300):
+        parts = [[(t, None, None, "S", float(i), i + 1.0, None) for i, t in enumerate(part)]
+                 for part in (ids[:1000], ids[1000:] + ids[:30])]
+        store = TraceStore(max_traces=cap)
+        for part in parts:
+            store.add_rows(part)
+            len(store)
+        ref, evicted, _ = _reference(parts, cap)
+        assert store.evicted_traces == evicted
+        assert store.spans() == [s for spans in ref.values() for s in spans]

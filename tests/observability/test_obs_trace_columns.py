@@ -16,36 +16,50 @@ from happysimulator.observability import ObservabilityConfig
 def _reference(parts, cap=None, remembered=None, hops=HOPS):
     """What the store must hold: per trace (in order of first appearance) its spans,
     ids given to id-less spans as `trace_id * HOPS + hop`, parent = previous span; when
-    bounded, span by span in the order they came (where the parts end, the store was
-    read: that must not matter): a span of a kept trace is kept, one of a trace evicted
-    among the last `remembered` traces begun is dropped, any other begins a trace and
-    evicts the oldest beyond `cap`. Also when each span came (ties in `between` keep
-    that order). A request's spans from the `hops`-th on get ids ``-(1 + position)``,
+    bounded (where the parts end, the store was read: that must not matter): the `cap`
+    largest integer trace ids seen, each with all its spans; traces with other ids by
+    arrival, span by span, apart (a span of a kept trace is kept, one of a trace
+    evicted among the last `remembered` other traces begun is dropped, any other begins
+    a trace and evicts the oldest beyond `cap`). Also how many traces were evicted after
+    being held (an integer one: among the `cap` largest ids seen when its first span
+    came) and when each span came (ties in `between` keep that order). A request's
+    spans from the `hops`-th on (and every span of another id) get ids ``-(1 + position)``,
     the position counting every span handed over."""
     if cap is not None and remembered is None:
         remembered = cap + max(4 * cap, 1024)
+    flat = [item for items in parts for item in items]
+    seen, held = [], set()
+    for tid, *_ in flat:
+        if type(tid) is int and tid not in seen:
+            if cap is None or sum(t > tid for t in seen) < cap:
+                held.add(tid)
+            seen.append(tid)
+    kept_ids = set(seen if cap is None else sorted(seen)[-cap:])
+    evicted = len(held - kept_ids)
     traces: dict = {}
-    begun: list = []  # trace ids in the order their traces began (again when begun anew)
+    begun: list = []  # other ids in the order their traces began (again when begun anew)
     arrival: dict = {}  # (trace id, span id) -> when it came
-    evicted = 0
-    position = -1
-    for items in parts:
-        for tid, sid, pid, ent, a, b, at in items:
-            position += 1
-            if tid not in traces:
-                if cap is not None and tid in begun[max(0, len(begun) - remembered):]:
-                    continue  # its trace was evicted: dropped
-                traces[tid] = []
-                begun.append(tid)
-                if cap is not None and len(traces) > cap:
-                    traces.pop(next(iter(traces)))
-                    evicted += 1
-            spans = traces[tid]
-            if sid is None:
-                sid = tid * hops + len(spans) if len(spans) < hops else -(1 + position)
-                pid = spans[-1].span_id if spans else None
-            spans.append(Span(tid, sid, pid, ent, a, b, at))
-            arrival[tid, sid] = len(arrival)
+    for position, (tid, sid, pid, ent, a, b, at) in enumerate(flat):
+        if type(tid) is int:
+            if tid not in kept_ids:
+                continue
+            traces.setdefault(tid, [])
+        elif tid not in traces:
+            if cap is not None and tid in begun[max(0, len(begun) - remembered):]:
+                continue  # its trace was evicted: dropped
+            traces[tid] = []
+            begun.append(tid)
+            others = [t for t in traces if type(t) is not int]
+            if cap is not None and len(others) > cap:
+                traces.pop(others[0])
+                evicted += 1
+        spans = traces[tid]
+        if sid is None:
+            sid = (tid * hops + len(spans) if type(tid) is int and len(spans) < hops
+                   else -(1 + position))
+            pid = spans[-1].span_id if spans else None
+        spans.append(Span(tid, sid, pid, ent, a, b, at))
+        arrival[tid, sid] = len(arrival)
     return traces, evicted, arrival
 
 

@@ -24,6 +24,8 @@ from happysimulator import (
     Simulation,
     Source,
 )
+from happysimulator.components.client import Client, ExponentialBackoff, FixedRetry
+from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
 from happysimulator.core.observed import counter, gauge, sample
 from happysimulator.observability import InstrumentedEntity
 
@@ -47,6 +49,11 @@ class ModelSpec:
     cancels: tuple[float, ...] = field(default_factory=tuple)  # times (s after start)
     raise_at: int | None = None  # the sink-side handler raises at this request
     probe: bool = False  # a user gauge changing on whole seconds (a probe)
+    # a Client in front (timeouts and retries: overlapping attempts of one request)
+    client_attempts: int = 0  # 0: no client; else its retry policy's max_attempts
+    client_timeout: float | None = None
+    client_backoff: bool = False  # ExponentialBackoff (jittered) instead of FixedRetry
+    balancer: bool = False  # a LoadBalancer over Server and Server2 (a second server)
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +65,15 @@ _STANDARD = {
     "service_time": "sample", "arrivals": "counter", "completed": "counter",
     "dropped": "counter",
 }
+
+
+_CLIENT = {
+    "requests": "counter", "retries": "counter", "timeouts": "counter",
+    "rejected": "counter", "failures": "counter", "successes": "counter",
+    "wasted": "counter", "latency": "sample",
+}
+_BALANCER = {"routed": "counter", "rejected": "counter", "healthy_backends": "gauge",
+             "queued": "gauge"}
 
 
 def DECLARED(spec: ModelSpec) -> dict[tuple[str, str], str]:
@@ -72,6 +88,11 @@ def DECLARED(spec: ModelSpec) -> dict[tuple[str, str], str]:
         out.update({("Worker", n): k for n, k in _STANDARD.items()})
     if spec.probe:
         out[("Prober", "level")] = "gauge"
+    if spec.client_attempts:
+        out.update({("Client", n): k for n, k in _CLIENT.items()})
+    if spec.balancer:
+        out.update({("Server2", n): k for n, k in _STANDARD.items()})
+        out.update({("LB", n): k for n, k in _BALANCER.items()})
     return out
 
 
@@ -87,6 +108,10 @@ def ENTITIES(spec: ModelSpec) -> tuple[str, ...]:
         names.append("Faulty")
     if spec.probe:
         names.append("Prober")
+    if spec.client_attempts:
+        names.append("Client")
+    if spec.balancer:
+        names += ["Server2", "LB"]
     return tuple(names)
 
 
@@ -201,10 +226,21 @@ def build(spec: ModelSpec, config: Any) -> Simulation:
     server.downstream = after_server
     entities.append(server)
     front: Entity = server
+    if spec.balancer:
+        server2 = Server("Server2", concurrency=spec.concurrency, service_time=service,
+                         queue_capacity=spec.queue_capacity, downstream=after_server)
+        front = LoadBalancer("LB", backends=[server, server2], strategy=RoundRobin())
+        entities += [server2, front]
     if spec.router:
         router = Router("Router", server)
         entities.append(router)
         front = router
+    if spec.client_attempts:
+        n = spec.client_attempts
+        retry = (ExponentialBackoff(max_attempts=n, initial_delay=0.05, max_delay=0.4)
+                 if spec.client_backoff else FixedRetry(max_attempts=n, delay=0.1))
+        front = Client("Client", front, timeout=spec.client_timeout, retry_policy=retry)
+        entities.append(front)
     make = Source.poisson if spec.arrivals == "poisson" else Source.constant
     source = make(rate=spec.rate, target=front, name="Source", limit=spec.limit)
     if spec.cancels:

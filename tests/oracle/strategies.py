@@ -20,11 +20,13 @@ __all__ = ["models", "queries", "schedules", "cases"]
 
 _GAUGES = [("Server", "queue_depth"), ("Server", "in_flight"), ("Router", "load"),
            ("Worker", "queue_depth"), ("Worker", "in_flight"), ("Prober", "level"),
-           ("Prober", "level")]
+           ("Prober", "level"), ("LB", "healthy_backends"), ("Server2", "queue_depth")]
 _SAMPLES = [("Server", "wait_time"), ("Server", "service_time"), ("Sink", "latency"),
-            ("Router", "hops"), ("Worker", "wait_time")]
+            ("Router", "hops"), ("Worker", "wait_time"), ("Client", "latency")]
 _COUNTERS = [("Server", "arrivals"), ("Server", "completed"), ("Server", "dropped"),
-             ("Source", "generated"), ("Router", "routed")]
+             ("Source", "generated"), ("Router", "routed"), ("Client", "requests"),
+             ("Client", "retries"), ("Client", "timeouts"), ("Client", "wasted"),
+             ("LB", "routed")]
 _GLOBS = ["*", "*_time", "in_*", "*e*", "queue_depth", "latency"]
 _AGGS = ["count", "sum", "mean", "min", "max", "stddev", "p50", "p90", "p99", "p99.9",
          "rate", "last", "first"]
@@ -56,6 +58,10 @@ def models(draw: Any) -> ModelSpec:
         cancels=cancels,
         raise_at=draw(st.sampled_from([None] * 6 + [3])),
         probe=draw(st.booleans()),
+        client_attempts=draw(st.sampled_from([0, 0, 1, 2, 3])),
+        client_timeout=draw(st.sampled_from([None, 0.3, 1.0])),
+        client_backoff=draw(st.booleans()),
+        balancer=draw(st.integers(0, 3)) == 0,
     )
 
 
@@ -101,14 +107,14 @@ def metric_queries(draw: Any) -> dict[str, Any]:
         gb = draw(st.sampled_from([[], [], [], ["entity"], ["name"], ["tag"]]))
         if gb == ["tag"]:
             if q["name"] == "routed":
-                gb = ["backend"]
+                gb = ["backend"]  # (Router's lanes, LB's backends)
             elif q["name"] == "hops":
                 gb = ["lane"]
             else:
                 gb = []
         q["group_by"] = gb
     if q["name"] == "routed" and draw(st.booleans()):
-        q["tags"] = {"backend": draw(st.sampled_from(["a", "b"]))}
+        q["tags"] = {"backend": draw(st.sampled_from(["a", "b", "Server", "Server2"]))}
     if q["name"] == "hops" and draw(st.booleans()):
         q["tags"] = {"lane": draw(st.sampled_from(["a", "b"]))}
     if weighting:
@@ -121,7 +127,8 @@ def record_queries(draw: Any) -> dict[str, Any]:
     kind = draw(st.sampled_from(["spans", "events"]))
     q: dict[str, Any] = {"kind": kind}
     if kind == "spans":
-        q["entity"] = draw(st.sampled_from(["*", "Sink", "Server", "Worker", "Source"]))
+        q["entity"] = draw(st.sampled_from(["*", "Sink", "Server", "Worker", "Source",
+                                            "Client", "LB"]))
         aggs = draw(st.lists(st.sampled_from(["count", "mean", "max", "p90", "rate"]),
                              min_size=1, max_size=3, unique=True))
     else:

@@ -11,13 +11,9 @@ rebuilding traces live gets every Client span as a second root, while
 
 from __future__ import annotations
 
-import pytest
-
 from tests.toolkit.test_fast_recording import _model
 
 
-@pytest.mark.xfail(strict=True, reason="component root spans get their parent only in "
-                   "the store's join, after they were published live")
 def test_live_span_parents_match_the_stored_ones():
     sim, _, _ = _model()
     live: dict[tuple[int, int], int | None] = {}

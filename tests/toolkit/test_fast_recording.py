@@ -12,6 +12,7 @@ import pytest
 from happysim_rx.stores.trace import COMPONENT_SPAN_BASE
 from happysimulator import ExponentialLatency, Server, Simulation, Source
 from happysimulator.components.client import Client, FixedRetry
+from happysimulator.components.fast_recording import NsTagged
 from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
 from happysimulator.observability import Breakpoint, MetricCondition, ObservabilityConfig
 
@@ -224,21 +225,56 @@ def _component_spans(sim: Simulation) -> list[tuple]:
 
 
 def test_batched_series_read_mid_run_are_the_prefix_of_the_whole():
-    """`requests`, `successes` and `latency` are batched (times in ns, handed to the
-    store at each flush): read while paused, each is exactly the uninterrupted run's
-    series up to then, and the reads change nothing kept."""
+    """`requests`, `successes`, `latency` and the balancer's `routed` (with its tags)
+    are batched (times in ns, handed to the store at each flush): read while paused,
+    each is exactly the uninterrupted run's series up to then, and the reads change
+    nothing kept."""
     whole_sim, _, _ = _model()
     whole_sim.run()
     whole = _stored(whole_sim)
 
-    sim, client, _ = _model()
+    sim, client, lb = _model()
     for until in (3.0, 7.5, 7.5, 16.0):
         sim.control.run_until(until)
         assert client._fast.series[0].__class__ is list  # (the batched path)
+        assert lb._fast.series[0].__class__ is NsTagged
         now = _stored(sim)
-        for key in ("Client.requests", "Client.successes", "Client.latency"):
+        for key in ("Client.requests", "Client.successes", "Client.latency", "LB.routed"):
             assert now[key] == [r for r in whole[key] if r[0] <= until], key
     sim.run()
     assert _stored(sim) == whole
     latency = whole["Client.latency"]
     assert len(latency) > 100 and all(v > 0 for _, v, _ in latency)
+
+
+def test_a_tagged_batch_is_kept_as_the_samples_one_by_one():
+    """`MetricSeries.extend_tagged` (the balancer's batched `routed`) keeps what
+    `append` of each sample would: times, values and each sample's tags, after
+    samples appended one by one and between reads."""
+    import numpy as np
+
+    from happysim_rx.stores.metric import MetricSeries
+
+    rng = np.random.default_rng(5)
+    one, batched = MetricSeries("LB", "routed", "counter"), MetricSeries("LB", "routed",
+                                                                         "counter")
+    tags = [{"backend": "S0"}, {"backend": "S1"}, None]
+    t0 = 0.0
+    for k in range(6):
+        n = int(rng.integers(0, 5))
+        times = t0 + np.cumsum(rng.random(n))
+        t0 = float(times[-1]) if n else t0
+        picked = [tags[int(i)] for i in rng.integers(0, 2, n)]
+        for t, tg in zip(times.tolist(), picked, strict=True):
+            one.append(t, 1, tg)
+        batched.extend_tagged(times, np.ones(n), picked)
+        if k % 2:  # (a single sample between batches, untagged)
+            t0 += 0.5
+            one.append(t0, 1, None)
+            batched.append(t0, 1, None)
+        if k == 3:
+            one.arrays(), batched.arrays()  # (a read between batches)
+    assert len(one) == len(batched) > 6
+    for a, b in zip(one.arrays(), batched.arrays(), strict=True):
+        assert a.tolist() == b.tolist()
+    assert one.tagged() == batched.tagged()

@@ -18,7 +18,7 @@ from functools import partial
 from typing import Any
 
 from happysim_rx.observation import Span
-from happysimulator.components.fast_recording import STALE, FastRecording, resolve
+from happysimulator.components.fast_recording import STALE, FastRecording, NsTagged, resolve
 from happysimulator.components.forwarding import answer_rejected, run_hooks
 from happysimulator.components.load_balancer.strategies import (
     LeastResponseTime,
@@ -34,6 +34,9 @@ from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conve
 ON_NO_BACKEND = ("reject", "queue")
 _TAKE = object()  # (`handle_event`'s default: take the hooks off the arriving request)
 _new = object.__new__
+#: what the hot path records (`fast_recording`): `routed` batched (times in ns and the
+#: backend's tags dict, one per backend) while only its store listens
+_SERIES = ("routed", "counter:ns-tagged")
 
 
 @dataclass
@@ -280,7 +283,7 @@ class LoadBalancer(ObservedEntity):
         now_s = start_ns / _NS
         f = self._fast  # (a disabled run stops at `f.on`)
         if f.sim is not self._sim:
-            f = self._fast = resolve(self, ("routed", "counter:tagged"))
+            f = self._fast = resolve(self, _SERIES)
         sid = None
         if f.on:  # (`increment("routed", backend=...)` and `open_span` inline)
             # (per backend, the tags of `routed` and the attributes of its spans: one
@@ -290,7 +293,12 @@ class LoadBalancer(ObservedEntity):
             if shared is None:
                 shared = f.shared[backend.name] = ({"backend": backend.name},
                                                    {"backend": backend.name})
-            f.topics[0].emit(now_s, 1, shared[0])
+            s = f.series[0]
+            if s.__class__ is NsTagged:  # (batched: the time in ns, the tags)
+                s[0].append(start_ns)
+                s[1].append(shared[0])
+            else:
+                f.topics[0].emit(now_s, 1, shared[0])
             if f.ids is not None:  # (`open_span` inline)
                 ctx = c if c.__class__ is dict else event.context
                 sid = next(f.ids)
@@ -327,7 +335,7 @@ class LoadBalancer(ObservedEntity):
         f = self._fast
         sim = self._sim
         if f.sim is not sim:
-            f = self._fast = resolve(self, ("routed", "counter:tagged"))
+            f = self._fast = resolve(self, _SERIES)
         now = sim.now_ns / _NS  # (`record_span` inline)
         rows = f.rows
         if rows is not None:  # (the trace store alone listens: its list)

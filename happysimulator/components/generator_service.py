@@ -1,0 +1,214 @@
+"""A `QueuedResource`'s service of one request by a generator ``handle_queued_event``.
+
+A `_Service` is a `Process` whose end runs the resource's bookkeeping. While nobody sees
+processed events (`Engine.unseen`) it is given a driver (`process.drive`) when made, and
+a finished one is kept as a spare for a later request (`QueuedResource._spares`), so a
+busy resource allocates no service objects. Its `handle_event` resumes the generator and,
+when it returned, ends the service and starts the next waiting request in the same frame
+(the hot path of user-written models: one Python frame per resume, as a SimPy process
+has one ``_resume`` per event).
+"""
+
+from __future__ import annotations
+
+from heapq import heappush
+from math import floor as _floor
+from types import GeneratorType
+from typing import TYPE_CHECKING, Any
+
+from happysimulator.core.component_instrumentation import DONE, Visit, trace_id
+from happysimulator.core.event import Event
+from happysimulator.core.process import FINISHED, Process, drive
+
+if TYPE_CHECKING:
+    from happysimulator.components.queued_resource import QueuedResource
+
+_new = object.__new__
+PLAIN, LEAN = 1, 2  # `QueuedResource._plain` (0: counts apart or decides starts itself)
+SPARES = 4  # finished service objects a resource keeps (`QueuedResource._spares`)
+
+
+class _Service(Process):
+    """One request's service by a generator ``handle_queued_event``: when the generator
+    finishes, the resource's `_done` (which runs the request's completion hooks).
+
+    Made by `service` (not ``__init__``): a resource starts one per request."""
+
+    __slots__ = ("start_ns", "arr_ns")
+
+    def handle_event(self, event: Event) -> Event | None:
+        """`Process.handle_event`; when a driven generator returned while nothing is
+        recorded and no completion hook waits (the M/M/c hot path of user-written
+        models), `Process._finish` with the resource's `_done` and `_drain` written out."""
+        step = self._step
+        if step is None:  # (no driver: someone sees processed events)
+            return Process.handle_event(self, event)
+        value = self._send
+        if value is not None:
+            self._send = None
+        y = step(value)
+        sim = self.sim
+        if y is not FINISHED:
+            if y.__class__ is float and y >= 0.0 and self._own and self._x is None \
+                    and sim.engine.unseen:
+                t = sim.now_ns + _floor(y * 1e9 + 0.5)  # (`Process.handle_event`'s)
+                self._time_ns = t
+                heappush(sim._heap, (t, 1, next(sim._counter), self))
+                return None
+            return self._stepped(y)
+        result = self._box[0]
+        r = self.entity
+        if r._hooks or r._plain != LEAN:
+            return self._finish(result)  # (-> `_done`: the resource's own)
+        now = sim.now_ns
+        engine = sim.engine
+        unseen = engine.unseen  # (set when a run starts: no handler changes it)
+        now_ev = None
+        if result is not None:
+            if (result.__class__ is Event and result._x is None and result.target is not None
+                    and result._time_ns == now and not engine.traced):
+                now_ev = result
+            else:
+                sim.schedule_result(result)
+        r.in_flight -= 1
+        r.completed += 1
+        r.busy_ns += now - self.start_ns
+        i = r._instr
+        q = r._queue
+        seq = -1
+        if now_ev is not None and (q or i is not None and i.live is not None):
+            # it goes before what the next start (or a live delivery of the facts)
+            # schedules for now: its heap sequence number is drawn first
+            seq = next(sim._counter)  # (`Engine.next_seq`)
+        if i is not None:  # (`_record_done` inline)
+            done = self.origin
+            i.done.append(now)
+            if i.visit_facts:
+                i.served.append(now - self.start_ns)
+                i.traced_starts.append(self.arr_ns)
+            if i.traced:
+                c = done._ctx
+                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(done))
+            if i.live is not None:
+                i.live(DONE, now, Visit(self.arr_ns, self.start_ns, done))
+        if q and not r._draining and r.in_flight < r._concurrency:
+            # the next waiting request starts (`_drain` and `_begin` inline: the hot path
+            # of a busy user-model resource)
+            r._draining = True
+            try:
+                item = q.pop()
+                if item is not None:  # (None: an active policy discarded all that waited)
+                    event, arr = item
+                    r.in_flight += 1
+                    if i is not None:
+                        b = i.depth_band
+                        if b is not None and not b[0] < len(q) < b[1]:
+                            i.depth_moved(now)
+                        if i.start_facts or i.live is not None:  # (else nothing to record)
+                            r._record_start(i, event, now, arr)
+                    else:
+                        arr = now  # (a span attached mid-service starts at its start)
+                    res = r.handle_queued_event(event)
+                    if res.__class__ is GeneratorType:
+                        # never this service object itself, though it is done: it is
+                        # the event being processed, which a failure (`failed_event`)
+                        # or a pause (`last_event`) reports as the request it served
+                        # (it becomes a spare below, for a later start)
+                        spares = r._spares
+                        s = spares.pop() if spares else None
+                        if (s is not None and s.sim is sim and unseen
+                                and s.event_type == event.event_type):
+                            # (`service`'s reuse of a spare, and its first step -- its
+                            # `handle_event` -- written out)
+                            s.gen = res
+                            s.origin = event
+                            s.start_ns = s._time_ns = now
+                            s.arr_ns = arr
+                            c = event._ctx
+                            s._ctx = event if c is None else c
+                            x = event._x
+                            if x is not None and x.daemon:
+                                s._own = False
+                            y = s._step(res)  # (sent to its driver: it starts)
+                            if (y.__class__ is float and y >= 0.0 and s._own
+                                    and s._x is None):
+                                t = now + _floor(y * 1e9 + 0.5)  # (see `Process`)
+                                s._time_ns = t
+                                heappush(sim._heap, (t, 1, next(sim._counter), s))
+                                res = None
+                            else:
+                                res = s._stepped(y)
+                        else:
+                            res = service(sim, res, event, r, now, arr).handle_event(None)
+                        if res is not None:  # (it finished at once: an event for now)
+                            sim.schedule_result(res)
+                    else:
+                        sim.schedule_result(res)
+                        r._done(event, now, arr)
+            finally:
+                r._draining = False
+            if q and r.in_flight < r._concurrency:  # (more room: the general way)
+                r._drain(sim)
+        if self._own and self._x is None and unseen and len(r._spares) < SPARES:
+            r._spares.append(self)  # (it serves a later request: see `service`)
+        if seq >= 0:  # (`Engine.push_if_due` inline)
+            heap = sim._heap
+            if heap and heap[0][0] <= now:
+                heappush(heap, (now, 1, seq, now_ev))
+                return None
+        # (else nothing was scheduled since it was made: the loop runs `now_ev` next, or
+        # schedules it after what is due now, as the heap would order it)
+        return now_ev
+
+    def _done(self, result: Any) -> None:
+        self.entity._done(self.origin, self.start_ns, self.arr_ns)
+
+
+def service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_ns: int,
+             arr_ns: int) -> _Service:
+    """A service object for `request`: one of the resource's spares (finished ones, kept
+    while nobody sees processed events: nobody else holds them), else a new one
+    (`Process.__init__` for a `_Service`, written out; run_hooks False: the resource's
+    `_done` runs the request's hooks)."""
+    spares = resource._spares
+    if spares:
+        s = spares.pop()
+        if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
+            # (the same type: the event log reads it after the handler returns; a spare
+            # has a driver, see `_Service.handle_event`)
+            s.gen = s._send = gen  # (sent to the driver: it starts)
+            s.origin = request
+            s.start_ns = s._time_ns = start_ns
+            s.arr_ns = arr_ns
+            c = request._ctx
+            s._ctx = request if c is None else c
+            x = request._x
+            if x is not None and x.daemon:
+                s._own = False
+            return s
+    s = _new(_Service)
+    s.sim = sim
+    s.gen = gen
+    s.origin = request
+    s.entity = resource
+    s.on_done = None
+    s._send = None
+    s.run_hooks = False
+    s.start_ns = start_ns
+    s.arr_ns = arr_ns
+    s._time_ns = start_ns
+    s.event_type = request.event_type
+    s.target = s
+    c = request._ctx
+    s._ctx = request if c is None else c
+    s._x = None
+    x = request._x
+    s._own = (x is None or not x.daemon) and not sim.engine.traced
+    s._step = None
+    if s._own and sim.engine.unseen:
+        drive(s)  # (it may serve again as a spare: its generators run through a driver)
+        s._send = gen  # (sent to the driver: it starts)
+    return s
+
+
+__all__ = ["service"]
