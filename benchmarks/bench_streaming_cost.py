@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--small", type=int, default=4000)
     p.add_argument("--large", type=int, default=24000)
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--baseline-variants", default="streaming,streaming+query",
+                   help="the variants also measured in --baseline")
     p.add_argument("--variants", default=",".join(VARIANTS),
                    help=f"comma list (default: all): {', '.join(VARIANTS)}")
     args = p.parse_args(argv)
@@ -91,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         p.error(f"unknown variant(s) {unknown}; valid: {sorted(VARIANTS)}")
     repos = [("after", REPO)] + ([("before", args.baseline)] if args.baseline else [])
+    base_names = args.baseline_variants.split(",")
     jobs = [(tag, repo, v, n) for v in names for tag, repo in repos
-            for n in (args.small, args.large)]
+            for n in (args.small, args.large) if tag == "after" or v in base_names]
     with ThreadPoolExecutor(args.jobs) as pool:
         counts = dict(zip(jobs, pool.map(lambda j: instructions(j[1], j[2], j[3]), jobs), strict=True))
     print(f"instructions per customer (callgrind, {args.small} -> {args.large} customers, "
@@ -100,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[tuple[str, str], float] = {}
     for v in names:
         for tag, repo in repos:
+            if (tag, repo, v, args.large) not in counts:
+                continue
             res[tag, v] = (counts[tag, repo, v, args.large] - counts[tag, repo, v, args.small]
                            ) / (args.large - args.small)
             ratio = ""
