@@ -18,7 +18,12 @@ from operators.sketch import QuantileSketch
 __all__ = ["Bucket", "Tier", "fold_all", "fold_over", "grid", "grid_many", "segments_into",
            "split_at_boundaries"]
 
-_FOLD_AT = 512  # pending sketch values a bucket holds before folding them in
+# pending sketch values a bucket holds before folding them in (8 KB, with weights 16 KB:
+# about a dense sketch's size). 1024, not 512: a coarse bucket of a few hundred samples
+# then stays pending through the next compaction, which merges two short lists instead
+# of two sketches (replaying a 50k-customer M/M/1 feed: -25 % of the store's
+# instructions; 2048: -1 % more)
+_FOLD_AT = 1024
 _EMPTY: dict[float, QuantileSketch] = {}  # relative accuracy -> an empty sketch to copy
 
 
