@@ -46,3 +46,17 @@ def test_reading_stepped_events_leaves_the_trace_ids_alone(peek):
             assert e.context is not None
     stepped.run()
     assert _trace_ids(stepped) == _trace_ids(straight)
+
+
+@pytest.mark.xfail(strict=True, reason="s11 rev3: a condition reading last_event.context shifts ids")
+def test_a_breakpoint_condition_reading_the_context_leaves_the_trace_ids_alone():
+    from happysimulator.observability import Breakpoint
+
+    straight = _sim()
+    straight.run()
+    watched = _sim()
+    watched.control.add_breakpoint(Breakpoint(
+        condition=lambda st: st.last_event is not None
+        and st.last_event.context.get("id") == -1))  # (never true: it only looks)
+    assert watched.run().stop_reason == "complete"
+    assert _trace_ids(watched) == _trace_ids(straight)
