@@ -9,8 +9,9 @@ what `step` is for, but ``event.context`` on a source tick (which has no context
 an id from the counter, so the next request gets the following one: Users -> Server,
 paused at 0.5 s and stepped 20 times reading each stepped event's context, stores 32
 spans whose trace ids differ from the uninterrupted run's (request 6 is stored as trace
-8, ...). A paused and resumed run must answer as the uninterrupted one; so must the
-ids a model may use."""
+8, ...). A breakpoint ``condition`` reading ``state.last_event.context`` does the same
+without any stepping. A paused and resumed run must answer as the uninterrupted one; so
+must the ids a model may use."""
 
 from __future__ import annotations
 
