@@ -24,7 +24,6 @@ class _Recorder(Entity):
         self.seen.append(self._sim.now_ns)
 
 
-@pytest.mark.xfail(strict=True, reason="s11 rev3: an event past the ns horizon is dropped")
 def test_an_event_past_the_horizon_is_refused_or_processed():
     e = _Recorder()
     sim = Simulation(entities=[e], seed=1)
@@ -35,3 +34,26 @@ def test_an_event_past_the_horizon_is_refused_or_processed():
         return  # refused up front: fine
     sim.run()
     assert len(e.seen) == 2 or sim.last_stop_reason != "complete"
+
+
+def test_the_refusal_names_the_limit_in_seconds():
+    e = _Recorder()
+    with pytest.raises(ValueError, match=r"9\.22337e\+09 s"):
+        Event(time=9.3e9, event_type="x", target=e)
+    ev = Event(time=1.0, event_type="x", target=e)
+    with pytest.raises(ValueError, match="simulated-time limit"):
+        ev.time = 9.3e9
+    Event(time=9.2e9, event_type="x", target=e)  # (just inside: fine)
+    Event(time=float("inf"), event_type="x", target=e)  # ("never" stays allowed)
+
+
+def test_a_continuation_past_the_horizon_is_an_error_not_complete():
+    class _Sleeper(Entity):
+        def handle_event(self, event):
+            yield 9.3e9
+
+    s = _Sleeper("S")
+    sim = Simulation(entities=[s], seed=1)
+    sim.schedule(Event(time=1.0, event_type="x", target=s))
+    with pytest.raises(ValueError, match="simulated-time limit"):
+        sim.run()
