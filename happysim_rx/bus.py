@@ -228,10 +228,10 @@ class ObservationBus:
         self.is_stopped = False
         self._error: Exception | None = None
         # While observer code must not run where an observation is emitted (a run is
-        # active), the runtime sets ``deferred`` (the queue of (observer, observation)
-        # that its run loop delivers at the next event boundary), or
+        # active), the runtime sets ``deferred`` (the queue, flat: observer, observation,
+        # observer, ..., that its run loop delivers at the next event boundary), or
         # ``defer(observer, obs)``; None otherwise (see `happysim_rx._emitters.deferrable`)
-        self.deferred: list[tuple[Any, Observation]] | None = None
+        self.deferred: list[Any] | None = None
         # ``on_observer()`` or None: called when an Rx observer subscribes (the runtime's,
         # during a run without one so far: its loop starts testing ``deferred``)
         self.on_observer: Callable[[], None] | None = None

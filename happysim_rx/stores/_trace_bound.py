@@ -165,9 +165,10 @@ class TraceBound:
         cand = tids[tids >= kept[0]] if full else tids
         if not cand.size:
             return np.zeros(tids.size, dtype=bool)
-        ids = np.unique(cand)
+        ids, first = np.unique(cand, return_index=True)  # (first: where each first is)
         at = np.minimum(np.searchsorted(kept, ids), max(kept.size - 1, 0))
-        new = ids[kept[at] != ids] if kept.size else ids
+        fresh = kept[at] != ids if kept.size else np.ones(ids.size, dtype=bool)
+        new, first = ids[fresh], first[fresh]
         if not new.size:  # only kept traces: nothing changes
             return tids >= kept[0] if full else np.ones(tids.size, dtype=bool)
         both = np.concatenate((kept, new))
@@ -179,28 +180,21 @@ class TraceBound:
             return np.ones(tids.size, dtype=bool)
         floor = int(new_kept[0])
         lost = int(np.searchsorted(kept, floor))  # held, now below the floor
-        self.evicted_traces += lost + self._held_in_batch(kept, cand, new, floor)
+        self.evicted_traces += lost + self._held_in_batch(kept, new, first, floor)
         if lost:
             self._evict_stored(floor)
         self._kept = new_kept
         return tids >= floor
 
-    def _held_in_batch(self, kept: np.ndarray, cand: np.ndarray, new: np.ndarray,
+    def _held_in_batch(self, kept: np.ndarray, new: np.ndarray, first: np.ndarray,
                        floor: int) -> int:
-        """How many of the traces this batch begins (``new``: sorted ids of ``cand``,
-        the batch's ids at or above the old floor, not in ``kept``) are below the new
-        floor but were held on the way: among the N largest ids seen when their first
-        span came."""
+        """How many of the traces this batch begins (``new``: their ids, sorted, not in
+        ``kept``; ``first``: where each first came in the batch) are below the new floor
+        but were held on the way: among the N largest ids seen when their first span
+        came."""
         if not new.size or new[0] >= floor:
             return 0
-        order = np.argsort(cand, kind="stable")
-        st = cand[order]
-        head = np.empty(st.size, dtype=bool)
-        head[:1] = True
-        np.not_equal(st[1:], st[:-1], out=head[1:])
-        ids, first = st[head], order[head]
-        fresh = np.isin(ids, new, assume_unique=True)
-        seq = ids[fresh][np.argsort(first[fresh], kind="stable")]  # by first span
+        seq = new[np.argsort(first)]  # in order of first span
         low = seq < floor
         # earlier ids at or above the new floor are all greater: a running count; the
         # lost ones among themselves: counted (nearly always in order: none)

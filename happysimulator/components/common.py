@@ -66,7 +66,14 @@ class Sink(Entity):
             if b is not None and not b[0] < lat < b[1]:
                 i.latency_moved(t, lat)
             if i.traced:
-                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(event))
+                if c.__class__ is Event and c._ctx is None:  # (`trace_id` inline)
+                    try:
+                        tid = c._id  # (a traced source's request)
+                    except AttributeError:
+                        tid = None
+                    i.traced_ids.append(trace_id(event) if tid is None else tid)
+                else:
+                    i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(event))
             if i.live is not None:
                 i.live(SINK, now, event)
         return None

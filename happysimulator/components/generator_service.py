@@ -1,12 +1,13 @@
 """A `QueuedResource`'s service of one request by a generator ``handle_queued_event``.
 
-A `_Service` is a `Process` whose end runs the resource's bookkeeping. While nobody sees
-processed events (`Engine.unseen`) it is given a driver (`process.drive`) when made, and
-a finished one is kept as a spare for a later request (`QueuedResource._spares`), so a
-busy resource allocates no service objects. Its `handle_event` resumes the generator and,
-when it returned, ends the service and starts the next waiting request in the same frame
-(the hot path of user-written models: one Python frame per resume, as a SimPy process
-has one ``_resume`` per event).
+A `_Service` is a `Process` whose end runs the resource's bookkeeping (`_done`). The
+service of a resource with the inline bookkeeping (``_plain`` LEAN), made while nobody
+sees processed events (`Engine.unseen`), is a `_LeanService`: it is given a driver
+(`process.drive`) when made, and a finished one is kept as a spare for a later request
+(`QueuedResource._spares`), so a busy resource allocates no service objects. Its
+`handle_event` resumes the generator and, when it returned, ends the service and starts
+the next waiting request in the same frame (the hot path of user-written models: one
+Python frame per resume, as a SimPy process has one ``_resume`` per event).
 """
 
 from __future__ import annotations
@@ -36,17 +37,25 @@ class _Service(Process):
 
     __slots__ = ("start_ns", "arr_ns")
 
+    def _done(self, result: Any) -> None:
+        self.entity._done(self.origin, self.start_ns, self.arr_ns)
+
+
+class _LeanService(_Service):
+    """The service of a resource that ends services with the inline bookkeeping
+    (``QueuedResource._plain`` is LEAN), made while nobody sees processed events: it has
+    a driver, and it is kept as a spare when it finishes."""
+
+    __slots__ = ()
+
     def handle_event(self, event: Event) -> Event | None:
-        """`Process.handle_event`; when a driven generator returned while nothing is
-        recorded and no completion hook waits (the M/M/c hot path of user-written
-        models), `Process._finish` with the resource's `_done` and `_drain` written out."""
-        step = self._step
-        if step is None:  # (no driver: someone sees processed events)
-            return Process.handle_event(self, event)
+        """`Process.handle_event`; when the generator returned while nothing is recorded
+        and no completion hook waits (the M/M/c hot path of user-written models),
+        `Process._finish` with the resource's `_done` and `_drain` written out."""
         value = self._send
         if value is not None:
             self._send = None
-        y = step(value)
+        y = self._step(value)
         sim = self.sim
         if y is not FINISHED:
             if y.__class__ is float and y >= 0.0 and self._own and self._x is None \
@@ -160,9 +169,6 @@ class _Service(Process):
         # schedules it after what is due now, as the heap would order it)
         return now_ev
 
-    def _done(self, result: Any) -> None:
-        self.entity._done(self.origin, self.start_ns, self.arr_ns)
-
 
 def service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_ns: int,
              arr_ns: int) -> _Service:
@@ -175,7 +181,7 @@ def service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_
         s = spares.pop()
         if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
             # (the same type: the event log reads it after the handler returns; a spare
-            # has a driver, see `_Service.handle_event`)
+            # has a driver, see `_LeanService.handle_event`)
             s.gen = s._send = gen  # (sent to the driver: it starts)
             s.origin = request
             s.start_ns = s._time_ns = start_ns
@@ -186,7 +192,10 @@ def service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_
             if x is not None and x.daemon:
                 s._own = False
             return s
-    s = _new(_Service)
+    x = request._x
+    own = (x is None or not x.daemon) and not sim.engine.traced
+    lean = own and sim.engine.unseen and resource._plain == LEAN
+    s = _new(_LeanService if lean else _Service)
     s.sim = sim
     s.gen = gen
     s.origin = request
@@ -202,10 +211,9 @@ def service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_
     c = request._ctx
     s._ctx = request if c is None else c
     s._x = None
-    x = request._x
-    s._own = (x is None or not x.daemon) and not sim.engine.traced
+    s._own = own
     s._step = None
-    if s._own and sim.engine.unseen:
+    if lean:
         drive(s)  # (it may serve again as a spare: its generators run through a driver)
         s._send = gen  # (sent to the driver: it starts)
     return s

@@ -6,7 +6,7 @@ import inspect
 from types import GeneratorType
 from typing import Any
 
-from happysimulator.components.generator_service import LEAN, PLAIN, _Service, service
+from happysimulator.components.generator_service import LEAN, PLAIN, _LeanService, service
 from happysimulator.components.queue_policy import make_policy
 from happysimulator.core.component_instrumentation import (
     ARRIVED,
@@ -58,8 +58,8 @@ class QueuedResource(Entity):
         # may define) or gates on `has_capacity` is counted apart, in `_in_service`
         self._own_count = self._gated or _read_only(type(self), "in_flight")
         # PLAIN: counts `in_flight` itself against `concurrency` (the hot paths inline
-        # that); LEAN: also ends a generator's service with `_Service.handle_event`'s inline
-        # bookkeeping (while nothing is recorded and no completion hook waits). One
+        # that); LEAN: also ends a generator's service with the inline bookkeeping of
+        # `_LeanService.handle_event` (while nothing is recorded and no completion hook waits). One
         # attribute, not two: CPython 3.11 keeps at most 30 attribute names of a class
         # inline, and a `Server` is near that (past it every attribute access is slower)
         cls = type(self)
@@ -95,7 +95,7 @@ class QueuedResource(Entity):
         # finished service objects, for the next requests (`generator_service.service`):
         # at most ``concurrency`` + 1 are ever alive at once (the finishing one is the event
         # being processed when it starts the next request), so a busy resource allocates none
-        self._spares: list[_Service] = []
+        self._spares: list[_LeanService] = []
 
     @property
     def concurrency(self) -> int:

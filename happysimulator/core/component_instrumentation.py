@@ -32,8 +32,9 @@ Sink               ``received`` (now_s) and ``latency`` (latency_s), float
 
 A request's id (its context's ``"id"``, see `trace_id`) is its trace's id: spans are
 rebuilt from these facts (a span per fact with an id) when the trace store is read.
-A traced `Source` gives each new request a partial context holding its id and creation
-time. After the appends of a fact a component calls ``live(kind, now_ns, obj)`` if it is
+A traced `Source` draws each new request's id when it makes it and keeps it in the
+event's ``_id`` slot (no context dict is made until someone asks for ``context``); a
+request from an event provider gets a partial context holding its id and creation time. After the appends of a fact a component calls ``live(kind, now_ns, obj)`` if it is
 not None (someone follows a series live); ``obj`` is the request (``ARRIVED``,
 ``DROP``, ``SINK``, ``GEN``) or its visit (``STARTED``, ``DONE``, ``REMOVED``): a ``Server``'s
 ``ServiceDone`` event or a `Visit`, with ``arr_ns`` and ``start_ns``.
@@ -63,6 +64,14 @@ def trace_id(request: Any) -> int:
     c = request._ctx
     if c.__class__ is dict:
         return c["id"]
+    root = request if c is None else c
+    if root._ctx is None:  # (no context made yet: the id a traced source drew, if any)
+        try:
+            tid = root._id
+        except AttributeError:
+            tid = None
+        if tid is not None:
+            return tid
     return request.context["id"]
 
 

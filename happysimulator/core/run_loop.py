@@ -212,6 +212,7 @@ class RunLoop:
         the event log, if any, is appended to."""
         heap, counter, until_ns, log = self._heap, self._counter, plan.until_ns, plan.log
         pop, push, pending = heappop, heappush, self._pending  # (locals: faster)
+        deliver = self._deliver
         bound, bound_reason = self._bound(until_ns)
         base = self._events_processed
         count = logged_t = 0
@@ -220,7 +221,7 @@ class RunLoop:
             while heap or pending:
                 if pending:  # the last handler's observations, before anything else
                     self._events_processed = base + count
-                    if self._deliver():
+                    if deliver():
                         return PAUSED
                     continue
                 t, pri, seq, ev = pop(heap)
@@ -285,7 +286,7 @@ class RunLoop:
         """The loop when something may stop the run after an event: the event limit,
         watched types, the hook or the trace recorder (and the event log, if any)."""
         heap, counter, until_ns = self._heap, self._counter, plan.until_ns
-        pop, push, pending = heappop, heappush, self._pending
+        pop, push, pending, deliver = heappop, heappush, self._pending, self._deliver
         log, limit, watch, hooked = plan.log, plan.limit, plan.watch, plan.hooked
         bound, bound_reason = self._bound(until_ns)
         pause_at = self._pause_at_ns
@@ -296,7 +297,7 @@ class RunLoop:
             while heap or pending:
                 if pending:  # (as in `_run_fast`)
                     self._events_processed = base + count
-                    if self._deliver():
+                    if deliver():
                         return PAUSED
                     continue
                 t, pri, seq, ev = pop(heap)

@@ -114,6 +114,9 @@ class Simulation(RunLoop):
         #: the ids of requests' contexts (their trace ids), in the order they are made:
         #: ``next(sim.context_ids)``
         self.context_ids = itertools.count(1)
+        #: a traced source keeps its requests' ids in `Event._id` (set by its
+        #: instrumentation): contexts made for them take that id
+        self._ids_in_events = False
         self._wall_s = 0.0
         self.last_stop_reason: str | None = None
         self.failed_event: Event | None = None  # the event whose handler raised last

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.components.forwarding import take_hooks
+from happysimulator.core.event import partial_context
 from happysimulator.faults.fault import _check_window
 
 if TYPE_CHECKING:
@@ -83,6 +84,11 @@ class _Outage:
         sim = self.entity._sim
         now = now_event._time_ns
         for ev, hooks in held:  # delivered now, in the order they arrived
+            if ev._ctx is None:
+                # an untouched request's creation time is its event's time, which changes
+                # now: kept in a partial context (with its id: drawn now, or the one a
+                # traced source drew), so its latency still counts the pause
+                ev._ctx = partial_context(ev._new_id(), ev._time_ns)
             ev._time_ns = now
             if hooks:  # the sender is answered when the event is handled, not before
                 ev.on_complete.extend(hooks)

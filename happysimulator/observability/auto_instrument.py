@@ -116,6 +116,9 @@ class SourceInstrumentation(_Instrumentation):
         super().__init__(recorder, entity, [("generated", "counter")])
         self._generated = self._fact("generated")
         self._ids = self._fact("traced_ids", recorder.tracer is not None, span=True)
+        if recorder.tracer is not None:
+            # (the source keeps each request's id in `Event._id`, see `Source`)
+            recorder.runtime.sim._ids_in_events = True
 
     def flush(self, spans: list[EntitySpans]) -> None:
         if not self._generated:

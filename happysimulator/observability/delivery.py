@@ -66,7 +66,7 @@ def has_own_on_error(observer: Any) -> bool:
 class Deliveries:
     """The queue of observations waiting for the next event boundary."""
 
-    __slots__ = ("sim", "on_fault", "pending", "_rearm", "_bus")
+    __slots__ = ("sim", "on_fault", "pending", "_rearm", "_bus", "_auto")
 
     def __init__(self, sim: Any, on_fault: Callable[[str, BaseException], None],
                  rearm: Callable[[], None]) -> None:
@@ -75,8 +75,11 @@ class Deliveries:
         self._rearm = rearm  # a running loop must read the simulation's seams again
         self._bus: Any = None
         # one list for the simulation's whole life (the loop and the bus's emitters
-        # hold it); the loop calls `boundary` when it is not empty
-        self.pending: list[tuple[Any, Any]] = []
+        # hold it), flat: ``[observer, observation, observer, observation, ...]`` (no
+        # pair tuple per observation); the loop calls `boundary` when it is not empty
+        self.pending: list[Any] = []
+        # reactivex's AutoDetachObserver, once an observer may be queued (`attach`, `live`)
+        self._auto: type | None = None
         sim._deliver = self.boundary
 
     def attach(self, bus: Any) -> None:
@@ -87,6 +90,7 @@ class Deliveries:
         bus.deferred = self.pending
         bus.defer = self.defer
         if bus.has_observers:
+            self._auto = _auto_detach()
             self.sim._pending = self.pending
         else:
             bus.on_observer = self.live
@@ -96,6 +100,7 @@ class Deliveries:
         (it reads ``_pending`` once per `_run_loop`: set up again before the next
         event, as for a breakpoint added during the run)."""
         self._bus.on_observer = None
+        self._auto = _auto_detach()
         self.sim._pending = self.pending
         self._rearm()
 
@@ -107,17 +112,22 @@ class Deliveries:
 
     def defer(self, observer: Any, obs: Any) -> None:
         """The bus's ``defer``: queue for the loop's next boundary."""
-        self.pending.append((observer, obs))
+        self.pending.append(observer)
+        self.pending.append(obs)
 
     def boundary(self) -> bool:
         """Called by the run loop at the boundary (the clock at the emitting event's
         time) when something is queued: deliver it all; True to pause there (an observer
         asked for it, or changed breakpoints: see `SimulationControl`)."""
         pending = self.pending
-        if len(pending) == 1:  # the common case (one observation), as `drain` does it
-            observer, obs = pending.pop()
+        try:
+            observer, obs = pending  # the common case: one observation
+        except ValueError:  # (several: `drain`; no length test on the common path)
+            self.drain()
+        else:
+            pending.clear()
             try:
-                if observer.__class__ is (_AUTO[0] or _auto_detach()):
+                if observer.__class__ is self._auto:
                     if not observer.is_stopped:
                         observer._on_next(obs)
                 else:
@@ -126,11 +136,8 @@ class Deliveries:
                 self.fault(observer, obs, exc)
             if pending:  # (it queued more: delivered here too, after it)
                 self.drain()
-        else:
-            self.drain()
-        sim = self.sim
-        if sim._pause_requested:
-            sim._pause_requested = False
+        if self.sim._pause_requested:
+            self.sim._pause_requested = False
             return True
         return False
 
@@ -138,10 +145,10 @@ class Deliveries:
         """Deliver everything queued (observers may queue more: delivered too)."""
         pending = self.pending
         while pending:
-            auto = _AUTO[0] or _auto_detach()
+            auto = _auto_detach()
             batch = pending.copy()
             pending.clear()  # (in place: the loop and the emitters hold this list)
-            for observer, obs in batch:
+            for observer, obs in zip(batch[::2], batch[1::2], strict=True):  # (the pairs)
                 try:
                     if observer.__class__ is auto:
                         # a plain subscriber (reactivex's AutoDetachObserver): its

@@ -133,7 +133,7 @@ def test_last_event_of_a_pause_is_not_changed_by_the_next_run():
     sim.run()
     assert [(ev.time, ev.event_type, ev.target) for ev, _ in kept] == [s for _, s in kept]
     # (some of them were a finished service, whose object serves again)
-    assert any(type(ev.target).__name__ == "_Service" for ev, _ in kept)
+    assert any(type(ev.target).__name__ == "_LeanService" for ev, _ in kept)
 
 
 def test_an_entity_generator_still_finishes_through_the_process():

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from happysim_rx.observation import Span
@@ -64,6 +63,40 @@ class BackendInfo:
         self.consecutive_failures = 0
 
 
+class _SpanClose(_Extra):
+    """The flags of a request routed with its balancer span open, and what closing the
+    span needs: `closed` is the request's first completion hook."""
+
+    __slots__ = ("lb", "info", "ctx", "since", "sid", "parent", "attrs")
+
+    def closed(self, _finish: Any = None) -> None:
+        """The backend finished the request (context ``ctx``) whose span ``sid``
+        (opened at ``since``, s) is open. ``attrs``: the span's attributes (one dict
+        per backend, shared by its spans)."""
+        # (the hooks list holds this bound method, which holds this object: let go of
+        # the list, so the request's objects are freed without the cycle collector)
+        self.on_complete = None
+        info = self.info  # (`info._answered()` inline)
+        info.outstanding -= 1
+        info.consecutive_successes += 1
+        info.consecutive_failures = 0
+        ctx, sid, parent = self.ctx, self.sid, self.parent
+        if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
+            ctx[_OPEN_SPAN] = parent
+        lb = self.lb
+        f = lb._fast
+        sim = lb._sim
+        if f.sim is not sim:
+            f = lb._fast = resolve(lb, _SERIES)
+        now = sim.now_ns / _NS  # (`record_span` inline)
+        rows = f.rows
+        if rows is not None:  # (the trace store alone listens: its list)
+            rows.append(Span(ctx["id"], sid, parent, f.name, self.since, now, self.attrs))
+        elif f.spans is not None:
+            f.spans.emit(now, Span(ctx["id"], sid, parent, f.name, self.since, now,
+                                   self.attrs))
+
+
 @dataclass(frozen=True)
 class LoadBalancerStats:
     """Snapshot of a load balancer's counts."""
@@ -108,8 +141,6 @@ class LoadBalancer(ObservedEntity):
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
         self._fast = STALE
-        # (bound once: a span's completion hook is partial(this, ...), one per request)
-        self._span_closed_hook = self._span_closed
         self._requests_received = 0
         self._requests_forwarded = 0
         self._requests_failed = 0
@@ -278,8 +309,6 @@ class LoadBalancer(ObservedEntity):
         out.target = backend
         c = event._ctx
         out._ctx = event if c is None else c
-        x = out._x = _new(_Extra)  # (`_Extra()` inline)
-        x.daemon = x.cancelled = False
         now_s = start_ns / _NS
         f = self._fast  # (a disabled run stops at `f.on`)
         if f.sim is not self._sim:
@@ -312,36 +341,31 @@ class LoadBalancer(ObservedEntity):
         if info is not None and plain[1]:
             # the caller's hooks go with the request: they run when the backend
             # finishes it, after the balancer's own bookkeeping (and span)
-            own = (info._on_answer if sid is None
-                   else partial(self._span_closed_hook, info, ctx, since, sid, parent,
-                                shared[1]))
+            if sid is None:
+                x = out._x = _new(_Extra)  # (`_Extra()` inline)
+                own = info._on_answer
+            else:
+                # (the span's close is a method of the request's own flags object,
+                # which holds what it needs: no `partial` and its argument tuple and
+                # empty keywords dict made per request)
+                x = out._x = _new(_SpanClose)
+                x.lb = self
+                x.info = info
+                x.ctx = ctx
+                x.since = since
+                x.sid = sid
+                x.parent = parent
+                x.attrs = shared[1]
+                own = x.closed
+            x.daemon = x.cancelled = False
             x.on_complete = [own, *hooks] if hooks else [own]
             return [out]
+        x = out._x = _new(_Extra)
+        x.daemon = x.cancelled = False
         span = None if sid is None else (sid, parent)
         x.on_complete = [lambda _t: self._answered(event, hooks, backend, info, start_ns,
                                                    since, span)]
         return [out]
-
-    def _span_closed(self, info: BackendInfo, ctx: dict, since: float, sid: int,
-                     parent: Any, attrs: dict, _finish: Any = None) -> None:
-        """A backend finished a request (context `ctx`) whose span `sid` (opened at
-        `since`, s) is open: a completion hook. `attrs`: the span's attributes (one dict
-        per backend, shared by its spans)."""
-        info.outstanding -= 1  # (`info._answered()` inline)
-        info.consecutive_successes += 1
-        info.consecutive_failures = 0
-        if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
-            ctx[_OPEN_SPAN] = parent
-        f = self._fast
-        sim = self._sim
-        if f.sim is not sim:
-            f = self._fast = resolve(self, _SERIES)
-        now = sim.now_ns / _NS  # (`record_span` inline)
-        rows = f.rows
-        if rows is not None:  # (the trace store alone listens: its list)
-            rows.append(Span(ctx["id"], sid, parent, f.name, since, now, attrs))
-        elif f.spans is not None:
-            f.spans.emit(now, Span(ctx["id"], sid, parent, f.name, since, now, attrs))
 
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
                   info: BackendInfo | None, start_ns: int, since: float,

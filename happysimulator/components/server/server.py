@@ -288,7 +288,14 @@ class Server(QueuedResource):
                 i.traced_starts.append(ce.arr_ns)
             if i.traced:
                 c = ce._ctx
-                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(req))
+                if c.__class__ is Event and c._ctx is None:  # (`trace_id` inline)
+                    try:
+                        tid = c._id  # (a traced source's request)
+                    except AttributeError:
+                        tid = None
+                    i.traced_ids.append(trace_id(req) if tid is None else tid)
+                else:
+                    i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(req))
         if q and self._inline_exp:
             # hot path: the next waiting request starts now (in_flight is unchanged)
             if i is not None and i.live is not None:

@@ -24,13 +24,14 @@ def _event_info(ev: Any) -> m.EventInfo:
 def _request_id(ev: Any) -> int | None:
     """The id of the request `ev` carries, read without creating a context (that would
     draw an id from the simulation and change the run): its context's id, following the
-    link an engine event keeps to its request."""
-    c = getattr(ev, "_ctx", None)
+    link an engine event keeps to its request (a traced source's request without a
+    context yet: the id it drew, in its ``_id``)."""
+    root, c = ev, getattr(ev, "_ctx", None)
     for _ in range(64):  # links are short; bounded all the same
         if c is None or isinstance(c, dict):
             break
-        c = getattr(c, "_ctx", None)
-    rid = c.get("id") if isinstance(c, dict) else None
+        root, c = c, getattr(c, "_ctx", None)
+    rid = c.get("id") if isinstance(c, dict) else getattr(root, "_id", None)
     return rid if isinstance(rid, int) and not isinstance(rid, bool) else None
 
 
