@@ -32,7 +32,6 @@ def _trace_ids(sim: Simulation) -> list[tuple]:
     return sorted((sp.entity, sp.start, sp.trace_id) for sp in sim.query.trace_store.spans())
 
 
-@pytest.mark.xfail(strict=True, reason="s11 rev3: reading a stepped event's context shifts ids")
 @pytest.mark.parametrize("peek", [False, True])
 def test_reading_stepped_events_leaves_the_trace_ids_alone(peek):
     straight = _sim()
@@ -49,7 +48,6 @@ def test_reading_stepped_events_leaves_the_trace_ids_alone(peek):
     assert _trace_ids(stepped) == _trace_ids(straight)
 
 
-@pytest.mark.xfail(strict=True, reason="s11 rev3: a condition reading last_event.context shifts ids")
 def test_a_breakpoint_condition_reading_the_context_leaves_the_trace_ids_alone():
     from happysimulator.observability import Breakpoint
 
