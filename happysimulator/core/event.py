@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core._active import ACTIVE, detached_id
-from happysimulator.core.temporal import Instant, _inst, to_ns
+from happysimulator.core.temporal import HORIZON_NS, Instant, _inst, past_horizon, to_ns
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
+
+_INF = float("inf")
 
 if TYPE_CHECKING:
     from happysimulator.core.entity import Entity
@@ -51,7 +53,9 @@ class Event:
         on_complete: CompletionHook | list[CompletionHook] | None = None,
         context: dict | None = None,
     ) -> None:
-        self._time_ns = time._ns if time.__class__ is Instant else to_ns(time)
+        t = self._time_ns = time._ns if time.__class__ is Instant else to_ns(time)
+        if t > HORIZON_NS and t != _INF:  # (past it, the loop would never reach it)
+            raise past_horizon(t)
         self.event_type = event_type
         self.target = target
         self._ctx = None
@@ -74,7 +78,10 @@ class Event:
 
     @time.setter
     def time(self, value: Instant | float) -> None:
-        self._time_ns = to_ns(value)
+        t = to_ns(value)
+        if t > HORIZON_NS and t != _INF:
+            raise past_horizon(t)
+        self._time_ns = t
 
     # ---- flags --------------------------------------------------------------------------
     @property

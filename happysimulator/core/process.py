@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from heapq import heappush
 from math import floor as _floor
+from math import inf as _INF
+from numbers import Real as _Real
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core.event import Event, ProcessContinuation, _Extra
@@ -170,19 +172,32 @@ class Process(ProcessContinuation):
         elif cls is tuple and len(y) == 2:
             delay, events = y
             self.sim.schedule_result(events)
-            d = delay._ns if isinstance(delay, Duration) else int(float(delay) * _NS + 0.5)
+            d = delay._ns if isinstance(delay, Duration) else self._seconds_ns(delay)
             if d < 0:
                 raise ValueError(f"{self.name}: cannot yield a negative delay ({delay})")
             self._continue_at(self.sim.now_ns + d)
         elif y is None:
             self._continue_at(self.sim.now_ns)
-        elif isinstance(y, (int, float)):
-            self._continue_at(self.sim.now_ns + int(float(y) * _NS + 0.5))
+        elif isinstance(y, _Real):
+            # (numpy scalars, bools, Fractions...: the same checks as a float)
+            self._continue_at(self.sim.now_ns + self._seconds_ns(y))
         else:
             raise TypeError(
                 f"{self.name}: a handler generator may yield a delay (float seconds or "
                 f"Duration), a (delay, events) tuple or a SimFuture; got {type(y).__name__}"
             )
+
+    def _seconds_ns(self, y: Any) -> int:
+        """A delay in seconds of any real type, as whole ns (nearest); refuses a negative,
+        NaN or infinite one with the error a negative float gets."""
+        s = float(y)
+        if s < 0.0:
+            raise ValueError(f"{self.name}: cannot yield a negative delay ({y})")
+        if s != s or s == _INF:
+            raise ValueError(
+                f"{self.name}: a delay must be a finite number of seconds >= 0; got {y}"
+            )
+        return _floor(s * _NS_F + 0.5)
 
     def _finish(self, result: Any) -> Event | None:
         """The generator returned ``result``: schedule it, then `_done`.

@@ -36,6 +36,7 @@ from happysimulator.core._active import ACTIVE
 from happysimulator.core.engine import recyclable_types
 from happysimulator.core.event import Event, ProcessContinuation, new_event
 from happysimulator.core.event_heap import TimerHandle
+from happysimulator.core.temporal import past_horizon
 
 if TYPE_CHECKING:
     from happysimulator.core.engine import Engine
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 _NS = 1_000_000_000
 _GC_GEN0 = 10_000
+_INF = float("inf")
 _NO_BOUND = (1 << 63) - 1  # int sentinel: int-int compares are cheaper than int-float
 # heap time of an interrupt entry (see `interrupt`): before every real entry; the loop
 # recognises it among the special entries, so it costs model events nothing
@@ -448,7 +450,14 @@ class RunLoop:
         a time breakpoint or a ``run(until=)`` that no event reaches: an open-ended run
         with only daemon work left ends at its last event, and a paused run resumed must
         end where the uninterrupted one does (so the breakpoint does not fire and the run
-        is over), whether the next daemon tick comes before the bound or after it."""
+        is over), whether the next daemon tick comes before the bound or after it.
+
+        Past the int64-ns horizon (``COMPLETE``), a finite entry that is not a daemon's
+        (a continuation computed from a huge delay) is an error, not a silent end."""
+        if reason == COMPLETE and self._heap:
+            t, _, _, ev = self._heap[0]
+            if t != _INF and not getattr(ev, "daemon", False):
+                raise past_horizon(t)
         if self._end_ns is None and (reason == UNTIL
                                      or (reason == PAUSED and until_ns is None)):
             heap = self._heap

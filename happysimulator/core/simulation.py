@@ -117,6 +117,10 @@ class Simulation(RunLoop):
         #: a traced source keeps its requests' ids in `Event._id` (set by its
         #: instrumentation): contexts made for them take that id
         self._ids_in_events = False
+        #: the ids of internal events' contexts (a source's tick, read by an observer:
+        #: `control.step`, a breakpoint's condition), apart from requests' so that
+        #: looking never shifts a request's id: -2, -3, ... (-1: "no request")
+        self.internal_context_ids = itertools.count(-2, -1)
         self._wall_s = 0.0
         self.last_stop_reason: str | None = None
         self.failed_event: Event | None = None  # the event whose handler raised last

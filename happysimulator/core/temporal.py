@@ -27,6 +27,17 @@ def _seconds_to_ns(s: float) -> int | float:
             f"{_MAX_S:.3g} s); use Instant.Infinity for 'never'") from None
 
 
+HORIZON_NS = (1 << 63) - 1  # the last schedulable nanosecond (int64: ~292 years)
+
+
+def past_horizon(ns: int | float) -> ValueError:
+    """The error for an event at ``ns``, later than `HORIZON_NS` (and not infinite)."""
+    return ValueError(
+        f"an event at {ns / _NS:.6g} s is past the simulated-time limit of "
+        f"{HORIZON_NS / _NS:.6g} s (int64 nanoseconds, ~292 years): it could never be "
+        f"processed")
+
+
 def to_ns(value: Instant | Duration | float | int) -> int | float:
     """Nanoseconds of an ``Instant``, ``Duration`` or float seconds."""
     cls = value.__class__

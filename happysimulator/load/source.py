@@ -8,6 +8,7 @@ from math import floor as _floor
 from math import log as _log
 from typing import Any
 
+from happysimulator.core._active import detached_id
 from happysimulator.core.component_instrumentation import GEN, trace_id
 from happysimulator.core.engine import declare_recyclable
 from happysimulator.core.entity import Entity
@@ -36,6 +37,13 @@ class SourceTick(Event):
 
     __slots__ = ()
     event_type = TICK  # class constant shadows the slot (never reassigned)
+
+    def _new_id(self) -> int:
+        """A tick is no request: its context (made only when something looks at it, e.g.
+        an observer stepping the run) takes an id apart from requests' ids, so looking
+        never shifts the trace id of a later request."""
+        sim = getattr(self.target, "_sim", None)
+        return detached_id() if sim is None else next(sim.internal_context_ids)
 
 
 _NS = 1_000_000_000

@@ -43,6 +43,7 @@ from happysimulator.observability.fact_recorder import (
     _ints,
     _samples,
 )
+from happysimulator.observability.odd_ids import trace_id_array
 from happysimulator.observability.queue_instrument import (
     QueueInstrumentation,
     WatchedPolicy,
@@ -81,7 +82,7 @@ class SinkInstrumentation(_Instrumentation):
             return
         t, latency = _floats(self._received), _floats(self._latency)
         if self._ids:
-            spans.append(EntitySpans(self.entity.name, LEAF, _ints(self._ids), t, t,
+            spans.append(EntitySpans(self.entity.name, LEAF, trace_id_array(self._ids), t, t,
                                       latency=latency))
         if self.topics:
             self.topics[0].emit_many(t, latency, subscribers=False)
@@ -126,11 +127,13 @@ class SourceInstrumentation(_Instrumentation):
         t = _ints(self._generated)
         t_s = _sec(t)
         if self._ids:
-            ids = _ints(self._ids)
-            if int(ids.min()) >= 0:
+            ids = trace_id_array(self._ids)
+            if ids.dtype != object and int(ids.min()) >= 0:
                 ts = t_s
             else:
-                keep = ids >= 0  # (-1: the source's provider made no request)
+                # (-1: the source's provider made no request)
+                keep = ids >= 0 if ids.dtype != object else np.fromiter(
+                    (not (x.__class__ is int and x < 0) for x in ids), bool, ids.size)
                 ids, ts = ids[keep], t_s[keep]
             spans.append(EntitySpans(self.entity.name, ROOT, ids, ts, ts))
         if self.topics:

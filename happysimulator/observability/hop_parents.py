@@ -22,6 +22,7 @@ __all__ = ["HopParents", "NO_PARENT"]
 
 #: no component span was open: the hop's parent is its request's previous hop
 NO_PARENT = np.iinfo(np.int64).min
+_INT64 = 2**63  # (ids strictly inside int64 are recorded: `odd_ids.is_int64_id`)
 
 
 class HopParents:
@@ -44,7 +45,8 @@ class HopParents:
                 return
             c = request.context
         tid = c["id"]
-        if tid.__class__ is int:  # (spans of other ids keep their request's chain)
+        # (spans of other ids -- a str, an int beyond int64 -- keep their request's chain)
+        if tid.__class__ is int and -_INT64 < tid < _INT64:
             p = c.get(_OPEN_SPAN)  # (a closed outermost span leaves None: none open)
             self.new.extend((tid, now_ns, NO_PARENT if p is None else p))
 
@@ -60,8 +62,9 @@ class HopParents:
                 if c is None:
                     continue
                 c = request.context
-            if c["id"].__class__ is int:
-                keys.append((c["id"], at))
+            tid = c["id"]
+            if tid.__class__ is int and -_INT64 < tid < _INT64:
+                keys.append((tid, at))
         w = self._take_new()
         if not keys or not w.size:
             return
@@ -101,6 +104,16 @@ class HopParents:
         """`parent_of` for the spans made in a flush, in the order they were made, as a
         column (`NO_PARENT` for none); None when none has one. Vectorized: the k-th span
         of a (request, arrival) takes that key's k-th arrival."""
+        if trace_ids.dtype == object:  # (some ids are not int64: `odd_ids`; no parents)
+            good = np.fromiter((x.__class__ is int and -_INT64 < x < _INT64
+                                for x in trace_ids), bool, trace_ids.size)
+            at = np.flatnonzero(good)
+            some = self.parents_of(trace_ids[at].astype(np.int64), arrivals_ns[at])
+            if some is None:
+                return None
+            parents = np.full(trace_ids.size, NO_PARENT, dtype=np.int64)
+            parents[at] = some
+            return parents
         w = self._take_new()
         m = trace_ids.size
         if not m or not w.size:

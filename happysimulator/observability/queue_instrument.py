@@ -26,6 +26,7 @@ from happysimulator.observability.fact_recorder import (
     _samples,
 )
 from happysimulator.observability.hop_parents import HopParents
+from happysimulator.observability.odd_ids import trace_id_array
 from happysimulator.observability.spans import VISIT, EntitySpans
 from operators.simtime import seconds_array as _sec
 
@@ -257,17 +258,17 @@ class QueueInstrumentation(_Instrumentation):
                 split = (_sec(done - visit_arr - served), served_s)
             done_s = _sec(done)
             hp = self.hop_parents
-            ids = _ints(self._ids)
+            ids = trace_id_array(self._ids)
             spans.append(EntitySpans(name, VISIT, ids, _sec(visit_arr), done_s,
                                      split=split,
                                      parents=hp and hp.parents_of(ids, visit_arr)))
             if dropped.size:
                 t = _sec(dropped)
-                ids = _ints(self._dropped_ids)
+                ids = trace_id_array(self._dropped_ids)
                 spans.append(EntitySpans(name, VISIT, ids, t, t, dropped=True,
                                          parents=hp and hp.parents_of(ids, dropped)))
             if removed.size and self._removed_ids:
-                ids, arr = _ints(self._removed_ids), _ints(self._removed_starts)
+                ids, arr = trace_id_array(self._removed_ids), _ints(self._removed_starts)
                 spans.append(EntitySpans(name, VISIT, ids, _sec(arr), _sec(removed),
                                          dropped=True,
                                          parents=hp and hp.parents_of(ids, arr)))

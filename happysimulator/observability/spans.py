@@ -11,6 +11,7 @@ import numpy as np
 from happysim_rx import ObservationKind
 from happysim_rx.stores.trace import SpanArrays
 from happysimulator.core.component_instrumentation import DONE, DROP, REMOVED, SINK, trace_id
+from happysimulator.observability.odd_ids import split_odd
 from happysimulator.observability.trace_sampling import GOLDEN as _GOLDEN
 from operators.simtime import TICKS_PER_SECOND
 
@@ -202,19 +203,41 @@ class Tracer:
 
     def sampled(self, trace_id: int) -> bool:
         """Deterministic per request, so a trace is either complete or absent."""
-        if self._rate >= 1.0:
-            return True
+        if self._rate >= 1.0 or trace_id.__class__ is not int:
+            return True  # (an id of another type: as `trace_sampler` keeps it)
         return (trace_id * _GOLDEN) & 0xFFFFFFFF < self._threshold
 
     def hand_over(self, batch: list[EntitySpans]) -> None:
         """Give the trace store the spans (as columns, each request's spans in causal
         order), materialized when it is read."""
+        if any(c.trace_ids.dtype == object for c in batch):
+            batch = self._rows_of_odd_ids(batch)
         columns = SpanBatch(batch, self._rate, self._threshold)
         if columns.size and not self._bus.store_lazy(
                 _SPAN, columns, self.materialize, columns.size,
                 trace_ids=lambda: columns.trace_ids, of_trace=columns.of_trace,
                 of_traces=columns.of_traces, by_entity=columns.by_entity):
             raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
+
+    def _rows_of_odd_ids(self, batch: list[EntitySpans]) -> list[EntitySpans]:
+        """The spans of requests whose id is not an int64 integer (`odd_ids`) into the
+        store as rows now (each request's in causal order, with its id as given; always
+        sampled, as `trace_sampler` keeps them); the rest of `batch` as columns."""
+        kept, rows = [], []
+        for c in batch:
+            if c.trace_ids.dtype != object:
+                kept.append(c)
+                continue
+            good, odd = split_odd(c, EntitySpans)
+            if good is not None:
+                kept.append(good)
+            rows.extend(odd)
+        if rows:
+            rank = {c.name: c.rank for c in batch}  # (`SpanBatch.columns`' order)
+            rows.sort(key=lambda r: (r[5], rank[r[3]], r[4]))
+            if not self._bus.store_rows(_SPAN, rows):
+                raise RuntimeError("auto-instrumented spans need a TraceStore on the bus")
+        return kept
 
     @staticmethod
     def materialize(columns: SpanBatch, skip: np.ndarray) -> SpanArrays:
