@@ -232,7 +232,7 @@ def build(spec: ModelSpec, config: Any) -> Simulation:
         front = LoadBalancer("LB", backends=[server, server2], strategy=RoundRobin())
         entities += [server2, front]
     if spec.router:
-        router = Router("Router", server)
+        router = Router("Router", front)  # (in front of the balancer, if any)
         entities.append(router)
         front = router
     if spec.client_attempts:
