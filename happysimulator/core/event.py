@@ -177,7 +177,9 @@ class Event:
             sim = getattr(self.target, "_sim", None)
         if sim is None:
             return detached_id()
-        if sim._ids_in_events:  # (read only there: an unset slot raises)
+        # (read only there: an unset slot raises; an entity's clock may be an
+        # `ExternalClock`, which draws ids but keeps none in events)
+        if getattr(sim, "_ids_in_events", False):
             try:
                 cid = self._id
             except AttributeError:
