@@ -8,11 +8,10 @@ with those, repeated runs of one checkout give the same count to +-1 instruction
 """
 
 import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
+
+from _callgrind import callgrind_total  # (benchmarks/ is on sys.path when run as a script)
 
 WORKER = """
 import gc, sys
@@ -32,17 +31,8 @@ os._exit(0)
 
 
 def total(repo, n, variant):
-    with tempfile.TemporaryDirectory() as tmp:
-        w = os.path.join(tmp, "w.py")
-        bench = os.path.dirname(os.path.abspath(__file__))
-        with open(w, "w") as f:
-            f.write("import os\n" + WORKER.format(bench=bench))
-        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
-        out = subprocess.run(["setarch", os.uname().machine, "-R", "valgrind",
-                              "--tool=callgrind", f"--callgrind-out-file={tmp}/cg",
-                              sys.executable, w, str(n), variant, MODEL], capture_output=True,
-                             text=True, env=env, cwd=tmp, check=True)
-        return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
+    bench = os.path.dirname(os.path.abspath(__file__))
+    return callgrind_total(repo, "import os\n" + WORKER.format(bench=bench), [str(n), variant, MODEL])
 
 
 repos = sys.argv[1].split(",")

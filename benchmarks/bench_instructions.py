@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
-import sys
-import tempfile
+
+from _callgrind import callgrind_total  # (benchmarks/ is on sys.path when run as a script)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -42,19 +40,7 @@ def instructions(repo: str, model: str, customers: int) -> int:
     """Total instructions of one run of `model` with `customers` customers."""
     bench = os.path.join(repo, "benchmarks")
     code = WORKER.format(bench=bench, peers=os.path.join(bench, "peers"))
-    with tempfile.TemporaryDirectory() as tmp:
-        script = os.path.join(tmp, "worker.py")
-        with open(script, "w") as f:
-            f.write(code)
-        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
-        out = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
-             sys.executable, script, model, str(customers)],
-            capture_output=True, text=True, env=env, check=True)
-    m = re.search(r"Collected : (\d+)", out.stderr)
-    if m is None:
-        raise RuntimeError(f"no callgrind total for {model}: {out.stderr[-500:]}")
-    return int(m.group(1))
+    return callgrind_total(repo, code, [model, str(customers)])
 
 
 def per_customer(repo: str, model: str, small: int, large: int) -> float:

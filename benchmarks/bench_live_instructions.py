@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
-import sys
-import tempfile
+
+from _callgrind import callgrind_total  # (benchmarks/ is on sys.path when run as a script)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -40,19 +38,7 @@ assert not on or len(got) > n // 2
 
 def instructions(repo: str, model: str, on: bool, customers: int) -> int:
     code = WORKER.format(bench=os.path.join(repo, "benchmarks"))
-    with tempfile.TemporaryDirectory() as tmp:
-        script = os.path.join(tmp, "worker.py")
-        with open(script, "w") as f:
-            f.write(code)
-        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
-        out = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
-             sys.executable, script, model, "on" if on else "off", str(customers)],
-            capture_output=True, text=True, env=env, check=True)
-    m = re.search(r"Collected : (\d+)", out.stderr)
-    if m is None:
-        raise RuntimeError(f"no callgrind total: {out.stderr[-500:]}")
-    return int(m.group(1))
+    return callgrind_total(repo, code, [model, "on" if on else "off", str(customers)])
 
 
 def main(argv: list[str] | None = None) -> int:

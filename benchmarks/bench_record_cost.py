@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
-import sys
-import tempfile
+
+from _callgrind import callgrind_total  # (benchmarks/ is on sys.path when run as a script)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -64,19 +62,7 @@ os._exit(0)
 def instructions(repo: str, variant: str, customers: int) -> int:
     """Total instructions of one run of `variant` with `customers` customers."""
     code = HEAD.format(bench=os.path.join(repo, "benchmarks")) + VARIANTS[variant] + TAIL
-    with tempfile.TemporaryDirectory() as tmp:
-        script = os.path.join(tmp, "worker.py")
-        with open(script, "w") as f:
-            f.write(code)
-        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
-        out = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
-             sys.executable, script, str(customers)],
-            capture_output=True, text=True, env=env)
-    m = re.search(r"Collected : (\d+)", out.stderr)
-    if out.returncode or m is None:
-        raise RuntimeError(f"{variant} failed: {out.stderr[-800:]}")
-    return int(m.group(1))
+    return callgrind_total(repo, code, [str(customers)])
 
 
 def per_customer(repo: str, variant: str, small: int, large: int) -> float:

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
 import sys
-import tempfile
+
+from _callgrind import callgrind_total  # (benchmarks/ is on sys.path when run as a script)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -38,21 +37,7 @@ def instructions(repo: str, variant: str, calls: int) -> int:
     """Total instructions of one run of the model in `repo` with `calls` calls."""
     # (the worker imports this checkout's bench_toolkit: the model is the same for all)
     code = WORKER.format(bench=HERE)
-    with tempfile.TemporaryDirectory() as tmp:
-        script = os.path.join(tmp, "worker.py")
-        with open(script, "w") as f:
-            f.write(code)
-        # (one OpenBLAS thread: its idle threads spin after numpy's import, and
-        # callgrind counts every thread: +-2.5k instructions per call of noise)
-        env = dict(os.environ, PYTHONPATH=repo, OPENBLAS_NUM_THREADS="1")
-        out = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out",
-             sys.executable, script, variant, str(calls)],
-            capture_output=True, text=True, env=env, check=True, cwd=tmp)
-    m = re.search(r"Collected : (\d+)", out.stderr)
-    if m is None:
-        raise RuntimeError(f"no callgrind total for {variant}: {out.stderr[-500:]}")
-    return int(m.group(1))
+    return callgrind_total(repo, code, [variant, str(calls)])
 
 
 def per_call(repo: str, variant: str, small: int, large: int) -> float:

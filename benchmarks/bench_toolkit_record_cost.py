@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
 import sys
-import tempfile
+
+from _callgrind import callgrind_total  # (benchmarks/ is on sys.path when run as a script)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -69,19 +68,7 @@ os._exit(0)
 
 def instructions(repo: str, variant: str, calls: int) -> int:
     code = HEAD.format(bench=HERE) + VARIANTS[variant] + TAIL
-    with tempfile.TemporaryDirectory() as tmp:
-        script = os.path.join(tmp, "worker.py")
-        with open(script, "w") as f:
-            f.write(code)
-        env = dict(os.environ, PYTHONPATH=repo, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1")
-        out = subprocess.run(
-            ["setarch", os.uname().machine, "-R", "valgrind", "--tool=callgrind",
-             f"--callgrind-out-file={tmp}/cg.out", sys.executable, script, str(calls)],
-            capture_output=True, text=True, env=env, cwd=tmp)
-    m = re.search(r"Collected : (\d+)", out.stderr)
-    if out.returncode or m is None:
-        raise RuntimeError(f"{variant} failed: {out.stderr[-800:]}")
-    return int(m.group(1))
+    return callgrind_total(repo, code, [str(calls)])
 
 
 def main(argv: list[str] | None = None) -> int:
