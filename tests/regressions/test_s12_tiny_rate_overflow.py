@@ -5,8 +5,10 @@ nanoseconds: ``OverflowError: cannot convert float infinity to integer`` (a
 ``model_fault`` through the protocol, after the fork said ``applied``). Rates down to
 ~1e-12 run (the next arrival lies past the end and never happens).
 
-Repro (session 12, rev4): Source.constant(rate=1e-300) -> Sink, end_time 10 s, run():
-OverflowError. Expected: the run ends at 10 s with no arrival (an arrival past the
+Repro (session 12, rev4): Source.constant(rate=1e-300) -> Sink, end_time 10 s:
+OverflowError in ``Simulation(...)`` (the first gap is drawn at the start). A Poisson
+source overflows or not depending on its draw (23 of 30 seeds overflow: a gap of
+-ln(U)/1e-300 s is finite in ns only when U is within ~1e-8 of 1). Expected: the run ends at 10 s with no arrival (an arrival past the
 clock's range never happens), or the rate is refused up front with a ValueError naming
 the accepted range. Area: happysimulator/load/source.py, arrival time providers.
 """
@@ -20,14 +22,13 @@ from happysimulator.observability import ObservabilityConfig
 
 
 @pytest.mark.xfail(strict=True, reason="s12: a tiny rate overflows the nanosecond gap")
-@pytest.mark.parametrize("kind", ["constant", "poisson"])
-def test_a_tiny_rate_runs_to_the_end_or_is_refused(kind: str) -> None:
+def test_a_tiny_rate_runs_to_the_end_or_is_refused() -> None:
     sink = Sink("K")
     try:
-        source = getattr(Source, kind)(rate=1e-300, target=sink, name="U")
+        source = Source.constant(rate=1e-300, target=sink, name="U")
     except ValueError:
         return  # refused up front: fine
     sim = Simulation(sources=[source], entities=[sink], end_time=10.0,
-                     observability=ObservabilityConfig.full())
+                     observability=ObservabilityConfig.full())  # (raises here now)
     sim.run()
     assert sim.now.to_seconds() == 10.0
