@@ -15,7 +15,10 @@ floor ``f`` keeps a change within the noise near 0: it is the standard error of
 ``a - b``, estimated from the spread of the statistic over the bins of the onset pass
 (below) within each window, plus 1 % of ``max(|a|, |b|)``: a change to or from 0
 scores at most ln(101) = 4.6. A gauge or sample series with no data in one window (it
-started or stopped recording) is not scored (0) and says which (``no_data``).
+started or stopped recording) is not scored (0) and says which (``no_data``); so is
+every series in a window that begins after now (nothing of it has happened yet: a
+counter's rate there is unknown, not 0). A window that reaches past now is measured
+up to and including now, and the answer says so (its end is cut to just after now).
 
 **Onset.** When the change began: a one-sided CUSUM (in the direction of the change)
 over the statistic in bins of 1/``ONSET_BINS`` of the scanned range, which runs from
@@ -38,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from happysim_rx.engine import QueryEngine, _edges, _snapped_windows, _split_at_now
+from happysim_rx.engine_windows import _clip_end
 from happysim_rx.query import QueryError
 from operators.simtime import just_after
 
@@ -274,8 +278,11 @@ def changes(engine: Any, before: Any = None, after: Any = None,
     ``onset`` (when found); samples add ``p99_before`` and ``p99_after``."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise QueryError(f"changes: limit must be an int >= 1, got {limit!r}")
-    now = engine.now() or 0.0
+    clock = engine.now()
+    now = clock or 0.0
     b_win, a_win = windows(now, before, after)
+    if clock is not None:  # a range past now answers [start, now] and says so
+        b_win, a_win = (_cut(w, clock) for w in (b_win, a_win))
     lo = max(b_win[0], a_win[0] - (a_win[1] - a_win[0]))
     lo = min(lo, a_win[0])
     hi = a_win[1]
@@ -284,10 +291,19 @@ def changes(engine: Any, before: Any = None, after: Any = None,
         return _changes(engine, reader(engine), b_win, a_win, lo, hi, width, limit)
 
 
+def _cut(w: tuple[float, float], now: float) -> tuple[float, float]:
+    """A window that has begun, its end cut at now (as the query engine cuts a range);
+    one entirely after now is kept as asked (it answers "nothing yet")."""
+    return (w[0], _clip_end(w[1], now)) if w[0] <= now else w
+
+
 def _changes(engine: Any, reader: Any, b_win: tuple[float, float],
              a_win: tuple[float, float], lo: float, hi: float, width: float,
              limit: int) -> dict[str, Any]:
     cat = engine._catalog() if hasattr(engine, "_catalog") else engine.catalog()
+    clock = engine.now()
+    # a window that begins after now has no rate yet (not a rate of 0)
+    b_begun, a_begun = (clock is None or w[0] <= clock for w in (b_win, a_win))
     rows = []
     exact = True
     for info in cat["metrics"]:
@@ -298,8 +314,8 @@ def _changes(engine: Any, reader: Any, b_win: tuple[float, float],
         va, exact_a = reader.stats(info, kind, *a_win)
         exact = exact and exact_b and exact_a
         if kind == "counter":  # no increments in a window: a rate of 0, not "no data"
-            vb = {"rate": vb.get("rate") or 0.0}
-            va = {"rate": va.get("rate") or 0.0}
+            vb = {"rate": vb.get("rate") or 0.0} if b_begun else {}
+            va = {"rate": va.get("rate") or 0.0} if a_begun else {}
         bins = reader.bins(info, kind, lo, hi, width)
         best, best_stat = -1.0, stats[0]
         for stat in stats:
@@ -324,9 +340,10 @@ def _changes(engine: Any, reader: Any, b_win: tuple[float, float],
                 row["p99_before"] = vb["p99"]
             if va.get("p99") is not None:
                 row["p99_after"] = va["p99"]
-        if kind != "counter" and (b is None) != (a is None):
+        if (b is None) != (a is None):
             # samples (or gauge values) in one window only: the series started or
-            # stopped recording; there is no factor to measure, so it is not scored
+            # stopped recording, or the window has not begun yet; there is no factor
+            # to measure, so it is not scored
             row["no_data"] = "before" if b is None else "after"
             best = 0.0
         row["score"] = round(best, 6)
