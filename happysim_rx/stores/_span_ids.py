@@ -8,8 +8,8 @@ the spans and their order only, never on when the store is read. A span without 
 handed over with a parent (a station's hop, whose parent is the component span open in
 its request's context when the request arrived) keeps that parent. Component spans (ids
 from `COMPONENT_SPAN_BASE` up, with their own parents) are joined to that chain: one
-recorded without parent becomes the child of its request's latest hop without component
-parent that began no later than it (see `_join_component_spans`).
+recorded without parent becomes the child of its request's latest hop outside every
+component span that began no later than it (see `_join_component_spans`).
 """
 
 from __future__ import annotations
@@ -109,8 +109,9 @@ class SpanIds:
         context when the request reached it (recorded with it: a balancer's span of that
         very attempt), else its request's previous hop. A component span recorded
         without parent (the outermost, e.g. a client's) becomes the child of the latest
-        hop of its request that began no later than it and has no component parent (the
-        source that made the request). That choice is made again at every take-in, from
+        hop of its request that began no later than it and is outside every component
+        span -- no component parent, nor a hop chained under one (the source that made
+        the request, not the sink an earlier attempt reached). That choice is made again at every take-in, from
         what is stored, so it does not depend on the order the spans came in."""
         order, st = self._tid_index()
         sid, pid, start, end = self._sid, self._pid, self._start, self._end
@@ -134,7 +135,20 @@ class SpanIds:
         roots = rows[comp & ~own]
         if not roots.size:
             return
-        outer = rows[~comp & ~own]  # hops outside every component span
+        inside = comp | own
+        outside = ~inside
+        if outside.sum() > 1:
+            # a hop chained under one inside a component span (the sink a balanced
+            # attempt reached) is inside too: a retry sent after that attempt's sink
+            # began is still the child of the request's source, not of that sink
+            ids = sid[rows]
+            while True:
+                under = outside & np.isin(pid[rows], ids[inside])
+                if not under.any():
+                    break
+                inside |= under
+                outside &= ~under
+        outer = rows[outside]  # hops outside every component span
         if not outer.size:
             pid[roots] = _NONE
             return
