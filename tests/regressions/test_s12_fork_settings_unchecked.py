@@ -11,9 +11,10 @@ runs; ``BreakdownScheduler.mean_time_to_failure`` -5.0 and ``mean_repair_time`` 
 policy's or a queue policy's attributes are checked by rebuilding the part, so they are
 refused; these plain attributes of an entity are not.)
 
-Repro (session 12, rev4): Users -> Server "S" -> Sink "K", paused at t=1 s,
+Repro (session 12, rev4): Users -> Server "S" -> InspectionStation "I" -> Sink "K", a
+BreakdownScheduler "B" on S, paused at t=1 s,
 ``fork {set: {"S.queue_capacity": -1}}`` -> ok, applied ["S.queue_capacity: None -> -1"];
-likewise ``{"K.max_samples": -3}``. Expected: ``bad_request`` with the constructor's
+likewise the others. Expected: ``bad_request`` with the constructor's
 message. Area: happysimulator/observability/settings.py (apply_settings checks only a
 part's constructor, not an entity's).
 """
