@@ -1,16 +1,16 @@
 """The catalog's ``observed_downstream`` request counts come from the spans the trace
 store kept, and say nothing when that is a fraction of the traffic: with
-``trace_sample_rate=0.3`` the balancer's edges read S0 18, S1 16, S2 16 requests (50)
-while it routed 418 (and 410 finished, as the unsampled run's edges count); with
-``trace_capacity=50``: 22 + 21 + 17 = 60. The same model answers the same question
-with numbers 8x apart depending on a recording setting, and neither the entity nor its
+``trace_sample_rate=0.3`` the balancer's edges sum to 124 requests while it routed 418
+(and 410 finished, as the unsampled run's edges count); with ``trace_capacity=50``:
+22 + 21 + 17 = 60; with both (0.3 and 40 traces): 18 + 16 + 16 = 50. The same model answers the same question
+with numbers 3-8x apart depending on a recording setting, and neither the entity nor its
 edges state that the counts are of sampled / kept traces ("every answer states its
 range, weighting and exactness truly").
 
 Repro (session 12, rev4): Users (Poisson 40/s, 10 s) -> Client (timeout 0.25 s,
 3 attempts) -> CircuitBreaker -> LB (round robin) -> S0..S2 -> Sink, seed 1, run;
 ``catalog``: LB ``observed_downstream`` sums 410 with ``ObservabilityConfig.full()``,
-50 with ``.replace(trace_sample_rate=0.3)``, same keys on the entity. Expected: the
+124 with ``.replace(trace_sample_rate=0.3)``, same keys on the entity. Expected: the
 counts estimate the traffic, or the entity/edges say they count sampled (kept) traces
 only. Area: happysimulator/observability/topology.py.
 """
