@@ -521,9 +521,16 @@ def _differences(names: list[str], results: dict[str, dict[str, Any]]) -> list[m
     table: dict[tuple, dict[str, dict[str, Any]]] = {}
     order: list[tuple] = []
     for name in names:
-        aggs = set(results[name]["aggregates"]) or {"value"}
-        for row in results[name]["rows"]:
-            ident = {k: v for k, v in row.items() if k not in aggs and k not in _VALUE_KEYS}
+        result = results[name]
+        aggs = set(result["aggregates"]) or {"value"}
+        skip = set(_VALUE_KEYS)
+        q = result.get("query") or {}
+        if result["aggregates"] and q.get("window") is None:
+            # one row per group over the whole range: its start is where that branch's
+            # data begins (each branch's range is in `ranges`), not what the row is
+            skip.add("start")
+        for row in result["rows"]:
+            ident = {k: v for k, v in row.items() if k not in aggs and k not in skip}
             key = tuple(sorted((k, repr(v)) for k, v in ident.items()))
             if key not in table:
                 table[key] = {"~row": ident}
