@@ -18,7 +18,10 @@ scores at most ln(101) = 4.6. A gauge or sample series with no data in one windo
 started or stopped recording) is not scored (0) and says which (``no_data``); so is
 every series in a window that begins after now (nothing of it has happened yet: a
 counter's rate there is unknown, not 0). A window that reaches past now is measured
-up to and including now, and the answer says so (its end is cut to just after now).
+up to and including now, and the answer says so (its end is cut to just after now);
+on a bounded (streaming) store whose raw samples no longer reach a window's edge, the
+edge moves to the rollup bucket's (as a query's range does) and the answer states the
+window measured.
 
 **Onset.** When the change began: a one-sided CUSUM (in the direction of the change)
 over the statistic in bins of 1/``ONSET_BINS`` of the scanned range, which runs from
@@ -283,12 +286,28 @@ def changes(engine: Any, before: Any = None, after: Any = None,
     b_win, a_win = windows(now, before, after)
     if clock is not None:  # a range past now answers [start, now] and says so
         b_win, a_win = (_cut(w, clock) for w in (b_win, a_win))
+    b_win, a_win = _snapped(engine, b_win), _snapped(engine, a_win)
     lo = max(b_win[0], a_win[0] - (a_win[1] - a_win[0]))
     lo = min(lo, a_win[0])
     hi = a_win[1]
     width = max((hi - lo) / ONSET_BINS, 1e-6)
     with engine.held_catalog():
         return _changes(engine, reader(engine), b_win, a_win, lo, hi, width, limit)
+
+
+def _snapped(engine: Any, w: tuple[float, float]) -> tuple[float, float]:
+    """A window as a bounded (streaming) store answers it: its edges moved to rollup
+    bucket edges where the raw samples of any series no longer reach (every series is
+    then read over that same window, and the answer states it); unchanged otherwise."""
+    store = getattr(engine, "metric_store", None)
+    snap = getattr(store, "snap_edges", None)
+    if snap is None:
+        return w
+    series = list(store.select("*", "*"))
+    if not series:
+        return w
+    a, b = snap(series, [w[0], w[1]])
+    return (float(a), float(b)) if b > a else w
 
 
 def _cut(w: tuple[float, float], now: float) -> tuple[float, float]:
