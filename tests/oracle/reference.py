@@ -279,6 +279,8 @@ class Reference:
             raise RefRefusal("this store keeps no tags")
         kinds = {s.kind for s in series}
         weighting = q.get("weighting")
+        if weighting == "time" and aggs and kinds - {"gauge"}:
+            raise RefRefusal("time weighting applies to gauges only")
         times = [t for s in series for t, _, _ in s.changes()]
         rng = self._range(q, times)
         if rng is None:
