@@ -426,9 +426,16 @@ class BranchOps:
                                 f"current time ({now_ns / _NS:g} s): rewind goes back only")
         keep = [a for a in branch.history if a.time_ns <= to_ns]
         dropped = [a.describe() for a in branch.history if a.time_ns > to_ns]
+        own_set_dropped = branch.settings and any(
+            a.op == "set" for a in branch.history if a.time_ns > to_ns)
         built, info, applied = self._replay(branch, keep, at_events=None, at_time_ns=to_ns,
                                             by_time=False)
         branch.history = applied
+        if own_set_dropped:
+            # back before the fork point: its settings went with the history after `to`,
+            # so the branch is now its parent's run up to `to` (what `branches` says)
+            branch.settings = {}
+            branch.forked_at = to_ns / _NS
         self._attach_branch(built)
         return m.RewindResponse(replayed=info, dropped=dropped, state=self._state_info())
 
