@@ -12,7 +12,7 @@ attribute that is None takes what its constructor parameter's annotation admits
 or ``{"distribution": "exponential" | "constant", "mean": seconds}``;
 ``"Server.service_time.mean": 0.2`` says the same (a distribution is replaced, never
 changed in place). The entity's own setter checks the value (``concurrency`` must be an
-int >= 1, a source's ``rate`` a number > 0). Nested attributes are dotted:
+int >= 1, a source's ``rate`` a number >= 1e-9). Nested attributes are dotted:
 ``"Client.retry_policy.max_attempts": 1`` turns retries off. A plain attribute is also
 held to what the entity's constructor accepts (``Server.queue_capacity`` -1 is refused
 as ``Server("S", queue_capacity=-1)`` is), a part to what its own constructor accepts.
