@@ -22,7 +22,7 @@ from happysimulator.observability import InstrumentedEntity, ObservabilityConfig
 @pytest.mark.parametrize("ctor", [Source.poisson, Source.constant])
 def test_source_rate_must_be_positive_and_finite(ctor, rate):
     # (a rate below 1e-9 per second: its gaps lie beyond any clock a run reaches)
-    with pytest.raises(ValueError, match=r"finite number of arrivals per second >= 1e-09"):
+    with pytest.raises(ValueError, match=r"positive finite number of arrivals per second, at least 1e-09"):
         ctor(rate=rate, target=Sink())
 
 

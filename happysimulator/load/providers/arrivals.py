@@ -26,9 +26,9 @@ def _as_rate(rate: float | Profile) -> float | Profile:
     r = float(rate)
     if not (r >= MIN_RATE and math.isfinite(r)):
         raise ValueError(
-            f"rate must be a finite number of arrivals per second >= {MIN_RATE:g} (one "
-            f"arrival at most every ~{1 / MIN_RATE / 3.15576e7:.0f} years), or a Profile; "
-            f"got {rate}")
+            f"rate must be a positive finite number of arrivals per second, at least "
+            f"{MIN_RATE:g} (one arrival at most every ~{1 / MIN_RATE / 3.15576e7:.0f} "
+            f"years), or a Profile; got {rate}")
     return r
 
 
