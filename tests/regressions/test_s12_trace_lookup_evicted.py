@@ -18,8 +18,6 @@ happysim_rx/stores/_trace_bound.py (the floor), trace_sampling.py.
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.observability import ObservabilityConfig
 from happysimulator.observability.protocol import SessionProtocol
@@ -39,7 +37,6 @@ def _session(**config: object) -> SessionProtocol:
     return session
 
 
-@pytest.mark.xfail(strict=True, reason="s12: an evicted trace reads as never existed")
 def test_an_evicted_trace_is_said_to_be_evicted() -> None:
     session = _session(trace_capacity=50)
     try:
@@ -51,7 +48,6 @@ def test_an_evicted_trace_is_said_to_be_evicted() -> None:
         session.close()
 
 
-@pytest.mark.xfail(strict=True, reason="s12: an unsampled trace reads as never existed")
 def test_an_unsampled_trace_is_said_to_be_unsampled() -> None:
     session = _session(trace_sample_rate=0.3)
     try:
