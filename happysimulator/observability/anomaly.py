@@ -17,7 +17,9 @@ Two kinds, with defaults chosen for what each detects:
   ``confirm_after`` simulated seconds later, the level is still at least
   ``baseline + max(k_sigma * std, min_increase * |baseline|)`` and at least
   ``peak_fraction`` of its peak since the onset. Bursts that are draining by then are
-  not reported.
+  not reported. A report's ``onset`` is the start of the stretch the level has stayed
+  above that high mark (an earlier candidate dropped while the level flapped high is
+  the same shift).
 * ``"outlier"``: single windows (or single samples with ``window=None``) far in the tail
   of what was seen so far: river's ``GaussianScorer`` (``score`` = CDF of the value under
   the learnt Gaussian), reported when ``score >= threshold`` (default 0.999).
@@ -43,7 +45,8 @@ _KINDS = ("level_shift", "outlier")
 
 class AnomalyReport(msgspec.Struct, frozen=True):
     """One reported anomaly. ``onset`` is when the detector first saw it (a window's
-    end); ``time`` is when it was reported (after confirmation for level shifts)."""
+    end; for a level shift, the first window of the stretch the level has stayed high);
+    ``time`` is when it was reported (after confirmation for level shifts)."""
 
     time: float
     detector: str
@@ -86,6 +89,9 @@ class _LevelShiftState:
         self.pending: Any = None  # confirmation timer
         self.active = False  # an anomaly was reported and the level is still high
         self.peak = 0.0  # highest level since the pending candidate's onset
+        # the first window of the current stretch above the baseline's high level (None:
+        # the level is not above it): a shift's onset, whichever candidate confirms it
+        self.above_since: float | None = None
 
 
 class AnomalyDetector:
@@ -257,11 +263,18 @@ class AnomalyDetector:
         if b.n < self.warmup:
             b.add(value)
             return
+        high = self._high_level(st)
+        if value < high:
+            st.above_since = None
+        elif st.above_since is None:
+            st.above_since = t
         z = (value - b.mean) / max(b.std, 1e-9 + 0.01 * abs(b.mean))
         st.model.update(z)
         if st.model.drift_detected and st.pending is None:
             self.candidates += 1
-            onset = t
+            # a candidate dropped earlier (a level that flapped below its peak) and this
+            # one are the same shift while the level stayed high: dated at its start
+            onset = t if st.above_since is None else min(t, st.above_since)
             st.peak = value
 
             def confirm(st: _LevelShiftState = st) -> None:
@@ -276,7 +289,7 @@ class AnomalyDetector:
                                  last, st.baseline.mean, None, onset)
 
             st.pending = self._sim.clock.call_at(t + self.confirm_after, confirm)
-        elif st.pending is None and value < self._high_level(st):
+        elif st.pending is None and value < high:
             b.add(value)  # normal operation keeps refining the baseline
 
     # ---- reporting --------------------------------------------------------------------

@@ -23,8 +23,6 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import pytest
-
 from happysimulator.observability import AnomalyDetector, Breakpoint
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "circuit_breaker_storm.py"
@@ -50,6 +48,5 @@ def test_the_breaker_opens_at_30_73_and_the_defaults_date_it_there() -> None:
     assert 30.0 <= _onset() <= 32.0
 
 
-@pytest.mark.xfail(strict=True, reason="s12: a flapping level's onset dated by a late candidate")
 def test_a_shorter_confirmation_dates_the_same_shift_at_its_start() -> None:
     assert 30.0 <= _onset(window=1.0, confirm_after=3.0) <= 32.0
