@@ -47,9 +47,15 @@ class DrivingOps:
         return m.RunUntilResponse(state=self._settle(req.wait_s))
 
     def _check_until(self, t: float) -> None:
+        from happysimulator.observability.breakpoints import time_of
+
         now = self._sim.now.to_seconds()
         if not math.isfinite(t):
             raise ProtocolError("bad_request", f"until/time must be finite seconds, got {t}")
+        try:  # (what `run_until` refuses is refused here, not a fault of the run later)
+            time_of(t, "until/time")
+        except (TypeError, ValueError) as exc:
+            raise ProtocolError("bad_request", str(exc)) from None
         if t < now:
             raise ProtocolError("bad_request",
                                 f"time {t:g} s is in the past: the simulation is at {now:g} s")
