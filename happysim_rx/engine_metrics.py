@@ -88,6 +88,8 @@ class MetricAnswers:
                 f"the {type(store).__name__} keeps no per-sample tags, so it cannot filter "
                 f"or group by {sorted(tag_keys)}: record with ObservabilityConfig.full() "
                 "or default(), or group by 'source' or 'name'")
+        if tag_keys:  # (before the range: the answer to a typo never depends on the data)
+            self._check_tag_keys(spec, series, tag_keys)
         if rng is None:  # declared, never recorded: the same row shape as an empty range
             rows = []
             if aggs and spec.window is None and not spec.group_by:
@@ -100,17 +102,6 @@ class MetricAnswers:
         start, end = rng
         if not aggs:
             return self._raw_metrics(query, store, series, start, end)
-        if spec.tags:
-            seen = {k for s in series for k in s.tag_keys()}
-            # tag keys a component declares for the series are known before any sample
-            # carries them: filtering on one answers empty, not "unknown tag"
-            seen.update(k for s in series
-                        for k in self.declared_tags.get((s.source, s.name), ()))
-            unknown = sorted(set(spec.tags) - seen)
-            if unknown:
-                raise QueryError(
-                    f"no sample of {spec.name!r} has tag(s) {unknown}; "
-                    f"tags seen: {sorted(seen) or 'none'}")
         groups = self._metric_groups(spec, series, start, end)
         rows: list[dict[str, Any]] = []
         exact, bound, res = True, None, None
@@ -211,6 +202,21 @@ class MetricAnswers:
             end=end,
         )
 
+    def _check_tag_keys(self, spec: _Spec, series: list[Any], keys: set[str]) -> None:
+        """Refuse tag keys the selected series can never carry. The valid keys are those
+        the series' components declare (known from the start, like the series) plus
+        those any recorded sample carries (a user's own ``observe(..., lane=...)``): a
+        valid key filters or groups, possibly to nothing; any other is refused, with or
+        without data, so a mistyped key is never answered ``count: 0``."""
+        valid = {k for s in series for k in s.tag_keys()}
+        valid.update(k for s in series for k in self.declared_tags.get((s.source, s.name), ()))
+        unknown = sorted(keys - valid)
+        if unknown:
+            raise QueryError(
+                f"no series of {spec.name!r} from {spec.entity!r} declares or carries tag "
+                f"key(s) {unknown}; valid tag keys: {sorted(valid) or 'none'} (the catalog "
+                "lists each series' tags)")
+
     def _raw_metrics(
         self, query: Query, store: Any, series: list[Any], start: float, end: float
     ) -> QueryResult:
@@ -269,11 +275,7 @@ class MetricAnswers:
                         tag_vals.update(
                             v for v in s.tag_values(int(i0), int(i1), key) if v is not None
                         )
-                    if not tag_vals:
-                        raise QueryError(
-                            f"group_by({key!r}): no sample has tag {key!r}; "
-                            "group by 'entity', 'name' or a tag key that samples carry"
-                        )
+                    # (a valid key no sample in the range carries: no group, no row)
                     for val in sorted(tag_vals, key=repr):
                         nxt.append(({**gk, key: val}, gs, {**gw, key: val}))
             groups = nxt

@@ -29,7 +29,7 @@ from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
 from happysimulator.core.observed import counter, gauge, sample
 from happysimulator.observability import InstrumentedEntity
 
-__all__ = ["ModelSpec", "build", "ENTITIES", "DECLARED"]
+__all__ = ["ModelSpec", "build", "ENTITIES", "DECLARED", "DECLARED_TAGS"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,19 @@ def DECLARED(spec: ModelSpec) -> dict[tuple[str, str], str]:
     if spec.balancer:
         out.update({("Server2", n): k for n, k in _STANDARD.items()})
         out.update({("LB", n): k for n, k in _BALANCER.items()})
+    return out
+
+
+def DECLARED_TAGS(spec: ModelSpec) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(source, name) -> the tag keys a component declares for the series (written out
+    from the components' documented series, not read from them: the Router's and the
+    probe's tags are undeclared, valid only once a sample carries them)."""
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    if spec.client_attempts:
+        out[("Client", "rejected")] = ("reason",)
+        out[("Client", "failures")] = ("reason",)
+    if spec.balancer:
+        out[("LB", "routed")] = ("backend",)
     return out
 
 

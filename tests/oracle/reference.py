@@ -178,7 +178,8 @@ class Reference:
     def __init__(self, now: float | None = None, *, entities: tuple[str, ...] = (),
                  catalog: dict[tuple[str, str], str] | None = None,
                  records: tuple[str, ...] = ("metrics", "spans", "events"),
-                 keeps_tags: bool = True) -> None:
+                 keeps_tags: bool = True,
+                 declared_tags: dict[tuple[str, str], tuple[str, ...]] | None = None) -> None:
         self.now = now
         self.entities = entities  # every entity of the model (known even before data)
         self.series: dict[tuple[str, str], _Series] = {}
@@ -187,6 +188,8 @@ class Reference:
         self.events: list[tuple[float, str, str, Any, dict | None]] = []
         self.records = records  # the kinds the configuration under test records
         self.keeps_tags = keeps_tags
+        #: (source, name) -> the tag keys the model's components declare for the series
+        self.declared_tags = dict(declared_tags or {})
 
     # -- input --------------------------------------------------------------------------
     def metric(self, t: float, source: str, name: str, kind: str | None, value: float,
@@ -277,6 +280,13 @@ class Reference:
         tag_keys = set(tags) | (set(group_by) - {"source", "name"})
         if tag_keys and not self.keeps_tags:
             raise RefRefusal("this store keeps no tags")
+        if tag_keys:
+            # valid keys: declared for a selected series, or carried by one of its samples
+            # (any time so far); anything else is a typo, refused with or without data
+            valid = {k for s in series for k in self.declared_tags.get((s.source, s.name), ())}
+            valid |= {k for s in series for _, _, tg in s.obs for k in (tg or {})}
+            if tag_keys - valid:
+                raise RefRefusal(f"tag keys {sorted(tag_keys - valid)} not in {sorted(valid)}")
         kinds = {s.kind for s in series}
         weighting = q.get("weighting")
         times = [t for s in series for t, _, _ in s.changes()]
@@ -301,10 +311,6 @@ class Reference:
             if q.get("limit") is not None:
                 rows = rows[: q["limit"]]
             return RefAnswer(rows)
-        if tags:
-            seen = {k for s in series for _, _, tg in s.obs for k in (tg or {})}
-            if set(tags) - seen:
-                raise RefRefusal(f"no sample has tags {sorted(set(tags) - seen)}")
         groups: list[tuple[dict[str, Any], list[_Series], dict[str, Any]]] = [({}, series, tags)]
         for key in group_by:
             nxt = []
@@ -314,10 +320,9 @@ class Reference:
                         nxt.append(({**gk, key: val}, [s for s in gs if getattr(s, key) == val],
                                     gw))
                 else:
+                    # (a valid key nothing in the range carries: no group at all)
                     vals = {(tg or {}).get(key) for s in gs for t, _, tg in s.changes()
                             if start <= t < end} - {None}
-                    if not vals:
-                        raise RefRefusal(f"no sample has tag {key!r}")
                     for val in sorted(vals, key=repr):
                         nxt.append(({**gk, key: val}, gs, {**gw, key: val}))
             groups = nxt

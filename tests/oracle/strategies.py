@@ -26,8 +26,13 @@ _SAMPLES = [("Server", "wait_time"), ("Server", "service_time"), ("Sink", "laten
 _COUNTERS = [("Server", "arrivals"), ("Server", "completed"), ("Server", "dropped"),
              ("Source", "generated"), ("Router", "routed"), ("Client", "requests"),
              ("Client", "retries"), ("Client", "timeouts"), ("Client", "wasted"),
-             ("LB", "routed")]
+             ("LB", "routed"), ("Client", "failures"), ("LB", "rejected")]
 _GLOBS = ["*", "*_time", "in_*", "*e*", "queue_depth", "latency"]
+#: the tag key each tagged series carries or declares: Router's routed/hops (carried,
+#: undeclared), LB's routed (declared), Client's failures (declared, carried once one fails)
+_TAG_KEYS = {"routed": "backend", "hops": "lane", "failures": "reason"}
+_TAG_VALUES = {"backend": ["a", "b", "Server", "Server2"], "lane": ["a", "b"],
+               "reason": ["timeout", "nosuch"]}
 _AGGS = ["count", "sum", "mean", "min", "max", "stddev", "p50", "p90", "p99", "p99.9",
          "rate", "last", "first"]
 
@@ -106,17 +111,16 @@ def metric_queries(draw: Any) -> dict[str, Any]:
     if aggs:
         gb = draw(st.sampled_from([[], [], [], ["entity"], ["name"], ["tag"]]))
         if gb == ["tag"]:
-            if q["name"] == "routed":
-                gb = ["backend"]  # (Router's lanes, LB's backends)
-            elif q["name"] == "hops":
-                gb = ["lane"]
-            else:
-                gb = []
+            # a key the series carries or declares, or (rarely) one it can never carry:
+            # valid keys group (into no row when nothing in the range carries them), any
+            # other is refused with or without data
+            gb = [_TAG_KEYS.get(q["name"], draw(st.sampled_from(["nosuch", "backend"])))]
         q["group_by"] = gb
-    if q["name"] == "routed" and draw(st.booleans()):
-        q["tags"] = {"backend": draw(st.sampled_from(["a", "b", "Server", "Server2"]))}
-    if q["name"] == "hops" and draw(st.booleans()):
-        q["tags"] = {"lane": draw(st.sampled_from(["a", "b"]))}
+    key = _TAG_KEYS.get(q["name"])
+    if key is not None and draw(st.booleans()):
+        q["tags"] = {key: draw(st.sampled_from(_TAG_VALUES[key]))}
+    elif draw(st.integers(0, 15)) == 0:  # a key no selected series declares or carries
+        q["tags"] = {draw(st.sampled_from(["nosuch", "backend", "reason"])): "a"}
     if weighting:
         q["weighting"] = weighting
     return q

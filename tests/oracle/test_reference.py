@@ -98,3 +98,26 @@ def test_windows_on_integer_ticks():
     assert window_edges(0.25, 1.0, 0.5) == [(0.25, 0.5), (0.5, 1.0)]
     assert window_edges(0.3, 0.3, 0.1) == []  # an empty range on a boundary: no row
     assert window_edges(0.35, 0.35, 0.1) == [(0.35, 0.35)]
+
+
+def test_tag_keys_declared_or_carried_are_valid_with_or_without_data():
+    # LB.routed declares `backend`; Router.hops carries an undeclared `lane` once observed
+    ref = Reference(now=2.0, catalog={("LB", "routed"): "counter", ("R", "hops"): "sample"},
+                    declared_tags={("LB", "routed"): ("backend",)})
+    q = {"kind": "metrics", "name": "routed", "entity": "LB", "aggregates": ["count"]}
+    assert ref.answer({**q, "tags": {"backend": "a"}}).rows[0]["count"] == (0, 0)
+    assert ref.answer({**q, "group_by": ["backend"]}).rows == []
+    hops = {"kind": "metrics", "name": "hops", "entity": "R", "aggregates": ["count"]}
+    for tags in ({"nosuch": "a"}, {"lane": "a"}):  # nothing carries `lane` yet
+        with pytest.raises(RefRefusal):
+            ref.answer({**hops, "tags": tags})
+    with pytest.raises(RefRefusal):
+        ref.answer({**q, "tags": {"nosuch": "a"}})
+    ref.metric(1.0, "LB", "routed", "counter", 1.0, {"backend": "b"})
+    ref.metric(1.0, "R", "hops", "sample", 3.0, {"lane": "a"})
+    assert ref.answer({**q, "tags": {"backend": "a"}}).rows[0]["count"] == (0, 0)
+    assert ref.answer({**hops, "tags": {"lane": "a"}}).rows[0]["count"] == (1, 1)
+    for query in ({**q, "tags": {"nosuch": "a"}}, {**q, "group_by": ["nosuch"]},
+                  {**q, "aggregates": [], "tags": {"nosuch": "a"}}):
+        with pytest.raises(RefRefusal):  # aggregates, groups and raw rows alike
+            ref.answer(query)
