@@ -87,6 +87,8 @@ def metric_queries(draw: Any) -> dict[str, Any]:
     if pick == "glob":
         q["name"] = draw(st.sampled_from(_GLOBS))
         q["entity"] = draw(st.sampled_from(["*", "*", "S*", "Server"]))
+        if draw(st.integers(0, 3)) == 0:  # one weighting asked of a pool of several kinds
+            weighting = draw(st.sampled_from(["time", "sample"]))
     else:
         src, name = draw(st.sampled_from({"gauge": _GAUGES, "sample": _SAMPLES,
                                           "counter": _COUNTERS}[pick]))

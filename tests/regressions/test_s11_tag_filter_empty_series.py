@@ -123,6 +123,9 @@ def test_the_protocol_refuses_the_same_and_its_catalog_lists_declared_keys() -> 
         cat = session.handle({"op": "catalog"})["catalog"]["metrics"]
         (routed_info,) = [s for s in cat if (s["source"], s["name"]) == ("LB", "routed")]
         assert routed_info["tags"] == ["backend"]
+        (py_info,) = [s for s in session.sim.query.catalog()["metrics"]
+                      if (s["source"], s["name"]) == ("LB", "routed")]
+        assert py_info["tags"] == ["backend"]
 
 
 def test_streaming_refuses_tag_filters_with_or_without_data() -> None:
