@@ -370,15 +370,19 @@ class Reference:
             pts += [(t, k, v) for t, v in inside]
             if weighting == "time" and not future:
                 stop = b if self.now is None else min(b, self.now)
-                before = [(t, v) for t, v, _ in ch if t < a]
-                # the value in effect at a (a change exactly at a replaces it); a tag
-                # filter selects changes, and the carried value carries no tags
-                carried = ([(a, before[-1][1])] if before and not where
-                           and not any(t == a for t, _ in inside) else [])
-                if not carried and before and not where and a == b:
-                    carried = [(a, before[-1][1])]
-                pieces = carried + inside
-                for i, (t, v) in enumerate(pieces):
+                # the gauge's own segments first: the value in effect at a (unless a
+                # change happens exactly at a), then every change, each held to the
+                # series' next change whatever its tags; a segment keeps the tags of the
+                # change that began it (the carried one: of the last change before a)
+                every = [(t, v, tg) for t, v, tg in ch if a <= t < b]
+                before = [(t, v, tg) for t, v, tg in ch if t < a]
+                pieces = every
+                if before and not (every and every[0][0] == a):
+                    pieces = [(a, before[-1][1], before[-1][2])] + every
+                for i, (t, v, tg) in enumerate(pieces):
+                    # ...then a tag filter keeps the time held from matching changes
+                    if not all((tg or {}).get(x) == y for x, y in where.items()):
+                        continue
                     nxt = pieces[i + 1][0] if i + 1 < len(pieces) else stop
                     segs.append((v, max(0.0, min(nxt, stop) - t)))
                     held.append((t, k, v))

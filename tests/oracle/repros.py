@@ -146,4 +146,11 @@ REPROS: dict[str, Case] = {
                           "tags": {"backend": "Server"}, "aggregates": ["count", "rate"]},
                          {"kind": "metrics", "name": "routed", "entity": "*",
                           "group_by": ["nosuch"], "aggregates": ["count"]})),
+    # S12: a tag filter on a gauge from inside a held segment: the store dropped the value
+    # carried in (set by a matching change), the reference held each matching value to the
+    # next matching change instead of the gauge's next change
+    "S12": Case(ModelSpec(seed=0, limit=20, probe=True), "full", queries=(
+        {"kind": "metrics", "name": "level", "entity": "Prober", "start": ("start", 1.5),
+         "end": ("start", 12.0), "aggregates": ["mean", "first", "count"],
+         "group_by": ["phase"]},)),
 }

@@ -29,10 +29,11 @@ _COUNTERS = [("Server", "arrivals"), ("Server", "completed"), ("Server", "droppe
              ("LB", "routed"), ("Client", "failures"), ("LB", "rejected")]
 _GLOBS = ["*", "*_time", "in_*", "*e*", "queue_depth", "latency"]
 #: the tag key each tagged series carries or declares: Router's routed/hops (carried,
-#: undeclared), LB's routed (declared), Client's failures (declared, carried once one fails)
-_TAG_KEYS = {"routed": "backend", "hops": "lane", "failures": "reason"}
+#: undeclared), LB's routed (declared), Client's failures (declared, carried once one
+#: fails), Prober's level (a declared tag on a gauge: the time held from matching changes)
+_TAG_KEYS = {"routed": "backend", "hops": "lane", "failures": "reason", "level": "phase"}
 _TAG_VALUES = {"backend": ["a", "b", "Server", "Server2"], "lane": ["a", "b"],
-               "reason": ["timeout", "nosuch"]}
+               "reason": ["timeout", "nosuch"], "phase": ["even", "odd"]}
 _AGGS = ["count", "sum", "mean", "min", "max", "stddev", "p50", "p90", "p99", "p99.9",
          "rate", "last", "first"]
 
@@ -154,11 +155,18 @@ def record_queries(draw: Any) -> dict[str, Any]:
 def probe_queries(draw: Any) -> dict[str, Any]:
     """Quantiles of the whole-second probe gauge over a few seconds (the case where held
     seconds equal the number of held segments)."""
-    return {"kind": "metrics", "name": "level", "entity": "Prober",
-            "start": ("start", 0.0), "end": ("start", draw(st.sampled_from([4.0, 8.0, 12.0]))),
-            "aggregates": draw(st.lists(st.sampled_from(["p10", "p50", "p90", "mean"]),
-                                        min_size=1, max_size=3, unique=True)),
-            "weighting": draw(st.sampled_from([None, "time", "sample"]))}
+    q = {"kind": "metrics", "name": "level", "entity": "Prober",
+         "start": ("start", draw(st.sampled_from([0.0, 0.0, 1.5, 2.0]))),
+         "end": ("start", draw(st.sampled_from([4.0, 8.0, 12.0]))),
+         "aggregates": draw(st.lists(st.sampled_from(["p10", "p50", "p90", "mean"]),
+                                     min_size=1, max_size=3, unique=True)),
+         "weighting": draw(st.sampled_from([None, "time", "sample"]))}
+    tag = draw(st.sampled_from([None, None, "tags", "group_by"]))
+    if tag == "tags":
+        q["tags"] = {"phase": draw(st.sampled_from(["even", "odd"]))}
+    elif tag == "group_by":
+        q["group_by"] = ["phase"]
+    return q
 
 
 def queries() -> st.SearchStrategy[dict[str, Any]]:

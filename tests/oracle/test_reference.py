@@ -121,3 +121,17 @@ def test_tag_keys_declared_or_carried_are_valid_with_or_without_data():
                   {**q, "aggregates": [], "tags": {"nosuch": "a"}}):
         with pytest.raises(RefRefusal):  # aggregates, groups and raw rows alike
             ref.answer(query)
+
+
+def test_a_tag_filter_on_a_gauge_keeps_the_time_held_from_matching_changes():
+    # 2 (even) at 1 s, 5 (odd) at 2 s, 0 (even) at 4 s; now 6: even holds 2 for 1 s, 0 for 2 s
+    ref = Reference(now=6.0, declared_tags={("P", "g"): ("phase",)})
+    for t, v, ph in [(1.0, 2.0, "even"), (2.0, 5.0, "odd"), (4.0, 0.0, "even")]:
+        ref.metric(t, "P", "g", "gauge", v, {"phase": ph})
+    q = {"name": "g", "entity": "P", "end": 10.0, "aggregates": ["mean", "count", "first"]}
+    row = _one(ref, **q, start=0.0, tags={"phase": "even"})
+    assert row["mean"] == (2 / 3, 2 / 3) and row["count"] == (2, 2)
+    # from 1.5 s: the 2 carried in (set by an even change) holds half a second
+    row = _one(ref, **q, start=1.5, tags={"phase": "even"})
+    assert row["mean"] == (0.4, 0.4) and row["count"] == (1, 1) and row["first"] == (2.0, 2.0)
+    assert _one(ref, **q, start=1.5, tags={"phase": "odd"})["mean"] == (5.0, 5.0)
