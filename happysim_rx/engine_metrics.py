@@ -255,6 +255,16 @@ class MetricAnswers:
         self, spec: _Spec, series: list[Any], start: float, end: float
     ) -> list[tuple[dict[str, Any], list[Any], dict[str, Any]]]:
         """[(group key dict, series, tag filter)] for the group_by keys."""
+        split = [k for k in spec.group_by if k in ("source", "name")]
+
+        def time_weighted(s: Any) -> bool:
+            """Whether `s` is answered time-weighted: the weighting asked, else that of
+            the kinds of its final group (the series sharing its source/name keys)."""
+            if spec.weighting is not None:
+                return spec.weighting == "time"
+            return all((x.series_kind or "sample") == "gauge" for x in series
+                       if all(getattr(x, k) == getattr(s, k) for k in split))
+
         groups: list[tuple[dict[str, Any], list[Any], dict[str, Any]]] = [
             ({}, series, dict(spec.tags))
         ]
@@ -271,10 +281,13 @@ class MetricAnswers:
                     tag_vals: set[Any] = set()
                     for s in gs:
                         t, _ = s.arrays()
-                        i0, i1 = np.searchsorted(t, [start, end])
-                        tag_vals.update(
-                            v for v in s.tag_values(int(i0), int(i1), key) if v is not None
-                        )
+                        i0, i1 = (int(i) for i in np.searchsorted(t, [start, end]))
+                        # a value carried in at the start (time-weighted) is held from the
+                        # change before it: its group holds time in the range too
+                        if (i0 > 0 and (i0 == t.size or t[i0] > start or end <= start)
+                                and time_weighted(s)):
+                            i0 -= 1
+                        tag_vals.update(v for v in s.tag_values(i0, i1, key) if v is not None)
                     # (a valid key no sample in the range carries: no group, no row)
                     for val in sorted(tag_vals, key=repr):
                         nxt.append(({**gk, key: val}, gs, {**gw, key: val}))

@@ -323,6 +323,12 @@ class Reference:
                     # (a valid key nothing in the range carries: no group at all)
                     vals = {(tg or {}).get(key) for s in gs for t, _, tg in s.changes()
                             if start <= t < end} - {None}
+                    for s in gs:  # time-weighted: the segment carried in at the start
+                        ch = s.changes()  # keeps the tags of the change that began it
+                        before = [tg for t, _, tg in ch if t < start]
+                        if (before and self._time_weighted(s, series, group_by, weighting)
+                                and not any(t == start for t, _, _ in ch if start < end)):
+                            vals |= {(before[-1] or {}).get(key)} - {None}
                     for val in sorted(vals, key=repr):
                         nxt.append(({**gk, key: val}, gs, {**gw, key: val}))
             groups = nxt
@@ -342,6 +348,17 @@ class Reference:
         if q.get("limit") is not None:
             rows = rows[: q["limit"]]
         return RefAnswer(rows, self._weighting(aggs, weighting, kinds))
+
+    @staticmethod
+    def _time_weighted(s: _Series, series: list[_Series], group_by: list[str],
+                       weighting: str | None) -> bool:
+        """Whether `s` is answered time-weighted: as asked, else by the kinds of the
+        final group it lands in (the series with its values of the source/name keys)."""
+        if weighting is not None:
+            return weighting == "time"
+        keys = [k for k in group_by if k in ("source", "name")]
+        return all(x.kind == "gauge" for x in series
+                   if all(getattr(x, k) == getattr(s, k) for k in keys))
 
     @staticmethod
     def _weighting(aggs: list[str], weighting: str | None, kinds: set[str]) -> str:

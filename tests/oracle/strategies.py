@@ -156,16 +156,18 @@ def probe_queries(draw: Any) -> dict[str, Any]:
     """Quantiles of the whole-second probe gauge over a few seconds (the case where held
     seconds equal the number of held segments)."""
     q = {"kind": "metrics", "name": "level", "entity": "Prober",
-         "start": ("start", draw(st.sampled_from([0.0, 0.0, 1.5, 2.0]))),
-         "end": ("start", draw(st.sampled_from([4.0, 8.0, 12.0]))),
+         "start": ("start", draw(st.sampled_from([0.0, 0.0, 1.5, 2.0, 2.5]))),
+         "end": ("start", draw(st.sampled_from([3.25, 4.0, 8.0, 12.0]))),
          "aggregates": draw(st.lists(st.sampled_from(["p10", "p50", "p90", "mean"]),
                                      min_size=1, max_size=3, unique=True)),
          "weighting": draw(st.sampled_from([None, "time", "sample"]))}
     tag = draw(st.sampled_from([None, None, "tags", "group_by"]))
     if tag == "tags":
         q["tags"] = {"phase": draw(st.sampled_from(["even", "odd"]))}
-    elif tag == "group_by":
+    elif tag == "group_by":  # (a short range: a phase only carried in is a group too)
         q["group_by"] = ["phase"]
+        if draw(st.booleans()):
+            q["window"] = 1.0
     return q
 
 

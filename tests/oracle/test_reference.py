@@ -135,3 +135,16 @@ def test_a_tag_filter_on_a_gauge_keeps_the_time_held_from_matching_changes():
     row = _one(ref, **q, start=1.5, tags={"phase": "even"})
     assert row["mean"] == (0.4, 0.4) and row["count"] == (1, 1) and row["first"] == (2.0, 2.0)
     assert _one(ref, **q, start=1.5, tags={"phase": "odd"})["mean"] == (5.0, 5.0)
+
+
+def test_a_group_by_tag_on_a_gauge_includes_the_segment_carried_in():
+    ref = Reference(now=6.0, declared_tags={("P", "g"): ("phase",)})
+    for t, v, ph in [(1.0, 2.0, "even"), (2.0, 5.0, "odd")]:
+        ref.metric(t, "P", "g", "gauge", v, {"phase": ph})
+    q = {"kind": "metrics", "name": "g", "entity": "P", "start": 1.5, "end": 3.0,
+         "aggregates": ["mean", "count"], "group_by": ["phase"]}
+    rows = {r["phase"]: (r["mean"], r["count"]) for r in ref.answer(q).rows}
+    assert rows == {"even": ((2.0, 2.0), (0, 0)), "odd": ((5.0, 5.0), (1, 1))}
+    # per sample there is nothing carried in: only the change in the range groups
+    rows = ref.answer({**q, "weighting": "sample"}).rows
+    assert [r["phase"] for r in rows] == ["odd"]
