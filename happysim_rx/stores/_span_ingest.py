@@ -318,11 +318,13 @@ class SpanIngest(SpanIds, TraceBound):
         sid, pid = (np.concatenate([np.full(b.tid.size, _NONE, dtype=np.int64)
                                     if b[i] is None else b[i] for b in blocks])
                     for i in (1, 2))
-        by_tid = self._assign_ids(tid, sid, pid, pos)
+        hop = sid == _NONE
+        by_tid, redo = self._assign_ids(tid, sid, pid, pos, start, end)
         if not self._components and (sid >= COMPONENT_SPAN_BASE).any():
             self._components = True
         self._tid = np.concatenate((self._tid, tid))  # (copies: a batch's arrays may be
         self._sid = np.concatenate((self._sid, sid))  # its producer's)
+        self._hop = np.concatenate((self._hop, hop))
         self._pid = np.concatenate((self._pid, pid))
         self._ent = np.concatenate((self._ent, ent))
         self._start = np.concatenate((self._start, start))
@@ -332,5 +334,7 @@ class SpanIngest(SpanIds, TraceBound):
         self._by_tid = by_tid if base == 0 else None
         self._by_start = None
         self._scanned = False
+        if redo.size:
+            self._rechain(redo)
         if self._components:
             self._join_component_spans(np.unique(tid))

@@ -63,6 +63,7 @@ class TraceStore(PendingReads, SpanIngest):
         self._pending_lazy = 0  # spans in pending `_Lazy` batches
         z = np.empty(0, dtype=np.int64)
         self._tid, self._sid, self._pid = z, z, z
+        self._hop = np.empty(0, dtype=bool)  # the span got its id here
         self._ent = np.empty(0, dtype=np.int32)
         self._start, self._end = np.empty(0), np.empty(0)
         self._names: list[str] = []  # entity code -> name
@@ -396,7 +397,7 @@ class TraceStore(PendingReads, SpanIngest):
 
     def nbytes(self) -> int:
         """Bytes held by the span columns (attributes and non-integer traces aside)."""
-        return sum(a.nbytes for a in (self._tid, self._sid, self._pid, self._ent,
+        return sum(a.nbytes for a in (self._tid, self._sid, self._pid, self._hop, self._ent,
                                       self._start, self._end))
 
     def finish(self, now: float) -> None:
