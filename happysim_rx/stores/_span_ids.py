@@ -29,6 +29,7 @@ from happysim_rx.observation import Span
 __all__ = ["HOPS", "COMPONENT_SPAN_BASE", "SpanIds"]
 
 HOPS = 1000
+_SCAN_ROWS = 4096  # rows after the trace-id index scanned at an intake, before a merge
 _NONE = np.iinfo(np.int64).min  # "no id" in the id columns: a parent of None / id to assign
 # Ids from COMPONENT_SPAN_BASE up are given by the components that record their own spans
 # (with their parents): those spans form their own tree and stay out of the chain of
@@ -47,6 +48,8 @@ class SpanIds:
     _hop: np.ndarray  # the span got its id here (recorded without one)
     _components: bool
     _other: dict[Any, list[Span]]
+
+    _by_tid: tuple[np.ndarray, np.ndarray] | None
 
     def _tid_index(self) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
@@ -95,16 +98,19 @@ class SpanIds:
         last_sid = np.full(k, _NONE, dtype=np.int64)
         late = np.zeros(k, dtype=bool)  # a new span ended before its request's tail
         if self._tid.size:
-            s_order, s_sorted = self._tid_index()
+            rows = self._stored_rows(st[head])
             if self._components:
-                keep = self._sid[s_order] < COMPONENT_SPAN_BASE
-                s_order, s_sorted = s_order[keep], s_sorted[keep]
-            lo = np.searchsorted(s_sorted, st, "left")
-            hi = np.searchsorted(s_sorted, st, "right")
-            before = hi - lo
-            at = np.flatnonzero(head & (before > 0))
-            if at.size:
-                tail = self._tails(s_order, lo[at], hi[at])
+                rows = rows[self._sid[rows] < COMPONENT_SPAN_BASE]
+            if rows.size:
+                rt = self._tid[rows]
+                # by trace, then (end, start, row): each trace's last is its tail
+                o = np.lexsort((rows, self._start[rows], self._end[rows], rt))
+                rows, rt = rows[o], rt[o]
+                cnt = (np.searchsorted(rt, st[head], "right")
+                       - np.searchsorted(rt, st[head], "left"))
+                before = cnt[group]
+                at = np.flatnonzero(head & (before > 0))
+                tail = rows[np.searchsorted(rt, st[at], "right") - 1]
                 last_sid[at] = self._sid[tail]
                 first = order[at]  # (a request's new spans in order: else `back` below)
                 te, ts = self._end[tail], self._start[tail]
@@ -135,15 +141,28 @@ class SpanIds:
             redo = redo[np.r_[True, redo[1:] != redo[:-1]]]
         return (stable, st), redo
 
-    def _tails(self, s_order: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """The row latest by (end, start, row) among ``s_order[lo[i]:hi[i]]``, for each
-        i (ranges not empty): a gather of those rows only."""
-        lens = hi - lo
-        grp = np.repeat(np.arange(lens.size), lens)
+    def _stored_rows(self, trace_ids: np.ndarray) -> np.ndarray:
+        """The stored rows of these traces (sorted, distinct ids): from the trace-id
+        index kept (`_by_tid`, which may cover the rows before the last intakes only)
+        and a scan of the rows after it, merged in once they pass ``_SCAN_ROWS``: an
+        intake of a few spans costs its own traces, not a sort of the store."""
+        n = self._tid.size
+        if not trace_ids.size or not n:
+            return np.empty(0, dtype=np.int64)
+        pre = self._by_tid
+        if pre is None or n - pre[0].size > _SCAN_ROWS:
+            pre = self._tid_index()
+        p_order, p_sorted = pre
+        m = p_order.size
+        lo = np.searchsorted(p_sorted, trace_ids, "left")
+        lens = np.searchsorted(p_sorted, trace_ids, "right") - lo
         idx = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens - lo, lens)
-        rows = s_order[idx]
-        o = np.lexsort((rows, self._start[rows], self._end[rows], grp))
-        return rows[o[np.cumsum(lens) - 1]]
+        rows = p_order[idx]
+        if m < n:
+            rest = self._tid[m:]
+            at = np.minimum(np.searchsorted(trace_ids, rest), trace_ids.size - 1)
+            rows = np.concatenate((rows, m + np.flatnonzero(trace_ids[at] == rest)))
+        return rows
 
     def _rechain(self, trace_ids: np.ndarray) -> None:
         """Put the chains of these traces in the order their spans ended (end, then
@@ -155,9 +174,8 @@ class SpanIds:
         same set (a trace's ``trace * HOPS + hop`` ascending, then the overflow ids by
         stream position), and each such span's parent is the span before it; a parent
         recorded with a span, and spans handed over with ids, stay as they came."""
-        tids = self._tid  # (rows of these traces: `trace_ids` is sorted, deduplicated)
-        at = np.minimum(np.searchsorted(trace_ids, tids), trace_ids.size - 1)
-        rows = np.flatnonzero((trace_ids[at] == tids) & (self._sid < COMPONENT_SPAN_BASE))
+        rows = self._stored_rows(trace_ids)
+        rows = rows[self._sid[rows] < COMPONENT_SPAN_BASE]
         if rows.size < 2:
             return
         rows = rows[np.lexsort((self._start[rows], self._end[rows], self._tid[rows]))]
@@ -190,8 +208,10 @@ class SpanIds:
         hop of its request that began no later than it and has no component parent (the
         source that made the request). That choice is made again at every take-in, from
         what is stored, so it does not depend on the order the spans came in."""
-        order, st = self._tid_index()
+        found = self._stored_rows(trace_ids)
         sid, pid, start, end = self._sid, self._pid, self._start, self._end
+        order = found[np.argsort(self._tid[found], kind="stable")]
+        st = self._tid[order]
         lo = np.searchsorted(st, trace_ids, "left")
         hi = np.searchsorted(st, trace_ids, "right")
         for a, b in zip(lo.tolist(), hi.tolist(), strict=True):

@@ -228,8 +228,8 @@ class TraceBound:
             if m.any():
                 cols.append((new_row[rows_[m]], key, values[m]))
         self._attr_cols = cols
-        if self._by_tid is not None:  # the kept rows' index, renumbered (still stable)
-            order, st = self._by_tid
+        if self._by_tid is not None:  # the kept rows' index, renumbered (still stable;
+            order, st = self._by_tid  # the rows it covers: those before the rest)
             cut = int(np.searchsorted(st, floor))
             self._by_tid = (new_row[order[cut:]], st[cut:])
         self._by_start = None
