@@ -44,12 +44,11 @@ _NEVER = np.iinfo(np.int64).min  # a time before every other
 
 def _ints(values: list[int]) -> np.ndarray:
     """A list of ints as an array, and the list emptied (it keeps being appended to).
-    (`struct` packs it at half of `np.fromiter`'s instructions; an int outside int64
-    raises `struct.error`, as `fromiter` raises `OverflowError`.)"""
-    n = len(values)
-    out = np.empty(n, dtype=np.int64)
-    if n:
-        pack_into(f"{n}q", out, 0, *values)
+    (`np.fromiter`: 13 ns per element; `struct.pack_into` spends fewer instructions but
+    30-90 ns on ints past 2**30, every ns time after the first simulated second, and
+    copies the list twice for its star arguments. The facts are ints by construction:
+    an int outside int64 raises `OverflowError`.)"""
+    out = np.fromiter(values, np.int64, len(values))
     values.clear()
     return out
 
