@@ -4,7 +4,8 @@ A `_Service` is a `Process` whose end runs the resource's bookkeeping (`_done`).
 service of a resource with the inline bookkeeping (``_plain`` LEAN), made while nobody
 sees processed events (`Engine.unseen`), is a `_LeanService`: it is given a driver
 (`process.drive`) when made, and a finished one is kept as a spare for a later request
-(`QueuedResource._spares`), so a busy resource allocates no service objects. Its
+(`QueuedResource._spares`), so a busy resource allocates no service objects; it resumes
+by a `Wakeup` event of its own (the class of every internal event: see `Wakeup`). Its
 `handle_event` resumes the generator and, when it returned, ends the service and starts
 the next waiting request in the same frame (the hot path of user-written models: one
 Python frame per resume, as a SimPy process has one ``_resume`` per event).
@@ -18,7 +19,7 @@ from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core.component_instrumentation import DONE, Visit, trace_id
-from happysimulator.core.event import Event
+from happysimulator.core.event import Event, ProcessContinuation, Wakeup
 from happysimulator.core.process import FINISHED, Process, drive
 
 if TYPE_CHECKING:
@@ -58,11 +59,12 @@ class _LeanService(_Service):
         y = self._step(value)
         sim = self.sim
         if y is not FINISHED:
-            if y.__class__ is float and y >= 0.0 and self._own and self._x is None \
+            w = self._ev
+            if y.__class__ is float and y >= 0.0 and self._own and w._x is None \
                     and sim.engine.unseen:
                 t = sim.now_ns + _floor(y * 1e9 + 0.5)  # (`Process.handle_event`'s)
-                self._time_ns = t
-                heappush(sim._heap, (t, 1, next(sim._counter), self))
+                w._time_ns = t
+                heappush(sim._heap, (t, 1, next(sim._counter), w))
                 return None
             return self._stepped(y)
         result = self._box[0]
@@ -125,25 +127,26 @@ class _LeanService(_Service):
                         # (it becomes a spare below, for a later start)
                         spares = r._spares
                         s = spares.pop() if spares else None
+                        w = None if s is None else s._ev
                         if (s is not None and s.sim is sim and unseen
-                                and s.event_type == event.event_type):
+                                and w.event_type == event.event_type):
                             # (`service`'s reuse of a spare, and its first step -- its
                             # `handle_event` -- written out)
                             s.gen = res
                             s.origin = event
-                            s.start_ns = s._time_ns = now
+                            s.start_ns = w._time_ns = now
                             s.arr_ns = arr
                             c = event._ctx
-                            s._ctx = event if c is None else c
+                            w._ctx = event if c is None else c
                             x = event._x
                             if x is not None and x.daemon:
                                 s._own = False
                             y = s._step(res)  # (sent to its driver: it starts)
                             if (y.__class__ is float and y >= 0.0 and s._own
-                                    and s._x is None):
+                                    and w._x is None):
                                 t = now + _floor(y * 1e9 + 0.5)  # (see `Process`)
-                                s._time_ns = t
-                                heappush(sim._heap, (t, 1, next(sim._counter), s))
+                                w._time_ns = t
+                                heappush(sim._heap, (t, 1, next(sim._counter), w))
                                 res = None
                             else:
                                 res = s._stepped(y)
@@ -158,7 +161,7 @@ class _LeanService(_Service):
                 r._draining = False
             if q and r.in_flight < r._concurrency:  # (more room: the general way)
                 r._drain(sim)
-        if self._own and self._x is None and unseen and len(r._spares) < SPARES:
+        if self._own and self._ev._x is None and unseen and len(r._spares) < SPARES:
             r._spares.append(self)  # (it serves a later request: see `service`)
         if seq >= 0:  # (`Engine.push_if_due` inline)
             heap = sim._heap
@@ -179,15 +182,16 @@ def service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_
     spares = resource._spares
     if spares:
         s = spares.pop()
-        if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
+        w = s._ev
+        if s.sim is sim and sim.engine.unseen and w.event_type == request.event_type:
             # (the same type: the event log reads it after the handler returns; a spare
             # has a driver, see `_LeanService.handle_event`)
             s.gen = s._send = gen  # (sent to the driver: it starts)
             s.origin = request
-            s.start_ns = s._time_ns = start_ns
+            s.start_ns = w._time_ns = start_ns
             s.arr_ns = arr_ns
             c = request._ctx
-            s._ctx = request if c is None else c
+            w._ctx = request if c is None else c
             x = request._x
             if x is not None and x.daemon:
                 s._own = False
@@ -213,9 +217,19 @@ def service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_
     s._x = None
     s._own = own
     s._step = None
+    s._ev = s
     if lean:
         drive(s)  # (it may serve again as a spare: its generators run through a driver)
         s._send = gen  # (sent to the driver: it starts)
+        # its continuation: a `Wakeup` of its own, not itself (the run loop's reads of a
+        # popped event then see one class, whatever it pops: see `Wakeup`)
+        w = s._ev = _new(Wakeup)
+        w._time_ns = start_ns
+        w.event_type = request.event_type
+        w.target = s
+        w._ctx = s._ctx
+        w._x = None
+        w.kind = ProcessContinuation
     return s
 
 
