@@ -102,7 +102,14 @@ class _LeanService(_Service):
                 i.traced_starts.append(self.arr_ns)
             if i.traced:
                 c = done._ctx
-                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(done))
+                if c is None:  # (`trace_id` inline: a traced source's request has its id)
+                    try:
+                        tid = done._id
+                    except AttributeError:
+                        tid = None
+                    i.traced_ids.append(trace_id(done) if tid is None else tid)
+                else:
+                    i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(done))
             if i.live is not None:
                 i.live(DONE, now, Visit(self.arr_ns, self.start_ns, done))
         if q and not r._draining and r.in_flight < r._concurrency:

@@ -139,9 +139,20 @@ class Event:
             sim = ACTIVE.sim  # (`_new_id` and `_inst` inline)
             created = _new(Instant)
             created._ns = c._time_ns
-            # (a traced source's request has its id already: `_new_id` gives it)
-            cid = c._new_id() if sim is None or sim._ids_in_events else next(
-                sim.context_ids)
+            if sim is None:
+                cid = c._new_id()
+            elif not sim._ids_in_events:
+                cid = next(sim.context_ids)
+            elif c.__class__ is Event:
+                # (`_new_id` inline: a traced source's request has its id already)
+                try:
+                    cid = c._id
+                except AttributeError:
+                    cid = None
+                if cid is None:
+                    cid = sim._next_context_id()
+            else:
+                cid = c._new_id()
             rc = c._ctx = {
                 "id": cid,
                 "created_at": created,
