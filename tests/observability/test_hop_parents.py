@@ -2,10 +2,10 @@
 balancer models: every standard hop's parent is the component span open in its request's
 context when the request reached it (read by a wrapper around the model's own stations,
 not by the recording), each component span's parent is the one its component recorded,
-or, for the outermost, the request's latest hop without component parent that began no
-later; the sink follows its request's previous hop. The answer is the same run straight
-through, followed live by a span subscriber, or paused, read and followed live for a
-stretch of the run."""
+or, for the outermost, the request's latest hop outside every component span (no
+component parent, nor chained under a hop that has one) that began no later; the sink
+follows its request's previous hop. The answer is the same run straight through, followed
+live by a span subscriber, or paused, read and followed live for a stretch of the run."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def _check_against_reference(spans: set[tuple], log: list[tuple]) -> None:
                 assert pid is None
             elif entity == "Client":  # outermost: the latest hop outside components before it
                 outer = [h for h in trace if h[1] < HOPS_BASE and h[4] <= start
-                         and (h[2] is None or h[2] < HOPS_BASE)]
+                         and not _inside_a_component(h, by_id)]
                 best = max(outer, key=lambda h: (h[4], h[5], h[1]), default=None)
                 assert pid == (None if best is None else best[1]), s
             elif entity == "Sink":  # the request's previous hop in causal order
@@ -155,6 +155,18 @@ def _check_against_reference(spans: set[tuple], log: list[tuple]) -> None:
 
 
 HOPS_BASE = 1 << 62  # (`COMPONENT_SPAN_BASE`: ids of spans the components recorded)
+
+
+def _inside_a_component(hop: tuple, by_id: dict) -> bool:
+    """A hop with a component parent, or chained (parent by parent) under one: the
+    sink an earlier attempt reached is inside that attempt, not outside every
+    component span."""
+    seen = 0
+    while hop[2] is not None and seen < len(by_id):
+        if hop[2] >= HOPS_BASE:
+            return True
+        hop, seen = by_id[hop[2]], seen + 1
+    return False
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
