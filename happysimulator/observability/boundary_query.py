@@ -61,8 +61,23 @@ class BoundaryQueryEngine(QueryEngine):
         if self._sim is not None:
             ts = self.trace_store
             edges = ts.edges() if ts is not None and hasattr(ts, "edges") else []
-            cat["entities"] = topology(self._sim, cat["metrics"], edges)
+            cat["entities"] = topology(self._sim, cat["metrics"], edges,
+                                       self._edge_basis(ts) if edges else None)
         return cat
+
+    def _edge_basis(self, ts: Any) -> dict[str, Any] | None:
+        """What the trace store's edge counts are of, when not every request's spans:
+        the run's sample rate, the traces kept and those evicted (None: all)."""
+        rate = float(getattr(getattr(self._sim, "observability", None),
+                             "trace_sample_rate", 1.0))
+        evicted = int(getattr(ts, "evicted_traces", 0) or 0)
+        if rate >= 1.0 and not evicted:
+            return None
+        kept = len(ts.trace_ids())
+        traces = ("sampled and kept" if rate < 1.0 and evicted
+                  else "sampled" if rate < 1.0 else "kept")
+        return {"traces": traces, "sample_rate": rate, "traces_kept": kept,
+                "traces_evicted": evicted}
 
     def snapshot(self, at: Any = None) -> dict[str, Any]:
         """Every entity's state at simulated time `at` (default: now): gauges in effect,

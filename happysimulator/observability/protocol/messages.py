@@ -287,6 +287,22 @@ class EdgeInfo(Struct, kw_only=True):
     requests: Annotated[int, Meta(description="spans of requests that made this hop")]
 
 
+class EdgeBasis(Struct, kw_only=True):
+    """What an entity's observed_downstream counts were counted over when that is
+    not every request: the spans of the traces sampled and still kept. A count is then
+    of those traces only (not an estimate of the traffic)."""
+
+    traces: Annotated[Literal["sampled", "kept", "sampled and kept"], Meta(description=(
+        "sampled: only trace_sample_rate of the requests were traced; kept: the trace "
+        "store evicted its oldest traces (trace_capacity); both"))]
+    sample_rate: Annotated[float, Meta(description=(
+        "the run's trace_sample_rate: the fraction of requests traced"))]
+    traces_kept: Annotated[int, Meta(description="traces whose spans were counted")]
+    traces_evicted: Annotated[int, Meta(description=(
+        "traces the store held and evicted since (trace_capacity); a trace dropped "
+        "before it was ever held is not counted"))]
+
+
 class EntityInfo(Struct, kw_only=True, omit_defaults=True):
     """One entity of the model: its role, configuration, edges and series."""
 
@@ -305,6 +321,9 @@ class EntityInfo(Struct, kw_only=True, omit_defaults=True):
     downstream: Annotated[list[str], Meta(description="entities it sends to, as wired")] = []
     observed_downstream: Annotated[list[EdgeInfo], Meta(description=(
         "hops seen in the recorded spans, with request counts"))] = []
+    observed_basis: Annotated[EdgeBasis | None, Meta(description=(
+        "present when observed_downstream counts only some requests' spans (sampled "
+        "or evicted traces): what they were counted over"))] = None
     series: list[EntitySeries] = []
 
 
