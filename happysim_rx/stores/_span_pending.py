@@ -60,6 +60,7 @@ class PendingReads:
         if rows.size:
             # encoded with `one`'s entity codes (ours would index its empty name list)
             one._append_blocks([one._rows_block(self._spans_at(rows), [], 0)])
+            one._hop[:] = self._hop[rows]  # (handed over with the ids given here)
         blocks = [one._arrays_block(b, 0) for b in batches]
         one._append_blocks([b for b in blocks if b is not None])
         if one._tid.size > _span_ids.HOPS and int(

@@ -292,3 +292,29 @@ def test_requests_taken_off_the_queue_leave_no_arrival_behind():
     spans = {s.span_id: s for s in sim.query.trace_store.spans()}
     hops = [s for s in spans.values() if s.entity == "S"]
     assert hops and all(spans[s.parent_id].entity == "LB" for s in hops)
+
+
+class _Req:
+    def __init__(self, tid: Any, parent: Any) -> None:
+        self._ctx = {"id": tid, _OPEN_SPAN: parent}
+
+
+def test_arrivals_of_ids_that_are_not_int64_ints_record_no_parent():
+    """Only int64 int ids are paired (others keep their request's chain): an int beyond
+    int64 or the int64 minimum (left out when packed), a str, a bool, a float are not
+    recorded; the int64 ones around them keep their parents, in order."""
+    hp = HopParents()
+    base = 1 << 62
+    for k, tid in enumerate([5, 2**63, "abc", 6, -(2**63), True, 1.0, -(2**63) + 1,
+                             2**63 - 1, 5]):
+        hp.arrived(_Req(tid, base + k if k % 2 == 0 else None), 1000 + k)
+    assert hp.pending() == 5
+    assert hp.parent_of(6, 1003) is None and hp.parent_of(5, 1009) is None
+    assert hp.parent_of(-(2**63) + 1, 1007) is None
+    assert hp.parent_of(2**63 - 1, 1008) == base + 8
+    assert hp.parent_of(5, 1000) == base and hp.pending() == 0
+    got = hp.parents_of(np.array([7], dtype=np.int64), np.array([1], dtype=np.int64))
+    assert got is None and hp.pending() == 0
+    hp.arrived(_Req(2**64, base), 1)  # (alone in a batch: none packed)
+    hp.arrived(_Req(8, None), 2)
+    assert hp.pending() == 1 and hp.parent_of(8, 2) is None and hp.pending() == 0

@@ -253,7 +253,7 @@ class StateResponse(_Response, tag="state"):
 
 
 class SeriesInfo(Struct, kw_only=True):
-    """One series: who records it, its kind and unit, the tag keys seen on it."""
+    """One series: who records it, its kind and unit, the tag keys a query may use on it."""
 
     source: Annotated[str, Meta(description="the entity that records it")]
     name: str
@@ -261,7 +261,9 @@ class SeriesInfo(Struct, kw_only=True):
         "gauge: holds its value, time-weighted; counter: increments, rate per s; "
         "sample: aggregated per sample"))] | None = None
     unit: str | None = None
-    tags: Annotated[list[str], Meta(description="tag keys seen (usable in group_by)")] = []
+    tags: Annotated[list[str], Meta(description=(
+        "tag keys its component declares plus those its samples carry: the keys tags and "
+        "group_by accept (any other is refused); empty where the store keeps no tags"))] = []
 
 
 class EntitySeries(Struct, kw_only=True):
