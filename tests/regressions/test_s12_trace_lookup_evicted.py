@@ -18,8 +18,6 @@ happysim_rx/stores/_trace_bound.py (the floor), trace_sampling.py.
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.observability import ObservabilityConfig
 from happysimulator.observability.protocol import SessionProtocol
@@ -39,7 +37,6 @@ def _session(**config: object) -> SessionProtocol:
     return session
 
 
-@pytest.mark.xfail(strict=True, reason="s12: an evicted trace reads as never existed")
 def test_an_evicted_trace_is_said_to_be_evicted() -> None:
     session = _session(trace_capacity=50)
     try:
@@ -47,11 +44,15 @@ def test_an_evicted_trace_is_said_to_be_evicted() -> None:
         assert not answer["ok"]
         assert "evicted" in answer["error"]["message"] or \
             "trace_capacity" in answer["error"]["message"], answer["error"]["message"]
+        assert answer["error"]["kind"] == "not_kept"  # (fixed: typed, not unknown_name)
+        kept = session.handle({"op": "trace", "trace_id": answer["error"]["valid"][0]})
+        assert kept["ok"]
+        never = session.handle({"op": "trace", "trace_id": 10**9})
+        assert never["error"]["kind"] == "unknown_name"
     finally:
         session.close()
 
 
-@pytest.mark.xfail(strict=True, reason="s12: an unsampled trace reads as never existed")
 def test_an_unsampled_trace_is_said_to_be_unsampled() -> None:
     session = _session(trace_sample_rate=0.3)
     try:
@@ -61,5 +62,8 @@ def test_an_unsampled_trace_is_said_to_be_unsampled() -> None:
         assert not answer["ok"]
         assert "sampl" in answer["error"]["message"].replace("sample ids", ""), \
             answer["error"]["message"]
+        assert answer["error"]["kind"] == "not_kept"
+        assert session.handle({"op": "trace", "trace_id": 10**9})["error"]["kind"] == \
+            "unknown_name"
     finally:
         session.close()

@@ -12,6 +12,7 @@ from happysimulator.observability.export import Exporter
 from happysimulator.observability.protocol import messages as m
 from happysimulator.observability.protocol.answers import _jsonable, _size
 from happysimulator.observability.protocol.errors import ProtocolError
+from happysimulator.observability.protocol.trace_missing import missing_trace
 from operators.aggregators import AGGREGATE_NAMES
 from operators.simtime import just_after
 
@@ -97,10 +98,7 @@ class QuestionOps:
                 tid = int(tid)
                 spans = store.trace(tid)
             if not spans:
-                ids = store.trace_ids()
-                raise ProtocolError("unknown_name", f"no trace with id {req.trace_id!r} "
-                                    f"({len(ids)} traces recorded; sample ids listed)",
-                                    [str(i) for i in ids[:20]])
+                raise missing_trace(self._sim, store, req.trace_id, tid)
             path = store.critical_path(tid)
             # each span once (in spans); the tree and the critical path refer to them by id
             return m.TraceResponse(
