@@ -62,22 +62,8 @@ class BoundaryQueryEngine(QueryEngine):
             ts = self.trace_store
             edges = ts.edges() if ts is not None and hasattr(ts, "edges") else []
             cat["entities"] = topology(self._sim, cat["metrics"], edges,
-                                       self._edge_basis(ts) if edges else None)
+                                       _edges_of(self._sim, ts))
         return cat
-
-    def _edge_basis(self, ts: Any) -> dict[str, Any] | None:
-        """What the trace store's edge counts are of, when not every request's spans:
-        the run's sample rate, the traces kept and those evicted (None: all)."""
-        rate = float(getattr(getattr(self._sim, "observability", None),
-                             "trace_sample_rate", 1.0))
-        evicted = int(getattr(ts, "evicted_traces", 0) or 0)
-        if rate >= 1.0 and not evicted:
-            return None
-        kept = len(ts.trace_ids())
-        traces = ("sampled and kept" if rate < 1.0 and evicted
-                  else "sampled" if rate < 1.0 else "kept")
-        return {"traces": traces, "sample_rate": rate, "traces_kept": kept,
-                "traces_evicted": evicted}
 
     def snapshot(self, at: Any = None) -> dict[str, Any]:
         """Every entity's state at simulated time `at` (default: now): gauges in effect,
@@ -128,3 +114,19 @@ class BoundaryStore:
 
 
 __all__ = ["BoundaryQueryEngine", "BoundaryStore"]
+
+
+def _edges_of(sim: Any, ts: Any) -> str | None:
+    """Which requests the trace store's edge counts are of, when not all of them: the
+    sampled ones (``trace_sample_rate`` < 1), the traces a bounded store kept."""
+    runtime = sim.__dict__.get("observability_runtime")
+    config = getattr(runtime, "config", None)
+    parts = []
+    rate = getattr(config, "trace_sample_rate", 1.0)
+    if rate < 1.0:
+        parts.append(f"the requests traced at trace_sample_rate={rate:g}")
+    cap = getattr(ts, "max_traces", None)
+    evicted = getattr(ts, "evicted_traces", 0)
+    if cap is not None and evicted:
+        parts.append(f"the last {cap} traces kept (trace_capacity; {evicted} evicted)")
+    return "; ".join(parts) or None

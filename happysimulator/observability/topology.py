@@ -155,13 +155,13 @@ def _traversal(roots: list[Any], everything: list[Any]) -> list[Any]:
 
 def topology(sim: Any, series: list[dict[str, Any]],
              observed_edges: list[tuple[str, str, int]],
-             edge_basis: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+             edges_of: str | None = None) -> list[dict[str, Any]]:
     """The catalog's ``entities``: every entity in flow order (see the module doc).
 
     `series` are the catalog's metric entries (``source``, ``name``, ``series_kind``,
-    ``unit``?), `observed_edges` the trace store's ``(from, to, requests)``;
-    `edge_basis` what those were counted over when not every request (sampled or
-    evicted traces), stated as ``observed_basis`` beside every entity's edges."""
+    ``unit``?), `observed_edges` the trace store's ``(from, to, requests)``; `edges_of`
+    says which requests those counts are of when not all (sampled or bounded traces):
+    each edge then carries it as ``of``."""
     from happysimulator.observability.integration import _reachable
 
     everything = _reachable(list(sim.sources) + list(sim.entities))
@@ -174,7 +174,10 @@ def topology(sim: Any, series: list[dict[str, Any]],
              "unit": unit_of(s["name"], s.get("series_kind"), s.get("unit"))})
     seen_edges: dict[str, list[dict[str, Any]]] = {}
     for a, b, n in observed_edges:
-        seen_edges.setdefault(a, []).append({"to": b, "requests": n})
+        edge: dict[str, Any] = {"to": b, "requests": n}
+        if edges_of:
+            edge["of"] = edges_of
+        seen_edges.setdefault(a, []).append(edge)
     out = []
     names = set()
     for e in ordered:
@@ -199,8 +202,6 @@ def topology(sim: Any, series: list[dict[str, Any]],
                 entry["rate"] = rate
         entry["downstream"] = [getattr(d, "name", type(d).__name__) for d in down]
         entry["observed_downstream"] = seen_edges.get(name, [])
-        if edge_basis is not None and entry["observed_downstream"]:
-            entry["observed_basis"] = dict(edge_basis)
         listed = by_entity.get(name, [])
         known = {s["name"] for s in listed}
         for spec in declared_series(type(e)).values():
@@ -212,12 +213,9 @@ def topology(sim: Any, series: list[dict[str, Any]],
     # series of names that are not entities of the model (an observer's own): listed too
     for name, listed in by_entity.items():
         if name not in names:
-            entry = {"name": name, "type": "observer", "role": "detector",
-                     "downstream": [], "observed_downstream": seen_edges.get(name, []),
-                     "series": listed}
-            if edge_basis is not None and entry["observed_downstream"]:
-                entry["observed_basis"] = dict(edge_basis)
-            out.append(entry)
+            out.append({"name": name, "type": "observer", "role": "detector",
+                        "downstream": [], "observed_downstream": seen_edges.get(name, []),
+                        "series": listed})
     return out
 
 

@@ -17,8 +17,6 @@ the declared ``Series.tags`` of happysimulator/core/observed.py are not carried)
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.components.client import Client, ExponentialBackoff
 from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
@@ -53,7 +51,6 @@ def test_tags_seen_in_samples_are_listed_after_the_run() -> None:
         session.close()
 
 
-@pytest.mark.xfail(strict=True, reason="s12: catalog lists only tags seen, not declared")
 def test_declared_tags_are_listed_before_the_run() -> None:
     session = SessionProtocol(build, default_wait_s=60)
     try:
@@ -63,7 +60,6 @@ def test_declared_tags_are_listed_before_the_run() -> None:
         session.close()
 
 
-@pytest.mark.xfail(strict=True, reason="s12: catalog lists only tags seen, not declared")
 def test_a_declared_tag_is_listed_before_its_first_sample() -> None:
     session = SessionProtocol(build, default_wait_s=60)
     try:

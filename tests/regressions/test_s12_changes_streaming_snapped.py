@@ -36,7 +36,6 @@ def _run(config: ObservabilityConfig) -> Simulation:
     return sim
 
 
-@pytest.mark.xfail(strict=True, reason="s12: streaming changes measure snapped windows, unsaid")
 def test_streaming_changes_state_the_windows_they_measure() -> None:
     sim = _run(ObservabilityConfig.streaming().replace(raw_samples=64, rollup_s=1.0))
     answer = changes(sim.query, [3.3, 7.7], [7.7, 19.99], limit=100)

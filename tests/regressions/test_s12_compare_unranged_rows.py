@@ -18,8 +18,6 @@ ops_branches.py (_differences: row keys).
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.components.client import Client, ExponentialBackoff
 from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
@@ -39,7 +37,6 @@ def build(seed: int = 1) -> Simulation:
                       end_time=8.0, observability=ObservabilityConfig.full())
 
 
-@pytest.mark.xfail(strict=True, reason="s12: compare keys unranged rows by their first sample")
 def test_compare_puts_both_branches_of_an_unranged_question_side_by_side() -> None:
     session = SessionProtocol(build, default_wait_s=60)
     try:

@@ -18,8 +18,6 @@ parts), happysimulator/load/source.py + event_provider.py.
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.observability import ObservabilityConfig
 from happysimulator.observability.protocol import SessionProtocol
@@ -33,10 +31,12 @@ def build(seed: int = 1, end: float = 6.0) -> Simulation:
                       observability=ObservabilityConfig.full())
 
 
-def _after_fork(setting: dict) -> tuple[dict, Simulation, SessionProtocol]:
+def _after_fork(setting: dict) -> tuple[dict, Simulation | None, SessionProtocol]:
     session = SessionProtocol(build, default_wait_s=60)
     session.handle({"op": "run_until", "time": 3.0})
     answer = session.handle({"op": "fork", "set": setting, "name": "b"})
+    if not answer["ok"]:  # refused: no branch
+        return answer, None, session
     session.handle({"op": "run", "branch": "b", "wait_s": 60})
     return answer, session._branch_map["b"].sim, session
 
@@ -46,7 +46,6 @@ def _generated_after_3s(sim: Simulation) -> float:
         .aggregate("sum").execute().scalar or 0
 
 
-@pytest.mark.xfail(strict=True, reason="s12: event_provider.stop_after accepted, no effect")
 def test_a_providers_stop_set_at_a_fork_stops_the_source_or_is_refused() -> None:
     answer, sim, session = _after_fork({"Users.event_provider.stop_after": 1.0})
     try:
@@ -55,11 +54,11 @@ def test_a_providers_stop_set_at_a_fork_stops_the_source_or_is_refused() -> None
             assert _generated_after_3s(sim) == 0
         else:
             assert answer["error"]["kind"] in ("unknown_name", "bad_request")
+            assert "Users.stop_after" in answer["error"]["valid"]  # the path that works
     finally:
         session.close()
 
 
-@pytest.mark.xfail(strict=True, reason="s12: event_provider.event_type accepted, no effect")
 def test_a_providers_event_type_set_at_a_fork_takes_effect_or_is_refused() -> None:
     answer, sim, session = _after_fork({"Users.event_provider.event_type": "Bogus"})
     try:
@@ -67,5 +66,28 @@ def test_a_providers_event_type_set_at_a_fork_takes_effect_or_is_refused() -> No
             assert len(sim.query.events("Bogus").between(3.0, 7.0).execute().rows) > 0
         else:
             assert answer["error"]["kind"] in ("unknown_name", "bad_request")
+            assert "Users.event_type" in answer["error"]["valid"]  # the path that works
+    finally:
+        session.close()
+
+
+def test_a_sources_event_type_set_at_a_fork_reaches_a_provider_with_context() -> None:
+    """``Users.event_type`` takes effect on a source whose provider is not bypassed (it
+    has a ``context_fn``), as on one that is."""
+    def build_ctx(seed: int = 1) -> Simulation:
+        sink = Sink("Sink")
+        users = Source.poisson(rate=40.0, target=sink, name="Users", stop_after=6.0,
+                               context_fn=lambda t, n: {"n": n})
+        return Simulation(sources=[users], entities=[sink], seed=seed, end_time=6.0,
+                          observability=ObservabilityConfig.full())
+
+    session = SessionProtocol(build_ctx, default_wait_s=60)
+    try:
+        session.handle({"op": "run_until", "time": 3.0})
+        assert session.handle({"op": "fork", "set": {"Users.event_type": "Bogus"},
+                               "name": "b"})["ok"]
+        session.handle({"op": "run", "branch": "b", "wait_s": 60})
+        sim = session._branch_map["b"].sim
+        assert len(sim.query.events("Bogus").between(3.0, 7.0).execute().rows) > 0
     finally:
         session.close()

@@ -50,7 +50,6 @@ def test_the_constructors_refuse_these_values() -> None:
         Sink("K", max_samples=-3)
 
 
-@pytest.mark.xfail(strict=True, reason="s12: entity settings skip the constructor's checks")
 @pytest.mark.parametrize("setting", [{"S.queue_capacity": -1}, {"K.max_samples": -3},
                                      {"I.pass_rate": 1.5},
                                      {"B.mean_time_to_failure": -5.0},

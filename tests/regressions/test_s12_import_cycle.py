@@ -24,7 +24,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.xfail(strict=True, reason="s12: circular import query <-> engine")
 @pytest.mark.parametrize("module", ["happysim_rx.engine", "happysim_rx.engine_metrics",
                                     "happysimulator.observability.changes",
                                     "happysimulator, happysimulator.observability.changes"])

@@ -17,8 +17,6 @@ Client span takes), happysimulator/components/client/client.py, topology.py.
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.components.client import Client, ExponentialBackoff
 from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
@@ -40,7 +38,6 @@ def build(seed: int = 1, end: float = 10.0) -> Simulation:
                       end_time=end, observability=ObservabilityConfig.full())
 
 
-@pytest.mark.xfail(strict=True, reason="s12: a retry's span parented to the Sink hop")
 def test_every_client_attempt_is_a_child_of_the_requests_root() -> None:
     sim = build()
     sim.run()
@@ -52,7 +49,6 @@ def test_every_client_attempt_is_a_child_of_the_requests_root() -> None:
     assert parents == {"Users"}
 
 
-@pytest.mark.xfail(strict=True, reason="s12: the topology shows a Sink -> Client edge")
 def test_the_topology_shows_no_edge_out_of_the_sink() -> None:
     session = SessionProtocol(build, default_wait_s=60)
     try:

@@ -16,8 +16,6 @@ Branch.settings and forked_at).
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
 from happysimulator.observability import ObservabilityConfig
@@ -35,7 +33,6 @@ def build(seed: int = 1) -> Simulation:
                       end_time=6.0, observability=ObservabilityConfig.full())
 
 
-@pytest.mark.xfail(strict=True, reason="s12: branches keeps a setting the rewind dropped")
 def test_branches_says_what_a_rewound_branch_is() -> None:
     session = SessionProtocol(build, default_wait_s=60)
     try:

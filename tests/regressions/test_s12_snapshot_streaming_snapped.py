@@ -19,8 +19,6 @@ happysimulator/observability/snapshot.py, happysim_rx/stores/streaming.py.
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.observability import ObservabilityConfig
 from happysimulator.observability.protocol import SessionProtocol
@@ -50,7 +48,6 @@ def _snapshot(config: ObservabilityConfig, at: float = AT) -> dict:
 STREAMING = ObservabilityConfig.streaming().replace(raw_samples=64, rollup_s=1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="s12: streaming snapshot snapped to a bucket, unsaid")
 def test_a_streaming_snapshot_answers_at_or_says_which_instant_it_answers() -> None:
     exact, streamed = _snapshot(ObservabilityConfig.full()), _snapshot(STREAMING)
     counters = lambda a: {e: d.get("counters") for e, d in a["entities"].items()}  # noqa: E731

@@ -18,8 +18,6 @@ happysim_rx/query.py (first/last/limit over spans), protocol ``compare``.
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.components.client import Client, ExponentialBackoff
 from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
@@ -50,7 +48,6 @@ def _answers(sim: Simulation) -> tuple:
     return first, [(r["trace_id"], r["entity"], r["span_id"]) for r in rows]
 
 
-@pytest.mark.xfail(strict=True, reason="s12: span ties at one instant ordered by arrival")
 def test_first_and_limit_over_spans_do_not_depend_on_pauses_or_forks() -> None:
     whole = build()
     whole.run()

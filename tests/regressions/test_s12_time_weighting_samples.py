@@ -55,7 +55,6 @@ def _answer(sim: Simulation, aggregate: str, weighting: str | None = "time"):
 STREAMING = ObservabilityConfig.streaming().replace(raw_samples=64, rollup_s=1.0)
 
 
-@pytest.mark.xfail(strict=True, reason="s12: time weighting of samples differs by store")
 def test_a_time_weighted_mean_of_samples_is_refused_or_the_same_in_both_stores() -> None:
     exact, streaming = _run(ObservabilityConfig.full()), _run(STREAMING)
     try:
@@ -69,7 +68,6 @@ def test_a_time_weighted_mean_of_samples_is_refused_or_the_same_in_both_stores()
     assert b.scalar == pytest.approx(a.scalar, rel=1e-9)  # ... so they must agree
 
 
-@pytest.mark.xfail(strict=True, reason="s12: a per-sample median labelled time-weighted")
 def test_a_streaming_time_weighted_median_is_not_the_per_sample_one() -> None:
     exact, streaming = _run(ObservabilityConfig.full()), _run(STREAMING)
     try:

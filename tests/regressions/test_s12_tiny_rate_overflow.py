@@ -15,13 +15,10 @@ the accepted range. Area: happysimulator/load/source.py, arrival time providers.
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import Simulation, Sink, Source
 from happysimulator.observability import ObservabilityConfig
 
 
-@pytest.mark.xfail(strict=True, reason="s12: a tiny rate overflows the nanosecond gap")
 def test_a_tiny_rate_runs_to_the_end_or_is_refused() -> None:
     sink = Sink("K")
     try:

@@ -64,7 +64,6 @@ def test_a_span_query_refuses_a_mistyped_attribute_key() -> None:
     assert "backend" in answer["error"]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="s12: an unknown event type is bad_request, no valid")
 def test_an_unknown_event_type_is_unknown_name_with_the_valid_ones() -> None:
     answer = _ask({"kind": "events", "name": "Nope"})
     assert answer["error"]["kind"] == "unknown_name"

@@ -253,7 +253,7 @@ class StateResponse(_Response, tag="state"):
 
 
 class SeriesInfo(Struct, kw_only=True):
-    """One series: who records it, its kind and unit, the tag keys seen on it."""
+    """One series: who records it, its kind and unit, the tag keys a query may use on it."""
 
     source: Annotated[str, Meta(description="the entity that records it")]
     name: str
@@ -261,7 +261,9 @@ class SeriesInfo(Struct, kw_only=True):
         "gauge: holds its value, time-weighted; counter: increments, rate per s; "
         "sample: aggregated per sample"))] | None = None
     unit: str | None = None
-    tags: Annotated[list[str], Meta(description="tag keys seen (usable in group_by)")] = []
+    tags: Annotated[list[str], Meta(description=(
+        "tag keys its component declares plus those its samples carry: the keys tags and "
+        "group_by accept (any other is refused); empty where the store keeps no tags"))] = []
 
 
 class EntitySeries(Struct, kw_only=True):
@@ -280,27 +282,15 @@ class ServiceTimeInfo(Struct, kw_only=True, omit_defaults=True):
     mean: Annotated[float, Meta(description="mean service time, seconds")] | None = None
 
 
-class EdgeInfo(Struct, kw_only=True):
+class EdgeInfo(Struct, kw_only=True, omit_defaults=True):
     """A hop requests took, as seen in the recorded spans."""
 
     to: Annotated[str, Meta(description="the downstream entity")]
     requests: Annotated[int, Meta(description="spans of requests that made this hop")]
-
-
-class EdgeBasis(Struct, kw_only=True):
-    """What an entity's observed_downstream counts were counted over when that is
-    not every request: the spans of the traces sampled and still kept. A count is then
-    of those traces only (not an estimate of the traffic)."""
-
-    traces: Annotated[Literal["sampled", "kept", "sampled and kept"], Meta(description=(
-        "sampled: only trace_sample_rate of the requests were traced; kept: the trace "
-        "store evicted its oldest traces (trace_capacity); both"))]
-    sample_rate: Annotated[float, Meta(description=(
-        "the run's trace_sample_rate: the fraction of requests traced"))]
-    traces_kept: Annotated[int, Meta(description="traces whose spans were counted")]
-    traces_evicted: Annotated[int, Meta(description=(
-        "traces the store held and evicted since (trace_capacity); a trace dropped "
-        "before it was ever held is not counted"))]
+    of: Annotated[str, Meta(description=(
+        "which requests the count is of when not all of them: the sampled ones "
+        "(trace_sample_rate < 1), the traces a bounded store kept (trace_capacity)"))] \
+        | None = None
 
 
 class EntityInfo(Struct, kw_only=True, omit_defaults=True):
@@ -321,9 +311,6 @@ class EntityInfo(Struct, kw_only=True, omit_defaults=True):
     downstream: Annotated[list[str], Meta(description="entities it sends to, as wired")] = []
     observed_downstream: Annotated[list[EdgeInfo], Meta(description=(
         "hops seen in the recorded spans, with request counts"))] = []
-    observed_basis: Annotated[EdgeBasis | None, Meta(description=(
-        "present when observed_downstream counts only some requests' spans (sampled "
-        "or evicted traces): what they were counted over"))] = None
     series: list[EntitySeries] = []
 
 

@@ -69,6 +69,9 @@ class QuestionOps:
             return ProtocolError("unknown_name", text, names)
         if text.startswith("unknown entity"):
             return ProtocolError("unknown_name", text)
+        if text.startswith("unknown event type"):
+            names = sorted({e["name"] for e in self._sim.query.catalog().get("events", [])})
+            return ProtocolError("unknown_name", text, names)
         if text.startswith("unknown aggregate"):
             return ProtocolError("unknown_name", text, [*AGGREGATE_NAMES, "pNN", "pNN.N"])
         return ProtocolError("bad_request", text)
