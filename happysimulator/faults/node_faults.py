@@ -5,7 +5,8 @@ Both work on any `Entity`: while it is down, its ``handle_event`` is replaced on
 instance (the loop dispatches through it), so nothing in the engine checks a flag per
 event. A `Server` / `QueuedResource` is taken down whole: a crash discards its waiting
 requests (they count as its drops) and loses the results of those in service (none of
-their senders is answered); a pause also holds its service completions until it resumes.
+their senders is answered; a `Server`'s end at the crash, as its drops too, and none
+completes); a pause also holds its service completions until it resumes.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class _Outage:
         if port is not None and callable(getattr(port, "handle_event", None)):
             complete = port.handle_event
             if self.crash:
+                self._abort_in_service(entity, port)
                 # in service at the crash: the work ends, its result is lost
                 self._swap(port, lambda ce: complete(ce) and None)
             else:
@@ -60,6 +62,36 @@ class _Outage:
             entity._hooks.clear()
         if self.crash and hasattr(entity, "_removed") and hasattr(entity, "_queue"):
             self._discard_waiting(entity)
+
+    def _abort_in_service(self, server: Any, port: Any) -> None:
+        """The requests a `Server` serves at the crash: their service ends now and their
+        results are lost: drops of the server (as its waiting requests are), their
+        completions cancelled (none completes while it is down, nor after it restarts)
+        and their slots freed. Found among the pending events (a crash is rare)."""
+        sim = server._sim
+        engine = getattr(sim, "engine", None)
+        entries = getattr(engine, "_entries", None)
+        if not entries:
+            return
+        pending = sorted((ev for _, _, _, ev in entries
+                          if getattr(ev, "target", None) is port and not ev.cancelled),
+                         key=lambda ev: ev._time_ns)
+        if not pending:
+            return
+        i = server._instr
+        if i is not None and i.reconfigured is not None:
+            i.reconfigured()  # facts derived up to now; from here on, facts
+        now = sim.now_ns
+        for ce in pending:
+            ce.cancel()
+            if server._own_count:
+                server._in_service -= 1
+            else:
+                server.in_flight -= 1
+            server.dropped += 1
+            server.busy_ns += now - ce.start_ns
+            if i is not None and hasattr(i, "aborting"):
+                i.aborting(now, ce.request, ce.arr_ns)
 
     def _discard_waiting(self, resource: Any) -> None:
         i = resource._instr
@@ -113,8 +145,9 @@ class CrashNode:
 
     While crashed every event addressed to the entity is lost (the schedule's ``lost``
     counter). A crashed `Server` / `QueuedResource` also discards its waiting requests
-    (as its drops) and loses the results of those in service. Restarted, it starts
-    empty.
+    (as its drops) and loses the results of those in service: a `Server`'s end at the
+    crash, as drops too (none completes); a custom service's run on unanswered.
+    Restarted, it starts empty.
     """
 
     entity_name: str

@@ -13,6 +13,8 @@ from happysimulator.core.component_instrumentation import (
     DROP,
     REMOVED,
     STARTED,
+    Visit,
+    trace_id,
 )
 from happysimulator.observability.fact_recorder import (
     _EMPTY,
@@ -149,7 +151,8 @@ class QueueInstrumentation(_Instrumentation):
                  "_live_in_flight", "_points", "_fifo", "_waiting", "_releases",
                  "_serving_start", "_serving_arr", "_removed", "_removed_ids",
                  "_removed_starts", "_withdrawn", "withdrawn", "_conc",
-                 "_conc_changed_ns", "hop_parents")
+                 "_conc_changed_ns", "hop_parents", "aborted", "aborted_ids",
+                 "aborted_starts")
 
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
@@ -184,6 +187,10 @@ class QueueInstrumentation(_Instrumentation):
         # timeout, a cancellation): they leave the depth then, never start, and are not
         # the resource's drops
         self._withdrawn = self._fact("withdrawn", metrics)
+        # requests in service that never complete (their server crashed: see `aborting`)
+        self._fact("aborted", metrics or traced)
+        self._fact("aborted_ids", traced, span=True)
+        self._fact("aborted_starts", traced, span=True)
         self.hop_parents = HopParents() if recorder.component_spans else None
         if self.hop_parents is not None:
             self.arriving = self.hop_parents.arrived
@@ -227,17 +234,29 @@ class QueueInstrumentation(_Instrumentation):
                 self.depth_moved(now)
         return out
 
+    def aborting(self, now: int, request: Any, arr_ns: int) -> None:
+        """A request in service ends now without completing (its server crashed): a drop
+        (not a completion), its in-service slot freed, its span ends now. The caller
+        freed the slot already, and called `reconfigured` first (starts are facts)."""
+        self.aborted.append(now)
+        if self.traced:
+            self.aborted_ids.append(trace_id(request))
+            self.aborted_starts.append(arr_ns)
+        if self.live is not None:
+            self.live(REMOVED, now, Visit(arr_ns, now, request))
+
     def flush(self, spans: list[EntitySpans]) -> None:
         if self._conc_changed_ns >= 0 and self.topics:
             self._emit_concurrency_change()
         if not (self._arrived or self._done or self._dropped or self._removed
-                or self._withdrawn):
+                or self._withdrawn or self.aborted):
             return  # (a start follows an arrival in the same flush or an earlier one)
         # (each column in seconds is converted once: spans and series share it; the
         # stores copy what they are given)
         done_s = served_s = None
         arrived, dropped = _ints(self._arrived), _ints(self._dropped)
         removed = _ints(self._removed)
+        aborted = _ints(self.aborted)
         done = _ints(self._done)
         visit_facts = self.visit_facts  # (before a derivation may stop deriving)
         if self._fifo:
@@ -248,7 +267,7 @@ class QueueInstrumentation(_Instrumentation):
             served, visit_arr = _ints(self._served), self._starts
         else:
             served, visit_arr = self._derive_visits(started, waited, done)
-        if self._ids or self._dropped_ids:
+        if self._ids or self._dropped_ids or self.aborted_ids:
             name = self.entity.name
             if visit_arr.__class__ is list:
                 visit_arr = _ints(visit_arr)
@@ -272,14 +291,20 @@ class QueueInstrumentation(_Instrumentation):
                 spans.append(EntitySpans(name, VISIT, ids, _sec(arr), _sec(removed),
                                          dropped=True,
                                          parents=hp and hp.parents_of(ids, arr)))
+            if aborted.size and self.aborted_ids:
+                ids, arr = trace_id_array(self.aborted_ids), _ints(self.aborted_starts)
+                spans.append(EntitySpans(name, VISIT, ids, _sec(arr), _sec(aborted),
+                                         dropped=True,
+                                         parents=hp and hp.parents_of(ids, arr)))
         if not self.topics:
             return
         depth_s, flight_s, wait_s, service_s, arrivals_s, completed_s, dropped_s, util_s = (
             self.topics)
         _counter(arrivals_s, np.sort(np.concatenate((arrived, dropped)), kind="stable")
                  if dropped.size else arrived)
-        _counter(dropped_s, np.sort(np.concatenate((dropped, removed)), kind="stable")
-                 if removed.size else dropped)
+        _counter(dropped_s, np.sort(np.concatenate((dropped, removed, aborted)),
+                                    kind="stable")
+                 if removed.size or aborted.size else dropped)
         _samples(wait_s, started, waited)
         if done.size:
             if done_s is None:
@@ -297,7 +322,8 @@ class QueueInstrumentation(_Instrumentation):
             (depth_s, arrived, leave, self._last_depth, len(entity._queue)),
             # (in_flight is not checked: between a completion and the start it allows,
             # when a live subscriber may read, the server still counts the finished one)
-            (flight_s, started, done, self._last_in_flight, None),
+            (flight_s, started, np.sort(np.concatenate((done, aborted)), kind="stable")
+             if aborted.size else done, self._last_in_flight, None),
         ):
             t, v = _level(ups, downs, last)
             if t.size:

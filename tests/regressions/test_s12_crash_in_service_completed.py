@@ -20,8 +20,6 @@ server instrumentation.
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ConstantLatency, Server, Simulation, Sink, Source
 from happysimulator.faults import CrashNode, FaultSchedule
 from happysimulator.observability import ObservabilityConfig
@@ -45,13 +43,11 @@ def _sum(sim: Simulation, name: str, entity: str, start: float = 0.0,
         .aggregate("sum").execute().scalar or 0
 
 
-@pytest.mark.xfail(strict=True, reason="s12: a crashed server completes its in-service work")
 def test_a_crashed_server_completes_nothing_while_down() -> None:
     sim = _run()
     assert _sum(sim, "completed", "S", 1.2, 3.0) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="s12: the in-service request is not counted as lost")
 def test_every_request_the_crash_lost_is_counted() -> None:
     sim = _run()
     sink_latencies = sim.query.metrics("latency").from_entity("Sink") \

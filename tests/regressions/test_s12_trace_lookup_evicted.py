@@ -44,6 +44,11 @@ def test_an_evicted_trace_is_said_to_be_evicted() -> None:
         assert not answer["ok"]
         assert "evicted" in answer["error"]["message"] or \
             "trace_capacity" in answer["error"]["message"], answer["error"]["message"]
+        assert answer["error"]["kind"] == "not_kept"  # (fixed: typed, not unknown_name)
+        kept = session.handle({"op": "trace", "trace_id": answer["error"]["valid"][0]})
+        assert kept["ok"]
+        never = session.handle({"op": "trace", "trace_id": 10**9})
+        assert never["error"]["kind"] == "unknown_name"
     finally:
         session.close()
 
@@ -57,5 +62,8 @@ def test_an_unsampled_trace_is_said_to_be_unsampled() -> None:
         assert not answer["ok"]
         assert "sampl" in answer["error"]["message"].replace("sample ids", ""), \
             answer["error"]["message"]
+        assert answer["error"]["kind"] == "not_kept"
+        assert session.handle({"op": "trace", "trace_id": 10**9})["error"]["kind"] == \
+            "unknown_name"
     finally:
         session.close()

@@ -87,15 +87,18 @@ def test_crash_discards_the_waiting_line_as_drops():
                      observability=ObservabilityConfig.full())
     sim.run()
     # arrivals at 0.2, 0.4, ..., 2.8 (the one at 3.0 is lost), two served by then and
-    # one in service: the 11 waiting are dropped, as the depth before the crash says
+    # one in service: the 11 waiting are dropped, as the depth before the crash says,
+    # and the one in service too (its result is lost: it does not complete)
     depth = sim.query.metrics("queue_depth").from_entity("s")
     assert depth.between(2.9, 3.0).aggregate("last").execute().scalar == 11
-    assert server.dropped == 11
+    assert server.dropped == 12
     assert server.arrivals == server.completed + server.dropped
     assert depth.between(3.0, 10.0).aggregate("max").execute().scalar == 0
-    assert _total(sim, "dropped", "s") == 11
-    # the request in service at the crash finished, but its result was lost
-    assert len(sink.data.values) == server.completed - 1
+    assert _total(sim, "dropped", "s") == 12
+    assert _total(sim, "completed", "s") == server.completed == 2
+    flight = sim.query.metrics("in_flight").from_entity("s")
+    assert flight.between(3.0, 10.0).aggregate("max").execute().scalar == 0
+    assert len(sink.data.values) == server.completed
 
 
 def test_pause_holds_then_delivers_in_order():
@@ -150,7 +153,9 @@ def test_crash_answers_nobody(calls):
     """A request in service (and one waiting) at the crash is never answered: its caller
     times out, instead of hearing a success when the lost work ends or is discarded."""
     stats, server, _ = _calls(CrashNode("S", at=0.5, restart_at=5.0), stop_after=0.1 * calls)
-    assert stats.requests_sent == calls and server.dropped == calls - 1
+    # (the one in service and the one waiting are the server's drops)
+    assert stats.requests_sent == calls and server.dropped == calls
+    assert server.completed == 0
     assert (stats.responses_received, stats.timeouts) == (0, calls)
 
 

@@ -116,7 +116,7 @@ FIELDS: dict[str, str] = {
     "BranchInfo.params": "the factory parameters it was built with",
     "BranchInfo.status": "not_started, running, paused, complete or faulted",
     "FetchResponse.kind": "rows, events or text",
-    "ErrorInfo.kind": "bad_request, unknown_name, model_fault, state or internal",
+    "ErrorInfo.kind": "bad_request, unknown_name, not_kept, model_fault, state or internal",
     "ExportResponse.what": "what was exported",
     "ExportResponse.format": "the content's format",
     "BreakpointInfo.kind": "time, event_count, event_type, metric, anomaly or condition",

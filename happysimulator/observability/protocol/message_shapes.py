@@ -10,7 +10,8 @@ from msgspec import Meta, Struct
 
 PROTOCOL_VERSION = "happysim-rx.session/1"
 
-ERROR_KINDS = ("bad_request", "unknown_name", "model_fault", "state", "internal")
+ERROR_KINDS = ("bad_request", "unknown_name", "not_kept", "model_fault", "state",
+               "internal")
 
 # ---- constrained scalars ----------------------------------------------------------------
 Seconds = Annotated[float, Meta(description="simulated seconds")]
@@ -100,7 +101,8 @@ class StateInfo(Struct, kw_only=True):
 class ErrorInfo(Struct, kw_only=True, omit_defaults=True):
     """Why a request failed. valid lists the accepted choices when there are any."""
 
-    kind: Literal["bad_request", "unknown_name", "model_fault", "state", "internal"]
+    kind: Literal["bad_request", "unknown_name", "not_kept", "model_fault", "state",
+                  "internal"]
     message: str
     valid: list[str] | None = None
     op: str | None = None

@@ -12,6 +12,7 @@ from happysimulator.observability.export import Exporter
 from happysimulator.observability.protocol import messages as m
 from happysimulator.observability.protocol.answers import _jsonable, _size
 from happysimulator.observability.protocol.errors import ProtocolError
+from happysimulator.observability.protocol.trace_missing import missing_trace
 from operators.aggregators import AGGREGATE_NAMES
 from operators.simtime import just_after
 
@@ -88,23 +89,6 @@ class QuestionOps:
         info.rows = shown
         return m.QueryResponse(result=info, truncated=cut)
 
-    def _why_no_trace(self, store: Any, tid: Any) -> str:
-        """Why a trace may be missing though its request existed: not sampled, or
-        evicted by a bounded store ("" when neither applies)."""
-        from happysimulator.observability.trace_sampling import trace_sampler
-
-        runtime = self._sim.__dict__.get("observability_runtime")
-        rate = getattr(getattr(runtime, "config", None), "trace_sample_rate", 1.0)
-        keep = trace_sampler(rate) if rate < 1.0 else None
-        if keep is not None and isinstance(tid, int) and not keep(tid):
-            return (f"; request {tid} was not sampled (trace_sample_rate={rate:g} traces "
-                    "a fixed subset of request ids)")
-        cap, evicted = getattr(store, "max_traces", None), getattr(store, "evicted_traces", 0)
-        if cap is not None and evicted:
-            return (f"; it may have been evicted: the store keeps the last {cap} traces "
-                    f"(trace_capacity), {evicted} evicted so far")
-        return ""
-
     def _op_trace(self, req: m.TraceRequest) -> m.TraceResponse:
         def run() -> m.TraceResponse:
             store = self._sim.query.trace_store
@@ -117,11 +101,7 @@ class QuestionOps:
                 tid = int(tid)
                 spans = store.trace(tid)
             if not spans:
-                ids = store.trace_ids()
-                raise ProtocolError("unknown_name", f"no trace with id {req.trace_id!r} "
-                                    f"({len(ids)} traces recorded; sample ids listed)"
-                                    + self._why_no_trace(store, tid),
-                                    [str(i) for i in ids[:20]])
+                raise missing_trace(self._sim, store, req.trace_id, tid)
             path = store.critical_path(tid)
             # each span once (in spans); the tree and the critical path refer to them by id
             return m.TraceResponse(

@@ -24,6 +24,9 @@ ERRORS = {
                    "says which field and what is accepted)",
     "unknown_name": "a name (op, series, entity, aggregate, breakpoint id, trace id, "
                     "handle) does not exist; `valid` lists the known ones",
+    "not_kept": "it was recorded but the recording settings did not keep it: a trace "
+                "evicted by trace_capacity or not sampled at trace_sample_rate (the "
+                "message says which); `valid` lists kept ones",
     "model_fault": "the model's own code raised; what was recorded is kept, `state.fault` "
                    "says where (time, event, entity)",
     "state": "the operation does not fit the simulation's state (e.g. step while "
