@@ -70,6 +70,19 @@ class MetricAnswers:
         store = self.metric_store
         series = self._resolve_metric_series(spec)
         kinds = {s.series_kind or "sample" for s in series}
+        if spec.weighting == "time" and spec.aggregates and kinds - {"gauge"}:
+            # holding a sample (a latency) or an increment until the next one is not a
+            # value in effect over time: no meaning to answer, and the stores would
+            # each make up their own
+            other = sorted({(s.source, s.name, s.series_kind or "sample") for s in series
+                            if (s.series_kind or "sample") != "gauge"})
+            src, name, kind = other[0]
+            raise QueryError(
+                f"weighting('time') applies to gauges (a value held until its next "
+                f"change); {name!r} on {src!r} is a {kind} series"
+                + (f" (and {len(other) - 1} more)" if len(other) > 1 else "")
+                + ": use weighting('sample') or leave weighting out (each series is "
+                "weighted by its own kind)")
         weighting = spec.weighting or ("time" if kinds == {"gauge"} else "sample")
         bounds = store.time_bounds(series) if series else None
         rng = self._range(spec, bounds)

@@ -289,6 +289,8 @@ class Reference:
                 raise RefRefusal(f"tag keys {sorted(tag_keys - valid)} not in {sorted(valid)}")
         kinds = {s.kind for s in series}
         weighting = q.get("weighting")
+        if weighting == "time" and aggs and kinds - {"gauge"}:
+            raise RefRefusal("time weighting applies to gauges only")
         times = [t for s in series for t, _, _ in s.changes()]
         rng = self._range(q, times)
         if rng is None:

@@ -282,11 +282,15 @@ class ServiceTimeInfo(Struct, kw_only=True, omit_defaults=True):
     mean: Annotated[float, Meta(description="mean service time, seconds")] | None = None
 
 
-class EdgeInfo(Struct, kw_only=True):
+class EdgeInfo(Struct, kw_only=True, omit_defaults=True):
     """A hop requests took, as seen in the recorded spans."""
 
     to: Annotated[str, Meta(description="the downstream entity")]
     requests: Annotated[int, Meta(description="spans of requests that made this hop")]
+    of: Annotated[str, Meta(description=(
+        "which requests the count is of when not all of them: the sampled ones "
+        "(trace_sample_rate < 1), the traces a bounded store kept (trace_capacity)"))] \
+        | None = None
 
 
 class EntityInfo(Struct, kw_only=True, omit_defaults=True):
