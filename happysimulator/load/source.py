@@ -95,9 +95,20 @@ class Source(Entity):
         self._settings_changed()
         self.finished = False
 
+    #: what-if settings (``happysimulator.observability.settings``) do not reach into
+    #: the event provider: what it makes is set by the source's own attributes
+    _closed_setting_parts = {
+        "event_provider": "set the source's own event_type / stop_after (its provider's "
+                          "are read only when the source is built)"}
+
     def _settings_changed(self) -> None:
         """Check and cache what the source is configured with (after construction, or
         after a what-if setting changed it: ``happysimulator.observability.settings``)."""
+        ep = self.event_provider
+        if type(ep) is SimpleEventProvider:
+            # a provider that is not bypassed (one with a context_fn) makes the requests
+            # of the source's event_type, as the fast path does
+            ep.event_type = self.event_type
         limit = self.limit
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
