@@ -298,8 +298,9 @@ class _Kind(type):
     resource's generator resume ``isinstance(e, ProcessContinuation)``, as before."""
 
     def __instancecheck__(cls, obj: object) -> bool:
-        if obj.__class__ is Wakeup:
-            return issubclass(obj.kind, cls)  # type: ignore[attr-defined]
+        kind = getattr(obj, "kind", None) if obj.__class__ is Wakeup else None
+        if kind is not None:
+            return issubclass(kind, cls)
         return type.__instancecheck__(cls, obj)
 
 

@@ -64,3 +64,9 @@ def test_a_resources_generator_resume_is_a_continuation_and_cancels() -> None:
     sim.run()
     assert done == [2.0]
     assert worker.completed == 1 and worker.in_flight == 1
+
+
+def test_a_wakeup_without_a_kind_is_a_plain_internal_event() -> None:
+    bare = Wakeup(1.0, "x")
+    assert isinstance(bare, Event) and isinstance(bare, Wakeup)
+    assert _kinds(bare) == (False, False, False, False)
