@@ -66,7 +66,8 @@ class FastRecording:
     sampled run emits through `SampledSpans`); ``ids``: the simulation's component span
     id counter; ``name``: the entity's name."""
 
-    __slots__ = ("sim", "on", "series", "topics", "spans", "rows", "ids", "name", "shared")
+    __slots__ = ("sim", "on", "series", "topics", "spans", "rows", "facts", "ids", "name",
+                 "shared")
 
     def __init__(self, sim: Any, on: bool) -> None:
         self.sim = sim
@@ -75,6 +76,8 @@ class FastRecording:
         self.topics: tuple[Any, ...] = ()  # every series' `Topic`
         self.spans: Any = None
         self.rows: list | None = None
+        #: with ``rows``: the simulation's `SpanFacts` (spans as ints: `span_facts`)
+        self.facts: Any = None
         self.ids: Any = None
         self.name = ""
         #: the component's own cache for this simulation (tags and attributes dicts it
@@ -159,6 +162,10 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
             spans.watch(_dropper(entity))
         if rec.keep is None:
             out.rows = _row_list(runtime.bus, spans)
+            if out.rows is not None:
+                from happysimulator.components.span_facts import span_facts
+
+                out.facts = span_facts(runtime, _span_store(runtime.bus))
         else:  # (sampled: every span goes through the filter, none straight to a store)
             from happysimulator.observability.trace_sampling import SampledSpans
 
@@ -250,14 +257,19 @@ def _batch(runtime: Any, entity: Any, topic: Any, form: type) -> NsBatch:
     return batch
 
 
+def _span_store(bus: Any) -> Any:
+    """The bus's one span store (None: none, or several)."""
+    stores = [s for s in bus.stores if _SPAN in s.kinds]
+    return stores[0] if len(stores) == 1 else None
+
+
 def _row_list(bus: Any, topic: Any) -> list | None:
     """The trace store's list of pending spans when it alone listens to `topic` and
     takes spans as they come (`SpanIngest.row_list`); else None (emit them: for
     subscribers, breakpoints, a bounded store)."""
     if len(topic._appenders) != 1 or topic._sinks or topic._raws:
         return None
-    stores = [s for s in bus.stores if _SPAN in s.kinds]
-    row_list = getattr(stores[0], "row_list", None) if len(stores) == 1 else None
+    row_list = getattr(_span_store(bus), "row_list", None)
     return None if row_list is None else row_list()
 
 
