@@ -17,4 +17,6 @@ def test_every_python_block_runs(page: str, monkeypatch: pytest.MonkeyPatch) -> 
     found = blocks(doc.read_text())
     assert sum(runnable for _, _, runnable in found) >= 4, f"too few runnable blocks in {page}"
     elapsed = run_blocks(doc, monkeypatch)
-    assert elapsed < 20.0, f"{page}'s code is slow; keep examples small"
+    # (wall time: the pages start process pools; generous, since a loaded machine doubles
+    # it -- the guard is against a page whose examples take minutes)
+    assert elapsed < 60.0, f"{page}'s code is slow; keep examples small"
