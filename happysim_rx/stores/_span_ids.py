@@ -140,7 +140,7 @@ class SpanIds:
         mark[1:] |= back
         redo = st[mark]  # (sorted: deduplicated in one pass)
         if redo.size > 1:
-            redo = redo[np.r_[True, redo[1:] != redo[:-1]]]
+            redo = redo[np.concatenate(([True], redo[1:] != redo[:-1]))]
         return (stable, st), redo
 
     def _chain_one(self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray,
