@@ -62,7 +62,6 @@ class TraceBound:
     """Mixed into `TraceStore`: the column attributes below are its."""
 
     max_traces: int | None
-    evicted_traces: int
     _other: dict[Any, list]
     _tid: np.ndarray
     _sid: np.ndarray
@@ -111,6 +110,14 @@ class TraceBound:
     def _note_evicted(self, starts: np.ndarray) -> None:
         if starts.size:
             self._evicted_start = max(self._evicted_start, float(starts.max()))
+
+    @property
+    def evicted_traces(self) -> int:
+        """Traces with a span handed over that the store does not keep: the distinct
+        integer ids seen minus the N kept, plus the other-id traces evicted (pending
+        spans are taken in first: the count is of every span handed over so far)."""
+        self._index()
+        return self._gone_n + self._gone_other
 
     def complete_from(self, now: float | None = None) -> float:
         """Every span starting at or after this time is kept (-inf: none was evicted):
@@ -225,7 +232,6 @@ class TraceBound:
             lo, hi = lo[k:], hi[k:]
         self._gone_lo, self._gone_hi = lo, hi
         self._gone_n = self._gone_closed_n + int((hi - lo + 1).sum())
-        self.evicted_traces = self._gone_n + self._gone_other
 
     def _evict_stored(self, floor: int) -> None:
         """Evict the stored integer traces below ``floor``, whole (a pass over the id
@@ -270,7 +276,6 @@ class TraceBound:
             ranks.append(r)
         low = n - cap  # the kept traces: ranks from here
         self._gone_other += max(0, low) - max(0, n0 - cap)
-        self.evicted_traces = self._gone_n + self._gone_other
         for key in [k for k, r in stored.items() if r < low]:
             gone = self._other.pop(key)
             self._note_evicted(np.array([sp.start for sp in gone], dtype=np.float64))
