@@ -14,8 +14,8 @@ span without id
 handed over with a parent (a station's hop, whose parent is the component span open in
 its request's context when the request arrived) keeps that parent. Component spans (ids
 from `COMPONENT_SPAN_BASE` up, with their own parents) are joined to that chain: one
-recorded without parent becomes the child of its request's latest hop without component
-parent that began no later than it (see `_join_component_spans`).
+recorded without parent becomes the child of its request's latest hop outside every
+component span that began no later than it (see `_join_component_spans`).
 """
 
 from __future__ import annotations
@@ -232,8 +232,9 @@ class SpanIds:
         context when the request reached it (recorded with it: a balancer's span of that
         very attempt), else its request's previous hop. A component span recorded
         without parent (the outermost, e.g. a client's) becomes the child of the latest
-        hop of its request that began no later than it and has no component parent (the
-        source that made the request). That choice is made again at every take-in, from
+        hop of its request that began no later than it and is outside every component
+        span -- no component parent, nor a hop chained under one (the source that made
+        the request, not the sink an earlier attempt reached). That choice is made again at every take-in, from
         what is stored, so it does not depend on the order the spans came in."""
         found = self._stored_rows(trace_ids)
         sid, pid, start, end = self._sid, self._pid, self._start, self._end
@@ -259,15 +260,42 @@ class SpanIds:
         roots = rows[comp & ~own]
         if not roots.size:
             return
-        outer = rows[~comp & ~own]  # hops outside every component span
+        outside = ~comp & ~own
+        outer = rows[outside]  # hops without component parent
         if not outer.size:
             pid[roots] = _NONE
             return
-        # the latest by (start, end, id) among those beginning no later than the root
-        rank = np.lexsort((sid[outer], end[outer], start[outer]))
-        outer = outer[rank]
+        chosen, found = SpanIds._latest_before(outer, roots, sid, start, end)
+        if (pid[chosen[0]] != _NONE and found[0] if roots.size == 1
+                else (pid[chosen[found]] != _NONE).any()):
+            # a chosen hop has a parent: it may be chained under a hop inside a component
+            # span (the sink a balanced attempt reached), so inside it too; a retry sent
+            # after that attempt's sink began is the child of the request's source, not
+            # of that sink (rare: commonly the choice is the source, with no parent)
+            ids, parents = sid[rows].tolist(), pid[rows].tolist()
+            inside = {i for i, o in zip(ids, outside.tolist(), strict=True) if not o}
+            grew = True
+            while grew:
+                grew = False
+                for i, p in zip(ids, parents, strict=True):
+                    if p in inside and i not in inside:
+                        inside.add(i)
+                        grew = True
+            outer = rows[np.fromiter((i not in inside for i in ids), bool, len(ids))]
+            if not outer.size:
+                pid[roots] = _NONE
+                return
+            chosen, found = SpanIds._latest_before(outer, roots, sid, start, end)
+        pid[roots] = np.where(found, sid[chosen], _NONE)
+
+    @staticmethod
+    def _latest_before(outer: np.ndarray, roots: np.ndarray, sid: np.ndarray,
+                       start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each root, the row of the latest hop of `outer` by (start, end, id) among
+        those beginning no later than it, and whether there is one."""
+        outer = outer[np.lexsort((sid[outer], end[outer], start[outer]))]
         at = np.searchsorted(start[outer], start[roots], "right") - 1
-        pid[roots] = np.where(at >= 0, sid[outer[np.maximum(at, 0)]], _NONE)
+        return outer[np.maximum(at, 0)], at >= 0
 
     def _add_others(self, spans: list[tuple[int, Span]]) -> list[Span]:
         """Spans with non-integer ids, as ``(stream position, span)``: kept per trace as

@@ -36,7 +36,10 @@ class SpanArrays(NamedTuple):
     ``attributes`` are sparse columns ``(rows, key, values)``: span ``rows[i]`` has
     attribute ``key`` = ``values[i]``. ``parents``, if given, holds each span's own
     parent (a component span's id, recorded when the request reached the span's
-    entity), or the int64 minimum where the span takes its request's previous span."""
+    entity), or the int64 minimum where the span takes its request's previous span.
+    ``span_ids``, if given, holds ids the spans were recorded with (component spans:
+    then ``parents`` holds their own parents), the int64 minimum where the store
+    assigns one."""
 
     trace_ids: np.ndarray
     entities: np.ndarray
@@ -45,6 +48,7 @@ class SpanArrays(NamedTuple):
     ends: np.ndarray
     attributes: list[tuple[np.ndarray, str, np.ndarray]]
     parents: np.ndarray | None = None
+    span_ids: np.ndarray | None = None
 
 
 class _Lazy:
@@ -267,7 +271,8 @@ class SpanIngest(SpanIds, TraceBound):
         if not k:
             return None
         pid = None if b.parents is None else b.parents.astype(np.int64)  # (a copy)
-        return _Block(b.trace_ids.astype(np.int64, copy=False), None, pid,
+        sid = None if b.span_ids is None else b.span_ids.astype(np.int64)
+        return _Block(b.trace_ids.astype(np.int64, copy=False), sid, pid,
                       codes[b.entities], np.asarray(b.starts, dtype=np.float64),
                       np.asarray(b.ends, dtype=np.float64), {},
                       [(r.astype(np.int64), key, v) for r, key, v in b.attributes],

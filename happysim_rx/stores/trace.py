@@ -279,7 +279,7 @@ class TraceStore(PendingReads, SpanIngest):
 
     def between(self, start: float, end: float, entity: str = "*") -> list[Span]:
         """Spans whose *start* is in [start, end), by start time, spans starting at the
-        same time in the order they came (O(log n) + k)."""
+        same time by trace id, then span id (O(log n) + k)."""
         return self.between_first(start, end, entity)[0]
 
     def between_first(self, start: float, end: float, entity: str = "*",
@@ -361,10 +361,14 @@ class TraceStore(PendingReads, SpanIngest):
         return starts, durations, codes, names
 
     def _range_rows(self, start: float, end: float, entity: str) -> np.ndarray:
-        """Stored rows of `entity` (a glob) starting in [start, end), by start (ties in
-        the order they came)."""
-        if self._by_start is None:  # ties by start keep the order spans came in
-            order = np.argsort(self._start, kind="stable")
+        """Stored rows of `entity` (a glob) starting in [start, end), by start (ties by
+        trace id, then span id)."""
+        if self._by_start is None:
+            # ties by start (a request's source, client and balancer spans begin at one
+            # instant) by trace id, then span id: the order spans came in depends on
+            # when the run was paused (a component's span comes as it ends, a station's
+            # at a flush), and a `limit` or `first` over a tie must not
+            order = np.lexsort((self._sid, self._tid, self._start))
             if order.size < 2**31:
                 order = order.astype(np.int32)  # an index kept for every span: compact
             self._by_start = (order, self._start[order])

@@ -80,7 +80,7 @@ class Deliveries:
         self.pending: list[Any] = []
         # reactivex's AutoDetachObserver, once an observer may be queued (`attach`, `live`)
         self._auto: type | None = None
-        sim._deliver = self.boundary
+        sim._deliver = self._boundary_fn()
 
     def attach(self, bus: Any) -> None:
         """A run starts: `bus`'s subscribers' observations queue here (the bus's emitters
@@ -91,6 +91,7 @@ class Deliveries:
         bus.defer = self.defer
         if bus.has_observers:
             self._auto = _auto_detach()
+            self.sim._deliver = self._boundary_fn()
             self.sim._pending = self.pending
         else:
             bus.on_observer = self.live
@@ -101,6 +102,7 @@ class Deliveries:
         event, as for a breakpoint added during the run)."""
         self._bus.on_observer = None
         self._auto = _auto_detach()
+        self.sim._deliver = self._boundary_fn()
         self.sim._pending = self.pending
         self._rearm()
 
@@ -119,27 +121,41 @@ class Deliveries:
         """Called by the run loop at the boundary (the clock at the emitting event's
         time) when something is queued: deliver it all; True to pause there (an observer
         asked for it, or changed breakpoints: see `SimulationControl`)."""
-        pending = self.pending
-        try:
-            observer, obs = pending  # the common case: one observation
-        except ValueError:  # (several: `drain`; no length test on the common path)
-            self.drain()
-        else:
-            pending.clear()
+        return self._boundary_fn()()
+
+    def _boundary_fn(self) -> Callable[[], bool]:
+        """`boundary` as the loop calls it (``sim._deliver``): a closure over the queue,
+        the simulation and the plain-subscriber class, which it reads as cells rather
+        than attributes (one call per delivering event; remade when `_auto` is set)."""
+        pending, sim, drain, fault, auto = (
+            self.pending, self.sim, self.drain, self.fault, self._auto)
+
+        def boundary() -> bool:
             try:
-                if observer.__class__ is self._auto:
-                    if not observer.is_stopped:
-                        observer._on_next(obs)
-                else:
-                    observer.on_next(obs)
-            except Exception as exc:
-                self.fault(observer, obs, exc)
-            if pending:  # (it queued more: delivered here too, after it)
-                self.drain()
-        if self.sim._pause_requested:
-            self.sim._pause_requested = False
-            return True
-        return False
+                observer, obs = pending  # the common case: one observation
+            except ValueError:  # (several: `drain`; no length test on the common path)
+                drain()
+            else:
+                pending.clear()
+                try:
+                    if observer.__class__ is auto:
+                        if not observer.is_stopped:
+                            # (read, then called: calling an attribute that holds a
+                            # function as a method costs ~100 instructions more)
+                            on_next = observer._on_next
+                            on_next(obs)
+                    else:
+                        observer.on_next(obs)
+                except Exception as exc:
+                    fault(observer, obs, exc)
+                if pending:  # (it queued more: delivered here too, after it)
+                    drain()
+            if sim._pause_requested:
+                sim._pause_requested = False
+                return True
+            return False
+
+        return boundary
 
     def drain(self) -> None:
         """Deliver everything queued (observers may queue more: delivered too)."""
