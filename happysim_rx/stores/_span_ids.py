@@ -82,6 +82,8 @@ class SpanIds:
     def _chain(self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray,
                pos: np.ndarray, start: np.ndarray, end: np.ndarray
                ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        if tid.size == 1:
+            return self._chain_one(tid, sid, pid, pos, start, end)
         todo = sid == _NONE
         stable = np.argsort(tid, kind="stable")
         st = tid[stable]
@@ -138,8 +140,33 @@ class SpanIds:
         mark[1:] |= back
         redo = st[mark]  # (sorted: deduplicated in one pass)
         if redo.size > 1:
-            redo = redo[np.r_[True, redo[1:] != redo[:-1]]]
+            redo = redo[np.concatenate(([True], redo[1:] != redo[:-1]))]
         return (stable, st), redo
+
+    def _chain_one(self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray,
+                   pos: np.ndarray, start: np.ndarray, end: np.ndarray
+                   ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """`_chain` of an intake of one span (a live subscriber's settle after each
+        span), in scalars: the same ids, parent and chains to redo."""
+        rows = self._stored_rows(tid)
+        if self._components and rows.size:
+            rows = rows[self._sid[rows] < COMPONENT_SPAN_BASE]
+        late = False
+        last = _NONE
+        if rows.size:
+            e, s_ = self._end, self._start
+            tail = max(rows.tolist(), key=lambda r: (e[r], s_[r], r))
+            last = int(self._sid[tail])
+            te, ts = float(e[tail]), float(s_[tail])
+            late = float(end[0]) < te or (float(end[0]) == te and float(start[0]) < ts)
+        if sid[0] == _NONE:
+            hop = rows.size
+            # (in int64, as the vectorized path: a huge id wraps the same way)
+            sid[0] = (tid * HOPS + hop)[0] if hop < HOPS else -(1 + int(pos[0]))
+            if pid[0] == _NONE:
+                pid[0] = last
+        return ((np.zeros(1, dtype=np.intp), tid.copy()),
+                tid.copy() if late else np.empty(0, dtype=np.int64))
 
     def _stored_rows(self, trace_ids: np.ndarray) -> np.ndarray:
         """The stored rows of these traces (sorted, distinct ids): from the trace-id

@@ -12,7 +12,7 @@ import numpy as np
 from happysim_rx._gc import return_free_memory
 from happysim_rx.observation import Span
 from happysim_rx.stores._span_ids import _NONE, COMPONENT_SPAN_BASE, SpanIds
-from happysim_rx.stores._trace_bound import TraceBound
+from happysim_rx.stores._trace_bound import TraceBound, sorted_unique
 
 __all__ = ["SpanColumns", "SpanArrays", "SpanIngest"]
 
@@ -362,4 +362,4 @@ class SpanIngest(SpanIds, TraceBound):
         if redo.size:
             self._rechain(redo)
         if self._components:
-            self._join_component_spans(np.unique(tid))
+            self._join_component_spans(sorted_unique(tid))

@@ -46,11 +46,22 @@ GONE_RUNS_FACTOR = 4
 GONE_RUNS_MIN = 4096
 
 
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """The distinct values of `a`, sorted (a sort and a pass: numpy's `unique` hashes,
+    slower on the few thousand ids of an intake)."""
+    a = np.sort(a)
+    if a.size < 2:
+        return a
+    keep = np.empty(a.size, dtype=bool)
+    keep[0] = True
+    keep[1:] = a[1:] != a[:-1]
+    return a[keep]
+
+
 class TraceBound:
     """Mixed into `TraceStore`: the column attributes below are its."""
 
     max_traces: int | None
-    evicted_traces: int
     _other: dict[Any, list]
     _tid: np.ndarray
     _sid: np.ndarray
@@ -100,6 +111,14 @@ class TraceBound:
         if starts.size:
             self._evicted_start = max(self._evicted_start, float(starts.max()))
 
+    @property
+    def evicted_traces(self) -> int:
+        """Traces with a span handed over that the store does not keep: the distinct
+        integer ids seen minus the N kept, plus the other-id traces evicted (pending
+        spans are taken in first: the count is of every span handed over so far)."""
+        self._index()
+        return self._gone_n + self._gone_other
+
     def complete_from(self, now: float | None = None) -> float:
         """Every span starting at or after this time is kept (-inf: none was evicted):
         answers about earlier starts would miss the evicted traces.
@@ -144,7 +163,7 @@ class TraceBound:
         assert cap is not None
         kept = self._kept
         if cap <= 0:  # (keeps nothing)
-            self._see_gone(np.unique(tids))
+            self._see_gone(sorted_unique(tids))
             return np.zeros(tids.size, dtype=bool)
         full = kept.size >= cap
         # ids below the floor are dropped at once (seen before or not: either way not
@@ -152,13 +171,13 @@ class TraceBound:
         if full:
             low = tids < kept[0]
             if low.any():
-                self._see_gone(np.unique(tids[low]))
+                self._see_gone(sorted_unique(tids[low]))
             cand = tids[~low]
         else:
             cand = tids
         if not cand.size:
             return np.zeros(tids.size, dtype=bool)
-        ids = np.unique(cand)
+        ids = sorted_unique(cand)
         at = np.minimum(np.searchsorted(kept, ids), max(kept.size - 1, 0))
         new = ids[kept[at] != ids] if kept.size else ids
         if not new.size:  # only kept traces: nothing changes
@@ -174,7 +193,7 @@ class TraceBound:
         lost = int(np.searchsorted(kept, floor))  # held, now below the floor
         gone = new[new < floor]  # seen for the first time, below the new floor already
         if lost or gone.size:
-            self._see_gone(np.union1d(kept[:lost], gone))
+            self._see_gone(np.sort(np.concatenate((kept[:lost], gone))))  # (disjoint)
         if lost:
             self._evict_stored(floor)
         self._kept = new_kept
@@ -195,12 +214,15 @@ class TraceBound:
         if not ids.size:
             return
         cut = np.flatnonzero(ids[1:] - 1 != ids[:-1])  # (no overflow: ids are distinct)
-        lo = np.concatenate((self._gone_lo, ids[np.r_[0, cut + 1]]))
-        hi = np.concatenate((self._gone_hi, ids[np.r_[cut, ids.size - 1]]))
+        lo = np.concatenate((self._gone_lo, ids[:1], ids[cut + 1]))
+        hi = np.concatenate((self._gone_hi, ids[cut], ids[-1:]))
         o = np.argsort(lo, kind="stable")
         lo, hi = lo[o], hi[o]
         reach = np.maximum.accumulate(hi)
-        begins = np.flatnonzero(np.r_[True, lo[1:] - 1 > reach[:-1]])  # not touching
+        touch = np.empty(lo.size, dtype=bool)  # a run not touching the one before
+        touch[0] = True
+        touch[1:] = lo[1:] - 1 > reach[:-1]
+        begins = np.flatnonzero(touch)
         lo, hi = lo[begins], np.maximum.reduceat(hi, begins)
         limit = max(GONE_RUNS_FACTOR * (self.max_traces or 0), GONE_RUNS_MIN)
         if lo.size > limit:
@@ -210,7 +232,6 @@ class TraceBound:
             lo, hi = lo[k:], hi[k:]
         self._gone_lo, self._gone_hi = lo, hi
         self._gone_n = self._gone_closed_n + int((hi - lo + 1).sum())
-        self.evicted_traces = self._gone_n + self._gone_other
 
     def _evict_stored(self, floor: int) -> None:
         """Evict the stored integer traces below ``floor``, whole (a pass over the id
@@ -255,7 +276,6 @@ class TraceBound:
             ranks.append(r)
         low = n - cap  # the kept traces: ranks from here
         self._gone_other += max(0, low) - max(0, n0 - cap)
-        self.evicted_traces = self._gone_n + self._gone_other
         for key in [k for k, r in stored.items() if r < low]:
             gone = self._other.pop(key)
             self._note_evicted(np.array([sp.start for sp in gone], dtype=np.float64))

@@ -75,7 +75,6 @@ class TraceStore(PendingReads, SpanIngest):
         self._by_tid: tuple[np.ndarray, np.ndarray] | None = None  # (order, sorted ids)
         self._scanned = False  # a lookup scanned the ids since the index was dropped
         self._by_start: tuple[np.ndarray, np.ndarray] | None = None
-        self.evicted_traces = 0
         self._seen = 0
         self._components = False  # a component span (id >= COMPONENT_SPAN_BASE) stored
 

@@ -309,3 +309,10 @@ def test_closed_runs_count_exactly_while_new_ids_come_above_them(monkeypatch, ga
     evicted, kept = _distinct_not_kept(parts, cap)
     assert ts.evicted_traces == evicted
     assert sorted(ts.trace_ids()) == kept
+
+
+def test_evicted_traces_counts_the_spans_handed_over_so_far():
+    """Read alone (no other read before it), the count takes pending spans in."""
+    ts = TraceStore(max_traces=2)
+    ts.add_rows([(t, None, None, "S", 0.0, 1.0, None) for t in (5, 1, 9, 3, 5)])
+    assert ts.evicted_traces == 2  # 1 and 3: distinct 1, 3, 5, 9; kept 5, 9
