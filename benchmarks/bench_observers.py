@@ -28,9 +28,19 @@ import statistics
 import sys
 import time
 
+from observer_models import (  # noqa: F401 (other benchmarks import these from here)
+    LAMBDA,
+    MU,
+    SEED,
+    _config,
+    _timed,
+    build_server_model,
+    build_user_model,
+    first_reads,
+)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-LAMBDA, MU, SEED = 8.0, 10.0, 42
 LIVE_WINDOW = 1.0  # s: the live tumbling window (8 samples per window)
 LIVE_WIDE = 100.0  # s: the same items in 100x fewer windows (the per-item cost)
 # s: 30x fewer windows whose p99 stays exact (240 < 256 samples, no sketch): the per-item
@@ -53,80 +63,6 @@ def _peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _timed(fn):
-    """(result, CPU seconds) of ``fn()``."""
-    t0 = time.process_time()
-    out = fn()
-    return out, time.process_time() - t0
-
-
-def _config(name: str):
-    from happysimulator.observability import ObservabilityConfig
-
-    return getattr(ObservabilityConfig, name)()
-
-
-def build_server_model(customers: int, config):
-    from happysimulator import ExponentialLatency, LatencyTracker, Server, Simulation, Source
-
-    server = Server("Server", concurrency=1, service_time=ExponentialLatency(1 / MU))
-    sink = LatencyTracker("Sink")
-    server.downstream = sink
-    source = Source.poisson(rate=LAMBDA, target=server, stop_after=customers / LAMBDA)
-    sim = Simulation(sources=[source], entities=[server, sink], seed=SEED,
-                     observability=config)
-    return sim, sink
-
-
-def build_user_model(customers: int, config):
-    """What a user writes: a QueuedResource with a generator handler and an
-    InstrumentedEntity that observes each request's latency."""
-    from happysimulator import ExponentialLatency, QueuedResource, Simulation, Source
-    from happysimulator.observability import InstrumentedEntity
-
-    class Worker(QueuedResource):
-        def __init__(self, name, downstream):
-            super().__init__(name, concurrency=1)
-            self.downstream = downstream
-            self.service = ExponentialLatency(1 / MU)
-
-        def handle_queued_event(self, event):
-            yield self.service.sample(self.rng)
-            return self.forward(event, self.downstream)
-
-    class Recorder(InstrumentedEntity):
-        def handle_event(self, event):
-            self.observe("latency", (self.now - event.context["created_at"]).to_seconds())
-
-    sink = Recorder("Sink")
-    worker = Worker("Server", sink)
-    source = Source.poisson(rate=LAMBDA, target=worker, stop_after=customers / LAMBDA)
-    sim = Simulation(sources=[source], entities=[worker, sink], seed=SEED,
-                     observability=config)
-    return sim, sink
-
-
-def first_reads(sim, trace_id: int) -> dict[str, float]:
-    """CPU seconds of the first reads after a run: a metric query, a span query and an
-    event query (10 s in the middle of the run), then one trace."""
-    q = sim.query
-    end = q.now() or 0.0
-    mid = end / 2
-    if sim.observability.store == "streaming":
-        # bounded stores keep recent spans and events only (an older range is refused,
-        # never answered empty): read the newest 10 s there
-        mid = end - 10.0
-    out = {}
-    _, out["read_metric_s"] = _timed(
-        lambda: q.metrics("latency").aggregate("mean", "p99").execute())
-    _, out["read_spans_s"] = _timed(
-        lambda: q.spans().from_entity("Server").between(mid, mid + 10.0).execute())
-    _, out["read_events_s"] = _timed(lambda: q.events().between(mid, mid + 10.0).execute())
-    ts = q.trace_store
-    _, out["read_trace_s"] = _timed(lambda: ts.trace(trace_id))
-    return out
 
 
 def case_run(model: str, variant: str, customers: int, reads: bool) -> dict:
@@ -308,29 +244,6 @@ def _build_with_tracker(customers: int, kw: dict):
                       observability=_config("disabled"))
 
 
-def numpy_window_p99(t, v, size: float):
-    """Vectorized reference: per tumbling window [k*size, (k+1)*size), the p99 with
-    numpy's default (linear) interpolation, by one segmented sort."""
-    import numpy as np
-
-    k = np.floor(t / size).astype(np.int64)
-    order = np.lexsort((v, k))
-    ks, vs = k[order], v[order]
-    keys, first, counts = np.unique(ks, return_index=True, return_counts=True)
-    pos = first + 0.99 * (counts - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, first + counts - 1)
-    frac = pos - lo
-    return keys * size, vs[lo] + (vs[hi] - vs[lo]) * frac
-
-
-def numpy_time_weighted_mean(t, v, end: float) -> float:
-    import numpy as np
-
-    dt = np.diff(np.append(t, end))
-    return float(np.dot(v, dt) / (end - t[0]))
-
-
 def _series_arrays(sim, name: str, source: str):
     (series,) = sim.query.metric_store.select(name, source)
     return series.arrays()
@@ -341,6 +254,8 @@ def case_big(customers: int) -> dict:
     reads (memory kept per customer), the windowed p99 query and the gauge's
     time-weighted mean, each against a vectorized numpy computation of the same."""
     import gc
+
+    from numpy_references import time_weighted_mean, window_quantile
 
     rss0 = _rss_mb()
     sim, sink = build_server_model(customers, _config("full"))
@@ -376,7 +291,7 @@ def case_big(customers: int) -> dict:
         .aggregate("p99").execute())
     ref_times = []
     for _ in range(3):
-        (starts, ref), s = _timed(lambda: numpy_window_p99(t, v, 1.0))
+        (starts, ref), s = _timed(lambda: window_quantile(t, v, 1.0))
         ref_times.append(s)
     out["window_p99_numpy_s"] = statistics.median(ref_times)
     got = {a: b for a, b in res.series if b is not None}
@@ -391,7 +306,7 @@ def case_big(customers: int) -> dict:
     out["gauge_mean_s"] = statistics.median(warm)
     gt, gv = _series_arrays(sim, "queue_depth", "Server")
     gt, gv = gt.copy(), gv.copy()
-    ref_runs = [_timed(lambda: numpy_time_weighted_mean(gt, gv, end)) for _ in range(5)]
+    ref_runs = [_timed(lambda: time_weighted_mean(gt, gv, end)) for _ in range(5)]
     out["gauge_mean_numpy_s"] = statistics.median(s for _, s in ref_runs)
     out["gauge_mean_rel_diff"] = abs(first - ref_runs[0][0]) / ref_runs[0][0]
     out["peak_rss_mb"] = _peak_rss_mb()

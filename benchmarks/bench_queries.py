@@ -24,27 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 import numpy as np  # noqa: E402
+from numpy_references import time_weighted_mean, window_quantile  # noqa: E402
 
 from happysim_rx import ManualClock, MetricStore, ObservationBus, QueryEngine  # noqa: E402
 
 RATE = 10.0  # samples per simulated second: 10^6 samples span 10^5 s (10^5 windows)
-
-
-def numpy_window_p99(t: np.ndarray, v: np.ndarray, w: float, q: float = 0.99) -> np.ndarray:
-    keys = np.floor(t / w).astype(np.int64)
-    order = np.lexsort((v, keys))
-    sv, sk = v[order], keys[order]
-    uk, starts, counts = np.unique(sk, return_index=True, return_counts=True)
-    pos = q * (counts - 1)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, counts - 1)
-    a, b = sv[starts + lo], sv[starts + hi]
-    return a + (b - a) * (pos - lo)
-
-
-def numpy_gauge_mean(t: np.ndarray, v: np.ndarray, end: float) -> float:
-    dt = np.diff(np.append(t, end))
-    return float(np.dot(v, dt) / (end - t[0]))
 
 
 def build(n: int) -> tuple[QueryEngine, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
@@ -88,10 +72,10 @@ def main() -> None:
         return engine.metrics("queue_depth").between(gt[0], end).aggregate("mean").execute()
 
     def ref_p99():
-        return numpy_window_p99(t, lat, 1.0)
+        return window_quantile(t, lat, 1.0)[1]
 
     def ref_mean():
-        return numpy_gauge_mean(gt, gv, end)
+        return time_weighted_mean(gt, gv, end)
 
     got = np.array([r["p99"] for r in ours_p99().rows])
     assert np.allclose(got, ref_p99(), rtol=1e-12), "window p99 differs from numpy"
