@@ -129,6 +129,10 @@ def _emit_stored_span(t: Topic) -> Callable[..., None]:
     apps, settle, publish = t._appenders, t.settle, t.publish
 
     def emit_span(time_s: float, span: Any, tags: Any = None) -> None:
+        # (what is pending first: a bounded store's appender takes its pending spans in
+        # every 4096, and would take this one in with them, before `settle` could
+        # return it)
+        settle()
         for a in apps:
             a(time_s, span, tags)
         publish(time_s, _as_stored(settle(), span), tags)

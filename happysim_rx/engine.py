@@ -141,7 +141,8 @@ class QueryEngine(MetricAnswers):
         from happysim_rx.html import Catalog
 
         metrics = [
-            {"name": n, "source": s, "series_kind": k}
+            {"name": n, "source": s, "series_kind": k, "tags": self._series_tags(s, n, by_key)}
+            for by_key in [self._tagged_series()]
             for s, n, k in sorted(self._metric_catalog(), key=lambda x: (x[1], x[0]))
         ]
         ts, es = self.trace_store, self.event_store
@@ -165,6 +166,24 @@ class QueryEngine(MetricAnswers):
                 "events": None if es is None else type(es).__name__,
             },
         })
+
+    def _tagged_series(self) -> dict[tuple[str, str], Any] | None:
+        """(source, name) -> stored series, one pass (None: a store keeping no tags)."""
+        store = self.metric_store
+        if store is None or not store.keeps_tags:
+            return None
+        return {(s.source, s.name): s for s in store.select()}
+
+    def _series_tags(self, source: str, name: str,
+                     by_key: dict[tuple[str, str], Any] | None) -> list[str]:
+        """The tag keys a filter or group on this series accepts: those its component
+        declares plus those its samples carry (none where the store keeps no tags)."""
+        if by_key is None:
+            return []
+        found = by_key.get((source, name))
+        keys = set(map(str, found.tag_keys())) if found is not None else set()
+        keys.update(self.declared_tags.get((source, name), ()))
+        return sorted(keys)
 
     # -- execution ----------------------------------------------------------------------
     def execute(self, query: Query | dict[str, Any] | str) -> QueryResult:

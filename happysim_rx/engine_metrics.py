@@ -70,6 +70,19 @@ class MetricAnswers:
         store = self.metric_store
         series = self._resolve_metric_series(spec)
         kinds = {s.series_kind or "sample" for s in series}
+        if spec.weighting == "time" and spec.aggregates and kinds - {"gauge"}:
+            # holding a sample (a latency) or an increment until the next one is not a
+            # value in effect over time: no meaning to answer, and the stores would
+            # each make up their own
+            other = sorted({(s.source, s.name, s.series_kind or "sample") for s in series
+                            if (s.series_kind or "sample") != "gauge"})
+            src, name, kind = other[0]
+            raise QueryError(
+                f"weighting('time') applies to gauges (a value held until its next "
+                f"change); {name!r} on {src!r} is a {kind} series"
+                + (f" (and {len(other) - 1} more)" if len(other) > 1 else "")
+                + ": use weighting('sample') or leave weighting out (each series is "
+                "weighted by its own kind)")
         weighting = spec.weighting or ("time" if kinds == {"gauge"} else "sample")
         bounds = store.time_bounds(series) if series else None
         rng = self._range(spec, bounds)
@@ -88,6 +101,8 @@ class MetricAnswers:
                 f"the {type(store).__name__} keeps no per-sample tags, so it cannot filter "
                 f"or group by {sorted(tag_keys)}: record with ObservabilityConfig.full() "
                 "or default(), or group by 'source' or 'name'")
+        if tag_keys:  # (before the range: the answer to a typo never depends on the data)
+            self._check_tag_keys(spec, series, tag_keys)
         if rng is None:  # declared, never recorded: the same row shape as an empty range
             rows = []
             if aggs and spec.window is None and not spec.group_by:
@@ -100,17 +115,6 @@ class MetricAnswers:
         start, end = rng
         if not aggs:
             return self._raw_metrics(query, store, series, start, end)
-        if spec.tags:
-            seen = {k for s in series for k in s.tag_keys()}
-            # tag keys a component declares for the series are known before any sample
-            # carries them: filtering on one answers empty, not "unknown tag"
-            seen.update(k for s in series
-                        for k in self.declared_tags.get((s.source, s.name), ()))
-            unknown = sorted(set(spec.tags) - seen)
-            if unknown:
-                raise QueryError(
-                    f"no sample of {spec.name!r} has tag(s) {unknown}; "
-                    f"tags seen: {sorted(seen) or 'none'}")
         groups = self._metric_groups(spec, series, start, end)
         rows: list[dict[str, Any]] = []
         exact, bound, res = True, None, None
@@ -211,6 +215,21 @@ class MetricAnswers:
             end=end,
         )
 
+    def _check_tag_keys(self, spec: _Spec, series: list[Any], keys: set[str]) -> None:
+        """Refuse tag keys the selected series can never carry. The valid keys are those
+        the series' components declare (known from the start, like the series) plus
+        those any recorded sample carries (a user's own ``observe(..., lane=...)``): a
+        valid key filters or groups, possibly to nothing; any other is refused, with or
+        without data, so a mistyped key is never answered ``count: 0``."""
+        valid = {k for s in series for k in s.tag_keys()}
+        valid.update(k for s in series for k in self.declared_tags.get((s.source, s.name), ()))
+        unknown = sorted(keys - valid)
+        if unknown:
+            raise QueryError(
+                f"no series of {spec.name!r} from {spec.entity!r} declares or carries tag "
+                f"key(s) {unknown}; valid tag keys: {sorted(valid) or 'none'} (the catalog "
+                "lists each series' tags)")
+
     def _raw_metrics(
         self, query: Query, store: Any, series: list[Any], start: float, end: float
     ) -> QueryResult:
@@ -249,6 +268,16 @@ class MetricAnswers:
         self, spec: _Spec, series: list[Any], start: float, end: float
     ) -> list[tuple[dict[str, Any], list[Any], dict[str, Any]]]:
         """[(group key dict, series, tag filter)] for the group_by keys."""
+        split = [k for k in spec.group_by if k in ("source", "name")]
+
+        def time_weighted(s: Any) -> bool:
+            """Whether `s` is answered time-weighted: the weighting asked, else that of
+            the kinds of its final group (the series sharing its source/name keys)."""
+            if spec.weighting is not None:
+                return spec.weighting == "time"
+            return all((x.series_kind or "sample") == "gauge" for x in series
+                       if all(getattr(x, k) == getattr(s, k) for k in split))
+
         groups: list[tuple[dict[str, Any], list[Any], dict[str, Any]]] = [
             ({}, series, dict(spec.tags))
         ]
@@ -265,15 +294,14 @@ class MetricAnswers:
                     tag_vals: set[Any] = set()
                     for s in gs:
                         t, _ = s.arrays()
-                        i0, i1 = np.searchsorted(t, [start, end])
-                        tag_vals.update(
-                            v for v in s.tag_values(int(i0), int(i1), key) if v is not None
-                        )
-                    if not tag_vals:
-                        raise QueryError(
-                            f"group_by({key!r}): no sample has tag {key!r}; "
-                            "group by 'entity', 'name' or a tag key that samples carry"
-                        )
+                        i0, i1 = (int(i) for i in np.searchsorted(t, [start, end]))
+                        # a value carried in at the start (time-weighted) is held from the
+                        # change before it: its group holds time in the range too
+                        if (i0 > 0 and (i0 == t.size or t[i0] > start or end <= start)
+                                and time_weighted(s)):
+                            i0 -= 1
+                        tag_vals.update(v for v in s.tag_values(i0, i1, key) if v is not None)
+                    # (a valid key no sample in the range carries: no group, no row)
                     for val in sorted(tag_vals, key=repr):
                         nxt.append(({**gk, key: val}, gs, {**gw, key: val}))
             groups = nxt

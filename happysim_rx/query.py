@@ -6,6 +6,7 @@ the engine it came from. Times accept floats (seconds) or anything with
 
 >>> from happysim_rx.clock import ManualClock
 >>> from happysim_rx.bus import ObservationBus
+>>> from happysim_rx.query import QueryEngine
 >>> from happysim_rx.stores import MetricStore
 >>> bus = ObservationBus(ManualClock()); _ = bus.attach_store(MetricStore())
 >>> lat = bus.metric("Sink", "latency", "sample")
@@ -25,11 +26,15 @@ import math
 import numbers
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from operators.aggregators import canonical_aggregate, valid_names_text
+
+if TYPE_CHECKING:  # (at run time: `__getattr__` below)
+    from happysim_rx.engine import QueryEngine
+    from happysim_rx.result import QueryResult
 
 __all__ = ["Query", "QueryEngine", "QueryResult", "QueryError", "to_seconds"]
 
@@ -286,6 +291,15 @@ class Query:
         return f"Query({self.to_json()})"
 
 
-# The result and the engine live in their own modules; they stay importable from here.
-from happysim_rx.engine import QueryEngine  # noqa: E402
-from happysim_rx.result import QueryResult  # noqa: E402
+def __getattr__(name: str) -> Any:
+    """The result and the engine live in their own modules (which import this one);
+    they stay importable from here, on first use: an import at load time would make a
+    cycle when one of those modules is imported first."""
+    if name == "QueryEngine":
+        from happysim_rx.engine import QueryEngine as value
+    elif name == "QueryResult":
+        from happysim_rx.result import QueryResult as value
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value

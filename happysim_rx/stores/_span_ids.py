@@ -1,15 +1,21 @@
 """Span ids and parents: what a `TraceStore` gives the spans handed over without ids.
 
 A span without id gets ``trace_id * HOPS + hop`` (``hop`` counts its request's spans kept
-so far, from 0) and the request's previous span as parent; a request's 1000th and later
-spans, and spans of non-integer traces, get ``-(1 + p)``, ``p`` the span's position in the
-stream of spans the store was handed (every span counts, kept or not): ids that depend on
-the spans and their order only, never on when the store is read. A span without id
+so far, from 0); a request's 1000th and later spans, and spans of non-integer traces, get
+``-(1 + p)``, ``p`` the span's position in the stream of spans the store was handed
+(every span counts, kept or not). A request's chain follows the order its spans *ended*
+(end, then start; ties in the order they came), not the order they reached the store: a
+station's spans come at its recorder's flush, a user entity's `record_span` at once, and
+a live subscriber or a bounded store's intake may take the latter in first; so its ids
+are dealt in that order (the k-th to end gets the k-th id) and each span's parent is the
+one that ended before it (`_rechain` redoes a stored chain when a span comes late). The
+tree is a function of the spans, never of who listens or when the store is read. A
+span without id
 handed over with a parent (a station's hop, whose parent is the component span open in
 its request's context when the request arrived) keeps that parent. Component spans (ids
 from `COMPONENT_SPAN_BASE` up, with their own parents) are joined to that chain: one
-recorded without parent becomes the child of its request's latest hop without component
-parent that began no later than it (see `_join_component_spans`).
+recorded without parent becomes the child of its request's latest hop outside every
+component span that began no later than it (see `_join_component_spans`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from happysim_rx.observation import Span
 __all__ = ["HOPS", "COMPONENT_SPAN_BASE", "SpanIds"]
 
 HOPS = 1000
+_SCAN_ROWS = 4096  # rows after the trace-id index scanned at an intake, before a merge
 _NONE = np.iinfo(np.int64).min  # "no id" in the id columns: a parent of None / id to assign
 # Ids from COMPONENT_SPAN_BASE up are given by the components that record their own spans
 # (with their parents): those spans form their own tree and stay out of the chain of
@@ -38,55 +45,76 @@ class SpanIds:
     _pid: np.ndarray
     _start: np.ndarray
     _end: np.ndarray
+    _hop: np.ndarray  # the span got its id here (recorded without one)
     _components: bool
     _other: dict[Any, list[Span]]
+
+    _by_tid: tuple[np.ndarray, np.ndarray] | None
 
     def _tid_index(self) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
     def _assign_ids(
-        self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray, pos: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray] | None:
+        self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray, pos: np.ndarray,
+        start: np.ndarray, end: np.ndarray
+    ) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
         """Give the new spans without ids (``sid == _NONE``) ``trace_id * HOPS + hop`` and
-        the previous span of their request as parent, in place (vectorized: a stable
-        sort of the new trace ids, and the stored ones' index). Returns that sort
-        (`_tid_index` of the new spans) when it made one."""
+        the previous span of their request as parent, in place, in the order they came
+        (vectorized: a stable sort of the new trace ids, and the stored ones' index).
+        Returns that sort (`_tid_index` of the new spans) when it made one, and the
+        trace ids whose chains `_rechain` must put in the order their spans ended:
+        those of new spans without ids that had spans stored already or whose new
+        spans did not come in that order."""
         todo = sid == _NONE
+        none = np.empty(0, dtype=np.int64)
         if not todo.any():
-            return None
+            return None, none
         if not todo.all() and (sid >= COMPONENT_SPAN_BASE).any():
             # chain only the spans without ids, among themselves
             rows = np.flatnonzero(todo)
             sub_sid, sub_pid = sid[rows], pid[rows]
-            self._chain(tid[rows], sub_sid, sub_pid, pos[rows])
+            _, cross = self._chain(tid[rows], sub_sid, sub_pid, pos[rows], start[rows],
+                                   end[rows])
             sid[rows], pid[rows] = sub_sid, sub_pid
-            return None
-        return self._chain(tid, sid, pid, pos)
+            return None, cross
+        return self._chain(tid, sid, pid, pos, start, end)
 
     def _chain(self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray,
-               pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               pos: np.ndarray, start: np.ndarray, end: np.ndarray
+               ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         todo = sid == _NONE
-        order = np.argsort(tid, kind="stable")
-        st = tid[order]
+        stable = np.argsort(tid, kind="stable")
+        st = tid[stable]
         k = st.size
         head = np.ones(k, dtype=bool)
         head[1:] = st[1:] != st[:-1]
+        order = stable
         starts = np.flatnonzero(head)
         group = np.cumsum(head) - 1
         rank = np.arange(k) - starts[group]
-        # spans of the same requests stored before this batch
+        # spans of the same requests stored before this batch, and the latest of each
+        # request's (by end, start, arrival: the tail of its chain)
         before = np.zeros(k, dtype=np.int64)
         last_sid = np.full(k, _NONE, dtype=np.int64)
+        late = np.zeros(k, dtype=bool)  # a new span ended before its request's tail
         if self._tid.size:
-            s_order, s_sorted = self._tid_index()
+            rows = self._stored_rows(st[head])
             if self._components:
-                keep = self._sid[s_order] < COMPONENT_SPAN_BASE
-                s_order, s_sorted = s_order[keep], s_sorted[keep]
-            lo = np.searchsorted(s_sorted, st, "left")
-            hi = np.searchsorted(s_sorted, st, "right")
-            before = hi - lo
-            has = before > 0
-            last_sid[has] = self._sid[s_order[hi[has] - 1]]
+                rows = rows[self._sid[rows] < COMPONENT_SPAN_BASE]
+            if rows.size:
+                rt = self._tid[rows]
+                # by trace, then (end, start, row): each trace's last is its tail
+                o = np.lexsort((rows, self._start[rows], self._end[rows], rt))
+                rows, rt = rows[o], rt[o]
+                cnt = (np.searchsorted(rt, st[head], "right")
+                       - np.searchsorted(rt, st[head], "left"))
+                before = cnt[group]
+                at = np.flatnonzero(head & (before > 0))
+                tail = rows[np.searchsorted(rt, st[at], "right") - 1]
+                last_sid[at] = self._sid[tail]
+                first = order[at]  # (a request's new spans in order: else `back` below)
+                te, ts = self._end[tail], self._start[tail]
+                late[at] = (end[first] < te) | ((end[first] == te) & (start[first] < ts))
         hop = before + rank
         sorted_todo = todo[order]
         new_sid = st * HOPS + hop
@@ -101,7 +129,75 @@ class SpanIds:
         rows = order[sorted_todo]
         own = pid[rows]  # a parent recorded with the span (a hop's component span) stays
         pid[rows] = np.where(own == _NONE, prev[sorted_todo], own)
-        return order, st
+        e, s = end[order], start[order]
+        back = ((e[1:] < e[:-1]) | ((e[1:] == e[:-1]) & (s[1:] < s[:-1]))) & ~head[1:]
+        # traces whose chains are not in the order their spans ended: the new spans
+        # of a request did not come in that order, or one ended before the request's
+        # stored tail (nearly never: a read hands over what ended before it)
+        mark = late
+        mark[1:] |= back
+        redo = st[mark]  # (sorted: deduplicated in one pass)
+        if redo.size > 1:
+            redo = redo[np.r_[True, redo[1:] != redo[:-1]]]
+        return (stable, st), redo
+
+    def _stored_rows(self, trace_ids: np.ndarray) -> np.ndarray:
+        """The stored rows of these traces (sorted, distinct ids): from the trace-id
+        index kept (`_by_tid`, which may cover the rows before the last intakes only)
+        and a scan of the rows after it, merged in once they pass ``_SCAN_ROWS``: an
+        intake of a few spans costs its own traces, not a sort of the store."""
+        n = self._tid.size
+        if not trace_ids.size or not n:
+            return np.empty(0, dtype=np.int64)
+        pre = self._by_tid
+        if pre is None or n - pre[0].size > _SCAN_ROWS:
+            pre = self._tid_index()
+        p_order, p_sorted = pre
+        m = p_order.size
+        lo = np.searchsorted(p_sorted, trace_ids, "left")
+        lens = np.searchsorted(p_sorted, trace_ids, "right") - lo
+        idx = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens - lo, lens)
+        rows = p_order[idx]
+        if m < n:
+            rest = self._tid[m:]
+            at = np.minimum(np.searchsorted(trace_ids, rest), trace_ids.size - 1)
+            rows = np.concatenate((rows, m + np.flatnonzero(trace_ids[at] == rest)))
+        return rows
+
+    def _rechain(self, trace_ids: np.ndarray) -> None:
+        """Put the chains of these traces in the order their spans ended (end, then
+        start; ties in the order they came): the order a stream handing every span over
+        when it ends gives them, whatever order and take-ins they came in (a station's
+        span reaches the store at its recorder's flush, a user entity's at once, and a
+        live subscriber's settle or a bounded store's intake may take the latter in
+        first). The ids the store gave (``_hop``) are dealt again in that order, the
+        same set (a trace's ``trace * HOPS + hop`` ascending, then the overflow ids by
+        stream position), and each such span's parent is the span before it; a parent
+        recorded with a span, and spans handed over with ids, stay as they came."""
+        rows = self._stored_rows(trace_ids)
+        rows = rows[self._sid[rows] < COMPONENT_SPAN_BASE]
+        if rows.size < 2:
+            return
+        rows = rows[np.lexsort((self._start[rows], self._end[rows], self._tid[rows]))]
+        tid, sid, pid = self._tid[rows], self._sid[rows], self._pid[rows]
+        hop = self._hop[rows]
+        new_sid = sid.copy()
+        # the k-th hop of a trace in time order gets the trace's k-th id (both orders
+        # group the traces alike); overflow ids are -(1 + position): after, by position
+        h_sid, h_tid = sid[hop], tid[hop]
+        neg = h_sid < 0
+        new_sid[hop] = h_sid[np.lexsort((np.where(neg, -h_sid, h_sid), neg, h_tid))]
+        head = np.ones(tid.size, dtype=bool)
+        head[1:] = tid[1:] != tid[:-1]
+        prev = np.empty(tid.size, dtype=np.int64)
+        prev[1:] = new_sid[:-1]
+        prev[head] = _NONE
+        new_pid = np.where(hop & (pid < COMPONENT_SPAN_BASE), prev, pid)
+        if np.array_equal(new_sid, sid) and np.array_equal(new_pid, pid):
+            return
+        self._sid[rows] = new_sid
+        self._pid[rows] = new_pid
+        self.__dict__.pop("_edge_cache", None)  # (counted from the old ids and parents)
 
     def _join_component_spans(self, trace_ids: np.ndarray) -> None:
         """Join the two kinds of spans of traces that have both. A standard hop (a span
@@ -109,11 +205,14 @@ class SpanIds:
         context when the request reached it (recorded with it: a balancer's span of that
         very attempt), else its request's previous hop. A component span recorded
         without parent (the outermost, e.g. a client's) becomes the child of the latest
-        hop of its request that began no later than it and has no component parent (the
-        source that made the request). That choice is made again at every take-in, from
+        hop of its request that began no later than it and is outside every component
+        span -- no component parent, nor a hop chained under one (the source that made
+        the request, not the sink an earlier attempt reached). That choice is made again at every take-in, from
         what is stored, so it does not depend on the order the spans came in."""
-        order, st = self._tid_index()
+        found = self._stored_rows(trace_ids)
         sid, pid, start, end = self._sid, self._pid, self._start, self._end
+        order = found[np.argsort(self._tid[found], kind="stable")]
+        st = self._tid[order]
         lo = np.searchsorted(st, trace_ids, "left")
         hi = np.searchsorted(st, trace_ids, "right")
         for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
@@ -134,15 +233,42 @@ class SpanIds:
         roots = rows[comp & ~own]
         if not roots.size:
             return
-        outer = rows[~comp & ~own]  # hops outside every component span
+        outside = ~comp & ~own
+        outer = rows[outside]  # hops without component parent
         if not outer.size:
             pid[roots] = _NONE
             return
-        # the latest by (start, end, id) among those beginning no later than the root
-        rank = np.lexsort((sid[outer], end[outer], start[outer]))
-        outer = outer[rank]
+        chosen, found = SpanIds._latest_before(outer, roots, sid, start, end)
+        if (pid[chosen[0]] != _NONE and found[0] if roots.size == 1
+                else (pid[chosen[found]] != _NONE).any()):
+            # a chosen hop has a parent: it may be chained under a hop inside a component
+            # span (the sink a balanced attempt reached), so inside it too; a retry sent
+            # after that attempt's sink began is the child of the request's source, not
+            # of that sink (rare: commonly the choice is the source, with no parent)
+            ids, parents = sid[rows].tolist(), pid[rows].tolist()
+            inside = {i for i, o in zip(ids, outside.tolist(), strict=True) if not o}
+            grew = True
+            while grew:
+                grew = False
+                for i, p in zip(ids, parents, strict=True):
+                    if p in inside and i not in inside:
+                        inside.add(i)
+                        grew = True
+            outer = rows[np.fromiter((i not in inside for i in ids), bool, len(ids))]
+            if not outer.size:
+                pid[roots] = _NONE
+                return
+            chosen, found = SpanIds._latest_before(outer, roots, sid, start, end)
+        pid[roots] = np.where(found, sid[chosen], _NONE)
+
+    @staticmethod
+    def _latest_before(outer: np.ndarray, roots: np.ndarray, sid: np.ndarray,
+                       start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each root, the row of the latest hop of `outer` by (start, end, id) among
+        those beginning no later than it, and whether there is one."""
+        outer = outer[np.lexsort((sid[outer], end[outer], start[outer]))]
         at = np.searchsorted(start[outer], start[roots], "right") - 1
-        pid[roots] = np.where(at >= 0, sid[outer[np.maximum(at, 0)]], _NONE)
+        return outer[np.maximum(at, 0)], at >= 0
 
     def _add_others(self, spans: list[tuple[int, Span]]) -> list[Span]:
         """Spans with non-integer ids, as ``(stream position, span)``: kept per trace as

@@ -36,7 +36,10 @@ class SpanArrays(NamedTuple):
     ``attributes`` are sparse columns ``(rows, key, values)``: span ``rows[i]`` has
     attribute ``key`` = ``values[i]``. ``parents``, if given, holds each span's own
     parent (a component span's id, recorded when the request reached the span's
-    entity), or the int64 minimum where the span takes its request's previous span."""
+    entity), or the int64 minimum where the span takes its request's previous span.
+    ``span_ids``, if given, holds ids the spans were recorded with (component spans:
+    then ``parents`` holds their own parents), the int64 minimum where the store
+    assigns one."""
 
     trace_ids: np.ndarray
     entities: np.ndarray
@@ -45,6 +48,7 @@ class SpanArrays(NamedTuple):
     ends: np.ndarray
     attributes: list[tuple[np.ndarray, str, np.ndarray]]
     parents: np.ndarray | None = None
+    span_ids: np.ndarray | None = None
 
 
 class _Lazy:
@@ -114,6 +118,8 @@ class SpanIngest(SpanIds, TraceBound):
     _names: list[str]
     _codes: dict[str, int]
     _components: bool
+    _bufs: tuple[np.ndarray, ...] | None
+    _by_tid: tuple[np.ndarray, np.ndarray] | None
 
     def appender(self, info: Any) -> Any:
         pending = self._pending
@@ -265,7 +271,8 @@ class SpanIngest(SpanIds, TraceBound):
         if not k:
             return None
         pid = None if b.parents is None else b.parents.astype(np.int64)  # (a copy)
-        return _Block(b.trace_ids.astype(np.int64, copy=False), None, pid,
+        sid = None if b.span_ids is None else b.span_ids.astype(np.int64)
+        return _Block(b.trace_ids.astype(np.int64, copy=False), sid, pid,
                       codes[b.entities], np.asarray(b.starts, dtype=np.float64),
                       np.asarray(b.ends, dtype=np.float64), {},
                       [(r.astype(np.int64), key, v) for r, key, v in b.attributes],
@@ -301,6 +308,28 @@ class SpanIngest(SpanIds, TraceBound):
                       np.array(start, dtype=np.float64), np.array(end, dtype=np.float64),
                       attrs, [], np.array(pos, dtype=np.int64))
 
+    _COLUMNS = ("_tid", "_sid", "_pid", "_hop", "_ent", "_start", "_end")
+
+    def _extend(self, new: tuple[np.ndarray, ...]) -> None:
+        """Append rows to the columns (copies: a batch's arrays may be its producer's).
+        The columns are views of buffers with room to spare (a quarter): intakes of a
+        few spans each (a live span subscriber settles every span) cost what they add,
+        not a copy of the store. The first intake is sized exactly (a read after a run
+        takes everything in at once)."""
+        n, k = self._tid.size, new[0].size
+        cols = [getattr(self, c) for c in self._COLUMNS]
+        bufs = self._bufs
+        if (bufs is None or bufs[0].size < n + k
+                or any(c.base is not b for c, b in zip(cols, bufs, strict=True))):
+            room = n + k if n == 0 else n + k + (n + k) // 4
+            bufs = tuple(np.empty(room, dtype=c.dtype) for c in cols)
+            for b, c in zip(bufs, cols, strict=True):
+                b[:n] = c
+            self._bufs = bufs
+        for name, b, a in zip(self._COLUMNS, bufs, new, strict=True):
+            b[n:n + k] = a
+            setattr(self, name, b[:n + k])
+
     def _append_blocks(self, blocks: list[_Block]) -> None:
         if not blocks:
             return
@@ -318,19 +347,19 @@ class SpanIngest(SpanIds, TraceBound):
         sid, pid = (np.concatenate([np.full(b.tid.size, _NONE, dtype=np.int64)
                                     if b[i] is None else b[i] for b in blocks])
                     for i in (1, 2))
-        by_tid = self._assign_ids(tid, sid, pid, pos)
+        hop = sid == _NONE
+        by_tid, redo = self._assign_ids(tid, sid, pid, pos, start, end)
         if not self._components and (sid >= COMPONENT_SPAN_BASE).any():
             self._components = True
-        self._tid = np.concatenate((self._tid, tid))  # (copies: a batch's arrays may be
-        self._sid = np.concatenate((self._sid, sid))  # its producer's)
-        self._pid = np.concatenate((self._pid, pid))
-        self._ent = np.concatenate((self._ent, ent))
-        self._start = np.concatenate((self._start, start))
-        self._end = np.concatenate((self._end, end))
+        self._extend((tid, sid, pid, hop, ent, start, end))
         # the new block's trace-id order is the whole store's when it was empty (saves
-        # the bounded store's eviction a sort)
-        self._by_tid = by_tid if base == 0 else None
+        # the bounded store's eviction a sort); else the index kept covers the rows
+        # before this intake (`_tid_index` merges the new ones in when asked)
+        if base == 0:
+            self._by_tid = by_tid
         self._by_start = None
         self._scanned = False
+        if redo.size:
+            self._rechain(redo)
         if self._components:
             self._join_component_spans(np.unique(tid))

@@ -4,7 +4,7 @@ all in: one trace, the entities with spans, and a range or the first rows of one
 The spans a read returns belong to a few traces. Those traces are built apart, in a
 small store of the same kind: their stored spans first (with their ids), then their
 spans from each pending batch in order — the ids and parents `_index` would give, and
-spans that start together in the order they came. The batches must be able to look
+spans that start together by trace id, then span id. The batches must be able to look
 traces up (``of_trace`` / ``of_traces``) and, for ranges, list each entity's trace ids
 and starts (``by_entity``); an unbounded store only (the bound decides what is kept
 while taking spans in). Anything else, and reads that would gather many traces, take
@@ -60,6 +60,7 @@ class PendingReads:
         if rows.size:
             # encoded with `one`'s entity codes (ours would index its empty name list)
             one._append_blocks([one._rows_block(self._spans_at(rows), [], 0)])
+            one._hop[:] = self._hop[rows]  # (handed over with the ids given here)
         blocks = [one._arrays_block(b, 0) for b in batches]
         one._append_blocks([b for b in blocks if b is not None])
         if one._tid.size > _span_ids.HOPS and int(
@@ -119,8 +120,8 @@ class PendingReads:
             return [], latest
         if limit is not None:
             # only the first `limit` by start are returned: the traces of the spans
-            # starting no later than the limit-th (ties with it included: they come in
-            # arrival order); it is among each part's `limit` smallest starts
+            # starting no later than the limit-th (ties with it included: they are
+            # ordered by trace and span id); it is among each part's `limit` smallest starts
             firsts = [np.partition(s, limit - 1)[:limit] if s.size > limit else s
                       for _, s in parts] + [self._start[rows[:limit]]]
             lowest = np.concatenate(firsts)

@@ -24,11 +24,12 @@ evicting the oldest beyond N, whole. The store remembers the ids of the last
 ``N + max(4 N, 1024)`` such traces it began; a span of one begun longer ago begins it
 anew (partial). Neither kind ever evicts the other.
 
-`evicted_traces` counts the traces the store held and then evicted, span by span in the
-order spans came: an integer trace counts when it was among the N largest ids when its
-first span came (a trace whose spans all came below the floor was never held and does
-not count). Every span the bound drops or evicts moves `complete_from` past its start, so
-what the store says it holds completely stays true.
+`evicted_traces` counts the traces with a span handed over that the store does not keep:
+for integer ids, the distinct ids seen minus the N kept (a function of the set of ids
+seen, like what is kept: the same however the run was paused or read; counted with flat
+memory, see `_see_gone`), plus the other-id traces evicted. Every span the bound drops
+or evicts moves `complete_from` past its start, so what the store says it holds
+completely stays true.
 """
 
 from __future__ import annotations
@@ -40,35 +41,9 @@ import numpy as np
 #: other-id traces remembered after their eviction (besides the N kept): max(FACTOR N, MIN)
 REMEMBER_FACTOR = 4
 REMEMBER_MIN = 1024
-
-
-def earlier_greater(x: np.ndarray) -> np.ndarray:
-    """For each ``x[i]``, how many of ``x[:i]`` are greater (distinct values): a bottom-up
-    merge count, ``log2(len)`` vectorized passes.
-
-    >>> earlier_greater(np.array([5, 1, 4, 9, 2])).tolist()
-    [0, 1, 1, 0, 3]
-    """
-    n = x.size
-    out = np.zeros(n, dtype=np.int64)
-    if n < 2 or bool((x[1:] > x[:-1]).all()):
-        return out  # (ids nearly always come in order)
-    rank = np.empty(n, dtype=np.int64)
-    rank[np.argsort(x, kind="stable")] = np.arange(n)
-    pos = np.arange(n)
-    width = 1
-    while width < n:
-        # pairs of adjacent blocks of `width` positions: each right-block element
-        # against the left block of its pair
-        pair, right = pos // (2 * width), (pos // width) % 2 == 1
-        left_keys = np.sort(pair[~right] * n + rank[~right])
-        r_at = np.flatnonzero(right)
-        key = pair[r_at] * n + rank[r_at]
-        below_or_eq = np.searchsorted(left_keys, key, side="right")
-        left_end = np.searchsorted(left_keys, (pair[r_at] + 1) * n, side="left")
-        out[r_at] += left_end - below_or_eq
-        width *= 2
-    return out
+#: runs of integer ids seen below the floor kept open (see `_see_gone`): max(FACTOR N, MIN)
+GONE_RUNS_FACTOR = 4
+GONE_RUNS_MIN = 4096
 
 
 class TraceBound:
@@ -80,6 +55,7 @@ class TraceBound:
     _tid: np.ndarray
     _sid: np.ndarray
     _pid: np.ndarray
+    _hop: np.ndarray
     _ent: np.ndarray
     _start: np.ndarray
     _end: np.ndarray
@@ -102,6 +78,15 @@ class TraceBound:
     #: other-id traces begun so far (a trace's rank is the count when it began; kept:
     #: the last N) and the remembered ones' ranks, by id
     _begun_other: int = 0
+    #: integer ids seen and not kept: runs of consecutive ids (inclusive bounds, sorted,
+    #: not touching), ids at or below `_gone_closed` (counted in `_gone_closed_n`), and
+    #: the count of both (`_see_gone`); other-id traces evicted (`_bound_others`)
+    _gone_lo: np.ndarray = np.empty(0, dtype=np.int64)
+    _gone_hi: np.ndarray = np.empty(0, dtype=np.int64)
+    _gone_closed: int = -(2**63)
+    _gone_closed_n: int = 0
+    _gone_n: int = 0
+    _gone_other: int = 0
     _mem_other: dict[Any, int] | None = None
 
     @property
@@ -153,22 +138,29 @@ class TraceBound:
         return keep, keep_other
 
     def _bound_ids(self, tids: np.ndarray) -> np.ndarray:
-        """The integer-id rule: the N largest ids seen so far are kept."""
+        """The integer-id rule: the N largest ids seen so far are kept; every other id
+        seen is counted once (`_see_gone`)."""
         cap = self.max_traces
         assert cap is not None
         kept = self._kept
         if cap <= 0:  # (keeps nothing)
+            self._see_gone(np.unique(tids))
             return np.zeros(tids.size, dtype=bool)
         full = kept.size >= cap
         # ids below the floor are dropped at once (seen before or not: either way not
         # among the N largest)
-        cand = tids[tids >= kept[0]] if full else tids
+        if full:
+            low = tids < kept[0]
+            if low.any():
+                self._see_gone(np.unique(tids[low]))
+            cand = tids[~low]
+        else:
+            cand = tids
         if not cand.size:
             return np.zeros(tids.size, dtype=bool)
-        ids, first = np.unique(cand, return_index=True)  # (first: where each first is)
+        ids = np.unique(cand)
         at = np.minimum(np.searchsorted(kept, ids), max(kept.size - 1, 0))
-        fresh = kept[at] != ids if kept.size else np.ones(ids.size, dtype=bool)
-        new, first = ids[fresh], first[fresh]
+        new = ids[kept[at] != ids] if kept.size else ids
         if not new.size:  # only kept traces: nothing changes
             return tids >= kept[0] if full else np.ones(tids.size, dtype=bool)
         both = np.concatenate((kept, new))
@@ -180,33 +172,45 @@ class TraceBound:
             return np.ones(tids.size, dtype=bool)
         floor = int(new_kept[0])
         lost = int(np.searchsorted(kept, floor))  # held, now below the floor
-        self.evicted_traces += lost + self._held_in_batch(kept, new, first, floor)
+        gone = new[new < floor]  # seen for the first time, below the new floor already
+        if lost or gone.size:
+            self._see_gone(np.union1d(kept[:lost], gone))
         if lost:
             self._evict_stored(floor)
         self._kept = new_kept
         return tids >= floor
 
-    def _held_in_batch(self, kept: np.ndarray, new: np.ndarray, first: np.ndarray,
-                       floor: int) -> int:
-        """How many of the traces this batch begins (``new``: their ids, sorted, not in
-        ``kept``; ``first``: where each first came in the batch) are below the new floor
-        but were held on the way: among the N largest ids seen when their first span
-        came."""
-        if not new.size or new[0] >= floor:
-            return 0
-        seq = new[np.argsort(first)]  # in order of first span
-        low = seq < floor
-        # earlier ids at or above the new floor are all greater: a running count; the
-        # lost ones among themselves: counted (nearly always in order: none)
-        greater = (np.cumsum(~low) - ~low)[low]
-        lost = seq[low]
-        if not bool((lost[1:] > lost[:-1]).all()):
-            if lost.size <= 512:  # few: all pairs at once
-                greater += np.tril(lost[None, :] > lost[:, None], -1).sum(axis=1)
-            else:
-                greater += earlier_greater(lost)
-        larger = kept.size - np.searchsorted(kept, lost, side="right") + greater
-        return int((larger < self.max_traces).sum())
+    def _see_gone(self, ids: np.ndarray) -> None:
+        """Count these ids (sorted, distinct, below the floor) among the traces seen and
+        not kept, each once however often it comes: the ids seen below the floor are
+        kept as runs of consecutive ids (`_gone_lo`, `_gone_hi`), few (a simulation's
+        trace ids are consecutive request ids: one run, or one per id a sampler
+        skipped). Memory stays flat: beyond ``GONE_RUNS`` runs (max(FACTOR N, MIN))
+        the lowest half are closed, counted and forgotten: an id at or below the
+        closed part (`_gone_closed`) counts as seen. That is exact unless a trace's
+        first span comes after the runs below its id were closed (a request that was
+        created before thousands of evicted traced requests and had no span handed
+        over yet)."""
+        ids = ids[ids > self._gone_closed]
+        if not ids.size:
+            return
+        cut = np.flatnonzero(ids[1:] - 1 != ids[:-1])  # (no overflow: ids are distinct)
+        lo = np.concatenate((self._gone_lo, ids[np.r_[0, cut + 1]]))
+        hi = np.concatenate((self._gone_hi, ids[np.r_[cut, ids.size - 1]]))
+        o = np.argsort(lo, kind="stable")
+        lo, hi = lo[o], hi[o]
+        reach = np.maximum.accumulate(hi)
+        begins = np.flatnonzero(np.r_[True, lo[1:] - 1 > reach[:-1]])  # not touching
+        lo, hi = lo[begins], np.maximum.reduceat(hi, begins)
+        limit = max(GONE_RUNS_FACTOR * (self.max_traces or 0), GONE_RUNS_MIN)
+        if lo.size > limit:
+            k = lo.size - limit // 2
+            self._gone_closed = int(hi[k - 1])
+            self._gone_closed_n += int((hi[:k] - lo[:k] + 1).sum())
+            lo, hi = lo[k:], hi[k:]
+        self._gone_lo, self._gone_hi = lo, hi
+        self._gone_n = self._gone_closed_n + int((hi - lo + 1).sum())
+        self.evicted_traces = self._gone_n + self._gone_other
 
     def _evict_stored(self, floor: int) -> None:
         """Evict the stored integer traces below ``floor``, whole (a pass over the id
@@ -215,6 +219,7 @@ class TraceBound:
         self._note_evicted(self._start[~keep])
         new_row = np.cumsum(keep) - 1
         self._tid, self._sid, self._pid = self._tid[keep], self._sid[keep], self._pid[keep]
+        self._hop = self._hop[keep]
         self._ent, self._start, self._end = self._ent[keep], self._start[keep], self._end[keep]
         self._attrs = {int(new_row[r]): a for r, a in self._attrs.items() if keep[r]}
         cols = []
@@ -223,8 +228,8 @@ class TraceBound:
             if m.any():
                 cols.append((new_row[rows_[m]], key, values[m]))
         self._attr_cols = cols
-        if self._by_tid is not None:  # the kept rows' index, renumbered (still stable)
-            order, st = self._by_tid
+        if self._by_tid is not None:  # the kept rows' index, renumbered (still stable;
+            order, st = self._by_tid  # the rows it covers: those before the rest)
             cut = int(np.searchsorted(st, floor))
             self._by_tid = (new_row[order[cut:]], st[cut:])
         self._by_start = None
@@ -249,7 +254,8 @@ class TraceBound:
                 n += 1
             ranks.append(r)
         low = n - cap  # the kept traces: ranks from here
-        self.evicted_traces += max(0, low) - max(0, n0 - cap)
+        self._gone_other += max(0, low) - max(0, n0 - cap)
+        self.evicted_traces = self._gone_n + self._gone_other
         for key in [k for k, r in stored.items() if r < low]:
             gone = self._other.pop(key)
             self._note_evicted(np.array([sp.start for sp in gone], dtype=np.float64))

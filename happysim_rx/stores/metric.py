@@ -355,10 +355,14 @@ class MetricStore(SeriesMap):
             if weighting == "time":
                 sv, sw, i0, i1 = gauge_segments(t, v, start, end, hold_until)
                 if where:
-                    # Tag filters select change points; carried-in value has no tags.
+                    # A tag filter selects the time held from the changes carrying the
+                    # tags, each to the next change whatever its tags; the value carried
+                    # in is held from the change before the range (kept when it matches),
+                    # so groups by a tag key partition the gauge's time.
                     m = s.tag_mask(i0, i1, where)
                     carry = sv.size - (i1 - i0)
-                    keep = np.concatenate((np.zeros(carry, dtype=bool), m))
+                    head = s.tag_mask(i0 - 1, i0, where) if carry else np.zeros(0, dtype=bool)
+                    keep = np.concatenate((head, m))
                     sv, sw = sv[keep], sw[keep]
                 segv.append(sv)
                 segw.append(sw)

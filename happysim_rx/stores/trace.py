@@ -63,6 +63,8 @@ class TraceStore(PendingReads, SpanIngest):
         self._pending_lazy = 0  # spans in pending `_Lazy` batches
         z = np.empty(0, dtype=np.int64)
         self._tid, self._sid, self._pid = z, z, z
+        self._hop = np.empty(0, dtype=bool)  # the span got its id here
+        self._bufs: tuple[np.ndarray, ...] | None = None  # what the columns are views of
         self._ent = np.empty(0, dtype=np.int32)
         self._start, self._end = np.empty(0), np.empty(0)
         self._names: list[str] = []  # entity code -> name
@@ -78,10 +80,22 @@ class TraceStore(PendingReads, SpanIngest):
         self._components = False  # a component span (id >= COMPONENT_SPAN_BASE) stored
 
     def _tid_index(self) -> tuple[np.ndarray, np.ndarray]:
-        """(rows in trace-id order, stable within a trace; the sorted trace ids)."""
+        """(rows in trace-id order, stable within a trace; the sorted trace ids). The
+        index kept (`_by_tid`) may cover the rows up to some point only (intakes
+        append rows after it): the later rows are merged in (a sort of those, and one
+        pass), not the whole column sorted again."""
+        n = self._tid.size
         if self._by_tid is None:
             order = np.argsort(self._tid, kind="stable")
             self._by_tid = (order, self._tid[order])
+        elif self._by_tid[0].size < n:
+            p_order, p_sorted = self._by_tid
+            m = p_order.size
+            t_order = m + np.argsort(self._tid[m:], kind="stable")
+            t_sorted = self._tid[t_order]
+            # (after the equal ids of the index: later rows, so still stable)
+            at = np.searchsorted(p_sorted, t_sorted, "right")
+            self._by_tid = (np.insert(p_order, at, t_order), np.insert(p_sorted, at, t_sorted))
         return self._by_tid
 
     def _first_rows(self) -> tuple[np.ndarray, np.ndarray]:
@@ -191,12 +205,11 @@ class TraceStore(PendingReads, SpanIngest):
         """Rows of one trace in arrival order: the first lookup after a change scans the
         id column (a few ms for 10^6 spans, no sort); the next builds the trace-id index
         (one sort), so that looking up every trace stays O(n log n)."""
-        if self._by_tid is None:
+        if self._by_tid is None or self._by_tid[0].size < self._tid.size:
             if not self._scanned:
                 self._scanned = True
                 return np.flatnonzero(self._tid == trace_id)
-            self._tid_index()
-        order, st = self._by_tid
+        order, st = self._tid_index()
         i0, i1 = np.searchsorted(st, [trace_id, trace_id + 1])
         return order[i0:i1]
 
@@ -267,7 +280,7 @@ class TraceStore(PendingReads, SpanIngest):
 
     def between(self, start: float, end: float, entity: str = "*") -> list[Span]:
         """Spans whose *start* is in [start, end), by start time, spans starting at the
-        same time in the order they came (O(log n) + k)."""
+        same time by trace id, then span id (O(log n) + k)."""
         return self.between_first(start, end, entity)[0]
 
     def between_first(self, start: float, end: float, entity: str = "*",
@@ -349,10 +362,14 @@ class TraceStore(PendingReads, SpanIngest):
         return starts, durations, codes, names
 
     def _range_rows(self, start: float, end: float, entity: str) -> np.ndarray:
-        """Stored rows of `entity` (a glob) starting in [start, end), by start (ties in
-        the order they came)."""
-        if self._by_start is None:  # ties by start keep the order spans came in
-            order = np.argsort(self._start, kind="stable")
+        """Stored rows of `entity` (a glob) starting in [start, end), by start (ties by
+        trace id, then span id)."""
+        if self._by_start is None:
+            # ties by start (a request's source, client and balancer spans begin at one
+            # instant) by trace id, then span id: the order spans came in depends on
+            # when the run was paused (a component's span comes as it ends, a station's
+            # at a flush), and a `limit` or `first` over a tie must not
+            order = np.lexsort((self._sid, self._tid, self._start))
             if order.size < 2**31:
                 order = order.astype(np.int32)  # an index kept for every span: compact
             self._by_start = (order, self._start[order])
@@ -396,8 +413,10 @@ class TraceStore(PendingReads, SpanIngest):
 
     def nbytes(self) -> int:
         """Bytes held by the span columns (attributes and non-integer traces aside)."""
-        return sum(a.nbytes for a in (self._tid, self._sid, self._pid, self._ent,
-                                      self._start, self._end))
+        cols = (self._tid, self._sid, self._pid, self._hop, self._ent, self._start,
+                self._end)
+        # (the buffers the columns are views of, their room for later intakes included)
+        return sum((a.base if a.base is not None else a).nbytes for a in cols)
 
     def finish(self, now: float) -> None:
         pass

@@ -33,7 +33,6 @@ and when the topic's listeners change (then emitted one by one: ``series[i]`` is
 from __future__ import annotations
 
 import itertools
-from struct import pack_into
 from typing import Any
 
 import numpy as np
@@ -67,7 +66,8 @@ class FastRecording:
     sampled run emits through `SampledSpans`); ``ids``: the simulation's component span
     id counter; ``name``: the entity's name."""
 
-    __slots__ = ("sim", "on", "series", "topics", "spans", "rows", "ids", "name", "shared")
+    __slots__ = ("sim", "on", "series", "topics", "spans", "rows", "facts", "ids", "name",
+                 "shared")
 
     def __init__(self, sim: Any, on: bool) -> None:
         self.sim = sim
@@ -76,6 +76,8 @@ class FastRecording:
         self.topics: tuple[Any, ...] = ()  # every series' `Topic`
         self.spans: Any = None
         self.rows: list | None = None
+        #: with ``rows``: the simulation's `SpanFacts` (spans as ints: `span_facts`)
+        self.facts: Any = None
         self.ids: Any = None
         self.name = ""
         #: the component's own cache for this simulation (tags and attributes dicts it
@@ -160,6 +162,10 @@ def resolve(entity: Any, *series: tuple[str, str]) -> FastRecording:
             spans.watch(_dropper(entity))
         if rec.keep is None:
             out.rows = _row_list(runtime.bus, spans)
+            if out.rows is not None:
+                from happysimulator.components.span_facts import span_facts
+
+                out.facts = span_facts(runtime, _span_store(runtime.bus))
         else:  # (sampled: every span goes through the filter, none straight to a store)
             from happysimulator.observability.trace_sampling import SampledSpans
 
@@ -213,12 +219,10 @@ class NsBatch:
 
 
 def _ints(values: list[int]) -> np.ndarray:
-    """A list of ints as an int64 array, and the list emptied (`struct` packs it at
-    half of `np.array`'s instructions per element; an int outside int64 raises
-    `struct.error`)."""
-    n = len(values)
-    out = np.empty(n, dtype=np.int64)
-    pack_into(f"{n}q", out, 0, *values)
+    """A list of ints as an int64 array, and the list emptied (`np.fromiter`: ns
+    times are ints past 2**30, which `struct` packs at 2-7x its time; an int outside
+    int64 raises `OverflowError`)."""
+    out = np.fromiter(values, np.int64, len(values))
     values.clear()
     return out
 
@@ -253,14 +257,19 @@ def _batch(runtime: Any, entity: Any, topic: Any, form: type) -> NsBatch:
     return batch
 
 
+def _span_store(bus: Any) -> Any:
+    """The bus's one span store (None: none, or several)."""
+    stores = [s for s in bus.stores if _SPAN in s.kinds]
+    return stores[0] if len(stores) == 1 else None
+
+
 def _row_list(bus: Any, topic: Any) -> list | None:
     """The trace store's list of pending spans when it alone listens to `topic` and
     takes spans as they come (`SpanIngest.row_list`); else None (emit them: for
     subscribers, breakpoints, a bounded store)."""
     if len(topic._appenders) != 1 or topic._sinks or topic._raws:
         return None
-    stores = [s for s in bus.stores if _SPAN in s.kinds]
-    row_list = getattr(stores[0], "row_list", None) if len(stores) == 1 else None
+    row_list = getattr(_span_store(bus), "row_list", None)
     return None if row_list is None else row_list()
 
 

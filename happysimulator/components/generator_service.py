@@ -4,7 +4,8 @@ A `_Service` is a `Process` whose end runs the resource's bookkeeping (`_done`).
 service of a resource with the inline bookkeeping (``_plain`` LEAN), made while nobody
 sees processed events (`Engine.unseen`), is a `_LeanService`: it is given a driver
 (`process.drive`) when made, and a finished one is kept as a spare for a later request
-(`QueuedResource._spares`), so a busy resource allocates no service objects. Its
+(`QueuedResource._spares`), so a busy resource allocates no service objects; it resumes
+by a `Wakeup` event of its own (the class of every internal event: see `Wakeup`). Its
 `handle_event` resumes the generator and, when it returned, ends the service and starts
 the next waiting request in the same frame (the hot path of user-written models: one
 Python frame per resume, as a SimPy process has one ``_resume`` per event).
@@ -18,7 +19,7 @@ from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from happysimulator.core.component_instrumentation import DONE, Visit, trace_id
-from happysimulator.core.event import Event
+from happysimulator.core.event import Event, ProcessContinuation, Wakeup
 from happysimulator.core.process import FINISHED, Process, drive
 
 if TYPE_CHECKING:
@@ -44,9 +45,11 @@ class _Service(Process):
 class _LeanService(_Service):
     """The service of a resource that ends services with the inline bookkeeping
     (``QueuedResource._plain`` is LEAN), made while nobody sees processed events: it has
-    a driver, and it is kept as a spare when it finishes."""
+    a driver, serves the next waiting request itself when it finishes (else it is kept
+    as a spare), and resumes by its own `Wakeup` events: ``_ev``, and ``_ev2`` (made
+    when needed) for the request it serves next while ``_ev`` is being processed."""
 
-    __slots__ = ()
+    __slots__ = ("_ev2",)
 
     def handle_event(self, event: Event) -> Event | None:
         """`Process.handle_event`; when the generator returned while nothing is recorded
@@ -58,11 +61,12 @@ class _LeanService(_Service):
         y = self._step(value)
         sim = self.sim
         if y is not FINISHED:
-            if y.__class__ is float and y >= 0.0 and self._own and self._x is None \
+            w = self._ev
+            if y.__class__ is float and y >= 0.0 and self._own and w._x is None \
                     and sim.engine.unseen:
                 t = sim.now_ns + _floor(y * 1e9 + 0.5)  # (`Process.handle_event`'s)
-                self._time_ns = t
-                heappush(sim._heap, (t, 1, next(sim._counter), self))
+                w._time_ns = t
+                heappush(sim._heap, (t, 1, next(sim._counter), w))
                 return None
             return self._stepped(y)
         result = self._box[0]
@@ -85,6 +89,7 @@ class _LeanService(_Service):
         i = r._instr
         q = r._queue
         seq = -1
+        again = False  # (it serves the next waiting request itself)
         if now_ev is not None and (q or i is not None and i.live is not None):
             # it goes before what the next start (or a live delivery of the facts)
             # schedules for now: its heap sequence number is drawn first
@@ -97,7 +102,14 @@ class _LeanService(_Service):
                 i.traced_starts.append(self.arr_ns)
             if i.traced:
                 c = done._ctx
-                i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(done))
+                if c is None:  # (`trace_id` inline: a traced source's request has its id)
+                    try:
+                        tid = done._id
+                    except AttributeError:
+                        tid = None
+                    i.traced_ids.append(trace_id(done) if tid is None else tid)
+                else:
+                    i.traced_ids.append(c["id"] if c.__class__ is dict else trace_id(done))
             if i.live is not None:
                 i.live(DONE, now, Visit(self.arr_ns, self.start_ns, done))
         if q and not r._draining and r.in_flight < r._concurrency:
@@ -119,34 +131,37 @@ class _LeanService(_Service):
                         arr = now  # (a span attached mid-service starts at its start)
                     res = r.handle_queued_event(event)
                     if res.__class__ is GeneratorType:
-                        # never this service object itself, though it is done: it is
-                        # the event being processed, which a failure (`failed_event`)
-                        # or a pause (`last_event`) reports as the request it served
-                        # (it becomes a spare below, for a later start)
-                        spares = r._spares
-                        s = spares.pop() if spares else None
-                        if (s is not None and s.sim is sim and unseen
-                                and s.event_type == event.event_type):
+                        # this service object serves it (it is done), by its other
+                        # `Wakeup`: the one being processed is reported as the request
+                        # it served (a failure's `failed_event`, a pause's `last_event`)
+                        w = self._ev2
+                        if w is None:
+                            w = self._ev2 = _wakeup(self, now, event)
+                        if self._own and unseen and w._x is None:
                             # (`service`'s reuse of a spare, and its first step -- its
                             # `handle_event` -- written out)
-                            s.gen = res
-                            s.origin = event
-                            s.start_ns = s._time_ns = now
-                            s.arr_ns = arr
+                            self._ev2 = self._ev
+                            self._ev = w
+                            again = True
+                            self.gen = res
+                            self.origin = event
+                            self.start_ns = w._time_ns = now
+                            self.arr_ns = arr
+                            w.event_type = event.event_type
                             c = event._ctx
-                            s._ctx = event if c is None else c
+                            w._ctx = event if c is None else c
                             x = event._x
                             if x is not None and x.daemon:
-                                s._own = False
-                            y = s._step(res)  # (sent to its driver: it starts)
-                            if (y.__class__ is float and y >= 0.0 and s._own
-                                    and s._x is None):
+                                self._own = False
+                            y = self._step(res)  # (sent to its driver: it starts)
+                            if (y.__class__ is float and y >= 0.0 and self._own
+                                    and w._x is None):
                                 t = now + _floor(y * 1e9 + 0.5)  # (see `Process`)
-                                s._time_ns = t
-                                heappush(sim._heap, (t, 1, next(sim._counter), s))
+                                w._time_ns = t
+                                heappush(sim._heap, (t, 1, next(sim._counter), w))
                                 res = None
                             else:
-                                res = s._stepped(y)
+                                res = self._stepped(y)
                         else:
                             res = service(sim, res, event, r, now, arr).handle_event(None)
                         if res is not None:  # (it finished at once: an event for now)
@@ -158,7 +173,8 @@ class _LeanService(_Service):
                 r._draining = False
             if q and r.in_flight < r._concurrency:  # (more room: the general way)
                 r._drain(sim)
-        if self._own and self._x is None and unseen and len(r._spares) < SPARES:
+        if (not again and self._own and self._ev._x is None and unseen
+                and len(r._spares) < SPARES):
             r._spares.append(self)  # (it serves a later request: see `service`)
         if seq >= 0:  # (`Engine.push_if_due` inline)
             heap = sim._heap
@@ -179,15 +195,16 @@ def service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_
     spares = resource._spares
     if spares:
         s = spares.pop()
-        if s.sim is sim and sim.engine.unseen and s.event_type == request.event_type:
+        w = s._ev
+        if s.sim is sim and sim.engine.unseen and w.event_type == request.event_type:
             # (the same type: the event log reads it after the handler returns; a spare
             # has a driver, see `_LeanService.handle_event`)
             s.gen = s._send = gen  # (sent to the driver: it starts)
             s.origin = request
-            s.start_ns = s._time_ns = start_ns
+            s.start_ns = w._time_ns = start_ns
             s.arr_ns = arr_ns
             c = request._ctx
-            s._ctx = request if c is None else c
+            w._ctx = request if c is None else c
             x = request._x
             if x is not None and x.daemon:
                 s._own = False
@@ -213,10 +230,28 @@ def service(sim: Any, gen: Any, request: Event, resource: QueuedResource, start_
     s._x = None
     s._own = own
     s._step = None
+    s._ev = s
     if lean:
         drive(s)  # (it may serve again as a spare: its generators run through a driver)
         s._send = gen  # (sent to the driver: it starts)
+        # its continuation: a `Wakeup` of its own, not itself (the run loop's reads of a
+        # popped event then see one class, whatever it pops: see `Wakeup`)
+        s._ev = _wakeup(s, start_ns, request)
+        s._ev2 = None
     return s
+
+
+def _wakeup(s: _LeanService, time_ns: int, request: Event) -> Wakeup:
+    """A continuation event of `s` for `request`."""
+    w = _new(Wakeup)
+    w._time_ns = time_ns
+    w.event_type = request.event_type
+    w.target = s
+    c = request._ctx
+    w._ctx = request if c is None else c
+    w._x = None
+    w.kind = ProcessContinuation
+    return w
 
 
 __all__ = ["service"]

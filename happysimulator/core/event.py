@@ -139,9 +139,20 @@ class Event:
             sim = ACTIVE.sim  # (`_new_id` and `_inst` inline)
             created = _new(Instant)
             created._ns = c._time_ns
-            # (a traced source's request has its id already: `_new_id` gives it)
-            cid = c._new_id() if sim is None or sim._ids_in_events else next(
-                sim.context_ids)
+            if sim is None:
+                cid = c._new_id()
+            elif not sim._ids_in_events:
+                cid = next(sim.context_ids)
+            elif c.__class__ is Event:
+                # (`_new_id` inline: a traced source's request has its id already)
+                try:
+                    cid = c._id
+                except AttributeError:
+                    cid = None
+                if cid is None:
+                    cid = sim._next_context_id()
+            else:
+                cid = c._new_id()
             rc = c._ctx = {
                 "id": cid,
                 "created_at": created,
@@ -280,11 +291,45 @@ def _first_step(gen: object) -> list[Event]:
     return []
 
 
-class ProcessContinuation(Event):
+class _Kind(type):
+    """Metaclass of the internal event kinds that share one class, `Wakeup`:
+    ``isinstance(e, K)`` is also true for a `Wakeup` whose ``kind`` is ``K`` (or a
+    subclass of it). So a source's tick answers ``isinstance(e, SourceTick)``, and a
+    resource's generator resume ``isinstance(e, ProcessContinuation)``, as before."""
+
+    def __instancecheck__(cls, obj: object) -> bool:
+        if obj.__class__ is Wakeup:
+            return issubclass(obj.kind, cls)  # type: ignore[attr-defined]
+        return type.__instancecheck__(cls, obj)
+
+
+class ProcessContinuation(Event, metaclass=_Kind):
     """The event that resumes a generator handler after a ``yield`` (its target is the
     running process; cancel it to abandon the rest of the process)."""
 
     __slots__ = ()
+
+
+class Wakeup(Event):
+    """The one class of the engine's internal events: a source's next arrival, a
+    server's service completion, a resource's generator resume. ``kind`` is the class
+    the event stands for (``SourceTick``, ``ServiceDone``, `ProcessContinuation`:
+    ``isinstance`` answers by it, see `_Kind`); ``request``, ``start_ns`` and ``arr_ns``
+    are a completion's payload.
+
+    Why one class: the run loop reads ``_x`` and ``target`` of every event it pops, and
+    CPython 3.11 specializes such a read for one class per site; ticks and completions
+    of two classes alternating there cost ~500 instructions per customer
+    (benchmarks/results/2026-12-08-s12-usr4-*.txt)."""
+
+    __slots__ = ("kind", "request", "start_ns", "arr_ns")
+
+    def _new_id(self) -> int:
+        """An internal event is no request: its own context (made only when something
+        looks at it, e.g. an observer stepping the run) takes an id apart from requests'
+        ids, so looking never shifts the trace id of a later request."""
+        sim = getattr(self.target, "_sim", None)
+        return detached_id() if sim is None else next(sim.internal_context_ids)
 
 
 def new_event(time_ns: int, event_type: str, target: Any, origin: Event | None = None) -> Event:
@@ -326,5 +371,5 @@ from happysimulator.core.event_tracing import (  # noqa: E402
     enable_event_tracing,
 )
 
-__all__ = ["Event", "CompletionHook", "ProcessContinuation", "disable_event_tracing", "enable_event_tracing",
-           "new_event"]
+__all__ = ["Event", "CompletionHook", "ProcessContinuation", "Wakeup", "disable_event_tracing",
+           "enable_event_tracing", "new_event"]

@@ -31,8 +31,9 @@ _new = object.__new__
 
 class Process(ProcessContinuation):
     """One running generator. Its continuation events target the process (``.entity`` is
-    the owner); while nobody sees processed events (`Engine.unseen`), the process is its
-    own continuation event, pushed again at each ``yield`` (no allocation).
+    the owner); while nobody sees processed events (`Engine.unseen`), one continuation
+    event is pushed again at each ``yield`` (no allocation): ``_ev``, the process itself,
+    or a resource's service object's own `Wakeup` (`generator_service.service`).
 
     ``on_done(result)`` is called when the generator finishes, after its result was
     scheduled; then the origin event's completion hooks run (unless ``run_hooks`` is
@@ -42,8 +43,10 @@ class Process(ProcessContinuation):
     service object, serving its next request) gives it a driver (`drive`) and sends it
     each next generator (``_send``): the driver's ``send`` (``_step``) resumes them."""
 
+    # `_ev`: the event pushed as its continuation while it is `_own`: itself, or (a
+    # resource's service object) a `Wakeup` of its own (`generator_service.service`)
     __slots__ = ("sim", "gen", "origin", "entity", "on_done", "_send", "run_hooks", "_own",
-                 "_step", "_box")
+                 "_step", "_box", "_ev")
 
     def __init__(
         self,
@@ -72,6 +75,7 @@ class Process(ProcessContinuation):
         # every push: both take the general path)
         self._own = (ox is None or not ox.daemon) and sim._trace is None
         self._step = None
+        self._ev = self
 
     @property
     def name(self) -> str:
@@ -88,16 +92,17 @@ class Process(ProcessContinuation):
 
     def _continue_at(self, time_ns: int) -> None:
         sim = self.sim
-        if self._own and self._x is None:
+        ev = self._ev
+        if self._own and ev._x is None:
             if sim.engine.unseen:
-                self._time_ns = time_ns
-                heappush(sim._heap, (time_ns, 1, next(sim._counter), self))
+                ev._time_ns = time_ns
+                heappush(sim._heap, (time_ns, 1, next(sim._counter), ev))
                 return
             # someone may keep processed events (a hook, `step()`, a watched event type):
-            # this process may be one of them, so it never stands for its continuation
-            # again
+            # this process (or its `_ev`) may be one of them, so it never stands for its
+            # continuation again
             self._own = False
-        x = self._x
+        x = ev._x
         if x is not None and x.cancelled:  # (its continuation was cancelled: abandoned)
             return
         origin = self.origin
@@ -136,9 +141,10 @@ class Process(ProcessContinuation):
             # (`floor` is `int` for y >= 0 -- nearest ns -- and a cheaper call: METH_O; a
             # float times the float 1e9 is the float times the int 10**9, specialized)
             t = sim.now_ns + _floor(y * _NS_F + 0.5)
-            if self._own and self._x is None and sim.engine.unseen:
-                self._time_ns = t  # (`_continue_at`'s common case, inline)
-                heappush(sim._heap, (t, 1, next(sim._counter), self))
+            ev = self._ev
+            if self._own and ev._x is None and sim.engine.unseen:
+                ev._time_ns = t  # (`_continue_at`'s common case, inline)
+                heappush(sim._heap, (t, 1, next(sim._counter), ev))
             else:
                 self._continue_at(t)
         elif y is FINISHED:  # (a driven generator returned: `drive`)

@@ -8,11 +8,10 @@ from math import floor as _floor
 from math import log as _log
 from typing import Any
 
-from happysimulator.core._active import detached_id
 from happysimulator.core.component_instrumentation import GEN, trace_id
 from happysimulator.core.engine import declare_recyclable
 from happysimulator.core.entity import Entity
-from happysimulator.core.event import PARTIAL, Event, new_event
+from happysimulator.core.event import PARTIAL, Event, Wakeup, _Kind
 from happysimulator.core.temporal import Instant, _inst, to_ns
 from happysimulator.distributions.latency_distribution import EXPO_INLINE
 from happysimulator.load.event_provider import (
@@ -32,18 +31,23 @@ declare_recyclable(TICK)  # (`handle_event` reuses its tick)
 _new = object.__new__
 
 
-class SourceTick(Event):
-    """A source's internal "generate the next arrival" event."""
+class SourceTick(Event, metaclass=_Kind):
+    """A source's internal "generate the next arrival" event: a `Wakeup` of this kind
+    (``isinstance(e, SourceTick)`` is true for it; its context takes an internal id)."""
 
     __slots__ = ()
     event_type = TICK  # class constant shadows the slot (never reassigned)
 
-    def _new_id(self) -> int:
-        """A tick is no request: its context (made only when something looks at it, e.g.
-        an observer stepping the run) takes an id apart from requests' ids, so looking
-        never shifts the trace id of a later request."""
-        sim = getattr(self.target, "_sim", None)
-        return detached_id() if sim is None else next(sim.internal_context_ids)
+
+def _tick(time_ns: int, source: Source) -> Wakeup:
+    tick = _new(Wakeup)
+    tick._time_ns = time_ns
+    tick.event_type = TICK
+    tick.target = source
+    tick._ctx = None
+    tick._x = None
+    tick.kind = SourceTick
+    return tick
 
 
 _NS = 1_000_000_000
@@ -91,9 +95,20 @@ class Source(Entity):
         self._settings_changed()
         self.finished = False
 
+    #: what-if settings (``happysimulator.observability.settings``) do not reach into
+    #: the event provider: what it makes is set by the source's own attributes
+    _closed_setting_parts = {
+        "event_provider": "set the source's own event_type / stop_after (its provider's "
+                          "are read only when the source is built)"}
+
     def _settings_changed(self) -> None:
         """Check and cache what the source is configured with (after construction, or
         after a what-if setting changed it: ``happysimulator.observability.settings``)."""
+        ep = self.event_provider
+        if type(ep) is SimpleEventProvider:
+            # a provider that is not bypassed (one with a context_fn) makes the requests
+            # of the source's event_type, as the fast path does
+            ep.event_type = self.event_type
         limit = self.limit
         if limit is not None and limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
@@ -247,9 +262,7 @@ class Source(Entity):
         if self._stop_ns is not None and nxt > self._stop_ns:
             self.finished = True
             return
-        tick = new_event(nxt, TICK, self)
-        tick.__class__ = SourceTick
-        sim.engine.schedule_at(nxt, tick)
+        sim.engine.schedule_at(nxt, _tick(nxt, self))
 
     def handle_event(self, event: Event) -> Event | list[Event] | None:
         sim = self._sim
@@ -311,14 +324,12 @@ class Source(Entity):
         if stop is not None and nxt > stop:
             self.finished = True
             return out
-        if sim.engine.may_recycle and event.__class__ is SourceTick and event._ctx is None:
+        if (sim.engine.may_recycle and event.__class__ is Wakeup and event.kind is SourceTick
+                and event._ctx is None):
             tick = event  # nobody else saw the processed tick: recycle it
+            tick._time_ns = nxt
         else:
-            tick = _new(SourceTick)
-            tick.target = self
-            tick._ctx = None
-            tick._x = None
-        tick._time_ns = nxt
+            tick = _tick(nxt, self)
         heappush(sim._heap, (nxt, 1, next(sim._counter), tick))  # (`Engine.schedule_at`)
         return out
 

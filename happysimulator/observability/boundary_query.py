@@ -61,7 +61,8 @@ class BoundaryQueryEngine(QueryEngine):
         if self._sim is not None:
             ts = self.trace_store
             edges = ts.edges() if ts is not None and hasattr(ts, "edges") else []
-            cat["entities"] = topology(self._sim, cat["metrics"], edges)
+            cat["entities"] = topology(self._sim, cat["metrics"], edges,
+                                       _edges_of(self._sim, ts))
         return cat
 
     def snapshot(self, at: Any = None) -> dict[str, Any]:
@@ -113,3 +114,19 @@ class BoundaryStore:
 
 
 __all__ = ["BoundaryQueryEngine", "BoundaryStore"]
+
+
+def _edges_of(sim: Any, ts: Any) -> str | None:
+    """Which requests the trace store's edge counts are of, when not all of them: the
+    sampled ones (``trace_sample_rate`` < 1), the traces a bounded store kept."""
+    runtime = sim.__dict__.get("observability_runtime")
+    config = getattr(runtime, "config", None)
+    parts = []
+    rate = getattr(config, "trace_sample_rate", 1.0)
+    if rate < 1.0:
+        parts.append(f"the requests traced at trace_sample_rate={rate:g}")
+    cap = getattr(ts, "max_traces", None)
+    evicted = getattr(ts, "evicted_traces", 0)
+    if cap is not None and evicted:
+        parts.append(f"the last {cap} traces kept (trace_capacity; {evicted} evicted)")
+    return "; ".join(parts) or None

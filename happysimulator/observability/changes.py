@@ -15,7 +15,13 @@ floor ``f`` keeps a change within the noise near 0: it is the standard error of
 ``a - b``, estimated from the spread of the statistic over the bins of the onset pass
 (below) within each window, plus 1 % of ``max(|a|, |b|)``: a change to or from 0
 scores at most ln(101) = 4.6. A gauge or sample series with no data in one window (it
-started or stopped recording) is not scored (0) and says which (``no_data``).
+started or stopped recording) is not scored (0) and says which (``no_data``); so is
+every series in a window that begins after now (nothing of it has happened yet: a
+counter's rate there is unknown, not 0). A window that reaches past now is measured
+up to and including now, and the answer says so (its end is cut to just after now);
+on a bounded (streaming) store whose raw samples no longer reach a window's edge, the
+edge moves to the rollup bucket's (as a query's range does) and the answer states the
+window measured.
 
 **Onset.** When the change began: a one-sided CUSUM (in the direction of the change)
 over the statistic in bins of 1/``ONSET_BINS`` of the scanned range, which runs from
@@ -38,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from happysim_rx.engine import QueryEngine, _edges, _snapped_windows, _split_at_now
+from happysim_rx.engine_windows import _clip_end
 from happysim_rx.query import QueryError
 from operators.simtime import just_after
 
@@ -274,8 +281,12 @@ def changes(engine: Any, before: Any = None, after: Any = None,
     ``onset`` (when found); samples add ``p99_before`` and ``p99_after``."""
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise QueryError(f"changes: limit must be an int >= 1, got {limit!r}")
-    now = engine.now() or 0.0
+    clock = engine.now()
+    now = clock or 0.0
     b_win, a_win = windows(now, before, after)
+    if clock is not None:  # a range past now answers [start, now] and says so
+        b_win, a_win = (_cut(w, clock) for w in (b_win, a_win))
+    b_win, a_win = _snapped(engine, b_win), _snapped(engine, a_win)
     lo = max(b_win[0], a_win[0] - (a_win[1] - a_win[0]))
     lo = min(lo, a_win[0])
     hi = a_win[1]
@@ -284,10 +295,34 @@ def changes(engine: Any, before: Any = None, after: Any = None,
         return _changes(engine, reader(engine), b_win, a_win, lo, hi, width, limit)
 
 
+def _snapped(engine: Any, w: tuple[float, float]) -> tuple[float, float]:
+    """A window as a bounded (streaming) store answers it: its edges moved to rollup
+    bucket edges where the raw samples of any series no longer reach (every series is
+    then read over that same window, and the answer states it); unchanged otherwise."""
+    store = getattr(engine, "metric_store", None)
+    snap = getattr(store, "snap_edges", None)
+    if snap is None:
+        return w
+    series = list(store.select("*", "*"))
+    if not series:
+        return w
+    a, b = snap(series, [w[0], w[1]])
+    return (float(a), float(b)) if b > a else w
+
+
+def _cut(w: tuple[float, float], now: float) -> tuple[float, float]:
+    """A window that has begun, its end cut at now (as the query engine cuts a range);
+    one entirely after now is kept as asked (it answers "nothing yet")."""
+    return (w[0], _clip_end(w[1], now)) if w[0] <= now else w
+
+
 def _changes(engine: Any, reader: Any, b_win: tuple[float, float],
              a_win: tuple[float, float], lo: float, hi: float, width: float,
              limit: int) -> dict[str, Any]:
     cat = engine._catalog() if hasattr(engine, "_catalog") else engine.catalog()
+    clock = engine.now()
+    # a window that begins after now has no rate yet (not a rate of 0)
+    b_begun, a_begun = (clock is None or w[0] <= clock for w in (b_win, a_win))
     rows = []
     exact = True
     for info in cat["metrics"]:
@@ -298,8 +333,8 @@ def _changes(engine: Any, reader: Any, b_win: tuple[float, float],
         va, exact_a = reader.stats(info, kind, *a_win)
         exact = exact and exact_b and exact_a
         if kind == "counter":  # no increments in a window: a rate of 0, not "no data"
-            vb = {"rate": vb.get("rate") or 0.0}
-            va = {"rate": va.get("rate") or 0.0}
+            vb = {"rate": vb.get("rate") or 0.0} if b_begun else {}
+            va = {"rate": va.get("rate") or 0.0} if a_begun else {}
         bins = reader.bins(info, kind, lo, hi, width)
         best, best_stat = -1.0, stats[0]
         for stat in stats:
@@ -324,9 +359,10 @@ def _changes(engine: Any, reader: Any, b_win: tuple[float, float],
                 row["p99_before"] = vb["p99"]
             if va.get("p99") is not None:
                 row["p99_after"] = va["p99"]
-        if kind != "counter" and (b is None) != (a is None):
+        if (b is None) != (a is None):
             # samples (or gauge values) in one window only: the series started or
-            # stopped recording; there is no factor to measure, so it is not scored
+            # stopped recording, or the window has not begun yet; there is no factor
+            # to measure, so it is not scored
             row["no_data"] = "before" if b is None else "after"
             best = 0.0
         row["score"] = round(best, 6)

@@ -21,6 +21,7 @@ stores keep being fed in bulk.
 from __future__ import annotations
 
 from bisect import bisect_left
+from functools import partial
 from math import inf, nextafter
 from struct import pack_into
 from typing import TYPE_CHECKING, Any
@@ -44,12 +45,11 @@ _NEVER = np.iinfo(np.int64).min  # a time before every other
 
 def _ints(values: list[int]) -> np.ndarray:
     """A list of ints as an array, and the list emptied (it keeps being appended to).
-    (`struct` packs it at half of `np.fromiter`'s instructions; an int outside int64
-    raises `struct.error`, as `fromiter` raises `OverflowError`.)"""
-    n = len(values)
-    out = np.empty(n, dtype=np.int64)
-    if n:
-        pack_into(f"{n}q", out, 0, *values)
+    (`np.fromiter`: 13 ns per element; `struct.pack_into` spends fewer instructions but
+    30-90 ns on ints past 2**30, every ns time after the first simulated second, and
+    copies the list twice for its star arguments. The facts are ints by construction:
+    an int outside int64 raises `OverflowError`.)"""
+    out = np.fromiter(values, np.int64, len(values))
     values.clear()
     return out
 
@@ -57,11 +57,13 @@ def _ints(values: list[int]) -> np.ndarray:
 def _floats(values: list[float]) -> np.ndarray:
     """A list of floats as an array, and the list emptied. (`struct` packs a float
     list into the array's buffer at 45 % of `np.fromiter`'s instructions: the same
-    doubles, bit for bit.)"""
+    doubles, bit for bit. Called through a `partial`: ``f(*values)`` hands the list's
+    items over in one tuple, where ``pack_into(fmt, out, 0, *values)`` builds a list
+    and then a tuple, touching every float twice more.)"""
     n = len(values)
     out = np.empty(n, dtype=np.float64)
     if n:
-        pack_into(f"{n}d", out, 0, *values)
+        partial(pack_into, f"{n}d", out, 0)(*values)
     values.clear()
     return out
 

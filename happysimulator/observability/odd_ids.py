@@ -9,6 +9,7 @@ gave: never truncated, never merged into another request's trace.
 
 from __future__ import annotations
 
+from functools import partial
 from struct import error as _StructError
 from struct import pack_into
 from typing import Any
@@ -37,7 +38,9 @@ def trace_id_array(values: list[Any]) -> np.ndarray:
     out = np.empty(n, dtype=np.int64)
     if n:
         try:
-            pack_into(f"{n}q", out, 0, *values)
+            # (through a `partial`: ``f(*values)`` copies the list once, where
+            # ``pack_into(fmt, out, 0, *values)`` builds a list, then a tuple)
+            partial(pack_into, f"{n}q", out, 0)(*values)
             odd = out.min() == _LOW  # (packed, but the columns' "none": a row)
         except _StructError:  # a str, a float, an int beyond int64
             odd = True

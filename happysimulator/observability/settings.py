@@ -12,9 +12,13 @@ attribute that is None takes what its constructor parameter's annotation admits
 or ``{"distribution": "exponential" | "constant", "mean": seconds}``;
 ``"Server.service_time.mean": 0.2`` says the same (a distribution is replaced, never
 changed in place). The entity's own setter checks the value (``concurrency`` must be an
-int >= 1, a source's ``rate`` a number > 0). Nested attributes are dotted:
-``"Client.retry_policy.max_attempts": 1`` turns retries off. Nothing is coerced; an
-unknown entity or attribute is an error naming the valid ones.
+int >= 1, a source's ``rate`` a number >= 1e-9). Nested attributes are dotted:
+``"Client.retry_policy.max_attempts": 1`` turns retries off. A plain attribute is also
+held to what the entity's constructor accepts (``Server.queue_capacity`` -1 is refused
+as ``Server("S", queue_capacity=-1)`` is), a part to what its own constructor accepts.
+A part a class closes (``_closed_setting_parts``: a `Source`'s event provider) is
+refused naming where to set it instead. Nothing is coerced; an unknown entity or
+attribute is an error naming the valid ones.
 """
 
 from __future__ import annotations
@@ -75,8 +79,19 @@ def _parameters(cls: type) -> dict[str, str]:
 
 
 def _none_accepts(annotation: str) -> set[type]:
-    """The JSON scalar types an attribute annotated `annotation` (now None) may take."""
-    words = set(re.findall(r"[A-Za-z_]+", annotation))
+    """The JSON scalar types an attribute annotated `annotation` (now None) may take: the
+    members of its top-level union (``int | None``), not names inside brackets (a
+    ``Callable[[Instant, int], dict] | None`` takes no int)."""
+    wrapped = re.fullmatch(r"\s*(?:typing\.)?(Optional|Union)\[(.*)\]\s*", annotation)
+    if wrapped is not None:  # Optional[X] / Union[X, Y]: the members inside
+        return _none_accepts(wrapped.group(2).replace(",", "|") if wrapped.group(1) ==
+                             "Union" else wrapped.group(2))
+    depth, top = 0, []
+    for ch in annotation:
+        depth += ch in "[("
+        depth -= ch in "])"
+        top.append(ch if depth == 0 and ch not in "])" else " ")
+    words = set(re.findall(r"[A-Za-z_.]+", "".join(top)))
     return {t for t in (bool, int, float, str) if t.__name__ in words}
 
 
@@ -115,9 +130,18 @@ def _entity_type() -> type:
     return Entity
 
 
+def _closed_parts(obj: Any) -> dict[str, str]:
+    """Parts of `obj` a setting may not go through, each with where to set it instead: a
+    class names them in ``_closed_setting_parts`` (a `Source` reads its event provider's
+    type and stop time only when built: they are its own ``event_type`` / ``stop_after``)."""
+    return getattr(type(obj), "_closed_setting_parts", None) or {}
+
+
 def _part(obj: Any, key: str) -> bool:
     """Whether a setting may go through `obj.key`: something `obj` was configured with
     (a constructor parameter or a property), not a part of its running state."""
+    if key in _closed_parts(obj):
+        return False
     if key in _parameters(type(obj)):
         return True
     return any(isinstance(vars(k).get(key), property) for k in type(obj).__mro__)
@@ -130,7 +154,7 @@ def choices(obj: Any) -> list[str]:
     entity = _entity_type()
     out = settable(obj)
     for key in _parameters(type(obj)):
-        if key.startswith("_") or key == "name":
+        if key.startswith("_") or key == "name" or key in _closed_parts(obj):
             continue
         try:
             value = getattr(obj, key, None)
@@ -229,6 +253,10 @@ def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, 
         raise SettingError(f"no entity named {name!r}", sorted(entities))
     parts = path.split(".")
     for i, part in enumerate(parts[:-1]):
+        closed = _closed_parts(obj).get(part)
+        if closed is not None:
+            raise SettingError(f"{key}: {type(obj).__name__}.{part} is not settable; "
+                               f"{closed}", [f"{name}.{c}" for c in choices(obj)])
         if part.startswith("_") or not hasattr(obj, part) or not _part(obj, part):
             raise SettingError(f"{key}: {type(obj).__name__} has no part {part!r} a "
                                "setting can reach", choices(obj))
@@ -279,11 +307,54 @@ def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, 
     return entity, obj, attr, current, _checked(current, value, key, annotation)
 
 
+class _StandIn:
+    """What a trial entity gets for a required argument that is not a plain value (a
+    target entity): a throwaway a constructor may bind or mark, never the model's."""
+
+
+def _entity_problem(obj: Any, old: dict[str, Any]) -> str | None:
+    """What an entity's constructor says of the plain values (numbers, strings, booleans,
+    None) it holds now, where it accepted the ones it held before (`old`: the attributes
+    changed, with their earlier values), or None: a plain attribute has no setter to
+    check it (``queue_capacity`` -1 would be taken). The trial entity shares nothing
+    with the model (a constructor may bind what it is given: a queue, a target): other
+    arguments keep their defaults, or get a throwaway stand-in when required; a
+    constructor that cannot be built so, or refused the earlier values too, is not
+    asked."""
+    try:
+        sig = inspect.signature(type(obj))
+    except (TypeError, ValueError):
+        return None
+    args: dict[str, Any] = {}
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY):
+            continue
+        try:
+            value = getattr(obj, p.name)
+        except Exception:
+            value = _StandIn
+        if _scalar(value):
+            args[p.name] = value
+        elif p.default is p.empty:
+            args[p.name] = _StandIn()
+    if not set(args) & set(old):
+        return None
+    try:
+        type(obj)(**{**args, **{k: v for k, v in old.items() if k in args}})
+    except Exception:
+        return None
+    try:
+        type(obj)(**args)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    return None
+
+
 def _rebuild_problem(obj: Any) -> str | None:
     """What the constructor of a part an entity was configured with (a retry policy)
     says of the values it holds now, or None when it accepts them: its plain attributes
-    have no setter to check them (``initial_delay`` -5 would be taken). Entities check
-    their settings in their own setters and are not rebuilt."""
+    have no setter to check them (``initial_delay`` -5 would be taken). Entities are
+    not rebuilt (`_entity_problem`)."""
     if isinstance(obj, _entity_type()):
         return None
     params = _parameters(type(obj))
@@ -336,7 +407,11 @@ def apply_settings(sim: Any, settings: dict[str, Any]) -> list[str]:
         done.append(f"{key}: {_show(current)} -> {_show(value)}")
     parts = {id(o): (o, key.rsplit(".", 1)[0]) for key, _, o, _, _, _ in plan}
     for obj, where in parts.values():
-        problem = _rebuild_problem(obj)
+        if isinstance(obj, _entity_type()):
+            old = {a: v for o, a, v in applied if o is obj}
+            problem = _entity_problem(obj, old)
+        else:
+            problem = _rebuild_problem(obj)
         if problem is not None:  # (a part's plain attribute: checked by its constructor)
             for undo_obj, undo_attr, old in reversed(applied):
                 setattr(undo_obj, undo_attr, old)

@@ -5,7 +5,8 @@ it), each counter's total up to and including `at`, each sample series' count an
 up to and including `at`; and the requests in the system then (waiting and in service,
 from the stations' ``queue_depth`` and ``in_flight`` gauges). Every number comes from
 the stores through the query engine, so it is exact when the stores are (``exact``
-says so).
+says so). A streaming store whose raw samples no longer reach `at` answers at the
+instant just before the nearest rollup bucket edge instead, and ``at`` says so.
 
     snap = sim.query.snapshot(120.0)
     snap["entities"]["Server"]["gauges"]["queue_depth"]   # the depth in effect at 120 s
@@ -60,8 +61,27 @@ def snapshot(engine: Any, at: Any = None) -> dict[str, Any]:
         return _snapshot(engine, t)
 
 
-def _snapshot(engine: Any, t: float) -> dict[str, Any]:
+def _snapped(engine: Any, t: float) -> tuple[float, float]:
+    """(the instant answered, the end of the range [0, end) read): `t` and just after
+    it; on a bounded (streaming) store whose raw samples no longer reach `t`, the end
+    moves to a rollup bucket's edge (as a query's range does), and the instant answered
+    is the one just before that edge."""
     end = just_after(t)  # [0, just after t) includes t (t + 1e-9 is t past ~1.7e7 s)
+    store = getattr(engine, "metric_store", None)
+    snap = getattr(store, "snap_edges", None)
+    if snap is None:
+        return t, end
+    series = list(store.select("*", "*"))
+    if not series:
+        return t, end
+    e = float(snap(series, [0.0, end])[1])
+    if e == end or not e > 0.0:
+        return t, end
+    return math.nextafter(e, -math.inf), e
+
+
+def _snapshot(engine: Any, t: float) -> dict[str, Any]:
+    t, end = _snapped(engine, t)
     cat = engine._catalog() if hasattr(engine, "_catalog") else engine.catalog()
     order = [e["name"] for e in cat.get("entities", [])]
     entities: dict[str, dict[str, Any]] = {name: {} for name in order}

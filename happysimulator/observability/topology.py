@@ -154,11 +154,14 @@ def _traversal(roots: list[Any], everything: list[Any]) -> list[Any]:
 
 
 def topology(sim: Any, series: list[dict[str, Any]],
-             observed_edges: list[tuple[str, str, int]]) -> list[dict[str, Any]]:
+             observed_edges: list[tuple[str, str, int]],
+             edges_of: str | None = None) -> list[dict[str, Any]]:
     """The catalog's ``entities``: every entity in flow order (see the module doc).
 
     `series` are the catalog's metric entries (``source``, ``name``, ``series_kind``,
-    ``unit``?), `observed_edges` the trace store's ``(from, to, requests)``."""
+    ``unit``?), `observed_edges` the trace store's ``(from, to, requests)``; `edges_of`
+    says which requests those counts are of when not all (sampled or bounded traces):
+    each edge then carries it as ``of``."""
     from happysimulator.observability.integration import _reachable
 
     everything = _reachable(list(sim.sources) + list(sim.entities))
@@ -171,7 +174,10 @@ def topology(sim: Any, series: list[dict[str, Any]],
              "unit": unit_of(s["name"], s.get("series_kind"), s.get("unit"))})
     seen_edges: dict[str, list[dict[str, Any]]] = {}
     for a, b, n in observed_edges:
-        seen_edges.setdefault(a, []).append({"to": b, "requests": n})
+        edge: dict[str, Any] = {"to": b, "requests": n}
+        if edges_of:
+            edge["of"] = edges_of
+        seen_edges.setdefault(a, []).append(edge)
     out = []
     names = set()
     for e in ordered:

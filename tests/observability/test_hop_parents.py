@@ -2,10 +2,10 @@
 balancer models: every standard hop's parent is the component span open in its request's
 context when the request reached it (read by a wrapper around the model's own stations,
 not by the recording), each component span's parent is the one its component recorded,
-or, for the outermost, the request's latest hop without component parent that began no
-later; the sink follows its request's previous hop. The answer is the same run straight
-through, followed live by a span subscriber, or paused, read and followed live for a
-stretch of the run."""
+or, for the outermost, the request's latest hop outside every component span (no
+component parent, nor chained under a hop that has one) that began no later; the sink
+follows its request's previous hop. The answer is the same run straight through, followed
+live by a span subscriber, or paused, read and followed live for a stretch of the run."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ def _check_against_reference(spans: set[tuple], log: list[tuple]) -> None:
                 assert pid is None
             elif entity == "Client":  # outermost: the latest hop outside components before it
                 outer = [h for h in trace if h[1] < HOPS_BASE and h[4] <= start
-                         and (h[2] is None or h[2] < HOPS_BASE)]
+                         and not _inside_a_component(h, by_id)]
                 best = max(outer, key=lambda h: (h[4], h[5], h[1]), default=None)
                 assert pid == (None if best is None else best[1]), s
             elif entity == "Sink":  # the request's previous hop in causal order
@@ -155,6 +155,18 @@ def _check_against_reference(spans: set[tuple], log: list[tuple]) -> None:
 
 
 HOPS_BASE = 1 << 62  # (`COMPONENT_SPAN_BASE`: ids of spans the components recorded)
+
+
+def _inside_a_component(hop: tuple, by_id: dict) -> bool:
+    """A hop with a component parent, or chained (parent by parent) under one: the
+    sink an earlier attempt reached is inside that attempt, not outside every
+    component span."""
+    seen = 0
+    while hop[2] is not None and seen < len(by_id):
+        if hop[2] >= HOPS_BASE:
+            return True
+        hop, seen = by_id[hop[2]], seen + 1
+    return False
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -280,3 +292,29 @@ def test_requests_taken_off_the_queue_leave_no_arrival_behind():
     spans = {s.span_id: s for s in sim.query.trace_store.spans()}
     hops = [s for s in spans.values() if s.entity == "S"]
     assert hops and all(spans[s.parent_id].entity == "LB" for s in hops)
+
+
+class _Req:
+    def __init__(self, tid: Any, parent: Any) -> None:
+        self._ctx = {"id": tid, _OPEN_SPAN: parent}
+
+
+def test_arrivals_of_ids_that_are_not_int64_ints_record_no_parent():
+    """Only int64 int ids are paired (others keep their request's chain): an int beyond
+    int64 or the int64 minimum (left out when packed), a str, a bool, a float are not
+    recorded; the int64 ones around them keep their parents, in order."""
+    hp = HopParents()
+    base = 1 << 62
+    for k, tid in enumerate([5, 2**63, "abc", 6, -(2**63), True, 1.0, -(2**63) + 1,
+                             2**63 - 1, 5]):
+        hp.arrived(_Req(tid, base + k if k % 2 == 0 else None), 1000 + k)
+    assert hp.pending() == 5
+    assert hp.parent_of(6, 1003) is None and hp.parent_of(5, 1009) is None
+    assert hp.parent_of(-(2**63) + 1, 1007) is None
+    assert hp.parent_of(2**63 - 1, 1008) == base + 8
+    assert hp.parent_of(5, 1000) == base and hp.pending() == 0
+    got = hp.parents_of(np.array([7], dtype=np.int64), np.array([1], dtype=np.int64))
+    assert got is None and hp.pending() == 0
+    hp.arrived(_Req(2**64, base), 1)  # (alone in a batch: none packed)
+    hp.arrived(_Req(8, None), 2)
+    assert hp.pending() == 1 and hp.parent_of(8, 2) is None and hp.pending() == 0

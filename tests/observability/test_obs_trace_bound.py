@@ -15,7 +15,6 @@ from test_obs_trace_columns import _feed, _item, _reference
 
 from happysim_rx.observation import Span
 from happysim_rx.stores import _span_ids, _trace_bound
-from happysim_rx.stores._trace_bound import earlier_greater
 from happysim_rx.stores.trace import SpanArrays, TraceStore
 
 
@@ -239,16 +238,10 @@ def test_other_ids_are_bounded_apart_by_arrival(small_memory, parts, cap):
         assert s.evicted_traces == evicted
 
 
-@given(st.lists(st.integers(-5, 50), unique=True, max_size=40))
-def test_earlier_greater_counts_by_brute_force(xs):
-    got = earlier_greater(np.array(xs, dtype=np.int64)).tolist()
-    assert got == [sum(y > x for y in xs[:i]) for i, x in enumerate(xs)]
-
-
 def test_evicted_traces_in_large_shuffled_batches():
-    """Batches of more traces than the bound, ids shuffled within windows: which traces
-    were held on the way (counted in `evicted_traces`) by brute force: the store's merge
-    count of many out-of-order ids (the small tests above take its all-pairs path)."""
+    """Batches of more traces than the bound, ids shuffled within windows, some coming
+    again after their eviction: `evicted_traces` (each distinct id not kept, once) and
+    what is kept by brute force."""
     rnd = random.Random(3)
     ids = list(range(1, 2000))
     for i in range(0, len(ids), 100):
@@ -265,3 +258,54 @@ def test_evicted_traces_in_large_shuffled_batches():
         ref, evicted, _ = _reference(parts, cap)
         assert store.evicted_traces == evicted
         assert store.spans() == [s for spans in ref.values() for s in spans]
+
+
+def _fed(store, parts):
+    for part in parts:
+        store.add_rows([(t, None, None, "S", 0.0, 1.0, None) for t in part])
+        len(store)  # a take-in
+
+
+def _distinct_not_kept(parts, cap):
+    seen = {t for part in parts for t in part}
+    return len(seen) - min(cap, len(seen)), sorted(seen)[len(seen) - min(cap, len(seen)):]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.integers(-40, 200), max_size=60), min_size=1, max_size=6),
+       st.integers(0, 6))
+def test_evicted_traces_is_the_distinct_ids_seen_not_kept(parts, cap):
+    """Against a brute-force count of distinct ids: any order, repeats, any take-in
+    split (the runs kept open are far from their limit)."""
+    ts = TraceStore(max_traces=cap)
+    _fed(ts, parts)
+    evicted, kept = _distinct_not_kept(parts, cap)
+    assert ts.evicted_traces == evicted
+    assert sorted(ts.trace_ids()) == kept
+
+
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=120),
+       st.lists(st.tuples(st.integers(0, 200), st.floats(0, 1)), max_size=60),
+       st.lists(st.integers(0, 200), max_size=5), st.integers(0, 4))
+def test_closed_runs_count_exactly_while_new_ids_come_above_them(monkeypatch, gaps, again,
+                                                                 cuts, cap):
+    """With 4 runs kept open (the lowest closed, counted and forgotten at once): ids
+    with gaps (a sampler's) first seen in increasing order, repeats of earlier ones
+    anywhere: still the brute-force count (the closed part lies below every new id)."""
+    monkeypatch.setattr(_trace_bound, "GONE_RUNS_FACTOR", 0)
+    monkeypatch.setattr(_trace_bound, "GONE_RUNS_MIN", 4)
+    ids = np.cumsum(gaps).tolist()
+    seq = list(ids)
+    for at, frac in again:  # a repeat of an id seen before position `at`
+        at = min(at, len(seq))
+        if at:
+            seq.insert(at, seq[int(frac * (at - 1))])
+    bounds = sorted({min(c, len(seq)) for c in cuts} | {0, len(seq)})
+    parts = [seq[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    ts = TraceStore(max_traces=cap)
+    _fed(ts, parts)
+    evicted, kept = _distinct_not_kept(parts, cap)
+    assert ts.evicted_traces == evicted
+    assert sorted(ts.trace_ids()) == kept

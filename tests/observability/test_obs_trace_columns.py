@@ -15,27 +15,28 @@ from happysimulator.observability import ObservabilityConfig
 
 def _reference(parts, cap=None, remembered=None, hops=HOPS):
     """What the store must hold: per trace (in order of first appearance) its spans,
-    ids given to id-less spans as `trace_id * HOPS + hop`, parent = previous span; when
+    ids given to id-less spans as `trace_id * HOPS + hop` (hop: by arrival) and then
+    dealt again in the order the spans ended (`_by_end`), parent = previous span in
+    that order (other ids: previous in arrival); when
     bounded (where the parts end, the store was read: that must not matter): the `cap`
     largest integer trace ids seen, each with all its spans; traces with other ids by
     arrival, span by span, apart (a span of a kept trace is kept, one of a trace
     evicted among the last `remembered` other traces begun is dropped, any other begins
-    a trace and evicts the oldest beyond `cap`). Also how many traces were evicted after
-    being held (an integer one: among the `cap` largest ids seen when its first span
-    came) and when each span came (ties in `between` keep that order). A request's
+    a trace and evicts the oldest beyond `cap`). Also how many traces were not kept (the
+    distinct integer ids seen minus those kept, and the other ones evicted) and when
+    each span came (ties in `between` keep that order). A request's
     spans from the `hops`-th on (and every span of another id) get ids ``-(1 + position)``,
     the position counting every span handed over."""
     if cap is not None and remembered is None:
         remembered = cap + max(4 * cap, 1024)
     flat = [item for items in parts for item in items]
-    seen, held = [], set()
+    seen = []
+    hop: dict = {}  # (trace, id) -> the store gave the id
     for tid, *_ in flat:
         if type(tid) is int and tid not in seen:
-            if cap is None or sum(t > tid for t in seen) < cap:
-                held.add(tid)
             seen.append(tid)
-    kept_ids = set(seen if cap is None else sorted(seen)[-cap:])
-    evicted = len(held - kept_ids)
+    kept_ids = set(seen if cap is None else sorted(seen)[len(seen) - min(cap, len(seen)):])
+    evicted = len(set(seen) - kept_ids)
     traces: dict = {}
     begun: list = []  # other ids in the order their traces began (again when begun anew)
     arrival: dict = {}  # (trace id, span id) -> when it came
@@ -54,13 +55,43 @@ def _reference(parts, cap=None, remembered=None, hops=HOPS):
                 traces.pop(others[0])
                 evicted += 1
         spans = traces[tid]
+        given = sid is not None
         if sid is None:
             sid = (tid * hops + len(spans) if type(tid) is int and len(spans) < hops
                    else -(1 + position))
             pid = spans[-1].span_id if spans else None
         spans.append(Span(tid, sid, pid, ent, a, b, at))
         arrival[tid, sid] = len(arrival)
+        hop[tid, sid] = not given
+    for tid, spans in traces.items():
+        if type(tid) is int:  # the chain follows the order the spans ended
+            traces[tid], new_id = _by_end(spans, [hop[tid, x.span_id] for x in spans])
+            came = {x.span_id: arrival.pop((tid, x.span_id)) for x in spans}
+            arrival.update({(tid, new_id[k]): v for k, v in came.items()})
     return traces, evicted, arrival
+
+
+def _by_end(spans, hops):
+    """A trace's spans (in arrival order) with the ids the store gave dealt again in
+    the order the spans ended (end, start, arrival): ``trace * HOPS + k`` ascending,
+    then the overflow ids by position; each such span's parent is the span before it
+    in that order. Returns the spans (arrival order) and old id -> new id."""
+    order = sorted(range(len(spans)), key=lambda i: (spans[i].end, spans[i].start, i))
+    ids = sorted((spans[i].span_id for i in order if hops[i]),
+                 key=lambda x: (x < 0, abs(x)))
+    dealt = iter(ids)
+    new_id, new_pid, prev = {}, {}, None
+    for i in order:
+        sid = spans[i].span_id
+        if hops[i]:
+            new_id[sid], new_pid[sid] = next(dealt), prev
+        else:
+            new_id[sid] = sid
+        prev = new_id[sid]
+    out = [Span(x.trace_id, new_id[x.span_id],
+                new_pid[x.span_id] if h else x.parent_id, x.entity, x.start, x.end,
+                x.attributes) for x, h in zip(spans, hops, strict=True)]
+    return out, new_id
 
 
 _item = st.tuples(
@@ -139,8 +170,10 @@ def test_columns_match_a_dict_of_lists(first, second, cap):
         for tid, spans in ref.items())
     arrived = sorted(flat, key=lambda s: arrival[s.trace_id, s.span_id])
     got = store.between(1.0, 3.0, "S*r*")
+    # (spans starting at one instant: by trace id, then span id -- not by arrival)
     assert got == sorted([s for s in arrived if 1.0 <= s.start < 3.0
-                          and fnmatchcase(s.entity, "S*r*")], key=lambda s: s.start)
+                          and fnmatchcase(s.entity, "S*r*")],
+                         key=lambda s: (s.start, s.trace_id, s.span_id))
 
 
 @settings(max_examples=40, deadline=None)

@@ -33,7 +33,7 @@ from happysimulator.observability import Breakpoint, MetricCondition, Observabil
 from operators.simtime import TICKS_PER_SECOND  # the one ns -> seconds conversion
 from tests.oracle.asking import _json_roundtrip, _resolve
 from tests.oracle.checker import Checker, Mismatch, _close
-from tests.oracle.models import DECLARED, ENTITIES, ModelSpec, build
+from tests.oracle.models import DECLARED, DECLARED_TAGS, ENTITIES, ModelSpec, build
 from tests.oracle.reference import Reference
 
 __all__ = ["Case", "Mismatch", "run_case", "CONFIGS", "reference_run"]
@@ -90,12 +90,14 @@ class RefRun:
     catalog: dict[tuple[str, str], str]
     entities: tuple[str, ...]
     error: str | None
+    declared_tags: dict[tuple[str, str], tuple[str, ...]]
 
     def reference(self, upto: int | None, now: float, config: str) -> Reference:
         records = ("metrics", "spans") if config == "default" else (
             "metrics", "spans", "events")
         ref = Reference(now, entities=self.entities, catalog=self.catalog, records=records,
-                        keeps_tags=config in ("full", "default"))
+                        keeps_tags=config in ("full", "default"),
+                        declared_tags=self.declared_tags)
         for k, o in self.obs:
             if upto is not None and k > upto:
                 break
@@ -143,7 +145,8 @@ def reference_run(model: ModelSpec) -> RefRun:
     for info in sim.observations.catalog():
         if info.kind.value == "metric" and info.series_kind:
             catalog[(info.source, info.name)] = info.series_kind
-    run = RefRun(obs, sim.now_ns / TICKS_PER_SECOND, sim._events_processed, catalog, ENTITIES(model), error)
+    run = RefRun(obs, sim.now_ns / TICKS_PER_SECOND, sim._events_processed, catalog,
+                 ENTITIES(model), error, DECLARED_TAGS(model))
     if len(_REF_CACHE) > 64:
         _REF_CACHE.clear()
     _REF_CACHE[model] = run

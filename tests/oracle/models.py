@@ -29,7 +29,7 @@ from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
 from happysimulator.core.observed import counter, gauge, sample
 from happysimulator.observability import InstrumentedEntity
 
-__all__ = ["ModelSpec", "build", "ENTITIES", "DECLARED"]
+__all__ = ["ModelSpec", "build", "ENTITIES", "DECLARED", "DECLARED_TAGS"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,21 @@ def DECLARED(spec: ModelSpec) -> dict[tuple[str, str], str]:
     return out
 
 
+def DECLARED_TAGS(spec: ModelSpec) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(source, name) -> the tag keys a component declares for the series (written out
+    from the components' documented series, not read from them: the Router's tags are
+    undeclared, valid only once a sample carries them)."""
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    if spec.probe:
+        out[("Prober", "level")] = ("phase",)
+    if spec.client_attempts:
+        out[("Client", "rejected")] = ("reason",)
+        out[("Client", "failures")] = ("reason",)
+    if spec.balancer:
+        out[("LB", "routed")] = ("backend",)
+    return out
+
+
 def ENTITIES(spec: ModelSpec) -> tuple[str, ...]:
     names = ["Source", "Server", "Sink"]
     if spec.router:
@@ -141,9 +156,11 @@ class Router(InstrumentedEntity):
 
 class Prober(InstrumentedEntity):
     """Sets gauge ``level`` on every whole second (a probe): held seconds then equal the
-    number of held segments, the case a rank rule must not confuse with a sample count."""
+    number of held segments, the case a rank rule must not confuse with a sample count.
+    Each set is tagged ``phase`` (declared): "even" or "odd" by the tick's parity, so a
+    tag filter on a gauge selects the time held from some of its changes."""
 
-    observed_series = (gauge("level", ""),)
+    observed_series = (gauge("level", "", tags=("phase",)),)
 
     def __init__(self, name: str, ticks: int) -> None:
         super().__init__(name)
@@ -155,7 +172,7 @@ class Prober(InstrumentedEntity):
             self.last = float(self.rng.choice([0, 0, 1, 1, 1, 5]))
         else:
             self.repeated = True
-        self.set_gauge("level", self.last)
+        self.set_gauge("level", self.last, phase="odd" if self.ticks % 2 else "even")
         self.ticks -= 1
         if self.ticks > 0:
             return Event(self.now + 1.0, "Tick", self)

@@ -178,7 +178,8 @@ class Reference:
     def __init__(self, now: float | None = None, *, entities: tuple[str, ...] = (),
                  catalog: dict[tuple[str, str], str] | None = None,
                  records: tuple[str, ...] = ("metrics", "spans", "events"),
-                 keeps_tags: bool = True) -> None:
+                 keeps_tags: bool = True,
+                 declared_tags: dict[tuple[str, str], tuple[str, ...]] | None = None) -> None:
         self.now = now
         self.entities = entities  # every entity of the model (known even before data)
         self.series: dict[tuple[str, str], _Series] = {}
@@ -187,6 +188,8 @@ class Reference:
         self.events: list[tuple[float, str, str, Any, dict | None]] = []
         self.records = records  # the kinds the configuration under test records
         self.keeps_tags = keeps_tags
+        #: (source, name) -> the tag keys the model's components declare for the series
+        self.declared_tags = dict(declared_tags or {})
 
     # -- input --------------------------------------------------------------------------
     def metric(self, t: float, source: str, name: str, kind: str | None, value: float,
@@ -277,8 +280,17 @@ class Reference:
         tag_keys = set(tags) | (set(group_by) - {"source", "name"})
         if tag_keys and not self.keeps_tags:
             raise RefRefusal("this store keeps no tags")
+        if tag_keys:
+            # valid keys: declared for a selected series, or carried by one of its samples
+            # (any time so far); anything else is a typo, refused with or without data
+            valid = {k for s in series for k in self.declared_tags.get((s.source, s.name), ())}
+            valid |= {k for s in series for _, _, tg in s.obs for k in (tg or {})}
+            if tag_keys - valid:
+                raise RefRefusal(f"tag keys {sorted(tag_keys - valid)} not in {sorted(valid)}")
         kinds = {s.kind for s in series}
         weighting = q.get("weighting")
+        if weighting == "time" and aggs and kinds - {"gauge"}:
+            raise RefRefusal("time weighting applies to gauges only")
         times = [t for s in series for t, _, _ in s.changes()]
         rng = self._range(q, times)
         if rng is None:
@@ -301,10 +313,6 @@ class Reference:
             if q.get("limit") is not None:
                 rows = rows[: q["limit"]]
             return RefAnswer(rows)
-        if tags:
-            seen = {k for s in series for _, _, tg in s.obs for k in (tg or {})}
-            if set(tags) - seen:
-                raise RefRefusal(f"no sample has tags {sorted(set(tags) - seen)}")
         groups: list[tuple[dict[str, Any], list[_Series], dict[str, Any]]] = [({}, series, tags)]
         for key in group_by:
             nxt = []
@@ -314,10 +322,15 @@ class Reference:
                         nxt.append(({**gk, key: val}, [s for s in gs if getattr(s, key) == val],
                                     gw))
                 else:
+                    # (a valid key nothing in the range carries: no group at all)
                     vals = {(tg or {}).get(key) for s in gs for t, _, tg in s.changes()
                             if start <= t < end} - {None}
-                    if not vals:
-                        raise RefRefusal(f"no sample has tag {key!r}")
+                    for s in gs:  # time-weighted: the segment carried in at the start
+                        ch = s.changes()  # keeps the tags of the change that began it
+                        before = [tg for t, _, tg in ch if t < start]
+                        if (before and self._time_weighted(s, series, group_by, weighting)
+                                and not any(t == start for t, _, _ in ch if start < end)):
+                            vals |= {(before[-1] or {}).get(key)} - {None}
                     for val in sorted(vals, key=repr):
                         nxt.append(({**gk, key: val}, gs, {**gw, key: val}))
             groups = nxt
@@ -337,6 +350,17 @@ class Reference:
         if q.get("limit") is not None:
             rows = rows[: q["limit"]]
         return RefAnswer(rows, self._weighting(aggs, weighting, kinds))
+
+    @staticmethod
+    def _time_weighted(s: _Series, series: list[_Series], group_by: list[str],
+                       weighting: str | None) -> bool:
+        """Whether `s` is answered time-weighted: as asked, else by the kinds of the
+        final group it lands in (the series with its values of the source/name keys)."""
+        if weighting is not None:
+            return weighting == "time"
+        keys = [k for k in group_by if k in ("source", "name")]
+        return all(x.kind == "gauge" for x in series
+                   if all(getattr(x, k) == getattr(s, k) for k in keys))
 
     @staticmethod
     def _weighting(aggs: list[str], weighting: str | None, kinds: set[str]) -> str:
@@ -365,15 +389,19 @@ class Reference:
             pts += [(t, k, v) for t, v in inside]
             if weighting == "time" and not future:
                 stop = b if self.now is None else min(b, self.now)
-                before = [(t, v) for t, v, _ in ch if t < a]
-                # the value in effect at a (a change exactly at a replaces it); a tag
-                # filter selects changes, and the carried value carries no tags
-                carried = ([(a, before[-1][1])] if before and not where
-                           and not any(t == a for t, _ in inside) else [])
-                if not carried and before and not where and a == b:
-                    carried = [(a, before[-1][1])]
-                pieces = carried + inside
-                for i, (t, v) in enumerate(pieces):
+                # the gauge's own segments first: the value in effect at a (unless a
+                # change happens exactly at a), then every change, each held to the
+                # series' next change whatever its tags; a segment keeps the tags of the
+                # change that began it (the carried one: of the last change before a)
+                every = [(t, v, tg) for t, v, tg in ch if a <= t < b]
+                before = [(t, v, tg) for t, v, tg in ch if t < a]
+                pieces = every
+                if before and not (every and every[0][0] == a):
+                    pieces = [(a, before[-1][1], before[-1][2])] + every
+                for i, (t, v, tg) in enumerate(pieces):
+                    # ...then a tag filter keeps the time held from matching changes
+                    if not all((tg or {}).get(x) == y for x, y in where.items()):
+                        continue
                     nxt = pieces[i + 1][0] if i + 1 < len(pieces) else stop
                     segs.append((v, max(0.0, min(nxt, stop) - t)))
                     held.append((t, k, v))

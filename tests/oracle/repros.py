@@ -136,4 +136,21 @@ REPROS: dict[str, Case] = {
                          "start": ("start", 2.0), "end": ("start", 10.0),
                          "aggregates": ["rate", "p99.9", "stddev", "min"],
                          "group_by": ["name"]},), interface="json", budget=600, live=0.5),
+    # S11: a tag filter on a series with no sample yet (paused before the balancer routed
+    # anything) answered count 0 for any key; a declared key answers empty, others refused
+    "S11": Case(ModelSpec(seed=0, arrivals="constant", rate=2.0, limit=4,
+                          balancer=True), "full", schedule=(("bp_time", 0.25),),
+                queries=({"kind": "metrics", "name": "routed", "entity": "LB",
+                          "tags": {"nosuch": "a"}, "aggregates": ["count"]},
+                         {"kind": "metrics", "name": "routed", "entity": "LB",
+                          "tags": {"backend": "Server"}, "aggregates": ["count", "rate"]},
+                         {"kind": "metrics", "name": "routed", "entity": "*",
+                          "group_by": ["nosuch"], "aggregates": ["count"]})),
+    # S12: a tag filter on a gauge from inside a held segment: the store dropped the value
+    # carried in (set by a matching change), the reference held each matching value to the
+    # next matching change instead of the gauge's next change
+    "S12": Case(ModelSpec(seed=0, limit=20, probe=True), "full", queries=(
+        {"kind": "metrics", "name": "level", "entity": "Prober", "start": ("start", 1.5),
+         "end": ("start", 12.0), "aggregates": ["mean", "first", "count"],
+         "group_by": ["phase"]},)),
 }

@@ -26,8 +26,14 @@ _SAMPLES = [("Server", "wait_time"), ("Server", "service_time"), ("Sink", "laten
 _COUNTERS = [("Server", "arrivals"), ("Server", "completed"), ("Server", "dropped"),
              ("Source", "generated"), ("Router", "routed"), ("Client", "requests"),
              ("Client", "retries"), ("Client", "timeouts"), ("Client", "wasted"),
-             ("LB", "routed")]
+             ("LB", "routed"), ("Client", "failures"), ("LB", "rejected")]
 _GLOBS = ["*", "*_time", "in_*", "*e*", "queue_depth", "latency"]
+#: the tag key each tagged series carries or declares: Router's routed/hops (carried,
+#: undeclared), LB's routed (declared), Client's failures (declared, carried once one
+#: fails), Prober's level (a declared tag on a gauge: the time held from matching changes)
+_TAG_KEYS = {"routed": "backend", "hops": "lane", "failures": "reason", "level": "phase"}
+_TAG_VALUES = {"backend": ["a", "b", "Server", "Server2"], "lane": ["a", "b"],
+               "reason": ["timeout", "nosuch"], "phase": ["even", "odd"]}
 _AGGS = ["count", "sum", "mean", "min", "max", "stddev", "p50", "p90", "p99", "p99.9",
          "rate", "last", "first"]
 
@@ -82,6 +88,8 @@ def metric_queries(draw: Any) -> dict[str, Any]:
     if pick == "glob":
         q["name"] = draw(st.sampled_from(_GLOBS))
         q["entity"] = draw(st.sampled_from(["*", "*", "S*", "Server"]))
+        if draw(st.integers(0, 3)) == 0:  # one weighting asked of a pool of several kinds
+            weighting = draw(st.sampled_from(["time", "sample"]))
     else:
         src, name = draw(st.sampled_from({"gauge": _GAUGES, "sample": _SAMPLES,
                                           "counter": _COUNTERS}[pick]))
@@ -106,17 +114,16 @@ def metric_queries(draw: Any) -> dict[str, Any]:
     if aggs:
         gb = draw(st.sampled_from([[], [], [], ["entity"], ["name"], ["tag"]]))
         if gb == ["tag"]:
-            if q["name"] == "routed":
-                gb = ["backend"]  # (Router's lanes, LB's backends)
-            elif q["name"] == "hops":
-                gb = ["lane"]
-            else:
-                gb = []
+            # a key the series carries or declares, or (rarely) one it can never carry:
+            # valid keys group (into no row when nothing in the range carries them), any
+            # other is refused with or without data
+            gb = [_TAG_KEYS.get(q["name"], draw(st.sampled_from(["nosuch", "backend"])))]
         q["group_by"] = gb
-    if q["name"] == "routed" and draw(st.booleans()):
-        q["tags"] = {"backend": draw(st.sampled_from(["a", "b", "Server", "Server2"]))}
-    if q["name"] == "hops" and draw(st.booleans()):
-        q["tags"] = {"lane": draw(st.sampled_from(["a", "b"]))}
+    key = _TAG_KEYS.get(q["name"])
+    if key is not None and draw(st.booleans()):
+        q["tags"] = {key: draw(st.sampled_from(_TAG_VALUES[key]))}
+    elif draw(st.integers(0, 15)) == 0:  # a key no selected series declares or carries
+        q["tags"] = {draw(st.sampled_from(["nosuch", "backend", "reason"])): "a"}
     if weighting:
         q["weighting"] = weighting
     return q
@@ -148,11 +155,20 @@ def record_queries(draw: Any) -> dict[str, Any]:
 def probe_queries(draw: Any) -> dict[str, Any]:
     """Quantiles of the whole-second probe gauge over a few seconds (the case where held
     seconds equal the number of held segments)."""
-    return {"kind": "metrics", "name": "level", "entity": "Prober",
-            "start": ("start", 0.0), "end": ("start", draw(st.sampled_from([4.0, 8.0, 12.0]))),
-            "aggregates": draw(st.lists(st.sampled_from(["p10", "p50", "p90", "mean"]),
-                                        min_size=1, max_size=3, unique=True)),
-            "weighting": draw(st.sampled_from([None, "time", "sample"]))}
+    q = {"kind": "metrics", "name": "level", "entity": "Prober",
+         "start": ("start", draw(st.sampled_from([0.0, 0.0, 1.5, 2.0, 2.5]))),
+         "end": ("start", draw(st.sampled_from([3.25, 4.0, 8.0, 12.0]))),
+         "aggregates": draw(st.lists(st.sampled_from(["p10", "p50", "p90", "mean"]),
+                                     min_size=1, max_size=3, unique=True)),
+         "weighting": draw(st.sampled_from([None, "time", "sample"]))}
+    tag = draw(st.sampled_from([None, None, "tags", "group_by"]))
+    if tag == "tags":
+        q["tags"] = {"phase": draw(st.sampled_from(["even", "odd"]))}
+    elif tag == "group_by":  # (a short range: a phase only carried in is a group too)
+        q["group_by"] = ["phase"]
+        if draw(st.booleans()):
+            q["window"] = 1.0
+    return q
 
 
 def queries() -> st.SearchStrategy[dict[str, Any]]:

@@ -98,3 +98,53 @@ def test_windows_on_integer_ticks():
     assert window_edges(0.25, 1.0, 0.5) == [(0.25, 0.5), (0.5, 1.0)]
     assert window_edges(0.3, 0.3, 0.1) == []  # an empty range on a boundary: no row
     assert window_edges(0.35, 0.35, 0.1) == [(0.35, 0.35)]
+
+
+def test_tag_keys_declared_or_carried_are_valid_with_or_without_data():
+    # LB.routed declares `backend`; Router.hops carries an undeclared `lane` once observed
+    ref = Reference(now=2.0, catalog={("LB", "routed"): "counter", ("R", "hops"): "sample"},
+                    declared_tags={("LB", "routed"): ("backend",)})
+    q = {"kind": "metrics", "name": "routed", "entity": "LB", "aggregates": ["count"]}
+    assert ref.answer({**q, "tags": {"backend": "a"}}).rows[0]["count"] == (0, 0)
+    assert ref.answer({**q, "group_by": ["backend"]}).rows == []
+    hops = {"kind": "metrics", "name": "hops", "entity": "R", "aggregates": ["count"]}
+    for tags in ({"nosuch": "a"}, {"lane": "a"}):  # nothing carries `lane` yet
+        with pytest.raises(RefRefusal):
+            ref.answer({**hops, "tags": tags})
+    with pytest.raises(RefRefusal):
+        ref.answer({**q, "tags": {"nosuch": "a"}})
+    ref.metric(1.0, "LB", "routed", "counter", 1.0, {"backend": "b"})
+    ref.metric(1.0, "R", "hops", "sample", 3.0, {"lane": "a"})
+    assert ref.answer({**q, "tags": {"backend": "a"}}).rows[0]["count"] == (0, 0)
+    assert ref.answer({**hops, "tags": {"lane": "a"}}).rows[0]["count"] == (1, 1)
+    for query in ({**q, "tags": {"nosuch": "a"}}, {**q, "group_by": ["nosuch"]},
+                  {**q, "aggregates": [], "tags": {"nosuch": "a"}}):
+        with pytest.raises(RefRefusal):  # aggregates, groups and raw rows alike
+            ref.answer(query)
+
+
+def test_a_tag_filter_on_a_gauge_keeps_the_time_held_from_matching_changes():
+    # 2 (even) at 1 s, 5 (odd) at 2 s, 0 (even) at 4 s; now 6: even holds 2 for 1 s, 0 for 2 s
+    ref = Reference(now=6.0, declared_tags={("P", "g"): ("phase",)})
+    for t, v, ph in [(1.0, 2.0, "even"), (2.0, 5.0, "odd"), (4.0, 0.0, "even")]:
+        ref.metric(t, "P", "g", "gauge", v, {"phase": ph})
+    q = {"name": "g", "entity": "P", "end": 10.0, "aggregates": ["mean", "count", "first"]}
+    row = _one(ref, **q, start=0.0, tags={"phase": "even"})
+    assert row["mean"] == (2 / 3, 2 / 3) and row["count"] == (2, 2)
+    # from 1.5 s: the 2 carried in (set by an even change) holds half a second
+    row = _one(ref, **q, start=1.5, tags={"phase": "even"})
+    assert row["mean"] == (0.4, 0.4) and row["count"] == (1, 1) and row["first"] == (2.0, 2.0)
+    assert _one(ref, **q, start=1.5, tags={"phase": "odd"})["mean"] == (5.0, 5.0)
+
+
+def test_a_group_by_tag_on_a_gauge_includes_the_segment_carried_in():
+    ref = Reference(now=6.0, declared_tags={("P", "g"): ("phase",)})
+    for t, v, ph in [(1.0, 2.0, "even"), (2.0, 5.0, "odd")]:
+        ref.metric(t, "P", "g", "gauge", v, {"phase": ph})
+    q = {"kind": "metrics", "name": "g", "entity": "P", "start": 1.5, "end": 3.0,
+         "aggregates": ["mean", "count"], "group_by": ["phase"]}
+    rows = {r["phase"]: (r["mean"], r["count"]) for r in ref.answer(q).rows}
+    assert rows == {"even": ((2.0, 2.0), (0, 0)), "odd": ((5.0, 5.0), (1, 1))}
+    # per sample there is nothing carried in: only the change in the range groups
+    rows = ref.answer({**q, "weighting": "sample"}).rows
+    assert [r["phase"] for r in rows] == ["odd"]

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import random
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Source
 from happysimulator.components.client import Client, FixedRetry
 from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
@@ -35,7 +33,6 @@ def _model(capacity: int) -> Simulation:
                           trace_capacity=capacity))
 
 
-@pytest.mark.xfail(strict=True, reason="s11 rev3: evicted_traces follows the pause schedule")
 def test_evicted_traces_is_the_same_paused_or_not():
     straight = _model(1)
     straight.run()

@@ -13,8 +13,6 @@ falls back to the span as recorded: ``span_id=None, parent_id=None``, where the 
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import Event, Simulation
 from happysimulator.core.observed import ObservedEntity
 from happysimulator.observability import ObservabilityConfig
@@ -35,7 +33,6 @@ class _Many(ObservedEntity):
         return None
 
 
-@pytest.mark.xfail(strict=True, reason="s11 rev3: a live span at the index threshold is raw")
 def test_a_live_span_is_published_as_stored_at_the_index_threshold():
     g1 = _Many("G1", 1)
     g2 = _Many("G2", 4095, g1)

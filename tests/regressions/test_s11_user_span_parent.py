@@ -12,8 +12,6 @@ listens, and the previous hop of G's span is the source's."""
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import Simulation, Source
 from happysimulator.core.observed import ObservedEntity
 from happysimulator.observability import ObservabilityConfig
@@ -39,7 +37,6 @@ def _trace(subscribed: bool) -> list[tuple]:
     return sorted((s.span_id, s.parent_id, s.entity) for s in ts.trace(first))
 
 
-@pytest.mark.xfail(strict=True, reason="s11 rev3: unsubscribed, a user span becomes the root")
 def test_the_source_span_is_the_parent_of_a_user_span():
     spans = _trace(subscribed=False)
     by_entity = {e: (sid, pid) for sid, pid, e in spans}

@@ -32,6 +32,7 @@ from happysim_rx.observation import Span
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
 from happysimulator.components.fast_recording import STALE, FastRecording, NsPair, resolve
 from happysimulator.components.forwarding import REJECTED, RejectedError
+from happysimulator.components.span_facts import NO_PARENT
 from happysimulator.core._active import ACTIVE, detached_id
 from happysimulator.core.entity import Entity, bind_simulation
 from happysimulator.core.event import PARTIAL, Event, _Extra, new_event
@@ -382,7 +383,6 @@ class RetryingClient(ObservedEntity):
             else:
                 s.emit(now / _NS, (now - a.first_ns) / _NS)
             if f.spans is not None:
-                t = now / _NS
                 sid = a.span
                 if sid is not None:  # (`record_span` inline)
                     sent = a.sent
@@ -393,16 +393,23 @@ class RetryingClient(ObservedEntity):
                     if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
                         ctx[_OPEN_SPAN] = parent
                     # (one attributes dict per attempt number, shared by the answered
-                    # attempts' spans: a dict kept per span cost as much as the rest)
+                    # attempts' spans: a dict kept per span cost as much as the rest; as
+                    # ints, its kind code)
                     attrs = f.shared.get(a.attempt)
                     if attrs is None:
-                        attrs = f.shared[a.attempt] = {"attempt": a.attempt,
-                                                       "outcome": "ok"}
+                        attrs = {"attempt": a.attempt, "outcome": "ok"}
+                        if f.facts is not None:
+                            attrs = f.facts.kind(f.name, attrs)
+                        f.shared[a.attempt] = attrs
                     rows = f.rows
-                    if rows is not None:  # (the trace store alone listens: its list)
-                        rows.append(Span(ctx["id"], sid, parent, f.name, a.start_ns / _NS, t,
-                                     attrs))
+                    if rows is not None:  # (the trace store alone listens: six ints)
+                        sf = f.facts
+                        if not rows or rows[-1] is not sf.batch:
+                            sf.begin()
+                        sf.ints.extend((ctx["id"], sid, NO_PARENT if parent is None else parent,
+                                        a.start_ns, now, attrs))
                     else:
+                        t = now / _NS
                         f.spans.emit(t, Span(ctx["id"], sid, parent, f.name,
                                              a.start_ns / _NS, t, attrs))
                 else:

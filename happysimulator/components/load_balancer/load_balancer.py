@@ -25,6 +25,7 @@ from happysimulator.components.load_balancer.strategies import (
     RoundRobin,
     bind_rng,
 )
+from happysimulator.components.span_facts import NO_PARENT
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event, _Extra
 from happysimulator.core.observed import _OPEN_SPAN, ObservedEntity, counter, gauge
@@ -67,12 +68,13 @@ class _SpanClose(_Extra):
     """The flags of a request routed with its balancer span open, and what closing the
     span needs: `closed` is the request's first completion hook."""
 
-    __slots__ = ("lb", "info", "ctx", "since", "sid", "parent", "attrs")
+    __slots__ = ("lb", "info", "ctx", "since", "since_ns", "sid", "parent", "attrs", "kind")
 
     def closed(self, _finish: Any = None) -> None:
         """The backend finished the request (context ``ctx``) whose span ``sid``
-        (opened at ``since``, s) is open. ``attrs``: the span's attributes (one dict
-        per backend, shared by its spans)."""
+        (opened at ``since``, s; ``since_ns``) is open. ``attrs``: the span's attributes
+        (one dict per backend, shared by its spans); ``kind``: their `SpanFacts` code
+        (None: record the span as a `Span`)."""
         # (the hooks list holds this bound method, which holds this object: let go of
         # the list, so the request's objects are freed without the cycle collector)
         self.on_complete = None
@@ -88,11 +90,20 @@ class _SpanClose(_Extra):
         sim = lb._sim
         if f.sim is not sim:
             f = lb._fast = resolve(lb, _SERIES)
-        now = sim.now_ns / _NS  # (`record_span` inline)
-        rows = f.rows
-        if rows is not None:  # (the trace store alone listens: its list)
-            rows.append(Span(ctx["id"], sid, parent, f.name, self.since, now, self.attrs))
+        rows = f.rows  # (`record_span` inline)
+        if rows is not None:  # (the trace store alone listens: six ints, or its list)
+            kind = self.kind
+            if kind is not None:
+                sf = f.facts
+                if not rows or rows[-1] is not sf.batch:
+                    sf.begin()
+                sf.ints.extend((ctx["id"], sid, NO_PARENT if parent is None else parent,
+                                self.since_ns, sim.now_ns, kind))
+                return
+            rows.append(Span(ctx["id"], sid, parent, f.name, self.since, sim.now_ns / _NS,
+                             self.attrs))
         elif f.spans is not None:
+            now = sim.now_ns / _NS
             f.spans.emit(now, Span(ctx["id"], sid, parent, f.name, self.since, now,
                                    self.attrs))
 
@@ -320,8 +331,10 @@ class LoadBalancer(ObservedEntity):
             # store as much again as the rest of the sample)
             shared = f.shared.get(backend.name)
             if shared is None:
-                shared = f.shared[backend.name] = ({"backend": backend.name},
-                                                   {"backend": backend.name})
+                attrs = {"backend": backend.name}
+                shared = f.shared[backend.name] = (
+                    {"backend": backend.name}, attrs,
+                    None if f.facts is None else f.facts.kind(f.name, attrs))
             s = f.series[0]
             if s.__class__ is NsTagged:  # (batched: the time in ns, the tags)
                 s[0].append(start_ns)
@@ -336,7 +349,8 @@ class LoadBalancer(ObservedEntity):
         plain = self._plain_for
         if plain[0] is not strategy:
             plain = self._plain_for = (strategy, not isinstance(strategy, LeastResponseTime))
-        if since is None:
+        fresh = since is None  # (not a held request's: it began now)
+        if fresh:
             since = now_s
         if info is not None and plain[1]:
             # the caller's hooks go with the request: they run when the backend
@@ -353,9 +367,11 @@ class LoadBalancer(ObservedEntity):
                 x.info = info
                 x.ctx = ctx
                 x.since = since
+                x.since_ns = start_ns
                 x.sid = sid
                 x.parent = parent
                 x.attrs = shared[1]
+                x.kind = shared[2] if fresh else None
                 own = x.closed
             x.daemon = x.cancelled = False
             x.on_complete = [own, *hooks] if hooks else [own]

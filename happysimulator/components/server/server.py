@@ -18,7 +18,7 @@ from happysimulator.core.component_instrumentation import (
 )
 from happysimulator.core.engine import declare_recyclable
 from happysimulator.core.entity import Entity, bind_simulation
-from happysimulator.core.event import Event
+from happysimulator.core.event import Event, Wakeup, _Kind
 from happysimulator.distributions.latency_distribution import (
     EXPO_INLINE,
     ExponentialLatency,
@@ -34,11 +34,21 @@ SERVICE_DONE = "service.done"
 declare_recyclable(SERVICE_DONE)  # (`_complete` reuses its ServiceDone)
 
 
-class ServiceDone(Event):
-    """Internal completion event of a ``Server``; its target is the server's ``done_port``."""
+class ServiceDone(Event, metaclass=_Kind):
+    """Internal completion event of a ``Server``: a `Wakeup` of this kind (its target is
+    the server's ``done_port``; ``request``, ``start_ns``, ``arr_ns``)."""
 
-    __slots__ = ("request", "start_ns", "arr_ns")
+    __slots__ = ()
     event_type = SERVICE_DONE  # class constant shadows the slot (never reassigned)
+
+
+def _service_done() -> Wakeup:
+    """A new completion event (its time, context and payload are set by the caller)."""
+    ce = _new(Wakeup)
+    ce.event_type = SERVICE_DONE
+    ce._x = None
+    ce.kind = ServiceDone
+    return ce
 
 
 class _DonePort:
@@ -190,12 +200,14 @@ class Server(QueuedResource):
             done = now + _floor(self.rng.expovariate(r) * _NS_F + 0.5)
         else:
             done = now + self._sample_ns(self.rng)
-        ce = _new(ServiceDone)
+        ce = _new(Wakeup)  # (`_service_done` inline)
+        ce.event_type = SERVICE_DONE
+        ce.kind = ServiceDone
+        ce._x = None
         ce._time_ns = done
         ce.target = self.done_port
         c = req._ctx
         ce._ctx = req if c is None else c
-        ce._x = None
         ce.request = req
         ce.start_ns = now
         ce.arr_ns = arrived_ns
@@ -226,12 +238,14 @@ class Server(QueuedResource):
             if self._inline_exp:
                 done = now + _floor(-_log(1.0 - self._stream_random()) / self._exp_rate * _NS_F
                                    + 0.5)
-                ce = _new(ServiceDone)
+                ce = _new(Wakeup)  # (`_service_done` inline: an idle server's start)
+                ce.event_type = SERVICE_DONE
+                ce.kind = ServiceDone
+                ce._x = None
                 ce._time_ns = done
                 ce.target = self.done_port
                 c = event._ctx
                 ce._ctx = event if c is None else c
-                ce._x = None
                 ce.request = event
                 ce.start_ns = now
                 ce.arr_ns = now
@@ -272,7 +286,7 @@ class Server(QueuedResource):
                 i.live(ARRIVED, now, event)
         return None
 
-    def _complete(self, ce: ServiceDone) -> Event | None:
+    def _complete(self, ce: Wakeup) -> Event | None:
         sim = self._sim
         now = sim.now_ns
         req = ce.request
@@ -305,9 +319,8 @@ class Server(QueuedResource):
                                    + 0.5)
             if not sim.engine.may_recycle:
                 # someone may see or keep the processed event: use a fresh one
-                ce = _new(ServiceDone)
+                ce = _service_done()
                 ce.target = self.done_port
-                ce._x = None
             ce._time_ns = done
             c = nreq._ctx
             ce._ctx = nreq if c is None else c

@@ -10,6 +10,9 @@ from happysimulator.core.temporal import Instant, to_ns
 from happysimulator.load.profile import ConstantRateProfile, Profile
 
 _NS = 1_000_000_000
+#: the smallest constant rate (per second): below it a gap in nanoseconds is beyond any
+#: clock a run reaches (at 1e-300 the gap, 1e300 s, is not even a finite number of ns)
+MIN_RATE = 1e-9
 
 
 def _as_rate(rate: float | Profile) -> float | Profile:
@@ -21,10 +24,11 @@ def _as_rate(rate: float | Profile) -> float | Profile:
         raise TypeError(
             f"rate must be a number of arrivals per second or a Profile, got {rate!r}")
     r = float(rate)
-    if not (r > 0 and math.isfinite(r)):
+    if not (r >= MIN_RATE and math.isfinite(r)):
         raise ValueError(
-            f"rate must be a positive finite number of arrivals per second (or a Profile), "
-            f"got {rate}")
+            f"rate must be a positive finite number of arrivals per second, at least "
+            f"{MIN_RATE:g} (one arrival at most every ~{1 / MIN_RATE / 3.15576e7:.0f} "
+            f"years), or a Profile; got {rate}")
     return r
 
 
@@ -124,4 +128,4 @@ class ConstantArrivalTimeProvider(ArrivalTimeProvider):
         return None if t2 is None else max(1, round((t2 - t) * _NS))
 
 
-__all__ = ["ArrivalTimeProvider", "PoissonArrivalTimeProvider", "ConstantArrivalTimeProvider"]
+__all__ = ["MIN_RATE", "ArrivalTimeProvider", "PoissonArrivalTimeProvider", "ConstantArrivalTimeProvider"]

@@ -253,7 +253,7 @@ class StateResponse(_Response, tag="state"):
 
 
 class SeriesInfo(Struct, kw_only=True):
-    """One series: who records it, its kind and unit, the tag keys seen on it."""
+    """One series: who records it, its kind and unit, the tag keys a query may use on it."""
 
     source: Annotated[str, Meta(description="the entity that records it")]
     name: str
@@ -261,7 +261,9 @@ class SeriesInfo(Struct, kw_only=True):
         "gauge: holds its value, time-weighted; counter: increments, rate per s; "
         "sample: aggregated per sample"))] | None = None
     unit: str | None = None
-    tags: Annotated[list[str], Meta(description="tag keys seen (usable in group_by)")] = []
+    tags: Annotated[list[str], Meta(description=(
+        "tag keys its component declares plus those its samples carry: the keys tags and "
+        "group_by accept (any other is refused); empty where the store keeps no tags"))] = []
 
 
 class EntitySeries(Struct, kw_only=True):
@@ -280,11 +282,15 @@ class ServiceTimeInfo(Struct, kw_only=True, omit_defaults=True):
     mean: Annotated[float, Meta(description="mean service time, seconds")] | None = None
 
 
-class EdgeInfo(Struct, kw_only=True):
+class EdgeInfo(Struct, kw_only=True, omit_defaults=True):
     """A hop requests took, as seen in the recorded spans."""
 
     to: Annotated[str, Meta(description="the downstream entity")]
     requests: Annotated[int, Meta(description="spans of requests that made this hop")]
+    of: Annotated[str, Meta(description=(
+        "which requests the count is of when not all of them: the sampled ones "
+        "(trace_sample_rate < 1), the traces a bounded store kept (trace_capacity)"))] \
+        | None = None
 
 
 class EntityInfo(Struct, kw_only=True, omit_defaults=True):

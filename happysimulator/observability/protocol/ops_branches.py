@@ -426,9 +426,16 @@ class BranchOps:
                                 f"current time ({now_ns / _NS:g} s): rewind goes back only")
         keep = [a for a in branch.history if a.time_ns <= to_ns]
         dropped = [a.describe() for a in branch.history if a.time_ns > to_ns]
+        own_set_dropped = branch.settings and any(
+            a.op == "set" for a in branch.history if a.time_ns > to_ns)
         built, info, applied = self._replay(branch, keep, at_events=None, at_time_ns=to_ns,
                                             by_time=False)
         branch.history = applied
+        if own_set_dropped:
+            # back before the fork point: its settings went with the history after `to`,
+            # so the branch is now its parent's run up to `to` (what `branches` says)
+            branch.settings = {}
+            branch.forked_at = to_ns / _NS
         self._attach_branch(built)
         return m.RewindResponse(replayed=info, dropped=dropped, state=self._state_info())
 
@@ -521,9 +528,16 @@ def _differences(names: list[str], results: dict[str, dict[str, Any]]) -> list[m
     table: dict[tuple, dict[str, dict[str, Any]]] = {}
     order: list[tuple] = []
     for name in names:
-        aggs = set(results[name]["aggregates"]) or {"value"}
-        for row in results[name]["rows"]:
-            ident = {k: v for k, v in row.items() if k not in aggs and k not in _VALUE_KEYS}
+        result = results[name]
+        aggs = set(result["aggregates"]) or {"value"}
+        skip = set(_VALUE_KEYS)
+        q = result.get("query") or {}
+        if result["aggregates"] and q.get("window") is None:
+            # one row per group over the whole range: its start is where that branch's
+            # data begins (each branch's range is in `ranges`), not what the row is
+            skip.add("start")
+        for row in result["rows"]:
+            ident = {k: v for k, v in row.items() if k not in aggs and k not in skip}
             key = tuple(sorted((k, repr(v)) for k, v in ident.items()))
             if key not in table:
                 table[key] = {"~row": ident}

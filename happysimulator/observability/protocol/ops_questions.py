@@ -68,6 +68,9 @@ class QuestionOps:
             return ProtocolError("unknown_name", text, names)
         if text.startswith("unknown entity"):
             return ProtocolError("unknown_name", text)
+        if text.startswith("unknown event type"):
+            names = sorted({e["name"] for e in self._sim.query.catalog().get("events", [])})
+            return ProtocolError("unknown_name", text, names)
         if text.startswith("unknown aggregate"):
             return ProtocolError("unknown_name", text, [*AGGREGATE_NAMES, "pNN", "pNN.N"])
         return ProtocolError("bad_request", text)
@@ -85,6 +88,23 @@ class QuestionOps:
         info.rows = shown
         return m.QueryResponse(result=info, truncated=cut)
 
+    def _why_no_trace(self, store: Any, tid: Any) -> str:
+        """Why a trace may be missing though its request existed: not sampled, or
+        evicted by a bounded store ("" when neither applies)."""
+        from happysimulator.observability.trace_sampling import trace_sampler
+
+        runtime = self._sim.__dict__.get("observability_runtime")
+        rate = getattr(getattr(runtime, "config", None), "trace_sample_rate", 1.0)
+        keep = trace_sampler(rate) if rate < 1.0 else None
+        if keep is not None and isinstance(tid, int) and not keep(tid):
+            return (f"; request {tid} was not sampled (trace_sample_rate={rate:g} traces "
+                    "a fixed subset of request ids)")
+        cap, evicted = getattr(store, "max_traces", None), getattr(store, "evicted_traces", 0)
+        if cap is not None and evicted:
+            return (f"; it may have been evicted: the store keeps the last {cap} traces "
+                    f"(trace_capacity), {evicted} evicted so far")
+        return ""
+
     def _op_trace(self, req: m.TraceRequest) -> m.TraceResponse:
         def run() -> m.TraceResponse:
             store = self._sim.query.trace_store
@@ -99,7 +119,8 @@ class QuestionOps:
             if not spans:
                 ids = store.trace_ids()
                 raise ProtocolError("unknown_name", f"no trace with id {req.trace_id!r} "
-                                    f"({len(ids)} traces recorded; sample ids listed)",
+                                    f"({len(ids)} traces recorded; sample ids listed)"
+                                    + self._why_no_trace(store, tid),
                                     [str(i) for i in ids[:20]])
             path = store.critical_path(tid)
             # each span once (in spans); the tree and the critical path refer to them by id

@@ -464,19 +464,13 @@ class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, Hypothe
     def _catalog(self) -> m.CatalogInfo:
         engine = self._sim.query
         cat = engine.catalog()
-        store = engine.metric_store
         series = []
-        # each series' tag keys: one pass over the store (a glob select per series
-        # would be quadratic in the number of series)
-        by_key = ({(s.source, s.name): s for s in store.select()}
-                  if store is not None and store.keeps_tags else {})
         for info in cat["metrics"]:
             name, source, kind = info["name"], info["source"], info["series_kind"]
-            found = by_key.get((source, name))
-            tags = set(map(str, found.tag_keys())) if found is not None else set()
             unit = info.get("unit") or _UNITS.get(name)
+            # (the keys a tag filter accepts: declared plus carried, see engine.catalog)
             series.append(m.SeriesInfo(source=source, name=name, kind=kind, unit=unit,
-                                       tags=sorted(tags)))
+                                       tags=list(info.get("tags") or [])))
         return m.CatalogInfo(
             entities=[msgspec.convert(_jsonable(e), m.EntityInfo)
                       for e in cat.get("entities", [])],
