@@ -20,8 +20,7 @@ class Sink(Entity):
     ``data`` holds ``(arrival_time_s, latency_s)`` samples: all of them, or the most
     recent ``max_samples`` (between ``max_samples`` and twice that) when it is set, for
     long runs with flat memory (``ObservabilityConfig.streaming()`` sets it on sinks that
-    have none, since its stores answer the whole-run questions; it trims them on its
-    flush schedule instead of checking on every request: `bound_at_flushes`). ``count``,
+    have none, since its stores answer the whole-run questions). ``count``,
     ``mean_latency()`` and ``stats()`` always cover the whole run (exactly); once samples
     were trimmed, ``p50()``/``p99()``/``percentile()`` come from a quantile sketch of the
     trimmed samples plus the kept ones (within 0.5 % relative of the item of that rank).
@@ -33,8 +32,6 @@ class Sink(Entity):
             raise ValueError(f"max_samples must be >= 1 or None, got {max_samples!r}")
         self.data = Data(name)
         self.count = 0
-        self._max_samples: int | None = None
-        self._trim_each: int | None = None  # the per-request check's cap (`max_samples`)
         self.max_samples = max_samples
         self._trimmed_n = 0  # samples dropped from `data` (max_samples), summarized here
         self._trimmed_sum = 0.0
@@ -58,7 +55,7 @@ class Sink(Entity):
         d._times.append(t)
         d._values.append(lat)
         self.count += 1
-        cap = self._trim_each
+        cap = self.max_samples
         if cap is not None and len(d._times) > 2 * cap:
             self._trim(cap)
         i = self._instr
@@ -81,31 +78,6 @@ class Sink(Entity):
             if i.live is not None:
                 i.live(SINK, now, event)
         return None
-
-    @property
-    def max_samples(self) -> int | None:
-        """Keep the most recent this many samples in ``data`` (None: all of them)."""
-        return self._max_samples
-
-    @max_samples.setter
-    def max_samples(self, value: int | None) -> None:
-        if value is not None and value < 1:
-            raise ValueError(f"max_samples must be >= 1 or None, got {value!r}")
-        self._max_samples = self._trim_each = value
-
-    def bound_at_flushes(self, cap: int) -> None:
-        """``max_samples = cap``, trimmed when the owner calls `trim_if_over` (the
-        observability runtime, on its flush schedule: ``data`` then holds at most `cap`
-        plus one flush interval's samples) instead of checked per request (a length, a
-        product and two int objects per request: ~500 instructions)."""
-        self.max_samples = cap
-        self._trim_each = None
-
-    def trim_if_over(self) -> None:
-        """Trim ``data`` to the newest `max_samples` if it holds more."""
-        cap = self._max_samples
-        if cap is not None and len(self.data._times) > cap:
-            self._trim(cap)
 
     def _trim(self, cap: int) -> None:
         """Keep the newest `cap` samples; summarize the others (amortized O(1): one trim

@@ -101,19 +101,12 @@ class ObservabilityRuntime:
                 if policy is not None and declared_series(type(policy)):
                     # a queue policy that records under its resource (a balking line)
                     self.declare(entity, type(policy))
-        self._bounded_sinks: list[Sink] = []  # trimmed on the flush schedule
         if on and config.store == "streaming":
             # flat memory: legacy per-sink sample lists keep only recent data; the
-            # streaming stores answer questions about the whole run. Trimmed at each
-            # scheduled flush (no check per request), else as the sink trims itself
-            flushed = config.metrics or config.traces or config.events
+            # streaming stores answer questions about the whole run
             for entity in _reachable(list(sim.sources) + list(sim.entities)):
                 if isinstance(entity, Sink) and entity.max_samples is None:
-                    if flushed:
-                        entity.bound_at_flushes(config.raw_samples)
-                        self._bounded_sinks.append(entity)
-                    else:
-                        entity.max_samples = config.raw_samples
+                    entity.max_samples = config.raw_samples
 
     @property
     def query(self) -> Any:
@@ -255,8 +248,6 @@ class ObservabilityRuntime:
         if store is not None:
             store.materialize_if_full()
         self._log_mark = len(log) if log is not None else 0
-        for sink in self._bounded_sinks:
-            sink.trim_if_over()
         self._interval = max(_MIN_FLUSH_S, self._interval * min(
             8.0, max(0.125, _FLUSH_FACTS / max(n, 1))))
         self.sim.clock.call_later(self._interval, self._scheduled_flush)
