@@ -70,6 +70,8 @@ class SinkInstrumentation(_Instrumentation):
     """`latency` samples and a zero-length span per request reaching a sink."""
 
     __slots__ = ("_received", "_latency", "_ids", "_points")
+    #: the attribute keys of its spans (a span query may filter on them from the start)
+    span_attributes = ("latency",)
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, [("latency", "sample")])

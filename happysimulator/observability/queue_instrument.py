@@ -154,6 +154,8 @@ class QueueInstrumentation(_Instrumentation):
                  "_conc_changed_ns", "hop_parents", "aborted", "aborted_ids",
                  "aborted_starts")
 
+    #: the attribute keys of its spans (a span query may filter on them from the start)
+    span_attributes = ("wait", "service", "status")
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
               ("dropped", "counter"), ("utilization", "gauge")]

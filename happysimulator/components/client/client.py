@@ -109,6 +109,8 @@ class RetryingClient(ObservedEntity):
     """What `Client` and `PooledClient` share: request ids, attempts in flight,
     timeouts, retries, statistics and what they record."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("attempt", "outcome", "rejected_by")
     observed_series = (
         counter("requests", "requests", "attempts sent downstream (first tries and retries)"),
         counter("retries", "requests", "attempts after a request's first"),

@@ -123,6 +123,8 @@ class LoadBalancerStats:
 class LoadBalancer(ObservedEntity):
     """Routes each request to one backend (see the module docstring)."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("backend",)
     observed_series = (
         counter("routed", "requests", "requests sent to a backend", tags=("backend",)),
         counter("rejected", "requests", "requests refused: no healthy backend"),

@@ -63,6 +63,8 @@ class CircuitBreakerStats:
 class CircuitBreaker(TargetWrapper):
     """Passes requests to ``target`` while it is healthy (see the module docstring)."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("outcome",)
     observed_series = (
         gauge("state", "", "0 closed, 1 half-open, 2 open"),
         counter("requests", "requests", "requests that arrived"),
