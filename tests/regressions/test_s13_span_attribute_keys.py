@@ -88,6 +88,8 @@ def test_the_protocol_refuses_with_the_valid_list() -> None:
             "kind": "spans", "entity": "LB", "tags": {"bkend": "S0"},
             "aggregates": ["count"]}})
         assert not answer["ok"] and answer["error"]["valid"] == ["backend"]
+        catalog = session.handle({"op": "catalog"})["catalog"]
+        assert catalog["span_attributes"]["LB"] == ["backend"]
         session.handle({"op": "run"})
         answer = session.handle({"op": "query", "query": {
             "kind": "spans", "entity": "LB", "tags": {"backend": "S0"},
