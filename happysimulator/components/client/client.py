@@ -165,8 +165,30 @@ class RetryingClient(ObservedEntity):
     # ---- configuration and statistics ---------------------------------------------------
     @property
     def timeout(self) -> float | None:
-        """Seconds an attempt may take before it counts as timed out (None: never)."""
+        """Seconds an attempt may take before it counts as timed out (None: never).
+        Settable (a what-if fork): attempts in flight are then held to the new timeout
+        (those sent while it was None never time out)."""
         return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not value >= 0):
+            raise ValueError(f"timeout must be >= 0 seconds or None, got {value!r}")
+        self._timeout = value
+        self._timeout_ns = None if value is None else round(value * _NS)
+
+    def _settings_changed(self) -> None:
+        """After a what-if setting: the timer follows the (new) timeout of the oldest
+        attempt in flight (a shorter timeout must not wait for the old timer)."""
+        q, timeout = self._deadlines, self._timeout_ns
+        while q and not q[0].live:
+            q.popleft()
+        if timeout is None or not q or self._sim is None:
+            return
+        due = max(self._sim.now_ns, q[0].start_ns + timeout)
+        if self._timer_at is None or due < self._timer_at:
+            self._sim.schedule(self._timer(due))  # (the old timer, when it fires, is stale)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -434,11 +456,16 @@ class RetryingClient(ObservedEntity):
 
     def _on_timer(self) -> list[Event]:
         """Time out every attempt whose deadline has come; set the next timer."""
-        self._timer_at = None
         now = self._sim.now_ns
+        if self._timer_at is not None and now != self._timer_at:
+            return []  # a timer replaced by an earlier one (a what-if's new timeout)
+        self._timer_at = None
         timeout = self._timeout_ns
         out: list[Event] = []
         q = self._deadlines
+        if timeout is None:  # (timeouts turned off by a what-if setting)
+            q.clear()
+            return out
         while q:
             a = q[0]
             if not a.live:

@@ -20,6 +20,7 @@ from happysim_rx.observation import Span
 from happysimulator.components.fast_recording import STALE, FastRecording, NsTagged, resolve
 from happysimulator.components.forwarding import answer_rejected, run_hooks
 from happysimulator.components.load_balancer.strategies import (
+    STRATEGIES,
     LeastResponseTime,
     LoadBalancingStrategy,
     RoundRobin,
@@ -148,6 +149,9 @@ class LoadBalancer(ObservedEntity):
         self._strategy = strategy if strategy is not None else RoundRobin()
         self._on_no_backend = on_no_backend
         self._backends: dict[str, BackendInfo] = {}
+        #: every backend it was given or added, with its weight (a setting may bring
+        #: one back by name)
+        self._known_backends: dict[str, tuple[Entity, int]] = {}
         self._healthy: list[Entity] = []
         self._held: deque[tuple[Event, list | None, float]] = deque()
         self._rng_bound = False
@@ -173,7 +177,55 @@ class LoadBalancer(ObservedEntity):
 
     @property
     def strategy(self) -> LoadBalancingStrategy:
+        """How a backend is chosen. Settable (a what-if fork) by name -- one of
+        `STRATEGIES` -- or as a strategy object; the backends carry over."""
         return self._strategy
+
+    @strategy.setter
+    def strategy(self, value: LoadBalancingStrategy | str) -> None:
+        if isinstance(value, str):
+            made = STRATEGIES.get(value)
+            if made is None:
+                raise ValueError(f"unknown strategy {value!r}; strategies: "
+                                 f"{sorted(STRATEGIES)}")
+            value = made()
+        if not callable(getattr(value, "select", None)):
+            raise TypeError(f"a strategy has select(backends, request), got {value!r}")
+        self._strategy = value
+        for info in self._backends.values():
+            if hasattr(value, "add_backend"):
+                value.add_backend(info.backend)
+            if hasattr(value, "set_weight"):
+                value.set_weight(info.backend, info.weight)
+        self._rng_bound = False  # (a randomized one takes this balancer's stream)
+
+    @property
+    def backends(self) -> list[Entity]:
+        """The backends it routes to (`all_backends`). Settable (a what-if fork) by
+        names: those of the backends it was given or added ("what if S1 were gone");
+        the others are removed, as `remove_backend` does."""
+        return self.all_backends
+
+    @backends.setter
+    def backends(self, value: list[Any]) -> None:
+        known = self._known_backends
+        names = [v if isinstance(v, str) else getattr(v, "name", v) for v in value]
+        unknown = [n for n in names if n not in known]
+        if unknown or not names or len(set(names)) < len(names):
+            raise ValueError(f"backends are distinct names among {sorted(known)}, "
+                             f"at least one; got {names!r}")
+        for name in [n for n in self._backends if n not in names]:
+            self.remove_backend(self._backends[name].backend)
+        for name in names:
+            if name not in self._backends:
+                backend, weight = known[name]
+                self.add_backend(backend, weight)
+
+    def _setting_choices(self) -> dict[str, tuple[str, list[str]]]:
+        """What a what-if setting may name for the attributes set by name: ``strategy``
+        one of the strategies, ``backends`` some of the backends it knows."""
+        return {"strategy": ("one", sorted(STRATEGIES)),
+                "backends": ("some", sorted(self._known_backends))}
 
     @property
     def all_backends(self) -> list[Entity]:
@@ -214,6 +266,7 @@ class LoadBalancer(ObservedEntity):
         """Add ``backend`` (or change its weight); held requests go to it."""
         if weight < 1:
             raise ValueError(f"weight must be >= 1, got {weight}")
+        self._known_backends[backend.name] = (backend, weight)
         info = self._backends.get(backend.name)
         if info is not None:
             info.weight = weight
