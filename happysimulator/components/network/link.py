@@ -42,14 +42,16 @@ def carry_over(src: Event, dst: Event) -> None:
             x.on_complete = None
 
 
-def hop_route(event: Event, dest: Entity | None) -> dict[str, Any]:
+def hop_route(event: Event, dest: Entity | None) -> tuple[Any, Any]:
     """A hop span's ``source`` and ``destination``: the route in the event's metadata
     (a `Network` fills it in), else the destination entity's name (None: unknown)."""
-    meta = event.context.get("metadata") or {}
+    c = event._ctx
+    # (a partial context has no metadata: not completed for this)
+    meta = (c.get("metadata") if c.__class__ is dict else event.context.get("metadata")) or {}
     to = meta.get("destination")
     if to is None and dest is not None:
         to = getattr(dest, "name", None)
-    return {"source": meta.get("source"), "destination": to}
+    return meta.get("source"), to
 
 
 class _Arrival:
@@ -152,8 +154,8 @@ class NetworkLink(ObservedEntity):
             self.packets_dropped += 1
             self.increment("lost")
             if self._tracing():
-                self.record_span(event, sim.now_ns / _NS, outcome="lost",
-                                 **hop_route(event, dest))
+                self.record_span(event, sim.now_ns / _NS,
+                                 **self._hop_attributes(event, dest, "lost"))
             return None
         now = sim.now_ns
         delay = self.latency.sample(rng)
@@ -180,6 +182,12 @@ class NetworkLink(ObservedEntity):
         self.set_gauge("in_transit", self._in_transit)
         return p
 
+    @staticmethod
+    def _hop_attributes(event: Event, dest: Entity | None, outcome: str) -> dict[str, Any]:
+        """A hop span's attributes."""
+        source, destination = hop_route(event, dest)
+        return {"source": source, "destination": destination, "outcome": outcome}
+
     def _tracing(self) -> bool:
         """Whether this entity's spans are recorded (attributes are built only then)."""
         rec = self._recording()
@@ -197,8 +205,8 @@ class NetworkLink(ObservedEntity):
         self.observe("delay", (now - p.sent_ns) / _NS)
         self.set_gauge("in_transit", self._in_transit)
         if self._tracing():
-            self.record_span(p.original, p.sent_ns / _NS, outcome="delivered",
-                             **hop_route(p.original, p.dest))
+            self.record_span(p.original, p.sent_ns / _NS,
+                             **self._hop_attributes(p.original, p.dest, "delivered"))
         if p.dest is None:
             return None  # nowhere to go (no egress): delivered into the void
         out = new_event(now, p.event_type, p.dest, p)
