@@ -87,3 +87,7 @@ def test_a_network_route_and_a_partition_show_in_spans() -> None:
     assert cut == network.events_dropped_partition > 0
     tid = sim.query.spans().from_entity("c2s").execute().rows[0]["trace_id"]
     assert [s.entity for s in sim.query.trace_store.trace(tid)] == ["c2s", "Sink"]
+    # the topology: the network's link wired and seen carrying requests to the sink
+    link = next(e for e in sim.query.catalog()["entities"] if e["name"] == "c2s")
+    assert link["downstream"] == ["Sink"]
+    assert link["observed_downstream"][0]["to"] == "Sink"
