@@ -97,3 +97,26 @@ def test_the_protocol_refuses_with_the_valid_list() -> None:
         assert answer["ok"] and answer["result"]["rows"][0]["count"] > 0
     finally:
         session.close()
+
+
+def test_the_mcp_tool_refuses_with_the_valid_list() -> None:
+    pytest.importorskip("mcp")
+    import anyio
+    from mcp import Client
+
+    from happysimulator.observability.mcp_server import build_server
+    from tests.agent.test_agent_mcp import call
+
+    async def main() -> dict[str, Any]:
+        session = SessionProtocol(build, default_wait_s=60)
+        try:
+            async with Client(build_server(session)) as client:
+                await call(client, "run", {"wait_s": 60})
+                return await call(client, "query", {"query": {
+                    "kind": "spans", "entity": "LB", "tags": {"bkend": "S0"},
+                    "aggregates": ["count"]}})
+        finally:
+            session.close()
+
+    answer = anyio.run(main)
+    assert not answer["ok"] and answer["error"]["valid"] == ["backend"]
