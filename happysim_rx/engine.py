@@ -178,11 +178,12 @@ class QueryEngine(MetricAnswers):
     def _span_attribute_catalog(self, ts: Any) -> dict[str, list[str]]:
         """entity -> the attribute keys its spans declare or carried (entities with
         none left out)."""
-        names = set(self.declared_span_attributes)
-        if ts is not None and hasattr(ts, "attribute_keys"):
-            names.update(ts.entities())
-        out = {e: self.span_attribute_keys(e) for e in sorted(names)}
-        return {e: keys for e, keys in out.items() if keys}
+        out: dict[str, set[str]] = {}
+        if ts is not None and hasattr(ts, "attribute_keys_by_entity"):
+            out = ts.attribute_keys_by_entity()
+        for e, keys in self.declared_span_attributes.items():  # (names, not globs)
+            out.setdefault(e, set()).update(keys)
+        return {e: sorted(out[e]) for e in sorted(out) if out[e]}
 
     def _tagged_series(self) -> dict[tuple[str, str], Any] | None:
         """(source, name) -> stored series, one pass (None: a store keeping no tags)."""

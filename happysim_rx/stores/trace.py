@@ -300,6 +300,11 @@ class TraceStore(PendingReads, SpanIngest):
         return {k for e, keys in self._attr_keys.items() if fnmatchcase(e, entity)
                 for k in keys}
 
+    def attribute_keys_by_entity(self) -> dict[str, set[str]]:
+        """entity -> `attribute_keys` of it (entities whose spans carried none left out)."""
+        self._index()
+        return {e: set(keys) for e, keys in self._attr_keys.items() if keys}
+
     def between(self, start: float, end: float, entity: str = "*") -> list[Span]:
         """Spans whose *start* is in [start, end), by start time, spans starting at the
         same time by trace id, then span id (O(log n) + k)."""
