@@ -85,17 +85,20 @@ class StreamingSeries:
         self._room = _FLOATS  # `append` spills (`_spill`) when `_pt` holds this many
         self._pt: list[float] = []
         self._pv: list[float] = []
-        cap = store.raw_capacity
-        self._rt = np.empty(cap)
-        self._rv = np.empty(cap)
-        self._rhead = 0  # next write position
-        self._rcount = 0
-        self._pend: deque[tuple[np.ndarray, np.ndarray]] = deque()  # not summarized yet
-        self._npend = 0  # samples in `_pend`
+        self._cap = store.raw_capacity
+        # The chunks ingested (own arrays, arrival order), as long as they hold a sample
+        # not summarized yet or one of the newest `_cap` (the raw ring: served from these
+        # chunks, never copied into a ring of its own). The newest `_npend` samples are
+        # not summarized yet.
+        self._held: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        self._nheld = 0  # samples in `_held`
+        self._npend = 0
+        # the newest sample dropped with a chunk (`evicted_t` when the ring's reach
+        # starts within `_held`)
+        self._dropped_t = -math.inf
+        self._dropped_v: float | None = None
         self._tmax = -math.inf  # newest sample time (a gauge's newest cell)
         self.n_total = 0
-        self.evicted_t = -math.inf  # time and value of the newest evicted raw sample
-        self.evicted_v: float | None = None
         self.open_t: float | None = None  # gauge: last summarized change (segment open)
         self.open_v = 0.0
         self._view: View | None = None
@@ -205,14 +208,16 @@ class StreamingSeries:
         self.n_total += n
         if t[-1] > self._tmax:
             self._tmax = float(t[-1])
-        self._ring_write(t, v)
-        self._pend.append((t, v))
+        self._held.append((t, v))
+        self._nheld += n
         self._npend += n
-        cap = self._rt.size
+        cap = self._cap
         if self._npend >= pending_limit(cap):
             # the oldest, beyond the newest `cap` (which usually hold the fine tier's
             # reach, so that these go straight to the coarse tier)
             self._summarize_oldest(self._npend - cap)
+        else:
+            self._drop_held()
 
     def _settle(self, t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A gauge's records settled per instant (see `_settle`). The newest instant's
@@ -244,68 +249,61 @@ class StreamingSeries:
 
     def _summarize_oldest(self, m: int) -> None:
         """Summarize the oldest ``m`` pending samples."""
-        ts, vs, got = [], [], 0
-        pend = self._pend
-        while got < m:
-            t, v = pend.popleft()
-            take = min(t.size, m - got)
-            if take < t.size:
-                pend.appendleft((t[take:], v[take:]))
-                t, v = t[:take], v[:take]
-            ts.append(t)
-            vs.append(v)
-            got += take
+        ts, vs, rest = [], [], []
+        skip = self._nheld - self._npend  # summarized already
+        need = m
+        for t, v in self._held:
+            k = t.size
+            if skip >= k:
+                skip -= k
+                continue
+            if need:
+                take = min(k - skip, need)
+                ts.append(t[skip:skip + take])
+                vs.append(v[skip:skip + take])
+                need -= take
+                skip += take
+                if skip == k:
+                    skip = 0
+                    continue
+            rest.append(t[skip:])
+            skip = 0
         self._npend -= m
         bt = ts[0] if len(ts) == 1 else np.concatenate(ts)
         bv = vs[0] if len(vs) == 1 else np.concatenate(vs)
-        self._summarize(bt, bv, tuple(t for t, _ in pend))
+        self._drop_held()
+        self._summarize(bt, bv, tuple(rest))
 
-    def _ring_part(self, p: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the ring entries ``p .. p+m-1`` counted from the oldest."""
-        cap = self._rt.size
-        i = (self._rhead - self._rcount + p) % cap
-        j = i + m
-        if j <= cap:
-            return self._rt[i:j].copy(), self._rv[i:j].copy()
-        j -= cap
-        return (np.concatenate((self._rt[i:], self._rt[:j])),
-                np.concatenate((self._rv[i:], self._rv[:j])))
+    def _drop_held(self) -> None:
+        """Let go of the oldest chunks once summarized and older than the ring."""
+        held, cap = self._held, self._cap
+        while held:
+            k = held[0][0].size
+            if self._nheld - k < cap or self._nheld - self._npend < k:
+                return
+            t, v = held.popleft()
+            self._nheld -= k
+            self._dropped_t, self._dropped_v = float(t[-1]), float(v[-1])
 
-    def _ring_write(self, t: np.ndarray, v: np.ndarray) -> None:
-        cap = self._rt.size
-        n = t.size
-        if n >= cap:
-            if self._rcount or n > cap:
-                # Everything older than the last ``cap`` samples is evicted.
-                if n > cap:
-                    self.evicted_t, self.evicted_v = float(t[-cap - 1]), float(v[-cap - 1])
-                else:
-                    self._note_evicted(self._rcount)
-            self._rt[:], self._rv[:] = t[-cap:], v[-cap:]
-            self._rhead, self._rcount = 0, cap
-            return
-        overflow = self._rcount + n - cap
-        if overflow > 0:
-            self._note_evicted(overflow)
-        i = self._rhead
-        j = i + n
-        if j <= cap:
-            self._rt[i:j], self._rv[i:j] = t, v
-        else:
-            k = cap - i
-            self._rt[i:], self._rv[i:] = t[:k], v[:k]
-            self._rt[:n - k], self._rv[:n - k] = t[k:], v[k:]
-        self._rhead = j % cap
-        self._rcount = min(cap, self._rcount + n)
+    @property
+    def evicted_t(self) -> float:
+        """Time of the newest raw sample no longer in the ring (-inf: none)."""
+        return self._evicted()[0]
 
-    def _note_evicted(self, k: int) -> None:
-        """The oldest ``k`` ring entries are about to be overwritten."""
-        cap = self._rt.size
-        oldest = (self._rhead - self._rcount) % cap
-        newest_evicted = (oldest + k - 1) % cap
-        self.evicted_t = float(self._rt[newest_evicted])
-        self.evicted_v = float(self._rv[newest_evicted])
-        self._rcount -= k
+    @property
+    def evicted_v(self) -> float | None:
+        """Value of the newest raw sample no longer in the ring (None: none)."""
+        return self._evicted()[1]
+
+    def _evicted(self) -> tuple[float, float | None]:
+        i = self._nheld - self._cap - 1  # its position in `_held`
+        if i < 0:
+            return self._dropped_t, self._dropped_v
+        for t, v in self._held:
+            if i < t.size:
+                return float(t[i]), float(v[i])
+            i -= t.size
+        raise AssertionError("unreachable: `_nheld` counts the held samples")
 
     # -- summarizing ------------------------------------------------------------------
     def _fine_from(self, keys: np.ndarray, rest: tuple[np.ndarray, ...]) -> int | None:
@@ -477,11 +475,29 @@ class StreamingSeries:
         fold_all([coarse.buckets[ck] for ck in sorted(touched)])
 
     # -- answers ----------------------------------------------------------------------
+    def _ring_part(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the newest `_cap` held samples (the ring), in arrival order."""
+        m = min(self._cap, self._nheld)
+        ts, vs = [], []
+        skip = self._nheld - m
+        for t, v in self._held:
+            if skip >= t.size:
+                skip -= t.size
+                continue
+            ts.append(t[skip:])
+            vs.append(v[skip:])
+            skip = 0
+        if not ts:
+            return np.empty(0), np.empty(0)
+        if len(ts) == 1:
+            return ts[0].copy(), vs[0].copy()
+        return np.concatenate(ts), np.concatenate(vs)
+
     def ring_all(self) -> tuple[np.ndarray, np.ndarray]:
         """Every raw sample held, time-ordered (a gauge's newest point, `tail`, last):
         what answers draw on besides the rollups (`View`)."""
         self._push()
-        t, v = self._ring_part(0, self._rcount)
+        t, v = self._ring_part()
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):
             order = np.argsort(t, kind="stable")
             t, v = t[order], v[order]
@@ -496,7 +512,7 @@ class StreamingSeries:
         sooner than an uninterrupted run (whose later instant may settle to nothing):
         counting it keeps what is given the same either way."""
         t, v = self.ring_all()
-        cap = self._rt.size
+        cap = self._cap
         if self.tail is not None and t.size > cap:
             t, v = t[-cap:], v[-cap:]
         return t, v
@@ -504,9 +520,9 @@ class StreamingSeries:
     def raw_from(self) -> float:
         """Every raw sample at or after this time is given by `ring`."""
         self._push()
-        if self.tail is not None and self._rcount >= self._rt.size > 0:
+        if self.tail is not None and self._nheld >= self._cap:
             t, _ = self.ring_all()
-            return math.nextafter(float(t[-self._rt.size - 1]), math.inf)
+            return math.nextafter(float(t[-self._cap - 1]), math.inf)
         return -math.inf if self.evicted_v is None else math.nextafter(self.evicted_t, math.inf)
 
     def view(self) -> View:
@@ -519,8 +535,7 @@ class StreamingSeries:
 
     def nbytes(self) -> int:
         tiers = sum(b.nbytes() for tr in (self.fine, self.coarse) for b in tr.buckets.values())
-        return (tiers + self._rt.nbytes + self._rv.nbytes
-                + 16 * (self._fn + len(self._pt) + self._npend))
+        return tiers + 16 * (self._fn + len(self._pt) + self._nheld)
 
     def n_buckets(self) -> int:
         return len(self.fine.buckets) + len(self.coarse.buckets)
