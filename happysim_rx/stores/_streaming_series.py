@@ -328,6 +328,17 @@ class StreamingSeries:
         # oldest first (the fine tier's keys, this batch's, the pending chunks'): usually
         # already in order, so that picking the newest needs no sort
         newer.reverse()
+        if found >= cap:
+            # The pending samples alone hold `cap` keys: when nothing summarized (this
+            # batch, sorted, or the fine tier) is newer than the oldest of them, those
+            # are the answer (the usual case, an in-order feed), without a pass over
+            # this batch's keys
+            top = _newest_distinct(newer[0] if len(newer) == 1 else np.concatenate(newer),
+                                   cap)
+            lo = int(top[0])
+            if (top.size >= cap and int(keys[-1]) <= lo
+                    and (not self.fine.buckets or max(self.fine.buckets) <= lo)):
+                return lo
         fine = np.fromiter(sorted(self.fine.buckets), dtype=np.int64,
                            count=len(self.fine.buckets))
         top = _newest_distinct(np.concatenate([fine, _newest_distinct(keys, cap), *newer]), cap)
