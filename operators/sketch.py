@@ -309,10 +309,14 @@ class QuantileSketch:
                 zw = np.bincount(runs[zero], minlength=n).tolist()
                 for sk, z in zip(sketches, zw, strict=True):
                     sk._zero += z
-            else:  # summed per run as add_many sums them (bit-identical counts)
+            else:  # summed per run as add_many sums them (bit-identical counts): the
+                # same values in the same order, sliced from one compacted array
+                wz = w[zero]
+                zb = np.cumsum(np.bincount(runs[zero], minlength=n)).tolist()
                 for i in live:
-                    a, b = bounds[i], bounds[i + 1]
-                    sketches[i]._zero += float(w[a:b][zero[a:b]].sum())
+                    a, b = zb[i - 1] if i else 0, zb[i]
+                    if b > a:
+                        sketches[i]._zero += float(wz[a:b].sum())
             v, runs = v[pos], runs[pos]
             w = None if w is None else w[pos]
             if v.size == 0:
@@ -342,7 +346,10 @@ class QuantileSketch:
         """Bin positive values ``v[bounds[i]:bounds[i+1]]`` (run ``runs``) into the
         positive store of ``sketches[i]`` for every i in `live` (the non-empty runs)."""
         n = len(sketches)
-        keys = np.ceil(np.log(v) * sketches[0]._inv_log_gamma).astype(np.int64)
+        keys = np.log(v)  # (in place from here: one temporary, not four)
+        keys *= sketches[0]._inv_log_gamma
+        np.ceil(keys, out=keys)
+        keys = keys.astype(np.int64)
         kmin = int(keys.min())
         span = int(keys.max()) - kmin + 1
         if n * span > 8 * v.size + 65536:  # the table would outweigh the data
@@ -352,11 +359,14 @@ class QuantileSketch:
             return
         # one bincount for every run (a runs x keys table), then a slice added per sketch
         # (counts stay ints when unweighted: adding them to the float store is exact)
-        table = np.bincount(runs * span + (keys - kmin), w, minlength=n * span)
+        keys -= kmin
+        idx = runs * span
+        idx += keys
+        table = np.bincount(idx, w, minlength=n * span)
         table = table.reshape(n, span)
         cuts = np.asarray([bounds[i] for i in live], dtype=np.intp)
-        klo = (np.minimum.reduceat(keys, cuts) - kmin).tolist()
-        khi = (np.maximum.reduceat(keys, cuts) - kmin).tolist()
+        klo = np.minimum.reduceat(keys, cuts).tolist()
+        khi = np.maximum.reduceat(keys, cuts).tolist()
         for i, lo, hi in zip(live, klo, khi, strict=True):
             store = sketches[i]._pos
             if store.counts is None and hi - lo < store.max_buckets:  # a fresh store
@@ -367,7 +377,7 @@ class QuantileSketch:
             off = lo + kmin - store.offset
             if off < 0:  # the low tail collapses: the general path
                 a, b = bounds[i], bounds[i + 1]
-                store.add_keys(keys[a:b], None if w is None else w[a:b])
+                store.add_keys(keys[a:b] + kmin, None if w is None else w[a:b])
                 continue
             store.counts[off:off + hi - lo + 1] += table[i, lo:hi + 1]
 
