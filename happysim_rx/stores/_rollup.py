@@ -271,7 +271,18 @@ def split_at_boundaries(
     if b.size == 0:
         return pt, pv
     idx = np.searchsorted(pt, b, side="right")
-    return np.insert(pt, idx, b), np.insert(pv, idx, pv[idx - 1])
+    if b.size > 32:
+        return np.insert(pt, idx, b), np.insert(pv, idx, pv[idx - 1])
+    # a few points (a coarse tier's edges): the pieces between them joined, which costs
+    # less than `np.insert`'s masks
+    cuts = [0, *idx.tolist(), pt.size]
+    held = pv[idx - 1].tolist()
+    ts, vs = [pt[:cuts[1]]], [pv[:cuts[1]]]
+    for i, x in enumerate(b.tolist()):
+        a, e = cuts[i + 1], cuts[i + 2]
+        ts += ((x,), pt[a:e])
+        vs += ((held[i],), pv[a:e])
+    return np.concatenate(ts), np.concatenate(vs)
 
 
 def segments_into(tier: Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -> None:
@@ -281,7 +292,8 @@ def segments_into(tier: Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -
     t, v = split_at_boundaries(t, v, tier.width)
     seg_w = np.diff(t)
     seg_v = v[:-1]
-    keys = np.floor(t[:-1] / tier.width).astype(np.int64)
+    keys = t[:-1] / tier.width
+    keys = np.floor(keys, out=keys).astype(np.int64)
     cuts = np.flatnonzero(np.diff(keys)) + 1
     starts = np.concatenate(([0], cuts))
     ends = np.concatenate((cuts, [seg_w.size]))

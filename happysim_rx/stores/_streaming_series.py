@@ -352,7 +352,8 @@ class StreamingSeries:
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):
             order = np.argsort(t, kind="stable")
             t, v = t[order], v[order]
-        keys = np.floor(t / self.fine.width).astype(np.int64)
+        keys = t / self.fine.width
+        keys = np.floor(keys, out=keys).astype(np.int64)
         k0 = self._fine_from(keys, rest)
         j = 0
         if k0 is not None:
