@@ -77,10 +77,11 @@ class StreamingSeries:
     ):
         self.source, self.name, self.series_kind = source, name, series_kind
         self._store = store
-        # the partial chunk not yet in the ring: arrays from `extend` (`_ft`, `_fv`;
-        # `_fn` samples), then single samples from `append` (`_pt`, `_pv`)
-        self._ft: list[np.ndarray] = []
-        self._fv: list[np.ndarray] = []
+        # the partial chunk not yet in the ring: the first `_fn` samples of the chunk
+        # buffers `_bt`, `_bv` (allocated when needed; each sample is copied once, into
+        # them), then single samples from `append` (`_pt`, `_pv`)
+        self._bt: np.ndarray | None = None
+        self._bv: np.ndarray | None = None
         self._fn = 0
         self._room = _FLOATS  # `append` spills (`_spill`) when `_pt` holds this many
         self._pt: list[float] = []
@@ -144,28 +145,38 @@ class StreamingSeries:
             self._hold(t[i:], v[i:])
 
     def _hold(self, t: np.ndarray, v: np.ndarray) -> None:
-        """Keep copies of ``t, v`` in the partial chunk (after what it holds); arrays,
-        not Python floats: a list round trip costs more than the samples."""
+        """Copy ``t, v`` into the partial chunk (after what it holds): arrays, not
+        Python floats (a list round trip costs more than the samples)."""
         if self._pt:  # single samples appended before these come first
-            self._ft.append(np.asarray(self._pt, dtype=np.float64))
-            self._fv.append(np.asarray(self._pv, dtype=np.float64))
-            self._fn += len(self._pt)
-            self._pt, self._pv = [], []
-        self._ft.append(t.copy())
-        self._fv.append(v.copy())
-        self._fn += t.size
+            self._floats_in()
+        fn, k = self._fn, t.size
+        bt, bv = self._buffers()
+        bt[fn:fn + k] = t
+        bv[fn:fn + k] = v
+        self._fn = fn + k
         self._room = min(_FLOATS, _CHUNK - self._fn)
 
+    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._bt is None:
+            self._bt, self._bv = np.empty(_CHUNK), np.empty(_CHUNK)
+        return self._bt, self._bv
+
+    def _floats_in(self) -> None:
+        """`append`'s floats into the chunk buffers."""
+        fn, k = self._fn, len(self._pt)
+        bt, bv = self._buffers()
+        bt[fn:fn + k] = self._pt
+        bv[fn:fn + k] = self._pv
+        self._fn = fn + k
+        self._pt, self._pv = [], []
+
     def _spill(self) -> None:
-        """`append`'s floats: the chunk, when complete, into the ring; else into arrays
-        (a Python float costs 32 bytes, an array's 8)."""
+        """`append`'s floats: the chunk, when complete, into the ring; else into the
+        buffers (a Python float costs 32 bytes, an array's 8)."""
         if self._fn + len(self._pt) >= _CHUNK:
             self._push()
             return
-        self._ft.append(np.asarray(self._pt, dtype=np.float64))
-        self._fv.append(np.asarray(self._pv, dtype=np.float64))
-        self._fn += len(self._pt)
-        self._pt, self._pv = [], []
+        self._floats_in()
         self._room = min(_FLOATS, _CHUNK - self._fn)
 
     def flush(self) -> None:
@@ -183,15 +194,17 @@ class StreamingSeries:
                 return
             t = np.asarray(self._pt, dtype=np.float64)
             v = np.asarray(self._pv, dtype=np.float64)
+            self._pt, self._pv = [], []
         else:
-            ft, fv = self._ft, self._fv
             if self._pt:
-                ft.append(np.asarray(self._pt, dtype=np.float64))
-                fv.append(np.asarray(self._pv, dtype=np.float64))
-            t = ft[0] if len(ft) == 1 else np.concatenate(ft)
-            v = fv[0] if len(fv) == 1 else np.concatenate(fv)
-            self._ft, self._fv, self._fn, self._room = [], [], 0, _FLOATS
-        self._pt, self._pv = [], []
+                self._floats_in()
+            fn = self._fn
+            if fn == _CHUNK:  # the buffers become the chunk
+                t, v = self._bt, self._bv
+                self._bt = self._bv = None
+            else:  # (a reader's flush: a copy, the buffers stay for the next chunk)
+                t, v = self._bt[:fn].copy(), self._bv[:fn].copy()
+            self._fn, self._room = 0, _FLOATS
         self._ingest(t, v)
 
     def _ingest(self, t: np.ndarray, v: np.ndarray) -> None:
