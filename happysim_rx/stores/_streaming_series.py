@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from happysim_rx.stores._rollup import Tier, fold_all, fold_over, segments_into
+from happysim_rx.stores._rollup import Tier, fold_all, fold_over, run_starts, segments_into
 from happysim_rx.stores._settle import Instant
 from happysim_rx.stores._streaming_answer import View
 
@@ -60,12 +60,13 @@ def pending_limit(cap: int) -> int:
     return cap + max(_RINGS * cap, _BATCH)
 
 
-def _newest_distinct(keys: np.ndarray, n: int) -> np.ndarray:
-    """The ``n`` largest distinct values of an int array, ascending."""
-    if keys.size > 1 and bool((keys[1:] < keys[:-1]).any()):
+def _newest_distinct(keys: np.ndarray, n: int, *, ordered: bool = False) -> np.ndarray:
+    """The ``n`` largest distinct values of an int array, ascending (``ordered``: the
+    array is known to be sorted)."""
+    if not ordered and keys.size > 1 and bool((keys[1:] < keys[:-1]).any()):
         keys = np.sort(keys)
     if keys.size > 1:
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+        keys = keys[run_starts(keys)]
     return keys[-n:]
 
 
@@ -335,7 +336,7 @@ class StreamingSeries:
             if found >= cap:
                 break
             if r.size:
-                d = _newest_distinct(np.floor(r / w).astype(np.int64), cap)
+                d = _newest_distinct(np.floor(r / w).astype(np.int64), cap, ordered=True)
                 newer.append(d)
                 found += d.size - 1  # (a key may straddle two chunks)
         # oldest first (the fine tier's keys, this batch's, the pending chunks'): usually
@@ -354,7 +355,8 @@ class StreamingSeries:
                 return lo
         fine = np.fromiter(sorted(self.fine.buckets), dtype=np.int64,
                            count=len(self.fine.buckets))
-        top = _newest_distinct(np.concatenate([fine, _newest_distinct(keys, cap), *newer]), cap)
+        top = _newest_distinct(
+            np.concatenate([fine, _newest_distinct(keys, cap, ordered=True), *newer]), cap)
         return int(top[0]) if top.size >= cap else None
 
     def _summarize(self, t: np.ndarray, v: np.ndarray, rest: tuple[np.ndarray, ...]) -> None:
@@ -386,9 +388,8 @@ class StreamingSeries:
         # All buckets at once: per-bucket statistics by one vectorized reduction, then
         # scalar updates. Per-bucket numpy calls would cost more than the data: a 10 s
         # bucket of an 8/s series holds ~80 samples.
-        cuts = np.flatnonzero(np.diff(keys)) + 1
-        starts = np.concatenate(([0], cuts))
-        ends = np.concatenate((cuts, [t.size]))
+        starts = run_starts(keys)
+        ends = np.append(starts[1:], t.size)
         last = ends - 1
         sums = np.add.reduceat(v, starts).tolist()
         sq = np.add.reduceat(v * v, starts).tolist()
@@ -414,7 +415,7 @@ class StreamingSeries:
         # (`keys` is ascending: `t` is sorted.) The keys' runs, each key once in `fk`;
         # the coarse buckets are runs of those, so the grid arithmetic and the fitting
         # below work on the ~100 distinct keys of a batch, not on its ~8000 samples
-        fstarts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        fstarts = run_starts(keys)
         fk = keys[fstarts]
         ck = np.floor(fk * fw / coarse.width).astype(np.int64)
         while True:  # compact first if these buckets would not fit (same result)
