@@ -250,7 +250,8 @@ class StreamingSeries:
         keep, drop_last = st.settle(t, v)
         if drop_last:
             old_tail = None  # its instant continues in this batch: settled anew
-        kt, kv = t[keep], v[keep]
+        # (`keep` ascends: all of them is every record, kept as it is)
+        kt, kv = (t, v) if keep.size == t.size else (t[keep], v[keep])
         if st.has_point:  # the newest kept point is the newest instant's: the new tail
             self.tail = (float(kt[-1]), float(kv[-1]))
             kt, kv = kt[:-1], kv[:-1]
