@@ -254,7 +254,7 @@ class QuantileSketch:
             idx = np.asarray(starts, dtype=np.intp)
             lows = stats[0] if given else np.minimum.reduceat(v0, idx).tolist()
             mv = first.min_value
-            if all(lo > mv for lo in lows) and (w0 is None or bool((w0 > 0).all())):
+            if all(lo > mv for lo in lows) and (w0 is None or bool(w0.min() > 0)):
                 if given:
                     highs, sums = stats[1], stats[2]
                 else:
@@ -276,11 +276,13 @@ class QuantileSketch:
                 return
         runs = np.repeat(np.arange(n), sizes)
         v, w = v0, w0
-        if w is not None:
+        if w is not None and not w.min() > 0:  # (NaN compares False)
             keep = w > 0  # add_many drops the others (NaN too)
-            if not keep.all():
-                v, w, runs = v[keep], w[keep], runs[keep]
-        if not same or np.isnan(v).any() or (v < -first.min_value).any():
+            v, w, runs = v[keep], w[keep], runs[keep]
+        # the smallest value: NaN if any (the comparison is then False), else whether
+        # any is negative
+        m = v.min() if v.size else 0.0
+        if not same or not m >= -first.min_value:
             for sk, a, b in zip(sketches, starts, ends, strict=True):
                 sk.add_many(v0[a:b], None if w0 is None else w0[a:b])
             return
@@ -302,8 +304,8 @@ class QuantileSketch:
             if highs[j] > sk._max:
                 sk._max = highs[j]
             sk._sum += sums[j]
-        pos = v > first.min_value
-        if not pos.all():
+        if not m > first.min_value:  # some value counts as zero
+            pos = v > first.min_value
             zero = ~pos
             if w is None:
                 zw = np.bincount(runs[zero], minlength=n).tolist()
@@ -350,8 +352,13 @@ class QuantileSketch:
         keys *= sketches[0]._inv_log_gamma
         np.ceil(keys, out=keys)
         keys = keys.astype(np.int64)
-        kmin = int(keys.min())
-        span = int(keys.max()) - kmin + 1
+        # each run's lowest and highest key (the live runs cover `keys` from 0 on): the
+        # extremes of all of them are among these
+        cuts = np.asarray([bounds[i] for i in live], dtype=np.intp)
+        klo_a = np.minimum.reduceat(keys, cuts)
+        khi_a = np.maximum.reduceat(keys, cuts)
+        kmin = int(klo_a.min())
+        span = int(khi_a.max()) - kmin + 1
         if n * span > 8 * v.size + 65536:  # the table would outweigh the data
             for i in live:
                 a, b = bounds[i], bounds[i + 1]
@@ -364,9 +371,8 @@ class QuantileSketch:
         idx += keys
         table = np.bincount(idx, w, minlength=n * span)
         table = table.reshape(n, span)
-        cuts = np.asarray([bounds[i] for i in live], dtype=np.intp)
-        klo = np.minimum.reduceat(keys, cuts).tolist()
-        khi = np.maximum.reduceat(keys, cuts).tolist()
+        klo = (klo_a - kmin).tolist()
+        khi = (khi_a - kmin).tolist()
         for i, lo, hi in zip(live, klo, khi, strict=True):
             store = sketches[i]._pos
             if store.counts is None and hi - lo < store.max_buckets:  # a fresh store
