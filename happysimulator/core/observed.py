@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from happysim_rx import ObservationKind
 from happysim_rx.observation import Span
-from happysimulator.core.component_instrumentation import trace_id
+from happysimulator.core.component_instrumentation import OPEN_SPAN_KEY, trace_id
 from happysimulator.core.entity import Entity
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
@@ -354,7 +354,7 @@ class ObservedEntity(Entity):
 
 
 #: context key of the innermost component span open for the request
-_OPEN_SPAN = "_open_span"
+_OPEN_SPAN = OPEN_SPAN_KEY
 
 
 class _Recording:

@@ -196,6 +196,7 @@ class QueueInstrumentation(_Instrumentation):
         self.hop_parents = HopParents() if recorder.component_spans else None
         if self.hop_parents is not None:
             self.arriving = self.hop_parents.arrived
+            self.hops = self.hop_parents.new
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_service
         if self.topics:

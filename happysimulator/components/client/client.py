@@ -30,7 +30,13 @@ from typing import Any
 
 from happysim_rx.observation import Span
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
-from happysimulator.components.fast_recording import STALE, FastRecording, NsPair, resolve
+from happysimulator.components.fast_recording import (
+    STALE,
+    FastRecording,
+    NsPair,
+    resolve,
+    ride,
+)
 from happysimulator.components.forwarding import REJECTED, RejectedError
 from happysimulator.components.span_facts import NO_PARENT
 from happysimulator.core._active import ACTIVE, detached_id
@@ -361,8 +367,11 @@ class RetryingClient(ObservedEntity):
     _fast: FastRecording | None = None
 
     def _resolve_fast(self) -> FastRecording:
-        return resolve(self, ("requests", "counter:ns"), ("retries", "counter"),
-                       ("successes", "counter:ns"), ("latency", "sample:since"))
+        f = resolve(self, ("requests", "counter:ns"), ("retries", "counter"),
+                    ("successes", "counter:ns"), ("latency", "sample:since"))
+        if f.on:  # (a success is a latency sample: one time for both while batched)
+            f.hot = ride(self, f, 2, 3)
+        return f
 
     def _request_type(self) -> str:
         """The event type of the attempts of a ``"request"``: ``"<name>_request"``."""
@@ -395,17 +404,23 @@ class RetryingClient(ObservedEntity):
         if f.sim is not self._sim:
             f = self._fast = self._resolve_fast()
         if f.on:  # (`increment("successes")`, `observe("latency")`, `record_span` inline)
-            s = f.series[2]
-            if s.__class__ is list:  # (batched: the time in ns)
-                s.append(now)
-            else:
-                s.emit(now / _NS, 1)
-            s = f.series[3]
-            if s.__class__ is NsPair:  # (batched: the time and the first send in ns)
+            s = f.hot
+            if s is not None:  # (both batched: the time and the first send in ns, the
+                # successes riding on the latency's times: `fast_recording.ride`)
                 s[0].append(now)
                 s[1].append(a.first_ns)
             else:
-                s.emit(now / _NS, (now - a.first_ns) / _NS)
+                s = f.series[2]
+                if s.__class__ is list:  # (batched: the time in ns)
+                    s.append(now)
+                else:
+                    s.emit(now / _NS, 1)
+                s = f.series[3]
+                if s.__class__ is NsPair:  # (batched: the time and the first send in ns)
+                    s[0].append(now)
+                    s[1].append(a.first_ns)
+                else:
+                    s.emit(now / _NS, (now - a.first_ns) / _NS)
             if f.spans is not None:
                 sid = a.span
                 if sid is not None:  # (`record_span` inline)
