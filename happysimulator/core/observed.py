@@ -209,7 +209,14 @@ class ObservedEntity(Entity):
             value = _finite(name, value)
         cols = topic.columns
         if cols is None or tags:
-            topic.emit(rec.sim.now_ns / _NS, value, tags or None)
+            cols = topic.lent  # (live listeners too: the store's columns, then `publish`,
+            if cols is None or tags:  # as `emit` would do it, without a call per store)
+                topic.emit(rec.sim.now_ns / _NS, value, tags or None)
+                return
+            now = rec.sim.now_ns / _NS
+            cols[0].append(now)
+            cols[1].append(value)
+            topic.publish(now, value)
         else:  # only the exact store listens: its columns directly (`Topic.columns`)
             cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(value)
@@ -237,7 +244,14 @@ class ObservedEntity(Entity):
             v = value
         cols = topic.columns
         if cols is None or tags:
-            topic.emit(rec.sim.now_ns / _NS, value, tags or None)
+            cols = topic.lent  # (live listeners too: the store's columns, then `publish`,
+            if cols is None or tags:  # as `emit` would do it, without a call per store)
+                topic.emit(rec.sim.now_ns / _NS, value, tags or None)
+                return
+            now = rec.sim.now_ns / _NS
+            cols[0].append(now)
+            cols[1].append(v)
+            topic.publish(now, value)
         else:  # only the exact store listens: its columns directly (`Topic.columns`)
             cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(v)
@@ -263,7 +277,14 @@ class ObservedEntity(Entity):
             v = by
         cols = topic.columns
         if cols is None or tags:
-            topic.emit(rec.sim.now_ns / _NS, by, tags or None)
+            cols = topic.lent  # (live listeners too: the store's columns, then `publish`,
+            if cols is None or tags:  # as `emit` would do it, without a call per store)
+                topic.emit(rec.sim.now_ns / _NS, by, tags or None)
+                return
+            now = rec.sim.now_ns / _NS
+            cols[0].append(now)
+            cols[1].append(v)
+            topic.publish(now, by)
         else:  # only the exact store listens: its columns directly (`Topic.columns`)
             cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(v)
