@@ -23,8 +23,10 @@ from happysimulator.observability.fact_recorder import (
     Recorder,
     _band,
     _counter,
+    _frozen,
     _Instrumentation,
     _ints,
+    _ones,
     _samples,
 )
 from happysimulator.observability.hop_parents import HopParents
@@ -51,20 +53,41 @@ def _gauge_points(t: np.ndarray, values: np.ndarray, last: float) -> tuple[np.nd
     return t[at[changed]], vv[changed]
 
 
+_KEY_LIMIT = 2**62  # times (ns) whose doubles fit int64: `_level`'s sort keys
+
+
 def _level(ups: np.ndarray, downs: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
     """A count that goes +1 at each of `ups` and -1 at each of `downs` (ns, each sorted),
     starting from `last`: its settled changes as (times in ns, values)."""
-    if not ups.size and not downs.size:
+    nu, nd = ups.size, downs.size
+    if not nu and not nd:
         return _EMPTY, _EMPTY
-    t = np.concatenate((ups, downs))
-    order = np.argsort(t, kind="stable")
-    # after the k-th record (k = 1, 2, ...): last + ups - downs = last + 2 * ups - k,
-    # ups counted by the sorted positions that came from `ups` (no +1/-1 step array)
-    level = np.cumsum(order < ups.size, dtype=np.int64)
-    level *= 2
-    level -= np.arange(1 - last, t.size + 1 - last, dtype=np.int64)
-    return _gauge_points(t[order], level, last)
-
+    n = nu + nd
+    lo = min(ups[0] if nu else 0, downs[0] if nd else 0)
+    hi = max(ups[-1] if nu else 0, downs[-1] if nd else 0)
+    if not (-_KEY_LIMIT <= lo and hi < _KEY_LIMIT):
+        t = np.concatenate((ups, downs))
+        order = np.argsort(t, kind="stable")
+        # after the k-th record (k = 1, 2, ...): last + ups - downs = last + 2 * ups - k,
+        # ups counted by the sorted positions that came from `ups` (no +1/-1 step array)
+        level = np.cumsum(order < nu, dtype=np.int64)
+        level *= 2
+        level -= np.arange(1 - last, n + 1 - last, dtype=np.int64)
+        return _gauge_points(t[order], level, last)
+    # one sort of keys (2 t + 1 for a down): the times in order, each record's kind in
+    # its key's low bit. (The order of records within one instant does not matter: only
+    # the value after all of them is a point.) Two sorted runs: the stable sort merges.
+    key = np.empty(n, dtype=np.int64)
+    np.left_shift(ups, 1, out=key[:nu])
+    np.left_shift(downs, 1, out=key[nu:])
+    key[nu:] |= 1
+    key.sort(kind="stable")
+    # after the k-th record: last + k - 2 * (downs so far)
+    level = np.cumsum(key & 1)
+    level *= -2
+    level += np.arange(last + 1, last + n + 1, dtype=np.int64)
+    key >>= 1
+    return _gauge_points(key, level, last)
 
 
 def _derivable_concurrency(entity: Any) -> int:
@@ -252,7 +275,7 @@ class QueueInstrumentation(_Instrumentation):
                 or self._withdrawn or self.aborted):
             return  # (a start follows an arrival in the same flush or an earlier one)
         # (each column in seconds is converted once: spans and series share it; the
-        # stores copy what they are given)
+        # stores keep frozen columns as given, `_frozen`)
         done_s = served_s = None
         arrived, dropped = _ints(self._arrived), _ints(self._dropped)
         removed = _ints(self._removed)
@@ -273,9 +296,9 @@ class QueueInstrumentation(_Instrumentation):
                 visit_arr = _ints(visit_arr)
             split = None
             if served.size == done.size:  # (in integer ns: the same as a live span's)
-                served_s = _sec(served)
+                served_s = _frozen(_sec(served))
                 split = (_sec(done - visit_arr - served), served_s)
-            done_s = _sec(done)
+            done_s = _frozen(_sec(done))
             hp = self.hop_parents
             ids = trace_id_array(self._ids)
             spans.append(EntitySpans(name, VISIT, ids, _sec(visit_arr), done_s,
@@ -307,12 +330,14 @@ class QueueInstrumentation(_Instrumentation):
                  if removed.size or aborted.size else dropped)
         _samples(wait_s, started, waited)
         if done.size:
+            # (the stores keep these frozen columns as given: one column of completion
+            # times for both series and the spans)
             if done_s is None:
-                done_s = _sec(done)
+                done_s = _frozen(_sec(done))
             if served_s is None:
-                served_s = _sec(served)
+                served_s = _frozen(_sec(served))
             service_s.emit_many(done_s, served_s, subscribers=False)
-            completed_s.emit_many(done_s, np.ones(done.size), subscribers=False)
+            completed_s.emit_many(done_s, _ones(done.size), subscribers=False)
         entity = self.entity
         lasts = []
         withdrawn = _ints(self._withdrawn)
@@ -327,12 +352,16 @@ class QueueInstrumentation(_Instrumentation):
         ):
             t, v = _level(ups, downs, last)
             if t.size:
-                t = _sec(t)
-                series.emit_many(t, v.astype(np.float64), subscribers=False)
+                t = _frozen(_sec(t))
+                vf = _frozen(v.astype(np.float64))
+                series.emit_many(t, vf, subscribers=False)
                 last = int(v[-1])
                 if series is flight_s:
-                    util_s.emit_many(t, v / self._conc if 0 < self._conc < 2**62
-                                     else np.zeros(v.size), subscribers=False)
+                    conc = self._conc
+                    # (in_flight / 1 is in_flight, exactly: the same column)
+                    util_s.emit_many(t, vf if conc == 1 else _frozen(
+                        v / conc if 0 < conc < 2**62 else np.zeros(v.size)),
+                        subscribers=False)
             if actual is not None and last != actual:
                 # changed behind the instrumentation's back (someone popped the queue)
                 series.emit_many(np.array([entity._sim.now_ns / _NS]),
