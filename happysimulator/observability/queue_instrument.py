@@ -53,6 +53,16 @@ def _gauge_points(t: np.ndarray, values: np.ndarray, last: float) -> tuple[np.nd
     return t[at[changed]], vv[changed]
 
 
+def _changes(t: np.ndarray, v: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """The points of (t, v) whose value differs from the one before (`last` first)."""
+    if not v.size:
+        return _EMPTY, _EMPTY
+    keep = np.empty(v.size, dtype=bool)
+    keep[0] = v[0] != last
+    np.not_equal(v[1:], v[:-1], out=keep[1:])
+    return t[keep], v[keep]
+
+
 _KEY_LIMIT = 2**62  # times (ns) whose doubles fit int64: `_level`'s sort keys
 
 
@@ -282,8 +292,18 @@ class QueueInstrumentation(_Instrumentation):
         aborted = _ints(self.aborted)
         done = _ints(self._done)
         visit_facts = self.visit_facts  # (before a derivation may stop deriving)
+        whole = 0  # the concurrency, when both gauges follow from one level (`_fifo_gauges`)
         if self._fifo:
+            c, w, r = self._fifo, self._waiting.size, self._releases.size
+            # the carried state is the gauges' last values, and the server was busy or
+            # idle, not both (work-conserving)
+            if (w == self._last_depth and r == c - self._last_in_flight
+                    and not (w and r)):
+                whole = c
+            w, r = w + arrived.size, r + done.size
             started, waited = self._derive(arrived, done)
+            if not self._fifo or started.size != min(w, r):
+                whole = 0
         else:
             started, waited = _ints(self._started), _ints(self._waited)
         if visit_facts:
@@ -343,6 +363,8 @@ class QueueInstrumentation(_Instrumentation):
         withdrawn = _ints(self._withdrawn)
         leave = np.sort(np.concatenate((started, removed, withdrawn)), kind="stable") if (
             removed.size or withdrawn.size) else started
+        levels = self._fifo_gauges(arrived, done, whole) if whole and not (
+            removed.size or withdrawn.size or aborted.size) else None
         for series, ups, downs, last, actual in (
             (depth_s, arrived, leave, self._last_depth, len(entity._queue)),
             # (in_flight is not checked: between a completion and the start it allows,
@@ -350,7 +372,7 @@ class QueueInstrumentation(_Instrumentation):
             (flight_s, started, np.sort(np.concatenate((done, aborted)), kind="stable")
              if aborted.size else done, self._last_in_flight, None),
         ):
-            t, v = _level(ups, downs, last)
+            t, v = _level(ups, downs, last) if levels is None else levels[len(lasts)]
             if t.size:
                 t = _frozen(_sec(t))
                 vf = _frozen(v.astype(np.float64))
@@ -369,6 +391,21 @@ class QueueInstrumentation(_Instrumentation):
                 last = actual
             lasts.append(last)
         self._last_depth, self._last_in_flight = lasts
+
+    def _fifo_gauges(self, arrived: np.ndarray, done: np.ndarray,
+                     c: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """(depth, in_flight) changes of a server whose starts were derived (FIFO,
+        `concurrency` c), from one level instead of two: the k-th start is at
+        max(k-th arrival, k-th release), so after any instant the starts so far are
+        min(arrivals so far, releases so far), and with N the requests in the system,
+        in_flight = min(N, c) and depth = N - in_flight. (The caller checked that the
+        carried state is the gauges' last values and that every start of this flush
+        is counted so: the same points as `_level` of arrivals/starts and
+        starts/completions.)"""
+        d0, f0 = self._last_depth, self._last_in_flight
+        t, n = _level(arrived, done, d0 + f0)
+        flight = np.minimum(n, c)
+        return _changes(t, n - flight, d0), _changes(t, flight, f0)
 
     def _concurrency_changing(self) -> None:
         """The concurrency is about to change: what was recorded so far used the old
