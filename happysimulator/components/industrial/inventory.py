@@ -1,6 +1,7 @@
 """``InventoryBuffer``: stock with an (s, Q) reorder policy.
 
-Each demand event takes ``context["quantity"]`` (default 1) from stock: filled demand goes
+Each demand event takes ``context["quantity"]`` (default 1; a whole number >= 1,
+anything else is a ``ValueError``) from stock: filled demand goes
 to ``downstream`` as ``"Fulfilled"``; demand larger than the stock is a stockout
 (nothing taken; sent to ``stockout_target`` as ``"Stockout"``). Whenever the stock is at
 or below ``reorder_point`` with no order outstanding, an order of ``order_quantity``
@@ -12,6 +13,7 @@ Observed: ``level`` (gauge: units in stock; time-weighted mean = average invento
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +51,20 @@ def _check_policy(initial_stock: int, reorder_point: int, order_quantity: int,
     if order_quantity < 0 or (order_quantity == 0 and not no_orders_ok):
         raise ValueError(f"order_quantity must be > 0{' (0: never order)' if no_orders_ok else ''}"
                          f", got {order_quantity}")
+
+
+def demand_quantity(owner: Entity, event: Event) -> int:
+    """The units a demand event asks for: ``context["quantity"]`` (default 1), a whole
+    number >= 1. Anything else (a negative demand would *add* stock, a fraction would
+    leave a fractional stock) is a ``ValueError`` naming the valid range."""
+    amount = event.context.get("quantity", 1)
+    if (isinstance(amount, bool) or not isinstance(amount, numbers.Integral)
+            or amount < 1):
+        raise ValueError(
+            f"{type(owner).__name__} {owner.name!r}: a demand's context['quantity'] must be "
+            f"a whole number of units >= 1 (default 1), got {amount!r} "
+            f"(event {event.event_type!r})")
+    return int(amount)
 
 
 class InventoryBuffer(ObservedEntity):
@@ -110,7 +126,7 @@ class InventoryBuffer(ObservedEntity):
             self.set_gauge("level", self._stock)
             # (an order that did not lift the stock above s is followed by another)
             return self._maybe_reorder()
-        amount = event.context.get("quantity", 1)
+        amount = demand_quantity(self, event)
         out: list[Event] = []
         self.increment("demand", amount)
         if self._stock >= amount:
@@ -137,4 +153,4 @@ class InventoryBuffer(ObservedEntity):
                       context={"quantity": self.order_quantity})]
 
 
-__all__ = ["InventoryBuffer", "InventoryStats"]
+__all__ = ["InventoryBuffer", "InventoryStats", "demand_quantity"]

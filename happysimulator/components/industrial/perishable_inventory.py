@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from happysimulator.components.industrial._common import at_start
-from happysimulator.components.industrial.inventory import _check_policy
+from happysimulator.components.industrial.inventory import _check_policy, demand_quantity
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge
@@ -130,7 +130,7 @@ class PerishableInventory(ObservedEntity):
             self._order_pending = False
             self.set_gauge("level", self._stock)
             return self._maybe_reorder()
-        amount = event.context.get("quantity", 1)
+        amount = demand_quantity(self, event)
         self.increment("demand", amount)
         out: list[Event] = []
         if self._stock >= amount:
