@@ -17,7 +17,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start
+from happysimulator.components.industrial._common import at_start, check_count, check_seconds
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge
@@ -44,13 +44,12 @@ class InventoryStats:
 
 def _check_policy(initial_stock: int, reorder_point: int, order_quantity: int,
                   no_orders_ok: bool = False) -> None:
-    if initial_stock < 0:
-        raise ValueError(f"initial_stock must be >= 0, got {initial_stock}")
-    if reorder_point < 0:
-        raise ValueError(f"reorder_point must be >= 0, got {reorder_point}")
-    if order_quantity < 0 or (order_quantity == 0 and not no_orders_ok):
-        raise ValueError(f"order_quantity must be > 0{' (0: never order)' if no_orders_ok else ''}"
-                         f", got {order_quantity}")
+    check_count("initial_stock", initial_stock, 0)
+    check_count("reorder_point", reorder_point, 0)
+    if no_orders_ok:
+        check_count("order_quantity", order_quantity, 0, " (0: never order)")
+    else:
+        check_count("order_quantity", order_quantity, 1)
 
 
 def demand_quantity(owner: Entity, event: Event) -> int:
@@ -83,8 +82,7 @@ class InventoryBuffer(ObservedEntity):
                  supplier: Entity | None = None, downstream: Entity | None = None,
                  stockout_target: Entity | None = None) -> None:
         _check_policy(initial_stock, reorder_point, order_quantity)
-        if lead_time < 0:
-            raise ValueError(f"lead_time must be >= 0, got {lead_time}")
+        check_seconds("lead_time", lead_time)
         super().__init__(name)
         self._stock = initial_stock
         self.reorder_point = reorder_point

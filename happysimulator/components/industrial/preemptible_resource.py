@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start
+from happysimulator.components.industrial._common import at_start, check_count
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
 from happysimulator.core.sim_future import SimFuture
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
@@ -111,8 +111,7 @@ class PreemptibleResource(ObservedEntity):
     )
 
     def __init__(self, name: str, capacity: int) -> None:
-        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity <= 0:
-            raise ValueError(f"capacity must be > 0, got {capacity!r}")
+        check_count("capacity", capacity, 1)
         super().__init__(name)
         self._capacity = capacity
         self._available = capacity
