@@ -20,9 +20,15 @@ class BoundaryQueryEngine(QueryEngine):
 
     def execute(self, query: Any) -> Any:
         call = self._call
-        if call is None:
-            return super().execute(query)
-        return call(super().execute, query)
+        result = super().execute(query) if call is None else call(super().execute, query)
+        if self._sim is not None and (getattr(result, "query", None) or {}).get(
+                "kind") == "spans":
+            sampled = _sampled(self._sim)
+            if sampled is not None:
+                # the store holds the traced requests only: every number is of that
+                # sample (a count is not the requests served), so not exact of the run
+                result.of, result.exact = sampled, False
+        return result
 
     def _store(self, kind: ObservationKind, given: Any) -> Any:
         # the flush that brings a store up to date runs at an event boundary on the run
@@ -114,6 +120,16 @@ class BoundaryStore:
 
 
 __all__ = ["BoundaryQueryEngine", "BoundaryStore"]
+
+
+def _sampled(sim: Any) -> str | None:
+    """Which requests spans were recorded for, when a trace sample (``trace_sample_rate``
+    < 1) rather than all of them."""
+    config = getattr(sim.__dict__.get("observability_runtime"), "config", None)
+    rate = getattr(config, "trace_sample_rate", 1.0)
+    if rate < 1.0:
+        return f"the requests traced at trace_sample_rate={rate:g} (a sample, not scaled up)"
+    return None
 
 
 def _edges_of(sim: Any, ts: Any) -> str | None:
