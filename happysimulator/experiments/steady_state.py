@@ -51,10 +51,16 @@ def mser_truncation(y: Any, batch: int = 5) -> int:
 
 
 def warmup_from_windows(rows: list[tuple[float, float, float]], *, label: str,
-                        batch: int = 5) -> float:
+                        batch: int = 5, empty: int = 0) -> float:
     """MSER on window means averaged over replications: rows (start, end, mean) in time
-    order; the start of the first window kept (seconds)."""
+    order (windows without any sample left out: `empty` of them); the start of the first
+    window kept (seconds)."""
     if len(rows) < 4 * batch:
+        if empty:
+            raise ValueError(
+                f"{label}: {len(rows)} windows with a sample is too few for MSER-{batch} "
+                f"(needs {4 * batch}; {empty} more had no sample in any replication); use "
+                "a larger window= (more samples per window) or longer runs")
         raise ValueError(
             f"{label}: {len(rows)} windows is too few for MSER-{batch} (needs {4 * batch}); "
             "use a smaller window= (e.g. 1/100 of the run) or longer runs")

@@ -132,3 +132,35 @@ def test_over_time_windows_never_overlap_nor_mix_partial_ones() -> None:
     for r in rows:  # n counts the replications that covered the window whole
         covered = sum(1 for end in ends if end >= r["end"])
         assert r["n"] == covered, (r, ends)
+
+
+def test_reps_warmup_reads_past_windows_without_samples() -> None:
+    """Light traffic: many windows hold no wait in some (or all) replications. The cut is
+    MSER-5 over the mean of the replications that had a sample, window by window, up to
+    the first window not every replication reached (brute force over `reps.runs`); a
+    window too small for any sample is named as the cause, not "too few windows"."""
+    kw = dict(n=4, seed=3, executor="serial", metrics=["wait_time"],
+              params={"rate": 0.5, "mu": 1 / 0.3, "customers": 200})
+    reps = replicate(MMC, window=2.0, **kw)
+    owners: dict[tuple, int] = {}
+    vals: dict[tuple, list] = {}
+    for r in reps.runs:
+        for e, m, _, a, start, stop, v in r.windows:
+            if (e, m, a) == ("Server", "wait_time", "mean") and stop - start >= 2.0 - 1e-9:
+                owners[(start, stop)] = owners.get((start, stop), 0) + 1
+                if v is not None:
+                    vals.setdefault((start, stop), []).append(v)
+    rows = []
+    for span in sorted(owners):
+        if owners[span] < 4:
+            break
+        if span in vals:
+            rows.append((span[0], float(np.mean(vals[span]))))
+    assert len(rows) < len([s for s in owners if owners[s] == 4])  # some windows empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cut = reps.warmup("wait_time", entity="Server")
+    assert cut == rows[mser_truncation([m for _, m in rows], 5)][0]
+    tiny = replicate(MMC, window=0.05, **{**kw, "params": {**kw["params"], "customers": 3}})
+    with pytest.raises(ValueError, match="had no sample in any replication"):
+        tiny.warmup("wait_time", entity="Server")

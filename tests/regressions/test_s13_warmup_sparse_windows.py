@@ -17,8 +17,6 @@ happysimulator/experiments/results.py (Replications.warmup / _window_values).
 
 from __future__ import annotations
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.experiments import replicate
 from happysimulator.observability import ObservabilityConfig
@@ -32,8 +30,6 @@ def build(*, seed: int) -> Simulation:
                       observability=ObservabilityConfig.default())
 
 
-@pytest.mark.xfail(strict=True, reason="warmup stops at the first window one replication "
-                   "had no sample in")
 def test_warmup_reads_every_window_the_replications_covered() -> None:
     reps = replicate(build, n=4, seed=3, executor="serial", window=2.0,
                      metrics=["wait_time"])
