@@ -81,6 +81,28 @@ def test_batch_means_agrees_with_replications_on_the_same_model() -> None:
     assert depth.batch_size is None and depth.ci()[0] <= 3.2 <= depth.ci()[1]  # Lq
 
 
+def test_batch_means_of_a_counter_estimates_its_rate() -> None:
+    """A counter is batched by time, each batch its rate: every batch equals the query
+    engine's rate over that batch's span, and the mean covers the arrival rate."""
+    sim = mmc(seed=5, rate=8.0, mu=10.0, customers=6000)
+    sim.run()
+    bm = batch_means(sim, "arrivals", entity="Server", batches=10, warmup=50.0)
+    assert bm.estimate.aggregate == "rate" and bm.batch_size is None
+    assert "arrivals rate=" in repr(bm)
+    lo, hi = bm.ci()
+    assert lo <= 8.0 <= hi, bm
+    now = sim.now.to_seconds()
+    edges = np.linspace(50.0, now, 11)
+    for k, got in enumerate(bm.estimate.values):
+        end = edges[k + 1] if k < 9 else np.nextafter(now, np.inf)  # (a value at now)
+        q = sim.query.metrics("arrivals").from_entity("Server").between(edges[k], end)
+        count = q.aggregate("sum").execute().scalar or 0.0
+        assert got == pytest.approx(count / (edges[k + 1] - edges[k]), rel=1e-12), k
+    served = sim.query.metrics("arrivals").from_entity("Server").between(50.0, end)
+    total = served.aggregate("sum").execute().scalar
+    assert bm.mean == pytest.approx(total / (now - 50.0), rel=1e-12)
+
+
 def test_batch_means_flags_batches_too_short_to_be_independent() -> None:
     sim = mmc(seed=3, rate=9.5, mu=10.0, customers=4000)  # rho 0.95: long memory
     sim.run()

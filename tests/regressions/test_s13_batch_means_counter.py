@@ -22,7 +22,6 @@ from happysimulator.experiments import batch_means
 from happysimulator.observability import ObservabilityConfig
 
 
-@pytest.mark.xfail(strict=True, reason="a counter's increments are batch-averaged as samples")
 def test_batch_means_of_a_counter_is_its_rate_or_refused() -> None:
     sink = Sink("Sink")
     srv = Server("Server", concurrency=1, service_time=ExponentialLatency(0.2), downstream=sink)
