@@ -27,7 +27,7 @@ from happysimulator.experiments.summarize import ReplicationSummary, Task
 
 __all__ = ["ResultCache", "task_key"]
 
-_FORMAT = 1  # bump when ReplicationSummary changes shape
+_FORMAT = 2  # bump when ReplicationSummary changes shape
 
 
 def _file_digest(path: str | None) -> str:

@@ -85,6 +85,9 @@ class ReplicationSummary:
     sim_time_s: float = 0.0
     wall_s: float = 0.0
     stop_reason: str | None = None
+    #: the names of every metric series in the run's catalog (selected or not): a
+    #: ``metrics=`` pattern matching none of them in any replication is a typo
+    series: tuple[str, ...] = ()
 
 
 class ReplicationError(RuntimeError):
@@ -174,7 +177,8 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
     windows: list[tuple[str, str, str, str, float, float, float | None]] = []
     units: dict[tuple[str | None, str], str] = {}
     store = engine.metric_store
-    for info in engine.catalog()["metrics"]:
+    catalog = engine.catalog()["metrics"]
+    for info in catalog:
         name, source = info["name"], info["source"]
         kind = info["series_kind"] or "sample"
         if not _selected(name, task.metrics):
@@ -212,7 +216,21 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
         point=task.point, replication=task.replication, seed=task.seed, params=task.params,
         scalars=scalars, sketches=sketches, windows=windows, window=task.window, units=units,
         events_processed=sim.events_processed,
-        sim_time_s=now, stop_reason=reason)
+        sim_time_s=now, stop_reason=reason,
+        series=tuple(sorted({info["name"] for info in catalog})))
+
+
+def check_patterns(patterns: tuple[str, ...] | None,
+                   summaries: Sequence[ReplicationSummary]) -> None:
+    """Refuse a ``metrics=`` pattern that matched no series of any replication (a typo
+    would otherwise return a result with nothing in it), naming the series there are."""
+    if not patterns or not summaries:
+        return
+    known = sorted({name for s in summaries for name in s.series})
+    unmatched = [p for p in patterns if not any(_selected(n, (p,)) for n in known)]
+    if unmatched:
+        raise KeyError(f"metrics pattern(s) {unmatched} match no series of the runs; known: "
+                       f"{', '.join(known) or 'none'}")
 
 
 def _sketch(store: Any, name: str, source: str, kind: str, start: float,

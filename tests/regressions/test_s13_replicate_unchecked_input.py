@@ -38,7 +38,6 @@ _BAD: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="replicate accepts these silently")
 @pytest.mark.parametrize("case", sorted(_BAD))
 def test_replicate_refuses_bad_input_up_front(case: str) -> None:
     kwargs, named = _BAD[case]
