@@ -17,15 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from happysimulator import Event, Instant, Simulation
 from happysimulator.components.industrial import PreemptibleResource
 from happysimulator.core.entity import Entity
 from happysimulator.observability import ObservabilityConfig
 
 
-@pytest.mark.xfail(strict=True, reason="capacity freed by a preemption is not handed to waiters")
 def test_capacity_freed_by_a_preemption_serves_the_waiters() -> None:
     res = PreemptibleResource("Bay", capacity=3)
     granted: dict[str, float] = {}
