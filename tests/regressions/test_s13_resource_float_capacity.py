@@ -47,13 +47,11 @@ def _run(capacity: float, jobs: list[tuple[float, float]]) -> Resource:
     return res
 
 
-@pytest.mark.xfail(strict=True, reason="float rounding: 0.1 + 0.2 does not fit 0.3")
 def test_amounts_that_fit_are_granted_together() -> None:
     res = _run(0.3, [(0.1, 5.0), (0.2, 5.0)])
     assert res.stats.contentions == 0 and res.stats.total_wait_time_ns == 0
 
 
-@pytest.mark.xfail(strict=True, reason="float rounding: releasing what was granted raises")
 def test_releasing_what_was_granted_never_raises() -> None:
     res = _run(1.0, [(0.2, 1.0), (0.2, 2.0), (0.3, 3.0)])
     assert res.available == pytest.approx(1.0)
