@@ -68,7 +68,7 @@ class BoundaryQueryEngine(QueryEngine):
             ts = self.trace_store
             edges = ts.edges() if ts is not None and hasattr(ts, "edges") else []
             cat["entities"] = topology(self._sim, cat["metrics"], edges,
-                                       _edges_of(self._sim, ts))
+                                       traced_population(self._sim, ts))
         return cat
 
     def snapshot(self, at: Any = None) -> dict[str, Any]:
@@ -132,9 +132,10 @@ def _sampled(sim: Any) -> str | None:
     return None
 
 
-def _edges_of(sim: Any, ts: Any) -> str | None:
-    """Which requests the trace store's edge counts are of, when not all of them: the
-    sampled ones (``trace_sample_rate`` < 1), the traces a bounded store kept."""
+def traced_population(sim: Any, ts: Any) -> str | None:
+    """Which requests the trace store's traces (and the topology's edge counts) are of,
+    when not all of them: the sampled ones (``trace_sample_rate`` < 1), the traces a
+    bounded store kept; None when every request was traced and kept."""
     runtime = sim.__dict__.get("observability_runtime")
     config = getattr(runtime, "config", None)
     parts = []
