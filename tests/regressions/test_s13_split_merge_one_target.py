@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from happysimulator import Event, Instant, Simulation, Sink
 from happysimulator.components.industrial import SplitMerge
 from happysimulator.core.entity import Entity
@@ -28,7 +26,6 @@ class Worker(Entity):
         event.context["reply_future"].resolve(self.name)
 
 
-@pytest.mark.xfail(strict=True, reason="a one-target SplitMerge crashes in all_of")
 def test_a_fan_out_of_one_merges() -> None:
     sink, worker = Sink("S"), Worker("W")
     try:
