@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.experiments import replicate
 from happysimulator.observability import ObservabilityConfig
@@ -35,7 +33,6 @@ def make(rate: float) -> Callable[..., Simulation]:
     return build
 
 
-@pytest.mark.xfail(strict=True, reason="closures with different captured values share keys")
 def test_a_different_closure_misses_the_cache(tmp_path: Path) -> None:
     def arrivals(model: Callable[..., Simulation], cache: Path | None) -> list:
         reps = replicate(model, n=2, executor="serial", cache=cache, metrics=["arrivals"])
