@@ -102,6 +102,16 @@ class ReplicationError(RuntimeError):
     failures: Any = ()
 
 
+class ReplicationSetupError(ReplicationError, ValueError):
+    """A replication could not be summarized as asked (e.g. a warm-up a streaming store
+    cannot discard exactly): a `ReplicationError` that is also a ``ValueError``, since
+    every replication of the same settings would fail alike."""
+
+
+class _SummaryRefused(ValueError):
+    """Raised by `summarize`; `run_task` turns it into a `ReplicationSetupError`."""
+
+
 class ExperimentInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped `replicate`/`sweep`; ``partial`` holds what completed (a
     `Replications` or a `Sweep`) and ``failures`` what failed before."""
@@ -125,6 +135,10 @@ def run_task(task: Task) -> ReplicationSummary:
             summary = summarize(sim, task, reason)
         except ReplicationError:
             raise
+        except _SummaryRefused as exc:
+            raise ReplicationSetupError(
+                f"replication {task.replication} (seed={task.seed}, params={task.params}) "
+                f"could not be summarized: {exc}") from exc
         except Exception as exc:
             raise ReplicationError(
                 f"replication {task.replication} (seed={task.seed}, params={task.params}) "
@@ -189,6 +203,7 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
         aggs = task.aggregates or DEFAULT_AGGREGATES.get(kind, DEFAULT_AGGREGATES["sample"])
         r = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
              .between(start, end).aggregate(*aggs).execute())
+        _check_range(r, start, source, name)
         row = r.rows[0] if r.rows else {}
         for agg in aggs:
             v = row.get(agg)
@@ -218,6 +233,23 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
         events_processed=sim.events_processed,
         sim_time_s=now, stop_reason=reason,
         series=tuple(sorted({info["name"] for info in catalog})))
+
+
+def _check_range(r: Any, start: float, source: str, name: str) -> None:
+    """The summary must be of [warm-up, end]: a streaming store whose raw samples no
+    longer reach back to the warm-up answers from the rollup boundary before it, which
+    would keep part of the warm-up in the steady-state numbers."""
+    got = r.start
+    if got is None or got >= start:
+        return
+    res = r.time_resolution
+    grid = (f"rollups of {res:g} s (ObservabilityConfig.rollup_s): a warm-up on that grid "
+            f"(e.g. warmup={math.ceil(start / res) * res:g}) is discarded exactly"
+            if res else "rollups")
+    raise _SummaryRefused(
+        f"{source}.{name}: the streaming store answers from {got:g} s, not from "
+        f"warmup={start:g} s; before its newest raw samples it keeps only {grid}; or "
+        "record with ObservabilityConfig.default()/full()")
 
 
 def check_patterns(patterns: tuple[str, ...] | None,

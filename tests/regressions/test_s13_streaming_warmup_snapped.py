@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.experiments import replicate
 from happysimulator.observability import ObservabilityConfig
@@ -38,7 +36,6 @@ def build(*, seed: int, streaming: bool = True) -> Simulation:
                       observability=cfg)
 
 
-@pytest.mark.xfail(strict=True, reason="streaming warm-up snapped outward, silently")
 def test_a_streaming_replication_discards_the_warmup_as_asked() -> None:
     try:
         reps = replicate(build, n=1, seed=7, executor="serial", warmup=25.0,
