@@ -206,14 +206,14 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
         _check_range(r, start, source, name)
         row = r.rows[0] if r.rows else {}
         for agg in aggs:
-            v = row.get(agg)
+            v = _zero_sum(kind, agg, row)
             scalars.append((source, name, kind, agg, None if v is None else float(v)))
         if task.window is not None:
             w = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
                  .between(start, end).window(task.window).aggregate(*aggs).execute())
             for wrow in w.rows:
                 for agg in aggs:
-                    v = wrow.get(agg)
+                    v = _zero_sum(kind, agg, wrow)
                     windows.append((source, name, kind, agg, float(wrow["start"]),
                                     min(float(wrow["end"]), now),
                                     None if v is None else float(v)))
@@ -233,6 +233,16 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
         events_processed=sim.events_processed,
         sim_time_s=now, stop_reason=reason,
         series=tuple(sorted({info["name"] for info in catalog})))
+
+
+def _zero_sum(kind: str, agg: str, row: dict[str, Any]) -> Any:
+    """`row`'s `agg`; a counter's ``sum`` over a range the query answered (a row) with
+    no increments in it is 0 -- nothing was counted -- where the engine says None (no
+    samples): a replication without drops had 0 drops, not an unknown number."""
+    v = row.get(agg)
+    if v is None and kind == "counter" and agg == "sum" and row:
+        return 0.0
+    return v
 
 
 def _check_range(r: Any, start: float, source: str, name: str) -> None:
