@@ -395,6 +395,9 @@ class QueryResultInfo(Struct, kw_only=True):
         "relative error bound of approximate quantiles (streaming stores)"))] | None = None
     time_resolution: Annotated[float, Meta(description=(
         "seconds: edges snapped to this grid by a streaming store"))] | None = None
+    of: Annotated[str, Meta(description=(
+        "which observations the numbers are of when not all of the run's: spans of a "
+        "trace sample (trace_sample_rate < 1; exact is then false)"))] | None = None
     rows: list[dict[str, Any]]
 
 
