@@ -54,6 +54,9 @@ class QueryResult:
         self.start, self.end = start, end
         #: "gauge" / "sample" / "counter" for a metric result over one kind of series
         self.series_kind: str | None = None
+        #: which observations the answer is of when not all of the run's (spans of a
+        #: trace sample: ``exact`` is then False); None: all of them
+        self.of: str | None = None
 
     @property
     def group_by(self) -> list[str]:
@@ -121,6 +124,7 @@ class QueryResult:
             "exact": self.exact,
             "error_bound": self.error_bound,
             "time_resolution": self.time_resolution,
+            **({"of": self.of} if self.of is not None else {}),
             "rows": self.to_records(),
         }
 
@@ -157,7 +161,8 @@ class QueryResult:
         )
         return (
             f"<QueryResult {head} weighting={self.weighting} exact={self.exact}"
-            f" error_bound={self.error_bound}>"
+            f" error_bound={self.error_bound}"
+            + (f" of={self.of!r}" if self.of is not None else "") + ">"
         )
 
 

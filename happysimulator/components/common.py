@@ -127,7 +127,21 @@ class Sink(Entity):
                 "max": hi, "p50": self.p50(), "p99": self.p99()}
 
     def summary(self, window_s: float = 1.0) -> Any:
-        """Latency per time window (``BucketedData``)."""
+        """Latency per time window (``BucketedData``), over the whole run.
+
+        Once ``max_samples`` trimmed old samples (``streaming()`` sets it) the early
+        windows are gone: that is a ``ValueError`` saying so, never a silently shorter
+        answer (the run's windows then come from the metric store:
+        ``sim.query.metrics("latency").from_entity(name).window(w)``)."""
+        if self._trimmed_n:
+            raise ValueError(
+                f"Sink {self.name!r} kept only its last {len(self.data._values)} of "
+                f"{self.count} samples (max_samples={self.max_samples}; "
+                "ObservabilityConfig.streaming() sets it on sinks that have none), so "
+                "summary(window_s) cannot cover the run: ask the metric store instead, "
+                f"sim.query.metrics('latency').from_entity({self.name!r}).window(w)"
+                ".aggregate('count', 'mean', 'p99'), or set sink.max_samples = None before "
+                "the run to keep every sample")
         return self.data.bucket(window_s)
 
     def mean_latency(self) -> float:

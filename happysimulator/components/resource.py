@@ -15,13 +15,20 @@ first come first served, until that much is free, and gives it back with
 Observed without extra code: ``queue_depth`` (acquirers waiting), ``in_flight`` (grants
 held), ``in_use`` (capacity held), ``utilization`` (fraction held), ``wait_time`` (from
 ``acquire`` to the grant; 0 when granted at once), ``acquisitions``.
+
+Amounts are kept exactly: a float amount or capacity counts as the decimal it prints as
+(``0.1`` is one tenth), so ``0.1 + 0.2`` fits a capacity of ``0.3`` and releasing what
+was granted never overflows the capacity by a rounding error.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
@@ -81,17 +88,38 @@ class Grant:
 
 
 class _Waiter:
-    __slots__ = ("amount", "future", "since_ns")
+    __slots__ = ("amount", "exact", "future", "since_ns")
 
-    def __init__(self, amount: int | float, future: SimFuture, since_ns: int) -> None:
+    def __init__(self, amount: int | float, exact: Any, future: SimFuture,
+                 since_ns: int) -> None:
         self.amount = amount
+        self.exact = exact
         self.future = future
         self.since_ns = since_ns
 
 
+@lru_cache(maxsize=4096)
+def _decimal(x: float) -> Fraction:
+    return Fraction(repr(x))
+
+
+def _exact(x: int | float) -> Any:
+    """`x` as an exact quantity: an int as is, a finite float as the decimal it prints as
+    (binary floats would make 0.1 + 0.2 exceed 0.3), an infinite capacity as is."""
+    if x.__class__ is int or isinstance(x, int) or not math.isfinite(x):
+        return x
+    return _decimal(float(x))
+
+
+def _number(x: Any) -> int | float:
+    """An exact quantity as the number users see (an int stays an int)."""
+    return x if isinstance(x, int | float) else float(x)
+
+
 def _check_amount(name: str, amount: Any, capacity: int | float) -> None:
-    if isinstance(amount, bool) or not isinstance(amount, int | float) or not amount > 0:
-        raise ValueError(f"amount must be > 0, got {amount!r}")
+    if isinstance(amount, bool) or not isinstance(amount, int | float) or not (
+            0 < amount < math.inf):
+        raise ValueError(f"amount must be > 0 (and finite), got {amount!r}")
     if amount > capacity:
         raise ValueError(
             f"cannot acquire {amount} from resource {name!r} with capacity {capacity}")
@@ -120,7 +148,8 @@ class Resource(ObservedEntity):
             raise ValueError(f"capacity must be > 0, got {capacity!r}")
         super().__init__(name)
         self._capacity = capacity
-        self._available = capacity
+        self._cap = _exact(capacity)
+        self._free = self._cap  # exact (see `_exact`)
         self._held = 0  # grants outstanding
         self._waiters: deque[_Waiter] = deque()
         self._acquisitions = 0
@@ -137,12 +166,12 @@ class Resource(ObservedEntity):
 
     @property
     def available(self) -> int | float:
-        return self._available
+        return _number(self._free)
 
     @property
     def utilization(self) -> float:
         """Fraction of the capacity held (0.0 to 1.0)."""
-        return (self._capacity - self._available) / self._capacity
+        return float((self._cap - self._free) / self._cap)
 
     @property
     def waiters(self) -> int:
@@ -152,7 +181,7 @@ class Resource(ObservedEntity):
     @property
     def stats(self) -> ResourceStats:
         return ResourceStats(
-            name=self.name, capacity=self._capacity, available=self._available,
+            name=self.name, capacity=self._capacity, available=self.available,
             utilization=self.utilization, acquisitions=self._acquisitions,
             releases=self._releases, contentions=self._contentions,
             waiters=len(self._waiters), total_wait_time_ns=self._total_wait_time_ns,
@@ -164,11 +193,12 @@ class Resource(ObservedEntity):
         free and nobody waits before; else when it is this acquirer's turn)."""
         _check_amount(self.name, amount, self._capacity)
         future = SimFuture()
-        if not self._waiters and self._available >= amount:
-            future.resolve(self._grant(amount, 0))
+        exact = _exact(amount)
+        if not self._waiters and self._free >= exact:
+            future.resolve(self._grant(amount, exact, 0))
             return future
         self._contentions += 1
-        self._waiters.append(_Waiter(amount, future, self._clock_ns()))
+        self._waiters.append(_Waiter(amount, exact, future, self._clock_ns()))
         self._peak_waiters = max(self._peak_waiters, len(self._waiters))
         self.set_gauge("queue_depth", len(self._waiters))
         return future
@@ -176,12 +206,13 @@ class Resource(ObservedEntity):
     def try_acquire(self, amount: int | float = 1) -> Grant | None:
         """A `Grant` if `amount` is free now (and nobody waits), else None."""
         _check_amount(self.name, amount, self._capacity)
-        if not self._waiters and self._available >= amount:
-            return self._grant(amount, 0)
+        exact = _exact(amount)
+        if not self._waiters and self._free >= exact:
+            return self._grant(amount, exact, 0)
         return None
 
-    def _grant(self, amount: int | float, waited_ns: int) -> Grant:
-        self._available -= amount
+    def _grant(self, amount: int | float, exact: Any, waited_ns: int) -> Grant:
+        self._free -= exact
         self._held += 1
         self._acquisitions += 1
         self._total_wait_time_ns += waited_ns
@@ -194,11 +225,12 @@ class Resource(ObservedEntity):
 
     def _do_release(self, amount: int | float) -> None:
         """Return `amount` of capacity (what `Grant.release` calls) and serve waiters."""
-        if self._available + amount > self._capacity:
+        exact = _exact(amount)
+        if self._free + exact > self._cap:
             raise ValueError(
                 f"releasing {amount} would exceed capacity of resource {self.name!r} "
-                f"({self._available} + {amount} > {self._capacity})")
-        self._available += amount
+                f"({self.available} + {amount} > {self._capacity})")
+        self._free += exact
         self._releases += 1
         self._serve_waiters()
         self._record_level()
@@ -207,21 +239,21 @@ class Resource(ObservedEntity):
         now = self._clock_ns()
         waiters = self._waiters
         moved = False
-        while waiters and self._available >= waiters[0].amount:
+        while waiters and self._free >= waiters[0].exact:
             w = waiters.popleft()
             moved = True
             waited = now - w.since_ns if now >= 0 and w.since_ns >= 0 else 0
-            w.future.resolve(self._grant(w.amount, waited))
+            w.future.resolve(self._grant(w.amount, w.exact, waited))
         if moved:
             self.set_gauge("queue_depth", len(waiters))
 
     def _record_level(self) -> None:
         if self._runtime() is None:
             return
-        in_use = self._capacity - self._available
+        in_use = self._cap - self._free
         self.set_gauge("in_flight", self._held)
-        self.set_gauge("in_use", in_use)
-        self.set_gauge("utilization", in_use / self._capacity)
+        self.set_gauge("in_use", _number(in_use))
+        self.set_gauge("utilization", float(in_use / self._cap))
 
     def _clock_ns(self) -> int:
         sim = self._sim
@@ -233,7 +265,7 @@ class Resource(ObservedEntity):
 
     def __repr__(self) -> str:
         return (f"Resource({self.name!r}, capacity={self._capacity}, "
-                f"available={self._available}, waiters={len(self._waiters)})")
+                f"available={self.available}, waiters={len(self._waiters)})")
 
 
 __all__ = ["Grant", "Resource", "ResourceStats"]

@@ -32,6 +32,7 @@ from happysimulator.experiments.summarize import (
     DEFAULT_AGGREGATES,
     ExperimentInterrupted,
     ReplicationError,
+    ReplicationSetupError,
     ReplicationSummary,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "ModelSpec",
     "PooledQuantile",
     "ReplicationError",
+    "ReplicationSetupError",
     "ReplicationSummary",
     "Replications",
     "Sweep",

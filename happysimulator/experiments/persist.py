@@ -76,6 +76,7 @@ def save(result: Replications | Sweep, path: str | os.PathLike[str]) -> Path:
                 "events_processed": r.events_processed, "sim_time_s": r.sim_time_s,
                 "wall_s": r.wall_s, "stop_reason": r.stop_reason,
                 "units": [[e, m, u] for (e, m), u in r.units.items()],
+                "series": list(r.series),
                 "sketches": [{"entity": e, "metric": m, "sketch": s.to_dict()}
                              for (e, m), s in r.sketches.items()]})
         failures += [{"point": i, "replication": f.replication,
@@ -118,7 +119,8 @@ def load(path: str | os.PathLike[str]) -> Replications | Sweep:
                       for s in run["sketches"]},
             events_processed=run["events_processed"], sim_time_s=run["sim_time_s"],
             wall_s=run["wall_s"], stop_reason=run["stop_reason"],
-            units={(e, m): u for e, m, u in run.get("units", [])})
+            units={(e, m): u for e, m, u in run.get("units", [])},
+            series=tuple(run.get("series", ())))
     table = pq.read_table(src / "scalars.parquet").to_pydict()
     for row in zip(*(table[k] for k in ("point", "replication", "entity", "metric", "kind",
                                         "aggregate", "value")), strict=True):

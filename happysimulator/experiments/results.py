@@ -188,6 +188,8 @@ class Replications:
         per, dropped = self._window_values(ent, metric, agg, width)
         rows = []
         for (start, stop), vals in sorted(per.items()):
+            if not vals:  # (covered, but no replication had a sample in it)
+                continue
             est = Estimate(metric, ent, agg, tuple(vals), level=lvl)
             row: dict[str, Any] = {"metric": metric, "source": ent, "start": start,
                                    "end": stop, "n": est.n, "mean": est.mean,
@@ -224,18 +226,35 @@ class Replications:
                              "window=seconds), windows about 1/100 of a run")
         ent = self._entity_for(metric, entity)
         per, _ = self._window_values(ent, metric, aggregate, width)
-        rows = []
+        covered = self._window_owners(ent, metric, aggregate)
+        rows, empty = [], 0
         for (start, stop), vals in sorted(per.items()):
-            if len(vals) < self.n:  # from here on not every replication: stop
+            if covered[(start, stop)] < self.n:  # not every replication ran this far
                 break
+            if not vals:  # every replication covered it, none had a sample in it
+                empty += 1
+                continue
+            # the mean over the replications with a sample in the window
             rows.append((start, stop, float(np.mean(vals))))
         label = f"{ent + '.' if ent else ''}{metric} {aggregate}"
-        return warmup_from_windows(rows, label=label)
+        return warmup_from_windows(rows, label=label, empty=empty)
+
+    def _window_owners(self, ent: str | None, metric: str, agg: str
+                       ) -> dict[tuple[float, float], int]:
+        """{(start, end): how many replications covered the window (with a sample in it
+        or not)}."""
+        owners: dict[tuple[float, float], int] = {}
+        for r in self.runs:
+            for e, m, _, a, start, stop, _v in r.windows:
+                if e == ent and m == metric and a == agg:
+                    owners[(start, stop)] = owners.get((start, stop), 0) + 1
+        return owners
 
     def _window_values(self, ent: str | None, metric: str, agg: str, width: float
                        ) -> tuple[dict[tuple[float, float], list[float]], int]:
         """{(start, end): per-replication values} of whole windows (and of partial ones
-        every replication has alike), and how many partial ones were dropped."""
+        every replication has alike; empty: no replication had a sample in it), and how
+        many partial ones were dropped."""
         spans: dict[tuple[float, float], list[float]] = {}
         owners: dict[tuple[float, float], int] = {}
         computed = set()
@@ -245,8 +264,9 @@ class Replications:
                     computed.add(a)
                     if a == agg:
                         owners[(start, stop)] = owners.get((start, stop), 0) + 1
+                        vals = spans.setdefault((start, stop), [])
                         if v is not None:
-                            spans.setdefault((start, stop), []).append(v)
+                            vals.append(v)
         if agg not in computed:
             raise KeyError(f"aggregate {agg!r} of {metric!r} was not computed per window; "
                            f"computed: {', '.join(sorted(computed)) or 'none'}")

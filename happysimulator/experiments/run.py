@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from happysimulator.experiments.cache import ResultCache
+from happysimulator.experiments.estimate import _level
 from happysimulator.experiments.executors import Outcome, run_tasks
 from happysimulator.experiments.models import (
     ModelSpec,
@@ -31,6 +32,7 @@ from happysimulator.experiments.summarize import (
     ReplicationError,
     ReplicationSummary,
     Task,
+    check_patterns,
 )
 
 __all__ = ["replicate", "sweep", "grid_points"]
@@ -113,7 +115,8 @@ def replicate(model: ModelSpec, n: int = 20, seed: int | np.random.SeedSequence 
             `concurrent.futures.Executor`, or a ``dask.distributed.Client``.
         params: keyword parameters for the factory.
         workers: size of the local pool (default: one per CPU).
-        metrics: series names (globs) to summarize (default: all).
+        metrics: series names (globs) to summarize (default: all); a pattern that
+            matches no series of any run is a ``KeyError`` naming the known ones.
         aggregates: per-replication aggregates (default: by series kind, see
             ``DEFAULT_AGGREGATES``).
         warmup: simulated seconds discarded at the start of each run (steady state).
@@ -122,7 +125,7 @@ def replicate(model: ModelSpec, n: int = 20, seed: int | np.random.SeedSequence 
         window: also summarize every series per window of this many simulated seconds
             (``Replications.over_time`` then gives a confidence band per window).
         progress: a progress bar of replications done (None: on a terminal only).
-        level: default confidence level of the estimates.
+        level: default confidence level of the estimates, in (0, 1).
         errors: ``"raise"`` (a failed replication stops the run and raises
             `ReplicationError`, whose ``partial`` holds what completed) or ``"collect"``
             (the others go on; ``reps.failures`` lists the failed ones).
@@ -137,6 +140,7 @@ def replicate(model: ModelSpec, n: int = 20, seed: int | np.random.SeedSequence 
     n = _positive(n, "n")
     point = dict(params or {})
     errors = _errors(errors)
+    level = _level(level)
     target = _precision(precision, max_n, n)
     spec = _spec(model, metrics=metrics, aggregates=aggregates, warmup=warmup, until=until,
                  measure=measure, window=window)
@@ -154,6 +158,7 @@ def replicate(model: ModelSpec, n: int = 20, seed: int | np.random.SeedSequence 
         reps = Replications(done, point, level=level,
                             failures=_failure_rows(failures, [point]))
         _raise_if(outcome, failures, errors, reps)
+        check_patterns(_patterns(metrics), done)
         if target is None:
             return reps
         total, status = _next_total(reps, target, total)
@@ -310,6 +315,7 @@ def sweep(model: ModelSpec, grid: Mapping[str, Sequence[Any]] | Sequence[Mapping
     """
     replications = _positive(replications, "replications")
     errors = _errors(errors)
+    level = _level(level)
     fixed = dict(params or {})
     points = grid_points(grid)
     clash = sorted(set(fixed) & set(points[0]))
@@ -328,4 +334,5 @@ def sweep(model: ModelSpec, grid: Mapping[str, Sequence[Any]] | Sequence[Mapping
                    failures=_failure_rows(outcome.failures, points),
                    common_random_numbers=common_random_numbers)
     _raise_if(outcome, outcome.failures, errors, result)
+    check_patterns(_patterns(metrics), outcome.results)
     return result

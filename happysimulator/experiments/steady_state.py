@@ -51,10 +51,16 @@ def mser_truncation(y: Any, batch: int = 5) -> int:
 
 
 def warmup_from_windows(rows: list[tuple[float, float, float]], *, label: str,
-                        batch: int = 5) -> float:
+                        batch: int = 5, empty: int = 0) -> float:
     """MSER on window means averaged over replications: rows (start, end, mean) in time
-    order; the start of the first window kept (seconds)."""
+    order (windows without any sample left out: `empty` of them); the start of the first
+    window kept (seconds)."""
     if len(rows) < 4 * batch:
+        if empty:
+            raise ValueError(
+                f"{label}: {len(rows)} windows with a sample is too few for MSER-{batch} "
+                f"(needs {4 * batch}; {empty} more had no sample in any replication); use "
+                "a larger window= (more samples per window) or longer runs")
         raise ValueError(
             f"{label}: {len(rows)} windows is too few for MSER-{batch} (needs {4 * batch}); "
             "use a smaller window= (e.g. 1/100 of the run) or longer runs")
@@ -103,7 +109,7 @@ class BatchMeans:
         e = self.estimate
         label = f"{e.entity}.{e.metric}" if e.entity else e.metric
         flag = "" if self.independent else ", batches CORRELATED"
-        return (f"<BatchMeans {label} mean={e.mean:.6g} ± {e.half_width:.3g} "
+        return (f"<BatchMeans {label} {e.aggregate}={e.mean:.6g} ± {e.half_width:.3g} "
                 f"({e.level:.0%} CI, {e.n} batches over [{self.start:g}, {self.end:g}) s, "
                 f"lag-1 r={self.lag1:.2f}{flag})>")
 
@@ -121,7 +127,10 @@ def batch_means(sim: Any, metric: str, *, entity: str, batches: int = 20,
 
     Samples (e.g. ``wait_time``) are batched by count (consecutive observations);
     gauges (e.g. ``queue_depth``) by equal spans of time, each batch's mean
-    time-weighted. Needs the exact store (the default; not ``streaming()``).
+    time-weighted; counters (e.g. ``arrivals``) by equal spans of time too, each batch's
+    value its rate (increments per simulated second; the last batch includes an
+    increment at the current instant): the estimate is of the counter's rate, not of an
+    increment's size. Needs the exact store (the default; not ``streaming()``).
     """
     from happysim_rx.stores.compute import gauge_segments
 
@@ -151,6 +160,17 @@ def batch_means(sim: Any, metric: str, *, entity: str, batches: int = 20,
         values = np.array(means)
         size = None
         seconds = (now - warmup) / batches
+    elif kind == "counter":
+        edges = np.linspace(warmup, now, batches + 1)
+        tt = np.asarray(t, dtype=float)
+        inc = np.asarray(v, dtype=float)
+        idx = np.searchsorted(tt, edges, side="left")
+        idx[-1] = np.searchsorted(tt, now, side="right")  # (a value at now counts)
+        # (each batch's sum exactly rounded: a running sum's differences are not)
+        values = np.array([math.fsum(inc[i:j]) for i, j in zip(idx[:-1], idx[1:],
+                                                                strict=True)]) / np.diff(edges)
+        size = None
+        seconds = (now - warmup) / batches
     else:
         i0 = int(np.searchsorted(t, warmup))
         x = np.asarray(v[i0:], dtype=float)
@@ -169,7 +189,8 @@ def batch_means(sim: Any, metric: str, *, entity: str, batches: int = 20,
             f"batch means of {entity}.{metric} are correlated (lag-1 r={r1:.2f} > "
             f"{1.645 / math.sqrt(batches):.2f}): the interval is too narrow; use fewer, "
             "longer batches or a longer run", RuntimeWarning, stacklevel=2)
-    est = Estimate(metric, entity, "mean", tuple(float(x) for x in values), level=level)
+    est = Estimate(metric, entity, "rate" if kind == "counter" else "mean",
+                   tuple(float(x) for x in values), level=level)
     return BatchMeans(est, seconds, size, r1, independent, float(warmup), now)
 
 

@@ -85,6 +85,9 @@ class ReplicationSummary:
     sim_time_s: float = 0.0
     wall_s: float = 0.0
     stop_reason: str | None = None
+    #: the names of every metric series in the run's catalog (selected or not): a
+    #: ``metrics=`` pattern matching none of them in any replication is a typo
+    series: tuple[str, ...] = ()
 
 
 class ReplicationError(RuntimeError):
@@ -97,6 +100,16 @@ class ReplicationError(RuntimeError):
 
     partial: Any = None
     failures: Any = ()
+
+
+class ReplicationSetupError(ReplicationError, ValueError):
+    """A replication could not be summarized as asked (e.g. a warm-up a streaming store
+    cannot discard exactly): a `ReplicationError` that is also a ``ValueError``, since
+    every replication of the same settings would fail alike."""
+
+
+class _SummaryRefused(ValueError):
+    """Raised by `summarize`; `run_task` turns it into a `ReplicationSetupError`."""
 
 
 class ExperimentInterrupted(KeyboardInterrupt):
@@ -122,6 +135,10 @@ def run_task(task: Task) -> ReplicationSummary:
             summary = summarize(sim, task, reason)
         except ReplicationError:
             raise
+        except _SummaryRefused as exc:
+            raise ReplicationSetupError(
+                f"replication {task.replication} (seed={task.seed}, params={task.params}) "
+                f"could not be summarized: {exc}") from exc
         except Exception as exc:
             raise ReplicationError(
                 f"replication {task.replication} (seed={task.seed}, params={task.params}) "
@@ -174,7 +191,8 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
     windows: list[tuple[str, str, str, str, float, float, float | None]] = []
     units: dict[tuple[str | None, str], str] = {}
     store = engine.metric_store
-    for info in engine.catalog()["metrics"]:
+    catalog = engine.catalog()["metrics"]
+    for info in catalog:
         name, source = info["name"], info["source"]
         kind = info["series_kind"] or "sample"
         if not _selected(name, task.metrics):
@@ -185,16 +203,17 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
         aggs = task.aggregates or DEFAULT_AGGREGATES.get(kind, DEFAULT_AGGREGATES["sample"])
         r = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
              .between(start, end).aggregate(*aggs).execute())
+        _check_range(r, start, source, name)
         row = r.rows[0] if r.rows else {}
         for agg in aggs:
-            v = row.get(agg)
+            v = _zero_sum(kind, agg, row)
             scalars.append((source, name, kind, agg, None if v is None else float(v)))
         if task.window is not None:
             w = (engine.metrics(glob.escape(name)).from_entity(glob.escape(source))
                  .between(start, end).window(task.window).aggregate(*aggs).execute())
             for wrow in w.rows:
                 for agg in aggs:
-                    v = wrow.get(agg)
+                    v = _zero_sum(kind, agg, wrow)
                     windows.append((source, name, kind, agg, float(wrow["start"]),
                                     min(float(wrow["end"]), now),
                                     None if v is None else float(v)))
@@ -212,7 +231,48 @@ def summarize(sim: Any, task: Task, reason: str | None) -> ReplicationSummary:
         point=task.point, replication=task.replication, seed=task.seed, params=task.params,
         scalars=scalars, sketches=sketches, windows=windows, window=task.window, units=units,
         events_processed=sim.events_processed,
-        sim_time_s=now, stop_reason=reason)
+        sim_time_s=now, stop_reason=reason,
+        series=tuple(sorted({info["name"] for info in catalog})))
+
+
+def _zero_sum(kind: str, agg: str, row: dict[str, Any]) -> Any:
+    """`row`'s `agg`; a counter's ``sum`` over a range the query answered (a row) with
+    no increments in it is 0 -- nothing was counted -- where the engine says None (no
+    samples): a replication without drops had 0 drops, not an unknown number."""
+    v = row.get(agg)
+    if v is None and kind == "counter" and agg == "sum" and row:
+        return 0.0
+    return v
+
+
+def _check_range(r: Any, start: float, source: str, name: str) -> None:
+    """The summary must be of [warm-up, end]: a streaming store whose raw samples no
+    longer reach back to the warm-up answers from the rollup boundary before it, which
+    would keep part of the warm-up in the steady-state numbers."""
+    got = r.start
+    if got is None or got >= start:
+        return
+    res = r.time_resolution
+    grid = (f"rollups of {res:g} s (ObservabilityConfig.rollup_s): a warm-up on that grid "
+            f"(e.g. warmup={math.ceil(start / res) * res:g}) is discarded exactly"
+            if res else "rollups")
+    raise _SummaryRefused(
+        f"{source}.{name}: the streaming store answers from {got:g} s, not from "
+        f"warmup={start:g} s; before its newest raw samples it keeps only {grid}; or "
+        "record with ObservabilityConfig.default()/full()")
+
+
+def check_patterns(patterns: tuple[str, ...] | None,
+                   summaries: Sequence[ReplicationSummary]) -> None:
+    """Refuse a ``metrics=`` pattern that matched no series of any replication (a typo
+    would otherwise return a result with nothing in it), naming the series there are."""
+    if not patterns or not summaries:
+        return
+    known = sorted({name for s in summaries for name in s.series})
+    unmatched = [p for p in patterns if not any(_selected(n, (p,)) for n in known)]
+    if unmatched:
+        raise KeyError(f"metrics pattern(s) {unmatched} match no series of the runs; known: "
+                       f"{', '.join(known) or 'none'}")
 
 
 def _sketch(store: Any, name: str, source: str, kind: str, start: float,

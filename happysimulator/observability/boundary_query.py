@@ -20,9 +20,15 @@ class BoundaryQueryEngine(QueryEngine):
 
     def execute(self, query: Any) -> Any:
         call = self._call
-        if call is None:
-            return super().execute(query)
-        return call(super().execute, query)
+        result = super().execute(query) if call is None else call(super().execute, query)
+        if self._sim is not None and (getattr(result, "query", None) or {}).get(
+                "kind") == "spans":
+            sampled = _sampled(self._sim)
+            if sampled is not None:
+                # the store holds the traced requests only: every number is of that
+                # sample (a count is not the requests served), so not exact of the run
+                result.of, result.exact = sampled, False
+        return result
 
     def _store(self, kind: ObservationKind, given: Any) -> Any:
         # the flush that brings a store up to date runs at an event boundary on the run
@@ -62,7 +68,7 @@ class BoundaryQueryEngine(QueryEngine):
             ts = self.trace_store
             edges = ts.edges() if ts is not None and hasattr(ts, "edges") else []
             cat["entities"] = topology(self._sim, cat["metrics"], edges,
-                                       _edges_of(self._sim, ts))
+                                       traced_population(self._sim, ts))
         return cat
 
     def snapshot(self, at: Any = None) -> dict[str, Any]:
@@ -116,9 +122,20 @@ class BoundaryStore:
 __all__ = ["BoundaryQueryEngine", "BoundaryStore"]
 
 
-def _edges_of(sim: Any, ts: Any) -> str | None:
-    """Which requests the trace store's edge counts are of, when not all of them: the
-    sampled ones (``trace_sample_rate`` < 1), the traces a bounded store kept."""
+def _sampled(sim: Any) -> str | None:
+    """Which requests spans were recorded for, when a trace sample (``trace_sample_rate``
+    < 1) rather than all of them."""
+    config = getattr(sim.__dict__.get("observability_runtime"), "config", None)
+    rate = getattr(config, "trace_sample_rate", 1.0)
+    if rate < 1.0:
+        return f"the requests traced at trace_sample_rate={rate:g} (a sample, not scaled up)"
+    return None
+
+
+def traced_population(sim: Any, ts: Any) -> str | None:
+    """Which requests the trace store's traces (and the topology's edge counts) are of,
+    when not all of them: the sampled ones (``trace_sample_rate`` < 1), the traces a
+    bounded store kept; None when every request was traced and kept."""
     runtime = sim.__dict__.get("observability_runtime")
     config = getattr(runtime, "config", None)
     parts = []

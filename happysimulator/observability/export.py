@@ -21,6 +21,7 @@ import msgspec
 
 from happysim_rx import Exporter as _BaseExporter
 from happysim_rx import QueryEngine
+from happysimulator.observability.boundary_query import traced_population
 
 SCHEMA_ID = "happysim-rx.summary/1"
 _STATS = {
@@ -193,7 +194,12 @@ class Exporter(_BaseExporter):
                            "duration_s": _round(s.end - s.start), "parent_id": s.parent_id,
                            "span_id": s.span_id} for s in spans],
             })
-        return {"count": len(durations), "selection": "slowest", "samples": samples}
+        out: dict[str, Any] = {"count": len(durations), "selection": "slowest",
+                               "samples": samples}
+        of = traced_population(self.sim, store) if self.sim is not None else None
+        if of is not None:  # a sample / the kept traces: count and slowest are of those
+            out["of"] = of
+        return out
 
     @staticmethod
     def _fit(doc: dict[str, Any], budget: int) -> None:

@@ -81,6 +81,28 @@ def test_batch_means_agrees_with_replications_on_the_same_model() -> None:
     assert depth.batch_size is None and depth.ci()[0] <= 3.2 <= depth.ci()[1]  # Lq
 
 
+def test_batch_means_of_a_counter_estimates_its_rate() -> None:
+    """A counter is batched by time, each batch its rate: every batch equals the query
+    engine's rate over that batch's span, and the mean covers the arrival rate."""
+    sim = mmc(seed=5, rate=8.0, mu=10.0, customers=6000)
+    sim.run()
+    bm = batch_means(sim, "arrivals", entity="Server", batches=10, warmup=50.0)
+    assert bm.estimate.aggregate == "rate" and bm.batch_size is None
+    assert "arrivals rate=" in repr(bm)
+    lo, hi = bm.ci()
+    assert lo <= 8.0 <= hi, bm
+    now = sim.now.to_seconds()
+    edges = np.linspace(50.0, now, 11)
+    for k, got in enumerate(bm.estimate.values):
+        end = edges[k + 1] if k < 9 else np.nextafter(now, np.inf)  # (a value at now)
+        q = sim.query.metrics("arrivals").from_entity("Server").between(edges[k], end)
+        count = q.aggregate("sum").execute().scalar or 0.0
+        assert got == pytest.approx(count / (edges[k + 1] - edges[k]), rel=1e-12), k
+    served = sim.query.metrics("arrivals").from_entity("Server").between(50.0, end)
+    total = served.aggregate("sum").execute().scalar
+    assert bm.mean == pytest.approx(total / (now - 50.0), rel=1e-12)
+
+
 def test_batch_means_flags_batches_too_short_to_be_independent() -> None:
     sim = mmc(seed=3, rate=9.5, mu=10.0, customers=4000)  # rho 0.95: long memory
     sim.run()
@@ -132,3 +154,35 @@ def test_over_time_windows_never_overlap_nor_mix_partial_ones() -> None:
     for r in rows:  # n counts the replications that covered the window whole
         covered = sum(1 for end in ends if end >= r["end"])
         assert r["n"] == covered, (r, ends)
+
+
+def test_reps_warmup_reads_past_windows_without_samples() -> None:
+    """Light traffic: many windows hold no wait in some (or all) replications. The cut is
+    MSER-5 over the mean of the replications that had a sample, window by window, up to
+    the first window not every replication reached (brute force over `reps.runs`); a
+    window too small for any sample is named as the cause, not "too few windows"."""
+    kw = dict(n=4, seed=3, executor="serial", metrics=["wait_time"],
+              params={"rate": 0.5, "mu": 1 / 0.3, "customers": 200})
+    reps = replicate(MMC, window=2.0, **kw)
+    owners: dict[tuple, int] = {}
+    vals: dict[tuple, list] = {}
+    for r in reps.runs:
+        for e, m, _, a, start, stop, v in r.windows:
+            if (e, m, a) == ("Server", "wait_time", "mean") and stop - start >= 2.0 - 1e-9:
+                owners[(start, stop)] = owners.get((start, stop), 0) + 1
+                if v is not None:
+                    vals.setdefault((start, stop), []).append(v)
+    rows = []
+    for span in sorted(owners):
+        if owners[span] < 4:
+            break
+        if span in vals:
+            rows.append((span[0], float(np.mean(vals[span]))))
+    assert len(rows) < len([s for s in owners if owners[s] == 4])  # some windows empty
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cut = reps.warmup("wait_time", entity="Server")
+    assert cut == rows[mser_truncation([m for _, m in rows], 5)][0]
+    tiny = replicate(MMC, window=0.05, **{**kw, "params": {**kw["params"], "customers": 3}})
+    with pytest.raises(ValueError, match="had no sample in any replication"):
+        tiny.warmup("wait_time", entity="Server")

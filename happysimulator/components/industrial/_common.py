@@ -3,6 +3,8 @@ function when the simulation starts, and reading a service time."""
 
 from __future__ import annotations
 
+import math
+import numbers
 import random
 from typing import Any
 
@@ -19,6 +21,33 @@ def at_start(sim: Any, fn: Any) -> None:
     call_later = getattr(clock, "call_later", None)
     if call_later is not None and hasattr(sim, "now_ns"):
         call_later(0.0, fn)
+
+
+def check_count(name: str, value: Any, minimum: int = 0, note: str = "") -> int:
+    """`value` as a count: an int (not a bool, not a float -- a fraction of a worker or a
+    slot would be rounded up in effect) >= `minimum`; a non-number is a ``TypeError``,
+    a fraction, NaN or too small a number a ``ValueError``. `note` adds what a value means
+    (e.g. ``" (0: unlimited)"``) to the error."""
+    message = f"{name} must be an int >= {minimum}{note}, got {value!r}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(message)
+    if not isinstance(value, numbers.Integral) or value < minimum:  # (1.5, nan, -1)
+        raise ValueError(message)
+    return int(value)
+
+
+def check_seconds(name: str, value: Any, *, allow_inf: bool = False, note: str = "") -> None:
+    """`value`, a duration or a time in seconds, must be a number >= 0 (finite unless
+    `allow_inf`): ``x < 0`` lets a NaN through, which then fails far from its cause.
+    A distribution (anything that is not a plain number) is left to its own checks."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, bool | str | bytes):
+            raise TypeError(f"{name} must be a number of seconds >= 0{note}, got {value!r}")
+        return
+    if not value >= 0 or (not allow_inf and math.isinf(value)):
+        finite = "" if allow_inf else "finite "
+        raise ValueError(f"{name} must be a {finite}number of seconds >= 0{note}, "
+                         f"got {value!r}")
 
 
 def draw(value: Any) -> float:

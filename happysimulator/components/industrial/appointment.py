@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from happysimulator.components.industrial._common import check_seconds
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter
@@ -42,6 +43,8 @@ class AppointmentScheduler(ObservedEntity):
                  no_show_rate: float = 0.0, event_type: str = "Appointment") -> None:
         if not 0.0 <= no_show_rate <= 1.0:
             raise ValueError(f"no_show_rate must be in [0.0, 1.0], got {no_show_rate!r}")
+        for t in appointments:
+            check_seconds("appointment time", t, note=" (a simulation time)")
         super().__init__(name)
         self.target = target
         self.appointments = sorted(appointments)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from happysimulator.components.industrial._common import RecordsUnderOwner
+from happysimulator.components.industrial._common import RecordsUnderOwner, check_count
 from happysimulator.components.queue_policy import QueuePolicy
 from happysimulator.core.observed import counter
 
@@ -34,8 +34,7 @@ class BalkingQueue(RecordsUnderOwner, QueuePolicy):
         if not 0.0 <= balk_probability <= 1.0:
             raise ValueError(
                 f"balk_probability must be in [0.0, 1.0], got {balk_probability!r}")
-        if balk_threshold < 0:
-            raise ValueError(f"balk_threshold must be >= 0, got {balk_threshold!r}")
+        check_count("balk_threshold", balk_threshold, 0)
         self._inner = inner
         self.balk_threshold = balk_threshold
         self.balk_probability = balk_probability

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start, draw
+from happysimulator.components.industrial._common import at_start, check_count, check_seconds, draw
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
@@ -37,6 +37,8 @@ class BatchProcessor(ObservedEntity):
     when it is > 0), each processed in `process_time` seconds (a number or a latency
     distribution)."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("batch",)
     observed_series = (
         gauge("queue_depth", "items", "items waiting in the buffer"),
         gauge("in_flight", "batches", "batches being processed"),
@@ -49,12 +51,9 @@ class BatchProcessor(ObservedEntity):
 
     def __init__(self, name: str, downstream: Entity, batch_size: int = 10,
                  process_time: Any = 1.0, timeout_s: float = 0.0) -> None:
-        if batch_size <= 0:
-            raise ValueError(f"batch_size must be > 0, got {batch_size}")
-        if isinstance(process_time, int | float) and process_time < 0:
-            raise ValueError(f"process_time must be >= 0, got {process_time}")
-        if timeout_s < 0:
-            raise ValueError(f"timeout_s must be >= 0 (0: no timeout), got {timeout_s}")
+        check_count("batch_size", batch_size, 1)
+        check_seconds("process_time", process_time)
+        check_seconds("timeout_s", timeout_s, allow_inf=True, note=" (0: no timeout)")
         super().__init__(name)
         self.downstream = downstream
         self.batch_size = batch_size

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start, draw
+from happysimulator.components.industrial._common import at_start, check_count, check_seconds, draw
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge
@@ -40,10 +40,8 @@ class ConveyorBelt(ObservedEntity):
 
     def __init__(self, name: str, downstream: Entity, transit_time: Any,
                  capacity: int = 0) -> None:
-        if isinstance(transit_time, int | float) and transit_time < 0:
-            raise ValueError(f"transit_time must be >= 0, got {transit_time}")
-        if capacity < 0:
-            raise ValueError(f"capacity must be >= 0 (0: unlimited), got {capacity}")
+        check_seconds("transit_time", transit_time)
+        check_count("capacity", capacity, 0, " (0: unlimited)")
         super().__init__(name)
         self.downstream = downstream
         self.transit_time = transit_time

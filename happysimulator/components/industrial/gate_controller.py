@@ -18,7 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start
+from happysimulator.components.industrial._common import at_start, check_count, check_seconds
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
@@ -54,11 +54,16 @@ class GateController(ObservedEntity):
     def __init__(self, name: str, downstream: Entity,
                  schedule: list[tuple[float, float]] | None = None,
                  initially_open: bool = True, queue_capacity: int = 0) -> None:
-        if queue_capacity < 0:
-            raise ValueError(f"queue_capacity must be >= 0 (0: unlimited), got {queue_capacity}")
+        check_count("queue_capacity", queue_capacity, 0, " (0: unlimited)")
+        self.schedule = list(schedule or [])
+        for pair in self.schedule:
+            if len(pair) != 2:
+                raise ValueError(f"schedule entries must be (open_at_s, close_at_s) pairs, "
+                                 f"got {pair!r}")
+            for t in pair:
+                check_seconds("schedule time", t, note=f" (in the pair {pair!r})")
         super().__init__(name)
         self.downstream = downstream
-        self.schedule = list(schedule or [])
         self._is_open = initially_open
         self._queue_capacity = queue_capacity
         self._queue: deque[tuple[Event, float]] = deque()

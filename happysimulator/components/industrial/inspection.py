@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.industrial._common import draw
+from happysimulator.components.industrial._common import check_seconds, draw
 from happysimulator.components.queued_resource import QueuedResource
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
@@ -49,8 +49,7 @@ class InspectionStation(QueuedResource, ObservedEntity):
             raise ValueError(f"pass_rate must be between 0 and 1, got {pass_rate!r}")
         if not 0.0 <= rework_rate <= 1.0:
             raise ValueError(f"rework_rate must be between 0 and 1, got {rework_rate!r}")
-        if isinstance(inspection_time, int | float) and inspection_time < 0:
-            raise ValueError(f"inspection_time must be >= 0, got {inspection_time}")
+        check_seconds("inspection_time", inspection_time)
         super().__init__(name, policy=policy, concurrency=concurrency)
         self.pass_target = pass_target
         self.fail_target = fail_target

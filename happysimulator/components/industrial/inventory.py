@@ -1,6 +1,7 @@
 """``InventoryBuffer``: stock with an (s, Q) reorder policy.
 
-Each demand event takes ``context["quantity"]`` (default 1) from stock: filled demand goes
+Each demand event takes ``context["quantity"]`` (default 1; a whole number >= 1,
+anything else is a ``ValueError``) from stock: filled demand goes
 to ``downstream`` as ``"Fulfilled"``; demand larger than the stock is a stockout
 (nothing taken; sent to ``stockout_target`` as ``"Stockout"``). Whenever the stock is at
 or below ``reorder_point`` with no order outstanding, an order of ``order_quantity``
@@ -12,10 +13,11 @@ Observed: ``level`` (gauge: units in stock; time-weighted mean = average invento
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start
+from happysimulator.components.industrial._common import at_start, check_count, check_seconds
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge
@@ -42,13 +44,26 @@ class InventoryStats:
 
 def _check_policy(initial_stock: int, reorder_point: int, order_quantity: int,
                   no_orders_ok: bool = False) -> None:
-    if initial_stock < 0:
-        raise ValueError(f"initial_stock must be >= 0, got {initial_stock}")
-    if reorder_point < 0:
-        raise ValueError(f"reorder_point must be >= 0, got {reorder_point}")
-    if order_quantity < 0 or (order_quantity == 0 and not no_orders_ok):
-        raise ValueError(f"order_quantity must be > 0{' (0: never order)' if no_orders_ok else ''}"
-                         f", got {order_quantity}")
+    check_count("initial_stock", initial_stock, 0)
+    check_count("reorder_point", reorder_point, 0)
+    if no_orders_ok:
+        check_count("order_quantity", order_quantity, 0, " (0: never order)")
+    else:
+        check_count("order_quantity", order_quantity, 1)
+
+
+def demand_quantity(owner: Entity, event: Event) -> int:
+    """The units a demand event asks for: ``context["quantity"]`` (default 1), a whole
+    number >= 1. Anything else (a negative demand would *add* stock, a fraction would
+    leave a fractional stock) is a ``ValueError`` naming the valid range."""
+    amount = event.context.get("quantity", 1)
+    if (isinstance(amount, bool) or not isinstance(amount, numbers.Integral)
+            or amount < 1):
+        raise ValueError(
+            f"{type(owner).__name__} {owner.name!r}: a demand's context['quantity'] must be "
+            f"a whole number of units >= 1 (default 1), got {amount!r} "
+            f"(event {event.event_type!r})")
+    return int(amount)
 
 
 class InventoryBuffer(ObservedEntity):
@@ -67,8 +82,7 @@ class InventoryBuffer(ObservedEntity):
                  supplier: Entity | None = None, downstream: Entity | None = None,
                  stockout_target: Entity | None = None) -> None:
         _check_policy(initial_stock, reorder_point, order_quantity)
-        if lead_time < 0:
-            raise ValueError(f"lead_time must be >= 0, got {lead_time}")
+        check_seconds("lead_time", lead_time)
         super().__init__(name)
         self._stock = initial_stock
         self.reorder_point = reorder_point
@@ -110,7 +124,7 @@ class InventoryBuffer(ObservedEntity):
             self.set_gauge("level", self._stock)
             # (an order that did not lift the stock above s is followed by another)
             return self._maybe_reorder()
-        amount = event.context.get("quantity", 1)
+        amount = demand_quantity(self, event)
         out: list[Event] = []
         self.increment("demand", amount)
         if self._stock >= amount:
@@ -137,4 +151,4 @@ class InventoryBuffer(ObservedEntity):
                       context={"quantity": self.order_quantity})]
 
 
-__all__ = ["InventoryBuffer", "InventoryStats"]
+__all__ = ["InventoryBuffer", "InventoryStats", "demand_quantity"]

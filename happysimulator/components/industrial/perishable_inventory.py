@@ -15,8 +15,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start
-from happysimulator.components.industrial.inventory import _check_policy
+from happysimulator.components.industrial._common import at_start, check_seconds
+from happysimulator.components.industrial.inventory import _check_policy, demand_quantity
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge
@@ -69,6 +69,7 @@ class PerishableInventory(ObservedEntity):
         if not shelf_life_s > 0 or not spoilage_check_interval_s > 0:
             raise ValueError("shelf_life_s and spoilage_check_interval_s must be > 0, got "
                              f"{shelf_life_s!r} and {spoilage_check_interval_s!r}")
+        check_seconds("lead_time", lead_time)
         super().__init__(name)
         self.shelf_life_s = shelf_life_s
         self.spoilage_check_interval_s = spoilage_check_interval_s
@@ -130,7 +131,7 @@ class PerishableInventory(ObservedEntity):
             self._order_pending = False
             self.set_gauge("level", self._stock)
             return self._maybe_reorder()
-        amount = event.context.get("quantity", 1)
+        amount = demand_quantity(self, event)
         self.increment("demand", amount)
         out: list[Event] = []
         if self._stock >= amount:

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start, draw
+from happysimulator.components.industrial._common import at_start, check_count, check_seconds, draw
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event, new_event
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
@@ -42,6 +42,8 @@ class PooledCycleResource(ObservedEntity):
     """A pool of `pool_size` units; each item holds one for `cycle_time` seconds (a
     number or a latency distribution); ``queue_capacity`` 0 means unlimited waiting."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("wait",)
     observed_series = (
         gauge("queue_depth", "items", "items waiting for a unit"),
         gauge("in_flight", "units", "units in a cycle"),
@@ -53,12 +55,9 @@ class PooledCycleResource(ObservedEntity):
 
     def __init__(self, name: str, pool_size: int, cycle_time: Any,
                  downstream: Entity | None = None, queue_capacity: int = 0) -> None:
-        if pool_size <= 0:
-            raise ValueError(f"pool_size must be > 0, got {pool_size}")
-        if isinstance(cycle_time, int | float) and cycle_time < 0:
-            raise ValueError(f"cycle_time must be >= 0, got {cycle_time}")
-        if queue_capacity < 0:
-            raise ValueError(f"queue_capacity must be >= 0 (0: unlimited), got {queue_capacity}")
+        check_count("pool_size", pool_size, 1)
+        check_seconds("cycle_time", cycle_time)
+        check_count("queue_capacity", queue_capacity, 0, " (0: unlimited)")
         super().__init__(name)
         self.pool_size = pool_size
         self.cycle_time = cycle_time

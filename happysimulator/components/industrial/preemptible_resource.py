@@ -5,8 +5,9 @@ urgent holder.
 ``priority`` value is more urgent. When too little is free, a request with
 ``preempt=True`` evicts holders of strictly less urgent priority (least urgent first) —
 only if that frees enough; an evicted grant is marked ``preempted``, counts as released,
-and its ``on_preempt`` is called. Otherwise the request waits; waiters are served most
-urgent first, then in arrival order.
+and its ``on_preempt`` is called; capacity the eviction freed beyond the request goes
+to the waiters at once. Otherwise the request waits; waiters are served most urgent
+first, then in arrival order.
 
 Observed: ``preempted`` (counter), ``queue_depth`` (gauge: waiting requests),
 ``in_use`` (gauge: capacity held), ``wait_time`` (sample, s).
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start
+from happysimulator.components.industrial._common import at_start, check_count
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
 from happysimulator.core.sim_future import SimFuture
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
@@ -111,8 +112,7 @@ class PreemptibleResource(ObservedEntity):
     )
 
     def __init__(self, name: str, capacity: int) -> None:
-        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity <= 0:
-            raise ValueError(f"capacity must be > 0, got {capacity!r}")
+        check_count("capacity", capacity, 1)
         super().__init__(name)
         self._capacity = capacity
         self._available = capacity
@@ -156,10 +156,13 @@ class PreemptibleResource(ObservedEntity):
             raise ValueError(f"cannot acquire {amount} from resource {self.name!r} with "
                              f"capacity {self._capacity}")
         future = SimFuture()
+        evicted = False
         if self._available < amount and preempt:
-            self._preempt_for(amount, priority)
+            evicted = self._preempt_for(amount, priority)
         if self._available >= amount:
             future.resolve(self._grant(amount, priority, on_preempt, 0))
+            if evicted:  # what the eviction freed beyond this request goes to the waiters
+                self._serve_waiters()
             return future
         self._contentions += 1
         heapq.heappush(self._waiters, _Waiter(priority, next(self._seq), amount, future,
@@ -181,11 +184,13 @@ class PreemptibleResource(ObservedEntity):
             self._record_levels()
         return grant
 
-    def _preempt_for(self, amount: int, priority: float) -> None:
+    def _preempt_for(self, amount: int, priority: float) -> bool:
+        """Evict less urgent holders until `amount` is free; whether any was evicted."""
         victims = sorted((g for g in self._holders if g.priority > priority),
                          key=lambda g: -g.priority)
         if self._available + sum(g.amount for g in victims) < amount:
-            return  # evicting would not free enough: evict nobody
+            return False  # evicting would not free enough: evict nobody
+        evicted = False
         for grant in victims:
             if self._available >= amount:
                 break
@@ -194,6 +199,8 @@ class PreemptibleResource(ObservedEntity):
             self._preemptions += 1
             self.increment("preempted")
             grant._do_preempt()
+            evicted = True
+        return evicted
 
     def _do_release(self, grant: Any) -> None:
         """Return a grant's capacity (called by `PreemptibleGrant.release`)."""
@@ -208,6 +215,11 @@ class PreemptibleResource(ObservedEntity):
                              f"{self._capacity})")
         self._available += amount
         self._releases += 1
+        self._serve_waiters()
+        self._record_levels()
+
+    def _serve_waiters(self) -> None:
+        """Grant the most urgent waiters, in order, while the next one fits."""
         now = self._clock_ns()
         served = False
         while self._waiters and self._available >= self._waiters[0].amount:
@@ -217,7 +229,6 @@ class PreemptibleResource(ObservedEntity):
             w.future.resolve(self._grant(w.amount, w.priority, w.on_preempt, waited))
         if served:
             self.set_gauge("queue_depth", len(self._waiters))
-        self._record_levels()
 
     def _record_levels(self) -> None:
         if self._runtime() is not None:

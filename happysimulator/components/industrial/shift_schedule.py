@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from happysimulator.components.industrial._common import at_start, draw
+from happysimulator.components.industrial._common import at_start, check_count, draw
 from happysimulator.components.industrial.reneging import RenegingQueuedResource
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
@@ -39,8 +39,7 @@ class Shift:
         if not self.end_s > self.start_s:
             raise ValueError(f"a shift must end after it starts, got [{self.start_s}, "
                              f"{self.end_s})")
-        if self.capacity < 0:
-            raise ValueError(f"shift capacity must be >= 0, got {self.capacity}")
+        check_count("shift capacity", self.capacity, 0)
 
 
 class ShiftSchedule:
@@ -51,8 +50,7 @@ class ShiftSchedule:
         for a, b in zip(self.shifts, self.shifts[1:], strict=False):
             if b.start_s < a.end_s:
                 raise ValueError(f"shifts overlap: {a} and {b}")
-        if default_capacity < 0:
-            raise ValueError(f"default_capacity must be >= 0, got {default_capacity}")
+        check_count("default_capacity", default_capacity, 0)
         self.default_capacity = default_capacity
 
     def capacity_at(self, time_s: float) -> int:

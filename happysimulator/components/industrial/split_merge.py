@@ -17,7 +17,7 @@ from typing import Any
 from happysimulator.core.entity import Entity
 from happysimulator.core.event import Event
 from happysimulator.core.observed import ObservedEntity, counter, gauge, sample
-from happysimulator.core.sim_future import SimFuture, all_of
+from happysimulator.core.sim_future import SimFuture
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,8 @@ class SplitMerge(ObservedEntity):
                        context={**event.context, "reply_future": f})
                  for target, f in zip(self.targets, futures, strict=True)]
         yield 0.0, parts
-        results = yield all_of(*futures)
+        # (`SimFuture.all_of` takes a list of any length: a fan-out of 1 is valid)
+        results = yield SimFuture.all_of(futures)
         self._merges_completed += 1
         if self._runtime() is not None:
             self.increment("merges")

@@ -75,7 +75,10 @@ FIELDS: dict[str, str] = {
     "limit": "at most this many rows (raw rows: the first ones in time)",
     "weighting": "time (gauges, by how long each value held) or sample (each sample "
                  "once); default: each series by its kind",
-    "exact": "true when every number is exact (exact stores); else within error_bound",
+    "exact": "true when every number is exact over every observation in range (exact "
+             "stores); else within error_bound, or of a sample (see of)",
+    "of": "which observations the numbers are of when not all of the run's (spans of a "
+          "trace sample)",
     "rows": "the result rows: raw observations (time, value) or aggregates by group and "
             "window",
     "trace_id": "a request's id: the trace_id of any span (a spans query lists them)",

@@ -320,6 +320,9 @@ class CatalogInfo(Struct, kw_only=True):
         "the downstream edges"))]
     metrics: list[SeriesInfo]
     span_entities: list[str]
+    span_attributes: Annotated[dict[str, list[str]], Meta(description=(
+        "entity -> the attribute keys a span query on it may filter or group on "
+        "(declared by its component, or carried by a recorded span)"))] = {}
     events: list[dict[str, Any]]
     aggregates: list[str]
     breakpoint_operators: list[str]
@@ -392,6 +395,9 @@ class QueryResultInfo(Struct, kw_only=True):
         "relative error bound of approximate quantiles (streaming stores)"))] | None = None
     time_resolution: Annotated[float, Meta(description=(
         "seconds: edges snapped to this grid by a streaming store"))] | None = None
+    of: Annotated[str, Meta(description=(
+        "which observations the numbers are of when not all of the run's: spans of a "
+        "trace sample (trace_sample_rate < 1; exact is then false)"))] | None = None
     rows: list[dict[str, Any]]
 
 
