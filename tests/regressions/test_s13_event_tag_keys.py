@@ -126,3 +126,26 @@ def test_on_a_bus_a_typo_was_answered_zero_and_dropped_events_keep_their_keys() 
     assert info.value.valid == ["zone"]
     result = engine.events("health").since(6.0).where(zone="eu").aggregate("count").execute()
     assert result.rows[0]["count"] == 0  # a key the dropped event carried stays valid
+
+
+def test_mcp_refuses_with_the_valid_keys_in_its_answer_and_text() -> None:
+    pytest.importorskip("mcp")
+    import anyio
+    from mcp import Client
+
+    from happysimulator.observability.mcp_server import build_server
+
+    session = SessionProtocol(build, default_wait_s=60)
+
+    async def main() -> tuple[Any, Any]:
+        async with Client(build_server(session), mode="legacy") as client:
+            return await client.call_tool("query", {"query": {
+                "kind": "events", "name": "picked", "tags": {"lan": "a"},
+                "aggregates": ["count"]}})
+
+    try:
+        result = anyio.run(main)
+    finally:
+        session.close()
+    assert result.is_error and result.structured_content["error"]["valid"] == ["lane"]
+    assert "Valid: lane." in result.content[0].text
