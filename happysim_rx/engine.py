@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from happysim_rx.engine_keys import _EVENT_FIELDS, _SPAN_FIELDS, RecordKeys
 from happysim_rx.engine_metrics import MetricAnswers
 from happysim_rx.engine_windows import (  # (`_edges`, `_snapped_windows`: changes.py's)
     _clip_end,
@@ -31,13 +32,7 @@ if TYPE_CHECKING:  # (imported by `catalog()`: the html module is a notebook nic
 
 __all__ = ["QueryEngine"]
 
-#: what a span row has besides its attributes (a group_by key that is one of them is
-#: never an attribute key)
-_SPAN_FIELDS = frozenset({"entity", "source", "trace_id", "span_id", "parent_id", "start",
-                          "end", "duration"})
-
-
-class QueryEngine(MetricAnswers):
+class QueryEngine(RecordKeys, MetricAnswers):
     """Answers queries from the stores attached to a bus (or given directly).
 
     ``QueryEngine(bus)`` or ``QueryEngine(metric_store=..., trace_store=...,
@@ -65,6 +60,9 @@ class QueryEngine(MetricAnswers):
         self.declared_tags: dict[tuple[str, str], tuple[str, ...]] = {}
         #: entity -> the attribute keys its spans carry, as its component declares them
         self.declared_span_attributes: dict[str, tuple[str, ...]] = {}
+        #: (source, event type) -> the tag keys its events carry, as its component
+        #: declares them (``ObservedEntity.event_tags``)
+        self.declared_event_tags: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # stores are looked up lazily: they may be attached to the bus after the engine.
     def _store(self, kind: ObservationKind, given: Any) -> Any:
@@ -155,7 +153,9 @@ class QueryEngine(MetricAnswers):
         ts, es = self.trace_store, self.event_store
         events = []
         if es is not None:
-            events = [{"kind": k, "source": s, "name": n} for k, s, n in es.catalog()]
+            tags = self._event_tag_catalog(es)
+            events = [{"kind": k, "source": s, "name": n, "tags": tags.get((s, n), [])}
+                      for k, s, n in self._event_types(es)]
         elif self.bus is not None:
             events = [
                 i.to_dict()
@@ -174,16 +174,6 @@ class QueryEngine(MetricAnswers):
                 "events": None if es is None else type(es).__name__,
             },
         })
-
-    def _span_attribute_catalog(self, ts: Any) -> dict[str, list[str]]:
-        """entity -> the attribute keys its spans declare or carried (entities with
-        none left out)."""
-        out: dict[str, set[str]] = {}
-        if ts is not None and hasattr(ts, "attribute_keys_by_entity"):
-            out = ts.attribute_keys_by_entity()
-        for e, keys in self.declared_span_attributes.items():  # (names, not globs)
-            out.setdefault(e, set()).update(keys)
-        return {e: sorted(out[e]) for e in sorted(out) if out[e]}
 
     def _tagged_series(self) -> dict[tuple[str, str], Any] | None:
         """(source, name) -> stored series, one pass (None: a store keeping no tags)."""
@@ -347,29 +337,6 @@ class QueryEngine(MetricAnswers):
             query, [s.to_dict() for s in spans], "start", "duration", "entity", start, end
         )
 
-    def span_attribute_keys(self, entity: str = "*") -> list[str]:
-        """The attribute keys a span query on `entity` (a glob) may filter or group on:
-        those its components declare (known before the run) plus those any of its
-        recorded spans carried (a user's own ``record_span(..., lane=...)``)."""
-        ts = self.trace_store
-        keys = set() if ts is None or not hasattr(ts, "attribute_keys") else set(
-            ts.attribute_keys(entity))
-        keys.update(k for e, declared in self.declared_span_attributes.items()
-                    if fnmatchcase(e, entity) for k in declared)
-        return sorted(keys)
-
-    def _check_attribute_keys(self, spec: _Spec, ts: Any, keys: set[str]) -> None:
-        """Refuse attribute keys the selected entities' spans can never carry (the
-        metrics' tag-key rule): a valid key filters or groups, possibly to nothing; any
-        other is refused, with or without data, so a typo never reads ``count: 0``."""
-        valid = self.span_attribute_keys(spec.entity)
-        unknown = sorted(keys - set(valid))
-        if unknown:
-            raise QueryError(
-                f"no span of {spec.entity!r} declares or carries attribute key(s) "
-                f"{unknown}; valid attribute keys: {valid or 'none'} (the catalog lists "
-                "them under span_attributes)", valid)
-
     def _end_at_now(self, spec: _Spec, end: float, times: list[float]) -> float:
         """A spans/events range reaching past now ends just after now (stated so), when
         the clock follows the records (none is later than now); ``since(t)`` with t after
@@ -413,7 +380,8 @@ class QueryEngine(MetricAnswers):
         pattern = spec.name or "*"
         processed = getattr(es, "processed_events", True)
         # (the catalog builds every event's row: asked only when a name must be checked)
-        cat = es.catalog() if not processed or pattern != "*" or spec.entity != "*" else []
+        cat = self._event_types(es) if (not processed or pattern != "*"
+                                        or spec.entity != "*") else []
         names = {n for _, _, n in cat}
         if not processed and (
                 pattern == "*" or not any(fnmatchcase(n, pattern) for n in names)):
@@ -436,6 +404,9 @@ class QueryEngine(MetricAnswers):
                         "known entitys", "entities"
                     )
                 )
+        keys = set(spec.tags) | (set(spec.group_by) - _EVENT_FIELDS)
+        if keys:  # (before the range: the answer to a typo never depends on the data)
+            self._check_event_tag_keys(spec, es, keys)
         start, end = self._recorded_range(spec, getattr(es, "complete_from", None), "events")
         if not spec.aggregates and not spec.tags and hasattr(es, "between_first"):
             # rows only: built only for what is returned (the range's end still follows

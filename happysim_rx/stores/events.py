@@ -57,6 +57,9 @@ class EventStore:
         self._tags: dict[int, Any] = {}
         self.n_total = 0
         self._names: set[tuple[str, str, str]] = set()
+        #: (kind, source, name) -> the tag keys any of its events carried (those the bound
+        #: dropped included: what an events query may filter or group on)
+        self._tag_keys: dict[tuple[str, str, str], set[str]] = {}
         # Everything arrives in `_raw` first (a C-level list append), as a finished row or
         # as a raw item for `_convert`; rows are built on the first read after a change.
         self._raw: list[Any] = []
@@ -73,8 +76,11 @@ class EventStore:
         kind, source, name = row
         limit = self._limit
         trim = self._trim
+        keys = self._tag_keys.setdefault(row, set())
 
         def append(t: float, value: Any, tags: Any = None) -> None:
+            if tags:  # (noted at once: the bound may drop the row before it is built)
+                keys.update(tags)
             raw.append(_Row((t, kind, source, name, value, tags)))
             self._pending_rows += 1
             if limit is not None and len(raw) >= limit:
@@ -256,6 +262,8 @@ class EventStore:
         self, t: float, kind: str, source: str, name: str, value: Any, tags: Any = None
     ) -> None:
         self._names.add((kind, source, name))
+        if tags:
+            self._tag_keys.setdefault((kind, source, name), set()).update(tags)
         self._raw.append(_Row((t, kind, source, name, value, tags)))
         self._pending_rows += 1
         self.materialize_if_full()
@@ -271,6 +279,26 @@ class EventStore:
     def catalog(self) -> list[tuple[str, str, str]]:
         self._materialize()
         return sorted(self._names)
+
+    def tag_keys(self, name: str = "*", source: str = "*") -> set[str]:
+        """The tag keys carried by any event or state change of type `name` from
+        `source` (globs) recorded so far, those the bound dropped included.
+
+        >>> es = EventStore()
+        >>> es.add(0.0, "event", "LB", "health", None, {"backend": "S0"})
+        >>> sorted(es.tag_keys("h*")), sorted(es.tag_keys(source="Sink"))
+        (['backend'], [])
+        """
+        return {k for (_, src, nm), keys in self._tag_keys.items()
+                if fnmatchcase(nm, name) and fnmatchcase(src, source) for k in keys}
+
+    def tag_keys_by_type(self) -> dict[tuple[str, str], set[str]]:
+        """(source, name) -> the tag keys its events carried (types with none left out)."""
+        out: dict[tuple[str, str], set[str]] = {}
+        for (_, src, nm), keys in self._tag_keys.items():
+            if keys:
+                out.setdefault((src, nm), set()).update(keys)
+        return out
 
     def between(
         self,

@@ -106,6 +106,16 @@ def declared_span_attributes(cls: type) -> tuple[str, ...]:
     return tuple(out)
 
 
+def declared_event_tags(cls: type) -> dict[str, tuple[str, ...]]:
+    """Event type -> the tag keys `cls`'s events carry (``event_tags``), its bases'
+    included."""
+    out: dict[str, dict[str, None]] = {}
+    for klass in reversed(cls.__mro__):
+        for name, keys in klass.__dict__.get("event_tags", {}).items():
+            out.setdefault(name, {}).update(dict.fromkeys(keys))
+    return {name: tuple(keys) for name, keys in out.items()}
+
+
 def downstream_of(entity: Any) -> list[Entity]:
     """The entities named by ``entity.downstream_attributes`` (an entity, or a list,
     tuple or dict of them), in declaration order, without repeats."""
@@ -134,6 +144,9 @@ class ObservedEntity(Entity):
     #: the attribute keys this class's spans carry (``record_span(..., backend=...)``):
     #: a span query may filter or group on them before any span has them
     span_attributes: ClassVar[tuple[str, ...]] = ()
+    #: event type -> the tag keys this class's ``emit_event(name, payload, **tags)`` gives
+    #: it: an events query may filter or group on them before any event has them
+    event_tags: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     # this entity's `_Recording` (plain attribute reads: touching ``self.__dict__`` would
     # turn the instance's inline values into a dict, slowing every attribute access)
@@ -289,11 +302,13 @@ class ObservedEntity(Entity):
             cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(v)
 
-    def emit_event(self, name: str, payload: Any = None) -> None:
-        """Record a named occurrence (queryable with ``sim.query.events(name)``)."""
+    def emit_event(self, name: str, payload: Any = None, **tags: Any) -> None:
+        """Record a named occurrence (queryable with ``sim.query.events(name)``; its
+        `tags`, e.g. ``region="eu"``, filter and group it there: declare the keys in
+        ``event_tags`` to make them valid before the first one is recorded)."""
         topic = self._topic(ObservationKind.EVENT, name, None)
         if topic is not None:
-            topic.emit(self._now_s(), payload)
+            topic.emit(self._now_s(), payload, tags or None)
 
     def set_state(self, name: str, value: Any) -> None:
         """Record a state change (``bus.state(name)`` streams them)."""

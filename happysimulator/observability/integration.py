@@ -20,6 +20,7 @@ from happysimulator.core.entity import Entity
 from happysimulator.core.observed import (
     ObservedEntity,
     Series,
+    declared_event_tags,
     declared_series,
     declared_span_attributes,
     downstream_of,
@@ -155,6 +156,8 @@ class ObservabilityRuntime:
         attributes = declared_span_attributes(cls or type(entity))
         if attributes:
             self._declare_span_attributes(entity.name, attributes)
+        for event, keys in declared_event_tags(cls or type(entity)).items():
+            self.query.declared_event_tags[(entity.name, event)] = keys
         specs = declared_series(cls or type(entity))
         if not specs:
             return

@@ -35,6 +35,7 @@ from tests.oracle.asking import _json_roundtrip, _resolve
 from tests.oracle.checker import Checker, Mismatch, _close
 from tests.oracle.models import (
     DECLARED,
+    DECLARED_EVENT_TAGS,
     DECLARED_SPAN_ATTRIBUTES,
     DECLARED_TAGS,
     ENTITIES,
@@ -99,6 +100,7 @@ class RefRun:
     error: str | None
     declared_tags: dict[tuple[str, str], tuple[str, ...]]
     declared_span_attributes: dict[str, tuple[str, ...]]
+    declared_event_tags: dict[tuple[str, str], tuple[str, ...]]
 
     def reference(self, upto: int | None, now: float, config: str) -> Reference:
         records = ("metrics", "spans") if config == "default" else (
@@ -106,7 +108,8 @@ class RefRun:
         ref = Reference(now, entities=self.entities, catalog=self.catalog, records=records,
                         keeps_tags=config in ("full", "default"),
                         declared_tags=self.declared_tags,
-                        declared_span_attributes=self.declared_span_attributes)
+                        declared_span_attributes=self.declared_span_attributes,
+                        declared_event_tags=self.declared_event_tags)
         for k, o in self.obs:
             if upto is not None and k > upto:
                 break
@@ -156,7 +159,7 @@ def reference_run(model: ModelSpec) -> RefRun:
             catalog[(info.source, info.name)] = info.series_kind
     run = RefRun(obs, sim.now_ns / TICKS_PER_SECOND, sim._events_processed, catalog,
                  ENTITIES(model), error, DECLARED_TAGS(model),
-                 DECLARED_SPAN_ATTRIBUTES(model))
+                 DECLARED_SPAN_ATTRIBUTES(model), DECLARED_EVENT_TAGS(model))
     if len(_REF_CACHE) > 64:
         _REF_CACHE.clear()
     _REF_CACHE[model] = run

@@ -11,7 +11,7 @@ zero seconds, model code that removes waiting requests through
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from happysimulator import (
     ConstantLatency,
@@ -30,7 +30,7 @@ from happysimulator.core.observed import counter, gauge, sample
 from happysimulator.observability import InstrumentedEntity
 
 __all__ = ["ModelSpec", "build", "ENTITIES", "DECLARED", "DECLARED_TAGS",
-           "DECLARED_SPAN_ATTRIBUTES"]
+           "DECLARED_SPAN_ATTRIBUTES", "DECLARED_EVENT_TAGS"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +128,13 @@ def DECLARED_SPAN_ATTRIBUTES(spec: ModelSpec) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def DECLARED_EVENT_TAGS(spec: ModelSpec) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(source, event type) -> the tag keys its component declares for the events it
+    emits (written out, not read from the classes: the Router's ``mod`` is undeclared,
+    valid only once one of its events carries it)."""
+    return {("Router", "routed"): ("lane",)} if spec.router else {}
+
+
 def ENTITIES(spec: ModelSpec) -> tuple[str, ...]:
     names = ["Source", "Server", "Sink"]
     if spec.router:
@@ -150,11 +157,12 @@ def ENTITIES(spec: ModelSpec) -> tuple[str, ...]:
 class Router(InstrumentedEntity):
     """Counts requests in and out around each forward: ``load`` goes n+1 then n at the
     same instant (a same-instant transient), ``routed`` counts per backend tag,
-    ``hops`` samples a tagged value."""
+    ``hops`` samples a tagged value; a ``routed`` event per request, tagged."""
 
     observed_series = (gauge("load", ""), counter("routed", "requests"),
                        sample("hops", ""))
     downstream_attributes = ("target",)
+    event_tags: ClassVar[dict[str, tuple[str, ...]]] = {"routed": ("lane",)}
 
     def __init__(self, name: str, target: Entity) -> None:
         super().__init__(name)
@@ -171,6 +179,10 @@ class Router(InstrumentedEntity):
         # a zero-length span at the instant the source sends (a tie with the source's
         # span), carrying an undeclared attribute
         self.record_span(event, self.now.to_seconds(), lane=lane)
+        # an emitted event with a declared tag (lane) and, on every third request, an
+        # undeclared one (mod: valid only once carried)
+        self.emit_event("routed", self.n % 5, lane=lane,
+                        **({"mod": "3"} if self.n % 3 == 0 else {}))
         return self.forward(event, self.target)
 
 

@@ -174,6 +174,8 @@ def _weighted_quantile(segs: list[tuple[float, float]], q: float) -> tuple[float
 #: a span row's own fields: group_by keys that are not attribute keys
 _SPAN_FIELDS = {"entity", "source", "trace_id", "span_id", "parent_id", "start", "end",
                 "duration"}
+#: an event row's own fields: group_by keys that are not tag keys
+_EVENT_FIELDS = {"entity", "source", "name", "kind", "time", "value"}
 
 
 class Reference:
@@ -185,7 +187,8 @@ class Reference:
                  records: tuple[str, ...] = ("metrics", "spans", "events"),
                  keeps_tags: bool = True,
                  declared_tags: dict[tuple[str, str], tuple[str, ...]] | None = None,
-                 declared_span_attributes: dict[str, tuple[str, ...]] | None = None
+                 declared_span_attributes: dict[str, tuple[str, ...]] | None = None,
+                 declared_event_tags: dict[tuple[str, str], tuple[str, ...]] | None = None
                  ) -> None:
         self.now = now
         self.entities = entities  # every entity of the model (known even before data)
@@ -199,6 +202,8 @@ class Reference:
         self.declared_tags = dict(declared_tags or {})
         #: entity -> the attribute keys the model's components declare for its spans
         self.declared_span_attributes = dict(declared_span_attributes or {})
+        #: (source, event type) -> the tag keys the model's components declare for it
+        self.declared_event_tags = dict(declared_event_tags or {})
 
     # -- input --------------------------------------------------------------------------
     def metric(self, t: float, source: str, name: str, kind: str | None, value: float,
@@ -248,8 +253,22 @@ class Reference:
                 raise RefRefusal("events are not recorded by this configuration")
             name = q.get("name") or "*"
             entity = q.get("entity") or "*"
-            rows = [(t, src, v, tg or {}, nm) for t, src, nm, v, tg in self.events
-                    if fnmatchcase(nm, name) and fnmatchcase(src, entity)]
+            known = set(self.entities) | {e[1] for e in self.events}
+            if not any(fnmatchcase(e, entity) for e in known):
+                raise RefRefusal(f"unknown entity {entity!r}")
+            mine = [e for e in self.events if fnmatchcase(e[2], name)
+                    and fnmatchcase(e[1], entity)]
+            keys = set(q.get("tags") or {}) | (set(q.get("group_by") or []) - _EVENT_FIELDS)
+            if keys:
+                # the tag-key rule of metrics: declared for a selected event type, or
+                # carried by one of its events so far; any other key is refused
+                valid = {k for (src, nm), ks in self.declared_event_tags.items()
+                         if fnmatchcase(nm, name) and fnmatchcase(src, entity) for k in ks}
+                valid |= {k for e in mine for k in (e[4] or {})}
+                if keys - valid:
+                    raise RefRefusal(f"tag keys {sorted(keys - valid)} not in "
+                                     f"{sorted(valid)}")
+            rows = [(t, src, v, tg or {}, nm) for t, src, nm, v, tg in mine]
             return self._records(q, rows)
         raise RefRefusal(f"unknown query kind {kind!r}")
 
@@ -529,7 +548,9 @@ class Reference:
         keys = ["source" if k == "entity" else k for k in (q.get("group_by") or [])]
         buckets: dict[tuple, list] = {}
         for r in rows:
-            gk = tuple(r[1] if k == "source" else r[3].get(k) for k in keys)
+            # (an event's type is its row's name, a field; other keys are tags)
+            gk = tuple(r[1] if k == "source" else r[4] if k == "name" and q["kind"] == "events"
+                       else r[3].get(k) for k in keys)
             buckets.setdefault(gk, []).append(r)
         if not keys:
             buckets = {(): rows}

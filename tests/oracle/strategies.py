@@ -154,6 +154,18 @@ def record_queries(draw: Any) -> dict[str, Any]:
         # (with a numeric aggregate too: events without a value still count)
         aggs = draw(st.lists(st.sampled_from(["count", "rate", "mean", "max"]), min_size=1,
                              max_size=3, unique=True))
+        # tag keys: the Router's declared lane, its undeclared mod (valid once carried),
+        # or a typo / a payload's field -- refused with or without data
+        pick = draw(st.integers(0, 5))
+        if pick == 1:
+            key, values = draw(st.sampled_from([("lane", ["a", "b"]), ("mod", ["3"])]))
+            q["tags"] = {key: draw(st.sampled_from(values))}
+        elif pick == 2:
+            q["tags"] = {draw(st.sampled_from(["lan", "mod", "backend"])): "a"}
+        elif pick == 3:
+            q["group_by"] = [draw(st.sampled_from(["lane", "mod", "name", "lnae"]))]
+        if pick and draw(st.booleans()):
+            q["entity"] = draw(st.sampled_from(["Router", "Server"]))
     q["aggregates"] = aggs
     if draw(st.integers(0, 4)) > 0:
         q["start"], q["end"] = _time(draw), _time(draw)
