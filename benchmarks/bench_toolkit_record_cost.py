@@ -38,7 +38,7 @@ from happysimulator.observability import queue_instrument as qi
 _init = qi.QueueInstrumentation.__init__
 def _no_hop(self, *a, **k):
     _init(self, *a, **k)
-    self.arriving = None
+    self.arriving = self.hops = None
 qi.QueueInstrumentation.__init__ = _no_hop
 """
 QUIET = """
