@@ -166,12 +166,37 @@ class Resource(ObservedEntity):
 
     @property
     def available(self) -> int | float:
-        return _number(self._free)
+        """Capacity free now (0 while a reduced capacity is over-committed)."""
+        return _number(self._free) if self._free > 0 else 0
 
     @property
     def utilization(self) -> float:
-        """Fraction of the capacity held (0.0 to 1.0)."""
-        return float((self._cap - self._free) / self._cap)
+        """Fraction of the capacity held (0.0 to 1.0; above 1.0 while a reduced capacity
+        is over-committed: `set_capacity`; at capacity 0, 1.0 while anything is held)."""
+        in_use = self._cap - self._free
+        if not self._cap:
+            return 1.0 if in_use else 0.0
+        return float(in_use / self._cap)
+
+    def set_capacity(self, capacity: int | float) -> None:
+        """Change the capacity now (a fault reducing it, its end restoring it). What is
+        held stays held, so a reduced capacity may be over-committed until grants are
+        released; a larger one serves waiters at once, in their order.
+
+        >>> r = Resource("cpu", capacity=8)
+        >>> g = r.try_acquire(6); r.set_capacity(4); (r.available, r.utilization)
+        (0, 1.5)
+        """
+        if isinstance(capacity, bool) or not isinstance(capacity, int | float) or not (
+                0 <= capacity < math.inf):
+            raise ValueError(f"capacity must be a finite number >= 0, got {capacity!r}")
+        held = self._cap - self._free
+        self._capacity = capacity
+        self._cap = _exact(capacity)
+        self._free = self._cap - held
+        self._serve_waiters()
+        if self._runtime() is not None:
+            self._record_level()
 
     @property
     def waiters(self) -> int:
