@@ -278,8 +278,8 @@ class SpanIngest(SpanIds, TraceBound):
         if not k:
             return None
         for r, key, _ in b.attributes:  # (the keys spans carry, per entity: kept or not)
-            if r.size:
-                for c in np.unique(b.entities[r]).tolist():
+            if r.size:  # (bincount: linear, where np.unique sorts)
+                for c in np.flatnonzero(np.bincount(b.entities[r])).tolist():
                     self._attr_keys.setdefault(b.names[c], set()).add(key)
         pid = None if b.parents is None else b.parents.astype(np.int64)  # (a copy)
         sid = None if b.span_ids is None else b.span_ids.astype(np.int64)
