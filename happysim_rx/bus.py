@@ -63,7 +63,7 @@ class Topic:
 
     __slots__ = (
         "kind", "source", "name", "series_kind", "emit", "_appenders", "_extenders", "_sinks",
-        "_watchers", "_raws", "_columns", "columns", "publish", "settle",
+        "_watchers", "_raws", "_columns", "columns", "lent", "publish", "settle",
     )
 
     def __init__(
@@ -78,6 +78,10 @@ class Topic:
         #: lends them (else None): a caller recording a number without tags may append
         #: to both lists itself instead of calling `emit` (same result, no call)
         self.columns: tuple[list, list] | None = None
+        #: the one store's tail lists whenever exactly one store listens and lends them,
+        #: subscribers or not: a caller recording a number without tags may append to
+        #: both and then call `publish` (what `emit` does, without a call per store)
+        self.lent: tuple[list, list] | None = None
         self._sinks: tuple[Callable[[Observation], None], ...] = ()
         # raw listeners get (source, time, value): no Observation is built for them
         self._raws: tuple[Callable[[str, float, Any], None], ...] = ()
@@ -151,8 +155,8 @@ class Topic:
     def _rebuild(self) -> None:
         # (`publish` and `columns` first: watchers re-wire emitters that call them)
         apps, sinks, raws = self._appenders, self._sinks, self._raws
-        self.columns = self._columns[0] if (
-            len(apps) == 1 and not sinks and not raws) else None
+        self.lent = self._columns[0] if len(apps) == 1 else None
+        self.columns = self.lent if not sinks and not raws else None
         self.publish = build_publish(self)
         for watcher in self._watchers:
             watcher(self)

@@ -31,6 +31,11 @@ if TYPE_CHECKING:  # (imported by `catalog()`: the html module is a notebook nic
 
 __all__ = ["QueryEngine"]
 
+#: what a span row has besides its attributes (a group_by key that is one of them is
+#: never an attribute key)
+_SPAN_FIELDS = frozenset({"entity", "source", "trace_id", "span_id", "parent_id", "start",
+                          "end", "duration"})
+
 
 class QueryEngine(MetricAnswers):
     """Answers queries from the stores attached to a bus (or given directly).
@@ -58,6 +63,8 @@ class QueryEngine(MetricAnswers):
         self.known_entities: Callable[[], Iterable[str]] | None = None
         #: (source, series name) -> tag keys its producer declares (see `declared_tags`)
         self.declared_tags: dict[tuple[str, str], tuple[str, ...]] = {}
+        #: entity -> the attribute keys its spans carry, as its component declares them
+        self.declared_span_attributes: dict[str, tuple[str, ...]] = {}
 
     # stores are looked up lazily: they may be attached to the bus after the engine.
     def _store(self, kind: ObservationKind, given: Any) -> Any:
@@ -158,6 +165,7 @@ class QueryEngine(MetricAnswers):
         return Catalog({
             "metrics": metrics,
             "span_entities": ts.entities() if ts is not None else [],
+            "span_attributes": self._span_attribute_catalog(ts),
             "events": events,
             "aggregates": valid_names_text(),
             "stores": {
@@ -166,6 +174,16 @@ class QueryEngine(MetricAnswers):
                 "events": None if es is None else type(es).__name__,
             },
         })
+
+    def _span_attribute_catalog(self, ts: Any) -> dict[str, list[str]]:
+        """entity -> the attribute keys its spans declare or carried (entities with
+        none left out)."""
+        out: dict[str, set[str]] = {}
+        if ts is not None and hasattr(ts, "attribute_keys_by_entity"):
+            out = ts.attribute_keys_by_entity()
+        for e, keys in self.declared_span_attributes.items():  # (names, not globs)
+            out.setdefault(e, set()).update(keys)
+        return {e: sorted(out[e]) for e in sorted(out) if out[e]}
 
     def _tagged_series(self) -> dict[tuple[str, str], Any] | None:
         """(source, name) -> stored series, one pass (None: a store keeping no tags)."""
@@ -288,6 +306,9 @@ class QueryEngine(MetricAnswers):
                         "known entitys", "entities"
                     )
                 )
+        keys = set(spec.tags) | (set(spec.group_by) - _SPAN_FIELDS)
+        if keys:  # (before the range: the answer to a typo never depends on the data)
+            self._check_attribute_keys(spec, ts, keys)
         start, end = self._recorded_range(spec, getattr(ts, "complete_from", None), "spans")
         if spec.limit is not None and not spec.aggregates and hasattr(ts, "between_first"):
             # rows only: build spans only until `limit` match (the range's end still
@@ -325,6 +346,29 @@ class QueryEngine(MetricAnswers):
         return self._record_result(
             query, [s.to_dict() for s in spans], "start", "duration", "entity", start, end
         )
+
+    def span_attribute_keys(self, entity: str = "*") -> list[str]:
+        """The attribute keys a span query on `entity` (a glob) may filter or group on:
+        those its components declare (known before the run) plus those any of its
+        recorded spans carried (a user's own ``record_span(..., lane=...)``)."""
+        ts = self.trace_store
+        keys = set() if ts is None or not hasattr(ts, "attribute_keys") else set(
+            ts.attribute_keys(entity))
+        keys.update(k for e, declared in self.declared_span_attributes.items()
+                    if fnmatchcase(e, entity) for k in declared)
+        return sorted(keys)
+
+    def _check_attribute_keys(self, spec: _Spec, ts: Any, keys: set[str]) -> None:
+        """Refuse attribute keys the selected entities' spans can never carry (the
+        metrics' tag-key rule): a valid key filters or groups, possibly to nothing; any
+        other is refused, with or without data, so a typo never reads ``count: 0``."""
+        valid = self.span_attribute_keys(spec.entity)
+        unknown = sorted(keys - set(valid))
+        if unknown:
+            raise QueryError(
+                f"no span of {spec.entity!r} declares or carries attribute key(s) "
+                f"{unknown}; valid attribute keys: {valid or 'none'} (the catalog lists "
+                "them under span_attributes)", valid)
 
     def _end_at_now(self, spec: _Spec, end: float, times: list[float]) -> float:
         """A spans/events range reaching past now ends just after now (stated so), when

@@ -228,7 +228,7 @@ class MetricAnswers:
             raise QueryError(
                 f"no series of {spec.name!r} from {spec.entity!r} declares or carries tag "
                 f"key(s) {unknown}; valid tag keys: {sorted(valid) or 'none'} (the catalog "
-                "lists each series' tags)")
+                "lists each series' tags)", sorted(valid))
 
     def _raw_metrics(
         self, query: Query, store: Any, series: list[Any], start: float, end: float

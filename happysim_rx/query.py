@@ -42,7 +42,12 @@ _KINDS = ("metrics", "spans", "events")
 
 
 class QueryError(ValueError):
-    """A query that cannot be answered; the message names the valid choices."""
+    """A query that cannot be answered; the message names the valid choices (and
+    ``valid`` lists them where they are names: tag or attribute keys)."""
+
+    def __init__(self, message: str, valid: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.valid = valid
 
 
 def to_seconds(x: Any, what: str = "time") -> float:

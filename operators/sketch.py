@@ -254,7 +254,7 @@ class QuantileSketch:
             idx = np.asarray(starts, dtype=np.intp)
             lows = stats[0] if given else np.minimum.reduceat(v0, idx).tolist()
             mv = first.min_value
-            if all(lo > mv for lo in lows) and (w0 is None or bool((w0 > 0).all())):
+            if all(lo > mv for lo in lows) and (w0 is None or bool(w0.min() > 0)):
                 if given:
                     highs, sums = stats[1], stats[2]
                 else:
@@ -276,11 +276,13 @@ class QuantileSketch:
                 return
         runs = np.repeat(np.arange(n), sizes)
         v, w = v0, w0
-        if w is not None:
+        if w is not None and not w.min() > 0:  # (NaN compares False)
             keep = w > 0  # add_many drops the others (NaN too)
-            if not keep.all():
-                v, w, runs = v[keep], w[keep], runs[keep]
-        if not same or np.isnan(v).any() or (v < -first.min_value).any():
+            v, w, runs = v[keep], w[keep], runs[keep]
+        # the smallest value: NaN if any (the comparison is then False), else whether
+        # any is negative
+        m = v.min() if v.size else 0.0
+        if not same or not m >= -first.min_value:
             for sk, a, b in zip(sketches, starts, ends, strict=True):
                 sk.add_many(v0[a:b], None if w0 is None else w0[a:b])
             return
@@ -302,17 +304,21 @@ class QuantileSketch:
             if highs[j] > sk._max:
                 sk._max = highs[j]
             sk._sum += sums[j]
-        pos = v > first.min_value
-        if not pos.all():
+        if not m > first.min_value:  # some value counts as zero
+            pos = v > first.min_value
             zero = ~pos
             if w is None:
                 zw = np.bincount(runs[zero], minlength=n).tolist()
                 for sk, z in zip(sketches, zw, strict=True):
                     sk._zero += z
-            else:  # summed per run as add_many sums them (bit-identical counts)
+            else:  # summed per run as add_many sums them (bit-identical counts): the
+                # same values in the same order, sliced from one compacted array
+                wz = w[zero]
+                zb = np.cumsum(np.bincount(runs[zero], minlength=n)).tolist()
                 for i in live:
-                    a, b = bounds[i], bounds[i + 1]
-                    sketches[i]._zero += float(w[a:b][zero[a:b]].sum())
+                    a, b = zb[i - 1] if i else 0, zb[i]
+                    if b > a:
+                        sketches[i]._zero += float(wz[a:b].sum())
             v, runs = v[pos], runs[pos]
             w = None if w is None else w[pos]
             if v.size == 0:
@@ -342,9 +348,17 @@ class QuantileSketch:
         """Bin positive values ``v[bounds[i]:bounds[i+1]]`` (run ``runs``) into the
         positive store of ``sketches[i]`` for every i in `live` (the non-empty runs)."""
         n = len(sketches)
-        keys = np.ceil(np.log(v) * sketches[0]._inv_log_gamma).astype(np.int64)
-        kmin = int(keys.min())
-        span = int(keys.max()) - kmin + 1
+        keys = np.log(v)  # (in place from here: one temporary, not four)
+        keys *= sketches[0]._inv_log_gamma
+        np.ceil(keys, out=keys)
+        keys = keys.astype(np.int64)
+        # each run's lowest and highest key (the live runs cover `keys` from 0 on): the
+        # extremes of all of them are among these
+        cuts = np.asarray([bounds[i] for i in live], dtype=np.intp)
+        klo_a = np.minimum.reduceat(keys, cuts)
+        khi_a = np.maximum.reduceat(keys, cuts)
+        kmin = int(klo_a.min())
+        span = int(khi_a.max()) - kmin + 1
         if n * span > 8 * v.size + 65536:  # the table would outweigh the data
             for i in live:
                 a, b = bounds[i], bounds[i + 1]
@@ -352,11 +366,13 @@ class QuantileSketch:
             return
         # one bincount for every run (a runs x keys table), then a slice added per sketch
         # (counts stay ints when unweighted: adding them to the float store is exact)
-        table = np.bincount(runs * span + (keys - kmin), w, minlength=n * span)
+        keys -= kmin
+        idx = runs * span
+        idx += keys
+        table = np.bincount(idx, w, minlength=n * span)
         table = table.reshape(n, span)
-        cuts = np.asarray([bounds[i] for i in live], dtype=np.intp)
-        klo = (np.minimum.reduceat(keys, cuts) - kmin).tolist()
-        khi = (np.maximum.reduceat(keys, cuts) - kmin).tolist()
+        klo = (klo_a - kmin).tolist()
+        khi = (khi_a - kmin).tolist()
         for i, lo, hi in zip(live, klo, khi, strict=True):
             store = sketches[i]._pos
             if store.counts is None and hi - lo < store.max_buckets:  # a fresh store
@@ -367,7 +383,7 @@ class QuantileSketch:
             off = lo + kmin - store.offset
             if off < 0:  # the low tail collapses: the general path
                 a, b = bounds[i], bounds[i + 1]
-                store.add_keys(keys[a:b], None if w is None else w[a:b])
+                store.add_keys(keys[a:b] + kmin, None if w is None else w[a:b])
                 continue
             store.counts[off:off + hi - lo + 1] += table[i, lo:hi + 1]
 

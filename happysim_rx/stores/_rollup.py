@@ -15,8 +15,8 @@ import numpy as np
 
 from operators.sketch import QuantileSketch
 
-__all__ = ["Bucket", "Tier", "fold_all", "fold_over", "grid", "grid_many", "segments_into",
-           "split_at_boundaries"]
+__all__ = ["Bucket", "Tier", "fold_all", "fold_over", "grid", "grid_many", "run_starts",
+           "segments_into", "split_at_boundaries"]
 
 # pending sketch values a bucket holds before folding them in (8 KB, with weights 16 KB:
 # about a dense sketch's size). 1024, not 512: a coarse bucket of a few hundred samples
@@ -258,6 +258,18 @@ def grid_many(x: np.ndarray, w: float, *, up: bool) -> list[float]:
     return (k * w).tolist()
 
 
+def run_starts(keys: np.ndarray) -> np.ndarray:
+    """The index where each run of equal values of a sorted, non-empty int array
+    starts. A batch holds many samples per key: when its keys span fewer values than it
+    has samples, each candidate key is looked up (`searchsorted`), not every sample
+    compared with the next."""
+    lo, hi = int(keys[0]), int(keys[-1])
+    if hi - lo < keys.size // 8:
+        pos = np.searchsorted(keys, np.arange(lo, hi + 1))
+        return pos[np.append(pos[1:] > pos[:-1], True)]
+    return np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+
+
 def split_at_boundaries(
     pt: np.ndarray, pv: np.ndarray, width: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -271,7 +283,18 @@ def split_at_boundaries(
     if b.size == 0:
         return pt, pv
     idx = np.searchsorted(pt, b, side="right")
-    return np.insert(pt, idx, b), np.insert(pv, idx, pv[idx - 1])
+    if b.size > 32:
+        return np.insert(pt, idx, b), np.insert(pv, idx, pv[idx - 1])
+    # a few points (a coarse tier's edges): the pieces between them joined, which costs
+    # less than `np.insert`'s masks
+    cuts = [0, *idx.tolist(), pt.size]
+    held = pv[idx - 1].tolist()
+    ts, vs = [pt[:cuts[1]]], [pv[:cuts[1]]]
+    for i, x in enumerate(b.tolist()):
+        a, e = cuts[i + 1], cuts[i + 2]
+        ts += ((x,), pt[a:e])
+        vs += ((held[i],), pv[a:e])
+    return np.concatenate(ts), np.concatenate(vs)
 
 
 def segments_into(tier: Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -> None:
@@ -281,10 +304,10 @@ def segments_into(tier: Tier, t: np.ndarray, v: np.ndarray, fine_width: float) -
     t, v = split_at_boundaries(t, v, tier.width)
     seg_w = np.diff(t)
     seg_v = v[:-1]
-    keys = np.floor(t[:-1] / tier.width).astype(np.int64)
-    cuts = np.flatnonzero(np.diff(keys)) + 1
-    starts = np.concatenate(([0], cuts))
-    ends = np.concatenate((cuts, [seg_w.size]))
+    keys = t[:-1] / tier.width
+    keys = np.floor(keys, out=keys).astype(np.int64)
+    starts = run_starts(keys)
+    ends = np.append(starts[1:], seg_w.size)
     if not tier.fine:  # extents: the rollup grid cells the segments touch
         e0s = grid_many(t[starts], fine_width, up=False)
         e1s = grid_many(t[ends], fine_width, up=True)  # (t[1:][b - 1]: the segment's end)

@@ -64,7 +64,8 @@ class Instant:
         ends = np.append(starts[1:], k)
         lasts = ends - 1
         counts = ends - starts
-        settled = v[lasts]
+        # (every record its own instant, the usual case: no gather)
+        settled = v if starts.size == k else v[lasts]
         before = np.empty(settled.size)
         before[1:] = settled[:-1]
         cont = t[0] == self.t
@@ -78,7 +79,7 @@ class Instant:
         # records ending where the instant began: no change (NaN, no value yet, never
         # equals)
         drop = settled == before
-        keep = lasts[~drop]
+        keep = lasts[~drop] if drop.any() else lasts
         self.t, self.before, self.n = float(t[-1]), float(before[-1]), int(counts[-1])
         self.has_point = not bool(drop[-1])
         self.last = float(settled[-1]) if self.has_point else float(before[-1])

@@ -4,7 +4,9 @@ A span without id gets ``trace_id * HOPS + hop`` (``hop`` counts its request's s
 so far, from 0); a request's 1000th and later spans, and spans of non-integer traces, get
 ``-(1 + p)``, ``p`` the span's position in the stream of spans the store was handed
 (every span counts, kept or not). A request's chain follows the order its spans *ended*
-(end, then start; ties in the order they came), not the order they reached the store: a
+(end, then start, then the entity's rank: the source that made the request before a
+visit, a visit before the sink -- ``SpanArrays.ranks``; ties left in the order they
+came), not the order they reached the store: a
 station's spans come at its recorder's flush, a user entity's `record_span` at once, and
 a live subscriber or a bounded store's intake may take the latter in first; so its ids
 are dealt in that order (the k-th to end gets the k-th id) and each span's parent is the
@@ -35,6 +37,7 @@ _NONE = np.iinfo(np.int64).min  # "no id" in the id columns: a parent of None / 
 # (with their parents): those spans form their own tree and stay out of the chain of
 # the spans without ids, which keeps linking the standard hops (source, server, sink).
 COMPONENT_SPAN_BASE = 1 << 62
+_VISIT = 1  # the rank of an entity no batch gave one (a user entity's `record_span`)
 
 
 class SpanIds:
@@ -46,6 +49,10 @@ class SpanIds:
     _start: np.ndarray
     _end: np.ndarray
     _hop: np.ndarray  # the span got its id here (recorded without one)
+    _ent: np.ndarray
+    _names: list[str]
+    _rank_of: dict[str, int]  # entity -> its rank in a tie (see the module docstring)
+    _rank_table: np.ndarray | None = None  # entity code -> rank (made on use)
     _components: bool
     _other: dict[Any, list[Span]]
 
@@ -54,9 +61,24 @@ class SpanIds:
     def _tid_index(self) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    def _learn_ranks(self, names: list[str], ranks: list[int]) -> None:
+        """Entities' ranks in a tie, as a batch of their spans gives them."""
+        for name, rank in zip(names, ranks, strict=True):
+            if self._rank_of.get(name, _VISIT) != rank:
+                self._rank_of[name] = int(rank)
+                self._rank_table = None
+
+    def _ranks(self, ent: np.ndarray) -> np.ndarray:
+        """The rank of each of these entity codes."""
+        table = self._rank_table
+        if table is None or table.size < len(self._names):
+            table = self._rank_table = np.array(
+                [self._rank_of.get(n, _VISIT) for n in self._names], dtype=np.int8)
+        return table[ent]
+
     def _assign_ids(
         self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray, pos: np.ndarray,
-        start: np.ndarray, end: np.ndarray
+        start: np.ndarray, end: np.ndarray, ent: np.ndarray
     ) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
         """Give the new spans without ids (``sid == _NONE``) ``trace_id * HOPS + hop`` and
         the previous span of their request as parent, in place, in the order they came
@@ -69,21 +91,23 @@ class SpanIds:
         none = np.empty(0, dtype=np.int64)
         if not todo.any():
             return None, none
+        rank = self._ranks(ent)
         if not todo.all() and (sid >= COMPONENT_SPAN_BASE).any():
             # chain only the spans without ids, among themselves
             rows = np.flatnonzero(todo)
             sub_sid, sub_pid = sid[rows], pid[rows]
             _, cross = self._chain(tid[rows], sub_sid, sub_pid, pos[rows], start[rows],
-                                   end[rows])
+                                   end[rows], rank[rows])
             sid[rows], pid[rows] = sub_sid, sub_pid
             return None, cross
-        return self._chain(tid, sid, pid, pos, start, end)
+        return self._chain(tid, sid, pid, pos, start, end, rank)
 
     def _chain(self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray,
-               pos: np.ndarray, start: np.ndarray, end: np.ndarray
+               pos: np.ndarray, start: np.ndarray, end: np.ndarray, tie: np.ndarray
                ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        # (``tie``: each span's entity rank, see the module docstring)
         if tid.size == 1:
-            return self._chain_one(tid, sid, pid, pos, start, end)
+            return self._chain_one(tid, sid, pid, pos, start, end, tie)
         todo = sid == _NONE
         stable = np.argsort(tid, kind="stable")
         st = tid[stable]
@@ -95,7 +119,7 @@ class SpanIds:
         group = np.cumsum(head) - 1
         rank = np.arange(k) - starts[group]
         # spans of the same requests stored before this batch, and the latest of each
-        # request's (by end, start, arrival: the tail of its chain)
+        # request's (by end, start, rank, arrival: the tail of its chain)
         before = np.zeros(k, dtype=np.int64)
         last_sid = np.full(k, _NONE, dtype=np.int64)
         late = np.zeros(k, dtype=bool)  # a new span ended before its request's tail
@@ -105,8 +129,9 @@ class SpanIds:
                 rows = rows[self._sid[rows] < COMPONENT_SPAN_BASE]
             if rows.size:
                 rt = self._tid[rows]
-                # by trace, then (end, start, row): each trace's last is its tail
-                o = np.lexsort((rows, self._start[rows], self._end[rows], rt))
+                # by trace, then (end, start, rank, row): each trace's last is its tail
+                o = np.lexsort((rows, self._ranks(self._ent[rows]), self._start[rows],
+                                self._end[rows], rt))
                 rows, rt = rows[o], rt[o]
                 cnt = (np.searchsorted(rt, st[head], "right")
                        - np.searchsorted(rt, st[head], "left"))
@@ -115,8 +140,8 @@ class SpanIds:
                 tail = rows[np.searchsorted(rt, st[at], "right") - 1]
                 last_sid[at] = self._sid[tail]
                 first = order[at]  # (a request's new spans in order: else `back` below)
-                te, ts = self._end[tail], self._start[tail]
-                late[at] = (end[first] < te) | ((end[first] == te) & (start[first] < ts))
+                te, ts, tr = self._end[tail], self._start[tail], self._ranks(self._ent[tail])
+                late[at] = _before(end[first], start[first], tie[first], te, ts, tr)
         hop = before + rank
         sorted_todo = todo[order]
         new_sid = st * HOPS + hop
@@ -131,8 +156,8 @@ class SpanIds:
         rows = order[sorted_todo]
         own = pid[rows]  # a parent recorded with the span (a hop's component span) stays
         pid[rows] = np.where(own == _NONE, prev[sorted_todo], own)
-        e, s = end[order], start[order]
-        back = ((e[1:] < e[:-1]) | ((e[1:] == e[:-1]) & (s[1:] < s[:-1]))) & ~head[1:]
+        e, s, r = end[order], start[order], tie[order]
+        back = _before(e[1:], s[1:], r[1:], e[:-1], s[:-1], r[:-1]) & ~head[1:]
         # traces whose chains are not in the order their spans ended: the new spans
         # of a request did not come in that order, or one ended before the request's
         # stored tail (nearly never: a read hands over what ended before it)
@@ -144,7 +169,7 @@ class SpanIds:
         return (stable, st), redo
 
     def _chain_one(self, tid: np.ndarray, sid: np.ndarray, pid: np.ndarray,
-                   pos: np.ndarray, start: np.ndarray, end: np.ndarray
+                   pos: np.ndarray, start: np.ndarray, end: np.ndarray, rank: np.ndarray
                    ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
         """`_chain` of an intake of one span (a live subscriber's settle after each
         span), in scalars: the same ids, parent and chains to redo."""
@@ -155,10 +180,10 @@ class SpanIds:
         last = _NONE
         if rows.size:
             e, s_ = self._end, self._start
-            tail = max(rows.tolist(), key=lambda r: (e[r], s_[r], r))
+            rk = dict(zip(rows.tolist(), self._ranks(self._ent[rows]).tolist(), strict=True))
+            tail = max(rows.tolist(), key=lambda r: (e[r], s_[r], rk[r], r))
             last = int(self._sid[tail])
-            te, ts = float(e[tail]), float(s_[tail])
-            late = float(end[0]) < te or (float(end[0]) == te and float(start[0]) < ts)
+            late = bool(_before(end[0], start[0], rank[0], e[tail], s_[tail], rk[tail]))
         if sid[0] == _NONE:
             hop = rows.size
             # (in int64, as the vectorized path: a huge id wraps the same way)
@@ -193,11 +218,11 @@ class SpanIds:
 
     def _rechain(self, trace_ids: np.ndarray) -> None:
         """Put the chains of these traces in the order their spans ended (end, then
-        start; ties in the order they came): the order a stream handing every span over
-        when it ends gives them, whatever order and take-ins they came in (a station's
-        span reaches the store at its recorder's flush, a user entity's at once, and a
-        live subscriber's settle or a bounded store's intake may take the latter in
-        first). The ids the store gave (``_hop``) are dealt again in that order, the
+        start, then rank; ties in the order they came): the order a stream handing
+        every span over when it ends gives them, whatever order and take-ins they came
+        in (a station's span reaches the store at its recorder's flush, a user entity's
+        at once, and a live subscriber's settle or a bounded store's intake may take the
+        latter in first). The ids the store gave (``_hop``) are dealt again in that order, the
         same set (a trace's ``trace * HOPS + hop`` ascending, then the overflow ids by
         stream position), and each such span's parent is the span before it; a parent
         recorded with a span, and spans handed over with ids, stay as they came."""
@@ -205,7 +230,8 @@ class SpanIds:
         rows = rows[self._sid[rows] < COMPONENT_SPAN_BASE]
         if rows.size < 2:
             return
-        rows = rows[np.lexsort((self._start[rows], self._end[rows], self._tid[rows]))]
+        rows = rows[np.lexsort((self._ranks(self._ent[rows]), self._start[rows],
+                                self._end[rows], self._tid[rows]))]
         tid, sid, pid = self._tid[rows], self._sid[rows], self._pid[rows]
         hop = self._hop[rows]
         new_sid = sid.copy()
@@ -310,3 +336,9 @@ class SpanIds:
             spans_.append(span)
             added.append(span)
         return added
+
+
+def _before(e: Any, s: Any, r: Any, e0: Any, s0: Any, r0: Any) -> Any:
+    """Whether a span (end e, start s, rank r) comes before another (e0, s0, r0) in a
+    request's chain (scalars or arrays)."""
+    return (e < e0) | ((e == e0) & ((s < s0) | ((s == s0) & (r < r0))))

@@ -39,7 +39,8 @@ class SpanArrays(NamedTuple):
     entity), or the int64 minimum where the span takes its request's previous span.
     ``span_ids``, if given, holds ids the spans were recorded with (component spans:
     then ``parents`` holds their own parents), the int64 minimum where the store
-    assigns one."""
+    assigns one. ``ranks``, if given, orders a request's spans that tie on (end,
+    start) (see `happysim_rx.stores._span_ids`)."""
 
     trace_ids: np.ndarray
     entities: np.ndarray
@@ -49,6 +50,9 @@ class SpanArrays(NamedTuple):
     attributes: list[tuple[np.ndarray, str, np.ndarray]]
     parents: np.ndarray | None = None
     span_ids: np.ndarray | None = None
+    #: per name, the entity's place in a request's path when its spans tie on (end,
+    #: start): 0 the source that made it, 1 a visit, 2 the sink (None: all visits)
+    ranks: list[int] | None = None
 
 
 class _Lazy:
@@ -117,6 +121,7 @@ class SpanIngest(SpanIds, TraceBound):
     _appended_from: int = 0  # the first row the last take-in appended
     _names: list[str]
     _codes: dict[str, int]
+    _attr_keys: dict[str, set[str]]  # entity -> attribute keys its spans carried
     _components: bool
     _bufs: tuple[np.ndarray, ...] | None
     _by_tid: tuple[np.ndarray, np.ndarray] | None
@@ -268,8 +273,14 @@ class SpanIngest(SpanIds, TraceBound):
         k = b.trace_ids.size
         # (a batch without spans still registers its entity names)
         codes = np.array([self._code(nm) for nm in b.names], dtype=np.int32)
+        if b.ranks is not None:
+            self._learn_ranks(b.names, b.ranks)
         if not k:
             return None
+        for r, key, _ in b.attributes:  # (the keys spans carry, per entity: kept or not)
+            if r.size:
+                for c in np.unique(b.entities[r]).tolist():
+                    self._attr_keys.setdefault(b.names[c], set()).add(key)
         pid = None if b.parents is None else b.parents.astype(np.int64)  # (a copy)
         sid = None if b.span_ids is None else b.span_ids.astype(np.int64)
         return _Block(b.trace_ids.astype(np.int64, copy=False), sid, pid,
@@ -284,11 +295,17 @@ class SpanIngest(SpanIds, TraceBound):
         the first at stream position ``p``; those with non-integer ids go to `others`."""
         tid, sid, pid, ent, start, end, pos = [], [], [], [], [], [], []
         attrs: dict[int, dict[str, Any]] = {}
+        keys_of = self._attr_keys
         for i, item in enumerate(rows, p):
             t, s, q, e, a, b, at = (item if type(item) is tuple
                                     else (item.trace_id, item.span_id, item.parent_id,
                                           item.entity, item.start, item.end,
                                           item.attributes))
+            if at:  # (the keys a span query may filter or group on: kept or not)
+                ks = keys_of.get(e)
+                if ks is None:
+                    ks = keys_of[e] = set()
+                ks.update(at)
             if not (_is_id(t) and (s is None or _is_id(s)) and (q is None or _is_id(q))):
                 others.append((i, item if type(item) is Span else Span(*item)))
                 continue
@@ -348,7 +365,7 @@ class SpanIngest(SpanIds, TraceBound):
                                     if b[i] is None else b[i] for b in blocks])
                     for i in (1, 2))
         hop = sid == _NONE
-        by_tid, redo = self._assign_ids(tid, sid, pid, pos, start, end)
+        by_tid, redo = self._assign_ids(tid, sid, pid, pos, start, end, ent)
         if not self._components and (sid >= COMPONENT_SPAN_BASE).any():
             self._components = True
         self._extend((tid, sid, pid, hop, ent, start, end))

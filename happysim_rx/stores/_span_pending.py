@@ -37,6 +37,7 @@ class PendingReads:
     _pending: list[Any]
     _pending_lazy: int
     _other: dict[Any, list[Span]]
+    _rank_of: dict[str, int]
     _tid: np.ndarray
     _ent: np.ndarray
     _start: np.ndarray
@@ -57,6 +58,7 @@ class PendingReads:
         `SpanArrays` batches; None when a request there has more than ``HOPS`` spans
         (the later ones' ids depend on positions in the whole stream)."""
         one = type(self)()
+        one._rank_of = dict(self._rank_of)  # (ties ordered as here)
         if rows.size:
             # encoded with `one`'s entity codes (ours would index its empty name list)
             one._append_blocks([one._rows_block(self._spans_at(rows), [], 0)])

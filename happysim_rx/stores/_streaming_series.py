@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from happysim_rx.stores._rollup import Tier, fold_all, fold_over, segments_into
+from happysim_rx.stores._rollup import Tier, fold_all, fold_over, run_starts, segments_into
 from happysim_rx.stores._settle import Instant
 from happysim_rx.stores._streaming_answer import View
 
@@ -60,12 +60,13 @@ def pending_limit(cap: int) -> int:
     return cap + max(_RINGS * cap, _BATCH)
 
 
-def _newest_distinct(keys: np.ndarray, n: int) -> np.ndarray:
-    """The ``n`` largest distinct values of an int array, ascending."""
-    if keys.size > 1 and bool((keys[1:] < keys[:-1]).any()):
+def _newest_distinct(keys: np.ndarray, n: int, *, ordered: bool = False) -> np.ndarray:
+    """The ``n`` largest distinct values of an int array, ascending (``ordered``: the
+    array is known to be sorted)."""
+    if not ordered and keys.size > 1 and bool((keys[1:] < keys[:-1]).any()):
         keys = np.sort(keys)
     if keys.size > 1:
-        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+        keys = keys[run_starts(keys)]
     return keys[-n:]
 
 
@@ -77,25 +78,29 @@ class StreamingSeries:
     ):
         self.source, self.name, self.series_kind = source, name, series_kind
         self._store = store
-        # the partial chunk not yet in the ring: arrays from `extend` (`_ft`, `_fv`;
-        # `_fn` samples), then single samples from `append` (`_pt`, `_pv`)
-        self._ft: list[np.ndarray] = []
-        self._fv: list[np.ndarray] = []
+        # the partial chunk not yet in the ring: the first `_fn` samples of the chunk
+        # buffers `_bt`, `_bv` (allocated when needed; each sample is copied once, into
+        # them), then single samples from `append` (`_pt`, `_pv`)
+        self._bt: np.ndarray | None = None
+        self._bv: np.ndarray | None = None
         self._fn = 0
         self._room = _FLOATS  # `append` spills (`_spill`) when `_pt` holds this many
         self._pt: list[float] = []
         self._pv: list[float] = []
-        cap = store.raw_capacity
-        self._rt = np.empty(cap)
-        self._rv = np.empty(cap)
-        self._rhead = 0  # next write position
-        self._rcount = 0
-        self._pend: deque[tuple[np.ndarray, np.ndarray]] = deque()  # not summarized yet
-        self._npend = 0  # samples in `_pend`
+        self._cap = store.raw_capacity
+        # The chunks ingested (own arrays, arrival order), as long as they hold a sample
+        # not summarized yet or one of the newest `_cap` (the raw ring: served from these
+        # chunks, never copied into a ring of its own). The newest `_npend` samples are
+        # not summarized yet.
+        self._held: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        self._nheld = 0  # samples in `_held`
+        self._npend = 0
+        # the newest sample dropped with a chunk (`evicted_t` when the ring's reach
+        # starts within `_held`)
+        self._dropped_t = -math.inf
+        self._dropped_v: float | None = None
         self._tmax = -math.inf  # newest sample time (a gauge's newest cell)
         self.n_total = 0
-        self.evicted_t = -math.inf  # time and value of the newest evicted raw sample
-        self.evicted_v: float | None = None
         self.open_t: float | None = None  # gauge: last summarized change (segment open)
         self.open_v = 0.0
         self._view: View | None = None
@@ -141,28 +146,38 @@ class StreamingSeries:
             self._hold(t[i:], v[i:])
 
     def _hold(self, t: np.ndarray, v: np.ndarray) -> None:
-        """Keep copies of ``t, v`` in the partial chunk (after what it holds); arrays,
-        not Python floats: a list round trip costs more than the samples."""
+        """Copy ``t, v`` into the partial chunk (after what it holds): arrays, not
+        Python floats (a list round trip costs more than the samples)."""
         if self._pt:  # single samples appended before these come first
-            self._ft.append(np.asarray(self._pt, dtype=np.float64))
-            self._fv.append(np.asarray(self._pv, dtype=np.float64))
-            self._fn += len(self._pt)
-            self._pt, self._pv = [], []
-        self._ft.append(t.copy())
-        self._fv.append(v.copy())
-        self._fn += t.size
+            self._floats_in()
+        fn, k = self._fn, t.size
+        bt, bv = self._buffers()
+        bt[fn:fn + k] = t
+        bv[fn:fn + k] = v
+        self._fn = fn + k
         self._room = min(_FLOATS, _CHUNK - self._fn)
 
+    def _buffers(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._bt is None:
+            self._bt, self._bv = np.empty(_CHUNK), np.empty(_CHUNK)
+        return self._bt, self._bv
+
+    def _floats_in(self) -> None:
+        """`append`'s floats into the chunk buffers."""
+        fn, k = self._fn, len(self._pt)
+        bt, bv = self._buffers()
+        bt[fn:fn + k] = self._pt
+        bv[fn:fn + k] = self._pv
+        self._fn = fn + k
+        self._pt, self._pv = [], []
+
     def _spill(self) -> None:
-        """`append`'s floats: the chunk, when complete, into the ring; else into arrays
-        (a Python float costs 32 bytes, an array's 8)."""
+        """`append`'s floats: the chunk, when complete, into the ring; else into the
+        buffers (a Python float costs 32 bytes, an array's 8)."""
         if self._fn + len(self._pt) >= _CHUNK:
             self._push()
             return
-        self._ft.append(np.asarray(self._pt, dtype=np.float64))
-        self._fv.append(np.asarray(self._pv, dtype=np.float64))
-        self._fn += len(self._pt)
-        self._pt, self._pv = [], []
+        self._floats_in()
         self._room = min(_FLOATS, _CHUNK - self._fn)
 
     def flush(self) -> None:
@@ -180,15 +195,17 @@ class StreamingSeries:
                 return
             t = np.asarray(self._pt, dtype=np.float64)
             v = np.asarray(self._pv, dtype=np.float64)
+            self._pt, self._pv = [], []
         else:
-            ft, fv = self._ft, self._fv
             if self._pt:
-                ft.append(np.asarray(self._pt, dtype=np.float64))
-                fv.append(np.asarray(self._pv, dtype=np.float64))
-            t = ft[0] if len(ft) == 1 else np.concatenate(ft)
-            v = fv[0] if len(fv) == 1 else np.concatenate(fv)
-            self._ft, self._fv, self._fn, self._room = [], [], 0, _FLOATS
-        self._pt, self._pv = [], []
+                self._floats_in()
+            fn = self._fn
+            if fn == _CHUNK:  # the buffers become the chunk
+                t, v = self._bt, self._bv
+                self._bt = self._bv = None
+            else:  # (a reader's flush: a copy, the buffers stay for the next chunk)
+                t, v = self._bt[:fn].copy(), self._bv[:fn].copy()
+            self._fn, self._room = 0, _FLOATS
         self._ingest(t, v)
 
     def _ingest(self, t: np.ndarray, v: np.ndarray) -> None:
@@ -205,14 +222,16 @@ class StreamingSeries:
         self.n_total += n
         if t[-1] > self._tmax:
             self._tmax = float(t[-1])
-        self._ring_write(t, v)
-        self._pend.append((t, v))
+        self._held.append((t, v))
+        self._nheld += n
         self._npend += n
-        cap = self._rt.size
+        cap = self._cap
         if self._npend >= pending_limit(cap):
             # the oldest, beyond the newest `cap` (which usually hold the fine tier's
             # reach, so that these go straight to the coarse tier)
             self._summarize_oldest(self._npend - cap)
+        else:
+            self._drop_held()
 
     def _settle(self, t: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A gauge's records settled per instant (see `_settle`). The newest instant's
@@ -231,7 +250,8 @@ class StreamingSeries:
         keep, drop_last = st.settle(t, v)
         if drop_last:
             old_tail = None  # its instant continues in this batch: settled anew
-        kt, kv = t[keep], v[keep]
+        # (`keep` ascends: all of them is every record, kept as it is)
+        kt, kv = (t, v) if keep.size == t.size else (t[keep], v[keep])
         if st.has_point:  # the newest kept point is the newest instant's: the new tail
             self.tail = (float(kt[-1]), float(kv[-1]))
             kt, kv = kt[:-1], kv[:-1]
@@ -244,68 +264,61 @@ class StreamingSeries:
 
     def _summarize_oldest(self, m: int) -> None:
         """Summarize the oldest ``m`` pending samples."""
-        ts, vs, got = [], [], 0
-        pend = self._pend
-        while got < m:
-            t, v = pend.popleft()
-            take = min(t.size, m - got)
-            if take < t.size:
-                pend.appendleft((t[take:], v[take:]))
-                t, v = t[:take], v[:take]
-            ts.append(t)
-            vs.append(v)
-            got += take
+        ts, vs, rest = [], [], []
+        skip = self._nheld - self._npend  # summarized already
+        need = m
+        for t, v in self._held:
+            k = t.size
+            if skip >= k:
+                skip -= k
+                continue
+            if need:
+                take = min(k - skip, need)
+                ts.append(t[skip:skip + take])
+                vs.append(v[skip:skip + take])
+                need -= take
+                skip += take
+                if skip == k:
+                    skip = 0
+                    continue
+            rest.append(t[skip:])
+            skip = 0
         self._npend -= m
         bt = ts[0] if len(ts) == 1 else np.concatenate(ts)
         bv = vs[0] if len(vs) == 1 else np.concatenate(vs)
-        self._summarize(bt, bv, tuple(t for t, _ in pend))
+        self._drop_held()
+        self._summarize(bt, bv, tuple(rest))
 
-    def _ring_part(self, p: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-        """Copies of the ring entries ``p .. p+m-1`` counted from the oldest."""
-        cap = self._rt.size
-        i = (self._rhead - self._rcount + p) % cap
-        j = i + m
-        if j <= cap:
-            return self._rt[i:j].copy(), self._rv[i:j].copy()
-        j -= cap
-        return (np.concatenate((self._rt[i:], self._rt[:j])),
-                np.concatenate((self._rv[i:], self._rv[:j])))
+    def _drop_held(self) -> None:
+        """Let go of the oldest chunks once summarized and older than the ring."""
+        held, cap = self._held, self._cap
+        while held:
+            k = held[0][0].size
+            if self._nheld - k < cap or self._nheld - self._npend < k:
+                return
+            t, v = held.popleft()
+            self._nheld -= k
+            self._dropped_t, self._dropped_v = float(t[-1]), float(v[-1])
 
-    def _ring_write(self, t: np.ndarray, v: np.ndarray) -> None:
-        cap = self._rt.size
-        n = t.size
-        if n >= cap:
-            if self._rcount or n > cap:
-                # Everything older than the last ``cap`` samples is evicted.
-                if n > cap:
-                    self.evicted_t, self.evicted_v = float(t[-cap - 1]), float(v[-cap - 1])
-                else:
-                    self._note_evicted(self._rcount)
-            self._rt[:], self._rv[:] = t[-cap:], v[-cap:]
-            self._rhead, self._rcount = 0, cap
-            return
-        overflow = self._rcount + n - cap
-        if overflow > 0:
-            self._note_evicted(overflow)
-        i = self._rhead
-        j = i + n
-        if j <= cap:
-            self._rt[i:j], self._rv[i:j] = t, v
-        else:
-            k = cap - i
-            self._rt[i:], self._rv[i:] = t[:k], v[:k]
-            self._rt[:n - k], self._rv[:n - k] = t[k:], v[k:]
-        self._rhead = j % cap
-        self._rcount = min(cap, self._rcount + n)
+    @property
+    def evicted_t(self) -> float:
+        """Time of the newest raw sample no longer in the ring (-inf: none)."""
+        return self._evicted()[0]
 
-    def _note_evicted(self, k: int) -> None:
-        """The oldest ``k`` ring entries are about to be overwritten."""
-        cap = self._rt.size
-        oldest = (self._rhead - self._rcount) % cap
-        newest_evicted = (oldest + k - 1) % cap
-        self.evicted_t = float(self._rt[newest_evicted])
-        self.evicted_v = float(self._rv[newest_evicted])
-        self._rcount -= k
+    @property
+    def evicted_v(self) -> float | None:
+        """Value of the newest raw sample no longer in the ring (None: none)."""
+        return self._evicted()[1]
+
+    def _evicted(self) -> tuple[float, float | None]:
+        i = self._nheld - self._cap - 1  # its position in `_held`
+        if i < 0:
+            return self._dropped_t, self._dropped_v
+        for t, v in self._held:
+            if i < t.size:
+                return float(t[i]), float(v[i])
+            i -= t.size
+        raise AssertionError("unreachable: `_nheld` counts the held samples")
 
     # -- summarizing ------------------------------------------------------------------
     def _fine_from(self, keys: np.ndarray, rest: tuple[np.ndarray, ...]) -> int | None:
@@ -324,15 +337,27 @@ class StreamingSeries:
             if found >= cap:
                 break
             if r.size:
-                d = _newest_distinct(np.floor(r / w).astype(np.int64), cap)
+                d = _newest_distinct(np.floor(r / w).astype(np.int64), cap, ordered=True)
                 newer.append(d)
                 found += d.size - 1  # (a key may straddle two chunks)
         # oldest first (the fine tier's keys, this batch's, the pending chunks'): usually
         # already in order, so that picking the newest needs no sort
         newer.reverse()
+        if found >= cap:
+            # The pending samples alone hold `cap` keys: when nothing summarized (this
+            # batch, sorted, or the fine tier) is newer than the oldest of them, those
+            # are the answer (the usual case, an in-order feed), without a pass over
+            # this batch's keys
+            top = _newest_distinct(newer[0] if len(newer) == 1 else np.concatenate(newer),
+                                   cap)
+            lo = int(top[0])
+            if (top.size >= cap and int(keys[-1]) <= lo
+                    and (not self.fine.buckets or max(self.fine.buckets) <= lo)):
+                return lo
         fine = np.fromiter(sorted(self.fine.buckets), dtype=np.int64,
                            count=len(self.fine.buckets))
-        top = _newest_distinct(np.concatenate([fine, _newest_distinct(keys, cap), *newer]), cap)
+        top = _newest_distinct(
+            np.concatenate([fine, _newest_distinct(keys, cap, ordered=True), *newer]), cap)
         return int(top[0]) if top.size >= cap else None
 
     def _summarize(self, t: np.ndarray, v: np.ndarray, rest: tuple[np.ndarray, ...]) -> None:
@@ -343,7 +368,8 @@ class StreamingSeries:
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):
             order = np.argsort(t, kind="stable")
             t, v = t[order], v[order]
-        keys = np.floor(t / self.fine.width).astype(np.int64)
+        keys = t / self.fine.width
+        keys = np.floor(keys, out=keys).astype(np.int64)
         k0 = self._fine_from(keys, rest)
         j = 0
         if k0 is not None:
@@ -363,9 +389,8 @@ class StreamingSeries:
         # All buckets at once: per-bucket statistics by one vectorized reduction, then
         # scalar updates. Per-bucket numpy calls would cost more than the data: a 10 s
         # bucket of an 8/s series holds ~80 samples.
-        cuts = np.flatnonzero(np.diff(keys)) + 1
-        starts = np.concatenate(([0], cuts))
-        ends = np.concatenate((cuts, [t.size]))
+        starts = run_starts(keys)
+        ends = np.append(starts[1:], t.size)
         last = ends - 1
         sums = np.add.reduceat(v, starts).tolist()
         sq = np.add.reduceat(v * v, starts).tolist()
@@ -391,7 +416,7 @@ class StreamingSeries:
         # (`keys` is ascending: `t` is sorted.) The keys' runs, each key once in `fk`;
         # the coarse buckets are runs of those, so the grid arithmetic and the fitting
         # below work on the ~100 distinct keys of a batch, not on its ~8000 samples
-        fstarts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        fstarts = run_starts(keys)
         fk = keys[fstarts]
         ck = np.floor(fk * fw / coarse.width).astype(np.int64)
         while True:  # compact first if these buckets would not fit (same result)
@@ -477,11 +502,29 @@ class StreamingSeries:
         fold_all([coarse.buckets[ck] for ck in sorted(touched)])
 
     # -- answers ----------------------------------------------------------------------
+    def _ring_part(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the newest `_cap` held samples (the ring), in arrival order."""
+        m = min(self._cap, self._nheld)
+        ts, vs = [], []
+        skip = self._nheld - m
+        for t, v in self._held:
+            if skip >= t.size:
+                skip -= t.size
+                continue
+            ts.append(t[skip:])
+            vs.append(v[skip:])
+            skip = 0
+        if not ts:
+            return np.empty(0), np.empty(0)
+        if len(ts) == 1:
+            return ts[0].copy(), vs[0].copy()
+        return np.concatenate(ts), np.concatenate(vs)
+
     def ring_all(self) -> tuple[np.ndarray, np.ndarray]:
         """Every raw sample held, time-ordered (a gauge's newest point, `tail`, last):
         what answers draw on besides the rollups (`View`)."""
         self._push()
-        t, v = self._ring_part(0, self._rcount)
+        t, v = self._ring_part()
         if t.size > 1 and bool((t[1:] < t[:-1]).any()):
             order = np.argsort(t, kind="stable")
             t, v = t[order], v[order]
@@ -496,7 +539,7 @@ class StreamingSeries:
         sooner than an uninterrupted run (whose later instant may settle to nothing):
         counting it keeps what is given the same either way."""
         t, v = self.ring_all()
-        cap = self._rt.size
+        cap = self._cap
         if self.tail is not None and t.size > cap:
             t, v = t[-cap:], v[-cap:]
         return t, v
@@ -504,9 +547,9 @@ class StreamingSeries:
     def raw_from(self) -> float:
         """Every raw sample at or after this time is given by `ring`."""
         self._push()
-        if self.tail is not None and self._rcount >= self._rt.size > 0:
+        if self.tail is not None and self._nheld >= self._cap:
             t, _ = self.ring_all()
-            return math.nextafter(float(t[-self._rt.size - 1]), math.inf)
+            return math.nextafter(float(t[-self._cap - 1]), math.inf)
         return -math.inf if self.evicted_v is None else math.nextafter(self.evicted_t, math.inf)
 
     def view(self) -> View:
@@ -519,8 +562,7 @@ class StreamingSeries:
 
     def nbytes(self) -> int:
         tiers = sum(b.nbytes() for tr in (self.fine, self.coarse) for b in tr.buckets.values())
-        return (tiers + self._rt.nbytes + self._rv.nbytes
-                + 16 * (self._fn + len(self._pt) + self._npend))
+        return tiers + 16 * (self._fn + len(self._pt) + self._nheld)
 
     def n_buckets(self) -> int:
         return len(self.fine.buckets) + len(self.coarse.buckets)

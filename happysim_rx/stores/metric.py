@@ -64,6 +64,18 @@ def _double(x: Any) -> float:
     return x + 0.0 if x.__class__ is int else array("d", (x,))[0]
 
 
+def _kept(a: Any) -> np.ndarray:
+    """`a` as a float64 array a series may keep: a frozen one (read-only, over a
+    read-only buffer: whoever built it froze it, nothing writes to it) as given, no
+    copy (a flush hands over the columns it just built, and may share one between
+    series); anything else copied."""
+    if a.__class__ is np.ndarray and a.dtype == np.float64 and not a.flags.writeable:
+        base = a.base
+        if base is None or base.__class__ is np.ndarray and not base.flags.writeable:
+            return a
+    return np.array(a, dtype=np.float64)
+
+
 def _column(values: list) -> np.ndarray:
     """A tail list as a float64 array, and the list emptied (it keeps being appended
     to: the bus may hold it)."""
@@ -121,10 +133,11 @@ class MetricSeries:
             self._tags[self._n + self._pending + len(self._tt) - 1] = tags
 
     def extend(self, t: np.ndarray, v: np.ndarray) -> None:
-        """Append many samples at once (arrays, times in order)."""
+        """Append many samples at once (arrays, times in order). Frozen float64 arrays
+        (read-only) are kept as given, others copied."""
         if len(self._tt):
             self._chunks.append(self._take_singles())
-        t, v = np.array(t, dtype=np.float64), np.array(v, dtype=np.float64)  # (own copies)
+        t, v = _kept(t), _kept(v)
         self._chunks.append((t, v))
         self._pending += t.size
 

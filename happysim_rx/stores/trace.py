@@ -28,10 +28,14 @@ __all__ = ["COMPONENT_SPAN_BASE", "HOPS", "TraceStore", "SpanColumns", "SpanArra
 
 
 def _in_order(spans: list[Span]) -> list[Span]:
-    """Spans by start time, then end; in a trace with component spans, spans starting
-    together are put parents first (then by end)."""
+    """Spans by start time, then end (spans tying on both: parents first, so the order
+    does not depend on the order they came in); in a trace with component spans, spans
+    starting together are put parents first (then by end)."""
     if not any(type(s.span_id) is int and s.span_id >= COMPONENT_SPAN_BASE for s in spans):
-        return sorted(spans, key=lambda s: (s.start, s.end))
+        out = sorted(spans, key=lambda s: (s.start, s.end))
+        if all((a.start, a.end) != (b.start, b.end)
+               for a, b in zip(out, out[1:], strict=False)):
+            return out
     parent = {s.span_id: s.parent_id for s in spans}
 
     def depth(s: Span) -> int:
@@ -40,6 +44,8 @@ def _in_order(spans: list[Span]) -> list[Span]:
             d, p = d + 1, parent[p]
         return d
 
+    if not any(type(s.span_id) is int and s.span_id >= COMPONENT_SPAN_BASE for s in spans):
+        return sorted(spans, key=lambda s: (s.start, s.end, depth(s)))
     return sorted(spans, key=lambda s: (s.start, depth(s), s.end))
 
 
@@ -70,6 +76,10 @@ class TraceStore(PendingReads, SpanIngest):
         self._names: list[str] = []  # entity code -> name
         self._codes: dict[str, int] = {}
         self._attrs: dict[int, dict[str, Any]] = {}  # row -> attributes (from rows/Spans)
+        #: entity -> the attribute keys any span of it handed over carried (evicted or
+        #: dropped by the bound included: what a span query may filter or group on)
+        self._attr_keys: dict[str, set[str]] = {}
+        self._rank_of: dict[str, int] = {}  # entity -> its rank in a tie (`_span_ids`)
         self._attr_cols: list[tuple[np.ndarray, str, np.ndarray]] = []  # sorted rows
         self._other: dict[Any, list[Span]] = {}  # traces with non-integer ids
         self._by_tid: tuple[np.ndarray, np.ndarray] | None = None  # (order, sorted ids)
@@ -276,6 +286,24 @@ class TraceStore(PendingReads, SpanIngest):
         present = {self._names[c] for c, k in enumerate(seen) if k} | (pending or set())
         present.update(s.entity for spans in self._other.values() for s in spans)
         return sorted(present)
+
+    def attribute_keys(self, entity: str = "*") -> set[str]:
+        """The attribute keys carried by any span of `entity` (a glob) handed to the
+        store so far, those evicted or dropped by the bound included.
+
+        >>> ts = TraceStore()
+        >>> ts.add(Span(1, None, None, "LB", 0.0, 0.1, {"backend": "S0"}))
+        >>> sorted(ts.attribute_keys("L*")), sorted(ts.attribute_keys("Sink"))
+        (['backend'], [])
+        """
+        self._index()
+        return {k for e, keys in self._attr_keys.items() if fnmatchcase(e, entity)
+                for k in keys}
+
+    def attribute_keys_by_entity(self) -> dict[str, set[str]]:
+        """entity -> `attribute_keys` of it (entities whose spans carried none left out)."""
+        self._index()
+        return {e: set(keys) for e, keys in self._attr_keys.items() if keys}
 
     def between(self, start: float, end: float, entity: str = "*") -> list[Span]:
         """Spans whose *start* is in [start, end), by start time, spans starting at the

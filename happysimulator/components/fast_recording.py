@@ -46,7 +46,7 @@ _METRIC = ObservationKind.METRIC
 _SPAN = ObservationKind.SPAN
 
 __all__ = ["STALE", "FastRecording", "NsBatch", "NsPair", "NsTagged", "close_span",
-           "open_span", "resolve"]
+           "open_span", "resolve", "ride"]
 
 #: the runtime attribute holding the component span id counter (shared with
 #: `ObservedEntity.open_span`: one sequence of ids per simulation)
@@ -67,7 +67,7 @@ class FastRecording:
     id counter; ``name``: the entity's name."""
 
     __slots__ = ("sim", "on", "series", "topics", "spans", "rows", "facts", "ids", "name",
-                 "shared")
+                 "shared", "hot")
 
     def __init__(self, sim: Any, on: bool) -> None:
         self.sim = sim
@@ -84,6 +84,8 @@ class FastRecording:
         #: shares between samples): here, not on the entity, whose attributes CPython
         #: reads fastest while they are few
         self.shared: dict[Any, Any] = {}
+        #: the component's own handle on its batched lists (None: none; see `ride`)
+        self.hot: Any = None
 
     def add(self, i: int, t: float, v: Any, tags: dict | None = None) -> None:
         """Record `v` at `t` (s) on series `i` (the inline form is the hot path's; not
@@ -192,11 +194,15 @@ class NsBatch:
     starts; an `NsTagged` of times and tags); `flush` hands what they hold to the
     topic's stores, in seconds."""
 
-    __slots__ = ("topic", "lists")
+    __slots__ = ("topic", "lists", "also", "_watched")
 
     def __init__(self, topic: Any, form: type) -> None:
         self.topic = topic
         self.lists: Any = [] if form is list else form(([], []))
+        #: a counter of ones whose samples are this `sample:since` batch's times (its
+        #: ones go to its stores at each flush), or None (`ride`)
+        self.also: Any = None
+        self._watched: set[int] = set()
 
     def flush(self, _topic: Any = None) -> None:
         lists = self.lists
@@ -208,6 +214,12 @@ class NsBatch:
         t = _ints(times)
         if form is NsPair:
             values = seconds_array(t - _ints(lists[1]))
+            also = self.also
+            if also is not None:  # (a counter of ones at the same times: `ride`)
+                ts = seconds_array(t)
+                also.emit_many(ts, np.ones(t.size), subscribers=False)
+                self.topic.emit_many(ts, values, subscribers=False)
+                return
         else:
             values = np.ones(t.size)
         if form is NsTagged:
@@ -255,6 +267,30 @@ def _batch(runtime: Any, entity: Any, topic: Any, form: type) -> NsBatch:
         # is emitted one by one)
         topic.watch(batch.flush)
     return batch
+
+
+def ride(entity: Any, f: FastRecording, counter: int, sample: int) -> NsPair | None:
+    """When `f`'s series `counter` (a ``counter:ns`` of ones) and `sample` (a
+    ``sample:since``) are both batched, let the counter's samples be the sample's times:
+    the sample's `NsPair` is returned (append to it only: each flush hands the counter a
+    one at each of its times); else None (record each series on its own). Call it after
+    each `resolve`: a counter that someone else listens to is emitted on its own again."""
+    c, s = f.series[counter], f.series[sample]
+    batches = entity._runtime().__dict__.get(_BATCHES_KEY, {})
+    topic = f.topics[sample]
+    batch = batches.get((id(entity), id(topic)))
+    if batch is None:  # (the sample is not batched)
+        return None
+    if c.__class__ is not list or s.__class__ is not NsPair:
+        batch.also = None
+        return None
+    also = f.topics[counter]
+    if id(also) not in batch._watched:
+        # (the counter's listeners change: its ones riding here go to its stores first)
+        batch._watched.add(id(also))
+        also.watch(batch.flush)
+    batch.also = also
+    return s
 
 
 def _span_store(bus: Any) -> Any:

@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 from happysim_rx import ObservationKind
 from happysim_rx.observation import Span
-from happysimulator.core.component_instrumentation import trace_id
+from happysimulator.core.component_instrumentation import OPEN_SPAN_KEY, trace_id
 from happysimulator.core.entity import Entity
 from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conversion
 
@@ -97,6 +97,15 @@ def declared_series(cls: type) -> dict[str, Series]:
     return out
 
 
+def declared_span_attributes(cls: type) -> tuple[str, ...]:
+    """The attribute keys `cls`'s spans carry (``span_attributes``), its bases'
+    included, in declaration order."""
+    out: dict[str, None] = {}
+    for klass in reversed(cls.__mro__):
+        out.update(dict.fromkeys(klass.__dict__.get("span_attributes", ())))
+    return tuple(out)
+
+
 def downstream_of(entity: Any) -> list[Entity]:
     """The entities named by ``entity.downstream_attributes`` (an entity, or a list,
     tuple or dict of them), in declaration order, without repeats."""
@@ -122,6 +131,9 @@ class ObservedEntity(Entity):
     observed_series: ClassVar[tuple[Series, ...]] = ()
     #: attribute names that hold the entities this one sends requests to
     downstream_attributes: ClassVar[tuple[str, ...]] = ()
+    #: the attribute keys this class's spans carry (``record_span(..., backend=...)``):
+    #: a span query may filter or group on them before any span has them
+    span_attributes: ClassVar[tuple[str, ...]] = ()
 
     # this entity's `_Recording` (plain attribute reads: touching ``self.__dict__`` would
     # turn the instance's inline values into a dict, slowing every attribute access)
@@ -197,7 +209,14 @@ class ObservedEntity(Entity):
             value = _finite(name, value)
         cols = topic.columns
         if cols is None or tags:
-            topic.emit(rec.sim.now_ns / _NS, value, tags or None)
+            cols = topic.lent  # (live listeners too: the store's columns, then `publish`,
+            if cols is None or tags:  # as `emit` would do it, without a call per store)
+                topic.emit(rec.sim.now_ns / _NS, value, tags or None)
+                return
+            now = rec.sim.now_ns / _NS
+            cols[0].append(now)
+            cols[1].append(value)
+            topic.publish(now, value)
         else:  # only the exact store listens: its columns directly (`Topic.columns`)
             cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(value)
@@ -225,7 +244,14 @@ class ObservedEntity(Entity):
             v = value
         cols = topic.columns
         if cols is None or tags:
-            topic.emit(rec.sim.now_ns / _NS, value, tags or None)
+            cols = topic.lent  # (live listeners too: the store's columns, then `publish`,
+            if cols is None or tags:  # as `emit` would do it, without a call per store)
+                topic.emit(rec.sim.now_ns / _NS, value, tags or None)
+                return
+            now = rec.sim.now_ns / _NS
+            cols[0].append(now)
+            cols[1].append(v)
+            topic.publish(now, value)
         else:  # only the exact store listens: its columns directly (`Topic.columns`)
             cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(v)
@@ -251,7 +277,14 @@ class ObservedEntity(Entity):
             v = by
         cols = topic.columns
         if cols is None or tags:
-            topic.emit(rec.sim.now_ns / _NS, by, tags or None)
+            cols = topic.lent  # (live listeners too: the store's columns, then `publish`,
+            if cols is None or tags:  # as `emit` would do it, without a call per store)
+                topic.emit(rec.sim.now_ns / _NS, by, tags or None)
+                return
+            now = rec.sim.now_ns / _NS
+            cols[0].append(now)
+            cols[1].append(v)
+            topic.publish(now, by)
         else:  # only the exact store listens: its columns directly (`Topic.columns`)
             cols[0].append(rec.sim.now_ns / _NS)
             cols[1].append(v)
@@ -342,7 +375,7 @@ class ObservedEntity(Entity):
 
 
 #: context key of the innermost component span open for the request
-_OPEN_SPAN = "_open_span"
+_OPEN_SPAN = OPEN_SPAN_KEY
 
 
 class _Recording:

@@ -221,9 +221,10 @@ class RunLoop:
             while heap or pending:
                 if pending:  # the last handler's observations, before anything else
                     self._events_processed = base + count
-                    if deliver():
+                    if deliver():  # (False: all delivered, `pending` is empty)
                         return PAUSED
-                    continue
+                    if not heap:
+                        break
                 t, pri, seq, ev = pop(heap)
                 if t > bound:
                     push(heap, (t, pri, seq, ev))
@@ -299,7 +300,8 @@ class RunLoop:
                     self._events_processed = base + count
                     if deliver():
                         return PAUSED
-                    continue
+                    if not heap:
+                        break
                 t, pri, seq, ev = pop(heap)
                 if t > bound:
                     push(heap, (t, pri, seq, ev))

@@ -39,8 +39,10 @@ from happysimulator.observability.fact_recorder import (
     _band,
     _counter,
     _floats,
+    _frozen,
     _Instrumentation,
     _ints,
+    _ones,
     _samples,
 )
 from happysimulator.observability.odd_ids import trace_id_array
@@ -70,6 +72,8 @@ class SinkInstrumentation(_Instrumentation):
     """`latency` samples and a zero-length span per request reaching a sink."""
 
     __slots__ = ("_received", "_latency", "_ids", "_points")
+    #: the attribute keys of its spans (a span query may filter on them from the start)
+    span_attributes = ("latency",)
 
     def __init__(self, recorder: Recorder, entity: Any) -> None:
         super().__init__(recorder, entity, [("latency", "sample")])
@@ -80,7 +84,7 @@ class SinkInstrumentation(_Instrumentation):
     def flush(self, spans: list[EntitySpans]) -> None:
         if not self._received:
             return
-        t, latency = _floats(self._received), _floats(self._latency)
+        t, latency = _frozen(_floats(self._received)), _frozen(_floats(self._latency))
         if self._ids:
             spans.append(EntitySpans(self.entity.name, LEAF, trace_id_array(self._ids), t, t,
                                       latency=latency))
@@ -125,7 +129,7 @@ class SourceInstrumentation(_Instrumentation):
         if not self._generated:
             return
         t = _ints(self._generated)
-        t_s = _sec(t)
+        t_s = _frozen(_sec(t))
         if self._ids:
             ids = trace_id_array(self._ids)
             if ids.dtype != object and int(ids.min()) >= 0:
@@ -137,7 +141,7 @@ class SourceInstrumentation(_Instrumentation):
                 ids, ts = ids[keep], t_s[keep]
             spans.append(EntitySpans(self.entity.name, ROOT, ids, ts, ts))
         if self.topics:
-            self.topics[0].emit_many(t_s, np.ones(t.size), subscribers=False)
+            self.topics[0].emit_many(t_s, _ones(t.size), subscribers=False)
 
     def wire(self, listened: tuple[bool, ...] | None) -> Any:
         return None if listened is None else self._publish_generated

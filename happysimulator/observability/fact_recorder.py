@@ -68,6 +68,27 @@ def _floats(values: list[float]) -> np.ndarray:
     return out
 
 
+def _frozen(a: np.ndarray) -> np.ndarray:
+    """`a` made read-only: a store keeps it as given, no copy (`MetricSeries.extend`),
+    and one column may go to several series and spans. Only for arrays a flush has just
+    built and never writes to again."""
+    a.flags.writeable = False
+    return a
+
+
+_ONES = [_frozen(np.ones(0))]
+
+
+def _ones(n: int) -> np.ndarray:
+    """`n` ones, read-only: a view of one shared buffer (a counter's values)."""
+    buf = _ONES[0]
+    if buf.size < n:
+        if n > 1 << 20:  # (not kept for later: a rare, large flush)
+            return _frozen(np.ones(n))
+        buf = _ONES[0] = _frozen(np.ones(max(n, 2 * buf.size, 4096)))
+    return buf[:n]
+
+
 def _band(points: tuple[float, ...], value: float) -> list[float]:
     """The open interval around `value` of the values with the same relation (<, =, >)
     to every point: a value outside it may change a threshold listener's verdict."""
@@ -216,10 +237,10 @@ class _Instrumentation(ComponentInstrumentation):
 
 def _counter(series: Any, t_ns: np.ndarray) -> None:
     if t_ns.size:
-        series.emit_many(_sec(t_ns), np.ones(t_ns.size), subscribers=False)
+        series.emit_many(_frozen(_sec(t_ns)), _ones(t_ns.size), subscribers=False)
 
 
 def _samples(series: Any, t_ns: np.ndarray, values_ns: np.ndarray) -> None:
     if t_ns.size:
-        series.emit_many(_sec(t_ns), _sec(values_ns), subscribers=False)
+        series.emit_many(_frozen(_sec(t_ns)), _frozen(_sec(values_ns)), subscribers=False)
 

@@ -15,12 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from happysimulator.core.observed import _OPEN_SPAN
+from happysimulator.core.component_instrumentation import NO_SPAN_PARENT, OPEN_SPAN_KEY
 
 __all__ = ["HopParents", "NO_PARENT"]
 
 #: no component span was open: the hop's parent is its request's previous hop
-NO_PARENT = np.iinfo(np.int64).min
+NO_PARENT = NO_SPAN_PARENT
+assert NO_PARENT == np.iinfo(np.int64).min
 _INT64 = 2**63  # (ids strictly inside int64 are recorded: `odd_ids.is_int64_id`)
 
 
@@ -31,7 +32,9 @@ class HopParents:
 
     def __init__(self) -> None:
         #: request id, arrival ns, parent or `NO_PARENT`: three ints per arrival, in order
-        self.new: list[int] = []
+        #: (a component may append them itself: `ComponentInstrumentation.hops`; a
+        #: parent None -- a closed outermost span left in the context -- is `NO_PARENT`)
+        self.new: list[Any] = []
         self._waiting = np.empty((0, 3), dtype=np.int64)  # the same, not paired yet
 
     def arrived(self, request: Any, now_ns: int) -> None:
@@ -47,8 +50,9 @@ class HopParents:
         # (spans of other ids -- a str, an int beyond int64 -- keep their request's
         # chain: an int outside int64 is left out when packed, `_take_new`)
         if tid.__class__ is int:
-            p = c.get(_OPEN_SPAN)  # (a closed outermost span leaves None: none open)
-            self.new.extend((tid, now_ns, NO_PARENT if p is None else p))
+            # (a closed outermost span leaves None: none open; made `NO_PARENT` when
+            # packed, `_take_new`)
+            self.new.extend((tid, now_ns, c.get(OPEN_SPAN_KEY, NO_PARENT)))
 
     def forget(self, items: list[Any]) -> None:
         """`items` (the waiting line's entries: a request, or a request and its arrival
@@ -84,7 +88,7 @@ class HopParents:
             # its time, after copying the list twice for the star call)
             try:
                 new = np.fromiter(self.new, np.int64, len(self.new))
-            except OverflowError:  # (some ids are not int64 ints)
+            except (OverflowError, TypeError):  # (some ids are not int64 ints; a None parent)
                 new = _int64_arrivals(self.new)
             new = new.reshape(-1, 3)
             if (new[:, 0] == NO_PARENT).any():  # (nor is the int64 minimum an id)
@@ -162,9 +166,11 @@ class HopParents:
 
 
 def _int64_arrivals(flat: list[Any]) -> np.ndarray:
-    """The arrivals (flat triples of ints) of requests whose id is inside int64."""
+    """The arrivals (flat triples of ints; a parent may be None: none) of requests whose
+    id is inside int64."""
     keep: list[int] = []
     for k in range(0, len(flat), 3):
         if -_INT64 < flat[k] < _INT64:
-            keep.extend(flat[k:k + 3])
+            p = flat[k + 2]
+            keep.extend((flat[k], flat[k + 1], NO_PARENT if p is None else p))
     return np.array(keep, dtype=np.int64)

@@ -17,7 +17,13 @@ from happysim_rx.observation import ObservationKind
 from happysimulator.components.common import Sink
 from happysimulator.core.attributes import attribute_values
 from happysimulator.core.entity import Entity
-from happysimulator.core.observed import ObservedEntity, Series, declared_series
+from happysimulator.core.observed import (
+    ObservedEntity,
+    Series,
+    declared_series,
+    declared_span_attributes,
+    downstream_of,
+)
 from happysimulator.observability.config import ObservabilityConfig
 from happysimulator.observability.control import SimulationControl
 from happysimulator.observability.delivery import observer_label
@@ -146,6 +152,9 @@ class ObservabilityRuntime:
         """List the series `entity`'s class (or `cls`, a part that records under the
         entity's name) declares before anything is recorded (the catalog shows them from
         the start, with their kinds and units)."""
+        attributes = declared_span_attributes(cls or type(entity))
+        if attributes:
+            self._declare_span_attributes(entity.name, attributes)
         specs = declared_series(cls or type(entity))
         if not specs:
             return
@@ -156,6 +165,10 @@ class ObservabilityRuntime:
                 self.query.declared_tags[(entity.name, spec.name)] = spec.tags
             if self.config.metrics:
                 self.bus.metric(entity.name, spec.name, spec.kind)
+
+    def _declare_span_attributes(self, name: str, keys: tuple[str, ...]) -> None:
+        known = self.query.declared_span_attributes.get(name, ())
+        self.query.declared_span_attributes[name] = tuple(dict.fromkeys((*known, *keys)))
 
     def instrument(self, entity: Any, instrumentation: Any = None) -> bool:
         """Attach the standard (or the given) instrumentation to `entity` once."""
@@ -170,6 +183,8 @@ class ObservabilityRuntime:
             return False
         self.recorder.add(instr)
         entity._instr = instr
+        if self.config.traces and getattr(instr, "span_attributes", ()):
+            self._declare_span_attributes(entity.name, instr.span_attributes)
         self._instrumented.add(id(entity))
         return True
 
@@ -314,6 +329,8 @@ def _reachable(roots: list[Any]) -> list[Any]:
                 children.append(value)
             elif isinstance(value, (list, tuple)):
                 children.extend(v for v in value if isinstance(v, Entity))
+        if isinstance(obj, ObservedEntity):  # (and those it names: a network's links)
+            children.extend(downstream_of(obj))
         stack.extend(reversed(children))
     return out
 

@@ -23,8 +23,10 @@ from happysimulator.observability.fact_recorder import (
     Recorder,
     _band,
     _counter,
+    _frozen,
     _Instrumentation,
     _ints,
+    _ones,
     _samples,
 )
 from happysimulator.observability.hop_parents import HopParents
@@ -51,20 +53,51 @@ def _gauge_points(t: np.ndarray, values: np.ndarray, last: float) -> tuple[np.nd
     return t[at[changed]], vv[changed]
 
 
+def _changes(t: np.ndarray, v: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """The points of (t, v) whose value differs from the one before (`last` first)."""
+    if not v.size:
+        return _EMPTY, _EMPTY
+    keep = np.empty(v.size, dtype=bool)
+    keep[0] = v[0] != last
+    np.not_equal(v[1:], v[:-1], out=keep[1:])
+    return t[keep], v[keep]
+
+
+_KEY_LIMIT = 2**62  # times (ns) whose doubles fit int64: `_level`'s sort keys
+
+
 def _level(ups: np.ndarray, downs: np.ndarray, last: int) -> tuple[np.ndarray, np.ndarray]:
     """A count that goes +1 at each of `ups` and -1 at each of `downs` (ns, each sorted),
     starting from `last`: its settled changes as (times in ns, values)."""
-    if not ups.size and not downs.size:
+    nu, nd = ups.size, downs.size
+    if not nu and not nd:
         return _EMPTY, _EMPTY
-    t = np.concatenate((ups, downs))
-    order = np.argsort(t, kind="stable")
-    # after the k-th record (k = 1, 2, ...): last + ups - downs = last + 2 * ups - k,
-    # ups counted by the sorted positions that came from `ups` (no +1/-1 step array)
-    level = np.cumsum(order < ups.size, dtype=np.int64)
-    level *= 2
-    level -= np.arange(1 - last, t.size + 1 - last, dtype=np.int64)
-    return _gauge_points(t[order], level, last)
-
+    n = nu + nd
+    lo = min(ups[0] if nu else 0, downs[0] if nd else 0)
+    hi = max(ups[-1] if nu else 0, downs[-1] if nd else 0)
+    if not (-_KEY_LIMIT <= lo and hi < _KEY_LIMIT):
+        t = np.concatenate((ups, downs))
+        order = np.argsort(t, kind="stable")
+        # after the k-th record (k = 1, 2, ...): last + ups - downs = last + 2 * ups - k,
+        # ups counted by the sorted positions that came from `ups` (no +1/-1 step array)
+        level = np.cumsum(order < nu, dtype=np.int64)
+        level *= 2
+        level -= np.arange(1 - last, n + 1 - last, dtype=np.int64)
+        return _gauge_points(t[order], level, last)
+    # one sort of keys (2 t + 1 for a down): the times in order, each record's kind in
+    # its key's low bit. (The order of records within one instant does not matter: only
+    # the value after all of them is a point.) Two sorted runs: the stable sort merges.
+    key = np.empty(n, dtype=np.int64)
+    np.left_shift(ups, 1, out=key[:nu])
+    np.left_shift(downs, 1, out=key[nu:])
+    key[nu:] |= 1
+    key.sort(kind="stable")
+    # after the k-th record: last + k - 2 * (downs so far)
+    level = np.cumsum(key & 1)
+    level *= -2
+    level += np.arange(last + 1, last + n + 1, dtype=np.int64)
+    key >>= 1
+    return _gauge_points(key, level, last)
 
 
 def _derivable_concurrency(entity: Any) -> int:
@@ -154,6 +187,8 @@ class QueueInstrumentation(_Instrumentation):
                  "_conc_changed_ns", "hop_parents", "aborted", "aborted_ids",
                  "aborted_starts")
 
+    #: the attribute keys of its spans (a span query may filter on them from the start)
+    span_attributes = ("wait", "service", "status")
     SERIES = [("queue_depth", "gauge"), ("in_flight", "gauge"), ("wait_time", "sample"),
               ("service_time", "sample"), ("arrivals", "counter"), ("completed", "counter"),
               ("dropped", "counter"), ("utilization", "gauge")]
@@ -194,6 +229,7 @@ class QueueInstrumentation(_Instrumentation):
         self.hop_parents = HopParents() if recorder.component_spans else None
         if self.hop_parents is not None:
             self.arriving = self.hop_parents.arrived
+            self.hops = self.hop_parents.new
         self._last_depth = self._live_depth = entity.depth
         self._last_in_flight = self._live_in_flight = entity.in_service
         if self.topics:
@@ -252,15 +288,25 @@ class QueueInstrumentation(_Instrumentation):
                 or self._withdrawn or self.aborted):
             return  # (a start follows an arrival in the same flush or an earlier one)
         # (each column in seconds is converted once: spans and series share it; the
-        # stores copy what they are given)
+        # stores keep frozen columns as given, `_frozen`)
         done_s = served_s = None
         arrived, dropped = _ints(self._arrived), _ints(self._dropped)
         removed = _ints(self._removed)
         aborted = _ints(self.aborted)
         done = _ints(self._done)
         visit_facts = self.visit_facts  # (before a derivation may stop deriving)
+        whole = 0  # the concurrency, when both gauges follow from one level (`_fifo_gauges`)
         if self._fifo:
+            c, w, r = self._fifo, self._waiting.size, self._releases.size
+            # the carried state is the gauges' last values, and the server was busy or
+            # idle, not both (work-conserving)
+            if (w == self._last_depth and r == c - self._last_in_flight
+                    and not (w and r)):
+                whole = c
+            w, r = w + arrived.size, r + done.size
             started, waited = self._derive(arrived, done)
+            if not self._fifo or started.size != min(w, r):
+                whole = 0
         else:
             started, waited = _ints(self._started), _ints(self._waited)
         if visit_facts:
@@ -273,9 +319,9 @@ class QueueInstrumentation(_Instrumentation):
                 visit_arr = _ints(visit_arr)
             split = None
             if served.size == done.size:  # (in integer ns: the same as a live span's)
-                served_s = _sec(served)
+                served_s = _frozen(_sec(served))
                 split = (_sec(done - visit_arr - served), served_s)
-            done_s = _sec(done)
+            done_s = _frozen(_sec(done))
             hp = self.hop_parents
             ids = trace_id_array(self._ids)
             spans.append(EntitySpans(name, VISIT, ids, _sec(visit_arr), done_s,
@@ -307,17 +353,21 @@ class QueueInstrumentation(_Instrumentation):
                  if removed.size or aborted.size else dropped)
         _samples(wait_s, started, waited)
         if done.size:
+            # (the stores keep these frozen columns as given: one column of completion
+            # times for both series and the spans)
             if done_s is None:
-                done_s = _sec(done)
+                done_s = _frozen(_sec(done))
             if served_s is None:
-                served_s = _sec(served)
+                served_s = _frozen(_sec(served))
             service_s.emit_many(done_s, served_s, subscribers=False)
-            completed_s.emit_many(done_s, np.ones(done.size), subscribers=False)
+            completed_s.emit_many(done_s, _ones(done.size), subscribers=False)
         entity = self.entity
         lasts = []
         withdrawn = _ints(self._withdrawn)
         leave = np.sort(np.concatenate((started, removed, withdrawn)), kind="stable") if (
             removed.size or withdrawn.size) else started
+        levels = self._fifo_gauges(arrived, done, whole) if whole and not (
+            removed.size or withdrawn.size or aborted.size) else None
         for series, ups, downs, last, actual in (
             (depth_s, arrived, leave, self._last_depth, len(entity._queue)),
             # (in_flight is not checked: between a completion and the start it allows,
@@ -325,14 +375,18 @@ class QueueInstrumentation(_Instrumentation):
             (flight_s, started, np.sort(np.concatenate((done, aborted)), kind="stable")
              if aborted.size else done, self._last_in_flight, None),
         ):
-            t, v = _level(ups, downs, last)
+            t, v = _level(ups, downs, last) if levels is None else levels[len(lasts)]
             if t.size:
-                t = _sec(t)
-                series.emit_many(t, v.astype(np.float64), subscribers=False)
+                t = _frozen(_sec(t))
+                vf = _frozen(v.astype(np.float64))
+                series.emit_many(t, vf, subscribers=False)
                 last = int(v[-1])
                 if series is flight_s:
-                    util_s.emit_many(t, v / self._conc if 0 < self._conc < 2**62
-                                     else np.zeros(v.size), subscribers=False)
+                    conc = self._conc
+                    # (in_flight / 1 is in_flight, exactly: the same column)
+                    util_s.emit_many(t, vf if conc == 1 else _frozen(
+                        v / conc if 0 < conc < 2**62 else np.zeros(v.size)),
+                        subscribers=False)
             if actual is not None and last != actual:
                 # changed behind the instrumentation's back (someone popped the queue)
                 series.emit_many(np.array([entity._sim.now_ns / _NS]),
@@ -340,6 +394,21 @@ class QueueInstrumentation(_Instrumentation):
                 last = actual
             lasts.append(last)
         self._last_depth, self._last_in_flight = lasts
+
+    def _fifo_gauges(self, arrived: np.ndarray, done: np.ndarray,
+                     c: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """(depth, in_flight) changes of a server whose starts were derived (FIFO,
+        `concurrency` c), from one level instead of two: the k-th start is at
+        max(k-th arrival, k-th release), so after any instant the starts so far are
+        min(arrivals so far, releases so far), and with N the requests in the system,
+        in_flight = min(N, c) and depth = N - in_flight. (The caller checked that the
+        carried state is the gauges' last values and that every start of this flush
+        is counted so: the same points as `_level` of arrivals/starts and
+        starts/completions.)"""
+        d0, f0 = self._last_depth, self._last_in_flight
+        t, n = _level(arrived, done, d0 + f0)
+        flight = np.minimum(n, c)
+        return _changes(t, n - flight, d0), _changes(t, flight, f0)
 
     def _concurrency_changing(self) -> None:
         """The concurrency is about to change: what was recorded so far used the old

@@ -121,7 +121,30 @@ def settable(obj: Any) -> list[str]:
                     continue
                 if _configurable(key, value, params.get(key, "")):
                     names.add(key)
+    names.update(_named_choices(obj))
     return sorted(names)
+
+
+def _named_choices(obj: Any) -> dict[str, tuple[str, list[str]]]:
+    """Attributes `obj` lets a setting give by name (``_setting_choices()``): each with
+    ``"one"`` (a name: a balancer's strategy) or ``"some"`` (a list of distinct names:
+    its backends) and the names it accepts."""
+    declared = getattr(obj, "_setting_choices", None)
+    return declared() if callable(declared) else {}
+
+
+def _checked_names(current: Any, value: Any, where: str, how: str, names: list[str]) -> Any:
+    """A setting of an attribute given by name: a name (``one``) or a non-empty list of
+    distinct names (``some``) among `names`, else refused listing them."""
+    if how == "one":
+        if not isinstance(value, str) or value not in names:
+            raise SettingError(f"{where} takes one of {names}, got {value!r}", names)
+        return value
+    if (not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value)
+            or len(set(value)) < len(value) or set(value) - set(names)):
+        raise SettingError(f"{where} takes a non-empty list of distinct names among "
+                           f"{names}, got {value!r}", names)
+    return list(value)
 
 
 def _entity_type() -> type:
@@ -285,6 +308,9 @@ def _resolve(entities: dict[str, Any], key: Any, value: Any) -> tuple[Any, Any, 
         raise SettingError(f"{key}: {type(obj).__name__} has no settable attribute "
                            f"{attr!r}", choices(obj))
     current = getattr(obj, attr)
+    named = _named_choices(obj).get(attr)
+    if named is not None:  # (given by name: the holder turns the name into the object)
+        return entity, obj, attr, current, _checked_names(current, value, key, *named)
     if attr not in settable(obj):
         from happysimulator.load.profile import Profile
 
@@ -387,13 +413,23 @@ def apply_settings(sim: Any, settings: dict[str, Any]) -> list[str]:
 
     An entity that caches what it was configured with (e.g. a `Source` its arrival
     rate) defines ``_settings_changed()``: it is called after its settings are applied.
+    An object whose state accrues under what is set (a token bucket's tokens under its
+    refill rate) defines ``_before_setting(now)``: it is called, with the simulation's
+    current `Instant`, before the first setting on it, so what accrued until now
+    accrued under the old values.
     """
     entities = entities_by_name(sim)
     plan = [(key, *_resolve(entities, key, value)) for key, value in settings.items()]
     done = []
     touched: dict[int, Any] = {}
     applied: list[tuple[Any, str, Any]] = []
+    now = getattr(sim, "now", None)
+    settled: set[int] = set()
     for key, entity, obj, attr, current, value in plan:
+        settle = getattr(obj, "_before_setting", None)
+        if callable(settle) and id(obj) not in settled and now is not None:
+            settled.add(id(obj))
+            settle(now)
         try:
             setattr(obj, attr, value)
         except (ValueError, TypeError) as exc:
@@ -427,6 +463,11 @@ def apply_settings(sim: Any, settings: dict[str, Any]) -> list[str]:
 
 
 def _show(x: Any) -> str:
+    if isinstance(x, list | tuple) and not all(_scalar(v) for v in x):
+        return repr([getattr(v, "name", v) for v in x])  # (entities by name)
+    if not (_scalar(x) or isinstance(x, list | tuple | dict)) and not _is_distribution(x) \
+            and type(x).__repr__ is object.__repr__:
+        return type(x).__name__  # (an object: a strategy)
     if _is_distribution(x):
         try:
             return f"{type(x).__name__}(mean={x.mean:g})"

@@ -164,7 +164,7 @@ class SpanBatch:
                     at = np.flatnonzero(which == w)
                     parents[at] = cols.parents[j[at]]
         return SpanArrays(tids, which, [c.name for c in batch], starts, ends, attrs,
-                          parents)
+                          parents, ranks=[c.rank for c in batch])
 
 
 class Tracer:

@@ -318,3 +318,34 @@ def test_arrivals_of_ids_that_are_not_int64_ints_record_no_parent():
     hp.arrived(_Req(2**64, base), 1)  # (alone in a batch: none packed)
     hp.arrived(_Req(8, None), 2)
     assert hp.pending() == 1 and hp.parent_of(8, 2) is None and hp.pending() == 0
+
+
+def test_arrivals_appended_inline_with_a_none_parent_have_none():
+    """A station's inline arrival (`ComponentInstrumentation.hops`) appends the context's
+    open span as it is: None (a closed outermost span) packs as no parent, the arrivals
+    around it keep theirs."""
+    hp = HopParents()
+    hp.new.extend((1, 10, 101))
+    hp.new.extend((2, 20, None))
+    hp.new.extend((3, 30, NO_PARENT))
+    hp.new.extend((4, 40, 104))
+    assert hp.pending() == 4
+    assert hp.parent_of(2, 20) is None and hp.parent_of(3, 30) is None
+    assert hp.parent_of(1, 10) == 101 and hp.parent_of(4, 40) == 104
+
+
+def test_a_server_records_its_arrivals_parents_inline():
+    """The Server's inline arrival gives the same parent as `HopParents.arrived`."""
+    server = Server("S", concurrency=1, service_time=ExponentialLatency(0.2))
+    lb = LoadBalancer("LB", backends=[server], strategy=RoundRobin())
+    client = Client("Client", lb, timeout=30.0)
+    sim = Simulation(sources=[Source.poisson(rate=8.0, target=client, name="Users",
+                                             stop_after=5.0)],
+                     entities=[server, lb, client], seed=3, end_time=60.0,
+                     observability=ObservabilityConfig.full())
+    i = server._instr
+    assert i.hops is i.hop_parents.new
+    sim.run()
+    spans = {s.span_id: s for s in sim.query.trace_store.spans()}
+    hops = [s for s in spans.values() if s.entity == "S"]
+    assert len(hops) > 20 and all(spans[s.parent_id].entity == "LB" for s in hops)

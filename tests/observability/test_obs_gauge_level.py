@@ -39,3 +39,15 @@ def test_level_with_big_times_and_a_momentary_dip():
     ns = 2 * 10**12
     t, v = _level(np.array([ns, ns + 5], dtype=np.int64), np.array([ns + 5], dtype=np.int64), 0)
     assert (t.tolist(), v.tolist()) == ([ns], [1])
+
+
+# times whose doubles overflow int64 (past 2**62 ns, before -2**62 ns) take the other path
+edge = st.lists(st.sampled_from([-(2**63) + 1, -(2**62) - 1, -(2**62), -1, 0, 7,
+                                 2**62 - 1, 2**62, 2**63 - 1]), max_size=12).map(sorted)
+
+
+@settings(max_examples=200, deadline=None)
+@given(edge, edge, st.integers(-5, 5))
+def test_level_matches_a_replay_at_the_ends_of_int64(ups, downs, last):
+    t, v = _level(np.array(ups, dtype=np.int64), np.array(downs, dtype=np.int64), last)
+    assert (t.tolist(), v.tolist()) == _reference(ups, downs, last)

@@ -33,7 +33,14 @@ from happysimulator.observability import Breakpoint, MetricCondition, Observabil
 from operators.simtime import TICKS_PER_SECOND  # the one ns -> seconds conversion
 from tests.oracle.asking import _json_roundtrip, _resolve
 from tests.oracle.checker import Checker, Mismatch, _close
-from tests.oracle.models import DECLARED, DECLARED_TAGS, ENTITIES, ModelSpec, build
+from tests.oracle.models import (
+    DECLARED,
+    DECLARED_SPAN_ATTRIBUTES,
+    DECLARED_TAGS,
+    ENTITIES,
+    ModelSpec,
+    build,
+)
 from tests.oracle.reference import Reference
 
 __all__ = ["Case", "Mismatch", "run_case", "CONFIGS", "reference_run"]
@@ -91,13 +98,15 @@ class RefRun:
     entities: tuple[str, ...]
     error: str | None
     declared_tags: dict[tuple[str, str], tuple[str, ...]]
+    declared_span_attributes: dict[str, tuple[str, ...]]
 
     def reference(self, upto: int | None, now: float, config: str) -> Reference:
         records = ("metrics", "spans") if config == "default" else (
             "metrics", "spans", "events")
         ref = Reference(now, entities=self.entities, catalog=self.catalog, records=records,
                         keeps_tags=config in ("full", "default"),
-                        declared_tags=self.declared_tags)
+                        declared_tags=self.declared_tags,
+                        declared_span_attributes=self.declared_span_attributes)
         for k, o in self.obs:
             if upto is not None and k > upto:
                 break
@@ -146,7 +155,8 @@ def reference_run(model: ModelSpec) -> RefRun:
         if info.kind.value == "metric" and info.series_kind:
             catalog[(info.source, info.name)] = info.series_kind
     run = RefRun(obs, sim.now_ns / TICKS_PER_SECOND, sim._events_processed, catalog,
-                 ENTITIES(model), error, DECLARED_TAGS(model))
+                 ENTITIES(model), error, DECLARED_TAGS(model),
+                 DECLARED_SPAN_ATTRIBUTES(model))
     if len(_REF_CACHE) > 64:
         _REF_CACHE.clear()
     _REF_CACHE[model] = run

@@ -29,7 +29,8 @@ from happysimulator.components.load_balancer import LoadBalancer, RoundRobin
 from happysimulator.core.observed import counter, gauge, sample
 from happysimulator.observability import InstrumentedEntity
 
-__all__ = ["ModelSpec", "build", "ENTITIES", "DECLARED", "DECLARED_TAGS"]
+__all__ = ["ModelSpec", "build", "ENTITIES", "DECLARED", "DECLARED_TAGS",
+           "DECLARED_SPAN_ATTRIBUTES"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,22 @@ def DECLARED_TAGS(spec: ModelSpec) -> dict[tuple[str, str], tuple[str, ...]]:
     return out
 
 
+def DECLARED_SPAN_ATTRIBUTES(spec: ModelSpec) -> dict[str, tuple[str, ...]]:
+    """entity -> the attribute keys its component declares for its spans (written out
+    from the components' documentation, not read from them: the Router's ``lane`` is
+    undeclared, valid only once one of its spans carries it)."""
+    station = ("wait", "service", "status")
+    out = {"Server": station, "Sink": ("latency",)}
+    if spec.worker:
+        out["Worker"] = station
+    if spec.client_attempts:
+        out["Client"] = ("attempt", "outcome", "rejected_by")
+    if spec.balancer:
+        out["Server2"] = station
+        out["LB"] = ("backend",)
+    return out
+
+
 def ENTITIES(spec: ModelSpec) -> tuple[str, ...]:
     names = ["Source", "Server", "Sink"]
     if spec.router:
@@ -151,6 +168,9 @@ class Router(InstrumentedEntity):
         lane = "a" if self.n % 2 else "b"
         self.increment("routed", backend=lane)
         self.observe("hops", float(self.n % 5), lane=lane)
+        # a zero-length span at the instant the source sends (a tie with the source's
+        # span), carrying an undeclared attribute
+        self.record_span(event, self.now.to_seconds(), lane=lane)
         return self.forward(event, self.target)
 
 

@@ -171,6 +171,11 @@ def _weighted_quantile(segs: list[tuple[float, float]], q: float) -> tuple[float
     return (min(lo, hi), max(lo, hi))
 
 
+#: a span row's own fields: group_by keys that are not attribute keys
+_SPAN_FIELDS = {"entity", "source", "trace_id", "span_id", "parent_id", "start", "end",
+                "duration"}
+
+
 class Reference:
     """Raw observations in, answers out. ``now`` is the clock when the question is asked
     (None: a clock not following the data, nothing is clipped)."""
@@ -179,7 +184,9 @@ class Reference:
                  catalog: dict[tuple[str, str], str] | None = None,
                  records: tuple[str, ...] = ("metrics", "spans", "events"),
                  keeps_tags: bool = True,
-                 declared_tags: dict[tuple[str, str], tuple[str, ...]] | None = None) -> None:
+                 declared_tags: dict[tuple[str, str], tuple[str, ...]] | None = None,
+                 declared_span_attributes: dict[str, tuple[str, ...]] | None = None
+                 ) -> None:
         self.now = now
         self.entities = entities  # every entity of the model (known even before data)
         self.series: dict[tuple[str, str], _Series] = {}
@@ -190,6 +197,8 @@ class Reference:
         self.keeps_tags = keeps_tags
         #: (source, name) -> the tag keys the model's components declare for the series
         self.declared_tags = dict(declared_tags or {})
+        #: entity -> the attribute keys the model's components declare for its spans
+        self.declared_span_attributes = dict(declared_span_attributes or {})
 
     # -- input --------------------------------------------------------------------------
     def metric(self, t: float, source: str, name: str, kind: str | None, value: float,
@@ -220,8 +229,19 @@ class Reference:
             known = set(self.entities) | {s.entity for s in self.spans}
             if not any(fnmatchcase(e, entity) for e in known):
                 raise RefRefusal(f"unknown entity {entity!r}")
+            mine = [s for s in self.spans if fnmatchcase(s.entity, entity)]
+            keys = set(q.get("tags") or {}) | (set(q.get("group_by") or []) - _SPAN_FIELDS)
+            if keys:
+                # the tag-key rule of metrics: declared by a selected entity, or carried
+                # by one of its spans so far; any other key is refused, data or not
+                valid = {k for e, ks in self.declared_span_attributes.items()
+                         if fnmatchcase(e, entity) for k in ks}
+                valid |= {k for s in mine for k in (s.attributes or {})}
+                if keys - valid:
+                    raise RefRefusal(f"attribute keys {sorted(keys - valid)} not in "
+                                     f"{sorted(valid)}")
             rows = [(s.start, s.entity, s.duration, s.attributes or {}, s.entity)
-                    for s in self.spans if fnmatchcase(s.entity, entity)]
+                    for s in mine]
             return self._records(q, rows)
         if kind == "events":
             if "events" not in self.records:

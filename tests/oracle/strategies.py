@@ -135,9 +135,20 @@ def record_queries(draw: Any) -> dict[str, Any]:
     q: dict[str, Any] = {"kind": kind}
     if kind == "spans":
         q["entity"] = draw(st.sampled_from(["*", "Sink", "Server", "Worker", "Source",
-                                            "Client", "LB"]))
+                                            "Client", "LB", "Router"]))
         aggs = draw(st.lists(st.sampled_from(["count", "mean", "max", "p90", "rate"]),
                              min_size=1, max_size=3, unique=True))
+        # attribute keys: the entity's own (declared, or carried once recorded: the
+        # Router's lane), another entity's, or a typo -- refused with or without data
+        pick = draw(st.integers(0, 5))
+        if pick == 1:
+            key, values = draw(st.sampled_from(_SPAN_ATTRS.get(q["entity"], _ANY_ATTR)))
+            q["tags"] = {key: draw(st.sampled_from(values))}
+        elif pick == 2:
+            q["tags"] = {draw(st.sampled_from(["bkend", "lane", "backend", "entity"])): "a"}
+        elif pick == 3:
+            key, _ = draw(st.sampled_from(_SPAN_ATTRS.get(q["entity"], _ANY_ATTR)))
+            q["group_by"] = [draw(st.sampled_from([key, key, "outcom"]))]
     else:
         q["name"] = draw(st.sampled_from(["*", "Request", "service.done"]))
         # (with a numeric aggregate too: events without a value still count)
@@ -146,9 +157,20 @@ def record_queries(draw: Any) -> dict[str, Any]:
     q["aggregates"] = aggs
     if draw(st.integers(0, 4)) > 0:
         q["start"], q["end"] = _time(draw), _time(draw)
-    if draw(st.integers(0, 4)) == 0:
+    if draw(st.integers(0, 4)) == 0 and "group_by" not in q:
         q["group_by"] = ["entity"]
     return q
+
+
+#: span attribute keys per entity (with values they take) for the fuzzer's filters
+_SPAN_ATTRS: dict[str, list[tuple[str, list[Any]]]] = {
+    "LB": [("backend", ["Server", "Server2"])],
+    "Client": [("outcome", ["ok", "timeout"]), ("attempt", [1, 2])],
+    "Router": [("lane", ["a", "b"])],
+    "Server": [("status", ["dropped"])],
+    "Sink": [("latency", [0.5])],
+}
+_ANY_ATTR = [("lane", ["a"]), ("backend", ["Server"]), ("status", ["dropped"])]
 
 
 @st.composite

@@ -126,3 +126,29 @@ def test_a_subscriber_disposed_mid_boundary_gets_nothing_more():
     # (its observations queued at that boundary are dropped too, as reactivex would)
     assert not [g for g in got if g[0] == "second"]
     assert [n for w, n in got if w == "first"] == ["lat", "level", "hits"] * 5
+
+
+def test_a_batch_is_kept_as_given_only_when_frozen():
+    """`MetricSeries.extend` keeps read-only float64 columns without a copy (a flush
+    hands over what it built, one column to several series); anything else is copied,
+    so a caller writing to its array afterwards does not change the store."""
+    import numpy as np
+
+    from happysim_rx.stores.metric import MetricSeries
+
+    s = MetricSeries("S", "x", "sample")
+    t, v = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    s.extend(t, v)
+    t[0], v[0] = 9.0, 9.0
+    frozen_t, frozen_v = np.array([5.0]), np.array([6.0])
+    frozen_t.flags.writeable = frozen_v.flags.writeable = False
+    s.extend(frozen_t, frozen_v)
+    assert s._chunks[1][0] is frozen_t
+    # a read-only view of a writeable array may still change: copied
+    base = np.array([7.0, 8.0])
+    view = base[:1]
+    view.flags.writeable = False
+    s.extend(view, view)
+    base[0] = 0.0
+    tt, vv = s.arrays()
+    assert tt.tolist() == [1.0, 2.0, 5.0, 7.0] and vv.tolist() == [3.0, 4.0, 6.0, 7.0]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from happysim_rx import MetricStore, StreamingMetricStore
 from happysim_rx.stores._rollup import _FOLD_AT
-from happysim_rx.stores._streaming_series import pending_limit
+from happysim_rx.stores._streaming_series import _CHUNK, pending_limit
 
 SMALL = {"raw_capacity": 48, "bucket_width": 1.0, "fine_buckets": 4, "coarse_buckets": 6}
 
@@ -138,3 +138,25 @@ def test_mixed_extend_and_append_equal_one_sample_at_a_time(seed, kind, pieces):
                 for k, b in sorted(tier.buckets.items())]
 
     assert state(mixed) == state(single)
+
+
+@pytest.mark.parametrize("raw", [8, 3000, 9000])
+@pytest.mark.parametrize("step", [700, 5000])
+def test_ring_served_from_held_chunks_and_memory_bounded(raw, step):
+    """The ring is the newest ``raw`` samples whatever the batches (summarized or not),
+    `raw_from` the time just after the newest one it no longer holds, and the chunks
+    held stay bounded: the pending samples or the ring, plus one chunk across its edge."""
+    t, v = _feed(3, "sample", 40_000)
+    store = StreamingMetricStore(**{**SMALL, "raw_capacity": raw})
+    s = store.series_for("S", "x", "sample")
+    for i in range(0, t.size, step):
+        s.extend(t[i:i + step], v[i:i + step])
+        n = min(i + step, t.size)
+        if (i // step) % 3 == 0:  # a reader now and then
+            rt, rv = s.ring()
+            assert rt.tolist() == t[max(0, n - raw):n].tolist()
+            assert rv.tolist() == v[max(0, n - raw):n].tolist()
+            assert s.raw_from() == (np.nextafter(t[n - raw - 1], np.inf) if n > raw
+                                    else -np.inf)
+        assert s._nheld < max(pending_limit(raw), raw) + _CHUNK
+    assert len(s) == t.size

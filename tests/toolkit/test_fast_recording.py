@@ -278,3 +278,30 @@ def test_a_tagged_batch_is_kept_as_the_samples_one_by_one():
     for a, b in zip(one.arrays(), batched.arrays(), strict=True):
         assert a.tolist() == b.tolist()
     assert one.tagged() == batched.tagged()
+
+
+@pytest.mark.parametrize("name", ["successes", "latency"])
+def test_successes_riding_on_the_latency_batch_when_one_is_followed(name):
+    """`successes` rides on the batched `latency` times (`fast_recording.ride`) while
+    both are batched: followed from t=8 s to t=14 s (one of the two), the follower sees
+    exactly that window's values as they happen, and the stores keep the same as with
+    nobody listening."""
+    plain_sim, _, _ = _model()
+    plain_sim.run()
+    plain = _stored(plain_sim)
+
+    sim, client, _ = _model()
+    sim.control.run_until(8.0)
+    assert client._fast.hot is not None  # (riding)
+    seen: list = []
+    sub = sim.observations.metrics(name, source="Client").subscribe(
+        lambda o: seen.append((o.time, o.value)))
+    sim.control.run_until(14.0)
+    assert client._fast.hot is None  # (each on its own while one is followed)
+    sub.dispose()
+    sim.control.run_until(20.0)
+    assert client._fast.hot is not None
+    sim.run()
+    assert _stored(sim) == plain
+    assert seen == [(t, v) for t, v, _ in plain[f"Client.{name}"] if 8.0 < t <= 14.0]
+    assert len(seen) > 5

@@ -185,3 +185,32 @@ def test_a_traced_request_leaves_no_cycle_for_the_collector(backend):
         gc.enable()
     spans = [s for s in sim.query.trace_store.spans() if s.entity == "LB"]
     assert len(spans) == 20
+
+
+@pytest.mark.parametrize("followed", [False, True])
+def test_a_held_requests_span_begins_when_it_reached_the_balancer(followed):
+    """Held for want of a healthy backend (``on_no_backend="queue"``), a request's
+    balancer span runs from its arrival (0.25 s) to its answer (1.05 s), whether the
+    trace store takes it as int facts (nobody else listens) or as a `Span` (followed)."""
+    s = _servers(1)[0]
+    lb = LoadBalancer("LB", backends=[s], on_no_backend="queue")
+    lb.mark_unhealthy(s)
+    client = Client("C", lb)
+    sim = Simulation(entities=[s, lb, client], seed=1,
+                     observability=ObservabilityConfig.full())
+    live: list = []
+    if followed:
+        sim.observations.spans().subscribe(lambda o: live.append(o.value))
+    request = client.send_request()
+    request.time = Instant.from_seconds(0.25)
+    sim.schedule(request)
+    sim.schedule(Event.once(Instant.from_seconds(1.0), "heal", lambda e: lb.mark_healthy(s)))
+    sim.control.run_until(1.02)
+    assert (lb._fast.rows is None) == followed  # (the path its close takes)
+    sim.run()
+    spans = [x for x in sim.query.trace_store.spans() if x.entity == "LB"]
+    assert [(x.start, x.end, x.attributes) for x in spans] == [
+        (0.25, pytest.approx(1.05), {"backend": s.name})]
+    if followed:
+        assert [(x.start, x.end) for x in live if x.entity == "LB"] == [
+            (x.start, x.end) for x in spans]

@@ -30,7 +30,13 @@ from typing import Any
 
 from happysim_rx.observation import Span
 from happysimulator.components.client.retry import NoRetry, RetryPolicy, bind_rng
-from happysimulator.components.fast_recording import STALE, FastRecording, NsPair, resolve
+from happysimulator.components.fast_recording import (
+    STALE,
+    FastRecording,
+    NsPair,
+    resolve,
+    ride,
+)
 from happysimulator.components.forwarding import REJECTED, RejectedError
 from happysimulator.components.span_facts import NO_PARENT
 from happysimulator.core._active import ACTIVE, detached_id
@@ -109,6 +115,8 @@ class RetryingClient(ObservedEntity):
     """What `Client` and `PooledClient` share: request ids, attempts in flight,
     timeouts, retries, statistics and what they record."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("attempt", "outcome", "rejected_by")
     observed_series = (
         counter("requests", "requests", "attempts sent downstream (first tries and retries)"),
         counter("retries", "requests", "attempts after a request's first"),
@@ -163,8 +171,30 @@ class RetryingClient(ObservedEntity):
     # ---- configuration and statistics ---------------------------------------------------
     @property
     def timeout(self) -> float | None:
-        """Seconds an attempt may take before it counts as timed out (None: never)."""
+        """Seconds an attempt may take before it counts as timed out (None: never).
+        Settable (a what-if fork): attempts in flight are then held to the new timeout
+        (those sent while it was None never time out)."""
         return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not value >= 0):
+            raise ValueError(f"timeout must be >= 0 seconds or None, got {value!r}")
+        self._timeout = value
+        self._timeout_ns = None if value is None else round(value * _NS)
+
+    def _settings_changed(self) -> None:
+        """After a what-if setting: the timer follows the (new) timeout of the oldest
+        attempt in flight (a shorter timeout must not wait for the old timer)."""
+        q, timeout = self._deadlines, self._timeout_ns
+        while q and not q[0].live:
+            q.popleft()
+        if timeout is None or not q or self._sim is None:
+            return
+        due = max(self._sim.now_ns, q[0].start_ns + timeout)
+        if self._timer_at is None or due < self._timer_at:
+            self._sim.schedule(self._timer(due))  # (the old timer, when it fires, is stale)
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -337,8 +367,11 @@ class RetryingClient(ObservedEntity):
     _fast: FastRecording | None = None
 
     def _resolve_fast(self) -> FastRecording:
-        return resolve(self, ("requests", "counter:ns"), ("retries", "counter"),
-                       ("successes", "counter:ns"), ("latency", "sample:since"))
+        f = resolve(self, ("requests", "counter:ns"), ("retries", "counter"),
+                    ("successes", "counter:ns"), ("latency", "sample:since"))
+        if f.on:  # (a success is a latency sample: one time for both while batched)
+            f.hot = ride(self, f, 2, 3)
+        return f
 
     def _request_type(self) -> str:
         """The event type of the attempts of a ``"request"``: ``"<name>_request"``."""
@@ -371,17 +404,23 @@ class RetryingClient(ObservedEntity):
         if f.sim is not self._sim:
             f = self._fast = self._resolve_fast()
         if f.on:  # (`increment("successes")`, `observe("latency")`, `record_span` inline)
-            s = f.series[2]
-            if s.__class__ is list:  # (batched: the time in ns)
-                s.append(now)
-            else:
-                s.emit(now / _NS, 1)
-            s = f.series[3]
-            if s.__class__ is NsPair:  # (batched: the time and the first send in ns)
+            s = f.hot
+            if s is not None:  # (both batched: the time and the first send in ns, the
+                # successes riding on the latency's times: `fast_recording.ride`)
                 s[0].append(now)
                 s[1].append(a.first_ns)
             else:
-                s.emit(now / _NS, (now - a.first_ns) / _NS)
+                s = f.series[2]
+                if s.__class__ is list:  # (batched: the time in ns)
+                    s.append(now)
+                else:
+                    s.emit(now / _NS, 1)
+                s = f.series[3]
+                if s.__class__ is NsPair:  # (batched: the time and the first send in ns)
+                    s[0].append(now)
+                    s[1].append(a.first_ns)
+                else:
+                    s.emit(now / _NS, (now - a.first_ns) / _NS)
             if f.spans is not None:
                 sid = a.span
                 if sid is not None:  # (`record_span` inline)
@@ -432,11 +471,16 @@ class RetryingClient(ObservedEntity):
 
     def _on_timer(self) -> list[Event]:
         """Time out every attempt whose deadline has come; set the next timer."""
-        self._timer_at = None
         now = self._sim.now_ns
+        if self._timer_at is not None and now != self._timer_at:
+            return []  # a timer replaced by an earlier one (a what-if's new timeout)
+        self._timer_at = None
         timeout = self._timeout_ns
         out: list[Event] = []
         q = self._deadlines
+        if timeout is None:  # (timeouts turned off by a what-if setting)
+            q.clear()
+            return out
         while q:
             a = q[0]
             if not a.live:

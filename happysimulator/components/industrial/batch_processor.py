@@ -37,6 +37,8 @@ class BatchProcessor(ObservedEntity):
     when it is > 0), each processed in `process_time` seconds (a number or a latency
     distribution)."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("batch",)
     observed_series = (
         gauge("queue_depth", "items", "items waiting in the buffer"),
         gauge("in_flight", "batches", "batches being processed"),

@@ -42,6 +42,8 @@ class PooledCycleResource(ObservedEntity):
     """A pool of `pool_size` units; each item holds one for `cycle_time` seconds (a
     number or a latency distribution); ``queue_capacity`` 0 means unlimited waiting."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("wait",)
     observed_series = (
         gauge("queue_depth", "items", "items waiting for a unit"),
         gauge("in_flight", "units", "units in a cycle"),

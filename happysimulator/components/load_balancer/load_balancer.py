@@ -20,6 +20,7 @@ from happysim_rx.observation import Span
 from happysimulator.components.fast_recording import STALE, FastRecording, NsTagged, resolve
 from happysimulator.components.forwarding import answer_rejected, run_hooks
 from happysimulator.components.load_balancer.strategies import (
+    STRATEGIES,
     LeastResponseTime,
     LoadBalancingStrategy,
     RoundRobin,
@@ -64,17 +65,26 @@ class BackendInfo:
         self.consecutive_failures = 0
 
 
+class _Route:
+    """What a balancer records of the requests it routes to one backend, in one
+    simulation's recording (`FastRecording.shared`, by backend name): the ``routed``
+    sample's tags, its spans' attributes (one dict each, shared by all: a dict per sample
+    cost the store as much again as the rest of the sample) and their `SpanFacts` code
+    (``kind``; None: no facts)."""
+
+    __slots__ = ("lb", "tags", "attrs", "kind")
+
+
 class _SpanClose(_Extra):
     """The flags of a request routed with its balancer span open, and what closing the
     span needs: `closed` is the request's first completion hook."""
 
-    __slots__ = ("lb", "info", "ctx", "since", "since_ns", "sid", "parent", "attrs", "kind")
+    __slots__ = ("route", "info", "ctx", "since_ns", "sid", "parent")
 
     def closed(self, _finish: Any = None) -> None:
         """The backend finished the request (context ``ctx``) whose span ``sid``
-        (opened at ``since``, s; ``since_ns``) is open. ``attrs``: the span's attributes
-        (one dict per backend, shared by its spans); ``kind``: their `SpanFacts` code
-        (None: record the span as a `Span`)."""
+        (opened at ``since_ns``) is open; ``route``: its backend's `_Route`, ``info``
+        its `BackendInfo`."""
         # (the hooks list holds this bound method, which holds this object: let go of
         # the list, so the request's objects are freed without the cycle collector)
         self.on_complete = None
@@ -85,14 +95,15 @@ class _SpanClose(_Extra):
         ctx, sid, parent = self.ctx, self.sid, self.parent
         if ctx.get(_OPEN_SPAN) == sid:  # closed: what follows is its parent's
             ctx[_OPEN_SPAN] = parent
-        lb = self.lb
+        route = self.route
+        lb = route.lb
         f = lb._fast
         sim = lb._sim
         if f.sim is not sim:
             f = lb._fast = resolve(lb, _SERIES)
         rows = f.rows  # (`record_span` inline)
         if rows is not None:  # (the trace store alone listens: six ints, or its list)
-            kind = self.kind
+            kind = route.kind
             if kind is not None:
                 sf = f.facts
                 if not rows or rows[-1] is not sf.batch:
@@ -100,12 +111,12 @@ class _SpanClose(_Extra):
                 sf.ints.extend((ctx["id"], sid, NO_PARENT if parent is None else parent,
                                 self.since_ns, sim.now_ns, kind))
                 return
-            rows.append(Span(ctx["id"], sid, parent, f.name, self.since, sim.now_ns / _NS,
-                             self.attrs))
+            rows.append(Span(ctx["id"], sid, parent, f.name, self.since_ns / _NS,
+                             sim.now_ns / _NS, route.attrs))
         elif f.spans is not None:
             now = sim.now_ns / _NS
-            f.spans.emit(now, Span(ctx["id"], sid, parent, f.name, self.since, now,
-                                   self.attrs))
+            f.spans.emit(now, Span(ctx["id"], sid, parent, f.name, self.since_ns / _NS, now,
+                                   route.attrs))
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,8 @@ class LoadBalancerStats:
 class LoadBalancer(ObservedEntity):
     """Routes each request to one backend (see the module docstring)."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("backend",)
     observed_series = (
         counter("routed", "requests", "requests sent to a backend", tags=("backend",)),
         counter("rejected", "requests", "requests refused: no healthy backend"),
@@ -146,8 +159,11 @@ class LoadBalancer(ObservedEntity):
         self._strategy = strategy if strategy is not None else RoundRobin()
         self._on_no_backend = on_no_backend
         self._backends: dict[str, BackendInfo] = {}
+        #: every backend it was given or added, with its weight (a setting may bring
+        #: one back by name)
+        self._known_backends: dict[str, tuple[Entity, int]] = {}
         self._healthy: list[Entity] = []
-        self._held: deque[tuple[Event, list | None, float]] = deque()
+        self._held: deque[tuple[Event, list | None, int]] = deque()
         self._rng_bound = False
         # (strategy, it is told no response times): re-checked if the strategy changes
         self._plain_for: tuple[Any, bool] = (None, False)
@@ -171,7 +187,55 @@ class LoadBalancer(ObservedEntity):
 
     @property
     def strategy(self) -> LoadBalancingStrategy:
+        """How a backend is chosen. Settable (a what-if fork) by name -- one of
+        `STRATEGIES` -- or as a strategy object; the backends carry over."""
         return self._strategy
+
+    @strategy.setter
+    def strategy(self, value: LoadBalancingStrategy | str) -> None:
+        if isinstance(value, str):
+            made = STRATEGIES.get(value)
+            if made is None:
+                raise ValueError(f"unknown strategy {value!r}; strategies: "
+                                 f"{sorted(STRATEGIES)}")
+            value = made()
+        if not callable(getattr(value, "select", None)):
+            raise TypeError(f"a strategy has select(backends, request), got {value!r}")
+        self._strategy = value
+        for info in self._backends.values():
+            if hasattr(value, "add_backend"):
+                value.add_backend(info.backend)
+            if hasattr(value, "set_weight"):
+                value.set_weight(info.backend, info.weight)
+        self._rng_bound = False  # (a randomized one takes this balancer's stream)
+
+    @property
+    def backends(self) -> list[Entity]:
+        """The backends it routes to (`all_backends`). Settable (a what-if fork) by
+        names: those of the backends it was given or added ("what if S1 were gone");
+        the others are removed, as `remove_backend` does."""
+        return self.all_backends
+
+    @backends.setter
+    def backends(self, value: list[Any]) -> None:
+        known = self._known_backends
+        names = [v if isinstance(v, str) else getattr(v, "name", v) for v in value]
+        unknown = [n for n in names if n not in known]
+        if unknown or not names or len(set(names)) < len(names):
+            raise ValueError(f"backends are distinct names among {sorted(known)}, "
+                             f"at least one; got {names!r}")
+        for name in [n for n in self._backends if n not in names]:
+            self.remove_backend(self._backends[name].backend)
+        for name in names:
+            if name not in self._backends:
+                backend, weight = known[name]
+                self.add_backend(backend, weight)
+
+    def _setting_choices(self) -> dict[str, tuple[str, list[str]]]:
+        """What a what-if setting may name for the attributes set by name: ``strategy``
+        one of the strategies, ``backends`` some of the backends it knows."""
+        return {"strategy": ("one", sorted(STRATEGIES)),
+                "backends": ("some", sorted(self._known_backends))}
 
     @property
     def all_backends(self) -> list[Entity]:
@@ -212,6 +276,7 @@ class LoadBalancer(ObservedEntity):
         """Add ``backend`` (or change its weight); held requests go to it."""
         if weight < 1:
             raise ValueError(f"weight must be >= 1, got {weight}")
+        self._known_backends[backend.name] = (backend, weight)
         info = self._backends.get(backend.name)
         if info is not None:
             info.weight = weight
@@ -272,9 +337,9 @@ class LoadBalancer(ObservedEntity):
 
     # ---- requests ------------------------------------------------------------------------
     def handle_event(self, event: Event, hooks: Any = _TAKE,
-                     since: float | None = None) -> list[Event]:
+                     since_ns: int | None = None) -> list[Event]:
         """Route a request that arrived now; or (``hooks`` given: the caller's hooks, and
-        ``since``: when it arrived, s) one this balancer held."""
+        ``since_ns``: when it arrived) one this balancer held."""
         if hooks is _TAKE:  # (from the run loop: a new arrival)
             self._requests_received += 1
             if self._requests_received == 1:
@@ -298,10 +363,10 @@ class LoadBalancer(ObservedEntity):
             backend = strategy.select(healthy, event)
         if backend is None:
             self._no_backend_available += 1
-            if since is None:
-                since = self._sim.now_ns / _NS
+            if since_ns is None:
+                since_ns = self._sim.now_ns
             if self._on_no_backend == "queue" and not healthy:
-                self._held.append((event, hooks, since))
+                self._held.append((event, hooks, since_ns))
                 self.set_gauge("queued", len(self._held))
                 return []
             self._requests_failed += 1
@@ -320,27 +385,20 @@ class LoadBalancer(ObservedEntity):
         out.target = backend
         c = event._ctx
         out._ctx = event if c is None else c
-        now_s = start_ns / _NS
         f = self._fast  # (a disabled run stops at `f.on`)
         if f.sim is not self._sim:
             f = self._fast = resolve(self, _SERIES)
         sid = None
         if f.on:  # (`increment("routed", backend=...)` and `open_span` inline)
-            # (per backend, the tags of `routed` and the attributes of its spans: one
-            # dict each, shared by its samples and spans: a dict per sample cost the
-            # store as much again as the rest of the sample)
-            shared = f.shared.get(backend.name)
-            if shared is None:
-                attrs = {"backend": backend.name}
-                shared = f.shared[backend.name] = (
-                    {"backend": backend.name}, attrs,
-                    None if f.facts is None else f.facts.kind(f.name, attrs))
+            route = f.shared.get(backend.name)
+            if route is None:
+                route = f.shared[backend.name] = self._route(f, backend.name)
             s = f.series[0]
             if s.__class__ is NsTagged:  # (batched: the time in ns, the tags)
                 s[0].append(start_ns)
-                s[1].append(shared[0])
+                s[1].append(route.tags)
             else:
-                f.topics[0].emit(now_s, 1, shared[0])
+                f.topics[0].emit(start_ns / _NS, 1, route.tags)
             if f.ids is not None:  # (`open_span` inline)
                 ctx = c if c.__class__ is dict else event.context
                 sid = next(f.ids)
@@ -349,9 +407,8 @@ class LoadBalancer(ObservedEntity):
         plain = self._plain_for
         if plain[0] is not strategy:
             plain = self._plain_for = (strategy, not isinstance(strategy, LeastResponseTime))
-        fresh = since is None  # (not a held request's: it began now)
-        if fresh:
-            since = now_s
+        if since_ns is None:  # (not a held request's: it began now)
+            since_ns = start_ns
         if info is not None and plain[1]:
             # the caller's hooks go with the request: they run when the backend
             # finishes it, after the balancer's own bookkeeping (and span)
@@ -363,15 +420,12 @@ class LoadBalancer(ObservedEntity):
                 # which holds what it needs: no `partial` and its argument tuple and
                 # empty keywords dict made per request)
                 x = out._x = _new(_SpanClose)
-                x.lb = self
+                x.route = route
                 x.info = info
                 x.ctx = ctx
-                x.since = since
-                x.since_ns = start_ns
+                x.since_ns = since_ns
                 x.sid = sid
                 x.parent = parent
-                x.attrs = shared[1]
-                x.kind = shared[2] if fresh else None
                 own = x.closed
             x.daemon = x.cancelled = False
             x.on_complete = [own, *hooks] if hooks else [own]
@@ -380,11 +434,20 @@ class LoadBalancer(ObservedEntity):
         x.daemon = x.cancelled = False
         span = None if sid is None else (sid, parent)
         x.on_complete = [lambda _t: self._answered(event, hooks, backend, info, start_ns,
-                                                   since, span)]
+                                                   since_ns, span)]
         return [out]
 
+    def _route(self, f: FastRecording, backend: str) -> _Route:
+        """`backend`'s `_Route` in recording `f`."""
+        route = _new(_Route)
+        route.lb = self
+        route.tags = {"backend": backend}
+        route.attrs = attrs = {"backend": backend}
+        route.kind = None if f.facts is None else f.facts.kind(f.name, attrs)
+        return route
+
     def _answered(self, event: Event, hooks: list | None, backend: Entity,
-                  info: BackendInfo | None, start_ns: int, since: float,
+                  info: BackendInfo | None, start_ns: int, since_ns: int,
                   span: Any = None) -> list[Event]:
         rt = (self._sim.now_ns - start_ns) / _NS
         if info is not None:
@@ -394,7 +457,7 @@ class LoadBalancer(ObservedEntity):
         if isinstance(self._strategy, LeastResponseTime):
             self._strategy.record_response_time(backend, rt)
         if span is not None:
-            self.record_span(event, since, span=span, backend=backend.name)
+            self.record_span(event, since_ns / _NS, span=span, backend=backend.name)
         return run_hooks(self, hooks)
 
     def _release_held(self) -> None:
@@ -403,8 +466,8 @@ class LoadBalancer(ObservedEntity):
         if not self._held or not self._healthy or not hasattr(sim, "schedule"):
             return
         while self._held and self._healthy:
-            event, hooks, since = self._held.popleft()
-            sim.schedule(self.handle_event(event, hooks, since))
+            event, hooks, since_ns = self._held.popleft()
+            sim.schedule(self.handle_event(event, hooks, since_ns))
         self.set_gauge("queued", len(self._held))
 
 

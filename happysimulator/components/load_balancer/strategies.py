@@ -274,7 +274,17 @@ def bind_rng(strategy: object, rng: random.Random) -> None:
         strategy.rng = rng
 
 
+#: strategies by name (each built with its defaults): what a what-if setting
+#: ``"LB.strategy": "least_connections"`` names
+STRATEGIES: dict[str, Callable[[], Any]] = {
+    "round_robin": RoundRobin, "weighted_round_robin": WeightedRoundRobin,
+    "random": Random, "least_connections": LeastConnections,
+    "weighted_least_connections": WeightedLeastConnections,
+    "least_response_time": LeastResponseTime, "ip_hash": IPHash,
+    "consistent_hash": ConsistentHash, "power_of_two_choices": PowerOfTwoChoices,
+}
+
 __all__ = ["ConsistentHash", "IPHash", "LeastConnections", "LeastResponseTime",
-           "LoadBalancingStrategy", "PowerOfTwoChoices", "Random", "RoundRobin",
+           "LoadBalancingStrategy", "PowerOfTwoChoices", "Random", "RoundRobin", "STRATEGIES",
            "WeightedLeastConnections", "WeightedRoundRobin", "backend_load", "bind_rng",
            "request_key"]

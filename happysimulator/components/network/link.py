@@ -42,6 +42,18 @@ def carry_over(src: Event, dst: Event) -> None:
             x.on_complete = None
 
 
+def hop_route(event: Event, dest: Entity | None) -> tuple[Any, Any]:
+    """A hop span's ``source`` and ``destination``: the route in the event's metadata
+    (a `Network` fills it in), else the destination entity's name (None: unknown)."""
+    c = event._ctx
+    # (a partial context has no metadata: not completed for this)
+    meta = (c.get("metadata") if c.__class__ is dict else event.context.get("metadata")) or {}
+    to = meta.get("destination")
+    if to is None and dest is not None:
+        to = getattr(dest, "name", None)
+    return meta.get("source"), to
+
+
 class _Arrival:
     """Target of a link's in-flight packets: at their arrival it records the delivery
     and hands the packet to its destination (``name``/``entity``: the link)."""
@@ -70,7 +82,11 @@ class NetworkLink(ObservedEntity):
     from the simulation's stream.
 
     Observed: ``delivered`` and ``lost`` counters, ``delay`` samples (send to arrival,
-    s), ``in_transit`` gauge (packets on the link), ``bytes`` counter.
+    s), ``in_transit`` gauge (packets on the link), ``bytes`` counter; and a span per
+    event it carries (send to arrival; a lost one zero-length at the send), so a trace
+    shows the hop: attributes ``source`` and ``destination`` (entity names: the
+    network's route, else the egress; None where unknown) and ``outcome``
+    (``delivered`` / ``lost``).
     """
 
     observed_series = (
@@ -81,6 +97,7 @@ class NetworkLink(ObservedEntity):
         counter("bytes", "bytes", "payload bytes delivered"),
     )
     downstream_attributes = ("egress",)
+    span_attributes = ("source", "destination", "outcome")
 
     def __init__(self, name: str, latency: Any, bandwidth_bps: float | None = None,
                  packet_loss_rate: float = 0.0, jitter: Any = None,
@@ -136,6 +153,9 @@ class NetworkLink(ObservedEntity):
         if self._loss > 0.0 and rng.random() < self._loss:
             self.packets_dropped += 1
             self.increment("lost")
+            if self._tracing():
+                self.record_span(event, sim.now_ns / _NS,
+                                 **self._hop_attributes(event, dest, "lost"))
             return None
         now = sim.now_ns
         delay = self.latency.sample(rng)
@@ -162,6 +182,17 @@ class NetworkLink(ObservedEntity):
         self.set_gauge("in_transit", self._in_transit)
         return p
 
+    @staticmethod
+    def _hop_attributes(event: Event, dest: Entity | None, outcome: str) -> dict[str, Any]:
+        """A hop span's attributes."""
+        source, destination = hop_route(event, dest)
+        return {"source": source, "destination": destination, "outcome": outcome}
+
+    def _tracing(self) -> bool:
+        """Whether this entity's spans are recorded (attributes are built only then)."""
+        rec = self._recording()
+        return rec is not None and rec.traces
+
     def _arrive(self, p: _Packet) -> Event | None:
         now = self._sim.now_ns
         self._in_transit -= 1
@@ -173,6 +204,9 @@ class NetworkLink(ObservedEntity):
             self.increment("bytes", p.size)
         self.observe("delay", (now - p.sent_ns) / _NS)
         self.set_gauge("in_transit", self._in_transit)
+        if self._tracing():
+            self.record_span(p.original, p.sent_ns / _NS,
+                             **self._hop_attributes(p.original, p.dest, "delivered"))
         if p.dest is None:
             return None  # nowhere to go (no egress): delivered into the void
         out = new_event(now, p.event_type, p.dest, p)
@@ -181,4 +215,4 @@ class NetworkLink(ObservedEntity):
         return out
 
 
-__all__ = ["NetworkLink", "NetworkLinkStats", "carry_over", "payload_size"]
+__all__ = ["NetworkLink", "NetworkLinkStats", "carry_over", "hop_route", "payload_size"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from happysimulator.components.network.link import NetworkLink
 from happysimulator.core.entity import Entity, bind_simulation
@@ -51,7 +52,9 @@ class Network(ObservedEntity):
 
     Observed: ``routed``, ``dropped`` (tag ``reason``: ``partition``, ``no_route``),
     ``partitioned_pairs`` gauge; each link records its own ``delivered``, ``lost`` and
-    ``delay``.
+    ``delay``, and a span per event it carries. An event the network drops gets a
+    zero-length span here (attributes ``source``, ``destination``, ``outcome``: the
+    reason), so its trace ends where it was cut.
     """
 
     observed_series = (
@@ -60,6 +63,7 @@ class Network(ObservedEntity):
         gauge("partitioned_pairs", "pairs", "entity pairs cut by partitions"),
     )
     downstream_attributes = ("links",)
+    span_attributes = ("source", "destination", "outcome")
 
     def __init__(self, name: str = "Network", default_link: NetworkLink | None = None) -> None:
         super().__init__(name)
@@ -175,24 +179,32 @@ class Network(ObservedEntity):
         meta = event.context.get("metadata") or {}
         src, dst = meta.get("source"), meta.get("destination")
         if src is None or dst is None:
-            return self._drop("no_route")
+            return self._drop("no_route", event, src, dst)
         if self.is_partitioned(src, dst):
             self.events_dropped_partition += 1
             self.increment("dropped", reason="partition")
+            self._drop_span(event, src, dst, "partition")
             return None
         link = self.get_link(src, dst)
         if link is None:
-            return self._drop("no_route")
+            return self._drop("no_route", event, src, dst)
         self.events_routed += 1
         self.increment("routed")
         if link._sim is None:
             link._sim = self._sim
         return link.transmit(event, self._destination(dst, link))
 
-    def _drop(self, reason: str) -> None:
+    def _drop(self, reason: str, event: Event, src: Any, dst: Any) -> None:
         self.events_dropped_no_route += 1
         self.increment("dropped", reason=reason)
+        self._drop_span(event, src, dst, reason)
         return None
+
+    def _drop_span(self, event: Event, src: Any, dst: Any, reason: str) -> None:
+        rec = self._recording()
+        if rec is not None and rec.traces:
+            self.record_span(event, self.now.to_seconds(), source=src, destination=dst,
+                             outcome=reason)
 
 
 __all__ = ["LinkStats", "Network", "Partition"]

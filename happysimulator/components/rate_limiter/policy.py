@@ -40,6 +40,20 @@ class RateLimiterPolicy(Protocol):
         ...
 
 
+def _rate(what: str, value: float, *, zero: bool) -> float:
+    """A setter's check of a rate, size or duration: a number > 0 (>= 0 with `zero`)."""
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not (value >= 0 if zero else value > 0) or value == float("inf")):
+        raise ValueError(f"{what} must be a number {'>=' if zero else '>'} 0, got {value!r}")
+    return float(value)
+
+
+def _count(what: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} must be an int >= 1, got {value!r}")
+    return value
+
+
 class TokenBucketPolicy:
     """A bucket of at most ``capacity`` tokens refilled at ``refill_rate`` per second
     (starting full, or at ``initial_tokens``); each request takes one. Bursts up to the
@@ -56,13 +70,27 @@ class TokenBucketPolicy:
         self._tokens = self._capacity if initial_tokens is None else float(initial_tokens)
         self._last: Instant | None = None
 
+    # (capacity and refill rate are settable, e.g. in a what-if fork: the tokens that
+    # accrued until then accrue at the old rate, `_before_setting`)
     @property
     def capacity(self) -> float:
         return self._capacity
 
+    @capacity.setter
+    def capacity(self, value: float) -> None:
+        self._capacity = _rate("capacity", value, zero=False)
+        self._tokens = min(self._tokens, self._capacity)
+
     @property
     def refill_rate(self) -> float:
         return self._refill_rate
+
+    @refill_rate.setter
+    def refill_rate(self, value: float) -> None:
+        self._refill_rate = _rate("refill_rate", value, zero=True)
+
+    def _before_setting(self, now: Instant) -> None:
+        self._refill(now)
 
     @property
     def tokens(self) -> float:
@@ -109,6 +137,11 @@ class LeakyBucketPolicy:
     def leak_rate(self) -> float:
         return self._leak_rate
 
+    @leak_rate.setter
+    def leak_rate(self, value: float) -> None:  # (settable: a what-if fork)
+        self._leak_rate = _rate("leak_rate", value, zero=False)
+        self._interval_ns = round(1e9 / self._leak_rate)
+
     def try_acquire(self, now: Instant) -> bool:
         last = self._last
         if last is None or now.nanoseconds - last.nanoseconds >= self._interval_ns:
@@ -141,9 +174,18 @@ class SlidingWindowPolicy:
     def window_size_seconds(self) -> float:
         return self._window_size
 
+    @window_size_seconds.setter
+    def window_size_seconds(self, value: float) -> None:  # (settable: a what-if fork)
+        self._window_size = _rate("window_size_seconds", value, zero=False)
+        self._window_ns = round(self._window_size * 1e9)
+
     @property
     def max_requests(self) -> int:
         return self._max_requests
+
+    @max_requests.setter
+    def max_requests(self, value: int) -> None:
+        self._max_requests = _count("max_requests", value)
 
     def _prune(self, now_ns: int) -> None:
         cutoff = now_ns - self._window_ns
@@ -188,9 +230,19 @@ class FixedWindowPolicy:
     def requests_per_window(self) -> int:
         return self._requests_per_window
 
+    @requests_per_window.setter
+    def requests_per_window(self, value: int) -> None:  # (settable: a what-if fork)
+        self._requests_per_window = _count("requests_per_window", value)
+
     @property
     def window_size(self) -> float:
         return self._window_size
+
+    @window_size.setter
+    def window_size(self, value: float) -> None:
+        self._window_size = _rate("window_size", value, zero=False)
+        self._window_ns = round(self._window_size * 1e9)
+        self._window = None  # (the windows are realigned: the count starts again)
 
     def _roll(self, now: Instant) -> None:
         w = now.nanoseconds // self._window_ns

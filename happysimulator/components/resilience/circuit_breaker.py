@@ -37,6 +37,12 @@ from operators.simtime import TICKS_PER_SECOND as _NS  # ns / _NS: the one conve
 HALF_OPEN_CHECK = "_cb_half_open"
 
 
+def _at_least_one(what: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} must be an int >= 1, got {value!r}")
+    return value
+
+
 class CircuitState(Enum):
     CLOSED = "closed"
     OPEN = "open"
@@ -63,6 +69,8 @@ class CircuitBreakerStats:
 class CircuitBreaker(TargetWrapper):
     """Passes requests to ``target`` while it is healthy (see the module docstring)."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("outcome",)
     observed_series = (
         gauge("state", "", "0 closed, 1 half-open, 2 open"),
         counter("requests", "requests", "requests that arrived"),
@@ -114,18 +122,52 @@ class CircuitBreaker(TargetWrapper):
             self._transition_to(CircuitState.HALF_OPEN)
         return self._state
 
+    # (the thresholds and the timeout are settable, e.g. in a what-if fork: each setter
+    # checks what the constructor checks; the counts so far are kept)
     @property
     def failure_threshold(self) -> int:
         return self._failure_threshold
+
+    @failure_threshold.setter
+    def failure_threshold(self, value: int) -> None:
+        self._failure_threshold = _at_least_one("failure_threshold", value)
 
     @property
     def success_threshold(self) -> int:
         return self._success_threshold
 
+    @success_threshold.setter
+    def success_threshold(self, value: int) -> None:
+        self._success_threshold = _at_least_one("success_threshold", value)
+
+    @property
+    def half_open_max_requests(self) -> int:
+        """Trial requests let through at once while half-open."""
+        return self._half_open_max_requests
+
+    @half_open_max_requests.setter
+    def half_open_max_requests(self, value: int) -> None:
+        self._half_open_max_requests = _at_least_one("half_open_max_requests", value)
+
     @property
     def timeout(self) -> float:
         """Seconds the circuit stays open before trial requests."""
         return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {value!r}")
+        self._timeout = float(value)
+
+    def _settings_changed(self) -> None:
+        """After a what-if setting: an open circuit turns half-open at its new time (a
+        shorter timeout must not wait for the check scheduled under the old one)."""
+        sim = self._sim
+        if (self._state is CircuitState.OPEN and self._opened_at is not None
+                and sim is not None and hasattr(sim, "schedule")):
+            at = max(self._opened_at + Duration.from_seconds(self._timeout), sim.now)
+            sim.schedule(Event(at, HALF_OPEN_CHECK, self, daemon=True))
 
     @property
     def failure_count(self) -> int:

@@ -53,6 +53,8 @@ class _Pending(Pending):
 class Fallback(RequestWrapper):
     """Primary first, fallback on its failure (see the module docstring)."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("served_by",)
     observed_series = (
         counter("requests", "requests", "requests that arrived"),
         counter("primary_successes", "requests", "requests the primary answered"),

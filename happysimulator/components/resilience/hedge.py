@@ -44,6 +44,8 @@ class _Pending(Pending):
 class Hedge(TargetWrapper):
     """Redundant copies of slow requests (see the module docstring)."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("winner", "hedges")
     observed_series = (
         counter("requests", "requests", "requests that arrived"),
         counter("hedges", "requests", "copies sent because the first answer was late"),

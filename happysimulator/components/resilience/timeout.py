@@ -39,6 +39,8 @@ class TimeoutStats:
 class TimeoutWrapper(TargetWrapper):
     """Bounds the time ``target`` may take per request (see the module docstring)."""
 
+    #: the attribute keys its spans carry (see its `record_span` calls)
+    span_attributes = ("outcome",)
     observed_series = (
         counter("requests", "requests", "requests that arrived"),
         counter("successes", "requests", "requests answered within the timeout"),

@@ -13,6 +13,8 @@ from happysimulator.core.component_instrumentation import (
     ARRIVED,
     DONE,
     DROP,
+    NO_SPAN_PARENT,
+    OPEN_SPAN_KEY,
     STARTED,
     trace_id,
 )
@@ -230,8 +232,13 @@ class Server(QueuedResource):
         if self.in_flight < self._concurrency:
             self.in_flight += 1
             if i is not None:
-                if i.arriving is not None:  # (its hop's parent, read now)
-                    i.arriving(event, now)
+                h = i.hops  # (its hop's parent, read now: `HopParents.arrived` inline)
+                if h is not None:
+                    c = event._ctx
+                    if c.__class__ is dict and c["id"].__class__ is int:
+                        h.extend((c["id"], now, c.get(OPEN_SPAN_KEY, NO_SPAN_PARENT)))
+                    else:
+                        i.arriving(event, now)
                 i.arrived.append(now)
                 if i.live is not None:
                     i.live(ARRIVED, now, event)
@@ -276,8 +283,13 @@ class Server(QueuedResource):
             return None
         q.push((event, now))
         if i is not None:
-            if i.arriving is not None:
-                i.arriving(event, now)
+            h = i.hops  # (`HopParents.arrived` inline)
+            if h is not None:
+                c = event._ctx
+                if c.__class__ is dict and c["id"].__class__ is int:
+                    h.extend((c["id"], now, c.get(OPEN_SPAN_KEY, NO_SPAN_PARENT)))
+                else:
+                    i.arriving(event, now)
             i.arrived.append(now)
             b = i.depth_band
             if b is not None and not b[0] < len(q) < b[1]:

@@ -320,6 +320,9 @@ class CatalogInfo(Struct, kw_only=True):
         "the downstream edges"))]
     metrics: list[SeriesInfo]
     span_entities: list[str]
+    span_attributes: Annotated[dict[str, list[str]], Meta(description=(
+        "entity -> the attribute keys a span query on it may filter or group on "
+        "(declared by its component, or carried by a recorded span)"))] = {}
     events: list[dict[str, Any]]
     aggregates: list[str]
     breakpoint_operators: list[str]

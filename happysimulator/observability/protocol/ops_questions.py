@@ -74,7 +74,7 @@ class QuestionOps:
             return ProtocolError("unknown_name", text, names)
         if text.startswith("unknown aggregate"):
             return ProtocolError("unknown_name", text, [*AGGREGATE_NAMES, "pNN", "pNN.N"])
-        return ProtocolError("bad_request", text)
+        return ProtocolError("bad_request", text, getattr(exc, "valid", None))
 
     def _op_query(self, req: m.QueryRequest) -> m.QueryResponse:
         result = self._execute(req.query).to_dict()

@@ -475,6 +475,7 @@ class SessionProtocol(BranchOps, DrivingOps, BreakpointOps, QuestionOps, Hypothe
             entities=[msgspec.convert(_jsonable(e), m.EntityInfo)
                       for e in cat.get("entities", [])],
             metrics=series, span_entities=list(cat["span_entities"]),
+            span_attributes=dict(cat.get("span_attributes") or {}),
             events=[_jsonable(e) for e in cat["events"]],
             aggregates=[*AGGREGATE_NAMES, "pNN", "pNN.N"],
             breakpoint_operators=list(VALID_OPERATORS),
