@@ -4,7 +4,8 @@ Each item rides ``transit_time`` seconds, then goes to ``downstream``. With ``ca
 > 0 at most that many ride at once; an item arriving at a full belt is rejected.
 
 Observed: ``occupancy`` (gauge: items on the belt), ``transported`` and ``rejected``
-(counters); each item's ride is a span.
+(counters); each item's ride is a span (a rejected item's: zero-length, ``status``
+``"dropped"``).
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class ConveyorBelt(ObservedEntity):
         if not self.has_capacity():
             self._items_rejected += 1
             self.increment("rejected")
+            if self._runtime() is not None:  # where the item's trace ends, as a drop
+                self.record_span(event, self._now_s(), status="dropped")
             return []
         self._items_in_transit += 1
         self.set_gauge("occupancy", self._items_in_transit)

@@ -9,7 +9,8 @@ in order, when it opens; with ``queue_capacity`` > 0 at most that many are held.
 
 Observed: ``open`` (gauge: 1 open, 0 closed), ``queue_depth`` (gauge: items held),
 ``wait_time`` (sample, s: how long each held item waited), ``passed`` and ``rejected``
-(counters); each item's stay is a span.
+(counters); each item's stay is a span (a rejected item's: zero-length, ``status``
+``"dropped"``).
 """
 
 from __future__ import annotations
@@ -126,6 +127,8 @@ class GateController(ObservedEntity):
         if self._queue_capacity and len(self._queue) >= self._queue_capacity:
             self._rejected += 1
             self.increment("rejected")
+            if self._runtime() is not None:  # where the item's trace ends, as a drop
+                self.record_span(event, self._now_s(), status="dropped")
             return []
         self._queue.append((event, self._now_s()))
         self._queued_while_closed += 1

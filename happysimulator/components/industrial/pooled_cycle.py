@@ -7,7 +7,7 @@ arrival beyond is rejected.
 
 Observed: ``queue_depth`` and ``in_flight`` (gauges: items waiting, units busy),
 ``wait_time`` (sample, s), ``completed`` and ``rejected`` (counters); each item's stay
-is a span (wait and cycle).
+is a span (wait and cycle; a rejected item's: zero-length, ``status`` ``"dropped"``).
 """
 
 from __future__ import annotations
@@ -123,6 +123,8 @@ class PooledCycleResource(ObservedEntity):
         if self._queue_capacity and len(self._queue) >= self._queue_capacity:
             self._rejected += 1
             self.increment("rejected")
+            if self._runtime() is not None:  # where the item's trace ends, as a drop
+                self.record_span(event, self._now_s(), status="dropped")
             return []
         self._queue.append((event, now))
         self.set_gauge("queue_depth", len(self._queue))
