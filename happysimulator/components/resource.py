@@ -137,7 +137,7 @@ class Resource(ObservedEntity):
         gauge("queue_depth", "requests", "acquirers waiting for capacity"),
         gauge("in_flight", "grants", "grants held (not yet released)"),
         gauge("in_use", "units", "capacity held by grants"),
-        gauge("utilization", "", "fraction of the capacity held (0..1)"),
+        gauge("utilization", "", "fraction of the capacity held (0..1; above 1 while a reduced capacity is over-committed)"),
         sample("wait_time", "s", "from acquire() to the grant (0 when granted at once)"),
         counter("acquisitions", "grants", "grants given"),
     )
@@ -278,7 +278,7 @@ class Resource(ObservedEntity):
         in_use = self._cap - self._free
         self.set_gauge("in_flight", self._held)
         self.set_gauge("in_use", _number(in_use))
-        self.set_gauge("utilization", float(in_use / self._cap))
+        self.set_gauge("utilization", self.utilization)
 
     def _clock_ns(self) -> int:
         sim = self._sim

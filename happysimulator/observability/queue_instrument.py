@@ -63,6 +63,13 @@ def _changes(t: np.ndarray, v: np.ndarray, last: int) -> tuple[np.ndarray, np.nd
     return t[keep], v[keep]
 
 
+def _fraction_of(concurrency: Any) -> bool:
+    """A fixed number of servers to be a fraction of: a resource gated by
+    ``has_capacity()`` (unlimited concurrency: a shifted desk) records no utilization,
+    as its ``utilization`` property answers None, rather than a made-up 0.0."""
+    return 0 < concurrency < 2**62
+
+
 _KEY_LIMIT = 2**62  # times (ns) whose doubles fit int64: `_level`'s sort keys
 
 
@@ -236,7 +243,8 @@ class QueueInstrumentation(_Instrumentation):
             now = recorder.runtime.sim.clock.now()
             self.topics[0].emit(now, self._last_depth)
             self.topics[1].emit(now, self._last_in_flight)
-            self.topics[7].emit(now, self._utilization(self._last_in_flight))
+            if _fraction_of(self._conc):
+                self.topics[7].emit(now, self._utilization(self._last_in_flight))
 
     def _utilization(self, in_flight: float) -> float:
         conc = self._conc
@@ -384,9 +392,9 @@ class QueueInstrumentation(_Instrumentation):
                 if series is flight_s:
                     conc = self._conc
                     # (in_flight / 1 is in_flight, exactly: the same column)
-                    util_s.emit_many(t, vf if conc == 1 else _frozen(
-                        v / conc if 0 < conc < 2**62 else np.zeros(v.size)),
-                        subscribers=False)
+                    if _fraction_of(conc):  # (else no fixed number to be a fraction of)
+                        util_s.emit_many(t, vf if conc == 1 else _frozen(v / conc),
+                                         subscribers=False)
             if actual is not None and last != actual:
                 # changed behind the instrumentation's back (someone popped the queue)
                 series.emit_many(np.array([entity._sim.now_ns / _NS]),
@@ -426,6 +434,8 @@ class QueueInstrumentation(_Instrumentation):
         if conc == self._conc:
             return
         self._conc = conc
+        if not _fraction_of(conc):
+            return
         self.topics[7].emit_many(np.array([at / _NS]),
                                  np.array([self._utilization(self._last_in_flight)]),
                                  subscribers=False)
@@ -561,5 +571,5 @@ class QueueInstrumentation(_Instrumentation):
             self._live_in_flight = in_flight
             if flight_s.has_subscribers:
                 flight_s.publish(t, in_flight)
-            if util_s.has_subscribers:
+            if util_s.has_subscribers and _fraction_of(self._conc):
                 util_s.publish(t, self._utilization(in_flight))

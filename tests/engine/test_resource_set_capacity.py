@@ -51,3 +51,17 @@ def test_reduce_capacity_fault_restores_it() -> None:
     seen.append(resource.capacity)
     sim.run()
     assert seen == [4] and resource.capacity == 8
+
+
+def test_capacity_zero_while_held_records_utilization_one() -> None:
+    from happysimulator.observability import ObservabilityConfig
+
+    r = Resource("cpu", capacity=2)
+    sim = Simulation(end_time=Instant.from_seconds(1.0), sources=[], entities=[r],
+                     observability=ObservabilityConfig.full())
+    g = r.try_acquire(1)
+    r.set_capacity(0)
+    assert (r.available, r.utilization) == (0, 1.0)
+    g.release()
+    assert r.utilization == 0.0
+    sim.run()

@@ -24,8 +24,6 @@ from happysimulator.components.industrial import Shift, ShiftedServer, ShiftSche
 from happysimulator.observability import ObservabilityConfig
 
 
-@pytest.mark.xfail(strict=True, reason="utilization series is 0.0 for has_capacity-gated "
-                   "resources")
 def test_a_busy_gated_resource_is_not_reported_idle() -> None:
     sink = Sink("S")
     desk = ShiftedServer("D", schedule=ShiftSchedule([Shift(0, 1000, 3)]),

@@ -20,8 +20,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import pytest
-
 from happysimulator import ExponentialLatency, Server, Simulation, Sink, Source
 from happysimulator.components.industrial import BalkingQueue
 from happysimulator.components.queue_policy import FIFOQueue
@@ -45,7 +43,6 @@ def _books(srv: Server, sim: Simulation) -> tuple[int, Any, Counter]:
     return srv.dropped, dropped, Counter(s["attributes"].get("status", "ok") for s in spans)
 
 
-@pytest.mark.xfail(strict=True, reason="a Server does not count its balking line's balks as drops")
 def test_a_balk_at_a_server_is_a_drop_like_a_full_line() -> None:
     fifo = _books(*_run(FIFOQueue(capacity=2)))
     assert fifo[0] > 0  # (the full line refuses requests in this run)

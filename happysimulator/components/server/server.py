@@ -128,9 +128,10 @@ class Server(QueuedResource):
             model._on_limit_change(self._follow_limit)
         self.service_time = service_time
         self.downstream = downstream
-        # (an active queue policy takes the general path: it may refuse or discard)
+        # (an active queue policy takes the general path: it may refuse or discard; one
+        # that holds its line itself -- a `BalkingQueue` -- is active too)
         self._fast = (type(self).handle_queued_event is Server.handle_queued_event
-                      and self._queue is self.policy)
+                      and self._queue is self.policy and not hasattr(self.policy, "attach"))
         self.done_port = _DonePort(self)
         if not self._fast and type(self).handle_event is Server.handle_event:
             # custom handle_queued_event: behave as a plain QueuedResource
