@@ -99,6 +99,7 @@ class MetricSeries:
         "_bv",
         "_n",
         "_tags",
+        "_tag_runs",
         "_tail_tags",
         "_instant",
     )
@@ -116,6 +117,9 @@ class MetricSeries:
         self._bv = np.empty(0)
         self._n = 0
         self._tags: dict[int, dict] | None = None  # sparse: index -> tags
+        # tagged batches not yet in `_tags`: (index of the first, its tags dicts), folded
+        # in by the first reader (a batch per flush, not a dict entry per sample, in the run)
+        self._tag_runs: list[tuple[int, list[dict]]] | None = None
         self._instant: Instant | None = None  # a gauge's newest instant (`_settle`)
 
     def append(self, t: float, v: float, tags: dict | None = None) -> None:
@@ -149,9 +153,21 @@ class MetricSeries:
                              "per sample")
         first = len(self)
         self.extend(t, v)
-        if self._tags is None:
-            self._tags = {}
-        self._tags.update(zip(range(first, first + len(tags)), tags, strict=True))
+        if self._tag_runs is None:
+            self._tag_runs = []
+        self._tag_runs.append((first, tags))
+
+    def _fold_tags(self) -> dict[int, dict] | None:
+        """`_tags` with the tagged batches folded in (before any index is read or moved)."""
+        runs = self._tag_runs
+        if runs:
+            self._tag_runs = None
+            tags = self._tags
+            if tags is None:
+                tags = self._tags = {}
+            for first, batch in runs:
+                tags.update(zip(range(first, first + len(batch)), batch, strict=True))
+        return self._tags
 
     def _take_singles(self) -> tuple[np.ndarray, np.ndarray]:
         t, v = _column(self._tt), _column(self._tv)
@@ -168,6 +184,8 @@ class MetricSeries:
         return self._n + self._pending + len(self._tt)
 
     def _flush(self) -> None:
+        if self._tag_runs:
+            self._fold_tags()
         if self._chunks:
             if len(self._tt):
                 self._chunks.append(self._take_singles())
@@ -228,7 +246,8 @@ class MetricSeries:
         return self._bt[: self._n], self._bv[: self._n]
 
     def tags_at(self, i: int) -> dict | None:
-        return None if self._tags is None else self._tags.get(i)
+        tags = self._fold_tags()
+        return None if tags is None else tags.get(i)
 
     def tagged(self, i0: int = 0, i1: int | None = None) -> dict[int, dict]:
         """The samples in ``[i0, i1)`` that carry tags: {index: tags} (sparse)."""
@@ -239,19 +258,20 @@ class MetricSeries:
 
     def tag_keys(self) -> set[str]:
         """Every tag key any sample of this series carries."""
-        return {k for tg in (self._tags or {}).values() for k in tg}
+        return {k for tg in (self._fold_tags() or {}).values() for k in tg}
 
     def tag_mask(self, i0: int, i1: int, where: dict[str, Any]) -> np.ndarray:
         """Boolean mask over [i0, i1): samples whose tags contain all of ``where``."""
         mask = np.zeros(i1 - i0, dtype=bool)
-        if self._tags:
-            for i, tg in self._tags.items():
+        tags = self._fold_tags()
+        if tags:
+            for i, tg in tags.items():
                 if i0 <= i < i1 and all(tg.get(k) == val for k, val in where.items()):
                     mask[i - i0] = True
         return mask
 
     def tag_values(self, i0: int, i1: int, key: str) -> list[Any]:
-        tags = self._tags or {}
+        tags = self._fold_tags() or {}
         return [tags.get(i, {}).get(key) for i in range(i0, i1)]
 
     def nbytes(self) -> int:
