@@ -15,7 +15,7 @@ from happysim_rx import (
     Span,
     TraceStore,
 )
-from happysim_rx.bus import _noop
+from happysim_rx.topic import _noop
 
 
 def test_nobody_listening_is_a_noop_without_allocation():

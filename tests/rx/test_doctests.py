@@ -10,6 +10,7 @@ MODULES = [
     "operators.aggregators",
     "happysim_rx",
     "happysim_rx.bus",
+    "happysim_rx.topic",
     "happysim_rx.clock",
     "happysim_rx.export",
     "happysim_rx.observation",
