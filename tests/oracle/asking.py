@@ -87,15 +87,26 @@ def ask(sim: Any, q: dict[str, Any], interface: str, budget: int) -> Answer:
         rows = list(res["rows"])
         trunc = resp.get("truncated")
         seen = 0
+        fetch_budget = budget
         while trunc:
             seen += 1
             if seen > 2000:
                 raise Crashed(f"fetch loop does not end (budget {budget}): {trunc!r}")
             fr = _json_roundtrip(session, {"op": "fetch", "handle": trunc["handle"],
                                            "offset": trunc["next_offset"],
-                                           "budget_bytes": budget})
+                                           "budget_bytes": fetch_budget})
+            err = fr.get("error") or {}
+            if (not fr.get("ok") and err.get("kind") == "bad_request"
+                    and "too small for the next item" in (err.get("message") or "")
+                    and fetch_budget < 1_000_000):
+                # the next row alone is larger than the budget: the refusal names the
+                # remedy; a client takes it (a larger budget, the same handle and offset)
+                # and must get the rest, nothing lost
+                fetch_budget *= 2
+                continue
             if not fr.get("ok"):
                 raise Crashed(f"fetch failed: {fr.get('error')!r}")
+            fetch_budget = budget
             if not fr["items"] and fr.get("truncated") and (
                     fr["truncated"]["next_offset"] == trunc["next_offset"]):
                 raise Crashed(f"fetch makes no progress at budget {budget}: "
